@@ -1,0 +1,120 @@
+/**
+ * The wire contract of storage API v1, shared by the server and the client so the two cannot
+ * drift: paths, header names, limits, key rules and the error registry.
+ *
+ * @module
+ */
+
+/** Path of the storage API below the server's origin. */
+export const API_BASE_PATH = '/storage/v1';
+
+/** Path of the token endpoint (the Python `Auth` posts to `{domain}/token` with domain `…/auth`). */
+export const AUTH_TOKEN_PATH = '/auth/token';
+
+/** The storage namespaces. `tmp` objects expire; `data` and `result` last until deleted. */
+export const STORAGE_TYPES = ['data', 'tmp', 'result'] as const;
+
+/** One of {@link STORAGE_TYPES}. */
+export type StorageType = (typeof STORAGE_TYPES)[number];
+
+/** Longest key, in UTF-8 bytes. */
+export const MAX_KEY_BYTES = 1024;
+
+/** Most keys in one list page. */
+export const MAX_LIST_LIMIT = 1000;
+
+/** Header names, lower-case as Node reports them. */
+export const Headers = {
+  /** Paging token: a response header when more keys remain, a request header to get them. */
+  next: 'x-next',
+  /** Sent by the Python client on every call; the server logs it as the request id. */
+  requestGroup: 'x-request-group',
+  /** The id the server assigned to a request, echoed on every response. */
+  requestId: 'x-request-id',
+  /** Hex sha256 of the stored bytes. */
+  sha256: 'x-stowage-sha256',
+  /** The storage type of the object served. */
+  storageType: 'x-stowage-storage-type',
+  /** When the object expires, as an HTTP date (absent when it never does). */
+  expiresAt: 'x-stowage-expires-at',
+  /** Client attempt counter, 1 for the first try. */
+  attempt: 'x-stowage-attempt',
+} as const;
+
+/** Route segments of the storage API, below `{base}/{type}/`. */
+export const Routes = {
+  get: 'get',
+  list: 'list',
+  set: 'set',
+  signedUrl: 'get_signed_url',
+  uploadUrl: 'new_resumable_url',
+} as const;
+
+/** Top-level path segments of URLs the server hands out, below `{base}/`. */
+export const UrlKinds = {
+  signedDownload: 'signed',
+  upload: 'upload',
+} as const;
+
+/** Every error code the server can send, with its HTTP status and a default message. */
+export const ERRORS = {
+  NoSuchKey: { status: 404, message: 'No object exists at this key' },
+  RouteNotFound: { status: 404, message: 'No such route' },
+  InvalidStorageType: { status: 400, message: 'Storage type must be one of data, tmp, result' },
+  InvalidKey: { status: 400, message: 'Invalid key' },
+  InvalidPageToken: { status: 400, message: 'The X-NEXT paging token is not valid for this listing' },
+  InvalidArgument: { status: 400, message: 'Invalid request argument' },
+  InvalidRequestBody: { status: 400, message: 'The request body is not valid' },
+  MissingToken: { status: 401, message: 'An Authorization: Bearer <token> header is required' },
+  InvalidToken: { status: 401, message: 'The bearer token is not valid' },
+  TokenExpired: { status: 401, message: 'The bearer token has expired' },
+  InvalidCredentials: { status: 401, message: 'Unknown client_id or wrong secret' },
+  InvalidSignature: { status: 403, message: 'The URL signature does not match' },
+  UrlExpired: { status: 403, message: 'The signed URL has expired' },
+  MethodNotAllowed: { status: 405, message: 'This URL does not serve that method' },
+  EntityTooLarge: { status: 413, message: 'The request body exceeds the maximum object size' },
+  RequestAborted: { status: 400, message: 'The client ended the request before the body was complete' },
+  IncompleteBody: { status: 400, message: 'The body is shorter than its Content-Length' },
+  ServiceUnavailable: { status: 503, message: 'The server is shutting down or overloaded; retry later' },
+  InternalError: { status: 500, message: 'Internal server error' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+/** A stable error code from {@link ERRORS}. */
+export type ErrorCode = keyof typeof ERRORS;
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  code: ErrorCode | string;
+  message: string;
+  requestId?: string;
+}
+
+/** Whether `value` names a storage type. */
+export function isStorageType(value: unknown): value is StorageType {
+  return typeof value === 'string' && (STORAGE_TYPES as readonly string[]).includes(value);
+}
+
+// C0 controls, DEL and C1 controls: they break logs, terminals and HTTP header echoes.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Why `key` is not a legal key, or `undefined` when it is. A key is any UTF-8 string of 1 to
+ * {@link MAX_KEY_BYTES} bytes without control characters; it is opaque (`a/../b` is just a key).
+ */
+export function explainInvalidKey(key: string): string | undefined {
+  if (key.length === 0) return 'key must not be empty';
+  if (CONTROL_CHARACTERS.test(key)) return 'key must not contain control characters';
+  if (!key.isWellFormed()) return 'key must be valid UTF-8 (no lone surrogates)';
+  const bytes = Buffer.byteLength(key, 'utf8');
+  if (bytes > MAX_KEY_BYTES) return `key is ${bytes} bytes; the limit is ${MAX_KEY_BYTES}`;
+  return undefined;
+}
+
+/**
+ * Percent-encodes a key as one path segment, `/` included, so that no URL parser collapses
+ * `.`/`..` segments or reads `?`, `#` and `+` specially: every legal key round-trips.
+ */
+export function encodeKey(key: string): string {
+  return encodeURIComponent(key).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}

@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import { type FileHandle, mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import path from 'node:path';
+
+const BLOB_ID = /^[0-9a-f]{32}$/;
+
+/**
+ * The blob files of the fs backend. A blob is written under `tmp/`, made durable, then renamed
+ * into `blobs/<shard>/<id>`. Names are random ids, never derived from tenant or key text, so no
+ * key can reach outside the data directory.
+ */
+export class BlobFiles {
+  readonly tmpDir: string;
+  readonly blobDir: string;
+
+  constructor(
+    dataDir: string,
+    private readonly fsync: boolean,
+  ) {
+    this.tmpDir = path.join(dataDir, 'tmp');
+    this.blobDir = path.join(dataDir, 'blobs');
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.tmpDir, { recursive: true });
+    await mkdir(this.blobDir, { recursive: true });
+  }
+
+  newId(): string {
+    return randomBytes(16).toString('hex');
+  }
+
+  tempPath(id: string): string {
+    return path.join(this.tmpDir, id);
+  }
+
+  blobPath(id: string): string {
+    if (!BLOB_ID.test(id)) throw new Error(`not a blob id: ${id}`);
+    return path.join(this.blobDir, id.slice(0, 2), id);
+  }
+
+  /** Makes the temp file durable and moves it into place under its id. */
+  async commitTemp(id: string, file: FileHandle): Promise<void> {
+    if (this.fsync) await file.sync();
+    await file.close();
+    const target = this.blobPath(id);
+    const shard = path.dirname(target);
+    try {
+      await rename(this.tempPath(id), target);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      await mkdir(shard, { recursive: true });
+      await rename(this.tempPath(id), target);
+    }
+    // The rename is durable only once its directory entry is.
+    if (this.fsync) await syncDirectory(shard);
+  }
+
+  async openBlob(id: string): Promise<FileHandle> {
+    return open(this.blobPath(id), 'r');
+  }
+
+  async remove(id: string): Promise<void> {
+    await rm(this.blobPath(id), { force: true });
+  }
+
+  async removeTemp(id: string): Promise<void> {
+    await rm(this.tempPath(id), { force: true });
+  }
+
+  /** Start-up cleanup: every temp file belongs to a write that was never acknowledged. */
+  async removeAllTemp(): Promise<number> {
+    const names = await readdir(this.tmpDir);
+    await Promise.all(names.map((name) => unlink(path.join(this.tmpDir, name)).catch(() => {})));
+    return names.length;
+  }
+
+  /** Start-up cleanup: removes every blob for which `isReferenced` says no. */
+  async removeOrphans(isReferenced: (id: string) => boolean): Promise<number> {
+    let removed = 0;
+    for (const shard of await readdir(this.blobDir)) {
+      const shardDir = path.join(this.blobDir, shard);
+      for (const name of await readdir(shardDir)) {
+        if (BLOB_ID.test(name) && isReferenced(name)) continue;
+        await rm(path.join(shardDir, name), { force: true, recursive: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,224 @@
+import { type FileHandle, open } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { StorageType } from 'stowage-client/protocol';
+import type { Durability } from '../../config.js';
+import type { ObjectRef } from '../../storage/object-ref.js';
+import type { Backend, ListOptions, ListPage, ObjectBody, ObjectInfo, WriteOptions } from '../backend.js';
+import { type BodyMeter, meterBody } from '../metered-body.js';
+import { BlobFiles } from './blob-files.js';
+import { CommitQueue } from './commit-queue.js';
+import { type IndexDb, type ObjectRow, openIndexDb } from './index-db.js';
+import { prefixUpperBound } from './key-range.js';
+
+/** Values up to this size live in the index row: one SQLite commit instead of file + fsyncs. */
+export const INLINE_MAX_BYTES = 16 * 1024;
+
+const SWEEP_BATCH = 1000;
+
+export interface FsBackendOptions {
+  dataDir: string;
+  durability: Durability;
+  /** Called with problems that must not fail a request (e.g. a replaced blob that could not be removed). */
+  onWarning?: (message: string, error: unknown) => void;
+  /** Milliseconds since the epoch; injectable for tests. */
+  clock?: () => number;
+}
+
+/**
+ * The embedded backend: a SQLite index (the source of truth for existence and listing) and blob
+ * files. A write lands as temp file → fsync → rename → index commit, so a crash at any point
+ * leaves the old or the new value, never a mix; start-up removes what a crash left behind.
+ */
+export class FsBackend implements Backend {
+  readonly index: IndexDb;
+  private readonly blobs: BlobFiles;
+  private readonly commits: CommitQueue;
+  private readonly warn: (message: string, error: unknown) => void;
+  private readonly clock: () => number;
+
+  private constructor(options: FsBackendOptions) {
+    this.index = openIndexDb(path.join(options.dataDir, 'index.sqlite'), options.durability);
+    this.blobs = new BlobFiles(options.dataDir, options.durability === 'full');
+    this.commits = new CommitQueue(this.index.db);
+    this.warn = options.onWarning ?? (() => {});
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** Opens the data directory and removes temp files and orphan blobs left by a crash. */
+  static async open(options: FsBackendOptions): Promise<FsBackend> {
+    const backend = new FsBackend(options);
+    await backend.blobs.init();
+    await backend.blobs.removeAllTemp();
+    const { blobInUse } = backend.index.statements;
+    await backend.blobs.removeOrphans((id) => blobInUse.get(id) !== undefined);
+    return backend;
+  }
+
+  async head(ref: ObjectRef, now: number): Promise<ObjectInfo | undefined> {
+    const row = this.findRow(ref, now);
+    return row && toInfo(row);
+  }
+
+  async read(ref: ObjectRef, now: number): Promise<{ info: ObjectInfo; body: ObjectBody } | undefined> {
+    // A concurrent overwrite may remove the blob between the lookup and the open; the index then
+    // already points at the new blob, so look again (the open fd keeps a blob readable after).
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const row = this.findRow(ref, now);
+      if (!row) return undefined;
+      if (row.inline_data) return { info: toInfo(row), body: row.inline_data };
+      if (!row.blob_id) return { info: toInfo(row), body: Buffer.alloc(0) };
+      let file: FileHandle;
+      try {
+        file = await this.blobs.openBlob(row.blob_id);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw error;
+      }
+      return { info: toInfo(row), body: file.createReadStream({ highWaterMark: 256 * 1024 }) };
+    }
+    throw new Error(`blob of ${ref.type}/${ref.key} kept disappearing`);
+  }
+
+  async write(ref: ObjectRef, body: Readable, options: WriteOptions): Promise<ObjectInfo> {
+    const meter: BodyMeter = { bytes: 0, sha256: undefined };
+    const chunks = meterBody(body, meter, options);
+    const head: Buffer[] = [];
+    let ended = false;
+    try {
+      while (meter.bytes <= INLINE_MAX_BYTES) {
+        options.signal?.throwIfAborted();
+        const next = await chunks.next();
+        if (next.done) {
+          ended = true;
+          break;
+        }
+        head.push(next.value);
+      }
+    } catch (error) {
+      await chunks.return(undefined);
+      throw error;
+    }
+    const row = { size: 0, sha256: '', content_type: options.contentType, expires_at: options.expiresAt ?? null };
+    if (ended) {
+      const data = Buffer.concat(head);
+      return this.commitRow(ref, { ...row, size: data.length, sha256: meter.sha256 ?? '', blob_id: null, inline_data: data });
+    }
+    const blobId = await this.writeBlob(head, chunks, options.signal);
+    try {
+      return await this.commitRow(ref, { ...row, size: meter.bytes, sha256: meter.sha256 ?? '', blob_id: blobId, inline_data: null });
+    } catch (error) {
+      await this.blobs.remove(blobId);
+      throw error;
+    }
+  }
+
+  async delete(ref: ObjectRef, now: number): Promise<boolean> {
+    const { findAny, deleteById } = this.index.statements;
+    const removed = await this.commits.enqueue(() => {
+      const row = findAny.get(keyParams(ref)) as { id: number; blob_id: string | null; expires_at: number | null } | undefined;
+      if (!row) return undefined;
+      deleteById.run(row.id);
+      return { blobId: row.blob_id, visible: row.expires_at === null || row.expires_at > now };
+    });
+    if (removed?.blobId) this.removeBlobLater(removed.blobId);
+    return removed?.visible ?? false;
+  }
+
+  async list(tenant: string, type: StorageType, options: ListOptions): Promise<ListPage> {
+    const prefix = Buffer.from(options.prefix, 'utf8');
+    // The smallest key after `after` is `after` + NUL, which no key contains: `>=` that is `>` after.
+    const start = options.after === undefined ? prefix : Buffer.concat([Buffer.from(options.after, 'utf8'), Buffer.from([0])]);
+    const end = prefixUpperBound(prefix);
+    const params = { tenant, type, start, end, now: options.now, limit: options.limit + 1 };
+    const { listRange, listFrom } = this.index.statements;
+    const rows = (end ? listRange.all(params) : listFrom.all(params)) as Array<{ key: Buffer }>;
+    const truncated = rows.length > options.limit;
+    return { keys: rows.slice(0, options.limit).map((row) => row.key.toString('utf8')), truncated };
+  }
+
+  async sweepExpired(now: number): Promise<number> {
+    const { expired, deleteById } = this.index.statements;
+    let total = 0;
+    for (;;) {
+      const rows = expired.all(now, SWEEP_BATCH) as Array<{ id: number; blob_id: string | null }>;
+      if (rows.length === 0) return total;
+      await this.commits.enqueue(() => {
+        for (const row of rows) deleteById.run(row.id);
+      });
+      for (const row of rows) if (row.blob_id) this.removeBlobLater(row.blob_id);
+      total += rows.length;
+      if (rows.length < SWEEP_BATCH) return total;
+    }
+  }
+
+  async checkReady(): Promise<void> {
+    this.index.statements.ping.get();
+  }
+
+  async close(): Promise<void> {
+    this.commits.flush();
+    this.index.db.close();
+  }
+
+  private findRow(ref: ObjectRef, now: number): ObjectRow | undefined {
+    return this.index.statements.findVisible.get({ ...keyParams(ref), now }) as ObjectRow | undefined;
+  }
+
+  /** Streams the rest of the body into a temp file, makes it durable and moves it into place. */
+  private async writeBlob(head: Buffer[], rest: AsyncGenerator<Buffer>, signal: AbortSignal | undefined): Promise<string> {
+    const id = this.blobs.newId();
+    let file: FileHandle | undefined;
+    try {
+      file = await open(this.blobs.tempPath(id), 'wx', 0o600);
+      const source = async function* () {
+        yield* head;
+        for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
+      };
+      await pipeline(source, file.createWriteStream({ autoClose: false, highWaterMark: 256 * 1024 }), { signal });
+      await this.blobs.commitTemp(id, file);
+      file = undefined;
+      return id;
+    } catch (error) {
+      await rest.return(undefined);
+      await file?.close().catch(() => {});
+      await this.blobs.removeTemp(id);
+      await this.blobs.remove(id);
+      throw error;
+    }
+  }
+
+  /** Commits the index row; the blob it replaced is removed after the commit. */
+  private async commitRow(ref: ObjectRef, row: Omit<ObjectRow, 'last_modified'>): Promise<ObjectInfo> {
+    const { findAny, upsert } = this.index.statements;
+    const params = keyParams(ref);
+    const committed = await this.commits.enqueue(() => {
+      const previous = findAny.get(params) as { blob_id: string | null } | undefined;
+      const full: ObjectRow = { ...row, last_modified: this.clock() };
+      upsert.run({ ...params, ...full });
+      return { full, replacedBlob: previous?.blob_id ?? null };
+    });
+    if (committed.replacedBlob) this.removeBlobLater(committed.replacedBlob);
+    return toInfo(committed.full);
+  }
+
+  private removeBlobLater(id: string): void {
+    this.blobs.remove(id).catch((error) => this.warn(`could not remove replaced blob ${id}; start-up cleanup will`, error));
+  }
+}
+
+function keyParams(ref: ObjectRef) {
+  return { tenant: ref.tenant, type: ref.type, key: Buffer.from(ref.key, 'utf8') };
+}
+
+function toInfo(row: Pick<ObjectRow, 'size' | 'sha256' | 'content_type' | 'last_modified' | 'expires_at'>): ObjectInfo {
+  return {
+    size: row.size,
+    sha256: row.sha256,
+    etag: `"${row.sha256}"`,
+    contentType: row.content_type,
+    lastModified: row.last_modified,
+    expiresAt: row.expires_at ?? undefined,
+  };
+}

@@ -1,0 +1,105 @@
+import Sqlite, { type Database, type Statement } from 'better-sqlite3';
+import type { Durability } from '../../config.js';
+
+/** One row of the object index. `key` is stored as UTF-8 bytes so ordering is by byte. */
+export interface ObjectRow {
+  size: number;
+  sha256: string;
+  content_type: string;
+  last_modified: number;
+  expires_at: number | null;
+  blob_id: string | null;
+  inline_data: Buffer | null;
+}
+
+export type NewObjectRow = ObjectRow & { tenant: string; type: string; key: Buffer };
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS objects (
+  id INTEGER PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  type TEXT NOT NULL,
+  key BLOB NOT NULL,
+  size INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  last_modified INTEGER NOT NULL,
+  expires_at INTEGER,
+  blob_id TEXT,
+  inline_data BLOB
+);
+CREATE UNIQUE INDEX IF NOT EXISTS objects_by_key ON objects (tenant, type, key);
+CREATE INDEX IF NOT EXISTS objects_by_expiry ON objects (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS objects_by_blob ON objects (blob_id) WHERE blob_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS api_keys (
+  client_id TEXT PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  secret_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+`;
+
+/** The open database and its prepared statements. */
+export interface IndexDb {
+  readonly db: Database;
+  readonly statements: {
+    readonly findVisible: Statement;
+    readonly findAny: Statement;
+    readonly upsert: Statement;
+    readonly deleteById: Statement<[number]>;
+    readonly listRange: Statement;
+    readonly listFrom: Statement;
+    readonly expired: Statement<[number, number]>;
+    readonly blobInUse: Statement<[string]>;
+    readonly insertApiKey: Statement;
+    readonly findApiKey: Statement<[string]>;
+    readonly ping: Statement;
+  };
+}
+
+const VISIBLE = '(expires_at IS NULL OR expires_at > @now)';
+
+/** Opens the index database (WAL) and prepares every statement once. */
+export function openIndexDb(file: string, durability: Durability): IndexDb {
+  const db: Database = new Sqlite(file);
+  db.pragma('journal_mode = WAL');
+  // FULL fsyncs the WAL on every commit (survives power loss); NORMAL survives a process crash.
+  db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.pragma('busy_timeout = 5000');
+  db.exec(SCHEMA);
+
+  const statements = {
+    findVisible: db.prepare(
+      `SELECT size, sha256, content_type, last_modified, expires_at, blob_id, inline_data
+       FROM objects WHERE tenant = @tenant AND type = @type AND key = @key AND ${VISIBLE}`,
+    ),
+    findAny: db.prepare('SELECT id, blob_id, expires_at FROM objects WHERE tenant = @tenant AND type = @type AND key = @key'),
+    upsert: db.prepare(
+      `INSERT INTO objects (tenant, type, key, size, sha256, content_type, last_modified, expires_at, blob_id, inline_data)
+       VALUES (@tenant, @type, @key, @size, @sha256, @content_type, @last_modified, @expires_at, @blob_id, @inline_data)
+       ON CONFLICT (tenant, type, key) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256,
+         content_type = excluded.content_type, last_modified = excluded.last_modified,
+         expires_at = excluded.expires_at, blob_id = excluded.blob_id, inline_data = excluded.inline_data`,
+    ),
+    deleteById: db.prepare<[number]>('DELETE FROM objects WHERE id = ?'),
+    listRange: db.prepare(
+      `SELECT key FROM objects WHERE tenant = @tenant AND type = @type AND key >= @start AND key < @end AND ${VISIBLE}
+       ORDER BY key LIMIT @limit`,
+    ),
+    listFrom: db.prepare(
+      `SELECT key FROM objects WHERE tenant = @tenant AND type = @type AND key >= @start AND ${VISIBLE}
+       ORDER BY key LIMIT @limit`,
+    ),
+    expired: db.prepare<[number, number]>('SELECT id, blob_id FROM objects WHERE expires_at <= ? ORDER BY expires_at LIMIT ?'),
+    blobInUse: db.prepare<[string]>('SELECT 1 FROM objects WHERE blob_id = ? LIMIT 1').pluck(),
+    insertApiKey: db.prepare(
+      'INSERT INTO api_keys (client_id, tenant, secret_hash, created_at) VALUES (@clientId, @tenant, @secretHash, @createdAt)',
+    ),
+    findApiKey: db.prepare<[string]>(
+      'SELECT client_id AS clientId, tenant, secret_hash AS secretHash, created_at AS createdAt FROM api_keys WHERE client_id = ?',
+    ),
+    ping: db.prepare('SELECT 1').pluck(),
+  };
+
+  return { db, statements };
+}

@@ -1,0 +1,127 @@
+import path from 'node:path';
+import { parseByteSize, parseDuration } from './units.js';
+
+/** How hard an acknowledged write is made to last. */
+export type Durability = 'full' | 'process';
+
+/** Everything the server reads from its environment, parsed and validated once, then frozen. */
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Folder of the embedded backend: SQLite index, blobs, the server secret. */
+  readonly dataDir: string;
+  /** `full`: fsync blobs, directories and the index before acknowledging (survives power loss). */
+  readonly durability: Durability;
+  /** HMAC secret for JWTs and URL signatures; undefined means "kept in dataDir". */
+  readonly jwtSecret: string | undefined;
+  /** Lifetime of a `tmp` object after its last write, in ms. */
+  readonly tmpTtlMs: number;
+  /** Largest accepted object, in bytes. */
+  readonly maxObjectBytes: number;
+  /** Default and maximum lifetime of signed download URLs, in ms. */
+  readonly signedUrlTtlMs: number;
+  readonly signedUrlMaxTtlMs: number;
+  /** Default and maximum lifetime of upload URLs, in ms. */
+  readonly uploadUrlTtlMs: number;
+  readonly uploadUrlMaxTtlMs: number;
+  /** Lifetime of tokens issued by POST /auth/token, in ms. */
+  readonly issuedTokenTtlMs: number;
+  /** Origin put in signed and upload URLs (e.g. https://storage.example.com); else taken from Host. */
+  readonly publicUrl: string | undefined;
+  /** How often the sweeper removes expired objects, in ms. */
+  readonly sweepIntervalMs: number;
+  /** How long shutdown waits for in-flight requests, in ms. */
+  readonly shutdownTimeoutMs: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Log one line per request. */
+  readonly accessLog: boolean;
+}
+
+/** Flags from the command line; they win over the environment. */
+export interface ConfigOverrides {
+  host?: string | undefined;
+  port?: string | number | undefined;
+  dataDir?: string | undefined;
+  durability?: string | undefined;
+  logLevel?: string | undefined;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** A configuration problem: lists every invalid setting at once. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads configuration from `env` (STOWAGE_* variables) and `overrides` (CLI flags), validates
+ * every field, and returns a frozen object. Throws {@link ConfigError} listing all problems.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrides = {}): ServerConfig {
+  const problems: string[] = [];
+  const read = <T>(name: string, raw: string | number | undefined, fallback: T, parse: (v: string) => T): T => {
+    if (raw === undefined || raw === '') return fallback;
+    try {
+      return parse(String(raw));
+    } catch (error) {
+      problems.push(`${name}: ${(error as Error).message}`);
+      return fallback;
+    }
+  };
+  const duration = (name: string, fallback: number) => read(name, env[name], fallback, parseDuration);
+  const oneOf =
+    <T extends string>(choices: readonly T[]) =>
+    (v: string): T => {
+      if ((choices as readonly string[]).includes(v)) return v as T;
+      throw new Error(`"${v}" is not one of ${choices.join(', ')}`);
+    };
+
+  const port = read('port', overrides.port ?? env.STOWAGE_PORT, 8787, (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`"${v}" is not a port number (0-65535)`);
+    return n;
+  });
+  const publicUrl = read('STOWAGE_PUBLIC_URL', env.STOWAGE_PUBLIC_URL, undefined, (v) => {
+    const url = new URL(v);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must be an http(s) URL');
+    return url.origin;
+  });
+  const jwtSecret = read('STOWAGE_JWT_SECRET', env.STOWAGE_JWT_SECRET, undefined, (v) => {
+    if (Buffer.byteLength(v) < 32) throw new Error('must be at least 32 bytes');
+    return v;
+  });
+
+  const config: ServerConfig = {
+    host: overrides.host ?? env.STOWAGE_HOST ?? '127.0.0.1',
+    port,
+    dataDir: path.resolve(overrides.dataDir ?? env.STOWAGE_DATA_DIR ?? '.stowage'),
+    durability: read('durability', overrides.durability ?? env.STOWAGE_DURABILITY, 'full', oneOf(['full', 'process'])),
+    jwtSecret,
+    tmpTtlMs: duration('STOWAGE_TMP_TTL', DAY),
+    maxObjectBytes: read('STOWAGE_MAX_OBJECT_SIZE', env.STOWAGE_MAX_OBJECT_SIZE, 5 * 1024 ** 4, parseByteSize),
+    signedUrlTtlMs: duration('STOWAGE_SIGNED_URL_TTL', HOUR),
+    signedUrlMaxTtlMs: 7 * DAY,
+    uploadUrlTtlMs: duration('STOWAGE_UPLOAD_URL_TTL', 7 * DAY),
+    uploadUrlMaxTtlMs: 7 * DAY,
+    issuedTokenTtlMs: duration('STOWAGE_TOKEN_TTL', HOUR),
+    publicUrl,
+    sweepIntervalMs: duration('STOWAGE_SWEEP_INTERVAL', 60_000),
+    shutdownTimeoutMs: duration('STOWAGE_SHUTDOWN_TIMEOUT', 10_000),
+    logLevel: read('log level', overrides.logLevel ?? env.STOWAGE_LOG_LEVEL, 'info', oneOf(LOG_LEVELS)),
+    accessLog: read('STOWAGE_ACCESS_LOG', env.STOWAGE_ACCESS_LOG, false, (v) => oneOf(['true', 'false'])(v) === 'true'),
+  };
+  if (config.signedUrlTtlMs > config.signedUrlMaxTtlMs) problems.push('STOWAGE_SIGNED_URL_TTL: at most 7d');
+  if (config.uploadUrlTtlMs > config.uploadUrlMaxTtlMs) problems.push('STOWAGE_UPLOAD_URL_TTL: at most 7d');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}
+
+/** A config for tests and embedding: defaults plus the given fields, frozen. */
+export function defineConfig(fields: Partial<ServerConfig> & { dataDir: string }): ServerConfig {
+  return Object.freeze({ ...loadConfig({}, { port: 0, logLevel: 'silent' }), ...fields });
+}

@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { Headers } from 'stowage-client/protocol';
+import { fail } from '../errors.js';
+import { createAuthenticate } from './authenticate.js';
+import { passBodiesThrough } from './body-passthrough.js';
+import type { AppContext } from './context.js';
+import { handleError } from './error-handler.js';
+import { registerAuthRoutes } from './routes/auth.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerListRoutes } from './routes/list.js';
+import { registerObjectRoutes } from './routes/objects.js';
+import { registerSignedDownloads, registerSignedUrlIssuing } from './routes/signed.js';
+import { registerUploads, registerUploadUrlIssuing } from './routes/uploads.js';
+
+/** Builds the HTTP app; it does not listen. Tests and main.ts both start it from here. */
+export function buildApp(ctx: AppContext, logger: FastifyBaseLogger): FastifyInstance {
+  const bootId = randomBytes(4).toString('hex');
+  let sequence = 0;
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: !ctx.config.accessLog }),
+    // The Python client sends a fresh X-Request-Group per call: it becomes the request id.
+    requestIdHeader: Headers.requestGroup,
+    genReqId: () => `${bootId}-${(++sequence).toString(36)}`,
+    // Keys are up to 1024 bytes, i.e. up to 3072 characters once percent-encoded.
+    routerOptions: { maxParamLength: 8192 },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    // Errors raised before routing (a malformed escape in the path) get the same JSON shape.
+    frameworkErrors: (error, request, reply) => handleError(error, request, reply),
+  });
+
+  app.decorateRequest('tenant', '');
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request) => {
+    throw fail('RouteNotFound', `No route for ${request.method} ${request.url.split('?')[0]}`);
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(Headers.requestId, request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    ctx.metrics.requests.inc({ method: request.method, route, status: reply.statusCode });
+    ctx.metrics.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+
+  registerHealthRoutes(app, ctx);
+  app.register(async (scope) => registerAuthRoutes(scope, ctx));
+  app.register(async (api) => {
+    passBodiesThrough(api);
+    api.addHook('onRequest', createAuthenticate(ctx));
+    registerObjectRoutes(api, ctx);
+    registerListRoutes(api, ctx);
+    registerSignedUrlIssuing(api, ctx);
+    registerUploadUrlIssuing(api, ctx);
+  });
+  app.register(async (signed) => {
+    passBodiesThrough(signed);
+    registerSignedDownloads(signed, ctx);
+    registerUploads(signed, ctx);
+  });
+  return app;
+}

@@ -1,0 +1,28 @@
+import type { ApiKeyStore } from '../auth/api-keys.js';
+import type { TokenService } from '../auth/token-service.js';
+import type { Backend } from '../backends/backend.js';
+import type { ServerConfig } from '../config.js';
+import type { ObjectService } from '../storage/object-service.js';
+import type { SignedUrls } from '../storage/signed-urls.js';
+import type { Metrics } from './metrics.js';
+
+/** Everything the routes use, built once by the server and passed down. */
+export interface AppContext {
+  readonly config: ServerConfig;
+  readonly backend: Backend;
+  readonly objects: ObjectService;
+  readonly signedUrls: SignedUrls;
+  readonly tokens: TokenService;
+  readonly apiKeys: ApiKeyStore;
+  readonly metrics: Metrics;
+  readonly clock: () => number;
+  /** Set when shutdown begins: readiness fails so load balancers stop sending traffic. */
+  readonly lifecycle: { draining: boolean };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated tenant (JWT `sub`); set by the auth hook on API routes. */
+    tenant: string;
+  }
+}

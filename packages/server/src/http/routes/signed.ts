@@ -1,0 +1,58 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { API_BASE_PATH, Routes, UrlKinds } from 'stowage-client/protocol';
+import { fail } from '../../errors.js';
+import { makeRef } from '../../storage/object-ref.js';
+import type { AppContext } from '../context.js';
+import { publicOrigin } from '../origin.js';
+import { parseExpiresIn } from '../query-params.js';
+import { keyFromRawUrl } from '../request-key.js';
+import { sendObject, setObjectHeaders } from '../send-object.js';
+
+interface SignedRequest {
+  Params: { type: string };
+  Querystring: Record<string, string | undefined>;
+}
+
+const KEY_AFTER_ROUTE_WORD = 4;
+export const SIGNED_PATH = `${API_BASE_PATH}/${UrlKinds.signedDownload}/:type/*`;
+
+/** Authenticated: GET `{type}/get_signed_url/{key}` → a URL that downloads the key without auth. */
+export function registerSignedUrlIssuing(app: FastifyInstance, ctx: AppContext): void {
+  app.get<SignedRequest>(`${API_BASE_PATH}/:type/${Routes.signedUrl}/*`, async (request, reply) => {
+    const ref = makeRef(request.tenant, request.params.type, keyFromRawUrl(request.url, KEY_AFTER_ROUTE_WORD));
+    const ttlMs = parseExpiresIn(request.query.expires_in, ctx.config.signedUrlTtlMs, ctx.config.signedUrlMaxTtlMs);
+    await ctx.objects.head(ref);
+    return sendUrl(reply, ctx.signedUrls.createDownloadUrl(publicOrigin(ctx.config, request), ref, ttlMs));
+  });
+}
+
+/** Unauthenticated: GET/HEAD of a signed download URL; the signature is the credential. */
+export function registerSignedDownloads(app: FastifyInstance, ctx: AppContext): void {
+  const verify = (request: { params: { type: string }; url: string; query: Record<string, string | undefined> }) =>
+    ctx.signedUrls.verifyDownload(request.params.type, keyFromRawUrl(request.url, KEY_AFTER_ROUTE_WORD), request.query);
+
+  app.get<SignedRequest>(SIGNED_PATH, { exposeHeadRoute: false }, async (request, reply) => {
+    const ref = verify(request);
+    const found = await ctx.objects.read(ref);
+    ctx.metrics.bytesRead.inc(found.info.size);
+    return sendObject(reply, found, ref.type);
+  });
+  app.head<SignedRequest>(SIGNED_PATH, async (request, reply) => {
+    const ref = verify(request);
+    return setObjectHeaders(reply, await ctx.objects.head(ref), ref.type)
+      .code(200)
+      .send();
+  });
+  app.route({
+    method: ['PUT', 'POST', 'DELETE', 'PATCH'],
+    url: SIGNED_PATH,
+    handler: async () => {
+      throw fail('MethodNotAllowed', 'A signed download URL serves only GET and HEAD', { allow: 'GET, HEAD' });
+    },
+  });
+}
+
+/** Answers with a URL as text/plain, no trailing newline (the Python client uses the body as is). */
+export function sendUrl(reply: FastifyReply, url: string) {
+  return reply.code(200).type('text/plain; charset=utf-8').send(url);
+}

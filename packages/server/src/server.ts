@@ -1,0 +1,101 @@
+import { mkdir } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import type { ApiKeyStore } from './auth/api-keys.js';
+import { loadServerSecret } from './auth/server-secret.js';
+import { TokenService } from './auth/token-service.js';
+import { UrlSigner } from './auth/url-signer.js';
+import type { Backend } from './backends/backend.js';
+import { FsBackend } from './backends/fs/fs-backend.js';
+import { SqliteApiKeyStore } from './backends/fs/sqlite-api-keys.js';
+import type { ServerConfig } from './config.js';
+import { buildApp } from './http/app.js';
+import type { AppContext } from './http/context.js';
+import { createMetrics } from './http/metrics.js';
+import { ObjectService } from './storage/object-service.js';
+import { SignedUrls } from './storage/signed-urls.js';
+
+export interface ServerDependencies {
+  /** Milliseconds since the epoch; tests inject one to move time. */
+  clock?: () => number;
+  logger?: pino.Logger;
+}
+
+/** A running (or ready to run) Stowage server. */
+export interface StowageServer {
+  readonly app: FastifyInstance;
+  readonly context: AppContext;
+  /** Listens on config.host:config.port; resolves with the base URL of the API. */
+  listen(): Promise<string>;
+  /** Issues a JWT for `tenant` signed with this server's secret. */
+  issueToken(tenant: string, ttlMs?: number): Promise<string>;
+  /** Stops accepting, finishes in-flight requests (bounded), closes the backend. */
+  close(): Promise<void>;
+}
+
+/** Opens the storage backend and accounts for `config`; both come from the data directory. */
+export async function openStorage(config: ServerConfig, deps: ServerDependencies = {}) {
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const logger = deps.logger ?? pino({ level: config.logLevel });
+  const backend = await FsBackend.open({
+    dataDir: config.dataDir,
+    durability: config.durability,
+    clock: deps.clock,
+    onWarning: (message, error) => logger.warn({ err: error }, message),
+  });
+  const apiKeys: ApiKeyStore = new SqliteApiKeyStore(backend.index);
+  const secret = await loadServerSecret(config.dataDir, config.jwtSecret);
+  return { backend: backend as Backend, apiKeys, secret, logger };
+}
+
+/** Builds the whole server from a config: backend, auth, domain, HTTP app, sweeper. */
+export async function createServer(config: ServerConfig, deps: ServerDependencies = {}): Promise<StowageServer> {
+  const clock = deps.clock ?? Date.now;
+  const { backend, apiKeys, secret, logger } = await openStorage(config, deps);
+  const objects = new ObjectService(backend, { tmpTtlMs: config.tmpTtlMs, maxObjectBytes: config.maxObjectBytes, clock });
+  const context: AppContext = {
+    config,
+    backend,
+    objects,
+    apiKeys,
+    tokens: new TokenService(secret, clock),
+    signedUrls: new SignedUrls(new UrlSigner(secret), clock),
+    metrics: createMetrics(),
+    clock,
+    lifecycle: { draining: false },
+  };
+  const app = buildApp(context, logger);
+
+  const sweeper = setInterval(() => {
+    objects
+      .sweep()
+      .then((count) => context.metrics.expiredSwept.inc(count))
+      .catch((error) => logger.error({ err: error }, 'sweeping expired objects failed'));
+  }, config.sweepIntervalMs);
+  sweeper.unref();
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    context,
+    async listen() {
+      const address = await app.listen({ host: config.host, port: config.port });
+      return `${address}/storage/v1`;
+    },
+    issueToken: async (tenant, ttlMs = 3_600_000) => (await context.tokens.issue(tenant, ttlMs)).token,
+    close() {
+      closing ??= (async () => {
+        context.lifecycle.draining = true;
+        clearInterval(sweeper);
+        const timer = setTimeout(() => app.server.closeAllConnections(), config.shutdownTimeoutMs);
+        try {
+          await app.close();
+        } finally {
+          clearTimeout(timer);
+          await backend.close();
+        }
+      })();
+      return closing;
+    },
+  };
+}

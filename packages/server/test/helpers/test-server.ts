@@ -1,0 +1,46 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { defineConfig, type ServerConfig } from '../../src/config.js';
+import { createServer, type StowageServer } from '../../src/server.js';
+
+/** A clock tests can move. */
+export class TestClock {
+  constructor(public nowMs = Date.now()) {}
+  readonly now = (): number => this.nowMs;
+  advance(ms: number): void {
+    this.nowMs += ms;
+  }
+}
+
+export interface TestServer {
+  /** Base URL of the API, e.g. http://127.0.0.1:PORT/storage/v1 */
+  url: string;
+  origin: string;
+  dataDir: string;
+  server: StowageServer;
+  clock: TestClock;
+  token(tenant?: string, ttlMs?: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Starts a real server in-process on port 0 with a fresh data directory. */
+export async function startTestServer(fields: Partial<ServerConfig> = {}, options: { dataDir?: string } = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'stowage-test-')));
+  const clock = new TestClock();
+  const config = defineConfig({ durability: 'process', ...fields, dataDir });
+  const server = await createServer(config, { clock: clock.now });
+  const url = await server.listen();
+  return {
+    url,
+    origin: new URL(url).origin,
+    dataDir,
+    server,
+    clock,
+    token: (tenant = 'alice', ttlMs = 3_600_000) => server.issueToken(tenant, ttlMs),
+    async close() {
+      await server.close();
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// Runs every packages/*/test/**/*.test.ts with node:test through tsx, one process per file.
+// Extra arguments are passed to node (e.g. --test-name-pattern=list).
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+function findTests(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) return name === 'node_modules' || name === 'fixtures' ? [] : findTests(full);
+    return name.endsWith('.test.ts') ? [full] : [];
+  });
+}
+
+const only = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+const flags = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
+const files = only.length > 0 ? only : ['client', 'server', 'cli'].flatMap((pkg) => findTests(path.join('packages', pkg, 'test')));
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...flags, ...files],
+  { stdio: 'inherit' },
+);
+process.exit(result.status ?? 1);
