@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -39,10 +40,13 @@ export class BlobFiles {
     return path.join(this.blobDir, id.slice(0, 2), id);
   }
 
-  /** Makes the temp file durable and moves it into place under its id. */
-  async commitTemp(id: string, file: FileHandle): Promise<void> {
-    if (this.fsync) await file.sync();
-    await file.close();
+  /** A new temp file for blob `id`; with fsync on, it is flushed to disk before it closes. */
+  createTempStream(id: string): WriteStream {
+    return createWriteStream(this.tempPath(id), { flags: 'wx', mode: 0o600, flush: this.fsync, highWaterMark: 256 * 1024 });
+  }
+
+  /** Moves the closed, durable temp file into place under its id. */
+  async moveIntoPlace(id: string): Promise<void> {
     const target = this.blobPath(id);
     const shard = path.dirname(target);
     try {

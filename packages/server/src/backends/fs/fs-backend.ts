@@ -1,4 +1,4 @@
-import { type FileHandle, open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -169,20 +169,16 @@ export class FsBackend implements Backend {
   /** Streams the rest of the body into a temp file, makes it durable and moves it into place. */
   private async writeBlob(head: Buffer[], rest: AsyncGenerator<Buffer>, signal: AbortSignal | undefined): Promise<string> {
     const id = this.blobs.newId();
-    let file: FileHandle | undefined;
     try {
-      file = await open(this.blobs.tempPath(id), 'wx', 0o600);
       const source = async function* () {
         yield* head;
         for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
       };
-      await pipeline(source, file.createWriteStream({ autoClose: false, highWaterMark: 256 * 1024 }), { signal });
-      await this.blobs.commitTemp(id, file);
-      file = undefined;
+      await pipeline(source, this.blobs.createTempStream(id), { signal });
+      await this.blobs.moveIntoPlace(id);
       return id;
     } catch (error) {
       await rest.return(undefined);
-      await file?.close().catch(() => {});
       await this.blobs.removeTemp(id);
       await this.blobs.remove(id);
       throw error;
