@@ -1,0 +1,90 @@
+// Unit checks of the small pure pieces: config parsing, units, prefix ranges, page tokens, raw keys.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { prefixUpperBound } from '../src/backends/fs/key-range.js';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { keyFromRawUrl } from '../src/http/request-key.js';
+import { decodePageToken, encodePageToken } from '../src/storage/page-token.js';
+import { parseByteSize, parseDuration } from '../src/units.js';
+
+describe('config', () => {
+  test('defaults', () => {
+    const config = loadConfig({});
+    assert.equal(config.port, 8787);
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.durability, 'full');
+    assert.equal(config.tmpTtlMs, 24 * 3_600_000);
+    assert.ok(Object.isFrozen(config));
+  });
+
+  test('flags win over the environment', () => {
+    const config = loadConfig({ STOWAGE_PORT: '9000', STOWAGE_TMP_TTL: '2h' }, { port: '9001' });
+    assert.equal(config.port, 9001);
+    assert.equal(config.tmpTtlMs, 7_200_000);
+  });
+
+  test('every invalid field is reported at once', () => {
+    assert.throws(
+      () => loadConfig({ STOWAGE_PORT: '70000', STOWAGE_DURABILITY: 'maybe', STOWAGE_TMP_TTL: 'soon', STOWAGE_JWT_SECRET: 'short' }),
+      (error: unknown) => error instanceof ConfigError && error.problems.length === 4,
+    );
+  });
+});
+
+describe('units', () => {
+  test('durations', () => {
+    assert.equal(parseDuration('90s'), 90_000);
+    assert.equal(parseDuration('15m'), 900_000);
+    assert.equal(parseDuration('7d'), 604_800_000);
+    assert.equal(parseDuration('250ms'), 250);
+    assert.equal(parseDuration('30'), 30_000);
+    assert.throws(() => parseDuration('1 week'));
+  });
+
+  test('byte sizes', () => {
+    assert.equal(parseByteSize('512k'), 524_288);
+    assert.equal(parseByteSize('64MiB'), 67_108_864);
+    assert.equal(parseByteSize('1048576'), 1_048_576);
+    assert.throws(() => parseByteSize('lots'));
+  });
+});
+
+describe('prefix ranges', () => {
+  test('the bound is above every extension of the prefix and below every key past it', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 8 }), fc.uint8Array({ maxLength: 8 }), fc.uint8Array({ maxLength: 8 }), (p, tail, other) => {
+        const prefix = Buffer.from(p);
+        const bound = prefixUpperBound(prefix);
+        const extended = Buffer.concat([prefix, Buffer.from(tail)]);
+        if (bound === undefined) return prefix.every((byte) => byte === 0xff);
+        const candidate = Buffer.from(other);
+        const inRange = Buffer.compare(candidate, prefix) >= 0 && Buffer.compare(candidate, bound) < 0;
+        return Buffer.compare(extended, bound) < 0 && inRange === candidate.subarray(0, prefix.length).equals(prefix);
+      }),
+    );
+  });
+
+  test('empty or all-0xFF prefixes have no bound', () => {
+    assert.equal(prefixUpperBound(Buffer.alloc(0)), undefined);
+    assert.equal(prefixUpperBound(Buffer.from([0xff, 0xff])), undefined);
+    assert.deepEqual(prefixUpperBound(Buffer.from([0x61, 0xff])), Buffer.from([0x62]));
+  });
+});
+
+describe('page tokens', () => {
+  test('round-trip any prefix and key', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (prefix, rest) => decodePageToken(encodePageToken(prefix, prefix + rest), prefix) === prefix + rest),
+    );
+  });
+});
+
+describe('keys from raw URLs', () => {
+  test('decoded exactly once, query stripped, + kept', () => {
+    assert.equal(keyFromRawUrl('/storage/v1/data/get/a%2Fb+c%2520?x=1', 4), 'a/b+c%20');
+    assert.equal(keyFromRawUrl('/storage/v1/data/get//lead', 4), '/lead');
+    assert.equal(keyFromRawUrl('/storage/v1/data/x%2F..%2Fy', 3), 'x/../y');
+    assert.equal(keyFromRawUrl('/storage/v1/data/get/', 4), '');
+  });
+});
