@@ -9,7 +9,7 @@ import { Agent, request } from 'undici';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 /** A value that identifies its writer in every byte, so a mix of two values is detectable. */
-const valueOf = (writer: number, size: number) => Buffer.alloc(size, `<${writer}>`);
+const writerValue = (writer: number, size: number) => Buffer.alloc(size, `<${writer}>`);
 
 describe('concurrent overwrites', () => {
   let ts: TestServer;
@@ -40,7 +40,7 @@ describe('concurrent overwrites', () => {
   };
   const isWholeValue = (value: Buffer, writers: number, size: number) => {
     const writer = Number(/^<(\d+)>/.exec(value.subarray(0, 8).toString())?.[1]);
-    return writer >= 0 && writer < writers && value.equals(valueOf(writer, size));
+    return writer >= 0 && writer < writers && value.equals(writerValue(writer, size));
   };
 
   for (const [label, writers, size] of [
@@ -53,7 +53,7 @@ describe('concurrent overwrites', () => {
       const statuses = await Promise.all(
         Array.from({ length: writers }, (_, writer) => {
           if (writer % 10 === 0) readers.push(get(key));
-          return put(key, valueOf(writer, size));
+          return put(key, writerValue(writer, size));
         }),
       );
       assert.ok(statuses.every((status) => status === 200));

@@ -2,8 +2,7 @@
 // data directory, and check every key holds its last acknowledged value (an unacknowledged
 // write may or may not have landed, but never partly), and no temp or orphan blob remains.
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -14,7 +13,7 @@ import { runCli, startServerProcess } from './helpers/server-process.js';
 
 const KEYS = 8;
 const NEW_SIZE = 24 * 1024 * 1024;
-const valueOf = (version: string, key: number, size: number) => Buffer.alloc(size, `${version}:${key};`);
+const versionValue = (version: string, key: number, size: number) => Buffer.alloc(size, `${version}:${key};`);
 
 /** A body that trickles out 1 MiB at a time so the upload is still in flight when the kill comes. */
 function slowBody(content: Buffer): Readable {
@@ -44,7 +43,11 @@ describe('crash recovery', () => {
     const first = await startServerProcess(dataDir);
 
     for (let k = 0; k < KEYS; k++) {
-      const response = await request(`${first.url}/data/set/key-${k}`, { method: 'PUT', body: valueOf('v1', k, 2 * 1024 * 1024), headers: auth });
+      const response = await request(`${first.url}/data/set/key-${k}`, {
+        method: 'PUT',
+        body: versionValue('v1', k, 2 * 1024 * 1024),
+        headers: auth,
+      });
       assert.equal(response.statusCode, 200);
       await response.body.dump();
     }
@@ -53,7 +56,11 @@ describe('crash recovery', () => {
     const uploads = Array.from({ length: KEYS }, async (_, k) => {
       const size = k % 2 === 0 ? 64 * 1024 : NEW_SIZE;
       try {
-        const response = await request(`${first.url}/data/set/key-${k}`, { method: 'PUT', body: k % 2 === 0 ? valueOf('v2', k, size) : slowBody(valueOf('v2', k, size)), headers: auth });
+        const response = await request(`${first.url}/data/set/key-${k}`, {
+          method: 'PUT',
+          body: k % 2 === 0 ? versionValue('v2', k, size) : slowBody(versionValue('v2', k, size)),
+          headers: auth,
+        });
         await response.body.dump();
         if (response.statusCode === 200) acknowledged.add(k);
       } catch {
@@ -72,13 +79,13 @@ describe('crash recovery', () => {
       for (let k = 0; k < KEYS; k++) {
         const response = await request(`${second.url}/data/get/key-${k}`, { headers: auth });
         const value = Buffer.from(await response.body.arrayBuffer());
-        const v2 = valueOf('v2', k, k % 2 === 0 ? 64 * 1024 : NEW_SIZE);
+        const v2 = versionValue('v2', k, k % 2 === 0 ? 64 * 1024 : NEW_SIZE);
         if (acknowledged.has(k)) assert.ok(value.equals(v2), `key-${k} holds its acknowledged new value`);
-        else assert.ok(value.equals(v2) || value.equals(valueOf('v1', k, 2 * 1024 * 1024)), `key-${k} holds a whole value`);
+        else assert.ok(value.equals(v2) || value.equals(versionValue('v1', k, 2 * 1024 * 1024)), `key-${k} holds a whole value`);
       }
       assert.deepEqual(await readdir(path.join(dataDir, 'tmp')), [], 'no temp file remains');
       const db = new Sqlite(path.join(dataDir, 'index.sqlite'), { readonly: true });
-      const referenced = new Set((db.prepare('SELECT blob_id FROM objects WHERE blob_id IS NOT NULL').pluck().all() as string[]));
+      const referenced = new Set(db.prepare('SELECT blob_id FROM objects WHERE blob_id IS NOT NULL').pluck().all() as string[]);
       db.close();
       const onDisk: string[] = [];
       for (const shard of await readdir(path.join(dataDir, 'blobs'))) onDisk.push(...(await readdir(path.join(dataDir, 'blobs', shard))));

@@ -73,7 +73,7 @@ describe('keys', () => {
     const illegal = [
       '',
       'x'.repeat(MAX_KEY_BYTES + 1),
-      'é'.repeat(MAX_KEY_BYTES / 2) + 'x',
+      `${'é'.repeat(MAX_KEY_BYTES / 2)}x`,
       'tab\there',
       'nul\u0000',
       'del\u007f',

@@ -62,9 +62,12 @@ describe('large objects', () => {
     const baseline = await server.rss();
     let peak = baseline;
     const sampler = setInterval(() => {
-      server.rss().then((rss) => {
-        peak = Math.max(peak, rss);
-      }, () => {});
+      server.rss().then(
+        (rss) => {
+          peak = Math.max(peak, rss);
+        },
+        () => {},
+      );
     }, 50);
     try {
       const body = generatedBody(SIZE);

@@ -82,7 +82,9 @@ describe('process lifecycle and admin CLI', () => {
         body: JSON.stringify({ client_id, refresh_token: client_secret, grant_type: 'refresh_token' }),
       });
       assert.equal(response.status, 200);
-      const claims = JSON.parse(Buffer.from(response.json<{ access_token: string }>().access_token.split('.')[1] ?? '', 'base64url').toString());
+      const claims = JSON.parse(
+        Buffer.from(response.json<{ access_token: string }>().access_token.split('.')[1] ?? '', 'base64url').toString(),
+      );
       assert.equal(claims.sub, 'erin');
     } finally {
       server.child.kill('SIGTERM');

@@ -53,15 +53,20 @@ describe('units', () => {
 describe('prefix ranges', () => {
   test('the bound is above every extension of the prefix and below every key past it', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 1, maxLength: 8 }), fc.uint8Array({ maxLength: 8 }), fc.uint8Array({ maxLength: 8 }), (p, tail, other) => {
-        const prefix = Buffer.from(p);
-        const bound = prefixUpperBound(prefix);
-        const extended = Buffer.concat([prefix, Buffer.from(tail)]);
-        if (bound === undefined) return prefix.every((byte) => byte === 0xff);
-        const candidate = Buffer.from(other);
-        const inRange = Buffer.compare(candidate, prefix) >= 0 && Buffer.compare(candidate, bound) < 0;
-        return Buffer.compare(extended, bound) < 0 && inRange === candidate.subarray(0, prefix.length).equals(prefix);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 8 }),
+        fc.uint8Array({ maxLength: 8 }),
+        fc.uint8Array({ maxLength: 8 }),
+        (p, tail, other) => {
+          const prefix = Buffer.from(p);
+          const bound = prefixUpperBound(prefix);
+          const extended = Buffer.concat([prefix, Buffer.from(tail)]);
+          if (bound === undefined) return prefix.every((byte) => byte === 0xff);
+          const candidate = Buffer.from(other);
+          const inRange = Buffer.compare(candidate, prefix) >= 0 && Buffer.compare(candidate, bound) < 0;
+          return Buffer.compare(extended, bound) < 0 && inRange === candidate.subarray(0, prefix.length).equals(prefix);
+        },
+      ),
     );
   });
 
@@ -75,7 +80,11 @@ describe('prefix ranges', () => {
 describe('page tokens', () => {
   test('round-trip any prefix and key', () => {
     fc.assert(
-      fc.property(fc.string(), fc.string(), (prefix, rest) => decodePageToken(encodePageToken(prefix, prefix + rest), prefix) === prefix + rest),
+      fc.property(
+        fc.string(),
+        fc.string(),
+        (prefix, rest) => decodePageToken(encodePageToken(prefix, prefix + rest), prefix) === prefix + rest,
+      ),
     );
   });
 });
