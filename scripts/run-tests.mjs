@@ -2,10 +2,11 @@
 // Runs every packages/*/test/**/*.test.ts with node:test through tsx, one process per file.
 // Extra arguments are passed to node (e.g. --test-name-pattern=list).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 function findTests(dir) {
+  if (!existsSync(dir)) return [];
   return readdirSync(dir).flatMap((name) => {
     const full = path.join(dir, name);
     if (statSync(full).isDirectory()) return name === 'node_modules' || name === 'fixtures' ? [] : findTests(full);
