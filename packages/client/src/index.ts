@@ -1,1 +1,29 @@
-export {};
+/**
+ * stowage-client: the TypeScript client of the Stowage storage service (storage API v1).
+ *
+ * @example
+ * import { Storage } from 'stowage-client';
+ * const storage = new Storage({ url: 'http://127.0.0.1:8787/storage/v1' });
+ * await storage.set('hello.txt', 'hi');
+ *
+ * @module
+ */
+export { Auth, type AuthOptions, type TokenInfo } from './auth.js';
+export type { StorageValue } from './bodies.js';
+export {
+  AuthError,
+  BadRequestError,
+  ConflictError,
+  ConnectionError,
+  ForbiddenError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PreconditionFailedError,
+  RateLimitError,
+  ServerError,
+  StorageError,
+  TimeoutError,
+} from './errors.js';
+export { STORAGE_TYPES, type StorageType } from './protocol.js';
+export { Retry, type RetryOptions } from './retry.js';
+export { type CallOptions, type SetResult, Storage, type StorageOptions, type TypeOrOptions } from './storage.js';

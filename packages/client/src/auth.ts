@@ -1,0 +1,194 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { request } from 'undici';
+import { AuthError, errorFromResponse } from './errors.js';
+import { AUTH_TOKEN_PATH } from './protocol.js';
+
+/** Options of {@link Auth}. Anything not given is looked up in the environment, then the token file. */
+export interface AuthOptions {
+  /** A JWT to use as is. */
+  token?: string;
+  /** API key id, exchanged with `clientSecret` (or `refreshToken`) for JWTs at `{domain}/token`. */
+  clientId?: string;
+  clientSecret?: string;
+  refreshToken?: string;
+  /** Base URL of the token endpoint, e.g. `http://127.0.0.1:8787/auth`. Default: the storage server's `/auth`. */
+  domain?: string;
+  /** Token file. Default `STOWAGE_TOKEN_INFO_PATH` or `~/.stowage/token_info.json`. */
+  tokenInfoPath?: string;
+  /** Refresh this many seconds before the token expires. Default 60. */
+  refreshLeewaySeconds?: number;
+  /** Environment to read (tests pass their own). Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The token file: the same fields as the Python client's `token_info.json`. */
+export interface TokenInfo {
+  client_id?: string;
+  client_secret?: string;
+  refresh_token?: string;
+  JWT_TOKEN?: string;
+  jwt_token?: string;
+}
+
+const first = (...values: Array<string | undefined>) => values.find((v) => v !== undefined && v !== '');
+
+/**
+ * Credentials for the storage API: a JWT, refreshed through `POST {domain}/token` before it
+ * expires when an API key (client id + secret) is known. Sources, first found wins per field:
+ * the constructor, then `STOWAGE_TOKEN` / `STOWAGE_CLIENT_ID` / `STOWAGE_CLIENT_SECRET` /
+ * `STOWAGE_REFRESH_TOKEN` (or their `DESCARTESLABS_*` twins), then the token file.
+ *
+ * @example
+ * const auth = new Auth({ clientId: 'stw_…', clientSecret: '…' });
+ * const storage = new Storage({ auth });
+ */
+export class Auth {
+  private token: string | undefined;
+  private clientId: string | undefined;
+  private secret: string | undefined;
+  private domain: string | undefined;
+  private readonly tokenInfoPath: string;
+  private readonly leewayMs: number;
+  private readonly options: AuthOptions;
+  private loaded: Promise<void> | undefined;
+  private refreshing: Promise<string> | undefined;
+  private fromFile = false;
+
+  constructor(options: AuthOptions = {}) {
+    this.options = options;
+    const env = options.env ?? process.env;
+    this.token = first(options.token, env.STOWAGE_TOKEN, env.DESCARTESLABS_TOKEN);
+    this.clientId = first(options.clientId, env.STOWAGE_CLIENT_ID, env.DESCARTESLABS_CLIENT_ID);
+    this.secret = first(
+      options.clientSecret,
+      options.refreshToken,
+      env.STOWAGE_CLIENT_SECRET,
+      env.STOWAGE_REFRESH_TOKEN,
+      env.DESCARTESLABS_CLIENT_SECRET,
+      env.DESCARTESLABS_REFRESH_TOKEN,
+    );
+    this.domain = first(options.domain, env.STOWAGE_AUTH_URL);
+    this.tokenInfoPath = first(options.tokenInfoPath, env.STOWAGE_TOKEN_INFO_PATH) ?? path.join(homedir(), '.stowage', 'token_info.json');
+    this.leewayMs = (options.refreshLeewaySeconds ?? 60) * 1000;
+  }
+
+  /** The token endpoint's base, when none was configured: `{origin of the storage URL}/auth`. */
+  useDefaultDomain(storageUrl: string): void {
+    this.domain ??= new URL(AUTH_TOKEN_PATH, storageUrl).href.replace(/\/token$/, '');
+  }
+
+  /** Whether a new token can be obtained (an API key is known). */
+  get canRefresh(): boolean {
+    return this.clientId !== undefined && this.secret !== undefined;
+  }
+
+  /** The subject (user) of the current token, if a token is known. */
+  get subject(): string | undefined {
+    return this.token ? decodeClaims(this.token)?.sub : undefined;
+  }
+
+  /** A valid JWT: the current one, or a fresh one when it expires within the leeway. */
+  async getToken(): Promise<string> {
+    this.loaded ??= this.loadTokenFile();
+    await this.loaded;
+    if (this.token && !this.expiresSoon(this.token)) return this.token;
+    if (this.canRefresh) return this.refresh();
+    if (this.token) return this.token;
+    throw new AuthError(
+      'No storage credentials found. Set STOWAGE_TOKEN, or STOWAGE_CLIENT_ID with STOWAGE_CLIENT_SECRET, ' +
+        `or pass { token } or { clientId, clientSecret } to Auth, or write ${this.tokenInfoPath} (stowage login).`,
+    );
+  }
+
+  /** Forgets the current token (e.g. after a 401) so the next call refreshes when it can. */
+  invalidate(): void {
+    if (this.canRefresh) this.token = undefined;
+  }
+
+  /** Exchanges the API key for a new JWT (one exchange at a time, shared by concurrent callers). */
+  refresh(): Promise<string> {
+    this.refreshing ??= this.exchange().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async exchange(): Promise<string> {
+    if (!this.clientId || !this.secret) throw new AuthError('Cannot refresh the token: no client id and secret are configured');
+    if (!this.domain) throw new AuthError('Cannot refresh the token: no auth domain is configured (set STOWAGE_AUTH_URL)');
+    const response = await request(`${this.domain.replace(/\/$/, '')}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_id: this.clientId, refresh_token: this.secret, grant_type: 'refresh_token' }),
+      headersTimeout: 30_000,
+      bodyTimeout: 30_000,
+    });
+    const body = (await response.body.json().catch(() => undefined)) as { access_token?: string; id_token?: string } | undefined;
+    if (response.statusCode !== 200) {
+      const error = errorFromResponse(response.statusCode, body);
+      throw new AuthError(`Token refresh failed: ${error.message}`, { status: error.status, code: error.code, requestId: error.requestId });
+    }
+    const token = body?.access_token ?? body?.id_token;
+    if (!token) throw new AuthError('Token refresh answered without a token');
+    this.token = token;
+    if (this.fromFile || this.options.tokenInfoPath) await this.saveTokenFile();
+    return token;
+  }
+
+  private expiresSoon(token: string): boolean {
+    const exp = decodeClaims(token)?.exp;
+    return typeof exp === 'number' && exp * 1000 - Date.now() < this.leewayMs;
+  }
+
+  private async loadTokenFile(): Promise<void> {
+    if (this.token && this.canRefresh) return;
+    let info: TokenInfo;
+    try {
+      info = JSON.parse(await readFile(this.tokenInfoPath, 'utf8')) as TokenInfo;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new AuthError(`Cannot read the token file ${this.tokenInfoPath}: ${(error as Error).message}`, { cause: error });
+    }
+    this.fromFile = true;
+    this.clientId ??= first(info.client_id);
+    this.secret ??= first(info.client_secret, info.refresh_token);
+    this.token ??= first(info.JWT_TOKEN, info.jwt_token);
+  }
+
+  /** Rewrites the token file atomically (temp file + rename), readable by its owner only. */
+  private async saveTokenFile(): Promise<void> {
+    let info: TokenInfo = {};
+    try {
+      info = JSON.parse(await readFile(this.tokenInfoPath, 'utf8')) as TokenInfo;
+    } catch {
+      // A missing or broken file is replaced whole.
+    }
+    info = { ...info, client_id: this.clientId, JWT_TOKEN: this.token };
+    if (this.secret && !info.refresh_token && !info.client_secret) info.client_secret = this.secret;
+    await writeTokenFile(this.tokenInfoPath, info);
+  }
+}
+
+/** Writes a token file atomically with mode 0600 (its folder 0700). */
+export async function writeTokenFile(file: string, info: TokenInfo): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    await writeFile(temp, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/** The claims of a JWT, without verifying it (the server does that). */
+export function decodeClaims(token: string): { sub?: string; exp?: number } | undefined {
+  try {
+    return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}

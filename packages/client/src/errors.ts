@@ -1,0 +1,114 @@
+const BRAND = Symbol.for('stowage-client.error');
+
+interface ErrorFields {
+  status?: number | undefined;
+  code?: string | undefined;
+  requestId?: string | undefined;
+  cause?: unknown;
+}
+
+/**
+ * Base of every error the client throws. `instanceof` works across duplicate installs of the
+ * package: classes brand themselves with `Symbol.for` and check the brand.
+ *
+ * @example
+ * try { await storage.get('missing') } catch (e) { if (e instanceof NotFoundError) ... }
+ */
+export class StorageError extends Error {
+  /** HTTP status, when the server answered. */
+  readonly status: number | undefined;
+  /** Stable error code from the server's registry (e.g. `NoSuchKey`), when it sent one. */
+  readonly code: string | undefined;
+  /** The server's request id, for its logs. */
+  readonly requestId: string | undefined;
+
+  constructor(message: string, fields: ErrorFields = {}) {
+    super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
+    this.name = new.target.name;
+    this.status = fields.status;
+    this.code = fields.code;
+    this.requestId = fields.requestId;
+    Object.defineProperty(this, BRAND, { value: brandsOf(new.target) });
+  }
+
+  // `this` is the class on the right of `instanceof`, so each subclass checks its own brand.
+  static override [Symbol.hasInstance](instance: unknown): boolean {
+    const brands = (instance as Record<symbol, unknown> | null)?.[BRAND];
+    // biome-ignore lint/complexity/noThisInStatic: polymorphic on purpose
+    return Array.isArray(brands) ? brands.includes(this.name) : Function.prototype[Symbol.hasInstance].call(this, instance);
+  }
+}
+
+function brandsOf(errorClass: unknown): string[] {
+  const names: string[] = [];
+  for (let c = errorClass as { name: string } | null; c && c !== Error; c = Object.getPrototypeOf(c)) names.push(c.name);
+  return names;
+}
+
+/** 404: no object at the key (or it expired). */
+export class NotFoundError extends StorageError {}
+/** 400/422: the request was invalid (bad key, bad storage type, …). */
+export class BadRequestError extends StorageError {}
+/** 401, or no credentials could be found: see the message for what is missing. */
+export class AuthError extends StorageError {}
+/** 403: not allowed (e.g. a tampered or expired signed URL). */
+export class ForbiddenError extends StorageError {}
+/** 409: conflicting state. */
+export class ConflictError extends StorageError {}
+/** 412: an If-Match / If-None-Match condition was not met. */
+export class PreconditionFailedError extends StorageError {}
+/** 413: the body is larger than the server accepts. */
+export class PayloadTooLargeError extends StorageError {}
+/** 429: too many requests; `retryAfter` says how long the server asked to wait, in seconds. */
+export class RateLimitError extends StorageError {
+  constructor(message: string, fields: ErrorFields & { retryAfter?: number | undefined } = {}) {
+    super(message, fields);
+    this.retryAfter = fields.retryAfter;
+  }
+  readonly retryAfter: number | undefined;
+}
+/** 5xx, or any other unexpected status. */
+export class ServerError extends StorageError {}
+/** Connecting, or waiting for the next byte, took longer than the configured timeout. */
+export class TimeoutError extends StorageError {}
+/** The connection failed or broke (refused, reset, closed early, short body). */
+export class ConnectionError extends StorageError {}
+
+const BY_CODE: Record<string, typeof StorageError> = {
+  NoSuchKey: NotFoundError,
+  MissingToken: AuthError,
+  InvalidToken: AuthError,
+  TokenExpired: AuthError,
+  InvalidCredentials: AuthError,
+  InvalidSignature: ForbiddenError,
+  UrlExpired: ForbiddenError,
+  PreconditionFailed: PreconditionFailedError,
+  EntityTooLarge: PayloadTooLargeError,
+};
+
+/** Maps a response to an error class: by the body's `code` first, then by status; never by message. */
+export function errorFromResponse(
+  status: number,
+  body: unknown,
+  headers: { retryAfter?: number | undefined; requestId?: string | undefined } = {},
+): StorageError {
+  const fields = typeof body === 'object' && body !== null ? (body as { code?: unknown; message?: unknown; requestId?: unknown }) : {};
+  const code = typeof fields.code === 'string' ? fields.code : undefined;
+  const message = typeof fields.message === 'string' && fields.message !== '' ? fields.message : `HTTP ${status}`;
+  const requestId = typeof fields.requestId === 'string' ? fields.requestId : headers.requestId;
+  const common = { status, code, requestId };
+  if (status === 429) return new RateLimitError(message, { ...common, retryAfter: headers.retryAfter });
+  const ErrorClass = (code && BY_CODE[code]) || classForStatus(status);
+  return new ErrorClass(message, common);
+}
+
+function classForStatus(status: number): typeof StorageError {
+  if (status === 400 || status === 422) return BadRequestError;
+  if (status === 401) return AuthError;
+  if (status === 403) return ForbiddenError;
+  if (status === 404) return NotFoundError;
+  if (status === 409) return ConflictError;
+  if (status === 412) return PreconditionFailedError;
+  if (status === 413) return PayloadTooLargeError;
+  return ServerError;
+}

@@ -1,0 +1,283 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough, Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Auth } from './auth.js';
+import { bodyFromFile, bodyFromValue, lengthGuard, progressMeter, type StorageValue } from './bodies.js';
+import { ConnectionError, NotFoundError } from './errors.js';
+import { encodeKey, Headers, Routes, type StorageType } from './protocol.js';
+import { Retry } from './retry.js';
+import { type BodySource, Transport, type TransportResponse } from './transport.js';
+
+/** Per-call options; a plain string is shorthand for `{ storageType }`. */
+export interface CallOptions {
+  /** `data` (default), `tmp` (expires) or `result`. */
+  storageType?: StorageType;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+  /** Called as bytes move, with the total when known. */
+  onProgress?: (bytes: number, total: number | undefined) => void;
+  /** Content type to store with the value (set, setFile, getUploadUrl). */
+  contentType?: string;
+  /** Lifetime of a signed or upload URL, in seconds. */
+  expiresIn?: number;
+}
+
+/** The storage type as a string, or per-call options. */
+export type TypeOrOptions = StorageType | CallOptions;
+
+/** What the server answers to a successful set. */
+export interface SetResult {
+  key: string;
+  size: number;
+  etag: string;
+  sha256: string;
+}
+
+export interface StorageOptions {
+  /** Base URL of storage API v1. Default `STOWAGE_URL`, `DESCARTESLABS_STORAGE_URL`, or http://127.0.0.1:8787/storage/v1. */
+  url?: string;
+  /** Credentials. Default: `new Auth()` (env vars, then ~/.stowage/token_info.json). */
+  auth?: Auth;
+  /** Retry policy for every call. Default `new Retry()`. */
+  retries?: Retry;
+  /** `[connect, read]` timeouts in seconds. Default {@link Storage.TIMEOUT}. */
+  timeout?: readonly [number, number];
+}
+
+const DEFAULT_URL = 'http://127.0.0.1:8787/storage/v1';
+
+function normalize(options: TypeOrOptions | undefined): CallOptions {
+  return typeof options === 'string' ? { storageType: options } : (options ?? {});
+}
+
+/**
+ * Store arbitrary data under a key and get it back later: the TypeScript counterpart of the
+ * Python `Storage` client. Every method takes the storage type (`'data'`, `'tmp'`, `'result'`)
+ * or an options object as its last argument.
+ *
+ * @example
+ * const storage = new Storage();            // STOWAGE_URL + STOWAGE_TOKEN from the environment
+ * await storage.set('greeting', 'hello');
+ * await storage.get('greeting');           // 'hello'
+ */
+export class Storage {
+  /** Default `[connect, read]` timeouts in seconds, as in the Python client. */
+  static readonly TIMEOUT: readonly [number, number] = [9.5, 120];
+
+  /** The base URL of the API in use. */
+  readonly url: string;
+  readonly auth: Auth;
+  private readonly transport: Transport;
+
+  constructor(options: StorageOptions = {}) {
+    this.url = (options.url ?? process.env.STOWAGE_URL ?? process.env.DESCARTESLABS_STORAGE_URL ?? DEFAULT_URL).replace(/\/+$/, '');
+    this.auth = options.auth ?? new Auth();
+    this.auth.useDefaultDomain(this.url);
+    this.transport = new Transport({
+      baseUrl: this.url,
+      auth: this.auth,
+      retry: options.retries ?? new Retry(),
+      timeout: options.timeout ?? Storage.TIMEOUT,
+    });
+  }
+
+  /**
+   * The value at `key` as a UTF-8 string.
+   * @throws {NotFoundError} when there is no value at `key`.
+   */
+  async get(key: string, options?: TypeOrOptions): Promise<string> {
+    return (await this.getBytes(key, options)).toString('utf8');
+  }
+
+  /** The value at `key` as bytes. @throws {NotFoundError} */
+  async getBytes(key: string, options?: TypeOrOptions): Promise<Buffer> {
+    const call = normalize(options);
+    return this.transport.send({ method: 'GET', url: this.objectPath(Routes.get, key, call), signal: call.signal }, async (response) => {
+      const chunks: Buffer[] = [];
+      await pipeline(response.body, this.downloadGuard(response, key, call), async (source: AsyncIterable<Buffer>) => {
+        for await (const chunk of source) chunks.push(chunk);
+      });
+      return Buffer.concat(chunks);
+    });
+  }
+
+  /**
+   * The value at `key` as a stream, for values too large to hold in memory. The stream errors
+   * if the connection breaks or stalls past the read timeout, or ends short.
+   * @throws {NotFoundError}
+   */
+  async getStream(key: string, options?: TypeOrOptions): Promise<Readable> {
+    const call = normalize(options);
+    return this.transport.send({ method: 'GET', url: this.objectPath(Routes.get, key, call), signal: call.signal }, async (response) => {
+      const out = new PassThrough({ highWaterMark: 256 * 1024 });
+      pipeline(response.body, this.downloadGuard(response, key, call), out).catch(() => {});
+      return out;
+    });
+  }
+
+  /**
+   * Stores `value` at `key`, replacing any previous value atomically.
+   * Strings, bytes and Blobs are retried on failure; a stream can be sent only once.
+   */
+  async set(key: string, value: StorageValue, options?: TypeOrOptions): Promise<SetResult> {
+    return this.upload(key, bodyFromValue(value), normalize(options));
+  }
+
+  /** Whether a value exists at `key`. */
+  async exists(key: string, options?: TypeOrOptions): Promise<boolean> {
+    const call = normalize(options);
+    return this.transport.send(
+      { method: 'HEAD', url: this.objectPath(Routes.get, key, call), signal: call.signal, acceptStatus: [404] },
+      async (response) => {
+        await response.body.dump();
+        return response.statusCode === 200;
+      },
+    );
+  }
+
+  /**
+   * Deletes the value at `key`.
+   * @throws {NotFoundError} when there is none (but not when a retry follows a lost response
+   * to a delete that did succeed).
+   */
+  async delete(key: string, options?: TypeOrOptions): Promise<void> {
+    const call = normalize(options);
+    const url = `/${call.storageType ?? 'data'}/${encodeKey(key)}`;
+    await this.transport.send({ method: 'DELETE', url, signal: call.signal, acceptStatus: [404] }, async (response) => {
+      const text = await response.body.text();
+      if (response.statusCode === 404 && !response.earlierAttemptMayHaveApplied) {
+        const body = text ? (JSON.parse(text) as { message?: string; code?: string; requestId?: string }) : {};
+        throw new NotFoundError(body.message ?? `No value at ${key}`, { status: 404, code: body.code, requestId: body.requestId });
+      }
+    });
+  }
+
+  /** Up to 1000 keys that start with `prefix`, in UTF-8 byte order. Use {@link iterList} for all. */
+  async list(prefix?: string, options?: TypeOrOptions): Promise<string[]> {
+    return (await this.listPage(prefix, normalize(options), undefined)).keys;
+  }
+
+  /**
+   * Every key that starts with `prefix`, page by page.
+   * @example for await (const key of storage.iterList('reports/')) console.log(key);
+   */
+  async *iterList(prefix?: string, options?: TypeOrOptions): AsyncGenerator<string> {
+    const call = normalize(options);
+    let next: string | undefined;
+    do {
+      const page = await this.listPage(prefix, call, next);
+      yield* page.keys;
+      next = page.next;
+    } while (next);
+  }
+
+  /**
+   * Downloads the value at `key` into a file or a writable stream. A path is written through a
+   * temp file in the same folder and renamed at the end, so a failed download never leaves a
+   * truncated file there.
+   */
+  async getFile(key: string, destination: string | Writable, options?: TypeOrOptions): Promise<void> {
+    const call = normalize(options);
+    const url = this.objectPath(Routes.get, key, call);
+    if (typeof destination !== 'string') {
+      await this.transport.send({ method: 'GET', url, signal: call.signal }, (response) =>
+        pipeline(response.body, this.downloadGuard(response, key, call), destination),
+      );
+      return;
+    }
+    const temp = path.join(path.dirname(destination), `.${path.basename(destination)}.${randomBytes(6).toString('hex')}.part`);
+    try {
+      await this.transport.send({ method: 'GET', url, signal: call.signal }, (response) =>
+        pipeline(response.body, this.downloadGuard(response, key, call), createWriteStream(temp, { flush: true })),
+      );
+      await rename(temp, destination);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
+
+  /** Uploads a file (by path: retried safely) or a readable stream (sent once) to `key`. */
+  async setFile(key: string, source: string | Readable, options?: TypeOrOptions): Promise<SetResult> {
+    const body = typeof source === 'string' ? await bodyFromFile(source) : bodyFromValue(source);
+    return this.upload(key, body, normalize(options));
+  }
+
+  /** A URL that downloads `key` without credentials until it expires (default 1 hour). @throws {NotFoundError} */
+  async getSignedUrl(key: string, options?: TypeOrOptions): Promise<string> {
+    const call = normalize(options);
+    return this.getText(this.objectPath(Routes.signedUrl, key, call, call.expiresIn ? { expires_in: String(call.expiresIn) } : {}), call);
+  }
+
+  /** A URL that accepts a PUT of the value for `key` without credentials (default 7 days). */
+  async getUploadUrl(key: string, options?: TypeOrOptions): Promise<string> {
+    const call = normalize(options);
+    const query: Record<string, string> = {};
+    if (call.contentType) query.content_type = call.contentType;
+    if (call.expiresIn) query.expires_in = String(call.expiresIn);
+    return this.getText(this.objectPath(Routes.uploadUrl, key, call, query), call);
+  }
+
+  /** Closes the connection pool. */
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+
+  private async upload(key: string, body: BodySource, call: CallOptions): Promise<SetResult> {
+    const headers: Record<string, string> = { 'content-type': call.contentType ?? 'application/octet-stream' };
+    const source = call.onProgress ? withProgress(body, call.onProgress) : body;
+    return this.transport.send(
+      { method: 'PUT', url: this.objectPath(Routes.set, key, call), headers, body: source, signal: call.signal },
+      async (response) => (await response.body.json()) as SetResult,
+    );
+  }
+
+  private async listPage(
+    prefix: string | undefined,
+    call: CallOptions,
+    token: string | undefined,
+  ): Promise<{ keys: string[]; next: string | undefined }> {
+    const query = new URLSearchParams(prefix ? { prefix } : {});
+    const url = `/${call.storageType ?? 'data'}/${Routes.list}${query.size ? `?${query}` : ''}`;
+    return this.transport.send(
+      { method: 'GET', url, headers: token ? { [Headers.next]: token } : {}, signal: call.signal },
+      async (response) => {
+        const next = response.headers[Headers.next];
+        return { keys: (await response.body.json()) as string[], next: typeof next === 'string' && next !== '' ? next : undefined };
+      },
+    );
+  }
+
+  private getText(url: string, call: CallOptions): Promise<string> {
+    return this.transport.send({ method: 'GET', url, signal: call.signal }, (response) => response.body.text());
+  }
+
+  private objectPath(route: string, key: string, call: CallOptions, query: Record<string, string> = {}): string {
+    const search = new URLSearchParams(query).toString();
+    return `/${call.storageType ?? 'data'}/${route}/${encodeKey(key)}${search ? `?${search}` : ''}`;
+  }
+
+  /** Checks the length (and reports progress) of a download as it streams. */
+  private downloadGuard(response: TransportResponse, key: string, call: CallOptions) {
+    const header = response.headers['content-length'];
+    const expected = typeof header === 'string' ? Number(header) : undefined;
+    const shortBody = (received: number) =>
+      new ConnectionError(`Download of ${key} ended after ${received} of ${expected} bytes`, { code: 'ShortBody' });
+    return lengthGuard(expected, shortBody, call.onProgress);
+  }
+}
+
+function withProgress(body: BodySource, onProgress: (bytes: number, total: number | undefined) => void): BodySource {
+  return {
+    replayable: body.replayable,
+    length: body.length,
+    create: () => {
+      const created = body.create();
+      const stream = created instanceof Readable ? created : Readable.from([created]);
+      return stream.pipe(progressMeter(onProgress, body.length));
+    },
+  };
+}

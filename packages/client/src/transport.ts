@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, type Dispatcher } from 'undici';
+import type { Auth } from './auth.js';
+import { ConnectionError, errorFromResponse, StorageError, TimeoutError } from './errors.js';
+import { Headers } from './protocol.js';
+import { parseRetryAfter, type Retry, type RetryCause } from './retry.js';
+
+/** A request body that can be created again for a retry, or one that can be sent only once. */
+export interface BodySource {
+  create(): string | Uint8Array | Readable;
+  /** False for streams handed in by the caller: they are never replayed once read. */
+  readonly replayable: boolean;
+  readonly length: number | undefined;
+}
+
+export interface TransportRequest {
+  method: 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'POST';
+  /** Absolute URL, or a path (already percent-encoded) below the base URL. */
+  url: string;
+  headers?: Record<string, string>;
+  body?: BodySource;
+  signal?: AbortSignal | undefined;
+  /** Statuses that are answers, not errors (e.g. 404 for exists). */
+  acceptStatus?: readonly number[];
+  /** Send no Authorization header (signed URLs). */
+  anonymous?: boolean;
+}
+
+export type TransportResponse = Dispatcher.ResponseData & {
+  /** True when an earlier attempt failed after the request was sent: it may have taken effect. */
+  readonly earlierAttemptMayHaveApplied: boolean;
+};
+
+export interface TransportOptions {
+  baseUrl: string;
+  auth: Auth;
+  retry: Retry;
+  /** [connect, read] in seconds; read is the longest wait for the next byte. */
+  timeout: readonly [number, number];
+}
+
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const READ_ERRORS = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+/**
+ * One HTTP layer for every call: a keep-alive undici pool with connect and read timeouts, the
+ * bearer token, one request id for all attempts of a call plus an attempt counter, and retries
+ * by the {@link Retry} policy. `consume` reads the response inside the retry loop, so a body that
+ * breaks mid-read is retried like any other read error.
+ */
+export class Transport {
+  readonly dispatcher: Agent;
+
+  constructor(readonly options: TransportOptions) {
+    const [connectSeconds, readSeconds] = options.timeout;
+    this.dispatcher = new Agent({
+      connect: { timeout: connectSeconds * 1000 },
+      headersTimeout: readSeconds * 1000,
+      bodyTimeout: readSeconds * 1000,
+      keepAliveTimeout: 30_000,
+      connections: 64,
+    });
+  }
+
+  urlFor(pathOrUrl: string): string {
+    return /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${this.options.baseUrl}${pathOrUrl}`;
+  }
+
+  async send<T>(req: TransportRequest, consume: (response: TransportResponse) => Promise<T>): Promise<T> {
+    const retries = this.options.retry.start();
+    const requestId = randomUUID();
+    let maybeApplied = false;
+    let refreshedAfter401 = false;
+    for (let attempt = 1; ; attempt++) {
+      req.signal?.throwIfAborted();
+      let cause: RetryCause;
+      let failure: StorageError;
+      const body = req.body;
+      if (body && !body.replayable && attempt > 1) throw new StorageError('internal: a one-shot body cannot be sent twice');
+      try {
+        const headers: Record<string, string> = { ...req.headers, [Headers.requestGroup]: requestId, [Headers.attempt]: String(attempt) };
+        if (!req.anonymous) headers.authorization = `Bearer ${await this.options.auth.getToken()}`;
+        if (body?.length !== undefined) headers['content-length'] = String(body.length);
+        const { origin, path } = splitUrl(this.urlFor(req.url));
+        // The dispatcher sends `path` verbatim; a URL parser would collapse a key of `.` or `..`.
+        const response = await this.dispatcher.request({
+          origin,
+          path,
+          method: req.method,
+          headers,
+          body: body?.create(),
+          signal: req.signal,
+        });
+        const result: TransportResponse = Object.assign(response, { earlierAttemptMayHaveApplied: maybeApplied });
+        if (response.statusCode < 300 || req.acceptStatus?.includes(response.statusCode)) return await consume(result);
+        const error = await readError(response);
+        if (response.statusCode === 401 && !req.anonymous && this.options.auth.canRefresh && !refreshedAfter401) {
+          refreshedAfter401 = true;
+          this.options.auth.invalidate();
+          if (!body || body.replayable) continue;
+        }
+        const retryAfter = parseRetryAfter(response.headers['retry-after']);
+        if (!this.options.retry.isRetryableStatus(req.method, response.statusCode, retryAfter !== undefined)) throw error;
+        cause = { kind: 'status', status: response.statusCode, retryAfterSeconds: retryAfter };
+        failure = error;
+      } catch (error) {
+        if (error instanceof StorageError) throw error;
+        if (req.signal?.aborted) throw req.signal.reason ?? error;
+        const classified = classifyNetworkError(error);
+        if (!classified) throw error;
+        cause = { kind: classified.kind };
+        failure = classified.error;
+        if (cause.kind === 'read') maybeApplied = true;
+      }
+      if (body && !body.replayable) throw failure;
+      const delay = retries.next(req.method, cause);
+      if (delay === undefined) throw failure;
+      await sleep(delay, undefined, { signal: req.signal });
+    }
+  }
+
+  close(): Promise<void> {
+    return this.dispatcher.close();
+  }
+}
+
+async function readError(response: Dispatcher.ResponseData): Promise<StorageError> {
+  let body: unknown;
+  try {
+    const text = await response.body.text();
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = undefined;
+  }
+  const requestId = response.headers[Headers.requestId];
+  return errorFromResponse(response.statusCode, body, {
+    retryAfter: parseRetryAfter(response.headers['retry-after']),
+    requestId: typeof requestId === 'string' ? requestId : undefined,
+  });
+}
+
+/** Maps undici and socket errors to the client's errors and the urllib3 retry category. */
+export function classifyNetworkError(error: unknown): { kind: 'connect' | 'read'; error: StorageError } | undefined {
+  if (error instanceof StorageError && (error instanceof TimeoutError || error instanceof ConnectionError)) {
+    return { kind: 'read', error };
+  }
+  const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
+  if (!code) return undefined;
+  const message = (error as Error).message;
+  const isTimeout = code.includes('TIMEOUT');
+  const ErrorClass = isTimeout ? TimeoutError : ConnectionError;
+  const text = isTimeout ? `Timed out: ${message}` : `Connection failed: ${message}`;
+  if (CONNECT_ERRORS.has(code)) return { kind: 'connect', error: new ErrorClass(text, { code, cause: error }) };
+  if (READ_ERRORS.has(code)) return { kind: 'read', error: new ErrorClass(text, { code, cause: error }) };
+  return undefined;
+}
+
+/** Splits an absolute URL into origin and the raw path + query, without normalizing the path. */
+function splitUrl(url: string): { origin: string; path: string } {
+  const match = /^(https?:\/\/[^/?#]+)(.*)$/.exec(url);
+  if (!match?.[1]) throw new TypeError(`not an absolute http(s) URL: ${url}`);
+  return { origin: match[1], path: match[2] || '/' };
+}
