@@ -9,7 +9,7 @@ import { bodyFromFile, bodyFromValue, lengthGuard, progressMeter, type StorageVa
 import { ConnectionError, NotFoundError } from './errors.js';
 import { encodeKey, Headers, Routes, type StorageType } from './protocol.js';
 import { Retry } from './retry.js';
-import { type BodySource, Transport, type TransportResponse } from './transport.js';
+import { type BodySource, classifyNetworkError, Transport, type TransportResponse } from './transport.js';
 
 /** Per-call options; a plain string is shorthand for `{ storageType }`. */
 export interface CallOptions {
@@ -113,7 +113,7 @@ export class Storage {
     const call = normalize(options);
     return this.transport.send({ method: 'GET', url: this.objectPath(Routes.get, key, call), signal: call.signal }, async (response) => {
       const out = new PassThrough({ highWaterMark: 256 * 1024 });
-      pipeline(response.body, this.downloadGuard(response, key, call), out).catch(() => {});
+      pipeline(Readable.from(withClientErrors(response.body)), this.downloadGuard(response, key, call), out).catch(() => {});
       return out;
     });
   }
@@ -280,4 +280,13 @@ function withProgress(body: BodySource, onProgress: (bytes: number, total: numbe
       return stream.pipe(progressMeter(onProgress, body.length));
     },
   };
+}
+
+/** Re-throws socket and timeout errors of a streamed body as the client's ConnectionError / TimeoutError. */
+async function* withClientErrors(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  try {
+    yield* source;
+  } catch (error) {
+    throw classifyNetworkError(error)?.error ?? error;
+  }
 }

@@ -1,0 +1,228 @@
+// Guards the client's behaviour when the network or server misbehaves: retries with backoff and
+// Retry-After, resets and short bodies never yield a short value, stalls and unanswered connects
+// time out, one-shot bodies are never replayed, and a retried DELETE is not turned into a 404.
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { after, describe, test } from 'node:test';
+import {
+  Auth,
+  BadRequestError,
+  ConflictError,
+  ConnectionError,
+  NotFoundError,
+  RateLimitError,
+  Retry,
+  ServerError,
+  Storage,
+  TimeoutError,
+} from '../src/index.js';
+import { sendError, startBlackholePort, startFaultServer } from './fault-server.js';
+
+const fastRetry = (options = {}) => new Retry({ backoffFactor: 0.01, backoffJitter: 0, ...options });
+const clientFor = (url: string, retries = fastRetry(), timeout: [number, number] = [2, 2]) =>
+  new Storage({ url, auth: new Auth({ token: 'test-token', env: {} }), retries, timeout });
+
+describe('fault injection', () => {
+  const cleanups: Array<() => unknown> = [];
+  after(async () => {
+    for (const cleanup of cleanups) await cleanup();
+  });
+  const serve = async (handler: Parameters<typeof startFaultServer>[0]) => {
+    const server = await startFaultServer(handler);
+    cleanups.push(() => server.close());
+    return server;
+  };
+
+  test('503 then success: the GET is retried with one request id and an attempt counter', async () => {
+    const server = await serve((_request, response, attempt) => {
+      if (attempt === 1) return sendError(response, 503, 'ServiceUnavailable');
+      response.end('finally');
+    });
+    const storage = clientFor(server.url);
+    assert.equal(await storage.get('k'), 'finally');
+    assert.equal(server.seen.length, 2);
+    assert.equal(server.seen[0]?.headers['x-request-group'], server.seen[1]?.headers['x-request-group']);
+    assert.deepEqual(
+      server.seen.map((s) => s.headers['x-stowage-attempt']),
+      ['1', '2'],
+    );
+    assert.equal(server.seen[0]?.headers.authorization, 'Bearer test-token');
+    await storage.close();
+  });
+
+  test('429 with Retry-After waits that long, then succeeds; exhausted retries raise RateLimitError', async () => {
+    const server = await serve((_request, response, attempt) => {
+      if (attempt === 1) return sendError(response, 429, 'SlowDown', { 'retry-after': '1' });
+      response.end('ok');
+    });
+    const storage = clientFor(server.url);
+    assert.equal(await storage.get('k'), 'ok');
+    const [first, second] = server.seen;
+    assert.ok(first && second && second.at - first.at >= 900, 'waited for Retry-After');
+    await storage.close();
+
+    const always = await serve((_request, response) => sendError(response, 429, 'SlowDown', { 'retry-after': '0' }));
+    const limited = clientFor(always.url, fastRetry({ status: 1 }));
+    await assert.rejects(
+      limited.get('k'),
+      (error: unknown) => error instanceof RateLimitError && error.retryAfter === 0 && error.status === 429,
+    );
+    assert.equal(always.seen.length, 2);
+    await limited.close();
+  });
+
+  test('5xx past the retry budget is a ServerError; 4xx are not retried', async () => {
+    const failing = await serve((_request, response) => sendError(response, 500, 'InternalError'));
+    const storage = clientFor(failing.url, fastRetry({ total: 2, status: 2 }));
+    await assert.rejects(
+      storage.get('k'),
+      (error: unknown) => error instanceof ServerError && error.status === 500 && error.requestId === 'fault-1',
+    );
+    assert.equal(failing.seen.length, 3);
+    await storage.close();
+
+    for (const [status, code, ErrorClass] of [
+      [400, 'InvalidKey', BadRequestError],
+      [404, 'NoSuchKey', NotFoundError],
+      [409, 'Conflict', ConflictError],
+    ] as const) {
+      const server = await serve((_request, response) => sendError(response, status, code));
+      const client = clientFor(server.url);
+      await assert.rejects(client.get('k'), (error: unknown) => error instanceof ErrorClass && error.code === code);
+      assert.equal(server.seen.length, 1, `${status} is not retried`);
+      await client.close();
+    }
+  });
+
+  test('a connection reset mid-download is retried and never returns a short value', async () => {
+    const body = Buffer.alloc(100_000, 7);
+    const server = await serve((_request, response, attempt) => {
+      response.writeHead(200, { 'content-length': body.length });
+      if (attempt === 1) {
+        response.write(body.subarray(0, 40_000));
+        setTimeout(() => response.socket?.destroy(), 20);
+        return;
+      }
+      response.end(body);
+    });
+    const storage = clientFor(server.url);
+    assert.deepEqual(await storage.getBytes('k'), body);
+    assert.equal(server.seen.length, 2);
+    await storage.close();
+
+    const noRetry = clientFor(server.url, Retry.none());
+    server.seen.length = 0;
+    await assert.rejects(noRetry.getBytes('k'), ConnectionError);
+    await noRetry.close();
+  });
+
+  test('getFile that fails mid-way leaves no file, not even a truncated one', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'stowage-fault-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const server = await serve((_request, response) => {
+      response.writeHead(200, { 'content-length': 50_000 });
+      response.write(Buffer.alloc(10_000));
+      setTimeout(() => response.socket?.destroy(), 20);
+    });
+    const storage = clientFor(server.url, Retry.none());
+    await assert.rejects(storage.getFile('k', path.join(dir, 'out.bin')), ConnectionError);
+    assert.deepEqual(await readdir(dir), []);
+    await storage.close();
+  });
+
+  test('a body that stalls past the read timeout is a TimeoutError', async () => {
+    const server = await serve((_request, response) => {
+      response.writeHead(200, { 'content-length': 10 });
+      response.write('12345');
+    });
+    const storage = clientFor(server.url, Retry.none(), [2, 0.3]);
+    await assert.rejects(storage.get('k'), TimeoutError);
+    await storage.close();
+  });
+
+  test('a stalled streaming download errors instead of hanging', async () => {
+    const server = await serve((_request, response) => {
+      response.writeHead(200, { 'content-length': 1000 });
+      response.write(Buffer.alloc(100));
+    });
+    const storage = clientFor(server.url, Retry.none(), [2, 0.3]);
+    const stream = await storage.getStream('k');
+    await assert.rejects(
+      (async () => {
+        for await (const _ of stream);
+      })(),
+      TimeoutError,
+    );
+    await storage.close();
+  });
+
+  test('a server that never answers the connect is a TimeoutError after the connect timeout', async () => {
+    const blackhole = await startBlackholePort();
+    cleanups.push(() => blackhole.close());
+    const storage = clientFor(`http://127.0.0.1:${blackhole.port}/storage/v1`, Retry.none(), [0.3, 5]);
+    await assert.rejects(
+      storage.get('k'),
+      (error: unknown) => error instanceof TimeoutError && /timed out/i.test((error as Error).message),
+    );
+    await storage.close();
+  });
+
+  test('a refused connection is retried by the connect budget, then a ConnectionError', async () => {
+    const server = await serve(() => {});
+    const url = server.url;
+    await server.close();
+    const storage = clientFor(url, fastRetry({ connect: 2 }));
+    await assert.rejects(storage.get('k'), ConnectionError);
+    await storage.close();
+  });
+
+  test('a stream body is sent once: a 503 after it was consumed is not replayed', async () => {
+    const server = await serve((request, response) => {
+      request.resume();
+      request.on('end', () => sendError(response, 503, 'ServiceUnavailable'));
+    });
+    const storage = clientFor(server.url);
+    await assert.rejects(storage.set('k', Readable.from([Buffer.from('once')])), ServerError);
+    assert.equal(server.seen.length, 1);
+    await storage.close();
+  });
+
+  test('a string body is replayed on 503', async () => {
+    const bodies: string[] = [];
+    const server = await serve((request, response, attempt) => {
+      let text = '';
+      request.on('data', (chunk) => {
+        text += chunk;
+      });
+      request.on('end', () => {
+        bodies.push(text);
+        if (attempt === 1) return sendError(response, 503, 'ServiceUnavailable');
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ key: 'k', size: 4, etag: '"x"', sha256: 'x' }));
+      });
+    });
+    const storage = clientFor(server.url);
+    assert.equal((await storage.set('k', 'twice')).key, 'k');
+    assert.deepEqual(bodies, ['twice', 'twice']);
+    await storage.close();
+  });
+
+  test('DELETE whose response was lost is retried, and the 404 that follows is success', async () => {
+    const server = await serve((request, response, attempt) => {
+      if (attempt === 1) return request.socket.destroy();
+      sendError(response, 404, 'NoSuchKey');
+    });
+    const storage = clientFor(server.url);
+    await storage.delete('k');
+    assert.equal(server.seen.length, 2);
+    await storage.close();
+
+    const plain = await serve((_request, response) => sendError(response, 404, 'NoSuchKey'));
+    const client = clientFor(plain.url);
+    await assert.rejects(client.delete('k'), NotFoundError);
+    await client.close();
+  });
+});
