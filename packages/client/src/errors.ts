@@ -1,6 +1,6 @@
 const BRAND = Symbol.for('stowage-client.error');
 
-interface ErrorFields {
+export interface ErrorFields {
   status?: number | undefined;
   code?: string | undefined;
   requestId?: string | undefined;

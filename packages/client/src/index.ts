@@ -15,6 +15,7 @@ export {
   BadRequestError,
   ConflictError,
   ConnectionError,
+  type ErrorFields,
   ForbiddenError,
   NotFoundError,
   PayloadTooLargeError,
@@ -25,5 +26,5 @@ export {
   TimeoutError,
 } from './errors.js';
 export { STORAGE_TYPES, type StorageType } from './protocol.js';
-export { Retry, type RetryOptions } from './retry.js';
+export { Retry, type RetryCause, type RetryOptions, RetryState } from './retry.js';
 export { type CallOptions, type SetResult, Storage, type StorageOptions, type TypeOrOptions } from './storage.js';
