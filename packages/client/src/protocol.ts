@@ -37,6 +37,8 @@ export const Headers = {
   storageType: 'x-stowage-storage-type',
   /** When the object expires, as an HTTP date (absent when it never does). */
   expiresAt: 'x-stowage-expires-at',
+  /** Seconds until the object expires (HEAD/GET), absent when it never does. */
+  ttl: 'x-stowage-ttl',
   /** Client attempt counter, 1 for the first try. */
   attempt: 'x-stowage-attempt',
 } as const;
@@ -72,6 +74,13 @@ export const ERRORS = {
   InvalidSignature: { status: 403, message: 'The URL signature does not match' },
   UrlExpired: { status: 403, message: 'The signed URL has expired' },
   MethodNotAllowed: { status: 405, message: 'This URL does not serve that method' },
+  PreconditionFailed: { status: 412, message: 'The If-Match / If-None-Match condition was not met' },
+  RangeNotSatisfiable: { status: 416, message: 'The requested range is outside the object' },
+  InvalidRange: { status: 400, message: 'The Range header is malformed' },
+  InvalidContentRange: { status: 400, message: 'The Content-Range header is malformed or disagrees with the body' },
+  UploadOffsetMismatch: { status: 409, message: 'The chunk does not start where the upload stands (overlap or gap)' },
+  NoSuchUpload: { status: 404, message: 'No such upload session (cancelled, completed or expired)' },
+  ChecksumMismatch: { status: 400, message: 'The body does not match the checksum sent with it; nothing was stored' },
   EntityTooLarge: { status: 413, message: 'The request body exceeds the maximum object size' },
   RequestAborted: { status: 400, message: 'The client ended the request before the body was complete' },
   IncompleteBody: { status: 400, message: 'The body is shorter than its Content-Length' },

@@ -19,6 +19,24 @@ export interface ObjectInfo {
 /** The bytes of an object: small ones may come as a buffer, the rest as a stream. */
 export type ObjectBody = Buffer | Readable;
 
+/** What a read found: the info, and the body unless the plan was `none`. */
+export interface ReadResult {
+  readonly info: ObjectInfo;
+  readonly body: ObjectBody | undefined;
+  readonly plan: ReadPlan;
+}
+
+/** What to read once the object's info is known: nothing (e.g. 304), a byte range, or everything. */
+export type ReadPlan = { kind: 'none' } | { kind: 'all' } | { kind: 'range'; start: number; end: number };
+
+/** Preconditions checked atomically with the commit. */
+export interface WriteCondition {
+  /** The current ETag must be one of these (`*`: any existing object). */
+  readonly ifMatch?: readonly string[] | undefined;
+  /** `true`: there must be no current object (`If-None-Match: *`). */
+  readonly ifNoneMatch?: boolean | undefined;
+}
+
 export interface WriteOptions {
   readonly contentType: string;
   readonly expiresAt: number | undefined;
@@ -28,6 +46,33 @@ export interface WriteOptions {
   readonly expectedBytes: number | undefined;
   /** Aborts the write and removes whatever it had written. */
   readonly signal: AbortSignal | undefined;
+  /** Checked when the body is complete, atomically with the commit; 412 when not met. */
+  readonly condition?: WriteCondition | undefined;
+  /** Hex sha256 the client says the body has; a mismatch stores nothing (400). */
+  readonly expectedSha256?: string | undefined;
+  /** Visibility instant for preconditions (expired objects do not exist). */
+  readonly now: number;
+}
+
+/** A resumable upload session: bytes 0..received-1 are durable in its part file. */
+export interface UploadSession {
+  readonly uploadId: string;
+  readonly ref: ObjectRef;
+  readonly received: number;
+  /** Total size once a chunk declared it. */
+  readonly total: number | undefined;
+  /** Set once the upload completed: the stored object. */
+  readonly completed: ObjectInfo | undefined;
+}
+
+export interface UploadGrantInfo {
+  readonly uploadId: string;
+  readonly ref: ObjectRef;
+  readonly contentType: string;
+  /** When the upload URL, and so the session, expires (ms). */
+  readonly sessionExpiresAt: number;
+  /** Expiry of the object once stored (ms), if any. */
+  readonly objectExpiresAt: number | undefined;
 }
 
 export interface ListOptions {
@@ -51,11 +96,30 @@ export interface ListPage {
  */
 export interface Backend {
   head(ref: ObjectRef, now: number): Promise<ObjectInfo | undefined>;
-  read(ref: ObjectRef, now: number): Promise<{ info: ObjectInfo; body: ObjectBody } | undefined>;
+  /** Looks the object up and reads what `plan` asks for, from the same version. */
+  read(ref: ObjectRef, now: number, plan?: (info: ObjectInfo) => ReadPlan): Promise<ReadResult | undefined>;
   /** Stores `body` under `ref`, replacing any previous value atomically once complete. */
   write(ref: ObjectRef, body: Readable, options: WriteOptions): Promise<ObjectInfo>;
   /** Removes the object; false when there was none visible. */
-  delete(ref: ObjectRef, now: number): Promise<boolean>;
+  delete(ref: ObjectRef, now: number, condition?: WriteCondition): Promise<boolean>;
+  /** The session, created empty on first use. */
+  openUpload(grant: UploadGrantInfo): Promise<UploadSession>;
+  /** The session if it exists. */
+  findUpload(uploadId: string): Promise<UploadSession | undefined>;
+  /** Appends a chunk at `offset` (must equal `received`), durably. */
+  appendUpload(
+    uploadId: string,
+    offset: number,
+    body: Readable,
+    options: { length: number; total: number | undefined; maxBytes: number; signal: AbortSignal | undefined },
+  ): Promise<UploadSession>;
+  /** Turns the complete part file into the object, atomically. */
+  completeUpload(
+    uploadId: string,
+    options: { condition: WriteCondition | undefined; expectedSha256: string | undefined; now: number },
+  ): Promise<ObjectInfo>;
+  /** Cancels the session and removes its bytes; false if there was none. */
+  abortUpload(uploadId: string): Promise<boolean>;
   list(tenant: string, type: StorageType, options: ListOptions): Promise<ListPage>;
   /** Physically removes objects that expired at or before `now`; returns how many. */
   sweepExpired(now: number): Promise<number>;

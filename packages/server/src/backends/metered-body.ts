@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { fail } from '../errors.js';
 
@@ -17,9 +17,10 @@ export interface BodyMeter {
 export async function* meterBody(
   body: Readable,
   meter: BodyMeter,
-  limits: { maxBytes: number; expectedBytes: number | undefined },
+  limits: { maxBytes: number; expectedBytes: number | undefined; continueHash?: Hash | undefined },
 ): AsyncGenerator<Buffer> {
-  const hash = createHash('sha256');
+  // A resumable upload continues one hash across chunks; it is digested at completion instead.
+  const hash = limits.continueHash ?? createHash('sha256');
   // destroyOnReturn: false — on a limit error the route still answers 413 on this connection.
   for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     meter.bytes += chunk.length;
@@ -30,5 +31,5 @@ export async function* meterBody(
   if (limits.expectedBytes !== undefined && meter.bytes !== limits.expectedBytes) {
     throw fail('IncompleteBody', `Received ${meter.bytes} of ${limits.expectedBytes} declared bytes`);
   }
-  meter.sha256 = hash.digest('hex');
+  if (!limits.continueHash) meter.sha256 = hash.digest('hex');
 }

@@ -1,20 +1,59 @@
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Headers, type StorageType } from 'stowage-client/protocol';
-import type { ObjectBody, ObjectInfo } from '../backends/backend.js';
+import type { ObjectInfo, ReadPlan } from '../backends/backend.js';
+import { parseRangeHeader, resolveRange } from '../storage/byte-ranges.js';
+import type { ObjectRef } from '../storage/object-ref.js';
+import { parseEtagList } from '../storage/preconditions.js';
+import type { AppContext } from './context.js';
 
 /** The headers GET and HEAD of an object share. */
-export function setObjectHeaders(reply: FastifyReply, info: ObjectInfo, type: StorageType): FastifyReply {
+export function setObjectHeaders(reply: FastifyReply, info: ObjectInfo, type: StorageType, now: number): FastifyReply {
   reply.header('content-type', info.contentType);
   reply.header('content-length', info.size);
   reply.header('etag', info.etag);
   reply.header('last-modified', new Date(info.lastModified).toUTCString());
+  reply.header('accept-ranges', 'bytes');
   reply.header('cache-control', 'private, no-cache');
   reply.header(Headers.sha256, info.sha256);
   reply.header(Headers.storageType, type);
-  if (info.expiresAt !== undefined) reply.header(Headers.expiresAt, new Date(info.expiresAt).toUTCString());
+  if (info.expiresAt !== undefined) {
+    reply.header(Headers.expiresAt, new Date(info.expiresAt).toUTCString());
+    reply.header(Headers.ttl, Math.max(0, Math.floor((info.expiresAt - now) / 1000)));
+  }
   return reply;
 }
 
-export function sendObject(reply: FastifyReply, found: { info: ObjectInfo; body: ObjectBody }, type: StorageType) {
-  return setObjectHeaders(reply, found.info, type).code(200).send(found.body);
+/** RFC 9110 §13.1.2/§13.1.3: If-None-Match wins; If-Modified-Since is compared at second precision. */
+function isNotModified(request: FastifyRequest, info: ObjectInfo): boolean {
+  const noneMatch = parseEtagList(request.headers['if-none-match']);
+  if (noneMatch) return noneMatch.includes('*') || noneMatch.includes(info.etag);
+  const since = Date.parse(request.headers['if-modified-since'] ?? '');
+  return !Number.isNaN(since) && Math.floor(info.lastModified / 1000) <= Math.floor(since / 1000);
+}
+
+/** GET of an object: 200, 206 for a Range, 304 when the client's copy is current, 416 past the end. */
+export async function serveObject(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef) {
+  const range = parseRangeHeader(request.headers.range);
+  const found = await ctx.objects.read(ref, (info): ReadPlan => {
+    if (isNotModified(request, info)) return { kind: 'none' };
+    return range ? resolveRange(range, info.size) : { kind: 'all' };
+  });
+  const { info, plan, body } = found;
+  setObjectHeaders(reply, info, ref.type, ctx.clock());
+  if (plan.kind === 'none') return reply.code(304).removeHeader('content-length').send();
+  if (plan.kind === 'range') {
+    reply.header('content-range', `bytes ${plan.start}-${plan.end}/${info.size}`);
+    reply.header('content-length', plan.end - plan.start + 1);
+    ctx.metrics.bytesRead.inc(plan.end - plan.start + 1);
+    return reply.code(206).send(body);
+  }
+  ctx.metrics.bytesRead.inc(info.size);
+  return reply.code(200).send(body);
+}
+
+/** HEAD of an object: the GET headers, 304 when the client's copy is current. */
+export async function serveObjectHead(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef) {
+  const info = await ctx.objects.head(ref);
+  setObjectHeaders(reply, info, ref.type, ctx.clock());
+  return reply.code(isNotModified(request, info) ? 304 : 200).send();
 }

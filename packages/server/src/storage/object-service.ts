@@ -1,6 +1,6 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { MAX_LIST_LIMIT, type StorageType } from 'stowage-client/protocol';
-import type { Backend, ObjectBody, ObjectInfo } from '../backends/backend.js';
+import type { Backend, ObjectInfo, ReadPlan, ReadResult, UploadSession, WriteCondition } from '../backends/backend.js';
 import { fail } from '../errors.js';
 import type { ObjectRef } from './object-ref.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
@@ -17,7 +17,15 @@ export interface PutOptions {
   readonly contentType: string | undefined;
   readonly contentLength: number | undefined;
   readonly signal: AbortSignal | undefined;
+  readonly condition?: WriteCondition | undefined;
+  /** Hex sha256 the client computed; a mismatch stores nothing. */
+  readonly expectedSha256?: string | undefined;
+  /** Per-object lifetime (any storage type), in ms. */
+  readonly expiresInMs?: number | undefined;
 }
+
+/** What one request to an upload URL achieved. */
+export type UploadStep = { done: false; session: UploadSession } | { done: true; info: ObjectInfo };
 
 export interface ListResult {
   readonly keys: string[];
@@ -41,8 +49,9 @@ export class ObjectService {
     return info;
   }
 
-  async read(ref: ObjectRef): Promise<{ info: ObjectInfo; body: ObjectBody }> {
-    const found = await this.backend.read(ref, this.options.clock());
+  /** Reads what `plan` picks once the object's info is known (a range, nothing for a 304, or all). */
+  async read(ref: ObjectRef, plan?: (info: ObjectInfo) => ReadPlan): Promise<ReadResult> {
+    const found = await this.backend.read(ref, this.options.clock(), plan);
     if (!found) throw fail('NoSuchKey', `No object at ${ref.type}/${ref.key}`);
     return found;
   }
@@ -54,15 +63,82 @@ export class ObjectService {
     }
     return this.backend.write(ref, body, {
       contentType: options.contentType || DEFAULT_CONTENT_TYPE,
-      expiresAt: this.expiryFor(ref.type),
+      expiresAt: this.expiryFor(ref.type, options.expiresInMs),
       maxBytes: maxObjectBytes,
       expectedBytes: options.contentLength,
       signal: options.signal,
+      condition: options.condition,
+      expectedSha256: options.expectedSha256,
+      now: this.options.clock(),
     });
   }
 
-  async delete(ref: ObjectRef): Promise<void> {
-    const existed = await this.backend.delete(ref, this.options.clock());
+  /** Starts (or finds) the resumable session an upload URL names. */
+  async openUpload(grant: {
+    uploadId: string;
+    ref: ObjectRef;
+    contentType: string | undefined;
+    urlExpiresAt: number;
+    objectTtlMs: number | undefined;
+  }) {
+    return this.backend.openUpload({
+      uploadId: grant.uploadId,
+      ref: grant.ref,
+      contentType: grant.contentType || DEFAULT_CONTENT_TYPE,
+      sessionExpiresAt: grant.urlExpiresAt,
+      objectExpiresAt: this.expiryFor(grant.ref.type, grant.objectTtlMs),
+    });
+  }
+
+  /** Appends one chunk; completes the upload when it holds the last byte. */
+  async appendChunk(
+    session: UploadSession,
+    chunk: { start: number; end: number; total: number | undefined; body: Readable; signal: AbortSignal | undefined },
+    finish: { condition: WriteCondition | undefined; expectedSha256: string | undefined },
+  ): Promise<UploadStep> {
+    const updated = await this.backend.appendUpload(session.uploadId, chunk.start, chunk.body, {
+      length: chunk.end - chunk.start + 1,
+      total: chunk.total,
+      maxBytes: this.options.maxObjectBytes,
+      signal: chunk.signal,
+    });
+    if (updated.total === undefined || updated.received < updated.total) return { done: false, session: updated };
+    return { done: true, info: await this.completeUpload(updated, finish) };
+  }
+
+  /** Answers a status query; completes an upload whose bytes all arrived but was not finished. */
+  async uploadStatus(
+    session: UploadSession,
+    total: number | undefined,
+    finish: { condition: WriteCondition | undefined; expectedSha256: string | undefined },
+  ): Promise<UploadStep> {
+    if (session.completed) return { done: true, info: session.completed };
+    const known = session.total ?? total;
+    if (known !== undefined && session.received === known && (session.total !== undefined || known === 0)) {
+      if (session.total === undefined) {
+        const empty = await this.backend.appendUpload(session.uploadId, 0, Readable.from([]), {
+          length: 0,
+          total: 0,
+          maxBytes: this.options.maxObjectBytes,
+          signal: undefined,
+        });
+        return { done: true, info: await this.completeUpload(empty, finish) };
+      }
+      return { done: true, info: await this.completeUpload(session, finish) };
+    }
+    return { done: false, session };
+  }
+
+  async cancelUpload(uploadId: string): Promise<void> {
+    if (!(await this.backend.abortUpload(uploadId))) throw fail('NoSuchUpload');
+  }
+
+  private completeUpload(session: UploadSession, finish: { condition: WriteCondition | undefined; expectedSha256: string | undefined }) {
+    return this.backend.completeUpload(session.uploadId, { ...finish, now: this.options.clock() });
+  }
+
+  async delete(ref: ObjectRef, condition?: WriteCondition): Promise<void> {
+    const existed = await this.backend.delete(ref, this.options.clock(), condition);
     if (!existed) throw fail('NoSuchKey', `No object at ${ref.type}/${ref.key}`);
   }
 
@@ -83,7 +159,9 @@ export class ObjectService {
     return this.backend.sweepExpired(this.options.clock());
   }
 
-  private expiryFor(type: StorageType): number | undefined {
+  /** A per-object lifetime wins; otherwise tmp objects live tmpTtl, the others forever. */
+  private expiryFor(type: StorageType, ttlMs: number | undefined): number | undefined {
+    if (ttlMs !== undefined) return this.options.clock() + ttlMs;
     return type === 'tmp' ? this.options.clock() + this.options.tmpTtlMs : undefined;
   }
 }

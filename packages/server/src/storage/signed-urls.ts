@@ -9,6 +9,10 @@ export interface UploadGrant {
   readonly ref: ObjectRef;
   readonly uploadId: string;
   readonly contentType: string | undefined;
+  /** When the URL, and so its upload session, expires (ms). */
+  readonly urlExpiresAt: number;
+  /** Lifetime of the stored object, when the URL was made with one (ms). */
+  readonly objectTtlMs: number | undefined;
 }
 
 type Query = Record<string, string | undefined>;
@@ -37,13 +41,19 @@ export class SignedUrls {
     return ref;
   }
 
-  createUploadUrl(origin: string, ref: ObjectRef, options: { ttlMs: number; contentType: string | undefined }): string {
+  createUploadUrl(
+    origin: string,
+    ref: ObjectRef,
+    options: { ttlMs: number; contentType: string | undefined; objectTtlSeconds?: number | undefined },
+  ): string {
     const expires = this.expiry(options.ttlMs);
     const uploadId = randomBytes(16).toString('hex');
     const contentType = options.contentType ?? '';
-    const signature = this.signer.sign(['UPLOAD', ref.tenant, ref.type, ref.key, expires, uploadId, contentType]);
+    const objectTtl = options.objectTtlSeconds === undefined ? '' : String(options.objectTtlSeconds);
+    const signature = this.signer.sign(['UPLOAD', ref.tenant, ref.type, ref.key, expires, uploadId, contentType, objectTtl]);
     const params = new URLSearchParams({ tenant: ref.tenant, expires, upload_id: uploadId });
     if (contentType) params.set('content_type', contentType);
+    if (objectTtl) params.set('object_ttl', objectTtl);
     params.set('signature', signature);
     return `${origin}${API_BASE_PATH}/${UrlKinds.upload}/${ref.type}/${encodeKey(ref.key)}?${params}`;
   }
@@ -52,8 +62,17 @@ export class SignedUrls {
     const ref = makeRef(required(query, 'tenant'), type, key);
     const uploadId = required(query, 'upload_id');
     const contentType = query.content_type ?? '';
-    this.check(['UPLOAD', ref.tenant, ref.type, ref.key, required(query, 'expires'), uploadId, contentType], query);
-    return { ref, uploadId, contentType: contentType || undefined };
+    const objectTtl = query.object_ttl ?? '';
+    const expires = required(query, 'expires');
+    this.check(['UPLOAD', ref.tenant, ref.type, ref.key, expires, uploadId, contentType, objectTtl], query);
+    if (!/^[0-9a-f]{32}$/.test(uploadId)) throw fail('InvalidSignature', 'Malformed upload_id');
+    return {
+      ref,
+      uploadId,
+      contentType: contentType || undefined,
+      urlExpiresAt: Number(expires) * 1000,
+      objectTtlMs: objectTtl ? Number(objectTtl) * 1000 : undefined,
+    };
   }
 
   private expiry(ttlMs: number): string {

@@ -13,18 +13,37 @@ const BLOB_ID = /^[0-9a-f]{32}$/;
 export class BlobFiles {
   readonly tmpDir: string;
   readonly blobDir: string;
+  readonly partDir: string;
 
   constructor(
     dataDir: string,
-    private readonly fsync: boolean,
+    readonly fsync: boolean,
   ) {
     this.tmpDir = path.join(dataDir, 'tmp');
     this.blobDir = path.join(dataDir, 'blobs');
+    this.partDir = path.join(dataDir, 'uploads');
+  }
+
+  /** The part file of a resumable upload: it survives restarts, unlike temp files. */
+  partPath(uploadId: string): string {
+    if (!BLOB_ID.test(uploadId)) throw new Error(`not an upload id: ${uploadId}`);
+    return path.join(this.partDir, uploadId);
+  }
+
+  /** Moves a complete part file into place as blob `id`. */
+  async adoptPart(uploadId: string, id: string): Promise<void> {
+    await this.fsyncedRename(this.partPath(uploadId), id);
+  }
+
+  /** Start-up cleanup: removes part files of sessions that are gone or done. */
+  async removeStaleParts(isOpen: (uploadId: string) => boolean): Promise<void> {
+    for (const name of await readdir(this.partDir)) if (!isOpen(name)) await rm(path.join(this.partDir, name), { force: true });
   }
 
   async init(): Promise<void> {
     await mkdir(this.tmpDir, { recursive: true });
     await mkdir(this.blobDir, { recursive: true });
+    await mkdir(this.partDir, { recursive: true });
   }
 
   newId(): string {
@@ -47,14 +66,18 @@ export class BlobFiles {
 
   /** Moves the closed, durable temp file into place under its id. */
   async moveIntoPlace(id: string): Promise<void> {
+    await this.fsyncedRename(this.tempPath(id), id);
+  }
+
+  private async fsyncedRename(from: string, id: string): Promise<void> {
     const target = this.blobPath(id);
     const shard = path.dirname(target);
     try {
-      await rename(this.tempPath(id), target);
+      await rename(from, target);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       await mkdir(shard, { recursive: true });
-      await rename(this.tempPath(id), target);
+      await rename(from, target);
     }
     // The rename is durable only once its directory entry is.
     if (this.fsync) await syncDirectory(shard);

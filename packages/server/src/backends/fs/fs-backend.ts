@@ -4,11 +4,25 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { StorageType } from 'stowage-client/protocol';
 import type { Durability } from '../../config.js';
+import { fail } from '../../errors.js';
 import type { ObjectRef } from '../../storage/object-ref.js';
-import type { Backend, ListOptions, ListPage, ObjectBody, ObjectInfo, WriteOptions } from '../backend.js';
+import { assertCondition } from '../../storage/preconditions.js';
+import type {
+  Backend,
+  ListOptions,
+  ListPage,
+  ObjectInfo,
+  ReadPlan,
+  ReadResult,
+  UploadGrantInfo,
+  UploadSession,
+  WriteCondition,
+  WriteOptions,
+} from '../backend.js';
 import { type BodyMeter, meterBody } from '../metered-body.js';
 import { BlobFiles } from './blob-files.js';
 import { CommitQueue } from './commit-queue.js';
+import { FsUploads } from './fs-uploads.js';
 import { type IndexDb, type ObjectRow, openIndexDb } from './index-db.js';
 import { prefixUpperBound } from './key-range.js';
 
@@ -37,6 +51,7 @@ export class FsBackend implements Backend {
   private readonly commits: CommitQueue;
   private readonly warn: (message: string, error: unknown) => void;
   private readonly clock: () => number;
+  private readonly uploads: FsUploads;
 
   private constructor(options: FsBackendOptions) {
     this.index = openIndexDb(path.join(options.dataDir, 'index.sqlite'), options.durability);
@@ -44,6 +59,7 @@ export class FsBackend implements Backend {
     this.commits = new CommitQueue(this.index.db);
     this.warn = options.onWarning ?? (() => {});
     this.clock = options.clock ?? Date.now;
+    this.uploads = new FsUploads(this.index, this.commits, this.blobs, (ref, row, commit) => this.commitRow(ref, row, commit));
   }
 
   /** Opens the data directory and removes temp files and orphan blobs left by a crash. */
@@ -53,6 +69,7 @@ export class FsBackend implements Backend {
     await backend.blobs.removeAllTemp();
     const { blobInUse } = backend.index.statements;
     await backend.blobs.removeOrphans((id) => blobInUse.get(id) !== undefined);
+    await backend.uploads.removeStaleParts();
     return backend;
   }
 
@@ -61,14 +78,18 @@ export class FsBackend implements Backend {
     return row && toInfo(row);
   }
 
-  async read(ref: ObjectRef, now: number): Promise<{ info: ObjectInfo; body: ObjectBody } | undefined> {
+  async read(ref: ObjectRef, now: number, plan: (info: ObjectInfo) => ReadPlan = () => ({ kind: 'all' })): Promise<ReadResult | undefined> {
     // A concurrent overwrite may remove the blob between the lookup and the open; the index then
     // already points at the new blob, so look again (the open fd keeps a blob readable after).
     for (let attempt = 0; attempt < 5; attempt++) {
       const row = this.findRow(ref, now);
       if (!row) return undefined;
-      if (row.inline_data) return { info: toInfo(row), body: row.inline_data };
-      if (!row.blob_id) return { info: toInfo(row), body: Buffer.alloc(0) };
+      const info = toInfo(row);
+      const wanted = plan(info);
+      if (wanted.kind === 'none') return { info, body: undefined, plan: wanted };
+      const [start, end] = wanted.kind === 'range' ? [wanted.start, wanted.end] : [0, row.size - 1];
+      if (row.inline_data) return { info, body: row.inline_data.subarray(start, end + 1), plan: wanted };
+      if (!row.blob_id || row.size === 0) return { info, body: Buffer.alloc(0), plan: wanted };
       let file: FileHandle;
       try {
         file = await this.blobs.openBlob(row.blob_id);
@@ -76,7 +97,7 @@ export class FsBackend implements Backend {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
         throw error;
       }
-      return { info: toInfo(row), body: file.createReadStream({ highWaterMark: 256 * 1024 }) };
+      return { info, body: file.createReadStream({ start, end, highWaterMark: 256 * 1024 }), plan: wanted };
     }
     throw new Error(`blob of ${ref.type}/${ref.key} kept disappearing`);
   }
@@ -101,26 +122,35 @@ export class FsBackend implements Backend {
       throw error;
     }
     const row = { size: 0, sha256: '', content_type: options.contentType, expires_at: options.expiresAt ?? null };
+    const commit = { condition: options.condition, now: options.now };
     if (ended) {
       const data = Buffer.concat(head);
-      return this.commitRow(ref, { ...row, size: data.length, sha256: meter.sha256 ?? '', blob_id: null, inline_data: data });
+      assertChecksum(meter.sha256, options.expectedSha256);
+      return this.commitRow(ref, { ...row, size: data.length, sha256: meter.sha256 ?? '', blob_id: null, inline_data: data }, commit);
     }
     const blobId = await this.writeBlob(head, chunks, options.signal);
     try {
-      return await this.commitRow(ref, { ...row, size: meter.bytes, sha256: meter.sha256 ?? '', blob_id: blobId, inline_data: null });
+      assertChecksum(meter.sha256, options.expectedSha256);
+      return await this.commitRow(
+        ref,
+        { ...row, size: meter.bytes, sha256: meter.sha256 ?? '', blob_id: blobId, inline_data: null },
+        commit,
+      );
     } catch (error) {
       await this.blobs.remove(blobId);
       throw error;
     }
   }
 
-  async delete(ref: ObjectRef, now: number): Promise<boolean> {
+  async delete(ref: ObjectRef, now: number, condition?: WriteCondition): Promise<boolean> {
     const { findAny, deleteById } = this.index.statements;
     const removed = await this.commits.enqueue(() => {
-      const row = findAny.get(keyParams(ref)) as { id: number; blob_id: string | null; expires_at: number | null } | undefined;
+      const row = findAny.get(keyParams(ref)) as AnyRow | undefined;
+      const visible = row !== undefined && (row.expires_at === null || row.expires_at > now);
+      assertCondition(visible ? `"${row.sha256}"` : undefined, condition);
       if (!row) return undefined;
       deleteById.run(row.id);
-      return { blobId: row.blob_id, visible: row.expires_at === null || row.expires_at > now };
+      return { blobId: row.blob_id, visible };
     });
     if (removed?.blobId) this.removeBlobLater(removed.blobId);
     return removed?.visible ?? false;
@@ -140,6 +170,7 @@ export class FsBackend implements Backend {
 
   async sweepExpired(now: number): Promise<number> {
     const { expired, deleteById } = this.index.statements;
+    await this.uploads.sweep(now);
     let total = 0;
     for (;;) {
       const rows = expired.all(now, SWEEP_BATCH) as Array<{ id: number; blob_id: string | null }>;
@@ -151,6 +182,26 @@ export class FsBackend implements Backend {
       total += rows.length;
       if (rows.length < SWEEP_BATCH) return total;
     }
+  }
+
+  openUpload(grant: UploadGrantInfo): Promise<UploadSession> {
+    return this.uploads.open(grant);
+  }
+
+  findUpload(uploadId: string): Promise<UploadSession | undefined> {
+    return this.uploads.find(uploadId);
+  }
+
+  appendUpload(...args: Parameters<FsUploads['append']>): Promise<UploadSession> {
+    return this.uploads.append(...args);
+  }
+
+  completeUpload(...args: Parameters<FsUploads['complete']>): Promise<ObjectInfo> {
+    return this.uploads.complete(...args);
+  }
+
+  abortUpload(uploadId: string): Promise<boolean> {
+    return this.uploads.abort(uploadId);
   }
 
   async checkReady(): Promise<void> {
@@ -185,14 +236,24 @@ export class FsBackend implements Backend {
     }
   }
 
-  /** Commits the index row; the blob it replaced is removed after the commit. */
-  private async commitRow(ref: ObjectRef, row: Omit<ObjectRow, 'last_modified'>): Promise<ObjectInfo> {
+  /**
+   * Commits the index row after checking the precondition in the same transaction, so two
+   * conditional writers cannot both win. The blob it replaced is removed after the commit.
+   */
+  private async commitRow(
+    ref: ObjectRef,
+    row: Omit<ObjectRow, 'last_modified'>,
+    options: { condition: WriteCondition | undefined; now: number; alsoRun?: (info: ObjectInfo) => void },
+  ): Promise<ObjectInfo> {
     const { findAny, upsert } = this.index.statements;
     const params = keyParams(ref);
     const committed = await this.commits.enqueue(() => {
-      const previous = findAny.get(params) as { blob_id: string | null } | undefined;
+      const previous = findAny.get(params) as AnyRow | undefined;
+      const visible = previous !== undefined && (previous.expires_at === null || previous.expires_at > options.now);
+      assertCondition(visible ? `"${previous.sha256}"` : undefined, options.condition);
       const full: ObjectRow = { ...row, last_modified: this.clock() };
       upsert.run({ ...params, ...full });
+      options.alsoRun?.(toInfo(full));
       return { full, replacedBlob: previous?.blob_id ?? null };
     });
     if (committed.replacedBlob) this.removeBlobLater(committed.replacedBlob);
@@ -204,11 +265,24 @@ export class FsBackend implements Backend {
   }
 }
 
-function keyParams(ref: ObjectRef) {
+interface AnyRow {
+  id: number;
+  blob_id: string | null;
+  expires_at: number | null;
+  sha256: string;
+}
+
+function assertChecksum(actual: string | undefined, expected: string | undefined): void {
+  if (expected !== undefined && actual !== expected.toLowerCase()) {
+    throw fail('ChecksumMismatch', `The body's sha256 is ${actual}, not ${expected} as sent; nothing was stored`);
+  }
+}
+
+export function keyParams(ref: ObjectRef) {
   return { tenant: ref.tenant, type: ref.type, key: Buffer.from(ref.key, 'utf8') };
 }
 
-function toInfo(row: Pick<ObjectRow, 'size' | 'sha256' | 'content_type' | 'last_modified' | 'expires_at'>): ObjectInfo {
+export function toInfo(row: Pick<ObjectRow, 'size' | 'sha256' | 'content_type' | 'last_modified' | 'expires_at'>): ObjectInfo {
   return {
     size: row.size,
     sha256: row.sha256,

@@ -31,6 +31,18 @@ CREATE TABLE IF NOT EXISTS objects (
 CREATE UNIQUE INDEX IF NOT EXISTS objects_by_key ON objects (tenant, type, key);
 CREATE INDEX IF NOT EXISTS objects_by_expiry ON objects (expires_at) WHERE expires_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS objects_by_blob ON objects (blob_id) WHERE blob_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS uploads (
+  upload_id TEXT PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  type TEXT NOT NULL,
+  key BLOB NOT NULL,
+  content_type TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  object_expires_at INTEGER,
+  received INTEGER NOT NULL DEFAULT 0,
+  total INTEGER,
+  completed_json TEXT
+);
 CREATE TABLE IF NOT EXISTS api_keys (
   client_id TEXT PRIMARY KEY,
   tenant TEXT NOT NULL,
@@ -45,6 +57,13 @@ export interface IndexDb {
   readonly statements: {
     readonly findVisible: Statement;
     readonly findAny: Statement;
+    readonly findUpload: Statement<[string]>;
+    readonly insertUpload: Statement;
+    readonly updateUpload: Statement;
+    readonly completeUpload: Statement;
+    readonly deleteUpload: Statement<[string]>;
+    readonly expiredUploads: Statement<[number]>;
+    readonly openUploadIds: Statement<[]>;
     readonly upsert: Statement;
     readonly deleteById: Statement<[number]>;
     readonly listRange: Statement;
@@ -73,7 +92,17 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
       `SELECT size, sha256, content_type, last_modified, expires_at, blob_id, inline_data
        FROM objects WHERE tenant = @tenant AND type = @type AND key = @key AND ${VISIBLE}`,
     ),
-    findAny: db.prepare('SELECT id, blob_id, expires_at FROM objects WHERE tenant = @tenant AND type = @type AND key = @key'),
+    findAny: db.prepare('SELECT id, blob_id, expires_at, sha256 FROM objects WHERE tenant = @tenant AND type = @type AND key = @key'),
+    findUpload: db.prepare<[string]>('SELECT * FROM uploads WHERE upload_id = ?'),
+    insertUpload: db.prepare(
+      `INSERT INTO uploads (upload_id, tenant, type, key, content_type, expires_at, object_expires_at)
+       VALUES (@upload_id, @tenant, @type, @key, @content_type, @expires_at, @object_expires_at) ON CONFLICT DO NOTHING`,
+    ),
+    updateUpload: db.prepare('UPDATE uploads SET received = @received, total = @total WHERE upload_id = @upload_id'),
+    completeUpload: db.prepare('UPDATE uploads SET completed_json = @completed_json WHERE upload_id = @upload_id'),
+    deleteUpload: db.prepare<[string]>('DELETE FROM uploads WHERE upload_id = ?'),
+    expiredUploads: db.prepare<[number]>('SELECT upload_id FROM uploads WHERE expires_at <= ? LIMIT 1000'),
+    openUploadIds: db.prepare<[]>('SELECT upload_id FROM uploads WHERE completed_json IS NULL').pluck(),
     upsert: db.prepare(
       `INSERT INTO objects (tenant, type, key, size, sha256, content_type, last_modified, expires_at, blob_id, inline_data)
        VALUES (@tenant, @type, @key, @size, @sha256, @content_type, @last_modified, @expires_at, @blob_id, @inline_data)

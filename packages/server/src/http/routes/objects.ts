@@ -2,9 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import { API_BASE_PATH, Routes } from 'stowage-client/protocol';
 import { makeRef } from '../../storage/object-ref.js';
 import type { AppContext } from '../context.js';
+import { parseExpiresIn } from '../query-params.js';
 import { receiveUpload } from '../receive-upload.js';
 import { keyFromRawUrl } from '../request-key.js';
-import { sendObject, setObjectHeaders } from '../send-object.js';
+import { serveObject, serveObjectHead } from '../send-object.js';
+import { writeConditionOf } from '../write-headers.js';
 
 type TypeParams = { Params: { type: string } };
 
@@ -18,25 +20,23 @@ export function registerObjectRoutes(app: FastifyInstance, ctx: AppContext): voi
 
   app.get<TypeParams>(`${API_BASE_PATH}/:type/${Routes.get}/*`, { exposeHeadRoute: false }, async (request, reply) => {
     const ref = refOf(request.tenant, request.params.type, request.url, KEY_AFTER_ROUTE_WORD);
-    const found = await ctx.objects.read(ref);
-    ctx.metrics.bytesRead.inc(found.info.size);
-    return sendObject(reply, found, ref.type);
+    return serveObject(ctx, request, reply, ref);
   });
 
   app.head<TypeParams>(`${API_BASE_PATH}/:type/${Routes.get}/*`, async (request, reply) => {
     const ref = refOf(request.tenant, request.params.type, request.url, KEY_AFTER_ROUTE_WORD);
-    const info = await ctx.objects.head(ref);
-    return setObjectHeaders(reply, info, ref.type).code(200).send();
+    return serveObjectHead(ctx, request, reply, ref);
   });
 
-  app.put<TypeParams>(`${API_BASE_PATH}/:type/${Routes.set}/*`, async (request, reply) => {
+  app.put<TypeParams & { Querystring: { expires_in?: string } }>(`${API_BASE_PATH}/:type/${Routes.set}/*`, async (request, reply) => {
     const ref = refOf(request.tenant, request.params.type, request.url, KEY_AFTER_ROUTE_WORD);
-    return receiveUpload(ctx, request, reply, ref, request.headers['content-type']);
+    const ttl = request.query.expires_in === undefined ? undefined : parseExpiresIn(request.query.expires_in, 0, Number.MAX_SAFE_INTEGER);
+    return receiveUpload(ctx, request, reply, ref, request.headers['content-type'], ttl);
   });
 
   app.delete<TypeParams>(`${API_BASE_PATH}/:type/*`, async (request, reply) => {
     const ref = refOf(request.tenant, request.params.type, request.url, KEY_AFTER_TYPE);
-    await ctx.objects.delete(ref);
+    await ctx.objects.delete(ref, writeConditionOf(request));
     return reply.code(204).send();
   });
 }

@@ -6,7 +6,7 @@ import type { AppContext } from '../context.js';
 import { publicOrigin } from '../origin.js';
 import { parseExpiresIn } from '../query-params.js';
 import { keyFromRawUrl } from '../request-key.js';
-import { sendObject, setObjectHeaders } from '../send-object.js';
+import { serveObject, serveObjectHead } from '../send-object.js';
 
 interface SignedRequest {
   Params: { type: string };
@@ -32,16 +32,10 @@ export function registerSignedDownloads(app: FastifyInstance, ctx: AppContext): 
     ctx.signedUrls.verifyDownload(request.params.type, keyFromRawUrl(request.url, KEY_AFTER_ROUTE_WORD), request.query);
 
   app.get<SignedRequest>(SIGNED_PATH, { exposeHeadRoute: false }, async (request, reply) => {
-    const ref = verify(request);
-    const found = await ctx.objects.read(ref);
-    ctx.metrics.bytesRead.inc(found.info.size);
-    return sendObject(reply, found, ref.type);
+    return serveObject(ctx, request, reply, verify(request));
   });
   app.head<SignedRequest>(SIGNED_PATH, async (request, reply) => {
-    const ref = verify(request);
-    return setObjectHeaders(reply, await ctx.objects.head(ref), ref.type)
-      .code(200)
-      .send();
+    return serveObjectHead(ctx, request, reply, verify(request));
   });
   app.route({
     method: ['PUT', 'POST', 'DELETE', 'PATCH'],

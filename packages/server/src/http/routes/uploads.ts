@@ -1,12 +1,17 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { API_BASE_PATH, Routes, UrlKinds } from 'stowage-client/protocol';
+import { rangeHeader } from '../../backends/fs/fs-uploads.js';
 import { fail } from '../../errors.js';
+import { parseContentRange } from '../../storage/byte-ranges.js';
 import { makeRef } from '../../storage/object-ref.js';
+import type { UploadStep } from '../../storage/object-service.js';
+import type { UploadGrant } from '../../storage/signed-urls.js';
 import type { AppContext } from '../context.js';
 import { publicOrigin } from '../origin.js';
 import { parseExpiresIn } from '../query-params.js';
 import { receiveUpload } from '../receive-upload.js';
 import { keyFromRawUrl } from '../request-key.js';
+import { expectedSha256Of, writeConditionOf } from '../write-headers.js';
 import { sendUrl } from './signed.js';
 
 interface UploadRequest {
@@ -22,32 +27,76 @@ export function registerUploadUrlIssuing(app: FastifyInstance, ctx: AppContext):
   app.get<UploadRequest>(`${API_BASE_PATH}/:type/${Routes.uploadUrl}/*`, async (request, reply) => {
     const ref = makeRef(request.tenant, request.params.type, keyFromRawUrl(request.url, KEY_AFTER_ROUTE_WORD));
     const ttlMs = parseExpiresIn(request.query.expires_in, ctx.config.uploadUrlTtlMs, ctx.config.uploadUrlMaxTtlMs);
+    const objectTtl = request.query.object_ttl;
+    const objectTtlSeconds = objectTtl === undefined ? undefined : parseExpiresIn(objectTtl, 0, Number.MAX_SAFE_INTEGER) / 1000;
     const contentType = request.query.content_type || undefined;
-    return sendUrl(reply, ctx.signedUrls.createUploadUrl(publicOrigin(ctx.config, request), ref, { ttlMs, contentType }));
+    return sendUrl(reply, ctx.signedUrls.createUploadUrl(publicOrigin(ctx.config, request), ref, { ttlMs, contentType, objectTtlSeconds }));
   });
 }
 
-/** Unauthenticated: PUT of the whole body to an upload URL; the signature is the credential. */
+/**
+ * Unauthenticated, the signature being the credential: PUT of the whole body, or the GCS
+ * resumable protocol — chunks with `Content-Range: bytes A-B/TOTAL` (or `/*`) answered 308 with
+ * `Range: bytes=0-N` until the last byte arrives (200), status queries with `bytes STAR/TOTAL`,
+ * and DELETE to cancel.
+ */
 export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
+  const grantOf = (request: FastifyRequest<UploadRequest>) =>
+    ctx.signedUrls.verifyUpload(request.params.type, keyFromRawUrl(request.url, KEY_AFTER_ROUTE_WORD), request.query);
+
   app.put<UploadRequest>(UPLOAD_PATH, async (request, reply) => {
-    const grant = ctx.signedUrls.verifyUpload(request.params.type, keyFromRawUrl(request.url, KEY_AFTER_ROUTE_WORD), request.query);
-    refusePartialContentRange(request.headers['content-range']);
-    return receiveUpload(ctx, request, reply, grant.ref, grant.contentType ?? request.headers['content-type']);
+    const grant = grantOf(request);
+    const header = request.headers['content-range'];
+    if (header === undefined)
+      return receiveUpload(ctx, request, reply, grant.ref, grant.contentType ?? request.headers['content-type'], grant.objectTtlMs);
+    return receiveChunk(ctx, request, reply, grant, header);
   });
+
+  app.delete<UploadRequest>(UPLOAD_PATH, async (request, reply) => {
+    await ctx.objects.cancelUpload(grantOf(request).uploadId);
+    return reply.code(204).send();
+  });
+
   app.route({
     method: ['GET', 'HEAD', 'POST', 'PATCH'],
     url: UPLOAD_PATH,
     exposeHeadRoute: false,
     handler: async () => {
-      throw fail('MethodNotAllowed', 'An upload URL serves only PUT', { allow: 'PUT' });
+      throw fail('MethodNotAllowed', 'An upload URL serves only PUT (and DELETE to cancel)', { allow: 'PUT, DELETE' });
     },
   });
 }
 
-/** Until chunked sessions exist, only a Content-Range that covers the whole body is accepted. */
-function refusePartialContentRange(header: string | undefined): void {
-  if (header === undefined) return;
-  const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(header.trim());
-  if (match && Number(match[1]) === 0 && Number(match[2]) + 1 === Number(match[3])) return;
-  throw fail('InvalidArgument', 'Chunked uploads are not supported on this server; PUT the whole body');
+async function receiveChunk(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, grant: UploadGrant, header: string) {
+  const range = parseContentRange(header);
+  const finish = { condition: writeConditionOf(request), expectedSha256: expectedSha256Of(request) };
+  const session = await ctx.objects.openUpload({ ...grant, contentType: grant.contentType ?? request.headers['content-type'] });
+  const declared = request.headers['content-length'];
+  let step: UploadStep;
+  if (range.kind === 'query') {
+    if (declared !== undefined && declared !== '0') throw fail('InvalidContentRange', 'A status query (bytes */TOTAL) has an empty body');
+    step = await ctx.objects.uploadStatus(session, range.total, finish);
+  } else {
+    const length = range.end - range.start + 1;
+    if (declared === undefined || Number(declared) !== length) {
+      throw fail('InvalidContentRange', `Content-Range covers ${length} bytes but Content-Length is ${declared ?? 'missing'}`);
+    }
+    const aborted = new AbortController();
+    const onClose = () => {
+      if (!request.raw.complete) aborted.abort();
+    };
+    request.raw.once('close', onClose);
+    try {
+      step = await ctx.objects.appendChunk(session, { ...range, body: request.raw, signal: aborted.signal }, finish);
+    } finally {
+      request.raw.off('close', onClose);
+    }
+    ctx.metrics.bytesWritten.inc(length);
+  }
+  if (step.done) {
+    const { info } = step;
+    return reply.code(200).header('etag', info.etag).send({ key: grant.ref.key, size: info.size, etag: info.etag, sha256: info.sha256 });
+  }
+  // 308 "Resume Incomplete" as GCS sends it: no Location, so clients do not follow it as a redirect.
+  return reply.code(308).headers(rangeHeader(step.session.received)).send();
 }
