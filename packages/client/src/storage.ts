@@ -8,6 +8,8 @@ import { Auth } from './auth.js';
 import { bodyFromFile, bodyFromValue, lengthGuard, progressMeter, type StorageValue } from './bodies.js';
 import { ConnectionError, NotFoundError } from './errors.js';
 import { encodeKey, Headers, Routes, type StorageType } from './protocol.js';
+import { downloadFileResumable } from './resumable-download.js';
+import { sha256OfFile, uploadFileResumable } from './resumable-upload.js';
 import { Retry } from './retry.js';
 import { type BodySource, classifyNetworkError, Transport, type TransportResponse } from './transport.js';
 
@@ -23,6 +25,10 @@ export interface CallOptions {
   contentType?: string;
   /** Lifetime of a signed or upload URL, in seconds. */
   expiresIn?: number;
+  /** Write only if the current ETag is this one (optimistic concurrency); else PreconditionFailedError. */
+  ifMatch?: string;
+  /** `true`: write only if no value exists at the key (create only); else PreconditionFailedError. */
+  ifNoneMatch?: boolean;
 }
 
 /** The storage type as a string, or per-call options. */
@@ -45,6 +51,10 @@ export interface StorageOptions {
   retries?: Retry;
   /** `[connect, read]` timeouts in seconds. Default {@link Storage.TIMEOUT}. */
   timeout?: readonly [number, number];
+  /** Files from this size up are uploaded in resumable chunks. Default 8 MiB. */
+  resumableThreshold?: number;
+  /** Chunk size of resumable uploads. Default 8 MiB. */
+  chunkSize?: number;
 }
 
 const DEFAULT_URL = 'http://127.0.0.1:8787/storage/v1';
@@ -71,17 +81,20 @@ export class Storage {
   readonly url: string;
   readonly auth: Auth;
   private readonly transport: Transport;
+  private readonly resumableThreshold: number;
+  private readonly chunkSize: number;
+  private readonly maxFailures: number;
 
   constructor(options: StorageOptions = {}) {
     this.url = (options.url ?? process.env.STOWAGE_URL ?? process.env.DESCARTESLABS_STORAGE_URL ?? DEFAULT_URL).replace(/\/+$/, '');
     this.auth = options.auth ?? new Auth();
     this.auth.useDefaultDomain(this.url);
-    this.transport = new Transport({
-      baseUrl: this.url,
-      auth: this.auth,
-      retry: options.retries ?? new Retry(),
-      timeout: options.timeout ?? Storage.TIMEOUT,
-    });
+    const retry = options.retries ?? new Retry();
+    this.transport = new Transport({ baseUrl: this.url, auth: this.auth, retry, timeout: options.timeout ?? Storage.TIMEOUT });
+    this.resumableThreshold = options.resumableThreshold ?? 8 * 1024 * 1024;
+    this.chunkSize = options.chunkSize ?? 8 * 1024 * 1024;
+    // Resumable transfers make progress between failures, so they get a budget of their own.
+    this.maxFailures = Math.max(5, retry.options.total);
   }
 
   /**
@@ -190,9 +203,11 @@ export class Storage {
     }
     const temp = path.join(path.dirname(destination), `.${path.basename(destination)}.${randomBytes(6).toString('hex')}.part`);
     try {
-      await this.transport.send({ method: 'GET', url, signal: call.signal }, (response) =>
-        pipeline(response.body, this.downloadGuard(response, key, call), createWriteStream(temp, { flush: true })),
-      );
+      await downloadFileResumable(this.transport, url, temp, {
+        maxFailures: this.maxFailures,
+        signal: call.signal,
+        onProgress: call.onProgress,
+      });
       await rename(temp, destination);
     } catch (error) {
       await rm(temp, { force: true });
@@ -200,10 +215,25 @@ export class Storage {
     }
   }
 
-  /** Uploads a file (by path: retried safely) or a readable stream (sent once) to `key`. */
+  /**
+   * Uploads a file or a readable stream to `key`. A file by path is retried safely; from 8 MiB
+   * (`resumableThreshold`) it goes up in resumable chunks that survive dropped connections, and
+   * its sha256 is verified by the server before the value appears. A stream is sent once.
+   */
   async setFile(key: string, source: string | Readable, options?: TypeOrOptions): Promise<SetResult> {
-    const body = typeof source === 'string' ? await bodyFromFile(source) : bodyFromValue(source);
-    return this.upload(key, body, normalize(options));
+    const call = normalize(options);
+    if (typeof source !== 'string') return this.upload(key, bodyFromValue(source), call);
+    const body = await bodyFromFile(source);
+    if ((body.length ?? 0) < this.resumableThreshold) return this.upload(key, body, call);
+    const sha256 = await sha256OfFile(source, call.signal);
+    const uploadUrl = await this.getUploadUrl(key, { ...call, expiresIn: undefined });
+    return (await uploadFileResumable(this.transport, uploadUrl, source, body.length ?? 0, sha256, {
+      chunkSize: this.chunkSize,
+      maxFailures: this.maxFailures,
+      headers: conditionHeaders(call),
+      signal: call.signal,
+      onProgress: call.onProgress,
+    })) as SetResult;
   }
 
   /** A URL that downloads `key` without credentials until it expires (default 1 hour). @throws {NotFoundError} */
@@ -227,7 +257,7 @@ export class Storage {
   }
 
   private async upload(key: string, body: BodySource, call: CallOptions): Promise<SetResult> {
-    const headers: Record<string, string> = { 'content-type': call.contentType ?? 'application/octet-stream' };
+    const headers: Record<string, string> = { 'content-type': call.contentType ?? 'application/octet-stream', ...conditionHeaders(call) };
     const source = call.onProgress ? withProgress(body, call.onProgress) : body;
     return this.transport.send(
       { method: 'PUT', url: this.objectPath(Routes.set, key, call), headers, body: source, signal: call.signal },
@@ -268,6 +298,13 @@ export class Storage {
       new ConnectionError(`Download of ${key} ended after ${received} of ${expected} bytes`, { code: 'ShortBody' });
     return lengthGuard(expected, shortBody, call.onProgress);
   }
+}
+
+function conditionHeaders(call: CallOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (call.ifMatch !== undefined) headers['if-match'] = call.ifMatch;
+  if (call.ifNoneMatch) headers['if-none-match'] = '*';
+  return headers;
 }
 
 function withProgress(body: BodySource, onProgress: (bytes: number, total: number | undefined) => void): BodySource {

@@ -26,6 +26,8 @@ export interface TransportRequest {
   acceptStatus?: readonly number[];
   /** Send no Authorization header (signed URLs). */
   anonymous?: boolean;
+  /** Retry policy for this request instead of the transport's. */
+  retry?: Retry;
 }
 
 export type TransportResponse = Dispatcher.ResponseData & {
@@ -78,7 +80,8 @@ export class Transport {
   }
 
   async send<T>(req: TransportRequest, consume: (response: TransportResponse) => Promise<T>): Promise<T> {
-    const retries = this.options.retry.start();
+    const policy = req.retry ?? this.options.retry;
+    const retries = policy.start();
     const requestId = randomUUID();
     let maybeApplied = false;
     let refreshedAfter401 = false;
@@ -111,7 +114,7 @@ export class Transport {
           if (!body || body.replayable) continue;
         }
         const retryAfter = parseRetryAfter(response.headers['retry-after']);
-        if (!this.options.retry.isRetryableStatus(req.method, response.statusCode, retryAfter !== undefined)) throw error;
+        if (!policy.isRetryableStatus(req.method, response.statusCode, retryAfter !== undefined)) throw error;
         cause = { kind: 'status', status: response.statusCode, retryAfterSeconds: retryAfter };
         failure = error;
       } catch (error) {

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Headers, type StorageType } from 'stowage-client/protocol';
 import type { ObjectInfo, ReadPlan } from '../backends/backend.js';
+import { fail } from '../errors.js';
 import { parseRangeHeader, resolveRange } from '../storage/byte-ranges.js';
 import type { ObjectRef } from '../storage/object-ref.js';
 import { parseEtagList } from '../storage/preconditions.js';
@@ -34,7 +35,11 @@ function isNotModified(request: FastifyRequest, info: ObjectInfo): boolean {
 /** GET of an object: 200, 206 for a Range, 304 when the client's copy is current, 416 past the end. */
 export async function serveObject(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef) {
   const range = parseRangeHeader(request.headers.range);
+  const ifMatch = parseEtagList(request.headers['if-match']);
   const found = await ctx.objects.read(ref, (info): ReadPlan => {
+    // A resuming client sends If-Match so that a replaced object is never stitched to the old one.
+    if (ifMatch && !ifMatch.includes('*') && !ifMatch.includes(info.etag))
+      throw fail('PreconditionFailed', 'The object changed: If-Match does not match its ETag');
     if (isNotModified(request, info)) return { kind: 'none' };
     return range ? resolveRange(range, info.size) : { kind: 'all' };
   });
