@@ -15,10 +15,8 @@ export interface CutPlan {
  */
 export async function startCuttingProxy(targetUrl: string, plan: CutPlan) {
   const target = new URL(targetUrl);
-  const upCuts = [...(plan.upload ?? [])];
-  const downCuts = [...(plan.download ?? [])];
-  let up = 0;
-  let down = 0;
+  const upward = cutAfter(plan.upload);
+  const downward = cutAfter(plan.download);
   const stats = { cuts: 0, connections: 0 };
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
@@ -45,22 +43,8 @@ export async function startCuttingProxy(targetUrl: string, plan: CutPlan) {
       from.on('end', () => to.end());
       from.on('error', () => to.destroy());
     };
-    forward(client, upstream, (n) => {
-      up += n;
-      if (upCuts.length > 0 && up >= (upCuts[0] as number)) {
-        upCuts.shift();
-        return true;
-      }
-      return false;
-    });
-    forward(upstream, client, (n) => {
-      down += n;
-      if (downCuts.length > 0 && down >= (downCuts[0] as number)) {
-        downCuts.shift();
-        return true;
-      }
-      return false;
-    });
+    forward(client, upstream, upward);
+    forward(upstream, client, downward);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
@@ -71,5 +55,17 @@ export async function startCuttingProxy(targetUrl: string, plan: CutPlan) {
       for (const socket of sockets) socket.destroy();
       return new Promise((resolve) => server.close(resolve));
     },
+  };
+}
+
+/** Counts bytes in one direction (across connections) and says when the next cut point is passed. */
+function cutAfter(thresholds: number[] = []): (bytes: number) => boolean {
+  const pending = [...thresholds];
+  let total = 0;
+  return (bytes) => {
+    total += bytes;
+    if (pending.length === 0 || total < (pending[0] as number)) return false;
+    pending.shift();
+    return true;
   };
 }

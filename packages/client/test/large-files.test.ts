@@ -1,22 +1,15 @@
 // Guards client streaming: setFile and getFile move 100 MiB byte-identical (sha256) while the
 // test process (client and in-process server together) does not grow by the object's size.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
 import { Auth, Retry, Storage } from '../src/index.js';
+import { sha256File, writePatternFile } from './test-files.js';
 
 const SIZE = 100 * 1024 * 1024;
-
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk);
-  return hash.digest('hex');
-}
 
 describe('large files through the client', () => {
   let ts: TestServer;
@@ -35,15 +28,7 @@ describe('large files through the client', () => {
 
   test('setFile then getFile of 100 MiB: equal sha256, memory flat', async () => {
     const source = path.join(dir, 'source.bin');
-    const out = createWriteStream(source);
-    const block = Buffer.alloc(1024 * 1024);
-    for (let i = 0; i < SIZE / block.length; i++) {
-      block.fill(i % 251);
-      block.writeUInt32LE(i, 0);
-      if (!out.write(Buffer.from(block))) await new Promise((resolve) => out.once('drain', resolve));
-    }
-    await new Promise((resolve) => out.end(resolve));
-    const expected = await sha256File(source);
+    const expected = await writePatternFile(source, SIZE);
 
     global.gc?.();
     const baseline = process.memoryUsage().rss;

@@ -2,8 +2,6 @@
 // times completes byte-exact; a cut download resumes with Range + If-Match; an object replaced
 // while a download resumes is detected, never stitched; conditional writes race safely.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,28 +9,9 @@ import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
 import { Auth, PreconditionFailedError, Retry, Storage } from '../src/index.js';
 import { startCuttingProxy } from './cutting-proxy.js';
+import { sha256File, writePatternFile } from './test-files.js';
 
 const MiB = 1024 * 1024;
-
-async function writePatternFile(file: string, size: number): Promise<string> {
-  const hash = createHash('sha256');
-  const out = createWriteStream(file);
-  const block = Buffer.alloc(MiB);
-  for (let i = 0; i < size / MiB; i++) {
-    block.fill((i * 31) % 256);
-    block.writeUInt32LE(i, 0);
-    hash.update(block);
-    if (!out.write(Buffer.from(block))) await new Promise((resolve) => out.once('drain', resolve));
-  }
-  await new Promise((resolve) => out.end(resolve));
-  return hash.digest('hex');
-}
-
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk);
-  return hash.digest('hex');
-}
 
 describe('large transfers over a flaky network', () => {
   let ts: TestServer;

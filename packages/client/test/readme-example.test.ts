@@ -1,10 +1,10 @@
 // Guards the documentation: the README's client example is examples/every-method.mjs verbatim,
 // and that file runs as written against a real server, printing what its comments say.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runNode } from '../../server/test/helpers/server-process.js';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
 
 const example = fileURLToPath(new URL('../../../examples/every-method.mjs', import.meta.url));
@@ -23,18 +23,11 @@ describe('README client example', () => {
   });
 
   test('it runs as written and prints what its comments promise', async () => {
-    const child = spawn(process.execPath, [example], {
-      env: { ...process.env, STOWAGE_URL: ts.url, STOWAGE_TOKEN: await ts.token('dev'), HOME: '/nonexistent' },
+    const { code, stdout, stderr } = await runNode([example], {
+      STOWAGE_URL: ts.url,
+      STOWAGE_TOKEN: await ts.token('dev'),
+      HOME: '/nonexistent',
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const code = await new Promise((resolve) => child.on('close', resolve));
     assert.equal(code, 0, stderr);
     const lines = stdout.split('\n');
     assert.equal(lines[0], 'Hello, Stowage!');
