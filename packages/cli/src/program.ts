@@ -1,7 +1,11 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { STORAGE_TYPES } from 'stowage-client';
 import { registerKeysCommand } from './commands/keys.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerTokenCommand } from './commands/token.js';
+import { createContext, Exit, exitCodeFor, type GlobalOptions } from './context.js';
+import { UsageError } from './remote-path.js';
+import { type CommandSpec, USER_COMMANDS } from './spec.js';
 
 /** The `stowage` command tree. */
 export function buildProgram(): Command {
@@ -12,5 +16,31 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerTokenCommand(program);
   registerKeysCommand(program);
+  for (const spec of USER_COMMANDS) registerUserCommand(program, spec);
   return program;
+}
+
+/** Builds one commander command from its spec, with the options every storage command shares. */
+function registerUserCommand(program: Command, spec: CommandSpec): void {
+  const command = program
+    .command(`${spec.name} ${spec.args}`.trim())
+    .description(spec.summary)
+    .addOption(new Option('-t, --storage-type <type>', 'storage type').choices(STORAGE_TYPES).default('data'))
+    .option('--url <url>', 'API base URL (env STOWAGE_URL)')
+    .option('--token <token>', 'bearer token (env STOWAGE_TOKEN; else ~/.stowage/token_info.json)')
+    .addHelpText('after', `\nExamples:\n${spec.examples.map((example) => `  $ ${example}`).join('\n')}`);
+  for (const [flags, description] of spec.options) command.option(flags, description);
+  command.action(async (...received: unknown[]) => {
+    const self = received.at(-1) as Command;
+    const options = self.opts<GlobalOptions & Record<string, unknown>>();
+    const ctx = createContext(options);
+    try {
+      process.exitCode = await spec.run(ctx, self.args, options);
+    } catch (error) {
+      process.stderr.write(`stowage ${spec.name}: ${(error as Error).message}\n`);
+      process.exitCode = error instanceof UsageError ? Exit.usage : exitCodeFor(error);
+    } finally {
+      await ctx.storage.close();
+    }
+  });
 }

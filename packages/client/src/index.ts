@@ -8,7 +8,7 @@
  *
  * @module
  */
-export { Auth, type AuthOptions, type TokenInfo } from './auth.js';
+export { Auth, type AuthOptions, decodeClaims, type TokenInfo, writeTokenFile } from './auth.js';
 export type { StorageValue } from './bodies.js';
 export {
   AuthError,
@@ -27,4 +27,4 @@ export {
 } from './errors.js';
 export { STORAGE_TYPES, type StorageType } from './protocol.js';
 export { Retry, type RetryCause, type RetryOptions, RetryState } from './retry.js';
-export { type CallOptions, type SetResult, Storage, type StorageOptions, type TypeOrOptions } from './storage.js';
+export { type CallOptions, type ObjectInfo, type SetResult, Storage, type StorageOptions, type TypeOrOptions } from './storage.js';

@@ -34,6 +34,17 @@ export interface CallOptions {
 /** The storage type as a string, or per-call options. */
 export type TypeOrOptions = StorageType | CallOptions;
 
+/** What `info` reports about a stored value. */
+export interface ObjectInfo {
+  size: number;
+  etag: string;
+  sha256: string;
+  contentType: string;
+  lastModified: Date;
+  /** When the value expires; undefined when it never does. */
+  expiresAt: Date | undefined;
+}
+
 /** What the server answers to a successful set. */
 export interface SetResult {
   key: string;
@@ -149,6 +160,30 @@ export class Storage {
         return response.statusCode === 200;
       },
     );
+  }
+
+  /**
+   * Size, ETag, sha256, content type, modification and expiry time of the value at `key`
+   * (one HEAD request). @throws {NotFoundError}
+   */
+  async info(key: string, options?: TypeOrOptions): Promise<ObjectInfo> {
+    const call = normalize(options);
+    return this.transport.send({ method: 'HEAD', url: this.objectPath(Routes.get, key, call), signal: call.signal }, async (response) => {
+      await response.body.dump();
+      const get = (name: string) => {
+        const value = response.headers[name];
+        return typeof value === 'string' ? value : '';
+      };
+      const expires = get(Headers.expiresAt);
+      return {
+        size: Number(get('content-length')),
+        etag: get('etag'),
+        sha256: get(Headers.sha256),
+        contentType: get('content-type'),
+        lastModified: new Date(get('last-modified')),
+        expiresAt: expires ? new Date(expires) : undefined,
+      };
+    });
   }
 
   /**

@@ -1,0 +1,22 @@
+import { isStorageType, type StorageType } from 'stowage-client/protocol';
+
+/** `stowage://TYPE/KEY` names a stored value; anything else is a local path. */
+export interface RemotePath {
+  type: StorageType;
+  key: string;
+}
+
+const SCHEME = 'stowage://';
+
+export function parseRemote(text: string): RemotePath | undefined {
+  if (!text.startsWith(SCHEME)) return undefined;
+  const rest = text.slice(SCHEME.length);
+  const slash = rest.indexOf('/');
+  const type = slash === -1 ? rest : rest.slice(0, slash);
+  if (!isStorageType(type))
+    throw new UsageError(`"${type}" in ${text} is not a storage type; use stowage://data/…, stowage://tmp/… or stowage://result/…`);
+  return { type, key: slash === -1 ? '' : rest.slice(slash + 1) };
+}
+
+/** A mistake in how the command was called: exit code 2. */
+export class UsageError extends Error {}
