@@ -1,0 +1,52 @@
+// Guards the documentation: the README's command-line block runs as written (bash -e) from the
+// repository root against a real server, and does what its comments say.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+describe('README command-line example', () => {
+  let ts: TestServer;
+  before(async () => {
+    ts = await startTestServer();
+  });
+  after(async () => {
+    await ts.close();
+    for (const leftover of ['/tmp/readme-copy.md', '/tmp/docs-restored', '/tmp/hello.txt.gz'])
+      await rm(leftover, { recursive: true, force: true });
+  });
+
+  test('runs as written', async () => {
+    const readme = await readFile(`${root}README.md`, 'utf8');
+    const block = /<!-- cli-example -->\n```sh\n([\s\S]*?)```\n<!-- \/cli-example -->/.exec(readme)?.[1];
+    assert.ok(block, 'the README has the cli-example block');
+    const child = spawn('bash', ['-euo', 'pipefail', '-c', block], {
+      cwd: root,
+      env: {
+        ...process.env,
+        STOWAGE_URL: ts.url,
+        STOWAGE_TOKEN: await ts.token('dev'),
+        STOWAGE_TOKEN_INFO_PATH: '/nonexistent/token_info.json',
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /^hello from the shell\n/);
+    assert.match(stdout, /it exists\nhello from the shell\n\{"key":"notes\/protocol\.md"/);
+    assert.match(stdout, /dev\n$/);
+    assert.equal(await readFile('/tmp/readme-copy.md', 'utf8'), readme);
+    assert.equal(await readFile('/tmp/docs-restored/errors.md', 'utf8'), await readFile(`${root}docs/errors.md`, 'utf8'));
+  });
+});
