@@ -1,10 +1,10 @@
 // Guards the documentation: the README's command-line block runs as written (bash -e) from the
 // repository root against a real server, and does what its comments say.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runProcess } from '../../server/test/helpers/server-process.js';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -24,24 +24,10 @@ describe('README command-line example', () => {
     const readme = await readFile(`${root}README.md`, 'utf8');
     const block = /<!-- cli-example -->\n```sh\n([\s\S]*?)```\n<!-- \/cli-example -->/.exec(readme)?.[1];
     assert.ok(block, 'the README has the cli-example block');
-    const child = spawn('bash', ['-euo', 'pipefail', '-c', block], {
+    const { code, stdout, stderr } = await runProcess('bash', ['-euo', 'pipefail', '-c', block], {
       cwd: root,
-      env: {
-        ...process.env,
-        STOWAGE_URL: ts.url,
-        STOWAGE_TOKEN: await ts.token('dev'),
-        STOWAGE_TOKEN_INFO_PATH: '/nonexistent/token_info.json',
-      },
+      env: { STOWAGE_URL: ts.url, STOWAGE_TOKEN: await ts.token('dev'), STOWAGE_TOKEN_INFO_PATH: '/nonexistent/token_info.json' },
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const code = await new Promise((resolve) => child.on('close', resolve));
     assert.equal(code, 0, stderr);
     assert.match(stdout, /^hello from the shell\n/);
     assert.match(stdout, /it exists\nhello from the shell\n\{"key":"notes\/protocol\.md"/);
