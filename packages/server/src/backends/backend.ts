@@ -104,8 +104,6 @@ export interface Backend {
   delete(ref: ObjectRef, now: number, condition?: WriteCondition): Promise<boolean>;
   /** The session, created empty on first use. */
   openUpload(grant: UploadGrantInfo): Promise<UploadSession>;
-  /** The session if it exists. */
-  findUpload(uploadId: string): Promise<UploadSession | undefined>;
   /** Appends a chunk at `offset` (must equal `received`), durably. */
   appendUpload(
     uploadId: string,

@@ -62,8 +62,4 @@ export class CommitQueue {
       else op.reject(result?.value);
     });
   }
-
-  get isOpen(): boolean {
-    return this.db.open;
-  }
 }

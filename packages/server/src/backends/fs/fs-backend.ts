@@ -23,7 +23,7 @@ import { type BodyMeter, meterBody } from '../metered-body.js';
 import { BlobFiles } from './blob-files.js';
 import { CommitQueue } from './commit-queue.js';
 import { FsUploads } from './fs-uploads.js';
-import { type IndexDb, type ObjectRow, openIndexDb } from './index-db.js';
+import { type AnyObjectRow, type IndexDb, type ObjectRow, openIndexDb, visibleEtag } from './index-db.js';
 import { prefixUpperBound } from './key-range.js';
 
 /** Values up to this size live in the index row: one SQLite commit instead of file + fsyncs. */
@@ -145,12 +145,12 @@ export class FsBackend implements Backend {
   async delete(ref: ObjectRef, now: number, condition?: WriteCondition): Promise<boolean> {
     const { findAny, deleteById } = this.index.statements;
     const removed = await this.commits.enqueue(() => {
-      const row = findAny.get(keyParams(ref)) as AnyRow | undefined;
-      const visible = row !== undefined && (row.expires_at === null || row.expires_at > now);
-      assertCondition(visible ? `"${row.sha256}"` : undefined, condition);
+      const row = findAny.get(keyParams(ref)) as AnyObjectRow | undefined;
+      const etag = visibleEtag(row, now);
+      assertCondition(etag, condition);
       if (!row) return undefined;
       deleteById.run(row.id);
-      return { blobId: row.blob_id, visible };
+      return { blobId: row.blob_id, visible: etag !== undefined };
     });
     if (removed?.blobId) this.removeBlobLater(removed.blobId);
     return removed?.visible ?? false;
@@ -186,10 +186,6 @@ export class FsBackend implements Backend {
 
   openUpload(grant: UploadGrantInfo): Promise<UploadSession> {
     return this.uploads.open(grant);
-  }
-
-  findUpload(uploadId: string): Promise<UploadSession | undefined> {
-    return this.uploads.find(uploadId);
   }
 
   appendUpload(...args: Parameters<FsUploads['append']>): Promise<UploadSession> {
@@ -248,9 +244,8 @@ export class FsBackend implements Backend {
     const { findAny, upsert } = this.index.statements;
     const params = keyParams(ref);
     const committed = await this.commits.enqueue(() => {
-      const previous = findAny.get(params) as AnyRow | undefined;
-      const visible = previous !== undefined && (previous.expires_at === null || previous.expires_at > options.now);
-      assertCondition(visible ? `"${previous.sha256}"` : undefined, options.condition);
+      const previous = findAny.get(params) as AnyObjectRow | undefined;
+      assertCondition(visibleEtag(previous, options.now), options.condition);
       const full: ObjectRow = { ...row, last_modified: this.clock() };
       upsert.run({ ...params, ...full });
       options.alsoRun?.(toInfo(full));
@@ -265,24 +260,17 @@ export class FsBackend implements Backend {
   }
 }
 
-interface AnyRow {
-  id: number;
-  blob_id: string | null;
-  expires_at: number | null;
-  sha256: string;
-}
-
 function assertChecksum(actual: string | undefined, expected: string | undefined): void {
   if (expected !== undefined && actual !== expected.toLowerCase()) {
     throw fail('ChecksumMismatch', `The body's sha256 is ${actual}, not ${expected} as sent; nothing was stored`);
   }
 }
 
-export function keyParams(ref: ObjectRef) {
+function keyParams(ref: ObjectRef) {
   return { tenant: ref.tenant, type: ref.type, key: Buffer.from(ref.key, 'utf8') };
 }
 
-export function toInfo(row: Pick<ObjectRow, 'size' | 'sha256' | 'content_type' | 'last_modified' | 'expires_at'>): ObjectInfo {
+function toInfo(row: Pick<ObjectRow, 'size' | 'sha256' | 'content_type' | 'last_modified' | 'expires_at'>): ObjectInfo {
   return {
     size: row.size,
     sha256: row.sha256,

@@ -10,7 +10,7 @@ import type { ObjectInfo, UploadGrantInfo, UploadSession, WriteCondition } from 
 import { type BodyMeter, meterBody } from '../metered-body.js';
 import type { BlobFiles } from './blob-files.js';
 import type { CommitQueue } from './commit-queue.js';
-import type { IndexDb, ObjectRow } from './index-db.js';
+import { type AnyObjectRow, type IndexDb, type ObjectRow, visibleEtag } from './index-db.js';
 
 interface UploadRow {
   upload_id: string;
@@ -64,11 +64,6 @@ export class FsUploads {
       }),
     );
     return this.requireSession(grant.uploadId);
-  }
-
-  async find(uploadId: string): Promise<UploadSession | undefined> {
-    const row = this.findRow(uploadId);
-    return row && toSession(row);
   }
 
   append(
@@ -133,11 +128,9 @@ export class FsUploads {
         await this.remove(uploadId);
         throw fail('ChecksumMismatch', `The upload's sha256 is ${sha256}, not ${options.expectedSha256}; nothing was stored`);
       }
-      const current = this.index.statements.findAny.get({ tenant: row.tenant, type: row.type, key: row.key }) as
-        | { sha256: string; expires_at: number | null }
-        | undefined;
-      const visible = current && (current.expires_at === null || current.expires_at > options.now);
-      assertCondition(visible ? `"${current.sha256}"` : undefined, options.condition);
+      // Checked here too (and again in the commit): a refusal now keeps the part file resumable.
+      const current = this.index.statements.findAny.get({ tenant: row.tenant, type: row.type, key: row.key }) as AnyObjectRow | undefined;
+      assertCondition(visibleEtag(current, options.now), options.condition);
 
       const blobId = this.blobs.newId();
       await this.blobs.adoptPart(uploadId, blobId);

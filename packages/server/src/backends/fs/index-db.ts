@@ -12,7 +12,18 @@ export interface ObjectRow {
   inline_data: Buffer | null;
 }
 
-export type NewObjectRow = ObjectRow & { tenant: string; type: string; key: Buffer };
+/** What `findAny` returns: the row whether or not it expired. */
+export interface AnyObjectRow {
+  id: number;
+  blob_id: string | null;
+  expires_at: number | null;
+  sha256: string;
+}
+
+/** The ETag a precondition compares against: undefined when there is no row or it expired. */
+export function visibleEtag(row: AnyObjectRow | undefined, now: number): string | undefined {
+  return row && (row.expires_at === null || row.expires_at > now) ? `"${row.sha256}"` : undefined;
+}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS objects (
