@@ -113,20 +113,19 @@ export class ObjectService {
     finish: { condition: WriteCondition | undefined; expectedSha256: string | undefined },
   ): Promise<UploadStep> {
     if (session.completed) return { done: true, info: session.completed };
-    const known = session.total ?? total;
-    if (known !== undefined && session.received === known && (session.total !== undefined || known === 0)) {
-      if (session.total === undefined) {
-        const empty = await this.backend.appendUpload(session.uploadId, 0, Readable.from([]), {
-          length: 0,
-          total: 0,
-          maxBytes: this.options.maxObjectBytes,
-          signal: undefined,
-        });
-        return { done: true, info: await this.completeUpload(empty, finish) };
-      }
-      return { done: true, info: await this.completeUpload(session, finish) };
+    let current = session;
+    // `bytes */0` is how an empty upload completes: record its total (zero bytes) first.
+    if (current.total === undefined && total === 0 && current.received === 0) {
+      current = await this.backend.appendUpload(current.uploadId, 0, Readable.from([]), {
+        length: 0,
+        total: 0,
+        maxBytes: this.options.maxObjectBytes,
+        signal: undefined,
+      });
     }
-    return { done: false, session };
+    if (current.total !== undefined && current.received === current.total)
+      return { done: true, info: await this.completeUpload(current, finish) };
+    return { done: false, session: current };
   }
 
   async cancelUpload(uploadId: string): Promise<void> {
