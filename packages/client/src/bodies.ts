@@ -35,36 +35,26 @@ function isWebStream(value: unknown): boolean {
   return typeof (value as { getReader?: unknown })?.getReader === 'function';
 }
 
-/** Reports progress as bytes pass through. */
-export function progressMeter(onProgress: (bytes: number, total: number | undefined) => void, total: number | undefined): Transform {
-  let seen = 0;
+/**
+ * Passes bytes through, counting them from `startAt` (a resumed transfer), reporting progress,
+ * and with `onShort` failing at the end if fewer than `total` arrived: a download cut short is
+ * an error, never a silently short value.
+ */
+export function byteCounter(options: {
+  startAt?: number;
+  total: number | undefined;
+  onProgress?: ((bytes: number, total: number | undefined) => void) | undefined;
+  onShort?: (received: number) => Error;
+}): Transform {
+  let seen = options.startAt ?? 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length;
-      onProgress(seen, total);
-      callback(null, chunk);
-    },
-  });
-}
-
-/**
- * Passes bytes through and fails at the end if fewer arrived than the Content-Length promised:
- * a download cut short is an error, never a silently short value.
- */
-export function lengthGuard(
-  expected: number | undefined,
-  onShort: (received: number) => Error,
-  onProgress?: (bytes: number, total: number | undefined) => void,
-): Transform {
-  let received = 0;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      received += chunk.length;
-      onProgress?.(received, expected);
+      options.onProgress?.(seen, options.total);
       callback(null, chunk);
     },
     flush(callback) {
-      callback(expected !== undefined && received !== expected ? onShort(received) : null);
+      callback(options.onShort && options.total !== undefined && seen !== options.total ? options.onShort(seen) : null);
     },
   });
 }

@@ -1,8 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import { stat, truncate } from 'node:fs/promises';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { byteCounter } from './bodies.js';
 import { ConnectionError, StorageError } from './errors.js';
 import { Headers } from './protocol.js';
 import { sha256OfFile } from './resumable-upload.js';
@@ -46,14 +46,7 @@ export async function downloadFileResumable(
           total = Number(header(response, 'content-length') ?? Number.NaN);
           expectedSha256 = header(response, Headers.sha256);
         }
-        let seen = written;
-        const meter = new Transform({
-          transform(chunk: Buffer, _encoding, callback) {
-            seen += chunk.length;
-            options.onProgress?.(seen, total);
-            callback(null, chunk);
-          },
-        });
+        const meter = byteCounter({ startAt: written, total, onProgress: options.onProgress });
         await pipeline(response.body, meter, createWriteStream(file, { flags: resuming ? 'a' : 'w', flush: true }));
       });
       written = (await stat(file)).size;

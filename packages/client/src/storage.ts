@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PassThrough, Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Auth } from './auth.js';
-import { bodyFromFile, bodyFromValue, lengthGuard, progressMeter, type StorageValue } from './bodies.js';
+import { bodyFromFile, bodyFromValue, byteCounter, type StorageValue } from './bodies.js';
 import { ConnectionError, NotFoundError } from './errors.js';
 import { encodeKey, Headers, Routes, type StorageType } from './protocol.js';
 import { downloadFileResumable } from './resumable-download.js';
@@ -329,9 +329,9 @@ export class Storage {
   private downloadGuard(response: TransportResponse, key: string, call: CallOptions) {
     const header = response.headers['content-length'];
     const expected = typeof header === 'string' ? Number(header) : undefined;
-    const shortBody = (received: number) =>
+    const onShort = (received: number) =>
       new ConnectionError(`Download of ${key} ended after ${received} of ${expected} bytes`, { code: 'ShortBody' });
-    return lengthGuard(expected, shortBody, call.onProgress);
+    return byteCounter({ total: expected, onProgress: call.onProgress, onShort });
   }
 }
 
@@ -349,7 +349,7 @@ function withProgress(body: BodySource, onProgress: (bytes: number, total: numbe
     create: () => {
       const created = body.create();
       const stream = created instanceof Readable ? created : Readable.from([created]);
-      return stream.pipe(progressMeter(onProgress, body.length));
+      return stream.pipe(byteCounter({ total: body.length, onProgress }));
     },
   };
 }
