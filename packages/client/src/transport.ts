@@ -90,7 +90,6 @@ export class Transport {
       let cause: RetryCause;
       let failure: StorageError;
       const body = req.body;
-      if (body && !body.replayable && attempt > 1) throw new StorageError('internal: a one-shot body cannot be sent twice');
       try {
         const headers: Record<string, string> = { ...req.headers, [Headers.requestGroup]: requestId, [Headers.attempt]: String(attempt) };
         if (!req.anonymous) headers.authorization = `Bearer ${await this.options.auth.getToken()}`;

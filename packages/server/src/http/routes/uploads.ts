@@ -9,7 +9,7 @@ import type { UploadGrant } from '../../storage/signed-urls.js';
 import type { AppContext } from '../context.js';
 import { publicOrigin } from '../origin.js';
 import { parseExpiresIn } from '../query-params.js';
-import { receiveUpload } from '../receive-upload.js';
+import { abortOnDisconnect, receiveUpload, sendStored } from '../receive-upload.js';
 import { keyFromRawUrl } from '../request-key.js';
 import { expectedSha256Of, writeConditionOf } from '../write-headers.js';
 import { sendUrl } from './signed.js';
@@ -81,22 +81,10 @@ async function receiveChunk(ctx: AppContext, request: FastifyRequest, reply: Fas
     if (declared === undefined || Number(declared) !== length) {
       throw fail('InvalidContentRange', `Content-Range covers ${length} bytes but Content-Length is ${declared ?? 'missing'}`);
     }
-    const aborted = new AbortController();
-    const onClose = () => {
-      if (!request.raw.complete) aborted.abort();
-    };
-    request.raw.once('close', onClose);
-    try {
-      step = await ctx.objects.appendChunk(session, { ...range, body: request.raw, signal: aborted.signal }, finish);
-    } finally {
-      request.raw.off('close', onClose);
-    }
+    step = await abortOnDisconnect(request, (signal) => ctx.objects.appendChunk(session, { ...range, body: request.raw, signal }, finish));
     ctx.metrics.bytesWritten.inc(length);
   }
-  if (step.done) {
-    const { info } = step;
-    return reply.code(200).header('etag', info.etag).send({ key: grant.ref.key, size: info.size, etag: info.etag, sha256: info.sha256 });
-  }
+  if (step.done) return sendStored(reply, grant.ref.key, step.info);
   // 308 "Resume Incomplete" as GCS sends it: no Location, so clients do not follow it as a redirect.
   return reply.code(308).headers(rangeHeader(step.session.received)).send();
 }
