@@ -1,0 +1,47 @@
+/**
+ * Crash points for durability testing, in the manner of FreeBSD's fail(9) and TiKV's fail-rs:
+ * `STOWAGE_FAILPOINTS=upload.after-link` (or `name@3`: on the third time it is reached) makes the
+ * process SIGKILL itself at that named step, so tests can prove that a crash there loses nothing.
+ * Unset (always, in production), a failpoint is one Map lookup.
+ */
+export type Failpoint = (name: FailpointName) => void;
+
+/** Every step a crash test can stop the server at. */
+export const FAILPOINTS = [
+  'write.after-blob',
+  'write.after-commit',
+  'delete.after-commit',
+  'upload.after-append',
+  'upload.before-index-offset',
+  'upload.after-link',
+  'upload.after-commit',
+] as const;
+export type FailpointName = (typeof FAILPOINTS)[number];
+
+/** Parses `name[@n],name[@n]`; throws on an unknown name so a typo cannot silently test nothing. */
+export function parseFailpoints(spec: string): ReadonlyMap<FailpointName, number> {
+  const points = new Map<FailpointName, number>();
+  for (const item of spec
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
+    const [name = '', count = '1'] = item.split('@');
+    if (!(FAILPOINTS as readonly string[]).includes(name)) throw new Error(`unknown failpoint "${name}" (known: ${FAILPOINTS.join(', ')})`);
+    if (!/^[1-9][0-9]*$/.test(count)) throw new Error(`failpoint "${item}": the count after @ must be a positive integer`);
+    points.set(name as FailpointName, Number(count));
+  }
+  return points;
+}
+
+/** A failpoint function for `points`: kills the process the n-th time a named step is reached. */
+export function createFailpoint(points: ReadonlyMap<FailpointName, number>): Failpoint {
+  if (points.size === 0) return () => {};
+  const hits = new Map<FailpointName, number>();
+  return (name) => {
+    const target = points.get(name);
+    if (target === undefined) return;
+    const hit = (hits.get(name) ?? 0) + 1;
+    hits.set(name, hit);
+    if (hit === target) process.kill(process.pid, 'SIGKILL');
+  };
+}
