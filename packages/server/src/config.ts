@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { type FailpointName, parseFailpoints } from './failpoints.js';
 import { parseByteSize, parseDuration } from './units.js';
 
 /** How hard an acknowledged write is made to last. */
@@ -35,6 +36,8 @@ export interface ServerConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Log one line per request. */
   readonly accessLog: boolean;
+  /** Crash points for durability tests (STOWAGE_FAILPOINTS); empty in production. */
+  readonly failpoints: ReadonlyMap<FailpointName, number>;
 }
 
 /** Flags from the command line; they win over the environment. */
@@ -113,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     sweepIntervalMs: duration('STOWAGE_SWEEP_INTERVAL', 60_000),
     shutdownTimeoutMs: duration('STOWAGE_SHUTDOWN_TIMEOUT', 10_000),
     logLevel: read('log level', overrides.logLevel ?? env.STOWAGE_LOG_LEVEL, 'info', oneOf(LOG_LEVELS)),
+    failpoints: read<ReadonlyMap<FailpointName, number>>('STOWAGE_FAILPOINTS', env.STOWAGE_FAILPOINTS, new Map(), parseFailpoints),
     accessLog: read('STOWAGE_ACCESS_LOG', env.STOWAGE_ACCESS_LOG, false, (v) => oneOf(['true', 'false'])(v) === 'true'),
   };
   if (config.signedUrlTtlMs > config.signedUrlMaxTtlMs) problems.push('STOWAGE_SIGNED_URL_TTL: at most 7d');

@@ -12,7 +12,6 @@ export const FAILPOINTS = [
   'write.after-commit',
   'delete.after-commit',
   'upload.after-append',
-  'upload.before-index-offset',
   'upload.after-link',
   'upload.after-commit',
 ] as const;

@@ -9,6 +9,7 @@ import type { Backend } from './backends/backend.js';
 import { FsBackend } from './backends/fs/fs-backend.js';
 import { SqliteApiKeyStore } from './backends/fs/sqlite-api-keys.js';
 import type { ServerConfig } from './config.js';
+import { createFailpoint } from './failpoints.js';
 import { buildApp } from './http/app.js';
 import type { AppContext } from './http/context.js';
 import { createMetrics } from './http/metrics.js';
@@ -41,6 +42,7 @@ export async function openStorage(config: ServerConfig, deps: ServerDependencies
     dataDir: config.dataDir,
     durability: config.durability,
     clock: deps.clock,
+    failpoint: createFailpoint(config.failpoints),
     onWarning: (message, error) => logger.warn({ err: error }, message),
   });
   const apiKeys: ApiKeyStore = new SqliteApiKeyStore(backend.index);

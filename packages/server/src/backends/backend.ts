@@ -52,6 +52,8 @@ export interface WriteOptions {
   readonly expectedSha256?: string | undefined;
   /** Visibility instant for preconditions (expired objects do not exist). */
   readonly now: number;
+  /** The upload session this write completes, in the same commit; refused if it already did. */
+  readonly completesUpload?: string | undefined;
 }
 
 /** A resumable upload session: bytes 0..received-1 are durable in its part file. */
@@ -102,8 +104,10 @@ export interface Backend {
   write(ref: ObjectRef, body: Readable, options: WriteOptions): Promise<ObjectInfo>;
   /** Removes the object; false when there was none visible. */
   delete(ref: ObjectRef, now: number, condition?: WriteCondition): Promise<boolean>;
-  /** The session, created empty on first use. */
+  /** The session, created empty on first use; refused when it belongs to another URL. */
   openUpload(grant: UploadGrantInfo): Promise<UploadSession>;
+  /** The session as it stands, its offset checked against the bytes actually held. */
+  uploadStatus(uploadId: string): Promise<UploadSession>;
   /** Appends a chunk at `offset` (must equal `received`), durably. */
   appendUpload(
     uploadId: string,
@@ -111,13 +115,15 @@ export interface Backend {
     body: Readable,
     options: { length: number; total: number | undefined; maxBytes: number; signal: AbortSignal | undefined },
   ): Promise<UploadSession>;
-  /** Turns the complete part file into the object, atomically. */
+  /** Turns the complete upload into the object, atomically; idempotent once complete. */
   completeUpload(
     uploadId: string,
     options: { condition: WriteCondition | undefined; expectedSha256: string | undefined; now: number },
   ): Promise<ObjectInfo>;
-  /** Cancels the session and removes its bytes; false if there was none. */
-  abortUpload(uploadId: string): Promise<boolean>;
+  /** Stores a whole body through the session (once); after completion, the stored object's info. */
+  putUpload(uploadId: string, ref: ObjectRef, body: Readable, options: WriteOptions): Promise<ObjectInfo>;
+  /** Cancels the session of `ref` and removes its bytes; false if there was none. */
+  abortUpload(uploadId: string, ref: ObjectRef): Promise<boolean>;
   list(tenant: string, type: StorageType, options: ListOptions): Promise<ListPage>;
   /** Physically removes objects that expired at or before `now`; returns how many. */
   sweepExpired(now: number): Promise<number>;

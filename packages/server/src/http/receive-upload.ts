@@ -1,6 +1,8 @@
+import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ObjectInfo } from '../backends/backend.js';
 import type { ObjectRef } from '../storage/object-ref.js';
+import type { PutOptions } from '../storage/object-service.js';
 import type { AppContext } from './context.js';
 import { expectedSha256Of, writeConditionOf } from './write-headers.js';
 
@@ -23,6 +25,8 @@ export async function abortOnDisconnect<T>(request: FastifyRequest, work: (signa
 
 /** The answer to a completed upload: `{key, size, etag, sha256}`, with the ETag header. */
 export function sendStored(reply: FastifyReply, key: string, info: ObjectInfo) {
+  // A body left unread (a PUT on a completed upload) must not be drained: answer, then close.
+  if (!reply.request.raw.complete) reply.header('connection', 'close');
   return reply.code(200).header('etag', info.etag).send({ key, size: info.size, etag: info.etag, sha256: info.sha256 });
 }
 
@@ -37,13 +41,14 @@ export async function receiveUpload(
   ref: ObjectRef,
   contentType: string | undefined,
   expiresInMs?: number,
+  store: (body: Readable, options: PutOptions) => Promise<ObjectInfo> = (body, options) => ctx.objects.put(ref, body, options),
 ) {
   // Malformed conditional or checksum headers are refused before any of the body is read.
   const condition = writeConditionOf(request);
   const expectedSha256 = expectedSha256Of(request);
   const length = request.headers['content-length'];
   const info = await abortOnDisconnect(request, (signal) =>
-    ctx.objects.put(ref, request.raw, {
+    store(request.raw, {
       contentType,
       contentLength: length === undefined ? undefined : Number(length),
       signal,

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { MAX_LIST_LIMIT, type StorageType } from 'stowage-client/protocol';
-import type { Backend, ObjectInfo, ReadPlan, ReadResult, UploadSession, WriteCondition } from '../backends/backend.js';
+import type { Backend, ObjectInfo, ReadPlan, ReadResult, UploadSession, WriteCondition, WriteOptions } from '../backends/backend.js';
 import { fail } from '../errors.js';
 import type { ObjectRef } from './object-ref.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
@@ -26,6 +26,12 @@ export interface PutOptions {
 
 /** What one request to an upload URL achieved. */
 export type UploadStep = { done: false; session: UploadSession } | { done: true; info: ObjectInfo };
+
+/** How an upload ends: its condition and checksum. */
+export interface FinishOptions {
+  readonly condition: WriteCondition | undefined;
+  readonly expectedSha256: string | undefined;
+}
 
 export interface ListResult {
   readonly keys: string[];
@@ -57,20 +63,28 @@ export class ObjectService {
   }
 
   async put(ref: ObjectRef, body: Readable, options: PutOptions): Promise<ObjectInfo> {
+    this.assertDeclaredSize(options.contentLength);
+    return this.backend.write(ref, body, this.writeOptions(ref, options));
+  }
+
+  private assertDeclaredSize(contentLength: number | undefined): void {
     const { maxObjectBytes } = this.options;
-    if (options.contentLength !== undefined && options.contentLength > maxObjectBytes) {
-      throw fail('EntityTooLarge', `Content-Length ${options.contentLength} exceeds the limit of ${maxObjectBytes} bytes`);
+    if (contentLength !== undefined && contentLength > maxObjectBytes) {
+      throw fail('EntityTooLarge', `Content-Length ${contentLength} exceeds the limit of ${maxObjectBytes} bytes`);
     }
-    return this.backend.write(ref, body, {
+  }
+
+  private writeOptions(ref: ObjectRef, options: PutOptions): WriteOptions {
+    return {
       contentType: options.contentType || DEFAULT_CONTENT_TYPE,
       expiresAt: this.expiryFor(ref.type, options.expiresInMs),
-      maxBytes: maxObjectBytes,
+      maxBytes: this.options.maxObjectBytes,
       expectedBytes: options.contentLength,
       signal: options.signal,
       condition: options.condition,
       expectedSha256: options.expectedSha256,
       now: this.options.clock(),
-    });
+    };
   }
 
   /** Starts (or finds) the resumable session an upload URL names. */
@@ -94,7 +108,7 @@ export class ObjectService {
   async appendChunk(
     session: UploadSession,
     chunk: { start: number; end: number; total: number | undefined; body: Readable; signal: AbortSignal | undefined },
-    finish: { condition: WriteCondition | undefined; expectedSha256: string | undefined },
+    finish: FinishOptions,
   ): Promise<UploadStep> {
     const updated = await this.backend.appendUpload(session.uploadId, chunk.start, chunk.body, {
       length: chunk.end - chunk.start + 1,
@@ -106,14 +120,13 @@ export class ObjectService {
     return { done: true, info: await this.completeUpload(updated, finish) };
   }
 
-  /** Answers a status query; completes an upload whose bytes all arrived but was not finished. */
-  async uploadStatus(
-    session: UploadSession,
-    total: number | undefined,
-    finish: { condition: WriteCondition | undefined; expectedSha256: string | undefined },
-  ): Promise<UploadStep> {
-    if (session.completed) return { done: true, info: session.completed };
-    let current = session;
+  /**
+   * Answers a status query. An upload whose bytes all arrived is completed here: this is how a
+   * client finishes one whose last response it lost, or that a crash interrupted.
+   */
+  async uploadStatus(uploadId: string, total: number | undefined, finish: FinishOptions): Promise<UploadStep> {
+    let current = await this.backend.uploadStatus(uploadId);
+    if (current.completed) return { done: true, info: current.completed };
     // `bytes */0` is how an empty upload completes: record its total (zero bytes) first.
     if (current.total === undefined && total === 0 && current.received === 0) {
       current = await this.backend.appendUpload(current.uploadId, 0, Readable.from([]), {
@@ -128,11 +141,21 @@ export class ObjectService {
     return { done: false, session: current };
   }
 
-  async cancelUpload(uploadId: string): Promise<void> {
-    if (!(await this.backend.abortUpload(uploadId))) throw fail('NoSuchUpload');
+  /**
+   * A whole-body PUT on an upload URL. An upload URL stores once: after its upload completed,
+   * a PUT answers the stored object's info and writes nothing.
+   */
+  async putUpload(session: UploadSession, body: Readable, options: PutOptions): Promise<ObjectInfo> {
+    if (session.completed) return session.completed;
+    this.assertDeclaredSize(options.contentLength);
+    return this.backend.putUpload(session.uploadId, session.ref, body, this.writeOptions(session.ref, options));
   }
 
-  private completeUpload(session: UploadSession, finish: { condition: WriteCondition | undefined; expectedSha256: string | undefined }) {
+  async cancelUpload(grant: { uploadId: string; ref: ObjectRef }): Promise<void> {
+    if (!(await this.backend.abortUpload(grant.uploadId, grant.ref))) throw fail('NoSuchUpload');
+  }
+
+  private completeUpload(session: UploadSession, finish: FinishOptions) {
     return this.backend.completeUpload(session.uploadId, { ...finish, now: this.options.clock() });
   }
 

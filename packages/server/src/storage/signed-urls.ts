@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { API_BASE_PATH, encodeKey, UrlKinds } from 'stowage-client/protocol';
 import type { UrlSigner } from '../auth/url-signer.js';
 import { fail } from '../errors.js';
+import { parseContentType } from './media-type.js';
 import { makeRef, type ObjectRef } from './object-ref.js';
+import { parseUrlFields, type Query } from './signed-url-fields.js';
 
 /** What an upload URL authorizes. */
 export interface UploadGrant {
@@ -15,12 +17,14 @@ export interface UploadGrant {
   readonly objectTtlMs: number | undefined;
 }
 
-type Query = Record<string, string | undefined>;
-
 /**
  * Signed download and upload URLs. The URL is the credential: it names the tenant, type, key
  * and expiry in the clear and signs them (plus the method and the upload id), so a URL for one
  * key never serves another key or another method, and changing any character gives 403.
+ *
+ * Every field is parsed to its exact format before the signature is checked, and the signature
+ * covers the canonical form of the parsed values, so no two query strings that verify can mean
+ * different things (an `expires` of "12x" or an upload id in `content_type` never gets that far).
  */
 export class SignedUrls {
   constructor(
@@ -30,14 +34,15 @@ export class SignedUrls {
 
   createDownloadUrl(origin: string, ref: ObjectRef, ttlMs: number): string {
     const expires = this.expiry(ttlMs);
-    const signature = this.signer.sign(['GET', ref.tenant, ref.type, ref.key, expires]);
-    return `${origin}${API_BASE_PATH}/${UrlKinds.signedDownload}/${ref.type}/${encodeKey(ref.key)}?${new URLSearchParams({ tenant: ref.tenant, expires, signature })}`;
+    const signature = this.signer.sign(['GET', ref.tenant, ref.type, ref.key, String(expires)]);
+    const params = new URLSearchParams({ tenant: ref.tenant, expires: String(expires), signature });
+    return `${origin}${API_BASE_PATH}/${UrlKinds.signedDownload}/${ref.type}/${encodeKey(ref.key)}?${params}`;
   }
 
   verifyDownload(type: string, key: string, query: Query): ObjectRef {
-    const ref = makeRef(required(query, 'tenant'), type, key);
-    const expires = required(query, 'expires');
-    this.check(['GET', ref.tenant, ref.type, ref.key, expires], query);
+    const fields = parseUrlFields(query, { upload: false });
+    const ref = makeRef(fields.tenant, type, key);
+    this.check(['GET', ref.tenant, ref.type, ref.key, String(fields.expires)], fields.signature, fields.expires);
     return ref;
   }
 
@@ -48,10 +53,10 @@ export class SignedUrls {
   ): string {
     const expires = this.expiry(options.ttlMs);
     const uploadId = randomBytes(16).toString('hex');
-    const contentType = options.contentType ?? '';
+    const contentType = parseContentType(options.contentType, 'content_type') ?? '';
     const objectTtl = options.objectTtlSeconds === undefined ? '' : String(options.objectTtlSeconds);
-    const signature = this.signer.sign(['UPLOAD', ref.tenant, ref.type, ref.key, expires, uploadId, contentType, objectTtl]);
-    const params = new URLSearchParams({ tenant: ref.tenant, expires, upload_id: uploadId });
+    const signature = this.signer.sign(uploadFields(ref, expires, uploadId, contentType, objectTtl));
+    const params = new URLSearchParams({ tenant: ref.tenant, expires: String(expires), upload_id: uploadId });
     if (contentType) params.set('content_type', contentType);
     if (objectTtl) params.set('object_ttl', objectTtl);
     params.set('signature', signature);
@@ -59,35 +64,31 @@ export class SignedUrls {
   }
 
   verifyUpload(type: string, key: string, query: Query): UploadGrant {
-    const ref = makeRef(required(query, 'tenant'), type, key);
-    const uploadId = required(query, 'upload_id');
-    const contentType = query.content_type ?? '';
-    const objectTtl = query.object_ttl ?? '';
-    const expires = required(query, 'expires');
-    this.check(['UPLOAD', ref.tenant, ref.type, ref.key, expires, uploadId, contentType, objectTtl], query);
-    if (!/^[0-9a-f]{32}$/.test(uploadId)) throw fail('InvalidSignature', 'Malformed upload_id');
+    const fields = parseUrlFields(query, { upload: true });
+    const ref = makeRef(fields.tenant, type, key);
+    const contentType = fields.contentType ?? '';
+    const objectTtl = fields.objectTtlSeconds === undefined ? '' : String(fields.objectTtlSeconds);
+    this.check(uploadFields(ref, fields.expires, fields.uploadId, contentType, objectTtl), fields.signature, fields.expires);
     return {
       ref,
-      uploadId,
-      contentType: contentType || undefined,
-      urlExpiresAt: Number(expires) * 1000,
-      objectTtlMs: objectTtl ? Number(objectTtl) * 1000 : undefined,
+      uploadId: fields.uploadId,
+      contentType: fields.contentType,
+      urlExpiresAt: fields.expires * 1000,
+      objectTtlMs: fields.objectTtlSeconds === undefined ? undefined : fields.objectTtlSeconds * 1000,
     };
   }
 
-  private expiry(ttlMs: number): string {
-    return String(Math.floor((this.clock() + ttlMs) / 1000));
+  private expiry(ttlMs: number): number {
+    return Math.floor((this.clock() + ttlMs) / 1000);
   }
 
-  private check(fields: string[], query: Query): void {
-    if (!this.signer.verify(fields, required(query, 'signature'))) throw fail('InvalidSignature');
+  private check(fields: string[], signature: string, expires: number): void {
+    if (!this.signer.verify(fields, signature)) throw fail('InvalidSignature');
     // Checked after the signature, so an expiry cannot be extended by editing the URL.
-    if (Number(fields[4]) * 1000 <= this.clock()) throw fail('UrlExpired');
+    if (expires * 1000 <= this.clock()) throw fail('UrlExpired');
   }
 }
 
-function required(query: Query, name: string): string {
-  const value = query[name];
-  if (typeof value !== 'string' || value === '') throw fail('InvalidSignature', `The signed URL lacks its "${name}" parameter`);
-  return value;
+function uploadFields(ref: ObjectRef, expires: number, uploadId: string, contentType: string, objectTtl: string): string[] {
+  return ['UPLOAD', ref.tenant, ref.type, ref.key, String(expires), uploadId, contentType, objectTtl];
 }

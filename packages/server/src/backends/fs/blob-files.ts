@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { type FileHandle, link, mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 const BLOB_ID = /^[0-9a-f]{32}$/;
@@ -30,9 +30,17 @@ export class BlobFiles {
     return path.join(this.partDir, uploadId);
   }
 
-  /** Moves a complete part file into place as blob `id`. */
-  async adoptPart(uploadId: string, id: string): Promise<void> {
-    await this.fsyncedRename(this.partPath(uploadId), id);
+  /**
+   * Makes a complete part file also blob `id`, by a hard link: the part stays until the index
+   * commit that adopts the blob, so a crash in between loses nothing.
+   */
+  async linkPart(uploadId: string, id: string): Promise<void> {
+    await this.placeDurably(id, (target) => link(this.partPath(uploadId), target));
+  }
+
+  /** Makes new part file names durable. */
+  async syncPartDir(): Promise<void> {
+    if (this.fsync) await syncDirectory(this.partDir);
   }
 
   /** Start-up cleanup: removes part files of sessions that are gone or done. */
@@ -66,20 +74,21 @@ export class BlobFiles {
 
   /** Moves the closed, durable temp file into place under its id. */
   async moveIntoPlace(id: string): Promise<void> {
-    await this.fsyncedRename(this.tempPath(id), id);
+    await this.placeDurably(id, (target) => rename(this.tempPath(id), target));
   }
 
-  private async fsyncedRename(from: string, id: string): Promise<void> {
+  /** Creates blob `id` with `place(target)` (a rename or a link), then makes its name durable. */
+  private async placeDurably(id: string, place: (target: string) => Promise<void>): Promise<void> {
     const target = this.blobPath(id);
     const shard = path.dirname(target);
     try {
-      await rename(from, target);
+      await place(target);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       await mkdir(shard, { recursive: true });
-      await rename(from, target);
+      await place(target);
     }
-    // The rename is durable only once its directory entry is.
+    // The new name is durable only once its directory entry is.
     if (this.fsync) await syncDirectory(shard);
   }
 

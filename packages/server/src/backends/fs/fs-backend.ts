@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { StorageType } from 'stowage-client/protocol';
 import type { Durability } from '../../config.js';
 import { fail } from '../../errors.js';
+import type { Failpoint } from '../../failpoints.js';
 import type { ObjectRef } from '../../storage/object-ref.js';
 import { assertCondition } from '../../storage/preconditions.js';
 import type {
@@ -22,7 +23,8 @@ import type {
 import { type BodyMeter, meterBody } from '../metered-body.js';
 import { BlobFiles } from './blob-files.js';
 import { CommitQueue } from './commit-queue.js';
-import { FsUploads } from './fs-uploads.js';
+import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
+import { type FinishOptions, FsUploads } from './fs-uploads.js';
 import { type AnyObjectRow, type IndexDb, type ObjectRow, openIndexDb, visibleEtag } from './index-db.js';
 import { prefixUpperBound } from './key-range.js';
 
@@ -38,6 +40,8 @@ export interface FsBackendOptions {
   onWarning?: (message: string, error: unknown) => void;
   /** Milliseconds since the epoch; injectable for tests. */
   clock?: () => number;
+  /** Crash points for durability tests (see failpoints.ts). */
+  failpoint?: Failpoint;
 }
 
 /**
@@ -52,25 +56,43 @@ export class FsBackend implements Backend {
   private readonly warn: (message: string, error: unknown) => void;
   private readonly clock: () => number;
   private readonly uploads: FsUploads;
+  private readonly failpoint: Failpoint;
 
-  private constructor(options: FsBackendOptions) {
+  private constructor(
+    options: FsBackendOptions,
+    private readonly lock: DataDirLock,
+  ) {
+    this.failpoint = options.failpoint ?? (() => {});
     this.index = openIndexDb(path.join(options.dataDir, 'index.sqlite'), options.durability);
     this.blobs = new BlobFiles(options.dataDir, options.durability === 'full');
     this.commits = new CommitQueue(this.index.db);
     this.warn = options.onWarning ?? (() => {});
     this.clock = options.clock ?? Date.now;
-    this.uploads = new FsUploads(this.index, this.commits, this.blobs, (ref, row, commit) => this.commitRow(ref, row, commit));
+    this.uploads = new FsUploads(
+      this.index,
+      this.commits,
+      this.blobs,
+      (ref, row, commit) => this.commitRow(ref, row, commit),
+      this.failpoint,
+    );
   }
 
   /** Opens the data directory and removes temp files and orphan blobs left by a crash. */
   static async open(options: FsBackendOptions): Promise<FsBackend> {
-    const backend = new FsBackend(options);
-    await backend.blobs.init();
-    await backend.blobs.removeAllTemp();
-    const { blobInUse } = backend.index.statements;
-    await backend.blobs.removeOrphans((id) => blobInUse.get(id) !== undefined);
-    await backend.uploads.removeStaleParts();
-    return backend;
+    // Before anything else: the cleanup below would remove another live server's temp files.
+    const lock = lockDataDir(options.dataDir, 'stowage serve');
+    try {
+      const backend = new FsBackend(options, lock);
+      await backend.blobs.init();
+      await backend.blobs.removeAllTemp();
+      const { blobInUse } = backend.index.statements;
+      await backend.blobs.removeOrphans((id) => blobInUse.get(id) !== undefined);
+      await backend.uploads.removeStaleParts();
+      return backend;
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
   }
 
   async head(ref: ObjectRef, now: number): Promise<ObjectInfo | undefined> {
@@ -122,16 +144,29 @@ export class FsBackend implements Backend {
       throw error;
     }
     const row = { size: 0, sha256: '', content_type: options.contentType, expires_at: options.expiresAt ?? null };
-    const commit = { condition: options.condition, now: options.now };
+    const { completesUpload } = options;
+    const commit = {
+      condition: options.condition,
+      now: options.now,
+      alsoRun: completesUpload ? (info: ObjectInfo) => this.uploads.markCompleted(completesUpload, info) : undefined,
+    };
     if (ended) {
       const data = Buffer.concat(head);
       assertChecksum(meter.sha256, options.expectedSha256);
-      return this.commitRow(ref, { ...row, size: data.length, sha256: meter.sha256 ?? '', blob_id: null, inline_data: data }, commit);
+      const info = await this.commitRow(
+        ref,
+        { ...row, size: data.length, sha256: meter.sha256 ?? '', blob_id: null, inline_data: data },
+        commit,
+      );
+      this.failpoint('write.after-commit');
+      return info;
     }
     const blobId = await this.writeBlob(head, chunks, options.signal);
+    this.failpoint('write.after-blob');
+    let info: ObjectInfo;
     try {
       assertChecksum(meter.sha256, options.expectedSha256);
-      return await this.commitRow(
+      info = await this.commitRow(
         ref,
         { ...row, size: meter.bytes, sha256: meter.sha256 ?? '', blob_id: blobId, inline_data: null },
         commit,
@@ -140,6 +175,8 @@ export class FsBackend implements Backend {
       await this.blobs.remove(blobId);
       throw error;
     }
+    this.failpoint('write.after-commit');
+    return info;
   }
 
   async delete(ref: ObjectRef, now: number, condition?: WriteCondition): Promise<boolean> {
@@ -152,6 +189,7 @@ export class FsBackend implements Backend {
       deleteById.run(row.id);
       return { blobId: row.blob_id, visible: etag !== undefined };
     });
+    this.failpoint('delete.after-commit');
     if (removed?.blobId) this.removeBlobLater(removed.blobId);
     return removed?.visible ?? false;
   }
@@ -188,16 +226,30 @@ export class FsBackend implements Backend {
     return this.uploads.open(grant);
   }
 
+  uploadStatus(uploadId: string): Promise<UploadSession> {
+    return this.uploads.status(uploadId);
+  }
+
   appendUpload(...args: Parameters<FsUploads['append']>): Promise<UploadSession> {
     return this.uploads.append(...args);
   }
 
-  completeUpload(...args: Parameters<FsUploads['complete']>): Promise<ObjectInfo> {
-    return this.uploads.complete(...args);
+  completeUpload(uploadId: string, options: FinishOptions): Promise<ObjectInfo> {
+    return this.uploads.complete(uploadId, options);
   }
 
-  abortUpload(uploadId: string): Promise<boolean> {
-    return this.uploads.abort(uploadId);
+  putUpload(uploadId: string, ref: ObjectRef, body: Readable, options: WriteOptions): Promise<ObjectInfo> {
+    return this.uploads.putWhole(uploadId, (preempted) =>
+      this.write(ref, body, {
+        ...options,
+        signal: options.signal ? AbortSignal.any([options.signal, preempted]) : preempted,
+        completesUpload: uploadId,
+      }),
+    );
+  }
+
+  abortUpload(uploadId: string, ref: ObjectRef): Promise<boolean> {
+    return this.uploads.abort(uploadId, ref);
   }
 
   async checkReady(): Promise<void> {
@@ -207,6 +259,7 @@ export class FsBackend implements Backend {
   async close(): Promise<void> {
     this.commits.flush();
     this.index.db.close();
+    this.lock.release();
   }
 
   private findRow(ref: ObjectRef, now: number): ObjectRow | undefined {

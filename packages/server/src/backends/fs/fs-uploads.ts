@@ -1,16 +1,17 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rm, truncate } from 'node:fs/promises';
+import { open, rm, stat, truncate } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isStorageType } from 'stowage-client/protocol';
 import { fail } from '../../errors.js';
-import { assertCondition } from '../../storage/preconditions.js';
+import type { Failpoint } from '../../failpoints.js';
 import type { ObjectInfo, UploadGrantInfo, UploadSession, WriteCondition } from '../backend.js';
 import { type BodyMeter, meterBody } from '../metered-body.js';
 import type { BlobFiles } from './blob-files.js';
 import type { CommitQueue } from './commit-queue.js';
-import { type AnyObjectRow, type IndexDb, type ObjectRow, visibleEtag } from './index-db.js';
+import type { IndexDb, ObjectRow } from './index-db.js';
+import { PreemptibleLocks } from './preemptible-locks.js';
 
 interface UploadRow {
   upload_id: string;
@@ -25,21 +26,34 @@ interface UploadRow {
   completed_json: string | null;
 }
 
-type CommitRow = (
+/** Commits an object row (checking `condition`) and runs `alsoRun` in the same transaction. */
+export type CommitRow = (
   ref: UploadSession['ref'],
   row: Omit<ObjectRow, 'last_modified'>,
   options: { condition: WriteCondition | undefined; now: number; alsoRun?: (info: ObjectInfo) => void },
 ) => Promise<ObjectInfo>;
 
+/** Completion options of an upload. */
+export interface FinishOptions {
+  readonly condition: WriteCondition | undefined;
+  readonly expectedSha256: string | undefined;
+  readonly now: number;
+}
+
 /**
  * Resumable upload sessions of the fs backend (the GCS protocol's server side). A session is a
  * row in the index and a part file under `uploads/`; both survive restarts. Each chunk is made
  * durable before `received` advances, so the offset the server reports is always safe to resume
- * from. Completion renames the part file into a blob and commits the object row and the
- * session's end in one transaction: the value appears atomically with its last byte.
+ * from.
+ *
+ * Completion is idempotent and crash-safe: the part file is hard-linked as a new blob (the part
+ * stays), then the object row and the session's end commit in one transaction, and only then is
+ * the part removed. A crash before the commit leaves the part and its session as they were (the
+ * unreferenced link is an orphan that start-up removes), so the next status query or PUT simply
+ * completes again; a crash after it leaves a completed session whose stale part start-up removes.
  */
 export class FsUploads {
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks = new PreemptibleLocks();
   /** Running sha256 per session, valid while it covers exactly `received` bytes. */
   private readonly hashes = new Map<string, { hash: Hash; covers: number }>();
 
@@ -48,8 +62,13 @@ export class FsUploads {
     private readonly commits: CommitQueue,
     private readonly blobs: BlobFiles,
     private readonly commitRow: CommitRow,
+    private readonly failpoint: Failpoint,
   ) {}
 
+  /**
+   * The session an upload URL names, created on first use. A session belongs to the URL that
+   * created it: one whose tenant, key or expiry differ from the row is refused, never served.
+   */
   async open(grant: UploadGrantInfo): Promise<UploadSession> {
     const { insertUpload } = this.index.statements;
     await this.commits.enqueue(() =>
@@ -63,7 +82,19 @@ export class FsUploads {
         object_expires_at: grant.objectExpiresAt ?? null,
       }),
     );
-    return this.requireSession(grant.uploadId);
+    const row = this.requireRow(grant.uploadId);
+    const sameUrl =
+      row.tenant === grant.ref.tenant &&
+      row.type === grant.ref.type &&
+      row.key.equals(Buffer.from(grant.ref.key, 'utf8')) &&
+      row.expires_at === grant.sessionExpiresAt;
+    if (!sameUrl) throw fail('InvalidSignature', 'This upload session belongs to another upload URL');
+    return toSession(row);
+  }
+
+  /** The session as it stands, its offset checked against the part file. */
+  status(uploadId: string): Promise<UploadSession> {
+    return this.locks.run(uploadId, async () => toSession(await this.reconcile(this.requireRow(uploadId))));
   }
 
   append(
@@ -72,8 +103,9 @@ export class FsUploads {
     body: Readable,
     options: { length: number; total: number | undefined; maxBytes: number; signal: AbortSignal | undefined },
   ): Promise<UploadSession> {
-    return this.withLock(uploadId, async () => {
-      const row = this.requireRow(uploadId);
+    return this.locks.run(uploadId, async (preempted) => {
+      preempted.throwIfAborted();
+      const row = await this.reconcile(this.requireRow(uploadId));
       if (row.completed_json) throw fail('UploadOffsetMismatch', 'The upload is already complete');
       if (offset !== row.received) {
         throw fail(
@@ -91,8 +123,8 @@ export class FsUploads {
       if (offset + options.length > options.maxBytes) throw fail('EntityTooLarge');
 
       const part = this.blobs.partPath(uploadId);
-      // Bytes past `received` belong to a chunk that was never acknowledged: drop them.
-      await (await open(part, 'a')).close();
+      // Bytes past `received` belong to a chunk that was never acknowledged: drop them. The part
+      // file holds at least `received` bytes (reconcile checked), so this never pads.
       await truncate(part, offset);
       // Continue the running hash when it covers exactly the bytes before this chunk; a restart
       // loses it, and completion then hashes the part file instead.
@@ -100,12 +132,14 @@ export class FsUploads {
       this.hashes.delete(uploadId);
       const hash = running?.covers === offset ? running.hash : offset === 0 ? createHash('sha256') : undefined;
       const meter: BodyMeter = { bytes: 0, sha256: undefined };
+      const signal = options.signal ? AbortSignal.any([options.signal, preempted]) : preempted;
       await pipeline(
         meterBody(body, meter, { maxBytes: options.length, expectedBytes: options.length, continueHash: hash }),
         createWriteStream(part, { flags: 'a', flush: this.blobs.fsync, highWaterMark: 256 * 1024 }),
-        { signal: options.signal },
+        { signal },
       );
       if (hash) this.hashes.set(uploadId, { hash, covers: offset + options.length });
+      this.failpoint('upload.after-append');
       const received = offset + options.length;
       const { updateUpload } = this.index.statements;
       await this.commits.enqueue(() => updateUpload.run({ upload_id: uploadId, received, total: total ?? null }));
@@ -113,31 +147,29 @@ export class FsUploads {
     });
   }
 
-  complete(
-    uploadId: string,
-    options: { condition: WriteCondition | undefined; expectedSha256: string | undefined; now: number },
-  ): Promise<ObjectInfo> {
-    return this.withLock(uploadId, async () => {
-      const row = this.requireRow(uploadId);
+  complete(uploadId: string, options: FinishOptions): Promise<ObjectInfo> {
+    return this.locks.run(uploadId, async () => {
+      const row = await this.reconcile(this.requireRow(uploadId));
       if (row.completed_json) return JSON.parse(row.completed_json) as ObjectInfo;
       if (row.total === null || row.received !== row.total)
-        throw fail('InvalidContentRange', `The upload has ${row.received} bytes of ${row.total ?? 'an unknown total'}`);
-      const session = toSession(row);
+        throw fail(
+          'UploadOffsetMismatch',
+          `The upload has ${row.received} bytes of ${row.total ?? 'an unknown total'}`,
+          rangeHeader(row.received),
+        );
       const sha256 = await this.digest(uploadId, row.received);
       if (options.expectedSha256 !== undefined && options.expectedSha256.toLowerCase() !== sha256) {
         await this.remove(uploadId);
         throw fail('ChecksumMismatch', `The upload's sha256 is ${sha256}, not ${options.expectedSha256}; nothing was stored`);
       }
-      // Checked here too (and again in the commit): a refusal now keeps the part file resumable.
-      const current = this.index.statements.findAny.get({ tenant: row.tenant, type: row.type, key: row.key }) as AnyObjectRow | undefined;
-      assertCondition(visibleEtag(current, options.now), options.condition);
-
       const blobId = this.blobs.newId();
-      await this.blobs.adoptPart(uploadId, blobId);
+      await this.blobs.linkPart(uploadId, blobId);
+      this.failpoint('upload.after-link');
       const { completeUpload } = this.index.statements;
+      let info: ObjectInfo;
       try {
-        return await this.commitRow(
-          session.ref,
+        info = await this.commitRow(
+          toSession(row).ref,
           {
             size: row.received,
             sha256,
@@ -149,23 +181,58 @@ export class FsUploads {
           {
             condition: options.condition,
             now: options.now,
-            alsoRun: (info) => completeUpload.run({ upload_id: uploadId, completed_json: JSON.stringify(info) }),
+            alsoRun: (committed) => completeUpload.run({ upload_id: uploadId, completed_json: JSON.stringify(committed) }),
           },
         );
       } catch (error) {
-        // The part file is gone (it became the blob): the session cannot be resumed.
+        // The part file is still there: the session stays resumable (e.g. after a 412).
         await this.blobs.remove(blobId);
-        await this.remove(uploadId);
         throw error;
       }
+      this.failpoint('upload.after-commit');
+      this.hashes.delete(uploadId);
+      await rm(this.blobs.partPath(uploadId), { force: true });
+      return info;
     });
   }
 
-  abort(uploadId: string): Promise<boolean> {
-    return this.withLock(uploadId, async () => {
-      const existed = this.findRow(uploadId) !== undefined;
+  /**
+   * A whole-body PUT on an upload URL: `write` stores the body and, in its commit, ends the
+   * session; an upload URL stores once. A PUT after completion answers the final status (as GCS
+   * does) and writes nothing.
+   */
+  putWhole(uploadId: string, write: (signal: AbortSignal) => Promise<ObjectInfo>): Promise<ObjectInfo> {
+    return this.locks.run(uploadId, async (preempted) => {
+      preempted.throwIfAborted();
+      const row = this.requireRow(uploadId);
+      if (row.completed_json) return JSON.parse(row.completed_json) as ObjectInfo;
+      if (row.received > 0) {
+        throw fail('UploadOffsetMismatch', `The upload stands at ${row.received}: send the rest as chunks`, rangeHeader(row.received));
+      }
+      const info = await write(preempted);
+      await rm(this.blobs.partPath(uploadId), { force: true });
+      return info;
+    });
+  }
+
+  /** The statement that ends a session inside another commit; throws if it already ended. */
+  markCompleted(uploadId: string, info: ObjectInfo): void {
+    const { findUpload, completeUpload } = this.index.statements;
+    const row = findUpload.get(uploadId) as UploadRow | undefined;
+    if (!row) throw fail('NoSuchUpload');
+    if (row.completed_json) throw fail('UploadOffsetMismatch', 'The upload is already complete');
+    completeUpload.run({ upload_id: uploadId, completed_json: JSON.stringify(info) });
+  }
+
+  /** Cancels a session; `ref` must be the one the session was made for. */
+  abort(uploadId: string, ref?: UploadSession['ref']): Promise<boolean> {
+    return this.locks.run(uploadId, async () => {
+      const row = this.findRow(uploadId);
+      if (row && ref && (row.tenant !== ref.tenant || row.type !== ref.type || row.key.toString('utf8') !== ref.key)) {
+        throw fail('InvalidSignature', 'This upload session belongs to another upload URL');
+      }
       await this.remove(uploadId);
-      return existed;
+      return row !== undefined;
     });
   }
 
@@ -182,6 +249,35 @@ export class FsUploads {
     await this.blobs.removeStaleParts((id) => open.has(id));
   }
 
+  /**
+   * Makes the recorded offset true to the part file. A crash (or a disk that lost its unsynced
+   * tail) can leave the part shorter than `received`: the session then moves back to what the
+   * file holds, so the client resends the rest instead of the gap being padded with zeros.
+   */
+  private async reconcile(row: UploadRow): Promise<UploadRow> {
+    if (row.completed_json) return row;
+    const held = await this.partLength(row.upload_id);
+    if (held >= row.received) return row;
+    this.hashes.delete(row.upload_id);
+    const { updateUpload } = this.index.statements;
+    await this.commits.enqueue(() => updateUpload.run({ upload_id: row.upload_id, received: held, total: row.total }));
+    return { ...row, received: held };
+  }
+
+  /** The part file's length, creating it (durably) when missing. */
+  private async partLength(uploadId: string): Promise<number> {
+    const part = this.blobs.partPath(uploadId);
+    try {
+      return (await stat(part)).size;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    await (await open(part, 'a', 0o600)).close();
+    // The new name must survive a crash, or the bytes appended later would vanish with it.
+    await this.blobs.syncPartDir();
+    return 0;
+  }
+
   private async remove(uploadId: string): Promise<void> {
     this.hashes.delete(uploadId);
     const { deleteUpload } = this.index.statements;
@@ -191,8 +287,7 @@ export class FsUploads {
 
   private async digest(uploadId: string, size: number): Promise<string> {
     const running = this.hashes.get(uploadId);
-    this.hashes.delete(uploadId);
-    if (running && running.covers === size) return running.hash.digest('hex');
+    if (running && running.covers === size) return running.hash.copy().digest('hex');
     // After a restart the running hash is gone: hash the part file once more.
     const hash = createHash('sha256');
     if (size > 0) for await (const chunk of createReadStream(this.blobs.partPath(uploadId), { end: size - 1 })) hash.update(chunk);
@@ -211,18 +306,6 @@ export class FsUploads {
 
   private requireSession(uploadId: string): UploadSession {
     return toSession(this.requireRow(uploadId));
-  }
-
-  /** Serializes work on one session: chunks of one upload never interleave. */
-  private withLock<T>(uploadId: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(uploadId) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    const settled = next.catch(() => {});
-    this.locks.set(uploadId, settled);
-    settled.then(() => {
-      if (this.locks.get(uploadId) === settled) this.locks.delete(uploadId);
-    });
-    return next;
   }
 }
 

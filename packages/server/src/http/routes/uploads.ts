@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { API_BASE_PATH, Routes, UrlKinds } from 'stowage-client/protocol';
+import type { UploadSession } from '../../backends/backend.js';
 import { rangeHeader } from '../../backends/fs/fs-uploads.js';
 import { fail } from '../../errors.js';
 import { parseContentRange } from '../../storage/byte-ranges.js';
 import { makeRef } from '../../storage/object-ref.js';
 import type { UploadStep } from '../../storage/object-service.js';
-import type { UploadGrant } from '../../storage/signed-urls.js';
 import type { AppContext } from '../context.js';
 import { publicOrigin } from '../origin.js';
 import { parseExpiresIn } from '../query-params.js';
@@ -47,13 +47,16 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   app.put<UploadRequest>(UPLOAD_PATH, async (request, reply) => {
     const grant = grantOf(request);
     const header = request.headers['content-range'];
-    if (header === undefined)
-      return receiveUpload(ctx, request, reply, grant.ref, grant.contentType ?? request.headers['content-type'], grant.objectTtlMs);
-    return receiveChunk(ctx, request, reply, grant, header);
+    const session = await ctx.objects.openUpload({ ...grant, contentType: grant.contentType ?? request.headers['content-type'] });
+    if (header !== undefined) return receiveChunk(ctx, request, reply, session, header);
+    const contentType = grant.contentType ?? request.headers['content-type'];
+    return receiveUpload(ctx, request, reply, grant.ref, contentType, grant.objectTtlMs, (body, options) =>
+      ctx.objects.putUpload(session, body, options),
+    );
   });
 
   app.delete<UploadRequest>(UPLOAD_PATH, async (request, reply) => {
-    await ctx.objects.cancelUpload(grantOf(request).uploadId);
+    await ctx.objects.cancelUpload(grantOf(request));
     return reply.code(204).send();
   });
 
@@ -67,15 +70,16 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   });
 }
 
-async function receiveChunk(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, grant: UploadGrant, header: string) {
+async function receiveChunk(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, session: UploadSession, header: string) {
   const range = parseContentRange(header);
+  // An upload URL stores once: after completion every PUT gets the final status, as on GCS.
+  if (session.completed) return sendStored(reply, session.ref.key, session.completed);
   const finish = { condition: writeConditionOf(request), expectedSha256: expectedSha256Of(request) };
-  const session = await ctx.objects.openUpload({ ...grant, contentType: grant.contentType ?? request.headers['content-type'] });
   const declared = request.headers['content-length'];
   let step: UploadStep;
   if (range.kind === 'query') {
     if (declared !== undefined && declared !== '0') throw fail('InvalidContentRange', 'A status query (bytes */TOTAL) has an empty body');
-    step = await ctx.objects.uploadStatus(session, range.total, finish);
+    step = await ctx.objects.uploadStatus(session.uploadId, range.total, finish);
   } else {
     const length = range.end - range.start + 1;
     if (declared === undefined || Number(declared) !== length) {
@@ -84,7 +88,7 @@ async function receiveChunk(ctx: AppContext, request: FastifyRequest, reply: Fas
     step = await abortOnDisconnect(request, (signal) => ctx.objects.appendChunk(session, { ...range, body: request.raw, signal }, finish));
     ctx.metrics.bytesWritten.inc(length);
   }
-  if (step.done) return sendStored(reply, grant.ref.key, step.info);
+  if (step.done) return sendStored(reply, session.ref.key, step.info);
   // 308 "Resume Incomplete" as GCS sends it: no Location, so clients do not follow it as a redirect.
   return reply.code(308).headers(rangeHeader(step.session.received)).send();
 }
