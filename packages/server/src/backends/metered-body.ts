@@ -17,6 +17,24 @@ export interface BodyMeter {
 export async function* meterBody(
   body: Readable,
   meter: BodyMeter,
+  limits: { maxBytes: number; expectedBytes: number | undefined; continueHash?: Hash | undefined; signal?: AbortSignal | undefined },
+): AsyncGenerator<Buffer> {
+  // A body that stopped arriving parks this loop in an await that no abort of the pipeline
+  // reaches: destroying the body is what ends it.
+  const { signal } = limits;
+  const destroyBody = () => body.destroy(signal?.reason);
+  signal?.throwIfAborted();
+  signal?.addEventListener('abort', destroyBody, { once: true });
+  try {
+    yield* meterChunks(body, meter, limits);
+  } finally {
+    signal?.removeEventListener('abort', destroyBody);
+  }
+}
+
+async function* meterChunks(
+  body: Readable,
+  meter: BodyMeter,
   limits: { maxBytes: number; expectedBytes: number | undefined; continueHash?: Hash | undefined },
 ): AsyncGenerator<Buffer> {
   // A resumable upload continues one hash across chunks; it is digested at completion instead.

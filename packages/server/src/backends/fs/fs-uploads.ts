@@ -134,7 +134,7 @@ export class FsUploads {
       const meter: BodyMeter = { bytes: 0, sha256: undefined };
       const signal = options.signal ? AbortSignal.any([options.signal, preempted]) : preempted;
       await pipeline(
-        meterBody(body, meter, { maxBytes: options.length, expectedBytes: options.length, continueHash: hash }),
+        meterBody(body, meter, { maxBytes: options.length, expectedBytes: options.length, continueHash: hash, signal }),
         createWriteStream(part, { flags: 'a', flush: this.blobs.fsync, highWaterMark: 256 * 1024 }),
         { signal },
       );
