@@ -19,6 +19,10 @@ export interface ServerConfig {
   readonly tmpTtlMs: number;
   /** Largest accepted object, in bytes. */
   readonly maxObjectBytes: number;
+  /** Writes get 507 when they would leave less free space than this on the data dir's disk. */
+  readonly minFreeBytes: number;
+  /** A file of this size is kept in the data dir and released so deletes work on a full disk. */
+  readonly ballastBytes: number;
   /** Default and maximum lifetime of signed download URLs, in ms. */
   readonly signedUrlTtlMs: number;
   readonly signedUrlMaxTtlMs: number;
@@ -107,6 +111,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     jwtSecret,
     tmpTtlMs: duration('STOWAGE_TMP_TTL', DAY),
     maxObjectBytes: read('STOWAGE_MAX_OBJECT_SIZE', env.STOWAGE_MAX_OBJECT_SIZE, 5 * 1024 ** 4, parseByteSize),
+    minFreeBytes: read('STOWAGE_MIN_FREE_SPACE', env.STOWAGE_MIN_FREE_SPACE, 64 * 1024 ** 2, parseByteSize),
+    ballastBytes: read('STOWAGE_DISK_BALLAST', env.STOWAGE_DISK_BALLAST, 16 * 1024 ** 2, parseByteSize),
     signedUrlTtlMs: duration('STOWAGE_SIGNED_URL_TTL', HOUR),
     signedUrlMaxTtlMs: 7 * DAY,
     uploadUrlTtlMs: duration('STOWAGE_UPLOAD_URL_TTL', 7 * DAY),

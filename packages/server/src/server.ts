@@ -43,6 +43,7 @@ export async function openStorage(config: ServerConfig, deps: ServerDependencies
     durability: config.durability,
     clock: deps.clock,
     failpoint: createFailpoint(config.failpoints),
+    disk: { minFreeBytes: config.minFreeBytes, ballastBytes: config.ballastBytes },
     onWarning: (message, error) => logger.warn({ err: error }, message),
   });
   const apiKeys: ApiKeyStore = new SqliteApiKeyStore(backend.index);

@@ -28,7 +28,8 @@ export interface TestServer {
 export async function startTestServer(fields: Partial<ServerConfig> = {}, options: { dataDir?: string } = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'stowage-test-')));
   const clock = new TestClock();
-  const config = defineConfig({ durability: 'process', ...fields, dataDir });
+  // No ballast file: dozens of short-lived test servers need not each write 16 MiB.
+  const config = defineConfig({ durability: 'process', ballastBytes: 0, ...fields, dataDir });
   const server = await createServer(config, { clock: clock.now });
   const url = await server.listen();
   return {

@@ -24,6 +24,7 @@ import { type BodyMeter, meterBody } from '../metered-body.js';
 import { BlobFiles } from './blob-files.js';
 import { CommitQueue } from './commit-queue.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
+import { DiskSpace, type DiskSpaceOptions } from './disk-space.js';
 import { type FinishOptions, FsUploads } from './fs-uploads.js';
 import { type AnyObjectRow, type IndexDb, type ObjectRow, openIndexDb, visibleEtag } from './index-db.js';
 import { prefixUpperBound } from './key-range.js';
@@ -42,7 +43,11 @@ export interface FsBackendOptions {
   clock?: () => number;
   /** Crash points for durability tests (see failpoints.ts). */
   failpoint?: Failpoint;
+  /** Free-space reserve and ballast; defaults suit a dedicated disk. */
+  disk?: DiskSpaceOptions;
 }
+
+const DEFAULT_DISK: DiskSpaceOptions = { minFreeBytes: 64 * 1024 * 1024, ballastBytes: 16 * 1024 * 1024 };
 
 /**
  * The embedded backend: a SQLite index (the source of truth for existence and listing) and blob
@@ -57,12 +62,14 @@ export class FsBackend implements Backend {
   private readonly clock: () => number;
   private readonly uploads: FsUploads;
   private readonly failpoint: Failpoint;
+  private readonly disk: DiskSpace;
 
   private constructor(
     options: FsBackendOptions,
     private readonly lock: DataDirLock,
   ) {
     this.failpoint = options.failpoint ?? (() => {});
+    this.disk = new DiskSpace(options.dataDir, options.disk ?? DEFAULT_DISK);
     this.index = openIndexDb(path.join(options.dataDir, 'index.sqlite'), options.durability);
     this.blobs = new BlobFiles(options.dataDir, options.durability === 'full');
     this.commits = new CommitQueue(this.index.db);
@@ -84,6 +91,7 @@ export class FsBackend implements Backend {
     try {
       const backend = new FsBackend(options, lock);
       await backend.blobs.init();
+      await backend.disk.init();
       await backend.blobs.removeAllTemp();
       const { blobInUse } = backend.index.statements;
       await backend.blobs.removeOrphans((id) => blobInUse.get(id) !== undefined);
@@ -125,6 +133,7 @@ export class FsBackend implements Backend {
   }
 
   async write(ref: ObjectRef, body: Readable, options: WriteOptions): Promise<ObjectInfo> {
+    await this.disk.assertRoomFor(options.expectedBytes);
     const meter: BodyMeter = { bytes: 0, sha256: undefined };
     const chunks = meterBody(body, meter, options);
     const head: Buffer[] = [];
@@ -180,6 +189,17 @@ export class FsBackend implements Backend {
   }
 
   async delete(ref: ObjectRef, now: number, condition?: WriteCondition): Promise<boolean> {
+    try {
+      return await this.deleteRow(ref, now, condition);
+    } catch (error) {
+      // Deletes are how space comes back: on a full disk, free the ballast and commit again.
+      if (!isDiskFull(error) || !(await this.disk.releaseBallast())) throw error;
+      this.warn('the disk is full: released the ballast file so deletes can commit', error);
+      return this.deleteRow(ref, now, condition);
+    }
+  }
+
+  private async deleteRow(ref: ObjectRef, now: number, condition: WriteCondition | undefined): Promise<boolean> {
     const { findAny, deleteById } = this.index.statements;
     const removed = await this.commits.enqueue(() => {
       const row = findAny.get(keyParams(ref)) as AnyObjectRow | undefined;
@@ -230,7 +250,8 @@ export class FsBackend implements Backend {
     return this.uploads.status(uploadId);
   }
 
-  appendUpload(...args: Parameters<FsUploads['append']>): Promise<UploadSession> {
+  async appendUpload(...args: Parameters<FsUploads['append']>): Promise<UploadSession> {
+    await this.disk.assertRoomFor(args[3].length);
     return this.uploads.append(...args);
   }
 
@@ -254,6 +275,7 @@ export class FsBackend implements Backend {
 
   async checkReady(): Promise<void> {
     this.index.statements.ping.get();
+    await this.disk.assertReady();
   }
 
   async close(): Promise<void> {
@@ -317,6 +339,11 @@ function assertChecksum(actual: string | undefined, expected: string | undefined
   if (expected !== undefined && actual !== expected.toLowerCase()) {
     throw fail('ChecksumMismatch', `The body's sha256 is ${actual}, not ${expected} as sent; nothing was stored`);
   }
+}
+
+function isDiskFull(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT';
 }
 
 function keyParams(ref: ObjectRef) {
