@@ -122,7 +122,7 @@ describe('resumable sessions across crashes and restarts', () => {
     return dir;
   };
 
-  test('a server killed between linking the blob and the index commit completes on the next status query', async () => {
+  test('a server killed between linking the blob and the index commit completes on the next PUT or status query', async () => {
     const dataDir = await newDataDir();
     const crashing = await startServerProcess(dataDir, { STOWAGE_FAILPOINTS: 'upload.after-link' });
     let origin = crashing.origin;
@@ -141,6 +141,9 @@ describe('resumable sessions across crashes and restarts', () => {
     const restarted = await startServerProcess(dataDir);
     origin = restarted.origin;
     try {
+      const resent = await uploads.chunk(url, data.subarray(262_144), 262_144, data.length);
+      assert.equal(resent.status, 200, `resending the last chunk finishes the upload: ${resent.text}`);
+      assert.equal(resent.json<{ sha256: string }>().sha256, sha256(data));
       const status = await uploads.status(url, data.length);
       assert.equal(status.status, 200, status.text);
       assert.equal(status.json<{ sha256: string }>().sha256, sha256(data));

@@ -110,6 +110,11 @@ export class ObjectService {
     chunk: { start: number; end: number; total: number | undefined; body: Readable; signal: AbortSignal | undefined },
     finish: FinishOptions,
   ): Promise<UploadStep> {
+    // Every byte is already held (a crash or a lost response came between the last chunk and
+    // completion): a resent chunk finishes the upload instead of being refused as an overlap.
+    if (session.total !== undefined && session.received === session.total && chunk.end < session.total) {
+      return { done: true, info: await this.completeUpload(session, finish) };
+    }
     const updated = await this.backend.appendUpload(session.uploadId, chunk.start, chunk.body, {
       length: chunk.end - chunk.start + 1,
       total: chunk.total,
