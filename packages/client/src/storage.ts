@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Auth } from './auth.js';
 import { bodyFromFile, bodyFromValue, byteCounter, type StorageValue } from './bodies.js';
+import { hashWhileSending, settlePreconditionFailed } from './conditional-write.js';
 import { ConnectionError, NotFoundError } from './errors.js';
 import { encodeKey, Headers, Routes, type StorageType } from './protocol.js';
 import { downloadFileResumable } from './resumable-download.js';
@@ -145,6 +145,9 @@ export class Storage {
   /**
    * Stores `value` at `key`, replacing any previous value atomically.
    * Strings, bytes and Blobs are retried on failure; a stream can be sent only once.
+   * With `ifNoneMatch` or `ifMatch`, a retry answered 412 after a lost response is a success
+   * when the value at `key` has the sha256 of the bytes sent (the first attempt's own write).
+   * @throws {PreconditionFailedError} when the condition was not met.
    */
   async set(key: string, value: StorageValue, options?: TypeOrOptions): Promise<SetResult> {
     return this.upload(key, bodyFromValue(value), normalize(options));
@@ -293,10 +296,29 @@ export class Storage {
 
   private async upload(key: string, body: BodySource, call: CallOptions): Promise<SetResult> {
     const headers: Record<string, string> = { 'content-type': call.contentType ?? 'application/octet-stream', ...conditionHeaders(call) };
-    const source = call.onProgress ? withProgress(body, call.onProgress) : body;
+    const conditional = call.ifMatch !== undefined || call.ifNoneMatch === true;
+    // Only a replayable body is retried, so only then can a 412 be an earlier attempt's own write.
+    const hashed = conditional && body.replayable ? hashWhileSending(body) : undefined;
+    const sent = hashed?.body ?? body;
+    const source = call.onProgress ? withProgress(sent, call.onProgress) : sent;
     return this.transport.send(
-      { method: 'PUT', url: this.objectPath(Routes.set, key, call), headers, body: source, signal: call.signal },
-      async (response) => (await response.body.json()) as SetResult,
+      {
+        method: 'PUT',
+        url: this.objectPath(Routes.set, key, call),
+        headers,
+        body: source,
+        signal: call.signal,
+        acceptStatus: hashed ? [412] : undefined,
+      },
+      async (response) => {
+        if (response.statusCode !== 412) return (await response.body.json()) as SetResult;
+        return settlePreconditionFailed({
+          key,
+          response,
+          sentSha256: hashed?.sha256(),
+          lookup: () => this.info(key, { storageType: call.storageType, signal: call.signal }).catch(undefinedIfNotFound),
+        });
+      },
     );
   }
 
@@ -352,6 +374,11 @@ function withProgress(body: BodySource, onProgress: (bytes: number, total: numbe
       return stream.pipe(byteCounter({ total: body.length, onProgress }));
     },
   };
+}
+
+function undefinedIfNotFound(error: unknown): undefined {
+  if (error instanceof NotFoundError) return undefined;
+  throw error;
 }
 
 /** Re-throws socket and timeout errors of a streamed body as the client's ConnectionError / TimeoutError. */

@@ -106,7 +106,7 @@ export class Transport {
         });
         const result: TransportResponse = Object.assign(response, { earlierAttemptMayHaveApplied: maybeApplied });
         if (response.statusCode < 300 || req.acceptStatus?.includes(response.statusCode)) return await consume(result);
-        const error = await readError(response);
+        const error = await readErrorResponse(response);
         if (response.statusCode === 401 && !req.anonymous && this.options.auth.canRefresh && !refreshedAfter401) {
           refreshedAfter401 = true;
           this.options.auth.invalidate();
@@ -137,7 +137,8 @@ export class Transport {
   }
 }
 
-async function readError(response: Dispatcher.ResponseData): Promise<StorageError> {
+/** Reads an error response's JSON body into the client's error for its code and status. */
+export async function readErrorResponse(response: Dispatcher.ResponseData): Promise<StorageError> {
   let body: unknown;
   try {
     const text = await response.body.text();
