@@ -1,9 +1,10 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { request } from 'undici';
-import { AuthError, errorFromResponse } from './errors.js';
+import { AuthError, StorageError } from './errors.js';
 import { AUTH_TOKEN_PATH } from './protocol.js';
+import { Retry } from './retry.js';
+import { DEFAULT_TIMEOUT, Transport } from './transport.js';
 
 /** Options of {@link Auth}. Anything not given is looked up in the environment, then the token file. */
 export interface AuthOptions {
@@ -21,6 +22,13 @@ export interface AuthOptions {
   refreshLeewaySeconds?: number;
   /** Environment to read (tests pass their own). Default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Retry policy of token requests made outside a `Storage` call (`auth.refresh()`);
+   * inside one, the token request shares that call's transport and policy. Default `new Retry()`.
+   */
+  retries?: Retry;
+  /** `[connect, read]` timeouts in seconds of those token requests. Default `[9.5, 120]`. */
+  timeout?: readonly [number, number];
 }
 
 /** The token file: the same fields as the Python client's `token_info.json`. */
@@ -55,6 +63,7 @@ export class Auth {
   private loaded: Promise<void> | undefined;
   private refreshing: Promise<string> | undefined;
   private fromFile = false;
+  private ownTransport: Transport | undefined;
 
   constructor(options: AuthOptions = {}) {
     this.options = options;
@@ -89,12 +98,16 @@ export class Auth {
     return this.token ? decodeClaims(this.token)?.sub : undefined;
   }
 
-  /** A valid JWT: the current one, or a fresh one when it expires within the leeway. */
-  async getToken(): Promise<string> {
+  /**
+   * A valid JWT: the current one, or a fresh one when it expires within the leeway.
+   * @param via The transport of the storage call that needs the token (internal): a refresh
+   * then goes through it, with its retries and timeouts.
+   */
+  async getToken(via?: Transport): Promise<string> {
     this.loaded ??= this.loadTokenFile();
     await this.loaded;
     if (this.token && !this.expiresSoon(this.token)) return this.token;
-    if (this.canRefresh) return this.refresh();
+    if (this.canRefresh) return this.refresh(via);
     if (this.token) return this.token;
     throw new AuthError(
       'No storage credentials found. Set STOWAGE_TOKEN, or STOWAGE_CLIENT_ID with STOWAGE_CLIENT_SECRET, ' +
@@ -107,34 +120,68 @@ export class Auth {
     if (this.canRefresh) this.token = undefined;
   }
 
-  /** Exchanges the API key for a new JWT (one exchange at a time, shared by concurrent callers). */
-  refresh(): Promise<string> {
-    this.refreshing ??= this.exchange().finally(() => {
+  /**
+   * Exchanges the API key for a new JWT (one exchange at a time, shared by concurrent callers).
+   * @param via As for {@link getToken}; without it the request uses this Auth's own `retries` and `timeout`.
+   */
+  refresh(via?: Transport): Promise<string> {
+    this.refreshing ??= this.exchange(via).finally(() => {
       this.refreshing = undefined;
     });
     return this.refreshing;
   }
 
-  private async exchange(): Promise<string> {
+  /** Closes the connections of token requests made outside a storage call. The Auth stays usable. */
+  async close(): Promise<void> {
+    const transport = this.ownTransport;
+    this.ownTransport = undefined;
+    await transport?.close();
+  }
+
+  private async exchange(via: Transport | undefined): Promise<string> {
     if (!this.clientId || !this.secret) throw new AuthError('Cannot refresh the token: no client id and secret are configured');
     if (!this.domain) throw new AuthError('Cannot refresh the token: no auth domain is configured (set STOWAGE_AUTH_URL)');
-    const response = await request(`${this.domain.replace(/\/$/, '')}/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ client_id: this.clientId, refresh_token: this.secret, grant_type: 'refresh_token' }),
-      headersTimeout: 30_000,
-      bodyTimeout: 30_000,
-    });
-    const body = (await response.body.json().catch(() => undefined)) as { access_token?: string; id_token?: string } | undefined;
-    if (response.statusCode !== 200) {
-      const error = errorFromResponse(response.statusCode, body);
-      throw new AuthError(`Token refresh failed: ${error.message}`, { status: error.status, code: error.code, requestId: error.requestId });
+    const transport = via ?? this.transportOfOwn(this.domain);
+    const json = Buffer.from(JSON.stringify({ client_id: this.clientId, refresh_token: this.secret, grant_type: 'refresh_token' }));
+    let body: { access_token?: string; id_token?: string } | undefined;
+    try {
+      body = await transport.send(
+        {
+          method: 'POST',
+          url: `${this.domain.replace(/\/$/, '')}/token`,
+          headers: { 'content-type': 'application/json' },
+          body: { create: () => json, replayable: true, length: json.length },
+          anonymous: true,
+          // Exchanging a key for a token changes nothing on the server, so the POST may be repeated.
+          retry: transport.options.retry.alsoRetrying('POST'),
+        },
+        async (response) => (await response.body.json().catch(() => undefined)) as typeof body,
+      );
+    } catch (error) {
+      // The server refused the exchange: a credentials problem, whatever the status. Network
+      // failures and timeouts stay what they are.
+      if (!(error instanceof StorageError) || error.status === undefined) throw error;
+      throw new AuthError(`Token refresh failed: ${error.message}`, {
+        status: error.status,
+        code: error.code,
+        requestId: error.requestId,
+        cause: error,
+      });
     }
     const token = body?.access_token ?? body?.id_token;
     if (!token) throw new AuthError('Token refresh answered without a token');
     this.token = token;
     if (this.fromFile || this.options.tokenInfoPath) await this.saveTokenFile();
     return token;
+  }
+
+  private transportOfOwn(domain: string): Transport {
+    this.ownTransport ??= new Transport({
+      baseUrl: domain,
+      retry: this.options.retries ?? new Retry(),
+      timeout: this.options.timeout ?? DEFAULT_TIMEOUT,
+    });
+    return this.ownTransport;
   }
 
   private expiresSoon(token: string): boolean {

@@ -59,6 +59,15 @@ export class Retry {
     return new Retry({ total: 0, connect: 0, read: 0, status: 0 });
   }
 
+  /**
+   * This policy, also retrying `methods`: for a request that is safe to repeat whatever its
+   * method, such as the token exchange (a POST that only reads the API key).
+   */
+  alsoRetrying(...methods: string[]): Retry {
+    const allowedMethods = [...new Set([...this.options.allowedMethods, ...methods])];
+    return new Retry({ ...this.options, allowedMethods });
+  }
+
   /** Whether a response with this status should be retried (given budget). */
   isRetryableStatus(method: string, status: number, hasRetryAfter: boolean): boolean {
     if (!this.options.allowedMethods.includes(method)) return false;

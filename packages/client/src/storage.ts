@@ -11,7 +11,7 @@ import { encodeKey, Headers, Routes, type StorageType } from './protocol.js';
 import { downloadFileResumable } from './resumable-download.js';
 import { sha256OfFile, uploadFileResumable } from './resumable-upload.js';
 import { Retry } from './retry.js';
-import { type BodySource, classifyNetworkError, Transport, type TransportResponse } from './transport.js';
+import { type BodySource, classifyNetworkError, DEFAULT_TIMEOUT, Transport, type TransportResponse } from './transport.js';
 
 /** Per-call options; a plain string is shorthand for `{ storageType }`. */
 export interface CallOptions {
@@ -86,7 +86,7 @@ function normalize(options: TypeOrOptions | undefined): CallOptions {
  */
 export class Storage {
   /** Default `[connect, read]` timeouts in seconds, as in the Python client. */
-  static readonly TIMEOUT: readonly [number, number] = [9.5, 120];
+  static readonly TIMEOUT: readonly [number, number] = DEFAULT_TIMEOUT;
 
   /** The base URL of the API in use. */
   readonly url: string;

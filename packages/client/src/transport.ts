@@ -37,11 +37,15 @@ export type TransportResponse = Dispatcher.ResponseData & {
 
 export interface TransportOptions {
   baseUrl: string;
-  auth: Auth;
+  /** Credentials for requests that are not anonymous; without them only anonymous requests are sent. */
+  auth?: Auth;
   retry: Retry;
   /** [connect, read] in seconds; read is the longest wait for the next byte. */
   timeout: readonly [number, number];
 }
+
+/** Default `[connect, read]` timeouts in seconds, as in the Python client. */
+export const DEFAULT_TIMEOUT: readonly [number, number] = [9.5, 120];
 
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 const READ_ERRORS = new Set([
@@ -92,7 +96,7 @@ export class Transport {
       const body = req.body;
       try {
         const headers: Record<string, string> = { ...req.headers, [Headers.requestGroup]: requestId, [Headers.attempt]: String(attempt) };
-        if (!req.anonymous) headers.authorization = `Bearer ${await this.options.auth.getToken()}`;
+        if (!req.anonymous) headers.authorization = `Bearer ${await this.credentials().getToken(this)}`;
         if (body?.length !== undefined) headers['content-length'] = String(body.length);
         const { origin, path } = splitUrl(this.urlFor(req.url));
         // The dispatcher sends `path` verbatim; a URL parser would collapse a key of `.` or `..`.
@@ -107,9 +111,9 @@ export class Transport {
         const result: TransportResponse = Object.assign(response, { earlierAttemptMayHaveApplied: maybeApplied });
         if (response.statusCode < 300 || req.acceptStatus?.includes(response.statusCode)) return await consume(result);
         const error = await readErrorResponse(response);
-        if (response.statusCode === 401 && !req.anonymous && this.options.auth.canRefresh && !refreshedAfter401) {
+        if (response.statusCode === 401 && !req.anonymous && this.credentials().canRefresh && !refreshedAfter401) {
           refreshedAfter401 = true;
-          this.options.auth.invalidate();
+          this.credentials().invalidate();
           if (!body || body.replayable) continue;
         }
         const retryAfter = parseRetryAfter(response.headers['retry-after']);
@@ -134,6 +138,11 @@ export class Transport {
 
   close(): Promise<void> {
     return this.dispatcher.close();
+  }
+
+  private credentials(): Auth {
+    if (!this.options.auth) throw new TypeError('this transport has no credentials: it sends anonymous requests only');
+    return this.options.auth;
   }
 }
 

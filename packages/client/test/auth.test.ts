@@ -1,6 +1,7 @@
 // Guards Auth: where credentials come from, refresh before expiry through the real
-// POST /auth/token, the token file rewritten atomically with mode 0600, and an AuthError that
-// names every way to fix missing credentials.
+// POST /auth/token, the token file rewritten atomically with mode 0600, an AuthError that
+// names every way to fix missing credentials, and a refresh that goes through the storage
+// call's transport: retried by its Retry policy, bounded by its timeouts.
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,14 @@ import { after, before, describe, test } from 'node:test';
 import { createApiKey } from '../../server/src/auth/api-keys.js';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
 import { decodeClaims } from '../src/auth.js';
-import { Auth, AuthError, Retry, Storage } from '../src/index.js';
+import { Auth, AuthError, Retry, Storage, TimeoutError } from '../src/index.js';
+import { sendError, startFaultServer } from './fault-server.js';
+
+/** An unsigned JWT that lasts an hour: enough for the client, which never verifies tokens. */
+function fakeJwt(sub: string): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'HS256' })}.${part({ sub, exp: Math.floor(Date.now() / 1000) + 3600 })}.sig`;
+}
 
 describe('Auth', () => {
   let ts: TestServer;
@@ -94,5 +102,86 @@ describe('Auth', () => {
     const auth = new Auth({ env: {}, clientId: key.clientId, clientSecret: 'wrong', tokenInfoPath: path.join(dir, 'w.json') });
     auth.useDefaultDomain(ts.url);
     await assert.rejects(auth.getToken(), (error: unknown) => error instanceof AuthError && error.code === 'InvalidCredentials');
+  });
+});
+
+describe('token refresh through the transport', () => {
+  const cleanups: Array<() => unknown> = [];
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'stowage-refresh-'));
+  });
+  after(async () => {
+    for (const cleanup of cleanups) await cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+  let files = 0;
+  /** An API-key Auth with a token file of its own, so no test sees another's token. */
+  const keyAuth = (options: Partial<ConstructorParameters<typeof Auth>[0]> = {}) =>
+    new Auth({ env: {}, clientId: 'stw_test', clientSecret: 'secret', tokenInfoPath: path.join(dir, `token-${++files}.json`), ...options });
+  /** Answers POST /auth/token as `answerToken` decides (given how many came so far), anything else with 'stored'. */
+  const serve = async (answerToken: Parameters<typeof startFaultServer>[0]) => {
+    let tokenRequests = 0;
+    const server = await startFaultServer((request, response) => {
+      if (request.url !== '/auth/token') return response.end('stored');
+      tokenRequests++;
+      request.resume();
+      request.on('end', () => answerToken(request, response, tokenRequests));
+    });
+    cleanups.push(() => server.close());
+    return server;
+  };
+
+  test('a refresh answered 503 is retried by the storage Retry policy, then the call succeeds with the new token', async () => {
+    const token = fakeJwt('eve');
+    const server = await serve((_request, response, tokenRequest) => {
+      if (tokenRequest === 1) return sendError(response, 503, 'ServiceUnavailable');
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ access_token: token, token_type: 'Bearer', expires_in: 3600 }));
+    });
+    const storage = new Storage({ url: server.url, auth: keyAuth(), retries: new Retry({ backoffFactor: 0.01, backoffJitter: 0 }) });
+    cleanups.push(() => storage.close());
+    assert.equal(await storage.get('k'), 'stored');
+    assert.deepEqual(
+      server.seen.map((s) => `${s.method} ${s.url}`),
+      ['POST /auth/token', 'POST /auth/token', 'GET /storage/v1/data/get/k'],
+    );
+    assert.deepEqual(
+      server.seen.slice(0, 2).map((s) => s.headers['x-stowage-attempt']),
+      ['1', '2'],
+    );
+    assert.equal(server.seen[0]?.headers.authorization, undefined, 'the token request carries no bearer token');
+    assert.equal(server.seen[2]?.headers.authorization, `Bearer ${token}`);
+  });
+
+  test('with Retry.none() the same 503 fails the refresh as an AuthError carrying the status', async () => {
+    const server = await serve((_request, response) => sendError(response, 503, 'Overloaded', { 'retry-after': '0' }));
+    const storage = new Storage({ url: server.url, auth: keyAuth(), retries: Retry.none() });
+    cleanups.push(() => storage.close());
+    await assert.rejects(
+      storage.get('k'),
+      (error: unknown) => error instanceof AuthError && error.status === 503 && error.code === 'Overloaded',
+    );
+    assert.equal(server.seen.length, 1);
+  });
+
+  test("a token endpoint that never answers is a TimeoutError after the storage's read timeout", async () => {
+    const server = await serve(() => {});
+    const storage = new Storage({ url: server.url, auth: keyAuth(), retries: Retry.none(), timeout: [2, 0.3] });
+    cleanups.push(() => storage.close());
+    await assert.rejects(storage.get('k'), TimeoutError);
+    assert.deepEqual(
+      server.seen.map((s) => s.url),
+      ['/auth/token'],
+    );
+  });
+
+  test('auth.refresh() on its own uses the Auth retries and timeout', async () => {
+    const silent = await serve(() => {});
+    const auth = keyAuth({ timeout: [2, 0.3], retries: new Retry({ read: 1, backoffFactor: 0.01, backoffJitter: 0 }) });
+    cleanups.push(() => auth.close());
+    auth.useDefaultDomain(silent.url);
+    await assert.rejects(auth.refresh(), TimeoutError);
+    assert.equal(silent.seen.length, 2, 'one retry after the read timeout, as the policy allows');
   });
 });
