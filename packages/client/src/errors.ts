@@ -4,6 +4,7 @@ export interface ErrorFields {
   status?: number | undefined;
   code?: string | undefined;
   requestId?: string | undefined;
+  retryAfter?: number | undefined;
   cause?: unknown;
 }
 
@@ -21,6 +22,8 @@ export class StorageError extends Error {
   readonly code: string | undefined;
   /** The server's request id, for its logs. */
   readonly requestId: string | undefined;
+  /** Seconds the server asked to wait before trying again (`Retry-After` on 429 and 503), when it said. */
+  readonly retryAfter: number | undefined;
 
   constructor(message: string, fields: ErrorFields = {}) {
     super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
@@ -28,6 +31,7 @@ export class StorageError extends Error {
     this.status = fields.status;
     this.code = fields.code;
     this.requestId = fields.requestId;
+    this.retryAfter = fields.retryAfter;
     Object.defineProperty(this, BRAND, { value: brandsOf(new.target) });
   }
 
@@ -60,13 +64,7 @@ export class PreconditionFailedError extends StorageError {}
 /** 413: the body is larger than the server accepts. */
 export class PayloadTooLargeError extends StorageError {}
 /** 429: too many requests; `retryAfter` says how long the server asked to wait, in seconds. */
-export class RateLimitError extends StorageError {
-  constructor(message: string, fields: ErrorFields & { retryAfter?: number | undefined } = {}) {
-    super(message, fields);
-    this.retryAfter = fields.retryAfter;
-  }
-  readonly retryAfter: number | undefined;
-}
+export class RateLimitError extends StorageError {}
 /** 5xx, or any other unexpected status. */
 export class ServerError extends StorageError {}
 /** Connecting, or waiting for the next byte, took longer than the configured timeout. */
@@ -96,8 +94,8 @@ export function errorFromResponse(
   const code = typeof fields.code === 'string' ? fields.code : undefined;
   const message = typeof fields.message === 'string' && fields.message !== '' ? fields.message : `HTTP ${status}`;
   const requestId = typeof fields.requestId === 'string' ? fields.requestId : headers.requestId;
-  const common = { status, code, requestId };
-  if (status === 429) return new RateLimitError(message, { ...common, retryAfter: headers.retryAfter });
+  const common = { status, code, requestId, retryAfter: headers.retryAfter };
+  if (status === 429) return new RateLimitError(message, common);
   const ErrorClass = (code && BY_CODE[code]) || classForStatus(status);
   return new ErrorClass(message, common);
 }

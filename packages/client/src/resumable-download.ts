@@ -7,11 +7,9 @@ import { ConnectionError, StorageError } from './errors.js';
 import { Headers } from './protocol.js';
 import { sha256OfFile } from './resumable-upload.js';
 import { Retry } from './retry.js';
-import { classifyNetworkError, type Transport, type TransportResponse } from './transport.js';
+import { retryCauseOf, type Transport, type TransportResponse } from './transport.js';
 
 export interface ResumableDownloadOptions {
-  /** Consecutive failures without progress before giving up. */
-  maxFailures: number;
   signal: AbortSignal | undefined;
   onProgress: ((bytes: number, total: number | undefined) => void) | undefined;
 }
@@ -22,7 +20,8 @@ const NO_RETRY = Retry.none();
  * Downloads into `file`, resuming after a broken connection with `Range: bytes=N-` and
  * `If-Match: <etag>`: the server answers 412 if the object changed meanwhile, so bytes of two
  * versions are never stitched together. At the end the file's sha256 is checked against the
- * server's `x-stowage-sha256`.
+ * server's `x-stowage-sha256`. Failures are retried by the transport's {@link Retry} policy
+ * (its budgets, backoff and Retry-After); the budget starts over whenever bytes were gained.
  */
 export async function downloadFileResumable(
   transport: Transport,
@@ -34,7 +33,8 @@ export async function downloadFileResumable(
   let etag: string | undefined;
   let total: number | undefined;
   let expectedSha256: string | undefined;
-  let failures = 0;
+  const policy = transport.options.retry;
+  let retries = policy.start();
   for (;;) {
     const resuming = written > 0;
     try {
@@ -64,10 +64,13 @@ export async function downloadFileResumable(
       const progressed = kept > written;
       written = kept;
       await truncate(file, written).catch(() => {});
-      if (!isResumable(error)) throw error;
-      failures = progressed ? 1 : failures + 1;
-      if (failures > options.maxFailures) throw error;
-      await sleep(Math.min(100 * 2 ** failures, 5000), undefined, { signal: options.signal });
+      // Only failures in a row count against the budget: a long download over a poor network
+      // finishes as long as each attempt gains bytes.
+      if (progressed) retries = policy.start();
+      const cause = retryCauseOf(error, policy, 'GET');
+      const delay = cause && retries.next('GET', cause);
+      if (delay === undefined) throw error;
+      await sleep(delay, undefined, { signal: options.signal });
     }
   }
   if (expectedSha256) {
@@ -91,9 +94,4 @@ function checkResumedResponse(response: TransportResponse, written: number, tota
       code: 'ResumeRefused',
     });
   }
-}
-
-function isResumable(error: unknown): boolean {
-  if (classifyNetworkError(error)) return true;
-  return error instanceof StorageError && error.status !== undefined && error.status >= 500;
 }

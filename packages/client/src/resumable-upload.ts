@@ -3,15 +3,12 @@ import { createReadStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StorageError } from './errors.js';
 import { Headers } from './protocol.js';
-import { Retry } from './retry.js';
-import type { Transport, TransportResponse } from './transport.js';
-import { classifyNetworkError } from './transport.js';
+import { Retry, type RetryCause } from './retry.js';
+import { retryCauseOf, type Transport, type TransportResponse } from './transport.js';
 
 export interface ResumableUploadOptions {
   /** Bytes per chunk. */
   chunkSize: number;
-  /** Consecutive failures without progress before giving up. */
-  maxFailures: number;
   headers: Record<string, string>;
   signal: AbortSignal | undefined;
   onProgress: ((bytes: number, total: number | undefined) => void) | undefined;
@@ -31,6 +28,8 @@ export async function sha256OfFile(file: string, signal?: AbortSignal): Promise<
  * `Content-Range`, and after a network error or 5xx a status query (`bytes STAR/TOTAL`) tells
  * where the server stands, so the upload resumes from the last durable byte instead of starting
  * over. The file's sha256 rides along, so the server refuses to complete a corrupted upload.
+ * Failures are retried by the transport's {@link Retry} policy (its budgets, backoff and
+ * Retry-After); the budget starts over whenever a chunk moved the upload forward.
  */
 export async function uploadFileResumable(
   transport: Transport,
@@ -42,7 +41,8 @@ export async function uploadFileResumable(
 ): Promise<unknown> {
   const headers = { ...options.headers, [Headers.sha256]: sha256 };
   let offset = 0;
-  let failures = 0;
+  const policy = transport.options.retry;
+  let retries = policy.start();
   for (;;) {
     options.signal?.throwIfAborted();
     try {
@@ -65,14 +65,16 @@ export async function uploadFileResumable(
       }
       const next = acknowledgedBytes(response);
       await response.body.dump();
-      if (next > offset) failures = 0;
+      if (next > offset) retries = policy.start();
       offset = next;
       options.onProgress?.(offset, size);
     } catch (error) {
-      if (!isResumable(error) || ++failures > options.maxFailures) throw error;
-      await sleep(Math.min(100 * 2 ** failures, 5000), undefined, { signal: options.signal });
+      const cause = uploadRetryCause(error, policy);
+      const delay = cause && retries.next('PUT', cause);
+      if (delay === undefined) throw error;
+      await sleep(delay, undefined, { signal: options.signal });
       const status = await queryStatus(transport, uploadUrl, size, headers, options.signal).catch((queryError: unknown) => {
-        if (isResumable(queryError)) return undefined;
+        if (uploadRetryCause(queryError, policy)) return undefined;
         throw queryError;
       });
       if (status === 'complete') return completedInfo(transport, uploadUrl, size, headers, options.signal);
@@ -126,9 +128,9 @@ async function completedInfo(
   return response.body.json();
 }
 
-/** Network errors, timeouts, 5xx and offset disagreements are resumed; anything else is final. */
-function isResumable(error: unknown): boolean {
-  if (classifyNetworkError(error)) return true;
-  if (error instanceof StorageError) return (error.status !== undefined && error.status >= 500) || error.code === 'UploadOffsetMismatch';
-  return false;
+/** What the policy retries, plus an offset disagreement: the status query settles where to go on. */
+function uploadRetryCause(error: unknown, policy: Retry): RetryCause | undefined {
+  if (error instanceof StorageError && error.code === 'UploadOffsetMismatch')
+    return { kind: 'status', status: 409, retryAfterSeconds: undefined };
+  return retryCauseOf(error, policy, 'PUT');
 }

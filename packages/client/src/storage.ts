@@ -94,7 +94,6 @@ export class Storage {
   private readonly transport: Transport;
   private readonly resumableThreshold: number;
   private readonly chunkSize: number;
-  private readonly maxFailures: number;
 
   constructor(options: StorageOptions = {}) {
     this.url = (options.url ?? process.env.STOWAGE_URL ?? process.env.DESCARTESLABS_STORAGE_URL ?? DEFAULT_URL).replace(/\/+$/, '');
@@ -104,8 +103,6 @@ export class Storage {
     this.transport = new Transport({ baseUrl: this.url, auth: this.auth, retry, timeout: options.timeout ?? Storage.TIMEOUT });
     this.resumableThreshold = options.resumableThreshold ?? 8 * 1024 * 1024;
     this.chunkSize = options.chunkSize ?? 8 * 1024 * 1024;
-    // Resumable transfers make progress between failures, so they get a budget of their own.
-    this.maxFailures = Math.max(5, retry.options.total);
   }
 
   /**
@@ -242,7 +239,6 @@ export class Storage {
     const temp = path.join(path.dirname(destination), `.${path.basename(destination)}.${randomBytes(6).toString('hex')}.part`);
     try {
       await downloadFileResumable(this.transport, url, temp, {
-        maxFailures: this.maxFailures,
         signal: call.signal,
         onProgress: call.onProgress,
       });
@@ -267,7 +263,6 @@ export class Storage {
     const uploadUrl = await this.getUploadUrl(key, { ...call, expiresIn: undefined });
     return (await uploadFileResumable(this.transport, uploadUrl, source, body.length ?? 0, sha256, {
       chunkSize: this.chunkSize,
-      maxFailures: this.maxFailures,
       headers: conditionHeaders(call),
       signal: call.signal,
       onProgress: call.onProgress,

@@ -164,7 +164,8 @@ export async function readErrorResponse(response: Dispatcher.ResponseData): Prom
 
 /** Maps undici and socket errors to the client's errors and the urllib3 retry category. */
 export function classifyNetworkError(error: unknown): { kind: 'connect' | 'read'; error: StorageError } | undefined {
-  if (error instanceof StorageError && (error instanceof TimeoutError || error instanceof ConnectionError)) {
+  // With a status, the server answered (e.g. 408): that is a status, not a network failure.
+  if (error instanceof StorageError && (error instanceof TimeoutError || error instanceof ConnectionError) && error.status === undefined) {
     return { kind: 'read', error };
   }
   const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
@@ -176,6 +177,20 @@ export function classifyNetworkError(error: unknown): { kind: 'connect' | 'read'
   if (CONNECT_ERRORS.has(code)) return { kind: 'connect', error: new ErrorClass(text, { code, cause: error }) };
   if (READ_ERRORS.has(code)) return { kind: 'read', error: new ErrorClass(text, { code, cause: error }) };
   return undefined;
+}
+
+/**
+ * Why the {@link Retry} policy would retry a request that failed with `error`, or undefined when
+ * it would not: network failures, and the statuses it retries (with the server's Retry-After).
+ * For loops that retry whole steps themselves, such as resumable transfers, so that they wait
+ * exactly as long as a single request would.
+ */
+export function retryCauseOf(error: unknown, policy: Retry, method: string): RetryCause | undefined {
+  const network = classifyNetworkError(error);
+  if (network) return { kind: network.kind };
+  if (!(error instanceof StorageError) || error.status === undefined) return undefined;
+  if (!policy.isRetryableStatus(method, error.status, error.retryAfter !== undefined)) return undefined;
+  return { kind: 'status', status: error.status, retryAfterSeconds: error.retryAfter };
 }
 
 /** Splits an absolute URL into origin and the raw path + query, without normalizing the path. */

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
 import { Auth, PreconditionFailedError, Retry, Storage } from '../src/index.js';
-import { firstOf, startResponseDroppingProxy } from './response-dropping-proxy.js';
+import { firstOf, startFaultProxy } from './fault-proxy.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -26,7 +26,7 @@ describe('conditional set after a lost response', () => {
   };
   /** A client whose first PUT reaches the server but never gets its answer back. */
   const clientLosingFirstPut = async () => {
-    const proxy = await startResponseDroppingProxy(ts.url, firstOf('PUT'));
+    const proxy = await startFaultProxy(ts.url, { dropAnswer: firstOf('PUT') });
     cleanups.push(() => proxy.close());
     return { storage: clientFor(proxy.url), proxy };
   };

@@ -1,20 +1,29 @@
 import http from 'node:http';
 import type net from 'node:net';
 
-export type DropRule = (request: http.IncomingMessage) => boolean;
+export interface ProxyFaults {
+  /** Forward the request, wait for the server's whole answer, then close the client's connection instead of passing it on. */
+  dropAnswer?: (request: http.IncomingMessage) => boolean;
+  /** Answer the request here, without forwarding it; return false to forward it. */
+  answerInstead?: (request: http.IncomingMessage, response: http.ServerResponse) => boolean;
+}
 
 /**
- * A real HTTP proxy in front of a server that forwards every request, but for those `drop`
- * picks it waits until the server's whole answer has arrived and then closes the client's
- * connection instead of passing the answer on: the request took effect, its response was lost.
+ * A real HTTP proxy in front of a real server that misbehaves on chosen requests: it loses the
+ * answer to a request that took effect (`dropAnswer`), or answers in the server's place
+ * (`answerInstead`, e.g. a 503 the server would send under load). Everything else passes through.
  */
-export async function startResponseDroppingProxy(targetUrl: string, drop: DropRule) {
+export async function startFaultProxy(targetUrl: string, faults: ProxyFaults) {
   const target = new URL(targetUrl);
-  const stats = { forwarded: 0, dropped: 0 };
+  const stats = { forwarded: 0, dropped: 0, answered: 0 };
   const sockets = new Set<net.Socket>();
   const server = http.createServer((request, response) => {
+    if (faults.answerInstead?.(request, response)) {
+      stats.answered++;
+      return;
+    }
     stats.forwarded++;
-    const dropThis = drop(request);
+    const dropThis = faults.dropAnswer?.(request) ?? false;
     const upstream = http.request(
       { host: target.hostname, port: target.port, method: request.method, path: request.url, headers: request.headers },
       (answer) => {
@@ -49,8 +58,8 @@ export async function startResponseDroppingProxy(targetUrl: string, drop: DropRu
   };
 }
 
-/** Drops the answer to the first request with this method, and to no other. */
-export function firstOf(method: string): DropRule {
+/** True for the first request with this method, and for no other. */
+export function firstOf(method: string): (request: http.IncomingMessage) => boolean {
   let done = false;
   return (request) => {
     if (done || request.method !== method) return false;
