@@ -57,17 +57,43 @@ export class BadRequestError extends StorageError {}
 export class AuthError extends StorageError {}
 /** 403: not allowed (e.g. a tampered or expired signed URL). */
 export class ForbiddenError extends StorageError {}
+/**
+ * 403 `QuotaExceeded`: the write would take the user's stored bytes past their quota; nothing
+ * was stored. Not retried: it fails the same way until something is deleted.
+ *
+ * @example
+ * try { await storage.set(key, bytes) } catch (e) { if (e instanceof QuotaExceededError) await pruneOldResults() }
+ */
+export class QuotaExceededError extends ForbiddenError {}
 /** 409: conflicting state. */
 export class ConflictError extends StorageError {}
 /** 412: an If-Match / If-None-Match condition was not met. */
 export class PreconditionFailedError extends StorageError {}
 /** 413: the body is larger than the server accepts. */
 export class PayloadTooLargeError extends StorageError {}
-/** 429: too many requests; `retryAfter` says how long the server asked to wait, in seconds. */
+/**
+ * 429 (`RateLimited`): too many requests; `retryAfter` says how long the server asked to wait,
+ * in seconds. With a Retry-After the call was retried after that wait; this error means the
+ * retries ran out.
+ */
 export class RateLimitError extends StorageError {}
-/** 5xx, or any other unexpected status. */
+/**
+ * 5xx, or any other unexpected status. A 503 (`Overloaded`, `ServiceUnavailable`) carries the
+ * server's `retryAfter` and was retried before it reached you.
+ */
 export class ServerError extends StorageError {}
-/** Connecting, or waiting for the next byte, took longer than the configured timeout. */
+/**
+ * 507 `InsufficientStorage`: the server is out of disk space; nothing was stored. Deletes still
+ * work. Not retried: waiting a few seconds does not free a disk.
+ *
+ * @example
+ * try { await storage.setFile(key, path) } catch (e) { if (e instanceof InsufficientStorageError) alertOperator(e.requestId) }
+ */
+export class InsufficientStorageError extends ServerError {}
+/**
+ * Connecting, or waiting for the next byte, took longer than the configured timeout; or (408
+ * `RequestTimeout`, with `status`) the server gave up on a request body that stopped arriving.
+ */
 export class TimeoutError extends StorageError {}
 /** The connection failed or broke (refused, reset, closed early, short body). */
 export class ConnectionError extends StorageError {}
@@ -82,6 +108,10 @@ const BY_CODE: Record<string, typeof StorageError> = {
   UrlExpired: ForbiddenError,
   PreconditionFailed: PreconditionFailedError,
   EntityTooLarge: PayloadTooLargeError,
+  QuotaExceeded: QuotaExceededError,
+  RateLimited: RateLimitError,
+  RequestTimeout: TimeoutError,
+  InsufficientStorage: InsufficientStorageError,
 };
 
 /** Maps a response to an error class: by the body's `code` first, then by status; never by message. */
@@ -105,8 +135,10 @@ function classForStatus(status: number): typeof StorageError {
   if (status === 401) return AuthError;
   if (status === 403) return ForbiddenError;
   if (status === 404) return NotFoundError;
+  if (status === 408) return TimeoutError;
   if (status === 409) return ConflictError;
   if (status === 412) return PreconditionFailedError;
   if (status === 413) return PayloadTooLargeError;
+  if (status === 507) return InsufficientStorageError;
   return ServerError;
 }

@@ -16,12 +16,14 @@ describe('errorFromResponse', () => {
       [401, errors.AuthError],
       [403, errors.ForbiddenError],
       [404, errors.NotFoundError],
+      [408, errors.TimeoutError],
       [409, errors.ConflictError],
       [412, errors.PreconditionFailedError],
       [413, errors.PayloadTooLargeError],
       [429, errors.RateLimitError],
       [500, errors.ServerError],
       [503, errors.ServerError],
+      [507, errors.InsufficientStorageError],
       [418, errors.ServerError],
     ];
     for (const [status, ErrorClass] of cases) {
@@ -42,13 +44,50 @@ describe('errorFromResponse', () => {
     assert.equal(withFields.message, 'later');
   });
 
-  test('every server code maps to the class its status implies', () => {
+  test('every server code maps to the class its status implies, or a subclass of it', () => {
     for (const [code, { status }] of Object.entries(ERRORS)) {
       const byCode = errorFromResponse(status, { code, message: 'm' });
       const byStatus = errorFromResponse(status, { message: 'm' });
-      if (code !== 'InvalidSignature' && code !== 'UrlExpired') assert.equal(byCode.constructor, byStatus.constructor, code);
+      assert.ok(byCode instanceof (byStatus.constructor as typeof errors.StorageError), `${code} is a ${byStatus.constructor.name}`);
       assert.equal(byCode.code, code);
+      assert.equal(byCode.status, status);
     }
+  });
+
+  test('the hardening codes map to classes users can catch', () => {
+    const cases: Array<[string, typeof errors.StorageError, typeof errors.StorageError]> = [
+      ['QuotaExceeded', errors.QuotaExceededError, errors.ForbiddenError],
+      ['RateLimited', errors.RateLimitError, errors.StorageError],
+      ['InsufficientStorage', errors.InsufficientStorageError, errors.ServerError],
+      ['Overloaded', errors.ServerError, errors.StorageError],
+      ['RequestTimeout', errors.TimeoutError, errors.StorageError],
+      ['InvalidContentType', errors.BadRequestError, errors.StorageError],
+      ['UnsupportedTransferEncoding', errors.ServerError, errors.StorageError],
+    ];
+    for (const [code, ErrorClass, Parent] of cases) {
+      const entry = ERRORS[code as keyof typeof ERRORS];
+      assert.ok(entry, `${code} is in the registry`);
+      const error = errorFromResponse(entry.status, { code, message: entry.message });
+      assert.equal(error.constructor, ErrorClass, code);
+      assert.ok(error instanceof Parent, code);
+    }
+    assert.ok(!(errorFromResponse(403, { code: 'InvalidSignature' }) instanceof errors.QuotaExceededError));
+    assert.ok(!(errorFromResponse(503, { code: 'Overloaded' }) instanceof errors.InsufficientStorageError));
+  });
+
+  test('Retry-After is kept on every error that had one, not only 429', () => {
+    assert.equal(errorFromResponse(503, { code: 'Overloaded' }, { retryAfter: 3 }).retryAfter, 3);
+    assert.equal(errorFromResponse(429, { code: 'RateLimited' }, { retryAfter: 5 }).retryAfter, 5);
+    assert.equal(errorFromResponse(500, { code: 'InternalError' }).retryAfter, undefined);
+  });
+
+  test('the package root exports the new classes, branded across copies', async () => {
+    const root = await import('../src/index.js');
+    assert.equal(root.QuotaExceededError, errors.QuotaExceededError);
+    assert.equal(root.InsufficientStorageError, errors.InsufficientStorageError);
+    const copy = (await import(`../src/errors.ts?copy=quota-${Date.now()}`)) as typeof errors;
+    assert.ok(new copy.QuotaExceededError('x') instanceof errors.ForbiddenError);
+    assert.ok(new copy.InsufficientStorageError('x') instanceof errors.ServerError);
   });
 
   test('instanceof works across two copies of the module', async () => {
@@ -84,10 +123,24 @@ describe('Retry', () => {
   test('which statuses are retried', () => {
     const retry = new Retry();
     assert.ok(retry.isRetryableStatus('GET', 503, false));
+    assert.ok(retry.isRetryableStatus('PUT', 503, true));
     assert.ok(retry.isRetryableStatus('GET', 429, true));
     assert.ok(!retry.isRetryableStatus('GET', 429, false));
+    for (const status of [403, 408, 501, 507]) assert.ok(!retry.isRetryableStatus('PUT', status, false), `${status}`);
     assert.ok(!retry.isRetryableStatus('GET', 404, false));
     assert.ok(!retry.isRetryableStatus('POST', 503, false));
+  });
+
+  test('alsoRetrying adds methods and keeps every other setting', () => {
+    const base = new Retry({ total: 1, status: 1, backoffFactor: 0, backoffJitter: 0 });
+    const withPost = base.alsoRetrying('POST');
+    assert.ok(!base.isRetryableStatus('POST', 503, false));
+    assert.ok(withPost.isRetryableStatus('POST', 503, false));
+    assert.ok(withPost.isRetryableStatus('GET', 503, false));
+    const state = withPost.start();
+    assert.equal(state.next('POST', { kind: 'status', status: 503, retryAfterSeconds: undefined }), 0);
+    assert.equal(state.next('POST', { kind: 'status', status: 503, retryAfterSeconds: undefined }), undefined, 'budget kept');
+    assert.equal(Retry.none().alsoRetrying('POST').start().next('POST', { kind: 'read' }), undefined);
   });
 
   test('Retry-After as seconds or an HTTP date', () => {

@@ -1,6 +1,7 @@
 // Guards the client's behaviour when the network or server misbehaves: retries with backoff and
 // Retry-After, resets and short bodies never yield a short value, stalls and unanswered connects
-// time out, one-shot bodies are never replayed, and a retried DELETE is not turned into a 404.
+// time out, one-shot bodies are never replayed, a retried DELETE is not turned into a 404, and
+// quota, full-disk and request-timeout answers are final errors of their own classes.
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,10 @@ import {
   BadRequestError,
   ConflictError,
   ConnectionError,
+  ForbiddenError,
+  InsufficientStorageError,
   NotFoundError,
+  QuotaExceededError,
   RateLimitError,
   Retry,
   ServerError,
@@ -72,6 +76,64 @@ describe('fault injection', () => {
     );
     assert.equal(always.seen.length, 2);
     await limited.close();
+  });
+
+  test("503 Overloaded and 429 RateLimited wait the server's Retry-After, not the backoff, then succeed", async () => {
+    for (const [status, code] of [
+      [503, 'Overloaded'],
+      [429, 'RateLimited'],
+    ] as const) {
+      const server = await serve((request, response, attempt) => {
+        request.resume();
+        if (attempt === 1) return sendError(response, status, code, { 'retry-after': '0' });
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ key: 'k', size: 1, etag: '"e"', sha256: 'e' }));
+      });
+      // A minute of backoff: finishing well inside the signal's 20 s means Retry-After set the wait.
+      const storage = clientFor(server.url, new Retry({ backoffFactor: 60, backoffJitter: 0 }));
+      assert.equal((await storage.set('k', 'v', { signal: AbortSignal.timeout(20_000) })).key, 'k', code);
+      assert.equal(server.seen.length, 2, code);
+      await storage.close();
+    }
+  });
+
+  test('429 RateLimited without Retry-After is not retried; its RateLimitError says so', async () => {
+    const server = await serve((_request, response) => sendError(response, 429, 'RateLimited'));
+    const storage = clientFor(server.url);
+    await assert.rejects(
+      storage.get('k'),
+      (error: unknown) => error instanceof RateLimitError && error.code === 'RateLimited' && error.retryAfter === undefined,
+    );
+    assert.equal(server.seen.length, 1);
+    await storage.close();
+  });
+
+  test('an Overloaded 503 past the retry budget keeps its Retry-After on the ServerError', async () => {
+    const server = await serve((_request, response) => sendError(response, 503, 'Overloaded', { 'retry-after': '0' }));
+    const storage = clientFor(server.url, fastRetry({ status: 1 }));
+    await assert.rejects(
+      storage.get('k'),
+      (error: unknown) => error instanceof ServerError && error.code === 'Overloaded' && error.retryAfter === 0,
+    );
+    assert.equal(server.seen.length, 2);
+    await storage.close();
+  });
+
+  test('QuotaExceeded, InsufficientStorage and RequestTimeout are final: sent once, each its own class', async () => {
+    for (const [status, code, check] of [
+      [403, 'QuotaExceeded', (e: unknown) => e instanceof QuotaExceededError && e instanceof ForbiddenError],
+      [507, 'InsufficientStorage', (e: unknown) => e instanceof InsufficientStorageError && e instanceof ServerError],
+      [408, 'RequestTimeout', (e: unknown) => e instanceof TimeoutError && (e as TimeoutError).status === 408],
+    ] as const) {
+      const server = await serve((request, response) => {
+        request.resume();
+        request.on('end', () => sendError(response, status, code));
+      });
+      const storage = clientFor(server.url);
+      await assert.rejects(storage.set('k', 'value'), (error: unknown) => check(error) && (error as ServerError).code === code);
+      assert.equal(server.seen.length, 1, `${code} is not retried`);
+      await storage.close();
+    }
   });
 
   test('5xx past the retry budget is a ServerError; 4xx are not retried', async () => {
