@@ -6,8 +6,8 @@ import { pipeline } from 'node:stream/promises';
 import { Auth } from './auth.js';
 import { bodyFromFile, bodyFromValue, byteCounter, type StorageValue } from './bodies.js';
 import { hashWhileSending, settlePreconditionFailed } from './conditional-write.js';
-import { ConnectionError, NotFoundError } from './errors.js';
-import { encodeKey, Headers, Routes, type StorageType } from './protocol.js';
+import { BadRequestError, ConnectionError, NotFoundError } from './errors.js';
+import { encodeKey, explainInvalidKey, Headers, Routes, type StorageType } from './protocol.js';
 import { downloadFileResumable } from './resumable-download.js';
 import { sha256OfFile, uploadFileResumable } from './resumable-upload.js';
 import { Retry } from './retry.js';
@@ -193,7 +193,7 @@ export class Storage {
    */
   async delete(key: string, options?: TypeOrOptions): Promise<void> {
     const call = normalize(options);
-    const url = `/${call.storageType ?? 'data'}/${encodeKey(key)}`;
+    const url = `/${call.storageType ?? 'data'}/${keySegment(key)}`;
     await this.transport.send({ method: 'DELETE', url, signal: call.signal, acceptStatus: [404] }, async (response) => {
       const text = await response.body.text();
       if (response.statusCode === 404 && !response.earlierAttemptMayHaveApplied) {
@@ -339,7 +339,7 @@ export class Storage {
 
   private objectPath(route: string, key: string, call: CallOptions, query: Record<string, string> = {}): string {
     const search = new URLSearchParams(query).toString();
-    return `/${call.storageType ?? 'data'}/${route}/${encodeKey(key)}${search ? `?${search}` : ''}`;
+    return `/${call.storageType ?? 'data'}/${route}/${keySegment(key)}${search ? `?${search}` : ''}`;
   }
 
   /** Checks the length (and reports progress) of a download as it streams. */
@@ -350,6 +350,16 @@ export class Storage {
       new ConnectionError(`Download of ${key} ended after ${received} of ${expected} bytes`, { code: 'ShortBody' });
     return byteCounter({ total: expected, onProgress: call.onProgress, onShort });
   }
+}
+
+/**
+ * The key as one path segment, after the server's own key rules: an illegal key is refused
+ * before any request, with the reason, instead of a URIError (lone surrogate) or a round trip.
+ */
+function keySegment(key: string): string {
+  const problem = typeof key === 'string' ? explainInvalidKey(key) : `key must be a string, not ${typeof key}`;
+  if (problem !== undefined) throw new BadRequestError(`Invalid key: ${problem}`, { code: 'InvalidKey' });
+  return encodeKey(key);
 }
 
 function conditionHeaders(call: CallOptions): Record<string, string> {
