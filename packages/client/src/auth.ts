@@ -98,16 +98,21 @@ export class Auth {
     return this.token ? decodeClaims(this.token)?.sub : undefined;
   }
 
+  /** A valid JWT: the current one, or a fresh one when it expires within the leeway. */
+  getToken(): Promise<string> {
+    return this.tokenVia(undefined);
+  }
+
   /**
-   * A valid JWT: the current one, or a fresh one when it expires within the leeway.
-   * @param via The transport of the storage call that needs the token (internal): a refresh
-   * then goes through it, with its retries and timeouts.
+   * {@link getToken} for a storage call: a refresh goes through that call's transport, with its
+   * retries and timeouts; without one, through this Auth's own.
+   * @internal
    */
-  async getToken(via?: Transport): Promise<string> {
+  async tokenVia(via: Transport | undefined): Promise<string> {
     this.loaded ??= this.loadTokenFile();
     await this.loaded;
     if (this.token && !this.expiresSoon(this.token)) return this.token;
-    if (this.canRefresh) return this.refresh(via);
+    if (this.canRefresh) return this.refreshVia(via);
     if (this.token) return this.token;
     throw new AuthError(
       'No storage credentials found. Set STOWAGE_TOKEN, or STOWAGE_CLIENT_ID with STOWAGE_CLIENT_SECRET, ' +
@@ -121,10 +126,14 @@ export class Auth {
   }
 
   /**
-   * Exchanges the API key for a new JWT (one exchange at a time, shared by concurrent callers).
-   * @param via As for {@link getToken}; without it the request uses this Auth's own `retries` and `timeout`.
+   * Exchanges the API key for a new JWT (one exchange at a time, shared by concurrent callers),
+   * with this Auth's own `retries` and `timeout`.
    */
-  refresh(via?: Transport): Promise<string> {
+  refresh(): Promise<string> {
+    return this.refreshVia(undefined);
+  }
+
+  private refreshVia(via: Transport | undefined): Promise<string> {
     this.refreshing ??= this.exchange(via).finally(() => {
       this.refreshing = undefined;
     });

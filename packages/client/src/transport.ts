@@ -96,7 +96,7 @@ export class Transport {
       const body = req.body;
       try {
         const headers: Record<string, string> = { ...req.headers, [Headers.requestGroup]: requestId, [Headers.attempt]: String(attempt) };
-        if (!req.anonymous) headers.authorization = `Bearer ${await this.credentials().getToken(this)}`;
+        if (!req.anonymous) headers.authorization = `Bearer ${await this.credentials().tokenVia(this)}`;
         if (body?.length !== undefined) headers['content-length'] = String(body.length);
         const { origin, path } = splitUrl(this.urlFor(req.url));
         // The dispatcher sends `path` verbatim; a URL parser would collapse a key of `.` or `..`.
