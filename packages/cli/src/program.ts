@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { STORAGE_TYPES } from 'stowage-client';
+import { registerFsckCommand } from './commands/fsck.js';
 import { registerKeysCommand } from './commands/keys.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerTokenCommand } from './commands/token.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerTokenCommand(program);
   registerKeysCommand(program);
+  registerFsckCommand(program);
   for (const spec of USER_COMMANDS) registerUserCommand(program, spec);
   return program;
 }

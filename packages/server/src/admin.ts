@@ -7,6 +7,9 @@ import { openIndexDb } from './backends/fs/index-db.js';
 import { SqliteApiKeyStore } from './backends/fs/sqlite-api-keys.js';
 import type { ServerConfig } from './config.js';
 
+export { FsckError, type FsckOptions, fsck, LIVE_GRACE_MS } from './backends/fs/fsck.js';
+export { type FindingKind, FsckExit, type FsckFinding, type FsckReport, type Severity } from './backends/fs/fsck-findings.js';
+
 /**
  * Operator actions that work on a data directory directly, safe while a server runs on it:
  * they never run the start-up cleanup, and SQLite (WAL) arbitrates the concurrent access.

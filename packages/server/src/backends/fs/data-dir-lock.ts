@@ -46,6 +46,30 @@ export function lockDataDir(dataDir: string, purpose: string): DataDirLock {
   };
 }
 
+/**
+ * Whether a process holds `dataDir` now, and who (from `lock.owner`). A probe that takes nothing:
+ * the holder's exclusive transaction refuses even a reader, and a read-only connection can never
+ * keep a server from starting.
+ */
+export function dataDirHolder(dataDir: string): { held: false } | { held: true; owner: string | undefined } {
+  let db: Database;
+  try {
+    db = new Sqlite(path.join(dataDir, 'lock.sqlite'), { readonly: true, fileMustExist: true, timeout: 0 });
+  } catch {
+    return { held: false }; // never locked: no server has run here yet
+  }
+  try {
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    return { held: false };
+  } catch (error) {
+    if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY'))
+      return { held: true, owner: readOwner(path.join(dataDir, 'lock.owner')) };
+    throw error;
+  } finally {
+    db.close();
+  }
+}
+
 function readOwner(file: string): string | undefined {
   try {
     return readFileSync(file, 'utf8').trim();
