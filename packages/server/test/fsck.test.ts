@@ -303,3 +303,35 @@ describe('stowage fsck (CLI)', () => {
     assert.match(missing.stderr, /not a Stowage data directory/);
   });
 });
+
+describe('fsck on a corrupt index', () => {
+  let dataDir: string;
+  before(async () => {
+    const ts = await startTestServer({}, { dataDir: await mkdtemp(path.join(tmpdir(), 'stowage-fsck-corrupt-')) });
+    dataDir = ts.dataDir;
+    const py = pythonLikeClient(ts.origin, await ts.token('alice'));
+    for (const key of ['a', 'b', 'c']) assert.equal((await py.put(`/data/set/${key}`, bytes(20_000, 3))).status, 200);
+    await ts.close();
+    const db = new Sqlite(path.join(dataDir, 'index.sqlite'));
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const root = db.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'objects'").pluck().get() as number;
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.close();
+    // A bad sector in the objects table's root page.
+    const index = await readFile(path.join(dataDir, 'index.sqlite'));
+    index.fill(7, (root - 1) * pageSize + 8, (root - 1) * pageSize + 208);
+    await writeFile(path.join(dataDir, 'index.sqlite'), index);
+    await writeFile(path.join(dataDir, 'tmp', 'left-behind'), 'x');
+  });
+  after(() => rm(dataDir, { recursive: true, force: true }));
+
+  test('is reported as damage, and --repair then removes no file: the index cannot say what is data', async () => {
+    const before = await listTree(dataDir);
+    const report = await fsck({ dataDir, repair: true });
+    assert.ok(report.findings.length > 0);
+    assert.ok(report.findings.every((finding) => finding.kind === 'index-corrupt' && !finding.repaired));
+    assert.match(report.notes.join('\n'), /the index is corrupt/);
+    assert.equal(report.exitCode, 3);
+    assert.deepEqual(await listTree(dataDir), before, 'no blob, temp or part file was touched');
+  });
+});
