@@ -40,6 +40,18 @@ export interface ServerConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Log one line per request. */
   readonly accessLog: boolean;
+  /** Honour X-Forwarded-Proto/-Host/-For (only behind a proxy that sets them). */
+  readonly trustProxy: boolean;
+  /** Time a client has to send its request headers, in ms. */
+  readonly headersTimeoutMs: number;
+  /** Time a request body may go without a byte arriving before it is abandoned (408), in ms. */
+  readonly bodyIdleTimeoutMs: number;
+  /** Longest a whole request (headers and body) may take, in ms; 0 for no limit. */
+  readonly requestTimeoutMs: number;
+  /** Idle time after which a keep-alive connection is closed, in ms. */
+  readonly keepAliveTimeoutMs: number;
+  /** Requests served at once; past it, new ones get 503 Overloaded at once. */
+  readonly maxInFlight: number;
   /** Crash points for durability tests (STOWAGE_FAILPOINTS); empty in production. */
   readonly failpoints: ReadonlyMap<FailpointName, number>;
 }
@@ -51,6 +63,8 @@ export interface ConfigOverrides {
   dataDir?: string | undefined;
   durability?: string | undefined;
   logLevel?: string | undefined;
+  publicUrl?: string | undefined;
+  trustProxy?: boolean | string | undefined;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -93,7 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`"${v}" is not a port number (0-65535)`);
     return n;
   });
-  const publicUrl = read('STOWAGE_PUBLIC_URL', env.STOWAGE_PUBLIC_URL, undefined, (v) => {
+  const publicUrl = read('STOWAGE_PUBLIC_URL', overrides.publicUrl ?? env.STOWAGE_PUBLIC_URL, undefined, (v) => {
     const url = new URL(v);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must be an http(s) URL');
     return url.origin;
@@ -123,12 +137,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     shutdownTimeoutMs: duration('STOWAGE_SHUTDOWN_TIMEOUT', 10_000),
     logLevel: read('log level', overrides.logLevel ?? env.STOWAGE_LOG_LEVEL, 'info', oneOf(LOG_LEVELS)),
     failpoints: read<ReadonlyMap<FailpointName, number>>('STOWAGE_FAILPOINTS', env.STOWAGE_FAILPOINTS, new Map(), parseFailpoints),
-    accessLog: read('STOWAGE_ACCESS_LOG', env.STOWAGE_ACCESS_LOG, false, (v) => oneOf(['true', 'false'])(v) === 'true'),
+    accessLog: read('STOWAGE_ACCESS_LOG', env.STOWAGE_ACCESS_LOG, false, boolean),
+    trustProxy: read(
+      'STOWAGE_TRUST_PROXY',
+      overrides.trustProxy === true ? 'true' : overrides.trustProxy || env.STOWAGE_TRUST_PROXY,
+      false,
+      boolean,
+    ),
+    headersTimeoutMs: duration('STOWAGE_HEADERS_TIMEOUT', 30_000),
+    bodyIdleTimeoutMs: duration('STOWAGE_BODY_IDLE_TIMEOUT', 30_000),
+    requestTimeoutMs: duration('STOWAGE_REQUEST_TIMEOUT', HOUR),
+    keepAliveTimeoutMs: duration('STOWAGE_KEEP_ALIVE_TIMEOUT', 72_000),
+    maxInFlight: read('STOWAGE_MAX_IN_FLIGHT', env.STOWAGE_MAX_IN_FLIGHT, 256, positiveInteger),
   };
+  if (config.headersTimeoutMs === 0) problems.push('STOWAGE_HEADERS_TIMEOUT: must be more than 0');
+  if (config.bodyIdleTimeoutMs === 0) problems.push('STOWAGE_BODY_IDLE_TIMEOUT: must be more than 0');
   if (config.signedUrlTtlMs > config.signedUrlMaxTtlMs) problems.push('STOWAGE_SIGNED_URL_TTL: at most 7d');
   if (config.uploadUrlTtlMs > config.uploadUrlMaxTtlMs) problems.push('STOWAGE_UPLOAD_URL_TTL: at most 7d');
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+function boolean(value: string): boolean {
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new Error(`"${value}" is not true or false`);
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`"${value}" is not a whole number of at least 1`);
+  return n;
 }
 
 /** A config for tests and embedding: defaults plus the given fields, frozen. */

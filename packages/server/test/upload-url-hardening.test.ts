@@ -195,6 +195,10 @@ describe('resumable sessions across crashes and restarts', () => {
       const data = bytes(524_288, 5);
       // A chunk whose body stops after 100 kB and never resumes.
       const stalled = net.connect(Number(new URL(ts.origin).port), '127.0.0.1');
+      let answer = '';
+      stalled.on('data', (chunk) => {
+        answer += chunk;
+      });
       const closed = new Promise((resolve) => stalled.once('close', resolve));
       stalled.on('error', () => {});
       await new Promise((resolve) => stalled.once('connect', resolve));
@@ -209,6 +213,7 @@ describe('resumable sessions across crashes and restarts', () => {
       assert.equal(retried.status, 200, retried.text);
       assert.equal(retried.json<{ sha256: string }>().sha256, sha256(data));
       await withDeadline(closed, 10_000, 'the stalled connection was not closed');
+      assert.match(answer, /^HTTP\/1\.1 400 .*"code":"RequestAborted"/s, 'the stalled request is told it was taken over');
     } finally {
       await ts.close();
     }

@@ -9,38 +9,28 @@ export interface BodyMeter {
   sha256: string | undefined;
 }
 
+export interface BodyLimits {
+  readonly maxBytes: number;
+  readonly expectedBytes: number | undefined;
+  /** A resumable upload continues one hash across chunks; it is digested at completion instead. */
+  readonly continueHash?: Hash | undefined;
+  /** Stops the reading at once, even while the body is stalled; the reason is thrown. */
+  readonly signal?: AbortSignal | undefined;
+}
+
 /**
  * Yields the chunks of `body` while hashing and counting them. Fails with EntityTooLarge at the
  * first chunk past `maxBytes` (never buffering to measure), and with IncompleteBody when the
  * body ends short of `expectedBytes`.
  */
-export async function* meterBody(
-  body: Readable,
-  meter: BodyMeter,
-  limits: { maxBytes: number; expectedBytes: number | undefined; continueHash?: Hash | undefined; signal?: AbortSignal | undefined },
-): AsyncGenerator<Buffer> {
-  // A body that stopped arriving parks this loop in an await that no abort of the pipeline
-  // reaches: destroying the body is what ends it.
-  const { signal } = limits;
-  const destroyBody = () => body.destroy(signal?.reason);
-  signal?.throwIfAborted();
-  signal?.addEventListener('abort', destroyBody, { once: true });
-  try {
-    yield* meterChunks(body, meter, limits);
-  } finally {
-    signal?.removeEventListener('abort', destroyBody);
-  }
-}
-
-async function* meterChunks(
-  body: Readable,
-  meter: BodyMeter,
-  limits: { maxBytes: number; expectedBytes: number | undefined; continueHash?: Hash | undefined },
-): AsyncGenerator<Buffer> {
-  // A resumable upload continues one hash across chunks; it is digested at completion instead.
+export async function* meterBody(body: Readable, meter: BodyMeter, limits: BodyLimits): AsyncGenerator<Buffer> {
   const hash = limits.continueHash ?? createHash('sha256');
   // destroyOnReturn: false — on a limit error the route still answers 413 on this connection.
-  for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+  const chunks = body.iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer>;
+  for (;;) {
+    const next = await nextUnlessAborted(chunks, limits.signal);
+    if (next.done) break;
+    const chunk = next.value;
     meter.bytes += chunk.length;
     if (meter.bytes > limits.maxBytes) throw fail('EntityTooLarge', `The body exceeds the limit of ${limits.maxBytes} bytes`);
     hash.update(chunk);
@@ -50,4 +40,28 @@ async function* meterChunks(
     throw fail('IncompleteBody', `Received ${meter.bytes} of ${limits.expectedBytes} declared bytes`);
   }
   if (!limits.continueHash) meter.sha256 = hash.digest('hex');
+}
+
+/**
+ * The next chunk, or the abort reason as soon as `signal` fires. A stalled body parks the read
+ * in a promise nothing else settles; racing it lets a timeout or a newer request end the write
+ * while the connection is still there to carry the error response (then it is closed).
+ */
+function nextUnlessAborted(chunks: AsyncIterator<Buffer>, signal: AbortSignal | undefined): Promise<IteratorResult<Buffer>> {
+  if (!signal) return chunks.next();
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    chunks.next().then(
+      (result) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(result);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

@@ -1,28 +1,31 @@
-import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { Headers } from 'stowage-client/protocol';
 import { fail } from '../errors.js';
+import { registerAdmission } from './admission.js';
 import { createAuthenticate } from './authenticate.js';
 import { passBodiesThrough } from './body-passthrough.js';
 import type { AppContext } from './context.js';
 import { handleError } from './error-handler.js';
+import { createHttpServer } from './http-server.js';
+import { createRequestIds } from './request-id.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerListRoutes } from './routes/list.js';
 import { registerObjectRoutes } from './routes/objects.js';
 import { registerSignedDownloads, registerSignedUrlIssuing } from './routes/signed.js';
 import { registerUploads, registerUploadUrlIssuing } from './routes/uploads.js';
+import { refuseUnknownTransferCodings } from './transfer-coding.js';
 
 /** Builds the HTTP app; it does not listen. Tests and main.ts both start it from here. */
 export function buildApp(ctx: AppContext, logger: FastifyBaseLogger): FastifyInstance {
-  const bootId = randomBytes(4).toString('hex');
-  let sequence = 0;
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: !ctx.config.accessLog }),
-    // The Python client sends a fresh X-Request-Group per call: it becomes the request id.
-    requestIdHeader: Headers.requestGroup,
-    genReqId: () => `${bootId}-${(++sequence).toString(36)}`,
+    serverFactory: createHttpServer(ctx.config),
+    // The Python client sends a fresh X-Request-Group per call: when well-formed, the request id.
+    requestIdHeader: false,
+    genReqId: createRequestIds(),
+    trustProxy: ctx.config.trustProxy,
     // Keys are up to 1024 bytes, i.e. up to 3072 characters once percent-encoded.
     routerOptions: { maxParamLength: 8192 },
     return503OnClosing: true,
@@ -40,6 +43,8 @@ export function buildApp(ctx: AppContext, logger: FastifyBaseLogger): FastifyIns
   app.addHook('onRequest', async (request, reply) => {
     reply.header(Headers.requestId, request.id);
   });
+  registerAdmission(app, { maxInFlight: ctx.config.maxInFlight, metrics: ctx.metrics });
+  refuseUnknownTransferCodings(app);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     ctx.metrics.requests.inc({ method: request.method, route, status: reply.statusCode });

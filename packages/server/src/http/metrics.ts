@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The server's Prometheus metrics, in a registry of its own so apps in one process stay apart. */
 export function createMetrics() {
@@ -21,6 +21,12 @@ export function createMetrics() {
     }),
     bytesWritten: new Counter({ name: 'stowage_object_bytes_written_total', help: 'Bytes of objects stored', registers: [registry] }),
     bytesRead: new Counter({ name: 'stowage_object_bytes_read_total', help: 'Bytes of objects served', registers: [registry] }),
+    inFlight: new Gauge({ name: 'stowage_http_requests_in_flight', help: 'Requests being served now', registers: [registry] }),
+    refused: new Counter({
+      name: 'stowage_http_requests_refused_total',
+      help: 'Requests refused with 503 Overloaded because the in-flight limit was reached',
+      registers: [registry],
+    }),
     expiredSwept: new Counter({
       name: 'stowage_expired_objects_swept_total',
       help: 'Expired objects removed by the sweeper',

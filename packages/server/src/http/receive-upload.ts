@@ -1,25 +1,53 @@
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ObjectInfo } from '../backends/backend.js';
+import { fail } from '../errors.js';
+import { parseContentType } from '../storage/media-type.js';
 import type { ObjectRef } from '../storage/object-ref.js';
 import type { PutOptions } from '../storage/object-service.js';
 import type { AppContext } from './context.js';
+import { continueOnFirstRead } from './expect-continue.js';
 import { expectedSha256Of, writeConditionOf } from './write-headers.js';
 
+/** 413 from the declared length, before `100 Continue` and before any byte is read. */
+export function assertWithinLimit(ctx: AppContext, declared: number | undefined): void {
+  const limit = ctx.config.maxObjectBytes;
+  if (declared !== undefined && declared > limit)
+    throw fail('EntityTooLarge', `Content-Length ${declared} exceeds the limit of ${limit} bytes`);
+}
+
 /**
- * Runs `work` with a signal that aborts when the client disconnects before its body is complete,
- * so the write stops and removes what it wrote.
+ * Runs `work`, which reads the request body, with a signal that aborts it when the client
+ * disconnects before its body is complete, or when the body goes `bodyIdleTimeoutMs` without a
+ * byte (408 RequestTimeout), so the write stops and removes what it wrote. `100 Continue`, if the
+ * client asked for it, goes out when the body is first read.
  */
-export async function abortOnDisconnect<T>(request: FastifyRequest, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function abortOnDisconnect<T>(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const aborted = new AbortController();
+  const body = request.raw;
   const onClose = () => {
-    if (!request.raw.complete) aborted.abort();
+    if (!body.complete) aborted.abort(fail('RequestAborted'));
   };
-  request.raw.once('close', onClose);
+  const idleMs = ctx.config.bodyIdleTimeoutMs;
+  // The socket's inactivity timer: while the body is read nothing is written, so it measures
+  // exactly the time since the last byte arrived.
+  const onIdle = () => {
+    if (!body.complete) aborted.abort(fail('RequestTimeout', `No byte of the body arrived for ${idleMs / 1000} s; nothing was stored`));
+  };
+  body.once('close', onClose);
+  body.setTimeout(idleMs, onIdle);
+  continueOnFirstRead(request, reply);
   try {
     return await work(aborted.signal);
   } finally {
-    request.raw.off('close', onClose);
+    body.off('close', onClose);
+    body.off('timeout', onIdle);
+    body.socket?.setTimeout(0);
   }
 }
 
@@ -39,18 +67,21 @@ export async function receiveUpload(
   request: FastifyRequest,
   reply: FastifyReply,
   ref: ObjectRef,
-  contentType: string | undefined,
+  requestedContentType: string | undefined,
   expiresInMs?: number,
   store: (body: Readable, options: PutOptions) => Promise<ObjectInfo> = (body, options) => ctx.objects.put(ref, body, options),
 ) {
-  // Malformed conditional or checksum headers are refused before any of the body is read.
+  // Malformed conditional, checksum or type headers are refused before any of the body is read.
+  const contentType = parseContentType(requestedContentType);
   const condition = writeConditionOf(request);
   const expectedSha256 = expectedSha256Of(request);
   const length = request.headers['content-length'];
-  const info = await abortOnDisconnect(request, (signal) =>
+  const declared = length === undefined ? undefined : Number(length);
+  assertWithinLimit(ctx, declared);
+  const info = await abortOnDisconnect(ctx, request, reply, (signal) =>
     store(request.raw, {
       contentType,
-      contentLength: length === undefined ? undefined : Number(length),
+      contentLength: declared,
       signal,
       condition,
       expectedSha256,

@@ -3,13 +3,15 @@ import { Headers, type StorageType } from 'stowage-client/protocol';
 import type { ObjectInfo, ReadPlan } from '../backends/backend.js';
 import { fail } from '../errors.js';
 import { parseRangeHeader, resolveRange } from '../storage/byte-ranges.js';
+import { parseContentType } from '../storage/media-type.js';
 import type { ObjectRef } from '../storage/object-ref.js';
+import { DEFAULT_CONTENT_TYPE } from '../storage/object-service.js';
 import { parseEtagList } from '../storage/preconditions.js';
 import type { AppContext } from './context.js';
 
 /** The headers GET and HEAD of an object share. */
 export function setObjectHeaders(reply: FastifyReply, info: ObjectInfo, type: StorageType, now: number): FastifyReply {
-  reply.header('content-type', info.contentType);
+  reply.header('content-type', servableContentType(info.contentType));
   reply.header('content-length', info.size);
   reply.header('etag', info.etag);
   reply.header('last-modified', new Date(info.lastModified).toUTCString());
@@ -22,6 +24,15 @@ export function setObjectHeaders(reply: FastifyReply, info: ObjectInfo, type: St
     reply.header(Headers.ttl, Math.max(0, Math.floor((info.expiresAt - now) / 1000)));
   }
   return reply;
+}
+
+/** A type stored before types were checked could break the header: it is served as bytes instead. */
+function servableContentType(stored: string): string {
+  try {
+    return parseContentType(stored) ?? DEFAULT_CONTENT_TYPE;
+  } catch {
+    return DEFAULT_CONTENT_TYPE;
+  }
 }
 
 /** RFC 9110 §13.1.2/§13.1.3: If-None-Match wins; If-Modified-Since is compared at second precision. */

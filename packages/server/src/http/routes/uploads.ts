@@ -4,6 +4,7 @@ import type { UploadSession } from '../../backends/backend.js';
 import { rangeHeader } from '../../backends/fs/fs-uploads.js';
 import { fail } from '../../errors.js';
 import { parseContentRange } from '../../storage/byte-ranges.js';
+import { parseContentType } from '../../storage/media-type.js';
 import { makeRef } from '../../storage/object-ref.js';
 import type { UploadStep } from '../../storage/object-service.js';
 import type { AppContext } from '../context.js';
@@ -47,9 +48,9 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   app.put<UploadRequest>(UPLOAD_PATH, async (request, reply) => {
     const grant = grantOf(request);
     const header = request.headers['content-range'];
-    const session = await ctx.objects.openUpload({ ...grant, contentType: grant.contentType ?? request.headers['content-type'] });
+    const contentType = grant.contentType ?? parseContentType(request.headers['content-type']);
+    const session = await ctx.objects.openUpload({ ...grant, contentType });
     if (header !== undefined) return receiveChunk(ctx, request, reply, session, header);
-    const contentType = grant.contentType ?? request.headers['content-type'];
     return receiveUpload(ctx, request, reply, grant.ref, contentType, grant.objectTtlMs, (body, options) =>
       ctx.objects.putUpload(session, body, options),
     );
@@ -85,7 +86,9 @@ async function receiveChunk(ctx: AppContext, request: FastifyRequest, reply: Fas
     if (declared === undefined || Number(declared) !== length) {
       throw fail('InvalidContentRange', `Content-Range covers ${length} bytes but Content-Length is ${declared ?? 'missing'}`);
     }
-    step = await abortOnDisconnect(request, (signal) => ctx.objects.appendChunk(session, { ...range, body: request.raw, signal }, finish));
+    step = await abortOnDisconnect(ctx, request, reply, (signal) =>
+      ctx.objects.appendChunk(session, { ...range, body: request.raw, signal }, finish),
+    );
     ctx.metrics.bytesWritten.inc(length);
   }
   if (step.done) return sendStored(reply, session.ref.key, step.info);

@@ -1,0 +1,30 @@
+import http from 'node:http';
+import type { ServerConfig } from '../config.js';
+
+type Handler = (request: http.IncomingMessage, response: http.ServerResponse) => void;
+
+/**
+ * The node:http server under Fastify, with the timeouts that keep slow or stalled clients from
+ * holding connections forever: headers must arrive within `headersTimeoutMs`, a whole request
+ * within `requestTimeoutMs` (Node answers 408 to either), and an idle keep-alive connection is
+ * closed after `keepAliveTimeoutMs`. Node enforces the first two only as often as its
+ * `connectionsCheckingInterval`, so that runs at least once a second.
+ *
+ * `Expect: 100-continue` is not answered here: requests are dispatched at once, and the route
+ * sends `100 Continue` only when it starts reading the body, after auth and limits were checked
+ * (see expect-continue.ts), so a refused client never sends its body.
+ */
+export function createHttpServer(config: ServerConfig) {
+  return (handler: Handler): http.Server => {
+    const requestTimeout = config.requestTimeoutMs;
+    const server = http.createServer({
+      headersTimeout: requestTimeout > 0 ? Math.min(config.headersTimeoutMs, requestTimeout) : config.headersTimeoutMs,
+      requestTimeout,
+      keepAliveTimeout: config.keepAliveTimeoutMs,
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(config.headersTimeoutMs / 2))),
+    });
+    server.on('request', handler);
+    server.on('checkContinue', (request, response) => server.emit('request', request, response));
+    return server;
+  };
+}
