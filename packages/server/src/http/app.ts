@@ -5,7 +5,7 @@ import { registerAdmission } from './admission.js';
 import { createAuthenticate } from './authenticate.js';
 import { passBodiesThrough } from './body-passthrough.js';
 import type { AppContext } from './context.js';
-import { handleError } from './error-handler.js';
+import { handleClientError, handleError } from './error-handler.js';
 import { createHttpServer } from './http-server.js';
 import { createRequestIds } from './request-id.js';
 import { registerAuthRoutes } from './routes/auth.js';
@@ -32,6 +32,7 @@ export function buildApp(ctx: AppContext, logger: FastifyBaseLogger): FastifyIns
     forceCloseConnections: 'idle',
     // Errors raised before routing (a malformed escape in the path) get the same JSON shape.
     frameworkErrors: (error, request, reply) => handleError(error, request, reply),
+    clientErrorHandler: handleClientError,
   });
 
   app.decorateRequest('tenant', '');
