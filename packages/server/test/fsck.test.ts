@@ -335,3 +335,47 @@ describe('fsck on a corrupt index', () => {
     assert.deepEqual(await listTree(dataDir), before, 'no blob, temp or part file was touched');
   });
 });
+
+describe('leftovers are what start-up cleanup removes', () => {
+  let dataDir: string;
+  after(() => rm(dataDir, { recursive: true, force: true }));
+
+  test('after a server start and stop, fsck finds none of them (a stray file under blobs/ once kept the server from starting)', async () => {
+    let ts = await startTestServer({}, { dataDir: await mkdtemp(path.join(tmpdir(), 'stowage-fsck-startup-')) });
+    dataDir = ts.dataDir;
+    let py = pythonLikeClient(ts.origin, await ts.token('alice'));
+    assert.equal((await py.put('/data/set/kept', VALUES.healthyBlob)).status, 200);
+    const url = new URL((await py.get('/data/new_resumable_url/done.bin')).text);
+    assert.equal((await uploadClient(() => ts.origin).chunk(url, VALUES.upload, 0, VALUES.upload.length)).status, 200);
+    await ts.close();
+
+    const orphanId = randomBytes(16).toString('hex');
+    await mkdir(path.join(dataDir, 'blobs', orphanId.slice(0, 2)), { recursive: true });
+    await writeFile(path.join(dataDir, 'blobs', orphanId.slice(0, 2), orphanId), 'orphan');
+    await writeFile(path.join(dataDir, 'blobs', 'stray.txt'), 'not a shard directory');
+    await writeFile(path.join(dataDir, 'tmp', randomBytes(16).toString('hex')), 'temp');
+    await writeFile(path.join(dataDir, 'uploads', randomBytes(16).toString('hex')), 'no session');
+    await writeFile(path.join(dataDir, 'uploads', uploadIdOf(url)), VALUES.upload);
+    const before = await fsck({ dataDir });
+    assert.deepEqual(before.findings.map((finding) => finding.kind).sort(), [
+      'orphan-blob',
+      'orphan-blob',
+      'stale-part',
+      'stale-part',
+      'temp-file',
+    ]);
+    assert.equal(before.exitCode, 1, 'leftovers only');
+
+    ts = await startTestServer({}, { dataDir });
+    try {
+      py = pythonLikeClient(ts.origin, await ts.token('alice'));
+      assert.deepEqual((await py.get('/data/get/kept')).body, VALUES.healthyBlob);
+      assert.equal(sha256((await py.get('/data/get/done.bin')).body), sha256(VALUES.upload));
+    } finally {
+      await ts.close();
+    }
+    const afterRestart = await fsck({ dataDir });
+    assert.deepEqual(afterRestart.findings, []);
+    assert.equal(afterRestart.exitCode, 0);
+  });
+});

@@ -114,8 +114,14 @@ export class BlobFiles {
   /** Start-up cleanup: removes every blob for which `isReferenced` says no. */
   async removeOrphans(isReferenced: (id: string) => boolean): Promise<number> {
     let removed = 0;
-    for (const shard of await readdir(this.blobDir)) {
-      const shardDir = path.join(this.blobDir, shard);
+    for (const shard of await readdir(this.blobDir, { withFileTypes: true })) {
+      const shardDir = path.join(this.blobDir, shard.name);
+      // A stray file where a shard directory belongs is no blob; reading it as a directory would fail start-up.
+      if (!shard.isDirectory()) {
+        await rm(shardDir, { force: true, recursive: true });
+        removed++;
+        continue;
+      }
       for (const name of await readdir(shardDir)) {
         if (BLOB_ID.test(name) && isReferenced(name)) continue;
         await rm(path.join(shardDir, name), { force: true, recursive: true });
