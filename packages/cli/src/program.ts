@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { STORAGE_TYPES } from 'stowage-client';
 import { registerFsckCommand } from './commands/fsck.js';
 import { registerKeysCommand } from './commands/keys.js';
+import { registerQuotaCommand } from './commands/quota.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerTokenCommand } from './commands/token.js';
 import { createContext, Exit, exitCodeFor, type GlobalOptions } from './context.js';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerTokenCommand(program);
   registerKeysCommand(program);
+  registerQuotaCommand(program);
   registerFsckCommand(program);
   for (const spec of USER_COMMANDS) registerUserCommand(program, spec);
   return program;

@@ -54,6 +54,22 @@ export interface ServerConfig {
   readonly maxInFlight: number;
   /** Crash points for durability tests (STOWAGE_FAILPOINTS); empty in production. */
   readonly failpoints: ReadonlyMap<FailpointName, number>;
+  /** Bytes each tenant may store unless `stowage quota set` says otherwise; undefined for unlimited. */
+  readonly quotaBytes: number | undefined;
+  /** Requests per second each tenant may make (token bucket refill); 0 turns rate limiting off. */
+  readonly rateLimitPerSecond: number;
+  /** Requests a tenant may make at once before the rate applies (the bucket's size). */
+  readonly rateLimitBurst: number;
+  /** JWKS of an external identity provider whose RS256/ES256 tokens are accepted; undefined for none. */
+  readonly jwksUrl: string | undefined;
+  /** Required `iss` of tokens verified with the JWKS. */
+  readonly jwtIssuer: string | undefined;
+  /** Required `aud` of tokens verified with the JWKS. */
+  readonly jwtAudience: string | undefined;
+  /** Claim of a JWKS token that names the tenant. */
+  readonly jwtTenantClaim: string;
+  /** Longest wait for the identity provider's JWKS, in ms. */
+  readonly jwksTimeoutMs: number;
 }
 
 /** Flags from the command line; they win over the environment. */
@@ -112,6 +128,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must be an http(s) URL');
     return url.origin;
   });
+  const rateLimitPerSecond = read('STOWAGE_RATE_LIMIT', env.STOWAGE_RATE_LIMIT, 0, nonNegativeNumber);
+  const jwksUrl = read('STOWAGE_JWKS_URL', env.STOWAGE_JWKS_URL, undefined, (v) => {
+    const url = new URL(v);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must be an http(s) URL');
+    return url.href;
+  });
   const jwtSecret = read('STOWAGE_JWT_SECRET', env.STOWAGE_JWT_SECRET, undefined, (v) => {
     if (Buffer.byteLength(v) < 32) throw new Error('must be at least 32 bytes');
     return v;
@@ -149,11 +171,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     requestTimeoutMs: duration('STOWAGE_REQUEST_TIMEOUT', HOUR),
     keepAliveTimeoutMs: duration('STOWAGE_KEEP_ALIVE_TIMEOUT', 72_000),
     maxInFlight: read('STOWAGE_MAX_IN_FLIGHT', env.STOWAGE_MAX_IN_FLIGHT, 256, positiveInteger),
+    quotaBytes: read('STOWAGE_QUOTA', env.STOWAGE_QUOTA, undefined, (v) => (v === 'unlimited' ? undefined : parseByteSize(v))),
+    rateLimitPerSecond,
+    // One second's worth of requests by default, and at least one.
+    rateLimitBurst: read('STOWAGE_RATE_BURST', env.STOWAGE_RATE_BURST, Math.max(1, Math.ceil(rateLimitPerSecond)), positiveInteger),
+    jwksUrl,
+    jwtIssuer: env.STOWAGE_JWT_ISSUER || undefined,
+    jwtAudience: env.STOWAGE_JWT_AUDIENCE || undefined,
+    jwtTenantClaim: env.STOWAGE_JWT_TENANT_CLAIM || 'sub',
+    jwksTimeoutMs: duration('STOWAGE_JWKS_TIMEOUT', 5_000),
   };
   if (config.headersTimeoutMs === 0) problems.push('STOWAGE_HEADERS_TIMEOUT: must be more than 0');
   if (config.bodyIdleTimeoutMs === 0) problems.push('STOWAGE_BODY_IDLE_TIMEOUT: must be more than 0');
   if (config.signedUrlTtlMs > config.signedUrlMaxTtlMs) problems.push('STOWAGE_SIGNED_URL_TTL: at most 7d');
   if (config.uploadUrlTtlMs > config.uploadUrlMaxTtlMs) problems.push('STOWAGE_UPLOAD_URL_TTL: at most 7d');
+  if (config.jwksUrl && !config.jwtIssuer) problems.push('STOWAGE_JWT_ISSUER: required with STOWAGE_JWKS_URL');
+  if (config.jwksUrl && !config.jwtAudience) problems.push('STOWAGE_JWT_AUDIENCE: required with STOWAGE_JWKS_URL');
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 }
@@ -167,6 +200,12 @@ function boolean(value: string): boolean {
 function positiveInteger(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new Error(`"${value}" is not a whole number of at least 1`);
+  return n;
+}
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`"${value}" is not a number of at least 0`);
   return n;
 }
 

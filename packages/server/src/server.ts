@@ -44,6 +44,7 @@ export async function openStorage(config: ServerConfig, deps: ServerDependencies
     clock: deps.clock,
     failpoint: createFailpoint(config.failpoints),
     disk: { minFreeBytes: config.minFreeBytes, ballastBytes: config.ballastBytes },
+    defaultQuotaBytes: config.quotaBytes ?? null,
     onWarning: (message, error) => logger.warn({ err: error }, message),
   });
   const apiKeys: ApiKeyStore = new SqliteApiKeyStore(backend.index);

@@ -15,7 +15,8 @@ const EXIT_CODES = `
 Exit codes (after --repair, of what is left unrepaired):
   0  clean
   1  leftovers only (temp files, orphan blobs, stale part files, short or expired upload
-     sessions): no stored object is affected; --repair or a server restart clears them
+     sessions, recorded usage that disagrees with the objects): no stored object is
+     affected; --repair clears them (a server restart clears all but usage)
   2  bad flags
   3  damage: objects whose value is missing or wrong, or a corrupt index
   4  fsck could not run (no data directory, a server holds it for --repair, an I/O error)`;

@@ -92,6 +92,15 @@ export interface ListPage {
   readonly truncated: boolean;
 }
 
+/** A tenant's stored bytes and objects (expired ones count until swept), and its quota. */
+export interface TenantUsage {
+  readonly tenant: string;
+  readonly bytes: number;
+  readonly objects: number;
+  /** Most bytes the tenant may store; null for unlimited. */
+  readonly quotaBytes: number | null;
+}
+
 /**
  * Where objects live. Implementations: the fs backend (files + SQLite). Every method honours
  * visibility at `now`: an expired object does not exist for reads, lists and deletes.
@@ -125,6 +134,8 @@ export interface Backend {
   /** Cancels the session of `ref` and removes its bytes; false if there was none. */
   abortUpload(uploadId: string, ref: ObjectRef): Promise<boolean>;
   list(tenant: string, type: StorageType, options: ListOptions): Promise<ListPage>;
+  /** The tenant's usage and quota, as of the last commit. */
+  usage(tenant: string): Promise<TenantUsage>;
   /** Physically removes objects that expired at or before `now`; returns how many. */
   sweepExpired(now: number): Promise<number>;
   /** Resolves when the backend can serve (e.g. its database answers). */

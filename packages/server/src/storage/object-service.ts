@@ -1,9 +1,19 @@
 import { Readable } from 'node:stream';
 import { MAX_LIST_LIMIT, type StorageType } from 'stowage-client/protocol';
-import type { Backend, ObjectInfo, ReadPlan, ReadResult, UploadSession, WriteCondition, WriteOptions } from '../backends/backend.js';
+import type {
+  Backend,
+  ObjectInfo,
+  ReadPlan,
+  ReadResult,
+  TenantUsage,
+  UploadSession,
+  WriteCondition,
+  WriteOptions,
+} from '../backends/backend.js';
 import { fail } from '../errors.js';
 import type { ObjectRef } from './object-ref.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
+import { quotaExceeded } from './quotas.js';
 
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
@@ -64,7 +74,26 @@ export class ObjectService {
 
   async put(ref: ObjectRef, body: Readable, options: PutOptions): Promise<ObjectInfo> {
     this.assertDeclaredSize(options.contentLength);
+    await this.assertQuotaRoom(ref, options.contentLength);
     return this.backend.write(ref, body, this.writeOptions(ref, options));
+  }
+
+  /** The tenant's stored bytes and objects, and its quota. */
+  usage(tenant: string): Promise<TenantUsage> {
+    return this.backend.usage(tenant);
+  }
+
+  /**
+   * Refuses a write whose declared size cannot fit the tenant's quota before any of its body is
+   * read. The backend checks again when it commits: this one only spares sending the bytes.
+   */
+  private async assertQuotaRoom(ref: ObjectRef, incomingBytes: number | undefined): Promise<void> {
+    if (incomingBytes === undefined) return;
+    const usage = await this.backend.usage(ref.tenant);
+    if (usage.quotaBytes === null) return;
+    const replaced = (await this.backend.head(ref, this.options.clock()))?.size ?? 0;
+    const growth = incomingBytes - replaced;
+    if (growth > 0 && usage.bytes + growth > usage.quotaBytes) throw quotaExceeded(usage, growth);
   }
 
   private assertDeclaredSize(contentLength: number | undefined): void {
@@ -115,6 +144,7 @@ export class ObjectService {
     if (session.total !== undefined && session.received === session.total && chunk.end < session.total) {
       return { done: true, info: await this.completeUpload(session, finish) };
     }
+    if (chunk.total !== undefined) await this.assertQuotaRoom(session.ref, chunk.total);
     const updated = await this.backend.appendUpload(session.uploadId, chunk.start, chunk.body, {
       length: chunk.end - chunk.start + 1,
       total: chunk.total,
@@ -153,6 +183,7 @@ export class ObjectService {
   async putUpload(session: UploadSession, body: Readable, options: PutOptions): Promise<ObjectInfo> {
     if (session.completed) return session.completed;
     this.assertDeclaredSize(options.contentLength);
+    await this.assertQuotaRoom(session.ref, options.contentLength);
     return this.backend.putUpload(session.uploadId, session.ref, body, this.writeOptions(session.ref, options));
   }
 

@@ -15,6 +15,7 @@ import type {
   ObjectInfo,
   ReadPlan,
   ReadResult,
+  TenantUsage,
   UploadGrantInfo,
   UploadSession,
   WriteCondition,
@@ -28,6 +29,7 @@ import { DiskSpace, type DiskSpaceOptions } from './disk-space.js';
 import { type FinishOptions, FsUploads } from './fs-uploads.js';
 import { type AnyObjectRow, type IndexDb, type ObjectRow, openIndexDb, visibleEtag } from './index-db.js';
 import { prefixUpperBound } from './key-range.js';
+import { TenantLedger } from './tenant-usage.js';
 
 /** Values up to this size live in the index row: one SQLite commit instead of file + fsyncs. */
 export const INLINE_MAX_BYTES = 16 * 1024;
@@ -45,6 +47,8 @@ export interface FsBackendOptions {
   failpoint?: Failpoint;
   /** Free-space reserve and ballast; defaults suit a dedicated disk. */
   disk?: DiskSpaceOptions;
+  /** Quota of tenants the `tenants` table does not name; null or undefined for unlimited. */
+  defaultQuotaBytes?: number | null;
 }
 
 const DEFAULT_DISK: DiskSpaceOptions = { minFreeBytes: 64 * 1024 * 1024, ballastBytes: 16 * 1024 * 1024 };
@@ -63,6 +67,7 @@ export class FsBackend implements Backend {
   private readonly uploads: FsUploads;
   private readonly failpoint: Failpoint;
   private readonly disk: DiskSpace;
+  private readonly ledger: TenantLedger;
 
   private constructor(
     options: FsBackendOptions,
@@ -75,6 +80,7 @@ export class FsBackend implements Backend {
     this.commits = new CommitQueue(this.index.db);
     this.warn = options.onWarning ?? (() => {});
     this.clock = options.clock ?? Date.now;
+    this.ledger = new TenantLedger(this.index, options.defaultQuotaBytes ?? null);
     this.uploads = new FsUploads(
       this.index,
       this.commits,
@@ -207,6 +213,7 @@ export class FsBackend implements Backend {
       assertCondition(etag, condition);
       if (!row) return undefined;
       deleteById.run(row.id);
+      this.ledger.charge(ref.tenant, -row.size, -1);
       return { blobId: row.blob_id, visible: etag !== undefined };
     });
     this.failpoint('delete.after-commit');
@@ -227,19 +234,32 @@ export class FsBackend implements Backend {
   }
 
   async sweepExpired(now: number): Promise<number> {
-    const { expired, deleteById } = this.index.statements;
+    const { expired, deleteExpired } = this.index.statements;
     await this.uploads.sweep(now);
     let total = 0;
     for (;;) {
-      const rows = expired.all(now, SWEEP_BATCH) as Array<{ id: number; blob_id: string | null }>;
-      if (rows.length === 0) return total;
-      await this.commits.enqueue(() => {
-        for (const row of rows) deleteById.run(row.id);
+      const ids = expired.all(now, SWEEP_BATCH) as Array<{ id: number }>;
+      if (ids.length === 0) return total;
+      // A write may have replaced a row (same id, new value) since the SELECT: the DELETE checks
+      // the expiry again and says what it removed, so a fresh value is neither deleted nor uncounted.
+      const removed = await this.commits.enqueue(() => {
+        const rows = [];
+        for (const { id } of ids) {
+          const row = deleteExpired.get(id, now) as { tenant: string; size: number; blob_id: string | null } | undefined;
+          if (!row) continue;
+          this.ledger.charge(row.tenant, -row.size, -1);
+          rows.push(row);
+        }
+        return rows;
       });
-      for (const row of rows) if (row.blob_id) this.removeBlobLater(row.blob_id);
-      total += rows.length;
-      if (rows.length < SWEEP_BATCH) return total;
+      for (const row of removed) if (row.blob_id) this.removeBlobLater(row.blob_id);
+      total += removed.length;
+      if (ids.length < SWEEP_BATCH) return total;
     }
+  }
+
+  async usage(tenant: string): Promise<TenantUsage> {
+    return this.ledger.read(tenant);
   }
 
   openUpload(grant: UploadGrantInfo): Promise<UploadSession> {
@@ -308,8 +328,9 @@ export class FsBackend implements Backend {
   }
 
   /**
-   * Commits the index row after checking the precondition in the same transaction, so two
-   * conditional writers cannot both win. The blob it replaced is removed after the commit.
+   * Commits the index row after checking the precondition and the tenant's quota in the same
+   * transaction, so two conditional writers cannot both win and two writers cannot both take the
+   * last bytes of a quota. The blob it replaced is removed after the commit.
    */
   private async commitRow(
     ref: ObjectRef,
@@ -321,6 +342,7 @@ export class FsBackend implements Backend {
     const committed = await this.commits.enqueue(() => {
       const previous = findAny.get(params) as AnyObjectRow | undefined;
       assertCondition(visibleEtag(previous, options.now), options.condition);
+      this.ledger.charge(ref.tenant, row.size - (previous?.size ?? 0), previous ? 0 : 1);
       const full: ObjectRow = { ...row, last_modified: this.clock() };
       upsert.run({ ...params, ...full });
       options.alsoRun?.(toInfo(full));

@@ -4,8 +4,9 @@
  * `damage`: a stored object is unreadable or wrong, or the index itself is corrupt. Never
  * repaired silently: the row stays (GET fails) unless `--drop-missing` / `--drop-damaged` say
  * otherwise. `leftover`: what a crash or an interrupted upload leaves behind and the server copes
- * with on its own (start-up cleanup, the sweeper, offset reconciliation); no stored object is
- * affected, and `--repair` removes or resets it.
+ * with on its own (start-up cleanup, the sweeper, offset reconciliation), or recorded usage that
+ * disagrees with the objects; no stored object is affected, and `--repair` removes, resets or
+ * recomputes it.
  */
 export const FINDING_SEVERITY = {
   'index-corrupt': 'damage',
@@ -17,6 +18,7 @@ export const FINDING_SEVERITY = {
   'stale-part': 'leftover',
   'short-part': 'leftover',
   'expired-session': 'leftover',
+  'usage-drift': 'leftover',
 } as const;
 
 export type FindingKind = keyof typeof FINDING_SEVERITY;

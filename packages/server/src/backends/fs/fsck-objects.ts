@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { addFinding, type FsckContext, relativeTo, statIfExists } from './fsck-context.js';
 import type { FindingKind, FsckFinding } from './fsck-findings.js';
+import { dropObjectRow } from './fsck-usage.js';
 
 interface ObjectRowToCheck {
   id: number;
@@ -100,7 +101,7 @@ async function repairObject(ctx: FsckContext, row: ObjectRowToCheck, finding: Fs
   const drop = ctx.db.prepare('DELETE FROM objects WHERE id = ? AND blob_id IS ? AND sha256 = ?');
   if (finding.kind === 'missing-blob') {
     if (!ctx.repair.dropMissing) return;
-    drop.run(row.id, row.blob_id, row.sha256);
+    dropObjectRow(ctx.db, () => drop.run(row.id, row.blob_id, row.sha256).changes, row);
     finding.repaired = 'dropped the index row: GET now answers 404';
     return;
   }
@@ -112,7 +113,7 @@ async function repairObject(ctx: FsckContext, row: ObjectRowToCheck, finding: Fs
   else await writeFile(path.join(lostAndFound, name), row.inline_data ?? Buffer.alloc(0), { mode: 0o600 });
   const description = { ...describeObject(row), size: row.size, sha256: row.sha256, problem: finding.message };
   await writeFile(path.join(lostAndFound, `${name}.json`), `${JSON.stringify(description, null, 2)}\n`, { mode: 0o600 });
-  drop.run(row.id, row.blob_id, row.sha256);
+  dropObjectRow(ctx.db, () => drop.run(row.id, row.blob_id, row.sha256).changes, row);
   finding.repaired = `dropped the index row: GET now answers 404; the bytes are in lost+found/${name}`;
 }
 

@@ -8,6 +8,7 @@ import { checkOrphanBlobs, checkTempFiles } from './fsck-files.js';
 import { type FsckCounts, type FsckFinding, type FsckReport, summarize } from './fsck-findings.js';
 import { checkObjects } from './fsck-objects.js';
 import { checkPartFiles, checkUploadSessions } from './fsck-uploads.js';
+import { checkUsage } from './fsck-usage.js';
 
 export interface FsckOptions {
   readonly dataDir: string;
@@ -90,6 +91,8 @@ async function checkDataDir(db: Database, dataDir: string, options: FsckOptions,
     await checkTempFiles(ctx);
     await checkUploadSessions(ctx);
     await checkPartFiles(ctx);
+    const usageNote = checkUsage(ctx);
+    if (usageNote) notes.push(usageNote);
   }
   const { exitCode, ...summary } = summarize(findings);
   return {

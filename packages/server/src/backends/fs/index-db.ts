@@ -15,6 +15,7 @@ export interface ObjectRow {
 /** What `findAny` returns: the row whether or not it expired. */
 export interface AnyObjectRow {
   id: number;
+  size: number;
   blob_id: string | null;
   expires_at: number | null;
   sha256: string;
@@ -54,6 +55,10 @@ CREATE TABLE IF NOT EXISTS uploads (
   total INTEGER,
   completed_json TEXT
 );
+CREATE TABLE IF NOT EXISTS tenants (
+  tenant TEXT PRIMARY KEY,
+  quota_bytes INTEGER
+);
 CREATE TABLE IF NOT EXISTS api_keys (
   client_id TEXT PRIMARY KEY,
   tenant TEXT NOT NULL,
@@ -80,9 +85,15 @@ export interface IndexDb {
     readonly listRange: Statement;
     readonly listFrom: Statement;
     readonly expired: Statement<[number, number]>;
+    readonly deleteExpired: Statement<[number, number]>;
     readonly blobInUse: Statement<[string]>;
     readonly insertApiKey: Statement;
     readonly findApiKey: Statement<[string]>;
+    readonly usageOf: Statement<[string]>;
+    readonly addUsage: Statement;
+    readonly tenantQuota: Statement<[string]>;
+    readonly setTenantQuota: Statement;
+    readonly clearTenantQuota: Statement<[string]>;
     readonly ping: Statement;
   };
 }
@@ -97,13 +108,14 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
   db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);
+  ensureUsageTable(db);
 
   const statements = {
     findVisible: db.prepare(
       `SELECT size, sha256, content_type, last_modified, expires_at, blob_id, inline_data
        FROM objects WHERE tenant = @tenant AND type = @type AND key = @key AND ${VISIBLE}`,
     ),
-    findAny: db.prepare('SELECT id, blob_id, expires_at, sha256 FROM objects WHERE tenant = @tenant AND type = @type AND key = @key'),
+    findAny: db.prepare('SELECT id, size, blob_id, expires_at, sha256 FROM objects WHERE tenant = @tenant AND type = @type AND key = @key'),
     findUpload: db.prepare<[string]>('SELECT * FROM uploads WHERE upload_id = ?'),
     insertUpload: db.prepare(
       `INSERT INTO uploads (upload_id, tenant, type, key, content_type, expires_at, object_expires_at)
@@ -130,7 +142,8 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
       `SELECT key FROM objects WHERE tenant = @tenant AND type = @type AND key >= @start AND ${VISIBLE}
        ORDER BY key LIMIT @limit`,
     ),
-    expired: db.prepare<[number, number]>('SELECT id, blob_id FROM objects WHERE expires_at <= ? ORDER BY expires_at LIMIT ?'),
+    expired: db.prepare<[number, number]>('SELECT id FROM objects WHERE expires_at <= ? ORDER BY expires_at LIMIT ?'),
+    deleteExpired: db.prepare<[number, number]>('DELETE FROM objects WHERE id = ? AND expires_at <= ? RETURNING tenant, size, blob_id'),
     blobInUse: db.prepare<[string]>('SELECT 1 FROM objects WHERE blob_id = ? LIMIT 1').pluck(),
     insertApiKey: db.prepare(
       'INSERT INTO api_keys (client_id, tenant, secret_hash, created_at) VALUES (@clientId, @tenant, @secretHash, @createdAt)',
@@ -138,8 +151,37 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
     findApiKey: db.prepare<[string]>(
       'SELECT client_id AS clientId, tenant, secret_hash AS secretHash, created_at AS createdAt FROM api_keys WHERE client_id = ?',
     ),
+    usageOf: db.prepare<[string]>('SELECT bytes, objects FROM usage WHERE tenant = ?'),
+    addUsage: db.prepare(
+      `INSERT INTO usage (tenant, bytes, objects) VALUES (@tenant, @bytes, @objects)
+       ON CONFLICT (tenant) DO UPDATE SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects`,
+    ),
+    tenantQuota: db.prepare<[string]>('SELECT quota_bytes AS quotaBytes FROM tenants WHERE tenant = ?'),
+    setTenantQuota: db.prepare(
+      `INSERT INTO tenants (tenant, quota_bytes) VALUES (@tenant, @quotaBytes)
+       ON CONFLICT (tenant) DO UPDATE SET quota_bytes = excluded.quota_bytes`,
+    ),
+    clearTenantQuota: db.prepare<[string]>('DELETE FROM tenants WHERE tenant = ?'),
     ping: db.prepare('SELECT 1').pluck(),
   };
 
   return { db, statements };
+}
+
+/** Bytes and object count per tenant, over every row of `objects` (expired ones until swept). */
+export const USAGE_FROM_OBJECTS = 'SELECT tenant, SUM(size) AS bytes, COUNT(*) AS objects FROM objects GROUP BY tenant';
+
+/**
+ * Creates the `usage` table, filled from the objects already stored: a data directory made
+ * before usage was tracked starts with the right numbers. The check and the fill share one
+ * write transaction, so a server and an admin command opening the index at once fill it once.
+ */
+export function ensureUsageTable(db: Database): void {
+  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'usage'").pluck();
+  if (exists.get()) return;
+  db.transaction(() => {
+    if (exists.get()) return;
+    db.exec('CREATE TABLE usage (tenant TEXT PRIMARY KEY, bytes INTEGER NOT NULL, objects INTEGER NOT NULL)');
+    db.exec(`INSERT INTO usage (tenant, bytes, objects) ${USAGE_FROM_OBJECTS}`);
+  }).immediate();
 }

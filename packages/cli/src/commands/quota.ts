@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+import { loadConfig, parseByteSize } from 'stowage-server';
+import { setTenantQuota, showTenantQuota, type TenantQuotaReport } from 'stowage-server/admin';
+import { formatBytes } from '../progress.js';
+
+interface QuotaFlags {
+  user: string;
+  dataDir?: string;
+  json?: boolean;
+}
+
+const DATA_DIR = ['--data-dir <d>', 'data directory (env STOWAGE_DATA_DIR, default ./.stowage)'] as const;
+const JSON_FLAG = ['--json', 'print {tenant, bytes, objects, quotaBytes, quotaSource} as JSON'] as const;
+
+/** `stowage quota set|show`: per-user byte quotas, kept in the data directory (safe while a server runs). */
+export function registerQuotaCommand(program: Command): void {
+  const quota = program
+    .command('quota')
+    .description('Per-user byte quotas (the default for everyone is STOWAGE_QUOTA); a running server applies them at once');
+  quota
+    .command('set')
+    .description('Set the quota of a user')
+    .requiredOption('--user <user>', 'the user (tenant)')
+    .requiredOption('--bytes <size>', 'a size (10GiB, 500m, 1048576), "unlimited", or "default" to follow STOWAGE_QUOTA')
+    .option(...DATA_DIR)
+    .option(...JSON_FLAG)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ stowage quota set --user alice --bytes 10GiB\n  $ stowage quota set --user alice --bytes default',
+    )
+    .action(async (flags: QuotaFlags & { bytes: string }) => {
+      const config = loadConfig(process.env, { dataDir: flags.dataDir });
+      const report = await setTenantQuota(config, flags.user, parseQuota(flags.bytes));
+      process.stdout.write(formatReport(report, flags.json));
+    });
+  quota
+    .command('show')
+    .description("Print a user's quota and what it stores")
+    .requiredOption('--user <user>', 'the user (tenant)')
+    .option(...DATA_DIR)
+    .option(...JSON_FLAG)
+    .addHelpText('after', '\nExamples:\n  $ stowage quota show --user alice --json')
+    .action(async (flags: QuotaFlags) => {
+      const config = loadConfig(process.env, { dataDir: flags.dataDir });
+      process.stdout.write(formatReport(await showTenantQuota(config, flags.user), flags.json));
+    });
+}
+
+function parseQuota(text: string): number | null | 'default' {
+  if (text === 'unlimited') return null;
+  if (text === 'default') return 'default';
+  return parseByteSize(text);
+}
+
+function formatReport(report: TenantQuotaReport, json: boolean | undefined): string {
+  if (json) return `${JSON.stringify(report)}\n`;
+  const quota = report.quotaBytes === null ? 'unlimited' : `${formatBytes(report.quotaBytes)} (${report.quotaBytes} bytes)`;
+  return [
+    `user: ${report.tenant}`,
+    `quota: ${quota}${report.quotaSource === 'default' ? ', the default' : ''}`,
+    `stored: ${formatBytes(report.bytes)} (${report.bytes} bytes) in ${report.objects} objects`,
+    '',
+  ].join('\n');
+}
