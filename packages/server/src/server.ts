@@ -13,6 +13,7 @@ import { createFailpoint } from './failpoints.js';
 import { buildApp } from './http/app.js';
 import type { AppContext } from './http/context.js';
 import { createMetrics } from './http/metrics.js';
+import { TenantRateLimits } from './http/rate-limits.js';
 import { ObjectService } from './storage/object-service.js';
 import { SignedUrls } from './storage/signed-urls.js';
 
@@ -65,6 +66,7 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
     tokens: new TokenService(secret, clock),
     signedUrls: new SignedUrls(new UrlSigner(secret), clock),
     metrics: createMetrics(),
+    rateLimits: new TenantRateLimits(config.rateLimitPerSecond, config.rateLimitBurst, clock),
     clock,
     lifecycle: { draining: false },
   };

@@ -4,7 +4,7 @@ import type { AppContext } from './context.js';
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
-/** onRequest hook for API routes: verifies the bearer JWT and records its tenant. */
+/** onRequest hook for API routes: verifies the bearer JWT, records its tenant, spends one of its requests. */
 export function createAuthenticate(ctx: AppContext) {
   return async function authenticate(request: FastifyRequest): Promise<void> {
     const header = request.headers.authorization;
@@ -13,5 +13,6 @@ export function createAuthenticate(ctx: AppContext) {
     if (!match?.[1]) throw fail('InvalidToken', 'The Authorization header must be "Bearer <token>"', { 'www-authenticate': 'Bearer' });
     const principal = await ctx.tokens.verify(match[1]);
     request.tenant = principal.tenant;
+    ctx.rateLimits.take(principal.tenant);
   };
 }

@@ -5,6 +5,7 @@ import type { ServerConfig } from '../config.js';
 import type { ObjectService } from '../storage/object-service.js';
 import type { SignedUrls } from '../storage/signed-urls.js';
 import type { Metrics } from './metrics.js';
+import type { TenantRateLimits } from './rate-limits.js';
 
 /** Everything the routes use, built once by the server and passed down. */
 export interface AppContext {
@@ -15,6 +16,8 @@ export interface AppContext {
   readonly tokens: TokenService;
   readonly apiKeys: ApiKeyStore;
   readonly metrics: Metrics;
+  /** Requests per second per tenant; `take` is a no-op when off. */
+  readonly rateLimits: TenantRateLimits;
   readonly clock: () => number;
   /** Set when shutdown begins: readiness fails so load balancers stop sending traffic. */
   readonly lifecycle: { draining: boolean };

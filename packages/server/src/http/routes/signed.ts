@@ -28,8 +28,12 @@ export function registerSignedUrlIssuing(app: FastifyInstance, ctx: AppContext):
 
 /** Unauthenticated: GET/HEAD of a signed download URL; the signature is the credential. */
 export function registerSignedDownloads(app: FastifyInstance, ctx: AppContext): void {
-  const verify = (request: { params: { type: string }; url: string; query: Record<string, string | undefined> }) =>
-    ctx.signedUrls.verifyDownload(request.params.type, keyFromRawUrl(request.url, KEY_AFTER_ROUTE_WORD), request.query);
+  // The URL's tenant pays for the request: whoever holds a signed URL spends its owner's rate.
+  const verify = (request: { params: { type: string }; url: string; query: Record<string, string | undefined> }) => {
+    const ref = ctx.signedUrls.verifyDownload(request.params.type, keyFromRawUrl(request.url, KEY_AFTER_ROUTE_WORD), request.query);
+    ctx.rateLimits.take(ref.tenant);
+    return ref;
+  };
 
   app.get<SignedRequest>(SIGNED_PATH, { exposeHeadRoute: false }, async (request, reply) => {
     return serveObject(ctx, request, reply, verify(request));

@@ -42,8 +42,12 @@ export function registerUploadUrlIssuing(app: FastifyInstance, ctx: AppContext):
  * and DELETE to cancel.
  */
 export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
-  const grantOf = (request: FastifyRequest<UploadRequest>) =>
-    ctx.signedUrls.verifyUpload(request.params.type, keyFromRawUrl(request.url, KEY_AFTER_ROUTE_WORD), request.query);
+  // The URL's tenant pays for the request: whoever holds an upload URL spends its owner's rate.
+  const grantOf = (request: FastifyRequest<UploadRequest>) => {
+    const grant = ctx.signedUrls.verifyUpload(request.params.type, keyFromRawUrl(request.url, KEY_AFTER_ROUTE_WORD), request.query);
+    ctx.rateLimits.take(grant.ref.tenant);
+    return grant;
+  };
 
   app.put<UploadRequest>(UPLOAD_PATH, async (request, reply) => {
     const grant = grantOf(request);
