@@ -1,11 +1,12 @@
 import { runCp } from './commands/cp.js';
 import { runExists } from './commands/exists.js';
 import { runGet } from './commands/get.js';
-import { runLogin, runWhoami } from './commands/login.js';
+import { runLogin } from './commands/login.js';
 import { runLs } from './commands/ls.js';
 import { runRm } from './commands/rm.js';
 import { runSet } from './commands/set.js';
 import { runUploadUrl, runUrl } from './commands/urls.js';
+import { runWhoami } from './commands/whoami.js';
 import type { CommandContext } from './context.js';
 
 /** One user command: its arguments, flags, help text and handler. The program is built from these. */
@@ -106,9 +107,9 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
   {
     name: 'whoami',
     args: '',
-    summary: 'Print the user the credentials act as',
-    options: [],
-    examples: ['stowage whoami'],
+    summary: 'Print the user the credentials act as; what it stores, its quota and rate limit go to stderr',
+    options: [['--json', 'print {user, server, tokenExpiresAt, usage: {bytes, objects, quotaBytes, rateLimit}} to stdout']],
+    examples: ['stowage whoami', 'stowage whoami --json'],
     run: runWhoami,
   },
 ];

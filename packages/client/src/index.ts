@@ -27,6 +27,6 @@ export {
   StorageError,
   TimeoutError,
 } from './errors.js';
-export { STORAGE_TYPES, type StorageType } from './protocol.js';
+export { STORAGE_TYPES, type StorageType, type UsageReport } from './protocol.js';
 export { Retry, type RetryCause, type RetryOptions, RetryState } from './retry.js';
 export { type CallOptions, type ObjectInfo, type SetResult, Storage, type StorageOptions, type TypeOrOptions } from './storage.js';

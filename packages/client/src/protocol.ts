@@ -52,6 +52,22 @@ export const Routes = {
   uploadUrl: 'new_resumable_url',
 } as const;
 
+/** Path of the usage extension below `{base}/`: what the caller stores and may store. */
+export const USAGE_PATH = '/usage';
+
+/** The answer of `GET {base}/usage`. */
+export interface UsageReport {
+  /** The user the credentials act as. */
+  readonly tenant: string;
+  /** Bytes stored, in every storage type (expired `tmp` objects until the sweeper removes them). */
+  readonly bytes: number;
+  readonly objects: number;
+  /** Most bytes the user may store; null when unlimited. */
+  readonly quotaBytes: number | null;
+  /** Requests per second and burst allowed to the user; null when unlimited. */
+  readonly rateLimit: { readonly requestsPerSecond: number; readonly burst: number } | null;
+}
+
 /** Top-level path segments of URLs the server hands out, below `{base}/`. */
 export const UrlKinds = {
   signedDownload: 'signed',

@@ -7,7 +7,7 @@ import { Auth } from './auth.js';
 import { bodyFromFile, bodyFromValue, byteCounter, type StorageValue } from './bodies.js';
 import { hashWhileSending, settlePreconditionFailed } from './conditional-write.js';
 import { BadRequestError, ConnectionError, NotFoundError } from './errors.js';
-import { encodeKey, explainInvalidKey, Headers, Routes, type StorageType } from './protocol.js';
+import { encodeKey, explainInvalidKey, Headers, Routes, type StorageType, USAGE_PATH, type UsageReport } from './protocol.js';
 import { downloadFileResumable } from './resumable-download.js';
 import { sha256OfFile, uploadFileResumable } from './resumable-upload.js';
 import { Retry } from './retry.js';
@@ -282,6 +282,20 @@ export class Storage {
     if (call.contentType) query.content_type = call.contentType;
     if (call.expiresIn) query.expires_in = String(call.expiresIn);
     return this.getText(this.objectPath(Routes.uploadUrl, key, call, query), call);
+  }
+
+  /**
+   * What the credentials' user stores and may store: bytes and objects over every storage type,
+   * the byte quota and the rate limit. A Stowage extension (`GET /storage/v1/usage`).
+   *
+   * @example
+   * const { bytes, quotaBytes } = await storage.usage();
+   * if (quotaBytes !== null) console.log(`${((100 * bytes) / quotaBytes).toFixed(1)}% of the quota used`);
+   */
+  async usage(options: { signal?: AbortSignal } = {}): Promise<UsageReport> {
+    return this.transport.send({ method: 'GET', url: USAGE_PATH, signal: options.signal }, async (response) => {
+      return (await response.body.json()) as UsageReport;
+    });
   }
 
   /** Closes the connection pool. */

@@ -2,14 +2,16 @@
 // QuotaExceeded that stores nothing and leaves no blob (whole bodies, chunked bodies, resumable
 // uploads); a declared Content-Length over it is refused before the body is read; overwrites
 // count the difference; concurrent writers cannot both take the last bytes; deletes and the
-// sweeper give bytes back; `stowage quota set` applies to a running server; data directories made
-// before usage was tracked get it from their objects; fsck finds and repairs usage that drifted.
+// sweeper give bytes back; `stowage quota set` applies to a running server; GET /usage tells a
+// tenant its own numbers; data directories made before usage was tracked get it from their
+// objects; fsck finds and repairs usage that drifted.
 import assert from 'node:assert/strict';
 import { readdir, rm } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Sqlite from 'better-sqlite3';
+import { Auth, Storage } from 'stowage-client';
 import { fsck, setTenantQuota, showTenantQuota } from '../src/admin.js';
 import { pythonLikeClient, rawRequest } from './helpers/raw-http.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
@@ -162,6 +164,52 @@ describe('per-tenant byte quotas', () => {
     assert.equal((await usage('dave')).bytes, 70_000);
     await ts.server.context.objects.sweep();
     assert.deepEqual(await usage('dave'), { tenant: 'dave', bytes: 0, objects: 0, quotaBytes: QUOTA });
+  });
+});
+
+describe('GET /storage/v1/usage', () => {
+  test('answers the caller its own usage, quota and rate limit; without a token it is 401', async () => {
+    const ts = await startTestServer({ quotaBytes: 5000, rateLimitPerSecond: 50, rateLimitBurst: 100 });
+    try {
+      const frank = pythonLikeClient(ts.origin, await ts.token('frank'));
+      await frank.put('/data/set/a', Buffer.alloc(1000));
+      await frank.put('/tmp/set/b', Buffer.alloc(24));
+      await pythonLikeClient(ts.origin, await ts.token('grace')).put('/data/set/a', Buffer.alloc(4000));
+      const response = await frank.get('/usage');
+      assert.equal(response.status, 200);
+      assert.deepEqual(response.json(), {
+        tenant: 'frank',
+        bytes: 1024,
+        objects: 2,
+        quotaBytes: 5000,
+        rateLimit: { requestsPerSecond: 50, burst: 100 },
+      });
+      const storage = new Storage({ url: ts.url, auth: new Auth({ token: await ts.token('grace') }) });
+      try {
+        assert.deepEqual(await storage.usage(), {
+          tenant: 'grace',
+          bytes: 4000,
+          objects: 1,
+          quotaBytes: 5000,
+          rateLimit: { requestsPerSecond: 50, burst: 100 },
+        });
+      } finally {
+        await storage.close();
+      }
+      assert.equal((await rawRequest(ts.origin, 'GET', '/storage/v1/usage')).status, 401);
+    } finally {
+      await ts.close();
+    }
+  });
+
+  test('unlimited quota and no rate limit are null', async () => {
+    const ts = await startTestServer();
+    try {
+      const response = await pythonLikeClient(ts.origin, await ts.token('henry')).get('/usage');
+      assert.deepEqual(response.json(), { tenant: 'henry', bytes: 0, objects: 0, quotaBytes: null, rateLimit: null });
+    } finally {
+      await ts.close();
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { Auth, decodeClaims, writeTokenFile } from 'stowage-client';
+import { Auth, writeTokenFile } from 'stowage-client';
 import { type CommandContext, Exit } from '../context.js';
 import { UsageError } from '../remote-path.js';
 
@@ -26,14 +26,5 @@ export async function runLogin(
     throw new UsageError('login needs --token T, or --client-id ID with --client-secret S');
   }
   ctx.stderr.write(`Credentials saved to ${file}\n`);
-  return Exit.ok;
-}
-
-/** `stowage whoami`: the user the credentials act as, and the server URL. */
-export async function runWhoami(ctx: CommandContext): Promise<number> {
-  const token = await ctx.storage.auth.getToken();
-  const claims = decodeClaims(token);
-  ctx.stdout.write(`${claims?.sub ?? '(unknown)'}\n`);
-  ctx.stderr.write(`server: ${ctx.storage.url}${claims?.exp ? `, token expires ${new Date(claims.exp * 1000).toISOString()}` : ''}\n`);
   return Exit.ok;
 }

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { loadConfig, parseByteSize } from 'stowage-server';
 import { setTenantQuota, showTenantQuota, type TenantQuotaReport } from 'stowage-server/admin';
 import { formatBytes } from '../progress.js';
@@ -21,16 +21,16 @@ export function registerQuotaCommand(program: Command): void {
     .command('set')
     .description('Set the quota of a user')
     .requiredOption('--user <user>', 'the user (tenant)')
-    .requiredOption('--bytes <size>', 'a size (10GiB, 500m, 1048576), "unlimited", or "default" to follow STOWAGE_QUOTA')
+    .requiredOption('--bytes <size>', 'a size (10GiB, 500m, 1048576), "unlimited", or "default" to follow STOWAGE_QUOTA', parseQuota)
     .option(...DATA_DIR)
     .option(...JSON_FLAG)
     .addHelpText(
       'after',
       '\nExamples:\n  $ stowage quota set --user alice --bytes 10GiB\n  $ stowage quota set --user alice --bytes default',
     )
-    .action(async (flags: QuotaFlags & { bytes: string }) => {
+    .action(async (flags: QuotaFlags & { bytes: number | null | 'default' }) => {
       const config = loadConfig(process.env, { dataDir: flags.dataDir });
-      const report = await setTenantQuota(config, flags.user, parseQuota(flags.bytes));
+      const report = await setTenantQuota(config, flags.user, flags.bytes);
       process.stdout.write(formatReport(report, flags.json));
     });
   quota
@@ -49,7 +49,11 @@ export function registerQuotaCommand(program: Command): void {
 function parseQuota(text: string): number | null | 'default' {
   if (text === 'unlimited') return null;
   if (text === 'default') return 'default';
-  return parseByteSize(text);
+  try {
+    return parseByteSize(text);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 function formatReport(report: TenantQuotaReport, json: boolean | undefined): string {

@@ -14,6 +14,7 @@ import { registerListRoutes } from './routes/list.js';
 import { registerObjectRoutes } from './routes/objects.js';
 import { registerSignedDownloads, registerSignedUrlIssuing } from './routes/signed.js';
 import { registerUploads, registerUploadUrlIssuing } from './routes/uploads.js';
+import { registerUsageRoute } from './routes/usage.js';
 import { refuseUnknownTransferCodings } from './transfer-coding.js';
 
 /** Builds the HTTP app; it does not listen. Tests and main.ts both start it from here. */
@@ -61,6 +62,7 @@ export function buildApp(ctx: AppContext, logger: FastifyBaseLogger): FastifyIns
     registerListRoutes(api, ctx);
     registerSignedUrlIssuing(api, ctx);
     registerUploadUrlIssuing(api, ctx);
+    registerUsageRoute(api, ctx);
   });
   app.register(async (signed) => {
     passBodiesThrough(signed);
