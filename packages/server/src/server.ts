@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { ApiKeyStore } from './auth/api-keys.js';
+import { JwksVerifier } from './auth/jwks-verifier.js';
 import { loadServerSecret } from './auth/server-secret.js';
 import { TokenService } from './auth/token-service.js';
 import { UrlSigner } from './auth/url-signer.js';
@@ -63,7 +64,7 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
     backend,
     objects,
     apiKeys,
-    tokens: new TokenService(secret, clock),
+    tokens: new TokenService(secret, clock, jwksVerifierFor(config, clock)),
     signedUrls: new SignedUrls(new UrlSigner(secret), clock),
     metrics: createMetrics(),
     rateLimits: new TenantRateLimits(config.rateLimitPerSecond, config.rateLimitBurst, clock),
@@ -104,4 +105,18 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
       return closing;
     },
   };
+}
+
+/** The verifier of the identity provider's tokens, when STOWAGE_JWKS_URL names one. */
+function jwksVerifierFor(config: ServerConfig, clock: () => number): JwksVerifier | undefined {
+  const { jwksUrl, jwtIssuer, jwtAudience } = config;
+  if (!jwksUrl || !jwtIssuer || !jwtAudience) return undefined;
+  return new JwksVerifier({
+    url: jwksUrl,
+    issuer: jwtIssuer,
+    audience: jwtAudience,
+    tenantClaim: config.jwtTenantClaim,
+    timeoutMs: config.jwksTimeoutMs,
+    clock,
+  });
 }

@@ -1,5 +1,6 @@
-import { errors, jwtVerify, SignJWT } from 'jose';
+import { decodeProtectedHeader, errors, jwtVerify, SignJWT } from 'jose';
 import { fail } from '../errors.js';
+import { JWKS_ALGORITHMS, type JwksVerifier } from './jwks-verifier.js';
 
 /** What a verified bearer token says. */
 export interface Principal {
@@ -13,9 +14,12 @@ const CACHE_LIMIT = 10_000;
 const ISSUER = 'stowage';
 
 /**
- * Issues and verifies HS256 JWTs whose `sub` names the tenant. Only HS256 is accepted (never
- * `none`, never an asymmetric algorithm keyed with the secret). Verified tokens are cached until
- * they expire, so a hot client costs one map lookup per request instead of an HMAC.
+ * Issues and verifies HS256 JWTs whose `sub` names the tenant and, when an identity provider is
+ * configured, verifies its RS256/ES256 tokens against its JWKS. The token's header picks the
+ * one key that may verify it: HS256 the server secret, RS256/ES256 the JWKS, anything else
+ * (`none` included) is refused, so no token can choose to be checked with the wrong kind of key.
+ * Verified tokens are cached until they expire, so a hot client costs one map lookup per request
+ * instead of an HMAC or a signature check.
  */
 export class TokenService {
   private readonly verified = new Map<string, Principal>();
@@ -23,6 +27,7 @@ export class TokenService {
   constructor(
     private readonly key: Uint8Array,
     private readonly clock: () => number = Date.now,
+    private readonly external?: JwksVerifier,
   ) {}
 
   async issue(tenant: string, ttlMs: number): Promise<{ token: string; expiresAt: number }> {
@@ -46,6 +51,18 @@ export class TokenService {
       this.verified.delete(token);
       throw fail('TokenExpired');
     }
+    const principal = await this.verifyUncached(token, now);
+    if (this.verified.size >= CACHE_LIMIT) this.verified.clear();
+    this.verified.set(token, principal);
+    return principal;
+  }
+
+  private async verifyUncached(token: string, now: number): Promise<Principal> {
+    const alg = algorithmOf(token);
+    if (alg !== 'HS256') {
+      if (this.external && JWKS_ALGORITHMS.includes(alg)) return this.external.verify(token);
+      throw fail('InvalidToken', `Tokens signed with ${JSON.stringify(alg.slice(0, 32))} are not accepted`);
+    }
     let payload: { sub?: unknown; exp?: unknown };
     try {
       ({ payload } = await jwtVerify(token, this.key, {
@@ -58,9 +75,16 @@ export class TokenService {
       throw fail('InvalidToken', `The bearer token is not valid: ${(error as Error).message}`);
     }
     if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw fail('InvalidToken', 'The token has no subject (sub)');
-    const principal: Principal = { tenant: payload.sub, expiresAt: Number(payload.exp) * 1000 };
-    if (this.verified.size >= CACHE_LIMIT) this.verified.clear();
-    this.verified.set(token, principal);
-    return principal;
+    return { tenant: payload.sub, expiresAt: Number(payload.exp) * 1000 };
   }
+}
+
+function algorithmOf(token: string): string {
+  try {
+    const { alg } = decodeProtectedHeader(token);
+    if (typeof alg === 'string') return alg;
+  } catch {
+    // Reported below, as for a header without alg.
+  }
+  throw fail('InvalidToken', 'The bearer token is not a JWT with an algorithm in its header');
 }
