@@ -340,7 +340,7 @@ describe('leftovers are what start-up cleanup removes', () => {
   let dataDir: string;
   after(() => rm(dataDir, { recursive: true, force: true }));
 
-  test('after a server start and stop, fsck finds none of them (a stray file under blobs/ once kept the server from starting)', async () => {
+  test('after a server start and stop, fsck finds none of them (stray files and directories once kept the server from starting)', async () => {
     let ts = await startTestServer({}, { dataDir: await mkdtemp(path.join(tmpdir(), 'stowage-fsck-startup-')) });
     dataDir = ts.dataDir;
     let py = pythonLikeClient(ts.origin, await ts.token('alice'));
@@ -356,12 +356,16 @@ describe('leftovers are what start-up cleanup removes', () => {
     await writeFile(path.join(dataDir, 'tmp', randomBytes(16).toString('hex')), 'temp');
     await writeFile(path.join(dataDir, 'uploads', randomBytes(16).toString('hex')), 'no session');
     await writeFile(path.join(dataDir, 'uploads', uploadIdOf(url)), VALUES.upload);
+    await mkdir(path.join(dataDir, 'uploads', 'stray-directory'));
+    await mkdir(path.join(dataDir, 'tmp', 'stray-directory'));
     const before = await fsck({ dataDir });
     assert.deepEqual(before.findings.map((finding) => finding.kind).sort(), [
       'orphan-blob',
       'orphan-blob',
       'stale-part',
       'stale-part',
+      'stale-part',
+      'temp-file',
       'temp-file',
     ]);
     assert.equal(before.exitCode, 1, 'leftovers only');

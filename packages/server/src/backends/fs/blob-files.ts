@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { type FileHandle, link, mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { type FileHandle, link, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 const BLOB_ID = /^[0-9a-f]{32}$/;
@@ -45,7 +45,9 @@ export class BlobFiles {
 
   /** Start-up cleanup: removes part files of sessions that are gone or done. */
   async removeStaleParts(isOpen: (uploadId: string) => boolean): Promise<void> {
-    for (const name of await readdir(this.partDir)) if (!isOpen(name)) await rm(path.join(this.partDir, name), { force: true });
+    // recursive: a stray directory here must not stop start-up (rm refuses directories without it).
+    for (const name of await readdir(this.partDir))
+      if (!isOpen(name)) await rm(path.join(this.partDir, name), { force: true, recursive: true });
   }
 
   async init(): Promise<void> {
@@ -107,7 +109,7 @@ export class BlobFiles {
   /** Start-up cleanup: every temp file belongs to a write that was never acknowledged. */
   async removeAllTemp(): Promise<number> {
     const names = await readdir(this.tmpDir);
-    await Promise.all(names.map((name) => unlink(path.join(this.tmpDir, name)).catch(() => {})));
+    await Promise.all(names.map((name) => rm(path.join(this.tmpDir, name), { force: true, recursive: true }).catch(() => {})));
     return names.length;
   }
 
