@@ -133,6 +133,12 @@ export class FsBackend implements Backend {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
         throw error;
       }
+      // A blob cut short by damage would go out as a 200 whose body ends early: refuse it whole.
+      const held = (await file.stat()).size;
+      if (held !== row.size) {
+        await file.close();
+        throw new Error(`blob ${row.blob_id} of ${ref.type}/${ref.key} holds ${held} of ${row.size} bytes; run stowage fsck`);
+      }
       return { info, body: file.createReadStream({ start, end, highWaterMark: 256 * 1024 }), plan: wanted };
     }
     throw new Error(`blob of ${ref.type}/${ref.key} kept disappearing`);
