@@ -46,6 +46,8 @@ export interface ServerConfig {
   readonly headersTimeoutMs: number;
   /** Time a request body may go without a byte arriving before it is abandoned (408), in ms. */
   readonly bodyIdleTimeoutMs: number;
+  /** Time a response may go without a byte leaving (a client that stopped reading), in ms. */
+  readonly sendIdleTimeoutMs: number;
   /** Longest a whole request (headers and body) may take, in ms; 0 for no limit. */
   readonly requestTimeoutMs: number;
   /** Idle time after which a keep-alive connection is closed, in ms. */
@@ -168,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     ),
     headersTimeoutMs: duration('STOWAGE_HEADERS_TIMEOUT', 30_000),
     bodyIdleTimeoutMs: duration('STOWAGE_BODY_IDLE_TIMEOUT', 30_000),
+    sendIdleTimeoutMs: duration('STOWAGE_SEND_IDLE_TIMEOUT', 60_000),
     requestTimeoutMs: duration('STOWAGE_REQUEST_TIMEOUT', HOUR),
     keepAliveTimeoutMs: duration('STOWAGE_KEEP_ALIVE_TIMEOUT', 72_000),
     maxInFlight: read('STOWAGE_MAX_IN_FLIGHT', env.STOWAGE_MAX_IN_FLIGHT, 256, positiveInteger),
@@ -183,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
   };
   if (config.headersTimeoutMs === 0) problems.push('STOWAGE_HEADERS_TIMEOUT: must be more than 0');
   if (config.bodyIdleTimeoutMs === 0) problems.push('STOWAGE_BODY_IDLE_TIMEOUT: must be more than 0');
+  if (config.sendIdleTimeoutMs === 0) problems.push('STOWAGE_SEND_IDLE_TIMEOUT: must be more than 0');
   if (config.signedUrlTtlMs > config.signedUrlMaxTtlMs) problems.push('STOWAGE_SIGNED_URL_TTL: at most 7d');
   if (config.uploadUrlTtlMs > config.uploadUrlMaxTtlMs) problems.push('STOWAGE_UPLOAD_URL_TTL: at most 7d');
   if (config.jwksUrl && !config.jwtIssuer) problems.push('STOWAGE_JWT_ISSUER: required with STOWAGE_JWKS_URL');

@@ -3,6 +3,7 @@ import { Headers } from 'stowage-client/protocol';
 import { fail } from '../errors.js';
 import { registerAdmission } from './admission.js';
 import { createAuthenticate } from './authenticate.js';
+import { timeOutStalledParsedBodies } from './body-idle.js';
 import { passBodiesThrough } from './body-passthrough.js';
 import type { AppContext } from './context.js';
 import { handleClientError, handleError } from './error-handler.js';
@@ -15,6 +16,7 @@ import { registerObjectRoutes } from './routes/objects.js';
 import { registerSignedDownloads, registerSignedUrlIssuing } from './routes/signed.js';
 import { registerUploads, registerUploadUrlIssuing } from './routes/uploads.js';
 import { registerUsageRoute } from './routes/usage.js';
+import { closeStalledResponses } from './send-idle.js';
 import { refuseUnknownTransferCodings } from './transfer-coding.js';
 
 /** Builds the HTTP app; it does not listen. Tests and main.ts both start it from here. */
@@ -47,6 +49,7 @@ export function buildApp(ctx: AppContext, logger: FastifyBaseLogger): FastifyIns
   });
   registerAdmission(app, { maxInFlight: ctx.config.maxInFlight, metrics: ctx.metrics });
   refuseUnknownTransferCodings(app);
+  closeStalledResponses(app, ctx.config.sendIdleTimeoutMs);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     ctx.metrics.requests.inc({ method: request.method, route, status: reply.statusCode });
@@ -54,7 +57,10 @@ export function buildApp(ctx: AppContext, logger: FastifyBaseLogger): FastifyIns
   });
 
   registerHealthRoutes(app, ctx);
-  app.register(async (scope) => registerAuthRoutes(scope, ctx));
+  app.register(async (scope) => {
+    timeOutStalledParsedBodies(scope, ctx.config.bodyIdleTimeoutMs);
+    registerAuthRoutes(scope, ctx);
+  });
   app.register(async (api) => {
     passBodiesThrough(api);
     api.addHook('onRequest', createAuthenticate(ctx));

@@ -5,6 +5,7 @@ import { fail } from '../errors.js';
 import { parseContentType } from '../storage/media-type.js';
 import type { ObjectRef } from '../storage/object-ref.js';
 import type { PutOptions } from '../storage/object-service.js';
+import { armBodyIdleTimer, bodyIdleError } from './body-idle.js';
 import type { AppContext } from './context.js';
 import { continueOnFirstRead } from './expect-continue.js';
 import { expectedSha256Of, writeConditionOf } from './write-headers.js';
@@ -34,20 +35,14 @@ export async function abortOnDisconnect<T>(
     if (!body.complete) aborted.abort(fail('RequestAborted'));
   };
   const idleMs = ctx.config.bodyIdleTimeoutMs;
-  // The socket's inactivity timer: while the body is read nothing is written, so it measures
-  // exactly the time since the last byte arrived.
-  const onIdle = () => {
-    if (!body.complete) aborted.abort(fail('RequestTimeout', `No byte of the body arrived for ${idleMs / 1000} s; nothing was stored`));
-  };
   body.once('close', onClose);
-  body.setTimeout(idleMs, onIdle);
+  const disarmIdleTimer = armBodyIdleTimer(body, reply.raw, idleMs, () => aborted.abort(bodyIdleError(idleMs)));
   continueOnFirstRead(request, reply);
   try {
     return await work(aborted.signal);
   } finally {
     body.off('close', onClose);
-    body.off('timeout', onIdle);
-    body.socket?.setTimeout(0);
+    disarmIdleTimer();
   }
 }
 

@@ -1,0 +1,50 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PassThrough } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { fail, type StowageError } from '../errors.js';
+
+/** What a request body that stopped arriving ends with. */
+export function bodyIdleError(ms: number): StowageError {
+  return fail('RequestTimeout', `No byte of the request body arrived for ${ms / 1000} s; nothing was stored`);
+}
+
+/**
+ * Calls `onIdle` once the request body has gone `ms` without a byte arriving, measured by the
+ * socket's inactivity timer (nothing is written while a body is read). The timer is heard on the
+ * response: Node tells the request only until its body is complete and otherwise destroys the
+ * socket, which would cut off the answer to a write whose fsync and commit outlast `ms` after
+ * the last byte. Returns the function that disarms it.
+ */
+export function armBodyIdleTimer(request: IncomingMessage, response: ServerResponse, ms: number, onIdle: () => void): () => void {
+  const onTimeout = () => {
+    if (!request.complete) onIdle();
+  };
+  response.setTimeout(ms, onTimeout);
+  return () => {
+    response.off('timeout', onTimeout);
+    request.socket?.setTimeout(0);
+  };
+}
+
+/**
+ * For the routes of `app` whose body Fastify parses (POST /auth/token): a body that stops
+ * arriving ends in 408 after `ms`, instead of holding its connection and its admission slot
+ * until the request timeout. The parser reads a stand-in stream, so that ending it leaves the
+ * connection open for the answer.
+ */
+export function timeOutStalledParsedBodies(app: FastifyInstance, ms: number): void {
+  app.addHook('preParsing', async (request, reply, payload) => {
+    if (request.raw.complete) return payload;
+    const guarded = new PassThrough();
+    const disarm = armBodyIdleTimer(request.raw, reply.raw, ms, () => {
+      payload.unpipe(guarded);
+      guarded.destroy(bodyIdleError(ms));
+    });
+    payload.once('end', disarm);
+    payload.once('error', (error) => {
+      disarm();
+      guarded.destroy(error);
+    });
+    return payload.pipe(guarded);
+  });
+}

@@ -1,0 +1,97 @@
+// Guards admission slots against clients that stall where no timeout looked: a token request
+// whose body stops arriving (held until the 1 h request timeout), a download the client never
+// reads (held for ever), and the answer to a write whose commit outlasts the body-idle timeout
+// after the last byte arrived (its connection was destroyed, the client never learnt the outcome).
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ObjectService } from '../src/storage/object-service.js';
+import { pythonLikeClient, rawRequest } from './helpers/raw-http.js';
+import { openRawSocket } from './helpers/raw-socket.js';
+import { startTestServer, type TestServer } from './helpers/test-server.js';
+
+const IDLE_MS = 300;
+
+describe('stalled clients', () => {
+  let ts: TestServer;
+  let token: string;
+  let py: ReturnType<typeof pythonLikeClient>;
+  before(async () => {
+    ts = await startTestServer({ bodyIdleTimeoutMs: IDLE_MS, sendIdleTimeoutMs: IDLE_MS });
+    token = await ts.token('alice');
+    py = pythonLikeClient(ts.origin, token);
+  });
+  after(() => ts.close());
+
+  const inFlight = async () => {
+    const metrics = (await rawRequest(ts.origin, 'GET', '/metrics')).text;
+    return Number(/^stowage_http_requests_in_flight (\d+)$/m.exec(metrics)?.[1]);
+  };
+  const waitForIdleServer = async () => {
+    for (let tries = 0; tries < 250 && (await inFlight()) !== 0; tries++) await sleep(20);
+    assert.equal(await inFlight(), 0, 'every admission slot was given back');
+  };
+
+  test('a token request whose body stops arriving gets 408 and gives its slot back', async () => {
+    const socket = await openRawSocket(ts.origin);
+    socket.write('POST /auth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"client_id":');
+    const answer = await socket.waitFor(/\r\n\r\n\{.*\}/s);
+    assert.match(answer, /^HTTP\/1\.1 408 /);
+    assert.match(answer, /"code":"RequestTimeout"/);
+    await socket.closed();
+    await waitForIdleServer();
+  });
+
+  test('a download the client stops reading is closed and gives its slot back', async () => {
+    // Far more than the kernel buffers of both ends hold, so the server's writes stop.
+    assert.equal((await py.put('/data/set/unread', Buffer.alloc(64 * 1024 * 1024, 'u'))).status, 200);
+    const { hostname, port } = new URL(ts.origin);
+    const reader = net.connect(Number(port), hostname);
+    reader.on('error', () => {});
+    await new Promise((resolve) => reader.once('connect', resolve));
+    reader.pause();
+    reader.write(`GET /storage/v1/data/get/unread HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+    try {
+      await waitForIdleServer();
+    } finally {
+      reader.destroy();
+    }
+    assert.equal((await py.get('/data/list')).status, 200);
+  });
+
+  test('a write whose commit outlasts the body-idle timeout after its last byte is still answered', async () => {
+    const objects = ts.server.context.objects as ObjectService & { put: ObjectService['put'] };
+    const put = objects.put;
+    let bodyStored!: () => void;
+    const stored = new Promise<void>((resolve) => {
+      bodyStored = resolve;
+    });
+    let releaseCommit!: () => void;
+    const commit = new Promise<void>((resolve) => {
+      releaseCommit = resolve;
+    });
+    // A slow disk, as the client sees it: every byte arrived, the answer is several idle periods away.
+    objects.put = async (...args) => {
+      const info = await put.apply(objects, args);
+      bodyStored();
+      await commit;
+      return info;
+    };
+    try {
+      const socket = await openRawSocket(ts.origin);
+      socket.write(
+        `PUT /storage/v1/data/set/slow-commit HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: 5\r\n\r\nhello`,
+      );
+      await stored;
+      await sleep(IDLE_MS * 4);
+      releaseCommit();
+      const answer = await socket.waitFor(/^HTTP\/1\.1 \d{3} .*\r\n\r\n\{.*\}/s);
+      socket.destroy();
+      assert.match(answer, /^HTTP\/1\.1 200 /);
+    } finally {
+      objects.put = put;
+    }
+    assert.equal((await py.get('/data/get/slow-commit')).text, 'hello');
+  });
+});
