@@ -98,7 +98,8 @@ describe('resumable uploads', () => {
     assert.equal(cancel.status, 204);
     assert.ok(!(await parts()).some((name) => url.searchParams.get('upload_id') === name));
     const after = await chunk(url, Buffer.alloc(10), 5000, '*');
-    assert.equal(after.status, 409, 'a new session starts at 0');
+    assert.equal(after.status, 404, 'a cancelled upload URL stores nothing more');
+    assert.equal(after.json<{ code: string }>().code, 'NoSuchUpload');
     assert.equal((await py.get('/data/get/cancelled')).status, 404);
   });
 

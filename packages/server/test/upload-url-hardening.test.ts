@@ -101,6 +101,27 @@ describe('upload URL signatures', () => {
     assert.equal((await alice.get('/data/get/once.txt')).text, 'first body');
   });
 
+  test('a DELETE never reopens an upload URL: after completion it changes nothing, after a cancel the URL is dead', async () => {
+    const { url } = await newUrl(alice, 'reopen.txt');
+    assert.equal((await uploads.put(url, 'first')).status, 200);
+    const cancelDone = await uploads.cancel(url);
+    assert.equal(cancelDone.status, 404, 'a completed upload has nothing to cancel');
+    const again = await uploads.put(url, 'third write');
+    assert.equal(again.status, 200);
+    assert.equal(again.json<{ size: number }>().size, 5, 'the final status, not a new write');
+    assert.equal((await alice.get('/data/get/reopen.txt')).text, 'first');
+
+    const { url: other } = await newUrl(alice, 'cancelled.bin');
+    assert.equal((await uploads.chunk(other, bytes(262_144), 0, '*')).status, 308);
+    assert.equal((await uploads.cancel(other)).status, 204);
+    assert.equal((await uploads.cancel(other)).status, 404);
+    for (const response of [await uploads.put(other, 'whole'), await uploads.chunk(other, bytes(10), 0, 10), await uploads.status(other)]) {
+      assert.equal(response.status, 404, response.text);
+      assert.equal(response.json<{ code: string }>().code, 'NoSuchUpload');
+    }
+    assert.equal((await alice.get('/data/get/cancelled.bin')).status, 404);
+  });
+
   test('a whole-body PUT after chunks began is refused with the offset, not stored', async () => {
     const { url } = await newUrl(alice, 'mixed.bin');
     assert.equal((await uploads.chunk(url, bytes(262_144), 0, '*')).status, 308);

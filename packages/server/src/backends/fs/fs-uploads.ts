@@ -24,6 +24,7 @@ interface UploadRow {
   received: number;
   total: number | null;
   completed_json: string | null;
+  cancelled: number;
 }
 
 /** Commits an object row (checking `condition`) and runs `alsoRun` in the same transaction. */
@@ -219,27 +220,35 @@ export class FsUploads {
   markCompleted(uploadId: string, info: ObjectInfo): void {
     const { findUpload, completeUpload } = this.index.statements;
     const row = findUpload.get(uploadId) as UploadRow | undefined;
-    if (!row) throw fail('NoSuchUpload');
+    if (!row || row.cancelled) throw fail('NoSuchUpload');
     if (row.completed_json) throw fail('UploadOffsetMismatch', 'The upload is already complete');
     completeUpload.run({ upload_id: uploadId, completed_json: JSON.stringify(info) });
   }
 
-  /** Cancels a session; `ref` must be the one the session was made for. */
-  abort(uploadId: string, ref?: UploadSession['ref']): Promise<boolean> {
+  /**
+   * Cancels a session; `ref` must be the one the session was made for. The row stays, marked,
+   * until the URL expires: a cancelled or completed upload URL never stores again.
+   */
+  abort(uploadId: string, ref: UploadSession['ref']): Promise<boolean> {
     return this.locks.run(uploadId, async () => {
       const row = this.findRow(uploadId);
-      if (row && ref && (row.tenant !== ref.tenant || row.type !== ref.type || row.key.toString('utf8') !== ref.key)) {
+      if (!row || row.cancelled) return false;
+      if (row.tenant !== ref.tenant || row.type !== ref.type || row.key.toString('utf8') !== ref.key) {
         throw fail('InvalidSignature', 'This upload session belongs to another upload URL');
       }
-      await this.remove(uploadId);
-      return row !== undefined;
+      if (row.completed_json) throw fail('NoSuchUpload', 'The upload already completed; there is nothing to cancel');
+      this.hashes.delete(uploadId);
+      const { cancelUpload } = this.index.statements;
+      await this.commits.enqueue(() => cancelUpload.run(uploadId));
+      await rm(this.blobs.partPath(uploadId), { force: true });
+      return true;
     });
   }
 
   /** Removes sessions whose URL expired, with their part files. */
   async sweep(now: number): Promise<number> {
     const ids = this.index.statements.expiredUploads.pluck().all(now) as string[];
-    for (const id of ids) await this.abort(id);
+    for (const id of ids) await this.locks.run(id, () => this.remove(id));
     return ids.length;
   }
 
@@ -301,6 +310,7 @@ export class FsUploads {
   private requireRow(uploadId: string): UploadRow {
     const row = this.findRow(uploadId);
     if (!row) throw fail('NoSuchUpload');
+    if (row.cancelled) throw fail('NoSuchUpload', 'This upload was cancelled');
     return row;
   }
 

@@ -80,6 +80,7 @@ export interface IndexDb {
     readonly deleteUpload: Statement<[string]>;
     readonly expiredUploads: Statement<[number]>;
     readonly openUploadIds: Statement<[]>;
+    readonly cancelUpload: Statement<[string]>;
     readonly upsert: Statement;
     readonly deleteById: Statement<[number]>;
     readonly listRange: Statement;
@@ -109,6 +110,7 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);
   ensureUsageTable(db);
+  addCancelledColumn(db);
 
   const statements = {
     findVisible: db.prepare(
@@ -125,7 +127,8 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
     completeUpload: db.prepare('UPDATE uploads SET completed_json = @completed_json WHERE upload_id = @upload_id'),
     deleteUpload: db.prepare<[string]>('DELETE FROM uploads WHERE upload_id = ?'),
     expiredUploads: db.prepare<[number]>('SELECT upload_id FROM uploads WHERE expires_at <= ? LIMIT 1000'),
-    openUploadIds: db.prepare<[]>('SELECT upload_id FROM uploads WHERE completed_json IS NULL').pluck(),
+    openUploadIds: db.prepare<[]>('SELECT upload_id FROM uploads WHERE completed_json IS NULL AND cancelled = 0').pluck(),
+    cancelUpload: db.prepare<[string]>('UPDATE uploads SET cancelled = 1, received = 0, total = NULL WHERE upload_id = ?'),
     upsert: db.prepare(
       `INSERT INTO objects (tenant, type, key, size, sha256, content_type, last_modified, expires_at, blob_id, inline_data)
        VALUES (@tenant, @type, @key, @size, @sha256, @content_type, @last_modified, @expires_at, @blob_id, @inline_data)
@@ -184,4 +187,13 @@ export function ensureUsageTable(db: Database): void {
     db.exec('CREATE TABLE usage (tenant TEXT PRIMARY KEY, bytes INTEGER NOT NULL, objects INTEGER NOT NULL)');
     db.exec(`INSERT INTO usage (tenant, bytes, objects) ${USAGE_FROM_OBJECTS}`);
   }).immediate();
+}
+
+/**
+ * Data dirs made before uploads could be cancelled lack the column. A cancelled session keeps
+ * its row until its URL expires, so the URL cannot start a new upload after a DELETE.
+ */
+function addCancelledColumn(db: Database): void {
+  const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('uploads') as string[];
+  if (!columns.includes('cancelled')) db.exec('ALTER TABLE uploads ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0');
 }
