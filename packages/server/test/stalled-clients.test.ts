@@ -43,6 +43,34 @@ describe('stalled clients', () => {
     await waitForIdleServer();
   });
 
+  test('a token request trickled a byte at a time, never idle, still ends in 408 when its deadline passes', async () => {
+    const socket = await openRawSocket(ts.origin);
+    socket.write('POST /auth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n');
+    const trickle = setInterval(() => socket.write(' '), IDLE_MS / 3);
+    try {
+      const answer = await socket.waitFor(/\r\n\r\n\{.*\}/s, 5000);
+      assert.match(answer, /^HTTP\/1\.1 408 /);
+      assert.match(answer, /"code":"RequestTimeout"/);
+    } finally {
+      clearInterval(trickle);
+      socket.destroy();
+    }
+    await waitForIdleServer();
+  });
+
+  test('a token request that expects 100-continue gets it, then its answer', async () => {
+    const socket = await openRawSocket(ts.origin);
+    const body = '{"client_id":"nobody","refresh_token":"x","grant_type":"refresh_token"}';
+    socket.write(
+      `POST /auth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
+    await socket.waitFor(/^HTTP\/1\.1 100 Continue\r\n\r\n/, 2000);
+    socket.write(body);
+    const answer = await socket.waitFor(/HTTP\/1\.1 401 .*"code":"InvalidCredentials"/s);
+    socket.destroy();
+    assert.ok(answer.length > 0);
+  });
+
   test('a download the client stops reading is closed and gives its slot back', async () => {
     // Far more than the kernel buffers of both ends hold, so the server's writes stop.
     assert.equal((await py.put('/data/set/unread', Buffer.alloc(64 * 1024 * 1024, 'u'))).status, 200);

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { fail, type StowageError } from '../errors.js';
+import { continueOnFirstRead } from './expect-continue.js';
 
 /** What a request body that stopped arriving ends with. */
 export function bodyIdleError(ms: number): StowageError {
@@ -27,24 +28,29 @@ export function armBodyIdleTimer(request: IncomingMessage, response: ServerRespo
 }
 
 /**
- * For the routes of `app` whose body Fastify parses (POST /auth/token): a body that stops
- * arriving ends in 408 after `ms`, instead of holding its connection and its admission slot
- * until the request timeout. The parser reads a stand-in stream, so that ending it leaves the
- * connection open for the answer.
+ * For the routes of `app` whose body Fastify parses (POST /auth/token, a few hundred bytes): the
+ * whole body must arrive within `ms`, or the request ends in 408, instead of holding its
+ * connection and its admission slot until the request timeout (a body trickled a byte at a time
+ * never goes idle). The parser reads a stand-in stream, so that ending it leaves the connection
+ * open for the answer. `100 Continue` goes out when the parser first reads.
  */
 export function timeOutStalledParsedBodies(app: FastifyInstance, ms: number): void {
   app.addHook('preParsing', async (request, reply, payload) => {
+    continueOnFirstRead(request, reply);
     if (request.raw.complete) return payload;
     const guarded = new PassThrough();
-    const disarm = armBodyIdleTimer(request.raw, reply.raw, ms, () => {
+    const deadline = setTimeout(() => {
+      if (request.raw.complete) return;
       payload.unpipe(guarded);
-      guarded.destroy(bodyIdleError(ms));
-    });
+      guarded.destroy(fail('RequestTimeout', `The request body did not arrive within ${ms / 1000} s; nothing was done`));
+    }, ms);
+    const disarm = () => clearTimeout(deadline);
     payload.once('end', disarm);
     payload.once('error', (error) => {
       disarm();
       guarded.destroy(error);
     });
+    reply.raw.once('close', disarm);
     return payload.pipe(guarded);
   });
 }
