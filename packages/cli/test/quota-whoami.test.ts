@@ -46,7 +46,14 @@ describe('stowage quota and whoami', () => {
   test('quota set applies to the running server; show reports usage; default follows STOWAGE_QUOTA', async () => {
     const set = await run(['quota', 'set', '--user', 'quota-user', '--bytes', '1KiB', '--json']);
     assert.equal(set.code, 0, set.stderr);
-    assert.deepEqual(JSON.parse(set.stdout), { tenant: 'quota-user', bytes: 0, objects: 0, quotaBytes: 1024, quotaSource: 'tenant' });
+    assert.deepEqual(JSON.parse(set.stdout), {
+      tenant: 'quota-user',
+      bytes: 0,
+      objects: 0,
+      pendingUploadBytes: 0,
+      quotaBytes: 1024,
+      quotaSource: 'tenant',
+    });
 
     assert.equal((await run(['set', 'small', '-'])).code, 0);
     const big = path.join(ts.dataDir, 'big-input');
@@ -85,6 +92,7 @@ describe('stowage quota and whoami', () => {
     assert.deepEqual(report.usage, {
       bytes: 0,
       objects: 1,
+      pendingUploadBytes: 0,
       quotaBytes: 10 * 1024 * 1024,
       rateLimit: { requestsPerSecond: 100, burst: 200 },
     });

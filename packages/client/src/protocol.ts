@@ -62,6 +62,8 @@ export interface UsageReport {
   /** Bytes stored, in every storage type (expired `tmp` objects until the sweeper removes them). */
   readonly bytes: number;
   readonly objects: number;
+  /** Bytes held by resumable uploads not yet complete; they count against the quota too. */
+  readonly pendingUploadBytes: number;
   /** Most bytes the user may store; null when unlimited. */
   readonly quotaBytes: number | null;
   /** Requests per second and burst allowed to the user; null when unlimited. */

@@ -38,7 +38,7 @@ describe('per-tenant byte quotas', () => {
 
   test('writes up to the quota succeed; the one past it is 403 QuotaExceeded and stores nothing', async () => {
     assert.equal((await alice.put('/data/set/a', Buffer.alloc(60_000))).status, 200);
-    assert.deepEqual(await usage(), { tenant: 'alice', bytes: 60_000, objects: 1, quotaBytes: QUOTA });
+    assert.deepEqual(await usage(), { tenant: 'alice', bytes: 60_000, objects: 1, pendingUploadBytes: 0, quotaBytes: QUOTA });
     const blobsBefore = await blobCount(ts.dataDir);
 
     const refused = await alice.put('/data/set/b', Buffer.alloc(50_000));
@@ -62,13 +62,13 @@ describe('per-tenant byte quotas', () => {
   test('an overwrite counts the difference; a delete gives the bytes back', async () => {
     // 60 000 stored: growing `a` to 90 000 adds 30 000, which fits; a new 90 000 would not.
     assert.equal((await alice.put('/data/set/a', Buffer.alloc(90_000))).status, 200);
-    assert.deepEqual(await usage(), { tenant: 'alice', bytes: 90_000, objects: 1, quotaBytes: QUOTA });
+    assert.deepEqual(await usage(), { tenant: 'alice', bytes: 90_000, objects: 1, pendingUploadBytes: 0, quotaBytes: QUOTA });
     assert.equal((await alice.put('/data/set/c', Buffer.alloc(20_000))).status, 403);
     assert.equal((await alice.put('/data/set/a', Buffer.alloc(10))).status, 200);
     assert.equal((await usage()).bytes, 10);
     assert.equal((await alice.put('/data/set/c', Buffer.alloc(20_000))).status, 200);
     assert.equal((await alice.delete('/data/c')).status, 204);
-    assert.deepEqual(await usage(), { tenant: 'alice', bytes: 10, objects: 1, quotaBytes: QUOTA });
+    assert.deepEqual(await usage(), { tenant: 'alice', bytes: 10, objects: 1, pendingUploadBytes: 0, quotaBytes: QUOTA });
   });
 
   test('a declared Content-Length over the quota is refused before any of the body is sent', async () => {
@@ -109,7 +109,7 @@ describe('per-tenant byte quotas', () => {
     const stored = results.filter((response) => response.status === 200).length;
     assert.equal(stored, 3, 'three of 30 000 bytes fit in 100 000');
     assert.ok(results.every((response) => response.status === 200 || response.json<{ code: string }>().code === 'QuotaExceeded'));
-    assert.deepEqual(await usage('racer'), { tenant: 'racer', bytes: 90_000, objects: 3, quotaBytes: QUOTA });
+    assert.deepEqual(await usage('racer'), { tenant: 'racer', bytes: 90_000, objects: 3, pendingUploadBytes: 0, quotaBytes: QUOTA });
   });
 
   test('upload URLs: a declared total over the quota is refused before its bytes; a chunked whole body at its commit', async () => {
@@ -129,7 +129,7 @@ describe('per-tenant byte quotas', () => {
     // Room made, the same upload goes on where it stood.
     assert.equal((await bob.delete('/data/filler')).status, 204);
     assert.equal((await put(Buffer.alloc(20_000, 2), { 'content-range': 'bytes 40000-59999/60000' })).status, 200);
-    assert.deepEqual(await usage('bob'), { tenant: 'bob', bytes: 60_000, objects: 1, quotaBytes: QUOTA });
+    assert.deepEqual(await usage('bob'), { tenant: 'bob', bytes: 60_000, objects: 1, pendingUploadBytes: 0, quotaBytes: QUOTA });
 
     const other = new URL((await bob.get('/data/new_resumable_url/other.bin')).text);
     const chunked = await rawRequest(ts.origin, 'PUT', other.pathname + other.search, {
@@ -142,6 +142,29 @@ describe('per-tenant byte quotas', () => {
     assert.equal((await usage('bob')).bytes, 60_000);
   });
 
+  test('bytes held by unfinished resumable uploads count against the quota as their chunks arrive', async () => {
+    const ts = await startTestServer({ quotaBytes: 20_000 });
+    try {
+      const heidi = pythonLikeClient(ts.origin, await ts.token('heidi'));
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const url = new URL((await heidi.get(`/data/new_resumable_url/open-${i}`)).text);
+        const chunk = await rawRequest(ts.origin, 'PUT', url.pathname + url.search, {
+          headers: { 'content-range': 'bytes 0-8999/*' },
+          body: Buffer.alloc(9000),
+        });
+        statuses.push(chunk.status);
+        if (chunk.status !== 308) assert.equal(chunk.json<{ code: string }>().code, 'QuotaExceeded');
+      }
+      assert.deepEqual(statuses, [308, 308, 403, 403], 'two open uploads fit, the third would pass the quota');
+      const report = (await heidi.get('/usage')).json<{ bytes: number; pendingUploadBytes: number }>();
+      assert.deepEqual([report.bytes, report.pendingUploadBytes], [0, 18_000]);
+      assert.equal((await heidi.put('/data/set/small', Buffer.alloc(1000))).status, 200, 'room left is still usable');
+    } finally {
+      await ts.close();
+    }
+  });
+
   test('stowage quota set applies to the running server at once; default follows STOWAGE_QUOTA again', async () => {
     const carol = pythonLikeClient(ts.origin, await ts.token('carol'));
     const config = ts.server.context.config;
@@ -150,7 +173,14 @@ describe('per-tenant byte quotas', () => {
     await setTenantQuota(config, 'carol', null);
     assert.equal((await carol.put('/data/set/x', Buffer.alloc(QUOTA + 1))).status, 200, 'unlimited');
     const lowered = await setTenantQuota(config, 'carol', 'default');
-    assert.deepEqual(lowered, { tenant: 'carol', bytes: QUOTA + 1, objects: 1, quotaBytes: QUOTA, quotaSource: 'default' });
+    assert.deepEqual(lowered, {
+      tenant: 'carol',
+      bytes: QUOTA + 1,
+      objects: 1,
+      pendingUploadBytes: 0,
+      quotaBytes: QUOTA,
+      quotaSource: 'default',
+    });
     // Over a lowered quota a tenant can still shrink and delete, not grow.
     assert.equal((await carol.put('/data/set/y', Buffer.alloc(1))).status, 403);
     assert.equal((await carol.put('/data/set/x', Buffer.alloc(5))).status, 200);
@@ -163,7 +193,7 @@ describe('per-tenant byte quotas', () => {
     ts.clock.advance(25 * 3_600_000);
     assert.equal((await usage('dave')).bytes, 70_000);
     await ts.server.context.objects.sweep();
-    assert.deepEqual(await usage('dave'), { tenant: 'dave', bytes: 0, objects: 0, quotaBytes: QUOTA });
+    assert.deepEqual(await usage('dave'), { tenant: 'dave', bytes: 0, objects: 0, pendingUploadBytes: 0, quotaBytes: QUOTA });
   });
 });
 
@@ -181,6 +211,7 @@ describe('GET /storage/v1/usage', () => {
         tenant: 'frank',
         bytes: 1024,
         objects: 2,
+        pendingUploadBytes: 0,
         quotaBytes: 5000,
         rateLimit: { requestsPerSecond: 50, burst: 100 },
       });
@@ -190,6 +221,7 @@ describe('GET /storage/v1/usage', () => {
           tenant: 'grace',
           bytes: 4000,
           objects: 1,
+          pendingUploadBytes: 0,
           quotaBytes: 5000,
           rateLimit: { requestsPerSecond: 50, burst: 100 },
         });
@@ -206,7 +238,14 @@ describe('GET /storage/v1/usage', () => {
     const ts = await startTestServer();
     try {
       const response = await pythonLikeClient(ts.origin, await ts.token('henry')).get('/usage');
-      assert.deepEqual(response.json(), { tenant: 'henry', bytes: 0, objects: 0, quotaBytes: null, rateLimit: null });
+      assert.deepEqual(response.json(), {
+        tenant: 'henry',
+        bytes: 0,
+        objects: 0,
+        pendingUploadBytes: 0,
+        quotaBytes: null,
+        rateLimit: null,
+      });
     } finally {
       await ts.close();
     }
@@ -227,7 +266,13 @@ describe('usage of a data directory', () => {
     db.close();
     const second = await startTestServer({}, { dataDir });
     try {
-      assert.deepEqual(await second.server.context.objects.usage('eve'), { tenant: 'eve', bytes: 21_234, objects: 2, quotaBytes: null });
+      assert.deepEqual(await second.server.context.objects.usage('eve'), {
+        tenant: 'eve',
+        bytes: 21_234,
+        objects: 2,
+        pendingUploadBytes: 0,
+        quotaBytes: null,
+      });
       assert.equal((await fsck({ dataDir })).findings.length, 0, 'usage agrees with the objects');
     } finally {
       await second.server.close();
@@ -250,6 +295,7 @@ describe('usage of a data directory', () => {
       tenant: 'eve',
       bytes: 21_234,
       objects: 2,
+      pendingUploadBytes: 0,
       quotaBytes: null,
       quotaSource: 'default',
     });

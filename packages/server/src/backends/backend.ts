@@ -97,6 +97,8 @@ export interface TenantUsage {
   readonly tenant: string;
   readonly bytes: number;
   readonly objects: number;
+  /** Bytes held by the tenant's open resumable uploads (not yet objects). */
+  readonly pendingUploadBytes: number;
   /** Most bytes the tenant may store; null for unlimited. */
   readonly quotaBytes: number | null;
 }

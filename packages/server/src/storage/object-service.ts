@@ -96,6 +96,17 @@ export class ObjectService {
     if (growth > 0 && usage.bytes + growth > usage.quotaBytes) throw quotaExceeded(usage, growth);
   }
 
+  /**
+   * Bytes held by open resumable uploads count against the quota as their chunks arrive, so
+   * uploads left incomplete (a total of `*`, or never finished) cannot store past it.
+   */
+  private async assertUploadRoom(session: UploadSession, holdsAfter: number): Promise<void> {
+    const usage = await this.backend.usage(session.ref.tenant);
+    const growth = holdsAfter - session.received;
+    if (usage.quotaBytes === null || growth <= 0) return;
+    if (usage.bytes + usage.pendingUploadBytes + growth > usage.quotaBytes) throw quotaExceeded(usage, usage.pendingUploadBytes + growth);
+  }
+
   private assertDeclaredSize(contentLength: number | undefined): void {
     const { maxObjectBytes } = this.options;
     if (contentLength !== undefined && contentLength > maxObjectBytes) {
@@ -145,6 +156,7 @@ export class ObjectService {
       return { done: true, info: await this.completeUpload(session, finish) };
     }
     if (chunk.total !== undefined) await this.assertQuotaRoom(session.ref, chunk.total);
+    await this.assertUploadRoom(session, chunk.end + 1);
     const updated = await this.backend.appendUpload(session.uploadId, chunk.start, chunk.body, {
       length: chunk.end - chunk.start + 1,
       total: chunk.total,

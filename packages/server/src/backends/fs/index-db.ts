@@ -91,6 +91,7 @@ export interface IndexDb {
     readonly insertApiKey: Statement;
     readonly findApiKey: Statement<[string]>;
     readonly usageOf: Statement<[string]>;
+    readonly pendingUploadBytes: Statement<[string]>;
     readonly addUsage: Statement;
     readonly tenantQuota: Statement<[string]>;
     readonly setTenantQuota: Statement;
@@ -155,6 +156,9 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
       'SELECT client_id AS clientId, tenant, secret_hash AS secretHash, created_at AS createdAt FROM api_keys WHERE client_id = ?',
     ),
     usageOf: db.prepare<[string]>('SELECT bytes, objects FROM usage WHERE tenant = ?'),
+    pendingUploadBytes: db
+      .prepare<[string]>('SELECT COALESCE(SUM(received), 0) FROM uploads WHERE tenant = ? AND completed_json IS NULL AND cancelled = 0')
+      .pluck(),
     addUsage: db.prepare(
       `INSERT INTO usage (tenant, bytes, objects) VALUES (@tenant, @bytes, @objects)
        ON CONFLICT (tenant) DO UPDATE SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects`,

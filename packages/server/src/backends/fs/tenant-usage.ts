@@ -19,9 +19,15 @@ export class TenantLedger {
   ) {}
 
   read(tenant: string): TenantUsage {
-    const { usageOf } = this.index.statements;
+    const { usageOf, pendingUploadBytes } = this.index.statements;
     const row = usageOf.get(tenant) as { bytes: number; objects: number } | undefined;
-    return { tenant, bytes: row?.bytes ?? 0, objects: row?.objects ?? 0, quotaBytes: this.quotaOf(tenant) };
+    return {
+      tenant,
+      bytes: row?.bytes ?? 0,
+      objects: row?.objects ?? 0,
+      pendingUploadBytes: pendingUploadBytes.get(tenant) as number,
+      quotaBytes: this.quotaOf(tenant),
+    };
   }
 
   /**

@@ -11,6 +11,7 @@ export function registerUsageRoute(app: FastifyInstance, ctx: AppContext): void 
       tenant: usage.tenant,
       bytes: usage.bytes,
       objects: usage.objects,
+      pendingUploadBytes: usage.pendingUploadBytes,
       quotaBytes: usage.quotaBytes,
       rateLimit: rateLimits.enabled ? { requestsPerSecond: rateLimits.perSecond, burst: rateLimits.burst } : null,
     };
