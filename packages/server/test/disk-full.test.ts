@@ -73,7 +73,7 @@ describe('a full disk', { skip: mounted ? false : 'needs root to mount a small t
     assert.equal(refused.json<{ code: string }>().code, 'InsufficientStorage');
     assert.ok(stored.size >= 20, `${stored.size} objects fit`);
 
-    // A body of unknown length passes the up-front check and runs into the disk's end (ENOSPC).
+    // A body of unknown length is measured against the reserve as it grows: refused before the disk's end.
     const unbounded = await rawRequest(ts.origin, 'PUT', '/storage/v1/data/set/unbounded', {
       headers: { authorization: `Bearer ${await ts.token('alice')}`, 'transfer-encoding': 'chunked' },
       body: Readable.from(
@@ -84,6 +84,7 @@ describe('a full disk', { skip: mounted ? false : 'needs root to mount a small t
     });
     assert.equal(unbounded.status, 507, unbounded.text);
     assert.equal(unbounded.json<{ code: string }>().code, 'InsufficientStorage');
+    assert.match(unbounded.text, /below the reserve/, 'stopped by the reserve, not by ENOSPC');
     assert.deepEqual(await readdir(path.join(dataDir, 'tmp')), [], 'no temp file remains');
     await assertAllReadable();
   });

@@ -35,6 +35,8 @@ import { TenantLedger } from './tenant-usage.js';
 export const INLINE_MAX_BYTES = 16 * 1024;
 
 const SWEEP_BATCH = 1000;
+/** How often a body of unknown length is checked against the free-space reserve. */
+const RESERVE_CHECK_BYTES = 4 * 1024 * 1024;
 
 export interface FsBackendOptions {
   dataDir: string;
@@ -182,7 +184,7 @@ export class FsBackend implements Backend {
       this.failpoint('write.after-commit');
       return info;
     }
-    const blobId = await this.writeBlob(head, chunks, options.signal);
+    const blobId = await this.writeBlob(head, chunks, options.signal, options.expectedBytes);
     this.failpoint('write.after-blob');
     let info: ObjectInfo;
     try {
@@ -315,12 +317,30 @@ export class FsBackend implements Backend {
   }
 
   /** Streams the rest of the body into a temp file, makes it durable and moves it into place. */
-  private async writeBlob(head: Buffer[], rest: AsyncGenerator<Buffer>, signal: AbortSignal | undefined): Promise<string> {
+  private async writeBlob(
+    head: Buffer[],
+    rest: AsyncGenerator<Buffer>,
+    signal: AbortSignal | undefined,
+    declaredBytes: number | undefined,
+  ): Promise<string> {
     const id = this.blobs.newId();
+    const disk = this.disk;
     try {
       const source = async function* () {
         yield* head;
-        for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
+        // A body of unknown length was admitted with nothing reserved: it is measured against
+        // the reserve as it grows, so one such body cannot eat the room every other write needs.
+        let unchecked = 0;
+        for (let next = await rest.next(); !next.done; next = await rest.next()) {
+          if (declaredBytes === undefined) {
+            unchecked += next.value.length;
+            if (unchecked >= RESERVE_CHECK_BYTES) {
+              await disk.assertRoomFor(unchecked);
+              unchecked = 0;
+            }
+          }
+          yield next.value;
+        }
       };
       await pipeline(source, this.blobs.createTempStream(id), { signal });
       await this.blobs.moveIntoPlace(id);
