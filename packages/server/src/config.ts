@@ -54,6 +54,8 @@ export interface ServerConfig {
   readonly keepAliveTimeoutMs: number;
   /** Requests served at once; past it, new ones get 503 Overloaded at once. */
   readonly maxInFlight: number;
+  /** Requests one user may have in flight; past it, 429 RateLimited. */
+  readonly maxInFlightPerTenant: number;
   /** Crash points for durability tests (STOWAGE_FAILPOINTS); empty in production. */
   readonly failpoints: ReadonlyMap<FailpointName, number>;
   /** Bytes each tenant may store unless `stowage quota set` says otherwise; undefined for unlimited. */
@@ -174,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     requestTimeoutMs: duration('STOWAGE_REQUEST_TIMEOUT', HOUR),
     keepAliveTimeoutMs: duration('STOWAGE_KEEP_ALIVE_TIMEOUT', 72_000),
     maxInFlight: read('STOWAGE_MAX_IN_FLIGHT', env.STOWAGE_MAX_IN_FLIGHT, 256, positiveInteger),
+    maxInFlightPerTenant: read('STOWAGE_MAX_IN_FLIGHT_PER_USER', env.STOWAGE_MAX_IN_FLIGHT_PER_USER, 64, positiveInteger),
     quotaBytes: read('STOWAGE_QUOTA', env.STOWAGE_QUOTA, undefined, (v) => (v === 'unlimited' ? undefined : parseByteSize(v))),
     rateLimitPerSecond,
     // One second's worth of requests by default, and at least one.

@@ -15,6 +15,7 @@ import { buildApp } from './http/app.js';
 import type { AppContext } from './http/context.js';
 import { createMetrics } from './http/metrics.js';
 import { TenantRateLimits } from './http/rate-limits.js';
+import { TenantSlots } from './http/tenant-slots.js';
 import { ObjectService } from './storage/object-service.js';
 import { SignedUrls } from './storage/signed-urls.js';
 
@@ -68,6 +69,7 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
     signedUrls: new SignedUrls(new UrlSigner(secret), clock),
     metrics: createMetrics(),
     rateLimits: new TenantRateLimits(config.rateLimitPerSecond, config.rateLimitBurst, clock),
+    tenantSlots: new TenantSlots(config.maxInFlightPerTenant),
     clock,
     lifecycle: { draining: false },
   };

@@ -1,7 +1,8 @@
 // Guards admission control: 500 connections arrive at once against a bound of 50 requests in
 // flight. Exactly the bound is admitted, everyone else is refused at once with 503 Overloaded
 // and Retry-After (the Python client retries those), health checks still answer, a lone new
-// client hears back within 200 ms, and once the load is gone it is served again.
+// client hears back within 200 ms, and once the load is gone it is served again. One user alone
+// cannot take every slot: past its share it gets 429 while others are still served.
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
@@ -64,6 +65,34 @@ describe('overload', () => {
     for (const socket of opened) socket.destroy();
     await waitUntil(async () => (await py.get('/data/list')).status === 200, 10_000);
     assert.match((await rawRequest(ts.origin, 'GET', '/metrics')).text, /^stowage_http_requests_in_flight 0$/m);
+  });
+});
+
+describe('one user cannot take every slot', () => {
+  test('past its share a user gets 429 RateLimited; another user is still served; the share comes back', async () => {
+    const ts = await startTestServer({ maxInFlight: 50, maxInFlightPerTenant: 3 });
+    const held: RawSocket[] = [];
+    try {
+      const token = await ts.token('greedy');
+      for (let i = 0; i < 3; i++) {
+        const socket = await openRawSocket(ts.origin);
+        held.push(socket);
+        socket.write(
+          `PUT /storage/v1/data/set/held-${i} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: 1000\r\n\r\nx`,
+        );
+      }
+      const greedy = pythonLikeClient(ts.origin, token);
+      await waitUntil(async () => (await greedy.get('/data/list')).status === 429, 5000);
+      const refused = await greedy.get('/data/list');
+      assert.equal(refused.json<{ code: string }>().code, 'RateLimited');
+      assert.equal(refused.headers['retry-after'], '1');
+      assert.equal((await pythonLikeClient(ts.origin, await ts.token('modest')).get('/data/list')).status, 200, 'another user is served');
+      for (const socket of held) socket.destroy();
+      await waitUntil(async () => (await greedy.get('/data/list')).status === 200, 5000);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await ts.close();
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { fail } from '../errors.js';
 import type { AppContext } from './context.js';
 
@@ -6,7 +6,7 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
 /** onRequest hook for API routes: verifies the bearer JWT, records its tenant, spends one of its requests. */
 export function createAuthenticate(ctx: AppContext) {
-  return async function authenticate(request: FastifyRequest): Promise<void> {
+  return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const header = request.headers.authorization;
     if (!header) throw fail('MissingToken', undefined, { 'www-authenticate': 'Bearer' });
     const match = BEARER.exec(header);
@@ -14,5 +14,6 @@ export function createAuthenticate(ctx: AppContext) {
     const principal = await ctx.tokens.verify(match[1]);
     request.tenant = principal.tenant;
     ctx.rateLimits.take(principal.tenant);
+    ctx.tenantSlots.enter(principal.tenant, reply.raw);
   };
 }

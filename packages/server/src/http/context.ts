@@ -6,6 +6,7 @@ import type { ObjectService } from '../storage/object-service.js';
 import type { SignedUrls } from '../storage/signed-urls.js';
 import type { Metrics } from './metrics.js';
 import type { TenantRateLimits } from './rate-limits.js';
+import type { TenantSlots } from './tenant-slots.js';
 
 /** Everything the routes use, built once by the server and passed down. */
 export interface AppContext {
@@ -18,6 +19,8 @@ export interface AppContext {
   readonly metrics: Metrics;
   /** Requests per second per tenant; `take` is a no-op when off. */
   readonly rateLimits: TenantRateLimits;
+  /** Each user's share of the requests in flight. */
+  readonly tenantSlots: TenantSlots;
   readonly clock: () => number;
   /** Set when shutdown begins: readiness fails so load balancers stop sending traffic. */
   readonly lifecycle: { draining: boolean };

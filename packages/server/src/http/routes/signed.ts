@@ -29,17 +29,18 @@ export function registerSignedUrlIssuing(app: FastifyInstance, ctx: AppContext):
 /** Unauthenticated: GET/HEAD of a signed download URL; the signature is the credential. */
 export function registerSignedDownloads(app: FastifyInstance, ctx: AppContext): void {
   // The URL's tenant pays for the request: whoever holds a signed URL spends its owner's rate.
-  const verify = (request: { params: { type: string }; url: string; query: Record<string, string | undefined> }) => {
+  const verify = (request: { params: { type: string }; url: string; query: Record<string, string | undefined> }, reply: FastifyReply) => {
     const ref = ctx.signedUrls.verifyDownload(request.params.type, keyFromRawUrl(request.url, KEY_AFTER_ROUTE_WORD), request.query);
     ctx.rateLimits.take(ref.tenant);
+    ctx.tenantSlots.enter(ref.tenant, reply.raw);
     return ref;
   };
 
   app.get<SignedRequest>(SIGNED_PATH, { exposeHeadRoute: false }, async (request, reply) => {
-    return serveObject(ctx, request, reply, verify(request));
+    return serveObject(ctx, request, reply, verify(request, reply));
   });
   app.head<SignedRequest>(SIGNED_PATH, async (request, reply) => {
-    return serveObjectHead(ctx, request, reply, verify(request));
+    return serveObjectHead(ctx, request, reply, verify(request, reply));
   });
   app.route({
     method: ['PUT', 'POST', 'DELETE', 'PATCH'],

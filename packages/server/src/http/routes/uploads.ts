@@ -43,14 +43,15 @@ export function registerUploadUrlIssuing(app: FastifyInstance, ctx: AppContext):
  */
 export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   // The URL's tenant pays for the request: whoever holds an upload URL spends its owner's rate.
-  const grantOf = (request: FastifyRequest<UploadRequest>) => {
+  const grantOf = (request: FastifyRequest<UploadRequest>, reply: FastifyReply) => {
     const grant = ctx.signedUrls.verifyUpload(request.params.type, keyFromRawUrl(request.url, KEY_AFTER_ROUTE_WORD), request.query);
     ctx.rateLimits.take(grant.ref.tenant);
+    ctx.tenantSlots.enter(grant.ref.tenant, reply.raw);
     return grant;
   };
 
   app.put<UploadRequest>(UPLOAD_PATH, async (request, reply) => {
-    const grant = grantOf(request);
+    const grant = grantOf(request, reply);
     const header = request.headers['content-range'];
     const contentType = grant.contentType ?? parseContentType(request.headers['content-type']);
     const session = await ctx.objects.openUpload({ ...grant, contentType });
@@ -61,7 +62,7 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.delete<UploadRequest>(UPLOAD_PATH, async (request, reply) => {
-    await ctx.objects.cancelUpload(grantOf(request));
+    await ctx.objects.cancelUpload(grantOf(request, reply));
     return reply.code(204).send();
   });
 

@@ -1,0 +1,28 @@
+import type { ServerResponse } from 'node:http';
+import { fail } from '../errors.js';
+
+/**
+ * A per-user share of the requests in flight. Admission control bounds the whole server; this
+ * keeps one user (or one leaked token) from taking every slot with slow uploads or downloads it
+ * never finishes, which would lock every other user out. Past the share the user gets 429
+ * RateLimited with `Retry-After`; other users are not affected.
+ */
+export class TenantSlots {
+  private readonly inFlight = new Map<string, number>();
+
+  constructor(readonly perTenant: number) {}
+
+  /** Counts `response` against `tenant` until it closes, or throws 429 past the share. */
+  enter(tenant: string, response: ServerResponse): void {
+    const current = this.inFlight.get(tenant) ?? 0;
+    if (current >= this.perTenant) {
+      throw fail('RateLimited', `${tenant} already has ${current} requests in flight, its share of the server`, { 'retry-after': '1' });
+    }
+    this.inFlight.set(tenant, current + 1);
+    response.once('close', () => {
+      const left = (this.inFlight.get(tenant) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(tenant, left);
+      else this.inFlight.delete(tenant);
+    });
+  }
+}
