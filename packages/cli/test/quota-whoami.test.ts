@@ -3,11 +3,11 @@
 // write; whoami keeps stdout to the user name (for `$(stowage whoami)`) and reports usage, quota
 // and rate limit on stderr, or all of it as JSON with --json.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runProcess } from '../../server/test/helpers/server-process.js';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
 
 const CLI = fileURLToPath(new URL('../bin/stowage.js', import.meta.url));
@@ -27,21 +27,8 @@ describe('stowage quota and whoami', () => {
   });
   after(() => ts.close());
 
-  const run = (args: string[], extraEnv: Record<string, string> = {}): Promise<Run> => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, ...env, ...extraEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  };
+  const run = (args: string[], extraEnv: Record<string, string> = {}): Promise<Run> =>
+    runProcess(process.execPath, [CLI, ...args], { env: { ...env, ...extraEnv } });
 
   test('quota set applies to the running server; show reports usage; default follows STOWAGE_QUOTA', async () => {
     const set = await run(['quota', 'set', '--user', 'quota-user', '--bytes', '1KiB', '--json']);
