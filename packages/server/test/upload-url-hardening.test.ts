@@ -122,6 +122,24 @@ describe('upload URL signatures', () => {
     assert.equal((await alice.get('/data/get/cancelled.bin')).status, 404);
   });
 
+  test('a tmp upload slower than the tmp lifetime lives its lifetime from completion, not from its first chunk', async () => {
+    const own = await startTestServer();
+    try {
+      const client = () => own.token('alice').then((token) => pythonLikeClient(own.origin, token));
+      const ownUploads = uploadClient(() => own.origin);
+      const url = new URL((await (await client()).get('/tmp/new_resumable_url/slow-tmp.bin')).text);
+      const data = bytes(300_000, 9);
+      assert.equal((await ownUploads.chunk(url, data.subarray(0, 262_144), 0, data.length)).status, 308);
+      own.clock.advance(30 * 3_600_000); // past the 24 h tmp lifetime, within the URL's 7 days
+      assert.equal((await ownUploads.chunk(url, data.subarray(262_144), 262_144, data.length)).status, 200);
+      const head = await (await client()).head('/tmp/get/slow-tmp.bin');
+      assert.equal(head.status, 200, 'not born expired');
+      assert.equal(head.headers['x-stowage-ttl'], String(24 * 3600));
+    } finally {
+      await own.close();
+    }
+  });
+
   test('a whole-body PUT after chunks began is refused with the offset, not stored', async () => {
     const { url } = await newUrl(alice, 'mixed.bin');
     assert.equal((await uploads.chunk(url, bytes(262_144), 0, '*')).status, 308);

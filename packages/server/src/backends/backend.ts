@@ -129,7 +129,7 @@ export interface Backend {
   /** Turns the complete upload into the object, atomically; idempotent once complete. */
   completeUpload(
     uploadId: string,
-    options: { condition: WriteCondition | undefined; expectedSha256: string | undefined; now: number },
+    options: { condition: WriteCondition | undefined; expectedSha256: string | undefined; now: number; objectExpiresAt: number | null },
   ): Promise<ObjectInfo>;
   /** Stores a whole body through the session (once); after completion, the stored object's info. */
   putUpload(uploadId: string, ref: ObjectRef, body: Readable, options: WriteOptions): Promise<ObjectInfo>;

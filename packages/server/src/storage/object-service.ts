@@ -41,6 +41,8 @@ export type UploadStep = { done: false; session: UploadSession } | { done: true;
 export interface FinishOptions {
   readonly condition: WriteCondition | undefined;
   readonly expectedSha256: string | undefined;
+  /** The lifetime the upload URL gives the object (ms); it starts when the upload completes. */
+  readonly objectTtlMs: number | undefined;
 }
 
 export interface ListResult {
@@ -204,7 +206,15 @@ export class ObjectService {
   }
 
   private completeUpload(session: UploadSession, finish: FinishOptions) {
-    return this.backend.completeUpload(session.uploadId, { ...finish, now: this.options.clock() });
+    // The object's lifetime runs from completion: a tmp upload slower than the tmp TTL must not
+    // be born expired.
+    const objectExpiresAt = this.expiryFor(session.ref.type, finish.objectTtlMs) ?? null;
+    return this.backend.completeUpload(session.uploadId, {
+      condition: finish.condition,
+      expectedSha256: finish.expectedSha256,
+      now: this.options.clock(),
+      objectExpiresAt,
+    });
   }
 
   async delete(ref: ObjectRef, condition?: WriteCondition): Promise<void> {

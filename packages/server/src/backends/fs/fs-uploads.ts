@@ -39,6 +39,8 @@ export interface FinishOptions {
   readonly condition: WriteCondition | undefined;
   readonly expectedSha256: string | undefined;
   readonly now: number;
+  /** When the stored object expires (null: never), fixed at completion. */
+  readonly objectExpiresAt: number | null;
 }
 
 /**
@@ -175,7 +177,7 @@ export class FsUploads {
             size: row.received,
             sha256,
             content_type: row.content_type,
-            expires_at: row.object_expires_at,
+            expires_at: options.objectExpiresAt,
             blob_id: blobId,
             inline_data: null,
           },

@@ -55,7 +55,7 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
     const header = request.headers['content-range'];
     const contentType = grant.contentType ?? parseContentType(request.headers['content-type']);
     const session = await ctx.objects.openUpload({ ...grant, contentType });
-    if (header !== undefined) return receiveChunk(ctx, request, reply, session, header);
+    if (header !== undefined) return receiveChunk(ctx, request, reply, session, header, grant.objectTtlMs);
     return receiveUpload(ctx, request, reply, grant.ref, contentType, grant.objectTtlMs, (body, options) =>
       ctx.objects.putUpload(session, body, options),
     );
@@ -76,11 +76,18 @@ export function registerUploads(app: FastifyInstance, ctx: AppContext): void {
   });
 }
 
-async function receiveChunk(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, session: UploadSession, header: string) {
+async function receiveChunk(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: UploadSession,
+  header: string,
+  objectTtlMs: number | undefined,
+) {
   const range = parseContentRange(header);
   // An upload URL stores once: after completion every PUT gets the final status, as on GCS.
   if (session.completed) return sendStored(reply, session.ref.key, session.completed);
-  const finish = { condition: writeConditionOf(request), expectedSha256: expectedSha256Of(request) };
+  const finish = { condition: writeConditionOf(request), expectedSha256: expectedSha256Of(request), objectTtlMs };
   const declared = request.headers['content-length'];
   let step: UploadStep;
   if (range.kind === 'query') {
