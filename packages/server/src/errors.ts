@@ -29,6 +29,12 @@ export function fail(code: ErrorCode, detail?: string, headers?: Record<string, 
   return new StowageError(code, detail, headers);
 }
 
+/** Whether `error` says the disk (or the index on it) is full, whichever engine noticed. */
+export function isDiskFullError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
+}
+
 export function isStowageError(error: unknown): error is StowageError {
   return error instanceof StowageError;
 }

@@ -67,6 +67,18 @@ export interface UploadSession {
   readonly completed: ObjectInfo | undefined;
 }
 
+/** How a resumable upload becomes its object. */
+export interface CompleteUploadOptions {
+  /** Checked atomically with the commit; 412 when not met (the session stays resumable). */
+  readonly condition: WriteCondition | undefined;
+  /** Hex sha256 the client says the whole upload has; a mismatch stores nothing. */
+  readonly expectedSha256: string | undefined;
+  /** Visibility instant for preconditions. */
+  readonly now: number;
+  /** When the stored object expires (null: never), fixed at completion. */
+  readonly objectExpiresAt: number | null;
+}
+
 export interface UploadGrantInfo {
   readonly uploadId: string;
   readonly ref: ObjectRef;
@@ -127,10 +139,7 @@ export interface Backend {
     options: { length: number; total: number | undefined; maxBytes: number; signal: AbortSignal | undefined },
   ): Promise<UploadSession>;
   /** Turns the complete upload into the object, atomically; idempotent once complete. */
-  completeUpload(
-    uploadId: string,
-    options: { condition: WriteCondition | undefined; expectedSha256: string | undefined; now: number; objectExpiresAt: number | null },
-  ): Promise<ObjectInfo>;
+  completeUpload(uploadId: string, options: CompleteUploadOptions): Promise<ObjectInfo>;
   /** Stores a whole body through the session (once); after completion, the stored object's info. */
   putUpload(uploadId: string, ref: ObjectRef, body: Readable, options: WriteOptions): Promise<ObjectInfo>;
   /** Cancels the session of `ref` and removes its bytes; false if there was none. */

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { fail, isStowageError, type StowageError } from '../errors.js';
+import { fail, isDiskFullError, isStowageError, type StowageError } from '../errors.js';
 
 /** Maps any error to the real status and a JSON body with a stable code: the one place that does. */
 export function toStowageError(error: FastifyError | Error): StowageError {
@@ -12,8 +12,8 @@ export function toStowageError(error: FastifyError | Error): StowageError {
   if (error.name === 'AbortError' || errno === 'ECONNRESET' || errno === 'ERR_STREAM_PREMATURE_CLOSE' || error.message === 'aborted') {
     return fail('RequestAborted');
   }
-  // The disk (or the index on it) is full, whichever engine noticed: nothing was stored.
-  if (errno === 'ENOSPC' || errno === 'EDQUOT' || errno === 'SQLITE_FULL') return fail('InsufficientStorage');
+  // Nothing was stored: the disk is full.
+  if (isDiskFullError(error)) return fail('InsufficientStorage');
   if ((error as FastifyError).code === 'FST_ERR_BAD_URL') return fail('InvalidKey', 'The URL path is not valid percent-encoded UTF-8');
   const status = (error as FastifyError).statusCode;
   if (status === 413) return fail('EntityTooLarge');

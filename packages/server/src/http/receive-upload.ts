@@ -10,13 +10,6 @@ import type { AppContext } from './context.js';
 import { continueOnFirstRead } from './expect-continue.js';
 import { expectedSha256Of, writeConditionOf } from './write-headers.js';
 
-/** 413 from the declared length, before `100 Continue` and before any byte is read. */
-export function assertWithinLimit(ctx: AppContext, declared: number | undefined): void {
-  const limit = ctx.config.maxObjectBytes;
-  if (declared !== undefined && declared > limit)
-    throw fail('EntityTooLarge', `Content-Length ${declared} exceeds the limit of ${limit} bytes`);
-}
-
 /**
  * Runs `work`, which reads the request body, with a signal that aborts it when the client
  * disconnects before its body is complete, or when the body goes `bodyIdleTimeoutMs` without a
@@ -72,7 +65,6 @@ export async function receiveUpload(
   const expectedSha256 = expectedSha256Of(request);
   const length = request.headers['content-length'];
   const declared = length === undefined ? undefined : Number(length);
-  assertWithinLimit(ctx, declared);
   const info = await abortOnDisconnect(ctx, request, reply, (signal) =>
     store(request.raw, {
       contentType,

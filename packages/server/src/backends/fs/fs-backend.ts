@@ -4,12 +4,13 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { StorageType } from 'stowage-client/protocol';
 import type { Durability } from '../../config.js';
-import { fail } from '../../errors.js';
+import { fail, isDiskFullError } from '../../errors.js';
 import type { Failpoint } from '../../failpoints.js';
 import type { ObjectRef } from '../../storage/object-ref.js';
 import { assertCondition } from '../../storage/preconditions.js';
 import type {
   Backend,
+  CompleteUploadOptions,
   ListOptions,
   ListPage,
   ObjectInfo,
@@ -26,7 +27,7 @@ import { BlobFiles } from './blob-files.js';
 import { CommitQueue } from './commit-queue.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import { DiskSpace, type DiskSpaceOptions } from './disk-space.js';
-import { type FinishOptions, FsUploads } from './fs-uploads.js';
+import { FsUploads } from './fs-uploads.js';
 import { type AnyObjectRow, type IndexDb, type ObjectRow, openIndexDb, visibleEtag } from './index-db.js';
 import { prefixUpperBound } from './key-range.js';
 import { TenantLedger } from './tenant-usage.js';
@@ -207,7 +208,7 @@ export class FsBackend implements Backend {
       return await this.deleteRow(ref, now, condition);
     } catch (error) {
       // Deletes are how space comes back: on a full disk, free the ballast and commit again.
-      if (!isDiskFull(error) || !(await this.disk.releaseBallast())) throw error;
+      if (!isDiskFullError(error) || !(await this.disk.releaseBallast())) throw error;
       this.warn('the disk is full: released the ballast file so deletes can commit', error);
       return this.deleteRow(ref, now, condition);
     }
@@ -283,7 +284,7 @@ export class FsBackend implements Backend {
     return this.uploads.append(...args);
   }
 
-  completeUpload(uploadId: string, options: FinishOptions): Promise<ObjectInfo> {
+  completeUpload(uploadId: string, options: CompleteUploadOptions): Promise<ObjectInfo> {
     return this.uploads.complete(uploadId, options);
   }
 
@@ -387,11 +388,6 @@ function assertChecksum(actual: string | undefined, expected: string | undefined
   if (expected !== undefined && actual !== expected.toLowerCase()) {
     throw fail('ChecksumMismatch', `The body's sha256 is ${actual}, not ${expected} as sent; nothing was stored`);
   }
-}
-
-function isDiskFull(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT';
 }
 
 function keyParams(ref: ObjectRef) {

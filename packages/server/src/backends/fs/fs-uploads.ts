@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { isStorageType } from 'stowage-client/protocol';
 import { fail } from '../../errors.js';
 import type { Failpoint } from '../../failpoints.js';
-import type { ObjectInfo, UploadGrantInfo, UploadSession, WriteCondition } from '../backend.js';
+import type { CompleteUploadOptions, ObjectInfo, UploadGrantInfo, UploadSession, WriteCondition } from '../backend.js';
 import { type BodyMeter, meterBody } from '../metered-body.js';
 import type { BlobFiles } from './blob-files.js';
 import type { CommitQueue } from './commit-queue.js';
@@ -33,15 +33,6 @@ export type CommitRow = (
   row: Omit<ObjectRow, 'last_modified'>,
   options: { condition: WriteCondition | undefined; now: number; alsoRun?: (info: ObjectInfo) => void },
 ) => Promise<ObjectInfo>;
-
-/** Completion options of an upload. */
-export interface FinishOptions {
-  readonly condition: WriteCondition | undefined;
-  readonly expectedSha256: string | undefined;
-  readonly now: number;
-  /** When the stored object expires (null: never), fixed at completion. */
-  readonly objectExpiresAt: number | null;
-}
 
 /**
  * Resumable upload sessions of the fs backend (the GCS protocol's server side). A session is a
@@ -150,7 +141,7 @@ export class FsUploads {
     });
   }
 
-  complete(uploadId: string, options: FinishOptions): Promise<ObjectInfo> {
+  complete(uploadId: string, options: CompleteUploadOptions): Promise<ObjectInfo> {
     return this.locks.run(uploadId, async () => {
       const row = await this.reconcile(this.requireRow(uploadId));
       if (row.completed_json) return JSON.parse(row.completed_json) as ObjectInfo;
