@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type net from 'node:net';
+import { listenOnLoopback } from './loopback-listener.js';
 
 export interface ProxyFaults {
   /** Forward the request, wait for the server's whole answer, then close the client's connection instead of passing it on. */
@@ -16,7 +16,6 @@ export interface ProxyFaults {
 export async function startFaultProxy(targetUrl: string, faults: ProxyFaults) {
   const target = new URL(targetUrl);
   const stats = { forwarded: 0, dropped: 0, answered: 0 };
-  const sockets = new Set<net.Socket>();
   const server = http.createServer((request, response) => {
     if (faults.answerInstead?.(request, response)) {
       stats.answered++;
@@ -42,19 +41,11 @@ export async function startFaultProxy(targetUrl: string, faults: ProxyFaults) {
     upstream.on('error', () => request.socket.destroy());
     request.pipe(upstream);
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
+  const { port, close } = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}${target.pathname}`,
     stats,
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
+    close,
   };
 }
 

@@ -1,30 +1,22 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
+import { listenOnLoopback } from './loopback-listener.js';
 
 export type FaultHandler = (request: http.IncomingMessage, response: http.ServerResponse, attempt: number) => void;
 
 /** A small real HTTP server that misbehaves on purpose; `handle` decides per attempt. */
 export async function startFaultServer(handle: FaultHandler) {
   const seen: Array<{ method: string; url: string; headers: http.IncomingHttpHeaders; at: number }> = [];
-  const sockets = new Set<net.Socket>();
   const server = http.createServer((request, response) => {
     seen.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, at: Date.now() });
     handle(request, response, seen.length);
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
+  const { port, close } = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}/storage/v1`,
     seen,
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
+    close,
   };
 }
 
