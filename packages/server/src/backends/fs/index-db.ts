@@ -200,4 +200,6 @@ export function ensureUsageTable(db: Database): void {
 function addCancelledColumn(db: Database): void {
   const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('uploads') as string[];
   if (!columns.includes('cancelled')) db.exec('ALTER TABLE uploads ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0');
+  // Quota checks sum a tenant's open uploads on every write: an index range, not a table scan.
+  db.exec('CREATE INDEX IF NOT EXISTS uploads_open_by_tenant ON uploads (tenant) WHERE completed_json IS NULL AND cancelled = 0');
 }
