@@ -109,6 +109,10 @@ export const ERRORS = {
   Overloaded: { status: 503, message: 'The server is at its limit of requests in flight; retry after the Retry-After delay' },
   RequestAborted: { status: 400, message: 'The client ended the request before the body was complete' },
   IncompleteBody: { status: 400, message: 'The body is shorter than its Content-Length' },
+  StorageUnavailable: {
+    status: 503,
+    message: 'The index database or the blob store does not answer; nothing was changed. Retry after the Retry-After delay',
+  },
   ServiceUnavailable: { status: 503, message: 'The server is shutting down or overloaded; retry later' },
   InternalError: { status: 500, message: 'Internal server error' },
 } as const satisfies Record<string, { status: number; message: string }>;
