@@ -10,10 +10,10 @@ import type {
   WriteCondition,
   WriteOptions,
 } from '../backends/backend.js';
+import { quotaExceeded } from '../backends/conditions.js';
 import { fail } from '../errors.js';
 import type { ObjectRef } from './object-ref.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
-import { quotaExceeded } from './quotas.js';
 
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 

@@ -7,7 +7,6 @@ import type { Durability } from '../../config.js';
 import { fail, isDiskFullError } from '../../errors.js';
 import type { Failpoint } from '../../failpoints.js';
 import type { ObjectRef } from '../../storage/object-ref.js';
-import { assertCondition } from '../../storage/preconditions.js';
 import type {
   Backend,
   CompleteUploadOptions,
@@ -22,6 +21,7 @@ import type {
   WriteCondition,
   WriteOptions,
 } from '../backend.js';
+import { assertCondition } from '../conditions.js';
 import { type BodyMeter, meterBody } from '../metered-body.js';
 import { BlobFiles } from './blob-files.js';
 import { CommitQueue } from './commit-queue.js';

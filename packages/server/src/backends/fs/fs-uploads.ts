@@ -8,6 +8,7 @@ import { fail } from '../../errors.js';
 import type { Failpoint } from '../../failpoints.js';
 import type { CompleteUploadOptions, ObjectInfo, UploadGrantInfo, UploadSession, WriteCondition } from '../backend.js';
 import { type BodyMeter, meterBody } from '../metered-body.js';
+import { rangeHeader } from '../upload-range.js';
 import type { BlobFiles } from './blob-files.js';
 import type { CommitQueue } from './commit-queue.js';
 import type { IndexDb, ObjectRow } from './index-db.js';
@@ -310,11 +311,6 @@ export class FsUploads {
   private requireSession(uploadId: string): UploadSession {
     return toSession(this.requireRow(uploadId));
   }
-}
-
-/** The `Range` header a 308 (or a 409) carries: the bytes the server holds. */
-export function rangeHeader(received: number): Record<string, string> {
-  return received > 0 ? { range: `bytes=0-${received - 1}` } : {};
 }
 
 function toSession(row: UploadRow): UploadSession {

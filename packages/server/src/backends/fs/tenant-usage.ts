@@ -1,5 +1,5 @@
-import { quotaExceeded } from '../../storage/quotas.js';
 import type { TenantUsage } from '../backend.js';
+import { quotaExceeded } from '../conditions.js';
 import type { IndexDb } from './index-db.js';
 
 /** A tenant's quota as the `tenants` table holds it: a row overrides the default, NULL is unlimited. */

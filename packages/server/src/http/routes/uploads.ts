@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { API_BASE_PATH, Routes, UrlKinds } from 'stowage-client/protocol';
 import type { UploadSession } from '../../backends/backend.js';
-import { rangeHeader } from '../../backends/fs/fs-uploads.js';
+import { rangeHeader } from '../../backends/upload-range.js';
 import { fail } from '../../errors.js';
 import { parseContentRange } from '../../storage/byte-ranges.js';
 import { parseContentType } from '../../storage/media-type.js';
