@@ -5,12 +5,41 @@ import { parseByteSize, parseDuration } from './units.js';
 /** How hard an acknowledged write is made to last. */
 export type Durability = 'full' | 'process';
 
+/** Where the index lives: SQLite in the data directory, or a shared PostgreSQL. */
+export type IndexConfig =
+  | { readonly kind: 'sqlite' }
+  | { readonly kind: 'postgres'; readonly url: string; readonly schema: string; readonly poolSize: number };
+
+/** Where blobs live: files in the data directory, or an S3-compatible bucket. */
+export type BlobsConfig =
+  | { readonly kind: 'files' }
+  | {
+      readonly kind: 's3';
+      readonly bucket: string;
+      /** Key prefix inside the bucket, without a trailing slash ('' for none). */
+      readonly prefix: string;
+      /** Endpoint of a store other than AWS (Ceph RGW, MinIO, GCS); undefined for AWS. */
+      readonly endpoint: string | undefined;
+      readonly region: string;
+      readonly forcePathStyle: boolean;
+      /** Static keys; undefined to use the AWS default credential chain. */
+      readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
+    };
+
 /** Everything the server reads from its environment, parsed and validated once, then frozen. */
 export interface ServerConfig {
   readonly host: string;
   readonly port: number;
   /** Folder of the embedded backend: SQLite index, blobs, the server secret. */
   readonly dataDir: string;
+  /** The index: SQLite in dataDir (default) or PostgreSQL shared by every server. */
+  readonly index: IndexConfig;
+  /** The blob store: files in dataDir (default) or an S3-compatible bucket. */
+  readonly blobs: BlobsConfig;
+  /** Longest wait for one index or blob store operation before 503 StorageUnavailable, in ms. */
+  readonly storageTimeoutMs: number;
+  /** Blobs that nothing references are removed once older than this, in ms. */
+  readonly orphanGraceMs: number;
   /** `full`: fsync blobs, directories and the index before acknowledging (survives power loss). */
   readonly durability: Durability;
   /** HMAC secret for JWTs and URL signatures; undefined means "kept in dataDir". */
@@ -85,6 +114,9 @@ export interface ConfigOverrides {
   logLevel?: string | undefined;
   publicUrl?: string | undefined;
   trustProxy?: boolean | string | undefined;
+  index?: string | undefined;
+  blobs?: string | undefined;
+  s3Endpoint?: string | undefined;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -143,10 +175,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     return v;
   });
 
+  const index = read<IndexConfig>('STOWAGE_INDEX', overrides.index ?? env.STOWAGE_INDEX, { kind: 'sqlite' }, (v) => parseIndex(v, env));
+  const blobs = read<BlobsConfig>('STOWAGE_BLOBS', overrides.blobs ?? env.STOWAGE_BLOBS, { kind: 'files' }, (v) =>
+    parseBlobs(v, { ...env, STOWAGE_S3_ENDPOINT: overrides.s3Endpoint ?? env.STOWAGE_S3_ENDPOINT }),
+  );
+
   const config: ServerConfig = {
     host: overrides.host ?? env.STOWAGE_HOST ?? '127.0.0.1',
     port,
     dataDir: path.resolve(overrides.dataDir ?? env.STOWAGE_DATA_DIR ?? '.stowage'),
+    index,
+    blobs,
+    storageTimeoutMs: duration('STOWAGE_STORAGE_TIMEOUT', 5_000),
+    orphanGraceMs: duration('STOWAGE_ORPHAN_GRACE', HOUR),
     durability: read('durability', overrides.durability ?? env.STOWAGE_DURABILITY, 'full', oneOf(['full', 'process'])),
     jwtSecret,
     tmpTtlMs: duration('STOWAGE_TMP_TTL', DAY),
@@ -194,8 +235,49 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
   if (config.uploadUrlTtlMs > config.uploadUrlMaxTtlMs) problems.push('STOWAGE_UPLOAD_URL_TTL: at most 7d');
   if (config.jwksUrl && !config.jwtIssuer) problems.push('STOWAGE_JWT_ISSUER: required with STOWAGE_JWKS_URL');
   if (config.jwksUrl && !config.jwtAudience) problems.push('STOWAGE_JWT_AUDIENCE: required with STOWAGE_JWKS_URL');
+  if (config.index.kind === 'postgres' && !config.jwtSecret) {
+    problems.push('STOWAGE_JWT_SECRET: required with a shared index (every server must sign and verify with the same secret)');
+  }
+  if (config.storageTimeoutMs === 0) problems.push('STOWAGE_STORAGE_TIMEOUT: must be more than 0');
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/** `sqlite`, or a postgres:// URL (schema and pool size from their own variables). */
+function parseIndex(value: string, env: NodeJS.ProcessEnv): IndexConfig {
+  if (value === 'sqlite') return { kind: 'sqlite' };
+  const url = new URL(value);
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') throw new Error('must be "sqlite" or a postgres:// URL');
+  const schema = env.STOWAGE_INDEX_SCHEMA || 'public';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`STOWAGE_INDEX_SCHEMA "${schema}" is not a lower-case SQL name`);
+  return {
+    kind: 'postgres',
+    url: value,
+    schema,
+    poolSize: env.STOWAGE_INDEX_POOL_SIZE ? positiveInteger(env.STOWAGE_INDEX_POOL_SIZE) : 20,
+  };
+}
+
+/** `files`, or s3://BUCKET[/PREFIX] with the endpoint, region and keys from STOWAGE_S3_* (or the AWS chain). */
+function parseBlobs(value: string, env: NodeJS.ProcessEnv): BlobsConfig {
+  if (value === 'files') return { kind: 'files' };
+  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(value);
+  if (!match?.[1]) throw new Error('must be "files" or s3://BUCKET/PREFIX');
+  const endpoint = env.STOWAGE_S3_ENDPOINT || undefined;
+  if (endpoint) new URL(endpoint);
+  const accessKeyId = env.STOWAGE_S3_ACCESS_KEY_ID;
+  const secretAccessKey = env.STOWAGE_S3_SECRET_ACCESS_KEY;
+  if (Boolean(accessKeyId) !== Boolean(secretAccessKey))
+    throw new Error('set both STOWAGE_S3_ACCESS_KEY_ID and STOWAGE_S3_SECRET_ACCESS_KEY, or neither');
+  return {
+    kind: 's3',
+    bucket: match[1],
+    prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, ''),
+    endpoint,
+    region: env.STOWAGE_S3_REGION || env.AWS_REGION || 'us-east-1',
+    forcePathStyle: env.STOWAGE_S3_FORCE_PATH_STYLE ? boolean(env.STOWAGE_S3_FORCE_PATH_STYLE) : endpoint !== undefined,
+    credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
+  };
 }
 
 function boolean(value: string): boolean {

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { ApiKeyStore } from './auth/api-keys.js';
@@ -7,8 +6,7 @@ import { loadServerSecret } from './auth/server-secret.js';
 import { TokenService } from './auth/token-service.js';
 import { UrlSigner } from './auth/url-signer.js';
 import type { Backend } from './backends/backend.js';
-import { FsBackend } from './backends/fs/fs-backend.js';
-import { SqliteApiKeyStore } from './backends/fs/sqlite-api-keys.js';
+import { openBackend } from './backends/open-backend.js';
 import type { ServerConfig } from './config.js';
 import { createFailpoint } from './failpoints.js';
 import { buildApp } from './http/app.js';
@@ -37,22 +35,22 @@ export interface StowageServer {
   close(): Promise<void>;
 }
 
-/** Opens the storage backend and accounts for `config`; both come from the data directory. */
+/** Opens the index and blob store the config names, and the secret that signs tokens and URLs. */
 export async function openStorage(config: ServerConfig, deps: ServerDependencies = {}) {
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const logger = deps.logger ?? pino({ level: config.logLevel });
-  const backend = await FsBackend.open({
-    dataDir: config.dataDir,
-    durability: config.durability,
+  const backend = await openBackend(config, {
     clock: deps.clock,
     failpoint: createFailpoint(config.failpoints),
-    disk: { minFreeBytes: config.minFreeBytes, ballastBytes: config.ballastBytes },
-    defaultQuotaBytes: config.quotaBytes ?? null,
     onWarning: (message, error) => logger.warn({ err: error }, message),
   });
-  const apiKeys: ApiKeyStore = new SqliteApiKeyStore(backend.index);
-  const secret = await loadServerSecret(config.dataDir, config.jwtSecret);
-  return { backend: backend as Backend, apiKeys, secret, logger };
+  const apiKeys: ApiKeyStore = backend.index.apiKeys;
+  try {
+    const secret = await loadServerSecret(config.dataDir, config.jwtSecret);
+    return { backend: backend as Backend, apiKeys, secret, logger };
+  } catch (error) {
+    await backend.close();
+    throw error;
+  }
 }
 
 /** Builds the whole server from a config: backend, auth, domain, HTTP app, sweeper. */

@@ -70,6 +70,8 @@ export interface BlobStore {
   appendChunk(options: AppendChunkOptions): Promise<Staging>;
   /** Bytes the staging actually holds: less than recorded means a lost tail to be resent. */
   heldBytes(options: { uploadId: string; staging: Staging; recorded: number }): Promise<number>;
+  /** The first `length` staged bytes, to rebuild a lost running hash; stores that never lose a tail may omit it. */
+  readStaged?(options: { uploadId: string; staging: Staging; length: number }): Readable;
   /** Makes the staged bytes (exactly `size` of them) a blob; returns its id and the new staging. */
   assemble(options: { uploadId: string; staging: Staging; size: number }): Promise<{ blobId: string; staging: Staging }>;
   /** After an assembled blob's commit failed (e.g. 412): keeps the upload resumable. */

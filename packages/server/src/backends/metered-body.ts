@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { fail } from '../errors.js';
 
@@ -13,7 +13,7 @@ export interface BodyLimits {
   readonly maxBytes: number;
   readonly expectedBytes: number | undefined;
   /** A resumable upload continues one hash across chunks; it is digested at completion instead. */
-  readonly continueHash?: Hash | undefined;
+  readonly continueHash?: { update(chunk: Uint8Array): unknown } | undefined;
   /** Stops the reading at once, even while the body is stalled; the reason is thrown. */
   readonly signal?: AbortSignal | undefined;
 }
@@ -24,7 +24,8 @@ export interface BodyLimits {
  * body ends short of `expectedBytes`.
  */
 export async function* meterBody(body: Readable, meter: BodyMeter, limits: BodyLimits): AsyncGenerator<Buffer> {
-  const hash = limits.continueHash ?? createHash('sha256');
+  const own = limits.continueHash ? undefined : createHash('sha256');
+  const hash = limits.continueHash ?? own;
   // destroyOnReturn: false — on a limit error the route still answers 413 on this connection.
   const chunks = body.iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer>;
   for (;;) {
@@ -33,13 +34,13 @@ export async function* meterBody(body: Readable, meter: BodyMeter, limits: BodyL
     const chunk = next.value;
     meter.bytes += chunk.length;
     if (meter.bytes > limits.maxBytes) throw fail('EntityTooLarge', `The body exceeds the limit of ${limits.maxBytes} bytes`);
-    hash.update(chunk);
+    hash?.update(chunk);
     yield chunk;
   }
   if (limits.expectedBytes !== undefined && meter.bytes !== limits.expectedBytes) {
     throw fail('IncompleteBody', `Received ${meter.bytes} of ${limits.expectedBytes} declared bytes`);
   }
-  if (!limits.continueHash) meter.sha256 = hash.digest('hex');
+  if (own) meter.sha256 = own.digest('hex');
 }
 
 /**

@@ -155,3 +155,15 @@ export interface ObjectIndex {
   checkReady(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** What a row tells of its object without reading it. */
+export function infoOf(row: IndexRow): ObjectInfo {
+  return {
+    size: row.size,
+    sha256: row.sha256,
+    etag: `"${row.sha256}"`,
+    contentType: row.contentType,
+    lastModified: row.lastModified,
+    expiresAt: row.expiresAt ?? undefined,
+  };
+}

@@ -113,6 +113,21 @@ export class BlobFiles {
     return names.length;
   }
 
+  /** The ids of every blob file. */
+  async blobIds(): Promise<string[]> {
+    const ids: string[] = [];
+    for (const shard of await readdir(this.blobDir, { withFileTypes: true })) {
+      if (!shard.isDirectory()) continue;
+      for (const name of await readdir(path.join(this.blobDir, shard.name))) if (BLOB_ID.test(name)) ids.push(name);
+    }
+    return ids;
+  }
+
+  /** The upload ids of every part file. */
+  async partIds(): Promise<string[]> {
+    return (await readdir(this.partDir)).filter((name) => BLOB_ID.test(name));
+  }
+
   /** Start-up cleanup: removes every blob for which `isReferenced` says no. */
   async removeOrphans(isReferenced: (id: string) => boolean): Promise<number> {
     let removed = 0;

@@ -112,6 +112,7 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
   db.exec(SCHEMA);
   ensureUsageTable(db);
   addCancelledColumn(db);
+  addSharedUploadState(db);
 
   const statements = {
     findVisible: db.prepare(
@@ -191,6 +192,23 @@ export function ensureUsageTable(db: Database): void {
     db.exec('CREATE TABLE usage (tenant TEXT PRIMARY KEY, bytes INTEGER NOT NULL, objects INTEGER NOT NULL)');
     db.exec(`INSERT INTO usage (tenant, bytes, objects) ${USAGE_FROM_OBJECTS}`);
   }).immediate();
+}
+
+/**
+ * Columns that let an upload session be continued from its row alone (the running sha256, the
+ * blob store's staging record, the claim fence), and the queue of blobs to delete.
+ */
+function addSharedUploadState(db: Database): void {
+  const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('uploads') as string[];
+  const wanted: Array<[string, string]> = [
+    ['hash_state', 'BLOB'],
+    ['staging', 'TEXT'],
+    ['attempt', 'INTEGER NOT NULL DEFAULT 0'],
+    ['next_part', 'INTEGER NOT NULL DEFAULT 0'],
+  ];
+  for (const [name, type] of wanted) if (!columns.includes(name)) db.exec(`ALTER TABLE uploads ADD COLUMN ${name} ${type}`);
+  db.exec('CREATE TABLE IF NOT EXISTS gc_queue (blob_id TEXT PRIMARY KEY, due_at INTEGER NOT NULL)');
+  db.exec('CREATE INDEX IF NOT EXISTS gc_queue_by_due ON gc_queue (due_at)');
 }
 
 /**

@@ -1,0 +1,207 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, rm, stat, truncate } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Durability } from '../../config.js';
+import {
+  type AppendChunkOptions,
+  BlobNotFoundError,
+  type BlobStore,
+  type PutBlobOptions,
+  type ReadBlobOptions,
+  type Staging,
+} from '../blob-store.js';
+import { BlobFiles } from './blob-files.js';
+import { DiskSpace, type DiskSpaceOptions } from './disk-space.js';
+
+/** How often a body of unknown length is checked against the free-space reserve. */
+const RESERVE_CHECK_BYTES = 4 * 1024 * 1024;
+
+export interface FileBlobStoreOptions {
+  readonly dataDir: string;
+  readonly durability: Durability;
+  /** Free-space reserve and ballast. */
+  readonly disk: DiskSpaceOptions;
+}
+
+/**
+ * Blobs as files in the data directory: written to `tmp/`, fsynced, renamed to
+ * `blobs/<shard>/<id>`. An upload's chunks are appended to its part file `uploads/<id>`, and the
+ * complete part becomes a blob by a hard link, so completion copies nothing. An open read keeps
+ * a blob's bytes even once it is removed, so replaced blobs can go at once.
+ */
+export class FileBlobStore implements BlobStore {
+  readonly replacedBlobGraceMs = 0;
+  private readonly files: BlobFiles;
+  private readonly disk: DiskSpace;
+
+  private constructor(options: FileBlobStoreOptions) {
+    this.files = new BlobFiles(options.dataDir, options.durability === 'full');
+    this.disk = new DiskSpace(options.dataDir, options.disk);
+  }
+
+  /** Creates the folders, measures the disk and removes temp files a crash left. */
+  static async open(options: FileBlobStoreOptions): Promise<FileBlobStore> {
+    const store = new FileBlobStore(options);
+    await store.files.init();
+    await store.disk.init();
+    await store.files.removeAllTemp();
+    return store;
+  }
+
+  newBlobId(): string {
+    return this.files.newId();
+  }
+
+  admit(bytes: number | undefined): Promise<void> {
+    return this.disk.assertRoomFor(bytes);
+  }
+
+  async put({ blobId, body, size, signal }: PutBlobOptions): Promise<void> {
+    const disk = this.disk;
+    // A body of unknown length was admitted with nothing reserved: it is measured against the
+    // reserve as it grows, so one such body cannot eat the room every other write needs.
+    const checked = async function* () {
+      let unchecked = 0;
+      for await (const chunk of body) {
+        if (size === undefined) {
+          unchecked += chunk.length;
+          if (unchecked >= RESERVE_CHECK_BYTES) {
+            await disk.assertRoomFor(unchecked);
+            unchecked = 0;
+          }
+        }
+        yield chunk;
+      }
+    };
+    try {
+      await pipeline(checked, this.files.createTempStream(blobId), { signal });
+      await this.files.moveIntoPlace(blobId);
+    } catch (error) {
+      await this.files.removeTemp(blobId);
+      await this.files.remove(blobId);
+      throw error;
+    }
+  }
+
+  async read({ blobId, start, end, size }: ReadBlobOptions): Promise<Readable> {
+    let file: Awaited<ReturnType<BlobFiles['openBlob']>>;
+    try {
+      file = await this.files.openBlob(blobId);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new BlobNotFoundError(blobId);
+      throw error;
+    }
+    // A blob cut short by damage would go out as a 200 whose body ends early: refuse it whole.
+    const held = (await file.stat()).size;
+    if (held !== size) {
+      await file.close();
+      throw new Error(`blob ${blobId} holds ${held} of ${size} bytes; run stowage fsck`);
+    }
+    return file.createReadStream({ start, end, highWaterMark: 256 * 1024 });
+  }
+
+  delete(blobId: string): Promise<void> {
+    return this.files.remove(blobId);
+  }
+
+  chunkNeedsPart(): boolean {
+    return false;
+  }
+
+  async appendChunk({ uploadId, offset, length, body, signal }: AppendChunkOptions): Promise<Staging> {
+    await this.disk.assertRoomFor(length);
+    const part = this.files.partPath(uploadId);
+    await this.ensurePart(uploadId);
+    // Bytes past `offset` belong to a chunk that was never acknowledged: drop them. The part
+    // holds at least `offset` bytes (heldBytes checked), so this never pads.
+    await truncate(part, offset);
+    await pipeline(body, createWriteStream(part, { flags: 'a', flush: this.files.fsync, highWaterMark: 256 * 1024 }), { signal });
+    return null;
+  }
+
+  async heldBytes({ uploadId }: { uploadId: string }): Promise<number> {
+    try {
+      return (await stat(this.files.partPath(uploadId))).size;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw error;
+    }
+  }
+
+  /** The part's first `length` bytes, to hash them again when a session's running hash is lost. */
+  readStaged({ uploadId, length }: { uploadId: string; staging: Staging; length: number }): Readable {
+    if (length === 0) return Readable.from([]);
+    return createReadStream(this.files.partPath(uploadId), { end: length - 1 });
+  }
+
+  async assemble({ uploadId }: { uploadId: string; staging: Staging; size: number }): Promise<{ blobId: string; staging: Staging }> {
+    const blobId = this.files.newId();
+    // A link, not a move: the part stays until the commit that adopts the blob, so a crash in
+    // between loses nothing (the unreferenced link is an orphan the start-up sweep removes).
+    await this.files.linkPart(uploadId, blobId);
+    return { blobId, staging: null };
+  }
+
+  async releaseAssembled({ blobId }: { blobId: string }): Promise<void> {
+    await this.files.remove(blobId);
+  }
+
+  async finishUpload({ uploadId }: { uploadId: string }): Promise<void> {
+    await rm(this.files.partPath(uploadId), { force: true });
+  }
+
+  async discardUpload({ uploadId }: { uploadId: string }): Promise<void> {
+    await rm(this.files.partPath(uploadId), { force: true });
+  }
+
+  async sweepOrphans(options: {
+    isBlobKnown: (blobId: string) => Promise<boolean>;
+    isUploadOpen: (uploadId: string) => Promise<boolean>;
+    now: number;
+    graceMs: number;
+  }): Promise<number> {
+    const oldEnough = async (file: string) => options.graceMs === 0 || (await ageMs(file, options.now)) > options.graceMs;
+    const known = new Set<string>();
+    for (const id of await this.files.blobIds())
+      if ((await options.isBlobKnown(id)) || !(await oldEnough(this.files.blobPath(id)))) known.add(id);
+    const removed = await this.files.removeOrphans((id) => known.has(id));
+    const open = new Set<string>();
+    for (const id of await this.files.partIds())
+      if ((await options.isUploadOpen(id)) || !(await oldEnough(this.files.partPath(id)))) open.add(id);
+    await this.files.removeStaleParts((id) => open.has(id));
+    return removed;
+  }
+
+  relieveSpace(): Promise<boolean> {
+    return this.disk.releaseBallast();
+  }
+
+  checkReady(): Promise<void> {
+    return this.disk.assertReady();
+  }
+
+  async close(): Promise<void> {}
+
+  /** Creates the part file (durably) on the first chunk. */
+  private async ensurePart(uploadId: string): Promise<void> {
+    const part = this.files.partPath(uploadId);
+    try {
+      await stat(part);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    await (await open(part, 'a', 0o600)).close();
+    // The new name must survive a crash, or the bytes appended later would vanish with it.
+    await this.files.syncPartDir();
+  }
+}
+
+async function ageMs(file: string, now: number): Promise<number> {
+  try {
+    return now - (await stat(file)).mtimeMs;
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,338 @@
+import type { Statement } from 'better-sqlite3';
+import { isStorageType } from 'stowage-client/protocol';
+import type { ApiKeyStore } from '../../auth/api-keys.js';
+import type { Durability } from '../../config.js';
+import { fail } from '../../errors.js';
+import type { ObjectRef } from '../../storage/object-ref.js';
+import type { ListPage, ObjectInfo, TenantUsage, UploadGrantInfo } from '../backend.js';
+import { assertCondition, visibleEtag } from '../conditions.js';
+import {
+  type AdvanceUploadOptions,
+  type IndexRow,
+  infoOf,
+  type ListRowsOptions,
+  type ObjectIndex,
+  type PutRowOptions,
+  type RemoveRowOptions,
+  type UploadClaim,
+  type UploadRecord,
+} from '../object-index.js';
+import { CommitQueue } from './commit-queue.js';
+import { type AnyObjectRow, type IndexDb, type ObjectRow, openIndexDb } from './index-db.js';
+import { prefixUpperBound } from './key-range.js';
+import { SqliteApiKeyStore } from './sqlite-api-keys.js';
+import { type QuotaOverride, TenantLedger } from './tenant-usage.js';
+
+interface UploadRow {
+  upload_id: string;
+  tenant: string;
+  type: string;
+  key: Buffer;
+  content_type: string;
+  expires_at: number;
+  received: number;
+  total: number | null;
+  completed_json: string | null;
+  cancelled: number;
+  hash_state: Buffer | null;
+  staging: string | null;
+  attempt: number;
+}
+
+export interface SqliteIndexOptions {
+  readonly file: string;
+  readonly durability: Durability;
+  /** Quota of tenants the `tenants` table does not name; null for unlimited. */
+  readonly defaultQuotaBytes: number | null;
+}
+
+/**
+ * The embedded index: one SQLite database (WAL) in the data directory. Writes go through a
+ * group-commit queue, so concurrent requests share one fsync; each runs in its own savepoint.
+ * One process owns the database at a time (the data directory lock), so a transaction here is
+ * already linearizable.
+ */
+export class SqliteIndex implements ObjectIndex {
+  readonly apiKeys: ApiKeyStore;
+  private readonly commits: CommitQueue;
+  private readonly ledger: TenantLedger;
+  private readonly sql: ReturnType<typeof prepareUploadStatements>;
+
+  private constructor(
+    readonly db: IndexDb,
+    defaultQuotaBytes: number | null,
+  ) {
+    this.commits = new CommitQueue(db.db);
+    this.ledger = new TenantLedger(db, defaultQuotaBytes);
+    this.apiKeys = new SqliteApiKeyStore(db);
+    this.sql = prepareUploadStatements(db);
+  }
+
+  static async open(options: SqliteIndexOptions): Promise<SqliteIndex> {
+    return new SqliteIndex(openIndexDb(options.file, options.durability), options.defaultQuotaBytes);
+  }
+
+  async find({ ref, now }: { ref: ObjectRef; now: number }): Promise<IndexRow | undefined> {
+    const row = this.db.statements.findVisible.get({ ...keyParams(ref), now }) as ObjectRow | undefined;
+    return row && fromObjectRow(row);
+  }
+
+  async put(options: PutRowOptions): Promise<void> {
+    const { findAny, upsert } = this.db.statements;
+    const { ref, row } = options;
+    const params = keyParams(ref);
+    await this.commits.enqueue(() => {
+      const previous = findAny.get(params) as AnyObjectRow | undefined;
+      assertCondition(visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now), options.condition);
+      this.ledger.charge(ref.tenant, row.size - (previous?.size ?? 0), previous ? 0 : 1);
+      upsert.run({ ...params, ...toObjectRow(row) });
+      if (options.completesUpload) this.markCompleted(options.completesUpload, infoOf(row));
+      if (previous?.blob_id && previous.blob_id !== row.blobId) this.sql.queueGarbage.run(previous.blob_id, options.collectAfter);
+    });
+  }
+
+  async remove(options: RemoveRowOptions): Promise<boolean> {
+    const { findAny, deleteById } = this.db.statements;
+    return this.commits.enqueue(() => {
+      const row = findAny.get(keyParams(options.ref)) as AnyObjectRow | undefined;
+      const etag = visibleEtag(row && { sha256: row.sha256, expiresAt: row.expires_at }, options.now);
+      assertCondition(etag, options.condition);
+      if (!row) return false;
+      deleteById.run(row.id);
+      this.ledger.charge(options.ref.tenant, -row.size, -1);
+      if (row.blob_id) this.sql.queueGarbage.run(row.blob_id, options.collectAfter);
+      return etag !== undefined;
+    });
+  }
+
+  async list(options: ListRowsOptions): Promise<ListPage> {
+    const prefix = Buffer.from(options.prefix, 'utf8');
+    // The smallest key after `after` is `after` + NUL, which no key contains: `>=` that is `>` after.
+    const start = options.after === undefined ? prefix : Buffer.concat([Buffer.from(options.after, 'utf8'), Buffer.from([0])]);
+    const end = prefixUpperBound(prefix);
+    const params = { tenant: options.tenant, type: options.type, start, end, now: options.now, limit: options.limit + 1 };
+    const { listRange, listFrom } = this.db.statements;
+    const rows = (end ? listRange.all(params) : listFrom.all(params)) as Array<{ key: Buffer }>;
+    const truncated = rows.length > options.limit;
+    return { keys: rows.slice(0, options.limit).map((row) => row.key.toString('utf8')), truncated };
+  }
+
+  async usage(tenant: string): Promise<TenantUsage> {
+    return this.ledger.read(tenant);
+  }
+
+  async setQuota(tenant: string, quotaBytes: number | null | 'default'): Promise<void> {
+    const { setTenantQuota, clearTenantQuota } = this.db.statements;
+    await this.commits.enqueue(() =>
+      quotaBytes === 'default' ? clearTenantQuota.run(tenant) : setTenantQuota.run({ tenant, quotaBytes }),
+    );
+  }
+
+  async quotaSource(tenant: string): Promise<'tenant' | 'default'> {
+    return (this.db.statements.tenantQuota.get(tenant) as QuotaOverride) ? 'tenant' : 'default';
+  }
+
+  async sweepExpired({ now, limit, collectAfter }: { now: number; limit: number; collectAfter: number }): Promise<number> {
+    const { expired, deleteExpired } = this.db.statements;
+    const ids = expired.all(now, limit) as Array<{ id: number }>;
+    if (ids.length === 0) return 0;
+    // A write may have replaced a row (same id, new value) since the SELECT: the DELETE checks
+    // the expiry again and says what it removed, so a fresh value is neither deleted nor uncounted.
+    return this.commits.enqueue(() => {
+      let removed = 0;
+      for (const { id } of ids) {
+        const row = deleteExpired.get(id, now) as { tenant: string; size: number; blob_id: string | null } | undefined;
+        if (!row) continue;
+        this.ledger.charge(row.tenant, -row.size, -1);
+        if (row.blob_id) this.sql.queueGarbage.run(row.blob_id, collectAfter);
+        removed++;
+      }
+      return removed;
+    });
+  }
+
+  async takeGarbage({ now, limit, leaseMs }: { now: number; limit: number; leaseMs: number }): Promise<string[]> {
+    return this.commits.enqueue(() => {
+      const ids = this.sql.dueGarbage.all(now, limit) as string[];
+      for (const id of ids) this.sql.leaseGarbage.run(now + leaseMs, id);
+      return ids;
+    });
+  }
+
+  async forgetGarbage(blobIds: readonly string[]): Promise<void> {
+    if (blobIds.length === 0) return;
+    await this.commits.enqueue(() => {
+      for (const id of blobIds) this.sql.forgetGarbage.run(id);
+    });
+  }
+
+  async queueGarbage({ blobIds, collectAfter }: { blobIds: readonly string[]; collectAfter: number }): Promise<void> {
+    if (blobIds.length === 0) return;
+    await this.commits.enqueue(() => {
+      for (const id of blobIds) this.sql.queueGarbage.run(id, collectAfter);
+    });
+  }
+
+  async isBlobKnown(blobId: string): Promise<boolean> {
+    return (
+      this.db.statements.blobInUse.get(blobId) !== undefined ||
+      this.sql.garbageQueued.get(blobId) !== undefined ||
+      this.sql.stagingNames.get(`%${blobId}%`) !== undefined
+    );
+  }
+
+  async openUpload(grant: UploadGrantInfo): Promise<UploadRecord> {
+    const { insertUpload } = this.db.statements;
+    await this.commits.enqueue(() =>
+      insertUpload.run({
+        upload_id: grant.uploadId,
+        tenant: grant.ref.tenant,
+        type: grant.ref.type,
+        key: Buffer.from(grant.ref.key, 'utf8'),
+        content_type: grant.contentType,
+        expires_at: grant.sessionExpiresAt,
+        object_expires_at: grant.objectExpiresAt ?? null,
+      }),
+    );
+    const record = await this.findUpload(grant.uploadId);
+    if (!record) throw new Error(`upload ${grant.uploadId} vanished right after it was created`);
+    return record;
+  }
+
+  async findUpload(uploadId: string): Promise<UploadRecord | undefined> {
+    const row = this.db.statements.findUpload.get(uploadId) as UploadRow | undefined;
+    return row && toRecord(row);
+  }
+
+  async claimUpload({
+    uploadId,
+    offset,
+    needsPart,
+  }: {
+    uploadId: string;
+    offset: number;
+    needsPart: boolean;
+  }): Promise<UploadClaim | undefined> {
+    return this.commits.enqueue(() => {
+      const claim = this.sql.claim.get({ uploadId, offset, part: needsPart ? 1 : 0 }) as { attempt: number; next_part: number } | undefined;
+      return claim && { attempt: claim.attempt, partNumber: needsPart ? claim.next_part : undefined };
+    });
+  }
+
+  async advanceUpload(options: AdvanceUploadOptions): Promise<boolean> {
+    return this.commits.enqueue(
+      () =>
+        this.sql.advance.run({
+          uploadId: options.uploadId,
+          attempt: options.attempt,
+          received: options.received,
+          total: options.total ?? null,
+          hashState: options.hashState,
+          staging: options.staging,
+        }).changes > 0,
+    );
+  }
+
+  async cancelUpload(uploadId: string): Promise<void> {
+    const { cancelUpload } = this.db.statements;
+    await this.commits.enqueue(() => cancelUpload.run(uploadId));
+  }
+
+  async deleteUpload(uploadId: string): Promise<void> {
+    const { deleteUpload } = this.db.statements;
+    await this.commits.enqueue(() => deleteUpload.run(uploadId));
+  }
+
+  async expiredUploads({ now, limit }: { now: number; limit: number }): Promise<UploadRecord[]> {
+    return (this.sql.expiredUploads.all(now, limit) as UploadRow[]).map(toRecord);
+  }
+
+  async isUploadOpen(uploadId: string): Promise<boolean> {
+    return this.sql.uploadOpen.get(uploadId) !== undefined;
+  }
+
+  async checkReady(): Promise<void> {
+    this.db.statements.ping.get();
+  }
+
+  async close(): Promise<void> {
+    this.commits.flush();
+    this.db.db.close();
+  }
+
+  /** Ends a session inside the commit that stores its object; throws if it already ended. */
+  private markCompleted(uploadId: string, info: ObjectInfo): void {
+    const { findUpload, completeUpload } = this.db.statements;
+    const row = findUpload.get(uploadId) as UploadRow | undefined;
+    if (!row || row.cancelled) throw fail('NoSuchUpload');
+    if (row.completed_json) throw fail('UploadOffsetMismatch', 'The upload is already complete');
+    completeUpload.run({ upload_id: uploadId, completed_json: JSON.stringify(info) });
+  }
+}
+
+function prepareUploadStatements({ db }: IndexDb) {
+  return {
+    claim: db.prepare(
+      `UPDATE uploads SET attempt = attempt + 1, next_part = next_part + @part
+       WHERE upload_id = @uploadId AND received = @offset AND completed_json IS NULL AND cancelled = 0
+       RETURNING attempt, next_part`,
+    ),
+    advance: db.prepare(
+      `UPDATE uploads SET received = @received, total = @total, hash_state = @hashState, staging = @staging
+       WHERE upload_id = @uploadId AND attempt = @attempt AND completed_json IS NULL AND cancelled = 0`,
+    ),
+    expiredUploads: db.prepare<[number, number]>('SELECT * FROM uploads WHERE expires_at <= ? ORDER BY expires_at LIMIT ?'),
+    uploadOpen: db.prepare<[string]>('SELECT 1 FROM uploads WHERE upload_id = ? AND completed_json IS NULL AND cancelled = 0').pluck(),
+    stagingNames: db.prepare<[string]>('SELECT 1 FROM uploads WHERE staging LIKE ? LIMIT 1').pluck(),
+    queueGarbage: db.prepare<[string, number]>('INSERT INTO gc_queue (blob_id, due_at) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+    dueGarbage: db.prepare<[number, number]>('SELECT blob_id FROM gc_queue WHERE due_at <= ? ORDER BY due_at LIMIT ?').pluck(),
+    leaseGarbage: db.prepare<[number, string]>('UPDATE gc_queue SET due_at = ? WHERE blob_id = ?'),
+    forgetGarbage: db.prepare<[string]>('DELETE FROM gc_queue WHERE blob_id = ?'),
+    garbageQueued: db.prepare<[string]>('SELECT 1 FROM gc_queue WHERE blob_id = ?').pluck(),
+  } satisfies Record<string, Statement<never[]> | Statement>;
+}
+
+function keyParams(ref: ObjectRef) {
+  return { tenant: ref.tenant, type: ref.type, key: Buffer.from(ref.key, 'utf8') };
+}
+
+function fromObjectRow(row: ObjectRow): IndexRow {
+  return {
+    size: row.size,
+    sha256: row.sha256,
+    contentType: row.content_type,
+    lastModified: row.last_modified,
+    expiresAt: row.expires_at,
+    blobId: row.blob_id,
+    inline: row.inline_data,
+  };
+}
+
+function toObjectRow(row: IndexRow): ObjectRow {
+  return {
+    size: row.size,
+    sha256: row.sha256,
+    content_type: row.contentType,
+    last_modified: row.lastModified,
+    expires_at: row.expiresAt,
+    blob_id: row.blobId,
+    inline_data: row.inline,
+  };
+}
+
+function toRecord(row: UploadRow): UploadRecord {
+  if (!isStorageType(row.type)) throw new Error(`bad storage type in upload ${row.upload_id}`);
+  return {
+    uploadId: row.upload_id,
+    ref: { tenant: row.tenant, type: row.type, key: row.key.toString('utf8') },
+    contentType: row.content_type,
+    expiresAt: row.expires_at,
+    received: row.received,
+    total: row.total ?? undefined,
+    completed: row.completed_json ? (JSON.parse(row.completed_json) as ObjectInfo) : undefined,
+    cancelled: row.cancelled !== 0,
+    hashState: row.hash_state,
+    staging: row.staging,
+    attempt: row.attempt,
+  };
+}

@@ -1,0 +1,279 @@
+import type { Readable } from 'node:stream';
+import type { StorageType } from 'stowage-client/protocol';
+import { fail, isDiskFullError } from '../errors.js';
+import type { Failpoint } from '../failpoints.js';
+import type { ObjectRef } from '../storage/object-ref.js';
+import type {
+  Backend,
+  CompleteUploadOptions,
+  ListOptions,
+  ListPage,
+  ObjectInfo,
+  ReadPlan,
+  ReadResult,
+  TenantUsage,
+  UploadGrantInfo,
+  UploadSession,
+  WriteCondition,
+  WriteOptions,
+} from './backend.js';
+import { BlobNotFoundError, type BlobStore } from './blob-store.js';
+import { GarbageCollector } from './garbage-collector.js';
+import { type BodyMeter, meterBody } from './metered-body.js';
+import { type IndexRow, infoOf, type ObjectIndex } from './object-index.js';
+import { UploadSessions } from './upload-sessions.js';
+
+/** Values up to this size live in the index row: one index commit instead of a blob and its fsyncs. */
+export const INLINE_MAX_BYTES = 16 * 1024;
+
+const SWEEP_BATCH = 1000;
+
+export interface IndexedBackendOptions {
+  /** Milliseconds since the epoch; injectable for tests. */
+  readonly clock?: (() => number) | undefined;
+  /** Crash points for durability tests (see failpoints.ts). */
+  readonly failpoint?: Failpoint | undefined;
+  /** Problems that must not fail a request (e.g. a replaced blob that could not be removed yet). */
+  readonly onWarning?: ((message: string, error: unknown) => void) | undefined;
+  /** Orphan blobs younger than this are left alone (their write may not have committed yet). */
+  readonly orphanGraceMs: number;
+  /** How often the sweeper also looks for orphan blobs. */
+  readonly orphanSweepIntervalMs: number;
+}
+
+/**
+ * The storage engine: any ObjectIndex paired with any BlobStore. A write streams the body to a
+ * new blob (hashing and counting it), then commits the index row in one transaction that checks
+ * the condition and the quota and queues the replaced blob for deletion, so a crash at any point
+ * leaves the old or the new value and at worst an orphan blob that the garbage collector removes.
+ */
+export class IndexedBackend implements Backend {
+  private readonly clock: () => number;
+  private readonly failpoint: Failpoint;
+  private readonly warn: (message: string, error: unknown) => void;
+  private readonly garbage: GarbageCollector;
+  private readonly uploads: UploadSessions;
+  private lastOrphanSweep = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    readonly index: ObjectIndex,
+    readonly blobs: BlobStore,
+    private readonly options: IndexedBackendOptions,
+  ) {
+    this.clock = options.clock ?? Date.now;
+    this.failpoint = options.failpoint ?? (() => {});
+    this.warn = options.onWarning ?? (() => {});
+    this.garbage = new GarbageCollector(index, blobs, this.clock, this.warn);
+    this.uploads = new UploadSessions(index, blobs, {
+      failpoint: this.failpoint,
+      commit: (ref, row, commit) => this.commitRow(ref, row, commit),
+      write: (ref, body, options) => this.write(ref, body, options),
+    });
+  }
+
+  async head(ref: ObjectRef, now: number): Promise<ObjectInfo | undefined> {
+    const row = await this.index.find({ ref, now });
+    return row && infoOf(row);
+  }
+
+  async read(ref: ObjectRef, now: number, plan: (info: ObjectInfo) => ReadPlan = () => ({ kind: 'all' })): Promise<ReadResult | undefined> {
+    // A concurrent overwrite may remove the blob between the lookup and the read; the index then
+    // already points at the new value, so look again.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const row = await this.index.find({ ref, now });
+      if (!row) return undefined;
+      const info = infoOf(row);
+      const wanted = plan(info);
+      if (wanted.kind === 'none') return { info, body: undefined, plan: wanted };
+      const [start, end] = wanted.kind === 'range' ? [wanted.start, wanted.end] : [0, row.size - 1];
+      if (row.inline) return { info, body: row.inline.subarray(start, end + 1), plan: wanted };
+      if (!row.blobId || row.size === 0) return { info, body: Buffer.alloc(0), plan: wanted };
+      try {
+        return { info, body: await this.blobs.read({ blobId: row.blobId, start, end, size: row.size }), plan: wanted };
+      } catch (error) {
+        if (!(error instanceof BlobNotFoundError)) throw error;
+      }
+    }
+    throw new Error(`blob of ${ref.type}/${ref.key} kept disappearing`);
+  }
+
+  async write(ref: ObjectRef, body: Readable, options: WriteOptions): Promise<ObjectInfo> {
+    await this.blobs.admit(options.expectedBytes);
+    const meter: BodyMeter = { bytes: 0, sha256: undefined };
+    const chunks = meterBody(body, meter, options);
+    const head: Buffer[] = [];
+    let ended = false;
+    try {
+      while (meter.bytes <= INLINE_MAX_BYTES) {
+        options.signal?.throwIfAborted();
+        const next = await chunks.next();
+        if (next.done) {
+          ended = true;
+          break;
+        }
+        head.push(next.value);
+      }
+    } catch (error) {
+      await chunks.return(undefined);
+      throw error;
+    }
+    const commit = { condition: options.condition, now: options.now, completesUpload: options.completesUpload };
+    const row = { contentType: options.contentType, expiresAt: options.expiresAt ?? null };
+    if (ended) {
+      const data = Buffer.concat(head);
+      assertChecksum(meter.sha256, options.expectedSha256);
+      const info = await this.commitRow(ref, { ...row, size: data.length, sha256: meter.sha256 ?? '', blobId: null, inline: data }, commit);
+      this.failpoint('write.after-commit');
+      return info;
+    }
+    const blobId = this.blobs.newBlobId();
+    try {
+      await this.blobs.put({ blobId, body: concat(head, chunks), size: options.expectedBytes, signal: options.signal });
+    } finally {
+      await chunks.return(undefined);
+    }
+    this.failpoint('write.after-blob');
+    let info: ObjectInfo;
+    try {
+      assertChecksum(meter.sha256, options.expectedSha256);
+      info = await this.commitRow(ref, { ...row, size: meter.bytes, sha256: meter.sha256 ?? '', blobId, inline: null }, commit);
+    } catch (error) {
+      // No row names the blob, so no reader can know it: it goes now (or to the orphan sweep).
+      await this.blobs.delete(blobId).catch((cause) => this.warn(`could not remove unstored blob ${blobId}`, cause));
+      throw error;
+    }
+    this.failpoint('write.after-commit');
+    return info;
+  }
+
+  async delete(ref: ObjectRef, now: number, condition?: WriteCondition): Promise<boolean> {
+    const remove = () => this.index.remove({ ref, now, condition, collectAfter: now + this.blobs.replacedBlobGraceMs });
+    let existed: boolean;
+    try {
+      existed = await remove();
+    } catch (error) {
+      // Deletes are how space comes back: on a full disk, free the reserve and commit again.
+      if (!isDiskFullError(error) || !(await this.blobs.relieveSpace())) throw error;
+      this.warn('the disk is full: released the ballast file so deletes can commit', error);
+      existed = await remove();
+    }
+    this.failpoint('delete.after-commit');
+    this.garbage.collectSoon(this.blobs.replacedBlobGraceMs);
+    return existed;
+  }
+
+  list(tenant: string, type: StorageType, options: ListOptions): Promise<ListPage> {
+    return this.index.list({ tenant, type, ...options });
+  }
+
+  usage(tenant: string): Promise<TenantUsage> {
+    return this.index.usage(tenant);
+  }
+
+  /** Expired sessions and objects, then due garbage; now and then, orphan blobs too. */
+  async sweepExpired(now: number): Promise<number> {
+    await this.uploads.sweep(now);
+    let total = 0;
+    for (;;) {
+      const removed = await this.index.sweepExpired({ now, limit: SWEEP_BATCH, collectAfter: now + this.blobs.replacedBlobGraceMs });
+      total += removed;
+      if (removed < SWEEP_BATCH) break;
+    }
+    await this.garbage.collect();
+    if (Date.now() - this.lastOrphanSweep >= this.options.orphanSweepIntervalMs) await this.sweepOrphans(this.options.orphanGraceMs);
+    return total;
+  }
+
+  /**
+   * Deletes the queued blobs that are due (replaced, deleted or swept ones). `everything` also
+   * takes those not yet due or leased by a collector that died: only for a process that owns
+   * the index alone, at start-up, when no read can be in flight.
+   */
+  collectGarbage(options: { everything?: boolean } = {}): Promise<number> {
+    return this.garbage.collect(options.everything ? Number.MAX_SAFE_INTEGER : undefined);
+  }
+
+  /**
+   * Removes blobs and staged upload bytes that nothing in the index knows of and that are older
+   * than `graceMs`. Blob ages are on the wall clock (the store's timestamps), not the test clock.
+   */
+  async sweepOrphans(graceMs: number): Promise<number> {
+    this.lastOrphanSweep = Date.now();
+    return this.blobs.sweepOrphans({
+      isBlobKnown: (id) => this.index.isBlobKnown(id),
+      isUploadOpen: (id) => this.index.isUploadOpen(id),
+      now: Date.now(),
+      graceMs,
+    });
+  }
+
+  openUpload(grant: UploadGrantInfo): Promise<UploadSession> {
+    return this.uploads.open(grant);
+  }
+
+  uploadStatus(uploadId: string): Promise<UploadSession> {
+    return this.uploads.status(uploadId);
+  }
+
+  appendUpload(
+    uploadId: string,
+    offset: number,
+    body: Readable,
+    options: { length: number; total: number | undefined; maxBytes: number; signal: AbortSignal | undefined },
+  ): Promise<UploadSession> {
+    return this.uploads.append(uploadId, offset, body, options);
+  }
+
+  completeUpload(uploadId: string, options: CompleteUploadOptions): Promise<ObjectInfo> {
+    return this.uploads.complete(uploadId, options);
+  }
+
+  putUpload(uploadId: string, ref: ObjectRef, body: Readable, options: WriteOptions): Promise<ObjectInfo> {
+    return this.uploads.putWhole(uploadId, ref, body, options);
+  }
+
+  abortUpload(uploadId: string, ref: ObjectRef): Promise<boolean> {
+    return this.uploads.abort(uploadId, ref);
+  }
+
+  async checkReady(): Promise<void> {
+    await this.index.checkReady();
+    await this.blobs.checkReady();
+  }
+
+  async close(): Promise<void> {
+    await this.garbage.stop();
+    await this.index.close();
+    await this.blobs.close();
+  }
+
+  /** Commits the row (condition, quota and the replaced blob's queueing in one transaction). */
+  private async commitRow(
+    ref: ObjectRef,
+    row: Omit<IndexRow, 'lastModified'>,
+    options: { condition: WriteCondition | undefined; now: number; completesUpload?: string | undefined },
+  ): Promise<ObjectInfo> {
+    const full: IndexRow = { ...row, lastModified: this.clock() };
+    await this.index.put({
+      ref,
+      row: full,
+      condition: options.condition,
+      now: options.now,
+      completesUpload: options.completesUpload,
+      collectAfter: options.now + this.blobs.replacedBlobGraceMs,
+    });
+    this.garbage.collectSoon(this.blobs.replacedBlobGraceMs);
+    return infoOf(full);
+  }
+}
+
+async function* concat(head: Buffer[], rest: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  yield* head;
+  for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
+}
+
+function assertChecksum(actual: string | undefined, expected: string | undefined): void {
+  if (expected !== undefined && actual !== expected.toLowerCase()) {
+    throw fail('ChecksumMismatch', `The body's sha256 is ${actual}, not ${expected} as sent; nothing was stored`);
+  }
+}

@@ -1,0 +1,88 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { ServerConfig } from '../config.js';
+import type { Failpoint } from '../failpoints.js';
+import type { BlobStore } from './blob-store.js';
+import { type DataDirLock, lockDataDir } from './fs/data-dir-lock.js';
+import { FileBlobStore } from './fs/file-blob-store.js';
+import { SqliteIndex } from './fs/sqlite-index.js';
+import { IndexedBackend } from './indexed-backend.js';
+import type { ObjectIndex } from './object-index.js';
+
+export interface OpenBackendOptions {
+  readonly clock?: (() => number) | undefined;
+  readonly failpoint?: Failpoint | undefined;
+  readonly onWarning?: ((message: string, error: unknown) => void) | undefined;
+}
+
+/** How often the sweeper also looks for orphan blobs. */
+const ORPHAN_SWEEP_INTERVAL_MS = 15 * 60_000;
+
+/**
+ * Pairs the index and the blob store the config names. Anything kept in the data directory
+ * (the SQLite index, blob files) is owned by one process: the data directory is locked first,
+ * and what a crash left there is removed before serving.
+ */
+export async function openBackend(config: ServerConfig, options: OpenBackendOptions = {}): Promise<IndexedBackend> {
+  const usesDataDir = config.index.kind === 'sqlite' || config.blobs.kind === 'files';
+  let lock: DataDirLock | undefined;
+  if (usesDataDir) {
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    lock = lockDataDir(config.dataDir, 'stowage serve');
+  }
+  const opened: Array<{ close(): Promise<void> }> = [];
+  try {
+    const index = await openIndex(config);
+    opened.push(index);
+    const blobs = await openBlobStore(config);
+    opened.push(blobs);
+    const backend = new IndexedBackend(index, blobs, {
+      ...options,
+      orphanGraceMs: config.orphanGraceMs,
+      orphanSweepIntervalMs: ORPHAN_SWEEP_INTERVAL_MS,
+    });
+    // Blobs replaced just before a crash were queued but not yet deleted. An index in the data
+    // directory is this process's alone: leases of a collector that crashed are void.
+    await backend.collectGarbage({ everything: config.index.kind === 'sqlite' });
+    // Blob files belong to this process alone: whatever no row names is a crash's leftover.
+    if (config.blobs.kind === 'files') await backend.sweepOrphans(0);
+    const close = backend.close.bind(backend);
+    backend.close = async () => {
+      try {
+        await close();
+      } finally {
+        lock?.release();
+      }
+    };
+    return backend;
+  } catch (error) {
+    for (const part of opened.reverse()) await part.close().catch(() => {});
+    lock?.release();
+    throw error;
+  }
+}
+
+/** The index alone (operator commands: keys, quotas), without the data directory lock. */
+export async function openIndex(config: ServerConfig): Promise<ObjectIndex> {
+  if (config.index.kind === 'sqlite') {
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    return SqliteIndex.open({
+      file: path.join(config.dataDir, 'index.sqlite'),
+      durability: config.durability,
+      defaultQuotaBytes: config.quotaBytes ?? null,
+    });
+  }
+  throw new Error('TEMP: PostgreSQL index pending');
+}
+
+async function openBlobStore(config: ServerConfig): Promise<BlobStore> {
+  const { blobs } = config;
+  if (blobs.kind === 'files') {
+    return FileBlobStore.open({
+      dataDir: config.dataDir,
+      durability: config.durability,
+      disk: { minFreeBytes: config.minFreeBytes, ballastBytes: config.ballastBytes },
+    });
+  }
+  throw new Error('TEMP: S3 blob store pending');
+}
