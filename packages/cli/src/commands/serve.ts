@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { serve } from 'stowage-server';
+import { type ServerConfig, serve } from 'stowage-server';
 
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('Run the storage server (embedded backend: files + SQLite in the data directory)')
+    .description('Run the storage server: files + SQLite in the data directory, or PostgreSQL + S3 for many servers')
     .option('--port <n>', 'port to listen on (env STOWAGE_PORT, default 8787)')
     .option('--host <h>', 'address to listen on (env STOWAGE_HOST, default 127.0.0.1)')
     .option('--data-dir <d>', 'data directory (env STOWAGE_DATA_DIR, default ./.stowage)')
@@ -12,6 +12,9 @@ export function registerServeCommand(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (env STOWAGE_LOG_LEVEL)')
     .option('--public-url <url>', 'origin put in signed and upload URLs, e.g. https://storage.example.com (env STOWAGE_PUBLIC_URL)')
     .option('--trust-proxy', 'honour X-Forwarded-Proto/-Host/-For from the proxy in front (env STOWAGE_TRUST_PROXY)')
+    .option('--index <where>', 'sqlite (in the data directory) or a postgres:// URL shared by every server (env STOWAGE_INDEX)')
+    .option('--blobs <where>', 'files (in the data directory) or s3://BUCKET/PREFIX (env STOWAGE_BLOBS)')
+    .option('--s3-endpoint <url>', 'S3-compatible endpoint (Ceph RGW, MinIO, GCS); omit for AWS (env STOWAGE_S3_ENDPOINT)')
     .option('--print-token <user>', 'print a ready-to-use token for this user once listening')
     .action(
       async (options: {
@@ -22,10 +25,13 @@ export function registerServeCommand(program: Command): void {
         logLevel?: string;
         publicUrl?: string;
         trustProxy?: boolean;
+        index?: string;
+        blobs?: string;
+        s3Endpoint?: string;
         printToken?: string;
       }) => {
         const { server, url } = await serve(options);
-        const lines = [`Stowage is serving ${url} (data in ${server.context.config.dataDir})`];
+        const lines = [`Stowage is serving ${url} (${describeStorage(server.context.config)})`];
         if (options.printToken) {
           const token = await server.issueToken(options.printToken, 24 * 3_600_000);
           lines.push(
@@ -38,4 +44,19 @@ export function registerServeCommand(program: Command): void {
         process.stdout.write(`${lines.join('\n')}\n`);
       },
     );
+}
+
+/** Where this server keeps its data, for the start-up line (never a password). */
+function describeStorage(config: ServerConfig): string {
+  if (config.index.kind === 'sqlite' && config.blobs.kind === 'files') return `data in ${config.dataDir}`;
+  const index = config.index.kind === 'sqlite' ? `index in ${config.dataDir}` : `index on ${redactedUrl(config.index.url)}`;
+  const blobs =
+    config.blobs.kind === 'files' ? `blobs in ${config.dataDir}` : `blobs in s3://${config.blobs.bucket}/${config.blobs.prefix}`;
+  return `${index}, ${blobs}`;
+}
+
+function redactedUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.href;
 }
