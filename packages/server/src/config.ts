@@ -40,6 +40,8 @@ export interface ServerConfig {
   readonly storageTimeoutMs: number;
   /** Blobs that nothing references are removed once older than this, in ms. */
   readonly orphanGraceMs: number;
+  /** How long a replaced blob outlives its row (reads in flight finish); undefined: the store's default. */
+  readonly replacedBlobGraceMs: number | undefined;
   /** `full`: fsync blobs, directories and the index before acknowledging (survives power loss). */
   readonly durability: Durability;
   /** HMAC secret for JWTs and URL signatures; undefined means "kept in dataDir". */
@@ -188,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     blobs,
     storageTimeoutMs: duration('STOWAGE_STORAGE_TIMEOUT', 5_000),
     orphanGraceMs: duration('STOWAGE_ORPHAN_GRACE', HOUR),
+    replacedBlobGraceMs: read('STOWAGE_REPLACED_BLOB_GRACE', env.STOWAGE_REPLACED_BLOB_GRACE, undefined, parseDuration),
     durability: read('durability', overrides.durability ?? env.STOWAGE_DURABILITY, 'full', oneOf(['full', 'process'])),
     jwtSecret,
     tmpTtlMs: duration('STOWAGE_TMP_TTL', DAY),

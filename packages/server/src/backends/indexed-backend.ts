@@ -39,6 +39,8 @@ export interface IndexedBackendOptions {
   readonly orphanGraceMs: number;
   /** How often the sweeper also looks for orphan blobs. */
   readonly orphanSweepIntervalMs: number;
+  /** How long a replaced blob outlives its row; undefined for the blob store's own default. */
+  readonly replacedBlobGraceMs?: number | undefined;
 }
 
 /**
@@ -54,6 +56,7 @@ export class IndexedBackend implements Backend {
   private readonly garbage: GarbageCollector;
   private readonly uploads: UploadSessions;
   private lastOrphanSweep = Number.NEGATIVE_INFINITY;
+  private readonly replacedBlobGraceMs: number;
 
   constructor(
     readonly index: ObjectIndex,
@@ -63,6 +66,7 @@ export class IndexedBackend implements Backend {
     this.clock = options.clock ?? Date.now;
     this.failpoint = options.failpoint ?? (() => {});
     this.warn = options.onWarning ?? (() => {});
+    this.replacedBlobGraceMs = options.replacedBlobGraceMs ?? blobs.replacedBlobGraceMs;
     this.garbage = new GarbageCollector(index, blobs, this.clock, this.warn);
     this.uploads = new UploadSessions(index, blobs, {
       failpoint: this.failpoint,
@@ -147,7 +151,7 @@ export class IndexedBackend implements Backend {
   }
 
   async delete(ref: ObjectRef, now: number, condition?: WriteCondition): Promise<boolean> {
-    const remove = () => this.index.remove({ ref, now, condition, collectAfter: now + this.blobs.replacedBlobGraceMs });
+    const remove = () => this.index.remove({ ref, now, condition, collectAfter: now + this.replacedBlobGraceMs });
     let existed: boolean;
     try {
       existed = await remove();
@@ -158,7 +162,7 @@ export class IndexedBackend implements Backend {
       existed = await remove();
     }
     this.failpoint('delete.after-commit');
-    this.garbage.collectSoon(this.blobs.replacedBlobGraceMs);
+    this.garbage.collectSoon(this.replacedBlobGraceMs);
     return existed;
   }
 
@@ -175,7 +179,7 @@ export class IndexedBackend implements Backend {
     await this.uploads.sweep(now);
     let total = 0;
     for (;;) {
-      const removed = await this.index.sweepExpired({ now, limit: SWEEP_BATCH, collectAfter: now + this.blobs.replacedBlobGraceMs });
+      const removed = await this.index.sweepExpired({ now, limit: SWEEP_BATCH, collectAfter: now + this.replacedBlobGraceMs });
       total += removed;
       if (removed < SWEEP_BATCH) break;
     }
@@ -260,9 +264,9 @@ export class IndexedBackend implements Backend {
       condition: options.condition,
       now: options.now,
       completesUpload: options.completesUpload,
-      collectAfter: options.now + this.blobs.replacedBlobGraceMs,
+      collectAfter: options.now + this.replacedBlobGraceMs,
     });
-    this.garbage.collectSoon(this.blobs.replacedBlobGraceMs);
+    this.garbage.collectSoon(this.replacedBlobGraceMs);
     return infoOf(full);
   }
 }

@@ -39,7 +39,8 @@ export async function openBackend(config: ServerConfig, options: OpenBackendOpti
     const backend = new IndexedBackend(index, blobs, {
       ...options,
       orphanGraceMs: config.orphanGraceMs,
-      orphanSweepIntervalMs: ORPHAN_SWEEP_INTERVAL_MS,
+      orphanSweepIntervalMs: Math.min(ORPHAN_SWEEP_INTERVAL_MS, config.orphanGraceMs),
+      replacedBlobGraceMs: config.replacedBlobGraceMs,
     });
     // Blobs replaced just before a crash were queued but not yet deleted. An index in the data
     // directory is this process's alone: leases of a collector that crashed are void.

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { fail } from '../../errors.js';
+import { fail, isStowageError } from '../../errors.js';
 import type { AppContext } from '../context.js';
 
 /** Liveness, readiness and Prometheus metrics; no auth, for orchestrators and scrapers. */
@@ -11,6 +11,8 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: AppContext): voi
     try {
       await ctx.backend.checkReady();
     } catch (error) {
+      // An index or blob store that does not answer says so itself, with its Retry-After.
+      if (isStowageError(error) && error.status === 503) throw error;
       throw fail('ServiceUnavailable', `The storage backend is not ready: ${(error as Error).message}`);
     }
     return { status: 'ready' };
