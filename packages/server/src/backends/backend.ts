@@ -1,6 +1,12 @@
 import type { Readable } from 'node:stream';
 import type { StorageType } from 'stowage-client/protocol';
-import type { ObjectRef } from '../storage/object-ref.js';
+
+/** Names one object: whose it is, its namespace, and its key. */
+export interface ObjectRef {
+  readonly tenant: string;
+  readonly type: StorageType;
+  readonly key: string;
+}
 
 /** What is known about a stored object without reading it. */
 export interface ObjectInfo {

@@ -2,13 +2,13 @@ import type { Readable } from 'node:stream';
 import type { StorageType } from 'stowage-client/protocol';
 import { fail, isDiskFullError } from '../errors.js';
 import type { Failpoint } from '../failpoints.js';
-import type { ObjectRef } from '../storage/object-ref.js';
 import type {
   Backend,
   CompleteUploadOptions,
   ListOptions,
   ListPage,
   ObjectInfo,
+  ObjectRef,
   ReadPlan,
   ReadResult,
   TenantUsage,

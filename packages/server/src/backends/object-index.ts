@@ -1,6 +1,5 @@
 import type { ApiKeyStore } from '../auth/api-keys.js';
-import type { ObjectRef } from '../storage/object-ref.js';
-import type { ListPage, ObjectInfo, TenantUsage, UploadGrantInfo, WriteCondition } from './backend.js';
+import type { ListPage, ObjectInfo, ObjectRef, TenantUsage, UploadGrantInfo, WriteCondition } from './backend.js';
 
 /**
  * One object as the index holds it. `blobId` names its bytes in the blob store; small values

@@ -2,8 +2,15 @@ import type { Readable } from 'node:stream';
 import { createSHA256, type IHasher } from 'hash-wasm';
 import { fail } from '../errors.js';
 import type { Failpoint } from '../failpoints.js';
-import type { ObjectRef } from '../storage/object-ref.js';
-import type { CompleteUploadOptions, ObjectInfo, UploadGrantInfo, UploadSession, WriteCondition, WriteOptions } from './backend.js';
+import type {
+  CompleteUploadOptions,
+  ObjectInfo,
+  ObjectRef,
+  UploadGrantInfo,
+  UploadSession,
+  WriteCondition,
+  WriteOptions,
+} from './backend.js';
 import type { BlobStore } from './blob-store.js';
 import { type BodyMeter, meterBody } from './metered-body.js';
 import type { IndexRow, ObjectIndex, UploadRecord } from './object-index.js';

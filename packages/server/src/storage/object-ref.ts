@@ -1,12 +1,8 @@
 import { explainInvalidKey, isStorageType, type StorageType } from 'stowage-client/protocol';
+import type { ObjectRef } from '../backends/backend.js';
 import { fail } from '../errors.js';
 
-/** Names one object: whose it is, its namespace, and its key. */
-export interface ObjectRef {
-  readonly tenant: string;
-  readonly type: StorageType;
-  readonly key: string;
-}
+export type { ObjectRef } from '../backends/backend.js';
 
 /** Checks a storage type from a URL; 400 InvalidStorageType otherwise. */
 export function parseStorageType(value: string): StorageType {

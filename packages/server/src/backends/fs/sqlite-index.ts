@@ -3,8 +3,7 @@ import { isStorageType } from 'stowage-client/protocol';
 import type { ApiKeyStore } from '../../auth/api-keys.js';
 import type { Durability } from '../../config.js';
 import { fail } from '../../errors.js';
-import type { ObjectRef } from '../../storage/object-ref.js';
-import type { ListPage, ObjectInfo, TenantUsage, UploadGrantInfo } from '../backend.js';
+import type { ListPage, ObjectInfo, ObjectRef, TenantUsage, UploadGrantInfo } from '../backend.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
 import {
   type AdvanceUploadOptions,
