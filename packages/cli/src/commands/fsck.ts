@@ -42,6 +42,14 @@ export function registerFsckCommand(program: Command): void {
         return;
       }
       const config = loadConfig(process.env, { dataDir: flags.dataDir });
+      if (config.index.kind !== 'sqlite' || config.blobs.kind !== 'files') {
+        process.stderr.write(
+          'stowage fsck: checks the embedded deployment (SQLite index + blob files in a data directory). ' +
+            'With PostgreSQL + S3, each server removes orphan blobs itself (STOWAGE_ORPHAN_GRACE); see docs/deploy.md\n',
+        );
+        process.exitCode = FsckExit.usage;
+        return;
+      }
       const { repair, dropMissing, dropDamaged, quick } = flags;
       const report = await fsck({ dataDir: config.dataDir, repair, dropMissing, dropDamaged, quick });
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
