@@ -1,0 +1,86 @@
+import type pg from 'pg';
+import { asIndexError, isConnectionBroken, isRetryableConflict } from './pg-errors.js';
+
+/** A statement prepared once per connection under its name (the hot paths). */
+export interface Statement {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** Names a statement; its name is its identity on every pooled connection, so it must be unique. */
+export function statement(name: string, text: string): Statement {
+  return { name: `stowage_${name}`, text };
+}
+
+/** Something that runs statements: the pool (autocommit) or one transaction's connection. */
+export interface Queries {
+  run<R extends pg.QueryResultRow = pg.QueryResultRow>(statement: Statement, values: readonly unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+/** Deadlocks between concurrent transactions are rolled back by the server; the transaction runs again. */
+const CONFLICT_ATTEMPTS = 4;
+
+/**
+ * The pool with the rules every query follows: errors that mean the database did not answer
+ * become StorageUnavailable (503, Retry-After), a connection that broke is discarded rather than
+ * reused, and transactions roll back whole on any error.
+ */
+export class PgDb implements Queries {
+  constructor(readonly pool: pg.Pool) {
+    // An idle connection that breaks (the server restarted) is dropped by the pool; the next
+    // checkout opens a fresh one. Without a listener the error would end the process.
+    pool.on('error', () => {});
+  }
+
+  async run<R extends pg.QueryResultRow = pg.QueryResultRow>(statement: Statement, values: readonly unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>({ name: statement.name, text: statement.text, values: [...values] });
+    } catch (error) {
+      throw asIndexError(error);
+    }
+  }
+
+  /** Runs `work` in one transaction (READ COMMITTED), committed if it returns, rolled back if it throws. */
+  async transaction<T>(work: (tx: Queries) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      let client: pg.PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (error) {
+        throw asIndexError(error);
+      }
+      // A checked-out connection has no listener of the pool's: one that breaks between two
+      // queries would otherwise throw from an event emitter.
+      let broken: unknown;
+      const onError = (error: unknown) => {
+        broken = error;
+      };
+      client.on('error', onError);
+      const tx: Queries = {
+        run: <R extends pg.QueryResultRow>(statement: Statement, values: readonly unknown[]) =>
+          client.query<R>({ name: statement.name, text: statement.text, values: [...values] }),
+      };
+      try {
+        await client.query('BEGIN');
+        const result = await work(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        if (isConnectionBroken(error)) broken ??= error;
+        else if (broken === undefined)
+          await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+            broken = rollbackError;
+          });
+        if (broken === undefined && isRetryableConflict(error) && attempt < CONFLICT_ATTEMPTS) continue;
+        throw asIndexError(error);
+      } finally {
+        client.removeListener('error', onError);
+        client.release(broken === undefined ? undefined : broken instanceof Error ? broken : true);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,48 @@
+import { type PgDb, type Queries, statement } from './pg-db.js';
+
+const QUEUE = statement(
+  'gc_queue',
+  'INSERT INTO gc_queue (blob_id, due_at) SELECT blob_id, $2 FROM unnest($1::text[]) AS blob_id ON CONFLICT DO NOTHING',
+);
+// SKIP LOCKED: collectors on other servers take other rows instead of waiting for these. A row
+// leased meanwhile is re-checked against `due_at` once locked, so no two collectors get one id.
+const TAKE = statement(
+  'gc_take',
+  `UPDATE gc_queue SET due_at = $2
+   WHERE blob_id IN (SELECT blob_id FROM gc_queue WHERE due_at <= $1 ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+   RETURNING blob_id`,
+);
+const FORGET = statement('gc_forget', 'DELETE FROM gc_queue WHERE blob_id = ANY($1::text[])');
+// Upload sessions name their blobs inside the blob store's staging record (opaque JSON).
+const KNOWN = statement(
+  'gc_known',
+  `SELECT EXISTS (SELECT 1 FROM objects WHERE blob_id = $1)
+       OR EXISTS (SELECT 1 FROM gc_queue WHERE blob_id = $1)
+       OR EXISTS (SELECT 1 FROM uploads WHERE strpos(staging, $1) > 0) AS known`,
+);
+
+/** The queue of blobs to delete: filled in the transactions that drop their rows, drained by collectors under a lease. */
+export class PgGarbage {
+  constructor(private readonly db: PgDb) {}
+
+  /** Queues blobs inside `tx` (the commit that stopped naming them), or on their own. */
+  async queue(blobIds: readonly string[], collectAfter: number, tx: Queries = this.db): Promise<void> {
+    if (blobIds.length === 0) return;
+    await tx.run(QUEUE, [blobIds, collectAfter]);
+  }
+
+  async take({ now, limit, leaseMs }: { now: number; limit: number; leaseMs: number }): Promise<string[]> {
+    const { rows } = await this.db.run<{ blob_id: string }>(TAKE, [now, now + leaseMs, limit]);
+    return rows.map((row) => row.blob_id);
+  }
+
+  async forget(blobIds: readonly string[]): Promise<void> {
+    if (blobIds.length === 0) return;
+    await this.db.run(FORGET, [blobIds]);
+  }
+
+  async isKnown(blobId: string): Promise<boolean> {
+    const { rows } = await this.db.run<{ known: boolean }>(KNOWN, [blobId]);
+    return rows[0]?.known === true;
+  }
+}

@@ -1,0 +1,314 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import type { ApiKeyStore } from '../../auth/api-keys.js';
+import type { ListPage, ObjectRef, TenantUsage, UploadGrantInfo } from '../backend.js';
+import { assertCondition, visibleEtag } from '../conditions.js';
+import { prefixUpperBound } from '../fs/key-range.js';
+import {
+  type AdvanceUploadOptions,
+  type IndexRow,
+  infoOf,
+  type ListRowsOptions,
+  type ObjectIndex,
+  type PutRowOptions,
+  type RemoveRowOptions,
+  type UploadClaim,
+  type UploadRecord,
+} from '../object-index.js';
+import { PgApiKeyStore } from './pg-api-keys.js';
+import { checkSchemaName, clientConfig, connectOnce, describeTarget, type PgConnectOptions, parseTarget } from './pg-connect.js';
+import { PgDb, type Queries, statement } from './pg-db.js';
+import { describeCause } from './pg-errors.js';
+import { PgGarbage } from './pg-garbage.js';
+import { PgLedger } from './pg-ledger.js';
+import { migrate } from './pg-schema.js';
+import { PgUploads } from './pg-uploads.js';
+
+export interface PgIndexOptions extends PgConnectOptions {
+  /** Quota of tenants the `tenants` table does not name; null for unlimited. */
+  readonly defaultQuotaBytes: number | null;
+}
+
+const VISIBLE = '(expires_at IS NULL OR expires_at > $4)';
+const KEY = 'tenant = $1 AND type = $2 AND key = $3';
+
+const FIND_VISIBLE = statement(
+  'object_find',
+  `SELECT size, sha256, content_type, last_modified, expires_at, blob_id, inline_data FROM objects WHERE ${KEY} AND ${VISIBLE}`,
+);
+// Writers of one key queue here, across every server sharing the database, until commit.
+const LOCK_KEY = statement('object_lock_key', 'SELECT pg_advisory_xact_lock($1::bigint)');
+const FIND_FOR_UPDATE = statement(
+  'object_find_for_update',
+  `SELECT id, size, sha256, expires_at, blob_id FROM objects WHERE ${KEY} FOR UPDATE`,
+);
+const UPSERT = statement(
+  'object_upsert',
+  `INSERT INTO objects (tenant, type, key, size, sha256, content_type, last_modified, expires_at, blob_id, inline_data)
+   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+   ON CONFLICT (tenant, type, key) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256,
+     content_type = excluded.content_type, last_modified = excluded.last_modified,
+     expires_at = excluded.expires_at, blob_id = excluded.blob_id, inline_data = excluded.inline_data`,
+);
+const DELETE_BY_ID = statement('object_delete', 'DELETE FROM objects WHERE id = $1');
+const LIST_RANGE = statement(
+  'object_list_range',
+  `SELECT key FROM objects WHERE tenant = $1 AND type = $2 AND key >= $3 AND key < $5 AND ${VISIBLE} ORDER BY key LIMIT $6`,
+);
+const LIST_FROM = statement(
+  'object_list_from',
+  `SELECT key FROM objects WHERE tenant = $1 AND type = $2 AND key >= $3 AND ${VISIBLE} ORDER BY key LIMIT $5`,
+);
+// SKIP LOCKED: sweepers on other servers take other rows, and a row a writer holds is left to it.
+// A row replaced since the statement began is re-checked against its expiry once locked.
+const SWEEP = statement(
+  'object_sweep',
+  `DELETE FROM objects
+   WHERE id IN (SELECT id FROM objects WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+     AND expires_at <= $1
+   RETURNING tenant, size, blob_id`,
+);
+const PING = statement('ping', 'SELECT 1');
+
+interface PreviousRow {
+  id: number;
+  size: number;
+  sha256: string;
+  expires_at: number | null;
+  blob_id: string | null;
+}
+
+interface ObjectRow {
+  size: number;
+  sha256: string;
+  content_type: string;
+  last_modified: number;
+  expires_at: number | null;
+  blob_id: string | null;
+  inline_data: Buffer | null;
+}
+
+/**
+ * The scale-out index: PostgreSQL, shared by every server. Each write is one transaction that
+ * takes the key's advisory lock (so writers of one key are serialized across servers), checks
+ * the condition against the row visible at `now`, charges the tenant's usage (whose row lock
+ * serializes the quota check), and queues the replaced blob. Background work (sweeping, blob
+ * collection) claims rows with FOR UPDATE SKIP LOCKED, so any number of servers can run it.
+ */
+export class PgIndex implements ObjectIndex {
+  readonly apiKeys: ApiKeyStore;
+  private readonly ledger: PgLedger;
+  private readonly uploads: PgUploads;
+  private readonly garbage: PgGarbage;
+
+  private constructor(
+    private readonly db: PgDb,
+    private readonly schema: string,
+    defaultQuotaBytes: number | null,
+  ) {
+    this.ledger = new PgLedger(db, defaultQuotaBytes);
+    this.uploads = new PgUploads(db);
+    this.garbage = new PgGarbage(db);
+    this.apiKeys = new PgApiKeyStore(db);
+  }
+
+  /**
+   * Connects, creates the schema if missing and applies pending migrations (once, however many
+   * servers start together). Fails fast with a readable message naming host:port and the cause
+   * (never the password) when the URL is bad or the database cannot be reached or entered.
+   */
+  static async open(options: PgIndexOptions): Promise<PgIndex> {
+    const target = parseTarget(options.connectionString);
+    const schema = checkSchemaName(options.schema ?? 'public');
+    const config = clientConfig(options, schema);
+    const client = await connectOnce(config, target);
+    try {
+      await migrate(client, schema);
+    } catch (error) {
+      throw new Error(
+        `Cannot prepare the PostgreSQL index at ${describeTarget(target)} (database "${target.database}", schema "${schema}"): ${describeCause(error, target.password)}`,
+        { cause: error },
+      );
+    } finally {
+      await client.end().catch(() => {});
+    }
+    const pool = new pg.Pool({ ...config, max: options.poolSize ?? 20, idleTimeoutMillis: 30_000 });
+    return new PgIndex(new PgDb(pool), schema, options.defaultQuotaBytes);
+  }
+
+  async find({ ref, now }: { ref: ObjectRef; now: number }): Promise<IndexRow | undefined> {
+    const { rows } = await this.db.run<ObjectRow>(FIND_VISIBLE, [...keyParams(ref), now]);
+    return rows[0] && fromObjectRow(rows[0]);
+  }
+
+  async put(options: PutRowOptions): Promise<void> {
+    const { ref, row } = options;
+    await this.db.transaction(async (tx) => {
+      const previous = await this.lockRow(tx, ref);
+      assertCondition(visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now), options.condition);
+      await this.ledger.charge(tx, ref.tenant, row.size - (previous?.size ?? 0), previous ? 0 : 1);
+      await tx.run(UPSERT, [
+        ...keyParams(ref),
+        row.size,
+        row.sha256,
+        row.contentType,
+        row.lastModified,
+        row.expiresAt,
+        row.blobId,
+        row.inline,
+      ]);
+      if (options.completesUpload) await this.uploads.markCompleted(tx, options.completesUpload, infoOf(row));
+      if (previous?.blob_id && previous.blob_id !== row.blobId) await this.garbage.queue([previous.blob_id], options.collectAfter, tx);
+    });
+  }
+
+  async remove(options: RemoveRowOptions): Promise<boolean> {
+    const { ref } = options;
+    return this.db.transaction(async (tx) => {
+      const row = await this.lockRow(tx, ref);
+      const etag = visibleEtag(row && { sha256: row.sha256, expiresAt: row.expires_at }, options.now);
+      assertCondition(etag, options.condition);
+      if (!row) return false;
+      // An expired row not yet swept goes too, but was not there for the caller.
+      await tx.run(DELETE_BY_ID, [row.id]);
+      await this.ledger.charge(tx, ref.tenant, -row.size, -1);
+      if (row.blob_id) await this.garbage.queue([row.blob_id], options.collectAfter, tx);
+      return etag !== undefined;
+    });
+  }
+
+  async list(options: ListRowsOptions): Promise<ListPage> {
+    const prefix = Buffer.from(options.prefix, 'utf8');
+    // The smallest key after `after` is `after` + NUL, which no key contains: `>=` that is `>` after.
+    const start = options.after === undefined ? prefix : Buffer.concat([Buffer.from(options.after, 'utf8'), Buffer.from([0])]);
+    const end = prefixUpperBound(prefix);
+    const base = [options.tenant, options.type, start, options.now];
+    const { rows } = end
+      ? await this.db.run<{ key: Buffer }>(LIST_RANGE, [...base, end, options.limit + 1])
+      : await this.db.run<{ key: Buffer }>(LIST_FROM, [...base, options.limit + 1]);
+    const truncated = rows.length > options.limit;
+    return { keys: rows.slice(0, options.limit).map((row) => row.key.toString('utf8')), truncated };
+  }
+
+  async usage(tenant: string): Promise<TenantUsage> {
+    return this.ledger.read(tenant);
+  }
+
+  async setQuota(tenant: string, quotaBytes: number | null | 'default'): Promise<void> {
+    await this.ledger.setQuota(tenant, quotaBytes);
+  }
+
+  async quotaSource(tenant: string): Promise<'tenant' | 'default'> {
+    return this.ledger.quotaSource(tenant);
+  }
+
+  async sweepExpired({ now, limit, collectAfter }: { now: number; limit: number; collectAfter: number }): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const { rows } = await tx.run<{ tenant: string; size: number; blob_id: string | null }>(SWEEP, [now, limit]);
+      const freed = new Map<string, { bytes: number; objects: number }>();
+      for (const row of rows) {
+        const tenant = freed.get(row.tenant) ?? { bytes: 0, objects: 0 };
+        tenant.bytes += row.size;
+        tenant.objects += 1;
+        freed.set(row.tenant, tenant);
+      }
+      // Usage rows are locked in one order by every sweeper, so two sweepers cannot deadlock.
+      for (const tenant of [...freed.keys()].sort()) {
+        const { bytes, objects } = freed.get(tenant) as { bytes: number; objects: number };
+        await this.ledger.charge(tx, tenant, -bytes, -objects);
+      }
+      const blobIds = rows.flatMap((row) => (row.blob_id ? [row.blob_id] : []));
+      await this.garbage.queue(blobIds, collectAfter, tx);
+      return rows.length;
+    });
+  }
+
+  async takeGarbage(options: { now: number; limit: number; leaseMs: number }): Promise<string[]> {
+    return this.garbage.take(options);
+  }
+
+  async forgetGarbage(blobIds: readonly string[]): Promise<void> {
+    await this.garbage.forget(blobIds);
+  }
+
+  async queueGarbage({ blobIds, collectAfter }: { blobIds: readonly string[]; collectAfter: number }): Promise<void> {
+    await this.garbage.queue(blobIds, collectAfter);
+  }
+
+  async isBlobKnown(blobId: string): Promise<boolean> {
+    return this.garbage.isKnown(blobId);
+  }
+
+  async openUpload(grant: UploadGrantInfo): Promise<UploadRecord> {
+    return this.uploads.open(grant);
+  }
+
+  async findUpload(uploadId: string): Promise<UploadRecord | undefined> {
+    return this.uploads.find(uploadId);
+  }
+
+  async claimUpload(options: { uploadId: string; offset: number; needsPart: boolean }): Promise<UploadClaim | undefined> {
+    return this.uploads.claim(options);
+  }
+
+  async advanceUpload(options: AdvanceUploadOptions): Promise<boolean> {
+    return this.uploads.advance(options);
+  }
+
+  async cancelUpload(uploadId: string): Promise<void> {
+    await this.uploads.cancel(uploadId);
+  }
+
+  async deleteUpload(uploadId: string): Promise<void> {
+    await this.uploads.delete(uploadId);
+  }
+
+  async expiredUploads(options: { now: number; limit: number }): Promise<UploadRecord[]> {
+    return this.uploads.expired(options);
+  }
+
+  async isUploadOpen(uploadId: string): Promise<boolean> {
+    return this.uploads.isOpen(uploadId);
+  }
+
+  async checkReady(): Promise<void> {
+    await this.db.run(PING, []);
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  /**
+   * Takes the key's lock, then its row (expired or not) for the rest of the transaction. The
+   * advisory lock covers a key with no row yet: two creators cannot both see none.
+   */
+  private async lockRow(tx: Queries, ref: ObjectRef): Promise<PreviousRow | undefined> {
+    await tx.run(LOCK_KEY, [this.lockKey(ref)]);
+    const { rows } = await tx.run<PreviousRow>(FIND_FOR_UPDATE, keyParams(ref));
+    return rows[0];
+  }
+
+  /** A 64-bit advisory lock key for (schema, tenant, type, key); a collision only serializes two keys. */
+  private lockKey(ref: ObjectRef): string {
+    const hash = createHash('sha256');
+    for (const part of [this.schema, ref.tenant, ref.type]) hash.update(part, 'utf8').update('\0');
+    return hash.update(ref.key, 'utf8').digest().readBigInt64BE(0).toString();
+  }
+}
+
+function keyParams(ref: ObjectRef): [string, string, Buffer] {
+  return [ref.tenant, ref.type, Buffer.from(ref.key, 'utf8')];
+}
+
+function fromObjectRow(row: ObjectRow): IndexRow {
+  return {
+    size: row.size,
+    sha256: row.sha256,
+    contentType: row.content_type,
+    lastModified: row.last_modified,
+    expiresAt: row.expires_at,
+    blobId: row.blob_id,
+    inline: row.inline_data,
+  };
+}
