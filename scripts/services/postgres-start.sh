@@ -19,11 +19,16 @@ set -Eeuo pipefail
 
 log() { printf '[postgres-start %s] %s\n' "$(date +%T)" "$*" >&2; }
 MADE_TMP=""
+RUNNING_DATA=""
 die() {
+  trap - ERR
   log "ERROR: $*"
+  # Leave nothing running or half made behind.
+  [ -n "$RUNNING_DATA" ] && as_owner "$PG_BIN/pg_ctl" -D "$RUNNING_DATA" stop -m immediate >/dev/null 2>&1
   [ -n "$MADE_TMP" ] && [ -d "$MADE_TMP" ] && rm -rf -- "$MADE_TMP"
   exit 1
 }
+trap 'die "unexpected failure at line $LINENO"' ERR
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 READY_TIMEOUT=${READY_TIMEOUT:-60}
@@ -140,17 +145,18 @@ CONF
   log "starting PostgreSQL on 127.0.0.1:$PORT (try $try)"
   if as_owner "$PG_BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t "$READY_TIMEOUT" start >/dev/null 2>&1; then
     started=1
+    RUNNING_DATA=$DATA
     break
   fi
   log "PostgreSQL did not start on port $PORT: $(tail -n 3 "$LOG" 2>/dev/null | tr '\n' ' ')"
   as_owner "$PG_BIN/pg_ctl" -D "$DATA" stop -m immediate >/dev/null 2>&1 || true
   [ -n "${PG_PORT:-}" ] && break
 done
-[ "$started" = 1 ] || die "PostgreSQL would not start; see $LOG"
+[ "$started" = 1 ] || die "PostgreSQL would not start (its log is quoted above)"
 
 deadline=$(($(date +%s) + READY_TIMEOUT))
 until "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" -U postgres; do
-  [ "$(date +%s)" -lt "$deadline" ] || die "PostgreSQL on 127.0.0.1:$PORT not ready after ${READY_TIMEOUT}s; see $LOG"
+  [ "$(date +%s)" -lt "$deadline" ] || die "PostgreSQL on 127.0.0.1:$PORT not ready after ${READY_TIMEOUT}s: $(tail -n 3 "$LOG" 2>/dev/null | tr '\n' ' ')"
   sleep 0.2
 done
 
