@@ -106,10 +106,10 @@ class FaultProxy {
   }
 }
 
-async function elapsed<T>(work: () => Promise<T>): Promise<{ ms: number; result: PromiseSettledResult<T> }> {
+async function elapsed(work: () => Promise<unknown>): Promise<{ ms: number; result: PromiseSettledResult<unknown> }> {
   const start = performance.now();
   const [result] = await Promise.allSettled([work()]);
-  return { ms: performance.now() - start, result: result as PromiseSettledResult<T> };
+  return { ms: performance.now() - start, result: result as PromiseSettledResult<unknown> };
 }
 
 function reasonOf(result: PromiseSettledResult<unknown>): { code?: string; message?: string; headers?: Record<string, string> } {
