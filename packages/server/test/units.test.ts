@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { prefixUpperBound } from '../src/backends/fs/key-range.js';
+import { listStart, prefixUpperBound } from '../src/backends/key-range.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { keyFromRawUrl } from '../src/http/request-key.js';
 import { decodePageToken, encodePageToken } from '../src/storage/page-token.js';
@@ -74,6 +74,19 @@ describe('prefix ranges', () => {
     assert.equal(prefixUpperBound(Buffer.alloc(0)), undefined);
     assert.equal(prefixUpperBound(Buffer.from([0xff, 0xff])), undefined);
     assert.deepEqual(prefixUpperBound(Buffer.from([0x61, 0xff])), Buffer.from([0x62]));
+  });
+
+  test('a page starts past `after` but never before the prefix', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 6 }), fc.string({ maxLength: 6 }), (p, after) => {
+        const prefix = Buffer.from(p, 'utf8');
+        const start = listStart(prefix, after.replaceAll('\0', ''));
+        const past = Buffer.concat([Buffer.from(after.replaceAll('\0', ''), 'utf8'), Buffer.from([0])]);
+        return Buffer.compare(start, prefix) >= 0 && Buffer.compare(start, past) >= 0 && (start.equals(prefix) || start.equals(past));
+      }),
+    );
+    assert.deepEqual(listStart(Buffer.from('b/'), 'a'), Buffer.from('b/'), 'an `after` before the prefix starts at the prefix');
+    assert.deepEqual(listStart(Buffer.from('b/'), 'b/x'), Buffer.from('b/x\0'));
   });
 });
 

@@ -73,7 +73,15 @@ export async function openIndex(config: ServerConfig): Promise<ObjectIndex> {
       defaultQuotaBytes: config.quotaBytes ?? null,
     });
   }
-  throw new Error('TEMP: PostgreSQL index pending');
+  const { PgIndex } = await import('./postgres/pg-index.js');
+  return PgIndex.open({
+    connectionString: config.index.url,
+    schema: config.index.schema,
+    poolSize: config.index.poolSize,
+    statementTimeoutMs: config.storageTimeoutMs,
+    connectTimeoutMs: config.storageTimeoutMs,
+    defaultQuotaBytes: config.quotaBytes ?? null,
+  });
 }
 
 async function openBlobStore(config: ServerConfig): Promise<BlobStore> {

@@ -5,6 +5,7 @@ import type { Durability } from '../../config.js';
 import { fail } from '../../errors.js';
 import type { ListPage, ObjectInfo, ObjectRef, TenantUsage, UploadGrantInfo } from '../backend.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
+import { listStart, prefixUpperBound } from '../key-range.js';
 import {
   type AdvanceUploadOptions,
   type IndexRow,
@@ -18,7 +19,6 @@ import {
 } from '../object-index.js';
 import { CommitQueue } from './commit-queue.js';
 import { type AnyObjectRow, type IndexDb, type ObjectRow, openIndexDb } from './index-db.js';
-import { prefixUpperBound } from './key-range.js';
 import { SqliteApiKeyStore } from './sqlite-api-keys.js';
 import { type QuotaOverride, TenantLedger } from './tenant-usage.js';
 
@@ -106,8 +106,7 @@ export class SqliteIndex implements ObjectIndex {
 
   async list(options: ListRowsOptions): Promise<ListPage> {
     const prefix = Buffer.from(options.prefix, 'utf8');
-    // The smallest key after `after` is `after` + NUL, which no key contains: `>=` that is `>` after.
-    const start = options.after === undefined ? prefix : Buffer.concat([Buffer.from(options.after, 'utf8'), Buffer.from([0])]);
+    const start = listStart(prefix, options.after);
     const end = prefixUpperBound(prefix);
     const params = { tenant: options.tenant, type: options.type, start, end, now: options.now, limit: options.limit + 1 };
     const { listRange, listFrom } = this.db.statements;

@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { ApiKeyStore } from '../../auth/api-keys.js';
 import type { ListPage, ObjectRef, TenantUsage, UploadGrantInfo } from '../backend.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
-import { prefixUpperBound } from '../fs/key-range.js';
+import { listStart, prefixUpperBound } from '../key-range.js';
 import {
   type AdvanceUploadOptions,
   type IndexRow,
@@ -179,8 +179,7 @@ export class PgIndex implements ObjectIndex {
 
   async list(options: ListRowsOptions): Promise<ListPage> {
     const prefix = Buffer.from(options.prefix, 'utf8');
-    // The smallest key after `after` is `after` + NUL, which no key contains: `>=` that is `>` after.
-    const start = options.after === undefined ? prefix : Buffer.concat([Buffer.from(options.after, 'utf8'), Buffer.from([0])]);
+    const start = listStart(prefix, options.after);
     const end = prefixUpperBound(prefix);
     const base = [options.tenant, options.type, start, options.now];
     const { rows } = end

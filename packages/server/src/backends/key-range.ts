@@ -14,3 +14,14 @@ export function prefixUpperBound(prefix: Buffer): Buffer | undefined {
   }
   return undefined;
 }
+
+/**
+ * Where a page of a prefix listing starts: the prefix itself, or just past `after` (`after` + NUL,
+ * the smallest key after it, since no key contains NUL), whichever is later, so the page never
+ * reaches outside the prefix whatever `after` is.
+ */
+export function listStart(prefix: Buffer, after: string | undefined): Buffer {
+  if (after === undefined) return prefix;
+  const next = Buffer.concat([Buffer.from(after, 'utf8'), Buffer.from([0])]);
+  return Buffer.compare(next, prefix) > 0 ? next : prefix;
+}

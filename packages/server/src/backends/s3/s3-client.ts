@@ -1,0 +1,67 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+export interface S3ConnectionOptions {
+  readonly endpoint?: string | undefined;
+  /** Default us-east-1 (the region Ceph RGW and most S3-compatible stores accept). */
+  readonly region?: string | undefined;
+  /** Path-style addressing; default: true when an endpoint is given (RGW, MinIO), else false. */
+  readonly forcePathStyle?: boolean | undefined;
+  /** Static keys; undefined to use the AWS default credential chain. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
+  /** Longest wait for the answer to one request without a streamed body (default 30 s). */
+  readonly requestTimeoutMs?: number | undefined;
+  /**
+   * Longest silence on a connection while a body streams (an upload fed by a slow client, a
+   * download read by one); default 120 s, above the server's body and send idle timeouts so
+   * that those speak first.
+   */
+  readonly streamIdleTimeoutMs?: number | undefined;
+  /** Attempts per request, retries included, for requests whose body can be sent again (default 3). */
+  readonly maxAttempts?: number | undefined;
+  /** Connections kept open to the store (default 512): every streamed read or write holds one. */
+  readonly maxSockets?: number | undefined;
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const CONNECT_TIMEOUT_MS = 5_000;
+const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 120_000;
+
+/** The SDK's warnings (e.g. on a streamed request that failed) go nowhere: the caller reports the error. */
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * An S3 client that never hangs: connections must open within 5 s, a request without a
+ * streamed body must be answered within `requestTimeoutMs`, and a connection may not stay
+ * silent longer than `streamIdleTimeoutMs`. Checksums only where the API requires them (Ceph
+ * RGW 16 refuses the SDK's default aws-chunked stream bodies with 411).
+ */
+export function createS3Client(options: S3ConnectionOptions): S3Client {
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const agent = { keepAlive: true, maxSockets: options.maxSockets ?? 512 };
+  return new S3Client({
+    ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
+    region: options.region ?? 'us-east-1',
+    forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
+    ...(options.credentials && {
+      credentials: { accessKeyId: options.credentials.accessKeyId, secretAccessKey: options.credentials.secretAccessKey },
+    }),
+    maxAttempts: options.maxAttempts ?? 3,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    logger: quiet,
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: Math.min(CONNECT_TIMEOUT_MS, requestTimeout),
+      requestTimeout,
+      throwOnRequestTimeout: true,
+      socketTimeout: Math.max(requestTimeout, options.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS),
+      httpAgent: agent,
+      httpsAgent: agent,
+    }),
+  });
+}
+
+/** How the store is named in messages: its endpoint, or AWS and the region. */
+export function describeEndpoint(options: S3ConnectionOptions): string {
+  return options.endpoint ?? `AWS S3 (${options.region ?? 'us-east-1'})`;
+}
