@@ -9,9 +9,11 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
   type S3Client,
   UploadPartCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { exactly, untilAborted } from './s3-bodies.js';
 import { isNoSuchKey, isNoSuchUpload, mapStoreError } from './s3-errors.js';
@@ -103,8 +105,22 @@ export class S3Bucket {
     }
   }
 
+  /** PutObject of a small body held in memory (sent again on a retry). */
+  async putBuffer(key: string, body: Buffer): Promise<void> {
+    await this.guard(this.client.send(new PutObjectCommand({ Bucket: this.name, Key: key, Body: body, ContentLength: body.length })));
+  }
+
   async putEmpty(key: string): Promise<void> {
-    await this.guard(this.client.send(new PutObjectCommand({ Bucket: this.name, Key: key, Body: Buffer.alloc(0), ContentLength: 0 })));
+    await this.putBuffer(key, Buffer.alloc(0));
+  }
+
+  /** A small object's bytes; undefined when there is no such key. */
+  async getBuffer(key: string): Promise<Buffer | undefined> {
+    const got = await this.get(key);
+    if (!got) return undefined;
+    const chunks: Buffer[] = [];
+    for await (const chunk of got.body) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
   }
 
   async createMultipart(key: string): Promise<string> {
@@ -141,6 +157,75 @@ export class S3Bucket {
     const etag = sent.output.ETag;
     if (!etag) throw new Error(`UploadPart ${partNumber} of ${key} answered without an ETag`);
     return etag;
+  }
+
+  /** UploadPart of a small body held in memory (sent again on a retry); returns the part's ETag. */
+  async uploadPartBuffer(options: { key: string; multipartId: string; partNumber: number; body: Buffer }): Promise<string> {
+    const { key, multipartId, partNumber, body } = options;
+    const out = await this.guard(
+      this.client.send(
+        new UploadPartCommand({
+          Bucket: this.name,
+          Key: key,
+          UploadId: multipartId,
+          PartNumber: partNumber,
+          Body: body,
+          ContentLength: body.length,
+        }),
+      ),
+    );
+    if (!out.ETag) throw new Error(`UploadPart ${partNumber} of ${key} answered without an ETag`);
+    return out.ETag;
+  }
+
+  /** UploadPartCopy of bytes start..end (inclusive) of `source` in this bucket; returns the part's ETag. */
+  async copyPart(options: {
+    key: string;
+    multipartId: string;
+    partNumber: number;
+    source: string;
+    start: number;
+    end: number;
+  }): Promise<string> {
+    const { key, multipartId, partNumber, source, start, end } = options;
+    const out = await this.guard(
+      this.client.send(
+        new UploadPartCopyCommand({
+          Bucket: this.name,
+          Key: key,
+          UploadId: multipartId,
+          PartNumber: partNumber,
+          CopySource: `${this.name}/${source.split('/').map(encodeURIComponent).join('/')}`,
+          CopySourceRange: `bytes=${start}-${end}`,
+        }),
+      ),
+    );
+    const etag = out.CopyPartResult?.ETag;
+    if (!etag) throw new Error(`UploadPartCopy ${partNumber} of ${key} answered without an ETag`);
+    return etag;
+  }
+
+  /** The parts a multipart upload holds, by part number; undefined when the store no longer knows it. */
+  async listParts(key: string, multipartId: string): Promise<{ partNumber: number; etag: string; size: number }[] | undefined> {
+    const parts: { partNumber: number; etag: string; size: number }[] = [];
+    let marker: string | undefined;
+    try {
+      while (true) {
+        const page = await this.client.send(
+          new ListPartsCommand({ Bucket: this.name, Key: key, UploadId: multipartId, PartNumberMarker: marker }),
+        );
+        for (const part of page.Parts ?? []) {
+          if (part.PartNumber === undefined) continue;
+          parts.push({ partNumber: part.PartNumber, etag: part.ETag ?? '', size: part.Size ?? 0 });
+        }
+        if (!page.IsTruncated || page.NextPartNumberMarker === undefined || page.NextPartNumberMarker === marker) break;
+        marker = page.NextPartNumberMarker;
+      }
+    } catch (error) {
+      if (isNoSuchUpload(error)) return undefined;
+      throw mapStoreError(error);
+    }
+    return parts.sort((a, b) => a.partNumber - b.partNumber);
   }
 
   /** Completes a multipart upload; false when the store no longer knows it (completed or aborted). */
@@ -273,6 +358,8 @@ export class S3Bucket {
       }
     }
     const stream = Readable.from(source(), { objectMode: false, highWaterMark: 64 * 1024 });
+    // The failure is reported through `bodyError`; the request does not listen for it.
+    stream.on('error', () => {});
     try {
       // The SDK's deadline for the answer would count the whole upload: the answer is due
       // `answerTimeoutMs` after the last byte instead, and the connection's idle timeout ends a

@@ -127,3 +127,8 @@ export function openError(error: unknown, options: { bucket: string; where: stri
   }
   return new Error(`S3 at ${where} refused bucket ${bucket}: ${detail}`);
 }
+
+/** CompleteMultipartUpload refused the part list (on Ceph RGW: it does not name every part held). */
+export function isInvalidPart(error: unknown): boolean {
+  return sdk(error).name === 'InvalidPart';
+}

@@ -55,9 +55,12 @@ async function putInParts(
       throw error;
     }
   }
+  const stream = Readable.from(source(), { objectMode: false });
+  // The failure is reported through `bodyError`.
+  stream.on('error', () => {});
   const upload = new Upload({
     client: bucket.client,
-    params: { Bucket: bucket.name, Key: key, Body: Readable.from(source(), { objectMode: false }), ContentLength: size },
+    params: { Bucket: bucket.name, Key: key, Body: stream, ContentLength: size },
     partSize: size === undefined ? PART_BYTES : Math.max(PART_BYTES, Math.ceil(size / MAX_PARTS)),
     queueSize: PART_QUEUE,
     leavePartsOnError: false,

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { AppendChunkOptions, Staging } from '../blob-store.js';
 import { concatenated, exactly } from './s3-bodies.js';
 import type { S3Bucket } from './s3-bucket.js';
+import { isInvalidPart, isNoSuchUpload } from './s3-errors.js';
 import type { S3Layout } from './s3-layout.js';
+import { completeAroundStrays, resumeRepair } from './s3-repair.js';
 import { parseStaging, partBytes, type S3Staging, serializeStaging, stagedBytes } from './s3-staging.js';
 
 /** Staged bytes and a chunk make a part once they reach this (S3's minimum part is 5 MiB). */
@@ -111,27 +113,43 @@ export class S3Uploads {
     if (multipartId === undefined || blobId === undefined) throw new Error(`upload ${uploadId} has parts but no multipart upload`);
     const key = this.layout.blobKey(blobId);
     const parts = [...state.parts];
+    // False once the store no longer knows the multipart upload.
+    let completed: boolean | undefined;
     if (state.staged.length > 0) {
       const lastPart = parts.at(-1);
       if (lastPart && lastPart.partNumber >= TAIL_PART_NUMBER)
         throw new Error(`upload ${uploadId} has no part number left for its last bytes`);
       const tail = stagedBytes(state);
-      const etag = await this.bucket.uploadPartStream({
-        key,
-        multipartId,
-        partNumber: TAIL_PART_NUMBER,
-        body: concatenated(this.stagedBodies(uploadId, state)),
-        length: tail,
-      });
-      parts.push({ partNumber: TAIL_PART_NUMBER, etag, size: tail });
+      try {
+        const etag = await this.bucket.uploadPartStream({
+          key,
+          multipartId,
+          partNumber: TAIL_PART_NUMBER,
+          body: concatenated(this.stagedBodies(uploadId, state)),
+          length: tail,
+        });
+        parts.push({ partNumber: TAIL_PART_NUMBER, etag, size: tail });
+      } catch (error) {
+        if (!isNoSuchUpload(error)) throw error;
+        completed = false;
+      }
     }
     parts.sort((a, b) => a.partNumber - b.partNumber);
-    // A multipart upload the store no longer knows was completed by an earlier assembly whose
-    // commit failed (the blob stays for the next one): the blob is checked either way. The
-    // answer's ETag is not used (Ceph RGW 16 sends an empty one).
-    await this.bucket.completeMultipart(key, multipartId, parts);
+    // The answer's ETag is not used (Ceph RGW 16 sends an empty one): the blob is checked below.
+    try {
+      completed ??= await this.bucket.completeMultipart(key, multipartId, parts);
+    } catch (error) {
+      if (!isInvalidPart(error)) throw error;
+      completed = (await completeAroundStrays(this.bucket, this.layout, { uploadId, blobId, multipartId, parts })) === 'completed';
+    }
+    if (!completed) {
+      // The store no longer knows the multipart upload: an earlier assembly completed it (and its
+      // commit failed, so the blob stayed), and may have been cut short while removing strays.
+      const held = await this.bucket.size(key);
+      if (held !== undefined && held !== size) await resumeRepair(this.bucket, this.layout, { uploadId, blobId, held });
+    }
     await this.checkBlob(uploadId, blobId, size);
-    return { blobId, staging: serializeStaging({ multipartId, blobId, parts, staged: [], assembled: true }) };
+    return { blobId, staging: serializeStaging({ ...state, consumed: undefined, assembled: true }) };
   }
 
   /**
