@@ -87,7 +87,7 @@ export class S3Bucket {
       got.body.destroy();
       throw new Error(`staged object ${key} holds ${got.length} bytes, not ${size}`);
     }
-    return got.body;
+    return storeErrorsMapped(got.body);
   }
 
   /** PutObject of a streamed body of exactly `length` bytes. Leaves no object when it fails. */
@@ -378,5 +378,14 @@ export class S3Bucket {
       clearTimeout(answerTimer);
       signal?.removeEventListener('abort', stop);
     }
+  }
+}
+
+/** The body, with a store that stops sending mid-way reported as 503 (not as the client's fault). */
+async function* storeErrorsMapped(body: Readable): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of body) yield chunk as Buffer;
+  } catch (error) {
+    throw mapStoreError(error);
   }
 }

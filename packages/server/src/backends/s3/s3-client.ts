@@ -38,7 +38,9 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
  */
 export function createS3Client(options: S3ConnectionOptions): S3Client {
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const agent = { keepAlive: true, maxSockets: options.maxSockets ?? 512 };
+  // An idle pooled connection is closed after 5 s (as Node's global agent does), before the store
+  // closes it: a streamed body is sent once, so it must not go out on a connection just closed.
+  const agent = { keepAlive: true, timeout: 5_000, maxSockets: options.maxSockets ?? 512 };
   return new S3Client({
     ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
     region: options.region ?? 'us-east-1',
