@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { dataDirHolder } from '../../server/src/backends/fs/data-dir-lock.js';
+import { embeddedOnly } from '../../server/test/helpers/deployment.js';
 import { runProcess } from '../../server/test/helpers/server-process.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -22,7 +23,7 @@ function freePort(): Promise<number> {
   });
 }
 
-describe('operations guide: the stowage fsck example', () => {
+describe('operations guide: the stowage fsck example', { skip: embeddedOnly }, () => {
   const dataDir = path.join(tmpdir(), `stowage-fsck-example-${process.pid}`);
   after(async () => {
     // If the script failed before it stopped its server, stop that one (its pid is in lock.owner).

@@ -1,8 +1,6 @@
 // Guards range reads, conditional reads and writes, checksums and per-object expiry.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pythonLikeClient, rawRequest } from './helpers/raw-http.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
@@ -112,7 +110,7 @@ describe('range and conditional requests', () => {
       assert.equal(response.json<{ code: string }>().code, 'ChecksumMismatch');
     }
     assert.equal((await py.get('/data/get/checked')).text, 'previous');
-    assert.deepEqual(await readdir(path.join(ts.dataDir, 'tmp')), []);
+    assert.deepEqual((await ts.files()).temp, []);
     assert.equal((await py.put('/data/set/checked', 'good', { 'x-stowage-sha256': sha('good') })).status, 200);
     assert.equal((await py.put('/data/set/checked', 'x', { 'x-stowage-sha256': 'zz' })).status, 400);
   });

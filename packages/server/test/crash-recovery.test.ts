@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import Sqlite from 'better-sqlite3';
 import { request } from 'undici';
+import { embeddedOnly } from './helpers/deployment.js';
 import { runCli, startServerProcess } from './helpers/server-process.js';
 
 const KEYS = 8;
@@ -29,7 +30,7 @@ function slowBody(content: Buffer): Readable {
   });
 }
 
-describe('crash recovery', () => {
+describe('crash recovery', { skip: embeddedOnly }, () => {
   const dirs: string[] = [];
   after(async () => {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });

@@ -30,6 +30,7 @@ import {
   runWorker,
   type Workload,
 } from './helpers/crash-workload.js';
+import { embeddedOnly } from './helpers/deployment.js';
 import { seededRandom } from './helpers/seeded-random.js';
 import { type ServerProcess, startServerProcess } from './helpers/server-process.js';
 
@@ -65,7 +66,7 @@ function logOf(server: ServerProcess): () => string {
 
 const describePlan = (plan: KillPlan) => (plan.kind === 'delay' ? `SIGKILL after ${plan.ms} ms` : `failpoint ${plan.name}@${plan.hit}`);
 
-describe(`crash suite (seed ${SEED}; replay with STOWAGE_CRASH_SEED=${SEED})`, () => {
+describe(`crash suite (seed ${SEED}; replay with STOWAGE_CRASH_SEED=${SEED})`, { skip: embeddedOnly }, () => {
   let dataDir: string;
   let auth: { authorization: string };
   const model = new KeyModel();

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import { embeddedOnly } from './helpers/deployment.js';
 import { pythonLikeClient, rawRequest } from './helpers/raw-http.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
@@ -30,7 +31,7 @@ function mountTmpfs(dir: string, size: number): boolean {
 const mountPoint = await mkdtemp(path.join(tmpdir(), 'stowage-disk-full-'));
 const mounted = mountTmpfs(mountPoint, 40 * MiB);
 
-describe('a full disk', { skip: mounted ? false : 'needs root to mount a small tmpfs' }, () => {
+describe('a full disk', { skip: embeddedOnly || (mounted ? false : 'needs root to mount a small tmpfs') }, () => {
   let ts: TestServer;
   let py: ReturnType<typeof pythonLikeClient>;
   const dataDir = path.join(mountPoint, 'data');

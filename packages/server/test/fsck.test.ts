@@ -16,6 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import Sqlite from 'better-sqlite3';
 import { type FsckReport, fsck } from '../src/admin.js';
 import { DataDirInUseError } from '../src/backends/fs/data-dir-lock.js';
+import { embeddedOnly } from './helpers/deployment.js';
 import { pythonLikeClient, rawRequest } from './helpers/raw-http.js';
 import { runCli } from './helpers/server-process.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
@@ -128,7 +129,7 @@ async function listTree(dir: string): Promise<string[]> {
   return entries.filter((entry) => !entry.startsWith('index.sqlite') && !entry.startsWith('lock.')).sort();
 }
 
-describe('fsck on a damaged data directory', () => {
+describe('fsck on a damaged data directory', { skip: embeddedOnly }, () => {
   let damaged: DamagedDir;
   before(async () => {
     damaged = await buildDamagedDataDir();
@@ -233,7 +234,7 @@ describe('fsck on a damaged data directory', () => {
   });
 });
 
-describe('fsck beside a live server', () => {
+describe('fsck beside a live server', { skip: embeddedOnly }, () => {
   let ts: TestServer;
   before(async () => {
     ts = await startTestServer();
@@ -264,7 +265,7 @@ describe('fsck beside a live server', () => {
   });
 });
 
-describe('stowage fsck (CLI)', () => {
+describe('stowage fsck (CLI)', { skip: embeddedOnly }, () => {
   let damaged: DamagedDir;
   before(async () => {
     damaged = await buildDamagedDataDir();
@@ -304,7 +305,7 @@ describe('stowage fsck (CLI)', () => {
   });
 });
 
-describe('fsck on a corrupt index', () => {
+describe('fsck on a corrupt index', { skip: embeddedOnly }, () => {
   let dataDir: string;
   before(async () => {
     const ts = await startTestServer({}, { dataDir: await mkdtemp(path.join(tmpdir(), 'stowage-fsck-corrupt-')) });
@@ -336,7 +337,7 @@ describe('fsck on a corrupt index', () => {
   });
 });
 
-describe('leftovers are what start-up cleanup removes', () => {
+describe('leftovers are what start-up cleanup removes', { skip: embeddedOnly }, () => {
   let dataDir: string;
   after(() => rm(dataDir, { recursive: true, force: true }));
 

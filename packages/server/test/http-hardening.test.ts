@@ -3,8 +3,6 @@
 // transfer codings stored undecoded, bodies and headers that stall forever, signed URLs built
 // from a forged X-Forwarded-Host, and a client-chosen request id echoed unchecked.
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pythonLikeClient } from './helpers/raw-http.js';
 import { openRawSocket } from './helpers/raw-socket.js';
@@ -109,7 +107,7 @@ describe('HTTP edge', () => {
     assert.match(answer, /"code":"RequestTimeout"/);
     await socket.closed();
     assert.equal((await py.get('/data/get/stall')).text, 'previous');
-    assert.deepEqual(await readdir(path.join(ts.dataDir, 'tmp')), []);
+    assert.deepEqual((await ts.files()).temp, []);
   });
 
   test('headers that never finish are cut off', async () => {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
+import { embeddedOnly } from './helpers/deployment.js';
 import { pythonLikeClient, rawRequest } from './helpers/raw-http.js';
 import { runCli, startServerProcess } from './helpers/server-process.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
@@ -61,7 +62,7 @@ describe('process lifecycle and admin CLI', () => {
   });
   after(() => rm(dataDir, { recursive: true, force: true }));
 
-  test('stowage token prints only a JWT for the user, signed with the data dir secret', async () => {
+  test('stowage token prints only a JWT for the user, signed with the data dir secret', { skip: embeddedOnly }, async () => {
     const result = await runCli(['token', '--user', 'dave', '--ttl', '2h', '--data-dir', dataDir]);
     assert.equal(result.code, 0);
     assert.match(result.stdout, /^[\w-]+\.[\w-]+\.[\w-]+\n$/);

@@ -2,9 +2,7 @@
 // disconnects mid-upload changes nothing; in both cases the previous value stays intact, no temp
 // file remains, and the server keeps serving.
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
 import http from 'node:http';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pythonLikeClient } from './helpers/raw-http.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
@@ -22,7 +20,7 @@ describe('upload limits and aborted uploads', () => {
   });
   after(() => ts.close());
 
-  const tempFiles = () => readdir(path.join(ts.dataDir, 'tmp'));
+  const tempFiles = async () => (await ts.files()).temp;
 
   /** Sends the head of a request and `bytes` of body, then reads whatever response arrives. */
   function sendPartial(key: string, headers: http.OutgoingHttpHeaders, bytes: number, thenAbort: boolean) {

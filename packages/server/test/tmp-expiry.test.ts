@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { embeddedOnly } from './helpers/deployment.js';
 import { pythonLikeClient } from './helpers/raw-http.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
@@ -53,7 +54,7 @@ describe('tmp expiry', () => {
     assert.deepEqual((await py.get('/tmp/list')).json(), []);
   });
 
-  test('the sweeper removes expired rows and their blobs for good', async () => {
+  test('the sweeper removes expired rows and their blobs for good', { skip: embeddedOnly }, async () => {
     await py.put('/tmp/set/sweep-me', Buffer.alloc(50_000, 1));
     const blobsBefore = await countBlobFiles(ts.dataDir);
     ts.clock.advance(25 * HOUR);

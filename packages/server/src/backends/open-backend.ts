@@ -93,5 +93,16 @@ async function openBlobStore(config: ServerConfig): Promise<BlobStore> {
       disk: { minFreeBytes: config.minFreeBytes, ballastBytes: config.ballastBytes },
     });
   }
-  throw new Error('TEMP: S3 blob store pending');
+  const { S3BlobStore } = await import('./s3/s3-blob-store.js');
+  return S3BlobStore.open({
+    bucket: blobs.bucket,
+    prefix: blobs.prefix,
+    endpoint: blobs.endpoint,
+    region: blobs.region,
+    forcePathStyle: blobs.forcePathStyle,
+    credentials: blobs.credentials,
+    requestTimeoutMs: config.storageTimeoutMs,
+    // A slow client feeding an upload, or reading a download, is no outage: outlast its idle timeouts.
+    streamIdleTimeoutMs: Math.max(config.bodyIdleTimeoutMs, config.sendIdleTimeoutMs) + config.storageTimeoutMs,
+  });
 }

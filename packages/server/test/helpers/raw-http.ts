@@ -17,7 +17,12 @@ export function rawRequest(
   origin: string,
   method: string,
   path: string,
-  options: { headers?: http.OutgoingHttpHeaders; body?: string | Buffer | Readable } = {},
+  options: {
+    headers?: http.OutgoingHttpHeaders;
+    body?: string | Buffer | Readable;
+    /** Fails the request (rather than waiting on) when no response came within this many ms. */
+    timeoutMs?: number;
+  } = {},
 ): Promise<RawResponse> {
   const { hostname, port } = new URL(origin);
   return new Promise((resolve, reject) => {
@@ -37,6 +42,9 @@ export function rawRequest(
       });
     });
     request.on('error', reject);
+    if (options.timeoutMs !== undefined) {
+      request.setTimeout(options.timeoutMs, () => request.destroy(new Error(`no response within ${options.timeoutMs} ms: it hung`)));
+    }
     const body = options.body;
     if (body === undefined) request.end();
     else if (typeof body === 'string' || Buffer.isBuffer(body)) request.end(body);

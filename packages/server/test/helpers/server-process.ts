@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { namespaceOf } from './deployment.js';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../cli/bin/stowage.js');
 
@@ -15,10 +16,15 @@ export interface ServerProcess {
   exited: Promise<number | NodeJS.Signals | null>;
 }
 
+/** The environment that puts a process on `dataDir`'s storage namespace (see namespaceOf). */
+export async function namespaceEnv(dataDir: string): Promise<Record<string, string>> {
+  return (await namespaceOf(dataDir)).env;
+}
+
 /** Runs the built `stowage serve` in its own process on port 0 and waits until it listens. */
 export async function startServerProcess(dataDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...(await namespaceEnv(dataDir)), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
@@ -46,9 +52,14 @@ export async function startServerProcess(dataDir: string, env: Record<string, st
   };
 }
 
-/** Runs the built `stowage` CLI and collects its output. */
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return runNode([CLI, ...args], env);
+/** Runs the built `stowage` CLI and collects its output; with `--data-dir`, on that directory's namespace. */
+export async function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const dataDir = args[args.indexOf('--data-dir') + 1];
+  const namespace = args.includes('--data-dir') && dataDir ? await namespaceEnv(dataDir) : {};
+  return runNode([CLI, ...args], { ...namespace, ...env });
 }
 
 /** Runs a Node script to its end and collects its output. */

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defineConfig, type ServerConfig } from '../../src/config.js';
 import { createServer, type StowageServer } from '../../src/server.js';
+import { freshNamespace, namespaceOf } from './deployment.js';
+import { type StoredFiles, storedFiles } from './stored-files.js';
 
 /** A clock tests can move. */
 export class TestClock {
@@ -21,6 +23,8 @@ export interface TestServer {
   server: StowageServer;
   clock: TestClock;
   token(tenant?: string, ttlMs?: number): Promise<string>;
+  /** What the blob store holds (temp, blobs, parts), whichever deployment this is. */
+  files(): Promise<StoredFiles>;
   close(): Promise<void>;
 }
 
@@ -28,8 +32,11 @@ export interface TestServer {
 export async function startTestServer(fields: Partial<ServerConfig> = {}, options: { dataDir?: string } = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'stowage-test-')));
   const clock = new TestClock();
+  // The scale-out deployment gets its own schema and bucket prefix per data directory; a server
+  // restarted on a given data directory finds what the previous one stored.
+  const namespace = options.dataDir ? await namespaceOf(options.dataDir) : await freshNamespace();
   // No ballast file: dozens of short-lived test servers need not each write 16 MiB.
-  const config = defineConfig({ durability: 'process', ballastBytes: 0, ...fields, dataDir });
+  const config = defineConfig({ durability: 'process', ballastBytes: 0, ...namespace.fields, ...fields, dataDir });
   const server = await createServer(config, { clock: clock.now });
   const url = await server.listen();
   return {
@@ -39,9 +46,13 @@ export async function startTestServer(fields: Partial<ServerConfig> = {}, option
     server,
     clock,
     token: (tenant = 'alice', ttlMs = 3_600_000) => server.issueToken(tenant, ttlMs),
+    files: () => storedFiles(config),
     async close() {
       await server.close();
-      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) {
+        await namespace.drop();
+        await rm(dataDir, { recursive: true, force: true });
+      }
     },
   };
 }

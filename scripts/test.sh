@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs every test twice over: on the embedded deployment (SQLite + files), then on the scale-out
+# one (PostgreSQL + an S3 store, Ceph RGW here). The services are throwaway ones started from
+# scripts/services/ on free loopback ports and stopped on exit, whatever happens.
+#
+#   scripts/test.sh [test files...] [--node-flags]
+#
+# STOWAGE_TEST_SCALE_OUT=0 runs the embedded pass only. When PostgreSQL or Ceph cannot be started
+# (not root and not installed), the scale-out pass is skipped with a warning, unless
+# STOWAGE_TEST_SCALE_OUT=1 makes that an error (CI sets it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+services_dir=""
+pg_dir=""
+ceph_dir=""
+stop_services() {
+  [ -n "$ceph_dir" ] && scripts/services/rgw-stop.sh "$ceph_dir" --purge >/dev/null 2>&1 || true
+  [ -n "$pg_dir" ] && scripts/services/postgres-stop.sh "$pg_dir" --purge >/dev/null 2>&1 || true
+  [ -n "$services_dir" ] && rm -rf "$services_dir" || true
+}
+trap stop_services EXIT
+trap 'exit 130' INT TERM
+
+start_services() {
+  services_dir=$(mktemp -d /tmp/stowage-svc.XXXXXX)
+  local out
+  out=$(scripts/services/postgres-start.sh "$services_dir/pg") || return 1
+  pg_dir="$services_dir/pg"
+  set -a; eval "$out"; set +a
+  out=$(scripts/services/rgw-start.sh "$services_dir/ceph") || return 1
+  ceph_dir="$services_dir/ceph"
+  set -a; eval "$out"; set +a
+}
+
+scale_out=${STOWAGE_TEST_SCALE_OUT:-auto}
+if [ "$scale_out" != 0 ] && [ -z "${STOWAGE_TEST_PG_URL:-}" ]; then
+  if ! start_services; then
+    if [ "$scale_out" = 1 ]; then
+      echo "scripts/test.sh: could not start PostgreSQL and Ceph RGW for the scale-out tests" >&2
+      exit 1
+    fi
+    echo "scripts/test.sh: WARNING: PostgreSQL or Ceph RGW could not be started; only the embedded deployment is tested" >&2
+    scale_out=0
+  fi
+fi
+
+echo "== embedded deployment (SQLite index + blob files), and the engine contract suites" >&2
+node scripts/run-tests.mjs "$@"
+
+if [ "$scale_out" != 0 ]; then
+  echo "== scale-out deployment (PostgreSQL index + S3 blobs on Ceph RGW)" >&2
+  STOWAGE_TEST_DEPLOYMENT=postgres-s3 node scripts/run-tests.mjs --deployment-suites "$@"
+fi
