@@ -28,7 +28,9 @@ start_services() {
   out=$(scripts/services/postgres-start.sh "$services_dir/pg") || return 1
   pg_dir="$services_dir/pg"
   set -a; eval "$out"; set +a
-  out=$(scripts/services/rgw-start.sh "$services_dir/ceph") || return 1
+  # The OSD keeps objects in RAM (about twice their size) and refuses writes once ~95% of its
+  # nominal size is used: 6 GiB leaves room for the largest tests' live data.
+  out=$(MEMSTORE_BYTES=${MEMSTORE_BYTES:-6442450944} scripts/services/rgw-start.sh "$services_dir/ceph") || return 1
   ceph_dir="$services_dir/ceph"
   set -a; eval "$out"; set +a
 }

@@ -19,8 +19,8 @@
 #   OSD_BACKEND     memstore (default: data in RAM, ~3 s to ready, RSS grows
 #                   ~2 bytes per byte stored) or bluestore (sparse file in DIR,
 #                   ~6 s to ready, RAM flat at ~200 MB whatever is stored)
-#   MEMSTORE_BYTES  memstore's nominal capacity  (default 1 GiB; NOT enforced as
-#                   a RAM cap by Ceph 16)
+#   MEMSTORE_BYTES  memstore's capacity           (default 1 GiB; past ~95% of it the OSD is
+#                   full and writes hang; RAM use is about twice what is stored)
 #   BLUESTORE_BYTES size of the sparse bluestore file (default 10 GiB)
 #   CEPH_GLIBC_TUNABLES  GLIBC_TUNABLES for the daemons (default: fixed malloc
 #                   mmap threshold, keeps radosgw ~50 MB instead of ~160 MB)

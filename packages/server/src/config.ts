@@ -36,8 +36,10 @@ export interface ServerConfig {
   readonly index: IndexConfig;
   /** The blob store: files in dataDir (default) or an S3-compatible bucket. */
   readonly blobs: BlobsConfig;
-  /** Longest wait for one index or blob store operation before 503 StorageUnavailable, in ms. */
+  /** Longest wait for an index operation, or to connect to the blob store, before 503 StorageUnavailable, in ms. */
   readonly storageTimeoutMs: number;
+  /** Longest wait for the blob store's answer to one request (after its last byte), in ms. */
+  readonly blobTimeoutMs: number;
   /** Blobs that nothing references are removed once older than this, in ms. */
   readonly orphanGraceMs: number;
   /** How long a replaced blob outlives its row (reads in flight finish); undefined: the store's default. */
@@ -189,6 +191,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     index,
     blobs,
     storageTimeoutMs: duration('STOWAGE_STORAGE_TIMEOUT', 5_000),
+    // An object store may take seconds to answer a large part or a multipart completion.
+    blobTimeoutMs: duration('STOWAGE_BLOB_TIMEOUT', 30_000),
     orphanGraceMs: duration('STOWAGE_ORPHAN_GRACE', HOUR),
     replacedBlobGraceMs: read('STOWAGE_REPLACED_BLOB_GRACE', env.STOWAGE_REPLACED_BLOB_GRACE, undefined, parseDuration),
     durability: read('durability', overrides.durability ?? env.STOWAGE_DURABILITY, 'full', oneOf(['full', 'process'])),
@@ -242,6 +246,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     problems.push('STOWAGE_JWT_SECRET: required with a shared index (every server must sign and verify with the same secret)');
   }
   if (config.storageTimeoutMs === 0) problems.push('STOWAGE_STORAGE_TIMEOUT: must be more than 0');
+  if (config.blobTimeoutMs === 0) problems.push('STOWAGE_BLOB_TIMEOUT: must be more than 0');
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 }
