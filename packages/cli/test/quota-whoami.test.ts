@@ -23,7 +23,13 @@ describe('stowage quota and whoami', () => {
   let env: Record<string, string>;
   before(async () => {
     ts = await startTestServer({ rateLimitPerSecond: 100, rateLimitBurst: 200 });
-    env = { STOWAGE_URL: ts.url, STOWAGE_TOKEN: await ts.token('quota-user'), STOWAGE_DATA_DIR: ts.dataDir, STOWAGE_QUOTA: '' };
+    env = {
+      ...ts.env,
+      STOWAGE_URL: ts.url,
+      STOWAGE_TOKEN: await ts.token('quota-user'),
+      STOWAGE_DATA_DIR: ts.dataDir,
+      STOWAGE_QUOTA: '',
+    };
   });
   after(() => ts.close());
 

@@ -23,6 +23,8 @@ export interface TestServer {
   server: StowageServer;
   clock: TestClock;
   token(tenant?: string, ttlMs?: number): Promise<string>;
+  /** Environment that puts a `stowage` process (admin commands, a second server) on this server's storage. */
+  env: Record<string, string>;
   /** What the blob store holds (temp, blobs, parts), whichever deployment this is. */
   files(): Promise<StoredFiles>;
   close(): Promise<void>;
@@ -46,6 +48,7 @@ export async function startTestServer(fields: Partial<ServerConfig> = {}, option
     server,
     clock,
     token: (tenant = 'alice', ttlMs = 3_600_000) => server.issueToken(tenant, ttlMs),
+    env: namespace.env,
     files: () => storedFiles(config),
     async close() {
       await server.close();
