@@ -46,9 +46,10 @@ export async function* meterBody(body: Readable, meter: BodyMeter, limits: BodyL
 /**
  * The next chunk, or the abort reason as soon as `signal` fires. A stalled body parks the read
  * in a promise nothing else settles; racing it lets a timeout or a newer request end the write
- * while the connection is still there to carry the error response (then it is closed).
+ * while the connection is still there to carry the error response (then it is closed). The
+ * abort listener goes once the chunk comes, so nothing outlives the step that holds the chunk.
  */
-function nextUnlessAborted(chunks: AsyncIterator<Buffer>, signal: AbortSignal | undefined): Promise<IteratorResult<Buffer>> {
+export function nextUnlessAborted(chunks: AsyncIterator<Buffer>, signal: AbortSignal | undefined): Promise<IteratorResult<Buffer>> {
   if (!signal) return chunks.next();
   signal.throwIfAborted();
   return new Promise((resolve, reject) => {
