@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { listStart, prefixUpperBound } from '../src/backends/key-range.js';
+import { partTarget } from '../src/backends/s3/s3-uploads.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { keyFromRawUrl } from '../src/http/request-key.js';
 import { decodePageToken, encodePageToken } from '../src/storage/page-token.js';
@@ -108,5 +109,28 @@ describe('keys from raw URLs', () => {
     assert.equal(keyFromRawUrl('/storage/v1/data/get//lead', 4), '/lead');
     assert.equal(keyFromRawUrl('/storage/v1/data/x%2F..%2Fy', 3), 'x/../y');
     assert.equal(keyFromRawUrl('/storage/v1/data/get/', 4), '');
+  });
+});
+
+describe('S3 parts of a resumable upload', () => {
+  test('5 TiB sent in chunks of 256 KiB or 8 MiB fits S3: at most 10,000 parts, none past 5 GiB', () => {
+    const TIB = 1024 ** 4;
+    for (const chunk of [256 * 1024, 8 * 1024 * 1024]) {
+      let inParts = 0;
+      let staged = 0;
+      let parts = 0;
+      let largest = 0;
+      for (let sent = 0; sent < 5 * TIB; sent += chunk) {
+        staged += chunk;
+        if (staged >= partTarget(inParts)) {
+          parts++;
+          largest = Math.max(largest, staged);
+          inParts += staged;
+          staged = 0;
+        }
+      }
+      assert.ok(parts <= 10_000, `${parts} parts with chunks of ${chunk}`);
+      assert.ok(largest <= 5 * 1024 ** 3, `a part of ${largest} bytes`);
+    }
   });
 });

@@ -9,6 +9,12 @@ import { parseStaging, partBytes, type S3Staging, serializeStaging, stagedBytes 
 
 /** Staged bytes and a chunk make a part once they reach this (S3's minimum part is 5 MiB). */
 export const PART_TARGET_BYTES = 8 * 1024 * 1024;
+/**
+ * Past 1200 parts of 8 MiB, a part must also hold 1/1200 of what the parts before it hold: parts
+ * then grow with the upload, so fewer than 10,000 of them reach 5 TiB (where a part is about
+ * 4.3 GiB, under S3's largest of 5 GiB) whatever chunk size the client picked.
+ */
+const PART_GROWTH_DIVISOR = 1200;
 /** The part number for staged leftovers at assembly: the highest, so it sorts last. */
 const TAIL_PART_NUMBER = 10_000;
 
@@ -26,7 +32,8 @@ export class S3Uploads {
   ) {}
 
   chunkNeedsPart({ staging, length, last }: { staging: Staging; length: number; last: boolean }): boolean {
-    return last || stagedBytes(parseStaging(staging)) + length >= PART_TARGET_BYTES;
+    const state = parseStaging(staging);
+    return last || stagedBytes(state) + length >= partTarget(partBytes(state));
   }
 
   async appendChunk(options: AppendChunkOptions): Promise<Staging> {
@@ -198,4 +205,9 @@ export class S3Uploads {
     if (held === undefined) throw new Error(`upload ${uploadId}: its multipart upload is gone and blob ${blobId} was never made`);
     if (held !== size) throw new Error(`upload ${uploadId}: blob ${blobId} holds ${held} bytes, not ${size}`);
   }
+}
+
+/** The size a part must reach, given the bytes already in parts. */
+export function partTarget(bytesInParts: number): number {
+  return Math.max(PART_TARGET_BYTES, Math.ceil(bytesInParts / PART_GROWTH_DIVISOR));
 }
