@@ -292,7 +292,7 @@ describe('S3BlobStore when the store does not answer', () => {
         await assert.rejects(store.read({ blobId: store.newBlobId(), start: 0, end: 9, size: 10 }), unavailable);
         await assert.rejects(store.delete(store.newBlobId()), unavailable);
         await assert.rejects(
-          store.sweepOrphans({ isBlobKnown: async () => true, isUploadOpen: async () => true, now: Date.now(), graceMs: 0 }),
+          store.sweepOrphans({ knownBlobs: async (ids) => new Set(ids), isUploadOpen: async () => true, now: Date.now(), graceMs: 0 }),
           unavailable,
         );
         await assert.rejects(store.put({ blobId: store.newBlobId(), body: bodyOf(Buffer.from('abc')), size: 3 }), unavailable);

@@ -86,7 +86,8 @@ export interface BlobStore {
    * in progress has not committed its row yet). Safe on many servers at once.
    */
   sweepOrphans(options: {
-    isBlobKnown: (blobId: string) => Promise<boolean>;
+    /** Those of the ids that the index still names; called with batches of up to 1000. */
+    knownBlobs: (blobIds: readonly string[]) => Promise<Set<string>>;
     isUploadOpen: (uploadId: string) => Promise<boolean>;
     now: number;
     graceMs: number;

@@ -204,7 +204,7 @@ export class IndexedBackend implements Backend {
   async sweepOrphans(graceMs: number): Promise<number> {
     this.lastOrphanSweep = Date.now();
     return this.blobs.sweepOrphans({
-      isBlobKnown: (id) => this.index.isBlobKnown(id),
+      knownBlobs: (ids) => this.index.knownBlobs(ids),
       isUploadOpen: (id) => this.index.isUploadOpen(id),
       now: Date.now(),
       graceMs,

@@ -128,8 +128,8 @@ export interface ObjectIndex {
   forgetGarbage(blobIds: readonly string[]): Promise<void>;
   /** Queues a blob no row holds (e.g. one a failed write left) for deletion. */
   queueGarbage(options: { blobIds: readonly string[]; collectAfter: number }): Promise<void>;
-  /** Whether any row, queued deletion or upload session still names this blob. */
-  isBlobKnown(blobId: string): Promise<boolean>;
+  /** Those of `blobIds` that a row, a queued deletion or an upload session still names (one query per call). */
+  knownBlobs(blobIds: readonly string[]): Promise<Set<string>>;
 
   /** The session an upload URL names, created on first use (the grant's fields are kept). */
   openUpload(grant: UploadGrantInfo): Promise<UploadRecord>;

@@ -195,7 +195,7 @@ export function blobStoreContract(name: string, open: () => Promise<OpenedBlobSt
           await assert.rejects(put);
           await assertGone(store, blobId, size ?? sent);
           const removed = await store.sweepOrphans({
-            isBlobKnown: async () => false,
+            knownBlobs: async () => new Set<string>(),
             isUploadOpen: async () => false,
             now: Date.now(),
             graceMs: 0,
@@ -337,7 +337,7 @@ export function blobStoreContract(name: string, open: () => Promise<OpenedBlobSt
         await store.discardUpload({ uploadId: upload.uploadId, staging: upload.staging });
         await store.discardUpload({ uploadId: upload.uploadId, staging: upload.staging });
         const removed = await store.sweepOrphans({
-          isBlobKnown: async () => false,
+          knownBlobs: async () => new Set<string>(),
           isUploadOpen: async () => false,
           now: Date.now(),
           graceMs: 0,
@@ -391,7 +391,12 @@ export function blobStoreContract(name: string, open: () => Promise<OpenedBlobSt
         const known = store.newBlobId();
         for (const blobId of [unknown, known]) await store.put({ blobId, body: pieces(data), size: data.length });
         const sweep = (now: number) =>
-          store.sweepOrphans({ isBlobKnown: async (id) => id === known, isUploadOpen: async () => false, now, graceMs: 3_600_000 });
+          store.sweepOrphans({
+            knownBlobs: async (ids) => new Set(ids.filter((id) => id === known)),
+            isUploadOpen: async () => false,
+            now,
+            graceMs: 3_600_000,
+          });
         assert.equal(await sweep(Date.now()), 0, 'young blobs stay, known or not');
         assert.deepEqual(await readBlob(store, unknown, data.length), data);
         assert.equal(await sweep(Date.now() + 2 * 3_600_000), 1);
@@ -410,9 +415,10 @@ export function blobStoreContract(name: string, open: () => Promise<OpenedBlobSt
         await closed.appendAll([randomBytes(256 * KiB), randomBytes(8 * MiB), randomBytes(256 * KiB)], { lastMarked: false });
         const isUploadOpen = async (id: string) => id === open.uploadId;
         // The index knows the blobs that open sessions write to (their staging names them).
-        const isBlobKnown = async (id: string) => typeof open.staging === 'string' && open.staging.includes(id);
-        await store.sweepOrphans({ isBlobKnown, isUploadOpen, now: Date.now(), graceMs: 3_600_000 });
-        await store.sweepOrphans({ isBlobKnown, isUploadOpen, now: Date.now() + 2 * 3_600_000, graceMs: 3_600_000 });
+        const knownBlobs = async (ids: readonly string[]) =>
+          new Set(ids.filter((id) => typeof open.staging === 'string' && open.staging.includes(id)));
+        await store.sweepOrphans({ knownBlobs, isUploadOpen, now: Date.now(), graceMs: 3_600_000 });
+        await store.sweepOrphans({ knownBlobs, isUploadOpen, now: Date.now() + 2 * 3_600_000, graceMs: 3_600_000 });
         const { blobId, staging } = await open.assemble();
         assert.equal(sha256(await readBlob(store, blobId, open.received)), sha256(Buffer.concat(chunks)));
         await store.finishUpload({ uploadId: open.uploadId, staging });

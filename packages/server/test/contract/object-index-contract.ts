@@ -551,14 +551,15 @@ export function objectIndexContract(name: string, open: () => Promise<OpenedInde
         assert.equal(taken.length, 60);
       });
 
-      it('isBlobKnown: named by a row, queued, or in an upload staging record; else not', async () => {
+      it('knownBlobs: named by a row, queued, or in an upload staging record; else not; in one batch', async () => {
         const index = await fresh();
         const row = blobRow(10);
+        const id = row.blobId as string;
+        const known = async (ids: string[]) => [...(await index.knownBlobs(ids))].sort();
         await put(index, ref('known'), row);
-        assert.equal(await index.isBlobKnown(row.blobId as string), true);
-        assert.equal(await index.isBlobKnown('blob-unknown'), false);
+        assert.deepEqual(await known([id, 'blob-unknown']), [id]);
+        assert.deepEqual(await known([]), []);
         await index.queueGarbage({ blobIds: ['blob-queued'], collectAfter: T0 });
-        assert.equal(await index.isBlobKnown('blob-queued'), true);
         await index.openUpload(grant('up-staging', ref('staged')));
         const claim = await index.claimUpload({ uploadId: 'up-staging', offset: 0, needsPart: false });
         await index.advanceUpload({
@@ -569,15 +570,17 @@ export function objectIndexContract(name: string, open: () => Promise<OpenedInde
           hashState: null,
           staging: JSON.stringify({ blobId: 'blob-assembled', parts: [] }),
         });
-        assert.equal(await index.isBlobKnown('blob-assembled'), true);
+        const all = [id, 'blob-queued', 'blob-assembled', 'blob-unknown'];
+        assert.deepEqual(await known(all), ['blob-assembled', 'blob-queued', id].sort());
         await remove(index, ref('known'));
-        assert.equal(await index.isBlobKnown(row.blobId as string), true, 'queued once its row is gone');
+        assert.ok((await index.knownBlobs([id])).has(id), 'queued once its row is gone');
         await index.takeGarbage({ now: T0, limit: 10, leaseMs: SECOND });
-        await index.forgetGarbage([row.blobId as string, 'blob-queued']);
-        assert.equal(await index.isBlobKnown(row.blobId as string), false);
-        assert.equal(await index.isBlobKnown('blob-queued'), false);
+        await index.forgetGarbage([id, 'blob-queued']);
         await index.deleteUpload('up-staging');
-        assert.equal(await index.isBlobKnown('blob-assembled'), false);
+        assert.deepEqual(await known(all), []);
+        // A batch as large as a sweep's page is one lookup.
+        const many = Array.from({ length: 1000 }, (_, i) => `blob-${i}`);
+        assert.deepEqual(await known(many), []);
       });
     });
 

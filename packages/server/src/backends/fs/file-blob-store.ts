@@ -156,15 +156,19 @@ export class FileBlobStore implements BlobStore {
   }
 
   async sweepOrphans(options: {
-    isBlobKnown: (blobId: string) => Promise<boolean>;
+    knownBlobs: (blobIds: readonly string[]) => Promise<Set<string>>;
     isUploadOpen: (uploadId: string) => Promise<boolean>;
     now: number;
     graceMs: number;
   }): Promise<number> {
     const oldEnough = async (file: string) => options.graceMs === 0 || (await ageMs(file, options.now)) > options.graceMs;
     const known = new Set<string>();
-    for (const id of await this.files.blobIds())
-      if ((await options.isBlobKnown(id)) || !(await oldEnough(this.files.blobPath(id)))) known.add(id);
+    const ids = await this.files.blobIds();
+    for (let i = 0; i < ids.length; i += 1000) {
+      const batch = ids.slice(i, i + 1000);
+      const named = await options.knownBlobs(batch);
+      for (const id of batch) if (named.has(id) || !(await oldEnough(this.files.blobPath(id)))) known.add(id);
+    }
     const removed = await this.files.removeOrphans((id) => known.has(id));
     const open = new Set<string>();
     for (const id of await this.files.partIds())

@@ -171,12 +171,13 @@ export class SqliteIndex implements ObjectIndex {
     });
   }
 
-  async isBlobKnown(blobId: string): Promise<boolean> {
-    return (
-      this.db.statements.blobInUse.get(blobId) !== undefined ||
-      this.sql.garbageQueued.get(blobId) !== undefined ||
-      this.sql.stagingNames.get(`%${blobId}%`) !== undefined
-    );
+  async knownBlobs(blobIds: readonly string[]): Promise<Set<string>> {
+    const known = (id: string) =>
+      this.db.statements.blobInUse.get(id) !== undefined ||
+      this.sql.garbageQueued.get(id) !== undefined ||
+      this.sql.stagingNames.get(`%${id}%`) !== undefined;
+    // One process owns the database and each lookup is an index probe: no need to batch the SQL.
+    return new Set(blobIds.filter(known));
   }
 
   async openUpload(grant: UploadGrantInfo): Promise<UploadRecord> {

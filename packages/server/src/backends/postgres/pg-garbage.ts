@@ -16,9 +16,9 @@ const FORGET = statement('gc_forget', 'DELETE FROM gc_queue WHERE blob_id = ANY(
 // Upload sessions name their blobs inside the blob store's staging record (opaque JSON).
 const KNOWN = statement(
   'gc_known',
-  `SELECT EXISTS (SELECT 1 FROM objects WHERE blob_id = $1)
-       OR EXISTS (SELECT 1 FROM gc_queue WHERE blob_id = $1)
-       OR EXISTS (SELECT 1 FROM uploads WHERE strpos(staging, $1) > 0) AS known`,
+  `SELECT blob_id FROM objects WHERE blob_id = ANY($1::text[])
+   UNION SELECT blob_id FROM gc_queue WHERE blob_id = ANY($1::text[])
+   UNION SELECT id FROM unnest($1::text[]) AS id WHERE EXISTS (SELECT 1 FROM uploads WHERE strpos(staging, id) > 0)`,
 );
 
 /** The queue of blobs to delete: filled in the transactions that drop their rows, drained by collectors under a lease. */
@@ -41,8 +41,9 @@ export class PgGarbage {
     await this.db.run(FORGET, [blobIds]);
   }
 
-  async isKnown(blobId: string): Promise<boolean> {
-    const { rows } = await this.db.run<{ known: boolean }>(KNOWN, [blobId]);
-    return rows[0]?.known === true;
+  async known(blobIds: readonly string[]): Promise<Set<string>> {
+    if (blobIds.length === 0) return new Set();
+    const { rows } = await this.db.run<{ blob_id: string }>(KNOWN, [blobIds]);
+    return new Set(rows.map((row) => row.blob_id));
   }
 }

@@ -234,8 +234,8 @@ export class PgIndex implements ObjectIndex {
     await this.garbage.queue(blobIds, collectAfter);
   }
 
-  async isBlobKnown(blobId: string): Promise<boolean> {
-    return this.garbage.isKnown(blobId);
+  async knownBlobs(blobIds: readonly string[]): Promise<Set<string>> {
+    return this.garbage.known(blobIds);
   }
 
   async openUpload(grant: UploadGrantInfo): Promise<UploadRecord> {

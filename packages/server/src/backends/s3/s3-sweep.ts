@@ -1,8 +1,10 @@
 import type { S3Bucket } from './s3-bucket.js';
 import type { S3Layout } from './s3-layout.js';
 
+const SWEEP_BATCH = 1000;
+
 export interface SweepOptions {
-  readonly isBlobKnown: (blobId: string) => Promise<boolean>;
+  readonly knownBlobs: (blobIds: readonly string[]) => Promise<Set<string>>;
   readonly isUploadOpen: (uploadId: string) => Promise<boolean>;
   readonly now: number;
   readonly graceMs: number;
@@ -15,17 +17,27 @@ export interface SweepOptions {
  * many blobs (finished, or multipart uploads that would have become one) it removed.
  */
 export async function sweepOrphans(bucket: S3Bucket, layout: S3Layout, options: SweepOptions): Promise<number> {
-  const { isBlobKnown, isUploadOpen, now, graceMs } = options;
+  const { knownBlobs, isUploadOpen, now, graceMs } = options;
   // With no grace, everything counts as old (the store's clock may run ahead of ours).
   const old = (time: number) => graceMs === 0 || now - time > graceMs;
   let removed = 0;
 
+  // Old candidates are looked up in the index a batch at a time: one query per 1000 blobs.
+  let candidates: Array<{ blobId: string; key: string }> = [];
+  const removeUnknown = async () => {
+    const known = await knownBlobs(candidates.map((candidate) => candidate.blobId));
+    const orphans = candidates.filter((candidate) => !known.has(candidate.blobId)).map((candidate) => candidate.key);
+    await bucket.deleteAll(orphans);
+    removed += orphans.length;
+    candidates = [];
+  };
   for await (const object of bucket.list(layout.blobsPrefix)) {
     const blobId = layout.blobIdOf(object.key);
-    if (blobId === undefined || !old(object.lastModified) || (await isBlobKnown(blobId))) continue;
-    await bucket.delete(object.key);
-    removed++;
+    if (blobId === undefined || !old(object.lastModified)) continue;
+    candidates.push({ blobId, key: object.key });
+    if (candidates.length >= SWEEP_BATCH) await removeUnknown();
   }
+  if (candidates.length > 0) await removeUnknown();
 
   const open = new Map<string, boolean>();
   const stale: string[] = [];
@@ -43,7 +55,7 @@ export async function sweepOrphans(bucket: S3Bucket, layout: S3Layout, options: 
 
   for await (const upload of bucket.listMultipart(layout.blobsPrefix)) {
     const blobId = layout.blobIdOf(upload.key);
-    if (blobId === undefined || !old(upload.initiated) || (await isBlobKnown(blobId))) continue;
+    if (blobId === undefined || !old(upload.initiated) || (await knownBlobs([blobId])).has(blobId)) continue;
     await bucket.abortMultipart(upload.key, upload.multipartId);
     removed++;
   }
