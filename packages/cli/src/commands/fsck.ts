@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfig } from 'stowage-server';
-import { FsckExit, type FsckFinding, type FsckReport, fsck } from 'stowage-server/admin';
+import type { FsckFinding, FsckReport } from 'stowage-server/admin';
+import { FsckExit, loadConfig } from 'stowage-server/config';
 
 interface FsckFlags {
   dataDir?: string;
@@ -51,6 +51,7 @@ export function registerFsckCommand(program: Command): void {
         return;
       }
       const { repair, dropMissing, dropDamaged, quick } = flags;
+      const { fsck } = await import('stowage-server/admin');
       const report = await fsck({ dataDir: config.dataDir, repair, dropMissing, dropDamaged, quick });
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
       process.exitCode = report.exitCode;

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from 'stowage-server';
-import { createAdminApiKey } from 'stowage-server/admin';
+import { loadConfig } from 'stowage-server/config';
 
 export function registerKeysCommand(program: Command): void {
   const keys = program.command('keys').description('Manage API keys (client_id + secret, exchanged at POST /auth/token)');
@@ -12,6 +11,7 @@ export function registerKeysCommand(program: Command): void {
     .option('--json', 'print {"client_id", "client_secret"} as JSON')
     .action(async (options: { user: string; dataDir?: string; json?: boolean }) => {
       const config = loadConfig(process.env, { dataDir: options.dataDir });
+      const { createAdminApiKey } = await import('stowage-server/admin');
       const { clientId, secret } = await createAdminApiKey(config, options.user);
       const out = options.json
         ? JSON.stringify({ client_id: clientId, client_secret: secret })

@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { loadConfig, parseByteSize } from 'stowage-server';
-import { setTenantQuota, showTenantQuota, type TenantQuotaReport } from 'stowage-server/admin';
+import type { TenantQuotaReport } from 'stowage-server/admin';
+import { loadConfig, parseByteSize } from 'stowage-server/config';
 import { formatBytes } from '../progress.js';
 
 interface QuotaFlags {
@@ -30,6 +30,7 @@ export function registerQuotaCommand(program: Command): void {
     )
     .action(async (flags: QuotaFlags & { bytes: number | null | 'default' }) => {
       const config = loadConfig(process.env, { dataDir: flags.dataDir });
+      const { setTenantQuota } = await import('stowage-server/admin');
       const report = await setTenantQuota(config, flags.user, flags.bytes);
       process.stdout.write(formatReport(report, flags.json));
     });
@@ -42,6 +43,7 @@ export function registerQuotaCommand(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ stowage quota show --user alice --json')
     .action(async (flags: QuotaFlags) => {
       const config = loadConfig(process.env, { dataDir: flags.dataDir });
+      const { showTenantQuota } = await import('stowage-server/admin');
       process.stdout.write(formatReport(await showTenantQuota(config, flags.user), flags.json));
     });
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type ServerConfig, serve } from 'stowage-server';
+import type { ServerConfig } from 'stowage-server/config';
 
 export function registerServeCommand(program: Command): void {
   program
@@ -30,6 +30,7 @@ export function registerServeCommand(program: Command): void {
         s3Endpoint?: string;
         printToken?: string;
       }) => {
+        const { serve } = await import('stowage-server');
         const { server, url } = await serve(options);
         const lines = [`Stowage is serving ${url} (${describeStorage(server.context.config)})`];
         if (options.printToken) {

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig, parseDuration } from 'stowage-server';
-import { issueAdminToken } from 'stowage-server/admin';
+import { loadConfig, parseDuration } from 'stowage-server/config';
 
 export function registerTokenCommand(program: Command): void {
   program
@@ -11,6 +10,7 @@ export function registerTokenCommand(program: Command): void {
     .option('--data-dir <d>', 'data directory (env STOWAGE_DATA_DIR, default ./.stowage)')
     .action(async (options: { user: string; ttl: string; dataDir?: string }) => {
       const config = loadConfig(process.env, { dataDir: options.dataDir });
+      const { issueAdminToken } = await import('stowage-server/admin');
       const token = await issueAdminToken(config, options.user, parseDuration(options.ttl));
       process.stdout.write(`${token}\n`);
     });

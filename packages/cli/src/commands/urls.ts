@@ -1,4 +1,4 @@
-import { parseDuration } from 'stowage-server';
+import { parseDuration } from 'stowage-server/config';
 import { type CommandContext, Exit } from '../context.js';
 
 /** `stowage url KEY [--expires 1h]`: a signed download URL. */
