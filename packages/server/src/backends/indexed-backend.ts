@@ -55,7 +55,6 @@ export class IndexedBackend implements Backend {
   private readonly warn: (message: string, error: unknown) => void;
   private readonly garbage: GarbageCollector;
   private readonly uploads: UploadSessions;
-  private lastOrphanSweep = Number.NEGATIVE_INFINITY;
   private readonly replacedBlobGraceMs: number;
 
   constructor(
@@ -184,7 +183,9 @@ export class IndexedBackend implements Backend {
       if (removed < SWEEP_BATCH) break;
     }
     await this.garbage.collect();
-    if (Date.now() - this.lastOrphanSweep >= this.options.orphanSweepIntervalMs) await this.sweepOrphans(this.options.orphanGraceMs);
+    // One server at a time: the index hands out the orphan sweep's turns (on the wall clock).
+    const turn = { name: 'orphan-sweep', now: Date.now(), intervalMs: this.options.orphanSweepIntervalMs };
+    if (await this.index.claimChore(turn)) await this.sweepOrphans(this.options.orphanGraceMs);
     return total;
   }
 
@@ -202,7 +203,6 @@ export class IndexedBackend implements Backend {
    * than `graceMs`. Blob ages are on the wall clock (the store's timestamps), not the test clock.
    */
   async sweepOrphans(graceMs: number): Promise<number> {
-    this.lastOrphanSweep = Date.now();
     return this.blobs.sweepOrphans({
       knownBlobs: (ids) => this.index.knownBlobs(ids),
       isUploadOpen: (id) => this.index.isUploadOpen(id),

@@ -146,6 +146,11 @@ export interface ObjectIndex {
   deleteUpload(uploadId: string): Promise<void>;
   /** Up to `limit` sessions whose URL expired at `now`. */
   expiredUploads(options: { now: number; limit: number }): Promise<UploadRecord[]>;
+  /**
+   * Takes the turn of chore `name` (e.g. the orphan sweep) when it is due at `now`, and makes it
+   * due again only after `intervalMs`: of many servers asking, one gets each turn.
+   */
+  claimChore(options: { name: string; now: number; intervalMs: number }): Promise<boolean>;
   /** Whether the session exists and is neither completed nor cancelled. */
   isUploadOpen(uploadId: string): Promise<boolean>;
 

@@ -551,6 +551,17 @@ export function objectIndexContract(name: string, open: () => Promise<OpenedInde
         assert.equal(taken.length, 60);
       });
 
+      it('claimChore: one turn per interval, whoever asks; concurrent claims give one turn', async () => {
+        const index = await fresh();
+        const turn = (now: number) => index.claimChore({ name: 'sweep', now, intervalMs: 10 * SECOND });
+        assert.equal(await turn(T0), true, 'the first turn is due at once');
+        assert.equal(await turn(T0 + SECOND), false);
+        assert.equal(await index.claimChore({ name: 'other', now: T0 + SECOND, intervalMs: SECOND }), true, 'chores are separate');
+        assert.equal(await turn(T0 + 10 * SECOND), true, 'due again after the interval');
+        const claims = await Promise.all(Array.from({ length: 20 }, () => turn(T0 + 30 * SECOND)));
+        assert.equal(claims.filter(Boolean).length, 1);
+      });
+
       it('knownBlobs: named by a row, queued, or in an upload staging record; else not; in one batch', async () => {
         const index = await fresh();
         const row = blobRow(10);

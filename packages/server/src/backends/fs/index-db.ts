@@ -209,6 +209,7 @@ function addSharedUploadState(db: Database): void {
   for (const [name, type] of wanted) if (!columns.includes(name)) db.exec(`ALTER TABLE uploads ADD COLUMN ${name} ${type}`);
   db.exec('CREATE TABLE IF NOT EXISTS gc_queue (blob_id TEXT PRIMARY KEY, due_at INTEGER NOT NULL)');
   db.exec('CREATE INDEX IF NOT EXISTS gc_queue_by_due ON gc_queue (due_at)');
+  db.exec('CREATE TABLE IF NOT EXISTS chores (name TEXT PRIMARY KEY, next_at INTEGER NOT NULL)');
 }
 
 /**

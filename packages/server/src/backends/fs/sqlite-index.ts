@@ -250,6 +250,10 @@ export class SqliteIndex implements ObjectIndex {
     return this.sql.uploadOpen.get(uploadId) !== undefined;
   }
 
+  async claimChore({ name, now, intervalMs }: { name: string; now: number; intervalMs: number }): Promise<boolean> {
+    return this.commits.enqueue(() => this.sql.claimChore.get({ name, now, next: now + intervalMs }) !== undefined);
+  }
+
   async checkReady(): Promise<void> {
     this.db.statements.ping.get();
   }
@@ -288,6 +292,11 @@ function prepareUploadStatements({ db }: IndexDb) {
     leaseGarbage: db.prepare<[number, string]>('UPDATE gc_queue SET due_at = ? WHERE blob_id = ?'),
     forgetGarbage: db.prepare<[string]>('DELETE FROM gc_queue WHERE blob_id = ?'),
     garbageQueued: db.prepare<[string]>('SELECT 1 FROM gc_queue WHERE blob_id = ?').pluck(),
+    claimChore: db.prepare(
+      `INSERT INTO chores (name, next_at) VALUES (@name, @next)
+       ON CONFLICT (name) DO UPDATE SET next_at = excluded.next_at WHERE chores.next_at <= @now
+       RETURNING name`,
+    ),
   } satisfies Record<string, Statement<never[]> | Statement>;
 }
 

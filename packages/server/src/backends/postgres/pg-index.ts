@@ -68,6 +68,13 @@ const SWEEP = statement(
      AND expires_at <= $1
    RETURNING tenant, size, blob_id`,
 );
+// One statement: the row is created due, or taken only when due, so two servers never both get a turn.
+const CLAIM_CHORE = statement(
+  'chore_claim',
+  `INSERT INTO chores (name, next_at) VALUES ($1, $3)
+   ON CONFLICT (name) DO UPDATE SET next_at = EXCLUDED.next_at WHERE chores.next_at <= $2
+   RETURNING name`,
+);
 const PING = statement('ping', 'SELECT 1');
 
 interface PreviousRow {
@@ -268,6 +275,11 @@ export class PgIndex implements ObjectIndex {
 
   async isUploadOpen(uploadId: string): Promise<boolean> {
     return this.uploads.isOpen(uploadId);
+  }
+
+  async claimChore({ name, now, intervalMs }: { name: string; now: number; intervalMs: number }): Promise<boolean> {
+    const { rows } = await this.db.run(CLAIM_CHORE, [name, now, now + intervalMs]);
+    return rows.length > 0;
   }
 
   async checkReady(): Promise<void> {

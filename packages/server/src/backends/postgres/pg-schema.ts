@@ -74,6 +74,16 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly name
       CREATE INDEX gc_queue_by_due ON gc_queue (due_at);
     `,
   },
+  {
+    version: 2,
+    name: 'chores: background work one server runs at a time',
+    sql: `
+      CREATE TABLE chores (
+        name TEXT PRIMARY KEY,
+        next_at BIGINT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Distinguishes this lock from other advisory locks in the database (two-key form: class, schema). */
