@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+// Sequential latency probes, each in a fresh process so the harness's own state does not weigh
+// on them. Prints one JSON line. Environment: BENCH_URL (…/storage/v1), BENCH_TOKEN.
+//   client-get KEY N   the TS client's get() against a raw undici request of the same URL, in
+//                      alternating blocks of 100 after a warm-up; latencies in µs
+//   list COUNT N       GET /data/list of one page of 1000 (prefix ds/NNNN of bench/dataset.mjs keys)
+//   iterlist COUNT     Storage.iterList('ds/') over every key, timed
+//   setfile KEY FILE   Storage.setFile (resumable upload URL, 8 MiB chunks): seconds end to end
+//                      (with the client's sha256 pass over the file) and MB/s after the first chunk
+import { performance } from 'node:perf_hooks';
+import { Auth, Storage } from 'stowage-client';
+import { Agent, request } from 'undici';
+
+const [mode, ...args] = process.argv.slice(2);
+const url = process.env.BENCH_URL;
+const token = process.env.BENCH_TOKEN;
+const authorization = `Bearer ${token}`;
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function quantile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
+}
+
+async function timed(fn) {
+  const start = performance.now();
+  await fn();
+  return (performance.now() - start) * 1000;
+}
+
+async function clientGet(key, n) {
+  const storage = new Storage({ url, auth: new Auth({ token }) });
+  const agent = new Agent({ keepAliveTimeout: 30_000 });
+  const target = `${url}/data/get/${encodeURIComponent(key)}`;
+  const viaClient = async () => {
+    const value = await storage.get(key);
+    if (value.length !== 1024) throw new Error(`client got ${value.length} bytes`);
+  };
+  const viaUndici = async () => {
+    const { statusCode, body } = await request(target, { dispatcher: agent, headers: { authorization } });
+    const value = await body.text();
+    if (statusCode !== 200 || value.length !== 1024) throw new Error(`undici got ${statusCode}, ${value.length} bytes`);
+  };
+  for (let i = 0; i < 300; i++) {
+    await viaClient();
+    await viaUndici();
+  }
+  const client = [];
+  const undici = [];
+  for (let done = 0; done < n; done += 100) {
+    for (let i = 0; i < 100; i++) client.push(await timed(viaClient));
+    for (let i = 0; i < 100; i++) undici.push(await timed(viaUndici));
+  }
+  await storage.close();
+  await agent.close();
+  return {
+    clientMedianUs: median(client),
+    undiciMedianUs: median(undici),
+    clientP99Us: quantile(client, 0.99),
+    undiciP99Us: quantile(undici, 0.99),
+    n: client.length,
+  };
+}
+
+async function list(count, n) {
+  const agent = new Agent({ keepAliveTimeout: 30_000 });
+  const pages = Math.max(1, Math.floor(count / 1000));
+  let seed = 12345;
+  const nextPage = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % pages;
+  };
+  const once = async () => {
+    const prefix = `ds/${String(nextPage()).padStart(4, '0')}`;
+    const { statusCode, body } = await request(`${url}/data/list?prefix=${encodeURIComponent(prefix)}`, {
+      dispatcher: agent,
+      headers: { authorization },
+    });
+    const keys = await body.json();
+    if (statusCode !== 200 || keys.length !== Math.min(1000, count)) throw new Error(`list ${prefix}: ${statusCode}, ${keys.length} keys`);
+  };
+  for (let i = 0; i < 20; i++) await once();
+  const latencies = [];
+  for (let i = 0; i < n; i++) latencies.push(await timed(once));
+  await agent.close();
+  return { p50Ms: median(latencies) / 1000, p99Ms: quantile(latencies, 0.99) / 1000, n };
+}
+
+async function iterList(count) {
+  const storage = new Storage({ url, auth: new Auth({ token }) });
+  const start = performance.now();
+  let keys = 0;
+  for await (const _key of storage.iterList('ds/')) keys++;
+  const seconds = (performance.now() - start) / 1000;
+  await storage.close();
+  if (keys !== count) throw new Error(`iterList saw ${keys} keys, expected ${count}`);
+  return { seconds, keys };
+}
+
+async function setFile(key, file) {
+  const storage = new Storage({ url, auth: new Auth({ token }) });
+  const start = performance.now();
+  let first;
+  const info = await storage.setFile(key, file, {
+    onProgress: (bytes) => {
+      if (first === undefined && bytes > 0) first = { bytes, at: performance.now() };
+    },
+  });
+  const end = performance.now();
+  await storage.close();
+  const seconds = (end - start) / 1000;
+  const phaseMBps = first && end > first.at ? (info.size - first.bytes) / ((end - first.at) / 1000) / 1e6 : Number.NaN;
+  return { seconds, size: info.size, mbps: info.size / seconds / 1e6, phaseMBps };
+}
+
+let result;
+if (mode === 'client-get') result = await clientGet(args[0], Number(args[1]));
+else if (mode === 'list') result = await list(Number(args[0]), Number(args[1]));
+else if (mode === 'iterlist') result = await iterList(Number(args[0]));
+else if (mode === 'setfile') result = await setFile(args[0], args[1]);
+else throw new Error(`unknown mode ${mode}`);
+process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,0 +1,85 @@
+// The nginx reference: Debian's nginx (package nginx-light or nginx, which build in the WebDAV
+// module), run as the current user with bench/nginx.conf filled in, everything under `dir`.
+import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { run, startTracked, stopProcess, which } from './procs.mjs';
+import { freePort, REPO } from './servers.mjs';
+
+/** The nginx binary, or undefined. */
+export function findNginx() {
+  return which('nginx') ?? ['/usr/sbin/nginx', '/usr/local/sbin/nginx'].find(isExecutable);
+}
+
+function isExecutable(file) {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `nginx -v`, e.g. "nginx/1.22.1". */
+export async function nginxVersion(binary) {
+  const { stderr } = await run(binary, ['-v']);
+  return stderr.trim().replace(/^nginx version:\s*/, '');
+}
+
+/**
+ * Starts nginx serving `root` (GET /small.bin, /large.bin; PUT /put/NAME via WebDAV) on a free
+ * port of 127.0.0.1. Returns { name: 'nginx', origin, pid, stop() }, or { skipped: reason }.
+ */
+export async function startNginx({ dir, root }) {
+  const binary = findNginx();
+  if (!binary) return { skipped: 'nginx is not installed (Debian: apt-get install nginx-light)' };
+  mkdirSync(dir, { recursive: true });
+  mkdirSync(path.join(root, 'put'), { recursive: true });
+  const user = process.getuid?.() === 0 ? `user ${os.userInfo().username};` : '# not root: nginx runs as the current user';
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const config = readFileSync(path.join(REPO, 'bench/nginx.conf'), 'utf8')
+      .replaceAll('{{USER}}', user)
+      .replaceAll('{{DIR}}', dir)
+      .replaceAll('{{ROOT}}', root)
+      .replaceAll('{{PORT}}', String(port));
+    const configFile = path.join(dir, 'nginx.conf');
+    writeFileSync(configFile, config);
+    const test = await run(binary, ['-t', '-p', dir, '-c', configFile, '-e', path.join(dir, 'error.log')]);
+    if (test.code !== 0) return { skipped: `nginx -t rejected the config: ${test.stderr.trim()}` };
+    const child = startTracked(binary, ['-p', dir, '-c', configFile, '-e', path.join(dir, 'error.log')]);
+    const origin = `http://127.0.0.1:${port}`;
+    try {
+      await waitUntilAnswers(child, `${origin}/small.bin`);
+      return { name: 'nginx', origin, pid: child.pid, child, binary, version: await nginxVersion(binary), stop: () => stopProcess(child) };
+    } catch (error) {
+      await stopProcess(child);
+      if (attempt === 2) return { skipped: `nginx did not start: ${error.message} ${readError(dir)}` };
+    }
+  }
+  return { skipped: 'nginx did not start' };
+}
+
+function readError(dir) {
+  try {
+    return readFileSync(path.join(dir, 'error.log'), 'utf8').slice(-1000);
+  } catch {
+    return '';
+  }
+}
+
+async function waitUntilAnswers(child, url) {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`nginx exited (${child.exitCode}): ${child.output}`);
+    try {
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no answer from ${url} in 10 s`);
+}

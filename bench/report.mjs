@@ -1,0 +1,188 @@
+// The report: one row per performance target (figure, reference, ratio, target,
+// pass/fail), printed and written as docs/BENCHMARKS.md with the machine, method and raw runs.
+import { max, median, min } from './stats.mjs';
+
+const MiB = 2 ** 20;
+const NAMES = { stowage: 'Stowage', node: 'node-ceiling', nginx: 'nginx', undici: 'raw undici', curl: 'curl' };
+
+/** The performance targets, in the order of the targets table. */
+export const TARGETS = [
+  {
+    id: 'get',
+    scenario: 'GET 1 KiB, authenticated, 32 connections',
+    target: '≥ 0.7x node-ceiling req/s, p99 ≤ 5 ms',
+    ratioMin: 0.7,
+    p99Max: 5,
+  },
+  { id: 'head', scenario: 'HEAD / exists', target: '≥ 0.8x node-ceiling GET', ratioMin: 0.8 },
+  {
+    id: 'put-new',
+    scenario: 'PUT 1 KiB new key, 32 connections, durable',
+    target: '≥ 0.8x node-ceiling PUT, p99 ≤ 25 ms',
+    ratioMin: 0.8,
+    p99Max: 25,
+  },
+  { id: 'put-overwrite', scenario: 'PUT 1 KiB overwrite', target: '≥ 1.0x node-ceiling', ratioMin: 1.0 },
+  { id: 'download', scenario: '1 GiB download', target: '≥ 0.8x nginx, server RSS growth ≤ 64 MiB', ratioMin: 0.8, rssMax: 64 * MiB },
+  {
+    id: 'upload',
+    scenario: '1 GiB upload, single PUT',
+    target: '≥ 0.9x node-ceiling PUT, RSS growth ≤ 64 MiB',
+    ratioMin: 0.9,
+    rssMax: 64 * MiB,
+  },
+  {
+    id: 'upload-resumable',
+    scenario: '1 GiB upload, resumable (TS client setFile, end to end)',
+    target: '≥ 0.9x node-ceiling PUT, RSS growth ≤ 64 MiB',
+    ratioMin: 0.9,
+    rssMax: 64 * MiB,
+  },
+  { id: 'list', scenario: 'List one page of 1000 with 1,000,000 keys stored', target: 'p50 ≤ 10 ms', valueMax: 10 },
+  { id: 'iterlist', scenario: 'iterList over 1,000,000 keys through the client', target: '≤ 15 s', valueMax: 15 },
+  { id: 'startup', scenario: 'Server start-up with 1,000,000 keys stored', target: '≤ 2 s', valueMax: 2 },
+  {
+    id: 'client-get',
+    scenario: 'TS client `get` 1 KiB, sequential',
+    target: '≤ 1.15x the latency of a raw undici request',
+    ratioMax: 1.15,
+  },
+  { id: 'cli-exists', scenario: 'CLI `stowage exists KEY`, wall time', target: '≤ 0.25 s', valueMax: 0.25 },
+  { id: 'pg-s3', scenario: 'PostgreSQL + S3: GET 1 MiB and upload 1 GiB', target: '≥ 0.7x the AWS SDK directly to the store' },
+];
+
+export function formatValue(value, unit) {
+  if (!Number.isFinite(value)) return '—';
+  switch (unit) {
+    case 'req/s':
+      return value >= 1000 ? `${(value / 1000).toFixed(1)}k` : value.toFixed(0);
+    case 'MB/s':
+      return Math.round(value).toLocaleString('en-US');
+    case 'ms':
+      return value < 10 ? value.toFixed(2) : value.toFixed(1);
+    case 's':
+      return value < 1 ? value.toFixed(3) : value.toFixed(2);
+    case 'µs':
+    case 'B':
+      return Math.round(value).toLocaleString('en-US');
+    case 'MiB':
+      return (value / MiB).toFixed(1);
+    default:
+      return String(value);
+  }
+}
+
+/** "median (min–max) unit", or just the value for one repetition. */
+export function spread(values = [], unit) {
+  const valid = values.filter(Number.isFinite);
+  if (valid.length === 0) return '—';
+  const mid = formatValue(median(valid), unit);
+  if (valid.length === 1) return `${mid} ${unit}`;
+  return `${mid} (${formatValue(min(valid), unit)}–${formatValue(max(valid), unit)}) ${unit}`;
+}
+
+function ratioText(values = [], ref) {
+  const valid = values.filter(Number.isFinite);
+  if (valid.length === 0) return '—';
+  const m = median(valid).toFixed(2);
+  const range = valid.length > 1 ? ` (${min(valid).toFixed(2)}–${max(valid).toFixed(2)})` : '';
+  return `${m}x${range} of ${NAMES[ref] ?? ref}`;
+}
+
+/** One table row for a target: { scenario, stowage, references, ratio, target, verdict, notes[] }. */
+export function evaluate(target, result) {
+  const row = { scenario: target.scenario, stowage: '', references: '', ratio: '', target: target.target, verdict: '', notes: [] };
+  if (target.id === 'pg-s3') {
+    row.verdict = 'TODO: not measured';
+    row.notes.push('PostgreSQL + S3 (Ceph RGW) against the AWS SDK directly: not built into the harness yet.');
+    return row;
+  }
+  if (!result) {
+    row.verdict = 'not run';
+    return row;
+  }
+  if (result.skipped) {
+    row.verdict = 'not measured';
+    row.notes.push(result.skipped);
+    return row;
+  }
+  const own = result.values.stowage ?? [];
+  const valid = own.filter(Number.isFinite);
+  row.stowage = spread(own, result.unit);
+  if (result.p99Ms?.stowage) row.stowage += `, p99 ${spread(result.p99Ms.stowage, 'ms')}`;
+  if (result.rssGrowth?.stowage) row.stowage += `, RSS +${spread(result.rssGrowth.stowage, 'MiB')}`;
+  row.references = Object.entries(result.values)
+    .filter(([name]) => name !== 'stowage')
+    .map(([name, values]) => `${NAMES[name] ?? name} ${spread(values, result.unit)}`)
+    .join('; ');
+  if (result.ref) row.ratio = ratioText(result.ratio, result.ref);
+  if (result.detail) row.notes.push(result.detail);
+  row.notes.push(...result.issues);
+
+  const checks = [];
+  const ratio = median((result.ratio ?? []).filter(Number.isFinite));
+  if (target.ratioMin !== undefined) checks.push(ratio >= target.ratioMin);
+  if (target.ratioMax !== undefined) checks.push(ratio <= target.ratioMax);
+  if (target.p99Max !== undefined) checks.push(median(result.p99Ms?.stowage ?? []) <= target.p99Max);
+  if (target.rssMax !== undefined) checks.push(max(result.rssGrowth?.stowage ?? []) <= target.rssMax);
+  if (target.valueMax !== undefined) checks.push(median(valid) <= target.valueMax);
+  const measured = valid.length > 0 && ((target.ratioMin === undefined && target.ratioMax === undefined) || Number.isFinite(ratio));
+  if (!measured) row.verdict = valid.length === 0 ? 'invalid (no valid run)' : 'no reference';
+  else row.verdict = checks.every(Boolean) ? 'pass' : 'FAIL';
+  if (measured && valid.length < own.length) row.verdict += ` (${valid.length} of ${own.length} runs valid)`;
+  if (result.scaled !== undefined && result.scaled < 1_000_000 && measured) {
+    row.verdict += '*';
+    row.notes.push(`Measured with ${result.scaled.toLocaleString('en-US')} keys; the target is for 1,000,000.`);
+  }
+  return row;
+}
+
+function cell(text) {
+  return String(text || '').replaceAll('|', '\\|');
+}
+
+/** The results table in Markdown, plus numbered notes. */
+export function resultsTable(results) {
+  const byId = new Map(results.map((r) => [r.id, r]));
+  const lines = [
+    '| scenario | Stowage (median, min–max) | reference (same run) | Stowage ÷ reference | target | result |',
+    '|---|---|---|---|---|---|',
+  ];
+  const notes = [];
+  for (const target of TARGETS) {
+    const row = evaluate(target, byId.get(target.id));
+    const marks = row.notes.map((note) => {
+      if (!notes.includes(note)) notes.push(note);
+      return `[${notes.indexOf(note) + 1}]`;
+    });
+    lines.push(
+      `| ${[row.scenario, row.stowage, row.references, row.ratio, row.target, `${row.verdict}${marks.length ? ` ${marks.join('')}` : ''}`].map(cell).join(' | ')} |`,
+    );
+  }
+  for (const info of results.filter((r) => r.info)) {
+    lines.push(`| ${cell(info.figure)} | ${cell(spread(info.values.stowage, info.unit))} | | | (no target) | |`);
+  }
+  return { table: lines.join('\n'), notes };
+}
+
+/** Every run as measured: per repetition, the servers in the order they ran. */
+export function rawRuns(results) {
+  const lines = [];
+  for (const result of results) {
+    if (result.skipped || result.info) continue;
+    lines.push(`- ${result.figure} (${result.unit}):`);
+    const names = Object.keys(result.values);
+    const reps = Math.max(...names.map((name) => result.values[name].length));
+    for (let rep = 0; rep < reps; rep++) {
+      const order = result.order?.[rep] ?? names;
+      const runs = order.map((name) => {
+        const extra = [];
+        if (result.p99Ms?.[name]) extra.push(`p99 ${formatValue(result.p99Ms[name][rep], 'ms')} ms`);
+        if (result.rssGrowth?.[name]) extra.push(`RSS +${formatValue(result.rssGrowth[name][rep], 'MiB')} MiB`);
+        return `${NAMES[name] ?? name} ${formatValue(result.values[name]?.[rep], result.unit)}${extra.length ? ` (${extra.join(', ')})` : ''}`;
+      });
+      lines.push(`  - repetition ${rep + 1}: ${runs.join(' → ')}`);
+    }
+  }
+  return lines.join('\n');
+}
