@@ -1,16 +1,9 @@
 import Sqlite, { type Database, type Statement } from 'better-sqlite3';
 import type { Durability } from '../../config.js';
+import type { ObjectColumns } from '../object-columns.js';
 
 /** One row of the object index. `key` is stored as UTF-8 bytes so ordering is by byte. */
-export interface ObjectRow {
-  size: number;
-  sha256: string;
-  content_type: string;
-  last_modified: number;
-  expires_at: number | null;
-  blob_id: string | null;
-  inline_data: Buffer | null;
-}
+export type ObjectRow = ObjectColumns;
 
 /** What `findAny` returns: the row whether or not it expired. */
 export interface AnyObjectRow {

@@ -6,6 +6,7 @@ import { fail } from '../../errors.js';
 import type { ListPage, ObjectInfo, ObjectRef, TenantUsage, UploadGrantInfo } from '../backend.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
 import { listStart, prefixUpperBound } from '../key-range.js';
+import { columnsFromRow, rowFromColumns } from '../object-columns.js';
 import {
   type AdvanceUploadOptions,
   type IndexRow,
@@ -73,7 +74,7 @@ export class SqliteIndex implements ObjectIndex {
 
   async find({ ref, now }: { ref: ObjectRef; now: number }): Promise<IndexRow | undefined> {
     const row = this.db.statements.findVisible.get({ ...keyParams(ref), now }) as ObjectRow | undefined;
-    return row && fromObjectRow(row);
+    return row && rowFromColumns(row);
   }
 
   async put(options: PutRowOptions): Promise<void> {
@@ -84,7 +85,7 @@ export class SqliteIndex implements ObjectIndex {
       const previous = findAny.get(params) as AnyObjectRow | undefined;
       assertCondition(visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now), options.condition);
       this.ledger.charge(ref.tenant, row.size - (previous?.size ?? 0), previous ? 0 : 1);
-      upsert.run({ ...params, ...toObjectRow(row) });
+      upsert.run({ ...params, ...columnsFromRow(row) });
       if (options.completesUpload) this.markCompleted(options.completesUpload, infoOf(row));
       if (previous?.blob_id && previous.blob_id !== row.blobId) this.sql.queueGarbage.run(previous.blob_id, options.collectAfter);
     });
@@ -302,30 +303,6 @@ function prepareUploadStatements({ db }: IndexDb) {
 
 function keyParams(ref: ObjectRef) {
   return { tenant: ref.tenant, type: ref.type, key: Buffer.from(ref.key, 'utf8') };
-}
-
-function fromObjectRow(row: ObjectRow): IndexRow {
-  return {
-    size: row.size,
-    sha256: row.sha256,
-    contentType: row.content_type,
-    lastModified: row.last_modified,
-    expiresAt: row.expires_at,
-    blobId: row.blob_id,
-    inline: row.inline_data,
-  };
-}
-
-function toObjectRow(row: IndexRow): ObjectRow {
-  return {
-    size: row.size,
-    sha256: row.sha256,
-    content_type: row.contentType,
-    last_modified: row.lastModified,
-    expires_at: row.expiresAt,
-    blob_id: row.blobId,
-    inline_data: row.inline,
-  };
 }
 
 function toRecord(row: UploadRow): UploadRecord {

@@ -4,6 +4,7 @@ import type { ApiKeyStore } from '../../auth/api-keys.js';
 import type { ListPage, ObjectRef, TenantUsage, UploadGrantInfo } from '../backend.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
 import { listStart, prefixUpperBound } from '../key-range.js';
+import { type ObjectColumns, rowFromColumns } from '../object-columns.js';
 import {
   type AdvanceUploadOptions,
   type IndexRow,
@@ -85,16 +86,6 @@ interface PreviousRow {
   blob_id: string | null;
 }
 
-interface ObjectRow {
-  size: number;
-  sha256: string;
-  content_type: string;
-  last_modified: number;
-  expires_at: number | null;
-  blob_id: string | null;
-  inline_data: Buffer | null;
-}
-
 /**
  * The scale-out index: PostgreSQL, shared by every server. Each write is one transaction that
  * takes the key's advisory lock (so writers of one key are serialized across servers), checks
@@ -144,8 +135,8 @@ export class PgIndex implements ObjectIndex {
   }
 
   async find({ ref, now }: { ref: ObjectRef; now: number }): Promise<IndexRow | undefined> {
-    const { rows } = await this.db.run<ObjectRow>(FIND_VISIBLE, [...keyParams(ref), now]);
-    return rows[0] && fromObjectRow(rows[0]);
+    const { rows } = await this.db.run<ObjectColumns>(FIND_VISIBLE, [...keyParams(ref), now]);
+    return rows[0] && rowFromColumns(rows[0]);
   }
 
   async put(options: PutRowOptions): Promise<void> {
@@ -310,16 +301,4 @@ export class PgIndex implements ObjectIndex {
 
 function keyParams(ref: ObjectRef): [string, string, Buffer] {
   return [ref.tenant, ref.type, Buffer.from(ref.key, 'utf8')];
-}
-
-function fromObjectRow(row: ObjectRow): IndexRow {
-  return {
-    size: row.size,
-    sha256: row.sha256,
-    contentType: row.content_type,
-    lastModified: row.last_modified,
-    expiresAt: row.expires_at,
-    blobId: row.blob_id,
-    inline: row.inline_data,
-  };
 }
