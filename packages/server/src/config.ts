@@ -91,6 +91,8 @@ export interface ServerConfig {
   readonly maxInFlightPerTenant: number;
   /** Crash points for durability tests (STOWAGE_FAILPOINTS); empty in production. */
   readonly failpoints: ReadonlyMap<FailpointName, number>;
+  /** Memory for recently read object rows of the embedded index (SQLite); 0 turns the cache off. */
+  readonly indexCacheBytes: number;
   /** Bytes each tenant may store unless `stowage quota set` says otherwise; undefined for unlimited. */
   readonly quotaBytes: number | undefined;
   /** Requests per second each tenant may make (token bucket refill); 0 turns rate limiting off. */
@@ -201,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     maxObjectBytes: read('STOWAGE_MAX_OBJECT_SIZE', env.STOWAGE_MAX_OBJECT_SIZE, 5 * 1024 ** 4, parseByteSize),
     minFreeBytes: read('STOWAGE_MIN_FREE_SPACE', env.STOWAGE_MIN_FREE_SPACE, 64 * 1024 ** 2, parseByteSize),
     ballastBytes: read('STOWAGE_DISK_BALLAST', env.STOWAGE_DISK_BALLAST, 16 * 1024 ** 2, parseByteSize),
+    indexCacheBytes: read('STOWAGE_INDEX_CACHE', env.STOWAGE_INDEX_CACHE, 32 * 1024 ** 2, parseByteSize),
     signedUrlTtlMs: duration('STOWAGE_SIGNED_URL_TTL', HOUR),
     signedUrlMaxTtlMs: 7 * DAY,
     uploadUrlTtlMs: duration('STOWAGE_UPLOAD_URL_TTL', 7 * DAY),

@@ -14,17 +14,28 @@ import { freshPgSchema, type PgSchema } from './helpers/postgres.js';
 
 const pgSkip = process.env.STOWAGE_TEST_PG_URL ? false : 'STOWAGE_TEST_PG_URL is not set (scripts/services/postgres-start.sh)';
 
-objectIndexContract('SQLite', async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'stowage-index-'));
-  const index = await SqliteIndex.open({ file: path.join(dir, 'index.sqlite'), durability: 'process', defaultQuotaBytes: null });
-  return {
-    index,
-    async close() {
-      await index.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-});
+/** The server opens it with a row cache; admin commands without. Both must keep the contract. */
+for (const [name, rowCacheBytes] of [
+  ['SQLite', 1024 * 1024],
+  ['SQLite without a row cache', 0],
+] as const) {
+  objectIndexContract(name, async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'stowage-index-'));
+    const index = await SqliteIndex.open({
+      file: path.join(dir, 'index.sqlite'),
+      durability: 'process',
+      defaultQuotaBytes: null,
+      rowCacheBytes,
+    });
+    return {
+      index,
+      async close() {
+        await index.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  });
+}
 
 /** Each index of the PostgreSQL run gets a schema of its own in the test database. */
 objectIndexContract(

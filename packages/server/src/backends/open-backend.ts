@@ -71,6 +71,7 @@ export async function openIndex(config: ServerConfig): Promise<ObjectIndex> {
       file: path.join(config.dataDir, 'index.sqlite'),
       durability: config.durability,
       defaultQuotaBytes: config.quotaBytes ?? null,
+      rowCacheBytes: config.indexCacheBytes,
     });
   }
   const { PgIndex } = await import('./postgres/pg-index.js');

@@ -14,11 +14,11 @@ const ALWAYS_ADMITTED = new Set(['/healthz', '/readyz', '/metrics']);
 export function registerAdmission(app: FastifyInstance, options: { maxInFlight: number; metrics: Metrics }): void {
   let inFlight = 0;
   const { metrics } = options;
-  app.addHook('onRequest', async (request, reply) => {
-    if (ALWAYS_ADMITTED.has(request.url.split('?')[0] ?? '')) return;
+  app.addHook('onRequest', (request, reply, done) => {
+    if (ALWAYS_ADMITTED.has(request.url.split('?')[0] ?? '')) return done();
     if (inFlight >= options.maxInFlight) {
       metrics.refused.inc();
-      throw fail('Overloaded', `The server is serving ${inFlight} requests, its limit`, { 'retry-after': '1' });
+      return done(fail('Overloaded', `The server is serving ${inFlight} requests, its limit`, { 'retry-after': '1' }));
     }
     inFlight++;
     metrics.inFlight.set(inFlight);
@@ -27,5 +27,6 @@ export function registerAdmission(app: FastifyInstance, options: { maxInFlight: 
       inFlight--;
       metrics.inFlight.set(inFlight);
     });
+    done();
   });
 }

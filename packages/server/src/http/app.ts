@@ -44,16 +44,20 @@ export function buildApp(ctx: AppContext, logger: FastifyBaseLogger): FastifyIns
     throw fail('RouteNotFound', `No route for ${request.method} ${request.url.split('?')[0]}`);
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks on every request take `done` rather than being async: each async hook costs a promise
+  // and a microtask turn per request, which shows on small GETs (docs/BENCHMARKS.md).
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header(Headers.requestId, request.id);
+    done();
   });
   registerAdmission(app, { maxInFlight: ctx.config.maxInFlight, metrics: ctx.metrics });
   refuseUnknownTransferCodings(app);
   closeStalledResponses(app, ctx.config.sendIdleTimeoutMs);
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     ctx.metrics.requests.inc({ method: request.method, route, status: reply.statusCode });
     ctx.metrics.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    done();
   });
 
   registerHealthRoutes(app, ctx);

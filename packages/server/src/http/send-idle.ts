@@ -8,8 +8,8 @@ import type { FastifyInstance } from 'fastify';
  * response starts, so the time a handler takes before it is never counted.
  */
 export function closeStalledResponses(app: FastifyInstance, ms: number): void {
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     reply.raw.setTimeout(ms, () => reply.raw.destroy());
-    return payload;
+    done(null, payload);
   });
 }

@@ -7,10 +7,11 @@ import { fail } from '../errors.js';
  * stored still gzipped, as if those were the object's bytes.
  */
 export function refuseUnknownTransferCodings(app: FastifyInstance): void {
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
     const coding = request.headers['transfer-encoding'];
     if (coding !== undefined && coding.trim().toLowerCase() !== 'chunked') {
-      throw fail('UnsupportedTransferEncoding', `Transfer-Encoding "${coding}" is not supported; send the body plain or chunked`);
+      return done(fail('UnsupportedTransferEncoding', `Transfer-Encoding "${coding}" is not supported; send the body plain or chunked`));
     }
+    done();
   });
 }

@@ -6,7 +6,7 @@ import { fail } from '../../errors.js';
 import type { ListPage, ObjectInfo, ObjectRef, TenantUsage, UploadGrantInfo } from '../backend.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
 import { listStart, prefixUpperBound } from '../key-range.js';
-import { columnsFromRow, rowFromColumns } from '../object-columns.js';
+import { columnsFromRow } from '../object-columns.js';
 import {
   type AdvanceUploadOptions,
   type IndexRow,
@@ -19,9 +19,18 @@ import {
   type UploadRecord,
 } from '../object-index.js';
 import { CommitQueue } from './commit-queue.js';
-import { type AnyObjectRow, type IndexDb, type ObjectRow, openIndexDb } from './index-db.js';
+import { type AnyObjectRow, type IndexDb, openIndexDb, type VisibleRowTuple } from './index-db.js';
+import { RowCache } from './row-cache.js';
 import { SqliteApiKeyStore } from './sqlite-api-keys.js';
 import { type QuotaOverride, TenantLedger } from './tenant-usage.js';
+
+interface ExpiredRow {
+  tenant: string;
+  type: string;
+  key: Buffer;
+  size: number;
+  blob_id: string | null;
+}
 
 interface UploadRow {
   upload_id: string;
@@ -44,6 +53,8 @@ export interface SqliteIndexOptions {
   readonly durability: Durability;
   /** Quota of tenants the `tenants` table does not name; null for unlimited. */
   readonly defaultQuotaBytes: number | null;
+  /** Memory for recently read rows (RowCache); 0 or absent for none, as admin commands open it. */
+  readonly rowCacheBytes?: number | undefined;
 }
 
 /**
@@ -57,11 +68,14 @@ export class SqliteIndex implements ObjectIndex {
   private readonly commits: CommitQueue;
   private readonly ledger: TenantLedger;
   private readonly sql: ReturnType<typeof prepareUploadStatements>;
+  private readonly cache: RowCache;
 
   private constructor(
     readonly db: IndexDb,
     defaultQuotaBytes: number | null,
+    rowCacheBytes: number,
   ) {
+    this.cache = new RowCache(rowCacheBytes);
     this.commits = new CommitQueue(db.db);
     this.ledger = new TenantLedger(db, defaultQuotaBytes);
     this.apiKeys = new SqliteApiKeyStore(db);
@@ -69,12 +83,17 @@ export class SqliteIndex implements ObjectIndex {
   }
 
   static async open(options: SqliteIndexOptions): Promise<SqliteIndex> {
-    return new SqliteIndex(openIndexDb(options.file, options.durability), options.defaultQuotaBytes);
+    return new SqliteIndex(openIndexDb(options.file, options.durability), options.defaultQuotaBytes, options.rowCacheBytes ?? 0);
   }
 
   async find({ ref, now }: { ref: ObjectRef; now: number }): Promise<IndexRow | undefined> {
-    const row = this.db.statements.findVisible.get({ ...keyParams(ref), now }) as ObjectRow | undefined;
-    return row && rowFromColumns(row);
+    const cached = this.cache.get(ref, now);
+    if (cached) return cached;
+    const found = this.db.statements.findVisible.get(ref.tenant, ref.type, Buffer.from(ref.key, 'utf8'), now);
+    if (!found) return undefined;
+    const row = rowFromVisibleTuple(found);
+    this.cache.set(ref, row);
+    return row;
   }
 
   async put(options: PutRowOptions): Promise<void> {
@@ -82,6 +101,7 @@ export class SqliteIndex implements ObjectIndex {
     const { ref, row } = options;
     const params = keyParams(ref);
     await this.commits.enqueue(() => {
+      this.cache.drop(ref);
       const previous = findAny.get(params) as AnyObjectRow | undefined;
       assertCondition(visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now), options.condition);
       this.ledger.charge(ref.tenant, row.size - (previous?.size ?? 0), previous ? 0 : 1);
@@ -94,6 +114,7 @@ export class SqliteIndex implements ObjectIndex {
   async remove(options: RemoveRowOptions): Promise<boolean> {
     const { findAny, deleteById } = this.db.statements;
     return this.commits.enqueue(() => {
+      this.cache.drop(options.ref);
       const row = findAny.get(keyParams(options.ref)) as AnyObjectRow | undefined;
       const etag = visibleEtag(row && { sha256: row.sha256, expiresAt: row.expires_at }, options.now);
       assertCondition(etag, options.condition);
@@ -140,8 +161,9 @@ export class SqliteIndex implements ObjectIndex {
     return this.commits.enqueue(() => {
       let removed = 0;
       for (const { id } of ids) {
-        const row = deleteExpired.get(id, now) as { tenant: string; size: number; blob_id: string | null } | undefined;
+        const row = deleteExpired.get(id, now) as ExpiredRow | undefined;
         if (!row) continue;
+        this.cache.drop({ tenant: row.tenant, type: row.type, key: row.key.toString('utf8') });
         this.ledger.charge(row.tenant, -row.size, -1);
         if (row.blob_id) this.sql.queueGarbage.run(row.blob_id, collectAfter);
         removed++;
@@ -299,6 +321,10 @@ function prepareUploadStatements({ db }: IndexDb) {
        RETURNING name`,
     ),
   } satisfies Record<string, Statement<never[]> | Statement>;
+}
+
+function rowFromVisibleTuple([size, sha256, contentType, lastModified, expiresAt, blobId, inline]: VisibleRowTuple): IndexRow {
+  return { size, sha256, contentType, lastModified, expiresAt, blobId, inline };
 }
 
 function keyParams(ref: ObjectRef) {
