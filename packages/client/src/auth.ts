@@ -61,6 +61,11 @@ export class Auth {
   private readonly leewayMs: number;
   private readonly options: AuthOptions;
   private loaded: Promise<void> | undefined;
+  /** The token file was read (or is not needed): {@link currentToken} may answer without waiting. */
+  private ready = false;
+  /** The token whose expiry is in `expiresAtMs`, so that a JWT is decoded once, not on every call. */
+  private claimsOf: string | undefined;
+  private expiresAtMs: number | undefined;
   private refreshing: Promise<string> | undefined;
   private fromFile = false;
   private ownTransport: Transport | undefined;
@@ -109,7 +114,9 @@ export class Auth {
    * @internal
    */
   async tokenVia(via: Transport | undefined): Promise<string> {
-    this.loaded ??= this.loadTokenFile();
+    this.loaded ??= this.loadTokenFile().then(() => {
+      this.ready = true;
+    });
     await this.loaded;
     if (this.token && !this.expiresSoon(this.token)) return this.token;
     if (this.canRefresh) return this.refreshVia(via);
@@ -118,6 +125,16 @@ export class Auth {
       'No storage credentials found. Set STOWAGE_TOKEN, or STOWAGE_CLIENT_ID with STOWAGE_CLIENT_SECRET, ' +
         `or pass { token } or { clientId, clientSecret } to Auth, or write ${this.tokenInfoPath} (stowage login).`,
     );
+  }
+
+  /**
+   * The current token when it is known and not about to expire, without waiting; otherwise
+   * undefined, and {@link tokenVia} finds one (reading the token file, or refreshing).
+   * @internal
+   */
+  currentToken(): string | undefined {
+    const token = this.token;
+    return this.ready && token && !this.expiresSoon(token) ? token : undefined;
   }
 
   /** Forgets the current token (e.g. after a 401) so the next call refreshes when it can. */
@@ -194,8 +211,12 @@ export class Auth {
   }
 
   private expiresSoon(token: string): boolean {
-    const exp = decodeClaims(token)?.exp;
-    return typeof exp === 'number' && exp * 1000 - Date.now() < this.leewayMs;
+    if (token !== this.claimsOf) {
+      const exp = decodeClaims(token)?.exp;
+      this.claimsOf = token;
+      this.expiresAtMs = typeof exp === 'number' ? exp * 1000 : undefined;
+    }
+    return this.expiresAtMs !== undefined && this.expiresAtMs - Date.now() < this.leewayMs;
   }
 
   private async loadTokenFile(): Promise<void> {

@@ -117,11 +117,21 @@ export class Storage {
   async getBytes(key: string, options?: TypeOrOptions): Promise<Buffer> {
     const call = normalize(options);
     return this.transport.send({ method: 'GET', url: this.objectPath(Routes.get, key, call), signal: call.signal }, async (response) => {
-      const chunks: Buffer[] = [];
-      await pipeline(response.body, this.downloadGuard(response, key, call), async (source: AsyncIterable<Buffer>) => {
-        for await (const chunk of source) chunks.push(chunk);
-      });
-      return Buffer.concat(chunks);
+      if (call.onProgress) {
+        const chunks: Buffer[] = [];
+        await pipeline(response.body, this.downloadGuard(response, key, call), async (source: AsyncIterable<Buffer>) => {
+          for await (const chunk of source) chunks.push(chunk);
+        });
+        return Buffer.concat(chunks);
+      }
+      // Without progress to report, undici collects the body itself: a stream pipeline costs
+      // about as much CPU per call as the rest of a small GET (it aborts an AbortController,
+      // hence builds a DOMException, every time). The length check is the downloadGuard's.
+      const bytes = await response.body.bytes();
+      const value = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const expected = contentLength(response);
+      if (expected !== undefined && value.length !== expected) throw this.shortBody(key, value.length, expected);
+      return value;
     });
   }
 
@@ -351,19 +361,27 @@ export class Storage {
     return this.transport.send({ method: 'GET', url, signal: call.signal }, (response) => response.body.text());
   }
 
-  private objectPath(route: string, key: string, call: CallOptions, query: Record<string, string> = {}): string {
-    const search = new URLSearchParams(query).toString();
-    return `/${call.storageType ?? 'data'}/${route}/${keySegment(key)}${search ? `?${search}` : ''}`;
+  private objectPath(route: string, key: string, call: CallOptions, query?: Record<string, string>): string {
+    const path = `/${call.storageType ?? 'data'}/${route}/${keySegment(key)}`;
+    const search = query ? new URLSearchParams(query).toString() : '';
+    return search ? `${path}?${search}` : path;
   }
 
   /** Checks the length (and reports progress) of a download as it streams. */
   private downloadGuard(response: TransportResponse, key: string, call: CallOptions) {
-    const header = response.headers['content-length'];
-    const expected = typeof header === 'string' ? Number(header) : undefined;
-    const onShort = (received: number) =>
-      new ConnectionError(`Download of ${key} ended after ${received} of ${expected} bytes`, { code: 'ShortBody' });
+    const expected = contentLength(response);
+    const onShort = (received: number) => this.shortBody(key, received, expected);
     return byteCounter({ total: expected, onProgress: call.onProgress, onShort });
   }
+
+  private shortBody(key: string, received: number, expected: number | undefined): ConnectionError {
+    return new ConnectionError(`Download of ${key} ended after ${received} of ${expected} bytes`, { code: 'ShortBody' });
+  }
+}
+
+function contentLength(response: TransportResponse): number | undefined {
+  const header = response.headers['content-length'];
+  return typeof header === 'string' ? Number(header) : undefined;
 }
 
 /**

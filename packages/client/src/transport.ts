@@ -5,7 +5,7 @@ import { Agent, type Dispatcher } from 'undici';
 import type { Auth } from './auth.js';
 import { ConnectionError, errorFromResponse, StorageError, TimeoutError } from './errors.js';
 import { Headers } from './protocol.js';
-import { parseRetryAfter, type Retry, type RetryCause } from './retry.js';
+import { parseRetryAfter, type Retry, type RetryCause, type RetryState } from './retry.js';
 
 /** A request body that can be created again for a retry, or one that can be sent only once. */
 export interface BodySource {
@@ -67,8 +67,12 @@ const READ_ERRORS = new Set([
  */
 export class Transport {
   readonly dispatcher: Agent;
+  /** The base URL split once into origin and raw path, for the paths below it (undefined if it is not http(s)). */
+  private readonly base: { origin: string; path: string } | undefined;
 
   constructor(readonly options: TransportOptions) {
+    const base = URL_PARTS.exec(options.baseUrl);
+    this.base = base?.[1] ? { origin: base[1], path: base[2] ?? '' } : undefined;
     const [connectSeconds, readSeconds] = options.timeout;
     this.dispatcher = new Agent({
       connect: { timeout: connectSeconds * 1000 },
@@ -80,12 +84,19 @@ export class Transport {
   }
 
   urlFor(pathOrUrl: string): string {
-    return /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${this.options.baseUrl}${pathOrUrl}`;
+    return ABSOLUTE_URL.test(pathOrUrl) ? pathOrUrl : `${this.options.baseUrl}${pathOrUrl}`;
+  }
+
+  /** Origin and raw path + query of a request's URL (the same as splitting {@link urlFor}'s answer). */
+  private target(pathOrUrl: string): { origin: string; path: string } {
+    if (this.base && pathOrUrl.startsWith('/')) return { origin: this.base.origin, path: `${this.base.path}${pathOrUrl}` };
+    return splitUrl(this.urlFor(pathOrUrl));
   }
 
   async send<T>(req: TransportRequest, consume: (response: TransportResponse) => Promise<T>): Promise<T> {
     const policy = req.retry ?? this.options.retry;
-    const retries = policy.start();
+    // Counted from the first failure: most calls never need it.
+    let retries: RetryState | undefined;
     const requestId = randomUUID();
     let maybeApplied = false;
     let refreshedAfter401 = false;
@@ -96,9 +107,13 @@ export class Transport {
       const body = req.body;
       try {
         const headers: Record<string, string> = { ...req.headers, [Headers.requestGroup]: requestId, [Headers.attempt]: String(attempt) };
-        if (!req.anonymous) headers.authorization = `Bearer ${await this.credentials().tokenVia(this)}`;
+        if (!req.anonymous) {
+          const auth = this.credentials();
+          // A valid token in hand needs no await; otherwise the token file is read or the token refreshed.
+          headers.authorization = `Bearer ${auth.currentToken() ?? (await auth.tokenVia(this))}`;
+        }
         if (body?.length !== undefined) headers['content-length'] = String(body.length);
-        const { origin, path } = splitUrl(this.urlFor(req.url));
+        const { origin, path } = this.target(req.url);
         // The dispatcher sends `path` verbatim; a URL parser would collapse a key of `.` or `..`.
         const response = await this.dispatcher.request({
           origin,
@@ -130,6 +145,7 @@ export class Transport {
         if (cause.kind === 'read') maybeApplied = true;
       }
       if (body && !body.replayable) throw failure;
+      retries ??= policy.start();
       const delay = retries.next(req.method, cause);
       if (delay === undefined) throw failure;
       await sleep(delay, undefined, { signal: req.signal });
@@ -193,9 +209,12 @@ export function retryCauseOf(error: unknown, policy: Retry, method: string): Ret
   return { kind: 'status', status: error.status, retryAfterSeconds: error.retryAfter };
 }
 
+const ABSOLUTE_URL = /^https?:\/\//;
+const URL_PARTS = /^(https?:\/\/[^/?#]+)(.*)$/;
+
 /** Splits an absolute URL into origin and the raw path + query, without normalizing the path. */
 function splitUrl(url: string): { origin: string; path: string } {
-  const match = /^(https?:\/\/[^/?#]+)(.*)$/.exec(url);
+  const match = URL_PARTS.exec(url);
   if (!match?.[1]) throw new TypeError(`not an absolute http(s) URL: ${url}`);
   return { origin: match[1], path: match[2] || '/' };
 }
