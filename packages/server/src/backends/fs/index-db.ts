@@ -20,6 +20,11 @@ export type VisibleRowTuple = [
   inline_data: Buffer | null,
 ];
 
+/** `usageRead`: stored bytes, objects, bytes held by open uploads, whether the tenant has its own quota, that quota. */
+export type UsageTuple = [bytes: number | null, objects: number | null, pending: number, ownQuota: 0 | 1, quotaBytes: number | null];
+/** `quotaRoom`: stored bytes, whether the tenant has its own quota, that quota. */
+export type QuotaRoomTuple = [bytes: number | null, ownQuota: 0 | 1, quotaBytes: number | null];
+
 /** What `findAny` returns: the row whether or not it expired. */
 export interface AnyObjectRow {
   id: number;
@@ -99,6 +104,8 @@ export interface IndexDb {
     readonly insertApiKey: Statement;
     readonly findApiKey: Statement<[string]>;
     readonly usageOf: Statement<[string]>;
+    readonly usageRead: Statement<[{ tenant: string }], UsageTuple>;
+    readonly quotaRoom: Statement<[{ tenant: string }], QuotaRoomTuple>;
     readonly pendingUploadBytes: Statement<[string]>;
     readonly addUsage: Statement;
     readonly tenantQuota: Statement<[string]>;
@@ -169,6 +176,20 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
       'SELECT client_id AS clientId, tenant, secret_hash AS secretHash, created_at AS createdAt FROM api_keys WHERE client_id = ?',
     ),
     usageOf: db.prepare<[string]>('SELECT bytes, objects FROM usage WHERE tenant = ?'),
+    // One statement where three would each be a read transaction: both run on every write.
+    usageRead: db
+      .prepare<[{ tenant: string }], UsageTuple>(
+        `SELECT (SELECT bytes FROM usage WHERE tenant = @tenant), (SELECT objects FROM usage WHERE tenant = @tenant),
+           (SELECT COALESCE(SUM(received), 0) FROM uploads WHERE tenant = @tenant AND completed_json IS NULL AND cancelled = 0),
+           EXISTS (SELECT 1 FROM tenants WHERE tenant = @tenant), (SELECT quota_bytes FROM tenants WHERE tenant = @tenant)`,
+      )
+      .raw(true),
+    quotaRoom: db
+      .prepare<[{ tenant: string }], QuotaRoomTuple>(
+        `SELECT (SELECT bytes FROM usage WHERE tenant = @tenant),
+           EXISTS (SELECT 1 FROM tenants WHERE tenant = @tenant), (SELECT quota_bytes FROM tenants WHERE tenant = @tenant)`,
+      )
+      .raw(true),
     pendingUploadBytes: db
       .prepare<[string]>('SELECT COALESCE(SUM(received), 0) FROM uploads WHERE tenant = ? AND completed_json IS NULL AND cancelled = 0')
       .pluck(),

@@ -1,6 +1,6 @@
 import type { TenantUsage } from '../backend.js';
 import { quotaExceeded } from '../conditions.js';
-import type { IndexDb } from './index-db.js';
+import type { IndexDb, QuotaRoomTuple, UsageTuple } from './index-db.js';
 
 /** A tenant's quota as the `tenants` table holds it: a row overrides the default, NULL is unlimited. */
 export type QuotaOverride = { quotaBytes: number | null } | undefined;
@@ -19,14 +19,13 @@ export class TenantLedger {
   ) {}
 
   read(tenant: string): TenantUsage {
-    const { usageOf, pendingUploadBytes } = this.index.statements;
-    const row = usageOf.get(tenant) as { bytes: number; objects: number } | undefined;
+    const [bytes, objects, pendingUploadBytes, ownQuota, quotaBytes] = this.index.statements.usageRead.get({ tenant }) as UsageTuple;
     return {
       tenant,
-      bytes: row?.bytes ?? 0,
-      objects: row?.objects ?? 0,
-      pendingUploadBytes: pendingUploadBytes.get(tenant) as number,
-      quotaBytes: this.quotaOf(tenant),
+      bytes: bytes ?? 0,
+      objects: objects ?? 0,
+      pendingUploadBytes,
+      quotaBytes: ownQuota ? quotaBytes : this.defaultQuotaBytes,
     };
   }
 
@@ -37,14 +36,10 @@ export class TenantLedger {
    */
   charge(tenant: string, bytes: number, objects: number): void {
     if (bytes > 0) {
-      const usage = this.read(tenant);
-      if (usage.quotaBytes !== null && usage.bytes + bytes > usage.quotaBytes) throw quotaExceeded(usage, bytes);
+      const [stored, ownQuota, ownQuotaBytes] = this.index.statements.quotaRoom.get({ tenant }) as QuotaRoomTuple;
+      const quotaBytes = ownQuota ? ownQuotaBytes : this.defaultQuotaBytes;
+      if (quotaBytes !== null && (stored ?? 0) + bytes > quotaBytes) throw quotaExceeded(this.read(tenant), bytes);
     }
     if (bytes !== 0 || objects !== 0) this.index.statements.addUsage.run({ tenant, bytes, objects });
-  }
-
-  private quotaOf(tenant: string): number | null {
-    const override = this.index.statements.tenantQuota.get(tenant) as QuotaOverride;
-    return override ? override.quotaBytes : this.defaultQuotaBytes;
   }
 }
