@@ -13,6 +13,7 @@ import {
 } from '../blob-store.js';
 import { BlobFiles } from './blob-files.js';
 import { DiskSpace, type DiskSpaceOptions } from './disk-space.js';
+import { EarlyWriteback } from './early-writeback.js';
 
 /** How often a body of unknown length is checked against the free-space reserve. */
 const RESERVE_CHECK_BYTES = 4 * 1024 * 1024;
@@ -23,6 +24,8 @@ const RESERVE_CHECK_BYTES = 4 * 1024 * 1024;
  * a smaller blob or range reads only what it holds.
  */
 const READ_CHUNK_BYTES = 1024 * 1024;
+/** How much of a blob is written between two early syncs (EarlyWriteback). */
+const EARLY_WRITEBACK_BYTES = 64 * 1024 * 1024;
 
 export interface FileBlobStoreOptions {
   readonly dataDir: string;
@@ -66,6 +69,8 @@ export class FileBlobStore implements BlobStore {
 
   async put({ blobId, body, size, signal }: PutBlobOptions): Promise<void> {
     const disk = this.disk;
+    const file = this.files.createTempStream(blobId);
+    const writeback = this.files.fsync ? new EarlyWriteback(file, EARLY_WRITEBACK_BYTES) : undefined;
     // A body of unknown length was admitted with nothing reserved: it is measured against the
     // reserve as it grows, so one such body cannot eat the room every other write needs.
     const checked = async function* () {
@@ -78,11 +83,13 @@ export class FileBlobStore implements BlobStore {
             unchecked = 0;
           }
         }
+        writeback?.wrote(chunk.length);
         yield chunk;
       }
+      await writeback?.settled();
     };
     try {
-      await pipeline(checked, this.files.createTempStream(blobId), { signal });
+      await pipeline(checked, file, { signal });
       await this.files.moveIntoPlace(blobId);
     } catch (error) {
       await this.files.removeTemp(blobId);
