@@ -4,7 +4,8 @@ import { rawRuns } from './report.mjs';
 
 export function writeMarkdown(file, { ctx, table, notes }) {
   const m = ctx.machine;
-  const mode = `\`npm run bench${ctx.quick ? ' -- --quick' : ''}\`: ${ctx.reps} repetition${ctx.reps === 1 ? '' : 's'}, ${ctx.seconds} s per wrk run, ${ctx.datasetKeys.toLocaleString('en-US')} keys in the data set`;
+  const flags = [ctx.quick && '--quick', ctx.only && `--only ${ctx.only.join(',')}`].filter(Boolean).join(' ');
+  const mode = `\`npm run bench${flags ? ` -- ${flags}` : ''}\`: ${ctx.reps} repetition${ctx.reps === 1 ? '' : 's'}, ${ctx.seconds} s per wrk run, ${ctx.datasetKeys.toLocaleString('en-US')} keys in the data set`;
   const dataset = ctx.dataset
     ? `The data set was loaded in ${ctx.dataset.seconds.toFixed(1)} s (${(ctx.dataset.indexBytes / 2 ** 20).toFixed(0)} MiB of index).`
     : '';
@@ -43,19 +44,25 @@ ${rawRuns(ctx.results)}
 ## How to run
 
 \`\`\`sh
-npm run bench              # full: 3 repetitions, 10 s per wrk run, 1,000,000 keys (roughly 10-15 minutes)
-npm run bench -- --quick   # 1 repetition, 5 s per wrk run, 100,000 keys (about 3 minutes)
+npm run bench              # full: 3 repetitions, 10 s per wrk run, 1,000,000 keys (roughly 15-20 minutes)
+npm run bench -- --quick   # 1 repetition, 5 s per wrk run, 100,000 keys (about 4 minutes)
 node bench/run.mjs --quick --out /tmp/bench.md   # without the build, written elsewhere
-# also: --reps N (repetitions), --seconds N (length of a wrk run), --keys N (data set size)
+# also: --reps N (repetitions), --seconds N (length of a wrk run), --keys N (data set size),
+#   --only head,pg-s3-get,pg-s3-upload (just these rows: ids of the targets table, or footprint),
+#   --no-scale-out (skip PostgreSQL + S3), --scale-out (fail rather than skip when its services do not start),
+#   --scale-out-mib N (a smaller upload for PostgreSQL + S3, marked * in the table)
 \`\`\`
 
 It needs curl and, for the small-request scenarios, \`wrk\` (Debian package \`wrk\`: installed with
 \`apt-get install -y wrk\` when the benchmark runs as root and it is missing, otherwise those
 scenarios are skipped). The nginx reference needs Debian's \`nginx-light\` or \`nginx\` (both have
-the WebDAV module); without it the nginx columns are skipped. HEAD needs \`autocannon\` on the
-PATH or in node_modules/.bin (wrk cannot measure HEAD); it is not a dependency, so without it
-HEAD is reported as not measured. Everything listens on 127.0.0.1 only, runs in a temp dir, and is
-stopped and removed at the end, also on Ctrl-C. Other work on the machine shows in the numbers:
+the WebDAV module); without it the nginx columns are skipped. HEAD needs ApacheBench \`ab\`
+(Debian package \`apache2-utils\`, installed like wrk when missing; wrk cannot send HEAD), else it
+is reported as not measured. The PostgreSQL + S3 rows start PostgreSQL 15 and a Ceph RGW with
+\`scripts/services/postgres-start.sh\` and \`rgw-start.sh\` (Debian packages, installed by those
+scripts as root; about 10 s to start, about 2 GiB of RAM for RGW's in-memory OSD during the 1 GiB
+uploads); when they cannot start, those rows are skipped with the reason. Everything listens on
+127.0.0.1 only, runs in a temp dir, and is stopped and removed at the end, also on Ctrl-C. Other work on the machine shows in the numbers:
 run it on an otherwise idle machine. \`bench/dataset.mjs\` also runs alone (\`--data-dir DIR
 --count N\`) to fill a stopped data directory.
 
@@ -96,9 +103,26 @@ run it on an otherwise idle machine. \`bench/dataset.mjs\` also runs alone (\`--
 - **Resumable upload** is the TS client's \`setFile\` of the same 1 GiB file in a fresh process
   (it hashes the file, gets an upload URL and sends 8 MiB chunks), timed end to end against the
   node-ceiling single PUT of the same repetition; the note gives the rate of the upload phase alone.
-- **Not measured yet:** the PostgreSQL + S3 (Ceph RGW) scenarios against the AWS SDK directly, and
-  HEAD: wrk cannot send it, and autocannon (9.0.0 tried) completes no HEAD request whose response
-  announces a Content-Length, so HEAD is reported as not measured unless autocannon answers.
+- **HEAD** is driven by ApacheBench (\`ab -k -i -c32 -t${ctx.seconds}\`), and so is the node-ceiling
+  GET it is compared with (\`ab -k -c32\`), order rotated per repetition, after a ${ctx.warmSeconds} s
+  warm-up each: wrk cannot send HEAD, and autocannon (9.0.0) completes no HEAD request whose
+  response announces a Content-Length. ab is single-threaded (one core for the load generator),
+  so its req/s are lower than wrk's and only its own ratio is meaningful. p99 is from ab's CSV
+  percentiles; a run with any failed or non-2xx request is not counted.
+- **PostgreSQL + S3.** \`scripts/services/postgres-start.sh\` and \`rgw-start.sh\` (1 mon, 1 OSD on
+  memstore, radosgw; \`MEMSTORE_BYTES\` 6 GiB) start in the temp dir; Stowage runs on them with
+  \`STOWAGE_INDEX=postgres://…\`, \`STOWAGE_BLOBS=s3://stowage-bench/bench\` and
+  \`STOWAGE_REPLACED_BLOB_GRACE=0s\`, and everything is stopped with the stop scripts (\`--purge\`)
+  at the end, also on error. GET of a 1 MiB object (a blob in the bucket) with 8 concurrent loops
+  of a Node load generator in a fresh process (\`bench/s3-worker.mjs\`): undici → Stowage against
+  \`@aws-sdk/client-s3\` GetObject of the same bytes straight from RGW, each body read to the end;
+  MB/s = 10^6 bytes per second. Upload: curl PUT of the 1 GiB file → Stowage against the SDK
+  straight to RGW, both one streamed PutObject and a multipart upload as \`@aws-sdk/lib-storage\`
+  does it (5 MiB parts, 4 in flight); the ratio is to the faster SDK way in each repetition, and
+  Stowage's RSS is sampled as for the 1 GiB transfers. After each upload the object is deleted and
+  \`radosgw-admin gc process\` runs, untimed, so the in-memory OSD does not fill. Both services run
+  with the test scripts' settings (PostgreSQL without fsync, RGW's objects in RAM): a faster store
+  than a production one, so the ratios weigh Stowage's own cost.
 - A benchmark is not a test: nothing asserts a timing, and CI does not run it.
 `;
   writeFileSync(file, text);

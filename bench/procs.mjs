@@ -5,6 +5,28 @@ import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 
 const tracked = new Set();
+/** Daemons that outlive the command that started them (PostgreSQL, Ceph): { name, stop(), stopNow() }. */
+const services = new Set();
+
+/**
+ * Registers a service whose processes are not children of the harness (they were daemonised by a
+ * start script), so stopAll() and killAllNow() stop it too: `stop` is async, `stopNow` synchronous
+ * (for process 'exit'). Returns a function that stops it and forgets it (once).
+ */
+export function trackService(service) {
+  services.add(service);
+  let stopping;
+  return () => {
+    stopping ??= (async () => {
+      try {
+        await service.stop();
+      } finally {
+        services.delete(service);
+      }
+    })();
+    return stopping;
+  };
+}
 
 /** Starts a long-running process (a server) and tracks it until it exits. */
 export function startTracked(command, args, options = {}) {
@@ -63,9 +85,18 @@ export async function stopProcess(child, graceMs = 15_000) {
   clearTimeout(timer);
 }
 
-/** Stops every tracked process that is still running. */
+/** Stops every tracked process that is still running, then every tracked service. */
 export async function stopAll() {
   await Promise.all([...tracked].map((child) => stopProcess(child, 5_000)));
+  for (const service of [...services]) {
+    services.delete(service);
+    try {
+      await service.stop();
+    } catch {
+      // stopNow() at exit is the last resort
+      services.add(service);
+    }
+  }
 }
 
 /** Synchronous last resort (process 'exit'): SIGKILL whatever is still tracked. */
@@ -77,6 +108,14 @@ export function killAllNow() {
       // already gone
     }
   }
+  for (const service of services) {
+    try {
+      service.stopNow();
+    } catch {
+      // nothing more can be done at exit
+    }
+  }
+  services.clear();
 }
 
 /** Runs a command to completion: { code, stdout, stderr, ms } (wall time from spawn to exit). Tracked meanwhile. */

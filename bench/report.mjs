@@ -3,7 +3,16 @@
 import { max, median, min } from './stats.mjs';
 
 const MiB = 2 ** 20;
-const NAMES = { stowage: 'Stowage', node: 'node-ceiling', nginx: 'nginx', undici: 'raw undici', curl: 'curl' };
+const NAMES = {
+  stowage: 'Stowage',
+  node: 'node-ceiling',
+  nginx: 'nginx',
+  undici: 'raw undici',
+  curl: 'curl',
+  sdk: 'AWS SDK → RGW',
+  'sdk-multipart': 'AWS SDK multipart → RGW',
+  'sdk-best': 'the faster AWS SDK upload',
+};
 
 /** The performance targets, in the order of the targets table. */
 export const TARGETS = [
@@ -48,7 +57,18 @@ export const TARGETS = [
     ratioMax: 1.15,
   },
   { id: 'cli-exists', scenario: 'CLI `stowage exists KEY`, wall time', target: '≤ 0.25 s', valueMax: 0.25 },
-  { id: 'pg-s3', scenario: 'PostgreSQL + S3: GET 1 MiB and upload 1 GiB', target: '≥ 0.7x the AWS SDK directly to the store' },
+  {
+    id: 'pg-s3-get',
+    scenario: 'PostgreSQL + S3 (Ceph RGW): GET 1 MiB, 8 concurrent',
+    target: '≥ 0.7x the AWS SDK directly to the store',
+    ratioMin: 0.7,
+  },
+  {
+    id: 'pg-s3-upload',
+    scenario: 'PostgreSQL + S3 (Ceph RGW): upload 1 GiB',
+    target: '≥ 0.7x the AWS SDK directly to the store',
+    ratioMin: 0.7,
+  },
 ];
 
 export function formatValue(value, unit) {
@@ -92,11 +112,6 @@ function ratioText(values = [], ref) {
 /** One table row for a target: { scenario, stowage, references, ratio, target, verdict, notes[] }. */
 export function evaluate(target, result) {
   const row = { scenario: target.scenario, stowage: '', references: '', ratio: '', target: target.target, verdict: '', notes: [] };
-  if (target.id === 'pg-s3') {
-    row.verdict = 'TODO: not measured';
-    row.notes.push('PostgreSQL + S3 (Ceph RGW) against the AWS SDK directly: not built into the harness yet.');
-    return row;
-  }
   if (!result) {
     row.verdict = 'not run';
     return row;
@@ -133,6 +148,10 @@ export function evaluate(target, result) {
   if (result.scaled !== undefined && result.scaled < 1_000_000 && measured) {
     row.verdict += '*';
     row.notes.push(`Measured with ${result.scaled.toLocaleString('en-US')} keys; the target is for 1,000,000.`);
+  }
+  if (result.asterisk && measured) {
+    row.verdict += '*';
+    row.notes.push(result.asterisk);
   }
   return row;
 }

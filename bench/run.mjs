@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick] [--out FILE] [--reps N] [--seconds N] [--keys N]: starts the references (bench/node-ceiling.mjs,
+// npm run bench [-- --quick] [--out FILE] [--reps N] [--seconds N] [--keys N] [--only ID,ID]
+// [--scale-out | --no-scale-out] [--scale-out-mib N]: starts the references (bench/node-ceiling.mjs,
 // nginx) and Stowage, measures every scenario with the order of servers rotated in each
 // repetition, prints the table and writes docs/BENCHMARKS.md. Not a test: nothing asserts timings.
 import { randomBytes } from 'node:crypto';
@@ -7,16 +8,18 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { ensureAb } from './ab.mjs';
 import { writeMarkdown } from './markdown.mjs';
 import { startNginx } from './nginx.mjs';
 import { killAllNow, run, stopAll, which } from './procs.mjs';
-import { resultsTable } from './report.mjs';
+import { resultsTable, TARGETS } from './report.mjs';
 import { runCli } from './scenarios/cli.mjs';
 import { runClient } from './scenarios/client.mjs';
 import { measureFootprint } from './scenarios/footprint.mjs';
 import { runHead } from './scenarios/head.mjs';
 import { runLarge } from './scenarios/large.mjs';
 import { runListing } from './scenarios/listing.mjs';
+import { runScaleOut, SCALE_OUT_IDS } from './scenarios/scale-out.mjs';
 import { runSmall, SMALL_KEY } from './scenarios/small.mjs';
 import { issueToken, REPO, startNodeCeiling, startStowage } from './servers.mjs';
 import { ensureWrk } from './wrk.mjs';
@@ -33,6 +36,21 @@ function count(name) {
   if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes a positive integer`);
   return value;
 }
+/** `--only ID,ID`: the scenario ids to run (the ids of the targets table, and `footprint`), or undefined for all. */
+function onlyIds() {
+  const at = argv.indexOf('--only');
+  if (at === -1) return undefined;
+  const ids = (argv[at + 1] ?? '').split(',').filter(Boolean);
+  const known = [...TARGETS.map((t) => t.id), 'footprint'];
+  const unknown = ids.filter((id) => !known.includes(id));
+  if (ids.length === 0 || unknown.length) throw new Error(`--only takes a comma-separated list of: ${known.join(', ')}`);
+  return ids;
+}
+const only = onlyIds();
+if (argv.includes('--scale-out') && argv.includes('--no-scale-out'))
+  throw new Error('--scale-out and --no-scale-out contradict each other');
+/** auto: run the PostgreSQL + S3 scenarios when the services start, else skip them with the reason; required: fail instead. */
+const scaleOut = argv.includes('--no-scale-out') ? 'off' : argv.includes('--scale-out') ? 'required' : 'auto';
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'stowage-bench-'));
 const startedAt = Date.now();
@@ -73,7 +91,7 @@ async function writeFile(file, size) {
   }
 }
 
-async function machine(wrk, nginx) {
+async function machine(wrk, nginx, ab) {
   const cpus = os.cpus();
   const curl = (await run('curl', ['--version'])).stdout.split(' ')[1];
   const commit = (await run('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO })).stdout.trim();
@@ -82,7 +100,12 @@ async function machine(wrk, nginx) {
     cpu: `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
     node: process.version,
     kernel: `${os.type()} ${os.release()}`,
-    tools: [`curl ${curl}`, wrk.skipped ? 'wrk: missing' : `wrk ${wrk.version}`, nginx?.version ?? 'nginx: missing'].join(', '),
+    tools: [
+      `curl ${curl}`,
+      wrk.skipped ? 'wrk: missing' : `wrk ${wrk.version}`,
+      ...(ab ? [ab.skipped ? 'ab: missing' : `ab ${ab.version}`] : []),
+      nginx?.version ?? 'nginx: missing',
+    ].join(', '),
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     load: loadAtStart,
     cores: cpus.length,
@@ -122,21 +145,32 @@ async function main() {
     seconds: count('seconds') ?? (quick ? 5 : 10),
     warmSeconds: quick ? 2 : 3,
     datasetKeys: count('keys') ?? (quick ? 100_000 : 1_000_000),
+    only,
+    scaleOut,
+    scaleOutUploadMiB: count('scale-out-mib'),
     results: [],
     skipped: [],
     record(result) {
       ctx.results.push(result);
     },
   };
+  const selected = (ids) => !only || ids.some((id) => only.includes(id));
+  if (only) log(`only: ${only.join(', ')}`);
   ctx.wrk = await ensureWrk(log);
   if (ctx.wrk.skipped) log(`skipping the wrk scenarios: ${ctx.wrk.skipped}`);
+  if (selected(['head'])) {
+    ctx.ab = await ensureAb(log);
+    if (ctx.ab.skipped) log(`skipping HEAD: ${ctx.ab.skipped}`);
+  }
 
   const root = path.join(work, 'www');
   mkdirSync(root, { recursive: true });
   ctx.largeFile = path.join(root, 'large.bin');
-  log('writing the 1 KiB and 1 GiB files');
+  // The 1 GiB file only for the scenarios that send it (nginx serves it too: an empty file then).
+  const needLarge = selected(['upload', 'upload-resumable', 'download']) || (selected(SCALE_OUT_IDS) && !ctx.scaleOutUploadMiB);
+  log(`writing the 1 KiB${needLarge ? ' and 1 GiB' : ''} files`);
   await writeFile(path.join(root, 'small.bin'), 1024);
-  await writeFile(ctx.largeFile, 2 ** 30);
+  await writeFile(ctx.largeFile, needLarge ? 2 ** 30 : 0);
   // Write the 1 GiB back now: left to the kernel, it would be flushed ~30 s later, under a measurement.
   await run('sync', []);
 
@@ -164,7 +198,7 @@ async function main() {
   } else log(`nginx serving ${nginx.origin} (pid ${nginx.pid}, ${nginx.version})`);
   ctx.servers = [stowage, node, ...(nginx.skipped ? [] : [nginx])];
   for (const server of ctx.servers) await sanityCheck(server, ctx.token);
-  ctx.machine = await machine(ctx.wrk, nginx.skipped ? undefined : nginx);
+  ctx.machine = await machine(ctx.wrk, nginx.skipped ? undefined : nginx, ctx.ab);
 
   const phases = [
     ['small requests', ['get', 'put-new', 'put-overwrite'], () => runSmall(ctx)],
@@ -181,8 +215,10 @@ async function main() {
         await runListing(ctx);
       },
     ],
+    ['PostgreSQL + S3', SCALE_OUT_IDS, () => runScaleOut(ctx)],
   ];
   for (const [name, ids, phase] of phases) {
+    if (!selected(ids)) continue;
     log(`--- ${name}`);
     try {
       await run('sync', []);

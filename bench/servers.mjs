@@ -19,13 +19,14 @@ export function cleanEnv(extra = {}) {
 
 /**
  * `stowage serve --port 0 --data-dir DIR --log-level warn` (durable by default). Resolves once it
- * printed its "serving" line; `startupMs` is the time from spawn to that line.
+ * printed its "serving" line; `startupMs` is the time from spawn to that line. `env`: STOWAGE_*
+ * settings of a deployment (e.g. a PostgreSQL index and an S3 bucket), on top of cleanEnv().
  */
-export async function startStowage(dataDir, { name = 'stowage', timeoutMs = 120_000 } = {}) {
+export async function startStowage(dataDir, { name = 'stowage', timeoutMs = 120_000, env = {} } = {}) {
   const started = process.hrtime.bigint();
   const child = startTracked(process.execPath, [STOWAGE_BIN, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
     cwd: REPO,
-    env: cleanEnv(),
+    env: cleanEnv(env),
   });
   const match = await waitForOutput(child, /Stowage is serving (http:\/\/[^\s]+)/, timeoutMs);
   const startupMs = Number(process.hrtime.bigint() - started) / 1e6;
@@ -33,11 +34,11 @@ export async function startStowage(dataDir, { name = 'stowage', timeoutMs = 120_
   return { name, url, origin: new URL(url).origin, pid: child.pid, child, startupMs, stop: () => stopProcess(child) };
 }
 
-/** A token for `user` signed with the data directory's secret (`stowage token`). */
-export async function issueToken(dataDir, user = 'bench') {
+/** A token for `user` signed with the data directory's secret, or STOWAGE_JWT_SECRET of `env` (`stowage token`). */
+export async function issueToken(dataDir, user = 'bench', env = {}) {
   const result = await run(process.execPath, [STOWAGE_BIN, 'token', '--user', user, '--ttl', '12h', '--data-dir', dataDir], {
     cwd: REPO,
-    env: cleanEnv(),
+    env: cleanEnv(env),
   });
   if (result.code !== 0) throw new Error(`stowage token failed (${result.code}): ${result.stderr}`);
   return result.stdout.trim();
