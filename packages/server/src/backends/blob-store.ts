@@ -70,7 +70,11 @@ export interface BlobStore {
   appendChunk(options: AppendChunkOptions): Promise<Staging>;
   /** Bytes the staging actually holds: less than recorded means a lost tail to be resent. */
   heldBytes(options: { uploadId: string; staging: Staging; recorded: number }): Promise<number>;
-  /** The first `length` staged bytes, to rebuild a lost running hash; stores that never lose a tail may omit it. */
+  /**
+   * The first `length` staged bytes. A store that has it gets its sessions' running hashes kept
+   * natively in memory and rebuilt from these bytes when lost (a restart); one without it (S3)
+   * has the portable hash-wasm state kept in the index instead.
+   */
   readStaged?(options: { uploadId: string; staging: Staging; length: number }): Readable;
   /** Makes the staged bytes (exactly `size` of them) a blob; returns its id and the new staging. */
   assemble(options: { uploadId: string; staging: Staging; size: number }): Promise<{ blobId: string; staging: Staging }>;
