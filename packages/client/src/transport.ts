@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import type { Auth } from './auth.js';
 import { ConnectionError, errorFromResponse, StorageError, TimeoutError } from './errors.js';
 import { Headers } from './protocol.js';
@@ -44,6 +45,35 @@ export interface TransportOptions {
   timeout: readonly [number, number];
 }
 
+type RequestMethod = (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+
+/**
+ * undici's Agent and its promise `request`, without undici's index: the index loads all of
+ * undici (fetch, WebSocket, caches, mocks, every interceptor: about 110 modules, 60-80 ms of
+ * start-up in every process that imports the client, each `stowage` command included), while
+ * these two need 25. undici has no `exports` map, so the files can be required; if a later
+ * undici moves them, the index is used instead (test/startup.test.ts notices that).
+ */
+function loadUndici(): { Agent: typeof Agent; request: RequestMethod; light: boolean } {
+  const require = createRequire(import.meta.url);
+  try {
+    const agent = require('undici/lib/dispatcher/agent.js') as unknown;
+    const request = require('undici/lib/api/api-request.js') as unknown;
+    if (typeof agent === 'function' && typeof request === 'function') {
+      return { Agent: agent as typeof Agent, request: request as RequestMethod, light: true };
+    }
+  } catch {
+    // Not where undici 7 keeps them: fall back to the index.
+  }
+  const undici = require('undici') as typeof import('undici');
+  return { Agent: undici.Agent, request: undici.Dispatcher.prototype.request as RequestMethod, light: false };
+}
+
+const undici = loadUndici();
+
+/** Whether undici was loaded without its index (for the start-up test). @internal */
+export const undiciLoadedLight = undici.light;
+
 /** Default `[connect, read]` timeouts in seconds, as in the Python client. */
 export const DEFAULT_TIMEOUT: readonly [number, number] = [9.5, 120];
 
@@ -74,7 +104,7 @@ export class Transport {
     const base = URL_PARTS.exec(options.baseUrl);
     this.base = base?.[1] ? { origin: base[1], path: base[2] ?? '' } : undefined;
     const [connectSeconds, readSeconds] = options.timeout;
-    this.dispatcher = new Agent({
+    this.dispatcher = new undici.Agent({
       connect: { timeout: connectSeconds * 1000 },
       headersTimeout: readSeconds * 1000,
       bodyTimeout: readSeconds * 1000,
@@ -115,7 +145,7 @@ export class Transport {
         if (body?.length !== undefined) headers['content-length'] = String(body.length);
         const { origin, path } = this.target(req.url);
         // The dispatcher sends `path` verbatim; a URL parser would collapse a key of `.` or `..`.
-        const response = await this.dispatcher.request({
+        const response = await undici.request.call(this.dispatcher, {
           origin,
           path,
           method: req.method,
