@@ -28,7 +28,10 @@ export function createContext(options: GlobalOptions): CommandContext {
     storageType: options.storageType ?? 'data',
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // process.stdin opens fd 0 as a stream on first use: only set reads it.
+    get stdin() {
+      return process.stdin;
+    },
     showProgress: process.stderr.isTTY === true,
   };
 }

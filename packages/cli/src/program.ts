@@ -1,11 +1,12 @@
+import { setFlagsFromString } from 'node:v8';
 import { Command, Option } from 'commander';
-import { STORAGE_TYPES } from 'stowage-client';
+import { STORAGE_TYPES } from 'stowage-client/protocol';
 import { registerFsckCommand } from './commands/fsck.js';
 import { registerKeysCommand } from './commands/keys.js';
 import { registerQuotaCommand } from './commands/quota.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerTokenCommand } from './commands/token.js';
-import { createContext, Exit, exitCodeFor, type GlobalOptions } from './context.js';
+import type { GlobalOptions } from './context.js';
 import { UsageError } from './remote-path.js';
 import { type CommandSpec, USER_COMMANDS } from './spec.js';
 
@@ -37,6 +38,15 @@ function registerUserCommand(program: Command, spec: CommandSpec): void {
   command.action(async (...received: unknown[]) => {
     const self = received.at(-1) as Command;
     const options = self.opts<GlobalOptions & Record<string, unknown>>();
+    // Within the first requests, V8 recompiles undici's HTTP parser (llhttp, WebAssembly) with
+    // TurboFan: about 150 ms of CPU on a background thread, and the process cannot exit (not
+    // even by process.exit) before that is done. A command that makes a few requests gains
+    // nothing from the faster code; with Liftoff's baseline code a request costs some 10-20 us
+    // more CPU. The flag is process-wide, so it is set for the storage commands only: `serve`
+    // keeps TurboFan for its own WebAssembly.
+    setFlagsFromString('--liftoff-only');
+    // The client (and undici) load only for the storage commands, not for serve, admin or --help.
+    const { createContext, Exit, exitCodeFor } = await import('./context.js');
     const ctx = createContext(options);
     try {
       process.exitCode = await spec.run(ctx, self.args, options);

@@ -1,8 +1,12 @@
-import { SingleBar } from 'cli-progress';
+import { createRequire } from 'node:module';
+import type * as CliProgress from 'cli-progress';
+import { formatBytes } from './format-bytes.js';
 
 /** A byte progress bar on stderr (bytes, rate, ETA), or a no-op when stderr is not a terminal. */
 export function createProgress(enabled: boolean, label: string) {
   if (!enabled) return { update: (_bytes: number, _total: number | undefined) => {}, stop: () => {} };
+  // Loaded only when a bar is shown, not by every command that may show one.
+  const { SingleBar } = createRequire(import.meta.url)('cli-progress') as typeof CliProgress;
   const bar = new SingleBar({
     format: `${label} [{bar}] {percentage}% | {done}/{all} | {rate}/s | ETA {eta_formatted}`,
     stream: process.stderr,
@@ -28,15 +32,4 @@ export function createProgress(enabled: boolean, label: string) {
       if (running) bar.stop();
     },
   };
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
 }

@@ -1,12 +1,3 @@
-import { runCp } from './commands/cp.js';
-import { runExists } from './commands/exists.js';
-import { runGet } from './commands/get.js';
-import { runLogin } from './commands/login.js';
-import { runLs } from './commands/ls.js';
-import { runRm } from './commands/rm.js';
-import { runSet } from './commands/set.js';
-import { runUploadUrl, runUrl } from './commands/urls.js';
-import { runWhoami } from './commands/whoami.js';
 import type { CommandContext } from './context.js';
 
 /** One user command: its arguments, flags, help text and handler. The program is built from these. */
@@ -21,6 +12,9 @@ export interface CommandSpec {
   readonly run: (ctx: CommandContext, args: string[], options: any) => Promise<number>;
 }
 
+// Each handler's module is imported when its command runs, not when the program is built: a
+// command loads neither the other commands nor what only they need (the progress bar, the
+// server's duration parser).
 export const USER_COMMANDS: readonly CommandSpec[] = [
   {
     name: 'set',
@@ -28,7 +22,7 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
     summary: 'Store a file under KEY; FILE "-" or no FILE reads stdin',
     options: [['--content-type <type>', 'content type to store with the value']],
     examples: ['stowage set reports/q1.csv q1.csv', 'echo hello | stowage set greeting -t tmp'],
-    run: runSet,
+    run: async (ctx, args, options) => (await import('./commands/set.js')).runSet(ctx, args, options),
   },
   {
     name: 'get',
@@ -36,7 +30,7 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
     summary: 'Write the value at KEY to stdout, or to a file with -o',
     options: [['-o, --output <file>', 'write to FILE ("-" for stdout); written whole or not at all']],
     examples: ['stowage get reports/q1.csv -o q1.csv', 'stowage get logs/big.txt -o - | gzip > big.txt.gz'],
-    run: runGet,
+    run: async (ctx, args, options) => (await import('./commands/get.js')).runGet(ctx, args, options),
   },
   {
     name: 'rm',
@@ -44,7 +38,7 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
     summary: 'Delete keys (exit 1 if any did not exist)',
     options: [],
     examples: ['stowage rm old/a old/b'],
-    run: runRm,
+    run: async (ctx, args) => (await import('./commands/rm.js')).runRm(ctx, args),
   },
   {
     name: 'exists',
@@ -52,7 +46,7 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
     summary: 'Exit 0 if KEY exists, 1 if not',
     options: [],
     examples: ['stowage exists reports/q1.csv && echo present'],
-    run: runExists,
+    run: async (ctx, args) => (await import('./commands/exists.js')).runExists(ctx, args),
   },
   {
     name: 'ls',
@@ -64,7 +58,7 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
       ['--json', 'print JSON'],
     ],
     examples: ['stowage ls reports/', 'stowage ls --all -l --json'],
-    run: runLs,
+    run: async (ctx, args, options) => (await import('./commands/ls.js')).runLs(ctx, args, options),
   },
   {
     name: 'url',
@@ -72,7 +66,7 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
     summary: 'Print a signed URL that downloads KEY without credentials',
     options: [['--expires <duration>', 'lifetime, e.g. 15m, 1h, 7d (default 1h)']],
     examples: ['curl -O "$(stowage url reports/q1.csv --expires 15m)"'],
-    run: runUrl,
+    run: async (ctx, args, options) => (await import('./commands/urls.js')).runUrl(ctx, args, options),
   },
   {
     name: 'upload-url',
@@ -80,7 +74,7 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
     summary: 'Print a signed URL that accepts a PUT of the value for KEY',
     options: [['--content-type <type>', 'content type to store']],
     examples: ['curl -T q2.csv "$(stowage upload-url reports/q2.csv)"'],
-    run: runUploadUrl,
+    run: async (ctx, args, options) => (await import('./commands/urls.js')).runUploadUrl(ctx, args, options),
   },
   {
     name: 'cp',
@@ -91,7 +85,7 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
       ['-j, --jobs <n>', 'parallel transfers (default 8)'],
     ],
     examples: ['stowage cp ./site stowage://data/site -r', 'stowage cp stowage://data/site ./copy -r'],
-    run: runCp,
+    run: async (ctx, args, options) => (await import('./commands/cp.js')).runCp(ctx, args, options),
   },
   {
     name: 'login',
@@ -102,7 +96,7 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
       ['--client-secret <secret>', 'API key secret'],
     ],
     examples: ['stowage login --client-id stw_… --client-secret …', 'stowage login --token "$(stowage token --user dev)"'],
-    run: runLogin,
+    run: async (ctx, args, options) => (await import('./commands/login.js')).runLogin(ctx, args, options),
   },
   {
     name: 'whoami',
@@ -110,6 +104,6 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
     summary: 'Print the user the credentials act as; what it stores, its quota and rate limit go to stderr',
     options: [['--json', 'print {user, server, tokenExpiresAt, usage: {bytes, objects, quotaBytes, rateLimit}} to stdout']],
     examples: ['stowage whoami', 'stowage whoami --json'],
-    run: runWhoami,
+    run: async (ctx, args, options) => (await import('./commands/whoami.js')).runWhoami(ctx, args, options),
   },
 ];

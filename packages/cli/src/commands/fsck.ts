@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { FsckFinding, FsckReport } from 'stowage-server/admin';
-import { FsckExit, loadConfig } from 'stowage-server/config';
+import type { FsckExit } from 'stowage-server/config';
 
 interface FsckFlags {
   dataDir?: string;
@@ -36,6 +36,8 @@ export function registerFsckCommand(program: Command): void {
       `${EXIT_CODES}\n\nExamples:\n  $ stowage fsck --data-dir /srv/stowage\n  $ stowage fsck --repair --json --data-dir /srv/stowage`,
     )
     .action(async (flags: FsckFlags) => {
+      // The server's configuration loads only when fsck runs, not for every stowage command.
+      const { FsckExit, loadConfig } = await import('stowage-server/config');
       if ((flags.dropMissing || flags.dropDamaged) && !flags.repair) {
         process.stderr.write('stowage fsck: --drop-missing and --drop-damaged need --repair\n');
         process.exitCode = FsckExit.usage;
@@ -53,13 +55,13 @@ export function registerFsckCommand(program: Command): void {
       const { repair, dropMissing, dropDamaged, quick } = flags;
       const { fsck } = await import('stowage-server/admin');
       const report = await fsck({ dataDir: config.dataDir, repair, dropMissing, dropDamaged, quick });
-      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, FsckExit));
       process.exitCode = report.exitCode;
     });
 }
 
 /** One line per finding, the notes, then a summary and what the outcome means. */
-function formatReport(report: FsckReport): string {
+function formatReport(report: FsckReport, exit: typeof FsckExit): string {
   const lines = report.findings.map(formatFinding);
   for (const note of report.notes) lines.push(`note: ${note}`);
   const { checked, summary } = report;
@@ -70,9 +72,8 @@ function formatReport(report: FsckReport): string {
       ? 'clean'
       : `${summary.damage} damaged, ${summary.leftovers} leftovers; ${summary.repaired} repaired, ${summary.unresolved} left`,
   );
-  if (report.exitCode === FsckExit.leftovers)
-    lines.push('Only leftovers: no stored object is affected. `stowage fsck --repair` removes them.');
-  if (report.exitCode === FsckExit.damage)
+  if (report.exitCode === exit.leftovers) lines.push('Only leftovers: no stored object is affected. `stowage fsck --repair` removes them.');
+  if (report.exitCode === exit.damage)
     lines.push('Damage: some objects cannot be served as stored. See "stowage fsck" in docs/operations.md.');
   return `${lines.join('\n')}\n`;
 }

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadConfig } from 'stowage-server/config';
 
 export function registerKeysCommand(program: Command): void {
   const keys = program.command('keys').description('Manage API keys (client_id + secret, exchanged at POST /auth/token)');
@@ -10,6 +9,7 @@ export function registerKeysCommand(program: Command): void {
     .option('--data-dir <d>', 'data directory (env STOWAGE_DATA_DIR, default ./.stowage)')
     .option('--json', 'print {"client_id", "client_secret"} as JSON')
     .action(async (options: { user: string; dataDir?: string; json?: boolean }) => {
+      const { loadConfig } = await import('stowage-server/config');
       const config = loadConfig(process.env, { dataDir: options.dataDir });
       const { createAdminApiKey } = await import('stowage-server/admin');
       const { clientId, secret } = await createAdminApiKey(config, options.user);

@@ -1,5 +1,5 @@
 import { type CommandContext, Exit } from '../context.js';
-import { formatBytes } from '../progress.js';
+import { formatBytes } from '../format-bytes.js';
 
 /** `stowage ls [PREFIX] [--all] [-l] [--json]`: one page of keys (1000), or every key with --all. */
 export async function runLs(

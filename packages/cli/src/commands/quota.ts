@@ -1,7 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { TenantQuotaReport } from 'stowage-server/admin';
-import { loadConfig, parseByteSize } from 'stowage-server/config';
-import { formatBytes } from '../progress.js';
+import { formatBytes } from '../format-bytes.js';
 
 interface QuotaFlags {
   user: string;
@@ -16,7 +15,12 @@ const JSON_FLAG = ['--json', 'print {tenant, bytes, objects, quotaBytes, quotaSo
 export function registerQuotaCommand(program: Command): void {
   const quota = program
     .command('quota')
-    .description('Per-user byte quotas (the default for everyone is STOWAGE_QUOTA); a running server applies them at once');
+    .description('Per-user byte quotas (the default for everyone is STOWAGE_QUOTA); a running server applies them at once')
+    // The server's configuration (for --bytes and --data-dir) loads before `set` or `show`
+    // parses its options, and only for them: not for every stowage command.
+    .hook('preSubcommand', async () => {
+      serverConfig ??= await import('stowage-server/config');
+    });
   quota
     .command('set')
     .description('Set the quota of a user')
@@ -29,9 +33,8 @@ export function registerQuotaCommand(program: Command): void {
       '\nExamples:\n  $ stowage quota set --user alice --bytes 10GiB\n  $ stowage quota set --user alice --bytes default',
     )
     .action(async (flags: QuotaFlags & { bytes: number | null | 'default' }) => {
-      const config = loadConfig(process.env, { dataDir: flags.dataDir });
       const { setTenantQuota } = await import('stowage-server/admin');
-      const report = await setTenantQuota(config, flags.user, flags.bytes);
+      const report = await setTenantQuota(loadConfig(flags), flags.user, flags.bytes);
       process.stdout.write(formatReport(report, flags.json));
     });
   quota
@@ -42,17 +45,28 @@ export function registerQuotaCommand(program: Command): void {
     .option(...JSON_FLAG)
     .addHelpText('after', '\nExamples:\n  $ stowage quota show --user alice --json')
     .action(async (flags: QuotaFlags) => {
-      const config = loadConfig(process.env, { dataDir: flags.dataDir });
       const { showTenantQuota } = await import('stowage-server/admin');
-      process.stdout.write(formatReport(await showTenantQuota(config, flags.user), flags.json));
+      process.stdout.write(formatReport(await showTenantQuota(loadConfig(flags), flags.user), flags.json));
     });
+}
+
+type ServerConfigModule = typeof import('stowage-server/config');
+let serverConfig: ServerConfigModule | undefined;
+
+function loadedConfig(): ServerConfigModule {
+  if (!serverConfig) throw new Error('stowage-server/config was not loaded before the quota subcommand');
+  return serverConfig;
+}
+
+function loadConfig(flags: QuotaFlags) {
+  return loadedConfig().loadConfig(process.env, { dataDir: flags.dataDir });
 }
 
 function parseQuota(text: string): number | null | 'default' {
   if (text === 'unlimited') return null;
   if (text === 'default') return 'default';
   try {
-    return parseByteSize(text);
+    return loadedConfig().parseByteSize(text);
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }

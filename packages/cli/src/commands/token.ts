@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadConfig, parseDuration } from 'stowage-server/config';
 
 export function registerTokenCommand(program: Command): void {
   program
@@ -9,6 +8,7 @@ export function registerTokenCommand(program: Command): void {
     .option('--ttl <duration>', 'lifetime, e.g. 15m, 1h, 30d', '1h')
     .option('--data-dir <d>', 'data directory (env STOWAGE_DATA_DIR, default ./.stowage)')
     .action(async (options: { user: string; ttl: string; dataDir?: string }) => {
+      const { loadConfig, parseDuration } = await import('stowage-server/config');
       const config = loadConfig(process.env, { dataDir: options.dataDir });
       const { issueAdminToken } = await import('stowage-server/admin');
       const token = await issueAdminToken(config, options.user, parseDuration(options.ttl));

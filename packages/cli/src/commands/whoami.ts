@@ -1,6 +1,6 @@
 import { decodeClaims, type UsageReport } from 'stowage-client';
 import { type CommandContext, Exit, exitCodeFor } from '../context.js';
-import { formatBytes } from '../progress.js';
+import { formatBytes } from '../format-bytes.js';
 
 /**
  * `stowage whoami [--json]`: the user the credentials act as on stdout (as the server sees it,
