@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { Headers } from 'stowage-client/protocol';
 import { fail } from '../errors.js';
-import { registerAdmission } from './admission.js';
+import { createAdmission } from './admission.js';
 import { createAuthenticate } from './authenticate.js';
 import { timeOutStalledParsedBodies } from './body-idle.js';
 import { passBodiesThrough } from './body-passthrough.js';
@@ -9,6 +9,7 @@ import type { AppContext } from './context.js';
 import { handleClientError, handleError } from './error-handler.js';
 import { createHttpServer } from './http-server.js';
 import { createRequestIds } from './request-id.js';
+import { lazyChildLogger } from './request-logger.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerListRoutes } from './routes/list.js';
@@ -17,7 +18,7 @@ import { registerSignedDownloads, registerSignedUrlIssuing } from './routes/sign
 import { registerUploads, registerUploadUrlIssuing } from './routes/uploads.js';
 import { registerUsageRoute } from './routes/usage.js';
 import { closeStalledResponses } from './send-idle.js';
-import { refuseUnknownTransferCodings } from './transfer-coding.js';
+import { assertKnownTransferCoding } from './transfer-coding.js';
 
 /** Builds the HTTP app; it does not listen. Tests and main.ts both start it from here. */
 export function buildApp(ctx: AppContext, logger: FastifyBaseLogger): FastifyInstance {
@@ -36,6 +37,7 @@ export function buildApp(ctx: AppContext, logger: FastifyBaseLogger): FastifyIns
     // Errors raised before routing (a malformed escape in the path) get the same JSON shape.
     frameworkErrors: (error, request, reply) => handleError(error, request, reply),
     clientErrorHandler: handleClientError,
+    childLoggerFactory: lazyChildLogger,
   });
 
   app.decorateRequest('tenant', '');
@@ -44,14 +46,21 @@ export function buildApp(ctx: AppContext, logger: FastifyBaseLogger): FastifyIns
     throw fail('RouteNotFound', `No route for ${request.method} ${request.url.split('?')[0]}`);
   });
 
-  // Hooks on every request take `done` rather than being async: each async hook costs a promise
-  // and a microtask turn per request, which shows on small GETs (docs/BENCHMARKS.md).
+  // What every request goes through is one hook taking `done`, not one async hook per concern:
+  // each async hook costs a promise and a microtask turn, and each hook a step of Fastify's hook
+  // runner, which shows on small GETs (docs/BENCHMARKS.md).
+  const admit = createAdmission({ maxInFlight: ctx.config.maxInFlight, metrics: ctx.metrics });
   app.addHook('onRequest', (request, reply, done) => {
     reply.header(Headers.requestId, request.id);
+    try {
+      admit(request, reply);
+      assertKnownTransferCoding(request);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
     done();
   });
-  registerAdmission(app, { maxInFlight: ctx.config.maxInFlight, metrics: ctx.metrics });
-  refuseUnknownTransferCodings(app);
   closeStalledResponses(app, ctx.config.sendIdleTimeoutMs);
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';

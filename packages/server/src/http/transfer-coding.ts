@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { fail } from '../errors.js';
 
 /**
@@ -6,12 +6,9 @@ import { fail } from '../errors.js';
  * Node decodes only the chunked framing; a body sent as `gzip, chunked` would otherwise be
  * stored still gzipped, as if those were the object's bytes.
  */
-export function refuseUnknownTransferCodings(app: FastifyInstance): void {
-  app.addHook('onRequest', (request, _reply, done) => {
-    const coding = request.headers['transfer-encoding'];
-    if (coding !== undefined && coding.trim().toLowerCase() !== 'chunked') {
-      return done(fail('UnsupportedTransferEncoding', `Transfer-Encoding "${coding}" is not supported; send the body plain or chunked`));
-    }
-    done();
-  });
+export function assertKnownTransferCoding(request: FastifyRequest): void {
+  const coding = request.headers['transfer-encoding'];
+  if (coding !== undefined && coding.trim().toLowerCase() !== 'chunked') {
+    throw fail('UnsupportedTransferEncoding', `Transfer-Encoding "${coding}" is not supported; send the body plain or chunked`);
+  }
 }
