@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { fail } from '../errors.js';
+import { streamingSha256 } from './hash-thread.js';
 
 /** What a metered body has seen so far. */
 export interface BodyMeter {
@@ -24,23 +24,30 @@ export interface BodyLimits {
  * body ends short of `expectedBytes`.
  */
 export async function* meterBody(body: Readable, meter: BodyMeter, limits: BodyLimits): AsyncGenerator<Buffer> {
-  const own = limits.continueHash ? undefined : createHash('sha256');
-  const hash = limits.continueHash ?? own;
+  const own = limits.continueHash ? undefined : streamingSha256(limits.expectedBytes);
   // destroyOnReturn: false — on a limit error the route still answers 413 on this connection.
   const chunks = body.iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer>;
-  for (;;) {
-    const next = await nextUnlessAborted(chunks, limits.signal);
-    if (next.done) break;
-    const chunk = next.value;
-    meter.bytes += chunk.length;
-    if (meter.bytes > limits.maxBytes) throw fail('EntityTooLarge', `The body exceeds the limit of ${limits.maxBytes} bytes`);
-    hash?.update(chunk);
-    yield chunk;
+  try {
+    for (;;) {
+      const next = await nextUnlessAborted(chunks, limits.signal);
+      if (next.done) break;
+      const chunk = next.value;
+      meter.bytes += chunk.length;
+      if (meter.bytes > limits.maxBytes) throw fail('EntityTooLarge', `The body exceeds the limit of ${limits.maxBytes} bytes`);
+      if (own) {
+        const behind = own.update(chunk);
+        if (behind) await behind;
+      } else limits.continueHash?.update(chunk);
+      yield chunk;
+    }
+    if (limits.expectedBytes !== undefined && meter.bytes !== limits.expectedBytes) {
+      throw fail('IncompleteBody', `Received ${meter.bytes} of ${limits.expectedBytes} declared bytes`);
+    }
+    if (own) meter.sha256 = await own.digest();
+  } finally {
+    // A body that failed or was abandoned is never digested: its hash is dropped.
+    if (own && meter.sha256 === undefined) own.discard();
   }
-  if (limits.expectedBytes !== undefined && meter.bytes !== limits.expectedBytes) {
-    throw fail('IncompleteBody', `Received ${meter.bytes} of ${limits.expectedBytes} declared bytes`);
-  }
-  if (own) meter.sha256 = own.digest('hex');
 }
 
 /**
