@@ -32,7 +32,7 @@ describe('request logger', () => {
       ],
     );
     assert.equal(lines[1]?.level, 50);
-    assert.equal((lines[1]?.err as { message?: string }).message, 'boom');
+    assert.equal((lines[1]?.err as { message?: string } | undefined)?.message, 'boom');
     assert.equal(lines[2]?.step, 'commit');
   });
 
