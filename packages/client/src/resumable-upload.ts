@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { pipeline, type Readable, Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StorageError } from './errors.js';
 import { Headers } from './protocol.js';
@@ -24,22 +26,89 @@ export async function sha256OfFile(file: string, signal?: AbortSignal): Promise<
 }
 
 /**
+ * The sha256 of a file being uploaded, built from the chunks as they go out so that the file is
+ * read once, not once to hash it and once to send it. Only the request that completes the upload
+ * (the last chunk, or a status query that may complete it) carries the digest; `complete` reads
+ * whatever was not hashed on the way (normally the last chunk, which is hashed before it is sent).
+ */
+class FileSha256 {
+  private hash = createHash('sha256');
+  /** Bytes 0..hashed-1 are in `hash`. */
+  private hashed = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly size: number,
+    /** The file's modification time when the upload began. */
+    private readonly mtimeMs: number,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  /**
+   * A stream of the chunk [offset, end] that also hashes it, on a copy that is kept only when
+   * `adopt` confirms the server took the whole chunk; undefined when the chunk does not follow
+   * the hashed bytes (after a resume), which `complete` then reads.
+   */
+  tap(offset: number, end: number): { stream: Readable; adopt: (acknowledged: number) => void } | undefined {
+    if (offset !== this.hashed) return undefined;
+    const copy = this.hash.copy();
+    let seen = 0;
+    const stream = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        copy.update(chunk);
+        seen += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    // Errors reach the reader through `stream`; a reader that stops destroys the file stream too.
+    pipeline(createReadStream(this.file, { start: offset, end, highWaterMark: 256 * 1024 }), stream, () => {});
+    return {
+      stream,
+      adopt: (acknowledged) => {
+        if (this.hashed === offset && acknowledged === end + 1 && seen === end + 1 - offset) {
+          this.hash = copy;
+          this.hashed = acknowledged;
+        }
+      },
+    };
+  }
+
+  /**
+   * The hex digest of the whole file, reading what is not hashed yet. A file written to during
+   * the upload would be stored as a mix of old and new bytes that no hash could catch (each byte
+   * is hashed as sent): its size and modification time are checked first, as gsutil does.
+   */
+  async complete(): Promise<string> {
+    const now = await stat(this.file);
+    if (now.size !== this.size || now.mtimeMs !== this.mtimeMs) {
+      throw new StorageError(`${this.file} changed while it was being uploaded; nothing was stored`, { code: 'FileChanged' });
+    }
+    if (this.hashed < this.size) {
+      const rest = createReadStream(this.file, { start: this.hashed, end: this.size - 1, highWaterMark: 1024 * 1024, signal: this.signal });
+      for await (const chunk of rest) this.hash.update(chunk as Buffer);
+      this.hashed = this.size;
+    }
+    return this.hash.copy().digest('hex');
+  }
+}
+
+/**
  * Uploads a file through an upload URL with the GCS resumable protocol: chunks with
  * `Content-Range`, and after a network error or 5xx a status query (`bytes STAR/TOTAL`) tells
  * where the server stands, so the upload resumes from the last durable byte instead of starting
- * over. The file's sha256 rides along, so the server refuses to complete a corrupted upload.
- * Failures are retried by the transport's {@link Retry} policy (its budgets, backoff and
- * Retry-After); the budget starts over whenever a chunk moved the upload forward.
+ * over. The file's sha256 rides on the request that completes the upload, so the server refuses
+ * to complete a corrupted one. Failures are retried by the transport's {@link Retry} policy (its
+ * budgets, backoff and Retry-After); the budget starts over whenever a chunk moved the upload forward.
  */
 export async function uploadFileResumable(
   transport: Transport,
   uploadUrl: string,
   file: string,
   size: number,
-  sha256: string,
   options: ResumableUploadOptions,
 ): Promise<unknown> {
-  const headers = { ...options.headers, [Headers.sha256]: sha256 };
+  const fileHash = new FileSha256(file, size, (await stat(file)).mtimeMs, options.signal);
+  const withDigest = async () => ({ ...options.headers, [Headers.sha256]: await fileHash.complete() });
   let offset = 0;
   const policy = transport.options.retry;
   let retries = policy.start();
@@ -48,12 +117,21 @@ export async function uploadFileResumable(
     try {
       const end = Math.min(offset + options.chunkSize, size) - 1;
       const isQuery = size === 0;
+      const last = end + 1 === size;
+      // A replayed body re-creates its tap: only the attempt the server answered counts.
+      let tapped: ReturnType<FileSha256['tap']>;
       const response = await sendChunk(transport, uploadUrl, {
-        headers: { ...headers, 'content-range': isQuery ? 'bytes */0' : `bytes ${offset}-${end}/${size}` },
+        headers: {
+          ...(last || isQuery ? await withDigest() : options.headers),
+          'content-range': isQuery ? 'bytes */0' : `bytes ${offset}-${end}/${size}`,
+        },
         body: isQuery
           ? undefined
           : {
-              create: () => createReadStream(file, { start: offset, end, highWaterMark: 256 * 1024 }),
+              create: () => {
+                tapped = last ? undefined : fileHash.tap(offset, end);
+                return tapped?.stream ?? createReadStream(file, { start: offset, end, highWaterMark: 256 * 1024 });
+              },
               replayable: true,
               length: end - offset + 1,
             },
@@ -65,14 +143,27 @@ export async function uploadFileResumable(
       }
       const next = acknowledgedBytes(response);
       await response.body.dump();
+      tapped?.adopt(next);
       if (next > offset) retries = policy.start();
       offset = next;
       options.onProgress?.(offset, size);
     } catch (error) {
+      if (error instanceof StorageError && error.code === 'FileChanged') {
+        // Its bytes so far would count against the quota until the URL expires: cancel it.
+        await cancelUpload(transport, uploadUrl).catch(() => {});
+        throw error;
+      }
       const cause = uploadRetryCause(error, policy);
       const delay = cause && retries.next('PUT', cause);
       if (delay === undefined) throw error;
       await sleep(delay, undefined, { signal: options.signal });
+      let headers: Record<string, string>;
+      try {
+        headers = await withDigest();
+      } catch (changed) {
+        await cancelUpload(transport, uploadUrl).catch(() => {});
+        throw changed;
+      }
       const status = await queryStatus(transport, uploadUrl, size, headers, options.signal).catch((queryError: unknown) => {
         if (uploadRetryCause(queryError, policy)) return undefined;
         throw queryError;
@@ -81,6 +172,13 @@ export async function uploadFileResumable(
       if (status !== undefined) offset = status;
     }
   }
+}
+
+/** Cancels the upload session (DELETE on its URL, as GCS does); best effort. */
+async function cancelUpload(transport: Transport, url: string): Promise<void> {
+  await transport.send({ method: 'DELETE', url, anonymous: true, retry: NO_RETRY, acceptStatus: [404] }, async (response) =>
+    response.body.dump(),
+  );
 }
 
 async function sendChunk(

@@ -9,7 +9,7 @@ import { hashWhileSending, settlePreconditionFailed } from './conditional-write.
 import { BadRequestError, ConnectionError, NotFoundError } from './errors.js';
 import { encodeKey, explainInvalidKey, Headers, Routes, type StorageType, USAGE_PATH, type UsageReport } from './protocol.js';
 import { downloadFileResumable } from './resumable-download.js';
-import { sha256OfFile, uploadFileResumable } from './resumable-upload.js';
+import { uploadFileResumable } from './resumable-upload.js';
 import { Retry } from './retry.js';
 import { type BodySource, classifyNetworkError, DEFAULT_TIMEOUT, Transport, type TransportResponse } from './transport.js';
 
@@ -269,9 +269,8 @@ export class Storage {
     if (typeof source !== 'string') return this.upload(key, bodyFromValue(source), call);
     const body = await bodyFromFile(source);
     if ((body.length ?? 0) < this.resumableThreshold) return this.upload(key, body, call);
-    const sha256 = await sha256OfFile(source, call.signal);
     const uploadUrl = await this.getUploadUrl(key, { ...call, expiresIn: undefined });
-    return (await uploadFileResumable(this.transport, uploadUrl, source, body.length ?? 0, sha256, {
+    return (await uploadFileResumable(this.transport, uploadUrl, source, body.length ?? 0, {
       chunkSize: this.chunkSize,
       headers: conditionHeaders(call),
       signal: call.signal,

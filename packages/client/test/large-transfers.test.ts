@@ -2,12 +2,12 @@
 // times completes byte-exact; a cut download resumes with Range + If-Match; an object replaced
 // while a download resumes is detected, never stitched; conditional writes race safely.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
-import { Auth, PreconditionFailedError, Retry, Storage } from '../src/index.js';
+import { Auth, PreconditionFailedError, Retry, Storage, StorageError } from '../src/index.js';
 import { startCuttingProxy } from './cutting-proxy.js';
 import { sha256File, writePatternFile } from './test-files.js';
 
@@ -104,6 +104,25 @@ describe('large transfers over a flaky network', () => {
     assert.equal(result.sha256, expected);
     assert.ok(progress.length >= 10, `${progress.length} progress reports`);
     assert.equal(progress.at(-1), MiB);
+  });
+
+  test('a file written to during a resumable upload is refused, nothing is stored and the session is cancelled', async () => {
+    const storage = new Storage({ url: ts.url, auth: new Auth({ token, env: {} }), resumableThreshold: 256 * 1024, chunkSize: 100 * 1024 });
+    clients.push(storage);
+    const source = path.join(dir, 'edited.bin');
+    await writePatternFile(source, MiB);
+    let edited: Promise<void> | undefined;
+    const upload = storage.setFile('edited.bin', source, {
+      onProgress: (bytes) => {
+        // The tail, not sent yet, is rewritten: each byte would be hashed as sent, so only the
+        // file's size and modification time can tell.
+        if (bytes > 0 && bytes < MiB && !edited) edited = writeFile(source, Buffer.alloc(100, 7), { flag: 'r+' }).then(() => undefined);
+      },
+    });
+    await assert.rejects(upload, (error: unknown) => error instanceof StorageError && error.code === 'FileChanged');
+    await edited;
+    assert.equal(await storage.exists('edited.bin'), false);
+    assert.equal((await storage.usage()).pendingUploadBytes, 0, 'the session was cancelled');
   });
 
   test('two clients racing with If-Match: exactly one wins, the other gets PreconditionFailedError', async () => {
