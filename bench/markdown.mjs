@@ -1,5 +1,6 @@
 // docs/BENCHMARKS.md: the table of one run, with the machine, how to run and the method.
 import { writeFileSync } from 'node:fs';
+import { BEFORE } from './before.mjs';
 import { rawRuns } from './report.mjs';
 
 export function writeMarkdown(file, { ctx, table, notes }) {
@@ -51,7 +52,13 @@ node bench/run.mjs --quick --out /tmp/bench.md   # without the build, written el
 #   --only head,pg-s3-get,pg-s3-upload (just these rows: ids of the targets table, or footprint),
 #   --no-scale-out (skip PostgreSQL + S3), --scale-out (fail rather than skip when its services do not start),
 #   --scale-out-mib N (a smaller upload for PostgreSQL + S3, marked * in the table)
+node bench/run.mjs --render docs/BENCHMARKS.json   # this report again from the run's saved data
 \`\`\`
+
+The "before" column is the same row measured before the optimisations the notes describe
+(\`npm run bench -- --quick\` at commit ${BEFORE.commit}, idle machine; * there: 100,000 keys). A
+row that fails gets a note with where its time goes, as profiled, and what would close the gap
+(\`bench/why-missed.mjs\`).
 
 It needs curl and, for the small-request scenarios, \`wrk\` (Debian package \`wrk\`: installed with
 \`apt-get install -y wrk\` when the benchmark runs as root and it is missing, otherwise those

@@ -1,6 +1,8 @@
 // The report: one row per performance target (figure, reference, ratio, target,
 // pass/fail), printed and written as docs/BENCHMARKS.md with the machine, method and raw runs.
+import { BEFORE } from './before.mjs';
 import { max, median, min } from './stats.mjs';
+import { WHY_MISSED } from './why-missed.mjs';
 
 const MiB = 2 ** 20;
 const NAMES = {
@@ -153,6 +155,7 @@ export function evaluate(target, result) {
     row.verdict += '*';
     row.notes.push(result.asterisk);
   }
+  if (row.verdict.startsWith('FAIL') && WHY_MISSED[target.id]) row.notes.push(WHY_MISSED[target.id]);
   return row;
 }
 
@@ -164,8 +167,8 @@ function cell(text) {
 export function resultsTable(results) {
   const byId = new Map(results.map((r) => [r.id, r]));
   const lines = [
-    '| scenario | Stowage (median, min–max) | reference (same run) | Stowage ÷ reference | target | result |',
-    '|---|---|---|---|---|---|',
+    `| scenario | Stowage (median, min–max) | reference (same run) | Stowage ÷ reference | before (${BEFORE.commit}) | target | result |`,
+    '|---|---|---|---|---|---|---|',
   ];
   const notes = [];
   for (const target of TARGETS) {
@@ -175,11 +178,11 @@ export function resultsTable(results) {
       return `[${notes.indexOf(note) + 1}]`;
     });
     lines.push(
-      `| ${[row.scenario, row.stowage, row.references, row.ratio, row.target, `${row.verdict}${marks.length ? ` ${marks.join('')}` : ''}`].map(cell).join(' | ')} |`,
+      `| ${[row.scenario, row.stowage, row.references, row.ratio, BEFORE.figures[target.id] ?? '', row.target, `${row.verdict}${marks.length ? ` ${marks.join('')}` : ''}`].map(cell).join(' | ')} |`,
     );
   }
   for (const info of results.filter((r) => r.info)) {
-    lines.push(`| ${cell(info.figure)} | ${cell(spread(info.values.stowage, info.unit))} | | | (no target) | |`);
+    lines.push(`| ${cell(info.figure)} | ${cell(spread(info.values.stowage, info.unit))} | | | | (no target) | |`);
   }
   return { table: lines.join('\n'), notes };
 }

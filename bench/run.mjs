@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // npm run bench [-- --quick] [--out FILE] [--reps N] [--seconds N] [--keys N] [--only ID,ID]
-// [--scale-out | --no-scale-out] [--scale-out-mib N]: starts the references (bench/node-ceiling.mjs,
+// [--scale-out | --no-scale-out] [--scale-out-mib N] [--render FILE.json]: starts the references (bench/node-ceiling.mjs,
 // nginx) and Stowage, measures every scenario with the order of servers rotated in each
-// repetition, prints the table and writes docs/BENCHMARKS.md. Not a test: nothing asserts timings.
+// repetition, prints the table and writes docs/BENCHMARKS.md, and its data as docs/BENCHMARKS.json
+// (--render writes the report again from such a file). Not a test: nothing asserts timings.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,6 +48,12 @@ function onlyIds() {
   return ids;
 }
 const only = onlyIds();
+/** The run's measurements, saved as JSON beside the Markdown report. */
+const resultsFile = outFile.replace(/\.md$/, '') + '.json';
+const renderAt = argv.indexOf('--render');
+const renderFrom = renderAt === -1 ? undefined : path.resolve(argv[renderAt + 1] ?? '');
+/** What the report needs of a run's context, besides its results. */
+const SAVED_CONTEXT = ['quick', 'only', 'reps', 'seconds', 'warmSeconds', 'datasetKeys', 'dataset', 'machine', 'minutes', 'skipped'];
 if (argv.includes('--scale-out') && argv.includes('--no-scale-out'))
   throw new Error('--scale-out and --no-scale-out contradict each other');
 /** auto: run the PostgreSQL + S3 scenarios when the services start, else skip them with the reason; required: fail instead. */
@@ -234,6 +241,14 @@ async function main() {
 
   ctx.minutes = (Date.now() - startedAt) / 60_000;
   ctx.machine.loadEnd = os.loadavg()[0].toFixed(2);
+  // The measurements as data beside the report: `--render` writes the report again from them.
+  const saved = Object.fromEntries(SAVED_CONTEXT.map((key) => [key, ctx[key]]));
+  writeFileSync(resultsFile, `${JSON.stringify({ ctx: saved, results: ctx.results }, null, 1)}\n`);
+  report(ctx);
+}
+
+/** Prints the table and writes the Markdown report. */
+function report(ctx) {
   const { table, notes } = resultsTable(ctx.results);
   process.stdout.write(`\nMachine: ${ctx.machine.cpu}; Node ${ctx.machine.node}; ${ctx.machine.date}\n\n${table}\n\n`);
   for (const [i, note] of notes.entries()) process.stdout.write(`[${i + 1}] ${note}\n`);
@@ -241,9 +256,16 @@ async function main() {
   log(`wrote ${path.relative(REPO, outFile)} (${ctx.minutes.toFixed(1)} minutes)`);
 }
 
-try {
-  await main();
-} finally {
-  await stopAll();
+if (renderFrom) {
+  // `--render FILE.json`: the report of a saved run, e.g. after the report's text changed.
+  const { ctx, results } = JSON.parse(readFileSync(renderFrom, 'utf8'));
   removeWork();
+  report({ ...ctx, results });
+} else {
+  try {
+    await main();
+  } finally {
+    await stopAll();
+    removeWork();
+  }
 }
