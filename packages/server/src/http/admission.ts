@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
 import { fail } from '../errors.js';
 import type { Metrics } from './metrics.js';
 
@@ -6,30 +6,44 @@ import type { Metrics } from './metrics.js';
 const ALWAYS_ADMITTED = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
- * Admission control (called by the onRequest hook of app.ts): at most `maxInFlight` requests are served at once. Past it, a request is
+ * Admission control: at most `maxInFlight` requests are served at once. Past it, a request is
  * refused at once with 503 Overloaded and `Retry-After` (the Python client retries those),
  * before auth or any byte of its body is read, so that the requests already admitted stay fast
  * and a new client learns where it stands in milliseconds instead of queueing for seconds.
+ * Called by the onRequest hook of app.ts, and by the fast read path (fast-read.ts).
  */
-export function createAdmission(options: {
-  maxInFlight: number;
-  metrics: Metrics;
-}): (request: FastifyRequest, reply: FastifyReply) => void {
-  let inFlight = 0;
-  const { metrics } = options;
-  const leave = () => {
-    inFlight--;
-    metrics.inFlight.set(inFlight);
-  };
-  return (request, reply) => {
-    if (ALWAYS_ADMITTED.has(request.url.split('?')[0] ?? '')) return;
-    if (inFlight >= options.maxInFlight) {
-      metrics.refused.inc();
-      throw fail('Overloaded', `The server is serving ${inFlight} requests, its limit`, { 'retry-after': '1' });
+export class Admission {
+  private inFlight = 0;
+
+  constructor(
+    private readonly maxInFlight: number,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** Counts the request until its response closes, or throws 503 Overloaded past the limit. */
+  admit(url: string, response: ServerResponse): void {
+    if (ALWAYS_ADMITTED.has(url.split('?')[0] ?? '')) return;
+    if (!this.hasRoom()) {
+      this.metrics.refused.inc();
+      throw fail('Overloaded', `The server is serving ${this.inFlight} requests, its limit`, { 'retry-after': '1' });
     }
-    inFlight++;
-    metrics.inFlight.set(inFlight);
+    this.enter(response);
+  }
+
+  hasRoom(): boolean {
+    return this.inFlight < this.maxInFlight;
+  }
+
+  /** Counts a request let in (hasRoom said so) until its response closes. */
+  enter(response: ServerResponse): void {
+    this.inFlight++;
+    this.metrics.inFlight.set(this.inFlight);
     // 'close' fires once the response is done or its connection dropped, whatever happened.
-    reply.raw.once('close', leave);
+    response.once('close', this.leave);
+  }
+
+  private readonly leave = () => {
+    this.inFlight--;
+    this.metrics.inFlight.set(this.inFlight);
   };
 }

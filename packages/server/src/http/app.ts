@@ -1,12 +1,13 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { Headers } from 'stowage-client/protocol';
 import { fail } from '../errors.js';
-import { createAdmission } from './admission.js';
+import { Admission } from './admission.js';
 import { createAuthenticate } from './authenticate.js';
 import { timeOutStalledParsedBodies } from './body-idle.js';
 import { passBodiesThrough } from './body-passthrough.js';
 import type { AppContext } from './context.js';
 import { handleClientError, handleError } from './error-handler.js';
+import { createFastRead } from './fast-read.js';
 import { createHttpServer } from './http-server.js';
 import { createRequestIds } from './request-id.js';
 import { lazyChildLogger } from './request-logger.js';
@@ -22,13 +23,15 @@ import { assertKnownTransferCoding } from './transfer-coding.js';
 
 /** Builds the HTTP app; it does not listen. Tests and main.ts both start it from here. */
 export function buildApp(ctx: AppContext, logger: FastifyBaseLogger): FastifyInstance {
+  const admission = new Admission(ctx.config.maxInFlight, ctx.metrics);
+  const requestId = createRequestIds();
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: !ctx.config.accessLog }),
-    serverFactory: createHttpServer(ctx.config),
+    serverFactory: createHttpServer(ctx.config, createFastRead(ctx, { admission, requestId })),
     // The Python client sends a fresh X-Request-Group per call: when well-formed, the request id.
     requestIdHeader: false,
-    genReqId: createRequestIds(),
+    genReqId: requestId,
     trustProxy: ctx.config.trustProxy,
     // Keys are up to 1024 bytes, i.e. up to 3072 characters once percent-encoded.
     routerOptions: { maxParamLength: 8192 },
@@ -49,11 +52,10 @@ export function buildApp(ctx: AppContext, logger: FastifyBaseLogger): FastifyIns
   // What every request goes through is one hook taking `done`, not one async hook per concern:
   // each async hook costs a promise and a microtask turn, and each hook a step of Fastify's hook
   // runner, which shows on small GETs (docs/BENCHMARKS.md).
-  const admit = createAdmission({ maxInFlight: ctx.config.maxInFlight, metrics: ctx.metrics });
   app.addHook('onRequest', (request, reply, done) => {
     reply.header(Headers.requestId, request.id);
     try {
-      admit(request, reply);
+      admission.admit(request.url, reply.raw);
       assertKnownTransferCoding(request);
     } catch (error) {
       done(error as Error);

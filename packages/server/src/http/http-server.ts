@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { ServerConfig } from '../config.js';
+import type { FastRead } from './fast-read.js';
 
 type Handler = (request: http.IncomingMessage, response: http.ServerResponse) => void;
 
@@ -14,8 +15,20 @@ type Handler = (request: http.IncomingMessage, response: http.ServerResponse) =>
  * sends `100 Continue` only when it starts reading the body, after auth and limits were checked
  * (see expect-continue.ts), so a refused client never sends its body.
  */
-export function createHttpServer(config: ServerConfig) {
-  return (handler: Handler): http.Server => {
+export function createHttpServer(config: ServerConfig, fastRead?: FastRead) {
+  return (fastify: Handler): http.Server => {
+    // Plain reads of small objects may be answered before Fastify (fast-read.ts); what it declines goes on.
+    const handler: Handler = fastRead
+      ? (request, response) => {
+          const answered = fastRead(request, response);
+          if (answered === false) fastify(request, response);
+          else
+            answered.then(
+              (done) => done || fastify(request, response),
+              () => fastify(request, response),
+            );
+        }
+      : fastify;
     const requestTimeout = config.requestTimeoutMs;
     const server = http.createServer({
       headersTimeout: requestTimeout > 0 ? Math.min(config.headersTimeoutMs, requestTimeout) : config.headersTimeoutMs,

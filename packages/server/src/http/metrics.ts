@@ -21,6 +21,11 @@ export function createMetrics() {
     }),
     bytesWritten: new Counter({ name: 'stowage_object_bytes_written_total', help: 'Bytes of objects stored', registers: [registry] }),
     bytesRead: new Counter({ name: 'stowage_object_bytes_read_total', help: 'Bytes of objects served', registers: [registry] }),
+    fastReads: new Counter({
+      name: 'stowage_http_fast_reads_total',
+      help: 'GET and HEAD requests of small objects answered by the fast read path (also counted in stowage_http_requests_total)',
+      registers: [registry],
+    }),
     inFlight: new Gauge({ name: 'stowage_http_requests_in_flight', help: 'Requests being served now', registers: [registry] }),
     refused: new Counter({
       name: 'stowage_http_requests_refused_total',

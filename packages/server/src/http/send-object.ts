@@ -9,21 +9,27 @@ import { DEFAULT_CONTENT_TYPE } from '../storage/object-service.js';
 import { parseEtagList } from '../storage/preconditions.js';
 import type { AppContext } from './context.js';
 
-/** The headers GET and HEAD of an object share. */
-export function setObjectHeaders(reply: FastifyReply, info: ObjectInfo, type: StorageType, now: number): FastifyReply {
-  reply.header('content-type', servableContentType(info.contentType));
-  reply.header('content-length', info.size);
-  reply.header('etag', info.etag);
-  reply.header('last-modified', new Date(info.lastModified).toUTCString());
-  reply.header('accept-ranges', 'bytes');
-  reply.header('cache-control', 'private, no-cache');
-  reply.header(Headers.sha256, info.sha256);
-  reply.header(Headers.storageType, type);
+/** The headers GET and HEAD of an object share (also sent by the fast read path, fast-read.ts). */
+export function objectHeaders(info: ObjectInfo, type: StorageType, now: number): Record<string, string | number> {
+  const headers: Record<string, string | number> = {
+    'content-type': servableContentType(info.contentType),
+    'content-length': info.size,
+    etag: info.etag,
+    'last-modified': new Date(info.lastModified).toUTCString(),
+    'accept-ranges': 'bytes',
+    'cache-control': 'private, no-cache',
+    [Headers.sha256]: info.sha256,
+    [Headers.storageType]: type,
+  };
   if (info.expiresAt !== undefined) {
-    reply.header(Headers.expiresAt, new Date(info.expiresAt).toUTCString());
-    reply.header(Headers.ttl, Math.max(0, Math.floor((info.expiresAt - now) / 1000)));
+    headers[Headers.expiresAt] = new Date(info.expiresAt).toUTCString();
+    headers[Headers.ttl] = Math.max(0, Math.floor((info.expiresAt - now) / 1000));
   }
-  return reply;
+  return headers;
+}
+
+export function setObjectHeaders(reply: FastifyReply, info: ObjectInfo, type: StorageType, now: number): FastifyReply {
+  return reply.headers(objectHeaders(info, type, now));
 }
 
 /** A type stored before types were checked could break the header: it is served as bytes instead. */

@@ -12,6 +12,11 @@ export class TenantSlots {
 
   constructor(readonly perTenant: number) {}
 
+  /** Whether `tenant` may have one more request in flight. */
+  hasRoom(tenant: string): boolean {
+    return (this.inFlight.get(tenant) ?? 0) < this.perTenant;
+  }
+
   /** Counts `response` against `tenant` until it closes, or throws 429 past the share. */
   enter(tenant: string, response: ServerResponse): void {
     const current = this.inFlight.get(tenant) ?? 0;

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { API_BASE_PATH, Routes } from 'stowage-client/protocol';
 import { makeRef } from '../../storage/object-ref.js';
 import type { AppContext } from '../context.js';
+import { OBJECT_READ_ROUTE } from '../fast-read.js';
 import { parseExpiresIn } from '../query-params.js';
 import { receiveUpload } from '../receive-upload.js';
 import { keyFromRawUrl } from '../request-key.js';
@@ -18,12 +19,12 @@ const KEY_AFTER_TYPE = 3;
 export function registerObjectRoutes(app: FastifyInstance, ctx: AppContext): void {
   const refOf = (tenant: string, type: string, url: string, segments: number) => makeRef(tenant, type, keyFromRawUrl(url, segments));
 
-  app.get<TypeParams>(`${API_BASE_PATH}/:type/${Routes.get}/*`, { exposeHeadRoute: false }, async (request, reply) => {
+  app.get<TypeParams>(OBJECT_READ_ROUTE, { exposeHeadRoute: false }, async (request, reply) => {
     const ref = refOf(request.tenant, request.params.type, request.url, KEY_AFTER_ROUTE_WORD);
     return serveObject(ctx, request, reply, ref);
   });
 
-  app.head<TypeParams>(`${API_BASE_PATH}/:type/${Routes.get}/*`, async (request, reply) => {
+  app.head<TypeParams>(OBJECT_READ_ROUTE, async (request, reply) => {
     const ref = refOf(request.tenant, request.params.type, request.url, KEY_AFTER_ROUTE_WORD);
     return serveObjectHead(ctx, request, reply, ref);
   });
