@@ -6,7 +6,7 @@
 //   list COUNT N       GET /data/list of one page of 1000 (prefix ds/NNNN of bench/dataset.mjs keys)
 //   iterlist COUNT     Storage.iterList('ds/') over every key, timed
 //   setfile KEY FILE   Storage.setFile (resumable upload URL, 8 MiB chunks): seconds end to end
-//                      (with the client's sha256 pass over the file) and MB/s after the first chunk
+//                      and MB/s after the first chunk
 import { performance } from 'node:perf_hooks';
 import { Auth, Storage } from 'stowage-client';
 import { Agent, request } from 'undici';

@@ -108,8 +108,9 @@ run it on an otherwise idle machine. \`bench/dataset.mjs\` also runs alone (\`--
   page is \`GET /data/list?prefix=ds/NNNN\` (1000 keys) at pseudo-random places, sequential; the
   figure is the p50. iterList walks every key through \`Storage.iterList\`.
 - **Resumable upload** is the TS client's \`setFile\` of the same 1 GiB file in a fresh process
-  (it hashes the file, gets an upload URL and sends 8 MiB chunks), timed end to end against the
-  node-ceiling single PUT of the same repetition; the note gives the rate of the upload phase alone.
+  (it gets an upload URL and sends 8 MiB chunks, hashing them as they go), timed end to end
+  against the node-ceiling single PUT of the same repetition; the note gives the rate after the
+  first chunk.
 - **HEAD** is driven by ApacheBench (\`ab -k -i -c32 -t${ctx.seconds}\`), and so is the node-ceiling
   GET it is compared with (\`ab -k -c32\`), order rotated per repetition, after a ${ctx.warmSeconds} s
   warm-up each: wrk cannot send HEAD, and autocannon (9.0.0) completes no HEAD request whose
