@@ -14,6 +14,8 @@ const ALWAYS_ADMITTED = new Set(['/healthz', '/readyz', '/metrics']);
  */
 export class Admission {
   private inFlight = 0;
+  /** Responses counted already (the fast read path counts before it may hand a request on). */
+  private readonly counted = new WeakSet<ServerResponse>();
 
   constructor(
     private readonly maxInFlight: number,
@@ -22,7 +24,7 @@ export class Admission {
 
   /** Counts the request until its response closes, or throws 503 Overloaded past the limit. */
   admit(url: string, response: ServerResponse): void {
-    if (ALWAYS_ADMITTED.has(url.split('?')[0] ?? '')) return;
+    if (this.counted.has(response) || ALWAYS_ADMITTED.has(url.split('?')[0] ?? '')) return;
     if (!this.hasRoom()) {
       this.metrics.refused.inc();
       throw fail('Overloaded', `The server is serving ${this.inFlight} requests, its limit`, { 'retry-after': '1' });
@@ -36,6 +38,7 @@ export class Admission {
 
   /** Counts a request let in (hasRoom said so) until its response closes. */
   enter(response: ServerResponse): void {
+    this.counted.add(response);
     this.inFlight++;
     this.metrics.inFlight.set(this.inFlight);
     // 'close' fires once the response is done or its connection dropped, whatever happened.

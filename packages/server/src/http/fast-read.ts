@@ -23,8 +23,8 @@ export type FastRead = (request: IncomingMessage, response: ServerResponse) => f
  * costs (docs/BENCHMARKS.md); everything else is the same as on the route: the same admission
  * and per-user counts, the same token cache, the same lookup, headers, request ids and metrics.
  *
- * It answers only when it is sure of the answer; anything else it declines (returns false,
- * having changed nothing) and the request goes to Fastify: a Range or a condition, a token not
+ * It answers only when it is sure of the answer; anything else it declines (returns false; the
+ * request keeps its place in the admission counts) and the request goes to Fastify: a Range or a condition, a token not
  * verified yet, a missing or blob-backed object, a bad key, a full server, a server shutting
  * down, the access log or rate limits being on. Errors are therefore always Fastify's, with their one JSON shape.
  */
@@ -67,11 +67,17 @@ export function createFastRead(
       return false; // expired: the route says so
     }
 
+    // Counted from here on, as the route counts from its first hook: the lookup is work too, and
+    // a flood of reads must not start more lookups than the server admits. A request handed on
+    // to Fastify stays counted once (Admission and TenantSlots know the response).
+    if (!deps.admission.hasRoom() || !ctx.tenantSlots.hasRoom(tenant)) return false;
+    deps.admission.enter(response);
+    ctx.tenantSlots.enter(tenant, response);
     return answer(method, request, response, { tenant, type, key }, started);
   };
 
   async function answer(method: 'GET' | 'HEAD', request: IncomingMessage, response: ServerResponse, ref: ObjectRef, started: bigint) {
-    const { tenant, type } = ref;
+    const { type } = ref;
     // Asks for the bytes only of an object small enough to be inline: a blob is never opened here.
     const found = await ctx.objects
       .read(ref, (info) => (info.size <= INLINE_MAX_BYTES ? { kind: 'all' } : { kind: 'none' }))
@@ -80,10 +86,8 @@ export function createFastRead(
       (found?.body as { destroy?: () => void } | undefined)?.destroy?.();
       return false;
     }
-    // All in one turn from here: the counts checked are the counts taken.
-    if (response.destroyed || !deps.admission.hasRoom() || !ctx.tenantSlots.hasRoom(tenant)) return false;
-    deps.admission.enter(response);
-    ctx.tenantSlots.enter(tenant, response);
+    // The client left during the lookup: there is no one to answer.
+    if (response.destroyed) return true;
     const { info, body } = found;
     response.writeHead(200, { [Headers.requestId]: deps.requestId(request), ...objectHeaders(info, type, ctx.clock()) });
     if (method === 'GET') {

@@ -9,6 +9,8 @@ import { fail } from '../errors.js';
  */
 export class TenantSlots {
   private readonly inFlight = new Map<string, number>();
+  /** Responses counted already (the fast read path counts before it may hand a request on). */
+  private readonly counted = new WeakSet<ServerResponse>();
 
   constructor(readonly perTenant: number) {}
 
@@ -19,11 +21,13 @@ export class TenantSlots {
 
   /** Counts `response` against `tenant` until it closes, or throws 429 past the share. */
   enter(tenant: string, response: ServerResponse): void {
+    if (this.counted.has(response)) return;
     const current = this.inFlight.get(tenant) ?? 0;
     if (current >= this.perTenant) {
       throw fail('RateLimited', `${tenant} already has ${current} requests in flight, its share of the server`, { 'retry-after': '1' });
     }
     this.inFlight.set(tenant, current + 1);
+    this.counted.add(response);
     response.once('close', () => {
       const left = (this.inFlight.get(tenant) ?? 1) - 1;
       if (left > 0) this.inFlight.set(tenant, left);
