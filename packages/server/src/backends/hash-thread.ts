@@ -16,6 +16,8 @@ export const OFFLOAD_MIN_BYTES = 8 * 1024 * 1024;
 const MAX_AHEAD_BYTES = 16 * 1024 * 1024;
 /** Bytes copied together and handed to the hash thread in one message. */
 const BATCH_BYTES = 1024 * 1024;
+/** Empty batches kept for reuse (MiB of memory kept by an idle server at most). */
+const SPARE_BATCHES = 8;
 /** How often the hash thread reports how far it got with a body. */
 const MARK_BYTES = 4 * 1024 * 1024;
 
@@ -52,6 +54,8 @@ parentPort.on('message', ({ id, op, chunk, mark }) => {
     let hash = open.get(id);
     if (!hash) open.set(id, (hash = createHash('sha256')));
     hash.update(chunk);
+    // The batch goes back to be filled again: no allocation per batch on either side.
+    parentPort.postMessage({ recycled: chunk }, [chunk.buffer]);
   } else if (op === 'mark') {
     parentPort.postMessage({ id, mark });
   } else if (op === 'digest') {
@@ -77,6 +81,8 @@ interface Pending {
 class HashThread {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
+  /** Batches back from the thread, ready to be filled again. */
+  private readonly spare: Uint8Array[] = [];
   private nextId = 1;
   private broken: Error | undefined;
 
@@ -84,7 +90,7 @@ class HashThread {
     this.worker = new Worker(THREAD_SOURCE, { eval: true });
     // Referenced only while a body is being hashed: an idle thread must not keep the process up.
     this.worker.unref();
-    this.worker.on('message', (message: { id: number; mark?: number; digest?: string }) => this.receive(message));
+    this.worker.on('message', (message: { id: number; mark?: number; digest?: string; recycled?: Uint8Array }) => this.receive(message));
     this.worker.on('error', (error) => this.fail(error));
     this.worker.on('exit', (code) => this.fail(new Error(`the hash thread exited (code ${code})`)));
   }
@@ -99,15 +105,16 @@ class HashThread {
     let done = false;
     // Chunks are copied into a batch that is moved (not cloned) to the thread once full: one
     // message and one allocation per BATCH_BYTES instead of per socket read.
-    let batch = new Uint8Array(BATCH_BYTES);
+    let batch: Uint8Array | undefined;
     let filled = 0;
     const send = () => {
-      if (filled === 0) return;
+      if (!batch || filled === 0) return;
       const full = filled === batch.length ? batch : batch.slice(0, filled);
-      this.worker.postMessage({ id, op: 'update', chunk: full }, [full.buffer]);
+      this.worker.postMessage({ id, op: 'update', chunk: full }, [full.buffer as ArrayBuffer]);
+      if (full !== batch) this.giveBack(batch);
       posted += filled;
       sinceMark += filled;
-      batch = new Uint8Array(BATCH_BYTES);
+      batch = undefined;
       filled = 0;
       if (sinceMark >= MARK_BYTES) {
         sinceMark = 0;
@@ -118,6 +125,7 @@ class HashThread {
       update: (chunk) => {
         if (this.broken) return Promise.reject(this.broken);
         for (let at = 0; at < chunk.length; ) {
+          batch ??= this.takeBatch();
           const n = Math.min(chunk.length - at, batch.length - filled);
           batch.set(chunk.subarray(at, at + n), filled);
           filled += n;
@@ -141,13 +149,32 @@ class HashThread {
       discard: () => {
         if (done) return;
         done = true;
+        if (batch) this.giveBack(batch);
         this.forget(id);
         if (!this.broken) this.worker.postMessage({ id, op: 'drop' });
       },
     };
   }
 
-  private receive(message: { id: number; mark?: number; digest?: string }): void {
+  /**
+   * An empty batch: one the thread sent back, else a new one. Batches are lent to the thread and
+   * returned, so a large upload allocates a few of them instead of one per MiB, and memory stays
+   * at what is in flight (a transferred buffer is only freed when the thread's GC gets to it:
+   * one repetition of a 1 GiB upload once grew the server by 86 MiB that way).
+   */
+  private takeBatch(): Uint8Array {
+    return this.spare.pop() ?? new Uint8Array(new ArrayBuffer(BATCH_BYTES));
+  }
+
+  private giveBack(batch: Uint8Array): void {
+    if (batch.length === BATCH_BYTES && this.spare.length < SPARE_BATCHES) this.spare.push(batch);
+  }
+
+  private receive(message: { id: number; mark?: number; digest?: string; recycled?: Uint8Array }): void {
+    if (message.recycled) {
+      this.giveBack(message.recycled);
+      return;
+    }
     const state = this.pending.get(message.id);
     if (!state) return;
     if (message.digest !== undefined) {
