@@ -2,7 +2,7 @@
 // close the gap. The table adds the note to a row only when the row fails in the run.
 export const WHY_MISSED = {
   get:
-    'Done in this round, each measured back to back with the ceiling: the SQLite lookup (17% of samples) became a hit in an in-memory row cache, five async hooks one done-style hook, the per-request pino child lazy (0.19x to 0.33x); then a plain GET or HEAD of an inline object by a known token is answered from node:http ahead of Fastify (http/fast-read.ts; about 0.47x). ' +
+    'Done in this round, each measured back to back with the ceiling: the SQLite lookup (17% of samples) became a hit in an in-memory row cache, five async hooks one done-style hook, the per-request pino child lazy (0.19x to 0.33x); then a plain GET or HEAD of an inline object by a known token is answered from node:http ahead of Fastify (http/fast-read.ts; 0.47x back to back, 0.45x in the previous full run: whole runs on this machine vary by about ±0.1). ' +
     "Where the time goes now (--cpu-prof under this load): the kernel's writev of each response, which also wakes the load generator, is about 40% of the server's main thread and the thread is idle about 28% (wrk's two threads and the server share the 2 cores); the JavaScript left is node:http's header validation and formatting for ten headers, the token, key and row lookups and prom-client, none above 2%. " +
     'What would close it: fewer response headers (each is validated and formatted by node:http on every response), and a load generator on cores of its own, which this 2-core machine does not have.',
   head: 'The GET path without a body: see GET.',
@@ -10,7 +10,8 @@ export const WHY_MISSED = {
     "One event loop does all of a PUT's work: parsing, auth, hashing, the group-commit transaction and its synchronous WAL fsync (about 0.5 ms here), the answer; the ceiling writes a file without fsync. The p99 is requests that arrive while a batch of up to 32 commits: SQLite's COMMIT and fsync block the loop. " +
     'Done in this round: no quota pre-check for small bodies, usage and quota in one statement (was 8% of samples), one request hook, lazy request logger. Tried and reverted: the WAL fsync on the thread pool with commits acknowledged after it: each sync then covered about half the writers and throughput fell. ' +
     'What would close it: the index on a thread of its own (a worker owning the SQLite connection), so that commits and their fsync never stop request handling.',
-  'put-overwrite': 'See PUT new key: the same path.',
+  'put-overwrite':
+    'The same path as PUT new key (see there), and a row that swings around 1.0x from run to run on this machine: 1.04x before, 1.16x in the previous full run of this code.',
   download:
     'This 2-core VM gives one 1 GiB transfer either about 1.0-1.2 GB/s or 1.7-2.1 GB/s, for the same server and the same curl, from one process layout to the next: started from a shell, Stowage downloaded at 1.75, 1.69 and 1.91 GB/s (node-ceiling 1.59, 1.89, 1.87) and at 0.99-1.18 GB/s a few minutes later with the same script; started from the benchmark it stays near 1.0. A CPU profile of the server during downloads shows no hot spot (the main thread is mostly idle, its work is the socket writes). Done in this round: 1 MiB reads (256 KiB before, 0.46x). What would close it: sendfile-style zero copy, which Node does not offer for HTTP responses, and a machine whose transfers do not swing 2x.',
   upload:
