@@ -68,6 +68,14 @@ parentPort.on('message', ({ id, op, chunk, mark }) => {
 });
 `;
 
+/** What the thread sends: a body's progress (mark) or digest, or a batch back to be filled again. */
+interface ThreadMessage {
+  id?: number;
+  mark?: number;
+  digest?: string;
+  recycled?: Uint8Array;
+}
+
 /** What the main thread knows of one body being hashed on the thread. */
 interface Pending {
   /** Bytes the thread reported as hashed (its latest mark). */
@@ -90,7 +98,7 @@ class HashThread {
     this.worker = new Worker(THREAD_SOURCE, { eval: true });
     // Referenced only while a body is being hashed: an idle thread must not keep the process up.
     this.worker.unref();
-    this.worker.on('message', (message: { id: number; mark?: number; digest?: string; recycled?: Uint8Array }) => this.receive(message));
+    this.worker.on('message', (message: ThreadMessage) => this.receive(message));
     this.worker.on('error', (error) => this.fail(error));
     this.worker.on('exit', (code) => this.fail(new Error(`the hash thread exited (code ${code})`)));
   }
@@ -104,7 +112,7 @@ class HashThread {
     let sinceMark = 0;
     let done = false;
     // Chunks are copied into a batch that is moved (not cloned) to the thread once full: one
-    // message and one allocation per BATCH_BYTES instead of per socket read.
+    // message per BATCH_BYTES instead of per socket read; the thread sends the batch back.
     let batch: Uint8Array | undefined;
     let filled = 0;
     const send = () => {
@@ -170,15 +178,16 @@ class HashThread {
     if (batch.length === BATCH_BYTES && this.spare.length < SPARE_BATCHES) this.spare.push(batch);
   }
 
-  private receive(message: { id: number; mark?: number; digest?: string; recycled?: Uint8Array }): void {
+  private receive(message: ThreadMessage): void {
     if (message.recycled) {
       this.giveBack(message.recycled);
       return;
     }
-    const state = this.pending.get(message.id);
+    const id = message.id ?? 0;
+    const state = this.pending.get(id);
     if (!state) return;
     if (message.digest !== undefined) {
-      this.forget(message.id);
+      this.forget(id);
       state.digest?.resolve(message.digest);
       return;
     }

@@ -44,9 +44,14 @@ export function createAuthenticate(ctx: AppContext) {
   };
 }
 
+/** The token of an `Authorization: Bearer <token>` header; undefined for any other header. */
+export function bearerTokenOf(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : BEARER.exec(header)?.[1];
+}
+
 function bearerToken(header: string | undefined): string {
   if (!header) throw fail('MissingToken', undefined, { 'www-authenticate': 'Bearer' });
-  const match = BEARER.exec(header);
-  if (!match?.[1]) throw fail('InvalidToken', 'The Authorization header must be "Bearer <token>"', { 'www-authenticate': 'Bearer' });
-  return match[1];
+  const token = bearerTokenOf(header);
+  if (!token) throw fail('InvalidToken', 'The Authorization header must be "Bearer <token>"', { 'www-authenticate': 'Bearer' });
+  return token;
 }

@@ -3,10 +3,11 @@ import { API_BASE_PATH, explainInvalidKey, Headers, isStorageType, Routes } from
 import type { ObjectRef } from '../backends/backend.js';
 import { INLINE_MAX_BYTES } from '../backends/indexed-backend.js';
 import type { Admission } from './admission.js';
+import { bearerTokenOf } from './authenticate.js';
 import type { AppContext } from './context.js';
+import { KEY_AFTER_ROUTE_WORD, keyFromRawUrl } from './request-key.js';
 import { objectHeaders } from './send-object.js';
 
-const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 const PREFIX = `${API_BASE_PATH}/`;
 /** The route pattern the metrics give GET and HEAD of an object, whichever path served them. */
 export const OBJECT_READ_ROUTE = `${API_BASE_PATH}/:type/${Routes.get}/*`;
@@ -51,12 +52,12 @@ export function createFastRead(
     if (!isStorageType(type)) return false;
     let key: string;
     try {
-      key = decodeURIComponent(url.slice(routeEnd + 1));
+      key = keyFromRawUrl(url, KEY_AFTER_ROUTE_WORD);
     } catch {
       return false;
     }
     if (explainInvalidKey(key)) return false;
-    const token = BEARER.exec(headers.authorization ?? '')?.[1];
+    const token = bearerTokenOf(headers.authorization);
     if (!token) return false;
     let tenant: string;
     try {

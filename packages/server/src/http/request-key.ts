@@ -1,5 +1,10 @@
 import { fail } from '../errors.js';
 
+// Path segments before the key in object routes: storage, v1, {type}, and the route word when
+// there is one (`{type}/get/{key}`, `{type}/set/{key}`; `DELETE {type}/{key}`).
+export const KEY_AFTER_ROUTE_WORD = 4;
+export const KEY_AFTER_TYPE = 3;
+
 /**
  * The key in a request path: everything after the first `segments` path segments of the RAW
  * URL, percent-decoded exactly once. Routers decode some escapes (%2F, %3F) differently from

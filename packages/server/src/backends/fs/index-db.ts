@@ -103,10 +103,8 @@ export interface IndexDb {
     readonly blobInUse: Statement<[string]>;
     readonly insertApiKey: Statement;
     readonly findApiKey: Statement<[string]>;
-    readonly usageOf: Statement<[string]>;
     readonly usageRead: Statement<[{ tenant: string }], UsageTuple>;
     readonly quotaRoom: Statement<[{ tenant: string }], QuotaRoomTuple>;
-    readonly pendingUploadBytes: Statement<[string]>;
     readonly addUsage: Statement;
     readonly tenantQuota: Statement<[string]>;
     readonly setTenantQuota: Statement;
@@ -175,7 +173,6 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
     findApiKey: db.prepare<[string]>(
       'SELECT client_id AS clientId, tenant, secret_hash AS secretHash, created_at AS createdAt FROM api_keys WHERE client_id = ?',
     ),
-    usageOf: db.prepare<[string]>('SELECT bytes, objects FROM usage WHERE tenant = ?'),
     // One statement where three would each be a read transaction: both run on every write.
     usageRead: db
       .prepare<[{ tenant: string }], UsageTuple>(
@@ -190,9 +187,6 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
            EXISTS (SELECT 1 FROM tenants WHERE tenant = @tenant), (SELECT quota_bytes FROM tenants WHERE tenant = @tenant)`,
       )
       .raw(true),
-    pendingUploadBytes: db
-      .prepare<[string]>('SELECT COALESCE(SUM(received), 0) FROM uploads WHERE tenant = ? AND completed_json IS NULL AND cancelled = 0')
-      .pluck(),
     addUsage: db.prepare(
       `INSERT INTO usage (tenant, bytes, objects) VALUES (@tenant, @bytes, @objects)
        ON CONFLICT (tenant) DO UPDATE SET bytes = bytes + excluded.bytes, objects = objects + excluded.objects`,

@@ -5,15 +5,11 @@ import type { AppContext } from '../context.js';
 import { OBJECT_READ_ROUTE } from '../fast-read.js';
 import { parseExpiresIn } from '../query-params.js';
 import { receiveUpload } from '../receive-upload.js';
-import { keyFromRawUrl } from '../request-key.js';
+import { KEY_AFTER_ROUTE_WORD, KEY_AFTER_TYPE, keyFromRawUrl } from '../request-key.js';
 import { serveObject, serveObjectHead } from '../send-object.js';
 import { writeConditionOf } from '../write-headers.js';
 
 type TypeParams = { Params: { type: string } };
-
-// Path segments before the key: storage, v1, {type}, and the route word when there is one.
-const KEY_AFTER_ROUTE_WORD = 4;
-const KEY_AFTER_TYPE = 3;
 
 /** GET/HEAD `{type}/get/{key}`, DELETE `{type}/{key}`, PUT `{type}/set/{key}`. */
 export function registerObjectRoutes(app: FastifyInstance, ctx: AppContext): void {
