@@ -36,7 +36,6 @@ export function createFastRead(
   // One log line per request and per-second budgets are the route's business: no fast path then.
   if (ctx.config.accessLog || ctx.rateLimits.enabled) return undefined;
   return (request, response) => {
-    const started = process.hrtime.bigint();
     const method = request.method;
     // While shutting down, Fastify answers 503 and closes connections: leave every request to it.
     if ((method !== 'GET' && method !== 'HEAD') || ctx.lifecycle.draining) return false;
@@ -72,6 +71,7 @@ export function createFastRead(
     // a flood of reads must not start more lookups than the server admits. A request handed on
     // to Fastify stays counted once (Admission and TenantSlots know the response).
     if (!deps.admission.hasRoom() || !ctx.tenantSlots.hasRoom(tenant)) return false;
+    const started = process.hrtime.bigint();
     deps.admission.enter(response);
     ctx.tenantSlots.enter(tenant, response);
     return answer(method, request, response, { tenant, type, key }, started);
