@@ -41,6 +41,8 @@ export const Headers = {
   ttl: 'x-stowage-ttl',
   /** Client attempt counter, 1 for the first try. */
   attempt: 'x-stowage-attempt',
+  /** Prefix of user metadata headers: `x-stowage-meta-NAME: VALUE` (see {@link METADATA_LIMITS}). */
+  metaPrefix: 'x-stowage-meta-',
 } as const;
 
 /** Route segments of the storage API, below `{base}/{type}/`. */
@@ -50,7 +52,115 @@ export const Routes = {
   set: 'set',
   signedUrl: 'get_signed_url',
   uploadUrl: 'new_resumable_url',
+  /** `POST {type}/delete_prefix?prefix=P` (a Stowage extension). */
+  deletePrefix: 'delete_prefix',
+  /** `POST {type}/delete_many` with `{"keys": [...]}` (a Stowage extension). */
+  deleteMany: 'delete_many',
+  /** `GET {type}/usage?prefix=P` (a Stowage extension). */
+  usage: 'usage',
 } as const;
+
+/** Paths of server-side copy and move below `{base}/` (Stowage extensions). */
+export const COPY_PATH = '/copy';
+export const MOVE_PATH = '/move';
+
+/** Most keys in one `delete_many` request. */
+export const MAX_DELETE_MANY_KEYS = 1000;
+
+/** Bounds on what an object may carry besides its bytes. */
+export const METADATA_LIMITS = {
+  /** Longest metadata name (after `x-stowage-meta-`): lower-case letters, digits, `-` and `_`. */
+  nameBytes: 64,
+  /** Names and values of all user metadata together, in UTF-8 bytes (as S3: 2 KiB). */
+  totalBytes: 2048,
+  /** Longest stored `Cache-Control` or `Content-Disposition`. */
+  headerBytes: 1024,
+} as const;
+
+/** The answer of `POST {type}/delete_prefix`: what was deleted. */
+export interface DeletePrefixResult {
+  readonly deleted: number;
+  readonly bytes: number;
+}
+
+/** One key's outcome in a `delete_many` answer, in request order. */
+export type DeleteManyItem =
+  | { readonly key: string; readonly deleted: true }
+  | { readonly key: string; readonly deleted: false; readonly code: string; readonly message: string };
+
+/** The answer of `POST {type}/delete_many`. */
+export interface DeleteManyResult {
+  readonly deleted: number;
+  readonly bytes: number;
+  readonly results: DeleteManyItem[];
+}
+
+/** The answer of `GET {type}/usage?prefix=P`: visible objects of one type under a prefix. */
+export interface PrefixUsage {
+  readonly type: StorageType;
+  readonly prefix: string;
+  readonly objects: number;
+  readonly bytes: number;
+}
+
+/** One side of a copy or move: a key, or every key under a prefix. */
+export type CopyEndpoint = { readonly type: StorageType; readonly key: string } | { readonly type: StorageType; readonly prefix: string };
+
+/** The body of `POST /copy` and `POST /move`. */
+export interface CopyRequest {
+  readonly source: CopyEndpoint;
+  readonly destination: CopyEndpoint;
+  /** Replace existing destination keys (default false: 409 DestinationExists, or skipped for a prefix). */
+  readonly overwrite?: boolean;
+}
+
+/** The answer of a single-key copy or move: the destination object. */
+export interface CopyKeyResult {
+  readonly type: StorageType;
+  readonly key: string;
+  readonly size: number;
+  readonly etag: string;
+  readonly sha256: string;
+}
+
+/** The answer of a prefix copy or move. */
+export interface CopyPrefixResult {
+  /** Keys copied or moved, and their bytes. */
+  readonly objects: number;
+  readonly bytes: number;
+  /** Source keys left alone because the destination key existed (and `overwrite` was not set). */
+  readonly skipped: number;
+  /** The first (up to 1000) of those keys. */
+  readonly skippedKeys: string[];
+}
+
+/** One object of a detailed listing (`details=true`): what a HEAD would say. */
+export interface ObjectDetails {
+  readonly key: string;
+  readonly size: number;
+  /** Quoted strong ETag (the sha256). */
+  readonly etag: string;
+  readonly sha256: string;
+  /** ISO 8601. */
+  readonly lastModified: string;
+  readonly contentType: string;
+  /** ISO 8601, or null when the object never expires. */
+  readonly expiresAt: string | null;
+  /** User metadata (names without the `x-stowage-meta-` prefix), values decoded. */
+  readonly metadata: Record<string, string>;
+  readonly cacheControl: string | null;
+  readonly contentDisposition: string | null;
+}
+
+/**
+ * The answer of a listing with `delimiter` or `details=true` (a plain listing stays a JSON array
+ * of keys): keys (or their details) and, with a delimiter, the sub-prefixes one level down.
+ * Both are in UTF-8 byte order and together hold at most `limit` entries.
+ */
+export interface FolderListing<T extends string | ObjectDetails = string | ObjectDetails> {
+  readonly objects: T[];
+  readonly folders: string[];
+}
 
 /** Path of the usage extension below `{base}/`: what the caller stores and may store. */
 export const USAGE_PATH = '/usage';
@@ -94,6 +204,12 @@ export const ERRORS = {
   InvalidSignature: { status: 403, message: 'The URL signature does not match' },
   UrlExpired: { status: 403, message: 'The signed URL has expired' },
   MethodNotAllowed: { status: 405, message: 'This URL does not serve that method' },
+  DestinationExists: { status: 409, message: 'The destination key exists; send "overwrite": true to replace it' },
+  ConfirmationRequired: { status: 400, message: 'Deleting every key of a storage type needs the all=true parameter' },
+  InvalidMetadata: {
+    status: 400,
+    message: "Metadata must be visible ASCII or RFC 8187 (UTF-8''percent-encoded), within the size limits",
+  },
   PreconditionFailed: { status: 412, message: 'The If-Match / If-None-Match condition was not met' },
   RangeNotSatisfiable: { status: 416, message: 'The requested range is outside the object' },
   InvalidRange: { status: 400, message: 'The Range header is malformed' },

@@ -14,6 +14,7 @@ export const FAILPOINTS = [
   'upload.after-append',
   'upload.after-link',
   'upload.after-commit',
+  'batch.after-step',
 ] as const;
 export type FailpointName = (typeof FAILPOINTS)[number];
 

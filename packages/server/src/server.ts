@@ -15,6 +15,7 @@ import { createMetrics } from './http/metrics.js';
 import { TenantRateLimits } from './http/rate-limits.js';
 import { TenantSlots } from './http/tenant-slots.js';
 import { ObjectService } from './storage/object-service.js';
+import { PrefixService } from './storage/prefix-service.js';
 import { SignedUrls } from './storage/signed-urls.js';
 
 export interface ServerDependencies {
@@ -62,6 +63,7 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
     config,
     backend,
     objects,
+    prefixes: new PrefixService(backend, { tmpTtlMs: config.tmpTtlMs, clock }),
     apiKeys,
     tokens: new TokenService(secret, clock, jwksVerifierFor(config, clock)),
     signedUrls: new SignedUrls(new UrlSigner(secret), clock),

@@ -41,6 +41,9 @@ const KEYS_PER_CLIENT = 5;
 /** What a crash may leave that start-up cleanup removes: not damage, and gone after the restart. */
 const CLEARED_BY_RESTART: ReadonlySet<FindingKind> = new Set(['temp-file', 'orphan-blob', 'stale-part']);
 
+/** The steps this workload reaches (prefix operations have a crash test of their own). */
+const WRITE_PATH_FAILPOINTS = FAILPOINTS.filter((name) => !name.startsWith('batch.'));
+
 type KillPlan = { kind: 'delay'; ms: number } | { kind: 'failpoint'; name: FailpointName; hit: number };
 
 /** Even rounds kill after a random delay; odd ones at each failpoint in turn, on its 1st to 3rd hit. */
@@ -49,7 +52,11 @@ function planRounds(seed: number): KillPlan[] {
   return Array.from({ length: ROUNDS }, (_, round) =>
     round % 2 === 0
       ? { kind: 'delay', ms: random.int(30, 900) }
-      : { kind: 'failpoint', name: FAILPOINTS[((round - 1) / 2) % FAILPOINTS.length] as FailpointName, hit: random.int(1, 3) },
+      : {
+          kind: 'failpoint',
+          name: WRITE_PATH_FAILPOINTS[((round - 1) / 2) % WRITE_PATH_FAILPOINTS.length] as FailpointName,
+          hit: random.int(1, 3),
+        },
   );
 }
 
@@ -152,7 +159,7 @@ describe(`crash suite (seed ${SEED}; replay with STOWAGE_CRASH_SEED=${SEED})`, {
 
   test('the rounds reached every failpoint and every kind of operation, and interrupted uploads', () => {
     console.log(`operations completed: ${JSON.stringify(done)}; interrupted uploads resumed: ${resumed}`);
-    assert.deepEqual([...fired].sort(), [...FAILPOINTS].sort());
+    assert.deepEqual([...fired].sort(), [...WRITE_PATH_FAILPOINTS].sort());
     for (const name of OPERATION_NAMES) assert.ok(done[name] > 0, `${name} completed at least once`);
     assert.ok(resumed > 0, 'some upload was cut short and resumed');
   });

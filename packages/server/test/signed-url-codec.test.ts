@@ -138,7 +138,10 @@ describe('signed-URL codec (property-based)', () => {
       fc.property(tenant, type, key, ttlMs, fc.string({ maxLength: 20 }), (t, ty, k, ttl, other) => {
         const url = urls.createDownloadUrl('http://h', { tenant: t, type: ty, key: k }, ttl);
         const parts = partsOf(url);
-        assert.deepEqual(urls.verifyDownload(parts.type, parts.key, parts.query), { tenant: t, type: ty, key: k });
+        assert.deepEqual(urls.verifyDownload(parts.type, parts.key, parts.query), {
+          ref: { tenant: t, type: ty, key: k },
+          filename: undefined,
+        });
         if (other !== k) assertRefused(() => urls.verifyDownload(parts.type, other, parts.query), 'another key');
         if (other !== t)
           assertRefused(() => urls.verifyDownload(parts.type, parts.key, { ...parts.query, tenant: other }), 'another tenant');

@@ -1,11 +1,24 @@
 import type { Readable } from 'node:stream';
 import type { StorageType } from 'stowage-client/protocol';
+import type { FolderListingOptions, FolderPage } from './folder-listing.js';
+import type { PrefixTransferResult, TransferKeyOptions, TransferPrefixOptions } from './prefix-operations.js';
 
 /** Names one object: whose it is, its namespace, and its key. */
 export interface ObjectRef {
   readonly tenant: string;
   readonly type: StorageType;
   readonly key: string;
+}
+
+/**
+ * What an object carries besides its bytes and content type, stored with it and returned on GET
+ * and HEAD. Part of the value: every write replaces it (none sent, none kept).
+ */
+export interface ObjectAttributes {
+  /** User metadata (`x-stowage-meta-NAME`), names lower-case, values decoded text. */
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly cacheControl: string | null;
+  readonly contentDisposition: string | null;
 }
 
 /** What is known about a stored object without reading it. */
@@ -20,6 +33,8 @@ export interface ObjectInfo {
   readonly lastModified: number;
   /** Milliseconds since the epoch; undefined when the object never expires. */
   readonly expiresAt: number | undefined;
+  /** Null (or absent, in records made before objects had attributes) when it has none. */
+  readonly attributes?: ObjectAttributes | null | undefined;
 }
 
 /** The bytes of an object: small ones may come as a buffer, the rest as a stream. */
@@ -60,6 +75,7 @@ export interface WriteOptions {
   readonly now: number;
   /** The upload session this write completes, in the same commit; refused if it already did. */
   readonly completesUpload?: string | undefined;
+  readonly attributes?: ObjectAttributes | null | undefined;
 }
 
 /** A resumable upload session: bytes 0..received-1 are durable in its part file. */
@@ -83,6 +99,8 @@ export interface CompleteUploadOptions {
   readonly now: number;
   /** When the stored object expires (null: never), fixed at completion. */
   readonly objectExpiresAt: number | null;
+  /** Sent with the request that completes the upload. */
+  readonly attributes?: ObjectAttributes | null | undefined;
 }
 
 export interface UploadGrantInfo {
@@ -151,6 +169,18 @@ export interface Backend {
   /** Cancels the session of `ref` and removes its bytes; false if there was none. */
   abortUpload(uploadId: string, ref: ObjectRef): Promise<boolean>;
   list(tenant: string, type: StorageType, options: ListOptions): Promise<ListPage>;
+  /** A page of keys one level down (and sub-prefixes), or of keys with their details. */
+  listFolder(options: FolderListingOptions): Promise<FolderPage>;
+  /** Removes every key under `prefix`, a batch per transaction; what was visible of them. */
+  deletePrefix(tenant: string, type: StorageType, prefix: string, now: number): Promise<{ objects: number; bytes: number }>;
+  /** Removes each key in one transaction; the size removed per key, undefined where there was none. */
+  deleteMany(tenant: string, type: StorageType, keys: readonly string[], now: number): Promise<Array<number | undefined>>;
+  /** Visible objects under `prefix` and their bytes. */
+  countPrefix(tenant: string, type: StorageType, prefix: string, now: number): Promise<{ objects: number; bytes: number }>;
+  /** Copies or moves one key without its bytes (the destination names the same blob). */
+  transferKey(options: TransferKeyOptions): Promise<ObjectInfo>;
+  /** Copies or moves every key under a prefix, each atomically. */
+  transferPrefix(options: TransferPrefixOptions): Promise<PrefixTransferResult>;
   /** The tenant's usage and quota, as of the last commit. */
   usage(tenant: string): Promise<TenantUsage>;
   /** Physically removes objects that expired at or before `now`; returns how many. */

@@ -18,9 +18,11 @@ import type {
   WriteOptions,
 } from './backend.js';
 import { BlobNotFoundError, type BlobStore } from './blob-store.js';
+import { type FolderListingOptions, type FolderPage, listFolderPage } from './folder-listing.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { type BodyMeter, meterBody } from './metered-body.js';
 import { type IndexRow, infoOf, type ObjectIndex } from './object-index.js';
+import { PrefixOperations, type PrefixTransferResult, type TransferKeyOptions, type TransferPrefixOptions } from './prefix-operations.js';
 import { UploadSessions } from './upload-sessions.js';
 
 /** Values up to this size live in the index row: one index commit instead of a blob and its fsyncs. */
@@ -55,6 +57,7 @@ export class IndexedBackend implements Backend {
   private readonly warn: (message: string, error: unknown) => void;
   private readonly garbage: GarbageCollector;
   private readonly uploads: UploadSessions;
+  private readonly prefixes: PrefixOperations;
   private readonly replacedBlobGraceMs: number;
 
   constructor(
@@ -71,6 +74,12 @@ export class IndexedBackend implements Backend {
       failpoint: this.failpoint,
       commit: (ref, row, commit) => this.commitRow(ref, row, commit),
       write: (ref, body, options) => this.write(ref, body, options),
+    });
+    this.prefixes = new PrefixOperations(index, {
+      clock: this.clock,
+      failpoint: this.failpoint,
+      collectAfter: (now) => now + this.replacedBlobGraceMs,
+      afterCommit: () => this.garbage.collectSoon(this.replacedBlobGraceMs),
     });
   }
 
@@ -121,7 +130,7 @@ export class IndexedBackend implements Backend {
       throw error;
     }
     const commit = { condition: options.condition, now: options.now, completesUpload: options.completesUpload };
-    const row = { contentType: options.contentType, expiresAt: options.expiresAt ?? null };
+    const row = { contentType: options.contentType, expiresAt: options.expiresAt ?? null, attributes: options.attributes ?? null };
     if (ended) {
       const data = Buffer.concat(head);
       assertChecksum(meter.sha256, options.expectedSha256);
@@ -171,6 +180,30 @@ export class IndexedBackend implements Backend {
 
   usage(tenant: string): Promise<TenantUsage> {
     return this.index.usage(tenant);
+  }
+
+  listFolder(options: FolderListingOptions): Promise<FolderPage> {
+    return listFolderPage((scan) => this.index.scan(scan), options);
+  }
+
+  deletePrefix(tenant: string, type: StorageType, prefix: string, now: number): Promise<{ objects: number; bytes: number }> {
+    return this.prefixes.deletePrefix(tenant, type, prefix, now);
+  }
+
+  deleteMany(tenant: string, type: StorageType, keys: readonly string[], now: number): Promise<Array<number | undefined>> {
+    return this.prefixes.deleteMany(tenant, type, keys, now);
+  }
+
+  countPrefix(tenant: string, type: StorageType, prefix: string, now: number): Promise<{ objects: number; bytes: number }> {
+    return this.prefixes.countPrefix(tenant, type, prefix, now);
+  }
+
+  transferKey(options: TransferKeyOptions): Promise<ObjectInfo> {
+    return this.prefixes.transferKey(options);
+  }
+
+  transferPrefix(options: TransferPrefixOptions): Promise<PrefixTransferResult> {
+    return this.prefixes.transferPrefix(options);
   }
 
   /** Expired sessions and objects, then due garbage; now and then, orphan blobs too. */

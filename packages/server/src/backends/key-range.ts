@@ -25,3 +25,20 @@ export function listStart(prefix: Buffer, after: string | undefined): Buffer {
   const next = Buffer.concat([Buffer.from(after, 'utf8'), Buffer.from([0])]);
   return Buffer.compare(next, prefix) > 0 ? next : prefix;
 }
+
+/**
+ * Greater than every key: valid UTF-8 never contains the byte 0xFF. Lets a range without an
+ * upper bound use the same `key < end` statement as one with.
+ */
+export const KEY_SPACE_END = Buffer.from([0xff]);
+
+/** The index range of every key that starts with `prefix`. */
+export function prefixRange(prefix: string): { start: Buffer; end: Buffer } {
+  const start = Buffer.from(prefix, 'utf8');
+  return { start, end: prefixUpperBound(start) ?? KEY_SPACE_END };
+}
+
+/** The smallest key after `key` (no key contains NUL). */
+export function keyAfter(key: Buffer): Buffer {
+  return Buffer.concat([key, Buffer.from([0])]);
+}

@@ -1,3 +1,4 @@
+import type { ObjectAttributes } from './backend.js';
 import type { IndexRow } from './object-index.js';
 
 /** An object's row as both indexes store it, column for column. */
@@ -9,6 +10,8 @@ export interface ObjectColumns {
   expires_at: number | null;
   blob_id: string | null;
   inline_data: Buffer | null;
+  /** ObjectAttributes as JSON; null when the object has none. */
+  attributes: string | null;
 }
 
 export function rowFromColumns(row: ObjectColumns): IndexRow {
@@ -20,6 +23,7 @@ export function rowFromColumns(row: ObjectColumns): IndexRow {
     expiresAt: row.expires_at,
     blobId: row.blob_id,
     inline: row.inline_data,
+    attributes: parseAttributes(row.attributes),
   };
 }
 
@@ -32,5 +36,26 @@ export function columnsFromRow(row: IndexRow): ObjectColumns {
     expires_at: row.expiresAt,
     blob_id: row.blobId,
     inline_data: row.inline,
+    attributes: serializeAttributes(row.attributes),
+  };
+}
+
+/** The `attributes` column of a row: JSON, or null for none (most objects: no bytes spent). */
+export function serializeAttributes(attributes: ObjectAttributes | null): string | null {
+  if (!attributes) return null;
+  return JSON.stringify({
+    metadata: attributes.metadata,
+    cacheControl: attributes.cacheControl,
+    contentDisposition: attributes.contentDisposition,
+  });
+}
+
+export function parseAttributes(column: string | null): ObjectAttributes | null {
+  if (column === null) return null;
+  const parsed = JSON.parse(column) as Partial<ObjectAttributes>;
+  return {
+    metadata: parsed.metadata ?? {},
+    cacheControl: parsed.cacheControl ?? null,
+    contentDisposition: parsed.contentDisposition ?? null,
   };
 }

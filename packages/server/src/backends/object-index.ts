@@ -1,5 +1,5 @@
 import type { ApiKeyStore } from '../auth/api-keys.js';
-import type { ListPage, ObjectInfo, ObjectRef, TenantUsage, UploadGrantInfo, WriteCondition } from './backend.js';
+import type { ListPage, ObjectAttributes, ObjectInfo, ObjectRef, TenantUsage, UploadGrantInfo, WriteCondition } from './backend.js';
 
 /**
  * One object as the index holds it. `blobId` names its bytes in the blob store; small values
@@ -16,6 +16,8 @@ export interface IndexRow {
   readonly expiresAt: number | null;
   readonly blobId: string | null;
   readonly inline: Buffer | null;
+  /** Metadata, Cache-Control, Content-Disposition; null when the object has none. */
+  readonly attributes: ObjectAttributes | null;
 }
 
 /** A resumable upload session as the index keeps it, so any server can take its next chunk. */
@@ -79,6 +81,59 @@ export interface ListRowsOptions {
   readonly now: number;
 }
 
+/** A key range of one tenant and type: `start` (inclusive) up to `end` (exclusive; none: to the end). */
+export interface KeyRange {
+  readonly tenant: string;
+  readonly type: ObjectRef['type'];
+  readonly start: Buffer;
+  readonly end: Buffer | undefined;
+}
+
+/** One key of a scan, with its row (without inline bytes) when details were asked for. */
+export interface ScannedKey {
+  readonly key: string;
+  readonly row: IndexRow | undefined;
+}
+
+/** What one batch of a range operation did, and where the next batch starts (none: finished). */
+export interface RangeStep {
+  /** Visible objects removed, copied or moved, and their bytes. */
+  readonly objects: number;
+  readonly bytes: number;
+  /** Source keys left alone: the destination existed (and no overwrite), or would be too long. */
+  readonly skipped: string[];
+  readonly next: Buffer | undefined;
+}
+
+/** A copy or move of one key: one transaction, no bytes. */
+export interface TransferOptions {
+  readonly from: ObjectRef;
+  readonly to: ObjectRef;
+  /** Removes the source row in the same transaction. */
+  readonly move: boolean;
+  /** Replace an existing destination; otherwise DestinationExists (409). */
+  readonly overwrite: boolean;
+  /** Checked against the source. */
+  readonly condition: WriteCondition | undefined;
+  readonly now: number;
+  /** The destination's Last-Modified; undefined keeps the source's. */
+  readonly lastModified: number | undefined;
+  /** The destination's expiry when the source has none (a copy into `tmp`). */
+  readonly expiresAtIfNone: number | null;
+  /** A replaced destination's blob is queued for deletion no earlier than this instant (ms). */
+  readonly collectAfter: number;
+}
+
+/** One batch of a prefix copy or move: the first `limit` source rows of `range`. */
+export interface TransferRangeOptions extends Omit<TransferOptions, 'from' | 'to' | 'condition'> {
+  readonly range: KeyRange;
+  /** The source prefix each key loses and the destination prefix it gains. */
+  readonly fromPrefix: string;
+  readonly toType: ObjectRef['type'];
+  readonly toPrefix: string;
+  readonly limit: number;
+}
+
 /** Progress of one chunk, committed only if `attempt` is still the session's newest claim. */
 export interface AdvanceUploadOptions {
   readonly uploadId: string;
@@ -108,6 +163,31 @@ export interface ObjectIndex {
   remove(options: RemoveRowOptions): Promise<boolean>;
   /** One page of keys by an index range (UTF-8 byte order); `truncated` when more follow. */
   list(options: ListRowsOptions): Promise<ListPage>;
+  /** Up to `limit` visible keys of `range` in byte order, with their rows (no inline bytes) when `details`. */
+  scan(options: KeyRange & { limit: number; now: number; details: boolean }): Promise<ScannedKey[]>;
+  /** Visible objects of `range` and their bytes, counted now (not from the ledger). */
+  countRange(options: KeyRange & { now: number }): Promise<{ objects: number; bytes: number }>;
+  /**
+   * Removes the first `limit` rows of `range` (expired ones too) in one transaction, queueing
+   * their blobs; `next` is where the next batch starts.
+   */
+  removeRange(options: KeyRange & { limit: number; now: number; collectAfter: number }): Promise<RangeStep>;
+  /** Removes each key visible at `now` in one transaction; the removed size per key, undefined where none was. */
+  removeMany(options: {
+    tenant: string;
+    type: ObjectRef['type'];
+    keys: readonly string[];
+    now: number;
+    collectAfter: number;
+  }): Promise<Array<number | undefined>>;
+  /**
+   * Copies (or moves) a row to another key in one transaction that checks the condition and the
+   * quota: the destination names the same blob (or inline bytes). NoSuchKey, DestinationExists,
+   * PreconditionFailed, QuotaExceeded. Returns the destination row.
+   */
+  transfer(options: TransferOptions): Promise<IndexRow>;
+  /** Copies (or moves) the first `limit` rows of a range, each as `transfer` would, in one transaction. */
+  transferRange(options: TransferRangeOptions): Promise<RangeStep>;
   /** The tenant's usage and quota as of the last commit. */
   usage(tenant: string): Promise<TenantUsage>;
   /** Sets a tenant's quota: bytes, null for unlimited, 'default' to follow the server default. */
@@ -122,7 +202,10 @@ export interface ObjectIndex {
   /**
    * Claims up to `limit` queued blobs due at `now` for deletion. A claim hides them from other
    * collectors for `leaseMs`; `forgetGarbage` ends them once deleted, so a collector that dies
-   * mid-way only delays their deletion.
+   * mid-way only delays their deletion. Rows are the blobs' references (copies share a blob): a
+   * queued blob that a row still names is dropped from the queue, not handed out. That check is
+   * final because a reference is only ever made from a row that holds one, in the transaction
+   * that reads it: once no row names a blob, none ever will again.
    */
   takeGarbage(options: { now: number; limit: number; leaseMs: number }): Promise<string[]>;
   forgetGarbage(blobIds: readonly string[]): Promise<void>;
@@ -169,5 +252,6 @@ export function infoOf(row: IndexRow): ObjectInfo {
     contentType: row.contentType,
     lastModified: row.lastModified,
     expiresAt: row.expiresAt ?? undefined,
+    attributes: row.attributes,
   };
 }

@@ -167,7 +167,13 @@ export class UploadSessions {
         await this.remove(record);
         throw fail('ChecksumMismatch', `The upload's sha256 is ${sha256}, not ${options.expectedSha256}; nothing was stored`);
       }
-      const row = { size: record.received, sha256, contentType: record.contentType, expiresAt: options.objectExpiresAt };
+      const row = {
+        size: record.received,
+        sha256,
+        contentType: record.contentType,
+        expiresAt: options.objectExpiresAt,
+        attributes: options.attributes ?? null,
+      };
       const commit = { condition: options.condition, now: options.now, completesUpload: uploadId };
       if (record.received === 0) return this.deps.commit(record.ref, { ...row, blobId: null, inline: Buffer.alloc(0) }, commit);
       const assembled = await this.blobs.assemble({ uploadId, staging: record.staging, size: record.received });

@@ -9,12 +9,14 @@ import type { AppContext } from './context.js';
 import { handleClientError, handleError } from './error-handler.js';
 import { createFastRead } from './fast-read.js';
 import { createHttpServer } from './http-server.js';
+import { parseJsonBodies } from './json-bodies.js';
 import { createRequestIds } from './request-id.js';
 import { lazyChildLogger } from './request-logger.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerListRoutes } from './routes/list.js';
 import { registerObjectRoutes } from './routes/objects.js';
+import { BATCH_BODY_LIMIT, registerPrefixOperations, registerPrefixUsage } from './routes/prefixes.js';
 import { registerSignedDownloads, registerSignedUrlIssuing } from './routes/signed.js';
 import { registerUploads, registerUploadUrlIssuing } from './routes/uploads.js';
 import { registerUsageRoute } from './routes/usage.js';
@@ -84,6 +86,13 @@ export function buildApp(ctx: AppContext, logger: FastifyBaseLogger): FastifyIns
     registerSignedUrlIssuing(api, ctx);
     registerUploadUrlIssuing(api, ctx);
     registerUsageRoute(api, ctx);
+    registerPrefixUsage(api, ctx);
+  });
+  app.register(async (batches) => {
+    parseJsonBodies(batches, BATCH_BODY_LIMIT);
+    timeOutStalledParsedBodies(batches, ctx.config.bodyIdleTimeoutMs);
+    batches.addHook('onRequest', createAuthenticate(ctx));
+    registerPrefixOperations(batches, ctx);
   });
   app.register(async (signed) => {
     passBodiesThrough(signed);

@@ -3,6 +3,7 @@ import type { TokenService } from '../auth/token-service.js';
 import type { Backend } from '../backends/backend.js';
 import type { ServerConfig } from '../config.js';
 import type { ObjectService } from '../storage/object-service.js';
+import type { PrefixService } from '../storage/prefix-service.js';
 import type { SignedUrls } from '../storage/signed-urls.js';
 import type { Metrics } from './metrics.js';
 import type { TenantRateLimits } from './rate-limits.js';
@@ -13,6 +14,8 @@ export interface AppContext {
   readonly config: ServerConfig;
   readonly backend: Backend;
   readonly objects: ObjectService;
+  /** Operations on many keys: delete by prefix or list, prefix usage, copy, move, folder listing. */
+  readonly prefixes: PrefixService;
   readonly signedUrls: SignedUrls;
   readonly tokens: TokenService;
   readonly apiKeys: ApiKeyStore;

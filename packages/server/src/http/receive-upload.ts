@@ -8,6 +8,7 @@ import type { PutOptions } from '../storage/object-service.js';
 import { armBodyIdleTimer, bodyIdleError } from './body-idle.js';
 import type { AppContext } from './context.js';
 import { continueOnFirstRead } from './expect-continue.js';
+import { attributesOf } from './object-attributes.js';
 import { expectedSha256Of, writeConditionOf } from './write-headers.js';
 
 /**
@@ -63,6 +64,7 @@ export async function receiveUpload(
   const contentType = parseContentType(requestedContentType);
   const condition = writeConditionOf(request);
   const expectedSha256 = expectedSha256Of(request);
+  const attributes = attributesOf(request);
   const length = request.headers['content-length'];
   const declared = length === undefined ? undefined : Number(length);
   const info = await abortOnDisconnect(ctx, request, reply, (signal) =>
@@ -73,6 +75,7 @@ export async function receiveUpload(
       condition,
       expectedSha256,
       expiresInMs,
+      attributes,
     }),
   );
   ctx.metrics.bytesWritten.inc(info.size);

@@ -8,9 +8,11 @@ import type { ObjectRef } from '../storage/object-ref.js';
 import { DEFAULT_CONTENT_TYPE } from '../storage/object-service.js';
 import { parseEtagList } from '../storage/preconditions.js';
 import type { AppContext } from './context.js';
+import { attributeHeaders } from './object-attributes.js';
 
 /** The headers GET and HEAD of an object share (also sent by the fast read path, fast-read.ts). */
-export function objectHeaders(info: ObjectInfo, type: StorageType, now: number): Record<string, string | number> {
+/** The headers of a GET or HEAD; `disposition` replaces the stored Content-Disposition (a signed URL's file name). */
+export function objectHeaders(info: ObjectInfo, type: StorageType, now: number, disposition?: string): Record<string, string | number> {
   const headers: Record<string, string | number> = {
     'content-type': servableContentType(info.contentType),
     'content-length': info.size,
@@ -25,11 +27,18 @@ export function objectHeaders(info: ObjectInfo, type: StorageType, now: number):
     headers[Headers.expiresAt] = new Date(info.expiresAt).toUTCString();
     headers[Headers.ttl] = Math.max(0, Math.floor((info.expiresAt - now) / 1000));
   }
+  if (info.attributes) Object.assign(headers, attributeHeaders(info.attributes));
+  if (disposition !== undefined) headers['content-disposition'] = disposition;
   return headers;
 }
 
-export function setObjectHeaders(reply: FastifyReply, info: ObjectInfo, type: StorageType, now: number): FastifyReply {
-  return reply.headers(objectHeaders(info, type, now));
+function setObjectHeaders(reply: FastifyReply, info: ObjectInfo, type: StorageType, now: number, disposition?: string): FastifyReply {
+  return reply.headers(objectHeaders(info, type, now, disposition));
+}
+
+/** How a read is answered besides the object: a signed URL may name the file it downloads as. */
+export interface ServeOptions {
+  readonly disposition?: string | undefined;
 }
 
 /** A type stored before types were checked could break the header: it is served as bytes instead. */
@@ -50,7 +59,13 @@ function isNotModified(request: FastifyRequest, info: ObjectInfo): boolean {
 }
 
 /** GET of an object: 200, 206 for a Range, 304 when the client's copy is current, 416 past the end. */
-export async function serveObject(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef) {
+export async function serveObject(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ref: ObjectRef,
+  options: ServeOptions = {},
+) {
   const range = parseRangeHeader(request.headers.range);
   const ifMatch = parseEtagList(request.headers['if-match']);
   const found = await ctx.objects.read(ref, (info): ReadPlan => {
@@ -61,7 +76,7 @@ export async function serveObject(ctx: AppContext, request: FastifyRequest, repl
     return range ? resolveRange(range, info.size) : { kind: 'all' };
   });
   const { info, plan, body } = found;
-  setObjectHeaders(reply, info, ref.type, ctx.clock());
+  setObjectHeaders(reply, info, ref.type, ctx.clock(), options.disposition);
   if (plan.kind === 'none') return reply.code(304).removeHeader('content-length').send();
   if (plan.kind === 'range') {
     reply.header('content-range', `bytes ${plan.start}-${plan.end}/${info.size}`);
@@ -74,8 +89,14 @@ export async function serveObject(ctx: AppContext, request: FastifyRequest, repl
 }
 
 /** HEAD of an object: the GET headers, 304 when the client's copy is current. */
-export async function serveObjectHead(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef) {
+export async function serveObjectHead(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ref: ObjectRef,
+  options: ServeOptions = {},
+) {
   const info = await ctx.objects.head(ref);
-  setObjectHeaders(reply, info, ref.type, ctx.clock());
+  setObjectHeaders(reply, info, ref.type, ctx.clock(), options.disposition);
   return reply.code(isNotModified(request, info) ? 304 : 200).send();
 }

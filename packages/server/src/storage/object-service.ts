@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { MAX_LIST_LIMIT, type StorageType } from 'stowage-client/protocol';
 import type {
   Backend,
+  ObjectAttributes,
   ObjectInfo,
   ReadPlan,
   ReadResult,
@@ -32,6 +33,8 @@ export interface PutOptions {
   readonly expectedSha256?: string | undefined;
   /** Per-object lifetime (any storage type), in ms. */
   readonly expiresInMs?: number | undefined;
+  /** Metadata, Cache-Control, Content-Disposition to store with the value. */
+  readonly attributes?: ObjectAttributes | null | undefined;
 }
 
 /** What one request to an upload URL achieved. */
@@ -43,6 +46,8 @@ export interface FinishOptions {
   readonly expectedSha256: string | undefined;
   /** The lifetime the upload URL gives the object (ms); it starts when the upload completes. */
   readonly objectTtlMs: number | undefined;
+  /** Sent with the request that completes the upload. */
+  readonly attributes?: ObjectAttributes | null | undefined;
 }
 
 export interface ListResult {
@@ -131,6 +136,7 @@ export class ObjectService {
       condition: options.condition,
       expectedSha256: options.expectedSha256,
       now: this.options.clock(),
+      attributes: options.attributes,
     };
   }
 
@@ -219,6 +225,7 @@ export class ObjectService {
       expectedSha256: finish.expectedSha256,
       now: this.options.clock(),
       objectExpiresAt,
+      attributes: finish.attributes,
     });
   }
 

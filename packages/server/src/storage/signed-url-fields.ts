@@ -12,6 +12,8 @@ export interface UrlFields {
   readonly uploadId: string;
   readonly contentType: string | undefined;
   readonly objectTtlSeconds: number | undefined;
+  /** A download URL's file name (Content-Disposition), when it was made with one. */
+  readonly filename: string | undefined;
 }
 
 const SECONDS = /^(0|[1-9][0-9]{0,11})$/;
@@ -27,7 +29,7 @@ const MAX_TENANT_BYTES = 1024;
  * appears once. Parameters the URL does not sign are ignored, never read.
  */
 export function parseUrlFields(query: Query, options: { upload: true }): UrlFields & { uploadId: string };
-export function parseUrlFields(query: Query, options: { upload: false }): Omit<UrlFields, 'uploadId'>;
+export function parseUrlFields(query: Query, options: { upload: false }): Omit<UrlFields, 'uploadId' | 'contentType' | 'objectTtlSeconds'>;
 export function parseUrlFields(query: Query, options: { upload: boolean }): Partial<UrlFields> {
   const tenant = required(query, 'tenant');
   if (Buffer.byteLength(tenant) > MAX_TENANT_BYTES || CONTROL.test(tenant)) throw invalid('The URL names no valid tenant');
@@ -39,8 +41,9 @@ export function parseUrlFields(query: Query, options: { upload: boolean }): Part
   if (!options.upload) {
     if (query.upload_id !== undefined || query.content_type !== undefined || query.object_ttl !== undefined)
       throw invalid('A signed download URL takes no upload parameters');
-    return fields;
+    return { ...fields, filename: optional(query, 'filename') };
   }
+  if (query.filename !== undefined) throw invalid('An upload URL takes no filename');
   const uploadId = required(query, 'upload_id');
   if (!UPLOAD_ID.test(uploadId)) throw invalid('Malformed upload_id');
   const objectTtl = optional(query, 'object_ttl');

@@ -32,18 +32,21 @@ export class SignedUrls {
     private readonly clock: () => number,
   ) {}
 
-  createDownloadUrl(origin: string, ref: ObjectRef, ttlMs: number): string {
+  /** A download URL; with `filename`, one whose download is saved under that name (signed too). */
+  createDownloadUrl(origin: string, ref: ObjectRef, ttlMs: number, filename?: string): string {
     const expires = this.expiry(ttlMs);
-    const signature = this.signer.sign(['GET', ref.tenant, ref.type, ref.key, String(expires)]);
-    const params = new URLSearchParams({ tenant: ref.tenant, expires: String(expires), signature });
+    const signature = this.signer.sign(downloadFields(ref, expires, filename));
+    const params = new URLSearchParams({ tenant: ref.tenant, expires: String(expires) });
+    if (filename !== undefined) params.set('filename', filename);
+    params.set('signature', signature);
     return `${origin}${API_BASE_PATH}/${UrlKinds.signedDownload}/${ref.type}/${encodeKey(ref.key)}?${params}`;
   }
 
-  verifyDownload(type: string, key: string, query: Query): ObjectRef {
+  verifyDownload(type: string, key: string, query: Query): { ref: ObjectRef; filename: string | undefined } {
     const fields = parseUrlFields(query, { upload: false });
     const ref = makeRef(fields.tenant, type, key);
-    this.check(['GET', ref.tenant, ref.type, ref.key, String(fields.expires)], fields.signature, fields.expires);
-    return ref;
+    this.check(downloadFields(ref, fields.expires, fields.filename), fields.signature, fields.expires);
+    return { ref, filename: fields.filename };
   }
 
   createUploadUrl(
@@ -87,6 +90,12 @@ export class SignedUrls {
     // Checked after the signature, so an expiry cannot be extended by editing the URL.
     if (expires * 1000 <= this.clock()) throw fail('UrlExpired');
   }
+}
+
+// A URL without a file name signs the five fields it always did, so URLs already handed out stay valid.
+function downloadFields(ref: ObjectRef, expires: number, filename: string | undefined): string[] {
+  const fields = ['GET', ref.tenant, ref.type, ref.key, String(expires)];
+  return filename === undefined ? fields : [...fields, filename];
 }
 
 function uploadFields(ref: ObjectRef, expires: number, uploadId: string, contentType: string, objectTtl: string): string[] {

@@ -18,6 +18,7 @@ export type VisibleRowTuple = [
   expires_at: number | null,
   blob_id: string | null,
   inline_data: Buffer | null,
+  attributes: string | null,
 ];
 
 /** `usageRead`: stored bytes, objects, bytes held by open uploads, whether the tenant has its own quota, that quota. */
@@ -126,11 +127,12 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
   ensureUsageTable(db);
   addCancelledColumn(db);
   addSharedUploadState(db);
+  addAttributesColumn(db);
 
   const statements = {
     findVisible: db
       .prepare<[string, string, Buffer, number], VisibleRowTuple>(
-        `SELECT size, sha256, content_type, last_modified, expires_at, blob_id, inline_data
+        `SELECT size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes
          FROM objects WHERE tenant = ? AND type = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)`,
       )
       .raw(true),
@@ -147,11 +149,12 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
     openUploadIds: db.prepare<[]>('SELECT upload_id FROM uploads WHERE completed_json IS NULL AND cancelled = 0').pluck(),
     cancelUpload: db.prepare<[string]>('UPDATE uploads SET cancelled = 1, received = 0, total = NULL WHERE upload_id = ?'),
     upsert: db.prepare(
-      `INSERT INTO objects (tenant, type, key, size, sha256, content_type, last_modified, expires_at, blob_id, inline_data)
-       VALUES (@tenant, @type, @key, @size, @sha256, @content_type, @last_modified, @expires_at, @blob_id, @inline_data)
+      `INSERT INTO objects (tenant, type, key, size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes)
+       VALUES (@tenant, @type, @key, @size, @sha256, @content_type, @last_modified, @expires_at, @blob_id, @inline_data, @attributes)
        ON CONFLICT (tenant, type, key) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256,
          content_type = excluded.content_type, last_modified = excluded.last_modified,
-         expires_at = excluded.expires_at, blob_id = excluded.blob_id, inline_data = excluded.inline_data`,
+         expires_at = excluded.expires_at, blob_id = excluded.blob_id, inline_data = excluded.inline_data,
+         attributes = excluded.attributes`,
     ),
     deleteById: db.prepare<[number]>('DELETE FROM objects WHERE id = ?'),
     listRange: db.prepare(
@@ -237,6 +240,12 @@ function addSharedUploadState(db: Database): void {
   db.exec('CREATE TABLE IF NOT EXISTS gc_queue (blob_id TEXT PRIMARY KEY, due_at INTEGER NOT NULL)');
   db.exec('CREATE INDEX IF NOT EXISTS gc_queue_by_due ON gc_queue (due_at)');
   db.exec('CREATE TABLE IF NOT EXISTS chores (name TEXT PRIMARY KEY, next_at INTEGER NOT NULL)');
+}
+
+/** Metadata, Cache-Control and Content-Disposition (JSON): data dirs made before objects had them lack it. */
+function addAttributesColumn(db: Database): void {
+  const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('objects') as string[];
+  if (!columns.includes('attributes')) db.exec('ALTER TABLE objects ADD COLUMN attributes TEXT');
 }
 
 /**

@@ -5,21 +5,28 @@ import type { Durability } from '../../config.js';
 import { fail } from '../../errors.js';
 import type { ListPage, ObjectInfo, ObjectRef, TenantUsage, UploadGrantInfo } from '../backend.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
-import { listStart, prefixUpperBound } from '../key-range.js';
-import { columnsFromRow } from '../object-columns.js';
+import { KEY_SPACE_END, keyAfter, listStart, prefixUpperBound } from '../key-range.js';
+import { columnsFromRow, parseAttributes, rowFromColumns } from '../object-columns.js';
 import {
   type AdvanceUploadOptions,
   type IndexRow,
   infoOf,
+  type KeyRange,
   type ListRowsOptions,
   type ObjectIndex,
   type PutRowOptions,
+  type RangeStep,
   type RemoveRowOptions,
+  type ScannedKey,
+  type TransferOptions,
+  type TransferRangeOptions,
   type UploadClaim,
   type UploadRecord,
 } from '../object-index.js';
+import { destinationKey, transferredRow } from '../transfer-plan.js';
 import { CommitQueue } from './commit-queue.js';
 import { type AnyObjectRow, type IndexDb, openIndexDb, type VisibleRowTuple } from './index-db.js';
+import { type FullObjectRow, prepareRangeStatements, type RangeStatements } from './range-statements.js';
 import { RowCache } from './row-cache.js';
 import { SqliteApiKeyStore } from './sqlite-api-keys.js';
 import { type QuotaOverride, TenantLedger } from './tenant-usage.js';
@@ -68,6 +75,7 @@ export class SqliteIndex implements ObjectIndex {
   private readonly commits: CommitQueue;
   private readonly ledger: TenantLedger;
   private readonly sql: ReturnType<typeof prepareUploadStatements>;
+  private readonly ranges: RangeStatements;
   private readonly cache: RowCache;
 
   private constructor(
@@ -80,6 +88,7 @@ export class SqliteIndex implements ObjectIndex {
     this.ledger = new TenantLedger(db, defaultQuotaBytes);
     this.apiKeys = new SqliteApiKeyStore(db);
     this.sql = prepareUploadStatements(db);
+    this.ranges = prepareRangeStatements(db);
   }
 
   static async open(options: SqliteIndexOptions): Promise<SqliteIndex> {
@@ -112,17 +121,11 @@ export class SqliteIndex implements ObjectIndex {
   }
 
   async remove(options: RemoveRowOptions): Promise<boolean> {
-    const { findAny, deleteById } = this.db.statements;
     return this.commits.enqueue(() => {
-      this.cache.drop(options.ref);
-      const row = findAny.get(keyParams(options.ref)) as AnyObjectRow | undefined;
-      const etag = visibleEtag(row && { sha256: row.sha256, expiresAt: row.expires_at }, options.now);
-      assertCondition(etag, options.condition);
-      if (!row) return false;
-      deleteById.run(row.id);
-      this.ledger.charge(options.ref.tenant, -row.size, -1);
-      if (row.blob_id) this.sql.queueGarbage.run(row.blob_id, options.collectAfter);
-      return etag !== undefined;
+      const row = this.db.statements.findAny.get(keyParams(options.ref)) as AnyObjectRow | undefined;
+      assertCondition(visibleEtag(row && { sha256: row.sha256, expiresAt: row.expires_at }, options.now), options.condition);
+      // An expired row not yet swept goes too, but was not there for the caller.
+      return this.removeRow(options.ref, options.now, options.collectAfter)?.visible ?? false;
     });
   }
 
@@ -139,6 +142,93 @@ export class SqliteIndex implements ObjectIndex {
 
   async usage(tenant: string): Promise<TenantUsage> {
     return this.ledger.read(tenant);
+  }
+
+  async scan(options: KeyRange & { limit: number; now: number; details: boolean }): Promise<ScannedKey[]> {
+    const params = rangeParams(options, { now: options.now, limit: options.limit });
+    if (!options.details)
+      return (this.ranges.scanKeys.all(params) as Buffer[]).map((key) => ({ key: key.toString('utf8'), row: undefined }));
+    return (this.ranges.scanDetails.all(params) as FullObjectRow[]).map((row) => ({
+      key: row.key.toString('utf8'),
+      row: rowFromColumns(row),
+    }));
+  }
+
+  async countRange(options: KeyRange & { now: number }): Promise<{ objects: number; bytes: number }> {
+    return this.ranges.countRange.get(rangeParams(options, { now: options.now })) as { objects: number; bytes: number };
+  }
+
+  async removeRange(options: KeyRange & { limit: number; now: number; collectAfter: number }): Promise<RangeStep> {
+    const { deleteById } = this.db.statements;
+    return this.commits.enqueue(() => {
+      const rows = this.ranges.rangeRows.all(rangeParams(options, { limit: options.limit })) as FullObjectRow[];
+      let objects = 0;
+      let bytes = 0;
+      for (const row of rows) {
+        deleteById.run(row.id);
+        this.cache.drop({ tenant: options.tenant, type: options.type, key: row.key.toString('utf8') });
+        if (row.blob_id) this.sql.queueGarbage.run(row.blob_id, options.collectAfter);
+        if (row.expires_at !== null && row.expires_at <= options.now) continue;
+        objects++;
+        bytes += row.size;
+      }
+      this.ledger.charge(options.tenant, -rows.reduce((sum, row) => sum + row.size, 0), -rows.length);
+      const last = rows.at(-1);
+      return { objects, bytes, skipped: [], next: rows.length < options.limit || !last ? undefined : keyAfter(last.key) };
+    });
+  }
+
+  async removeMany(options: {
+    tenant: string;
+    type: ObjectRef['type'];
+    keys: readonly string[];
+    now: number;
+    collectAfter: number;
+  }): Promise<Array<number | undefined>> {
+    return this.commits.enqueue(() =>
+      options.keys.map((key) => {
+        const removed = this.removeRow({ tenant: options.tenant, type: options.type, key }, options.now, options.collectAfter);
+        return removed?.visible ? removed.size : undefined;
+      }),
+    );
+  }
+
+  async transfer(options: TransferOptions): Promise<IndexRow> {
+    return this.commits.enqueue(() => {
+      const source = this.ranges.findFull.get(keyParams(options.from)) as FullObjectRow | undefined;
+      const sourceEtag = visibleEtag(source && { sha256: source.sha256, expiresAt: source.expires_at }, options.now);
+      if (!source || sourceEtag === undefined) throw fail('NoSuchKey', `No object at ${options.from.type}/${options.from.key}`);
+      assertCondition(sourceEtag, options.condition);
+      const row = this.transferRow(source, options.from, options.to, options);
+      if (!row) throw fail('DestinationExists', `An object exists at ${options.to.type}/${options.to.key}`);
+      return row;
+    });
+  }
+
+  async transferRange(options: TransferRangeOptions): Promise<RangeStep> {
+    const fromPrefix = Buffer.from(options.fromPrefix, 'utf8');
+    const toPrefix = Buffer.from(options.toPrefix, 'utf8');
+    const { tenant, type } = options.range;
+    return this.commits.enqueue(() => {
+      const rows = this.ranges.rangeRows.all(rangeParams(options.range, { limit: options.limit })) as FullObjectRow[];
+      const step = { objects: 0, bytes: 0, skipped: [] as string[] };
+      for (const source of rows) {
+        if (source.expires_at !== null && source.expires_at <= options.now) continue;
+        const key = source.key.toString('utf8');
+        const target = destinationKey(source.key, fromPrefix, toPrefix);
+        const moved =
+          target &&
+          this.transferRow(source, { tenant, type, key }, { tenant, type: options.toType, key: target.toString('utf8') }, options);
+        if (!moved) {
+          step.skipped.push(key);
+          continue;
+        }
+        step.objects++;
+        step.bytes += source.size;
+      }
+      const last = rows.at(-1);
+      return { ...step, next: rows.length < options.limit || !last ? undefined : keyAfter(last.key) };
+    });
   }
 
   async setQuota(tenant: string, quotaBytes: number | null | 'default'): Promise<void> {
@@ -174,9 +264,20 @@ export class SqliteIndex implements ObjectIndex {
 
   async takeGarbage({ now, limit, leaseMs }: { now: number; limit: number; leaseMs: number }): Promise<string[]> {
     return this.commits.enqueue(() => {
-      const ids = this.sql.dueGarbage.all(now, limit) as string[];
-      for (const id of ids) this.sql.leaseGarbage.run(now + leaseMs, id);
-      return ids;
+      const taken: string[] = [];
+      // Copies share blobs: one that a row still names is not garbage (see ObjectIndex.takeGarbage).
+      for (let wanted = limit; wanted > 0; wanted = limit - taken.length) {
+        const due = this.sql.dueGarbage.all(now, wanted) as string[];
+        for (const id of due) {
+          if (this.db.statements.blobInUse.get(id) !== undefined) this.sql.forgetGarbage.run(id);
+          else {
+            this.sql.leaseGarbage.run(now + leaseMs, id);
+            taken.push(id);
+          }
+        }
+        if (due.length < wanted) break;
+      }
+      return taken;
     });
   }
 
@@ -286,6 +387,45 @@ export class SqliteIndex implements ObjectIndex {
     this.db.db.close();
   }
 
+  /** Inside a commit: removes the row of `ref` (expired or not), charging and queueing its blob. */
+  private removeRow(ref: ObjectRef, now: number, collectAfter: number): { size: number; visible: boolean } | undefined {
+    this.cache.drop(ref);
+    const row = this.db.statements.findAny.get(keyParams(ref)) as AnyObjectRow | undefined;
+    if (!row) return undefined;
+    this.db.statements.deleteById.run(row.id);
+    this.ledger.charge(ref.tenant, -row.size, -1);
+    if (row.blob_id) this.sql.queueGarbage.run(row.blob_id, collectAfter);
+    return { size: row.size, visible: row.expires_at === null || row.expires_at > now };
+  }
+
+  /**
+   * Inside a commit: writes `source`'s value at `to` (and removes `from` for a move). Undefined,
+   * writing nothing, when a visible destination exists and `overwrite` is not set.
+   */
+  private transferRow(
+    source: FullObjectRow,
+    from: ObjectRef,
+    to: ObjectRef,
+    options: Pick<TransferOptions, 'move' | 'overwrite' | 'now' | 'lastModified' | 'expiresAtIfNone' | 'collectAfter'>,
+  ): IndexRow | undefined {
+    const { findAny, upsert, deleteById } = this.db.statements;
+    const params = keyParams(to);
+    const previous = findAny.get(params) as AnyObjectRow | undefined;
+    const exists = visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now) !== undefined;
+    if (exists && !options.overwrite) return undefined;
+    const row = transferredRow(rowFromColumns(source), options);
+    this.cache.drop(to);
+    if (options.move) {
+      this.cache.drop(from);
+      deleteById.run(source.id);
+      this.ledger.charge(from.tenant, -source.size, -1);
+    }
+    this.ledger.charge(to.tenant, row.size - (previous?.size ?? 0), previous ? 0 : 1);
+    upsert.run({ ...params, ...columnsFromRow(row) });
+    if (previous?.blob_id && previous.blob_id !== row.blobId) this.sql.queueGarbage.run(previous.blob_id, options.collectAfter);
+    return row;
+  }
+
   /** Ends a session inside the commit that stores its object; throws if it already ended. */
   private markCompleted(uploadId: string, info: ObjectInfo): void {
     const { findUpload, completeUpload } = this.db.statements;
@@ -323,8 +463,12 @@ function prepareUploadStatements({ db }: IndexDb) {
   } satisfies Record<string, Statement<never[]> | Statement>;
 }
 
-function rowFromVisibleTuple([size, sha256, contentType, lastModified, expiresAt, blobId, inline]: VisibleRowTuple): IndexRow {
-  return { size, sha256, contentType, lastModified, expiresAt, blobId, inline };
+function rowFromVisibleTuple([size, sha256, contentType, lastModified, expiresAt, blobId, inline, attributes]: VisibleRowTuple): IndexRow {
+  return { size, sha256, contentType, lastModified, expiresAt, blobId, inline, attributes: parseAttributes(attributes) };
+}
+
+function rangeParams(range: KeyRange, extra: Record<string, number>) {
+  return { tenant: range.tenant, type: range.type, start: range.start, end: range.end ?? KEY_SPACE_END, ...extra };
 }
 
 function keyParams(ref: ObjectRef) {

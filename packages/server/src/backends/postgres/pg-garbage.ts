@@ -4,13 +4,20 @@ const QUEUE = statement(
   'gc_queue',
   'INSERT INTO gc_queue (blob_id, due_at) SELECT blob_id, $2 FROM unnest($1::text[]) AS blob_id ON CONFLICT DO NOTHING',
 );
-// SKIP LOCKED: collectors on other servers take other rows instead of waiting for these. A row
-// leased meanwhile is re-checked against `due_at` once locked, so no two collectors get one id.
+// SKIP LOCKED: collectors on other servers take other rows instead of waiting for these. Copies
+// share blobs: a due blob that a row still names is dropped from the queue instead of handed out
+// (see ObjectIndex.takeGarbage); `referenced` says how many were, so the caller can ask again.
 const TAKE = statement(
   'gc_take',
-  `UPDATE gc_queue SET due_at = $2
-   WHERE blob_id IN (SELECT blob_id FROM gc_queue WHERE due_at <= $1 ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-   RETURNING blob_id`,
+  `WITH due AS (
+     SELECT q.blob_id, EXISTS (SELECT 1 FROM objects o WHERE o.blob_id = q.blob_id) AS referenced
+     FROM gc_queue q WHERE q.due_at <= $1 ORDER BY q.due_at LIMIT $3 FOR UPDATE SKIP LOCKED
+   ), dropped AS (
+     DELETE FROM gc_queue WHERE blob_id IN (SELECT blob_id FROM due WHERE referenced) RETURNING blob_id
+   ), leased AS (
+     UPDATE gc_queue SET due_at = $2 WHERE blob_id IN (SELECT blob_id FROM due WHERE NOT referenced) RETURNING blob_id
+   )
+   SELECT blob_id, false AS referenced FROM leased UNION ALL SELECT blob_id, true FROM dropped`,
 );
 const FORGET = statement('gc_forget', 'DELETE FROM gc_queue WHERE blob_id = ANY($1::text[])');
 // Upload sessions name their blobs inside the blob store's staging record (opaque JSON).
@@ -32,8 +39,13 @@ export class PgGarbage {
   }
 
   async take({ now, limit, leaseMs }: { now: number; limit: number; leaseMs: number }): Promise<string[]> {
-    const { rows } = await this.db.run<{ blob_id: string }>(TAKE, [now, now + leaseMs, limit]);
-    return rows.map((row) => row.blob_id);
+    const taken: string[] = [];
+    for (let wanted = limit; wanted > 0; wanted = limit - taken.length) {
+      const { rows } = await this.db.run<{ blob_id: string; referenced: boolean }>(TAKE, [now, now + leaseMs, wanted]);
+      for (const row of rows) if (!row.referenced) taken.push(row.blob_id);
+      if (rows.length < wanted) break;
+    }
+    return taken;
   }
 
   async forget(blobIds: readonly string[]): Promise<void> {

@@ -4,15 +4,20 @@ import type { ApiKeyStore } from '../../auth/api-keys.js';
 import type { ListPage, ObjectRef, TenantUsage, UploadGrantInfo } from '../backend.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
 import { listStart, prefixUpperBound } from '../key-range.js';
-import { type ObjectColumns, rowFromColumns } from '../object-columns.js';
+import { type ObjectColumns, rowFromColumns, serializeAttributes } from '../object-columns.js';
 import {
   type AdvanceUploadOptions,
   type IndexRow,
   infoOf,
+  type KeyRange,
   type ListRowsOptions,
   type ObjectIndex,
   type PutRowOptions,
+  type RangeStep,
   type RemoveRowOptions,
+  type ScannedKey,
+  type TransferOptions,
+  type TransferRangeOptions,
   type UploadClaim,
   type UploadRecord,
 } from '../object-index.js';
@@ -22,6 +27,7 @@ import { PgDb, type Queries, statement } from './pg-db.js';
 import { describeCause } from './pg-errors.js';
 import { PgGarbage } from './pg-garbage.js';
 import { PgLedger } from './pg-ledger.js';
+import { PgRanges } from './pg-ranges.js';
 import { migrate } from './pg-schema.js';
 import { PgUploads } from './pg-uploads.js';
 
@@ -35,7 +41,7 @@ const KEY = 'tenant = $1 AND type = $2 AND key = $3';
 
 const FIND_VISIBLE = statement(
   'object_find',
-  `SELECT size, sha256, content_type, last_modified, expires_at, blob_id, inline_data FROM objects WHERE ${KEY} AND ${VISIBLE}`,
+  `SELECT size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes FROM objects WHERE ${KEY} AND ${VISIBLE}`,
 );
 // Writers of one key queue here, across every server sharing the database, until commit.
 const LOCK_KEY = statement('object_lock_key', 'SELECT pg_advisory_xact_lock($1::bigint)');
@@ -45,11 +51,12 @@ const FIND_FOR_UPDATE = statement(
 );
 const UPSERT = statement(
   'object_upsert',
-  `INSERT INTO objects (tenant, type, key, size, sha256, content_type, last_modified, expires_at, blob_id, inline_data)
-   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+  `INSERT INTO objects (tenant, type, key, size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes)
+   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
    ON CONFLICT (tenant, type, key) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256,
      content_type = excluded.content_type, last_modified = excluded.last_modified,
-     expires_at = excluded.expires_at, blob_id = excluded.blob_id, inline_data = excluded.inline_data`,
+     expires_at = excluded.expires_at, blob_id = excluded.blob_id, inline_data = excluded.inline_data,
+     attributes = excluded.attributes`,
 );
 const DELETE_BY_ID = statement('object_delete', 'DELETE FROM objects WHERE id = $1');
 const LIST_RANGE = statement(
@@ -98,6 +105,7 @@ export class PgIndex implements ObjectIndex {
   private readonly ledger: PgLedger;
   private readonly uploads: PgUploads;
   private readonly garbage: PgGarbage;
+  private readonly ranges: PgRanges;
 
   private constructor(
     private readonly db: PgDb,
@@ -107,6 +115,7 @@ export class PgIndex implements ObjectIndex {
     this.ledger = new PgLedger(db, defaultQuotaBytes);
     this.uploads = new PgUploads(db);
     this.garbage = new PgGarbage(db);
+    this.ranges = new PgRanges(db, this.ledger, this.garbage, (ref) => this.lockKey(ref));
     this.apiKeys = new PgApiKeyStore(db);
   }
 
@@ -154,6 +163,7 @@ export class PgIndex implements ObjectIndex {
         row.expiresAt,
         row.blobId,
         row.inline,
+        serializeAttributes(row.attributes),
       ]);
       if (options.completesUpload) await this.uploads.markCompleted(tx, options.completesUpload, infoOf(row));
       if (previous?.blob_id && previous.blob_id !== row.blobId) await this.garbage.queue([previous.blob_id], options.collectAfter, tx);
@@ -161,18 +171,57 @@ export class PgIndex implements ObjectIndex {
   }
 
   async remove(options: RemoveRowOptions): Promise<boolean> {
-    const { ref } = options;
     return this.db.transaction(async (tx) => {
-      const row = await this.lockRow(tx, ref);
+      const row = await this.lockRow(tx, options.ref);
       const etag = visibleEtag(row && { sha256: row.sha256, expiresAt: row.expires_at }, options.now);
       assertCondition(etag, options.condition);
-      if (!row) return false;
       // An expired row not yet swept goes too, but was not there for the caller.
-      await tx.run(DELETE_BY_ID, [row.id]);
-      await this.ledger.charge(tx, ref.tenant, -row.size, -1);
-      if (row.blob_id) await this.garbage.queue([row.blob_id], options.collectAfter, tx);
+      if (row) await this.removeLocked(tx, options.ref.tenant, row, options.collectAfter);
       return etag !== undefined;
     });
+  }
+
+  async removeMany(options: {
+    tenant: string;
+    type: ObjectRef['type'];
+    keys: readonly string[];
+    now: number;
+    collectAfter: number;
+  }): Promise<Array<number | undefined>> {
+    const refs = options.keys.map((key) => ({ tenant: options.tenant, type: options.type, key }));
+    return this.db.transaction(async (tx) => {
+      // Every key lock first, in one order, so two such batches cannot deadlock.
+      const locks = [...new Set(refs.map((ref) => this.lockKey(ref)))].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+      for (const lock of locks) await tx.run(LOCK_KEY, [lock]);
+      const sizes: Array<number | undefined> = [];
+      for (const ref of refs) {
+        const { rows } = await tx.run<PreviousRow>(FIND_FOR_UPDATE, keyParams(ref));
+        const row = rows[0];
+        if (row) await this.removeLocked(tx, ref.tenant, row, options.collectAfter);
+        sizes.push(row && visibleEtag({ sha256: row.sha256, expiresAt: row.expires_at }, options.now) ? row.size : undefined);
+      }
+      return sizes;
+    });
+  }
+
+  scan(options: KeyRange & { limit: number; now: number; details: boolean }): Promise<ScannedKey[]> {
+    return this.ranges.scan(options);
+  }
+
+  countRange(options: KeyRange & { now: number }): Promise<{ objects: number; bytes: number }> {
+    return this.ranges.count(options);
+  }
+
+  removeRange(options: KeyRange & { limit: number; now: number; collectAfter: number }): Promise<RangeStep> {
+    return this.ranges.remove(options);
+  }
+
+  transfer(options: TransferOptions): Promise<IndexRow> {
+    return this.ranges.transfer(options);
+  }
+
+  transferRange(options: TransferRangeOptions): Promise<RangeStep> {
+    return this.ranges.transferRange(options);
   }
 
   async list(options: ListRowsOptions): Promise<ListPage> {
@@ -279,6 +328,13 @@ export class PgIndex implements ObjectIndex {
 
   async close(): Promise<void> {
     await this.db.close();
+  }
+
+  /** Inside `tx`, with the row locked: deletes it, charges the tenant, queues its blob. */
+  private async removeLocked(tx: Queries, tenant: string, row: PreviousRow, collectAfter: number): Promise<void> {
+    await tx.run(DELETE_BY_ID, [row.id]);
+    await this.ledger.charge(tx, tenant, -row.size, -1);
+    if (row.blob_id) await this.garbage.queue([row.blob_id], collectAfter, tx);
   }
 
   /**

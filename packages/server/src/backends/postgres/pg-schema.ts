@@ -84,6 +84,11 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly name
       );
     `,
   },
+  {
+    version: 3,
+    name: 'object attributes: metadata, Cache-Control, Content-Disposition',
+    sql: 'ALTER TABLE objects ADD COLUMN attributes TEXT;',
+  },
 ];
 
 /** Distinguishes this lock from other advisory locks in the database (two-key form: class, schema). */

@@ -3,30 +3,39 @@ import { API_BASE_PATH, Headers, MAX_LIST_LIMIT, Routes } from 'stowage-client/p
 import { fail } from '../../errors.js';
 import { parseStorageType } from '../../storage/object-ref.js';
 import type { AppContext } from '../context.js';
+import { booleanQueryValue, singleQueryValue } from '../query-params.js';
 
 interface ListRequest {
   Params: { type: string };
-  Querystring: { prefix?: string | string[]; limit?: string };
+  Querystring: { prefix?: string | string[]; limit?: string; delimiter?: string | string[]; details?: string | string[] };
 }
 
-/** GET `{type}/list?prefix=P[&limit=N]`, paged with the X-NEXT header both ways. */
+/**
+ * GET `{type}/list?prefix=P[&limit=N]`, paged with the X-NEXT header both ways: a JSON array of
+ * keys. With `delimiter=D` or `details=true` (Stowage extensions), `{objects, folders}`.
+ */
 export function registerListRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get<ListRequest>(`${API_BASE_PATH}/:type/${Routes.list}`, async (request, reply) => {
     const type = parseStorageType(request.params.type);
-    const prefix = single(request.query.prefix) ?? '';
+    const prefix = first(request.query.prefix) ?? '';
     const limit = parseLimit(request.query.limit);
     const token = request.headers[Headers.next];
-    const page = await ctx.objects.list(request.tenant, type, {
-      prefix,
-      pageToken: typeof token === 'string' && token !== '' ? token : undefined,
-      limit,
-    });
+    const pageToken = typeof token === 'string' && token !== '' ? token : undefined;
+    const delimiter = singleQueryValue(request.query.delimiter, 'delimiter');
+    const details = booleanQueryValue(request.query.details, 'details');
+    if (delimiter !== undefined || details) {
+      const { next, ...page } = await ctx.prefixes.listFolder(request.tenant, type, { prefix, delimiter, details, pageToken, limit });
+      if (next) reply.header(Headers.next, next);
+      return reply.code(200).type('application/json').send(page);
+    }
+    const page = await ctx.objects.list(request.tenant, type, { prefix, pageToken, limit });
     if (page.next) reply.header(Headers.next, page.next);
     return reply.code(200).type('application/json').send(page.keys);
   });
 }
 
-function single(value: string | string[] | undefined): string | undefined {
+// The Python client never repeats it; a repeated prefix has always meant the first one.
+function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 

@@ -3,6 +3,7 @@ import { API_BASE_PATH, Routes, UrlKinds } from 'stowage-client/protocol';
 import { fail } from '../../errors.js';
 import { makeRef } from '../../storage/object-ref.js';
 import type { AppContext } from '../context.js';
+import { attachmentDisposition } from '../object-attributes.js';
 import { publicOrigin } from '../origin.js';
 import { parseExpiresIn } from '../query-params.js';
 import { keyFromRawUrl } from '../request-key.js';
@@ -21,8 +22,9 @@ export function registerSignedUrlIssuing(app: FastifyInstance, ctx: AppContext):
   app.get<SignedRequest>(`${API_BASE_PATH}/:type/${Routes.signedUrl}/*`, async (request, reply) => {
     const ref = makeRef(request.tenant, request.params.type, keyFromRawUrl(request.url, KEY_AFTER_ROUTE_WORD));
     const ttlMs = parseExpiresIn(request.query.expires_in, ctx.config.signedUrlTtlMs, ctx.config.signedUrlMaxTtlMs);
+    const filename = request.query.filename === undefined ? undefined : parseFilename(request.query.filename);
     await ctx.objects.head(ref);
-    return sendUrl(reply, ctx.signedUrls.createDownloadUrl(publicOrigin(ctx.config, request), ref, ttlMs));
+    return sendUrl(reply, ctx.signedUrls.createDownloadUrl(publicOrigin(ctx.config, request), ref, ttlMs, filename));
   });
 }
 
@@ -30,17 +32,22 @@ export function registerSignedUrlIssuing(app: FastifyInstance, ctx: AppContext):
 export function registerSignedDownloads(app: FastifyInstance, ctx: AppContext): void {
   // The URL's tenant pays for the request: whoever holds a signed URL spends its owner's rate.
   const verify = (request: { params: { type: string }; url: string; query: Record<string, string | undefined> }, reply: FastifyReply) => {
-    const ref = ctx.signedUrls.verifyDownload(request.params.type, keyFromRawUrl(request.url, KEY_AFTER_ROUTE_WORD), request.query);
-    ctx.rateLimits.take(ref.tenant);
-    ctx.tenantSlots.enter(ref.tenant, reply.raw);
-    return ref;
+    const grant = ctx.signedUrls.verifyDownload(request.params.type, keyFromRawUrl(request.url, KEY_AFTER_ROUTE_WORD), request.query);
+    ctx.rateLimits.take(grant.ref.tenant);
+    ctx.tenantSlots.enter(grant.ref.tenant, reply.raw);
+    return grant;
   };
+  const serveOptions = (filename: string | undefined) => ({
+    disposition: filename === undefined ? undefined : attachmentDisposition(filename),
+  });
 
   app.get<SignedRequest>(SIGNED_PATH, { exposeHeadRoute: false }, async (request, reply) => {
-    return serveObject(ctx, request, reply, verify(request, reply));
+    const { ref, filename } = verify(request, reply);
+    return serveObject(ctx, request, reply, ref, serveOptions(filename));
   });
   app.head<SignedRequest>(SIGNED_PATH, async (request, reply) => {
-    return serveObjectHead(ctx, request, reply, verify(request, reply));
+    const { ref, filename } = verify(request, reply);
+    return serveObjectHead(ctx, request, reply, ref, serveOptions(filename));
   });
   app.route({
     method: ['PUT', 'POST', 'DELETE', 'PATCH'],
@@ -49,6 +56,17 @@ export function registerSignedDownloads(app: FastifyInstance, ctx: AppContext): 
       throw fail('MethodNotAllowed', 'A signed download URL serves only GET and HEAD', { allow: 'GET, HEAD' });
     },
   });
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const MAX_FILENAME_BYTES = 255;
+
+/** The file name a signed URL makes its download save as: text without control characters or path separators. */
+function parseFilename(name: string | string[]): string {
+  if (typeof name !== 'string' || name === '' || Buffer.byteLength(name) > MAX_FILENAME_BYTES || CONTROL.test(name) || /[/\\]/.test(name))
+    throw fail('InvalidArgument', `filename must be 1-${MAX_FILENAME_BYTES} bytes of text without control characters, / or \\`);
+  return name;
 }
 
 /** Answers with a URL as text/plain, no trailing newline (the Python client uses the body as is). */

@@ -8,6 +8,7 @@ import { parseContentType } from '../../storage/media-type.js';
 import { makeRef } from '../../storage/object-ref.js';
 import type { UploadStep } from '../../storage/object-service.js';
 import type { AppContext } from '../context.js';
+import { attributesOf } from '../object-attributes.js';
 import { publicOrigin } from '../origin.js';
 import { parseExpiresIn } from '../query-params.js';
 import { abortOnDisconnect, receiveUpload, sendStored } from '../receive-upload.js';
@@ -87,7 +88,12 @@ async function receiveChunk(
   const range = parseContentRange(header);
   // An upload URL stores once: after completion every PUT gets the final status, as on GCS.
   if (session.completed) return sendStored(reply, session.ref.key, session.completed);
-  const finish = { condition: writeConditionOf(request), expectedSha256: expectedSha256Of(request), objectTtlMs };
+  const finish = {
+    condition: writeConditionOf(request),
+    expectedSha256: expectedSha256Of(request),
+    objectTtlMs,
+    attributes: attributesOf(request),
+  };
   const declared = request.headers['content-length'];
   let step: UploadStep;
   if (range.kind === 'query') {

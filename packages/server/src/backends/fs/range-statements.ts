@@ -1,0 +1,36 @@
+import type { Statement } from 'better-sqlite3';
+import type { IndexDb } from './index-db.js';
+
+const VISIBLE = '(expires_at IS NULL OR expires_at > @now)';
+const IN_RANGE = 'tenant = @tenant AND type = @type AND key >= @start AND key < @end';
+const FULL_ROW = 'id, key, size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes';
+
+/** A whole row of `objects`, as the statements of copy, move and range deletes read it. */
+export interface FullObjectRow {
+  id: number;
+  key: Buffer;
+  size: number;
+  sha256: string;
+  content_type: string;
+  last_modified: number;
+  expires_at: number | null;
+  blob_id: string | null;
+  inline_data: Buffer | null;
+  attributes: string | null;
+}
+
+export type RangeStatements = Record<'scanKeys' | 'scanDetails' | 'countRange' | 'rangeRows' | 'findFull', Statement>;
+
+/** The statements of the operations on key ranges and on several keys (prepared once, with the index). */
+export function prepareRangeStatements({ db }: IndexDb): RangeStatements {
+  return {
+    scanKeys: db.prepare(`SELECT key FROM objects WHERE ${IN_RANGE} AND ${VISIBLE} ORDER BY key LIMIT @limit`).pluck(),
+    scanDetails: db.prepare(
+      `SELECT key, size, sha256, content_type, last_modified, expires_at, NULL AS blob_id, NULL AS inline_data, attributes
+       FROM objects WHERE ${IN_RANGE} AND ${VISIBLE} ORDER BY key LIMIT @limit`,
+    ),
+    countRange: db.prepare(`SELECT COUNT(*) AS objects, COALESCE(SUM(size), 0) AS bytes FROM objects WHERE ${IN_RANGE} AND ${VISIBLE}`),
+    rangeRows: db.prepare(`SELECT ${FULL_ROW} FROM objects WHERE ${IN_RANGE} ORDER BY key LIMIT @limit`),
+    findFull: db.prepare(`SELECT ${FULL_ROW} FROM objects WHERE tenant = @tenant AND type = @type AND key = @key`),
+  };
+}

@@ -1,0 +1,256 @@
+import { fail } from '../../errors.js';
+import type { ObjectRef } from '../backend.js';
+import { assertCondition, visibleEtag } from '../conditions.js';
+import { KEY_SPACE_END, keyAfter } from '../key-range.js';
+import { columnsFromRow, type ObjectColumns, rowFromColumns } from '../object-columns.js';
+import type { IndexRow, KeyRange, RangeStep, ScannedKey, TransferOptions, TransferRangeOptions } from '../object-index.js';
+import { destinationKey, transferredRow } from '../transfer-plan.js';
+import { type PgDb, type Queries, statement } from './pg-db.js';
+import type { PgGarbage } from './pg-garbage.js';
+import type { PgLedger } from './pg-ledger.js';
+
+const IN_RANGE = 'tenant = $1 AND type = $2 AND key >= $3 AND key < $4';
+const VISIBLE = '(expires_at IS NULL OR expires_at > $5)';
+const COLUMNS = 'size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes';
+
+const SCAN_KEYS = statement('range_scan_keys', `SELECT key FROM objects WHERE ${IN_RANGE} AND ${VISIBLE} ORDER BY key LIMIT $6`);
+const SCAN_DETAILS = statement(
+  'range_scan_details',
+  `SELECT key, size, sha256, content_type, last_modified, expires_at, NULL AS blob_id, NULL AS inline_data, attributes
+   FROM objects WHERE ${IN_RANGE} AND ${VISIBLE} ORDER BY key LIMIT $6`,
+);
+const COUNT = statement(
+  'range_count',
+  `SELECT COUNT(*)::bigint AS objects, COALESCE(SUM(size), 0)::bigint AS bytes FROM objects WHERE ${IN_RANGE} AND ${VISIBLE}`,
+);
+// Row locks are enough to delete: a writer of one of these keys holds (or waits for) its row lock,
+// and a write that commits first is what gets deleted, re-read once the lock is ours.
+const REMOVE = statement(
+  'range_remove',
+  `DELETE FROM objects WHERE id IN (SELECT id FROM objects WHERE ${IN_RANGE} ORDER BY key LIMIT $5 FOR UPDATE)
+   RETURNING key, size, blob_id, expires_at`,
+);
+const SOURCE_ROWS = statement(
+  'range_sources',
+  `SELECT id, key, ${COLUMNS} FROM objects WHERE ${IN_RANGE} ORDER BY key LIMIT $5 FOR UPDATE`,
+);
+// The destinations' key locks, in one order for every caller (the array comes sorted), so two
+// batches cannot deadlock on them; a single-key writer holds one key lock and so joins no cycle.
+const LOCK_KEYS = statement('range_lock_keys', 'SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k');
+const DESTINATION_ROWS = statement(
+  'range_destinations',
+  'SELECT id, key, size, sha256, expires_at, blob_id FROM objects WHERE tenant = $1 AND type = $2 AND key = ANY($3::bytea[]) FOR UPDATE',
+);
+const DELETE_IDS = statement('range_delete_ids', 'DELETE FROM objects WHERE id = ANY($1::bigint[])');
+const UPSERT_MANY = statement(
+  'range_upsert',
+  `INSERT INTO objects (tenant, type, key, size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes)
+   SELECT $1, $2, * FROM unnest($3::bytea[], $4::bigint[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::bytea[], $11::text[])
+   ON CONFLICT (tenant, type, key) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256,
+     content_type = excluded.content_type, last_modified = excluded.last_modified, expires_at = excluded.expires_at,
+     blob_id = excluded.blob_id, inline_data = excluded.inline_data, attributes = excluded.attributes`,
+);
+
+interface SourceRow extends ObjectColumns {
+  id: number;
+  key: Buffer;
+}
+
+interface DestinationRow {
+  id: number;
+  key: Buffer;
+  size: number;
+  sha256: string;
+  expires_at: number | null;
+  blob_id: string | null;
+}
+
+/** A row to write at a destination, and what it replaces. */
+interface PlannedWrite {
+  readonly key: Buffer;
+  readonly row: IndexRow;
+  readonly previous: DestinationRow | undefined;
+}
+
+/**
+ * The operations on key ranges and on several keys at once, for PgIndex: scans, counts, range
+ * deletes, and copies and moves of one key or a batch of a range. Each batch is one transaction
+ * of a few set-based statements, whatever its number of rows.
+ */
+export class PgRanges {
+  constructor(
+    private readonly db: PgDb,
+    private readonly ledger: PgLedger,
+    private readonly garbage: PgGarbage,
+    private readonly lockKey: (ref: ObjectRef) => string,
+  ) {}
+
+  async scan(options: KeyRange & { limit: number; now: number; details: boolean }): Promise<ScannedKey[]> {
+    const values = [...rangeValues(options), options.now, options.limit];
+    if (!options.details) {
+      const { rows } = await this.db.run<{ key: Buffer }>(SCAN_KEYS, values);
+      return rows.map((row) => ({ key: row.key.toString('utf8'), row: undefined }));
+    }
+    const { rows } = await this.db.run<ObjectColumns & { key: Buffer }>(SCAN_DETAILS, values);
+    return rows.map((row) => ({ key: row.key.toString('utf8'), row: rowFromColumns(row) }));
+  }
+
+  async count(options: KeyRange & { now: number }): Promise<{ objects: number; bytes: number }> {
+    const { rows } = await this.db.run<{ objects: number; bytes: number }>(COUNT, [...rangeValues(options), options.now]);
+    return rows[0] ?? { objects: 0, bytes: 0 };
+  }
+
+  async remove(options: KeyRange & { limit: number; now: number; collectAfter: number }): Promise<RangeStep> {
+    return this.db.transaction(async (tx) => {
+      const { rows } = await tx.run<{ key: Buffer; size: number; blob_id: string | null; expires_at: number | null }>(REMOVE, [
+        ...rangeValues(options),
+        options.limit,
+      ]);
+      const visible = rows.filter((row) => row.expires_at === null || row.expires_at > options.now);
+      await this.ledger.charge(tx, options.tenant, -sum(rows), -rows.length);
+      await this.garbage.queue(
+        rows.flatMap((row) => (row.blob_id ? [row.blob_id] : [])),
+        options.collectAfter,
+        tx,
+      );
+      const last = rows.reduce<Buffer | undefined>((max, row) => (!max || Buffer.compare(row.key, max) > 0 ? row.key : max), undefined);
+      return {
+        objects: visible.length,
+        bytes: sum(visible),
+        skipped: [],
+        next: rows.length < options.limit || !last ? undefined : keyAfter(last),
+      };
+    });
+  }
+
+  async transfer(options: TransferOptions): Promise<IndexRow> {
+    const { from, to } = options;
+    return this.db.transaction(async (tx) => {
+      const [first, second] = [this.lockKey(from), this.lockKey(to)].sort(compareLockKeys);
+      await tx.run(LOCK_KEYS, [[first, second]]);
+      const { rows } = await tx.run<SourceRow>(SOURCE_ROWS, [from.tenant, from.type, utf8(from.key), keyAfter(utf8(from.key)), 1]);
+      const source = rows[0];
+      const sourceEtag = visibleEtag(source && { sha256: source.sha256, expiresAt: source.expires_at }, options.now);
+      if (!source || sourceEtag === undefined) throw fail('NoSuchKey', `No object at ${from.type}/${from.key}`);
+      assertCondition(sourceEtag, options.condition);
+      const written = await this.transferRows(tx, [source], { ...options, tenant: from.tenant, fromType: from.type }, () => ({
+        type: to.type,
+        key: utf8(to.key),
+      }));
+      const row = written[0];
+      if (!row) throw fail('DestinationExists', `An object exists at ${to.type}/${to.key}`);
+      return row;
+    });
+  }
+
+  async transferRange(options: TransferRangeOptions): Promise<RangeStep> {
+    const fromPrefix = utf8(options.fromPrefix);
+    const toPrefix = utf8(options.toPrefix);
+    const { tenant, type } = options.range;
+    return this.db.transaction(async (tx) => {
+      const { rows } = await tx.run<SourceRow>(SOURCE_ROWS, [...rangeValues(options.range), options.limit]);
+      const live = rows.filter((row) => row.expires_at === null || row.expires_at > options.now);
+      const skipped: string[] = [];
+      const targets = new Map<SourceRow, Buffer>();
+      for (const row of live) {
+        const target = destinationKey(row.key, fromPrefix, toPrefix);
+        if (target) targets.set(row, target);
+        else skipped.push(row.key.toString('utf8'));
+      }
+      const sources = live.filter((row) => targets.has(row));
+      await tx.run(LOCK_KEYS, [
+        sources
+          .map((row) => this.lockKey({ tenant, type: options.toType, key: (targets.get(row) as Buffer).toString('utf8') }))
+          .sort(compareLockKeys),
+      ]);
+      const written = await this.transferRows(tx, sources, { ...options, tenant, fromType: type }, (row) => ({
+        type: options.toType,
+        key: targets.get(row) as Buffer,
+      }));
+      let objects = 0;
+      let bytes = 0;
+      sources.forEach((row, i) => {
+        if (written[i]) {
+          objects++;
+          bytes += row.size;
+        } else skipped.push(row.key.toString('utf8'));
+      });
+      const last = rows.at(-1);
+      return { objects, bytes, skipped, next: rows.length < options.limit || !last ? undefined : keyAfter(last.key) };
+    });
+  }
+
+  /**
+   * Inside `tx`, with the destinations' key locks held: writes each source's value at its
+   * destination (all of one type), removing the sources for a move. Returns the row written per
+   * source, undefined where a visible destination exists and `overwrite` is not set.
+   */
+  private async transferRows(
+    tx: Queries,
+    sources: SourceRow[],
+    options: Pick<TransferOptions, 'move' | 'overwrite' | 'now' | 'lastModified' | 'expiresAtIfNone' | 'collectAfter'> & {
+      tenant: string;
+      fromType: ObjectRef['type'];
+    },
+    destinationOf: (row: SourceRow) => { type: ObjectRef['type']; key: Buffer },
+  ): Promise<Array<IndexRow | undefined>> {
+    if (sources.length === 0) return [];
+    const toType = destinationOf(sources[0] as SourceRow).type;
+    const { rows: existing } = await tx.run<DestinationRow>(DESTINATION_ROWS, [
+      options.tenant,
+      toType,
+      sources.map((row) => destinationOf(row).key),
+    ]);
+    const previousOf = new Map(existing.map((row) => [row.key.toString('hex'), row]));
+    const plans: Array<PlannedWrite | undefined> = sources.map((source) => {
+      const key = destinationOf(source).key;
+      const previous = previousOf.get(key.toString('hex'));
+      const exists = visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now) !== undefined;
+      if (exists && !options.overwrite) return undefined;
+      return { key, row: transferredRow(rowFromColumns(source), options), previous };
+    });
+    const writes = plans.filter((plan): plan is PlannedWrite => plan !== undefined);
+    if (writes.length === 0) return plans.map(() => undefined);
+    const moved = sources.filter((_, i) => plans[i] !== undefined);
+    if (options.move) await tx.run(DELETE_IDS, [moved.map((row) => row.id)]);
+    const added = writes.reduce((total, plan) => total + plan.row.size - (plan.previous?.size ?? 0), 0);
+    const newObjects = writes.filter((plan) => !plan.previous).length;
+    await this.ledger.charge(tx, options.tenant, added - (options.move ? sum(moved) : 0), newObjects - (options.move ? moved.length : 0));
+    const columns = writes.map((plan) => columnsFromRow(plan.row));
+    await tx.run(UPSERT_MANY, [
+      options.tenant,
+      toType,
+      writes.map((plan) => plan.key),
+      columns.map((c) => c.size),
+      columns.map((c) => c.sha256),
+      columns.map((c) => c.content_type),
+      columns.map((c) => c.last_modified),
+      columns.map((c) => c.expires_at),
+      columns.map((c) => c.blob_id),
+      columns.map((c) => c.inline_data),
+      columns.map((c) => c.attributes),
+    ]);
+    const replaced = writes.flatMap((plan) =>
+      plan.previous?.blob_id && plan.previous.blob_id !== plan.row.blobId ? [plan.previous.blob_id] : [],
+    );
+    await this.garbage.queue(replaced, options.collectAfter, tx);
+    return plans.map((plan) => plan?.row);
+  }
+}
+
+function rangeValues(range: KeyRange): [string, string, Buffer, Buffer] {
+  return [range.tenant, range.type, range.start, range.end ?? KEY_SPACE_END];
+}
+
+function sum(rows: ReadonlyArray<{ size: number }>): number {
+  return rows.reduce((total, row) => total + row.size, 0);
+}
+
+function utf8(text: string): Buffer {
+  return Buffer.from(text, 'utf8');
+}
+
+function compareLockKeys(a: string, b: string): number {
+  const [x, y] = [BigInt(a), BigInt(b)];
+  return x < y ? -1 : x > y ? 1 : 0;
+}

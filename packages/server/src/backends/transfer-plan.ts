@@ -1,0 +1,22 @@
+import { MAX_KEY_BYTES } from 'stowage-client/protocol';
+import type { IndexRow, TransferOptions } from './object-index.js';
+
+/**
+ * The destination row of a copy or move: the source's value (the same blob or inline bytes),
+ * content type and attributes; its expiry unless it had none and the destination gives one
+ * (`tmp`); a fresh Last-Modified for a copy, the source's for a move.
+ */
+export function transferredRow(source: IndexRow, options: Pick<TransferOptions, 'lastModified' | 'expiresAtIfNone'>): IndexRow {
+  return {
+    ...source,
+    lastModified: options.lastModified ?? source.lastModified,
+    expiresAt: source.expiresAt ?? options.expiresAtIfNone,
+  };
+}
+
+/** The destination of `key` when `fromPrefix` is replaced by `toPrefix`; undefined when it would be too long. */
+export function destinationKey(key: Buffer, fromPrefix: Buffer, toPrefix: Buffer): Buffer | undefined {
+  const length = toPrefix.length + key.length - fromPrefix.length;
+  if (length > MAX_KEY_BYTES) return undefined;
+  return Buffer.concat([toPrefix, key.subarray(fromPrefix.length)], length);
+}

@@ -1,0 +1,157 @@
+import {
+  type CopyKeyResult,
+  type CopyPrefixResult,
+  type DeleteManyItem,
+  type DeleteManyResult,
+  type DeletePrefixResult,
+  ERRORS,
+  explainInvalidKey,
+  type FolderListing,
+  MAX_DELETE_MANY_KEYS,
+  MAX_LIST_LIMIT,
+  type ObjectDetails,
+  type PrefixUsage,
+  type StorageType,
+} from 'stowage-client/protocol';
+import type { Backend, WriteCondition } from '../backends/backend.js';
+import type { ListEntry } from '../backends/folder-listing.js';
+import { fail } from '../errors.js';
+import { parseCopyRequest } from './copy-request.js';
+import { decodeFolderToken, encodeFolderToken, type FolderListingShape } from './folder-page-token.js';
+
+export interface PrefixServiceOptions {
+  readonly tmpTtlMs: number;
+  readonly clock: () => number;
+}
+
+/** A page of a folder or detailed listing, and the token of the next. */
+export interface FolderListingPage extends FolderListing<string | ObjectDetails> {
+  readonly next: string | undefined;
+}
+
+/**
+ * Operations on many keys at once (Stowage extensions of storage API v1): delete by prefix and
+ * by list, usage of a prefix, server-side copy and move, and listing by folder or with details.
+ */
+export class PrefixService {
+  constructor(
+    private readonly backend: Backend,
+    private readonly options: PrefixServiceOptions,
+  ) {}
+
+  async deletePrefix(tenant: string, type: StorageType, prefix: string, all: boolean): Promise<DeletePrefixResult> {
+    if (prefix === '' && !all) throw fail('ConfirmationRequired', `An empty prefix deletes every key of ${type}: add all=true to mean it`);
+    const { objects, bytes } = await this.backend.deletePrefix(tenant, type, prefix, this.options.clock());
+    return { deleted: objects, bytes };
+  }
+
+  async deleteMany(tenant: string, type: StorageType, body: unknown): Promise<DeleteManyResult> {
+    const keys = (body as { keys?: unknown } | null)?.keys;
+    if (!Array.isArray(keys) || !keys.every((key) => typeof key === 'string'))
+      throw fail('InvalidRequestBody', 'The body must be {"keys": ["key", ...]}');
+    if (keys.length === 0 || keys.length > MAX_DELETE_MANY_KEYS)
+      throw fail('InvalidArgument', `Send 1 to ${MAX_DELETE_MANY_KEYS} keys per request (got ${keys.length})`);
+    const valid = keys.filter((key) => explainInvalidKey(key) === undefined);
+    const sizes = valid.length > 0 ? await this.backend.deleteMany(tenant, type, valid, this.options.clock()) : [];
+    // `sizes` follows `valid`, the keys in request order without the invalid ones.
+    let next = 0;
+    let deleted = 0;
+    let bytes = 0;
+    const results = keys.map((key): DeleteManyItem => {
+      const problem = explainInvalidKey(key);
+      if (problem) return { key, deleted: false, code: 'InvalidKey', message: problem };
+      const size = sizes[next++];
+      if (size === undefined) return { key, deleted: false, code: 'NoSuchKey', message: ERRORS.NoSuchKey.message };
+      deleted++;
+      bytes += size;
+      return { key, deleted: true };
+    });
+    return { deleted, bytes, results };
+  }
+
+  async usage(tenant: string, type: StorageType, prefix: string): Promise<PrefixUsage> {
+    const { objects, bytes } = await this.backend.countPrefix(tenant, type, prefix, this.options.clock());
+    return { type, prefix, objects, bytes };
+  }
+
+  /** `POST /copy` and `POST /move`: one key (If-Match on the source), or every key under a prefix. */
+  async transfer(
+    tenant: string,
+    body: unknown,
+    condition: WriteCondition | undefined,
+    move: boolean,
+  ): Promise<CopyKeyResult | CopyPrefixResult> {
+    const { source, destination, overwrite } = parseCopyRequest(body);
+    const now = this.options.clock();
+    const expiresAtIfNone = destination.type === 'tmp' ? now + this.options.tmpTtlMs : null;
+    if ('key' in source && 'key' in destination) {
+      const info = await this.backend.transferKey({
+        from: { tenant, type: source.type, key: source.key },
+        to: { tenant, type: destination.type, key: destination.key },
+        move,
+        overwrite,
+        condition,
+        now,
+        expiresAtIfNone,
+      });
+      return { type: destination.type, key: destination.key, size: info.size, etag: info.etag, sha256: info.sha256 };
+    }
+    if (condition) throw fail('InvalidArgument', 'If-Match applies to a single-key copy or move, not to a prefix');
+    if (!('prefix' in source) || !('prefix' in destination)) throw new Error('parseCopyRequest let a mixed request through');
+    return this.backend.transferPrefix({
+      tenant,
+      fromType: source.type,
+      fromPrefix: source.prefix,
+      toType: destination.type,
+      toPrefix: destination.prefix,
+      move,
+      overwrite,
+      now,
+      expiresAtIfNone,
+    });
+  }
+
+  /** A page of keys one level down and their folders, or of keys with their details. */
+  async listFolder(
+    tenant: string,
+    type: StorageType,
+    query: FolderListingShape & { pageToken: string | undefined; limit: number },
+  ): Promise<FolderListingPage> {
+    if (query.delimiter === '') throw fail('InvalidArgument', 'delimiter must not be empty');
+    const start = query.pageToken === undefined ? Buffer.from(query.prefix, 'utf8') : decodeFolderToken(query.pageToken, query);
+    const page = await this.backend.listFolder({
+      tenant,
+      type,
+      prefix: query.prefix,
+      delimiter: query.delimiter,
+      details: query.details,
+      start,
+      limit: Math.min(Math.max(1, query.limit), MAX_LIST_LIMIT),
+      now: this.options.clock(),
+    });
+    const objects: Array<string | ObjectDetails> = [];
+    const folders: string[] = [];
+    for (const entry of page.entries) {
+      if (entry.kind === 'folder') folders.push(entry.prefix);
+      else objects.push(query.details ? detailsOf(entry) : entry.key);
+    }
+    return { objects, folders, next: page.next && encodeFolderToken(query, page.next) };
+  }
+}
+
+function detailsOf(entry: Extract<ListEntry, { kind: 'object' }>): ObjectDetails {
+  const row = entry.row;
+  if (!row) throw new Error(`the detailed scan returned ${entry.key} without its row`);
+  return {
+    key: entry.key,
+    size: row.size,
+    etag: `"${row.sha256}"`,
+    sha256: row.sha256,
+    lastModified: new Date(row.lastModified).toISOString(),
+    contentType: row.contentType,
+    expiresAt: row.expiresAt === null ? null : new Date(row.expiresAt).toISOString(),
+    metadata: { ...(row.attributes?.metadata ?? {}) },
+    cacheControl: row.attributes?.cacheControl ?? null,
+    contentDisposition: row.attributes?.contentDisposition ?? null,
+  };
+}
