@@ -10,6 +10,7 @@
  */
 export { Auth, type AuthOptions, decodeClaims, type TokenInfo, writeTokenFile } from './auth.js';
 export type { StorageValue } from './bodies.js';
+export type { CopyOptions, KeyLocation, PrefixLocation } from './copy-move.js';
 export {
   AuthError,
   BadRequestError,
@@ -27,6 +28,30 @@ export {
   StorageError,
   TimeoutError,
 } from './errors.js';
-export { STORAGE_TYPES, type StorageType, type UsageReport } from './protocol.js';
+export type { DetailedListEntry, FolderEntry, ListEntry, ListingShape, ObjectEntry } from './folder-listing.js';
+export { decodeMetadataValue, encodeMetadataValue } from './metadata-codec.js';
+export type { ObjectAttributes, ObjectInfo } from './object-attributes.js';
+export type { PrefixUsageSummary, UsageCount } from './prefix-operations.js';
+export {
+  type CopyKeyResult,
+  type CopyPrefixResult,
+  type DeleteManyItem,
+  type DeleteManyResult,
+  type DeletePrefixResult,
+  type FolderListing,
+  type ObjectDetails,
+  type PrefixUsage,
+  STORAGE_TYPES,
+  type StorageType,
+  type UsageReport,
+} from './protocol.js';
 export { Retry, type RetryCause, type RetryOptions, RetryState } from './retry.js';
-export { type CallOptions, type ObjectInfo, type SetResult, Storage, type StorageOptions, type TypeOrOptions } from './storage.js';
+export {
+  type CallOptions,
+  type ListOptions,
+  type SetResult,
+  Storage,
+  type StorageOptions,
+  type TypeOrOptions,
+  type UsageOptions,
+} from './storage.js';

@@ -11,7 +11,10 @@ import { retryCauseOf, type Transport, type TransportResponse } from './transpor
 export interface ResumableUploadOptions {
   /** Bytes per chunk. */
   chunkSize: number;
+  /** Sent with every chunk (the write's conditions). */
   headers: Record<string, string>;
+  /** Sent only with the requests that may complete the upload (the value's metadata). */
+  completionHeaders?: Record<string, string>;
   signal: AbortSignal | undefined;
   onProgress: ((bytes: number, total: number | undefined) => void) | undefined;
 }
@@ -108,7 +111,9 @@ export async function uploadFileResumable(
   options: ResumableUploadOptions,
 ): Promise<unknown> {
   const fileHash = new FileSha256(file, size, (await stat(file)).mtimeMs, options.signal);
-  const withDigest = async () => ({ ...options.headers, [Headers.sha256]: await fileHash.complete() });
+  // Whatever completes the upload (the last chunk, or a status query after a failure) carries
+  // what the server checks and stores at completion.
+  const withDigest = async () => ({ ...options.headers, ...options.completionHeaders, [Headers.sha256]: await fileHash.complete() });
   let offset = 0;
   const policy = transport.options.retry;
   let retries = policy.start();

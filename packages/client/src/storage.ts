@@ -6,15 +6,41 @@ import { pipeline } from 'node:stream/promises';
 import { Auth } from './auth.js';
 import { bodyFromFile, bodyFromValue, byteCounter, type StorageValue } from './bodies.js';
 import { hashWhileSending, settlePreconditionFailed } from './conditional-write.js';
+import { type CopyOptions, copyOrMove, type KeyLocation, type PrefixLocation } from './copy-move.js';
 import { BadRequestError, ConnectionError, NotFoundError } from './errors.js';
-import { encodeKey, explainInvalidKey, Headers, Routes, type StorageType, USAGE_PATH, type UsageReport } from './protocol.js';
+import {
+  type DetailedListEntry,
+  entriesOf,
+  fetchListPage,
+  isShaped,
+  type ListEntry,
+  type ListingShape,
+  listQuery,
+} from './folder-listing.js';
+import { attributeHeaders, type ObjectAttributes, type ObjectInfo, objectInfoFromHeaders } from './object-attributes.js';
+import { deleteMany, deletePrefix, type PrefixUsageSummary, prefixUsage, prefixUsageOfEveryType } from './prefix-operations.js';
+import {
+  type CopyKeyResult,
+  type CopyPrefixResult,
+  type DeleteManyResult,
+  type DeletePrefixResult,
+  encodeKey,
+  explainInvalidKey,
+  type FolderListing,
+  type ObjectDetails,
+  type PrefixUsage,
+  Routes,
+  type StorageType,
+  USAGE_PATH,
+  type UsageReport,
+} from './protocol.js';
 import { downloadFileResumable } from './resumable-download.js';
 import { uploadFileResumable } from './resumable-upload.js';
 import { Retry } from './retry.js';
 import { type BodySource, classifyNetworkError, DEFAULT_TIMEOUT, Transport, type TransportResponse } from './transport.js';
 
 /** Per-call options; a plain string is shorthand for `{ storageType }`. */
-export interface CallOptions {
+export interface CallOptions extends ObjectAttributes {
   /** `data` (default), `tmp` (expires) or `result`. */
   storageType?: StorageType;
   /** Cancels the call. */
@@ -29,21 +55,24 @@ export interface CallOptions {
   ifMatch?: string;
   /** `true`: write only if no value exists at the key (create only); else PreconditionFailedError. */
   ifNoneMatch?: boolean;
+  /** getSignedUrl: the file name the URL downloads as (`Content-Disposition: attachment`). */
+  filename?: string;
+}
+
+/** Options of `list` and `iterList`: the call's, and the listing's shape. */
+export interface ListOptions extends CallOptions, ListingShape {}
+
+/** Options of `usage`. */
+export interface UsageOptions {
+  /** Count the objects under this prefix (`''`: all) instead of reporting the user's totals and limits. */
+  prefix?: string;
+  /** With a prefix: count in this type only. Without: in each type. */
+  storageType?: StorageType;
+  signal?: AbortSignal;
 }
 
 /** The storage type as a string, or per-call options. */
 export type TypeOrOptions = StorageType | CallOptions;
-
-/** What `info` reports about a stored value. */
-export interface ObjectInfo {
-  size: number;
-  etag: string;
-  sha256: string;
-  contentType: string;
-  lastModified: Date;
-  /** When the value expires; undefined when it never does. */
-  expiresAt: Date | undefined;
-}
 
 /** What the server answers to a successful set. */
 export interface SetResult {
@@ -70,7 +99,7 @@ export interface StorageOptions {
 
 const DEFAULT_URL = 'http://127.0.0.1:8787/storage/v1';
 
-function normalize(options: TypeOrOptions | undefined): CallOptions {
+function normalize(options: TypeOrOptions | ListOptions | undefined): ListOptions {
   return typeof options === 'string' ? { storageType: options } : (options ?? {});
 }
 
@@ -154,7 +183,12 @@ export class Storage {
    * Strings, bytes and Blobs are retried on failure; a stream can be sent only once.
    * With `ifNoneMatch` or `ifMatch`, a retry answered 412 after a lost response is a success
    * when the value at `key` has the sha256 of the bytes sent (the first attempt's own write).
+   * `metadata`, `cacheControl` and `contentDisposition` are stored with the value and replaced
+   * by every write; metadata values may be any text (non-ASCII travels RFC 8187-encoded).
    * @throws {PreconditionFailedError} when the condition was not met.
+   *
+   * @example
+   * await storage.set('photos/a.jpg', bytes, { contentType: 'image/jpeg', metadata: { camera: 'X100', city: 'København' } });
    */
   async set(key: string, value: StorageValue, options?: TypeOrOptions): Promise<SetResult> {
     return this.upload(key, bodyFromValue(value), normalize(options));
@@ -173,26 +207,19 @@ export class Storage {
   }
 
   /**
-   * Size, ETag, sha256, content type, modification and expiry time of the value at `key`
-   * (one HEAD request). @throws {NotFoundError}
+   * Everything stored about the value at `key` besides its bytes (one HEAD request): size, ETag,
+   * sha256, content type, modification and expiry time, user metadata (decoded), Cache-Control
+   * and Content-Disposition. @throws {NotFoundError}
+   *
+   * @example
+   * const { size, metadata } = await storage.info('photos/a.jpg');
+   * console.log(size, metadata.camera);
    */
   async info(key: string, options?: TypeOrOptions): Promise<ObjectInfo> {
     const call = normalize(options);
     return this.transport.send({ method: 'HEAD', url: this.objectPath(Routes.get, key, call), signal: call.signal }, async (response) => {
       await response.body.dump();
-      const get = (name: string) => {
-        const value = response.headers[name];
-        return typeof value === 'string' ? value : '';
-      };
-      const expires = get(Headers.expiresAt);
-      return {
-        size: Number(get('content-length')),
-        etag: get('etag'),
-        sha256: get(Headers.sha256),
-        contentType: get('content-type'),
-        lastModified: new Date(get('last-modified')),
-        expiresAt: expires ? new Date(expires) : undefined,
-      };
+      return objectInfoFromHeaders(response.headers);
     });
   }
 
@@ -213,21 +240,50 @@ export class Storage {
     });
   }
 
-  /** Up to 1000 keys that start with `prefix`, in UTF-8 byte order. Use {@link iterList} for all. */
-  async list(prefix?: string, options?: TypeOrOptions): Promise<string[]> {
-    return (await this.listPage(prefix, normalize(options), undefined)).keys;
+  /**
+   * Up to 1000 keys that start with `prefix`, in UTF-8 byte order. Use {@link iterList} for all.
+   *
+   * With `delimiter` (a folder listing) or `details` (each object described as a HEAD would),
+   * one page of the server's `{ objects, folders }` answer: up to 1000 entries of both together.
+   *
+   * @example
+   * await storage.list('photos/');                                  // ['photos/2025/a.jpg', …]
+   * await storage.list('photos/', { delimiter: '/' });              // { objects: [...], folders: ['photos/2025/'] }
+   * (await storage.list('photos/', { details: true })).objects[0];  // { key, size, etag, metadata, … }
+   */
+  async list(prefix?: string, options?: TypeOrOptions & { delimiter?: undefined; details?: false }): Promise<string[]>;
+  async list(prefix: string | undefined, options: ListOptions & { details: true }): Promise<FolderListing<ObjectDetails>>;
+  async list(prefix: string | undefined, options: ListOptions & { delimiter: string }): Promise<FolderListing<string>>;
+  async list(prefix?: string, options?: TypeOrOptions | ListOptions): Promise<string[] | FolderListing>;
+  async list(prefix?: string, options?: TypeOrOptions | ListOptions): Promise<string[] | FolderListing> {
+    const call = normalize(options);
+    return (await fetchListPage<string[] | FolderListing>(this.transport, listQuery(prefix, call), listCall(call), undefined)).items;
   }
 
   /**
    * Every key that starts with `prefix`, page by page.
-   * @example for await (const key of storage.iterList('reports/')) console.log(key);
+   *
+   * With `delimiter` or `details`, every entry of the folder or detailed listing across all
+   * pages, in UTF-8 byte order: `{ kind: 'object', key, details? }` and `{ kind: 'folder', prefix }`.
+   *
+   * @example
+   * for await (const key of storage.iterList('reports/')) console.log(key);
+   * for await (const entry of storage.iterList('photos/', { delimiter: '/' }))
+   *   console.log(entry.kind === 'folder' ? `${entry.prefix} (folder)` : entry.key);
    */
-  async *iterList(prefix?: string, options?: TypeOrOptions): AsyncGenerator<string> {
+  iterList(prefix?: string, options?: TypeOrOptions & { delimiter?: undefined; details?: false }): AsyncGenerator<string>;
+  iterList(prefix: string | undefined, options: ListOptions & { details: true }): AsyncGenerator<DetailedListEntry>;
+  iterList(prefix: string | undefined, options: ListOptions & { delimiter: string }): AsyncGenerator<ListEntry>;
+  iterList(prefix?: string, options?: TypeOrOptions | ListOptions): AsyncGenerator<string | ListEntry>;
+  async *iterList(prefix?: string, options?: TypeOrOptions | ListOptions): AsyncGenerator<string | ListEntry> {
     const call = normalize(options);
+    const shaped = isShaped(call);
+    const query = listQuery(prefix, call);
     let next: string | undefined;
     do {
-      const page = await this.listPage(prefix, call, next);
-      yield* page.keys;
+      const page = await fetchListPage<string[] | FolderListing>(this.transport, query, listCall(call), next);
+      if (shaped) yield* entriesOf(page.items as FolderListing);
+      else yield* page.items as string[];
       next = page.next;
     } while (next);
   }
@@ -269,19 +325,31 @@ export class Storage {
     if (typeof source !== 'string') return this.upload(key, bodyFromValue(source), call);
     const body = await bodyFromFile(source);
     if ((body.length ?? 0) < this.resumableThreshold) return this.upload(key, body, call);
+    const completionHeaders = attributeHeaders(call);
     const uploadUrl = await this.getUploadUrl(key, { ...call, expiresIn: undefined });
     return (await uploadFileResumable(this.transport, uploadUrl, source, body.length ?? 0, {
       chunkSize: this.chunkSize,
       headers: conditionHeaders(call),
+      completionHeaders,
       signal: call.signal,
       onProgress: call.onProgress,
     })) as SetResult;
   }
 
-  /** A URL that downloads `key` without credentials until it expires (default 1 hour). @throws {NotFoundError} */
+  /**
+   * A URL that downloads `key` without credentials until it expires (default 1 hour). With
+   * `filename`, the download is offered as that file (`Content-Disposition: attachment`, any
+   * text; the name is part of the signature). @throws {NotFoundError}
+   *
+   * @example
+   * const url = await storage.getSignedUrl('reports/q1.csv', { expiresIn: 900, filename: 'Q1 résumé.csv' });
+   */
   async getSignedUrl(key: string, options?: TypeOrOptions): Promise<string> {
     const call = normalize(options);
-    return this.getText(this.objectPath(Routes.signedUrl, key, call, call.expiresIn ? { expires_in: String(call.expiresIn) } : {}), call);
+    const query: Record<string, string> = {};
+    if (call.expiresIn) query.expires_in = String(call.expiresIn);
+    if (call.filename !== undefined) query.filename = call.filename;
+    return this.getText(this.objectPath(Routes.signedUrl, key, call, query), call);
   }
 
   /** A URL that accepts a PUT of the value for `key` without credentials (default 7 days). */
@@ -297,14 +365,103 @@ export class Storage {
    * What the credentials' user stores and may store: bytes and objects over every storage type,
    * the byte quota and the rate limit. A Stowage extension (`GET /storage/v1/usage`).
    *
+   * With `prefix` (`''` for everything) it counts the visible objects and bytes under it instead
+   * (`GET /storage/v1/{type}/usage`): in `storageType` only, or in each type with the sum (one
+   * request per type, so the three counts may be a few writes apart).
+   *
    * @example
    * const { bytes, quotaBytes } = await storage.usage();
    * if (quotaBytes !== null) console.log(`${((100 * bytes) / quotaBytes).toFixed(1)}% of the quota used`);
+   * const { objects, types } = await storage.usage({ prefix: 'photos/' }); // types.data.bytes, types.tmp…
+   * await storage.usage({ prefix: 'photos/', storageType: 'data' });      // { type, prefix, objects, bytes }
    */
-  async usage(options: { signal?: AbortSignal } = {}): Promise<UsageReport> {
-    return this.transport.send({ method: 'GET', url: USAGE_PATH, signal: options.signal }, async (response) => {
+  async usage(options?: { prefix?: undefined; storageType?: undefined; signal?: AbortSignal }): Promise<UsageReport>;
+  async usage(options: UsageOptions & { storageType: StorageType }): Promise<PrefixUsage>;
+  async usage(options: UsageOptions & { prefix: string; storageType?: undefined }): Promise<PrefixUsageSummary>;
+  async usage(options?: UsageOptions): Promise<UsageReport | PrefixUsage | PrefixUsageSummary>;
+  async usage(options: UsageOptions = {}): Promise<UsageReport | PrefixUsage | PrefixUsageSummary> {
+    const { prefix, storageType, signal } = options;
+    if (storageType !== undefined) return prefixUsage(this.transport, prefix ?? '', { storageType, signal });
+    if (prefix !== undefined) return prefixUsageOfEveryType(this.transport, prefix, signal);
+    return this.transport.send({ method: 'GET', url: USAGE_PATH, signal }, async (response) => {
       return (await response.body.json()) as UsageReport;
     });
+  }
+
+  /**
+   * Deletes every key under `prefix` in one request (`POST {type}/delete_prefix`). An empty
+   * prefix deletes every key of the storage type and needs `all: true`. Keys written under the
+   * prefix while it runs may survive it. Retried after a lost response (running it again only
+   * finishes the job); the counts are then those of the attempt that answered.
+   * @throws {BadRequestError} `ConfirmationRequired` for `''` without `all`.
+   *
+   * @example
+   * const { deleted, bytes } = await storage.deletePrefix('tmp/run-42/');
+   * await storage.deletePrefix('', { storageType: 'tmp', all: true }); // empties tmp
+   */
+  async deletePrefix(
+    prefix: string,
+    options: { storageType?: StorageType; all?: boolean; signal?: AbortSignal } = {},
+  ): Promise<DeletePrefixResult> {
+    return deletePrefix(this.transport, prefix, options.all === true, {
+      storageType: options.storageType ?? 'data',
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * Deletes many keys (`POST {type}/delete_many`, 1000 per request), reporting each key's
+   * outcome in order: `{ key, deleted: true }` or `{ key, deleted: false, code, message }`
+   * (`NoSuchKey`, `InvalidKey`). A missing key is an outcome, not an error.
+   *
+   * @example
+   * const { results } = await storage.deleteMany(['a', 'b', 'never-was']);
+   * const missing = results.filter((r) => !r.deleted).map((r) => r.key); // ['never-was']
+   */
+  async deleteMany(keys: readonly string[], options: { storageType?: StorageType; signal?: AbortSignal } = {}): Promise<DeleteManyResult> {
+    return deleteMany(this.transport, keys, { storageType: options.storageType ?? 'data', signal: options.signal });
+  }
+
+  /**
+   * Copies on the server, without moving bytes: a key (a string is a key in `data`, or
+   * `{ type, key }`) to a key, or every key under `{ type, prefix }` to the same keys under
+   * another prefix. The copy keeps content type, metadata and expiry. An existing destination key
+   * is `ConflictError` (`DestinationExists`), or skipped under a prefix, unless `overwrite`.
+   * Only a copy with `overwrite` is retried after a lost response: without it, the repeat would
+   * meet its own first copy.
+   *
+   * @example
+   * await storage.copy('report.csv', { type: 'result', key: 'archive/report.csv' });
+   * const { objects, skipped } = await storage.copy({ prefix: 'drafts/' }, { prefix: 'backup/drafts/' });
+   */
+  async copy(source: KeyLocation, destination: KeyLocation, options?: CopyOptions): Promise<CopyKeyResult>;
+  async copy(source: PrefixLocation, destination: PrefixLocation, options?: CopyOptions): Promise<CopyPrefixResult>;
+  async copy(
+    source: KeyLocation | PrefixLocation,
+    destination: KeyLocation | PrefixLocation,
+    options: CopyOptions = {},
+  ): Promise<CopyKeyResult | CopyPrefixResult> {
+    return copyOrMove(this.transport, 'copy', source, destination, options);
+  }
+
+  /**
+   * Moves on the server in one transaction per key: the destination appears as the source goes,
+   * with no moment when both or neither are visible. Locations and conflicts as in
+   * {@link copy}. A move is not retried once sent (after a lost response its repeat would find
+   * the source gone): on a `ConnectionError`, look at the source and destination before retrying.
+   *
+   * @example
+   * await storage.move('inbox/a.json', 'done/a.json');
+   * await storage.move({ prefix: 'drafts/' }, { prefix: 'published/' }, { overwrite: true });
+   */
+  async move(source: KeyLocation, destination: KeyLocation, options?: CopyOptions): Promise<CopyKeyResult>;
+  async move(source: PrefixLocation, destination: PrefixLocation, options?: CopyOptions): Promise<CopyPrefixResult>;
+  async move(
+    source: KeyLocation | PrefixLocation,
+    destination: KeyLocation | PrefixLocation,
+    options: CopyOptions = {},
+  ): Promise<CopyKeyResult | CopyPrefixResult> {
+    return copyOrMove(this.transport, 'move', source, destination, options);
   }
 
   /** Closes the connection pool. */
@@ -313,7 +470,11 @@ export class Storage {
   }
 
   private async upload(key: string, body: BodySource, call: CallOptions): Promise<SetResult> {
-    const headers: Record<string, string> = { 'content-type': call.contentType ?? 'application/octet-stream', ...conditionHeaders(call) };
+    const headers: Record<string, string> = {
+      'content-type': call.contentType ?? 'application/octet-stream',
+      ...conditionHeaders(call),
+      ...attributeHeaders(call),
+    };
     const conditional = call.ifMatch !== undefined || call.ifNoneMatch === true;
     // Only a replayable body is retried, so only then can a 412 be an earlier attempt's own write.
     const hashed = conditional && body.replayable ? hashWhileSending(body) : undefined;
@@ -340,22 +501,6 @@ export class Storage {
     );
   }
 
-  private async listPage(
-    prefix: string | undefined,
-    call: CallOptions,
-    token: string | undefined,
-  ): Promise<{ keys: string[]; next: string | undefined }> {
-    const query = new URLSearchParams(prefix ? { prefix } : {});
-    const url = `/${call.storageType ?? 'data'}/${Routes.list}${query.size ? `?${query}` : ''}`;
-    return this.transport.send(
-      { method: 'GET', url, headers: token ? { [Headers.next]: token } : {}, signal: call.signal },
-      async (response) => {
-        const next = response.headers[Headers.next];
-        return { keys: (await response.body.json()) as string[], next: typeof next === 'string' && next !== '' ? next : undefined };
-      },
-    );
-  }
-
   private getText(url: string, call: CallOptions): Promise<string> {
     return this.transport.send({ method: 'GET', url, signal: call.signal }, (response) => response.body.text());
   }
@@ -376,6 +521,10 @@ export class Storage {
   private shortBody(key: string, received: number, expected: number | undefined): ConnectionError {
     return new ConnectionError(`Download of ${key} ended after ${received} of ${expected} bytes`, { code: 'ShortBody' });
   }
+}
+
+function listCall(call: CallOptions): { storageType: StorageType; signal: AbortSignal | undefined } {
+  return { storageType: call.storageType ?? 'data', signal: call.signal };
 }
 
 function contentLength(response: TransportResponse): number | undefined {
