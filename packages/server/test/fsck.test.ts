@@ -384,3 +384,39 @@ describe('leftovers are what start-up cleanup removes', { skip: embeddedOnly }, 
     assert.equal(afterRestart.exitCode, 0);
   });
 });
+
+describe('fsck of copies that share a blob', { skip: embeddedOnly }, () => {
+  test('a shared blob is hashed once; when damaged, every row naming it is reported and dropped', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'stowage-fsck-copies-'));
+    try {
+      const ts = await startTestServer({}, { dataDir });
+      const token = await ts.token('alice');
+      const value = bytes(100_000, 17);
+      const copy = (key: string) =>
+        rawRequest(ts.origin, 'POST', '/storage/v1/copy', {
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ source: { key: 'original' }, destination: { key } }),
+        });
+      assert.equal((await pythonLikeClient(ts.origin, token).put('/data/set/original', value)).status, 200);
+      for (const key of ['copy-1', 'copy-2']) assert.equal((await copy(key)).status, 200);
+      await ts.close();
+      const healthy = await fsck({ dataDir });
+      assert.deepEqual(healthy.findings, []);
+      assert.equal(healthy.checked.bytesHashed, value.length, 'three rows, one blob hashed once');
+
+      const [shard] = await readdir(path.join(dataDir, 'blobs'));
+      const [blobId] = await readdir(path.join(dataDir, 'blobs', shard as string));
+      await truncate(path.join(dataDir, 'blobs', shard as string, blobId as string), 1_000);
+      const damaged = await fsck({ dataDir, repair: true, dropDamaged: true });
+      assert.deepEqual(damaged.findings.map((finding) => [finding.kind, finding.object?.key]).sort(), [
+        ['size-mismatch', 'copy-1'],
+        ['size-mismatch', 'copy-2'],
+        ['size-mismatch', 'original'],
+      ]);
+      assert.deepEqual((await fsck({ dataDir })).findings, []);
+      assert.equal((await readFile(path.join(dataDir, 'lost+found', blobId as string))).length, 1_000);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});

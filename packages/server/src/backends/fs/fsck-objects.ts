@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { LRUCache } from 'lru-cache';
 import { addFinding, type FsckContext, relativeTo, statIfExists } from './fsck-context.js';
 import type { FindingKind, FsckFinding } from './fsck-findings.js';
 import { dropObjectRow } from './fsck-usage.js';
@@ -25,6 +26,8 @@ interface Problem {
 }
 
 const PAGE = 500;
+/** Hashes of blobs already checked in this run, for the other rows that name them (copies). */
+const HASHED_BLOBS_REMEMBERED = 100_000;
 
 /**
  * Checks every visible object row against its value: the blob file exists, has the row's size
@@ -38,11 +41,17 @@ export async function checkObjects(ctx: FsckContext): Promise<void> {
      WHERE id > ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id LIMIT ?`,
   );
   const current = ctx.db.prepare('SELECT blob_id, size, sha256 FROM objects WHERE id = ?');
+  // Copies share a blob: its bytes are hashed once, not once per row that names it.
+  const hashes = new LRUCache<string, string>({ max: HASHED_BLOBS_REMEMBERED });
+  // A damaged blob is damaged for every row that names it, also once a repair moved its bytes away.
+  const damagedBlobs = new Map<string, Problem>();
   for (let after = 0; ; ) {
     const rows = page.all(after, ctx.now, PAGE) as ObjectRowToCheck[];
     for (const row of rows) {
       ctx.counts.objects++;
-      const problem = row.blob_id === null ? checkInline(ctx, row) : await checkBlob(ctx, row, row.blob_id);
+      const problem =
+        row.blob_id === null ? checkInline(ctx, row) : (damagedBlobs.get(row.blob_id) ?? (await checkBlob(ctx, row, row.blob_id, hashes)));
+      if (problem && row.blob_id) damagedBlobs.set(row.blob_id, problem);
       // A live server may have overwritten or deleted the row since it was read: only a row
       // that still says the same thing is damaged.
       if (!problem || !isUnchanged(current.get(row.id) as Partial<ObjectRowToCheck> | undefined, row)) continue;
@@ -68,7 +77,12 @@ function checkInline(ctx: FsckContext, row: ObjectRowToCheck): Problem | undefin
   return undefined;
 }
 
-async function checkBlob(ctx: FsckContext, row: ObjectRowToCheck, blobId: string): Promise<Problem | undefined> {
+async function checkBlob(
+  ctx: FsckContext,
+  row: ObjectRowToCheck,
+  blobId: string,
+  hashes: LRUCache<string, string>,
+): Promise<Problem | undefined> {
   let file: string;
   try {
     file = ctx.files.blobPath(blobId);
@@ -83,9 +97,13 @@ async function checkBlob(ctx: FsckContext, row: ObjectRowToCheck, blobId: string
     return { kind: 'size-mismatch', file: where, message: `the blob file holds ${stats.size} bytes, the index says ${row.size}` };
   }
   if (ctx.quick) return undefined;
-  const sha256 = await hashFile(file);
-  if (sha256 === undefined) return { kind: 'missing-blob', file: where, message: 'the blob file does not exist' };
-  ctx.counts.bytesHashed += stats.size;
+  let sha256 = hashes.get(blobId);
+  if (sha256 === undefined) {
+    sha256 = await hashFile(file);
+    if (sha256 === undefined) return { kind: 'missing-blob', file: where, message: 'the blob file does not exist' };
+    ctx.counts.bytesHashed += stats.size;
+    hashes.set(blobId, sha256);
+  }
   if (sha256 !== row.sha256)
     return { kind: 'sha256-mismatch', file: where, message: `the bytes hash to ${sha256}, the index says ${row.sha256}` };
   return undefined;
@@ -109,12 +127,22 @@ async function repairObject(ctx: FsckContext, row: ObjectRowToCheck, finding: Fs
   const lostAndFound = path.join(ctx.dataDir, 'lost+found');
   const name = row.blob_id ?? `inline-${row.id}`;
   await mkdir(lostAndFound, { recursive: true, mode: 0o700 });
-  if (row.blob_id) await rename(ctx.files.blobPath(row.blob_id), path.join(lostAndFound, name));
+  // Another row may share the blob (a copy) and have moved its bytes already: then this row's
+  // description goes beside them under a name of its own.
+  let moved = true;
+  if (row.blob_id) moved = await rename(ctx.files.blobPath(row.blob_id), path.join(lostAndFound, name)).then(() => true, ignoreMissing);
   else await writeFile(path.join(lostAndFound, name), row.inline_data ?? Buffer.alloc(0), { mode: 0o600 });
   const description = { ...describeObject(row), size: row.size, sha256: row.sha256, problem: finding.message };
-  await writeFile(path.join(lostAndFound, `${name}.json`), `${JSON.stringify(description, null, 2)}\n`, { mode: 0o600 });
+  const descriptionFile = moved ? `${name}.json` : `${name}.row-${row.id}.json`;
+  await writeFile(path.join(lostAndFound, descriptionFile), `${JSON.stringify(description, null, 2)}\n`, { mode: 0o600 });
   dropObjectRow(ctx.db, () => drop.run(row.id, row.blob_id, row.sha256).changes, row);
   finding.repaired = `dropped the index row: GET now answers 404; the bytes are in lost+found/${name}`;
+}
+
+/** False for a file already gone; any other error is thrown. */
+function ignoreMissing(error: NodeJS.ErrnoException): false {
+  if (error.code !== 'ENOENT') throw error;
+  return false;
 }
 
 /** The sha256 of a file, or undefined if it vanished (a live server removed a replaced blob). */
