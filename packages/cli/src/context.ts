@@ -8,12 +8,16 @@ export interface GlobalOptions {
   url?: string;
   token?: string;
   storageType?: StorageType;
+  /** Whether -t was given (rather than left at its default, data). */
+  storageTypeChosen?: boolean;
 }
 
 /** What a command gets: the client, the streams, and whether stderr is a terminal (for progress bars). */
 export interface CommandContext {
   readonly storage: Storage;
   readonly storageType: StorageType;
+  /** Whether the user chose the storage type with -t. */
+  readonly storageTypeChosen: boolean;
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
   readonly stdin: NodeJS.ReadableStream & { isTTY?: boolean };
@@ -26,6 +30,7 @@ export function createContext(options: GlobalOptions): CommandContext {
   return {
     storage: new Storage({ url: options.url, auth }),
     storageType: options.storageType ?? 'data',
+    storageTypeChosen: options.storageTypeChosen === true,
     stdout: process.stdout,
     stderr: process.stderr,
     // process.stdin opens fd 0 as a stream on first use: only set reads it.

@@ -34,10 +34,17 @@ function registerUserCommand(program: Command, spec: CommandSpec): void {
     .option('--url <url>', 'API base URL (env STOWAGE_URL)')
     .option('--token <token>', 'bearer token (env STOWAGE_TOKEN; else ~/.stowage/token_info.json)')
     .addHelpText('after', `\nExamples:\n${spec.examples.map((example) => `  $ ${example}`).join('\n')}`);
-  for (const [flags, description] of spec.options) command.option(flags, description);
+  // A command that takes -h for itself (du -h) keeps --help only.
+  if (spec.options.some(([flags]) => flags.startsWith('-h,'))) command.helpOption('--help', 'display help for command');
+  for (const [flags, description, kind] of spec.options) {
+    if (kind === 'repeatable') command.option(flags, description, (value: string, previous: string[] = []) => [...previous, value]);
+    else command.option(flags, description);
+  }
   command.action(async (...received: unknown[]) => {
     const self = received.at(-1) as Command;
     const options = self.opts<GlobalOptions & Record<string, unknown>>();
+    // -t's default is data, but some commands (du) do something else when no type was chosen.
+    options.storageTypeChosen = self.getOptionValueSource('storageType') !== 'default';
     // Within the first requests, V8 recompiles undici's HTTP parser (llhttp, WebAssembly) with
     // TurboFan: about 150 ms of CPU on a background thread, and the process cannot exit (not
     // even by process.exit) before that is done. A command that makes a few requests gains

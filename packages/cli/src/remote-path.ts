@@ -20,3 +20,13 @@ export function parseRemote(text: string): RemotePath | undefined {
 
 /** A mistake in how the command was called: exit code 2. */
 export class UsageError extends Error {}
+
+/** A key as given to mv: `stowage://TYPE/KEY`, or a plain KEY in the storage type of -t. */
+export function parseKeyArgument(text: string, defaultType: StorageType): RemotePath {
+  return parseRemote(text) ?? { type: defaultType, key: text };
+}
+
+/** A prefix that ends at a folder boundary: `docs` means `docs/` (not `docs-old/`); '' stays everything. */
+export function asFolderPrefix(key: string): string {
+  return key === '' || key.endsWith('/') ? key : `${key}/`;
+}

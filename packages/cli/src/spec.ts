@@ -6,7 +6,8 @@ export interface CommandSpec {
   /** Commander argument syntax: `<required>`, `[optional]`, `<variadic...>`. */
   readonly args: string;
   readonly summary: string;
-  readonly options: ReadonlyArray<readonly [flags: string, description: string]>;
+  /** Flags; `repeatable` ones collect every occurrence into an array. */
+  readonly options: ReadonlyArray<readonly [flags: string, description: string, kind?: 'repeatable']>;
   readonly examples: readonly string[];
   // biome-ignore lint/suspicious/noExplicitAny: each handler declares its own option shape
   readonly run: (ctx: CommandContext, args: string[], options: any) => Promise<number>;
@@ -20,8 +21,17 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
     name: 'set',
     args: '<key> [file]',
     summary: 'Store a file under KEY; FILE "-" or no FILE reads stdin',
-    options: [['--content-type <type>', 'content type to store with the value']],
-    examples: ['stowage set reports/q1.csv q1.csv', 'echo hello | stowage set greeting -t tmp'],
+    options: [
+      ['--content-type <type>', 'content type to store with the value'],
+      ['--meta <name=value>', 'metadata to store with the value (repeatable; any text as the value)', 'repeatable'],
+      ['--cache-control <value>', 'Cache-Control to serve the value with'],
+      ['--content-disposition <value>', 'Content-Disposition to serve the value with'],
+    ],
+    examples: [
+      'stowage set reports/q1.csv q1.csv',
+      'echo hello | stowage set greeting -t tmp',
+      'stowage set photos/a.jpg a.jpg --content-type image/jpeg --meta camera=X100 --meta city=København',
+    ],
     run: async (ctx, args, options) => (await import('./commands/set.js')).runSet(ctx, args, options),
   },
   {
@@ -34,11 +44,15 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'rm',
-    args: '<keys...>',
-    summary: 'Delete keys (exit 1 if any did not exist)',
-    options: [],
-    examples: ['stowage rm old/a old/b'],
-    run: async (ctx, args) => (await import('./commands/rm.js')).runRm(ctx, args),
+    args: '[keys...]',
+    summary: 'Delete keys (exit 1 if any did not exist), or with -r every key under each PREFIX',
+    options: [
+      ['-r, --recursive', 'delete every key under each PREFIX; prints keys and bytes deleted'],
+      ['--all', 'with -r and an empty prefix (or none): delete every key of the storage type'],
+      ['--json', 'print what was deleted as JSON'],
+    ],
+    examples: ['stowage rm old/a old/b', 'stowage rm -r logs/2025/', 'stowage rm -r --all -t tmp'],
+    run: async (ctx, args, options) => (await import('./commands/rm.js')).runRm(ctx, args, options),
   },
   {
     name: 'exists',
@@ -51,14 +65,46 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
   {
     name: 'ls',
     args: '[prefix]',
-    summary: 'List keys starting with PREFIX (one page of 1000, or --all)',
+    summary: 'List one level under PREFIX: keys, and folders (ending in /) for deeper keys; one page of 1000, or --all',
     options: [
-      ['--all', 'every key, page after page'],
+      ['-R, --recursive', 'every key under PREFIX, however deep (no folders)'],
+      ['--all', 'every entry, page after page'],
       ['-l, --long', 'size, modification time and content type of each key'],
       ['--json', 'print JSON'],
     ],
-    examples: ['stowage ls reports/', 'stowage ls --all -l --json'],
+    examples: ['stowage ls reports/', 'stowage ls -R --all -l --json'],
     run: async (ctx, args, options) => (await import('./commands/ls.js')).runLs(ctx, args, options),
+  },
+  {
+    name: 'stat',
+    args: '<key>',
+    summary: 'Print everything stored about KEY but its bytes: size, hashes, times, content type, metadata',
+    options: [['--json', 'print JSON']],
+    examples: ['stowage stat reports/q1.csv', 'stowage stat reports/q1.csv --json'],
+    run: async (ctx, args, options) => (await import('./commands/stat.js')).runStat(ctx, args, options),
+  },
+  {
+    name: 'du',
+    args: '[prefix]',
+    summary: 'Count the objects and bytes under PREFIX, per storage type and in total (or in -t TYPE only)',
+    options: [
+      ['-h, --human-readable', 'sizes as 1.5 KiB, 3.2 GiB'],
+      ['--json', 'print JSON'],
+    ],
+    examples: ['stowage du reports/ -h', 'stowage du -t tmp --json'],
+    run: async (ctx, args, options) => (await import('./commands/du.js')).runDu(ctx, args, options),
+  },
+  {
+    name: 'mv',
+    args: '<source> <target>',
+    summary: 'Move a key (or with -r every key under a prefix) on the server; KEY or stowage://TYPE/KEY',
+    options: [
+      ['-r, --recursive', 'move every key under the SOURCE prefix to the TARGET prefix'],
+      ['-f, --overwrite', 'replace keys that exist at the target (default: refuse, or skip with -r)'],
+      ['--json', 'print the result as JSON'],
+    ],
+    examples: ['stowage mv inbox/a.json done/a.json', 'stowage mv -r drafts/ stowage://result/published/'],
+    run: async (ctx, args, options) => (await import('./commands/mv.js')).runMv(ctx, args, options),
   },
   {
     name: 'url',
@@ -79,12 +125,16 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
   {
     name: 'cp',
     args: '<source> <target>',
-    summary: 'Copy between a local path and stowage://TYPE/KEY (either way); -r for directories',
+    summary: 'Copy between a local path and stowage://TYPE/KEY (either way), or between two stowage:// paths on the server; -r for trees',
     options: [
       ['-r, --recursive', 'copy a directory tree / every key under a prefix'],
       ['-j, --jobs <n>', 'parallel transfers (default 8)'],
     ],
-    examples: ['stowage cp ./site stowage://data/site -r', 'stowage cp stowage://data/site ./copy -r'],
+    examples: [
+      'stowage cp ./site stowage://data/site -r',
+      'stowage cp stowage://data/site ./copy -r',
+      'stowage cp stowage://data/site stowage://result/site-backup -r',
+    ],
     run: async (ctx, args, options) => (await import('./commands/cp.js')).runCp(ctx, args, options),
   },
   {

@@ -92,7 +92,17 @@ describe('stowage CLI', () => {
     assert.deepEqual(JSON.parse((await run(['ls', 'list/', '--json'])).stdout.toString()), ['list/a', 'list/b', 'list/c']);
     const long = JSON.parse((await run(['ls', 'list/', '-l', '--json', '--all'])).stdout.toString());
     assert.equal(long.length, 3);
-    assert.deepEqual(Object.keys(long[0]).sort(), ['key', 'modified', 'size', 'type']);
+    assert.deepEqual(Object.keys(long[0]).sort(), [
+      'cacheControl',
+      'contentDisposition',
+      'etag',
+      'key',
+      'metadata',
+      'modified',
+      'sha256',
+      'size',
+      'type',
+    ]);
     assert.ok(!Number.isNaN(Date.parse(long[0].modified)));
     assert.equal(long[0].size, 6);
     assert.match((await run(['ls', 'list/', '-l'])).stdout.toString(), /6 B\s+\d{4}-\d\d-\d\dT.*application\/octet-stream\s+list\/a/);
@@ -119,8 +129,10 @@ describe('stowage CLI', () => {
     }
     const up = await run(['cp', tree, 'stowage://result/backup', '-r', '-j', '4']);
     assert.equal(up.code, 0, up.stderr);
-    const listed = JSON.parse((await run(['ls', 'backup/', '--all', '--json', '-t', 'result'])).stdout.toString());
+    const listed = JSON.parse((await run(['ls', 'backup/', '-R', '--all', '--json', '-t', 'result'])).stdout.toString());
     assert.equal(listed.length, 200);
+    const level = JSON.parse((await run(['ls', 'backup/', '--json', '-t', 'result'])).stdout.toString());
+    assert.deepEqual(level, ['backup/d0/', 'backup/d1/', 'backup/d2/', 'backup/d3/', 'backup/d4/', 'backup/d5/', 'backup/d6/']);
     const copy = path.join(dir, 'copy');
     const down = await run(['cp', 'stowage://result/backup', copy, '-r']);
     assert.equal(down.code, 0, down.stderr);

@@ -3,10 +3,12 @@ import path from 'node:path';
 import { type CommandContext, Exit } from '../context.js';
 import { createProgress } from '../progress.js';
 import { parseRemote, type RemotePath, UsageError } from '../remote-path.js';
+import { transferOnServer } from './mv.js';
 
 /**
  * `stowage cp SRC DST [-r] [-j N]` between local paths and `stowage://TYPE/KEY`, either way.
- * With -r a directory becomes keys under the prefix (and back), N transfers at a time.
+ * With -r a directory becomes keys under the prefix (and back), N transfers at a time. Between two
+ * `stowage://` paths the server copies, a key or with -r every key under a prefix.
  */
 export async function runCp(
   ctx: CommandContext,
@@ -15,8 +17,12 @@ export async function runCp(
 ): Promise<number> {
   const from = parseRemote(source as string);
   const to = parseRemote(target as string);
-  if (Boolean(from) === Boolean(to))
-    throw new UsageError('cp copies between a local path and stowage://TYPE/KEY; give exactly one of each');
+  // Both remote: the server copies (no bytes travel), replacing what is there as any cp does.
+  if (from && to) return transferOnServer(ctx, 'copy', from, to, { recursive: options.recursive, overwrite: true });
+  if (!from && !to)
+    throw new UsageError(
+      'cp copies between a local path and stowage://TYPE/KEY, or between two stowage:// paths; give at least one of those',
+    );
   const jobs = Number(options.jobs ?? 8);
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('-j takes a whole number of parallel transfers');
   const tasks = to

@@ -1,33 +1,82 @@
+import type { ListEntry, ObjectDetails } from 'stowage-client';
+import { MAX_LIST_LIMIT } from 'stowage-client/protocol';
 import { type CommandContext, Exit } from '../context.js';
 import { formatBytes } from '../format-bytes.js';
 
-/** `stowage ls [PREFIX] [--all] [-l] [--json]`: one page of keys (1000), or every key with --all. */
-export async function runLs(
-  ctx: CommandContext,
-  [prefix]: string[],
-  options: { all?: boolean; long?: boolean; json?: boolean },
-): Promise<number> {
-  const keys: string[] = [];
-  if (options.all) for await (const key of ctx.storage.iterList(prefix, ctx.storageType)) keys.push(key);
-  else keys.push(...(await ctx.storage.list(prefix, ctx.storageType)));
+interface LsFlags {
+  recursive?: boolean;
+  all?: boolean;
+  long?: boolean;
+  json?: boolean;
+}
+
+/** One line of `ls -l`: an object (`key`, `size`…), or a folder (`key` ending in /, `folder: true`). */
+type Row =
+  | {
+      key: string;
+      size: number;
+      modified: string;
+      type: string;
+      expires?: string;
+      etag: string;
+      sha256: string;
+      metadata: Record<string, string>;
+      cacheControl: string | null;
+      contentDisposition: string | null;
+    }
+  | { key: string; folder: true };
+
+/**
+ * `stowage ls [PREFIX] [-R] [--all] [-l] [--json]`: one level below PREFIX, deeper keys shown as
+ * their folder (`photos/2025/`), or with -R every key; one page of 1000 entries, or all with --all.
+ * -l describes each key from the listing itself (one request per page, not one per key).
+ */
+export async function runLs(ctx: CommandContext, [prefix]: string[], options: LsFlags): Promise<number> {
+  const entries: ListEntry[] = [];
+  for await (const entry of listing(ctx, prefix, options)) {
+    entries.push(typeof entry === 'string' ? { kind: 'object', key: entry } : entry);
+    // The first page holds the first 1000 entries: stop before asking for the second.
+    if (!options.all && entries.length >= MAX_LIST_LIMIT) break;
+  }
   if (!options.long) {
-    ctx.stdout.write(options.json ? `${JSON.stringify(keys)}\n` : keys.map((key) => `${key}\n`).join(''));
+    const names = entries.map((entry) => (entry.kind === 'folder' ? entry.prefix : entry.key));
+    ctx.stdout.write(options.json ? `${JSON.stringify(names)}\n` : names.map((name) => `${name}\n`).join(''));
     return Exit.ok;
   }
-  const rows = [];
-  for (const key of keys) {
-    const info = await ctx.storage.info(key, ctx.storageType);
-    rows.push({
-      key,
-      size: info.size,
-      modified: info.lastModified.toISOString(),
-      type: info.contentType,
-      expires: info.expiresAt?.toISOString(),
-    });
-  }
+  const rows = entries.map(rowOf);
   if (options.json) ctx.stdout.write(`${JSON.stringify(rows)}\n`);
-  else
-    for (const row of rows)
-      ctx.stdout.write(`${formatBytes(row.size).padStart(10)}  ${row.modified}  ${row.type.padEnd(24)}  ${row.key}\n`);
+  else for (const row of rows) ctx.stdout.write(`${formatRow(row)}\n`);
   return Exit.ok;
+}
+
+function listing(ctx: CommandContext, prefix: string | undefined, options: LsFlags): AsyncGenerator<string | ListEntry> {
+  // -R alone is the plain listing, exactly as before folders existed.
+  if (options.recursive && !options.long) return ctx.storage.iterList(prefix, ctx.storageType);
+  return ctx.storage.iterList(prefix, {
+    storageType: ctx.storageType,
+    delimiter: options.recursive ? undefined : '/',
+    details: options.long,
+  });
+}
+
+function rowOf(entry: ListEntry): Row {
+  if (entry.kind === 'folder') return { key: entry.prefix, folder: true };
+  const details = entry.details as ObjectDetails;
+  return {
+    key: entry.key,
+    size: details.size,
+    modified: details.lastModified,
+    type: details.contentType,
+    expires: details.expiresAt ?? undefined,
+    etag: details.etag,
+    sha256: details.sha256,
+    metadata: details.metadata,
+    cacheControl: details.cacheControl,
+    contentDisposition: details.contentDisposition,
+  };
+}
+
+function formatRow(row: Row): string {
+  if ('folder' in row) return `${'-'.padStart(10)}  ${''.padEnd(24)}  ${'folder'.padEnd(24)}  ${row.key}`;
+  return `${formatBytes(row.size).padStart(10)}  ${row.modified}  ${row.type.padEnd(24)}  ${row.key}`;
 }

@@ -1,10 +1,25 @@
 import { type CommandContext, Exit } from '../context.js';
 import { createProgress } from '../progress.js';
+import { UsageError } from '../remote-path.js';
+
+interface SetFlags {
+  contentType?: string;
+  meta?: string[];
+  cacheControl?: string;
+  contentDisposition?: string;
+}
 
 /** `stowage set KEY [FILE|-]`: from a file, or from stdin when FILE is `-` or absent. */
-export async function runSet(ctx: CommandContext, [key, file]: string[], options: { contentType?: string }): Promise<number> {
+export async function runSet(ctx: CommandContext, [key, file]: string[], options: SetFlags): Promise<number> {
   const progress = createProgress(ctx.showProgress && file !== undefined && file !== '-', `set ${key}`);
-  const call = { storageType: ctx.storageType, contentType: options.contentType, onProgress: progress.update };
+  const call = {
+    storageType: ctx.storageType,
+    contentType: options.contentType,
+    metadata: options.meta ? parseMetadata(options.meta) : undefined,
+    cacheControl: options.cacheControl,
+    contentDisposition: options.contentDisposition,
+    onProgress: progress.update,
+  };
   try {
     if (file === undefined || file === '-') await ctx.storage.set(key as string, ctx.stdin as never, call);
     else await ctx.storage.setFile(key as string, file, call);
@@ -12,4 +27,17 @@ export async function runSet(ctx: CommandContext, [key, file]: string[], options
     progress.stop();
   }
   return Exit.ok;
+}
+
+/** `--meta NAME=VALUE` pairs; the value is everything after the first `=` and may be any text. */
+function parseMetadata(pairs: string[]): Record<string, string> {
+  const metadata: Record<string, string> = {};
+  for (const pair of pairs) {
+    const equals = pair.indexOf('=');
+    if (equals <= 0) throw new UsageError(`--meta takes NAME=VALUE, not "${pair}"`);
+    const name = pair.slice(0, equals);
+    if (name in metadata) throw new UsageError(`--meta ${name} is given twice`);
+    metadata[name] = pair.slice(equals + 1);
+  }
+  return metadata;
 }
