@@ -251,7 +251,7 @@ export class Storage {
    * await storage.list('photos/', { delimiter: '/' });              // { objects: [...], folders: ['photos/2025/'] }
    * (await storage.list('photos/', { details: true })).objects[0];  // { key, size, etag, metadata, … }
    */
-  async list(prefix?: string, options?: TypeOrOptions & { delimiter?: undefined; details?: false }): Promise<string[]>;
+  async list(prefix?: string, options?: StorageType | (CallOptions & { delimiter?: undefined; details?: false })): Promise<string[]>;
   async list(prefix: string | undefined, options: ListOptions & { details: true }): Promise<FolderListing<ObjectDetails>>;
   async list(prefix: string | undefined, options: ListOptions & { delimiter: string }): Promise<FolderListing<string>>;
   async list(prefix?: string, options?: TypeOrOptions | ListOptions): Promise<string[] | FolderListing>;
@@ -271,7 +271,7 @@ export class Storage {
    * for await (const entry of storage.iterList('photos/', { delimiter: '/' }))
    *   console.log(entry.kind === 'folder' ? `${entry.prefix} (folder)` : entry.key);
    */
-  iterList(prefix?: string, options?: TypeOrOptions & { delimiter?: undefined; details?: false }): AsyncGenerator<string>;
+  iterList(prefix?: string, options?: StorageType | (CallOptions & { delimiter?: undefined; details?: false })): AsyncGenerator<string>;
   iterList(prefix: string | undefined, options: ListOptions & { details: true }): AsyncGenerator<DetailedListEntry>;
   iterList(prefix: string | undefined, options: ListOptions & { delimiter: string }): AsyncGenerator<ListEntry>;
   iterList(prefix?: string, options?: TypeOrOptions | ListOptions): AsyncGenerator<string | ListEntry>;
