@@ -5,6 +5,8 @@
 //                      alternating blocks of 100 after a warm-up; latencies in µs
 //   list COUNT N       GET /data/list of one page of 1000 (prefix ds/NNNN of bench/dataset.mjs keys)
 //   iterlist COUNT     Storage.iterList('ds/') over every key, timed
+//   delete-prefix COUNT  POST /data/delete_prefix?prefix=ds/ (every data set key), timed, while
+//                      a second loop GETs another key: how many reads it served and their p99
 //   setfile KEY FILE   Storage.setFile (resumable upload URL, 8 MiB chunks): seconds end to end
 //                      and MB/s after the first chunk
 import { performance } from 'node:perf_hooks';
@@ -118,10 +120,51 @@ async function setFile(key, file) {
   return { seconds, size: info.size, mbps: info.size / seconds / 1e6, phaseMBps };
 }
 
+async function deletePrefix(count) {
+  const agent = new Agent({ keepAliveTimeout: 30_000 });
+  const other = `${url}/data/get/other`;
+  const stored = await request(`${url}/data/set/other`, {
+    method: 'PUT',
+    body: 'x'.repeat(1024),
+    dispatcher: agent,
+    headers: { authorization },
+  });
+  await stored.body.text();
+  let deleting = true;
+  const reads = [];
+  const reader = (async () => {
+    while (deleting) {
+      reads.push(
+        await timed(async () => {
+          const { statusCode, body } = await request(other, { dispatcher: agent, headers: { authorization } });
+          await body.text();
+          if (statusCode !== 200) throw new Error(`a read during the delete got ${statusCode}`);
+        }),
+      );
+    }
+  })();
+  const start = performance.now();
+  const { statusCode, body } = await request(`${url}/data/delete_prefix?prefix=ds%2F`, {
+    method: 'POST',
+    dispatcher: agent,
+    headers: { authorization },
+    headersTimeout: 600_000,
+    bodyTimeout: 600_000,
+  });
+  const answer = await body.json();
+  const seconds = (performance.now() - start) / 1000;
+  deleting = false;
+  await reader;
+  await agent.close();
+  if (statusCode !== 200 || answer.deleted !== count) throw new Error(`delete_prefix answered ${statusCode} ${JSON.stringify(answer)}`);
+  return { seconds, deleted: answer.deleted, reads: reads.length, readP99Ms: quantile(reads, 0.99) / 1000 };
+}
+
 let result;
 if (mode === 'client-get') result = await clientGet(args[0], Number(args[1]));
 else if (mode === 'list') result = await list(Number(args[0]), Number(args[1]));
 else if (mode === 'iterlist') result = await iterList(Number(args[0]));
 else if (mode === 'setfile') result = await setFile(args[0], args[1]);
+else if (mode === 'delete-prefix') result = await deletePrefix(Number(args[0]));
 else throw new Error(`unknown mode ${mode}`);
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -53,6 +53,12 @@ export const TARGETS = [
   { id: 'iterlist', scenario: 'iterList over 1,000,000 keys through the client', target: '≤ 15 s', valueMax: 15 },
   { id: 'startup', scenario: 'Server start-up with 1,000,000 keys stored', target: '≤ 2 s', valueMax: 2 },
   {
+    id: 'delete-prefix',
+    scenario: 'Delete by prefix of 1,000,000 keys, one request, while another client reads',
+    target: '≤ 30 s',
+    valueMax: 30,
+  },
+  {
     id: 'client-get',
     scenario: 'TS client `get` 1 KiB, sequential',
     target: '≤ 1.15x the latency of a raw undici request',

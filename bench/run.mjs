@@ -216,7 +216,7 @@ async function main() {
     ['1 GiB transfers', ['upload', 'upload-resumable', 'download'], () => runLarge(ctx)],
     [
       'data set',
-      ['startup', 'list', 'iterlist'],
+      ['startup', 'list', 'iterlist', 'delete-prefix'],
       async () => {
         for (const server of ctx.servers) await server.stop();
         await runListing(ctx);

@@ -1,5 +1,6 @@
 // With a large data set (bench/dataset.mjs, a direct index load): server start-up time (spawn to
-// the "serving" line), one list page of 1000, and iterList over every key through the client.
+// the "serving" line), one list page of 1000, iterList over every key through the client, and
+// last (it empties the data set) a delete by prefix of every key while another client reads.
 // Runs after the other scenarios, with the other servers stopped.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -81,4 +82,37 @@ export async function runListing(ctx) {
   ctx.record(startup);
   ctx.record(list);
   ctx.record(iter);
+  ctx.record(await deleteEverything(ctx, dir, token, scale));
+}
+
+/** One repetition only: the delete empties the data set. */
+async function deleteEverything(ctx, dir, token, scale) {
+  const row = {
+    id: 'delete-prefix',
+    figure: `Delete by prefix of ${scale} keys, one request`,
+    unit: 's',
+    values: { stowage: [] },
+    issues: [],
+    scaled: ctx.datasetKeys,
+  };
+  const server = await startStowage(dir);
+  try {
+    const env = { ...process.env, BENCH_URL: server.url, BENCH_TOKEN: token };
+    const deleted = await run(process.execPath, [path.join(REPO, 'bench/latency-worker.mjs'), 'delete-prefix', String(ctx.datasetKeys)], {
+      cwd: REPO,
+      env,
+    });
+    if (deleted.code !== 0) row.issues.push(deleted.stderr.trim().split('\n').slice(-3).join(' '));
+    else {
+      const r = JSON.parse(deleted.stdout.trim());
+      row.values.stowage.push(r.seconds);
+      row.issues.push(`meanwhile another client's GETs were all served: ${r.reads} reads, p99 ${r.readP99Ms.toFixed(1)} ms`);
+      ctx.log(
+        `delete-prefix: ${r.deleted} keys in ${r.seconds.toFixed(2)} s; ${r.reads} reads meanwhile, p99 ${r.readP99Ms.toFixed(1)} ms`,
+      );
+    }
+  } finally {
+    await server.stop();
+  }
+  return row;
 }

@@ -104,6 +104,28 @@ describe('a crash in the middle of a prefix operation', () => {
     });
   });
 
+  test('a copy killed after its first batch: the source intact, each key copied or not; a second call copies the rest', async () => {
+    await withServer({ STOWAGE_FAILPOINTS: 'batch.after-step@1' }, async (api, server) => {
+      await assert.rejects(api.copy({ source: { prefix: 'dst/' }, destination: { prefix: 'cp/' } }), 'the server died mid-copy');
+      assert.equal(await server.exited, 'SIGKILL');
+    });
+    await withServer({}, async (api) => {
+      assert.equal((await api.keys('data', 'dst/')).length, KEYS, 'the source is intact');
+      const copied = await api.keys('data', 'cp/');
+      assert.deepEqual(
+        copied,
+        Array.from({ length: 500 }, (_, i) => keyOf('cp/', i)),
+        'one batch of 500, in key order',
+      );
+      for (const i of [0, 499]) assert.equal(sha256((await api.get('data', keyOf('cp/', i))).body), values.get(i));
+      await assertBlobsClean(12);
+      const rest = await api.copy({ source: { prefix: 'dst/' }, destination: { prefix: 'cp/' } });
+      assert.deepEqual([rest.json<{ objects: number }>().objects, rest.json<{ skipped: number }>().skipped], [KEYS - 500, 500]);
+      assert.equal((await api.deletePrefix('data', 'cp/')).json<{ deleted: number }>().deleted, KEYS);
+      await assertBlobsClean(12);
+    });
+  });
+
   test('a prefix delete killed after its first batch: each key deleted or intact; a second call finishes it', async () => {
     await withServer({}, async (api) => {
       // 1,200 more rows named del/a/… to del/d/…: copies, sharing the 12 blobs.
@@ -118,14 +140,14 @@ describe('a crash in the middle of a prefix operation', () => {
     });
     await withServer({}, async (api) => {
       const left = await api.keys('data', 'del/');
-      assert.equal(left.length, 4 * KEYS - 2000, 'one batch of 2000 deleted, in key order');
-      assert.equal(left[0], keyOf('del/b/', 2000 - KEYS), 'the first 2000 keys are the ones gone');
+      assert.equal(left.length, 4 * KEYS - 1000, 'one batch of 1000 deleted, in key order');
+      assert.equal(left[0], keyOf('del/a/', 1000), 'the first 1000 keys are the ones gone');
       for (const key of [left[0], left.at(-1)] as string[]) {
         const i = Number(key.slice(-5));
         assert.equal(sha256((await api.get('data', key)).body), values.get(i), `${key} intact`);
       }
       await assertBlobsClean(12);
-      assert.deepEqual((await api.deletePrefix('data', 'del/')).json<{ deleted: number }>().deleted, 4 * KEYS - 2000);
+      assert.deepEqual((await api.deletePrefix('data', 'del/')).json<{ deleted: number }>().deleted, 4 * KEYS - 1000);
       assert.deepEqual((await api.deletePrefix('data', 'dst/')).json<{ deleted: number }>().deleted, KEYS);
       await assertBlobsClean(0);
     });

@@ -6,7 +6,7 @@ import { prefixRange } from './key-range.js';
 import { infoOf, type ObjectIndex, type RangeStep } from './object-index.js';
 
 /** Rows one range delete removes per transaction: long enough to be quick, short enough not to stall other requests. */
-const REMOVE_BATCH = 2000;
+const REMOVE_BATCH = 1000;
 /** Rows one prefix copy or move handles per transaction. */
 const TRANSFER_BATCH = 500;
 /** Source keys a prefix copy or move names in its answer, of those it skipped. */

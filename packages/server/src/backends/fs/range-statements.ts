@@ -19,7 +19,10 @@ export interface FullObjectRow {
   attributes: string | null;
 }
 
-export type RangeStatements = Record<'scanKeys' | 'scanDetails' | 'countRange' | 'rangeRows' | 'findFull', Statement>;
+export type RangeStatements = Record<'scanKeys' | 'scanDetails' | 'countRange' | 'rangeRows' | 'removeRange' | 'findFull', Statement>;
+
+/** A row `removeRange` deleted: key, size, blob id, expiry. */
+export type RemovedTuple = [key: Buffer, size: number, blobId: string | null, expiresAt: number | null];
 
 /** The statements of the operations on key ranges and on several keys (prepared once, with the index). */
 export function prepareRangeStatements({ db }: IndexDb): RangeStatements {
@@ -31,6 +34,13 @@ export function prepareRangeStatements({ db }: IndexDb): RangeStatements {
     ),
     countRange: db.prepare(`SELECT COUNT(*) AS objects, COALESCE(SUM(size), 0) AS bytes FROM objects WHERE ${IN_RANGE} AND ${VISIBLE}`),
     rangeRows: db.prepare(`SELECT ${FULL_ROW} FROM objects WHERE ${IN_RANGE} ORDER BY key LIMIT @limit`),
+    // One statement for a batch: a row a time would cost a statement step and a bind per row.
+    removeRange: db
+      .prepare(
+        `DELETE FROM objects WHERE id IN (SELECT id FROM objects WHERE ${IN_RANGE} ORDER BY key LIMIT @limit)
+         RETURNING key, size, blob_id, expires_at`,
+      )
+      .raw(true),
     findFull: db.prepare(`SELECT ${FULL_ROW} FROM objects WHERE tenant = @tenant AND type = @type AND key = @key`),
   };
 }

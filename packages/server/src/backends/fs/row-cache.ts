@@ -24,7 +24,7 @@ export class RowCache {
       maxBytes > 0
         ? new LRUCache<string, IndexRow>({
             maxSize: maxBytes,
-            sizeCalculation: (row, key) => ENTRY_OVERHEAD_BYTES + key.length + (row.inline?.length ?? 0),
+            sizeCalculation: (row, key) => ENTRY_OVERHEAD_BYTES + key.length + (row.inline?.length ?? 0) + attributesLength(row),
           })
         : undefined;
   }
@@ -43,6 +43,15 @@ export class RowCache {
   drop(ref: { readonly tenant: string; readonly type: string; readonly key: string }): void {
     this.rows?.delete(cacheKey(ref));
   }
+}
+
+/** About what a row's metadata and headers take in memory (characters; up to a few KiB). */
+function attributesLength(row: IndexRow): number {
+  const attributes = row.attributes;
+  if (!attributes) return 0;
+  let length = ENTRY_OVERHEAD_BYTES + (attributes.cacheControl?.length ?? 0) + (attributes.contentDisposition?.length ?? 0);
+  for (const [name, value] of Object.entries(attributes.metadata)) length += name.length + value.length;
+  return length;
 }
 
 // The tenant (a JWT subject: any text) is delimited by its length, the type is one of three

@@ -26,7 +26,7 @@ import {
 import { destinationKey, transferredRow } from '../transfer-plan.js';
 import { CommitQueue } from './commit-queue.js';
 import { type AnyObjectRow, type IndexDb, openIndexDb, type VisibleRowTuple } from './index-db.js';
-import { type FullObjectRow, prepareRangeStatements, type RangeStatements } from './range-statements.js';
+import { type FullObjectRow, prepareRangeStatements, type RangeStatements, type RemovedTuple } from './range-statements.js';
 import { RowCache } from './row-cache.js';
 import { SqliteApiKeyStore } from './sqlite-api-keys.js';
 import { type QuotaOverride, TenantLedger } from './tenant-usage.js';
@@ -159,22 +159,23 @@ export class SqliteIndex implements ObjectIndex {
   }
 
   async removeRange(options: KeyRange & { limit: number; now: number; collectAfter: number }): Promise<RangeStep> {
-    const { deleteById } = this.db.statements;
     return this.commits.enqueue(() => {
-      const rows = this.ranges.rangeRows.all(rangeParams(options, { limit: options.limit })) as FullObjectRow[];
+      const rows = this.ranges.removeRange.all(rangeParams(options, { limit: options.limit })) as RemovedTuple[];
       let objects = 0;
       let bytes = 0;
-      for (const row of rows) {
-        deleteById.run(row.id);
-        this.cache.drop({ tenant: options.tenant, type: options.type, key: row.key.toString('utf8') });
-        if (row.blob_id) this.sql.queueGarbage.run(row.blob_id, options.collectAfter);
-        if (row.expires_at !== null && row.expires_at <= options.now) continue;
+      let removedBytes = 0;
+      let last: Buffer | undefined;
+      for (const [key, size, blobId, expiresAt] of rows) {
+        this.cache.drop({ tenant: options.tenant, type: options.type, key: key.toString('utf8') });
+        if (blobId) this.sql.queueGarbage.run(blobId, options.collectAfter);
+        removedBytes += size;
+        if (!last || Buffer.compare(key, last) > 0) last = key;
+        if (expiresAt !== null && expiresAt <= options.now) continue;
         objects++;
-        bytes += row.size;
+        bytes += size;
       }
-      this.ledger.charge(options.tenant, -rows.reduce((sum, row) => sum + row.size, 0), -rows.length);
-      const last = rows.at(-1);
-      return { objects, bytes, skipped: [], next: rows.length < options.limit || !last ? undefined : keyAfter(last.key) };
+      this.ledger.charge(options.tenant, -removedBytes, -rows.length);
+      return { objects, bytes, skipped: [], next: rows.length < options.limit || !last ? undefined : keyAfter(last) };
     });
   }
 
