@@ -5,6 +5,7 @@ import { Admission } from './admission.js';
 import { createAuthenticate } from './authenticate.js';
 import { timeOutStalledParsedBodies } from './body-idle.js';
 import { passBodiesThrough } from './body-passthrough.js';
+import { registerConsole } from './console.js';
 import type { AppContext } from './context.js';
 import { handleClientError, handleError } from './error-handler.js';
 import { createFastRead } from './fast-read.js';
@@ -74,6 +75,7 @@ export function buildApp(ctx: AppContext, logger: FastifyBaseLogger): FastifyIns
   });
 
   registerHealthRoutes(app, ctx);
+  registerConsole(app, ctx.config);
   app.register(async (scope) => {
     timeOutStalledParsedBodies(scope, ctx.config.bodyIdleTimeoutMs);
     registerAuthRoutes(scope, ctx);

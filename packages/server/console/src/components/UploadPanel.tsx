@@ -1,0 +1,61 @@
+import { formatBytes } from '../format.js';
+import type { UploadItem, Uploads } from '../uploads.js';
+
+const LABELS: Record<UploadItem['state'], string> = {
+  queued: 'waiting',
+  uploading: 'uploading',
+  retrying: 'connection lost, resuming…',
+  done: 'done',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
+
+/** Every upload with its progress, the total, and cancel buttons. */
+export function UploadPanel({ uploads }: { uploads: Uploads }) {
+  const items = uploads.items;
+  if (items.length === 0) return null;
+  const size = items.reduce((sum, item) => sum + item.size, 0);
+  const sent = items.reduce((sum, item) => sum + Math.min(item.sent, item.size), 0);
+  const active = items.some((item) => ['queued', 'uploading', 'retrying'].includes(item.state));
+  return (
+    <section class="uploads" aria-label="Uploads">
+      <header>
+        <h2>Uploads</h2>
+        <span class="total">
+          {formatBytes(sent)} of {formatBytes(size)}
+        </span>
+        <progress aria-label="Total upload progress" max={size || 1} value={sent} />
+        {active ? (
+          <button type="button" onClick={() => uploads.cancelAll()}>
+            Cancel all
+          </button>
+        ) : (
+          <button type="button" onClick={() => uploads.clearFinished()}>
+            Clear
+          </button>
+        )}
+      </header>
+      <ul>
+        {items.map((item) => (
+          <li key={item.id} data-state={item.state} data-key={item.key}>
+            <span class="name">{item.key}</span>
+            <progress
+              aria-label={`Progress of ${item.key}`}
+              max={item.size || 1}
+              value={item.state === 'done' ? item.size || 1 : item.sent}
+            />
+            <span class="state">
+              {LABELS[item.state]}
+              {item.error ? `: ${item.error}` : ''}
+            </span>
+            {['queued', 'uploading', 'retrying'].includes(item.state) && (
+              <button type="button" aria-label={`Cancel upload of ${item.key}`} onClick={() => uploads.cancel(item.id)}>
+                Cancel
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
