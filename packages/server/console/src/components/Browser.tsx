@@ -66,11 +66,35 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
     setPage({ folders: [...page.folders, ...more.folders], objects: [...page.objects, ...more.objects], next: more.next });
   };
 
-  const upload = (files: PickedFile[]) =>
-    uploads.add(
-      type,
-      files.map(({ file, path }) => ({ file, key: prefix + path })),
-    );
+  const upload = useCallback(
+    (files: PickedFile[]) =>
+      uploads.add(
+        type,
+        files.map(({ file, path }) => ({ file, key: prefix + path })),
+      ),
+    [uploads, type, prefix],
+  );
+  // Files and folders dropped anywhere on the page go into the folder on screen.
+  useEffect(() => {
+    const over = (event: DragEvent) => {
+      event.preventDefault();
+      setDragging(true);
+    };
+    const leave = () => setDragging(false);
+    const drop = async (event: DragEvent) => {
+      event.preventDefault();
+      setDragging(false);
+      if (event.dataTransfer) upload(await droppedFiles(event.dataTransfer));
+    };
+    window.addEventListener('dragover', over);
+    window.addEventListener('dragleave', leave);
+    window.addEventListener('drop', drop);
+    return () => {
+      window.removeEventListener('dragover', over);
+      window.removeEventListener('dragleave', leave);
+      window.removeEventListener('drop', drop);
+    };
+  }, [upload]);
   const done = (text: string) => {
     setModal(undefined);
     setMessage(text);
