@@ -8,6 +8,12 @@
 # STOWAGE_TEST_SCALE_OUT=0 runs the embedded pass only. When PostgreSQL or Ceph cannot be started
 # (not root and not installed), the scale-out pass is skipped with a warning, unless
 # STOWAGE_TEST_SCALE_OUT=1 makes that an error (CI sets it).
+#
+# The browser tests drive a headless Chromium: scripts/services/chromium.sh finds one (installing
+# Debian's package when missing and root) and its path goes to the tests as STOWAGE_TEST_CHROMIUM.
+# When there is none, the browser tests are skipped with a reason, unless STOWAGE_TEST_BROWSER=1
+# makes that an error (CI sets it), as is a STOWAGE_TEST_CHROMIUM that is not a binary;
+# STOWAGE_TEST_BROWSER=0 skips them without looking.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +40,18 @@ start_services() {
   ceph_dir="$services_dir/ceph"
   set -a; eval "$out"; set +a
 }
+
+browser=${STOWAGE_TEST_BROWSER:-auto}
+if [ "$browser" != 0 ]; then
+  if chromium=$(scripts/services/chromium.sh); then
+    export STOWAGE_TEST_CHROMIUM="$chromium"
+  elif [ "$browser" = 1 ] || [ -n "${STOWAGE_TEST_CHROMIUM:-}" ]; then
+    echo "scripts/test.sh: could not find or install Chromium for the browser tests" >&2
+    exit 1
+  else
+    echo "scripts/test.sh: WARNING: no Chromium; the browser tests are skipped" >&2
+  fi
+fi
 
 scale_out=${STOWAGE_TEST_SCALE_OUT:-auto}
 if [ "$scale_out" != 0 ] && [ -z "${STOWAGE_TEST_PG_URL:-}" ]; then
