@@ -57,7 +57,10 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
     void load();
   }, [load]);
 
-  const uploads = useMemo(() => new Uploads(api, redraw, () => void load()), [api, load]);
+  // One queue for the whole session: moving between folders must not touch uploads in flight.
+  const reload = useRef(load);
+  reload.current = load;
+  const uploads = useMemo(() => new Uploads(api, redraw, () => void reload.current()), [api, redraw]);
   useEffect(() => () => uploads.cancelAll(), [uploads]);
 
   const loadMore = async () => {
@@ -170,7 +173,7 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
           </label>
           <label class="button">
             Upload a folder
-            <input type="file" multiple class="visually-hidden" {...{ webkitdirectory: '' }} onChange={(event) => pick(event, upload)} />
+            <input type="file" multiple class="visually-hidden" {...{ webkitdirectory: true }} onChange={(event) => pick(event, upload)} />
           </label>
           <span class="usage" aria-live="polite">
             {usage && `${usage.objects.toLocaleString()} objects, ${formatBytes(usage.bytes)} in this folder`}

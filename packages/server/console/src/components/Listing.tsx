@@ -54,23 +54,26 @@ export function Listing({
               <tr key={`f:${folder}`} data-folder={folder}>
                 <th scope="row">
                   <button type="button" class="link folder" onClick={() => actions.openFolder(folder)}>
-                    📁 {name}
+                    <FolderIcon />
+                    {name}
                   </button>
                 </th>
                 <td />
                 <td class="wide-only" />
                 <td class="wide-only">folder</td>
                 <td class="wide-only" />
-                <td class="row-actions">
-                  <button type="button" aria-label={`Rename or move folder ${name}`} onClick={() => actions.move(folder, true)}>
-                    Move
-                  </button>
-                  <button type="button" aria-label={`Copy folder ${name}`} onClick={() => actions.copy(folder, true)}>
-                    Copy
-                  </button>
-                  <button type="button" class="danger" aria-label={`Delete folder ${name}`} onClick={() => actions.remove(folder, true)}>
-                    Delete
-                  </button>
+                <td>
+                  <div class="row-actions">
+                    <button type="button" aria-label={`Rename or move folder ${name}`} onClick={() => actions.move(folder, true)}>
+                      Move
+                    </button>
+                    <button type="button" aria-label={`Copy folder ${name}`} onClick={() => actions.copy(folder, true)}>
+                      Copy
+                    </button>
+                    <button type="button" class="danger" aria-label={`Delete folder ${name}`} onClick={() => actions.remove(folder, true)}>
+                      Delete
+                    </button>
+                  </div>
                 </td>
               </tr>
             );
@@ -88,22 +91,24 @@ export function Listing({
                 <td class="wide-only">{formatDate(object.lastModified)}</td>
                 <td class="wide-only">{object.contentType}</td>
                 <td class="wide-only">{object.expiresAt ? formatDate(object.expiresAt) : ''}</td>
-                <td class="row-actions">
-                  <button type="button" aria-label={`Download ${name}`} onClick={() => actions.download(object)}>
-                    Download
-                  </button>
-                  <button type="button" aria-label={`Share ${name}`} onClick={() => actions.share(object)}>
-                    Share
-                  </button>
-                  <button type="button" aria-label={`Rename or move ${name}`} onClick={() => actions.move(object.key, false)}>
-                    Move
-                  </button>
-                  <button type="button" aria-label={`Copy ${name}`} onClick={() => actions.copy(object.key, false)}>
-                    Copy
-                  </button>
-                  <button type="button" class="danger" aria-label={`Delete ${name}`} onClick={() => actions.remove(object.key, false)}>
-                    Delete
-                  </button>
+                <td>
+                  <div class="row-actions">
+                    <button type="button" aria-label={`Download ${name}`} onClick={() => actions.download(object)}>
+                      Download
+                    </button>
+                    <button type="button" aria-label={`Share ${name}`} onClick={() => actions.share(object)}>
+                      Share
+                    </button>
+                    <button type="button" aria-label={`Rename or move ${name}`} onClick={() => actions.move(object.key, false)}>
+                      Move
+                    </button>
+                    <button type="button" aria-label={`Copy ${name}`} onClick={() => actions.copy(object.key, false)}>
+                      Copy
+                    </button>
+                    <button type="button" class="danger" aria-label={`Delete ${name}`} onClick={() => actions.remove(object.key, false)}>
+                      Delete
+                    </button>
+                  </div>
                 </td>
               </tr>
             );
@@ -111,5 +116,13 @@ export function Listing({
         </tbody>
       </table>
     </div>
+  );
+}
+
+function FolderIcon() {
+  return (
+    <svg viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+      <path d="M10 4l2 2h8a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2h6z" />
+    </svg>
   );
 }

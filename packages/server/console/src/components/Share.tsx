@@ -46,7 +46,7 @@ export function Share({ api, type, objectKey, onClose }: { api: Api; type: Stora
       {link && (
         <label>
           Signed link
-          <input class="link" readOnly value={link} onFocus={(event) => (event.currentTarget as HTMLInputElement).select()} />
+          <input class="signed-link" readOnly value={link} onFocus={(event) => (event.currentTarget as HTMLInputElement).select()} />
         </label>
       )}
       {status && <p role="status">{status}</p>}
