@@ -7,7 +7,6 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createApiKey } from '../../server/src/auth/api-keys.js';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
 import { decodeClaims } from '../src/auth.js';
 import { Auth, AuthError, Retry, Storage, TimeoutError } from '../src/index.js';
@@ -25,7 +24,7 @@ describe('Auth', () => {
   let key: { clientId: string; secret: string };
   before(async () => {
     ts = await startTestServer({ issuedTokenTtlMs: 3_600_000 });
-    key = await createApiKey(ts.server.context.apiKeys, 'carol');
+    key = await ts.server.createApiKey('carol');
     dir = await mkdtemp(path.join(tmpdir(), 'stowage-auth-'));
   });
   after(async () => {

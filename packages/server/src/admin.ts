@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { createApiKey } from './auth/api-keys.js';
+import { SecretSealer } from './auth/secret-sealer.js';
 import { loadServerSecret } from './auth/server-secret.js';
 import { TokenService } from './auth/token-service.js';
 import type { TenantUsage } from './backends/backend.js';
@@ -22,7 +23,8 @@ export async function issueAdminToken(config: ServerConfig, tenant: string, ttlM
 }
 
 export async function createAdminApiKey(config: ServerConfig, tenant: string): Promise<{ clientId: string; secret: string }> {
-  return withIndex(config, (index) => createApiKey(index.apiKeys, tenant));
+  const sealer = new SecretSealer(await loadServerSecret(config.dataDir, config.jwtSecret));
+  return withIndex(config, (index) => createApiKey(index.apiKeys, tenant, sealer));
 }
 
 /** A tenant's usage and quota, and whether the quota is its own or the server's default (STOWAGE_QUOTA). */

@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { ApiKeyStore } from './auth/api-keys.js';
 import { JwksVerifier } from './auth/jwks-verifier.js';
+import { createApiKey } from './auth/api-keys.js';
+import { SecretSealer } from './auth/secret-sealer.js';
 import { loadServerSecret } from './auth/server-secret.js';
 import { TokenService } from './auth/token-service.js';
 import { UrlSigner } from './auth/url-signer.js';
@@ -32,6 +34,8 @@ export interface StowageServer {
   listen(): Promise<string>;
   /** Issues a JWT for `tenant` signed with this server's secret. */
   issueToken(tenant: string, ttlMs?: number): Promise<string>;
+  /** Creates an API key for `tenant` (for `/auth/token` and as S3 credentials); the secret is shown once. */
+  createApiKey(tenant: string): Promise<{ clientId: string; secret: string }>;
   /** Stops accepting, finishes in-flight requests (bounded), closes the backend. */
   close(): Promise<void>;
 }
@@ -67,6 +71,7 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
     apiKeys,
     tokens: new TokenService(secret, clock, jwksVerifierFor(config, clock)),
     signedUrls: new SignedUrls(new UrlSigner(secret), clock),
+    sealer: new SecretSealer(secret),
     metrics: createMetrics(),
     rateLimits: new TenantRateLimits(config.rateLimitPerSecond, config.rateLimitBurst, clock),
     tenantSlots: new TenantSlots(config.maxInFlightPerTenant),
@@ -92,6 +97,7 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
       return `${address}/storage/v1`;
     },
     issueToken: async (tenant, ttlMs = 3_600_000) => (await context.tokens.issue(tenant, ttlMs)).token,
+    createApiKey: (tenant) => createApiKey(apiKeys, tenant, context.sealer),
     close() {
       closing ??= (async () => {
         context.lifecycle.draining = true;

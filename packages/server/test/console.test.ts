@@ -12,7 +12,6 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
-import { createApiKey } from '../src/auth/api-keys.js';
 import { type ApiClient, apiClient } from './helpers/api-client.js';
 import {
   axeViolations,
@@ -306,7 +305,7 @@ describe('web console', { skip: browserSkip }, () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.length), 0);
-    const key = await createApiKey(ts.server.context.apiKeys, 'console-user');
+    const key = await ts.server.createApiKey('console-user');
     await page.getByLabel('an API key').check();
     await page.getByLabel('Client id').fill(key.clientId);
     await page.getByLabel('Secret').fill(key.secret);

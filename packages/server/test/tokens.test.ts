@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
-import { createApiKey } from '../src/auth/api-keys.js';
 import { embeddedOnly } from './helpers/deployment.js';
 import { rawRequest } from './helpers/raw-http.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
@@ -82,7 +81,7 @@ describe('POST /auth/token', () => {
     rawRequest(ts.origin, 'POST', '/auth/token', { headers: { 'content-type': contentType }, body });
   before(async () => {
     ts = await startTestServer();
-    key = await createApiKey(ts.server.context.apiKeys, 'carol');
+    key = await ts.server.createApiKey('carol');
   });
   after(() => ts.close());
 

@@ -1,10 +1,15 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { SecretSealer } from './secret-sealer.js';
 
-/** A stored API key: the secret itself is never kept, only its hash. */
+/**
+ * A stored API key: the hash of its secret (for `/auth/token`), and the secret sealed under the
+ * server secret (for S3 signatures; null for keys made before the S3 API, which cannot sign).
+ */
 export interface ApiKeyRecord {
   clientId: string;
   tenant: string;
   secretHash: string;
+  sealedSecret: string | null;
   createdAt: number;
 }
 
@@ -19,11 +24,19 @@ function hashSecret(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
 }
 
-/** Creates a key for `tenant`; the secret is returned once and cannot be recovered later. */
-export async function createApiKey(store: ApiKeyStore, tenant: string, now = Date.now()): Promise<{ clientId: string; secret: string }> {
+/**
+ * Creates a key for `tenant`; the secret is shown once. The server keeps its hash, and the secret
+ * sealed by `sealer` so that it can check S3 signatures made with it.
+ */
+export async function createApiKey(
+  store: ApiKeyStore,
+  tenant: string,
+  sealer: SecretSealer,
+  now = Date.now(),
+): Promise<{ clientId: string; secret: string }> {
   const clientId = `stw_${randomBytes(12).toString('hex')}`;
   const secret = randomBytes(32).toString('base64url');
-  await store.insert({ clientId, tenant, secretHash: hashSecret(secret), createdAt: now });
+  await store.insert({ clientId, tenant, secretHash: hashSecret(secret), sealedSecret: sealer.seal(clientId, secret), createdAt: now });
   return { clientId, secret };
 }
 

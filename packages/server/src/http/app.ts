@@ -5,6 +5,7 @@ import { Admission } from './admission.js';
 import { createAuthenticate } from './authenticate.js';
 import { timeOutStalledParsedBodies } from './body-idle.js';
 import { passBodiesThrough } from './body-passthrough.js';
+import { registerS3 } from '../s3/routes.js';
 import { registerConsole } from './console.js';
 import type { AppContext } from './context.js';
 import { handleClientError, handleError } from './error-handler.js';
@@ -96,6 +97,7 @@ export function buildApp(ctx: AppContext, logger: FastifyBaseLogger): FastifyIns
     batches.addHook('onRequest', createAuthenticate(ctx));
     registerPrefixOperations(batches, ctx);
   });
+  app.register(async (s3) => registerS3(s3, ctx));
   app.register(async (signed) => {
     passBodiesThrough(signed);
     registerSignedDownloads(signed, ctx);

@@ -1,4 +1,5 @@
 import type { ApiKeyStore } from '../auth/api-keys.js';
+import type { SecretSealer } from '../auth/secret-sealer.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { Backend } from '../backends/backend.js';
 import type { ServerConfig } from '../config.js';
@@ -17,6 +18,8 @@ export interface AppContext {
   /** Operations on many keys: delete by prefix or list, prefix usage, copy, move, folder listing. */
   readonly prefixes: PrefixService;
   readonly signedUrls: SignedUrls;
+  /** Seals and opens API key secrets (S3 signatures are made with them). */
+  readonly sealer: SecretSealer;
   readonly tokens: TokenService;
   readonly apiKeys: ApiKeyStore;
   readonly metrics: Metrics;

@@ -171,10 +171,12 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
     ),
     blobInUse: db.prepare<[string]>('SELECT 1 FROM objects WHERE blob_id = ? LIMIT 1').pluck(),
     insertApiKey: db.prepare(
-      'INSERT INTO api_keys (client_id, tenant, secret_hash, created_at) VALUES (@clientId, @tenant, @secretHash, @createdAt)',
+      `INSERT INTO api_keys (client_id, tenant, secret_hash, secret_sealed, created_at)
+       VALUES (@clientId, @tenant, @secretHash, @sealedSecret, @createdAt)`,
     ),
     findApiKey: db.prepare<[string]>(
-      'SELECT client_id AS clientId, tenant, secret_hash AS secretHash, created_at AS createdAt FROM api_keys WHERE client_id = ?',
+      `SELECT client_id AS clientId, tenant, secret_hash AS secretHash, secret_sealed AS sealedSecret, created_at AS createdAt
+       FROM api_keys WHERE client_id = ?`,
     ),
     // One statement where three would each be a read transaction: both run on every write.
     usageRead: db
@@ -246,6 +248,9 @@ function addSharedUploadState(db: Database): void {
 function addAttributesColumn(db: Database): void {
   const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('objects') as string[];
   if (!columns.includes('attributes')) db.exec('ALTER TABLE objects ADD COLUMN attributes TEXT');
+  // API key secrets sealed under the server secret, for S3 signatures.
+  const keyColumns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('api_keys') as string[];
+  if (!keyColumns.includes('secret_sealed')) db.exec('ALTER TABLE api_keys ADD COLUMN secret_sealed TEXT');
 }
 
 /**

@@ -89,6 +89,11 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly name
     name: 'object attributes: metadata, Cache-Control, Content-Disposition',
     sql: 'ALTER TABLE objects ADD COLUMN attributes TEXT;',
   },
+  {
+    version: 4,
+    name: 'API key secrets sealed under the server secret, for S3 signatures',
+    sql: 'ALTER TABLE api_keys ADD COLUMN secret_sealed TEXT;',
+  },
 ];
 
 /** Distinguishes this lock from other advisory locks in the database (two-key form: class, schema). */

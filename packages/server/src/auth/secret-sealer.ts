@@ -1,0 +1,41 @@
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+
+const INFO = 'stowage api key secrets v1';
+const VERSION = 'v1';
+
+/**
+ * Seals API key secrets for storage: AES-256-GCM under a key derived (HKDF-SHA256) from the server
+ * secret. S3's SigV4 signs with the secret itself, so the server must be able to recover it, but
+ * the index never holds it in the clear: a copy of the database alone gives nothing. Each sealed
+ * value carries its own random nonce and is bound to its client id (associated data), so a sealed
+ * secret moved to another key's row does not open.
+ */
+export class SecretSealer {
+  private readonly key: Buffer;
+
+  constructor(serverSecret: Buffer) {
+    this.key = Buffer.from(hkdfSync('sha256', serverSecret, Buffer.alloc(0), INFO, 32));
+  }
+
+  seal(clientId: string, secret: string): string {
+    const nonce = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, nonce);
+    cipher.setAAD(Buffer.from(clientId, 'utf8'));
+    const sealed = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
+    return [VERSION, nonce.toString('base64url'), sealed.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
+  }
+
+  /** The secret, or undefined when the value was not sealed by this server secret for this client id. */
+  open(clientId: string, sealed: string): string | undefined {
+    const [version, nonce, data, tag] = sealed.split('.');
+    if (version !== VERSION || !nonce || !data || !tag) return undefined;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(nonce, 'base64url'));
+      decipher.setAAD(Buffer.from(clientId, 'utf8'));
+      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
+    } catch {
+      return undefined;
+    }
+  }
+}

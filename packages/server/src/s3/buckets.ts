@@ -1,0 +1,16 @@
+import { STORAGE_TYPES, type StorageType } from 'stowage-client/protocol';
+import { s3Errors } from './errors.js';
+
+/** A tenant's buckets are its storage types. */
+export function storageTypeOf(bucket: string): StorageType {
+  if (!(STORAGE_TYPES as readonly string[]).includes(bucket)) throw s3Errors.noSuchBucket(bucket);
+  return bucket as StorageType;
+}
+
+/** ListAllMyBucketsResult. The buckets exist for every tenant from the start (no creation date to tell). */
+export function listBucketsBody(tenant: string): Record<string, unknown> {
+  return {
+    Owner: { ID: tenant, DisplayName: tenant },
+    Buckets: { Bucket: STORAGE_TYPES.map((name) => ({ Name: name, CreationDate: '1970-01-01T00:00:00.000Z' })) },
+  };
+}

@@ -1,0 +1,26 @@
+import { explainInvalidKey, MAX_DELETE_MANY_KEYS, type StorageType } from 'stowage-client/protocol';
+import type { AppContext } from '../http/context.js';
+import { s3Errors } from './errors.js';
+import { parseXmlBody } from './xml.js';
+
+/** DeleteObjects: up to 1000 keys in one index transaction; a missing key counts as deleted, as in S3. */
+export async function deleteObjects(ctx: AppContext, tenant: string, bucket: StorageType, xml: string): Promise<Record<string, unknown>> {
+  const request = parseXmlBody(xml, 'Delete');
+  const objects = (request.Object ?? []) as Array<{ Key?: unknown }>;
+  if (!Array.isArray(objects) || objects.length === 0 || objects.length > MAX_DELETE_MANY_KEYS) throw s3Errors.malformedXml();
+  const quiet = String(request.Quiet ?? 'false').trim() === 'true';
+  const keys = objects.map((object) => (typeof object.Key === 'string' ? object.Key : ''));
+  const valid = keys.filter((key) => explainInvalidKey(key) === undefined);
+  if (valid.length > 0) await ctx.backend.deleteMany(tenant, bucket, valid, ctx.clock());
+  const deleted: unknown[] = [];
+  const errors: unknown[] = [];
+  for (const key of keys) {
+    const problem = explainInvalidKey(key);
+    if (problem) errors.push({ Key: key, Code: 'InvalidArgument', Message: problem });
+    else if (!quiet) deleted.push({ Key: key });
+  }
+  const body: Record<string, unknown> = {};
+  if (deleted.length > 0) body.Deleted = deleted;
+  if (errors.length > 0) body.Error = errors;
+  return body;
+}

@@ -1,0 +1,50 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { toStowageError } from '../http/error-handler.js';
+import { S3Error } from './errors.js';
+import { errorDocument } from './xml.js';
+
+/** Storage API error codes and the S3 codes that mean the same. */
+const S3_CODES: Record<string, string> = {
+  NoSuchKey: 'NoSuchKey',
+  PreconditionFailed: 'PreconditionFailed',
+  EntityTooLarge: 'EntityTooLarge',
+  QuotaExceeded: 'QuotaExceeded',
+  InvalidKey: 'KeyTooLongError',
+  InvalidMetadata: 'InvalidArgument',
+  InvalidArgument: 'InvalidArgument',
+  InvalidContentType: 'InvalidArgument',
+  ChecksumMismatch: 'XAmzContentSHA256Mismatch',
+  RequestTimeout: 'RequestTimeout',
+  RequestAborted: 'IncompleteBody',
+  IncompleteBody: 'IncompleteBody',
+  RateLimited: 'SlowDown',
+  Overloaded: 'SlowDown',
+  InsufficientStorage: 'InsufficientStorage',
+  StorageUnavailable: 'ServiceUnavailable',
+  ServiceUnavailable: 'ServiceUnavailable',
+  UnsupportedTransferEncoding: 'NotImplemented',
+  DestinationExists: 'PreconditionFailed',
+};
+
+/** Every error of the S3 scope as S3's XML error body, with S3's code and status. */
+export function handleS3Error(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
+  const s3 = error instanceof S3Error ? error : fromStowage(error);
+  if (s3.status >= 500) request.log.error({ err: error }, 'S3 request failed');
+  if (!request.raw.complete) reply.header('connection', 'close');
+  reply.headers(s3.headers);
+  const resource = (request.raw.url ?? '').split('?')[0] ?? '';
+  // A HEAD answer has no body: the status and x-amz-error-code say it all.
+  if (request.method === 'HEAD') reply.header('x-amz-error-code', s3.code).code(s3.status).send();
+  else
+    reply
+      .code(s3.status)
+      .type('application/xml')
+      .send(errorDocument(s3, resource, request.id));
+}
+
+function fromStowage(error: FastifyError | Error): S3Error {
+  const mapped = toStowageError(error);
+  const code = S3_CODES[mapped.code] ?? (mapped.status >= 500 ? 'InternalError' : 'InvalidRequest');
+  const status = code === 'KeyTooLongError' || code === 'XAmzContentSHA256Mismatch' ? 400 : code === 'SlowDown' ? 503 : mapped.status;
+  return new S3Error(code, status, mapped.message, mapped.headers ?? {});
+}

@@ -1,0 +1,221 @@
+import { Readable } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { decodeMetadataValue, encodeMetadataValue } from 'stowage-client/metadata';
+import type { ObjectAttributes, ObjectInfo, ReadPlan } from '../backends/backend.js';
+import type { AppContext } from '../http/context.js';
+import { abortOnDisconnect } from '../http/receive-upload.js';
+import { parseRangeHeader, resolveRange } from '../storage/byte-ranges.js';
+import { parseContentType } from '../storage/media-type.js';
+import { makeRef, type ObjectRef } from '../storage/object-ref.js';
+import { parseEtagList } from '../storage/preconditions.js';
+import { principalOf } from './authenticate.js';
+import { S3Error, s3Errors } from './errors.js';
+import { payloadOf } from './payload.js';
+import { xmlDocument } from './xml.js';
+
+const META = 'x-amz-meta-';
+/** `response-*` query parameters of GetObject and the headers they set. */
+const OVERRIDES: Record<string, string> = {
+  'response-content-type': 'content-type',
+  'response-content-disposition': 'content-disposition',
+  'response-cache-control': 'cache-control',
+  'response-content-encoding': 'content-encoding',
+  'response-content-language': 'content-language',
+  'response-expires': 'expires',
+};
+
+/** GetObject and HeadObject: Range, the four conditional headers, response-* overrides. */
+export async function getObject(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef, query: URLSearchParams) {
+  const head = request.method === 'HEAD';
+  if (query.has('partNumber') && query.get('partNumber') !== '1') throw s3Errors.notImplemented('GetObject of one part');
+  const range = head ? undefined : parseS3Range(request.headers.range);
+  const found = await ctx.objects
+    .read(ref, (info): ReadPlan => {
+      const verdict = conditionVerdict(request, info);
+      if (verdict === 412) throw s3Errors.preconditionFailed();
+      if (verdict === 304 || head) return { kind: 'none' };
+      if (!range) return { kind: 'all' };
+      try {
+        return resolveRange(range, info.size);
+      } catch {
+        throw s3Errors.invalidRange(info.size);
+      }
+    })
+    .catch(notFound);
+  const { info, plan, body } = found;
+  reply.headers(objectHeaders(info));
+  for (const [param, header] of Object.entries(OVERRIDES)) {
+    const value = query.get(param);
+    if (value !== null) reply.header(header, value);
+  }
+  if (conditionVerdict(request, info) === 304) return reply.code(304).removeHeader('content-length').send();
+  if (head) return reply.code(200).send();
+  if (plan.kind === 'range') {
+    reply.header('content-range', `bytes ${plan.start}-${plan.end}/${info.size}`).header('content-length', plan.end - plan.start + 1);
+    ctx.metrics.bytesRead.inc(plan.end - plan.start + 1);
+    return reply.code(206).send(body);
+  }
+  ctx.metrics.bytesRead.inc(info.size);
+  return reply.code(200).send(body);
+}
+
+/** PutObject: If-None-Match: * and If-Match checked with the commit; metadata; digests checked. */
+export async function putObject(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef) {
+  const payload = payloadOf(request, principalOf(request));
+  const condition = s3WriteCondition(request);
+  const info = await abortOnDisconnect(ctx, request, reply, (signal) =>
+    ctx.objects.put(ref, Readable.from(payload.body), {
+      contentType: contentTypeOf(request),
+      contentLength: payload.length,
+      signal,
+      condition,
+      expectedSha256: payload.expectedSha256,
+      attributes: s3AttributesOf(request),
+    }),
+  );
+  ctx.metrics.bytesWritten.inc(info.size);
+  return reply.code(200).header('etag', info.etag).send();
+}
+
+export async function deleteObject(ctx: AppContext, reply: FastifyReply, ref: ObjectRef) {
+  await ctx.objects.delete(ref).catch((error: unknown) => {
+    // S3 answers 204 whether or not the key existed.
+    if ((error as { code?: string }).code !== 'NoSuchKey') throw error;
+  });
+  return reply.code(204).send();
+}
+
+/** CopyObject: the destination names the source's blob; no byte is read or written. */
+export async function copyObject(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef) {
+  const source = copySourceOf(request, ref.tenant);
+  if (String(request.headers['x-amz-metadata-directive'] ?? 'COPY').toUpperCase() !== 'COPY')
+    throw s3Errors.notImplemented('CopyObject with x-amz-metadata-directive REPLACE');
+  const ifMatch = parseEtagList(single(request.headers['x-amz-copy-source-if-match']));
+  if (source.type === ref.type && source.key === ref.key)
+    throw s3Errors.invalidRequest(
+      'This copy request is illegal because it is trying to copy an object to itself without changing the metadata',
+    );
+  const copied = await ctx.prefixes
+    .transfer(
+      ref.tenant,
+      { source: { type: source.type, key: source.key }, destination: { type: ref.type, key: ref.key }, overwrite: true },
+      ifMatch ? { ifMatch } : undefined,
+      false,
+    )
+    .catch(notFound);
+  const info = await ctx.objects.head(ref);
+  return reply
+    .code(200)
+    .type('application/xml')
+    .send(
+      xmlDocument('CopyObjectResult', { ETag: (copied as { etag: string }).etag, LastModified: new Date(info.lastModified).toISOString() }),
+    );
+}
+
+/** The response headers of an object, as S3 names them. */
+export function objectHeaders(info: ObjectInfo): Record<string, string | number> {
+  const headers: Record<string, string | number> = {
+    'content-type': info.contentType,
+    'content-length': info.size,
+    etag: info.etag,
+    'last-modified': new Date(info.lastModified).toUTCString(),
+    'accept-ranges': 'bytes',
+  };
+  const attributes = info.attributes;
+  if (attributes) {
+    for (const [name, value] of Object.entries(attributes.metadata)) headers[`${META}${name}`] = encodeMetadataValue(value);
+    if (attributes.cacheControl) headers['cache-control'] = attributes.cacheControl;
+    if (attributes.contentDisposition) headers['content-disposition'] = attributes.contentDisposition;
+  }
+  if (info.expiresAt !== undefined) headers['x-amz-expiration'] = `expiry-date="${new Date(info.expiresAt).toUTCString()}"`;
+  return headers;
+}
+
+/** x-amz-meta-*, Cache-Control and Content-Disposition of a write. S3 clients send UTF-8 bytes as is. */
+export function s3AttributesOf(request: FastifyRequest): ObjectAttributes | null {
+  const metadata: Record<string, string> = {};
+  for (const [header, raw] of Object.entries(request.headers)) {
+    if (!header.startsWith(META) || raw === undefined) continue;
+    const name = header.slice(META.length);
+    if (!/^[a-z0-9_-]{1,64}$/.test(name)) throw s3Errors.invalidArgument(`Metadata name "${name}" must be 1-64 of a-z 0-9 - _`);
+    const text = Buffer.from(Array.isArray(raw) ? raw.join(',') : raw, 'latin1').toString('utf8');
+    metadata[name] = decodeMetadataValue(text) ?? text;
+  }
+  const total = Object.entries(metadata).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value), 0);
+  if (total > 2048) throw new S3Error('MetadataTooLarge', 400, 'Your metadata headers exceed the maximum allowed metadata size.');
+  const cacheControl = single(request.headers['cache-control']) ?? null;
+  const contentDisposition = single(request.headers['content-disposition']) ?? null;
+  if (Object.keys(metadata).length === 0 && cacheControl === null && contentDisposition === null) return null;
+  return { metadata, cacheControl, contentDisposition };
+}
+
+export function contentTypeOf(request: FastifyRequest): string | undefined {
+  try {
+    return parseContentType(single(request.headers['content-type']));
+  } catch {
+    throw s3Errors.invalidArgument('Content-Type is not a valid media type');
+  }
+}
+
+/** If-None-Match: * and If-Match on a write (S3's conditional writes). */
+export function s3WriteCondition(request: FastifyRequest) {
+  const ifMatch = parseEtagList(single(request.headers['if-match']));
+  const noneMatch = parseEtagList(single(request.headers['if-none-match']));
+  if (noneMatch && !(noneMatch.length === 1 && noneMatch[0] === '*'))
+    throw s3Errors.notImplemented('If-None-Match other than * on a write');
+  if (!ifMatch && !noneMatch) return undefined;
+  return { ifMatch, ifNoneMatch: noneMatch !== undefined };
+}
+
+/** `x-amz-copy-source: /bucket/key` (or without the leading slash), percent-encoded. */
+export function copySourceOf(request: FastifyRequest, tenant: string): ObjectRef {
+  const header = single(request.headers['x-amz-copy-source']) ?? '';
+  const [path = ''] = header.split('?');
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path.replace(/^\//, ''));
+  } catch {
+    throw s3Errors.invalidArgument('x-amz-copy-source is not valid percent-encoding');
+  }
+  const slash = decoded.indexOf('/');
+  if (slash <= 0) throw s3Errors.invalidArgument('x-amz-copy-source must be /bucket/key');
+  const bucket = decoded.slice(0, slash);
+  try {
+    return makeRef(tenant, bucket, decoded.slice(slash + 1));
+  } catch {
+    throw s3Errors.noSuchBucket(bucket);
+  }
+}
+
+/** 412, 304 or undefined (serve), by RFC 9110 §13.2.2's order as S3 applies it. */
+function conditionVerdict(request: FastifyRequest, info: ObjectInfo): 304 | 412 | undefined {
+  const ifMatch = parseEtagList(single(request.headers['if-match']));
+  if (ifMatch && !ifMatch.includes('*') && !ifMatch.includes(info.etag)) return 412;
+  const since = (name: string) => Date.parse(single(request.headers[name]) ?? '');
+  const modifiedSeconds = Math.floor(info.lastModified / 1000);
+  const unmodifiedSince = since('if-unmodified-since');
+  if (!ifMatch && !Number.isNaN(unmodifiedSince) && modifiedSeconds > Math.floor(unmodifiedSince / 1000)) return 412;
+  const noneMatch = parseEtagList(single(request.headers['if-none-match']));
+  if (noneMatch) return noneMatch.includes('*') || noneMatch.includes(info.etag) ? 304 : undefined;
+  const modifiedSince = since('if-modified-since');
+  if (!Number.isNaN(modifiedSince) && modifiedSeconds <= Math.floor(modifiedSince / 1000)) return 304;
+  return undefined;
+}
+
+function parseS3Range(header: string | undefined) {
+  try {
+    return parseRangeHeader(header);
+  } catch {
+    // S3 ignores a Range it cannot parse and sends the whole object.
+    return undefined;
+  }
+}
+
+function notFound(error: unknown): never {
+  if ((error as { code?: string }).code === 'NoSuchKey') throw s3Errors.noSuchKey();
+  throw error;
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import { Crc32c } from '@aws-crypto/crc32c';
+import type { FastifyRequest } from 'fastify';
+import type { S3Principal } from './authenticate.js';
+import { decodeAwsChunked, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER } from './aws-chunked.js';
+import { s3Errors } from './errors.js';
+import { UNSIGNED_PAYLOAD } from './sigv4.js';
+
+/** A request body as the object's bytes: decoded from aws-chunked when sent so, checked as it ends. */
+export interface Payload {
+  readonly body: AsyncIterable<Buffer>;
+  /** The object's length when known up front (Content-Length, or x-amz-decoded-content-length). */
+  readonly length: number | undefined;
+  /** The sha256 the signature covers (x-amz-content-sha256 as a hash): the write stores nothing else. */
+  readonly expectedSha256: string | undefined;
+}
+
+const CHECKSUMS = ['crc32', 'crc32c', 'sha1', 'sha256'] as const;
+type ChecksumName = (typeof CHECKSUMS)[number];
+
+/**
+ * The body of a write, per its payload mode: as sent (UNSIGNED-PAYLOAD, or a sha256 the store
+ * checks), or aws-chunked with or without chunk signatures and trailers. Content-MD5 and the
+ * x-amz-checksum-* values (headers or trailers) are computed over the bytes and compared at the
+ * end, so a mismatch fails the write before anything is stored (BadDigest).
+ */
+export function payloadOf(request: FastifyRequest, principal: S3Principal): Payload {
+  const mode = principal.claims.payloadHash;
+  const trailers = new Map<string, string>();
+  let body: AsyncIterable<Buffer> = request.raw;
+  let length = numberHeader(request.headers['content-length']);
+  let expectedSha256: string | undefined;
+  if (mode === STREAMING_SIGNED || mode === STREAMING_SIGNED_TRAILER || mode === STREAMING_UNSIGNED_TRAILER) {
+    const signing = mode === STREAMING_UNSIGNED_TRAILER ? undefined : { claims: principal.claims, key: principal.key };
+    body = decodeAwsChunked(request.raw, signing, trailers);
+    length = numberHeader(request.headers['x-amz-decoded-content-length']);
+  } else if (/^[0-9a-f]{64}$/i.test(mode)) expectedSha256 = mode.toLowerCase();
+  else if (mode !== UNSIGNED_PAYLOAD)
+    throw s3Errors.invalidArgument(`x-amz-content-sha256 "${mode}" is not a payload mode this endpoint takes`);
+  return { body: verifyDigests(body, request.headers, trailers), length, expectedSha256 };
+}
+
+async function* verifyDigests(
+  body: AsyncIterable<Buffer>,
+  headers: FastifyRequest['headers'],
+  trailers: Map<string, string>,
+): AsyncGenerator<Buffer> {
+  const md5 = typeof headers['content-md5'] === 'string' ? createHash('md5') : undefined;
+  const announced = new Set(
+    String(headers['x-amz-trailer'] ?? '')
+      .split(',')
+      .map((name) => name.trim().toLowerCase()),
+  );
+  const wanted = CHECKSUMS.filter((name) => headers[`x-amz-checksum-${name}`] !== undefined || announced.has(`x-amz-checksum-${name}`));
+  const digests = new Map(wanted.map((name) => [name, newDigest(name)]));
+  for await (const chunk of body) {
+    md5?.update(chunk);
+    for (const digest of digests.values()) digest.update(chunk);
+    yield chunk;
+  }
+  if (md5 && md5.digest('base64') !== headers['content-md5']) throw s3Errors.badDigest();
+  for (const [name, digest] of digests) {
+    const expected = headers[`x-amz-checksum-${name}`] ?? trailers.get(`x-amz-checksum-${name}`);
+    if (expected !== digest.value())
+      throw s3Errors.badDigest(`The ${name.toUpperCase()} you specified did not match the calculated checksum.`);
+  }
+}
+
+interface Digest {
+  update(chunk: Buffer): void;
+  /** Base64 of the big-endian digest, as S3 sends checksums. */
+  value(): string;
+}
+
+function newDigest(name: ChecksumName): Digest {
+  if (name === 'sha1' || name === 'sha256') {
+    const hash = createHash(name);
+    return { update: (chunk) => hash.update(chunk), value: () => hash.digest('base64') };
+  }
+  if (name === 'crc32') {
+    let value = 0;
+    return { update: (chunk) => (value = crc32(chunk, value)), value: () => uint32Base64(value) };
+  }
+  const crc = new Crc32c();
+  return { update: (chunk) => crc.update(chunk), value: () => uint32Base64(crc.digest()) };
+}
+
+function uint32Base64(value: number): string {
+  const bytes = Buffer.alloc(4);
+  bytes.writeUInt32BE(value >>> 0);
+  return bytes.toString('base64');
+}
+
+function numberHeader(value: string | string[] | undefined): number | undefined {
+  if (typeof value !== 'string' || !/^\d+$/.test(value)) return undefined;
+  return Number(value);
+}

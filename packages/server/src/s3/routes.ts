@@ -1,0 +1,135 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import { passBodiesThrough } from '../http/body-passthrough.js';
+import type { AppContext } from '../http/context.js';
+import { keyFromRawUrl } from '../http/request-key.js';
+import { makeRef } from '../storage/object-ref.js';
+import { createS3Authenticate } from './authenticate.js';
+import { listBucketsBody, storageTypeOf } from './buckets.js';
+import { deleteObjects } from './delete-objects.js';
+import { handleS3Error } from './error-handler.js';
+import { s3Errors } from './errors.js';
+import { listObjectsV1, listObjectsV2 } from './listing.js';
+import { copyObject, deleteObject, getObject, putObject } from './objects.js';
+import { xmlDocument } from './xml.js';
+
+export const S3_BASE_PATH = '/s3';
+/** Path segments before the key: s3, the bucket. */
+const KEY_AFTER_BUCKET = 2;
+/** Largest XML request body (DeleteObjects of 1000 keys of 1 KiB, CompleteMultipartUpload of 10,000 parts). */
+const MAX_XML_BYTES = 4 * 1024 * 1024;
+/** Query parameters that name an operation (a subresource) rather than shape one. */
+const BUCKET_SUBRESOURCES = new Set(['location', 'list-type', 'delete', 'uploads']);
+const OBJECT_SUBRESOURCES = new Set(['uploads', 'uploadId', 'partNumber']);
+/** Query parameters that only shape an operation's answer, on objects and buckets. */
+const PLAIN_PARAMETERS =
+  /^(prefix|delimiter|max-keys|marker|continuation-token|start-after|encoding-type|fetch-owner|x-id|response-.*|X-Amz-.*|versionId|key-marker|upload-id-marker|max-uploads|max-parts|part-number-marker)$/;
+
+/**
+ * The S3-compatible API, path-style under /s3 (docs/s3.md): buckets are the caller's storage
+ * types, credentials are API keys (SigV4), and every operation maps onto the same index and
+ * blobs as storage API v1. Errors are S3's XML; an operation not listed is NotImplemented.
+ */
+export function registerS3(app: FastifyInstance, ctx: AppContext): void {
+  passBodiesThrough(app);
+  app.setErrorHandler(handleS3Error);
+  app.addHook('onRequest', createS3Authenticate(ctx));
+  const methods: HTTPMethods[] = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'];
+
+  app.route({ method: methods, url: S3_BASE_PATH, exposeHeadRoute: false, handler: (request, reply) => service(request, reply) });
+  app.route({ method: methods, url: `${S3_BASE_PATH}/`, exposeHeadRoute: false, handler: (request, reply) => service(request, reply) });
+  app.route<{ Params: { bucket: string } }>({
+    method: methods,
+    url: `${S3_BASE_PATH}/:bucket`,
+    exposeHeadRoute: false,
+    handler: (request, reply) => bucketOperation(ctx, request, reply, request.params.bucket),
+  });
+  app.route<{ Params: { bucket: string } }>({
+    method: methods,
+    url: `${S3_BASE_PATH}/:bucket/*`,
+    exposeHeadRoute: false,
+    handler: (request, reply) => {
+      const key = keyFromRawUrl(request.url, KEY_AFTER_BUCKET);
+      if (key === '') return bucketOperation(ctx, request, reply, request.params.bucket);
+      return objectOperation(ctx, request, reply, request.params.bucket, key);
+    },
+  });
+}
+
+async function service(request: FastifyRequest, reply: FastifyReply) {
+  if (request.method !== 'GET') throw s3Errors.notImplemented(`${request.method} on the service`);
+  return sendXml(reply, 'ListAllMyBucketsResult', listBucketsBody(request.tenant));
+}
+
+async function bucketOperation(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, bucket: string) {
+  const type = storageTypeOf(bucket);
+  const query = queryOf(request);
+  assertKnownParameters(query, BUCKET_SUBRESOURCES, `this ${request.method} on a bucket`);
+  switch (request.method) {
+    case 'HEAD':
+      return reply.code(200).header('x-amz-bucket-region', 'us-east-1').send();
+    case 'GET':
+      if (query.has('location')) return sendXml(reply, 'LocationConstraint', {});
+      if (query.has('uploads')) throw s3Errors.notImplemented('ListMultipartUploads');
+      if (query.get('list-type') === '2') return sendXml(reply, 'ListBucketResult', await listObjectsV2(ctx, request.tenant, type, query));
+      if (query.has('list-type')) throw s3Errors.invalidArgument('list-type must be 2');
+      return sendXml(reply, 'ListBucketResult', await listObjectsV1(ctx, request.tenant, type, query));
+    case 'PUT':
+      // CreateBucket of one of the fixed buckets: it exists, and it is yours.
+      if (query.size > 0) throw s3Errors.notImplemented('Bucket configuration');
+      return reply.code(200).header('location', `/${bucket}`).send();
+    case 'POST':
+      if (query.has('delete'))
+        return sendXml(reply, 'DeleteResult', await deleteObjects(ctx, request.tenant, type, await readBody(request)));
+      throw s3Errors.notImplemented('This POST on a bucket');
+    default:
+      throw s3Errors.notImplemented('DeleteBucket (the buckets are the storage types)');
+  }
+}
+
+async function objectOperation(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, bucket: string, key: string) {
+  storageTypeOf(bucket);
+  const ref = makeRef(request.tenant, bucket, key);
+  const query = queryOf(request);
+  assertKnownParameters(query, OBJECT_SUBRESOURCES, `this ${request.method} on an object`);
+  if (query.has('uploads') || query.has('uploadId')) throw s3Errors.notImplemented('Multipart upload');
+  switch (request.method) {
+    case 'GET':
+    case 'HEAD':
+      return getObject(ctx, request, reply, ref, query);
+    case 'PUT':
+      if (request.headers['x-amz-copy-source'] !== undefined) return copyObject(ctx, request, reply, ref);
+      return putObject(ctx, request, reply, ref);
+    case 'DELETE':
+      return deleteObject(ctx, reply, ref);
+    default:
+      throw s3Errors.notImplemented(`${request.method} on an object`);
+  }
+}
+
+function assertKnownParameters(query: URLSearchParams, subresources: ReadonlySet<string>, what: string): void {
+  for (const name of query.keys()) {
+    if (!subresources.has(name) && !PLAIN_PARAMETERS.test(name)) throw s3Errors.notImplemented(`"${name}" (${what})`);
+  }
+}
+
+function queryOf(request: FastifyRequest): URLSearchParams {
+  const url = request.raw.url ?? '';
+  const at = url.indexOf('?');
+  return new URLSearchParams(at < 0 ? '' : url.slice(at + 1));
+}
+
+function sendXml(reply: FastifyReply, root: string, body: Record<string, unknown>) {
+  return reply.code(200).type('application/xml').send(xmlDocument(root, body));
+}
+
+/** A small XML request body, read whole (bounded). */
+async function readBody(request: FastifyRequest): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request.raw as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_XML_BYTES) throw s3Errors.invalidRequest('The XML body is too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

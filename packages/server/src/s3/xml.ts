@@ -1,0 +1,35 @@
+import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import { S3Error, s3Errors } from './errors.js';
+
+const NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
+const builder = new XMLBuilder({ ignoreAttributes: false, suppressEmptyNode: false, format: false });
+const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: false, isArray: (name) => ARRAYS.has(name) });
+/** Elements that may repeat in the request bodies this endpoint reads. */
+const ARRAYS = new Set(['Object', 'Part']);
+
+/** An S3 response document: `<Root xmlns="…">…</Root>` with the XML declaration. */
+export function xmlDocument(root: string, body: Record<string, unknown>): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ [root]: { '@_xmlns': NAMESPACE, ...body } })}`;
+}
+
+/** S3's error body. */
+export function errorDocument(error: S3Error, resource: string, requestId: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({
+    Error: { Code: error.code, Message: error.message, Resource: resource, RequestId: requestId },
+  })}`;
+}
+
+/** Parses a request body that must be the XML element `root`; MalformedXML otherwise. */
+export function parseXmlBody(text: string, root: string): Record<string, unknown> {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = parser.parse(text, true) as Record<string, unknown>;
+  } catch {
+    throw s3Errors.malformedXml();
+  }
+  const element = parsed[root];
+  if (element === undefined || typeof element !== 'object' || element === null) throw s3Errors.malformedXml();
+  return element as Record<string, unknown>;
+}
+
+export { S3Error };
