@@ -19,6 +19,8 @@ export interface ObjectAttributes {
   readonly metadata: Readonly<Record<string, string>>;
   readonly cacheControl: string | null;
   readonly contentDisposition: string | null;
+  /** Parts of the S3 multipart upload that made the object (its S3 ETag is `"sha256-parts"`). */
+  readonly parts?: number | undefined;
 }
 
 /** What is known about a stored object without reading it. */

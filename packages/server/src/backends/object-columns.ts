@@ -47,6 +47,7 @@ export function serializeAttributes(attributes: ObjectAttributes | null): string
     metadata: attributes.metadata,
     cacheControl: attributes.cacheControl,
     contentDisposition: attributes.contentDisposition,
+    ...(attributes.parts ? { parts: attributes.parts } : {}),
   });
 }
 
@@ -57,5 +58,6 @@ export function parseAttributes(column: string | null): ObjectAttributes | null 
     metadata: parsed.metadata ?? {},
     cacheControl: parsed.cacheControl ?? null,
     contentDisposition: parsed.contentDisposition ?? null,
+    ...(parsed.parts ? { parts: parsed.parts } : {}),
   };
 }

@@ -119,7 +119,7 @@ function entriesXml(entries: ListEntry[], list: ListQuery): Record<string, unkno
       contents.push({
         Key: encode(entry.key, list),
         LastModified: new Date(row?.lastModified ?? 0).toISOString(),
-        ETag: `"${row?.sha256 ?? ''}"`,
+        ETag: row?.attributes?.parts ? `"${row.sha256}-${row.attributes.parts}"` : `"${row?.sha256 ?? ''}"`,
         Size: row?.size ?? 0,
         StorageClass: 'STANDARD',
       });

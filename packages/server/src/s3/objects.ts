@@ -117,7 +117,7 @@ export function objectHeaders(info: ObjectInfo): Record<string, string | number>
   const headers: Record<string, string | number> = {
     'content-type': info.contentType,
     'content-length': info.size,
-    etag: info.etag,
+    etag: s3Etag(info),
     'last-modified': new Date(info.lastModified).toUTCString(),
     'accept-ranges': 'bytes',
   };
@@ -129,6 +129,12 @@ export function objectHeaders(info: ObjectInfo): Record<string, string | number>
   }
   if (info.expiresAt !== undefined) headers['x-amz-expiration'] = `expiry-date="${new Date(info.expiresAt).toUTCString()}"`;
   return headers;
+}
+
+/** S3's ETag: a multipart upload's object has the form `"hash-N"`, as S3 clients expect. */
+export function s3Etag(info: Pick<ObjectInfo, 'etag' | 'sha256' | 'attributes'>): string {
+  const parts = info.attributes?.parts;
+  return parts ? `"${info.sha256}-${parts}"` : info.etag;
 }
 
 /** x-amz-meta-*, Cache-Control and Content-Disposition of a write. S3 clients send UTF-8 bytes as is. */
@@ -189,14 +195,15 @@ export function copySourceOf(request: FastifyRequest, tenant: string): ObjectRef
 
 /** 412, 304 or undefined (serve), by RFC 9110 §13.2.2's order as S3 applies it. */
 function conditionVerdict(request: FastifyRequest, info: ObjectInfo): 304 | 412 | undefined {
+  const etags = [info.etag, s3Etag(info)];
   const ifMatch = parseEtagList(single(request.headers['if-match']));
-  if (ifMatch && !ifMatch.includes('*') && !ifMatch.includes(info.etag)) return 412;
+  if (ifMatch && !ifMatch.includes('*') && !ifMatch.some((etag) => etags.includes(etag))) return 412;
   const since = (name: string) => Date.parse(single(request.headers[name]) ?? '');
   const modifiedSeconds = Math.floor(info.lastModified / 1000);
   const unmodifiedSince = since('if-unmodified-since');
   if (!ifMatch && !Number.isNaN(unmodifiedSince) && modifiedSeconds > Math.floor(unmodifiedSince / 1000)) return 412;
   const noneMatch = parseEtagList(single(request.headers['if-none-match']));
-  if (noneMatch) return noneMatch.includes('*') || noneMatch.includes(info.etag) ? 304 : undefined;
+  if (noneMatch) return noneMatch.includes('*') || noneMatch.some((etag) => etags.includes(etag)) ? 304 : undefined;
   const modifiedSince = since('if-modified-since');
   if (!Number.isNaN(modifiedSince) && modifiedSeconds <= Math.floor(modifiedSince / 1000)) return 304;
   return undefined;

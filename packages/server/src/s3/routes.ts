@@ -9,6 +9,14 @@ import { deleteObjects } from './delete-objects.js';
 import { handleS3Error } from './error-handler.js';
 import { s3Errors } from './errors.js';
 import { listObjectsV1, listObjectsV2 } from './listing.js';
+import {
+  abortMultipartUpload,
+  completeMultipartUpload,
+  createMultipartUpload,
+  listMultipartUploads,
+  listParts,
+  uploadPart,
+} from './multipart.js';
 import { copyObject, deleteObject, getObject, putObject } from './objects.js';
 import { xmlDocument } from './xml.js';
 
@@ -69,7 +77,7 @@ async function bucketOperation(ctx: AppContext, request: FastifyRequest, reply: 
       return reply.code(200).header('x-amz-bucket-region', 'us-east-1').send();
     case 'GET':
       if (query.has('location')) return sendXml(reply, 'LocationConstraint', {});
-      if (query.has('uploads')) throw s3Errors.notImplemented('ListMultipartUploads');
+      if (query.has('uploads')) return listMultipartUploads(ctx, reply, request.tenant, type, query);
       if (query.get('list-type') === '2') return sendXml(reply, 'ListBucketResult', await listObjectsV2(ctx, request.tenant, type, query));
       if (query.has('list-type')) throw s3Errors.invalidArgument('list-type must be 2');
       return sendXml(reply, 'ListBucketResult', await listObjectsV1(ctx, request.tenant, type, query));
@@ -91,7 +99,17 @@ async function objectOperation(ctx: AppContext, request: FastifyRequest, reply: 
   const ref = makeRef(request.tenant, bucket, key);
   const query = queryOf(request);
   assertKnownParameters(query, OBJECT_SUBRESOURCES, `this ${request.method} on an object`);
-  if (query.has('uploads') || query.has('uploadId')) throw s3Errors.notImplemented('Multipart upload');
+  if (query.has('uploads')) {
+    if (request.method !== 'POST') throw s3Errors.notImplemented(`${request.method} ?uploads on an object`);
+    return createMultipartUpload(ctx, request, reply, ref);
+  }
+  if (query.has('uploadId')) {
+    if (request.method === 'PUT') return uploadPart(ctx, request, reply, ref, query);
+    if (request.method === 'POST') return completeMultipartUpload(ctx, request, reply, ref, query, await readBody(request));
+    if (request.method === 'DELETE') return abortMultipartUpload(ctx, reply, ref, query);
+    if (request.method === 'GET') return listParts(ctx, reply, ref, query);
+    throw s3Errors.notImplemented(`${request.method} on a multipart upload`);
+  }
   switch (request.method) {
     case 'GET':
     case 'HEAD':

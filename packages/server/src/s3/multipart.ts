@@ -1,0 +1,287 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { StorageType } from 'stowage-client/protocol';
+import type { ObjectInfo, ObjectRef } from '../backends/backend.js';
+import type { ListEntry } from '../backends/folder-listing.js';
+import type { AppContext } from '../http/context.js';
+import { abortOnDisconnect } from '../http/receive-upload.js';
+import { parseRangeHeader } from '../storage/byte-ranges.js';
+import { principalOf } from './authenticate.js';
+import { s3Errors } from './errors.js';
+import { contentTypeOf, copySourceOf, s3AttributesOf, s3WriteCondition } from './objects.js';
+import { payloadOf } from './payload.js';
+import { parseXmlBody, xmlDocument } from './xml.js';
+
+/**
+ * Multipart uploads live in the index as rows of a storage type no route accepts: one row per
+ * upload (its target, content type and metadata) and one per part (its blob). So parts get
+ * what every row has: transactional writes, quota, collection of replaced or deleted blobs, and
+ * expiry, which reclaims uploads left unfinished after UPLOAD_LIFETIME_MS. Completion streams the
+ * parts, in order, into the object's new blob.
+ */
+const MULTIPART = '.multipart' as StorageType;
+const UPLOAD_LIFETIME_MS = 7 * 24 * 3_600_000;
+const MIN_PART_BYTES = 5 * 1024 * 1024;
+const MAX_PART_NUMBER = 10_000;
+const MAX_LISTED = 1000;
+
+const uploadKey = (bucket: string, key: string, uploadId: string) => `u/${bucket}/${key}\u0000${uploadId}`;
+const partPrefix = (uploadId: string) => `p/${uploadId}/`;
+const partKey = (uploadId: string, part: number) => `${partPrefix(uploadId)}${String(part).padStart(5, '0')}`;
+const internal = (tenant: string, key: string): ObjectRef => ({ tenant, type: MULTIPART, key });
+
+export async function createMultipartUpload(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef) {
+  const uploadId = randomBytes(16).toString('hex');
+  await ctx.backend.write(internal(ref.tenant, uploadKey(ref.type, ref.key, uploadId)), Readable.from([]), {
+    contentType: contentTypeOf(request) ?? 'application/octet-stream',
+    expiresAt: ctx.clock() + UPLOAD_LIFETIME_MS,
+    maxBytes: 0,
+    expectedBytes: 0,
+    signal: undefined,
+    now: ctx.clock(),
+    attributes: s3AttributesOf(request),
+  });
+  return sendXml(reply, 'InitiateMultipartUploadResult', { Bucket: ref.type, Key: ref.key, UploadId: uploadId });
+}
+
+export async function uploadPart(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef, query: URLSearchParams) {
+  const upload = await findUpload(ctx, ref, query);
+  const part = partNumberOf(query);
+  const target = internal(ref.tenant, partKey(upload.uploadId, part));
+  let info: ObjectInfo;
+  if (request.headers['x-amz-copy-source'] !== undefined) info = await copyPart(ctx, request, target, upload.expiresAt);
+  else {
+    const payload = payloadOf(request, principalOf(request));
+    info = await abortOnDisconnect(ctx, request, reply, (signal) =>
+      ctx.backend.write(target, Readable.from(payload.body), {
+        contentType: 'application/octet-stream',
+        expiresAt: upload.expiresAt,
+        maxBytes: ctx.config.maxObjectBytes,
+        expectedBytes: payload.length,
+        signal,
+        now: ctx.clock(),
+        expectedSha256: payload.expectedSha256,
+      }),
+    );
+  }
+  if (request.headers['x-amz-copy-source'] !== undefined)
+    return sendXml(reply, 'CopyPartResult', { ETag: info.etag, LastModified: new Date(info.lastModified).toISOString() });
+  return reply.code(200).header('etag', info.etag).send();
+}
+
+/** UploadPartCopy: a whole source is referenced (no bytes move); a range is read and written. */
+async function copyPart(ctx: AppContext, request: FastifyRequest, target: ObjectRef, expiresAt: number): Promise<ObjectInfo> {
+  const source = copySourceOf(request, target.tenant);
+  const rangeHeader = request.headers['x-amz-copy-source-range'];
+  if (rangeHeader === undefined) {
+    return ctx.backend
+      .transferKey({
+        from: source,
+        to: target,
+        move: false,
+        overwrite: true,
+        condition: undefined,
+        now: ctx.clock(),
+        expiresAtIfNone: expiresAt,
+      })
+      .catch(notFound);
+  }
+  const range = parseRangeHeader(String(rangeHeader));
+  if (!range || !('start' in range) || range.end === undefined)
+    throw s3Errors.invalidArgument('x-amz-copy-source-range must be bytes=first-last');
+  const { start, end } = range as { start: number; end: number };
+  const found = await ctx.objects
+    .read(source, (info) => {
+      if (end >= info.size) throw s3Errors.invalidArgument('The x-amz-copy-source-range is outside the source object');
+      return { kind: 'range', start, end };
+    })
+    .catch(notFound);
+  const body = Buffer.isBuffer(found.body) ? Readable.from([found.body]) : (found.body as Readable);
+  return ctx.backend.write(target, body, {
+    contentType: 'application/octet-stream',
+    expiresAt,
+    maxBytes: ctx.config.maxObjectBytes,
+    expectedBytes: end - start + 1,
+    signal: undefined,
+    now: ctx.clock(),
+  });
+}
+
+export async function completeMultipartUpload(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ref: ObjectRef,
+  query: URLSearchParams,
+  xml: string,
+) {
+  const upload = await findUpload(ctx, ref, query);
+  const requested = ((parseXmlBody(xml, 'CompleteMultipartUpload').Part ?? []) as Array<{ PartNumber?: unknown; ETag?: unknown }>).map(
+    (part) => ({
+      number: Number(part.PartNumber),
+      etag: String(part.ETag ?? '')
+        .replaceAll('"', '')
+        .replaceAll('&quot;', ''),
+    }),
+  );
+  if (requested.length === 0) throw s3Errors.malformedXml();
+  const parts = await listPartRows(ctx, ref.tenant, upload.uploadId);
+  const chosen = requested.map((want, i) => {
+    if (i > 0 && want.number <= (requested[i - 1] as { number: number }).number) throw s3Errors.invalidPartOrder();
+    const row = parts.get(want.number);
+    if (!row || row.sha256 !== want.etag) throw s3Errors.invalidPart();
+    if (i < requested.length - 1 && row.size < MIN_PART_BYTES) throw s3Errors.entityTooSmall();
+    return want.number;
+  });
+  const total = chosen.reduce((sum, number) => sum + (parts.get(number)?.size ?? 0), 0);
+  const body = Readable.from(concatParts(ctx, ref.tenant, upload.uploadId, chosen));
+  const info = await ctx.backend.write(ref, body, {
+    contentType: upload.contentType,
+    expiresAt: ref.type === 'tmp' ? ctx.clock() + ctx.config.tmpTtlMs : undefined,
+    maxBytes: ctx.config.maxObjectBytes,
+    expectedBytes: total,
+    signal: undefined,
+    now: ctx.clock(),
+    condition: s3WriteCondition(request),
+    attributes: { ...(upload.attributes ?? { metadata: {}, cacheControl: null, contentDisposition: null }), parts: chosen.length },
+  });
+  await removeUpload(ctx, ref, upload.uploadId);
+  ctx.metrics.bytesWritten.inc(info.size);
+  return sendXml(reply, 'CompleteMultipartUploadResult', {
+    Location: `/${ref.type}/${ref.key}`,
+    Bucket: ref.type,
+    Key: ref.key,
+    ETag: `"${info.sha256}-${chosen.length}"`,
+  });
+}
+
+export async function abortMultipartUpload(ctx: AppContext, reply: FastifyReply, ref: ObjectRef, query: URLSearchParams) {
+  const upload = await findUpload(ctx, ref, query);
+  await removeUpload(ctx, ref, upload.uploadId);
+  return reply.code(204).send();
+}
+
+export async function listParts(ctx: AppContext, reply: FastifyReply, ref: ObjectRef, query: URLSearchParams) {
+  const upload = await findUpload(ctx, ref, query);
+  const marker = Number(query.get('part-number-marker') ?? '0');
+  const max = Math.min(Number(query.get('max-parts') ?? MAX_LISTED) || MAX_LISTED, MAX_LISTED);
+  const all = [...(await listPartRows(ctx, ref.tenant, upload.uploadId)).entries()].filter(([number]) => number > marker);
+  const page = all.slice(0, max);
+  const body: Record<string, unknown> = {
+    Bucket: ref.type,
+    Key: ref.key,
+    UploadId: upload.uploadId,
+    PartNumberMarker: marker,
+    MaxParts: max,
+    IsTruncated: all.length > max,
+    StorageClass: 'STANDARD',
+  };
+  if (all.length > max) body.NextPartNumberMarker = page.at(-1)?.[0];
+  if (page.length > 0)
+    body.Part = page.map(([number, row]) => ({
+      PartNumber: number,
+      LastModified: new Date(row.lastModified).toISOString(),
+      ETag: `"${row.sha256}"`,
+      Size: row.size,
+    }));
+  return sendXml(reply, 'ListPartsResult', body);
+}
+
+/** ListMultipartUploads of a bucket, under a prefix. */
+export async function listMultipartUploads(
+  ctx: AppContext,
+  reply: FastifyReply,
+  tenant: string,
+  bucket: StorageType,
+  query: URLSearchParams,
+) {
+  const prefix = query.get('prefix') ?? '';
+  const base = `u/${bucket}/`;
+  const page = await ctx.backend.listFolder({
+    tenant,
+    type: MULTIPART,
+    prefix: `${base}${prefix}`,
+    delimiter: undefined,
+    details: true,
+    start: Buffer.from(`${base}${prefix}`),
+    limit: MAX_LISTED,
+    now: ctx.clock(),
+  });
+  const uploads = page.entries.flatMap((entry: ListEntry) => {
+    if (entry.kind !== 'object') return [];
+    const [key = '', uploadId = ''] = entry.key.slice(base.length).split('\u0000');
+    return [{ Key: key, UploadId: uploadId, Initiated: new Date(entry.row?.lastModified ?? 0).toISOString(), StorageClass: 'STANDARD' }];
+  });
+  const body: Record<string, unknown> = { Bucket: bucket, Prefix: prefix, MaxUploads: MAX_LISTED, IsTruncated: page.next !== undefined };
+  if (uploads.length > 0) body.Upload = uploads;
+  return sendXml(reply, 'ListMultipartUploadsResult', body);
+}
+
+interface UploadRecord {
+  readonly uploadId: string;
+  readonly contentType: string;
+  readonly expiresAt: number;
+  readonly attributes: ObjectInfo['attributes'];
+}
+
+async function findUpload(ctx: AppContext, ref: ObjectRef, query: URLSearchParams): Promise<UploadRecord> {
+  const uploadId = query.get('uploadId') ?? '';
+  if (!/^[0-9a-f]{32}$/.test(uploadId)) throw s3Errors.noSuchUpload();
+  const info = await ctx.backend.head(internal(ref.tenant, uploadKey(ref.type, ref.key, uploadId)), ctx.clock());
+  if (!info || info.expiresAt === undefined) throw s3Errors.noSuchUpload();
+  return { uploadId, contentType: info.contentType, expiresAt: info.expiresAt, attributes: info.attributes };
+}
+
+/** The upload's parts by number. */
+async function listPartRows(ctx: AppContext, tenant: string, uploadId: string) {
+  const parts = new Map<number, { size: number; sha256: string; lastModified: number }>();
+  const prefix = partPrefix(uploadId);
+  for (let start: Buffer | undefined = Buffer.from(prefix); start; ) {
+    const page = await ctx.backend.listFolder({
+      tenant,
+      type: MULTIPART,
+      prefix,
+      delimiter: undefined,
+      details: true,
+      start,
+      limit: MAX_LISTED,
+      now: ctx.clock(),
+    });
+    for (const entry of page.entries) {
+      if (entry.kind === 'object' && entry.row) parts.set(Number(entry.key.slice(prefix.length)), entry.row);
+    }
+    start = page.next;
+  }
+  return parts;
+}
+
+async function* concatParts(ctx: AppContext, tenant: string, uploadId: string, numbers: number[]): AsyncGenerator<Buffer> {
+  for (const number of numbers) {
+    const found = await ctx.backend.read(internal(tenant, partKey(uploadId, number)), ctx.clock());
+    if (!found?.body) throw s3Errors.invalidPart();
+    if (Buffer.isBuffer(found.body)) yield found.body;
+    else yield* found.body as AsyncIterable<Buffer>;
+  }
+}
+
+async function removeUpload(ctx: AppContext, ref: ObjectRef, uploadId: string): Promise<void> {
+  await ctx.backend.deletePrefix(ref.tenant, MULTIPART, partPrefix(uploadId), ctx.clock());
+  await ctx.backend.delete(internal(ref.tenant, uploadKey(ref.type, ref.key, uploadId)), ctx.clock());
+}
+
+function partNumberOf(query: URLSearchParams): number {
+  const part = Number(query.get('partNumber'));
+  if (!Number.isInteger(part) || part < 1 || part > MAX_PART_NUMBER)
+    throw s3Errors.invalidArgument('Part number must be an integer between 1 and 10000, inclusive');
+  return part;
+}
+
+function notFound(error: unknown): never {
+  if ((error as { code?: string }).code === 'NoSuchKey') throw s3Errors.noSuchKey();
+  throw error;
+}
+
+function sendXml(reply: FastifyReply, root: string, body: Record<string, unknown>) {
+  return reply.code(200).type('application/xml').send(xmlDocument(root, body));
+}
