@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { ApiKeyStore } from './auth/api-keys.js';
-import { JwksVerifier } from './auth/jwks-verifier.js';
 import { createApiKey } from './auth/api-keys.js';
+import { JwksVerifier } from './auth/jwks-verifier.js';
 import { SecretSealer } from './auth/secret-sealer.js';
 import { loadServerSecret } from './auth/server-secret.js';
 import { TokenService } from './auth/token-service.js';

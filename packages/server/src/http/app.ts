@@ -1,11 +1,11 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { Headers } from 'stowage-client/protocol';
 import { fail } from '../errors.js';
+import { registerS3 } from '../s3/routes.js';
 import { Admission } from './admission.js';
 import { createAuthenticate } from './authenticate.js';
 import { timeOutStalledParsedBodies } from './body-idle.js';
 import { passBodiesThrough } from './body-passthrough.js';
-import { registerS3 } from '../s3/routes.js';
 import { registerConsole } from './console.js';
 import type { AppContext } from './context.js';
 import { handleClientError, handleError } from './error-handler.js';
