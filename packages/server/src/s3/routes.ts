@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import { STORAGE_TYPES } from 'stowage-client/protocol';
 import { passBodiesThrough } from '../http/body-passthrough.js';
 import type { AppContext } from '../http/context.js';
 import { keyFromRawUrl } from '../http/request-key.js';
@@ -7,7 +8,7 @@ import { createS3Authenticate } from './authenticate.js';
 import { listBucketsBody, storageTypeOf } from './buckets.js';
 import { deleteObjects } from './delete-objects.js';
 import { handleS3Error } from './error-handler.js';
-import { s3Errors } from './errors.js';
+import { S3Error, s3Errors } from './errors.js';
 import { listObjectsV1, listObjectsV2 } from './listing.js';
 import {
   abortMultipartUpload,
@@ -69,6 +70,8 @@ async function service(request: FastifyRequest, reply: FastifyReply) {
 }
 
 async function bucketOperation(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, bucket: string) {
+  if (request.method === 'PUT' && !(STORAGE_TYPES as readonly string[]).includes(bucket))
+    throw new S3Error('InvalidBucketName', 400, 'Buckets are the storage types data, tmp and result: no other can be created');
   const type = storageTypeOf(bucket);
   const query = queryOf(request);
   assertKnownParameters(query, BUCKET_SUBRESOURCES, `this ${request.method} on a bucket`);
