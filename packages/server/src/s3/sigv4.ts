@@ -42,13 +42,12 @@ export function parseClaims(request: RequestToVerify): SignedClaims | undefined 
   if (typeof header === 'string' && header !== '') return parseHeaderAuth(header, request.headers);
   const query = new URLSearchParams(request.rawQuery);
   if (query.has('X-Amz-Signature') || query.has('X-Amz-Algorithm')) return parsePresigned(query);
+  if (query.has('AWSAccessKeyId') || query.has('Signature')) throw unsupportedMechanism();
   return undefined;
 }
 
 function parseHeaderAuth(header: string, headers: IncomingHttpHeaders): SignedClaims {
-  if (!header.startsWith(`${ALGORITHM} `)) {
-    throw s3Errors.invalidArgument('Only AWS4-HMAC-SHA256 (SigV4) authorization is supported');
-  }
+  if (!header.startsWith(`${ALGORITHM} `)) throw unsupportedMechanism();
   const fields = new Map<string, string>();
   for (const part of header.slice(ALGORITHM.length + 1).split(',')) {
     const at = part.indexOf('=');
@@ -63,6 +62,13 @@ function parseHeaderAuth(header: string, headers: IncomingHttpHeaders): SignedCl
   const payloadHash = single(headers['x-amz-content-sha256']);
   if (!payloadHash) throw s3Errors.invalidRequest('Missing required header for this request: x-amz-content-sha256');
   return { ...parseCredential(credential), amzDate, signedHeaders: signedHeaders.split(';'), signature, payloadHash, presigned: false };
+}
+
+/** Signature Version 2 (header or query): S3's answer to a mechanism it does not take. */
+function unsupportedMechanism() {
+  return s3Errors.invalidRequest(
+    'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256 (for aws-cli v1: aws configure set default.s3.signature_version s3v4).',
+  );
 }
 
 function parsePresigned(query: URLSearchParams): SignedClaims {
