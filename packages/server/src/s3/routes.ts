@@ -2,9 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 
 import { STORAGE_TYPES } from 'stowage-client/protocol';
 import { passBodiesThrough } from '../http/body-passthrough.js';
 import type { AppContext } from '../http/context.js';
+import { continueOnFirstRead } from '../http/expect-continue.js';
 import { keyFromRawUrl } from '../http/request-key.js';
 import { makeRef } from '../storage/object-ref.js';
-import { createS3Authenticate } from './authenticate.js';
+import { createS3Authenticate, principalOf } from './authenticate.js';
 import { listBucketsBody, storageTypeOf } from './buckets.js';
 import { deleteObjects } from './delete-objects.js';
 import { handleS3Error } from './error-handler.js';
@@ -19,6 +20,8 @@ import {
   uploadPart,
 } from './multipart.js';
 import { copyObject, deleteObject, getObject, putObject } from './objects.js';
+import { payloadOf } from './payload.js';
+import { sha256Hex } from './sigv4.js';
 import { xmlDocument } from './xml.js';
 
 export const S3_BASE_PATH = '/s3';
@@ -90,7 +93,7 @@ async function bucketOperation(ctx: AppContext, request: FastifyRequest, reply: 
       return reply.code(200).header('location', `/${bucket}`).send();
     case 'POST':
       if (query.has('delete'))
-        return sendXml(reply, 'DeleteResult', await deleteObjects(ctx, request.tenant, type, await readBody(request)));
+        return sendXml(reply, 'DeleteResult', await deleteObjects(ctx, request.tenant, type, await readBody(request, reply)));
       throw s3Errors.notImplemented('This POST on a bucket');
     default:
       throw s3Errors.notImplemented('DeleteBucket (the buckets are the storage types)');
@@ -108,7 +111,7 @@ async function objectOperation(ctx: AppContext, request: FastifyRequest, reply: 
   }
   if (query.has('uploadId')) {
     if (request.method === 'PUT') return uploadPart(ctx, request, reply, ref, query);
-    if (request.method === 'POST') return completeMultipartUpload(ctx, request, reply, ref, query, await readBody(request));
+    if (request.method === 'POST') return completeMultipartUpload(ctx, request, reply, ref, query, await readBody(request, reply));
     if (request.method === 'DELETE') return abortMultipartUpload(ctx, reply, ref, query);
     if (request.method === 'GET') return listParts(ctx, reply, ref, query);
     throw s3Errors.notImplemented(`${request.method} on a multipart upload`);
@@ -143,14 +146,18 @@ function sendXml(reply: FastifyReply, root: string, body: Record<string, unknown
   return reply.code(200).type('application/xml').send(xmlDocument(root, body));
 }
 
-/** A small XML request body, read whole (bounded). */
-async function readBody(request: FastifyRequest): Promise<string> {
+/** A small XML request body, read whole (bounded), checked against its signed hash and digests. */
+async function readBody(request: FastifyRequest, reply: FastifyReply): Promise<string> {
+  continueOnFirstRead(request, reply);
+  const payload = payloadOf(request, principalOf(request));
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of request.raw as AsyncIterable<Buffer>) {
+  for await (const chunk of payload.body) {
     size += chunk.length;
     if (size > MAX_XML_BYTES) throw s3Errors.invalidRequest('The XML body is too large');
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  const body = Buffer.concat(chunks);
+  if (payload.expectedSha256 && sha256Hex(body) !== payload.expectedSha256) throw s3Errors.contentSha256Mismatch();
+  return body.toString('utf8');
 }
