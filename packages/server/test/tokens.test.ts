@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
+import { SecretSealer } from '../src/auth/secret-sealer.js';
 import { embeddedOnly } from './helpers/deployment.js';
 import { rawRequest } from './helpers/raw-http.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
@@ -124,5 +125,16 @@ describe('POST /auth/token', () => {
     assert.ok(record);
     assert.notEqual(record.secretHash, key.secret);
     assert.ok(!record.secretHash.includes(key.secret));
+    // Sealed for S3 signatures: never in the clear, and bound to its own client id.
+    assert.ok(record.sealedSecret);
+    assert.ok(!record.sealedSecret.includes(key.secret));
+    assert.ok(!Buffer.from(record.sealedSecret).toString('base64url').includes(key.secret));
+    const { sealer } = ts.server.context;
+    assert.equal(sealer.open(key.clientId, record.sealedSecret), key.secret);
+    assert.equal(sealer.open('stw_another', record.sealedSecret), undefined, 'moved to another key, it does not open');
+    assert.equal(
+      new SecretSealer(Buffer.from('another server secret, 32 bytes or more')).open(key.clientId, record.sealedSecret),
+      undefined,
+    );
   });
 });

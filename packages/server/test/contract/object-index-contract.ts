@@ -659,9 +659,16 @@ export function objectIndexContract(name: string, open: () => Promise<OpenedInde
     describe('API keys', () => {
       it('stores and finds key records', async () => {
         const index = await fresh();
-        const record = { clientId: 'stw_0123', tenant: 'acme', secretHash: 'ab'.repeat(32), createdAt: T0 };
+        const record = {
+          clientId: 'stw_0123',
+          tenant: 'acme',
+          secretHash: 'ab'.repeat(32),
+          sealedSecret: 'v1.nonce.sealed.tag',
+          createdAt: T0,
+        };
         await index.apiKeys.insert(record);
-        await index.apiKeys.insert({ ...record, clientId: 'stw_4567', tenant: 'other' });
+        await index.apiKeys.insert({ ...record, clientId: 'stw_4567', tenant: 'other', sealedSecret: null });
+        assert.equal((await index.apiKeys.find('stw_4567'))?.sealedSecret, null, 'a key made before S3 has no sealed secret');
         assert.deepEqual(await index.apiKeys.find('stw_0123'), record);
         assert.equal((await index.apiKeys.find('stw_4567'))?.tenant, 'other');
         assert.equal(await index.apiKeys.find('stw_missing'), undefined);
