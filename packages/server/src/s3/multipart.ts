@@ -127,8 +127,10 @@ export async function completeMultipartUpload(
   );
   if (requested.length === 0) throw s3Errors.malformedXml();
   const parts = await listPartRows(ctx, ref.tenant, upload.uploadId);
+  // As S3 checks: the order of the whole list first, then each part, then the sizes.
+  if (requested.some((want, i) => i > 0 && want.number <= (requested[i - 1] as { number: number }).number))
+    throw s3Errors.invalidPartOrder();
   const chosen = requested.map((want, i) => {
-    if (i > 0 && want.number <= (requested[i - 1] as { number: number }).number) throw s3Errors.invalidPartOrder();
     const row = parts.get(want.number);
     if (!row || row.sha256 !== want.etag) throw s3Errors.invalidPart();
     if (i < requested.length - 1 && row.size < MIN_PART_BYTES) throw s3Errors.entityTooSmall();
