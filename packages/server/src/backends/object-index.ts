@@ -122,10 +122,12 @@ export interface TransferOptions {
   readonly expiresAtIfNone: number | null;
   /** A replaced destination's blob is queued for deletion no earlier than this instant (ms). */
   readonly collectAfter: number;
+  /** The destination's content type and attributes instead of the source's (S3's metadata REPLACE). */
+  readonly replace?: { readonly contentType: string; readonly attributes: ObjectAttributes | null } | undefined;
 }
 
 /** One batch of a prefix copy or move: the first `limit` source rows of `range`. */
-export interface TransferRangeOptions extends Omit<TransferOptions, 'from' | 'to' | 'condition'> {
+export interface TransferRangeOptions extends Omit<TransferOptions, 'from' | 'to' | 'condition' | 'replace'> {
   readonly range: KeyRange;
   /** The source prefix each key loses and the destination prefix it gains. */
   readonly fromPrefix: string;

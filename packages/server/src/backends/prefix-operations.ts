@@ -3,7 +3,7 @@ import type { StorageType } from 'stowage-client/protocol';
 import type { Failpoint } from './../failpoints.js';
 import type { ObjectInfo, ObjectRef, WriteCondition } from './backend.js';
 import { prefixRange } from './key-range.js';
-import { infoOf, type ObjectIndex, type RangeStep } from './object-index.js';
+import { infoOf, type ObjectIndex, type RangeStep, type TransferOptions } from './object-index.js';
 
 /** Rows one range delete removes per transaction: long enough to be quick, short enough not to stall other requests. */
 const REMOVE_BATCH = 1000;
@@ -28,6 +28,8 @@ export interface TransferKeyOptions {
   readonly condition: WriteCondition | undefined;
   readonly now: number;
   readonly expiresAtIfNone: number | null;
+  /** The destination's content type and attributes instead of the source's. */
+  readonly replace?: TransferOptions['replace'];
 }
 
 export interface TransferPrefixOptions {

@@ -6,11 +6,12 @@ import type { IndexRow, TransferOptions } from './object-index.js';
  * content type and attributes; its expiry unless it had none and the destination gives one
  * (`tmp`); a fresh Last-Modified for a copy, the source's for a move.
  */
-export function transferredRow(source: IndexRow, options: Pick<TransferOptions, 'lastModified' | 'expiresAtIfNone'>): IndexRow {
+export function transferredRow(source: IndexRow, options: Pick<TransferOptions, 'lastModified' | 'expiresAtIfNone' | 'replace'>): IndexRow {
   return {
     ...source,
     lastModified: options.lastModified ?? source.lastModified,
     expiresAt: source.expiresAt ?? options.expiresAtIfNone,
+    ...(options.replace ? { contentType: options.replace.contentType, attributes: options.replace.attributes } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import { abortOnDisconnect } from '../http/receive-upload.js';
 import { parseRangeHeader, resolveRange } from '../storage/byte-ranges.js';
 import { parseContentType } from '../storage/media-type.js';
 import { makeRef, type ObjectRef } from '../storage/object-ref.js';
+import { DEFAULT_CONTENT_TYPE } from '../storage/object-service.js';
 import { parseEtagList } from '../storage/preconditions.js';
 import { principalOf } from './authenticate.js';
 import { S3Error, s3Errors } from './errors.js';
@@ -85,31 +86,41 @@ export async function deleteObject(ctx: AppContext, reply: FastifyReply, ref: Ob
   return reply.code(204).send();
 }
 
-/** CopyObject: the destination names the source's blob; no byte is read or written. */
+/**
+ * CopyObject: the destination names the source's blob; no byte is read or written. With
+ * `x-amz-metadata-directive: REPLACE` the copy takes the request's content type and metadata,
+ * which is also how S3 clients change an object's metadata in place (a copy onto itself).
+ */
 export async function copyObject(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef) {
   const source = copySourceOf(request, ref.tenant);
-  if (String(request.headers['x-amz-metadata-directive'] ?? 'COPY').toUpperCase() !== 'COPY')
-    throw s3Errors.notImplemented('CopyObject with x-amz-metadata-directive REPLACE');
-  const ifMatch = parseEtagList(single(request.headers['x-amz-copy-source-if-match']));
-  if (source.type === ref.type && source.key === ref.key)
+  const directive = String(request.headers['x-amz-metadata-directive'] ?? 'COPY').toUpperCase();
+  if (directive !== 'COPY' && directive !== 'REPLACE') throw s3Errors.invalidArgument('x-amz-metadata-directive must be COPY or REPLACE');
+  const replace =
+    directive === 'REPLACE'
+      ? { contentType: contentTypeOf(request) ?? DEFAULT_CONTENT_TYPE, attributes: s3AttributesOf(request) }
+      : undefined;
+  if (source.type === ref.type && source.key === ref.key && !replace)
     throw s3Errors.invalidRequest(
-      'This copy request is illegal because it is trying to copy an object to itself without changing the metadata',
+      "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
-  const copied = await ctx.prefixes
-    .transfer(
-      ref.tenant,
-      { source: { type: source.type, key: source.key }, destination: { type: ref.type, key: ref.key }, overwrite: true },
-      ifMatch ? { ifMatch } : undefined,
-      false,
-    )
+  const ifMatch = parseEtagList(single(request.headers['x-amz-copy-source-if-match']));
+  const now = ctx.clock();
+  const info = await ctx.backend
+    .transferKey({
+      from: source,
+      to: ref,
+      move: false,
+      overwrite: true,
+      condition: ifMatch ? { ifMatch } : undefined,
+      now,
+      expiresAtIfNone: ref.type === 'tmp' ? now + ctx.config.tmpTtlMs : null,
+      replace,
+    })
     .catch(notFound);
-  const info = await ctx.objects.head(ref);
   return reply
     .code(200)
     .type('application/xml')
-    .send(
-      xmlDocument('CopyObjectResult', { ETag: (copied as { etag: string }).etag, LastModified: new Date(info.lastModified).toISOString() }),
-    );
+    .send(xmlDocument('CopyObjectResult', { ETag: s3Etag(info), LastModified: new Date(info.lastModified).toISOString() }));
 }
 
 /** The response headers of an object, as S3 names them. */

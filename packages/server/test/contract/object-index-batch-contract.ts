@@ -104,6 +104,26 @@ export function batchContract(fresh: () => Promise<ObjectIndex>): void {
     assert.deepEqual([usage.bytes, usage.objects], [5 + 1, 2], 's moved onto t; the expired row still counts until swept');
   });
 
+  it('a transfer may replace the content type and attributes, and may target its own key then', async () => {
+    const index = await fresh();
+    const row = blobRow(10, { attributes: { metadata: { old: '1' }, cacheControl: null, contentDisposition: null } });
+    await put(index, ref('meta'), row);
+    const replace = {
+      contentType: 'text/csv',
+      attributes: { metadata: { fresh: 'yes' }, cacheControl: 'no-store', contentDisposition: null },
+    };
+    const copied = await transfer(index, 'meta', 'meta-copy', { replace });
+    assert.equal(copied.contentType, 'text/csv');
+    assert.deepEqual(copied.attributes, replace.attributes);
+    assert.equal(copied.blobId, row.blobId);
+    const inPlace = await transfer(index, 'meta', 'meta', { overwrite: true, replace: { contentType: 'text/plain', attributes: null } });
+    assert.equal(inPlace.blobId, row.blobId);
+    assert.deepEqual((await index.find({ ref: ref('meta'), now: T0 }))?.attributes, null);
+    assert.deepEqual(await takeAll(index, T0), [], 'the blob is still named');
+    const usage = await index.usage('acme');
+    assert.deepEqual([usage.objects, usage.bytes], [2, 20], 'a copy onto itself adds nothing');
+  });
+
   it('a copy counts against the quota and is refused past it, storing nothing', async () => {
     const index = await fresh();
     await put(index, ref('big'), blobRow(600));

@@ -407,7 +407,7 @@ export class SqliteIndex implements ObjectIndex {
     source: FullObjectRow,
     from: ObjectRef,
     to: ObjectRef,
-    options: Pick<TransferOptions, 'move' | 'overwrite' | 'now' | 'lastModified' | 'expiresAtIfNone' | 'collectAfter'>,
+    options: Pick<TransferOptions, 'move' | 'overwrite' | 'now' | 'lastModified' | 'expiresAtIfNone' | 'collectAfter' | 'replace'>,
   ): IndexRow | undefined {
     const { findAny, upsert, deleteById } = this.db.statements;
     const params = keyParams(to);

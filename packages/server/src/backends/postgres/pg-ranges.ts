@@ -188,7 +188,7 @@ export class PgRanges {
   private async transferRows(
     tx: Queries,
     sources: SourceRow[],
-    options: Pick<TransferOptions, 'move' | 'overwrite' | 'now' | 'lastModified' | 'expiresAtIfNone' | 'collectAfter'> & {
+    options: Pick<TransferOptions, 'move' | 'overwrite' | 'now' | 'lastModified' | 'expiresAtIfNone' | 'collectAfter' | 'replace'> & {
       tenant: string;
       fromType: ObjectRef['type'];
     },
