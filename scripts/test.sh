@@ -14,6 +14,11 @@
 # When there is none, the browser tests are skipped with a reason, unless STOWAGE_TEST_BROWSER=1
 # makes that an error (CI sets it), as is a STOWAGE_TEST_CHROMIUM that is not a binary;
 # STOWAGE_TEST_BROWSER=0 skips them without looking.
+#
+# The S3 compatibility tests drive the AWS CLI, rclone and boto3: scripts/services/s3-tools.sh
+# checks for them (installing Debian's packages when missing and root). When one is missing, the
+# tests of that tool are skipped with a reason, unless STOWAGE_TEST_S3_TOOLS=1 makes that an error
+# (CI sets it); STOWAGE_TEST_S3_TOOLS=0 skips them without looking.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,6 +56,15 @@ if [ "$browser" != 0 ]; then
   else
     echo "scripts/test.sh: WARNING: no Chromium; the browser tests are skipped" >&2
   fi
+fi
+
+s3_tools=${STOWAGE_TEST_S3_TOOLS:-auto}
+if [ "$s3_tools" != 0 ] && ! scripts/services/s3-tools.sh; then
+  if [ "$s3_tools" = 1 ]; then
+    echo "scripts/test.sh: could not find or install the AWS CLI, rclone and boto3 for the S3 tool tests" >&2
+    exit 1
+  fi
+  echo "scripts/test.sh: WARNING: an S3 tool is missing; its tests are skipped" >&2
 fi
 
 scale_out=${STOWAGE_TEST_SCALE_OUT:-auto}
