@@ -911,7 +911,7 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
       await assertFails(get('digest/md5-bad'), 'NoSuchKey', 404);
     });
 
-    for (const algorithm of ['SHA256', 'CRC32', 'CRC32C'] as const) {
+    for (const algorithm of ['SHA256', 'SHA1', 'CRC32', 'CRC32C'] as const) {
       test(`ChecksumAlgorithm ${algorithm}: the SDK's checksum is accepted, a wrong one refused`, async () => {
         const body = `checksummed with ${algorithm}`;
         const ok = await put(`digest/${algorithm}`, body, { ChecksumAlgorithm: algorithm });
@@ -922,9 +922,11 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
         const wrong: Partial<ConstructorParameters<typeof PutObjectCommand>[0]> =
           algorithm === 'SHA256'
             ? { ChecksumSHA256: createHash('sha256').update(other).digest('base64') }
-            : algorithm === 'CRC32'
-              ? { ChecksumCRC32: crc32Base64(other) }
-              : { ChecksumCRC32C: 'AAAAAA==' };
+            : algorithm === 'SHA1'
+              ? { ChecksumSHA1: createHash('sha1').update(other).digest('base64') }
+              : algorithm === 'CRC32'
+                ? { ChecksumCRC32: crc32Base64(other) }
+                : { ChecksumCRC32C: 'AAAAAA==' };
         const refused = await failure(put(`digest/${algorithm}-bad`, body, { ChecksumAlgorithm: algorithm, ...wrong }));
         assert.ok(
           ['BadDigest', 'InvalidRequest'].includes(refused.code) && refused.status === 400,
@@ -933,6 +935,19 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
         await assertFails(get(`digest/${algorithm}-bad`), 'NoSuchKey', 404);
       });
     }
+
+    test('a CRC64NVME checksum that does not match is refused (BadDigest), or the algorithm is NotImplemented', {
+      todo: 'PutObject answers 200 to a wrong x-amz-checksum-crc64nvme: it is neither checked nor refused',
+    }, async () => {
+      const refused = await failure(
+        put('digest/CRC64NVME-bad', 'hello', { ChecksumAlgorithm: 'CRC64NVME', ChecksumCRC64NVME: 'AAAAAAAAAAA=' }),
+      );
+      assert.ok(
+        (refused.code === 'BadDigest' && refused.status === 400) || (refused.code === 'NotImplemented' && refused.status === 501),
+        `${refused.code} ${refused.status}: ${refused.message}`,
+      );
+      await assertFails(get('digest/CRC64NVME-bad'), 'NoSuchKey', 404);
+    });
 
     test('a streamed body of known length (aws-chunked with a trailing checksum) is stored whole', async () => {
       const body = randomBytes(3 * MiB + 17);
