@@ -627,11 +627,12 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
       assert.equal(answer.status, 403, body);
       assert.equal(xmlCode(body), 'AccessDenied', body);
 
-      // One that expires a second after it is made: good at once, refused two seconds later
-      // (the test clock is moved as far, in case the server reads that one).
-      const short = await getSignedUrl(presigner, new GetObjectCommand({ Bucket: 'data', Key: 'presigned/old' }), { expiresIn: 1 });
+      // One that expires two seconds after it is made (X-Amz-Date has whole seconds, so at least
+      // one second of it is left): good at once, refused three seconds later (the test clock is
+      // moved as far, in case the server reads that one).
+      const short = await getSignedUrl(presigner, new GetObjectCommand({ Bucket: 'data', Key: 'presigned/old' }), { expiresIn: 2 });
       assert.equal((await fetch(short)).status, 200);
-      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      await new Promise((resolve) => setTimeout(resolve, 3_100));
       const moved = Math.max(0, Date.now() - ts.clock.now());
       ts.clock.advance(moved);
       try {
