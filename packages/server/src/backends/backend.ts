@@ -21,6 +21,8 @@ export interface ObjectAttributes {
   readonly contentDisposition: string | null;
   /** Parts of the S3 multipart upload that made the object (its S3 ETag is `"sha256-parts"`). */
   readonly parts?: number | undefined;
+  /** Content-Encoding, Content-Language and Expires as an S3 client stored them (the S3 API returns them). */
+  readonly s3Headers?: Readonly<Record<string, string>> | undefined;
 }
 
 /** What is known about a stored object without reading it. */

@@ -48,6 +48,7 @@ export function serializeAttributes(attributes: ObjectAttributes | null): string
     cacheControl: attributes.cacheControl,
     contentDisposition: attributes.contentDisposition,
     ...(attributes.parts ? { parts: attributes.parts } : {}),
+    ...(attributes.s3Headers ? { s3Headers: attributes.s3Headers } : {}),
   });
 }
 
@@ -59,5 +60,6 @@ export function parseAttributes(column: string | null): ObjectAttributes | null 
     cacheControl: parsed.cacheControl ?? null,
     contentDisposition: parsed.contentDisposition ?? null,
     ...(parsed.parts ? { parts: parsed.parts } : {}),
+    ...(parsed.s3Headers ? { s3Headers: parsed.s3Headers } : {}),
   };
 }

@@ -9,7 +9,14 @@ import { abortOnDisconnect } from '../http/receive-upload.js';
 import { parseRangeHeader } from '../storage/byte-ranges.js';
 import { principalOf } from './authenticate.js';
 import { s3Errors } from './errors.js';
-import { contentTypeOf, copySourceOf, s3AttributesOf, s3WriteCondition } from './objects.js';
+import {
+  assertCopySourceConditions,
+  assertSupportedWrite,
+  contentTypeOf,
+  copySourceOf,
+  s3AttributesOf,
+  s3WriteCondition,
+} from './objects.js';
 import { payloadOf } from './payload.js';
 import { parseXmlBody, xmlDocument } from './xml.js';
 
@@ -32,6 +39,7 @@ const partKey = (uploadId: string, part: number) => `${partPrefix(uploadId)}${St
 const internal = (tenant: string, key: string): ObjectRef => ({ tenant, type: MULTIPART, key });
 
 export async function createMultipartUpload(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef) {
+  assertSupportedWrite(request);
   const uploadId = randomBytes(16).toString('hex');
   await ctx.backend.write(internal(ref.tenant, uploadKey(ref.type, ref.key, uploadId)), Readable.from([]), {
     contentType: contentTypeOf(request) ?? 'application/octet-stream',
@@ -73,6 +81,7 @@ export async function uploadPart(ctx: AppContext, request: FastifyRequest, reply
 /** UploadPartCopy: a whole source is referenced (no bytes move); a range is read and written. */
 async function copyPart(ctx: AppContext, request: FastifyRequest, target: ObjectRef, expiresAt: number): Promise<ObjectInfo> {
   const source = copySourceOf(request, target.tenant);
+  await assertCopySourceConditions(ctx, request, source);
   const rangeHeader = request.headers['x-amz-copy-source-range'];
   if (rangeHeader === undefined) {
     return ctx.backend

@@ -15,6 +15,60 @@ import { payloadOf } from './payload.js';
 import { xmlDocument } from './xml.js';
 
 const META = 'x-amz-meta-';
+/** Headers of a PutObject that S3 stores and returns, besides Content-Type and Cache-Control/Content-Disposition. */
+const STORED_S3_HEADERS = ['content-encoding', 'content-language', 'expires'] as const;
+/**
+ * Headers asking for what this endpoint does not do: refused (NotImplemented) rather than
+ * accepted and dropped. `x-amz-acl: private` and the STANDARD storage class are what it does anyway.
+ */
+const UNSUPPORTED_HEADERS = [
+  'x-amz-tagging',
+  'x-amz-tagging-directive',
+  'x-amz-server-side-encryption',
+  'x-amz-server-side-encryption-customer-algorithm',
+  'x-amz-server-side-encryption-aws-kms-key-id',
+  'x-amz-object-lock-mode',
+  'x-amz-object-lock-retain-until-date',
+  'x-amz-object-lock-legal-hold',
+  'x-amz-website-redirect-location',
+  'x-amz-grant-read',
+  'x-amz-grant-write',
+  'x-amz-grant-read-acp',
+  'x-amz-grant-write-acp',
+  'x-amz-grant-full-control',
+];
+
+/** Refuses a write that asks for tagging, encryption, object lock, ACLs or another storage class. */
+export function assertSupportedWrite(request: FastifyRequest): void {
+  for (const name of UNSUPPORTED_HEADERS) if (request.headers[name] !== undefined) throw s3Errors.notImplemented(`The ${name} header`);
+  const acl = single(request.headers['x-amz-acl']);
+  if (acl !== undefined && acl !== 'private') throw s3Errors.notImplemented(`x-amz-acl: ${acl}`);
+  const storageClass = single(request.headers['x-amz-storage-class']);
+  if (storageClass !== undefined && storageClass !== 'STANDARD')
+    throw new S3Error('InvalidStorageClass', 400, 'The storage class you specified is not valid');
+}
+
+/**
+ * The x-amz-copy-source-if-* conditions of CopyObject and UploadPartCopy, checked against the
+ * source as it is now (If-Match is also checked again in the copy's own transaction).
+ */
+export async function assertCopySourceConditions(ctx: AppContext, request: FastifyRequest, source: ObjectRef): Promise<void> {
+  const header = (name: string) => single(request.headers[`x-amz-copy-source-${name}`]);
+  if (!['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'].some((name) => header(name) !== undefined)) return;
+  const info = await ctx.objects.head(source).catch(notFound);
+  const etags = [info.etag, s3Etag(info)];
+  const modified = Math.floor(info.lastModified / 1000);
+  const ifMatch = parseEtagList(header('if-match'));
+  const noneMatch = parseEtagList(header('if-none-match'));
+  const since = Date.parse(header('if-modified-since') ?? '');
+  const unmodified = Date.parse(header('if-unmodified-since') ?? '');
+  const failed =
+    (ifMatch && !ifMatch.includes('*') && !ifMatch.some((etag) => etags.includes(etag))) ||
+    (noneMatch && (noneMatch.includes('*') || noneMatch.some((etag) => etags.includes(etag)))) ||
+    (!ifMatch && !Number.isNaN(unmodified) && modified > Math.floor(unmodified / 1000)) ||
+    (!noneMatch && !Number.isNaN(since) && modified <= Math.floor(since / 1000));
+  if (failed) throw s3Errors.preconditionFailed();
+}
 /** `response-*` query parameters of GetObject and the headers they set. */
 const OVERRIDES: Record<string, string> = {
   'response-content-type': 'content-type',
@@ -62,6 +116,7 @@ export async function getObject(ctx: AppContext, request: FastifyRequest, reply:
 
 /** PutObject: If-None-Match: * and If-Match checked with the commit; metadata; digests checked. */
 export async function putObject(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef) {
+  assertSupportedWrite(request);
   const payload = payloadOf(request, principalOf(request));
   const condition = s3WriteCondition(request);
   const info = await abortOnDisconnect(ctx, request, reply, (signal) =>
@@ -92,7 +147,9 @@ export async function deleteObject(ctx: AppContext, reply: FastifyReply, ref: Ob
  * which is also how S3 clients change an object's metadata in place (a copy onto itself).
  */
 export async function copyObject(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef) {
+  assertSupportedWrite(request);
   const source = copySourceOf(request, ref.tenant);
+  await assertCopySourceConditions(ctx, request, source);
   const directive = String(request.headers['x-amz-metadata-directive'] ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') throw s3Errors.invalidArgument('x-amz-metadata-directive must be COPY or REPLACE');
   const replace =
@@ -137,6 +194,7 @@ export function objectHeaders(info: ObjectInfo): Record<string, string | number>
     for (const [name, value] of Object.entries(attributes.metadata)) headers[`${META}${name}`] = encodeMetadataValue(value);
     if (attributes.cacheControl) headers['cache-control'] = attributes.cacheControl;
     if (attributes.contentDisposition) headers['content-disposition'] = attributes.contentDisposition;
+    Object.assign(headers, attributes.s3Headers ?? {});
   }
   if (info.expiresAt !== undefined) headers['x-amz-expiration'] = `expiry-date="${new Date(info.expiresAt).toUTCString()}"`;
   return headers;
@@ -162,8 +220,23 @@ export function s3AttributesOf(request: FastifyRequest): ObjectAttributes | null
   if (total > 2048) throw new S3Error('MetadataTooLarge', 400, 'Your metadata headers exceed the maximum allowed metadata size.');
   const cacheControl = single(request.headers['cache-control']) ?? null;
   const contentDisposition = single(request.headers['content-disposition']) ?? null;
-  if (Object.keys(metadata).length === 0 && cacheControl === null && contentDisposition === null) return null;
-  return { metadata, cacheControl, contentDisposition };
+  const s3Headers: Record<string, string> = {};
+  for (const name of STORED_S3_HEADERS) {
+    const value = single(request.headers[name]);
+    // aws-chunked is how the body travelled, not how the object is encoded.
+    const stored =
+      name === 'content-encoding'
+        ? value
+            ?.split(',')
+            .map((item) => item.trim())
+            .filter((item) => item !== 'aws-chunked')
+            .join(', ')
+        : value;
+    if (stored) s3Headers[name] = stored;
+  }
+  const hasHeaders = Object.keys(s3Headers).length > 0;
+  if (Object.keys(metadata).length === 0 && cacheControl === null && contentDisposition === null && !hasHeaders) return null;
+  return { metadata, cacheControl, contentDisposition, ...(hasHeaders ? { s3Headers } : {}) };
 }
 
 export function contentTypeOf(request: FastifyRequest): string | undefined {

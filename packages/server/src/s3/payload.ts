@@ -38,12 +38,23 @@ export function payloadOf(request: FastifyRequest, principal: S3Principal): Payl
   } else if (/^[0-9a-f]{64}$/i.test(mode)) expectedSha256 = mode.toLowerCase();
   else if (mode !== UNSIGNED_PAYLOAD)
     throw s3Errors.invalidArgument(`x-amz-content-sha256 "${mode}" is not a payload mode this endpoint takes`);
-  return { body: verifyDigests(body, request.headers, trailers), length, expectedSha256 };
+  // A presigned URL may carry the checksum in its query instead of a header.
+  const query = new URLSearchParams((request.raw.url ?? '').split('?')[1] ?? '');
+  const given: Record<string, string | string[] | undefined> = { ...request.headers };
+  for (const [name, value] of query)
+    if (/^x-amz-checksum-/i.test(name) || /^x-amz-sdk-checksum-algorithm$/i.test(name)) given[name.toLowerCase()] = value;
+  if (
+    given['x-amz-checksum-crc64nvme'] !== undefined ||
+    /crc64nvme/i.test(String(given['x-amz-trailer'] ?? '')) ||
+    /crc64nvme/i.test(String(given['x-amz-sdk-checksum-algorithm'] ?? ''))
+  )
+    throw s3Errors.notImplemented('The CRC64NVME checksum');
+  return { body: verifyDigests(body, given, trailers), length, expectedSha256 };
 }
 
 async function* verifyDigests(
   body: AsyncIterable<Buffer>,
-  headers: FastifyRequest['headers'],
+  headers: Record<string, string | string[] | undefined>,
   trailers: Map<string, string>,
 ): AsyncGenerator<Buffer> {
   const md5 = typeof headers['content-md5'] === 'string' ? createHash('md5') : undefined;
