@@ -843,6 +843,45 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
       await assertFails(get('mp/aborted'), 'NoSuchKey', 404);
     });
 
+    test("request XML with numeric character references, as Go's encoding/xml writes it (rclone, minio-go)", {
+      todo: 'CompleteMultipartUpload answers InvalidPart: &#34; in <ETag> is not decoded',
+    }, async () => {
+      // A client of its own, whose XML bodies are rewritten before they are checksummed and signed.
+      const goStyle = keyClient(alice);
+      goStyle.middlewareStack.add(
+        (next) => async (args) => {
+          const request = args.request as { body?: unknown };
+          if (typeof request.body === 'string') request.body = goXml(request.body);
+          return next(args);
+        },
+        { step: 'serialize', priority: 'low', name: 'goStyleXml' },
+      );
+      const part = randomBytes(5 * MiB);
+      const { UploadId } = await goStyle.send(new CreateMultipartUploadCommand({ Bucket: 'data', Key: 'mp/go-style' }));
+      const one = await goStyle.send(new UploadPartCommand({ Bucket: 'data', Key: 'mp/go-style', UploadId, PartNumber: 1, Body: part }));
+      const two = await goStyle.send(new UploadPartCommand({ Bucket: 'data', Key: 'mp/go-style', UploadId, PartNumber: 2, Body: 'end' }));
+      const completed = await goStyle.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: 'data',
+          Key: 'mp/go-style',
+          UploadId,
+          MultipartUpload: {
+            Parts: [
+              { ETag: one.ETag, PartNumber: 1 },
+              { ETag: two.ETag, PartNumber: 2 },
+            ],
+          },
+        }),
+      );
+      assert.equal(completed.ETag, `"${sha256(Buffer.concat([part, Buffer.from('end')]))}-2"`);
+
+      const keys = [`go/it's`, 'go/"quoted"', 'go/a&b'];
+      for (const key of keys) await put(key, key);
+      const deleted = await goStyle.send(new DeleteObjectsCommand({ Bucket: 'data', Delete: { Objects: keys.map((Key) => ({ Key })) } }));
+      assert.deepEqual((deleted.Deleted ?? []).map((d) => d.Key).sort(), [...keys].sort());
+      assert.deepEqual(await listAll('go/'), []);
+    });
+
     test('UploadPartCopy: a whole object and a range of one become parts', async () => {
       const source = randomBytes(6 * MiB);
       await put('mp/source', source);
@@ -1052,6 +1091,18 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
     });
   });
 });
+
+/** XML as Go's encoding/xml escapes text: `"`, `'` and `&` as numeric character references. */
+function goXml(xml: string): string {
+  return xml.replace(
+    /<(ETag|Key)>([^<]*)<\/\1>/g,
+    (_, tag: string, text: string) =>
+      `<${tag}>${text
+        .replace(/&quot;|"/g, '&#34;')
+        .replace(/&apos;|'/g, '&#39;')
+        .replace(/&amp;/g, '&#38;')}</${tag}>`,
+  );
+}
 
 /** The CRC32 of `data` as S3's x-amz-checksum-crc32 spells it: 4 big-endian bytes in base64. */
 function crc32Base64(data: string): string {

@@ -315,6 +315,15 @@ describe('S3 API through the AWS CLI, rclone and boto3', () => {
       assert.deepEqual(after.Uploads ?? [], []);
     });
 
+    test('s3 mv across buckets, and s3 cp to stdout', async () => {
+      assert.equal((await api.put('data', 'cli/mv/from.txt', 'moving')).status, 200);
+      const moved = ok(await aws('s3', 'mv', 's3://data/cli/mv/from.txt', 's3://tmp/cli/mv/to.txt'), 's3 mv');
+      assert.match(moved, /move: s3:\/\/data\/cli\/mv\/from\.txt to s3:\/\/tmp\/cli\/mv\/to\.txt/);
+      assert.equal((await api.get('data', 'cli/mv/from.txt')).status, 404);
+      assert.equal((await api.get('tmp', 'cli/mv/to.txt')).text, 'moving');
+      assert.equal(ok(await aws('s3', 'cp', 's3://tmp/cli/mv/to.txt', '-'), 's3 cp to stdout'), 'moving');
+    });
+
     test('errors come back as S3 codes: a missing key, a bucket that does not exist', async () => {
       const missing = await aws('s3api', 'get-object', '--bucket', 'data', '--key', 'cli/absent', path.join(work, 'absent'));
       assert.notEqual(missing.code, 0);
@@ -386,6 +395,35 @@ describe('S3 API through the AWS CLI, rclone and boto3', () => {
       assert.equal(ok(await rclone('cat', `${RCLONE_REMOTE}:data/rc-cat/hello.txt`), 'rclone cat'), 'hello rclone\n');
     });
 
+    test('a 12 MiB file goes up in 5 MiB parts (multipart) and comes back the same', {
+      todo: "CompleteMultipartUpload answers InvalidPart: rclone writes the ETags' quotes as &#34;",
+    }, async () => {
+      const big = randomBytes(12 * MiB);
+      await writeFile(path.join(work, 'rc-big.bin'), big);
+      ok(
+        await rclone(
+          'copyto',
+          path.join(work, 'rc-big.bin'),
+          `${RCLONE_REMOTE}:data/rc-big/big.bin`,
+          '--s3-upload-cutoff',
+          '5M',
+          '--s3-chunk-size',
+          '5M',
+        ),
+        'rclone copyto (multipart)',
+      );
+      const v1 = await api.get('data', 'rc-big/big.bin');
+      assert.equal(v1.status, 200);
+      assert.equal(sha256(v1.body), sha256(big));
+      const head = ok(await rclone('lsjson', '--stat', '--hash', `${RCLONE_REMOTE}:data/rc-big/big.bin`), 'rclone lsjson --stat');
+      assert.equal((JSON.parse(head) as { Size: number }).Size, 12 * MiB);
+      ok(await rclone('copyto', `${RCLONE_REMOTE}:data/rc-big/big.bin`, path.join(work, 'rc-big.down')), 'rclone copyto down');
+      assert.ok((await readFile(path.join(work, 'rc-big.down'))).equals(big));
+      ok(await rclone('check', path.join(work, 'rc-big.bin'), `${RCLONE_REMOTE}:data/rc-big/big.bin`, '--download'), 'rclone check big');
+      ok(await rclone('deletefile', `${RCLONE_REMOTE}:data/rc-big/big.bin`), 'rclone deletefile');
+      assert.deepEqual(await api.keys('data', 'rc-big/'), []);
+    });
+
     test('delete a folder, then everything', async () => {
       ok(await rclone('delete', `${remote}/d3 space`), 'rclone delete d3');
       assert.deepEqual(await api.keys('data', 'rc/d3 space/'), []);
@@ -402,7 +440,7 @@ describe('S3 API through the AWS CLI, rclone and boto3', () => {
   });
 
   describe(`boto3 (${versions.boto3})`, { skip: boto3Skip }, () => {
-    test('put, get, head, list, copy, delete, a managed multipart upload and presigned URLs', async () => {
+    test('buckets, put, get, head, list (v2 and v1 paginators), copy, delete, a managed multipart upload and presigned URLs', async () => {
       const script = `
 import hashlib, urllib.request, urllib.error
 from boto3.s3.transfer import TransferConfig
@@ -413,6 +451,9 @@ out["put_etag"] = put["ETag"]
 got = s3.get_object(Bucket="data", Key="py/hello.txt")
 out["get"] = [got["Body"].read().decode(), got["ContentType"], got["Metadata"], got["ContentLength"]]
 out["range"] = s3.get_object(Bucket="data", Key="py/hello.txt", Range="bytes=6-9")["Body"].read().decode()
+out["head_bucket"] = s3.head_bucket(Bucket="data")["ResponseMetadata"]["HTTPStatusCode"]
+out["location"] = s3.get_bucket_location(Bucket="data").get("LocationConstraint")
+out["buckets"] = sorted(b["Name"] for b in s3.list_buckets()["Buckets"])
 for i in range(3):
     s3.put_object(Bucket="data", Key="py/list/%d" % i, Body=b"x" * i)
 listed = s3.list_objects_v2(Bucket="data", Prefix="py/", Delimiter="/")
@@ -420,6 +461,8 @@ out["list"] = [[o["Key"], o["Size"]] for o in listed.get("Contents", [])]
 out["prefixes"] = [p["Prefix"] for p in listed.get("CommonPrefixes", [])]
 pages = s3.get_paginator("list_objects_v2").paginate(Bucket="data", Prefix="py/list/", PaginationConfig={"PageSize": 2})
 out["pages"] = [[o["Key"] for o in page.get("Contents", [])] for page in pages]
+pages_v1 = s3.get_paginator("list_objects").paginate(Bucket="data", Prefix="py/list/", PaginationConfig={"PageSize": 2})
+out["pages_v1"] = [[o["Key"] for o in page.get("Contents", [])] for page in pages_v1]
 copied = s3.copy_object(Bucket="tmp", Key="py/copy.txt", CopySource={"Bucket": "data", "Key": "py/hello.txt"})
 out["copy_etag"] = copied["CopyObjectResult"]["ETag"]
 out["copy_body"] = s3.get_object(Bucket="tmp", Key="py/copy.txt")["Body"].read().decode()
@@ -467,9 +510,13 @@ print(json.dumps(out))
       assert.equal(out.put_etag, `"${sha256('hello from boto3')}"`);
       assert.deepEqual(out.get, ['hello from boto3', 'text/plain', { lang: 'python' }, 16]);
       assert.equal(out.range, 'from');
+      assert.equal(out.head_bucket, 200);
+      assert.equal(out.location, null);
+      assert.deepEqual(out.buckets, ['data', 'result', 'tmp']);
       assert.deepEqual(out.list, [['py/hello.txt', 16]]);
       assert.deepEqual(out.prefixes, ['py/list/']);
       assert.deepEqual(out.pages, [['py/list/0', 'py/list/1'], ['py/list/2']]);
+      assert.deepEqual(out.pages_v1, [['py/list/0', 'py/list/1'], ['py/list/2']]);
       assert.equal(out.copy_etag, `"${sha256('hello from boto3')}"`);
       assert.equal(out.copy_body, 'hello from boto3');
       assert.equal(out.after_delete, 'NoSuchKey');
