@@ -388,7 +388,18 @@ describe('S3 API through the AWS CLI, rclone and boto3', () => {
 
     test('lsf lists a level (folders with a slash) and every file with -R; cat', async () => {
       const level = ok(await rclone('lsf', remote), 'rclone lsf');
-      assert.deepEqual(level.trim().split('\n').sort(), ['d0/', 'd1/', 'd2/', 'd3 space/', 'd4/', "d5 +&%='~/", 'd6/', 'd7/', 'd8/', 'd9/']);
+      assert.deepEqual(level.trim().split('\n').sort(), [
+        'd0/',
+        'd1/',
+        'd2/',
+        'd3 space/',
+        'd4/',
+        "d5 +&%='~/",
+        'd6/',
+        'd7/',
+        'd8/',
+        'd9/',
+      ]);
       const all = ok(await rclone('lsf', '-R', '--files-only', '--format', 'ps', remote), 'rclone lsf -R');
       assert.deepEqual(all.trim().split('\n').sort(), [...files].map(([name, bytes]) => `${name};${bytes.length}`).sort());
       assert.equal((await api.put('data', 'rc-cat/hello.txt', 'hello rclone\n')).status, 200);
