@@ -3,7 +3,14 @@ import { S3Error, s3Errors } from './errors.js';
 
 const NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
 const builder = new XMLBuilder({ ignoreAttributes: false, suppressEmptyNode: false, format: false });
-const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: false, isArray: (name) => ARRAYS.has(name) });
+// htmlEntities: numeric character references too (Go's encoding/xml, which rclone uses, writes &#34; for a quote).
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  parseTagValue: false,
+  trimValues: false,
+  htmlEntities: true,
+  isArray: (name) => ARRAYS.has(name),
+});
 /** Elements that may repeat in the request bodies this endpoint reads. */
 const ARRAYS = new Set(['Object', 'Part']);
 
