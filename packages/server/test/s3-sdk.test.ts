@@ -880,6 +880,101 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
       assert.deepEqual(await listAll('go/'), []);
     });
 
+    test('ListParts and ListMultipartUploads page by their markers; ListMultipartUploads groups by a delimiter', {
+      todo: 'ListMultipartUploads ignores max-uploads (answers MaxUploads 1000, every upload) and the delimiter',
+    }, async () => {
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'data', Key: 'mp-pages/parts' }));
+      for (let PartNumber = 1; PartNumber <= 5; PartNumber++) {
+        await s3.send(new UploadPartCommand({ Bucket: 'data', Key: 'mp-pages/parts', UploadId, PartNumber, Body: `part ${PartNumber}` }));
+      }
+      const partNumbers: number[][] = [];
+      let PartNumberMarker: string | undefined;
+      for (;;) {
+        const page = await s3.send(
+          new ListPartsCommand({ Bucket: 'data', Key: 'mp-pages/parts', UploadId, MaxParts: 2, PartNumberMarker }),
+        );
+        partNumbers.push((page.Parts ?? []).map((p) => p.PartNumber ?? 0));
+        if (!page.IsTruncated) break;
+        PartNumberMarker = page.NextPartNumberMarker;
+      }
+      assert.deepEqual(partNumbers, [[1, 2], [3, 4], [5]]);
+
+      const keys = ['mp-pages/u/0', 'mp-pages/u/1', 'mp-pages/u/2', 'mp-pages/v/0'];
+      const ids = new Map<string, string>();
+      for (const Key of keys) ids.set(Key, (await s3.send(new CreateMultipartUploadCommand({ Bucket: 'data', Key }))).UploadId ?? '');
+      const pages: string[][] = [];
+      let KeyMarker: string | undefined;
+      let UploadIdMarker: string | undefined;
+      for (;;) {
+        const page = await s3.send(
+          new ListMultipartUploadsCommand({ Bucket: 'data', Prefix: 'mp-pages/', MaxUploads: 2, KeyMarker, UploadIdMarker }),
+        );
+        assert.equal(page.MaxUploads, 2);
+        pages.push((page.Uploads ?? []).map((u) => u.Key ?? ''));
+        if (!page.IsTruncated) break;
+        KeyMarker = page.NextKeyMarker;
+        UploadIdMarker = page.NextUploadIdMarker;
+        assert.ok(pages.length < 5, 'paging ends');
+      }
+      assert.deepEqual(pages, [['mp-pages/parts', 'mp-pages/u/0'], ['mp-pages/u/1', 'mp-pages/u/2'], ['mp-pages/v/0']]);
+
+      const grouped = await s3.send(new ListMultipartUploadsCommand({ Bucket: 'data', Prefix: 'mp-pages/', Delimiter: '/' }));
+      assert.deepEqual(
+        (grouped.Uploads ?? []).map((u) => u.Key),
+        ['mp-pages/parts'],
+      );
+      assert.deepEqual(
+        (grouped.CommonPrefixes ?? []).map((p) => p.Prefix),
+        ['mp-pages/u/', 'mp-pages/v/'],
+      );
+      for (const [Key, id] of [...ids, ['mp-pages/parts', UploadId ?? '']]) {
+        await s3.send(new AbortMultipartUploadCommand({ Bucket: 'data', Key, UploadId: id }));
+      }
+    });
+
+    test('GetObject and HeadObject with partNumber: that part (206, PartsCount), or NotImplemented; never the whole object', {
+      todo: 'partNumber=1 of a two-part object answers 200 with the whole object (partNumber=2 is NotImplemented)',
+    }, async () => {
+      const first = randomBytes(5 * MiB);
+      const rest = Buffer.from('the second and last part');
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'data', Key: 'mp/numbered' }));
+      const parts = [];
+      for (const [index, Body] of [first, rest].entries()) {
+        const answer = await s3.send(new UploadPartCommand({ Bucket: 'data', Key: 'mp/numbered', UploadId, PartNumber: index + 1, Body }));
+        parts.push({ ETag: answer.ETag, PartNumber: index + 1 });
+      }
+      await s3.send(
+        new CompleteMultipartUploadCommand({ Bucket: 'data', Key: 'mp/numbered', UploadId, MultipartUpload: { Parts: parts } }),
+      );
+
+      // Each part alone, or NotImplemented: the whole object is never the answer.
+      for (const [PartNumber, bytes, start] of [
+        [1, first, 0],
+        [2, rest, 5 * MiB],
+      ] as const) {
+        let answer: GetObjectCommandOutput;
+        try {
+          answer = await get('mp/numbered', { PartNumber });
+        } catch (error) {
+          const e = error as Error & { Code?: string; $metadata?: { httpStatusCode?: number } };
+          assert.deepEqual(
+            { code: e.Code ?? e.name, status: e.$metadata?.httpStatusCode },
+            { code: 'NotImplemented', status: 501 },
+            e.message,
+          );
+          continue;
+        }
+        assert.equal(answer.$metadata.httpStatusCode, 206, `part ${PartNumber}`);
+        assert.equal(answer.PartsCount, 2);
+        assert.equal(answer.ContentLength, bytes.length);
+        assert.equal(answer.ContentRange, `bytes ${start}-${start + bytes.length - 1}/${5 * MiB + rest.length}`);
+        assert.ok((await bodyBytes(answer)).equals(bytes));
+        const head = await s3.send(new HeadObjectCommand({ Bucket: 'data', Key: 'mp/numbered', PartNumber }));
+        assert.equal(head.ContentLength, bytes.length);
+        assert.equal(head.PartsCount, 2);
+      }
+    });
+
     test('UploadPartCopy: a whole object and a range of one become parts', async () => {
       const source = randomBytes(6 * MiB);
       await put('mp/source', source);
