@@ -1157,6 +1157,72 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
     });
   });
 
+  describe('quotas and rate limits', () => {
+    test('a write past the quota is QuotaExceeded (PutObject, CopyObject, UploadPart) and stores nothing', async () => {
+      const limited = await startTestServer({ quotaBytes: MiB });
+      try {
+        const key = await limited.server.createApiKey('alice');
+        const client = new S3Client({
+          endpoint: `${limited.origin}/s3`,
+          region: 'us-east-1',
+          forcePathStyle: true,
+          maxAttempts: 1,
+          credentials: { accessKeyId: key.clientId, secretAccessKey: key.secret },
+        });
+        clients.push(client);
+        const size = 600 * 1024;
+        await client.send(new PutObjectCommand({ Bucket: 'data', Key: 'q/first', Body: Buffer.alloc(size, 1) }));
+        await assertFails(
+          client.send(new PutObjectCommand({ Bucket: 'data', Key: 'q/second', Body: Buffer.alloc(size, 2) })),
+          'QuotaExceeded',
+          403,
+        );
+        await assertFails(
+          client.send(new CopyObjectCommand({ Bucket: 'data', Key: 'q/copy', CopySource: 'data/q/first' })),
+          'QuotaExceeded',
+          403,
+        );
+        const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: 'data', Key: 'q/parts' }));
+        await assertFails(
+          client.send(new UploadPartCommand({ Bucket: 'data', Key: 'q/parts', UploadId, PartNumber: 1, Body: Buffer.alloc(size, 3) })),
+          'QuotaExceeded',
+          403,
+        );
+        const listed = await client.send(new ListObjectsV2Command({ Bucket: 'data', Prefix: 'q/' }));
+        assert.deepEqual(
+          (listed.Contents ?? []).map((o) => o.Key),
+          ['q/first'],
+        );
+      } finally {
+        await limited.close();
+      }
+    });
+
+    test('a tenant past its rate limit gets SlowDown (503)', async () => {
+      const limited = await startTestServer({ rateLimitPerSecond: 1, rateLimitBurst: 2 });
+      try {
+        const key = await limited.server.createApiKey('alice');
+        const client = new S3Client({
+          endpoint: `${limited.origin}/s3`,
+          region: 'us-east-1',
+          forcePathStyle: true,
+          maxAttempts: 1,
+          credentials: { accessKeyId: key.clientId, secretAccessKey: key.secret },
+        });
+        clients.push(client);
+        const statuses: Array<string | number> = [];
+        for (let i = 0; i < 4; i++) {
+          const answer = await failure(client.send(new ListObjectsV2Command({ Bucket: 'data' }))).catch(() => 200);
+          statuses.push(typeof answer === 'number' ? answer : `${answer.status} ${answer.code}`);
+        }
+        assert.deepEqual(statuses.slice(0, 2), [200, 200]);
+        assert.deepEqual(statuses.slice(2), ['503 SlowDown', '503 SlowDown']);
+      } finally {
+        await limited.close();
+      }
+    });
+  });
+
   describe('shared with storage API v1', () => {
     test('an object written through S3 reads through /storage/v1, and the other way round', async () => {
       await put('cross/from-s3.txt', 'written by S3', { ContentType: 'text/plain', Metadata: { side: 's3' } });
