@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { StorageType } from 'stowage-client/protocol';
 import type { ObjectInfo, ObjectRef } from '../backends/backend.js';
-import type { ListEntry } from '../backends/folder-listing.js';
+import { keyAfter, prefixUpperBound } from '../backends/key-range.js';
 import type { AppContext } from '../http/context.js';
 import { abortOnDisconnect } from '../http/receive-upload.js';
 import { parseRangeHeader } from '../storage/byte-ranges.js';
@@ -199,7 +199,10 @@ export async function listParts(ctx: AppContext, reply: FastifyReply, ref: Objec
   return sendXml(reply, 'ListPartsResult', body);
 }
 
-/** ListMultipartUploads of a bucket, under a prefix. */
+/**
+ * ListMultipartUploads of a bucket: under a prefix, grouped by a delimiter, paged by key and
+ * upload id markers (uploads of one key in upload id order).
+ */
 export async function listMultipartUploads(
   ctx: AppContext,
   reply: FastifyReply,
@@ -208,24 +211,64 @@ export async function listMultipartUploads(
   query: URLSearchParams,
 ) {
   const prefix = query.get('prefix') ?? '';
+  const delimiter = query.get('delimiter') || undefined;
+  const maxUploads = Math.min(Math.max(Number(query.get('max-uploads') ?? MAX_LISTED) || MAX_LISTED, 1), MAX_LISTED);
+  const keyMarker = query.get('key-marker') ?? '';
+  const uploadIdMarker = query.get('upload-id-marker') ?? '';
   const base = `u/${bucket}/`;
+  let start: Buffer = Buffer.from(`${base}${prefix}`);
+  if (keyMarker !== '') {
+    const marker = Buffer.from(`${base}${keyMarker}`);
+    // After the marker's upload; after every upload of the key; or past a common prefix.
+    const resume =
+      uploadIdMarker !== ''
+        ? keyAfter(Buffer.from(`${base}${keyMarker}\u0000${uploadIdMarker}`))
+        : delimiter !== undefined && keyMarker.endsWith(delimiter)
+          ? (prefixUpperBound(marker) ?? keyAfter(marker))
+          : Buffer.concat([marker, Buffer.from([1])]);
+    if (Buffer.compare(resume, start) > 0) start = resume;
+  }
   const page = await ctx.backend.listFolder({
     tenant,
     type: MULTIPART,
     prefix: `${base}${prefix}`,
-    delimiter: undefined,
+    delimiter,
     details: true,
-    start: Buffer.from(`${base}${prefix}`),
-    limit: MAX_LISTED,
+    start,
+    limit: maxUploads,
     now: ctx.clock(),
   });
-  const uploads = page.entries.flatMap((entry: ListEntry) => {
-    if (entry.kind !== 'object') return [];
+  const uploads: unknown[] = [];
+  const prefixes: unknown[] = [];
+  let nextKey = '';
+  let nextUploadId = '';
+  for (const entry of page.entries) {
+    if (entry.kind === 'folder') {
+      prefixes.push({ Prefix: entry.prefix.slice(base.length) });
+      [nextKey, nextUploadId] = [entry.prefix.slice(base.length), ''];
+      continue;
+    }
     const [key = '', uploadId = ''] = entry.key.slice(base.length).split('\u0000');
-    return [{ Key: key, UploadId: uploadId, Initiated: new Date(entry.row?.lastModified ?? 0).toISOString(), StorageClass: 'STANDARD' }];
-  });
-  const body: Record<string, unknown> = { Bucket: bucket, Prefix: prefix, MaxUploads: MAX_LISTED, IsTruncated: page.next !== undefined };
+    uploads.push({
+      Key: key,
+      UploadId: uploadId,
+      Initiated: new Date(entry.row?.lastModified ?? 0).toISOString(),
+      StorageClass: 'STANDARD',
+    });
+    [nextKey, nextUploadId] = [key, uploadId];
+  }
+  const body: Record<string, unknown> = {
+    Bucket: bucket,
+    KeyMarker: keyMarker,
+    UploadIdMarker: uploadIdMarker,
+    Prefix: prefix,
+    MaxUploads: maxUploads,
+    IsTruncated: page.next !== undefined,
+  };
+  if (delimiter !== undefined) body.Delimiter = delimiter;
+  if (page.next) Object.assign(body, { NextKeyMarker: nextKey, NextUploadIdMarker: nextUploadId });
   if (uploads.length > 0) body.Upload = uploads;
+  if (prefixes.length > 0) body.CommonPrefixes = prefixes;
   return sendXml(reply, 'ListMultipartUploadsResult', body);
 }
 
