@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
-import { STORAGE_TYPES } from 'stowage-client/protocol';
+import { explainInvalidKey, MAX_KEY_BYTES, STORAGE_TYPES } from 'stowage-client/protocol';
 import { passBodiesThrough } from '../http/body-passthrough.js';
 import type { AppContext } from '../http/context.js';
 import { continueOnFirstRead } from '../http/expect-continue.js';
@@ -102,6 +102,7 @@ async function bucketOperation(ctx: AppContext, request: FastifyRequest, reply: 
 
 async function objectOperation(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, bucket: string, key: string) {
   storageTypeOf(bucket);
+  assertValidKey(key);
   const ref = makeRef(request.tenant, bucket, key);
   const query = queryOf(request);
   assertKnownParameters(query, OBJECT_SUBRESOURCES, `this ${request.method} on an object`);
@@ -128,6 +129,14 @@ async function objectOperation(ctx: AppContext, request: FastifyRequest, reply: 
     default:
       throw s3Errors.notImplemented(`${request.method} on an object`);
   }
+}
+
+/** S3's answers for keys Stowage does not take: too long, or (unlike S3) with control characters. */
+function assertValidKey(key: string): void {
+  const problem = explainInvalidKey(key);
+  if (!problem) return;
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError', 400, 'Your key is too long');
+  throw s3Errors.invalidArgument(`Invalid key: ${problem}`);
 }
 
 function assertKnownParameters(query: URLSearchParams, subresources: ReadonlySet<string>, what: string): void {
