@@ -386,7 +386,7 @@ describe('S3 API through the AWS CLI, rclone and boto3', () => {
       await writeFile(full, files.get(name) as Buffer);
     });
 
-    test('lsf lists a level (folders with a slash) and every file with -R; cat', async () => {
+    test('lsf lists a level (folders with a slash) and every file with -R (both listing versions, encoded or not); cat', async () => {
       const level = ok(await rclone('lsf', remote), 'rclone lsf');
       assert.deepEqual(level.trim().split('\n').sort(), [
         'd0/',
@@ -402,6 +402,18 @@ describe('S3 API through the AWS CLI, rclone and boto3', () => {
       ]);
       const all = ok(await rclone('lsf', '-R', '--files-only', '--format', 'ps', remote), 'rclone lsf -R');
       assert.deepEqual(all.trim().split('\n').sort(), [...files].map(([name, bytes]) => `${name};${bytes.length}`).sort());
+      // The same through ListObjects v1 and v2, with and without encoding-type=url.
+      for (const flags of [
+        ['--s3-list-version', '1'],
+        ['--s3-list-version', '2'],
+        ['--s3-list-version', '1', '--s3-list-url-encode', 'false'],
+        ['--s3-list-version', '2', '--s3-list-url-encode', 'false'],
+      ]) {
+        assert.equal(
+          ok(await rclone('lsf', '-R', '--files-only', '--format', 'ps', ...flags, remote), `rclone lsf ${flags.join(' ')}`),
+          all,
+        );
+      }
       assert.equal((await api.put('data', 'rc-cat/hello.txt', 'hello rclone\n')).status, 200);
       assert.equal(ok(await rclone('cat', `${RCLONE_REMOTE}:data/rc-cat/hello.txt`), 'rclone cat'), 'hello rclone\n');
     });
