@@ -1,5 +1,5 @@
 import { KEY_SPACE_END, keyAfter, prefixUpperBound } from './key-range.js';
-import type { IndexRow, KeyRange, ScannedKey } from './object-index.js';
+import type { IndexRow, KeyRange, ScannedKey, ScanOptions } from './object-index.js';
 
 /** One entry of a folder or detailed listing: an object (with its row when details were asked), or a sub-prefix. */
 export type ListEntry =
@@ -25,7 +25,7 @@ export interface FolderListingOptions {
   readonly now: number;
 }
 
-type Scan = (options: KeyRange & { limit: number; now: number; details: boolean }) => Promise<ScannedKey[]>;
+type Scan = (options: ScanOptions) => Promise<ScannedKey[]>;
 
 /**
  * One page of a listing by delimiter: keys with no delimiter after the prefix, and each

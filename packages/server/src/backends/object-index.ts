@@ -89,6 +89,19 @@ export interface KeyRange {
   readonly end: Buffer | undefined;
 }
 
+/** Up to `limit` visible keys of a range, with their rows when `details`. */
+export type ScanOptions = KeyRange & { readonly limit: number; readonly now: number; readonly details: boolean };
+/** The first `limit` rows of a range to remove in one transaction. */
+export type RemoveRangeOptions = KeyRange & { readonly limit: number; readonly now: number; readonly collectAfter: number };
+/** Keys of one tenant and type to remove in one transaction. */
+export interface RemoveManyOptions {
+  readonly tenant: string;
+  readonly type: ObjectRef['type'];
+  readonly keys: readonly string[];
+  readonly now: number;
+  readonly collectAfter: number;
+}
+
 /** One key of a scan, with its row (without inline bytes) when details were asked for. */
 export interface ScannedKey {
   readonly key: string;
@@ -166,22 +179,16 @@ export interface ObjectIndex {
   /** One page of keys by an index range (UTF-8 byte order); `truncated` when more follow. */
   list(options: ListRowsOptions): Promise<ListPage>;
   /** Up to `limit` visible keys of `range` in byte order, with their rows (no inline bytes) when `details`. */
-  scan(options: KeyRange & { limit: number; now: number; details: boolean }): Promise<ScannedKey[]>;
+  scan(options: ScanOptions): Promise<ScannedKey[]>;
   /** Visible objects of `range` and their bytes, counted now (not from the ledger). */
   countRange(options: KeyRange & { now: number }): Promise<{ objects: number; bytes: number }>;
   /**
    * Removes the first `limit` rows of `range` (expired ones too) in one transaction, queueing
    * their blobs; `next` is where the next batch starts.
    */
-  removeRange(options: KeyRange & { limit: number; now: number; collectAfter: number }): Promise<RangeStep>;
+  removeRange(options: RemoveRangeOptions): Promise<RangeStep>;
   /** Removes each key visible at `now` in one transaction; the removed size per key, undefined where none was. */
-  removeMany(options: {
-    tenant: string;
-    type: ObjectRef['type'];
-    keys: readonly string[];
-    now: number;
-    collectAfter: number;
-  }): Promise<Array<number | undefined>>;
+  removeMany(options: RemoveManyOptions): Promise<Array<number | undefined>>;
   /**
    * Copies (or moves) a row to another key in one transaction that checks the condition and the
    * quota: the destination names the same blob (or inline bytes). NoSuchKey, DestinationExists,

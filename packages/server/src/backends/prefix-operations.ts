@@ -1,7 +1,7 @@
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import type { StorageType } from 'stowage-client/protocol';
 import type { Failpoint } from './../failpoints.js';
-import type { ObjectInfo, ObjectRef, WriteCondition } from './backend.js';
+import type { ObjectInfo } from './backend.js';
 import { prefixRange } from './key-range.js';
 import { infoOf, type ObjectIndex, type RangeStep, type TransferOptions } from './object-index.js';
 
@@ -20,17 +20,8 @@ export interface PrefixTransferResult {
   readonly skippedKeys: string[];
 }
 
-export interface TransferKeyOptions {
-  readonly from: ObjectRef;
-  readonly to: ObjectRef;
-  readonly move: boolean;
-  readonly overwrite: boolean;
-  readonly condition: WriteCondition | undefined;
-  readonly now: number;
-  readonly expiresAtIfNone: number | null;
-  /** The destination's content type and attributes instead of the source's. */
-  readonly replace?: TransferOptions['replace'];
-}
+/** A copy or move of one key; the engine supplies the Last-Modified and the collection grace. */
+export type TransferKeyOptions = Omit<TransferOptions, 'lastModified' | 'collectAfter'>;
 
 export interface TransferPrefixOptions {
   readonly tenant: string;

@@ -1,4 +1,5 @@
 import type { Statement } from 'better-sqlite3';
+import type { ObjectColumns } from '../object-columns.js';
 import type { IndexDb } from './index-db.js';
 
 const VISIBLE = '(expires_at IS NULL OR expires_at > @now)';
@@ -6,17 +7,9 @@ const IN_RANGE = 'tenant = @tenant AND type = @type AND key >= @start AND key < 
 const FULL_ROW = 'id, key, size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes';
 
 /** A whole row of `objects`, as the statements of copy, move and range deletes read it. */
-export interface FullObjectRow {
+export interface FullObjectRow extends ObjectColumns {
   id: number;
   key: Buffer;
-  size: number;
-  sha256: string;
-  content_type: string;
-  last_modified: number;
-  expires_at: number | null;
-  blob_id: string | null;
-  inline_data: Buffer | null;
-  attributes: string | null;
 }
 
 export type RangeStatements = Record<'scanKeys' | 'scanDetails' | 'countRange' | 'rangeRows' | 'removeRange' | 'findFull', Statement>;

@@ -16,8 +16,11 @@ import {
   type ObjectIndex,
   type PutRowOptions,
   type RangeStep,
+  type RemoveManyOptions,
+  type RemoveRangeOptions,
   type RemoveRowOptions,
   type ScannedKey,
+  type ScanOptions,
   type TransferOptions,
   type TransferRangeOptions,
   type UploadClaim,
@@ -144,7 +147,7 @@ export class SqliteIndex implements ObjectIndex {
     return this.ledger.read(tenant);
   }
 
-  async scan(options: KeyRange & { limit: number; now: number; details: boolean }): Promise<ScannedKey[]> {
+  async scan(options: ScanOptions): Promise<ScannedKey[]> {
     const params = rangeParams(options, { now: options.now, limit: options.limit });
     if (!options.details)
       return (this.ranges.scanKeys.all(params) as Buffer[]).map((key) => ({ key: key.toString('utf8'), row: undefined }));
@@ -158,7 +161,7 @@ export class SqliteIndex implements ObjectIndex {
     return this.ranges.countRange.get(rangeParams(options, { now: options.now })) as { objects: number; bytes: number };
   }
 
-  async removeRange(options: KeyRange & { limit: number; now: number; collectAfter: number }): Promise<RangeStep> {
+  async removeRange(options: RemoveRangeOptions): Promise<RangeStep> {
     return this.commits.enqueue(() => {
       const rows = this.ranges.removeRange.all(rangeParams(options, { limit: options.limit })) as RemovedTuple[];
       let objects = 0;
@@ -179,13 +182,7 @@ export class SqliteIndex implements ObjectIndex {
     });
   }
 
-  async removeMany(options: {
-    tenant: string;
-    type: ObjectRef['type'];
-    keys: readonly string[];
-    now: number;
-    collectAfter: number;
-  }): Promise<Array<number | undefined>> {
+  async removeMany(options: RemoveManyOptions): Promise<Array<number | undefined>> {
     return this.commits.enqueue(() =>
       options.keys.map((key) => {
         const removed = this.removeRow({ tenant: options.tenant, type: options.type, key }, options.now, options.collectAfter);

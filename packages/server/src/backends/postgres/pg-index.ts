@@ -14,8 +14,11 @@ import {
   type ObjectIndex,
   type PutRowOptions,
   type RangeStep,
+  type RemoveManyOptions,
+  type RemoveRangeOptions,
   type RemoveRowOptions,
   type ScannedKey,
+  type ScanOptions,
   type TransferOptions,
   type TransferRangeOptions,
   type UploadClaim,
@@ -181,13 +184,7 @@ export class PgIndex implements ObjectIndex {
     });
   }
 
-  async removeMany(options: {
-    tenant: string;
-    type: ObjectRef['type'];
-    keys: readonly string[];
-    now: number;
-    collectAfter: number;
-  }): Promise<Array<number | undefined>> {
+  async removeMany(options: RemoveManyOptions): Promise<Array<number | undefined>> {
     const refs = options.keys.map((key) => ({ tenant: options.tenant, type: options.type, key }));
     return this.db.transaction(async (tx) => {
       // Every key lock first, in one order, so two such batches cannot deadlock.
@@ -204,7 +201,7 @@ export class PgIndex implements ObjectIndex {
     });
   }
 
-  scan(options: KeyRange & { limit: number; now: number; details: boolean }): Promise<ScannedKey[]> {
+  scan(options: ScanOptions): Promise<ScannedKey[]> {
     return this.ranges.scan(options);
   }
 
@@ -212,7 +209,7 @@ export class PgIndex implements ObjectIndex {
     return this.ranges.count(options);
   }
 
-  removeRange(options: KeyRange & { limit: number; now: number; collectAfter: number }): Promise<RangeStep> {
+  removeRange(options: RemoveRangeOptions): Promise<RangeStep> {
     return this.ranges.remove(options);
   }
 

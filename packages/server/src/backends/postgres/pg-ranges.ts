@@ -3,7 +3,16 @@ import type { ObjectRef } from '../backend.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
 import { KEY_SPACE_END, keyAfter } from '../key-range.js';
 import { columnsFromRow, type ObjectColumns, rowFromColumns } from '../object-columns.js';
-import type { IndexRow, KeyRange, RangeStep, ScannedKey, TransferOptions, TransferRangeOptions } from '../object-index.js';
+import type {
+  IndexRow,
+  KeyRange,
+  RangeStep,
+  RemoveRangeOptions,
+  ScannedKey,
+  ScanOptions,
+  TransferOptions,
+  TransferRangeOptions,
+} from '../object-index.js';
 import { destinationKey, transferredRow } from '../transfer-plan.js';
 import { type PgDb, type Queries, statement } from './pg-db.js';
 import type { PgGarbage } from './pg-garbage.js';
@@ -85,7 +94,7 @@ export class PgRanges {
     private readonly lockKey: (ref: ObjectRef) => string,
   ) {}
 
-  async scan(options: KeyRange & { limit: number; now: number; details: boolean }): Promise<ScannedKey[]> {
+  async scan(options: ScanOptions): Promise<ScannedKey[]> {
     const values = [...rangeValues(options), options.now, options.limit];
     if (!options.details) {
       const { rows } = await this.db.run<{ key: Buffer }>(SCAN_KEYS, values);
@@ -100,7 +109,7 @@ export class PgRanges {
     return rows[0] ?? { objects: 0, bytes: 0 };
   }
 
-  async remove(options: KeyRange & { limit: number; now: number; collectAfter: number }): Promise<RangeStep> {
+  async remove(options: RemoveRangeOptions): Promise<RangeStep> {
     return this.db.transaction(async (tx) => {
       const { rows } = await tx.run<{ key: Buffer; size: number; blob_id: string | null; expires_at: number | null }>(REMOVE, [
         ...rangeValues(options),
