@@ -1,4 +1,4 @@
-import { explainInvalidKey, MAX_DELETE_MANY_KEYS, type StorageType } from 'stowage-client/protocol';
+import { MAX_DELETE_MANY_KEYS, type StorageType } from 'stowage-client/protocol';
 import type { AppContext } from '../http/context.js';
 import { s3Errors } from './errors.js';
 import { parseXmlBody } from './xml.js';
@@ -10,14 +10,12 @@ export async function deleteObjects(ctx: AppContext, tenant: string, bucket: Sto
   if (!Array.isArray(objects) || objects.length === 0 || objects.length > MAX_DELETE_MANY_KEYS) throw s3Errors.malformedXml();
   const quiet = String(request.Quiet ?? 'false').trim() === 'true';
   const keys = objects.map((object) => (typeof object.Key === 'string' ? object.Key : ''));
-  const valid = keys.filter((key) => explainInvalidKey(key) === undefined);
-  if (valid.length > 0) await ctx.backend.deleteMany(tenant, bucket, valid, ctx.clock());
+  const { results } = await ctx.prefixes.deleteKeys(tenant, bucket, keys);
   const deleted: unknown[] = [];
   const errors: unknown[] = [];
-  for (const key of keys) {
-    const problem = explainInvalidKey(key);
-    if (problem) errors.push({ Key: key, Code: 'InvalidArgument', Message: problem });
-    else if (!quiet) deleted.push({ Key: key });
+  for (const result of results) {
+    if (!result.deleted && result.code === 'InvalidKey') errors.push({ Key: result.key, Code: 'InvalidArgument', Message: result.message });
+    else if (!quiet) deleted.push({ Key: result.key });
   }
   const body: Record<string, unknown> = {};
   if (deleted.length > 0) body.Deleted = deleted;

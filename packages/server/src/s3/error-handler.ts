@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { toStowageError } from '../http/error-handler.js';
-import { S3Error } from './errors.js';
+import { S3Error, s3Errors } from './errors.js';
 import { errorDocument } from './xml.js';
 
 /** Storage API error codes and the S3 codes that mean the same. */
@@ -44,6 +44,7 @@ export function handleS3Error(error: FastifyError | Error, request: FastifyReque
 
 function fromStowage(error: FastifyError | Error): S3Error {
   const mapped = toStowageError(error);
+  if (mapped.code === 'NoSuchKey') return s3Errors.noSuchKey();
   const code = S3_CODES[mapped.code] ?? (mapped.status >= 500 ? 'InternalError' : 'InvalidRequest');
   const status = code === 'KeyTooLongError' || code === 'XAmzContentSHA256Mismatch' ? 400 : code === 'SlowDown' ? 503 : mapped.status;
   return new S3Error(code, status, mapped.message, mapped.headers ?? {});

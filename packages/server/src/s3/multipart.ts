@@ -18,7 +18,7 @@ import {
   s3WriteCondition,
 } from './objects.js';
 import { payloadOf } from './payload.js';
-import { parseXmlBody, xmlDocument } from './xml.js';
+import { parseXmlBody, sendXml } from './xml.js';
 
 /**
  * Multipart uploads live in the index as rows of a storage type no route accepts: one row per
@@ -84,28 +84,24 @@ async function copyPart(ctx: AppContext, request: FastifyRequest, target: Object
   await assertCopySourceConditions(ctx, request, source);
   const rangeHeader = request.headers['x-amz-copy-source-range'];
   if (rangeHeader === undefined) {
-    return ctx.backend
-      .transferKey({
-        from: source,
-        to: target,
-        move: false,
-        overwrite: true,
-        condition: undefined,
-        now: ctx.clock(),
-        expiresAtIfNone: expiresAt,
-      })
-      .catch(notFound);
+    return ctx.backend.transferKey({
+      from: source,
+      to: target,
+      move: false,
+      overwrite: true,
+      condition: undefined,
+      now: ctx.clock(),
+      expiresAtIfNone: expiresAt,
+    });
   }
   const range = parseRangeHeader(String(rangeHeader));
   if (!range || !('start' in range) || range.end === undefined)
     throw s3Errors.invalidArgument('x-amz-copy-source-range must be bytes=first-last');
   const { start, end } = range as { start: number; end: number };
-  const found = await ctx.objects
-    .read(source, (info) => {
-      if (end >= info.size) throw s3Errors.invalidArgument('The x-amz-copy-source-range is outside the source object');
-      return { kind: 'range', start, end };
-    })
-    .catch(notFound);
+  const found = await ctx.objects.read(source, (info) => {
+    if (end >= info.size) throw s3Errors.invalidArgument('The x-amz-copy-source-range is outside the source object');
+    return { kind: 'range', start, end };
+  });
   const body = Buffer.isBuffer(found.body) ? Readable.from([found.body]) : (found.body as Readable);
   return ctx.backend.write(target, body, {
     contentType: 'application/octet-stream',
@@ -329,13 +325,4 @@ function partNumberOf(query: URLSearchParams): number {
   if (!Number.isInteger(part) || part < 1 || part > MAX_PART_NUMBER)
     throw s3Errors.invalidArgument('Part number must be an integer between 1 and 10000, inclusive');
   return part;
-}
-
-function notFound(error: unknown): never {
-  if ((error as { code?: string }).code === 'NoSuchKey') throw s3Errors.noSuchKey();
-  throw error;
-}
-
-function sendXml(reply: FastifyReply, root: string, body: Record<string, unknown>) {
-  return reply.code(200).type('application/xml').send(xmlDocument(root, body));
 }

@@ -11,8 +11,9 @@ import { DEFAULT_CONTENT_TYPE } from '../storage/object-service.js';
 import { parseEtagList } from '../storage/preconditions.js';
 import { principalOf } from './authenticate.js';
 import { S3Error, s3Errors } from './errors.js';
+import { single } from './header-value.js';
 import { payloadOf } from './payload.js';
-import { xmlDocument } from './xml.js';
+import { sendXml } from './xml.js';
 
 const META = 'x-amz-meta-';
 /** Headers of a PutObject that S3 stores and returns, besides Content-Type and Cache-Control/Content-Disposition. */
@@ -55,7 +56,7 @@ export function assertSupportedWrite(request: FastifyRequest): void {
 export async function assertCopySourceConditions(ctx: AppContext, request: FastifyRequest, source: ObjectRef): Promise<void> {
   const header = (name: string) => single(request.headers[`x-amz-copy-source-${name}`]);
   if (!['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'].some((name) => header(name) !== undefined)) return;
-  const info = await ctx.objects.head(source).catch(notFound);
+  const info = await ctx.objects.head(source);
   const etags = [info.etag, s3Etag(info)];
   const modified = Math.floor(info.lastModified / 1000);
   const ifMatch = parseEtagList(header('if-match'));
@@ -84,22 +85,20 @@ export async function getObject(ctx: AppContext, request: FastifyRequest, reply:
   const head = request.method === 'HEAD';
   const partNumber = query.get('partNumber');
   const range = head ? undefined : parseS3Range(request.headers.range);
-  const found = await ctx.objects
-    .read(ref, (info): ReadPlan => {
-      // Part boundaries are not kept once an upload completes: one part of several cannot be told apart.
-      if (partNumber !== null && (partNumber !== '1' || (info.attributes?.parts ?? 1) > 1))
-        throw s3Errors.notImplemented('GetObject and HeadObject of one part of a multipart object');
-      const verdict = conditionVerdict(request, info);
-      if (verdict === 412) throw s3Errors.preconditionFailed();
-      if (verdict === 304 || head) return { kind: 'none' };
-      if (!range) return { kind: 'all' };
-      try {
-        return resolveRange(range, info.size);
-      } catch {
-        throw s3Errors.invalidRange(info.size);
-      }
-    })
-    .catch(notFound);
+  const found = await ctx.objects.read(ref, (info): ReadPlan => {
+    // Part boundaries are not kept once an upload completes: one part of several cannot be told apart.
+    if (partNumber !== null && (partNumber !== '1' || (info.attributes?.parts ?? 1) > 1))
+      throw s3Errors.notImplemented('GetObject and HeadObject of one part of a multipart object');
+    const verdict = conditionVerdict(request, info);
+    if (verdict === 412) throw s3Errors.preconditionFailed();
+    if (verdict === 304 || head) return { kind: 'none' };
+    if (!range) return { kind: 'all' };
+    try {
+      return resolveRange(range, info.size);
+    } catch {
+      throw s3Errors.invalidRange(info.size);
+    }
+  });
   const { info, plan, body } = found;
   reply.headers(objectHeaders(info));
   for (const [param, header] of Object.entries(OVERRIDES)) {
@@ -165,22 +164,17 @@ export async function copyObject(ctx: AppContext, request: FastifyRequest, reply
     );
   const ifMatch = parseEtagList(single(request.headers['x-amz-copy-source-if-match']));
   const now = ctx.clock();
-  const info = await ctx.backend
-    .transferKey({
-      from: source,
-      to: ref,
-      move: false,
-      overwrite: true,
-      condition: ifMatch ? { ifMatch } : undefined,
-      now,
-      expiresAtIfNone: ref.type === 'tmp' ? now + ctx.config.tmpTtlMs : null,
-      replace,
-    })
-    .catch(notFound);
-  return reply
-    .code(200)
-    .type('application/xml')
-    .send(xmlDocument('CopyObjectResult', { ETag: s3Etag(info), LastModified: new Date(info.lastModified).toISOString() }));
+  const info = await ctx.backend.transferKey({
+    from: source,
+    to: ref,
+    move: false,
+    overwrite: true,
+    condition: ifMatch ? { ifMatch } : undefined,
+    now,
+    expiresAtIfNone: ref.type === 'tmp' ? now + ctx.config.tmpTtlMs : null,
+    replace,
+  });
+  return sendXml(reply, 'CopyObjectResult', { ETag: s3Etag(info), LastModified: new Date(info.lastModified).toISOString() });
 }
 
 /** The response headers of an object, as S3 names them. */
@@ -303,13 +297,4 @@ function parseS3Range(header: string | undefined) {
     // S3 ignores a Range it cannot parse and sends the whole object.
     return undefined;
   }
-}
-
-function notFound(error: unknown): never {
-  if ((error as { code?: string }).code === 'NoSuchKey') throw s3Errors.noSuchKey();
-  throw error;
-}
-
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

@@ -22,7 +22,7 @@ import {
 import { copyObject, deleteObject, getObject, putObject } from './objects.js';
 import { payloadOf } from './payload.js';
 import { sha256Hex } from './sigv4.js';
-import { xmlDocument } from './xml.js';
+import { sendXml } from './xml.js';
 
 export const S3_BASE_PATH = '/s3';
 /** Path segments before the key: s3, the bucket. */
@@ -149,10 +149,6 @@ function queryOf(request: FastifyRequest): URLSearchParams {
   const url = request.raw.url ?? '';
   const at = url.indexOf('?');
   return new URLSearchParams(at < 0 ? '' : url.slice(at + 1));
-}
-
-function sendXml(reply: FastifyReply, root: string, body: Record<string, unknown>) {
-  return reply.code(200).type('application/xml').send(xmlDocument(root, body));
 }
 
 /** A small XML request body, read whole (bounded), checked against its signed hash and digests. */

@@ -1,4 +1,5 @@
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import type { FastifyReply } from 'fastify';
 import { S3Error, s3Errors } from './errors.js';
 
 const NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
@@ -17,6 +18,11 @@ const ARRAYS = new Set(['Object', 'Part']);
 /** An S3 response document: `<Root xmlns="…">…</Root>` with the XML declaration. */
 export function xmlDocument(root: string, body: Record<string, unknown>): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ [root]: { '@_xmlns': NAMESPACE, ...body } })}`;
+}
+
+/** A 200 answer with an S3 response document. */
+export function sendXml(reply: FastifyReply, root: string, body: Record<string, unknown>) {
+  return reply.code(200).type('application/xml').send(xmlDocument(root, body));
 }
 
 /** S3's error body. */

@@ -45,20 +45,30 @@ export class PrefixService {
     return { deleted: objects, bytes };
   }
 
+  /** `delete_many`: the body `{"keys": [...]}`, checked, then `deleteKeys`. */
   async deleteMany(tenant: string, type: StorageType, body: unknown): Promise<DeleteManyResult> {
     const keys = (body as { keys?: unknown } | null)?.keys;
     if (!Array.isArray(keys) || !keys.every((key) => typeof key === 'string'))
       throw fail('InvalidRequestBody', 'The body must be {"keys": ["key", ...]}');
     if (keys.length === 0 || keys.length > MAX_DELETE_MANY_KEYS)
       throw fail('InvalidArgument', `Send 1 to ${MAX_DELETE_MANY_KEYS} keys per request (got ${keys.length})`);
-    const valid = keys.filter((key) => explainInvalidKey(key) === undefined);
+    return this.deleteKeys(tenant, type, keys);
+  }
+
+  /**
+   * Deletes up to MAX_DELETE_MANY_KEYS keys in one index transaction, with a result per key in
+   * request order: deleted, NoSuchKey, or InvalidKey (never sent to the index).
+   */
+  async deleteKeys(tenant: string, type: StorageType, keys: readonly string[]): Promise<DeleteManyResult> {
+    const problems = keys.map((key) => explainInvalidKey(key));
+    const valid = keys.filter((_, i) => problems[i] === undefined);
     const sizes = valid.length > 0 ? await this.backend.deleteMany(tenant, type, valid, this.options.clock()) : [];
     // `sizes` follows `valid`, the keys in request order without the invalid ones.
     let next = 0;
     let deleted = 0;
     let bytes = 0;
-    const results = keys.map((key): DeleteManyItem => {
-      const problem = explainInvalidKey(key);
+    const results = keys.map((key, i): DeleteManyItem => {
+      const problem = problems[i];
       if (problem) return { key, deleted: false, code: 'InvalidKey', message: problem };
       const size = sizes[next++];
       if (size === undefined) return { key, deleted: false, code: 'NoSuchKey', message: ERRORS.NoSuchKey.message };
