@@ -46,21 +46,9 @@ if path=$(find_chromium); then
 fi
 
 [ "${CHROMIUM_NO_INSTALL:-0}" = 1 ] && die "Chromium is not installed (CHROMIUM_NO_INSTALL=1)"
-if [ "$(id -u)" = 0 ]; then
-  as_root=()
-elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-  as_root=(sudo -n)
-else
-  die "Chromium is not installed and installing it needs root: run 'apt-get install chromium' as root, or set STOWAGE_TEST_CHROMIUM to a Chromium binary"
-fi
-command -v apt-get >/dev/null 2>&1 || die "Chromium is not installed and there is no apt-get to install it with: set STOWAGE_TEST_CHROMIUM to a Chromium binary"
-
 log "installing Chromium (Debian package chromium)"
 started=$SECONDS
-export DEBIAN_FRONTEND=noninteractive
-"${as_root[@]}" apt-get update -qq >&2 || die "apt-get update failed"
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >&2 ||
-  die "apt-get install chromium failed"
+"$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" chromium || die "Chromium is not installed and could not be: install it, or set STOWAGE_TEST_CHROMIUM to a Chromium binary"
 path=$(find_chromium) || die "the chromium package is installed but no chromium binary was found"
 log "installed $path in $((SECONDS - started)) s"
 echo "$path"

@@ -71,23 +71,9 @@ find_python >/dev/null || missing+=(python3-boto3)
 
 if [ ${#missing[@]} -gt 0 ]; then
   [ "${S3_TOOLS_NO_INSTALL:-0}" = 1 ] && die "missing: ${missing[*]} (S3_TOOLS_NO_INSTALL=1, so not installed)"
-  if [ "$(id -u)" = 0 ]; then
-    as_root=()
-  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    as_root=(sudo -n)
-  else
-    die "missing: ${missing[*]}; installing needs root: run 'apt-get install ${missing[*]}' as root"
-  fi
-  command -v apt-get >/dev/null 2>&1 || die "missing: ${missing[*]}, and there is no apt-get to install them with"
-
   log "installing ${missing[*]} (Debian packages)"
   started=$SECONDS
-  apt_log=$(mktemp /tmp/s3-tools-apt.XXXXXX)
-  trap 'rm -f "$apt_log"' EXIT
-  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$apt_log" 2>&1 ||
-    die "apt-get update failed: $(tail -5 "$apt_log")"
-  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$apt_log" 2>&1 ||
-    die "apt-get install ${missing[*]} failed: $(tail -5 "$apt_log")"
+  "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" "${missing[@]}" || die "missing: ${missing[*]}, and they could not be installed"
   log "installed ${missing[*]} in $((SECONDS - started)) s"
 fi
 
