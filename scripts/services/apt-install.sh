@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/services/apt-install.sh PACKAGE... — installs Debian packages non-interactively, as root
-# or through sudo -n, for the scripts that find the tools the tests drive (chromium.sh,
-# s3-tools.sh). apt's own output is kept and shown (its last lines) only when it fails.
+# or through sudo -n, for the scripts that find or start what the tests drive (chromium.sh,
+# s3-tools.sh, postgres-start.sh, rgw-start.sh). apt's own output is kept and shown (its last
+# lines) only when it fails.
 # Exits 1 with the reason when it cannot install: not root and no sudo, no apt-get, apt failed.
 set -Eeuo pipefail
 

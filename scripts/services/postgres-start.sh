@@ -39,11 +39,9 @@ IS_ROOT=0
 # ---------------------------------------------------------------- packages
 if [ ! -x "$PG_BIN/initdb" ] || [ ! -x "$PG_BIN/pg_ctl" ]; then
   [ "${PG_NO_INSTALL:-0}" = 1 ] && die "PostgreSQL is not installed in $PG_BIN (PG_NO_INSTALL=1)"
-  [ "$IS_ROOT" = 1 ] || die "PostgreSQL 15 is not installed in $PG_BIN and installing it needs root: run 'apt-get install postgresql' as root, or set PG_BIN"
   log "installing PostgreSQL (Debian package postgresql)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2 || die "apt-get update failed"
-  apt-get install -y -qq --no-install-recommends postgresql >&2 || die "apt-get install postgresql failed"
+  "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" postgresql ||
+    die "PostgreSQL 15 is not installed in $PG_BIN and could not be: install it, or set PG_BIN"
   [ -x "$PG_BIN/initdb" ] || die "the installed PostgreSQL is not in $PG_BIN (set PG_BIN to its bin directory)"
 fi
 

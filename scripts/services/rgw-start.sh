@@ -59,17 +59,10 @@ missing=""
 for c in $need_cmds; do command -v "$c" >/dev/null 2>&1 || missing="$missing $c"; done
 if [ -n "$missing" ]; then
   [ "${CEPH_NO_INSTALL:-0}" = 1 ] && die "missing:$missing (CEPH_NO_INSTALL=1)"
-  SUDO=""
-  if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null 2>&1 || die "missing:$missing and not root (no sudo)"
-    SUDO="sudo -n"
-  fi
   log "installing Ceph packages (missing:$missing)"
   ti=$(date +%s)
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq >&2 || die "apt-get update failed"
-  $SUDO apt-get install -y -qq --no-install-recommends \
-      ceph-mon ceph-osd radosgw ceph-common >&2 || die "apt-get install failed"
+  "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" ceph-mon ceph-osd radosgw ceph-common ||
+    die "missing:$missing, and the Ceph packages could not be installed"
   log "packages installed in $(( $(date +%s) - ti ))s"
 fi
 
