@@ -36,13 +36,12 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { type ApiClient, apiClient } from './helpers/api-client.js';
+import { etagOf, multipartEtagOf, partsOf, v1EtagOf } from './helpers/s3-etags.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 const MiB = 1024 * 1024;
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 const md5Base64 = (data: Buffer | string) => createHash('md5').update(data).digest('base64');
-/** The ETag docs/s3.md promises: the content's sha256, quoted. */
-const etagOf = (data: Buffer | string) => `"${sha256(data)}"`;
 
 interface Credentials {
   clientId: string;
@@ -364,6 +363,15 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
         'PreconditionFailed',
         412,
       );
+      const ifCurrent = await s3.send(
+        new CopyObjectCommand({
+          Bucket: 'data',
+          Key: 'copy/if',
+          CopySource: copySource('data', 'copy/src key ü'),
+          CopySourceIfMatch: etagOf(body),
+        }),
+      );
+      assert.equal(ifCurrent.CopyObjectResult?.ETag, etagOf(body));
       // MetadataDirective REPLACE: the request's content type and metadata, the same bytes.
       const replaced = await s3.send(
         new CopyObjectCommand({
@@ -397,6 +405,7 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
       );
       const inPlace = await get('copy/replaced');
       assert.ok((await bodyBytes(inPlace)).equals(body));
+      assert.equal(inPlace.ETag, etagOf(body), 'new metadata, the same bytes: the same ETag');
       assert.equal(inPlace.ContentType, 'text/plain');
       assert.deepEqual(inPlace.Metadata, { origin: 'in-place' });
       await assertFails(
@@ -730,8 +739,7 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
       });
       const done = await upload.done();
       assert.equal(parts.size, 13);
-      assert.match(done.ETag ?? '', /-13"$/);
-      assert.equal(done.ETag, `"${sha256(body)}-13"`);
+      assert.equal(done.ETag, multipartEtagOf(partsOf(body, 8 * MiB)));
 
       const head = await s3.send(new HeadObjectCommand({ Bucket: 'data', Key: 'multi/big.bin' }));
       assert.equal(head.ContentLength, 100 * MiB);
@@ -800,7 +808,8 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
         }),
       );
       const whole = Buffer.concat([partA, partB, partC]);
-      assert.equal(completed.ETag, `"${sha256(whole)}-3"`);
+      assert.equal(completed.ETag, multipartEtagOf([partA, partB, partC]));
+      assert.equal((await s3.send(new HeadObjectCommand({ Bucket: 'data', Key: 'mp/explicit' }))).ETag, completed.ETag);
       assert.equal(completed.Key, 'mp/explicit');
       const read = await get('mp/explicit');
       assert.ok((await bodyBytes(read)).equals(whole));
@@ -879,7 +888,7 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
           },
         }),
       );
-      assert.equal(completed.ETag, `"${sha256(Buffer.concat([part, Buffer.from('end')]))}-2"`);
+      assert.equal(completed.ETag, multipartEtagOf([part, 'end']));
 
       const keys = [`go/it's`, 'go/"quoted"', 'go/a&b'];
       for (const key of keys) await put(key, key);
@@ -1040,8 +1049,37 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
         }),
       );
       const whole = Buffer.concat([source.subarray(0, 5 * MiB), small]);
-      assert.equal(completed.ETag, `"${sha256(whole)}-2"`);
+      assert.equal(completed.ETag, multipartEtagOf([source.subarray(0, 5 * MiB), small]));
       assert.ok((await bodyBytes(await get('mp/copied'))).equals(whole));
+    });
+
+    test('UploadPartCopy of a whole object written through storage API v1: no MD5 is known, so the part ETag is its sha256', async () => {
+      const bytes = 'written through storage API v1, copied whole as a part';
+      assert.equal((await api.put('data', 'mp/v1-source', bytes)).status, 200);
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'data', Key: 'mp/from-v1' }));
+      const part = await s3.send(
+        new UploadPartCopyCommand({
+          Bucket: 'data',
+          Key: 'mp/from-v1',
+          UploadId,
+          PartNumber: 1,
+          CopySource: copySource('data', 'mp/v1-source'),
+        }),
+      );
+      assert.equal(part.CopyPartResult?.ETag, v1EtagOf(bytes));
+      const completed = await s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: 'data',
+          Key: 'mp/from-v1',
+          UploadId,
+          MultipartUpload: { Parts: [{ ETag: part.CopyPartResult?.ETag, PartNumber: 1 }] },
+        }),
+      );
+      const expected = createHash('md5')
+        .update(Buffer.from(sha256(bytes), 'hex'))
+        .digest('hex');
+      assert.equal(completed.ETag, `"${expected}-1"`);
+      assert.equal(await bodyText(await get('mp/from-v1')), bytes);
     });
   });
 
@@ -1242,7 +1280,9 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
       assert.equal(v1.text, 'written by S3');
       assert.equal(v1.headers['content-type'], 'text/plain');
       assert.equal(v1.headers['x-stowage-meta-side'], 's3');
-      assert.equal(v1.headers.etag, etagOf('written by S3'));
+      // Each API keeps its own ETag of the same bytes: storage API v1's is the sha256.
+      assert.equal(v1.headers.etag, v1EtagOf('written by S3'));
+      assert.equal((await s3.send(new HeadObjectCommand({ Bucket: 'data', Key: 'cross/from-s3.txt' }))).ETag, etagOf('written by S3'));
 
       const written = await api.put('result', 'cross/from-v1.json', '{"from":"v1"}', {
         'content-type': 'application/json',
@@ -1253,7 +1293,8 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
       assert.equal(await bodyText(read), '{"from":"v1"}');
       assert.equal(read.ContentType, 'application/json');
       assert.deepEqual(read.Metadata, { side: 'v1' });
-      assert.equal(read.ETag, etagOf('{"from":"v1"}'));
+      // No MD5 was computed for a write through storage API v1: S3 shows its sha256 ETag.
+      assert.equal(read.ETag, v1EtagOf('{"from":"v1"}'));
       assert.deepEqual(await listAll('cross/', 'result'), ['cross/from-v1.json']);
 
       await s3.send(new DeleteObjectCommand({ Bucket: 'data', Key: 'cross/from-s3.txt' }));

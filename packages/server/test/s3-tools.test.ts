@@ -9,6 +9,7 @@ import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/p
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type ApiClient, apiClient } from './helpers/api-client.js';
+import { etagOf, multipartEtagOf, partsOf, v1EtagOf } from './helpers/s3-etags.js';
 import { awsSkip, boto3Skip, RCLONE_REMOTE, rcloneSkip, type S3Tools, s3Tools, type ToolResult, toolVersions } from './helpers/s3-tools.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
@@ -95,7 +96,7 @@ describe('S3 API through the AWS CLI, rclone and boto3', () => {
       );
       assert.equal(head.ContentLength, 20 * MiB);
       // aws-cli's default: 8 MiB parts above an 8 MiB threshold, so three parts.
-      assert.equal(head.ETag, `"${sha256(big)}-3"`);
+      assert.equal(head.ETag, multipartEtagOf(partsOf(big, 8 * MiB)));
       const v1 = await api.get('data', 'cli/big.bin');
       assert.equal(v1.status, 200);
       assert.equal(sha256(v1.body), sha256(big));
@@ -238,7 +239,7 @@ describe('S3 API through the AWS CLI, rclone and boto3', () => {
       await writeFile(path.join(work, 'once.txt'), 'once');
       const args = ['s3api', 'put-object', '--bucket', 'data', '--key', 'cli/once.txt', '--body', 'once.txt', '--if-none-match', '*'];
       const first = JSON.parse(ok(await aws(...args), 'first put-object')) as { ETag: string };
-      assert.equal(first.ETag, `"${sha256('once')}"`);
+      assert.equal(first.ETag, etagOf('once'));
       const second = await aws(...args);
       assert.notEqual(second.code, 0, second.stdout);
       assert.match(second.stderr, /PreconditionFailed/);
@@ -257,7 +258,8 @@ describe('S3 API through the AWS CLI, rclone and boto3', () => {
         '--copy-source',
         'data/cli/copy-src',
       );
-      assert.equal(copied.CopyObjectResult.ETag, `"${sha256('copy me')}"`);
+      // The source was written through storage API v1: the copy has its sha256 ETag.
+      assert.equal(copied.CopyObjectResult.ETag, v1EtagOf('copy me'));
       const read = await api.get('data', 'cli/copy-dest');
       assert.equal(read.text, 'copy me');
       assert.equal(read.headers['content-type'], 'text/x-copy');
@@ -362,6 +364,23 @@ describe('S3 API through the AWS CLI, rclone and boto3', () => {
       const again = await rclone('sync', src, remote, '-v');
       ok(again, 'rclone sync up again');
       assert.doesNotMatch(again.stderr, /: Copied/);
+    });
+
+    test('md5sum gives every file its MD5 from the listing (no download), so check compares by MD5', async () => {
+      const sums = ok(await rclone('md5sum', remote), 'rclone md5sum');
+      const listed = new Map(
+        sums
+          .trim()
+          .split('\n')
+          .map((line) => [line.slice(34), line.slice(0, 32)]),
+      );
+      assert.deepEqual(
+        [...listed].sort(([a], [b]) => (a < b ? -1 : 1)),
+        [...files].map(([name, bytes]) => [name, createHash('md5').update(bytes).digest('hex')]).sort(([a], [b]) => (a < b ? -1 : 1)),
+      );
+      const checked = await rclone('check', src, remote, '-v');
+      ok(checked, 'rclone check');
+      assert.doesNotMatch(checked.stderr, /no hashes in common/i);
     });
 
     test('check both ways, by content too; a changed byte is one difference', async () => {
@@ -529,7 +548,7 @@ print(json.dumps(out))
       const out = JSON.parse(ok(result, 'boto3 script').trim().split('\n').at(-1) ?? '{}');
       const big = Buffer.alloc(12 * MiB);
       for (let i = 0; i < big.length; i++) big[i] = i % 256;
-      assert.equal(out.put_etag, `"${sha256('hello from boto3')}"`);
+      assert.equal(out.put_etag, etagOf('hello from boto3'));
       assert.deepEqual(out.get, ['hello from boto3', 'text/plain', { lang: 'python' }, 16]);
       assert.equal(out.range, 'from');
       assert.equal(out.head_bucket, 200);
@@ -539,13 +558,13 @@ print(json.dumps(out))
       assert.deepEqual(out.prefixes, ['py/list/']);
       assert.deepEqual(out.pages, [['py/list/0', 'py/list/1'], ['py/list/2']]);
       assert.deepEqual(out.pages_v1, [['py/list/0', 'py/list/1'], ['py/list/2']]);
-      assert.equal(out.copy_etag, `"${sha256('hello from boto3')}"`);
+      assert.equal(out.copy_etag, etagOf('hello from boto3'));
       assert.equal(out.copy_body, 'hello from boto3');
       assert.equal(out.after_delete, 'NoSuchKey');
       assert.equal(out.head_after_delete, '404');
       assert.deepEqual(out.deleted, ['py/list/0', 'py/list/1', 'py/list/2']);
       // 12 MiB in 5 MiB parts: three.
-      assert.deepEqual(out.big, [12 * MiB, `"${sha256(big)}-3"`, sha256(big)]);
+      assert.deepEqual(out.big, [12 * MiB, multipartEtagOf(partsOf(big, 5 * MiB)), sha256(big)]);
       assert.equal(out.big_down_same, true);
       assert.equal(out.presigned_v4, 'hello from boto3');
       assert.equal(out.presigned_put, 200);

@@ -19,11 +19,23 @@ export interface ObjectAttributes {
   readonly metadata: Readonly<Record<string, string>>;
   readonly cacheControl: string | null;
   readonly contentDisposition: string | null;
-  /** Parts of the S3 multipart upload that made the object (its S3 ETag is `"sha256-parts"`). */
+  /** Parts of the S3 multipart upload that made the object. */
   readonly parts?: number | undefined;
+  /**
+   * The ETag S3 clients were given when the object was written through the S3 API, unquoted: the
+   * content's MD5, or for a multipart upload the MD5 of its parts' ETags and `-N`. It describes the
+   * bytes, so copies keep it; objects written through storage API v1 have none.
+   */
+  readonly s3Etag?: string | undefined;
   /** Content-Encoding, Content-Language and Expires as an S3 client stored them (the S3 API returns them). */
   readonly s3Headers?: Readonly<Record<string, string>> | undefined;
 }
+
+/**
+ * A write's attributes, or a function that gives them once the whole body has been read and
+ * before the commit: for attributes computed from the bytes (the MD5 of S3's ETag).
+ */
+export type WriteAttributes = ObjectAttributes | null | (() => ObjectAttributes | null);
 
 /** What is known about a stored object without reading it. */
 export interface ObjectInfo {
@@ -79,7 +91,7 @@ export interface WriteOptions {
   readonly now: number;
   /** The upload session this write completes, in the same commit; refused if it already did. */
   readonly completesUpload?: string | undefined;
-  readonly attributes?: ObjectAttributes | null | undefined;
+  readonly attributes?: WriteAttributes | undefined;
 }
 
 /** A resumable upload session: bytes 0..received-1 are durable in its part file. */

@@ -130,11 +130,18 @@ export class IndexedBackend implements Backend {
       throw error;
     }
     const commit = { condition: options.condition, now: options.now, completesUpload: options.completesUpload };
-    const row = { contentType: options.contentType, expiresAt: options.expiresAt ?? null, attributes: options.attributes ?? null };
+    const rowOf = () => {
+      const attributes = typeof options.attributes === 'function' ? options.attributes() : (options.attributes ?? null);
+      return { contentType: options.contentType, expiresAt: options.expiresAt ?? null, attributes };
+    };
     if (ended) {
       const data = Buffer.concat(head);
       assertChecksum(meter.sha256, options.expectedSha256);
-      const info = await this.commitRow(ref, { ...row, size: data.length, sha256: meter.sha256 ?? '', blobId: null, inline: data }, commit);
+      const info = await this.commitRow(
+        ref,
+        { ...rowOf(), size: data.length, sha256: meter.sha256 ?? '', blobId: null, inline: data },
+        commit,
+      );
       this.failpoint('write.after-commit');
       return info;
     }
@@ -148,7 +155,7 @@ export class IndexedBackend implements Backend {
     let info: ObjectInfo;
     try {
       assertChecksum(meter.sha256, options.expectedSha256);
-      info = await this.commitRow(ref, { ...row, size: meter.bytes, sha256: meter.sha256 ?? '', blobId, inline: null }, commit);
+      info = await this.commitRow(ref, { ...rowOf(), size: meter.bytes, sha256: meter.sha256 ?? '', blobId, inline: null }, commit);
     } catch (error) {
       // No row names the blob, so no reader can know it: it goes now (or to the orphan sweep).
       await this.blobs.delete(blobId).catch((cause) => this.warn(`could not remove unstored blob ${blobId}`, cause));

@@ -49,6 +49,7 @@ export function serializeAttributes(attributes: ObjectAttributes | null): string
     contentDisposition: attributes.contentDisposition,
     ...(attributes.parts ? { parts: attributes.parts } : {}),
     ...(attributes.s3Headers ? { s3Headers: attributes.s3Headers } : {}),
+    ...(attributes.s3Etag ? { s3Etag: attributes.s3Etag } : {}),
   });
 }
 
@@ -61,5 +62,6 @@ export function parseAttributes(column: string | null): ObjectAttributes | null 
     contentDisposition: parsed.contentDisposition ?? null,
     ...(parsed.parts ? { parts: parsed.parts } : {}),
     ...(parsed.s3Headers ? { s3Headers: parsed.s3Headers } : {}),
+    ...(parsed.s3Etag ? { s3Etag: parsed.s3Etag } : {}),
   };
 }

@@ -1,17 +1,21 @@
 import { MAX_KEY_BYTES } from 'stowage-client/protocol';
+import type { ObjectAttributes } from './backend.js';
 import type { IndexRow, TransferOptions } from './object-index.js';
 
 /**
  * The destination row of a copy or move: the source's value (the same blob or inline bytes),
  * content type and attributes; its expiry unless it had none and the destination gives one
- * (`tmp`); a fresh Last-Modified for a copy, the source's for a move.
+ * (`tmp`); a fresh Last-Modified for a copy, the source's for a move. Attributes that replace the
+ * source's still keep what describes the bytes (S3's ETag and part count).
  */
 export function transferredRow(source: IndexRow, options: Pick<TransferOptions, 'lastModified' | 'expiresAtIfNone' | 'replace'>): IndexRow {
   return {
     ...source,
     lastModified: options.lastModified ?? source.lastModified,
     expiresAt: source.expiresAt ?? options.expiresAtIfNone,
-    ...(options.replace ? { contentType: options.replace.contentType, attributes: options.replace.attributes } : {}),
+    ...(options.replace
+      ? { contentType: options.replace.contentType, attributes: replacedAttributes(source, options.replace.attributes) }
+      : {}),
   };
 }
 
@@ -20,4 +24,14 @@ export function destinationKey(key: Buffer, fromPrefix: Buffer, toPrefix: Buffer
   const length = toPrefix.length + key.length - fromPrefix.length;
   if (length > MAX_KEY_BYTES) return undefined;
   return Buffer.concat([toPrefix, key.subarray(fromPrefix.length)], length);
+}
+
+function replacedAttributes(source: IndexRow, replacement: ObjectAttributes | null): ObjectAttributes | null {
+  const { parts, s3Etag } = source.attributes ?? {};
+  if (!parts && !s3Etag) return replacement;
+  return {
+    ...(replacement ?? { metadata: {}, cacheControl: null, contentDisposition: null }),
+    ...(parts ? { parts } : {}),
+    ...(s3Etag ? { s3Etag } : {}),
+  };
 }

@@ -3,6 +3,7 @@ import type { ListEntry } from '../backends/folder-listing.js';
 import { keyAfter, prefixUpperBound } from '../backends/key-range.js';
 import type { AppContext } from '../http/context.js';
 import { s3Errors } from './errors.js';
+import { s3Etag } from './objects.js';
 import { uriEncode } from './sigv4.js';
 
 const MAX_KEYS = 1000;
@@ -119,7 +120,7 @@ function entriesXml(entries: ListEntry[], list: ListQuery): Record<string, unkno
       contents.push({
         Key: encode(entry.key, list),
         LastModified: new Date(row?.lastModified ?? 0).toISOString(),
-        ETag: row?.attributes?.parts ? `"${row.sha256}-${row.attributes.parts}"` : `"${row?.sha256 ?? ''}"`,
+        ETag: row ? s3Etag(row) : '""',
         Size: row?.size ?? 0,
         StorageClass: 'STANDARD',
       });

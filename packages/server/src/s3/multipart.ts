@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { StorageType } from 'stowage-client/protocol';
-import type { ObjectInfo, ObjectRef } from '../backends/backend.js';
+import type { ObjectBody, ObjectInfo, ObjectRef } from '../backends/backend.js';
 import { keyAfter, prefixUpperBound } from '../backends/key-range.js';
 import type { AppContext } from '../http/context.js';
 import { abortOnDisconnect } from '../http/receive-upload.js';
@@ -16,6 +16,7 @@ import {
   copySourceOf,
   s3AttributesOf,
   s3WriteCondition,
+  withS3Etag,
 } from './objects.js';
 import { payloadOf } from './payload.js';
 import { parseXmlBody, sendXml } from './xml.js';
@@ -70,12 +71,31 @@ export async function uploadPart(ctx: AppContext, request: FastifyRequest, reply
         signal,
         now: ctx.clock(),
         expectedSha256: payload.expectedSha256,
+        attributes: () => withS3Etag(null, payload.md5()),
       }),
     );
   }
+  const etag = `"${partEtag(info)}"`;
   if (request.headers['x-amz-copy-source'] !== undefined)
-    return sendXml(reply, 'CopyPartResult', { ETag: info.etag, LastModified: new Date(info.lastModified).toISOString() });
-  return reply.code(200).header('etag', info.etag).send();
+    return sendXml(reply, 'CopyPartResult', { ETag: etag, LastModified: new Date(info.lastModified).toISOString() });
+  return reply.code(200).header('etag', etag).send();
+}
+
+/**
+ * A part's ETag, unquoted: its MD5 as S3 gives it, known for parts uploaded or copied from a
+ * range. A part that references a whole source object has the source's MD5 when it has one, and
+ * otherwise its sha256 (no byte is read to compute an MD5).
+ */
+function partEtag(row: Pick<ObjectInfo, 'sha256' | 'attributes'>): string {
+  const etag = row.attributes?.s3Etag;
+  return etag && /^[0-9a-f]{32}$/.test(etag) ? etag : row.sha256;
+}
+
+/** S3's ETag of a multipart upload: the MD5 of its parts' binary ETags, then `-` and their count. */
+function multipartEtag(partEtags: readonly string[]): string {
+  const md5 = createHash('md5');
+  for (const etag of partEtags) md5.update(Buffer.from(etag, 'hex'));
+  return `${md5.digest('hex')}-${partEtags.length}`;
 }
 
 /** UploadPartCopy: a whole source is referenced (no bytes move); a range is read and written. */
@@ -102,14 +122,15 @@ async function copyPart(ctx: AppContext, request: FastifyRequest, target: Object
     if (end >= info.size) throw s3Errors.invalidArgument('The x-amz-copy-source-range is outside the source object');
     return { kind: 'range', start, end };
   });
-  const body = Buffer.isBuffer(found.body) ? Readable.from([found.body]) : (found.body as Readable);
-  return ctx.backend.write(target, body, {
+  const md5 = createHash('md5');
+  return ctx.backend.write(target, Readable.from(hashedAs(md5, found.body)), {
     contentType: 'application/octet-stream',
     expiresAt,
     maxBytes: ctx.config.maxObjectBytes,
     expectedBytes: end - start + 1,
     signal: undefined,
     now: ctx.clock(),
+    attributes: () => withS3Etag(null, md5.digest('hex')),
   });
 }
 
@@ -137,10 +158,11 @@ export async function completeMultipartUpload(
     throw s3Errors.invalidPartOrder();
   const chosen = requested.map((want, i) => {
     const row = parts.get(want.number);
-    if (!row || row.sha256 !== want.etag) throw s3Errors.invalidPart();
+    if (!row || partEtag(row) !== want.etag) throw s3Errors.invalidPart();
     if (i < requested.length - 1 && row.size < MIN_PART_BYTES) throw s3Errors.entityTooSmall();
     return want.number;
   });
+  const etag = multipartEtag(requested.map((want) => want.etag));
   const total = chosen.reduce((sum, number) => sum + (parts.get(number)?.size ?? 0), 0);
   const body = Readable.from(concatParts(ctx, ref.tenant, upload.uploadId, chosen));
   const info = await ctx.backend.write(ref, body, {
@@ -150,8 +172,8 @@ export async function completeMultipartUpload(
     expectedBytes: total,
     signal: undefined,
     now: ctx.clock(),
-    condition: s3WriteCondition(request),
-    attributes: { ...(upload.attributes ?? { metadata: {}, cacheControl: null, contentDisposition: null }), parts: chosen.length },
+    condition: await s3WriteCondition(ctx, request, ref),
+    attributes: { ...withS3Etag(upload.attributes ?? null, etag), parts: chosen.length },
   });
   await removeUpload(ctx, ref, upload.uploadId);
   ctx.metrics.bytesWritten.inc(info.size);
@@ -159,7 +181,7 @@ export async function completeMultipartUpload(
     Location: `/${ref.type}/${ref.key}`,
     Bucket: ref.type,
     Key: ref.key,
-    ETag: `"${info.sha256}-${chosen.length}"`,
+    ETag: `"${etag}"`,
   });
 }
 
@@ -189,7 +211,7 @@ export async function listParts(ctx: AppContext, reply: FastifyReply, ref: Objec
     body.Part = page.map(([number, row]) => ({
       PartNumber: number,
       LastModified: new Date(row.lastModified).toISOString(),
-      ETag: `"${row.sha256}"`,
+      ETag: `"${partEtag(row)}"`,
       Size: row.size,
     }));
   return sendXml(reply, 'ListPartsResult', body);
@@ -285,7 +307,7 @@ async function findUpload(ctx: AppContext, ref: ObjectRef, query: URLSearchParam
 
 /** The upload's parts by number. */
 async function listPartRows(ctx: AppContext, tenant: string, uploadId: string) {
-  const parts = new Map<number, { size: number; sha256: string; lastModified: number }>();
+  const parts = new Map<number, Pick<ObjectInfo, 'size' | 'sha256' | 'lastModified' | 'attributes'>>();
   const prefix = partPrefix(uploadId);
   for (let start: Buffer | undefined = Buffer.from(prefix); start; ) {
     const page = await ctx.backend.listFolder({
@@ -304,6 +326,14 @@ async function listPartRows(ctx: AppContext, tenant: string, uploadId: string) {
     start = page.next;
   }
   return parts;
+}
+
+/** The bytes of a body as they pass through `hash`. */
+async function* hashedAs(hash: Hash, body: ObjectBody | undefined): AsyncGenerator<Buffer> {
+  for await (const chunk of Buffer.isBuffer(body) ? [body] : ((body ?? []) as AsyncIterable<Buffer>)) {
+    hash.update(chunk);
+    yield chunk;
+  }
 }
 
 async function* concatParts(ctx: AppContext, tenant: string, uploadId: string, numbers: number[]): AsyncGenerator<Buffer> {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { decodeMetadataValue, encodeMetadataValue } from 'stowage-client/metadata';
-import type { ObjectAttributes, ObjectInfo, ReadPlan } from '../backends/backend.js';
+import type { ObjectAttributes, ObjectInfo, ReadPlan, WriteCondition } from '../backends/backend.js';
 import type { AppContext } from '../http/context.js';
 import { abortOnDisconnect } from '../http/receive-upload.js';
 import { parseRangeHeader, resolveRange } from '../storage/byte-ranges.js';
@@ -120,7 +120,8 @@ export async function getObject(ctx: AppContext, request: FastifyRequest, reply:
 export async function putObject(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef) {
   assertSupportedWrite(request);
   const payload = payloadOf(request, principalOf(request));
-  const condition = s3WriteCondition(request);
+  const condition = await s3WriteCondition(ctx, request, ref);
+  const attributes = s3AttributesOf(request);
   const info = await abortOnDisconnect(ctx, request, reply, (signal) =>
     ctx.objects.put(ref, Readable.from(payload.body), {
       contentType: contentTypeOf(request),
@@ -128,11 +129,11 @@ export async function putObject(ctx: AppContext, request: FastifyRequest, reply:
       signal,
       condition,
       expectedSha256: payload.expectedSha256,
-      attributes: s3AttributesOf(request),
+      attributes: () => withS3Etag(attributes, payload.md5()),
     }),
   );
   ctx.metrics.bytesWritten.inc(info.size);
-  return reply.code(200).header('etag', info.etag).send();
+  return reply.code(200).header('etag', s3Etag(info)).send();
 }
 
 export async function deleteObject(ctx: AppContext, reply: FastifyReply, ref: ObjectRef) {
@@ -169,7 +170,7 @@ export async function copyObject(ctx: AppContext, request: FastifyRequest, reply
     to: ref,
     move: false,
     overwrite: true,
-    condition: ifMatch ? { ifMatch } : undefined,
+    condition: ifMatch ? { ifMatch: await indexEtags(ctx, source, ifMatch) } : undefined,
     now,
     expiresAtIfNone: ref.type === 'tmp' ? now + ctx.config.tmpTtlMs : null,
     replace,
@@ -197,10 +198,31 @@ export function objectHeaders(info: ObjectInfo): Record<string, string | number>
   return headers;
 }
 
-/** S3's ETag: a multipart upload's object has the form `"hash-N"`, as S3 clients expect. */
-export function s3Etag(info: Pick<ObjectInfo, 'etag' | 'sha256' | 'attributes'>): string {
-  const parts = info.attributes?.parts;
-  return parts ? `"${info.sha256}-${parts}"` : info.etag;
+/**
+ * S3's ETag, quoted: the one given when the object was written through S3 (an MD5, or MD5-N for
+ * a multipart upload). Objects written through storage API v1 have their sha256 ETag (and those
+ * of multipart uploads completed before ETags were MD5s, `"sha256-N"`).
+ */
+export function s3Etag(info: Pick<ObjectInfo, 'sha256' | 'attributes'>): string {
+  const attributes = info.attributes;
+  if (attributes?.s3Etag) return `"${attributes.s3Etag}"`;
+  return attributes?.parts ? `"${info.sha256}-${attributes.parts}"` : `"${info.sha256}"`;
+}
+
+/** The attributes of an S3 write with the ETag it gives the object (unquoted). */
+export function withS3Etag(attributes: ObjectAttributes | null, s3Etag: string): ObjectAttributes {
+  return { ...(attributes ?? { metadata: {}, cacheControl: null, contentDisposition: null }), s3Etag };
+}
+
+/**
+ * An If-Match list in the index's terms: the index checks ETags atomically with the commit, and
+ * knows the sha256 ETag only. If the object's S3 ETag is in the list, its sha256 ETag is added;
+ * the commit then still fails if the object changed since this look.
+ */
+async function indexEtags(ctx: AppContext, ref: ObjectRef, ifMatch: readonly string[]): Promise<readonly string[]> {
+  if (ifMatch.includes('*')) return ifMatch;
+  const info = await ctx.backend.head(ref, ctx.clock());
+  return info && ifMatch.includes(s3Etag(info)) ? [...ifMatch, info.etag] : ifMatch;
 }
 
 /** x-amz-meta-*, Cache-Control and Content-Disposition of a write. S3 clients send UTF-8 bytes as is. */
@@ -244,14 +266,14 @@ export function contentTypeOf(request: FastifyRequest): string | undefined {
   }
 }
 
-/** If-None-Match: * and If-Match on a write (S3's conditional writes). */
-export function s3WriteCondition(request: FastifyRequest) {
+/** If-None-Match: * and If-Match on a write of `ref` (S3's conditional writes). */
+export async function s3WriteCondition(ctx: AppContext, request: FastifyRequest, ref: ObjectRef): Promise<WriteCondition | undefined> {
   const ifMatch = parseEtagList(single(request.headers['if-match']));
   const noneMatch = parseEtagList(single(request.headers['if-none-match']));
   if (noneMatch && !(noneMatch.length === 1 && noneMatch[0] === '*'))
     throw s3Errors.notImplemented('If-None-Match other than * on a write');
   if (!ifMatch && !noneMatch) return undefined;
-  return { ifMatch, ifNoneMatch: noneMatch !== undefined };
+  return { ifMatch: ifMatch && (await indexEtags(ctx, ref, ifMatch)), ifNoneMatch: noneMatch !== undefined };
 }
 
 /** `x-amz-copy-source: /bucket/key` (or without the leading slash), percent-encoded. */

@@ -14,6 +14,8 @@ export interface Payload {
   readonly length: number | undefined;
   /** The sha256 the signature covers (x-amz-content-sha256 as a hash): the write stores nothing else. */
   readonly expectedSha256: string | undefined;
+  /** Hex MD5 of the body, the ETag S3 clients expect; known once the body has been read in full. */
+  md5(): string;
 }
 
 const CHECKSUMS = ['crc32', 'crc32c', 'sha1', 'sha256'] as const;
@@ -23,7 +25,8 @@ type ChecksumName = (typeof CHECKSUMS)[number];
  * The body of a write, per its payload mode: as sent (UNSIGNED-PAYLOAD, or a sha256 the store
  * checks), or aws-chunked with or without chunk signatures and trailers. Content-MD5 and the
  * x-amz-checksum-* values (headers or trailers) are computed over the bytes and compared at the
- * end, so a mismatch fails the write before anything is stored (BadDigest).
+ * end, so a mismatch fails the write before anything is stored (BadDigest). The MD5 is computed
+ * for every body: it is the object's ETag.
  */
 export function payloadOf(request: FastifyRequest, principal: S3Principal): Payload {
   const mode = principal.claims.payloadHash;
@@ -49,15 +52,25 @@ export function payloadOf(request: FastifyRequest, principal: S3Principal): Payl
     /crc64nvme/i.test(String(given['x-amz-sdk-checksum-algorithm'] ?? ''))
   )
     throw s3Errors.notImplemented('The CRC64NVME checksum');
-  return { body: verifyDigests(body, given, trailers), length, expectedSha256 };
+  const computed: { md5?: string } = {};
+  return {
+    body: verifyDigests(body, given, trailers, computed),
+    length,
+    expectedSha256,
+    md5: () => {
+      if (computed.md5 === undefined) throw new Error('the MD5 of a body is known once it has been read');
+      return computed.md5;
+    },
+  };
 }
 
 async function* verifyDigests(
   body: AsyncIterable<Buffer>,
   headers: Record<string, string | string[] | undefined>,
   trailers: Map<string, string>,
+  computed: { md5?: string },
 ): AsyncGenerator<Buffer> {
-  const md5 = typeof headers['content-md5'] === 'string' ? createHash('md5') : undefined;
+  const md5 = createHash('md5');
   const announced = new Set(
     String(headers['x-amz-trailer'] ?? '')
       .split(',')
@@ -66,16 +79,18 @@ async function* verifyDigests(
   const wanted = CHECKSUMS.filter((name) => headers[`x-amz-checksum-${name}`] !== undefined || announced.has(`x-amz-checksum-${name}`));
   const digests = new Map(wanted.map((name) => [name, newDigest(name)]));
   for await (const chunk of body) {
-    md5?.update(chunk);
+    md5.update(chunk);
     for (const digest of digests.values()) digest.update(chunk);
     yield chunk;
   }
-  if (md5 && md5.digest('base64') !== headers['content-md5']) throw s3Errors.badDigest();
+  const md5Bytes = md5.digest();
+  if (typeof headers['content-md5'] === 'string' && md5Bytes.toString('base64') !== headers['content-md5']) throw s3Errors.badDigest();
   for (const [name, digest] of digests) {
     const expected = headers[`x-amz-checksum-${name}`] ?? trailers.get(`x-amz-checksum-${name}`);
     if (expected !== digest.value())
       throw s3Errors.badDigest(`The ${name.toUpperCase()} you specified did not match the calculated checksum.`);
   }
+  computed.md5 = md5Bytes.toString('hex');
 }
 
 interface Digest {

@@ -8,6 +8,7 @@ import type {
   ReadResult,
   TenantUsage,
   UploadSession,
+  WriteAttributes,
   WriteCondition,
   WriteOptions,
 } from '../backends/backend.js';
@@ -34,7 +35,7 @@ export interface PutOptions {
   /** Per-object lifetime (any storage type), in ms. */
   readonly expiresInMs?: number | undefined;
   /** Metadata, Cache-Control, Content-Disposition to store with the value. */
-  readonly attributes?: ObjectAttributes | null | undefined;
+  readonly attributes?: WriteAttributes | undefined;
 }
 
 /** What one request to an upload URL achieved. */

@@ -49,7 +49,11 @@ export class RowCache {
 function attributesLength(row: IndexRow): number {
   const attributes = row.attributes;
   if (!attributes) return 0;
-  let length = ENTRY_OVERHEAD_BYTES + (attributes.cacheControl?.length ?? 0) + (attributes.contentDisposition?.length ?? 0);
+  let length =
+    ENTRY_OVERHEAD_BYTES +
+    (attributes.cacheControl?.length ?? 0) +
+    (attributes.contentDisposition?.length ?? 0) +
+    (attributes.s3Etag?.length ?? 0);
   for (const [name, value] of Object.entries(attributes.metadata)) length += name.length + value.length;
   return length;
 }
