@@ -109,6 +109,11 @@ export interface ServerConfig {
   readonly jwtTenantClaim: string;
   /** Longest wait for the identity provider's JWKS, in ms. */
   readonly jwksTimeoutMs: number;
+  /**
+   * An S3 multipart completion still running after this long answers 200 at once and then sends a
+   * space this often until its result, so clients and proxies do not time it out (as S3 does), in ms.
+   */
+  readonly s3KeepAliveMs: number;
 }
 
 /** Flags from the command line; they win over the environment. */
@@ -237,6 +242,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     jwtAudience: env.STOWAGE_JWT_AUDIENCE || undefined,
     jwtTenantClaim: env.STOWAGE_JWT_TENANT_CLAIM || 'sub',
     jwksTimeoutMs: duration('STOWAGE_JWKS_TIMEOUT', 5_000),
+    s3KeepAliveMs: duration('STOWAGE_S3_KEEPALIVE_INTERVAL', 5_000),
   };
   if (config.headersTimeoutMs === 0) problems.push('STOWAGE_HEADERS_TIMEOUT: must be more than 0');
   if (config.bodyIdleTimeoutMs === 0) problems.push('STOWAGE_BODY_IDLE_TIMEOUT: must be more than 0');
@@ -250,6 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
   }
   if (config.storageTimeoutMs === 0) problems.push('STOWAGE_STORAGE_TIMEOUT: must be more than 0');
   if (config.blobTimeoutMs === 0) problems.push('STOWAGE_BLOB_TIMEOUT: must be more than 0');
+  if (config.s3KeepAliveMs === 0) problems.push('STOWAGE_S3_KEEPALIVE_INTERVAL: must be more than 0');
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 }

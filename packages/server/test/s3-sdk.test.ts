@@ -1083,6 +1083,119 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
     });
   });
 
+  describe('a multipart completion that outlasts the keep-alive interval', () => {
+    // Completion copies every part into a new blob: on a large object that takes minutes, and a
+    // silent connection that long is cut by clients (aws-cli and boto3 wait 60 s) and proxies. Past
+    // the interval (1 ms here) the answer starts: 200, the XML declaration, a space now and then.
+    let slow: TestServer;
+    let client: S3Client;
+    let presign: (command: CompleteMultipartUploadCommand) => Promise<string>;
+    before(async () => {
+      slow = await startTestServer({ s3KeepAliveMs: 1, quotaBytes: 12 * MiB });
+      const key = await slow.server.createApiKey('alice');
+      client = new S3Client({
+        endpoint: `${slow.origin}/s3`,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        maxAttempts: 1,
+        credentials: { accessKeyId: key.clientId, secretAccessKey: key.secret },
+      });
+      clients.push(client);
+      presign = (command) => getSignedUrl(client, command, { expiresIn: 300 });
+    });
+    after(async () => {
+      await slow.close();
+    });
+
+    /** Starts an upload of `parts` under `Key`; gives its id and the Complete request's parts. */
+    const uploadParts = async (Key: string, parts: Buffer[]) => {
+      const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: 'data', Key }));
+      const Parts: Array<{ ETag: string; PartNumber: number }> = [];
+      for (const [index, Body] of parts.entries()) {
+        const answer = await client.send(new UploadPartCommand({ Bucket: 'data', Key, UploadId, PartNumber: index + 1, Body }));
+        Parts.push({ ETag: answer.ETag ?? '', PartNumber: index + 1 });
+      }
+      return { UploadId, Parts };
+    };
+    const completionXml = (Parts: Array<{ ETag: string; PartNumber: number }>) =>
+      `<CompleteMultipartUpload>${Parts.map((p) => `<Part><PartNumber>${p.PartNumber}</PartNumber><ETag>${p.ETag}</ETag></Part>`).join('')}</CompleteMultipartUpload>`;
+
+    test('the answer begins at once (200, declaration, spaces) and ends with the result, which the SDK reads as usual', async () => {
+      const parts = [randomBytes(5 * MiB), randomBytes(1024)];
+      const { UploadId, Parts } = await uploadParts('slow/raw', parts);
+      const url = await presign(new CompleteMultipartUploadCommand({ Bucket: 'data', Key: 'slow/raw', UploadId }));
+      const answer = await fetch(url, { method: 'POST', body: completionXml(Parts) });
+      const text = await answer.text();
+      assert.equal(answer.status, 200);
+      assert.equal(answer.headers.get('content-length'), null, 'streamed: the length is not known when the answer begins');
+      const shape =
+        /^<\?xml version="1.0" encoding="UTF-8"\?>\n( *)<CompleteMultipartUploadResult[^>]*>.*<\/CompleteMultipartUploadResult>$/s.exec(
+          text,
+        );
+      assert.ok(shape, text);
+      assert.ok((shape[1] ?? '').length > 0, 'spaces kept the connection busy');
+      assert.equal(/<ETag>([^<]*)<\/ETag>/.exec(text)?.[1]?.replaceAll('&quot;', '"'), multipartEtagOf(parts));
+      const read = await client.send(new GetObjectCommand({ Bucket: 'data', Key: 'slow/raw' }));
+      assert.ok((await bodyBytes(read)).equals(Buffer.concat(parts)));
+
+      const second = [randomBytes(5 * MiB), Buffer.from('tail')];
+      const upload = await uploadParts('slow/sdk', second);
+      await client.send(new DeleteObjectCommand({ Bucket: 'data', Key: 'slow/raw' }));
+      const completed = await client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: 'data',
+          Key: 'slow/sdk',
+          UploadId: upload.UploadId,
+          MultipartUpload: { Parts: upload.Parts },
+        }),
+      );
+      assert.equal(completed.ETag, multipartEtagOf(second));
+      await client.send(new DeleteObjectCommand({ Bucket: 'data', Key: 'slow/sdk' }));
+    });
+
+    test('a failure after the answer began is an Error document in the 200 answer; the SDK reports its code, the upload stays', async () => {
+      // The quota counts the parts until the completion removes them: 7 MiB of parts and a 7 MiB
+      // object do not fit in 12 MiB. That is found at the commit, after the copy.
+      const parts = [randomBytes(5 * MiB), randomBytes(2 * MiB)];
+      const { UploadId, Parts } = await uploadParts('slow/over', parts);
+      const url = await presign(new CompleteMultipartUploadCommand({ Bucket: 'data', Key: 'slow/over', UploadId }));
+      const answer = await fetch(url, { method: 'POST', body: completionXml(Parts) });
+      const text = await answer.text();
+      assert.equal(answer.status, 200);
+      assert.match(text, /^<\?xml version="1.0" encoding="UTF-8"\?>\n *<Error><Code>QuotaExceeded<\/Code>/);
+      const viaSdk = await failure(
+        client.send(new CompleteMultipartUploadCommand({ Bucket: 'data', Key: 'slow/over', UploadId, MultipartUpload: { Parts } })),
+      );
+      assert.equal(viaSdk.code, 'QuotaExceeded', viaSdk.message);
+      await assertFails(client.send(new HeadObjectCommand({ Bucket: 'data', Key: 'slow/over' })), 'NotFound', 404);
+      const listed = await client.send(new ListPartsCommand({ Bucket: 'data', Key: 'slow/over', UploadId }));
+      assert.equal(listed.Parts?.length, 2, 'the parts are kept for another try');
+      await client.send(new AbortMultipartUploadCommand({ Bucket: 'data', Key: 'slow/over', UploadId }));
+    });
+
+    test('a condition that already fails is answered with its status before any byte is copied', async () => {
+      await client.send(new PutObjectCommand({ Bucket: 'data', Key: 'slow/exists', Body: 'here' }));
+      const { UploadId, Parts } = await uploadParts('slow/exists', [randomBytes(5 * MiB), Buffer.from('end')]);
+      await assertFails(
+        client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: 'data',
+            Key: 'slow/exists',
+            UploadId,
+            IfNoneMatch: '*',
+            MultipartUpload: { Parts },
+          }),
+        ),
+        'PreconditionFailed',
+        412,
+      );
+      const read = await client.send(new GetObjectCommand({ Bucket: 'data', Key: 'slow/exists' }));
+      assert.equal(await bodyText(read), 'here');
+      await client.send(new AbortMultipartUploadCommand({ Bucket: 'data', Key: 'slow/exists', UploadId }));
+      await client.send(new DeleteObjectCommand({ Bucket: 'data', Key: 'slow/exists' }));
+    });
+  });
+
   describe('integrity checks on writes', () => {
     test('Content-MD5: a matching one is accepted, a wrong one is BadDigest and stores nothing', async () => {
       const ok = await put('digest/md5-ok', 'checked', { ContentMD5: md5Base64('checked') });

@@ -28,7 +28,7 @@ const S3_CODES: Record<string, string> = {
 
 /** Every error of the S3 scope as S3's XML error body, with S3's code and status. */
 export function handleS3Error(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
-  const s3 = error instanceof S3Error ? error : fromStowage(error);
+  const s3 = toS3Error(error);
   if (s3.status >= 500) request.log.error({ err: error }, 'S3 request failed');
   if (!request.raw.complete) reply.header('connection', 'close');
   reply.headers(s3.headers);
@@ -40,6 +40,11 @@ export function handleS3Error(error: FastifyError | Error, request: FastifyReque
       .code(s3.status)
       .type('application/xml')
       .send(errorDocument(s3, resource, request.id));
+}
+
+/** Any error as the S3 error it is answered with. */
+export function toS3Error(error: FastifyError | Error): S3Error {
+  return error instanceof S3Error ? error : fromStowage(error);
 }
 
 function fromStowage(error: FastifyError | Error): S3Error {

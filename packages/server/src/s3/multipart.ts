@@ -3,12 +3,14 @@ import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { StorageType } from 'stowage-client/protocol';
 import type { ObjectBody, ObjectInfo, ObjectRef } from '../backends/backend.js';
+import { assertCondition } from '../backends/conditions.js';
 import { keyAfter, prefixUpperBound } from '../backends/key-range.js';
 import type { AppContext } from '../http/context.js';
 import { abortOnDisconnect } from '../http/receive-upload.js';
 import { parseRangeHeader } from '../storage/byte-ranges.js';
 import { principalOf } from './authenticate.js';
 import { s3Errors } from './errors.js';
+import { sendLongXml } from './long-answer.js';
 import {
   assertCopySourceConditions,
   assertSupportedWrite,
@@ -164,25 +166,29 @@ export async function completeMultipartUpload(
   });
   const etag = multipartEtag(requested.map((want) => want.etag));
   const total = chosen.reduce((sum, number) => sum + (parts.get(number)?.size ?? 0), 0);
-  const body = Readable.from(concatParts(ctx, ref.tenant, upload.uploadId, chosen));
-  const info = await ctx.backend.write(ref, body, {
-    contentType: upload.contentType,
-    expiresAt: ref.type === 'tmp' ? ctx.clock() + ctx.config.tmpTtlMs : undefined,
-    maxBytes: ctx.config.maxObjectBytes,
-    expectedBytes: total,
-    signal: undefined,
-    now: ctx.clock(),
-    condition: await s3WriteCondition(ctx, request, ref),
-    attributes: { ...withS3Etag(upload.attributes ?? null, etag), parts: chosen.length },
-  });
-  await removeUpload(ctx, ref, upload.uploadId);
-  ctx.metrics.bytesWritten.inc(info.size);
-  return sendXml(reply, 'CompleteMultipartUploadResult', {
-    Location: `/${ref.type}/${ref.key}`,
-    Bucket: ref.type,
-    Key: ref.key,
-    ETag: `"${etag}"`,
-  });
+  const condition = await s3WriteCondition(ctx, request, ref);
+  // A condition that already fails is answered with its status before any byte is copied; the
+  // commit checks it again, atomically.
+  if (condition) assertCondition((await ctx.backend.head(ref, ctx.clock()))?.etag, condition);
+  const complete = async () => {
+    const info = await ctx.backend.write(ref, Readable.from(concatParts(ctx, ref.tenant, upload.uploadId, chosen)), {
+      contentType: upload.contentType,
+      expiresAt: ref.type === 'tmp' ? ctx.clock() + ctx.config.tmpTtlMs : undefined,
+      maxBytes: ctx.config.maxObjectBytes,
+      expectedBytes: total,
+      signal: undefined,
+      now: ctx.clock(),
+      condition,
+      attributes: { ...withS3Etag(upload.attributes ?? null, etag), parts: chosen.length },
+    });
+    await removeUpload(ctx, ref, upload.uploadId);
+    ctx.metrics.bytesWritten.inc(info.size);
+    return {
+      root: 'CompleteMultipartUploadResult',
+      body: { Location: `/${ref.type}/${ref.key}`, Bucket: ref.type, Key: ref.key, ETag: `"${etag}"` },
+    };
+  };
+  return sendLongXml(request, reply, complete(), ctx.config.s3KeepAliveMs);
 }
 
 export async function abortMultipartUpload(ctx: AppContext, reply: FastifyReply, ref: ObjectRef, query: URLSearchParams) {

@@ -15,9 +15,16 @@ const parser = new XMLParser({
 /** Elements that may repeat in the request bodies this endpoint reads. */
 const ARRAYS = new Set(['Object', 'Part']);
 
+export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
+
 /** An S3 response document: `<Root xmlns="…">…</Root>` with the XML declaration. */
 export function xmlDocument(root: string, body: Record<string, unknown>): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ [root]: { '@_xmlns': NAMESPACE, ...body } })}`;
+  return `${XML_DECLARATION}${xmlElement(root, body)}`;
+}
+
+/** The root element of an S3 response document, without the declaration. */
+export function xmlElement(root: string, body: Record<string, unknown>): string {
+  return builder.build({ [root]: { '@_xmlns': NAMESPACE, ...body } });
 }
 
 /** A 200 answer with an S3 response document. */
@@ -27,9 +34,12 @@ export function sendXml(reply: FastifyReply, root: string, body: Record<string, 
 
 /** S3's error body. */
 export function errorDocument(error: S3Error, resource: string, requestId: string): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({
-    Error: { Code: error.code, Message: error.message, Resource: resource, RequestId: requestId },
-  })}`;
+  return `${XML_DECLARATION}${errorElement(error, resource, requestId)}`;
+}
+
+/** S3's `<Error>` element, without the declaration. */
+export function errorElement(error: S3Error, resource: string, requestId: string): string {
+  return builder.build({ Error: { Code: error.code, Message: error.message, Resource: resource, RequestId: requestId } });
 }
 
 /** Parses a request body that must be the XML element `root`; MalformedXML otherwise. */
