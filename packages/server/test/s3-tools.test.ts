@@ -480,6 +480,60 @@ describe('S3 API through the AWS CLI, rclone and boto3', () => {
     });
   });
 
+  describe('multipart completions that answer with spaces before their result (STOWAGE_S3_KEEPALIVE_INTERVAL)', () => {
+    // A server whose completions start their 200 answer after 1 ms: every tool must read the
+    // result after the spaces, as it does from S3 for a long completion.
+    let slow: TestServer;
+    let slowTools: S3Tools;
+    const big = randomBytes(12 * MiB);
+    before(async () => {
+      slow = await startTestServer({ s3KeepAliveMs: 1 });
+      const key = await slow.server.createApiKey('alice');
+      slowTools = await s3Tools({ endpoint: `${slow.origin}/s3`, accessKeyId: key.clientId, secretAccessKey: key.secret });
+      await writeFile(path.join(slowTools.dir, 'big.bin'), big);
+    });
+    after(async () => {
+      await slowTools?.close();
+      await slow?.close();
+    });
+    const storedEtag = async (key: string) => {
+      const answer = await slowTools.aws(['s3api', 'head-object', '--bucket', 'data', '--key', key]);
+      return (JSON.parse(ok(answer, 'head-object')) as { ETag: string }).ETag;
+    };
+
+    test("aws s3 cp in aws-cli's 8 MiB parts", { skip: awsSkip }, async () => {
+      ok(await slowTools.aws(['s3', 'cp', 'big.bin', 's3://data/slow/aws.bin', '--no-progress']), 'aws s3 cp');
+      assert.equal(await storedEtag('slow/aws.bin'), multipartEtagOf(partsOf(big, 8 * MiB)));
+    });
+
+    test('rclone copyto in 5 MiB parts', { skip: rcloneSkip }, async () => {
+      ok(
+        await slowTools.rclone([
+          'copyto',
+          path.join(slowTools.dir, 'big.bin'),
+          `${RCLONE_REMOTE}:data/slow/rclone.bin`,
+          '--s3-upload-cutoff',
+          '5M',
+          '--s3-chunk-size',
+          '5M',
+        ]),
+        'rclone copyto',
+      );
+      assert.equal(await storedEtag('slow/rclone.bin'), multipartEtagOf(partsOf(big, 5 * MiB)));
+    });
+
+    test('boto3 upload_file in 5 MiB parts', { skip: boto3Skip }, async () => {
+      const script = `
+from boto3.s3.transfer import TransferConfig
+config = TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024)
+s3.upload_file(os.path.join(os.environ["HOME"], "big.bin"), "data", "slow/boto3.bin", Config=config)
+print(s3.head_object(Bucket="data", Key="slow/boto3.bin")["ETag"])
+`;
+      const printed = ok(await slowTools.python(script), 'boto3 upload_file').trim();
+      assert.equal(printed, multipartEtagOf(partsOf(big, 5 * MiB)));
+    });
+  });
+
   describe(`boto3 (${versions.boto3})`, { skip: boto3Skip }, () => {
     test('buckets, put, get, head, list (v2 and v1 paginators), copy, delete, a managed multipart upload and presigned URLs', async () => {
       const script = `
