@@ -15,7 +15,7 @@
 # makes that an error (CI sets it), as is a STOWAGE_TEST_CHROMIUM that is not a binary;
 # STOWAGE_TEST_BROWSER=0 skips them without looking.
 #
-# The S3 compatibility tests drive the AWS CLI, rclone and boto3: scripts/services/s3-tools.sh
+# The S3 compatibility tests drive the AWS CLI, rclone, boto3 and s3cmd: scripts/services/s3-tools.sh
 # checks for them (installing Debian's packages when missing and root). When one is missing, the
 # tests of that tool are skipped with a reason, unless STOWAGE_TEST_S3_TOOLS=1 makes that an error
 # (CI sets it); STOWAGE_TEST_S3_TOOLS=0 skips them without looking.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/services/s3-tools.sh — makes sure the S3 clients the compatibility tests drive are
-# there: the AWS CLI (`aws`), `rclone`, and python3 with boto3. Missing ones are installed from
-# Debian packages with apt-get (awscli, rclone, python3-boto3) as root, or through sudo -n.
+# there: the AWS CLI (`aws`), `rclone`, python3 with boto3, and `s3cmd`. Missing ones are installed
+# from Debian packages with apt-get (awscli, rclone, python3-boto3, s3cmd) as root, or through sudo -n.
 #
 # stdout: nothing. stderr: a line per tool with its version, e.g.
 #   [s3-tools] aws: aws-cli/2.9.19 Python/3.11.2 Linux/6.1.0 source/x86_64.debian.12 prompt/off
@@ -9,12 +9,13 @@
 # cannot be installed.
 #
 # Which binary the tests use is found the same way by packages/server/test/helpers/s3-tools.ts:
-# STOWAGE_TEST_AWS, STOWAGE_TEST_RCLONE, STOWAGE_TEST_PYTHON when set, else `aws` and `rclone` on
-# PATH (then /usr/bin), and the first of `python3` on PATH and /usr/bin/python3 that imports
-# boto3 (Debian's python3-boto3 goes to /usr/bin/python3, which another python3 may shadow).
+# STOWAGE_TEST_AWS, STOWAGE_TEST_RCLONE, STOWAGE_TEST_PYTHON, STOWAGE_TEST_S3CMD when set, else
+# `aws`, `rclone` and `s3cmd` on PATH (then /usr/bin), and the first of `python3` on PATH and
+# /usr/bin/python3 that imports boto3 (Debian's python3-boto3 goes to /usr/bin/python3, which
+# another python3 may shadow).
 #
 # Environment knobs (all optional):
-#   STOWAGE_TEST_AWS, STOWAGE_TEST_RCLONE, STOWAGE_TEST_PYTHON  binaries to use as they are
+#   STOWAGE_TEST_AWS, STOWAGE_TEST_RCLONE, STOWAGE_TEST_PYTHON, STOWAGE_TEST_S3CMD  binaries to use as they are
 #   S3_TOOLS_NO_INSTALL=1  never run apt-get
 set -Eeuo pipefail
 
@@ -40,6 +41,14 @@ find_rclone() {
   command -v rclone 2>/dev/null || { [ -x /usr/bin/rclone ] && echo /usr/bin/rclone; }
 }
 
+find_s3cmd() {
+  if [ -n "${STOWAGE_TEST_S3CMD:-}" ]; then
+    [ -x "$STOWAGE_TEST_S3CMD" ] && echo "$STOWAGE_TEST_S3CMD"
+    return
+  fi
+  command -v s3cmd 2>/dev/null || { [ -x /usr/bin/s3cmd ] && echo /usr/bin/s3cmd; }
+}
+
 # A python3 that imports boto3.
 find_python() {
   local candidate candidates
@@ -62,12 +71,14 @@ find_python() {
 if [ -n "${STOWAGE_TEST_AWS:-}" ] && ! find_aws >/dev/null; then die "STOWAGE_TEST_AWS=$STOWAGE_TEST_AWS is not an executable file"; fi
 if [ -n "${STOWAGE_TEST_RCLONE:-}" ] && ! find_rclone >/dev/null; then die "STOWAGE_TEST_RCLONE=$STOWAGE_TEST_RCLONE is not an executable file"; fi
 if [ -n "${STOWAGE_TEST_PYTHON:-}" ] && ! find_python >/dev/null; then die "STOWAGE_TEST_PYTHON=$STOWAGE_TEST_PYTHON cannot import boto3"; fi
+if [ -n "${STOWAGE_TEST_S3CMD:-}" ] && ! find_s3cmd >/dev/null; then die "STOWAGE_TEST_S3CMD=$STOWAGE_TEST_S3CMD is not an executable file"; fi
 
 # The packages to install for the tools that are missing.
 missing=()
 find_aws >/dev/null || missing+=(awscli)
 find_rclone >/dev/null || missing+=(rclone)
 find_python >/dev/null || missing+=(python3-boto3)
+find_s3cmd >/dev/null || missing+=(s3cmd)
 
 if [ ${#missing[@]} -gt 0 ]; then
   [ "${S3_TOOLS_NO_INSTALL:-0}" = 1 ] && die "missing: ${missing[*]} (S3_TOOLS_NO_INSTALL=1, so not installed)"
@@ -80,10 +91,12 @@ fi
 aws=$(find_aws) || die "the awscli package is installed but no aws binary was found"
 rclone=$(find_rclone) || die "the rclone package is installed but no rclone binary was found"
 python=$(find_python) || die "python3-boto3 is installed but no python3 imports boto3"
+s3cmd=$(find_s3cmd) || die "the s3cmd package is installed but no s3cmd binary was found"
 
 # Whole outputs first (a `| head -1` would end the tool with SIGPIPE), then their first lines.
 aws_version=$("$aws" --version 2>&1) || die "$aws --version failed: $aws_version"
 rclone_version=$("$rclone" version 2>&1) || die "$rclone version failed: $rclone_version"
+s3cmd_version=$("$s3cmd" --version 2>&1) || die "$s3cmd --version failed: $s3cmd_version"
 aws_version=${aws_version%%$'\n'*}
 rclone_version=${rclone_version%%$'\n'*}
 boto3_version=$("$python" -c 'import boto3, botocore, sys; print(f"boto3 {boto3.__version__} botocore {botocore.__version__} Python {sys.version.split()[0]}")' 2>&1) ||
@@ -91,3 +104,4 @@ boto3_version=$("$python" -c 'import boto3, botocore, sys; print(f"boto3 {boto3.
 log "aws: $aws_version ($aws)"
 log "rclone: $rclone_version ($rclone)"
 log "boto3: $boto3_version ($python)"
+log "s3cmd: ${s3cmd_version%%$'\n'*} ($s3cmd)"

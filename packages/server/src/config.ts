@@ -30,6 +30,8 @@ export type BlobsConfig =
 export interface ServerConfig {
   readonly host: string;
   readonly port: number;
+  /** A second port serving the S3 API at its root (`/BUCKET/KEY`); undefined: S3 under /s3 only. */
+  readonly s3Port: number | undefined;
   /** Folder of the embedded backend: SQLite index, blobs, the server secret. */
   readonly dataDir: string;
   /** The index: SQLite in dataDir (default) or PostgreSQL shared by every server. */
@@ -120,6 +122,7 @@ export interface ServerConfig {
 export interface ConfigOverrides {
   host?: string | undefined;
   port?: string | number | undefined;
+  s3Port?: string | number | undefined;
   dataDir?: string | undefined;
   durability?: string | undefined;
   logLevel?: string | undefined;
@@ -165,11 +168,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
       throw new Error(`"${v}" is not one of ${choices.join(', ')}`);
     };
 
-  const port = read('port', overrides.port ?? env.STOWAGE_PORT, 8787, (v) => {
+  const portNumber = (v: string) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`"${v}" is not a port number (0-65535)`);
     return n;
-  });
+  };
+  const port = read('port', overrides.port ?? env.STOWAGE_PORT, 8787, portNumber);
+  const s3Port = read<number | undefined>('STOWAGE_S3_PORT', overrides.s3Port ?? env.STOWAGE_S3_PORT, undefined, portNumber);
   const publicUrl = read('STOWAGE_PUBLIC_URL', overrides.publicUrl ?? env.STOWAGE_PUBLIC_URL, undefined, (v) => {
     const url = new URL(v);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must be an http(s) URL');
@@ -194,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
   const config: ServerConfig = {
     host: overrides.host ?? env.STOWAGE_HOST ?? '127.0.0.1',
     port,
+    s3Port,
     dataDir: path.resolve(overrides.dataDir ?? env.STOWAGE_DATA_DIR ?? '.stowage'),
     index,
     blobs,
@@ -256,6 +262,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
   }
   if (config.storageTimeoutMs === 0) problems.push('STOWAGE_STORAGE_TIMEOUT: must be more than 0');
   if (config.blobTimeoutMs === 0) problems.push('STOWAGE_BLOB_TIMEOUT: must be more than 0');
+  if (config.s3Port !== undefined && config.s3Port !== 0 && config.s3Port === config.port)
+    problems.push('STOWAGE_S3_PORT: must differ from the API port');
   if (config.s3KeepAliveMs === 0) problems.push('STOWAGE_S3_KEEPALIVE_INTERVAL: must be more than 0');
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -1,3 +1,4 @@
+import type http from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { ApiKeyStore } from './auth/api-keys.js';
@@ -16,6 +17,7 @@ import type { AppContext } from './http/context.js';
 import { createMetrics } from './http/metrics.js';
 import { TenantRateLimits } from './http/rate-limits.js';
 import { TenantSlots } from './http/tenant-slots.js';
+import { createS3RootListener } from './s3/root-listener.js';
 import { ObjectService } from './storage/object-service.js';
 import { PrefixService } from './storage/prefix-service.js';
 import { SignedUrls } from './storage/signed-urls.js';
@@ -30,8 +32,10 @@ export interface ServerDependencies {
 export interface StowageServer {
   readonly app: FastifyInstance;
   readonly context: AppContext;
-  /** Listens on config.host:config.port; resolves with the base URL of the API. */
+  /** Listens on config.host:config.port (and the S3 port, if any); resolves with the base URL of the API. */
   listen(): Promise<string>;
+  /** The S3 endpoint at the root of the S3 port once listening (`http://host:port`); undefined without one. */
+  s3RootUrl(): string | undefined;
   /** Issues a JWT for `tenant` signed with this server's secret. */
   issueToken(tenant: string, ttlMs?: number): Promise<string>;
   /** Creates an API key for `tenant` (for `/auth/token` and as S3 credentials); the secret is shown once. */
@@ -89,22 +93,39 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
   sweeper.unref();
 
   let closing: Promise<void> | undefined;
+  let s3Listener: http.Server | undefined;
+  let s3RootUrl: string | undefined;
   return {
     app,
     context,
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });
+      if (config.s3Port !== undefined) {
+        // Requests there are the main server's own: the same handler, admission and shutdown.
+        s3Listener = createS3RootListener(config, (request, response) => app.server.emit('request', request, response));
+        try {
+          s3RootUrl = await listenOn(s3Listener, config.host, config.s3Port);
+        } catch (error) {
+          s3Listener = undefined;
+          await app.close();
+          throw error;
+        }
+      }
       return `${address}/storage/v1`;
     },
+    s3RootUrl: () => s3RootUrl,
     issueToken: async (tenant, ttlMs = 3_600_000) => (await context.tokens.issue(tenant, ttlMs)).token,
     createApiKey: (tenant) => createApiKey(apiKeys, tenant, context.sealer),
     close() {
       closing ??= (async () => {
         context.lifecycle.draining = true;
         clearInterval(sweeper);
-        const timer = setTimeout(() => app.server.closeAllConnections(), config.shutdownTimeoutMs);
+        const timer = setTimeout(() => {
+          app.server.closeAllConnections();
+          s3Listener?.closeAllConnections();
+        }, config.shutdownTimeoutMs);
         try {
-          await app.close();
+          await Promise.all([app.close(), s3Listener && closeListener(s3Listener)]);
         } finally {
           clearTimeout(timer);
           await backend.close();
@@ -126,5 +147,27 @@ function jwksVerifierFor(config: ServerConfig, clock: () => number): JwksVerifie
     tenantClaim: config.jwtTenantClaim,
     timeoutMs: config.jwksTimeoutMs,
     clock,
+  });
+}
+
+/** Listens on host:port; resolves with the listener's origin (the port it got, for port 0). */
+function listenOn(server: http.Server, host: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      const bound = typeof address === 'object' && address ? address : { address: host, port, family: 'IPv4' };
+      const shown = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+      resolve(`http://${shown}:${bound.port}`);
+    });
+  });
+}
+
+/** Stops accepting, closes idle connections now and the others as their requests end. */
+function closeListener(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
   });
 }

@@ -102,6 +102,28 @@ describe('process lifecycle and admin CLI', () => {
     assert.match(badPort.stderr, /port/);
   });
 
+  test('serve --s3-port opens the S3 API at the root of a second port, and SIGTERM closes it too', async () => {
+    const server = await startServerProcess(dataDir, { STOWAGE_S3_PORT: '0' });
+    try {
+      assert.equal(server.s3Endpoints.length, 2, server.s3Endpoints.join(' and '));
+      const [base, root] = server.s3Endpoints as [string, string];
+      assert.equal(base, `${server.origin}/s3`);
+      assert.notEqual(new URL(root).port, new URL(server.origin).port);
+      // An unsigned request there is S3's (XML AccessDenied), not the storage API's JSON.
+      const anonymous = await request(`${root}/data?list-type=2`);
+      assert.equal(anonymous.statusCode, 403);
+      assert.match(await anonymous.body.text(), /<Code>AccessDenied<\/Code>/);
+      // A keep-alive connection left open to that port does not hold the shutdown up.
+      const idle = await request(`${root}/`, { headers: { connection: 'keep-alive' } });
+      await idle.body.dump();
+    } finally {
+      server.child.kill('SIGTERM');
+    }
+    const started = Date.now();
+    assert.equal(await server.exited, 0);
+    assert.ok(Date.now() - started < 5_000, `shutdown took ${Date.now() - started} ms`);
+  });
+
   test('SIGTERM lets an in-flight upload finish, then exits 0', async () => {
     const server = await startServerProcess(dataDir);
     const token = (await runCli(['token', '--user', 'frank', '--data-dir', dataDir])).stdout.trim();

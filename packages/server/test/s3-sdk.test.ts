@@ -1196,6 +1196,106 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
     });
   });
 
+  describe('the S3 API at the root of its own port (STOWAGE_S3_PORT)', () => {
+    // For clients that take an endpoint as host:port only (s3cmd, mc, DuckDB, s3fs).
+    let rooted: TestServer;
+    let root: S3Client;
+    let rootUrl: string;
+    before(async () => {
+      rooted = await startTestServer({ s3Port: 0 });
+      rootUrl = rooted.server.s3RootUrl() ?? assert.fail('no S3 port');
+      const key = await rooted.server.createApiKey('alice');
+      root = new S3Client({
+        endpoint: rootUrl,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        maxAttempts: 1,
+        credentials: { accessKeyId: key.clientId, secretAccessKey: key.secret },
+      });
+      clients.push(root);
+    });
+    after(async () => {
+      await rooted.close();
+    });
+
+    test('a port other than the API, whose /BUCKET/KEY are the objects /s3/BUCKET/KEY serves', async () => {
+      assert.notEqual(new URL(rootUrl).port, new URL(rooted.origin).port);
+      const buckets = await root.send(new ListBucketsCommand({}));
+      assert.deepEqual((buckets.Buckets ?? []).map((bucket) => bucket.Name).sort(), ['data', 'result', 'tmp']);
+      const Key = 'rooted/a b+c ü.txt';
+      const written = await root.send(new PutObjectCommand({ Bucket: 'data', Key, Body: 'at the root', ContentType: 'text/plain' }));
+      assert.equal(written.ETag, etagOf('at the root'));
+      const read = await root.send(new GetObjectCommand({ Bucket: 'data', Key }));
+      assert.equal(await bodyText(read), 'at the root');
+      const listed = await root.send(new ListObjectsV2Command({ Bucket: 'data', Prefix: 'rooted/' }));
+      assert.deepEqual(
+        (listed.Contents ?? []).map((object) => object.Key),
+        [Key],
+      );
+
+      // The same object through /s3 on the API port, and through storage API v1.
+      const key = await rooted.server.createApiKey('alice');
+      const viaBase = new S3Client({
+        endpoint: `${rooted.origin}/s3`,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        maxAttempts: 1,
+        credentials: { accessKeyId: key.clientId, secretAccessKey: key.secret },
+      });
+      clients.push(viaBase);
+      assert.equal(await bodyText(await viaBase.send(new GetObjectCommand({ Bucket: 'data', Key }))), 'at the root');
+      const v1 = apiClient(rooted.origin, await rooted.token('alice'));
+      assert.equal((await v1.get('data', Key)).text, 'at the root');
+    });
+
+    test('presigned URLs and multipart uploads are signed for the paths the client sees', async () => {
+      // Checksums only when required: see 'presigned URLs' above.
+      const key = await rooted.server.createApiKey('alice');
+      const presigner = new S3Client({
+        endpoint: rootUrl,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        credentials: { accessKeyId: key.clientId, secretAccessKey: key.secret },
+      });
+      clients.push(presigner);
+      const url = await getSignedUrl(presigner, new PutObjectCommand({ Bucket: 'data', Key: 'rooted/presigned' }), { expiresIn: 60 });
+      assert.ok(url.startsWith(`${rootUrl}/data/rooted/presigned?`), url);
+      const uploaded = await fetch(url, { method: 'PUT', body: 'by url' });
+      assert.equal(uploaded.status, 200, await uploaded.text());
+      const download = await getSignedUrl(root, new GetObjectCommand({ Bucket: 'data', Key: 'rooted/presigned' }), { expiresIn: 60 });
+      assert.equal(await (await fetch(download)).text(), 'by url');
+
+      const body = randomBytes(11 * MiB);
+      const done = await new Upload({
+        client: root,
+        params: { Bucket: 'data', Key: 'rooted/multi', Body: body },
+        partSize: 5 * MiB,
+      }).done();
+      assert.equal(done.ETag, multipartEtagOf(partsOf(body, 5 * MiB)));
+      assert.ok((await bodyBytes(await root.send(new GetObjectCommand({ Bucket: 'data', Key: 'rooted/multi' })))).equals(body));
+    });
+
+    test('errors name the resource as sent; a wrong secret is SignatureDoesNotMatch there too', async () => {
+      const missing = await fetch(
+        await getSignedUrl(root, new GetObjectCommand({ Bucket: 'data', Key: 'rooted/none' }), { expiresIn: 60 }),
+      );
+      assert.equal(missing.status, 404);
+      const text = await missing.text();
+      assert.equal(xmlCode(text), 'NoSuchKey');
+      assert.match(text, /<Resource>\/data\/rooted\/none<\/Resource>/);
+      const wrong = new S3Client({
+        endpoint: rootUrl,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        maxAttempts: 1,
+        credentials: { accessKeyId: (await rooted.server.createApiKey('alice')).clientId, secretAccessKey: 'not the secret' },
+      });
+      clients.push(wrong);
+      await assertFails(wrong.send(new ListObjectsV2Command({ Bucket: 'data' })), 'SignatureDoesNotMatch', 403);
+    });
+  });
+
   describe('integrity checks on writes', () => {
     test('Content-MD5: a matching one is accepted, a wrong one is BadDigest and stores nothing', async () => {
       const ok = await put('digest/md5-ok', 'checked', { ContentMD5: md5Base64('checked') });

@@ -1,6 +1,7 @@
 // Guards the S3-compatible API (docs/s3.md) with the clients people point at it: the AWS CLI
-// (s3 cp, ls, rm, sync, presign; s3api), rclone (sync both ways, check, lsf, delete) and boto3,
-// each run as its own process against a real server, on whichever deployment the suite runs.
+// (s3 cp, ls, rm, sync, presign; s3api), rclone (sync both ways, check, md5sum, lsf, delete),
+// boto3, and s3cmd on the S3 port (it takes an endpoint as host:port only), each run as its own
+// process against a real server, on whichever deployment the suite runs.
 // A tool that is not installed skips its tests with a reason (scripts/services/s3-tools.sh
 // installs them; CI sets STOWAGE_TEST_S3_TOOLS=1, making a missing tool an error).
 import assert from 'node:assert/strict';
@@ -10,7 +11,17 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type ApiClient, apiClient } from './helpers/api-client.js';
 import { etagOf, multipartEtagOf, partsOf, v1EtagOf } from './helpers/s3-etags.js';
-import { awsSkip, boto3Skip, RCLONE_REMOTE, rcloneSkip, type S3Tools, s3Tools, type ToolResult, toolVersions } from './helpers/s3-tools.js';
+import {
+  awsSkip,
+  boto3Skip,
+  RCLONE_REMOTE,
+  rcloneSkip,
+  type S3Tools,
+  s3cmdSkip,
+  s3Tools,
+  type ToolResult,
+  toolVersions,
+} from './helpers/s3-tools.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 const MiB = 1024 * 1024;
@@ -60,9 +71,14 @@ describe('S3 API through the AWS CLI, rclone and boto3', () => {
   let work: string;
 
   before(async () => {
-    ts = await startTestServer();
+    ts = await startTestServer({ s3Port: 0 });
     const key = await ts.server.createApiKey('alice');
-    tools = await s3Tools({ endpoint: `${ts.origin}/s3`, accessKeyId: key.clientId, secretAccessKey: key.secret });
+    tools = await s3Tools({
+      endpoint: `${ts.origin}/s3`,
+      rootEndpoint: ts.server.s3RootUrl(),
+      accessKeyId: key.clientId,
+      secretAccessKey: key.secret,
+    });
     api = apiClient(ts.origin, await ts.token('alice', 24 * 3_600_000));
     work = path.join(tools.dir, 'work');
     await mkdir(work);
@@ -372,12 +388,11 @@ describe('S3 API through the AWS CLI, rclone and boto3', () => {
         sums
           .trim()
           .split('\n')
-          .map((line) => [line.slice(34), line.slice(0, 32)]),
+          .map((line): [string, string] => [line.slice(34), line.slice(0, 32)]),
       );
-      assert.deepEqual(
-        [...listed].sort(([a], [b]) => (a < b ? -1 : 1)),
-        [...files].map(([name, bytes]) => [name, createHash('md5').update(bytes).digest('hex')]).sort(([a], [b]) => (a < b ? -1 : 1)),
-      );
+      const expected = new Map([...files].map(([name, bytes]) => [name, createHash('md5').update(bytes).digest('hex')]));
+      assert.deepEqual([...listed.keys()].sort(), [...expected.keys()].sort());
+      for (const [name, md5] of expected) assert.equal(listed.get(name), md5, name);
       const checked = await rclone('check', src, remote, '-v');
       ok(checked, 'rclone check');
       assert.doesNotMatch(checked.stderr, /no hashes in common/i);
@@ -477,6 +492,54 @@ describe('S3 API through the AWS CLI, rclone and boto3', () => {
       );
       ok(await rclone('delete', remote), 'rclone delete all');
       assert.deepEqual(await api.keys('data', 'rc/'), []);
+    });
+  });
+
+  describe(`s3cmd (${versions.s3cmd}) on the S3 port`, { skip: s3cmdSkip }, () => {
+    // s3cmd takes an endpoint as host:port only, and checks every upload's MD5 against its ETag.
+    const s3cmd = (...args: string[]) => tools.s3cmd(args, { cwd: work });
+    const tree = new Map<string, Buffer>();
+    for (let i = 0; i < 12; i++) tree.set(`dir ${i % 3}/file-${i}.bin`, randomBytes(1000 + i * 777));
+
+    test('ls of the buckets; put, info, get of a file and of a 12 MiB file in 5 MiB parts', async () => {
+      const buckets = ok(await s3cmd('ls'), 's3cmd ls');
+      assert.deepEqual(
+        buckets
+          .trim()
+          .split('\n')
+          .map((line) => line.trim().split(/\s+/).at(-1)),
+        ['s3://data', 's3://result', 's3://tmp'],
+      );
+      const small = randomBytes(70_000);
+      await writeFile(path.join(work, 's3cmd-small.bin'), small);
+      const put = await s3cmd('put', 's3cmd-small.bin', 's3://data/s3cmd/small.bin');
+      ok(put, 's3cmd put');
+      assert.doesNotMatch(put.stderr, /MD5 Sums don't match/);
+      const info = ok(await s3cmd('info', 's3://data/s3cmd/small.bin'), 's3cmd info');
+      assert.match(info, new RegExp(`MD5 sum:\\s+${createHash('md5').update(small).digest('hex')}`));
+      ok(await s3cmd('get', '--force', 's3://data/s3cmd/small.bin', 's3cmd-small.down'), 's3cmd get');
+      assert.ok((await readFile(path.join(work, 's3cmd-small.down'))).equals(small));
+      assert.ok((await api.get('data', 's3cmd/small.bin')).body.equals(small));
+
+      const big = randomBytes(12 * MiB);
+      await writeFile(path.join(work, 's3cmd-big.bin'), big);
+      ok(await s3cmd('put', '--multipart-chunk-size-mb=5', 's3cmd-big.bin', 's3://data/s3cmd/big.bin'), 's3cmd put (multipart)');
+      const head = await api.get('data', 's3cmd/big.bin');
+      assert.equal(sha256(head.body), sha256(big));
+      ok(await s3cmd('get', '--force', 's3://data/s3cmd/big.bin', 's3cmd-big.down'), 's3cmd get (multipart)');
+      assert.ok((await readFile(path.join(work, 's3cmd-big.down'))).equals(big));
+    });
+
+    test('sync a tree up; a second sync finds every MD5 equal and uploads nothing; del --recursive', async () => {
+      const local = path.join(work, 's3cmd-tree');
+      await writeTree(local, tree);
+      const first = ok(await s3cmd('sync', `${local}/`, 's3://data/s3cmd/tree/'), 's3cmd sync');
+      assert.equal((first.match(/upload: /g) ?? []).length, tree.size, first);
+      assert.deepEqual(await api.keys('data', 's3cmd/tree/'), [...tree.keys()].map((name) => `s3cmd/tree/${name}`).sort());
+      const again = ok(await s3cmd('sync', `${local}/`, 's3://data/s3cmd/tree/'), 's3cmd sync again');
+      assert.doesNotMatch(again, /upload: /);
+      ok(await s3cmd('del', '--recursive', '--force', 's3://data/s3cmd/'), 's3cmd del --recursive');
+      assert.deepEqual(await api.keys('data', 's3cmd/'), []);
     });
   });
 

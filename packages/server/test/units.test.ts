@@ -31,6 +31,20 @@ describe('config', () => {
       (error: unknown) => error instanceof ConfigError && error.problems.length === 4,
     );
   });
+
+  test('the S3 port: none by default; a port number from the flag or STOWAGE_S3_PORT, not the API port', () => {
+    assert.equal(loadConfig({}).s3Port, undefined);
+    assert.equal(loadConfig({ STOWAGE_S3_PORT: '9100' }).s3Port, 9100);
+    assert.equal(loadConfig({ STOWAGE_S3_PORT: '9100' }, { s3Port: '9200' }).s3Port, 9200);
+    assert.throws(
+      () => loadConfig({ STOWAGE_S3_PORT: 's3' }),
+      (error: unknown) => error instanceof ConfigError && /STOWAGE_S3_PORT: "s3" is not a port number/.test(error.message),
+    );
+    assert.throws(
+      () => loadConfig({ STOWAGE_PORT: '9000', STOWAGE_S3_PORT: '9000' }),
+      (error: unknown) => error instanceof ConfigError && /STOWAGE_S3_PORT: must differ from the API port/.test(error.message),
+    );
+  });
 });
 
 describe('units', () => {

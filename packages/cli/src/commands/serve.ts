@@ -7,6 +7,7 @@ export function registerServeCommand(program: Command): void {
     .description('Run the storage server: files + SQLite in the data directory, or PostgreSQL + S3 for many servers')
     .option('--port <n>', 'port to listen on (env STOWAGE_PORT, default 8787)')
     .option('--host <h>', 'address to listen on (env STOWAGE_HOST, default 127.0.0.1)')
+    .option('--s3-port <n>', 'also serve the S3 API at the root of this port, for clients that take host:port only (env STOWAGE_S3_PORT)')
     .option('--data-dir <d>', 'data directory (env STOWAGE_DATA_DIR, default ./.stowage)')
     .option('--durability <mode>', 'full (fsync, survives power loss) or process (env STOWAGE_DURABILITY)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (env STOWAGE_LOG_LEVEL)')
@@ -19,6 +20,7 @@ export function registerServeCommand(program: Command): void {
     .action(
       async (options: {
         port?: string;
+        s3Port?: string;
         host?: string;
         dataDir?: string;
         durability?: string;
@@ -33,6 +35,8 @@ export function registerServeCommand(program: Command): void {
         const { serve } = await import('stowage-server');
         const { server, url } = await serve(options);
         const lines = [`Stowage is serving ${url} (${describeStorage(server.context.config)})`];
+        const s3Root = server.s3RootUrl();
+        lines.push(`S3 API: ${new URL(url).origin}/s3${s3Root ? ` and ${s3Root}` : ''}`);
         if (options.printToken) {
           const token = await server.issueToken(options.printToken, 24 * 3_600_000);
           lines.push(

@@ -29,15 +29,20 @@ export function createHttpServer(config: ServerConfig, fastRead?: FastRead) {
             );
         }
       : fastify;
-    const requestTimeout = config.requestTimeoutMs;
-    const server = http.createServer({
-      headersTimeout: requestTimeout > 0 ? Math.min(config.headersTimeoutMs, requestTimeout) : config.headersTimeoutMs,
-      requestTimeout,
-      keepAliveTimeout: config.keepAliveTimeoutMs,
-      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(config.headersTimeoutMs / 2))),
-    });
+    const server = http.createServer(httpServerOptions(config));
     server.on('request', handler);
     server.on('checkContinue', (request, response) => server.emit('request', request, response));
     return server;
+  };
+}
+
+/** The connection timeouts of every listener (the API's and the S3 port's). */
+export function httpServerOptions(config: ServerConfig): http.ServerOptions {
+  const requestTimeout = config.requestTimeoutMs;
+  return {
+    headersTimeout: requestTimeout > 0 ? Math.min(config.headersTimeoutMs, requestTimeout) : config.headersTimeoutMs,
+    requestTimeout,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(config.headersTimeoutMs / 2))),
   };
 }

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../http/context.js';
 import { s3Errors } from './errors.js';
+import { signedUrlOf } from './root-listener.js';
 import { assertFresh, parseClaims, type RequestToVerify, type SignedClaims, signatureMatches, signingKey } from './sigv4.js';
 
 /** What the signature check established about a request, for the handlers that read its body. */
@@ -20,7 +21,7 @@ export function principalOf(request: FastifyRequest): S3Principal {
 
 /** The request as SigV4 sees it: method, path and query exactly as sent, headers. */
 export function requestToVerify(request: FastifyRequest): RequestToVerify {
-  const url = request.raw.url ?? '/';
+  const url = signedUrlOf(request.raw);
   const at = url.indexOf('?');
   return {
     method: request.method,

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { toStowageError } from '../http/error-handler.js';
 import { S3Error, s3Errors } from './errors.js';
+import { signedUrlOf } from './root-listener.js';
 import { errorDocument } from './xml.js';
 
 /** Storage API error codes and the S3 codes that mean the same. */
@@ -32,7 +33,7 @@ export function handleS3Error(error: FastifyError | Error, request: FastifyReque
   if (s3.status >= 500) request.log.error({ err: error }, 'S3 request failed');
   if (!request.raw.complete) reply.header('connection', 'close');
   reply.headers(s3.headers);
-  const resource = (request.raw.url ?? '').split('?')[0] ?? '';
+  const resource = signedUrlOf(request.raw).split('?')[0] ?? '';
   // A HEAD answer has no body: the status and x-amz-error-code say it all.
   if (request.method === 'HEAD') reply.header('x-amz-error-code', s3.code).code(s3.status).send();
   else

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toS3Error } from './error-handler.js';
+import { signedUrlOf } from './root-listener.js';
 import { errorElement, sendXml, XML_DECLARATION, xmlElement } from './xml.js';
 
 /** A finished operation's answer: the root element and content of its XML document. */
@@ -48,7 +49,7 @@ export async function sendLongXml(request: FastifyRequest, reply: FastifyReply, 
     if (error) {
       const s3 = toS3Error(error);
       if (s3.status >= 500) request.log.error({ err: error }, 'S3 request failed after its answer began');
-      send(errorElement(s3, (request.raw.url ?? '').split('?')[0] ?? '', request.id));
+      send(errorElement(s3, signedUrlOf(request.raw).split('?')[0] ?? '', request.id));
     } else if (answer) send(xmlElement(answer.root, answer.body));
     body.end();
   });

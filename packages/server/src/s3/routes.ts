@@ -21,10 +21,10 @@ import {
 } from './multipart.js';
 import { copyObject, deleteObject, getObject, putObject } from './objects.js';
 import { payloadOf } from './payload.js';
+import { S3_BASE_PATH } from './root-listener.js';
 import { sha256Hex } from './sigv4.js';
 import { sendXml } from './xml.js';
 
-export const S3_BASE_PATH = '/s3';
 /** Path segments before the key: s3, the bucket. */
 const KEY_AFTER_BUCKET = 2;
 /** Largest XML request body (DeleteObjects of 1000 keys of 1 KiB, CompleteMultipartUpload of 10,000 parts). */

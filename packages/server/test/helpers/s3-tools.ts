@@ -1,9 +1,9 @@
 // S3 clients other than the AWS SDK for JavaScript, pointed at a server's S3 API: the AWS CLI,
-// rclone, and boto3 in python3. Each runs in an environment of its own (env -i, a throwaway HOME
+// rclone, boto3 in python3, and s3cmd (which takes an endpoint as host:port only: the S3 port). Each runs in an environment of its own (env -i, a throwaway HOME
 // and config files) so nothing from the machine's own AWS or rclone setup leaks in.
 //
-//   STOWAGE_TEST_AWS, STOWAGE_TEST_RCLONE, STOWAGE_TEST_PYTHON  the binaries (default: `aws` and
-//                          `rclone` on PATH, then /usr/bin; the first of `python3` on PATH and
+//   STOWAGE_TEST_AWS, STOWAGE_TEST_RCLONE, STOWAGE_TEST_PYTHON, STOWAGE_TEST_S3CMD  the binaries
+//                          (default: `aws`, `rclone` and `s3cmd` on PATH, then /usr/bin; the first of `python3` on PATH and
 //                          /usr/bin/python3 that imports boto3), as scripts/services/s3-tools.sh finds them
 //   STOWAGE_TEST_S3_TOOLS  1: a missing tool is an error (CI), 0: the tool tests skip; unset: the
 //                          tests of a missing tool skip with a reason
@@ -21,6 +21,8 @@ export interface S3Endpoint {
   secretAccessKey: string;
   /** Default us-east-1. */
   region?: string;
+  /** The S3 port's endpoint (http://127.0.0.1:PORT), for s3cmd. */
+  rootEndpoint?: string;
 }
 
 export interface ToolResult {
@@ -64,6 +66,8 @@ function locate(variable: string, candidates: Array<string | undefined>, probe: 
 export const awsPath = locate('STOWAGE_TEST_AWS', [onPath('aws'), '/usr/bin/aws'], ['--version']);
 /** The rclone binary, or undefined. */
 export const rclonePath = locate('STOWAGE_TEST_RCLONE', [onPath('rclone'), '/usr/bin/rclone'], ['version']);
+/** The s3cmd script, or undefined. */
+export const s3cmdPath = locate('STOWAGE_TEST_S3CMD', [onPath('s3cmd'), '/usr/bin/s3cmd'], ['--version']);
 /** A python3 that imports boto3, or undefined. */
 export const pythonPath = locate('STOWAGE_TEST_PYTHON', [onPath('python3'), '/usr/bin/python3'], ['-c', 'import boto3']);
 
@@ -79,6 +83,7 @@ function skipReason(tool: string, found: string | undefined, install: string): s
 export const awsSkip: string | false = skipReason('aws (the AWS CLI)', awsPath, 'awscli');
 export const rcloneSkip: string | false = skipReason('rclone', rclonePath, 'rclone');
 export const boto3Skip: string | false = skipReason('python3 with boto3', pythonPath, 'python3-boto3');
+export const s3cmdSkip: string | false = skipReason('s3cmd', s3cmdPath, 's3cmd');
 
 /** The version line of each tool found, for test names and reports. */
 export function toolVersions(): Record<string, string> {
@@ -91,6 +96,7 @@ export function toolVersions(): Record<string, string> {
     aws: line(awsPath, ['--version']),
     rclone: line(rclonePath, ['version']),
     boto3: line(pythonPath, ['-c', 'import boto3, botocore; print("boto3", boto3.__version__, "botocore", botocore.__version__)']),
+    s3cmd: line(s3cmdPath, ['--version']),
   };
 }
 
@@ -121,6 +127,8 @@ export interface S3Tools {
    * same with signature_version="s3v4" (boto3 presigns with Signature Version 2 otherwise).
    */
   python(script: string, args?: string[], options?: { cwd?: string; env?: Record<string, string> }): Promise<ToolResult>;
+  /** `s3cmd -c CONF ...args` against the S3 port (path-style, Signature Version 4, no TLS). */
+  s3cmd(args: string[], options?: { cwd?: string; env?: Record<string, string> }): Promise<ToolResult>;
   close(): Promise<void>;
 }
 
@@ -165,6 +173,27 @@ export async function s3Tools(target: S3Endpoint): Promise<S3Tools> {
       '',
     ].join('\n'),
   );
+
+  const s3cmdConfig = path.join(dir, 's3cmd.conf');
+  if (target.rootEndpoint) {
+    const hostPort = new URL(target.rootEndpoint).host;
+    await writeFile(
+      s3cmdConfig,
+      [
+        '[default]',
+        `access_key = ${target.accessKeyId}`,
+        `secret_key = ${target.secretAccessKey}`,
+        `host_base = ${hostPort}`,
+        // No %(bucket)s in host_bucket: path-style requests.
+        `host_bucket = ${hostPort}`,
+        `bucket_location = ${region}`,
+        'use_https = False',
+        'signature_v2 = False',
+        'progress_meter = False',
+        '',
+      ].join('\n'),
+    );
+  }
 
   const run = (
     command: string | undefined,
@@ -214,6 +243,10 @@ export async function s3Tools(target: S3Endpoint): Promise<S3Tools> {
         ],
         options,
       ),
+    s3cmd: (args, options) => {
+      if (!target.rootEndpoint) throw new Error('s3cmd needs the S3 port: give s3Tools a rootEndpoint');
+      return run(s3cmdPath, 's3cmd', ['-c', s3cmdConfig, ...args], [], options);
+    },
     close: () => rm(dir, { recursive: true, force: true }),
   };
 }

@@ -10,6 +10,8 @@ export interface ServerProcess {
   child: ChildProcess;
   url: string;
   origin: string;
+  /** Where the S3 API is, as the start-up lines say: `/s3` on the API port, then the S3 port's root if any. */
+  s3Endpoints: string[];
   /** Resident set size of the server process, in bytes (Linux). */
   rss(): Promise<number>;
   /** Resolves with the exit code or signal once the process ended. */
@@ -29,11 +31,11 @@ export async function startServerProcess(dataDir: string, env: Record<string, st
   });
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
   let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url, s3Endpoints] = await new Promise<[string, string[]]>((resolve, reject) => {
     child.stdout?.on('data', (chunk) => {
       output += chunk;
-      const match = /serving (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) resolve(match[1]);
+      const match = /serving (http:\/\/\S+)[\s\S]*?\nS3 API: ([^\n]+)\n/.exec(output);
+      if (match?.[1] && match[2]) resolve([match[1], match[2].split(' and ')]);
     });
     child.stderr?.on('data', (chunk) => {
       output += chunk;
@@ -44,6 +46,7 @@ export async function startServerProcess(dataDir: string, env: Record<string, st
     child,
     url,
     origin: new URL(url).origin,
+    s3Endpoints,
     exited,
     async rss() {
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
