@@ -101,15 +101,22 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
   let api: ApiClient;
   const clients: S3Client[] = [];
 
-  const clientFor = (
+  /** A path-style client of an S3 endpoint, without retries; destroyed when the suite ends. */
+  const clientAt = (
+    at: string,
     credentials: { accessKeyId: string; secretAccessKey: string },
     extra: Partial<ConstructorParameters<typeof S3Client>[0]> = {},
   ) => {
-    const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials, maxAttempts: 1, ...extra });
+    const client = new S3Client({ endpoint: at, region: 'us-east-1', forcePathStyle: true, credentials, maxAttempts: 1, ...extra });
     clients.push(client);
     return client;
   };
-  const keyClient = (key: Credentials) => clientFor({ accessKeyId: key.clientId, secretAccessKey: key.secret });
+  const signingWith = (key: Credentials) => ({ accessKeyId: key.clientId, secretAccessKey: key.secret });
+  const clientFor = (
+    credentials: { accessKeyId: string; secretAccessKey: string },
+    extra: Partial<ConstructorParameters<typeof S3Client>[0]> = {},
+  ) => clientAt(endpoint, credentials, extra);
+  const keyClient = (key: Credentials) => clientFor(signingWith(key));
 
   before(async () => {
     ts = await startTestServer();
@@ -1092,15 +1099,7 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
     let presign: (command: CompleteMultipartUploadCommand) => Promise<string>;
     before(async () => {
       slow = await startTestServer({ s3KeepAliveMs: 1, quotaBytes: 12 * MiB });
-      const key = await slow.server.createApiKey('alice');
-      client = new S3Client({
-        endpoint: `${slow.origin}/s3`,
-        region: 'us-east-1',
-        forcePathStyle: true,
-        maxAttempts: 1,
-        credentials: { accessKeyId: key.clientId, secretAccessKey: key.secret },
-      });
-      clients.push(client);
+      client = clientAt(`${slow.origin}/s3`, signingWith(await slow.server.createApiKey('alice')));
       presign = (command) => getSignedUrl(client, command, { expiresIn: 300 });
     });
     after(async () => {
@@ -1204,15 +1203,7 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
     before(async () => {
       rooted = await startTestServer({ s3Port: 0 });
       rootUrl = rooted.server.s3RootUrl() ?? assert.fail('no S3 port');
-      const key = await rooted.server.createApiKey('alice');
-      root = new S3Client({
-        endpoint: rootUrl,
-        region: 'us-east-1',
-        forcePathStyle: true,
-        maxAttempts: 1,
-        credentials: { accessKeyId: key.clientId, secretAccessKey: key.secret },
-      });
-      clients.push(root);
+      root = clientAt(rootUrl, signingWith(await rooted.server.createApiKey('alice')));
     });
     after(async () => {
       await rooted.close();
@@ -1234,15 +1225,7 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
       );
 
       // The same object through /s3 on the API port, and through storage API v1.
-      const key = await rooted.server.createApiKey('alice');
-      const viaBase = new S3Client({
-        endpoint: `${rooted.origin}/s3`,
-        region: 'us-east-1',
-        forcePathStyle: true,
-        maxAttempts: 1,
-        credentials: { accessKeyId: key.clientId, secretAccessKey: key.secret },
-      });
-      clients.push(viaBase);
+      const viaBase = clientAt(`${rooted.origin}/s3`, signingWith(await rooted.server.createApiKey('alice')));
       assert.equal(await bodyText(await viaBase.send(new GetObjectCommand({ Bucket: 'data', Key }))), 'at the root');
       const v1 = apiClient(rooted.origin, await rooted.token('alice'));
       assert.equal((await v1.get('data', Key)).text, 'at the root');
@@ -1250,15 +1233,9 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
 
     test('presigned URLs and multipart uploads are signed for the paths the client sees', async () => {
       // Checksums only when required: see 'presigned URLs' above.
-      const key = await rooted.server.createApiKey('alice');
-      const presigner = new S3Client({
-        endpoint: rootUrl,
-        region: 'us-east-1',
-        forcePathStyle: true,
+      const presigner = clientAt(rootUrl, signingWith(await rooted.server.createApiKey('alice')), {
         requestChecksumCalculation: 'WHEN_REQUIRED',
-        credentials: { accessKeyId: key.clientId, secretAccessKey: key.secret },
       });
-      clients.push(presigner);
       const url = await getSignedUrl(presigner, new PutObjectCommand({ Bucket: 'data', Key: 'rooted/presigned' }), { expiresIn: 60 });
       assert.ok(url.startsWith(`${rootUrl}/data/rooted/presigned?`), url);
       const uploaded = await fetch(url, { method: 'PUT', body: 'by url' });
@@ -1284,14 +1261,8 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
       const text = await missing.text();
       assert.equal(xmlCode(text), 'NoSuchKey');
       assert.match(text, /<Resource>\/data\/rooted\/none<\/Resource>/);
-      const wrong = new S3Client({
-        endpoint: rootUrl,
-        region: 'us-east-1',
-        forcePathStyle: true,
-        maxAttempts: 1,
-        credentials: { accessKeyId: (await rooted.server.createApiKey('alice')).clientId, secretAccessKey: 'not the secret' },
-      });
-      clients.push(wrong);
+      const key = await rooted.server.createApiKey('alice');
+      const wrong = clientAt(rootUrl, { accessKeyId: key.clientId, secretAccessKey: 'not the secret' });
       await assertFails(wrong.send(new ListObjectsV2Command({ Bucket: 'data' })), 'SignatureDoesNotMatch', 403);
     });
   });
@@ -1423,15 +1394,7 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
     test('a write past the quota is QuotaExceeded (PutObject, CopyObject, UploadPart) and stores nothing', async () => {
       const limited = await startTestServer({ quotaBytes: MiB });
       try {
-        const key = await limited.server.createApiKey('alice');
-        const client = new S3Client({
-          endpoint: `${limited.origin}/s3`,
-          region: 'us-east-1',
-          forcePathStyle: true,
-          maxAttempts: 1,
-          credentials: { accessKeyId: key.clientId, secretAccessKey: key.secret },
-        });
-        clients.push(client);
+        const client = clientAt(`${limited.origin}/s3`, signingWith(await limited.server.createApiKey('alice')));
         const size = 600 * 1024;
         await client.send(new PutObjectCommand({ Bucket: 'data', Key: 'q/first', Body: Buffer.alloc(size, 1) }));
         await assertFails(
@@ -1463,15 +1426,7 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
     test('a tenant past its rate limit gets SlowDown (503)', async () => {
       const limited = await startTestServer({ rateLimitPerSecond: 1, rateLimitBurst: 2 });
       try {
-        const key = await limited.server.createApiKey('alice');
-        const client = new S3Client({
-          endpoint: `${limited.origin}/s3`,
-          region: 'us-east-1',
-          forcePathStyle: true,
-          maxAttempts: 1,
-          credentials: { accessKeyId: key.clientId, secretAccessKey: key.secret },
-        });
-        clients.push(client);
+        const client = clientAt(`${limited.origin}/s3`, signingWith(await limited.server.createApiKey('alice')));
         const statuses: Array<string | number> = [];
         for (let i = 0; i < 4; i++) {
           const answer = await failure(client.send(new ListObjectsV2Command({ Bucket: 'data' }))).catch(() => 200);
