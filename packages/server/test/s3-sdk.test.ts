@@ -954,52 +954,59 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
       }
     });
 
-    test('GetObject and HeadObject with partNumber: that part (206, PartsCount), or NotImplemented; never the whole object', async () => {
+    test('GetObject and HeadObject with partNumber: that part (206, PartsCount); past the count InvalidPartNumber', async () => {
       const first = randomBytes(5 * MiB);
-      const rest = Buffer.from('the second and last part');
+      const second = randomBytes(5 * MiB);
+      const rest = Buffer.from('the third and last part');
+      const parts = [first, second, rest];
       const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'data', Key: 'mp/numbered' }));
-      const parts = [];
-      for (const [index, Body] of [first, rest].entries()) {
+      const Parts = [];
+      for (const [index, Body] of parts.entries()) {
         const answer = await s3.send(new UploadPartCommand({ Bucket: 'data', Key: 'mp/numbered', UploadId, PartNumber: index + 1, Body }));
-        parts.push({ ETag: answer.ETag, PartNumber: index + 1 });
+        Parts.push({ ETag: answer.ETag, PartNumber: index + 1 });
       }
-      await s3.send(
-        new CompleteMultipartUploadCommand({ Bucket: 'data', Key: 'mp/numbered', UploadId, MultipartUpload: { Parts: parts } }),
-      );
+      await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'data', Key: 'mp/numbered', UploadId, MultipartUpload: { Parts } }));
+      const total = 10 * MiB + rest.length;
 
-      // Each part alone, or NotImplemented: the whole object is never the answer.
-      for (const [PartNumber, bytes, start] of [
-        [1, first, 0],
-        [2, rest, 5 * MiB],
-      ] as const) {
-        let answer: GetObjectCommandOutput;
-        try {
-          answer = await get('mp/numbered', { PartNumber });
-        } catch (error) {
-          const e = error as Error & { Code?: string; $metadata?: { httpStatusCode?: number } };
-          assert.deepEqual(
-            { code: e.Code ?? e.name, status: e.$metadata?.httpStatusCode },
-            { code: 'NotImplemented', status: 501 },
-            e.message,
-          );
-          assert.equal(await statusOf(s3.send(new HeadObjectCommand({ Bucket: 'data', Key: 'mp/numbered', PartNumber }))), 501);
-          continue;
-        }
+      for (const [index, bytes] of parts.entries()) {
+        const PartNumber = index + 1;
+        const start = index * 5 * MiB;
+        const answer = await get('mp/numbered', { PartNumber });
         assert.equal(answer.$metadata.httpStatusCode, 206, `part ${PartNumber}`);
-        assert.equal(answer.PartsCount, 2);
+        assert.equal(answer.PartsCount, 3);
         assert.equal(answer.ContentLength, bytes.length);
-        assert.equal(answer.ContentRange, `bytes ${start}-${start + bytes.length - 1}/${5 * MiB + rest.length}`);
-        assert.ok((await bodyBytes(answer)).equals(bytes));
+        assert.equal(answer.ContentRange, `bytes ${start}-${start + bytes.length - 1}/${total}`);
+        assert.ok((await bodyBytes(answer)).equals(bytes), `part ${PartNumber}'s bytes`);
         const head = await s3.send(new HeadObjectCommand({ Bucket: 'data', Key: 'mp/numbered', PartNumber }));
         assert.equal(head.ContentLength, bytes.length);
-        assert.equal(head.PartsCount, 2);
+        assert.equal(head.PartsCount, 3);
       }
+      await assertFails(get('mp/numbered', { PartNumber: 4 }), 'InvalidPartNumber', 416);
+      await assertFails(get('mp/numbered', { PartNumber: 1, Range: 'bytes=0-9' }), 'InvalidRequest', 400);
+      // A copy keeps the part boundaries: they describe the bytes.
+      await s3.send(new CopyObjectCommand({ Bucket: 'data', Key: 'mp/numbered-copy', CopySource: 'data/mp/numbered' }));
+      assert.ok((await bodyBytes(await get('mp/numbered-copy', { PartNumber: 2 }))).equals(second));
 
-      // An object written whole is its own part 1.
+      // An object written whole is its own part 1, and has no part 2.
       await put('mp/one-part', 'written whole');
       const whole = await get('mp/one-part', { PartNumber: 1 });
-      assert.ok([200, 206].includes(whole.$metadata.httpStatusCode ?? 0), `${whole.$metadata.httpStatusCode}`);
+      assert.equal(whole.$metadata.httpStatusCode, 200);
       assert.equal(await bodyText(whole), 'written whole');
+      await assertFails(get('mp/one-part', { PartNumber: 2 }), 'InvalidPartNumber', 416);
+    });
+
+    test('partNumber of an object whose parts differ in size is NotImplemented, never the whole object', async () => {
+      const parts = [randomBytes(6 * MiB), randomBytes(5 * MiB), Buffer.from('end')];
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'data', Key: 'mp/uneven' }));
+      const Parts = [];
+      for (const [index, Body] of parts.entries()) {
+        const answer = await s3.send(new UploadPartCommand({ Bucket: 'data', Key: 'mp/uneven', UploadId, PartNumber: index + 1, Body }));
+        Parts.push({ ETag: answer.ETag, PartNumber: index + 1 });
+      }
+      await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'data', Key: 'mp/uneven', UploadId, MultipartUpload: { Parts } }));
+      await assertFails(get('mp/uneven', { PartNumber: 2 }), 'NotImplemented', 501);
+      assert.equal(await statusOf(s3.send(new HeadObjectCommand({ Bucket: 'data', Key: 'mp/uneven', PartNumber: 1 }))), 501);
+      assert.ok((await bodyBytes(await get('mp/uneven'))).equals(Buffer.concat(parts)));
     });
 
     test('UploadPartCopy: a whole object and a range of one become parts', async () => {

@@ -113,6 +113,21 @@ describe('S3 API through the AWS CLI, rclone and boto3', () => {
       assert.equal(head.ContentLength, 20 * MiB);
       // aws-cli's default: 8 MiB parts above an 8 MiB threshold, so three parts.
       assert.equal(head.ETag, multipartEtagOf(partsOf(big, 8 * MiB)));
+      // One part alone, by its number.
+      const third = await awsJson<{ ContentLength: number; PartsCount: number }>(
+        'get-object --part-number',
+        's3api',
+        'get-object',
+        '--bucket',
+        'data',
+        '--key',
+        'cli/big.bin',
+        '--part-number',
+        '3',
+        'part3.bin',
+      );
+      assert.deepEqual([third.ContentLength, third.PartsCount], [4 * MiB, 3]);
+      assert.ok((await readFile(path.join(work, 'part3.bin'))).equals(big.subarray(16 * MiB)));
       const v1 = await api.get('data', 'cli/big.bin');
       assert.equal(v1.status, 200);
       assert.equal(sha256(v1.body), sha256(big));

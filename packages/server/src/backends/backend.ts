@@ -21,6 +21,8 @@ export interface ObjectAttributes {
   readonly contentDisposition: string | null;
   /** Parts of the S3 multipart upload that made the object. */
   readonly parts?: number | undefined;
+  /** The size of each of those parts but the last, when they were all the same (GetObject by partNumber). */
+  readonly partSize?: number | undefined;
   /**
    * The ETag S3 clients were given when the object was written through the S3 API, unquoted: the
    * content's MD5, or for a multipart upload the MD5 of its parts' ETags and `-N`. It describes the

@@ -48,6 +48,7 @@ export function serializeAttributes(attributes: ObjectAttributes | null): string
     cacheControl: attributes.cacheControl,
     contentDisposition: attributes.contentDisposition,
     ...(attributes.parts ? { parts: attributes.parts } : {}),
+    ...(attributes.partSize ? { partSize: attributes.partSize } : {}),
     ...(attributes.s3Headers ? { s3Headers: attributes.s3Headers } : {}),
     ...(attributes.s3Etag ? { s3Etag: attributes.s3Etag } : {}),
   });
@@ -61,6 +62,7 @@ export function parseAttributes(column: string | null): ObjectAttributes | null 
     cacheControl: parsed.cacheControl ?? null,
     contentDisposition: parsed.contentDisposition ?? null,
     ...(parsed.parts ? { parts: parsed.parts } : {}),
+    ...(parsed.partSize ? { partSize: parsed.partSize } : {}),
     ...(parsed.s3Headers ? { s3Headers: parsed.s3Headers } : {}),
     ...(parsed.s3Etag ? { s3Etag: parsed.s3Etag } : {}),
   };

@@ -41,6 +41,7 @@ export const s3Errors = {
   entityTooSmall: () => new S3Error('EntityTooSmall', 400, 'Your proposed upload is smaller than the minimum allowed object size.'),
   invalidPart: () =>
     new S3Error('InvalidPart', 400, 'One or more of the specified parts could not be found or its entity tag did not match.'),
+  invalidPartNumber: () => new S3Error('InvalidPartNumber', 416, 'The requested partnumber is not satisfiable'),
   invalidPartOrder: () => new S3Error('InvalidPartOrder', 400, 'The list of parts was not in ascending order.'),
   incompleteBody: () =>
     new S3Error('IncompleteBody', 400, 'You did not provide the number of bytes specified by the Content-Length HTTP header.'),

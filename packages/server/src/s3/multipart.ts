@@ -93,6 +93,13 @@ function partEtag(row: Pick<ObjectInfo, 'sha256' | 'attributes'>): string {
   return etag && /^[0-9a-f]{32}$/.test(etag) ? etag : row.sha256;
 }
 
+/** `{ partSize }` when every part but the last has the same size and the last is no larger: part N's bytes are then known. */
+function uniformPartSize(sizes: readonly number[]): { partSize?: number } {
+  const [first = 0] = sizes;
+  const uniform = sizes.every((size, i) => (i < sizes.length - 1 ? size === first : size <= first && size > 0));
+  return uniform && first > 0 ? { partSize: first } : {};
+}
+
 /** S3's ETag of a multipart upload: the MD5 of its parts' binary ETags, then `-` and their count. */
 function multipartEtag(partEtags: readonly string[]): string {
   const md5 = createHash('md5');
@@ -165,7 +172,8 @@ export async function completeMultipartUpload(
     return want.number;
   });
   const etag = multipartEtag(requested.map((want) => want.etag));
-  const total = chosen.reduce((sum, number) => sum + (parts.get(number)?.size ?? 0), 0);
+  const sizes = chosen.map((number) => parts.get(number)?.size ?? 0);
+  const total = sizes.reduce((sum, size) => sum + size, 0);
   const condition = await s3WriteCondition(ctx, request, ref);
   // A condition that already fails is answered with its status before any byte is copied; the
   // commit checks it again, atomically.
@@ -179,7 +187,7 @@ export async function completeMultipartUpload(
       signal: undefined,
       now: ctx.clock(),
       condition,
-      attributes: { ...withS3Etag(upload.attributes ?? null, etag), parts: chosen.length },
+      attributes: { ...withS3Etag(upload.attributes ?? null, etag), parts: chosen.length, ...uniformPartSize(sizes) },
     });
     await removeUpload(ctx, ref, upload.uploadId);
     ctx.metrics.bytesWritten.inc(info.size);

@@ -83,15 +83,17 @@ const OVERRIDES: Record<string, string> = {
 /** GetObject and HeadObject: Range, the four conditional headers, response-* overrides. */
 export async function getObject(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef, query: URLSearchParams) {
   const head = request.method === 'HEAD';
-  const partNumber = query.get('partNumber');
+  const partNumber = partNumberOf(query);
+  if (partNumber !== undefined && request.headers.range !== undefined)
+    throw s3Errors.invalidRequest('Cannot specify both Range header and partNumber query parameter');
   const range = head ? undefined : parseS3Range(request.headers.range);
+  let part: { start: number; end: number; count: number } | undefined;
   const found = await ctx.objects.read(ref, (info): ReadPlan => {
-    // Part boundaries are not kept once an upload completes: one part of several cannot be told apart.
-    if (partNumber !== null && (partNumber !== '1' || (info.attributes?.parts ?? 1) > 1))
-      throw s3Errors.notImplemented('GetObject and HeadObject of one part of a multipart object');
+    part = partNumber === undefined ? undefined : partOf(info, partNumber);
     const verdict = conditionVerdict(request, info);
     if (verdict === 412) throw s3Errors.preconditionFailed();
     if (verdict === 304 || head) return { kind: 'none' };
+    if (part) return { kind: 'range', start: part.start, end: part.end };
     if (!range) return { kind: 'all' };
     try {
       return resolveRange(range, info.size);
@@ -106,6 +108,11 @@ export async function getObject(ctx: AppContext, request: FastifyRequest, reply:
     if (value !== null) reply.header(header, value);
   }
   if (conditionVerdict(request, info) === 304) return reply.code(304).removeHeader('content-length').send();
+  if (part) {
+    reply.header('x-amz-mp-parts-count', part.count).header('content-range', `bytes ${part.start}-${part.end}/${info.size}`);
+    reply.header('content-length', part.end - part.start + 1);
+    if (head) return reply.code(206).send();
+  }
   if (head) return reply.code(200).send();
   if (plan.kind === 'range') {
     reply.header('content-range', `bytes ${plan.start}-${plan.end}/${info.size}`).header('content-length', plan.end - plan.start + 1);
@@ -310,6 +317,33 @@ function conditionVerdict(request: FastifyRequest, info: ObjectInfo): 304 | 412 
   const modifiedSince = since('if-modified-since');
   if (!Number.isNaN(modifiedSince) && modifiedSeconds <= Math.floor(modifiedSince / 1000)) return 304;
   return undefined;
+}
+
+/** The `partNumber` query parameter: 1 to 10,000, or undefined when absent. */
+function partNumberOf(query: URLSearchParams): number | undefined {
+  const raw = query.get('partNumber');
+  if (raw === null) return undefined;
+  const number = Number(raw);
+  if (!/^\d+$/.test(raw) || number < 1 || number > 10_000)
+    throw s3Errors.invalidArgument('Part number must be an integer between 1 and 10000, inclusive');
+  return number;
+}
+
+/**
+ * The bytes of part `number` of a multipart object. The boundaries are known when every part but
+ * the last had the same size (as every S3 client cuts them); otherwise NotImplemented, never the
+ * whole object. An object written whole is its own part 1: undefined, the whole object.
+ */
+function partOf(info: ObjectInfo, number: number): { start: number; end: number; count: number } | undefined {
+  const count = info.attributes?.parts;
+  if (!count) {
+    if (number !== 1) throw s3Errors.invalidPartNumber();
+    return undefined;
+  }
+  if (number > count) throw s3Errors.invalidPartNumber();
+  const size = info.attributes?.partSize;
+  if (!size) throw s3Errors.notImplemented('GetObject and HeadObject of one part of an object whose parts differ in size');
+  return { start: (number - 1) * size, end: number === count ? info.size - 1 : number * size - 1, count };
 }
 
 function parseS3Range(header: string | undefined) {
