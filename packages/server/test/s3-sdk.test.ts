@@ -1159,24 +1159,30 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
       await client.send(new DeleteObjectCommand({ Bucket: 'data', Key: 'slow/sdk' }));
     });
 
-    test('a failure after the answer began is an Error document in the 200 answer; the SDK reports its code, the upload stays', async () => {
-      // The quota counts the parts until the completion removes them: 7 MiB of parts and a 7 MiB
-      // object do not fit in 12 MiB. That is found at the commit, after the copy.
+    test('completing needs no quota beyond its parts: the object replaces them in one commit', async () => {
+      // 7 MiB of parts and a 7 MiB object would not fit in the 12 MiB quota side by side.
       const parts = [randomBytes(5 * MiB), randomBytes(2 * MiB)];
-      const { UploadId, Parts } = await uploadParts('slow/over', parts);
-      const url = await presign(new CompleteMultipartUploadCommand({ Bucket: 'data', Key: 'slow/over', UploadId }));
-      const answer = await fetch(url, { method: 'POST', body: completionXml(Parts) });
-      const text = await answer.text();
-      assert.equal(answer.status, 200);
-      assert.match(text, /^<\?xml version="1.0" encoding="UTF-8"\?>\n *<Error><Code>QuotaExceeded<\/Code>/);
-      const viaSdk = await failure(
-        client.send(new CompleteMultipartUploadCommand({ Bucket: 'data', Key: 'slow/over', UploadId, MultipartUpload: { Parts } })),
+      const { UploadId, Parts } = await uploadParts('slow/fits', parts);
+      const completed = await client.send(
+        new CompleteMultipartUploadCommand({ Bucket: 'data', Key: 'slow/fits', UploadId, MultipartUpload: { Parts } }),
       );
-      assert.equal(viaSdk.code, 'QuotaExceeded', viaSdk.message);
-      await assertFails(client.send(new HeadObjectCommand({ Bucket: 'data', Key: 'slow/over' })), 'NotFound', 404);
-      const listed = await client.send(new ListPartsCommand({ Bucket: 'data', Key: 'slow/over', UploadId }));
-      assert.equal(listed.Parts?.length, 2, 'the parts are kept for another try');
-      await client.send(new AbortMultipartUploadCommand({ Bucket: 'data', Key: 'slow/over', UploadId }));
+      assert.equal(completed.ETag, multipartEtagOf(parts));
+      const v1 = apiClient(slow.origin, await slow.token('alice'));
+      const usage = (await v1.usage('data', 'slow/')).json<{ objects: number; bytes: number }>();
+      assert.deepEqual([usage.objects, usage.bytes], [1, 7 * MiB]);
+      await assertFails(client.send(new ListPartsCommand({ Bucket: 'data', Key: 'slow/fits', UploadId })), 'NoSuchUpload', 404);
+      // Another 7 MiB of parts does not fit beside the object: the quota still counts parts.
+      const more = await client.send(new CreateMultipartUploadCommand({ Bucket: 'data', Key: 'slow/more' }));
+      await client.send(
+        new UploadPartCommand({ Bucket: 'data', Key: 'slow/more', UploadId: more.UploadId, PartNumber: 1, Body: parts[0] }),
+      );
+      await assertFails(
+        client.send(new UploadPartCommand({ Bucket: 'data', Key: 'slow/more', UploadId: more.UploadId, PartNumber: 2, Body: parts[1] })),
+        'QuotaExceeded',
+        403,
+      );
+      await client.send(new AbortMultipartUploadCommand({ Bucket: 'data', Key: 'slow/more', UploadId: more.UploadId }));
+      await client.send(new DeleteObjectCommand({ Bucket: 'data', Key: 'slow/fits' }));
     });
 
     test('a condition that already fails is answered with its status before any byte is copied', async () => {

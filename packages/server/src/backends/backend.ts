@@ -93,6 +93,11 @@ export interface WriteOptions {
   readonly now: number;
   /** The upload session this write completes, in the same commit; refused if it already did. */
   readonly completesUpload?: string | undefined;
+  /**
+   * The writer's own keys of this type under this prefix go in the same commit, before the quota
+   * is checked (the parts of the multipart upload the write completes).
+   */
+  readonly releases?: { readonly type: ObjectRef['type']; readonly prefix: string } | undefined;
   readonly attributes?: WriteAttributes | undefined;
 }
 

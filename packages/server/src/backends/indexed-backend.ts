@@ -20,8 +20,9 @@ import type {
 import { BlobNotFoundError, type BlobStore } from './blob-store.js';
 import { type FolderListingOptions, type FolderPage, listFolderPage } from './folder-listing.js';
 import { GarbageCollector } from './garbage-collector.js';
+import { prefixRange } from './key-range.js';
 import { type BodyMeter, meterBody } from './metered-body.js';
-import { type IndexRow, infoOf, type ObjectIndex } from './object-index.js';
+import { type IndexRow, infoOf, type ObjectIndex, type PutRowOptions } from './object-index.js';
 import { PrefixOperations, type PrefixTransferResult, type TransferKeyOptions, type TransferPrefixOptions } from './prefix-operations.js';
 import { UploadSessions } from './upload-sessions.js';
 
@@ -129,7 +130,12 @@ export class IndexedBackend implements Backend {
       await chunks.return(undefined);
       throw error;
     }
-    const commit = { condition: options.condition, now: options.now, completesUpload: options.completesUpload };
+    const commit = {
+      condition: options.condition,
+      now: options.now,
+      completesUpload: options.completesUpload,
+      releases: options.releases && { tenant: ref.tenant, type: options.releases.type, ...prefixRange(options.releases.prefix) },
+    };
     const rowOf = () => {
       const attributes = typeof options.attributes === 'function' ? options.attributes() : (options.attributes ?? null);
       return { contentType: options.contentType, expiresAt: options.expiresAt ?? null, attributes };
@@ -295,17 +301,10 @@ export class IndexedBackend implements Backend {
   private async commitRow(
     ref: ObjectRef,
     row: Omit<IndexRow, 'lastModified'>,
-    options: { condition: WriteCondition | undefined; now: number; completesUpload?: string | undefined },
+    options: Pick<PutRowOptions, 'condition' | 'now' | 'completesUpload' | 'releases'>,
   ): Promise<ObjectInfo> {
     const full: IndexRow = { ...row, lastModified: this.clock() };
-    await this.index.put({
-      ref,
-      row: full,
-      condition: options.condition,
-      now: options.now,
-      completesUpload: options.completesUpload,
-      collectAfter: options.now + this.replacedBlobGraceMs,
-    });
+    await this.index.put({ ref, row: full, ...options, collectAfter: options.now + this.replacedBlobGraceMs });
     this.garbage.collectSoon(this.replacedBlobGraceMs);
     return infoOf(full);
   }

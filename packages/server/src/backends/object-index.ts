@@ -50,6 +50,9 @@ export interface UploadClaim {
 }
 
 /** The write an index commits in one transaction. */
+/** Rows a commit's `releases` removes per statement. */
+export const RELEASE_BATCH_ROWS = 1000;
+
 export interface PutRowOptions {
   readonly ref: ObjectRef;
   readonly row: IndexRow;
@@ -58,6 +61,12 @@ export interface PutRowOptions {
   readonly now: number;
   /** Ends this upload session in the same commit; fails if it already ended or was cancelled. */
   readonly completesUpload?: string | undefined;
+  /**
+   * Rows of this range (expired ones too) are removed in the same commit, before the quota is
+   * checked, and their blobs queued: what the new row replaces besides its key (the parts of a
+   * multipart upload it completes). If the commit fails they stay.
+   */
+  readonly releases?: KeyRange | undefined;
   /** The replaced blob is queued for deletion no earlier than this instant (ms). */
   readonly collectAfter: number;
 }
@@ -170,8 +179,8 @@ export interface ObjectIndex {
   find(options: { ref: ObjectRef; now: number }): Promise<IndexRow | undefined>;
   /**
    * Stores `row` under `ref` in one transaction that checks the condition and the tenant's quota
-   * (QuotaExceeded), charges the usage, optionally ends an upload session, and queues the
-   * replaced blob for deletion.
+   * (QuotaExceeded), charges the usage, optionally ends an upload session or removes the rows it
+   * releases, and queues the replaced blob for deletion.
    */
   put(options: PutRowOptions): Promise<void>;
   /** Removes the row; false when none was visible. Its blob is queued for deletion. */

@@ -28,7 +28,8 @@ import { parseXmlBody, sendXml } from './xml.js';
  * upload (its target, content type and metadata) and one per part (its blob). So parts get
  * what every row has: transactional writes, quota, collection of replaced or deleted blobs, and
  * expiry, which reclaims uploads left unfinished after UPLOAD_LIFETIME_MS. Completion streams the
- * parts, in order, into the object's new blob.
+ * parts, in order, into the object's new blob, and its commit removes them (the quota sees the
+ * object replace its parts).
  */
 const MULTIPART = '.multipart' as StorageType;
 const UPLOAD_LIFETIME_MS = 7 * 24 * 3_600_000;
@@ -188,8 +189,10 @@ export async function completeMultipartUpload(
       now: ctx.clock(),
       condition,
       attributes: { ...withS3Etag(upload.attributes ?? null, etag), parts: chosen.length, ...uniformPartSize(sizes) },
+      // The parts go in the object's commit: the quota sees the object replace them, not join them.
+      releases: { type: MULTIPART, prefix: partPrefix(upload.uploadId) },
     });
-    await removeUpload(ctx, ref, upload.uploadId);
+    await ctx.backend.delete(internal(ref.tenant, uploadKey(ref.type, ref.key, upload.uploadId)), ctx.clock());
     ctx.metrics.bytesWritten.inc(info.size);
     return {
       root: 'CompleteMultipartUploadResult',

@@ -145,6 +145,27 @@ export function batchContract(fresh: () => Promise<ObjectIndex>): void {
     assert.deepEqual((await index.find({ ref: ref('etag'), now: T0 }))?.attributes, cleared.attributes);
   });
 
+  it('a put that releases a range removes its rows in the same commit: usage is net, the quota sees the swap, blobs are queued', async () => {
+    const index = await fresh();
+    const parts = [blobRow(400), blobRow(400), blobRow(200)];
+    for (const [i, part] of parts.entries()) await put(index, ref(`p/u1/${i}`, 'acme', '.multipart' as 'data'), part);
+    await put(index, ref('p/u2/0', 'acme', '.multipart' as 'data'), blobRow(50));
+    await index.setQuota('acme', 1200);
+    const whole = blobRow(1000);
+    // 1050 stored + 1000 is past 1200; 1050 - 1000 released + 1000 is not.
+    await assert.rejects(put(index, ref('object'), whole), code('QuotaExceeded'));
+    const releases = { tenant: 'acme', type: '.multipart' as 'data', ...prefixRange('p/u1/') };
+    // A commit that fails (its condition) removes nothing.
+    await assert.rejects(put(index, ref('object'), whole, { releases, condition: { ifMatch: ['"nope"'] } }), code('PreconditionFailed'));
+    assert.equal((await index.usage('acme')).bytes, 1050);
+    await put(index, ref('object'), whole, { releases });
+    assert.deepEqual([(await index.usage('acme')).bytes, (await index.usage('acme')).objects], [1050, 2]);
+    for (let i = 0; i < 3; i++)
+      assert.equal(await index.find({ ref: ref(`p/u1/${i}`, 'acme', '.multipart' as 'data'), now: T0 }), undefined);
+    assert.ok(await index.find({ ref: ref('p/u2/0', 'acme', '.multipart' as 'data'), now: T0 }), 'another upload keeps its part');
+    assert.deepEqual((await takeAll(index, T0)).sort(), parts.map((part) => part.blobId).sort(), "the released parts' blobs are garbage");
+  });
+
   it('a copy counts against the quota and is refused past it, storing nothing', async () => {
     const index = await fresh();
     await put(index, ref('big'), blobRow(600));

@@ -16,6 +16,7 @@ import {
   type ObjectIndex,
   type PutRowOptions,
   type RangeStep,
+  RELEASE_BATCH_ROWS,
   type RemoveManyOptions,
   type RemoveRangeOptions,
   type RemoveRowOptions,
@@ -116,6 +117,15 @@ export class SqliteIndex implements ObjectIndex {
       this.cache.drop(ref);
       const previous = findAny.get(params) as AnyObjectRow | undefined;
       assertCondition(visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now), options.condition);
+      for (let start = options.releases?.start; options.releases && start; ) {
+        start = this.removeRangeRows({
+          ...options.releases,
+          start,
+          limit: RELEASE_BATCH_ROWS,
+          now: options.now,
+          collectAfter: options.collectAfter,
+        }).next;
+      }
       this.ledger.charge(ref.tenant, row.size - (previous?.size ?? 0), previous ? 0 : 1);
       upsert.run({ ...params, ...columnsFromRow(row) });
       if (options.completesUpload) this.markCompleted(options.completesUpload, infoOf(row));
@@ -162,24 +172,27 @@ export class SqliteIndex implements ObjectIndex {
   }
 
   async removeRange(options: RemoveRangeOptions): Promise<RangeStep> {
-    return this.commits.enqueue(() => {
-      const rows = this.ranges.removeRange.all(rangeParams(options, { limit: options.limit })) as RemovedTuple[];
-      let objects = 0;
-      let bytes = 0;
-      let removedBytes = 0;
-      let last: Buffer | undefined;
-      for (const [key, size, blobId, expiresAt] of rows) {
-        this.cache.drop({ tenant: options.tenant, type: options.type, key: key.toString('utf8') });
-        if (blobId) this.sql.queueGarbage.run(blobId, options.collectAfter);
-        removedBytes += size;
-        if (!last || Buffer.compare(key, last) > 0) last = key;
-        if (expiresAt !== null && expiresAt <= options.now) continue;
-        objects++;
-        bytes += size;
-      }
-      this.ledger.charge(options.tenant, -removedBytes, -rows.length);
-      return { objects, bytes, skipped: [], next: rows.length < options.limit || !last ? undefined : keyAfter(last) };
-    });
+    return this.commits.enqueue(() => this.removeRangeRows(options));
+  }
+
+  /** removeRange's work, inside the caller's transaction. */
+  private removeRangeRows(options: RemoveRangeOptions): RangeStep {
+    const rows = this.ranges.removeRange.all(rangeParams(options, { limit: options.limit })) as RemovedTuple[];
+    let objects = 0;
+    let bytes = 0;
+    let removedBytes = 0;
+    let last: Buffer | undefined;
+    for (const [key, size, blobId, expiresAt] of rows) {
+      this.cache.drop({ tenant: options.tenant, type: options.type, key: key.toString('utf8') });
+      if (blobId) this.sql.queueGarbage.run(blobId, options.collectAfter);
+      removedBytes += size;
+      if (!last || Buffer.compare(key, last) > 0) last = key;
+      if (expiresAt !== null && expiresAt <= options.now) continue;
+      objects++;
+      bytes += size;
+    }
+    this.ledger.charge(options.tenant, -removedBytes, -rows.length);
+    return { objects, bytes, skipped: [], next: rows.length < options.limit || !last ? undefined : keyAfter(last) };
   }
 
   async removeMany(options: RemoveManyOptions): Promise<Array<number | undefined>> {

@@ -110,26 +110,29 @@ export class PgRanges {
   }
 
   async remove(options: RemoveRangeOptions): Promise<RangeStep> {
-    return this.db.transaction(async (tx) => {
-      const { rows } = await tx.run<{ key: Buffer; size: number; blob_id: string | null; expires_at: number | null }>(REMOVE, [
-        ...rangeValues(options),
-        options.limit,
-      ]);
-      const visible = rows.filter((row) => row.expires_at === null || row.expires_at > options.now);
-      await this.ledger.charge(tx, options.tenant, -sum(rows), -rows.length);
-      await this.garbage.queue(
-        rows.flatMap((row) => (row.blob_id ? [row.blob_id] : [])),
-        options.collectAfter,
-        tx,
-      );
-      const last = rows.reduce<Buffer | undefined>((max, row) => (!max || Buffer.compare(row.key, max) > 0 ? row.key : max), undefined);
-      return {
-        objects: visible.length,
-        bytes: sum(visible),
-        skipped: [],
-        next: rows.length < options.limit || !last ? undefined : keyAfter(last),
-      };
-    });
+    return this.db.transaction((tx) => this.removeIn(tx, options));
+  }
+
+  /** remove's work, inside the caller's transaction `tx`. */
+  async removeIn(tx: Queries, options: RemoveRangeOptions): Promise<RangeStep> {
+    const { rows } = await tx.run<{ key: Buffer; size: number; blob_id: string | null; expires_at: number | null }>(REMOVE, [
+      ...rangeValues(options),
+      options.limit,
+    ]);
+    const visible = rows.filter((row) => row.expires_at === null || row.expires_at > options.now);
+    await this.ledger.charge(tx, options.tenant, -sum(rows), -rows.length);
+    await this.garbage.queue(
+      rows.flatMap((row) => (row.blob_id ? [row.blob_id] : [])),
+      options.collectAfter,
+      tx,
+    );
+    const last = rows.reduce<Buffer | undefined>((max, row) => (!max || Buffer.compare(row.key, max) > 0 ? row.key : max), undefined);
+    return {
+      objects: visible.length,
+      bytes: sum(visible),
+      skipped: [],
+      next: rows.length < options.limit || !last ? undefined : keyAfter(last),
+    };
   }
 
   async transfer(options: TransferOptions): Promise<IndexRow> {
