@@ -265,6 +265,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
   if (config.s3Port !== undefined && config.s3Port !== 0 && config.s3Port === config.port)
     problems.push('STOWAGE_S3_PORT: must differ from the API port');
   if (config.s3KeepAliveMs === 0) problems.push('STOWAGE_S3_KEEPALIVE_INTERVAL: must be more than 0');
+  if (config.s3KeepAliveMs >= config.sendIdleTimeoutMs)
+    problems.push('STOWAGE_S3_KEEPALIVE_INTERVAL: must be less than STOWAGE_SEND_IDLE_TIMEOUT, or long answers are cut');
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 }

@@ -105,6 +105,7 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
         s3Listener = createS3RootListener(config, (request, response) => app.server.emit('request', request, response));
         try {
           s3RootUrl = await listenOn(s3Listener, config.host, config.s3Port);
+          s3Listener.on('error', (error) => logger.error({ err: error }, 'the S3 port failed'));
         } catch (error) {
           s3Listener = undefined;
           await app.close();

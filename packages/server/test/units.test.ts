@@ -32,6 +32,15 @@ describe('config', () => {
     );
   });
 
+  test('the S3 keep-alive interval must be shorter than the send-idle timeout, which would cut long answers', () => {
+    assert.equal(loadConfig({}).s3KeepAliveMs, 5_000);
+    assert.throws(
+      () => loadConfig({ STOWAGE_S3_KEEPALIVE_INTERVAL: '60s', STOWAGE_SEND_IDLE_TIMEOUT: '30s' }),
+      (error: unknown) =>
+        error instanceof ConfigError && /STOWAGE_S3_KEEPALIVE_INTERVAL: must be less than STOWAGE_SEND_IDLE_TIMEOUT/.test(error.message),
+    );
+  });
+
   test('the S3 port: none by default; a port number from the flag or STOWAGE_S3_PORT, not the API port', () => {
     assert.equal(loadConfig({}).s3Port, undefined);
     assert.equal(loadConfig({ STOWAGE_S3_PORT: '9100' }).s3Port, 9100);

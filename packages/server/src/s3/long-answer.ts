@@ -43,7 +43,9 @@ export async function sendLongXml(request: FastifyRequest, reply: FastifyReply, 
     if (!body.destroyed) body.write(text);
   };
   send(XML_DECLARATION);
-  const keepAlive = setInterval(() => send(' '), intervalMs);
+  const keepAlive = setInterval(() => send(' '), intervalMs).unref();
+  // A connection closed early (the client left, or shutdown) needs no more spaces.
+  reply.raw.once('close', () => clearInterval(keepAlive));
   void outcome.then(({ answer, error }) => {
     clearInterval(keepAlive);
     if (error) {

@@ -192,7 +192,10 @@ export async function completeMultipartUpload(
       // The parts go in the object's commit: the quota sees the object replace them, not join them.
       releases: { type: MULTIPART, prefix: partPrefix(upload.uploadId) },
     });
-    await ctx.backend.delete(internal(ref.tenant, uploadKey(ref.type, ref.key, upload.uploadId)), ctx.clock());
+    // The object is committed: an upload row left behind (a failed delete) only lists until it expires.
+    await ctx.backend
+      .delete(internal(ref.tenant, uploadKey(ref.type, ref.key, upload.uploadId)), ctx.clock())
+      .catch((error: unknown) => request.log.warn({ err: error }, 'could not remove a completed multipart upload'));
     ctx.metrics.bytesWritten.inc(info.size);
     return {
       root: 'CompleteMultipartUploadResult',

@@ -14,7 +14,6 @@ import {
   type ObjectIndex,
   type PutRowOptions,
   type RangeStep,
-  RELEASE_BATCH_ROWS,
   type RemoveManyOptions,
   type RemoveRangeOptions,
   type RemoveRowOptions,
@@ -157,17 +156,10 @@ export class PgIndex implements ObjectIndex {
     await this.db.transaction(async (tx) => {
       const previous = await this.lockRow(tx, ref);
       assertCondition(visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now), options.condition);
-      for (let start = options.releases?.start; options.releases && start; ) {
-        const step = await this.ranges.removeIn(tx, {
-          ...options.releases,
-          start,
-          limit: RELEASE_BATCH_ROWS,
-          now: options.now,
-          collectAfter: options.collectAfter,
-        });
-        start = step.next;
-      }
-      await this.ledger.charge(tx, ref.tenant, row.size - (previous?.size ?? 0), previous ? 0 : 1);
+      const released = options.releases
+        ? await this.ranges.releaseIn(tx, options.releases, options.now, options.collectAfter)
+        : { bytes: 0, objects: 0 };
+      await this.ledger.charge(tx, ref.tenant, row.size - (previous?.size ?? 0) - released.bytes, (previous ? 0 : 1) - released.objects);
       await tx.run(UPSERT, [
         ...keyParams(ref),
         row.size,

@@ -3,15 +3,16 @@ import type { ObjectRef } from '../backend.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
 import { KEY_SPACE_END, keyAfter } from '../key-range.js';
 import { columnsFromRow, type ObjectColumns, rowFromColumns } from '../object-columns.js';
-import type {
-  IndexRow,
-  KeyRange,
-  RangeStep,
-  RemoveRangeOptions,
-  ScannedKey,
-  ScanOptions,
-  TransferOptions,
-  TransferRangeOptions,
+import {
+  type IndexRow,
+  type KeyRange,
+  type RangeStep,
+  RELEASE_BATCH_ROWS,
+  type RemoveRangeOptions,
+  type ScannedKey,
+  type ScanOptions,
+  type TransferOptions,
+  type TransferRangeOptions,
 } from '../object-index.js';
 import { destinationKey, transferredRow } from '../transfer-plan.js';
 import { type PgDb, type Queries, statement } from './pg-db.js';
@@ -115,24 +116,47 @@ export class PgRanges {
 
   /** remove's work, inside the caller's transaction `tx`. */
   async removeIn(tx: Queries, options: RemoveRangeOptions): Promise<RangeStep> {
+    const { rows, step } = await this.deleteBatch(tx, options);
+    await this.ledger.charge(tx, options.tenant, -sum(rows), -rows.length);
+    return step;
+  }
+
+  /**
+   * Removes every row of a range inside `tx`, queueing their blobs, and gives what they held
+   * without charging the ledger: the caller charges once, after the last row lock (a put that
+   * releases a range), so its locks are always taken rows first, usage row last.
+   */
+  async releaseIn(tx: Queries, range: KeyRange, now: number, collectAfter: number): Promise<{ bytes: number; objects: number }> {
+    let bytes = 0;
+    let objects = 0;
+    for (let start: Buffer | undefined = range.start; start; ) {
+      const { rows, step } = await this.deleteBatch(tx, { ...range, start, limit: RELEASE_BATCH_ROWS, now, collectAfter });
+      bytes += sum(rows);
+      objects += rows.length;
+      start = step.next;
+    }
+    return { bytes, objects };
+  }
+
+  private async deleteBatch(tx: Queries, options: RemoveRangeOptions) {
     const { rows } = await tx.run<{ key: Buffer; size: number; blob_id: string | null; expires_at: number | null }>(REMOVE, [
       ...rangeValues(options),
       options.limit,
     ]);
     const visible = rows.filter((row) => row.expires_at === null || row.expires_at > options.now);
-    await this.ledger.charge(tx, options.tenant, -sum(rows), -rows.length);
     await this.garbage.queue(
       rows.flatMap((row) => (row.blob_id ? [row.blob_id] : [])),
       options.collectAfter,
       tx,
     );
     const last = rows.reduce<Buffer | undefined>((max, row) => (!max || Buffer.compare(row.key, max) > 0 ? row.key : max), undefined);
-    return {
+    const step: RangeStep = {
       objects: visible.length,
       bytes: sum(visible),
       skipped: [],
       next: rows.length < options.limit || !last ? undefined : keyAfter(last),
     };
+    return { rows, step };
   }
 
   async transfer(options: TransferOptions): Promise<IndexRow> {
