@@ -56,20 +56,10 @@ export function assertSupportedWrite(request: FastifyRequest): void {
 export async function assertCopySourceConditions(ctx: AppContext, request: FastifyRequest, source: ObjectRef): Promise<void> {
   const header = (name: string) => single(request.headers[`x-amz-copy-source-${name}`]);
   if (!['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'].some((name) => header(name) !== undefined)) return;
-  const info = await ctx.objects.head(source);
-  const etags = [info.etag, s3Etag(info)];
-  const modified = Math.floor(info.lastModified / 1000);
-  const ifMatch = parseEtagList(header('if-match'));
-  const noneMatch = parseEtagList(header('if-none-match'));
-  const since = Date.parse(header('if-modified-since') ?? '');
-  const unmodified = Date.parse(header('if-unmodified-since') ?? '');
-  const failed =
-    (ifMatch && !ifMatch.includes('*') && !ifMatch.some((etag) => etags.includes(etag))) ||
-    (noneMatch && (noneMatch.includes('*') || noneMatch.some((etag) => etags.includes(etag)))) ||
-    (!ifMatch && !Number.isNaN(unmodified) && modified > Math.floor(unmodified / 1000)) ||
-    (!noneMatch && !Number.isNaN(since) && modified <= Math.floor(since / 1000));
-  if (failed) throw s3Errors.preconditionFailed();
+  // A copy has no 304: a source its conditions would not serve is 412.
+  if (conditionVerdict(header, await ctx.objects.head(source)) !== undefined) throw s3Errors.preconditionFailed();
 }
+
 /** `response-*` query parameters of GetObject and the headers they set. */
 const OVERRIDES: Record<string, string> = {
   'response-content-type': 'content-type',
@@ -88,9 +78,10 @@ export async function getObject(ctx: AppContext, request: FastifyRequest, reply:
     throw s3Errors.invalidRequest('Cannot specify both Range header and partNumber query parameter');
   const range = head ? undefined : parseS3Range(request.headers.range);
   let part: { start: number; end: number; count: number } | undefined;
+  let verdict: 304 | 412 | undefined;
   const found = await ctx.objects.read(ref, (info): ReadPlan => {
     part = partNumber === undefined ? undefined : partOf(info, partNumber);
-    const verdict = conditionVerdict(request, info);
+    verdict = conditionVerdict((name) => single(request.headers[name]), info);
     if (verdict === 412) throw s3Errors.preconditionFailed();
     if (verdict === 304 || head) return { kind: 'none' };
     if (part) return { kind: 'range', start: part.start, end: part.end };
@@ -107,7 +98,7 @@ export async function getObject(ctx: AppContext, request: FastifyRequest, reply:
     const value = query.get(param);
     if (value !== null) reply.header(header, value);
   }
-  if (conditionVerdict(request, info) === 304) return reply.code(304).removeHeader('content-length').send();
+  if (verdict === 304) return reply.code(304).removeHeader('content-length').send();
   if (part) {
     reply.header('x-amz-mp-parts-count', part.count).header('content-range', `bytes ${part.start}-${part.end}/${info.size}`);
     reply.header('content-length', part.end - part.start + 1);
@@ -304,15 +295,15 @@ export function copySourceOf(request: FastifyRequest, tenant: string): ObjectRef
 }
 
 /** 412, 304 or undefined (serve), by RFC 9110 §13.2.2's order as S3 applies it. */
-function conditionVerdict(request: FastifyRequest, info: ObjectInfo): 304 | 412 | undefined {
+function conditionVerdict(header: (name: string) => string | undefined, info: ObjectInfo): 304 | 412 | undefined {
   const etags = [info.etag, s3Etag(info)];
-  const ifMatch = parseEtagList(single(request.headers['if-match']));
+  const ifMatch = parseEtagList(header('if-match'));
   if (ifMatch && !ifMatch.includes('*') && !ifMatch.some((etag) => etags.includes(etag))) return 412;
-  const since = (name: string) => Date.parse(single(request.headers[name]) ?? '');
+  const since = (name: string) => Date.parse(header(name) ?? '');
   const modifiedSeconds = Math.floor(info.lastModified / 1000);
   const unmodifiedSince = since('if-unmodified-since');
   if (!ifMatch && !Number.isNaN(unmodifiedSince) && modifiedSeconds > Math.floor(unmodifiedSince / 1000)) return 412;
-  const noneMatch = parseEtagList(single(request.headers['if-none-match']));
+  const noneMatch = parseEtagList(header('if-none-match'));
   if (noneMatch) return noneMatch.includes('*') || noneMatch.some((etag) => etags.includes(etag)) ? 304 : undefined;
   const modifiedSince = since('if-modified-since');
   if (!Number.isNaN(modifiedSince) && modifiedSeconds <= Math.floor(modifiedSince / 1000)) return 304;
