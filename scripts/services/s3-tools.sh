@@ -25,29 +25,18 @@ die() {
   exit 1
 }
 
-find_aws() {
-  if [ -n "${STOWAGE_TEST_AWS:-}" ]; then
-    [ -x "$STOWAGE_TEST_AWS" ] && echo "$STOWAGE_TEST_AWS"
+# The binary named by the variable $1 when set (if executable), else $2 on PATH, then /usr/bin/$2.
+find_binary() {
+  local named=${!1:-}
+  if [ -n "$named" ]; then
+    [ -x "$named" ] && echo "$named"
     return
   fi
-  command -v aws 2>/dev/null || { [ -x /usr/bin/aws ] && echo /usr/bin/aws; }
+  command -v "$2" 2>/dev/null || { [ -x "/usr/bin/$2" ] && echo "/usr/bin/$2"; }
 }
-
-find_rclone() {
-  if [ -n "${STOWAGE_TEST_RCLONE:-}" ]; then
-    [ -x "$STOWAGE_TEST_RCLONE" ] && echo "$STOWAGE_TEST_RCLONE"
-    return
-  fi
-  command -v rclone 2>/dev/null || { [ -x /usr/bin/rclone ] && echo /usr/bin/rclone; }
-}
-
-find_s3cmd() {
-  if [ -n "${STOWAGE_TEST_S3CMD:-}" ]; then
-    [ -x "$STOWAGE_TEST_S3CMD" ] && echo "$STOWAGE_TEST_S3CMD"
-    return
-  fi
-  command -v s3cmd 2>/dev/null || { [ -x /usr/bin/s3cmd ] && echo /usr/bin/s3cmd; }
-}
+find_aws() { find_binary STOWAGE_TEST_AWS aws; }
+find_rclone() { find_binary STOWAGE_TEST_RCLONE rclone; }
+find_s3cmd() { find_binary STOWAGE_TEST_S3CMD s3cmd; }
 
 # A python3 that imports boto3.
 find_python() {
