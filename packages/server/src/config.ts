@@ -116,6 +116,8 @@ export interface ServerConfig {
    * space this often until its result, so clients and proxies do not time it out (as S3 does), in ms.
    */
   readonly s3KeepAliveMs: number;
+  /** The region S3 clients sign for: a signature scoped to another is refused, naming this one. */
+  readonly s3ApiRegion: string;
 }
 
 /** Flags from the command line; they win over the environment. */
@@ -249,6 +251,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     jwtTenantClaim: env.STOWAGE_JWT_TENANT_CLAIM || 'sub',
     jwksTimeoutMs: duration('STOWAGE_JWKS_TIMEOUT', 5_000),
     s3KeepAliveMs: duration('STOWAGE_S3_KEEPALIVE_INTERVAL', 5_000),
+    s3ApiRegion: read('STOWAGE_S3_API_REGION', env.STOWAGE_S3_API_REGION, 'us-east-1', (v) => {
+      if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(v)) throw new Error('must be a region name such as us-east-1');
+      return v;
+    }),
   };
   if (config.headersTimeoutMs === 0) problems.push('STOWAGE_HEADERS_TIMEOUT: must be more than 0');
   if (config.bodyIdleTimeoutMs === 0) problems.push('STOWAGE_BODY_IDLE_TIMEOUT: must be more than 0');

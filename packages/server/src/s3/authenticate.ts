@@ -2,7 +2,16 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../http/context.js';
 import { s3Errors } from './errors.js';
 import { signedUrlOf } from './root-listener.js';
-import { assertFresh, parseClaims, type RequestToVerify, type SignedClaims, signatureMatches, signingKey } from './sigv4.js';
+import {
+  assertFresh,
+  assertHeadersSigned,
+  assertScope,
+  parseClaims,
+  type RequestToVerify,
+  type SignedClaims,
+  signatureMatches,
+  signingKey,
+} from './sigv4.js';
 
 /** What the signature check established about a request, for the handlers that read its body. */
 export interface S3Principal {
@@ -41,6 +50,8 @@ export function createS3Authenticate(ctx: AppContext) {
     const signed = requestToVerify(request);
     const claims = parseClaims(signed);
     if (!claims) throw s3Errors.accessDenied('Anonymous access is not allowed: sign requests with an API key (docs/s3.md)');
+    assertScope(claims, ctx.config.s3ApiRegion);
+    assertHeadersSigned(claims, signed.headers);
     assertFresh(claims, new URLSearchParams(signed.rawQuery), Date.now());
     const record = await ctx.apiKeys.find(claims.accessKeyId);
     const secret = record?.sealedSecret ? ctx.sealer.open(record.clientId, record.sealedSecret) : undefined;

@@ -5,6 +5,8 @@ export class S3Error extends Error {
     readonly status: number,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** Elements S3 adds to this error's `<Error>` document after `<Message>` (e.g. `<Region>`). */
+    readonly details: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'S3Error';
@@ -23,6 +25,21 @@ export const s3Errors = {
   invalidAccessKeyId: () => new S3Error('InvalidAccessKeyId', 403, 'The AWS Access Key Id you provided does not exist in our records.'),
   skewed: () => new S3Error('RequestTimeTooSkewed', 403, 'The difference between the request time and the current time is too large.'),
   expired: () => new S3Error('AccessDenied', 403, 'Request has expired'),
+  headersNotSigned: (names: readonly string[]) =>
+    new S3Error(
+      'AccessDenied',
+      403,
+      'There were headers present in the request which were not signed',
+      {},
+      {
+        HeadersNotSigned: names.join(', '),
+      },
+    ),
+  /** A credential scope this endpoint does not take: in the Authorization header, or a presigned URL's X-Amz-Credential. */
+  badScope: (presigned: boolean, problem: string, details: Record<string, string> = {}) =>
+    presigned
+      ? new S3Error('AuthorizationQueryParametersError', 400, `Error parsing the X-Amz-Credential parameter; ${problem}`, {}, details)
+      : new S3Error('AuthorizationHeaderMalformed', 400, `The authorization header is malformed; ${problem}`, {}, details),
   noSuchBucket: (bucket: string) => new S3Error('NoSuchBucket', 404, `The specified bucket does not exist: ${bucket}`),
   noSuchKey: () => new S3Error('NoSuchKey', 404, 'The specified key does not exist.'),
   noSuchUpload: () => new S3Error('NoSuchUpload', 404, 'The specified multipart upload does not exist.'),

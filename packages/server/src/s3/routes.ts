@@ -80,9 +80,11 @@ async function bucketOperation(ctx: AppContext, request: FastifyRequest, reply: 
   assertKnownParameters(query, BUCKET_SUBRESOURCES, `this ${request.method} on a bucket`);
   switch (request.method) {
     case 'HEAD':
-      return reply.code(200).header('x-amz-bucket-region', 'us-east-1').send();
+      return reply.code(200).header('x-amz-bucket-region', ctx.config.s3ApiRegion).send();
     case 'GET':
-      if (query.has('location')) return sendXml(reply, 'LocationConstraint', {});
+      // S3 names us-east-1 by an empty constraint.
+      if (query.has('location'))
+        return sendXml(reply, 'LocationConstraint', ctx.config.s3ApiRegion === 'us-east-1' ? {} : { '#text': ctx.config.s3ApiRegion });
       if (query.has('uploads')) return listMultipartUploads(ctx, reply, request.tenant, type, query);
       if (query.get('list-type') === '2') return sendXml(reply, 'ListBucketResult', await listObjectsV2(ctx, request.tenant, type, query));
       if (query.has('list-type')) throw s3Errors.invalidArgument('list-type must be 2');

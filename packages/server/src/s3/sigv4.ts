@@ -98,10 +98,34 @@ function parseCredential(credential: string): Pick<SignedClaims, 'accessKeyId' |
   return { accessKeyId, date, region, service };
 }
 
+/**
+ * Refuses a credential scope made for anything but this endpoint: another service or region, or
+ * a day other than X-Amz-Date's. The region is named in the answer, as S3 does, so SDKs retry there.
+ */
+export function assertScope(claims: SignedClaims, region: string): void {
+  if (claims.service !== 's3')
+    throw s3Errors.badScope(claims.presigned, `incorrect service "${claims.service}". This endpoint belongs to "s3".`);
+  if (claims.region !== region)
+    throw s3Errors.badScope(claims.presigned, `the region '${claims.region}' is wrong; expecting '${region}'`, { Region: region });
+  if (claims.amzDate.slice(0, 8) !== claims.date)
+    throw s3Errors.badScope(claims.presigned, 'Invalid credential date. Date is not the same as X-Amz-Date.');
+}
+
+/**
+ * Refuses a request whose signature leaves out `host` or an `x-amz-*` header it carries, as S3
+ * does: those headers choose what the request does (x-amz-copy-source turns a PUT into a copy,
+ * x-amz-meta-* is stored), so a holder of a presigned URL must not be able to add them.
+ */
+export function assertHeadersSigned(claims: SignedClaims, headers: IncomingHttpHeaders): void {
+  const signed = new Set(claims.signedHeaders);
+  if (!signed.has('host')) throw s3Errors.accessDenied('The signature must cover the host header (SignedHeaders lacks host)');
+  const unsigned = Object.keys(headers).filter((name) => name.startsWith('x-amz-') && !signed.has(name));
+  if (unsigned.length > 0) throw s3Errors.headersNotSigned(unsigned);
+}
+
 /** Refuses a request signed too far from now (header auth), or a presigned URL past its expiry. */
 export function assertFresh(claims: SignedClaims, query: URLSearchParams, now: number): void {
   const signedAt = parseAmzDate(claims.amzDate);
-  if (claims.amzDate.slice(0, 8) !== claims.date) throw s3Errors.signatureMismatch();
   if (!claims.presigned) {
     if (Math.abs(now - signedAt) > MAX_SKEW_MS) throw s3Errors.skewed();
     return;

@@ -39,7 +39,7 @@ export function errorDocument(error: S3Error, resource: string, requestId: strin
 
 /** S3's `<Error>` element, without the declaration. */
 export function errorElement(error: S3Error, resource: string, requestId: string): string {
-  return builder.build({ Error: { Code: error.code, Message: error.message, Resource: resource, RequestId: requestId } });
+  return builder.build({ Error: { Code: error.code, Message: error.message, ...error.details, Resource: resource, RequestId: requestId } });
 }
 
 /** Parses a request body that must be the XML element `root`; MalformedXML otherwise. */
