@@ -2,6 +2,8 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 
 const INFO = 'stowage api key secrets v1';
 const VERSION = 'v1';
+/** GCM's full tag: without it stated, a decipher takes any prefix of the right tag (down to 4 bytes). */
+const TAG_BYTES = 16;
 
 /**
  * Seals API key secrets for storage: AES-256-GCM under a key derived (HKDF-SHA256) from the server
@@ -19,7 +21,7 @@ export class SecretSealer {
 
   seal(clientId: string, secret: string): string {
     const nonce = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key, nonce);
+    const cipher = createCipheriv('aes-256-gcm', this.key, nonce, { authTagLength: TAG_BYTES });
     cipher.setAAD(Buffer.from(clientId, 'utf8'));
     const sealed = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
     return [VERSION, nonce.toString('base64url'), sealed.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
@@ -30,7 +32,7 @@ export class SecretSealer {
     const [version, nonce, data, tag] = sealed.split('.');
     if (version !== VERSION || !nonce || !data || !tag) return undefined;
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(nonce, 'base64url'));
+      const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(nonce, 'base64url'), { authTagLength: TAG_BYTES });
       decipher.setAAD(Buffer.from(clientId, 'utf8'));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
