@@ -102,6 +102,7 @@ const BY_CODE: Record<string, typeof StorageError> = {
   NoSuchKey: NotFoundError,
   MissingToken: AuthError,
   InvalidToken: AuthError,
+  InvalidUser: AuthError,
   TokenExpired: AuthError,
   InvalidCredentials: AuthError,
   InvalidSignature: ForbiddenError,

@@ -199,6 +199,7 @@ export const ERRORS = {
   RequestTimeout: { status: 408, message: 'The request body stopped arriving; the upload was abandoned' },
   MissingToken: { status: 401, message: 'An Authorization: Bearer <token> header is required' },
   InvalidToken: { status: 401, message: 'The bearer token is not valid' },
+  InvalidUser: { status: 401, message: 'The user id is not valid (1-1024 bytes of Unicode without control characters)' },
   TokenExpired: { status: 401, message: 'The bearer token has expired' },
   InvalidCredentials: { status: 401, message: 'Unknown client_id or wrong secret' },
   InvalidSignature: { status: 403, message: 'The URL signature does not match' },

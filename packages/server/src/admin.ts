@@ -3,6 +3,7 @@ import { createApiKey } from './auth/api-keys.js';
 import { SecretSealer } from './auth/secret-sealer.js';
 import { loadServerSecret } from './auth/server-secret.js';
 import { TokenService } from './auth/token-service.js';
+import { assertUserId } from './auth/user-id.js';
 import type { TenantUsage } from './backends/backend.js';
 import type { ObjectIndex } from './backends/object-index.js';
 import { openIndex } from './backends/open-backend.js';
@@ -37,6 +38,7 @@ export interface TenantQuotaReport extends TenantUsage {
  * again. A running server applies it from its next write on.
  */
 export async function setTenantQuota(config: ServerConfig, tenant: string, quota: number | null | 'default'): Promise<TenantQuotaReport> {
+  assertUserId(tenant);
   return withIndex(config, async (index) => {
     await index.setQuota(tenant, quota);
     return quotaReport(index, tenant);
@@ -44,6 +46,7 @@ export async function setTenantQuota(config: ServerConfig, tenant: string, quota
 }
 
 export async function showTenantQuota(config: ServerConfig, tenant: string): Promise<TenantQuotaReport> {
+  assertUserId(tenant);
   return withIndex(config, (index) => quotaReport(index, tenant));
 }
 

@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { fail } from '../errors.js';
 import type { Principal } from './token-service.js';
+import { assertUserId } from './user-id.js';
 
 /** Algorithms accepted from the identity provider: asymmetric only, so its keys can be public. */
 export const JWKS_ALGORITHMS = ['RS256', 'ES256'];
@@ -63,7 +64,7 @@ export class JwksVerifier {
     if (typeof tenant !== 'string' || tenant.length === 0) {
       throw fail('InvalidToken', `The token's "${tenantClaim}" claim, which names the user, is not a non-empty string`);
     }
-    return { tenant, expiresAt: Number(payload.exp) * 1000 };
+    return { tenant: assertUserId(tenant), expiresAt: Number(payload.exp) * 1000 };
   }
 }
 

@@ -1,6 +1,7 @@
 import { decodeProtectedHeader, errors, jwtVerify, SignJWT } from 'jose';
 import { fail } from '../errors.js';
 import { JWKS_ALGORITHMS, type JwksVerifier } from './jwks-verifier.js';
+import { assertUserId } from './user-id.js';
 
 /** What a verified bearer token says. */
 export interface Principal {
@@ -31,6 +32,7 @@ export class TokenService {
   ) {}
 
   async issue(tenant: string, ttlMs: number): Promise<{ token: string; expiresAt: number }> {
+    assertUserId(tenant);
     const now = Math.floor(this.clock() / 1000);
     const exp = now + Math.max(1, Math.round(ttlMs / 1000));
     const token = await new SignJWT({})
@@ -83,7 +85,7 @@ export class TokenService {
       throw fail('InvalidToken', `The bearer token is not valid: ${(error as Error).message}`);
     }
     if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw fail('InvalidToken', 'The token has no subject (sub)');
-    return { tenant: payload.sub, expiresAt: Number(payload.exp) * 1000 };
+    return { tenant: assertUserId(payload.sub), expiresAt: Number(payload.exp) * 1000 };
   }
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { findApiKey } from '../auth/api-keys.js';
 import type { AppContext } from '../http/context.js';
 import { s3Errors } from './errors.js';
 import { signedUrlOf } from './root-listener.js';
@@ -53,7 +54,7 @@ export function createS3Authenticate(ctx: AppContext) {
     assertScope(claims, ctx.config.s3ApiRegion);
     assertHeadersSigned(claims, signed.headers);
     assertFresh(claims, new URLSearchParams(signed.rawQuery), Date.now());
-    const record = await ctx.apiKeys.find(claims.accessKeyId);
+    const record = await findApiKey(ctx.apiKeys, claims.accessKeyId);
     const secret = record?.sealedSecret ? ctx.sealer.open(record.clientId, record.sealedSecret) : undefined;
     if (!record || !secret) throw s3Errors.invalidAccessKeyId();
     const key = signingKey(secret, claims);

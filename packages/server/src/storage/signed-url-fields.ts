@@ -1,3 +1,4 @@
+import { isPlainText, MAX_USER_ID_BYTES } from '../auth/user-id.js';
 import { fail } from '../errors.js';
 import { parseContentType } from './media-type.js';
 
@@ -18,9 +19,6 @@ export interface UrlFields {
 
 const SECONDS = /^(0|[1-9][0-9]{0,11})$/;
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-const MAX_TENANT_BYTES = 1024;
 
 /**
  * Parses the signed fields of a URL's query. Anything not in its exact canonical format is
@@ -32,7 +30,7 @@ export function parseUrlFields(query: Query, options: { upload: true }): UrlFiel
 export function parseUrlFields(query: Query, options: { upload: false }): Omit<UrlFields, 'uploadId' | 'contentType' | 'objectTtlSeconds'>;
 export function parseUrlFields(query: Query, options: { upload: boolean }): Partial<UrlFields> {
   const tenant = required(query, 'tenant');
-  if (Buffer.byteLength(tenant) > MAX_TENANT_BYTES || CONTROL.test(tenant)) throw invalid('The URL names no valid tenant');
+  if (!isPlainText(tenant, MAX_USER_ID_BYTES)) throw invalid('The URL names no valid tenant');
   const fields = {
     tenant,
     expires: seconds(required(query, 'expires'), 'expires'),
