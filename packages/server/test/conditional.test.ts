@@ -70,6 +70,39 @@ describe('range and conditional requests', () => {
     );
   });
 
+  test('GET and HEAD evaluate all four conditions in RFC 9110 §13.2.2 order', async () => {
+    const etag = `"${sha(small)}"`;
+    const lastModified = String((await py.get('/data/get/small')).headers['last-modified']);
+    const before = new Date(Date.parse(lastModified) - 5000).toUTCString();
+    const later = new Date(Date.parse(lastModified) + 5000).toUTCString();
+    const cases: Array<[Record<string, string>, number, string]> = [
+      [{ 'if-match': '"other"' }, 412, 'If-Match that does not match'],
+      [{ 'if-match': etag }, 200, 'If-Match that matches'],
+      [{ 'if-match': '*' }, 200, 'If-Match: *'],
+      [{ 'if-unmodified-since': before }, 412, 'If-Unmodified-Since before the last change'],
+      [{ 'if-unmodified-since': lastModified }, 200, 'If-Unmodified-Since at the last change'],
+      [{ 'if-unmodified-since': 'not a date' }, 200, 'an If-Unmodified-Since that is not a date is ignored'],
+      // If-Match present: If-Unmodified-Since is not evaluated (step 2 only without If-Match).
+      [{ 'if-match': etag, 'if-unmodified-since': before }, 200, 'If-Match wins over If-Unmodified-Since'],
+      // Step 1 and 2 come before 3 and 4: a failed If-Match is 412 even when the copy would be current.
+      [{ 'if-match': '"other"', 'if-none-match': etag }, 412, 'If-Match before If-None-Match'],
+      [{ 'if-unmodified-since': before, 'if-modified-since': later }, 412, 'If-Unmodified-Since before If-Modified-Since'],
+      // If-None-Match present: If-Modified-Since is not evaluated.
+      [{ 'if-none-match': '"other"', 'if-modified-since': later }, 200, 'If-None-Match wins over If-Modified-Since'],
+      [{ 'if-none-match': etag, 'if-modified-since': before }, 304, 'a matching If-None-Match is 304 whatever the date'],
+    ];
+    for (const [headers, status, what] of cases) {
+      const get = await py.get('/data/get/small', headers);
+      assert.equal(get.status, status, `GET: ${what}`);
+      if (status === 200) assert.equal(get.text, small, `GET: ${what}`);
+      if (status === 412) assert.equal(get.json<{ code: string }>().code, 'PreconditionFailed', `GET: ${what}`);
+      const head = await rawRequest(ts.origin, 'HEAD', '/storage/v1/data/get/small', {
+        headers: { authorization: `Bearer ${await ts.token('alice')}`, ...headers },
+      });
+      assert.equal(head.status, status, `HEAD: ${what}`);
+    }
+  });
+
   test('If-None-Match: * creates only; a second create is 412 and the first value stays', async () => {
     assert.equal((await py.put('/data/set/once', 'first', { 'if-none-match': '*' })).status, 200);
     const second = await py.put('/data/set/once', 'second', { 'if-none-match': '*' });

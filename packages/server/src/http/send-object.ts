@@ -6,7 +6,7 @@ import { parseRangeHeader, resolveRange } from '../storage/byte-ranges.js';
 import { parseContentType } from '../storage/media-type.js';
 import type { ObjectRef } from '../storage/object-ref.js';
 import { DEFAULT_CONTENT_TYPE } from '../storage/object-service.js';
-import { parseEtagList } from '../storage/preconditions.js';
+import { evaluateRead, type ReadPreconditions, type ReadVerdict, readPreconditionsOf } from '../storage/preconditions.js';
 import type { AppContext } from './context.js';
 import { attributeHeaders } from './object-attributes.js';
 
@@ -50,12 +50,19 @@ function servableContentType(stored: string): string {
   }
 }
 
-/** RFC 9110 §13.1.2/§13.1.3: If-None-Match wins; If-Modified-Since is compared at second precision. */
-function isNotModified(request: FastifyRequest, info: ObjectInfo): boolean {
-  const noneMatch = parseEtagList(request.headers['if-none-match']);
-  if (noneMatch) return noneMatch.includes('*') || noneMatch.includes(info.etag);
-  const since = Date.parse(request.headers['if-modified-since'] ?? '');
-  return !Number.isNaN(since) && Math.floor(info.lastModified / 1000) <= Math.floor(since / 1000);
+function preconditionsOf(request: FastifyRequest): ReadPreconditions | undefined {
+  return readPreconditionsOf((name) => {
+    const value = request.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  });
+}
+
+/** The verdict of a read's conditions on `info`; 412 PreconditionFailed when they fail. */
+function verdictOn(preconditions: ReadPreconditions | undefined, info: ObjectInfo): Exclude<ReadVerdict, 'failed'> {
+  const verdict = evaluateRead(preconditions, { etags: [info.etag], lastModified: info.lastModified });
+  // A resuming client sends If-Match so that a replaced object is never stitched to the old one.
+  if (verdict === 'failed') throw fail('PreconditionFailed', 'The object changed: If-Match or If-Unmodified-Since does not hold');
+  return verdict;
 }
 
 /** GET of an object: 200, 206 for a Range, 304 when the client's copy is current, 416 past the end. */
@@ -67,12 +74,9 @@ export async function serveObject(
   options: ServeOptions = {},
 ) {
   const range = parseRangeHeader(request.headers.range);
-  const ifMatch = parseEtagList(request.headers['if-match']);
+  const preconditions = preconditionsOf(request);
   const found = await ctx.objects.read(ref, (info): ReadPlan => {
-    // A resuming client sends If-Match so that a replaced object is never stitched to the old one.
-    if (ifMatch && !ifMatch.includes('*') && !ifMatch.includes(info.etag))
-      throw fail('PreconditionFailed', 'The object changed: If-Match does not match its ETag');
-    if (isNotModified(request, info)) return { kind: 'none' };
+    if (verdictOn(preconditions, info) === 'not-modified') return { kind: 'none' };
     return range ? resolveRange(range, info.size) : { kind: 'all' };
   });
   const { info, plan, body } = found;
@@ -97,6 +101,7 @@ export async function serveObjectHead(
   options: ServeOptions = {},
 ) {
   const info = await ctx.objects.head(ref);
+  const verdict = verdictOn(preconditionsOf(request), info);
   setObjectHeaders(reply, info, ref.type, ctx.clock(), options.disposition);
-  return reply.code(isNotModified(request, info) ? 304 : 200).send();
+  return reply.code(verdict === 'not-modified' ? 304 : 200).send();
 }

@@ -2,17 +2,17 @@ import type { FastifyRequest } from 'fastify';
 import { Headers } from 'stowage-client/protocol';
 import type { WriteCondition } from '../backends/backend.js';
 import { fail } from '../errors.js';
-import { parseEtagList } from '../storage/preconditions.js';
+import { writePreconditionsOf } from '../storage/preconditions.js';
 
-/** If-Match / If-None-Match of a write or delete. Only `If-None-Match: *` makes sense for writes. */
+/** If-Match / If-None-Match of a write or delete (storage/preconditions.ts). */
 export function writeConditionOf(request: FastifyRequest): WriteCondition | undefined {
-  const ifMatch = parseEtagList(request.headers['if-match']);
-  const noneMatch = parseEtagList(request.headers['if-none-match']);
-  if (noneMatch && !(noneMatch.length === 1 && noneMatch[0] === '*')) {
-    throw fail('InvalidArgument', 'On writes If-None-Match takes only "*" (create only)');
-  }
-  if (!ifMatch && !noneMatch) return undefined;
-  return { ifMatch, ifNoneMatch: noneMatch !== undefined };
+  return writePreconditionsOf(
+    (name) => {
+      const value = request.headers[name];
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+    (message) => fail('InvalidArgument', message),
+  );
 }
 
 /** The client's sha256 of the body, if it sent one. */

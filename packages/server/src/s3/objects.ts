@@ -8,7 +8,7 @@ import { parseRangeHeader, resolveRange } from '../storage/byte-ranges.js';
 import { parseContentType } from '../storage/media-type.js';
 import { makeRef, type ObjectRef } from '../storage/object-ref.js';
 import { DEFAULT_CONTENT_TYPE } from '../storage/object-service.js';
-import { parseEtagList } from '../storage/preconditions.js';
+import { evaluateRead, parseEtagList, readPreconditionsOf, writePreconditionsOf } from '../storage/preconditions.js';
 import { principalOf } from './authenticate.js';
 import { S3Error, s3Errors } from './errors.js';
 import { single } from './header-value.js';
@@ -266,12 +266,12 @@ export function contentTypeOf(request: FastifyRequest): string | undefined {
 
 /** If-None-Match: * and If-Match on a write of `ref` (S3's conditional writes). */
 export async function s3WriteCondition(ctx: AppContext, request: FastifyRequest, ref: ObjectRef): Promise<WriteCondition | undefined> {
-  const ifMatch = parseEtagList(single(request.headers['if-match']));
-  const noneMatch = parseEtagList(single(request.headers['if-none-match']));
-  if (noneMatch && !(noneMatch.length === 1 && noneMatch[0] === '*'))
-    throw s3Errors.notImplemented('If-None-Match other than * on a write');
-  if (!ifMatch && !noneMatch) return undefined;
-  return { ifMatch: ifMatch && (await indexEtags(ctx, ref, ifMatch)), ifNoneMatch: noneMatch !== undefined };
+  const condition = writePreconditionsOf(
+    (name) => single(request.headers[name]),
+    () => s3Errors.notImplemented('If-None-Match other than * on a write'),
+  );
+  if (!condition?.ifMatch) return condition;
+  return { ...condition, ifMatch: await indexEtags(ctx, ref, condition.ifMatch) };
 }
 
 /** `x-amz-copy-source: /bucket/key` (or without the leading slash), percent-encoded. */
@@ -294,20 +294,10 @@ export function copySourceOf(request: FastifyRequest, tenant: string): ObjectRef
   }
 }
 
-/** 412, 304 or undefined (serve), by RFC 9110 §13.2.2's order as S3 applies it. */
+/** 412, 304 or undefined (serve): storage/preconditions.ts over both of the object's ETags (sha256 and S3's). */
 function conditionVerdict(header: (name: string) => string | undefined, info: ObjectInfo): 304 | 412 | undefined {
-  const etags = [info.etag, s3Etag(info)];
-  const ifMatch = parseEtagList(header('if-match'));
-  if (ifMatch && !ifMatch.includes('*') && !ifMatch.some((etag) => etags.includes(etag))) return 412;
-  const since = (name: string) => Date.parse(header(name) ?? '');
-  const modifiedSeconds = Math.floor(info.lastModified / 1000);
-  const unmodifiedSince = since('if-unmodified-since');
-  if (!ifMatch && !Number.isNaN(unmodifiedSince) && modifiedSeconds > Math.floor(unmodifiedSince / 1000)) return 412;
-  const noneMatch = parseEtagList(header('if-none-match'));
-  if (noneMatch) return noneMatch.includes('*') || noneMatch.some((etag) => etags.includes(etag)) ? 304 : undefined;
-  const modifiedSince = since('if-modified-since');
-  if (!Number.isNaN(modifiedSince) && modifiedSeconds <= Math.floor(modifiedSince / 1000)) return 304;
-  return undefined;
+  const verdict = evaluateRead(readPreconditionsOf(header), { etags: [info.etag, s3Etag(info)], lastModified: info.lastModified });
+  return verdict === 'failed' ? 412 : verdict === 'not-modified' ? 304 : undefined;
 }
 
 /** The `partNumber` query parameter: 1 to 10,000, or undefined when absent. */
