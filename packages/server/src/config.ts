@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { type FailpointName, parseFailpoints } from './failpoints.js';
+import { type HostAndPort, parseHostAndPort } from './http/host-names.js';
 import { parseByteSize, parseDuration } from './units.js';
 
 /** How hard an acknowledged write is made to last. */
@@ -66,13 +67,18 @@ export interface ServerConfig {
   readonly uploadUrlMaxTtlMs: number;
   /** Lifetime of tokens issued by POST /auth/token, in ms. */
   readonly issuedTokenTtlMs: number;
-  /** Origin put in signed and upload URLs (e.g. https://storage.example.com); else taken from Host. */
+  /** Origin put in signed and upload URLs (e.g. https://storage.example.com); else from the request (http/origin.ts). */
   readonly publicUrl: string | undefined;
   /**
    * Origin put in signed download URLs instead (e.g. https://usercontent.example.net), a name of
    * its own for the same servers, so pages users store open apart from the console's origin.
    */
   readonly userContentUrl: string | undefined;
+  /**
+   * Without a public URL, the names (`name` on any port, `name:port` on that one) a request's Host
+   * may give the URLs it gets, besides this listener's own address; others get the address.
+   */
+  readonly allowedHosts: readonly HostAndPort[];
   /** How often the sweeper removes expired objects, in ms. */
   readonly sweepIntervalMs: number;
   /** How long shutdown waits for in-flight requests, in ms. */
@@ -225,6 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     issuedTokenTtlMs: duration('STOWAGE_TOKEN_TTL', HOUR),
     publicUrl,
     userContentUrl,
+    allowedHosts: read('STOWAGE_ALLOWED_HOSTS', env.STOWAGE_ALLOWED_HOSTS, [], parseHostList),
     sweepIntervalMs: duration('STOWAGE_SWEEP_INTERVAL', 60_000),
     shutdownTimeoutMs: duration('STOWAGE_SHUTDOWN_TIMEOUT', 10_000),
     logLevel: read('log level', overrides.logLevel ?? env.STOWAGE_LOG_LEVEL, 'info', oneOf(LOG_LEVELS)),
@@ -312,6 +319,19 @@ function parseBlobs(value: string, env: NodeJS.ProcessEnv): BlobsConfig {
     forcePathStyle: env.STOWAGE_S3_FORCE_PATH_STYLE ? boolean(env.STOWAGE_S3_FORCE_PATH_STYLE) : endpoint !== undefined,
     credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
   };
+}
+
+/** Comma-separated `name` or `name:port` entries. */
+function parseHostList(value: string): HostAndPort[] {
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const parsed = parseHostAndPort(entry);
+      if (!parsed) throw new Error(`"${entry}" is not a host name or address, with an optional :port`);
+      return parsed;
+    });
 }
 
 /** The origin of an http(s) URL (scheme, host and port; a path is dropped). */
