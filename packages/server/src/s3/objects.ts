@@ -99,7 +99,7 @@ export async function getObject(ctx: AppContext, request: FastifyRequest, reply:
     const value = query.get(param);
     if (value !== null) reply.header(header, value);
   }
-  // After the overrides: a presigned URL may say `response-content-type=text/html`.
+  // Whatever type a presigned URL's override names (`response-content-type=text/html`), the answer stays inert.
   reply.headers(INERT_CONTENT_HEADERS);
   if (verdict === 304) return reply.code(304).removeHeader('content-length').send();
   if (part) {
