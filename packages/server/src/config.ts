@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { type FailpointName, parseFailpoints } from './failpoints.js';
+import { type HostAndPort, parseHostAndPort } from './http/host-names.js';
 import { parseByteSize, parseDuration } from './units.js';
 
 /** How hard an acknowledged write is made to last. */
@@ -66,8 +67,18 @@ export interface ServerConfig {
   readonly uploadUrlMaxTtlMs: number;
   /** Lifetime of tokens issued by POST /auth/token, in ms. */
   readonly issuedTokenTtlMs: number;
-  /** Origin put in signed and upload URLs (e.g. https://storage.example.com); else taken from Host. */
+  /** Origin put in signed and upload URLs (e.g. https://storage.example.com); else from the request (http/origin.ts). */
   readonly publicUrl: string | undefined;
+  /**
+   * Origin put in signed download URLs instead (e.g. https://usercontent.example.net), a name of
+   * its own for the same servers, so pages users store open apart from the console's origin.
+   */
+  readonly userContentUrl: string | undefined;
+  /**
+   * Without a public URL, the names (`name` on any port, `name:port` on that one) a request's Host
+   * may give the URLs it gets, besides this listener's own address; others get the address.
+   */
+  readonly allowedHosts: readonly HostAndPort[];
   /** How often the sweeper removes expired objects, in ms. */
   readonly sweepIntervalMs: number;
   /** How long shutdown waits for in-flight requests, in ms. */
@@ -129,6 +140,7 @@ export interface ConfigOverrides {
   durability?: string | undefined;
   logLevel?: string | undefined;
   publicUrl?: string | undefined;
+  userContentUrl?: string | undefined;
   trustProxy?: boolean | string | undefined;
   index?: string | undefined;
   blobs?: string | undefined;
@@ -177,11 +189,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
   };
   const port = read('port', overrides.port ?? env.STOWAGE_PORT, 8787, portNumber);
   const s3Port = read<number | undefined>('STOWAGE_S3_PORT', overrides.s3Port ?? env.STOWAGE_S3_PORT, undefined, portNumber);
-  const publicUrl = read('STOWAGE_PUBLIC_URL', overrides.publicUrl ?? env.STOWAGE_PUBLIC_URL, undefined, (v) => {
-    const url = new URL(v);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must be an http(s) URL');
-    return url.origin;
-  });
+  const publicUrl = read('STOWAGE_PUBLIC_URL', overrides.publicUrl ?? env.STOWAGE_PUBLIC_URL, undefined, httpOrigin);
+  const userContentUrl = read('STOWAGE_USER_CONTENT_URL', overrides.userContentUrl ?? env.STOWAGE_USER_CONTENT_URL, undefined, httpOrigin);
   const rateLimitPerSecond = read('STOWAGE_RATE_LIMIT', env.STOWAGE_RATE_LIMIT, 0, nonNegativeNumber);
   const jwksUrl = read('STOWAGE_JWKS_URL', env.STOWAGE_JWKS_URL, undefined, (v) => {
     const url = new URL(v);
@@ -223,6 +232,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     uploadUrlMaxTtlMs: 7 * DAY,
     issuedTokenTtlMs: duration('STOWAGE_TOKEN_TTL', HOUR),
     publicUrl,
+    userContentUrl,
+    allowedHosts: read('STOWAGE_ALLOWED_HOSTS', env.STOWAGE_ALLOWED_HOSTS, [], parseHostList),
     sweepIntervalMs: duration('STOWAGE_SWEEP_INTERVAL', 60_000),
     shutdownTimeoutMs: duration('STOWAGE_SHUTDOWN_TIMEOUT', 10_000),
     logLevel: read('log level', overrides.logLevel ?? env.STOWAGE_LOG_LEVEL, 'info', oneOf(LOG_LEVELS)),
@@ -270,6 +281,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
   if (config.blobTimeoutMs === 0) problems.push('STOWAGE_BLOB_TIMEOUT: must be more than 0');
   if (config.s3Port !== undefined && config.s3Port !== 0 && config.s3Port === config.port)
     problems.push('STOWAGE_S3_PORT: must differ from the API port');
+  if (config.userContentUrl !== undefined && config.userContentUrl === config.publicUrl)
+    problems.push('STOWAGE_USER_CONTENT_URL: must be another origin than STOWAGE_PUBLIC_URL (the console is served there)');
   if (config.s3KeepAliveMs === 0) problems.push('STOWAGE_S3_KEEPALIVE_INTERVAL: must be more than 0');
   if (config.s3KeepAliveMs >= config.sendIdleTimeoutMs)
     problems.push('STOWAGE_S3_KEEPALIVE_INTERVAL: must be less than STOWAGE_SEND_IDLE_TIMEOUT, or long answers are cut');
@@ -312,6 +325,26 @@ function parseBlobs(value: string, env: NodeJS.ProcessEnv): BlobsConfig {
     forcePathStyle: env.STOWAGE_S3_FORCE_PATH_STYLE ? boolean(env.STOWAGE_S3_FORCE_PATH_STYLE) : endpoint !== undefined,
     credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
   };
+}
+
+/** Comma-separated `name` or `name:port` entries. */
+function parseHostList(value: string): HostAndPort[] {
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const parsed = parseHostAndPort(entry);
+      if (!parsed) throw new Error(`"${entry}" is not a host name or address, with an optional :port`);
+      return parsed;
+    });
+}
+
+/** The origin of an http(s) URL (scheme, host and port; a path is dropped). */
+function httpOrigin(value: string): string {
+  const url = new URL(value);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must be an http(s) URL');
+  return url.origin;
 }
 
 function boolean(value: string): boolean {

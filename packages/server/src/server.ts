@@ -14,6 +14,7 @@ import type { ServerConfig } from './config.js';
 import { createFailpoint } from './failpoints.js';
 import { buildApp } from './http/app.js';
 import type { AppContext } from './http/context.js';
+import { listensBeyondLoopback } from './http/host-names.js';
 import { createMetrics } from './http/metrics.js';
 import { TenantRateLimits } from './http/rate-limits.js';
 import { TenantSlots } from './http/tenant-slots.js';
@@ -100,6 +101,7 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
     context,
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });
+      warnWithoutPublicUrl(config, logger);
       if (config.s3Port !== undefined) {
         // Requests there are the main server's own: the same handler, admission and shutdown.
         s3Listener = createS3RootListener(config, (request, response) => app.server.emit('request', request, response));
@@ -149,6 +151,22 @@ function jwksVerifierFor(config: ServerConfig, clock: () => number): JwksVerifie
     timeoutMs: config.jwksTimeoutMs,
     clock,
   });
+}
+
+/**
+ * Other machines reach this server by names it cannot know: without a public URL, the URLs it
+ * hands out name the address a request arrived on (or a name of STOWAGE_ALLOWED_HOSTS, or the
+ * proxy's), which may not be the one clients use.
+ */
+function warnWithoutPublicUrl(config: ServerConfig, logger: pino.Logger): void {
+  if (config.publicUrl || !listensBeyondLoopback(config.host)) return;
+  const source = config.trustProxy
+    ? 'the host the proxy forwards'
+    : 'the address each request arrived on, or the Host it sent when STOWAGE_ALLOWED_HOSTS lists it';
+  logger.warn(
+    { host: config.host },
+    `listening beyond loopback without STOWAGE_PUBLIC_URL: signed and upload URLs name ${source}; set STOWAGE_PUBLIC_URL to the origin clients use`,
+  );
 }
 
 /** Listens on host:port; resolves with the listener's origin (the port it got, for port 0). */

@@ -89,6 +89,31 @@ describe('signed download URLs', () => {
   });
 });
 
+describe('signed URLs on a user-content origin', () => {
+  test('download URLs name the user-content origin, upload URLs the public one', async () => {
+    const ts = await startTestServer({ publicUrl: 'https://storage.example.com', userContentUrl: 'https://usercontent.example.net' });
+    try {
+      const client = pythonLikeClient(ts.origin, await ts.token('alice'));
+      await client.put('/data/set/page.html', '<p>hi</p>', { 'content-type': 'text/html' });
+      const download = new URL((await client.get('/data/get_signed_url/page.html')).text);
+      assert.equal(download.origin, 'https://usercontent.example.net');
+      assert.equal(download.pathname, '/storage/v1/signed/data/page.html');
+      const named = new URL((await client.get('/data/get_signed_url/page.html?filename=p.html')).text);
+      assert.equal(named.origin, 'https://usercontent.example.net');
+      const upload = new URL((await client.get('/data/new_resumable_url/next.bin')).text);
+      assert.equal(upload.origin, 'https://storage.example.com');
+      // The name routes to the same servers: the path and query are all a server needs.
+      const served = await rawRequest(ts.origin, 'GET', download.pathname + download.search, {
+        headers: { host: 'usercontent.example.net' },
+      });
+      assert.equal(served.status, 200);
+      assert.equal(served.text, '<p>hi</p>');
+    } finally {
+      await ts.close();
+    }
+  });
+});
+
 describe('upload URLs (whole-body PUT)', () => {
   let ts: TestServer;
   let py: ReturnType<typeof pythonLikeClient>;

@@ -54,6 +54,21 @@ describe('config', () => {
       (error: unknown) => error instanceof ConfigError && /STOWAGE_S3_PORT: must differ from the API port/.test(error.message),
     );
   });
+
+  test('the user-content origin: none by default; an http(s) origin other than the public URL', () => {
+    assert.equal(loadConfig({}).userContentUrl, undefined);
+    const env = { STOWAGE_USER_CONTENT_URL: 'https://usercontent.example.net/ignored/path' };
+    assert.equal(loadConfig(env).userContentUrl, 'https://usercontent.example.net');
+    assert.equal(loadConfig(env, { userContentUrl: 'http://files.test:8080' }).userContentUrl, 'http://files.test:8080');
+    assert.throws(
+      () => loadConfig({ STOWAGE_USER_CONTENT_URL: 'ftp://files.test' }),
+      (error: unknown) => error instanceof ConfigError && /STOWAGE_USER_CONTENT_URL: must be an http\(s\) URL/.test(error.message),
+    );
+    assert.throws(
+      () => loadConfig({ STOWAGE_PUBLIC_URL: 'https://storage.example.com', STOWAGE_USER_CONTENT_URL: 'https://storage.example.com/' }),
+      (error: unknown) => error instanceof ConfigError && /STOWAGE_USER_CONTENT_URL: must be another origin/.test(error.message),
+    );
+  });
 });
 
 describe('units', () => {

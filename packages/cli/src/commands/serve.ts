@@ -12,6 +12,10 @@ export function registerServeCommand(program: Command): void {
     .option('--durability <mode>', 'full (fsync, survives power loss) or process (env STOWAGE_DURABILITY)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (env STOWAGE_LOG_LEVEL)')
     .option('--public-url <url>', 'origin put in signed and upload URLs, e.g. https://storage.example.com (env STOWAGE_PUBLIC_URL)')
+    .option(
+      '--user-content-url <url>',
+      'origin put in signed download URLs instead, a host name of its own for this server, e.g. https://usercontent.example.net (env STOWAGE_USER_CONTENT_URL)',
+    )
     .option('--trust-proxy', 'honour X-Forwarded-Proto/-Host/-For from the proxy in front (env STOWAGE_TRUST_PROXY)')
     .option('--index <where>', 'sqlite (in the data directory) or a postgres:// URL shared by every server (env STOWAGE_INDEX)')
     .option('--blobs <where>', 'files (in the data directory) or s3://BUCKET/PREFIX (env STOWAGE_BLOBS)')
@@ -26,6 +30,7 @@ export function registerServeCommand(program: Command): void {
         durability?: string;
         logLevel?: string;
         publicUrl?: string;
+        userContentUrl?: string;
         trustProxy?: boolean;
         index?: string;
         blobs?: string;

@@ -8,10 +8,13 @@ import type { ObjectRef } from '../storage/object-ref.js';
 import { DEFAULT_CONTENT_TYPE } from '../storage/object-service.js';
 import { evaluateRead, type ReadPreconditions, type ReadVerdict, readPreconditionsOf } from '../storage/preconditions.js';
 import type { AppContext } from './context.js';
+import { INERT_CONTENT_HEADERS } from './inert-content.js';
 import { attributeHeaders } from './object-attributes.js';
 
-/** The headers GET and HEAD of an object share (also sent by the fast read path, fast-read.ts). */
-/** The headers of a GET or HEAD; `disposition` replaces the stored Content-Disposition (a signed URL's file name). */
+/**
+ * The headers of a GET or HEAD of an object, shared by the route, signed URLs and the fast read
+ * path (fast-read.ts); `disposition` replaces the stored Content-Disposition (a signed URL's file name).
+ */
 export function objectHeaders(info: ObjectInfo, type: StorageType, now: number, disposition?: string): Record<string, string | number> {
   const headers: Record<string, string | number> = {
     'content-type': servableContentType(info.contentType),
@@ -29,7 +32,7 @@ export function objectHeaders(info: ObjectInfo, type: StorageType, now: number, 
   }
   if (info.attributes) Object.assign(headers, attributeHeaders(info.attributes));
   if (disposition !== undefined) headers['content-disposition'] = disposition;
-  return headers;
+  return Object.assign(headers, INERT_CONTENT_HEADERS);
 }
 
 function setObjectHeaders(reply: FastifyReply, info: ObjectInfo, type: StorageType, now: number, disposition?: string): FastifyReply {

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { decodeMetadataValue, encodeMetadataValue } from 'stowage-client/metadata';
 import type { ObjectAttributes, ObjectInfo, ReadPlan, WriteCondition } from '../backends/backend.js';
 import type { AppContext } from '../http/context.js';
+import { INERT_CONTENT_HEADERS } from '../http/inert-content.js';
 import { abortOnDisconnect } from '../http/receive-upload.js';
 import { parseRangeHeader, resolveRange } from '../storage/byte-ranges.js';
 import { parseContentType } from '../storage/media-type.js';
@@ -98,6 +99,8 @@ export async function getObject(ctx: AppContext, request: FastifyRequest, reply:
     const value = query.get(param);
     if (value !== null) reply.header(header, value);
   }
+  // Whatever type a presigned URL's override names (`response-content-type=text/html`), the answer stays inert.
+  reply.headers(INERT_CONTENT_HEADERS);
   if (verdict === 304) return reply.code(304).removeHeader('content-length').send();
   if (part) {
     reply.header('x-amz-mp-parts-count', part.count).header('content-range', `bytes ${part.start}-${part.end}/${info.size}`);

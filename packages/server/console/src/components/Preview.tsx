@@ -34,7 +34,10 @@ export function Preview({ api, type, object, onClose }: { api: Api; type: Storag
     api
       .download(type, object.key)
       .then(async (data) => {
-        setBlob(data);
+        // The frame shows its blob: URL as a document of the console's own origin, so it gets
+        // the bytes as a PDF whatever type they were stored with: a page stored as `x.pdf` with
+        // type text/html would otherwise run in the console, with its token.
+        setBlob(kind === 'pdf' ? new Blob([data], { type: 'application/pdf' }) : data);
         if (kind === 'json' || kind === 'csv' || kind === 'text') setText(await data.text());
       })
       .catch((cause: Error) => setError(cause.message));

@@ -4,7 +4,7 @@ import { fail } from '../../errors.js';
 import { makeRef } from '../../storage/object-ref.js';
 import type { AppContext } from '../context.js';
 import { attachmentDisposition } from '../object-attributes.js';
-import { publicOrigin } from '../origin.js';
+import { downloadOrigin } from '../origin.js';
 import { parseExpiresIn } from '../query-params.js';
 import { keyFromRawUrl } from '../request-key.js';
 import { serveObject, serveObjectHead } from '../send-object.js';
@@ -24,7 +24,7 @@ export function registerSignedUrlIssuing(app: FastifyInstance, ctx: AppContext):
     const ttlMs = parseExpiresIn(request.query.expires_in, ctx.config.signedUrlTtlMs, ctx.config.signedUrlMaxTtlMs);
     const filename = request.query.filename === undefined ? undefined : parseFilename(request.query.filename);
     await ctx.objects.head(ref);
-    return sendUrl(reply, ctx.signedUrls.createDownloadUrl(publicOrigin(ctx.config, request), ref, ttlMs, filename));
+    return sendUrl(reply, ctx.signedUrls.createDownloadUrl(downloadOrigin(ctx.config, request), ref, ttlMs, filename));
   });
 }
 
