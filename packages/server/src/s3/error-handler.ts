@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { closeUnlessKept } from '../http/connection-reuse.js';
 import { toStowageError } from '../http/error-handler.js';
 import { S3Error, s3Errors } from './errors.js';
 import { signedUrlOf } from './root-listener.js';
@@ -31,7 +32,7 @@ const S3_CODES: Record<string, string> = {
 export function handleS3Error(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
   const s3 = toS3Error(error);
   if (s3.status >= 500) request.log.error({ err: error }, 'S3 request failed');
-  if (!request.raw.complete) reply.header('connection', 'close');
+  closeUnlessKept(request.raw, reply);
   reply.headers(s3.headers);
   const resource = signedUrlOf(request.raw).split('?')[0] ?? '';
   // A HEAD answer has no body: the status and x-amz-error-code say it all.
