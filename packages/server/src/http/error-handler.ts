@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { fail, isDiskFullError, isStowageError, type StowageError } from '../errors.js';
 import { closeUnlessKept } from './connection-reuse.js';
+import { logErrorAnswer } from './error-log.js';
 
 /** Maps any error to the real status and a JSON body with a stable code: the one place that does. */
 export function toStowageError(error: FastifyError | Error): StowageError {
@@ -45,8 +46,7 @@ export function handleClientError(error: Error & { code?: string }, socket: Dupl
 
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
   const mapped = toStowageError(error);
-  if (mapped.status >= 500) request.log.error({ err: error }, 'request failed');
-  else request.log.debug({ code: mapped.code, detail: mapped.message }, 'request refused');
+  logErrorAnswer(request.log, error, mapped);
   closeUnlessKept(request.raw, reply);
   if (mapped.headers) reply.headers(mapped.headers);
   reply.code(mapped.status).type('application/json').send(mapped.toBody(request.id));
