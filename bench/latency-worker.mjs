@@ -9,6 +9,10 @@
 //                      a second loop GETs another key: how many reads it served and their p99
 //   setfile KEY FILE   Storage.setFile (resumable upload URL, 8 MiB chunks): seconds end to end
 //                      and MB/s after the first chunk
+//   fresh-connection KEY SECONDS  for SECONDS, in turn: a GET of KEY on a new connection, a GET of
+//                      /healthz on a new connection, a GET of KEY on one kept-alive connection;
+//                      the time until each answer is read whole, whatever its status, in ms
+import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Auth, Storage } from 'stowage-client';
 import { Agent, request } from 'undici';
@@ -160,11 +164,63 @@ async function deletePrefix(count) {
   return { seconds, deleted: answer.deleted, reads: reads.length, readP99Ms: quantile(reads, 0.99) / 1000 };
 }
 
+/** GET `target` on `agent` (false: a connection of its own); resolves with the status once the body is read. */
+function httpGet(target, agent) {
+  return new Promise((resolve, reject) => {
+    const call = http.get(target, { agent, headers: { authorization } }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode));
+      response.on('error', reject);
+    });
+    call.on('error', reject);
+    call.setTimeout(30_000, () => call.destroy(new Error('no answer within 30 s')));
+  });
+}
+
+async function freshConnection(key, seconds) {
+  const object = `${url}/data/get/${encodeURIComponent(key)}`;
+  const healthz = `${new URL(url).origin}/healthz`;
+  const kept = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const probes = [
+    { name: 'fresh', target: object, agent: false },
+    { name: 'healthz', target: healthz, agent: false },
+    { name: 'kept', target: object, agent: kept },
+  ];
+  const latencies = { fresh: [], healthz: [], kept: [] };
+  const statuses = {};
+  // The kept-alive connection is opened before the clock starts: only its later requests are timed.
+  await httpGet(object, kept);
+  const deadline = performance.now() + seconds * 1000;
+  for (let turn = 0; performance.now() < deadline; turn++) {
+    const probe = probes[turn % probes.length];
+    let status;
+    latencies[probe.name].push(
+      (await timed(async () => {
+        status = await httpGet(probe.target, probe.agent);
+      })) / 1000,
+    );
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  kept.destroy();
+  const newConnections = [...latencies.fresh, ...latencies.healthz];
+  return {
+    freshP50Ms: median(newConnections),
+    freshP99Ms: quantile(newConnections, 0.99),
+    freshMaxMs: Math.max(...newConnections),
+    healthzP99Ms: quantile(latencies.healthz, 0.99),
+    keptP99Ms: quantile(latencies.kept, 0.99),
+    n: newConnections.length,
+    statuses,
+  };
+}
+
 let result;
 if (mode === 'client-get') result = await clientGet(args[0], Number(args[1]));
 else if (mode === 'list') result = await list(Number(args[0]), Number(args[1]));
 else if (mode === 'iterlist') result = await iterList(Number(args[0]));
 else if (mode === 'setfile') result = await setFile(args[0], args[1]);
 else if (mode === 'delete-prefix') result = await deletePrefix(Number(args[0]));
+else if (mode === 'fresh-connection') result = await freshConnection(args[0], Number(args[1]));
 else throw new Error(`unknown mode ${mode}`);
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -100,6 +100,15 @@ run it on an otherwise idle machine. \`bench/dataset.mjs\` also runs alone (\`--
   raw undici \`request\` of the same URL (keep-alive agent, body read as text), alternating blocks
   of 100 after 300 warm-up calls each, medians compared; \`stowage exists KEY\` (a new process per
   call, median of 5) against \`curl -I\` of the same object.
+- **A newcomer during a flood.** \`bench/flood-worker.mjs\` opens 500 keep-alive connections as
+  user \`bench\` (raw sockets; each sends a GET of the 1 KiB object and a PUT of 1 KiB in turn, the
+  next as soon as the answer is in, and a connection the server closes is opened again at once),
+  far past the user's share of requests in flight (64 by default), so most answers are 429. After
+  ${ctx.warmSeconds} s of flood, another user times for ${ctx.seconds} s, in turn with 10 ms pauses: a GET of its own 1 KiB
+  object on a new connection, a GET of \`/healthz\` on a new connection, and a GET of its object on
+  one kept-alive connection opened before the clock started, each until its answer is read whole
+  (\`bench/latency-worker.mjs fresh-connection\`). The figure is the p99 of the requests on new
+  connections; the kept-alive p99 is beside it. The flood stops after each repetition.
 - **Data set.** \`bench/dataset.mjs\` loads ${ctx.datasetKeys.toLocaleString('en-US')} objects of 1 KiB (keys
   \`ds/0000000\`…) directly into the SQLite index of a stopped data directory, one transaction per
   50,000 rows, values inline as the server keeps objects of that size. It is a direct index load,

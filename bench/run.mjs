@@ -16,6 +16,7 @@ import { killAllNow, run, stopAll, which } from './procs.mjs';
 import { resultsTable, TARGETS } from './report.mjs';
 import { runCli } from './scenarios/cli.mjs';
 import { runClient } from './scenarios/client.mjs';
+import { runFlood } from './scenarios/flood.mjs';
 import { measureFootprint } from './scenarios/footprint.mjs';
 import { runHead } from './scenarios/head.mjs';
 import { runLarge } from './scenarios/large.mjs';
@@ -213,6 +214,7 @@ async function main() {
     ['HEAD', ['head'], () => runHead(ctx)],
     ['TS client', ['client-get'], () => runClient(ctx)],
     ['CLI exists', ['cli-exists'], () => runCli(ctx)],
+    ['a newcomer during a flood', ['fresh-connection'], () => runFlood(ctx)],
     ['1 GiB transfers', ['upload', 'upload-resumable', 'download'], () => runLarge(ctx)],
     [
       'data set',

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { fail } from '../errors.js';
+import { refuse } from '../errors.js';
 import type { Metrics } from './metrics.js';
 
 /** Routes that answer whatever the load: orchestrators and scrapers must always get through. */
@@ -27,7 +27,7 @@ export class Admission {
     if (this.counted.has(response) || ALWAYS_ADMITTED.has(url.split('?')[0] ?? '')) return;
     if (!this.hasRoom()) {
       this.metrics.refused.inc();
-      throw fail('Overloaded', `The server is serving ${this.inFlight} requests, its limit`, { 'retry-after': '1' });
+      throw refuse('Overloaded', `The server is serving ${this.inFlight} requests, its limit`, { 'retry-after': '1' });
     }
     this.enter(response);
   }

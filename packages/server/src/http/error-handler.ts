@@ -2,6 +2,8 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { fail, isDiskFullError, isStowageError, type StowageError } from '../errors.js';
+import { closeUnlessKept } from './connection-reuse.js';
+import { logErrorAnswer } from './error-log.js';
 
 /** Maps any error to the real status and a JSON body with a stable code: the one place that does. */
 export function toStowageError(error: FastifyError | Error): StowageError {
@@ -44,10 +46,8 @@ export function handleClientError(error: Error & { code?: string }, socket: Dupl
 
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
   const mapped = toStowageError(error);
-  if (mapped.status >= 500) request.log.error({ err: error }, 'request failed');
-  else request.log.debug({ code: mapped.code, detail: mapped.message }, 'request refused');
-  // An unread request body must not be drained (it may be gigabytes): answer, then close.
-  if (!request.raw.complete) reply.header('connection', 'close');
+  logErrorAnswer(request.log, error, mapped);
+  closeUnlessKept(request.raw, reply);
   if (mapped.headers) reply.headers(mapped.headers);
   reply.code(mapped.status).type('application/json').send(mapped.toBody(request.id));
 }

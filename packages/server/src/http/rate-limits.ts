@@ -1,4 +1,4 @@
-import { fail } from '../errors.js';
+import { refuse } from '../errors.js';
 
 interface Bucket {
   tokens: number;
@@ -35,7 +35,7 @@ export class TenantRateLimits {
     if (bucket.tokens < 1) {
       const seconds = Math.max(1, Math.ceil((1 - bucket.tokens) / this.perSecond));
       this.buckets.set(tenant, bucket);
-      throw fail('RateLimited', `More than ${this.perSecond} requests per second (burst ${this.burst}) for ${tenant}`, {
+      throw refuse('RateLimited', `More than ${this.perSecond} requests per second (burst ${this.burst}) for ${tenant}`, {
         'retry-after': String(seconds),
       });
     }

@@ -6,6 +6,7 @@ import { parseContentType } from '../storage/media-type.js';
 import type { ObjectRef } from '../storage/object-ref.js';
 import type { PutOptions } from '../storage/object-service.js';
 import { armBodyIdleTimer, bodyIdleError } from './body-idle.js';
+import { closeUnlessKept } from './connection-reuse.js';
 import type { AppContext } from './context.js';
 import { continueOnFirstRead } from './expect-continue.js';
 import { attributesOf } from './object-attributes.js';
@@ -42,8 +43,8 @@ export async function abortOnDisconnect<T>(
 
 /** The answer to a completed upload: `{key, size, etag, sha256}`, with the ETag header. */
 export function sendStored(reply: FastifyReply, key: string, info: ObjectInfo) {
-  // A body left unread (a PUT on a completed upload) must not be drained: answer, then close.
-  if (!reply.request.raw.complete) reply.header('connection', 'close');
+  // A body left unread (a PUT on a completed upload) is read past only when small.
+  closeUnlessKept(reply.request.raw, reply);
   return reply.code(200).header('etag', info.etag).send({ key, size: info.size, etag: info.etag, sha256: info.sha256 });
 }
 

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { fail } from '../errors.js';
+import { refuse } from '../errors.js';
 
 /**
  * A per-user share of the requests in flight. Admission control bounds the whole server; this
@@ -24,7 +24,7 @@ export class TenantSlots {
     if (this.counted.has(response)) return;
     const current = this.inFlight.get(tenant) ?? 0;
     if (current >= this.perTenant) {
-      throw fail('RateLimited', `${tenant} already has ${current} requests in flight, its share of the server`, { 'retry-after': '1' });
+      throw refuse('RateLimited', `${tenant} already has ${current} requests in flight, its share of the server`, { 'retry-after': '1' });
     }
     this.inFlight.set(tenant, current + 1);
     this.counted.add(response);

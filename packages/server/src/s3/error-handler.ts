@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { closeUnlessKept } from '../http/connection-reuse.js';
 import { toStowageError } from '../http/error-handler.js';
+import { logErrorAnswer } from '../http/error-log.js';
 import { S3Error, s3Errors } from './errors.js';
 import { signedUrlOf } from './root-listener.js';
 import { errorDocument } from './xml.js';
@@ -30,8 +32,8 @@ const S3_CODES: Record<string, string> = {
 /** Every error of the S3 scope as S3's XML error body, with S3's code and status. */
 export function handleS3Error(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
   const s3 = toS3Error(error);
-  if (s3.status >= 500) request.log.error({ err: error }, 'S3 request failed');
-  if (!request.raw.complete) reply.header('connection', 'close');
+  logErrorAnswer(request.log, error, s3, 'S3 request failed');
+  closeUnlessKept(request.raw, reply);
   reply.headers(s3.headers);
   const resource = signedUrlOf(request.raw).split('?')[0] ?? '';
   // A HEAD answer has no body: the status and x-amz-error-code say it all.

@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { logErrorAnswer } from '../http/error-log.js';
 import { toS3Error } from './error-handler.js';
 import { signedUrlOf } from './root-listener.js';
 import { errorElement, sendXml, XML_DECLARATION, xmlElement } from './xml.js';
@@ -50,7 +51,7 @@ export async function sendLongXml(request: FastifyRequest, reply: FastifyReply, 
     clearInterval(keepAlive);
     if (error) {
       const s3 = toS3Error(error);
-      if (s3.status >= 500) request.log.error({ err: error }, 'S3 request failed after its answer began');
+      logErrorAnswer(request.log, error, s3, 'S3 request failed after its answer began');
       send(errorElement(s3, signedUrlOf(request.raw).split('?')[0] ?? '', request.id));
     } else if (answer) send(xmlElement(answer.root, answer.body));
     body.end();

@@ -7,9 +7,47 @@ export interface RawSocket {
   received(): string;
   /** Resolves once `pattern` appears in what was received (or rejects after `ms`). */
   waitFor(pattern: RegExp, ms?: number): Promise<string>;
+  /** Resolves with the first `count` complete responses received (or rejects after `ms`). */
+  responses(count: number, ms?: number): Promise<RawAnswer[]>;
   /** Resolves when the server closed the connection (or rejects after `ms`). */
   closed(ms?: number): Promise<void>;
+  /** Whether the server closed the connection already. */
+  isClosed(): boolean;
   destroy(): void;
+}
+
+/** One response read off a raw connection: its status, headers (lower-case names) and body. */
+export interface RawAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * The complete responses at the start of `text`, each framed by its Content-Length (every answer
+ * of the server has one, except answers to HEAD, which these tests do not send).
+ */
+export function parseResponses(text: string): RawAnswer[] {
+  const answers: RawAnswer[] = [];
+  let at = 0;
+  while (at < text.length) {
+    const headEnd = text.indexOf('\r\n\r\n', at);
+    if (headEnd === -1) break;
+    const [statusLine = '', ...lines] = text.slice(at, headEnd).split('\r\n');
+    const headers: Record<string, string> = {};
+    for (const line of lines) {
+      const colon = line.indexOf(':');
+      headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    const status = Number(statusLine.split(' ')[1]);
+    const bodyStart = headEnd + 4;
+    const length = status < 200 ? 0 : Number(headers['content-length'] ?? 0);
+    if (text.length < bodyStart + length) break;
+    // A 100 Continue is not an answer: the final response follows it.
+    if (status >= 200) answers.push({ status, headers, body: text.slice(bodyStart, bodyStart + length) });
+    at = bodyStart + length;
+  }
+  return answers;
 }
 
 /** Opens a TCP connection to `origin` for requests no HTTP client would send (stalls, odd headers). */
@@ -46,7 +84,12 @@ export async function openRawSocket(origin: string): Promise<RawSocket> {
       await poll(() => pattern.test(text), ms, `no ${pattern}`);
       return text;
     },
+    async responses(count, ms = 5000) {
+      await poll(() => parseResponses(text).length >= count, ms, `fewer than ${count} responses`);
+      return parseResponses(text).slice(0, count);
+    },
     closed: (ms = 5000) => poll(() => isClosed, ms, 'the connection was not closed'),
+    isClosed: () => isClosed,
     destroy: () => socket.destroy(),
   };
 }
