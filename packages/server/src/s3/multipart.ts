@@ -112,6 +112,7 @@ function multipartEtag(partEtags: readonly string[]): string {
 async function copyPart(ctx: AppContext, request: FastifyRequest, target: ObjectRef, expiresAt: number): Promise<ObjectInfo> {
   const source = copySourceOf(request, target.tenant);
   await assertCopySourceConditions(ctx, request, source);
+  await ctx.pause('copy.before-copy');
   const rangeHeader = request.headers['x-amz-copy-source-range'];
   if (rangeHeader === undefined) {
     return ctx.backend.transferKey({
@@ -180,6 +181,7 @@ export async function completeMultipartUpload(
   // commit checks it again, atomically.
   if (condition) assertCondition((await ctx.backend.head(ref, ctx.clock()))?.etag, condition);
   const complete = async () => {
+    await ctx.pause('multipart.after-check');
     const info = await ctx.backend.write(ref, Readable.from(concatParts(ctx, ref.tenant, upload.uploadId, chosen)), {
       contentType: upload.contentType,
       expiresAt: ref.type === 'tmp' ? ctx.clock() + ctx.config.tmpTtlMs : undefined,

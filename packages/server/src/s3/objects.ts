@@ -162,6 +162,7 @@ export async function copyObject(ctx: AppContext, request: FastifyRequest, reply
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
   const ifMatch = parseEtagList(single(request.headers['x-amz-copy-source-if-match']));
+  await ctx.pause('copy.before-copy');
   const now = ctx.clock();
   const info = await ctx.backend.transferKey({
     from: source,

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defineConfig, type ServerConfig } from '../../src/config.js';
+import type { PausePoint } from '../../src/failpoints.js';
 import { createServer, type StowageServer } from '../../src/server.js';
 import { freshNamespace, namespaceOf } from './deployment.js';
 import { type StoredFiles, storedFiles } from './stored-files.js';
@@ -30,8 +31,14 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts a real server in-process on port 0 with a fresh data directory. */
-export async function startTestServer(fields: Partial<ServerConfig> = {}, options: { dataDir?: string } = {}): Promise<TestServer> {
+/**
+ * Starts a real server in-process on port 0 with a fresh data directory; `pause` holds requests
+ * at named steps (helpers/pause-points.ts).
+ */
+export async function startTestServer(
+  fields: Partial<ServerConfig> = {},
+  options: { dataDir?: string; pause?: PausePoint } = {},
+): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'stowage-test-')));
   const clock = new TestClock();
   // The scale-out deployment gets its own schema and bucket prefix per data directory; a server
@@ -39,7 +46,7 @@ export async function startTestServer(fields: Partial<ServerConfig> = {}, option
   const namespace = options.dataDir ? await namespaceOf(options.dataDir) : await freshNamespace();
   // No ballast file: dozens of short-lived test servers need not each write 16 MiB.
   const config = defineConfig({ durability: 'process', ballastBytes: 0, ...namespace.fields, ...fields, dataDir });
-  const server = await createServer(config, { clock: clock.now });
+  const server = await createServer(config, { clock: clock.now, ...(options.pause && { pause: options.pause }) });
   const url = await server.listen();
   return {
     url,
