@@ -21,7 +21,7 @@ import {
   UPLOAD_LIFETIME_MS,
   uploadKey,
 } from './multipart-rows.js';
-import { assertCopySourceConditions, assertSupportedWrite, contentTypeOf, copySourceOf, s3AttributesOf, withS3Etag } from './objects.js';
+import { assertSupportedWrite, contentTypeOf, copySourceCheck, copySourceOf, s3AttributesOf, withS3Etag } from './objects.js';
 import { payloadOf } from './payload.js';
 import { sendXml } from './xml.js';
 
@@ -69,10 +69,13 @@ export async function uploadPart(ctx: AppContext, request: FastifyRequest, reply
   return reply.code(200).header('etag', etag).send();
 }
 
-/** UploadPartCopy: a whole source is referenced (no bytes move); a range is read and written. */
+/**
+ * UploadPartCopy: a whole source is referenced (no bytes move); a range is read and written. The
+ * copy-source conditions are judged on the source version copied, as for CopyObject.
+ */
 async function copyPart(ctx: AppContext, request: FastifyRequest, target: ObjectRef, expiresAt: number): Promise<ObjectInfo> {
   const source = copySourceOf(request, target.tenant);
-  await assertCopySourceConditions(ctx, request, source);
+  const checkSource = copySourceCheck(request);
   await ctx.pause('copy.before-copy');
   const rangeHeader = request.headers['x-amz-copy-source-range'];
   if (rangeHeader === undefined) {
@@ -82,6 +85,7 @@ async function copyPart(ctx: AppContext, request: FastifyRequest, target: Object
       move: false,
       overwrite: true,
       condition: undefined,
+      checkSource,
       now: ctx.clock(),
       expiresAtIfNone: expiresAt,
     });
@@ -90,7 +94,9 @@ async function copyPart(ctx: AppContext, request: FastifyRequest, target: Object
   if (!range || !('start' in range) || range.end === undefined)
     throw s3Errors.invalidArgument('x-amz-copy-source-range must be bytes=first-last');
   const { start, end } = range as { start: number; end: number };
+  // The conditions are judged on the row whose bytes are read.
   const found = await ctx.objects.read(source, (info) => {
+    checkSource?.(info);
     if (end >= info.size) throw s3Errors.invalidArgument('The x-amz-copy-source-range is outside the source object');
     return { kind: 'range', start, end };
   });
