@@ -83,8 +83,8 @@ export class RateLimitError extends StorageError {}
  */
 export class ServerError extends StorageError {}
 /**
- * 507 `InsufficientStorage`: the server is out of disk space; nothing was stored. Deletes still
- * work. Not retried: waiting a few seconds does not free a disk.
+ * 507 `InsufficientStorage`: the server is out of storage space (its disk, or its S3 store is full);
+ * nothing was stored. Deletes still work. Not retried: waiting a few seconds does not free space.
  *
  * @example
  * try { await storage.setFile(key, path) } catch (e) { if (e instanceof InsufficientStorageError) alertOperator(e.requestId) }

@@ -222,7 +222,7 @@ export const ERRORS = {
   QuotaExceeded: { status: 403, message: "The write would take the tenant's stored bytes past its quota; nothing was stored" },
   RateLimited: { status: 429, message: 'Too many requests from this tenant; retry after the Retry-After delay' },
   UnsupportedTransferEncoding: { status: 501, message: 'Only the chunked transfer coding is supported' },
-  InsufficientStorage: { status: 507, message: 'The server is out of disk space; nothing was stored. Deletes still work' },
+  InsufficientStorage: { status: 507, message: 'The server is out of storage space; nothing was stored. Deletes still work' },
   Overloaded: { status: 503, message: 'The server is at its limit of requests in flight; retry after the Retry-After delay' },
   RequestAborted: { status: 400, message: 'The client ended the request before the body was complete' },
   IncompleteBody: { status: 400, message: 'The body is shorter than its Content-Length' },

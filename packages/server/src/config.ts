@@ -39,9 +39,12 @@ export interface ServerConfig {
   readonly index: IndexConfig;
   /** The blob store: files in dataDir (default) or an S3-compatible bucket. */
   readonly blobs: BlobsConfig;
-  /** Longest wait for an index operation, or to connect to the blob store, before 503 StorageUnavailable, in ms. */
+  /** Longest wait for an index operation before 503 StorageUnavailable, in ms. */
   readonly storageTimeoutMs: number;
-  /** Longest wait for the blob store's answer to one request (after its last byte), in ms. */
+  /**
+   * Longest the S3 blob store may keep one operation waiting before 503 StorageUnavailable: for
+   * its answer, the S3 client's retries included, or to take or give the next bytes of a body, in ms.
+   */
   readonly blobTimeoutMs: number;
   /** Blobs that nothing references are removed once older than this, in ms. */
   readonly orphanGraceMs: number;

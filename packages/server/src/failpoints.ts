@@ -45,3 +45,21 @@ export function createFailpoint(points: ReadonlyMap<FailpointName, number>): Fai
     if (hit === target) process.kill(process.pid, 'SIGKILL');
   };
 }
+
+/**
+ * Steps where a test can hold one request while it runs another, so that a race between two
+ * requests is played in one chosen order instead of left to timing. The server awaits its
+ * `PausePoint` there; none is given in production, and the step goes on at once.
+ */
+export const PAUSE_POINTS = [
+  /** S3 CompleteMultipartUpload: the parts were checked against the request, none read yet. */
+  'multipart.after-check',
+  /** S3 CopyObject and UploadPartCopy: about to read the source they copy. */
+  'copy.before-copy',
+] as const;
+export type PausePointName = (typeof PAUSE_POINTS)[number];
+/** Resolves when the step may go on. */
+export type PausePoint = (name: PausePointName) => Promise<void>;
+
+/** The pause point of a server no test holds: every step goes on at once. */
+export const noPause: PausePoint = async () => {};

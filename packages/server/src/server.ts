@@ -11,7 +11,7 @@ import { UrlSigner } from './auth/url-signer.js';
 import type { Backend } from './backends/backend.js';
 import { openBackend } from './backends/open-backend.js';
 import type { ServerConfig } from './config.js';
-import { createFailpoint } from './failpoints.js';
+import { createFailpoint, noPause, type PausePoint } from './failpoints.js';
 import { buildApp } from './http/app.js';
 import type { AppContext } from './http/context.js';
 import { listensBeyondLoopback } from './http/host-names.js';
@@ -27,6 +27,8 @@ export interface ServerDependencies {
   /** Milliseconds since the epoch; tests inject one to move time. */
   clock?: () => number;
   logger?: pino.Logger;
+  /** Tests hold requests at named steps with it, to play a race in a chosen order. */
+  pause?: PausePoint;
 }
 
 /** A running (or ready to run) Stowage server. */
@@ -81,6 +83,7 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
     rateLimits: new TenantRateLimits(config.rateLimitPerSecond, config.rateLimitBurst, clock),
     tenantSlots: new TenantSlots(config.maxInFlightPerTenant),
     clock,
+    pause: deps.pause ?? noPause,
     lifecycle: { draining: false },
   };
   const app = buildApp(context, logger);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -274,7 +274,7 @@ describe('S3BlobStore when the store does not answer', () => {
   });
   const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
   const open = (endpoint: string) =>
-    S3BlobStore.open({ bucket: 'bucket', prefix: 'p', endpoint, credentials, requestTimeoutMs: 500, maxAttempts: 2 });
+    S3BlobStore.open({ bucket: 'bucket', prefix: 'p', endpoint, credentials, timeoutMs: 500, maxAttempts: 2 });
   const unavailable = (error: unknown) => {
     assert.ok(isStowageError(error), String(error));
     assert.equal(error.code, 'StorageUnavailable');
@@ -324,6 +324,50 @@ describe('S3BlobStore when the store does not answer', () => {
     const started = Date.now();
     await assert.rejects(open(endpoint), new RegExp(`^Error: cannot reach S3 at ${endpoint}`));
     assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
+  });
+
+  /** A store that answers HeadBucket and leaves everything else to `handle`. */
+  const storeWith = async (handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> => {
+    const server = createServer((req, res) => {
+      if (req.method === 'HEAD' && /^\/bucket\/?$/.test(req.url ?? '')) return res.writeHead(200).end();
+      handle(req, res);
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
+  const timed = async (what: string, operation: () => Promise<unknown>) => {
+    const started = Date.now();
+    await assert.rejects(operation(), (error: unknown) => {
+      assert.ok(isStowageError(error) && error.code === 'StorageUnavailable', String(error));
+      assert.match(error.message, /^The blob store does not answer: .* got nothing within 500 ms$/);
+      return true;
+    });
+    const ms = Date.now() - started;
+    // One timeout (500 ms), not one per attempt.
+    assert.ok(ms >= 400 && ms < 950, `${what}: failed after ${ms} ms`);
+  };
+
+  test('a store that stops reading a body, or sending one: 503 within the timeout, once', async () => {
+    // Never reads: the body fills the socket's buffers, then waits on the store.
+    const stalledWrite = await open(await storeWith(() => {}));
+    // Sends the headers and half the bytes, then nothing.
+    const stalledRead = await open(
+      await storeWith((req, res) => {
+        req.resume();
+        res.writeHead(200, { 'content-length': 2 * MiB }).write(randomBytes(MiB));
+      }),
+    );
+    try {
+      await timed('put', () => stalledWrite.put({ blobId: stalledWrite.newBlobId(), body: bodyOf(randomBytes(16 * MiB)), size: 16 * MiB }));
+      await timed('read', async () => {
+        const body = await stalledRead.read({ blobId: stalledRead.newBlobId(), start: 0, end: 2 * MiB - 1, size: 2 * MiB });
+        for await (const _ of body);
+      });
+    } finally {
+      await stalledWrite.close();
+      await stalledRead.close();
+    }
   });
 
   test('checkReady rejects promptly with StorageUnavailable', async () => {

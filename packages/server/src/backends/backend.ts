@@ -29,6 +29,11 @@ export interface ObjectAttributes {
    * bytes, so copies keep it; objects written through storage API v1 have none.
    */
   readonly s3Etag?: string | undefined;
+  /**
+   * The S3 multipart upload whose completion wrote the value: a CompleteMultipartUpload of it sent
+   * again (its answer was lost) is answered with the result while the object is the one it made.
+   */
+  readonly s3UploadId?: string | undefined;
   /** Content-Encoding, Content-Language and Expires as an S3 client stored them (the S3 API returns them). */
   readonly s3Headers?: Readonly<Record<string, string>> | undefined;
 }

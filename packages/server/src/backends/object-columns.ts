@@ -51,6 +51,7 @@ export function serializeAttributes(attributes: ObjectAttributes | null): string
     ...(attributes.partSize ? { partSize: attributes.partSize } : {}),
     ...(attributes.s3Headers ? { s3Headers: attributes.s3Headers } : {}),
     ...(attributes.s3Etag ? { s3Etag: attributes.s3Etag } : {}),
+    ...(attributes.s3UploadId ? { s3UploadId: attributes.s3UploadId } : {}),
   });
 }
 
@@ -65,5 +66,6 @@ export function parseAttributes(column: string | null): ObjectAttributes | null 
     ...(parsed.partSize ? { partSize: parsed.partSize } : {}),
     ...(parsed.s3Headers ? { s3Headers: parsed.s3Headers } : {}),
     ...(parsed.s3Etag ? { s3Etag: parsed.s3Etag } : {}),
+    ...(parsed.s3UploadId ? { s3UploadId: parsed.s3UploadId } : {}),
   };
 }

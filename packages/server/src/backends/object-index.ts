@@ -137,6 +137,12 @@ export interface TransferOptions {
   readonly overwrite: boolean;
   /** Checked against the source. */
   readonly condition: WriteCondition | undefined;
+  /**
+   * Called with the source as the transaction reads it, before anything is written; throws to
+   * refuse the copy. So a check of the source (S3's x-amz-copy-source-if-* conditions) judges the
+   * very version that is copied. Must not wait: it runs inside the transaction.
+   */
+  readonly checkSource?: ((source: ObjectInfo) => void) | undefined;
   readonly now: number;
   /** The destination's Last-Modified; undefined keeps the source's. */
   readonly lastModified: number | undefined;
@@ -149,7 +155,7 @@ export interface TransferOptions {
 }
 
 /** One batch of a prefix copy or move: the first `limit` source rows of `range`. */
-export interface TransferRangeOptions extends Omit<TransferOptions, 'from' | 'to' | 'condition' | 'replace'> {
+export interface TransferRangeOptions extends Omit<TransferOptions, 'from' | 'to' | 'condition' | 'checkSource' | 'replace'> {
   readonly range: KeyRange;
   /** The source prefix each key loses and the destination prefix it gains. */
   readonly fromPrefix: string;

@@ -102,7 +102,7 @@ async function openBlobStore(config: ServerConfig): Promise<BlobStore> {
     region: blobs.region,
     forcePathStyle: blobs.forcePathStyle,
     credentials: blobs.credentials,
-    requestTimeoutMs: config.blobTimeoutMs,
+    timeoutMs: config.blobTimeoutMs,
     // A slow client feeding an upload, or reading a download, is no outage: outlast its idle timeouts.
     streamIdleTimeoutMs: Math.max(config.bodyIdleTimeoutMs, config.sendIdleTimeoutMs) + config.storageTimeoutMs,
   });

@@ -3,6 +3,7 @@ import type { SecretSealer } from '../auth/secret-sealer.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { Backend } from '../backends/backend.js';
 import type { ServerConfig } from '../config.js';
+import type { PausePoint } from '../failpoints.js';
 import type { ObjectService } from '../storage/object-service.js';
 import type { PrefixService } from '../storage/prefix-service.js';
 import type { SignedUrls } from '../storage/signed-urls.js';
@@ -28,6 +29,8 @@ export interface AppContext {
   /** Each user's share of the requests in flight. */
   readonly tenantSlots: TenantSlots;
   readonly clock: () => number;
+  /** Where a test holds a request at a named step (failpoints.ts); resolves at once otherwise. */
+  readonly pause: PausePoint;
   /** Set when shutdown begins: readiness fails so load balancers stop sending traffic. */
   readonly lifecycle: { draining: boolean };
 }

@@ -3,44 +3,29 @@ import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { StorageType } from 'stowage-client/protocol';
 import type { ObjectBody, ObjectInfo, ObjectRef } from '../backends/backend.js';
-import { assertCondition } from '../backends/conditions.js';
 import { keyAfter, prefixUpperBound } from '../backends/key-range.js';
 import type { AppContext } from '../http/context.js';
 import { abortOnDisconnect } from '../http/receive-upload.js';
 import { parseRangeHeader } from '../storage/byte-ranges.js';
 import { principalOf } from './authenticate.js';
 import { s3Errors } from './errors.js';
-import { sendLongXml } from './long-answer.js';
 import {
-  assertCopySourceConditions,
-  assertSupportedWrite,
-  contentTypeOf,
-  copySourceOf,
-  s3AttributesOf,
-  s3WriteCondition,
-  withS3Etag,
-} from './objects.js';
+  findUpload,
+  internal,
+  listPartRows,
+  MAX_LISTED,
+  MULTIPART,
+  partEtag,
+  partKey,
+  partPrefix,
+  UPLOAD_LIFETIME_MS,
+  uploadKey,
+} from './multipart-rows.js';
+import { assertSupportedWrite, contentTypeOf, copySourceCheck, copySourceOf, s3AttributesOf, withS3Etag } from './objects.js';
 import { payloadOf } from './payload.js';
-import { parseXmlBody, sendXml } from './xml.js';
+import { sendXml } from './xml.js';
 
-/**
- * Multipart uploads live in the index as rows of a storage type no route accepts: one row per
- * upload (its target, content type and metadata) and one per part (its blob). So parts get
- * what every row has: transactional writes, quota, collection of replaced or deleted blobs, and
- * expiry, which reclaims uploads left unfinished after UPLOAD_LIFETIME_MS. Completion streams the
- * parts, in order, into the object's new blob, and its commit removes them (the quota sees the
- * object replace its parts).
- */
-const MULTIPART = '.multipart' as StorageType;
-const UPLOAD_LIFETIME_MS = 7 * 24 * 3_600_000;
-const MIN_PART_BYTES = 5 * 1024 * 1024;
 const MAX_PART_NUMBER = 10_000;
-const MAX_LISTED = 1000;
-
-const uploadKey = (bucket: string, key: string, uploadId: string) => `u/${bucket}/${key}\u0000${uploadId}`;
-const partPrefix = (uploadId: string) => `p/${uploadId}/`;
-const partKey = (uploadId: string, part: number) => `${partPrefix(uploadId)}${String(part).padStart(5, '0')}`;
-const internal = (tenant: string, key: string): ObjectRef => ({ tenant, type: MULTIPART, key });
 
 export async function createMultipartUpload(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef) {
   assertSupportedWrite(request);
@@ -85,33 +70,13 @@ export async function uploadPart(ctx: AppContext, request: FastifyRequest, reply
 }
 
 /**
- * A part's ETag, unquoted: its MD5 as S3 gives it, known for parts uploaded or copied from a
- * range. A part that references a whole source object has the source's MD5 when it has one, and
- * otherwise its sha256 (no byte is read to compute an MD5).
+ * UploadPartCopy: a whole source is referenced (no bytes move); a range is read and written. The
+ * copy-source conditions are judged on the source version copied, as for CopyObject.
  */
-function partEtag(row: Pick<ObjectInfo, 'sha256' | 'attributes'>): string {
-  const etag = row.attributes?.s3Etag;
-  return etag && /^[0-9a-f]{32}$/.test(etag) ? etag : row.sha256;
-}
-
-/** `{ partSize }` when every part but the last has the same size and the last is no larger: part N's bytes are then known. */
-function uniformPartSize(sizes: readonly number[]): { partSize?: number } {
-  const [first = 0] = sizes;
-  const uniform = sizes.every((size, i) => (i < sizes.length - 1 ? size === first : size <= first && size > 0));
-  return uniform && first > 0 ? { partSize: first } : {};
-}
-
-/** S3's ETag of a multipart upload: the MD5 of its parts' binary ETags, then `-` and their count. */
-function multipartEtag(partEtags: readonly string[]): string {
-  const md5 = createHash('md5');
-  for (const etag of partEtags) md5.update(Buffer.from(etag, 'hex'));
-  return `${md5.digest('hex')}-${partEtags.length}`;
-}
-
-/** UploadPartCopy: a whole source is referenced (no bytes move); a range is read and written. */
 async function copyPart(ctx: AppContext, request: FastifyRequest, target: ObjectRef, expiresAt: number): Promise<ObjectInfo> {
   const source = copySourceOf(request, target.tenant);
-  await assertCopySourceConditions(ctx, request, source);
+  const checkSource = copySourceCheck(request);
+  await ctx.pause('copy.before-copy');
   const rangeHeader = request.headers['x-amz-copy-source-range'];
   if (rangeHeader === undefined) {
     return ctx.backend.transferKey({
@@ -120,6 +85,7 @@ async function copyPart(ctx: AppContext, request: FastifyRequest, target: Object
       move: false,
       overwrite: true,
       condition: undefined,
+      checkSource,
       now: ctx.clock(),
       expiresAtIfNone: expiresAt,
     });
@@ -128,7 +94,9 @@ async function copyPart(ctx: AppContext, request: FastifyRequest, target: Object
   if (!range || !('start' in range) || range.end === undefined)
     throw s3Errors.invalidArgument('x-amz-copy-source-range must be bytes=first-last');
   const { start, end } = range as { start: number; end: number };
+  // The conditions are judged on the row whose bytes are read.
   const found = await ctx.objects.read(source, (info) => {
+    checkSource?.(info);
     if (end >= info.size) throw s3Errors.invalidArgument('The x-amz-copy-source-range is outside the source object');
     return { kind: 'range', start, end };
   });
@@ -142,67 +110,6 @@ async function copyPart(ctx: AppContext, request: FastifyRequest, target: Object
     now: ctx.clock(),
     attributes: () => withS3Etag(null, md5.digest('hex')),
   });
-}
-
-export async function completeMultipartUpload(
-  ctx: AppContext,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  ref: ObjectRef,
-  query: URLSearchParams,
-  xml: string,
-) {
-  const upload = await findUpload(ctx, ref, query);
-  const requested = ((parseXmlBody(xml, 'CompleteMultipartUpload').Part ?? []) as Array<{ PartNumber?: unknown; ETag?: unknown }>).map(
-    (part) => ({
-      number: Number(part.PartNumber),
-      etag: String(part.ETag ?? '')
-        .replaceAll('"', '')
-        .replaceAll('&quot;', ''),
-    }),
-  );
-  if (requested.length === 0) throw s3Errors.malformedXml();
-  const parts = await listPartRows(ctx, ref.tenant, upload.uploadId);
-  // As S3 checks: the order of the whole list first, then each part, then the sizes.
-  if (requested.some((want, i) => i > 0 && want.number <= (requested[i - 1] as { number: number }).number))
-    throw s3Errors.invalidPartOrder();
-  const chosen = requested.map((want, i) => {
-    const row = parts.get(want.number);
-    if (!row || partEtag(row) !== want.etag) throw s3Errors.invalidPart();
-    if (i < requested.length - 1 && row.size < MIN_PART_BYTES) throw s3Errors.entityTooSmall();
-    return want.number;
-  });
-  const etag = multipartEtag(requested.map((want) => want.etag));
-  const sizes = chosen.map((number) => parts.get(number)?.size ?? 0);
-  const total = sizes.reduce((sum, size) => sum + size, 0);
-  const condition = await s3WriteCondition(ctx, request, ref);
-  // A condition that already fails is answered with its status before any byte is copied; the
-  // commit checks it again, atomically.
-  if (condition) assertCondition((await ctx.backend.head(ref, ctx.clock()))?.etag, condition);
-  const complete = async () => {
-    const info = await ctx.backend.write(ref, Readable.from(concatParts(ctx, ref.tenant, upload.uploadId, chosen)), {
-      contentType: upload.contentType,
-      expiresAt: ref.type === 'tmp' ? ctx.clock() + ctx.config.tmpTtlMs : undefined,
-      maxBytes: ctx.config.maxObjectBytes,
-      expectedBytes: total,
-      signal: undefined,
-      now: ctx.clock(),
-      condition,
-      attributes: { ...withS3Etag(upload.attributes ?? null, etag), parts: chosen.length, ...uniformPartSize(sizes) },
-      // The parts go in the object's commit: the quota sees the object replace them, not join them.
-      releases: { type: MULTIPART, prefix: partPrefix(upload.uploadId) },
-    });
-    // The object is committed: an upload row left behind (a failed delete) only lists until it expires.
-    await ctx.backend
-      .delete(internal(ref.tenant, uploadKey(ref.type, ref.key, upload.uploadId)), ctx.clock())
-      .catch((error: unknown) => request.log.warn({ err: error }, 'could not remove a completed multipart upload'));
-    ctx.metrics.bytesWritten.inc(info.size);
-    return {
-      root: 'CompleteMultipartUploadResult',
-      body: { Location: `/${ref.type}/${ref.key}`, Bucket: ref.type, Key: ref.key, ETag: `"${etag}"` },
-    };
-  };
-  return sendLongXml(request, reply, complete(), ctx.config.s3KeepAliveMs);
 }
 
 export async function abortMultipartUpload(ctx: AppContext, reply: FastifyReply, ref: ObjectRef, query: URLSearchParams) {
@@ -310,58 +217,11 @@ export async function listMultipartUploads(
   return sendXml(reply, 'ListMultipartUploadsResult', body);
 }
 
-interface UploadRecord {
-  readonly uploadId: string;
-  readonly contentType: string;
-  readonly expiresAt: number;
-  readonly attributes: ObjectInfo['attributes'];
-}
-
-async function findUpload(ctx: AppContext, ref: ObjectRef, query: URLSearchParams): Promise<UploadRecord> {
-  const uploadId = query.get('uploadId') ?? '';
-  if (!/^[0-9a-f]{32}$/.test(uploadId)) throw s3Errors.noSuchUpload();
-  const info = await ctx.backend.head(internal(ref.tenant, uploadKey(ref.type, ref.key, uploadId)), ctx.clock());
-  if (!info || info.expiresAt === undefined) throw s3Errors.noSuchUpload();
-  return { uploadId, contentType: info.contentType, expiresAt: info.expiresAt, attributes: info.attributes };
-}
-
-/** The upload's parts by number. */
-async function listPartRows(ctx: AppContext, tenant: string, uploadId: string) {
-  const parts = new Map<number, Pick<ObjectInfo, 'size' | 'sha256' | 'lastModified' | 'attributes'>>();
-  const prefix = partPrefix(uploadId);
-  for (let start: Buffer | undefined = Buffer.from(prefix); start; ) {
-    const page = await ctx.backend.listFolder({
-      tenant,
-      type: MULTIPART,
-      prefix,
-      delimiter: undefined,
-      details: true,
-      start,
-      limit: MAX_LISTED,
-      now: ctx.clock(),
-    });
-    for (const entry of page.entries) {
-      if (entry.kind === 'object' && entry.row) parts.set(Number(entry.key.slice(prefix.length)), entry.row);
-    }
-    start = page.next;
-  }
-  return parts;
-}
-
 /** The bytes of a body as they pass through `hash`. */
 async function* hashedAs(hash: Hash, body: ObjectBody | undefined): AsyncGenerator<Buffer> {
   for await (const chunk of Buffer.isBuffer(body) ? [body] : ((body ?? []) as AsyncIterable<Buffer>)) {
     hash.update(chunk);
     yield chunk;
-  }
-}
-
-async function* concatParts(ctx: AppContext, tenant: string, uploadId: string, numbers: number[]): AsyncGenerator<Buffer> {
-  for (const number of numbers) {
-    const found = await ctx.backend.read(internal(tenant, partKey(uploadId, number)), ctx.clock());
-    if (!found?.body) throw s3Errors.invalidPart();
-    if (Buffer.isBuffer(found.body)) yield found.body;
-    else yield* found.body as AsyncIterable<Buffer>;
   }
 }
 

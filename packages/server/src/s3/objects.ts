@@ -9,7 +9,7 @@ import { parseRangeHeader, resolveRange } from '../storage/byte-ranges.js';
 import { parseContentType } from '../storage/media-type.js';
 import { makeRef, type ObjectRef } from '../storage/object-ref.js';
 import { DEFAULT_CONTENT_TYPE } from '../storage/object-service.js';
-import { evaluateRead, parseEtagList, readPreconditionsOf, writePreconditionsOf } from '../storage/preconditions.js';
+import { evaluateRead, readPreconditionsOf, writePreconditionsOf } from '../storage/preconditions.js';
 import { principalOf } from './authenticate.js';
 import { S3Error, s3Errors } from './errors.js';
 import { single } from './header-value.js';
@@ -51,14 +51,19 @@ export function assertSupportedWrite(request: FastifyRequest): void {
 }
 
 /**
- * The x-amz-copy-source-if-* conditions of CopyObject and UploadPartCopy, checked against the
- * source as it is now (If-Match is also checked again in the copy's own transaction).
+ * The x-amz-copy-source-if-* conditions of CopyObject and UploadPartCopy, as a check of the
+ * source that the copy runs on the very version it copies (the row its transaction reads, or
+ * the row whose bytes a range copy reads): a source replaced after the request came is judged as
+ * it is then. A copy has no 304: a source its conditions would not serve is 412. Undefined when
+ * the request has none.
  */
-export async function assertCopySourceConditions(ctx: AppContext, request: FastifyRequest, source: ObjectRef): Promise<void> {
+export function copySourceCheck(request: FastifyRequest): ((source: ObjectInfo) => void) | undefined {
   const header = (name: string) => single(request.headers[`x-amz-copy-source-${name}`]);
-  if (!['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'].some((name) => header(name) !== undefined)) return;
-  // A copy has no 304: a source its conditions would not serve is 412.
-  if (conditionVerdict(header, await ctx.objects.head(source)) !== undefined) throw s3Errors.preconditionFailed();
+  if (!['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'].some((name) => header(name) !== undefined))
+    return undefined;
+  return (source) => {
+    if (conditionVerdict(header, source) !== undefined) throw s3Errors.preconditionFailed();
+  };
 }
 
 /** `response-*` query parameters of GetObject and the headers they set. */
@@ -153,7 +158,6 @@ export async function deleteObject(ctx: AppContext, reply: FastifyReply, ref: Ob
 export async function copyObject(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef) {
   assertSupportedWrite(request);
   const source = copySourceOf(request, ref.tenant);
-  await assertCopySourceConditions(ctx, request, source);
   const directive = String(request.headers['x-amz-metadata-directive'] ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') throw s3Errors.invalidArgument('x-amz-metadata-directive must be COPY or REPLACE');
   const replace =
@@ -164,14 +168,16 @@ export async function copyObject(ctx: AppContext, request: FastifyRequest, reply
     throw s3Errors.invalidRequest(
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
-  const ifMatch = parseEtagList(single(request.headers['x-amz-copy-source-if-match']));
+  const checkSource = copySourceCheck(request);
+  await ctx.pause('copy.before-copy');
   const now = ctx.clock();
   const info = await ctx.backend.transferKey({
     from: source,
     to: ref,
     move: false,
     overwrite: true,
-    condition: ifMatch ? { ifMatch: await indexEtags(ctx, source, ifMatch) } : undefined,
+    condition: undefined,
+    checkSource,
     now,
     expiresAtIfNone: ref.type === 'tmp' ? now + ctx.config.tmpTtlMs : null,
     replace,

@@ -11,14 +11,8 @@ import { deleteObjects } from './delete-objects.js';
 import { handleS3Error } from './error-handler.js';
 import { S3Error, s3Errors } from './errors.js';
 import { listObjectsV1, listObjectsV2 } from './listing.js';
-import {
-  abortMultipartUpload,
-  completeMultipartUpload,
-  createMultipartUpload,
-  listMultipartUploads,
-  listParts,
-  uploadPart,
-} from './multipart.js';
+import { abortMultipartUpload, createMultipartUpload, listMultipartUploads, listParts, uploadPart } from './multipart.js';
+import { completeMultipartUpload } from './multipart-complete.js';
 import { copyObject, deleteObject, getObject, putObject } from './objects.js';
 import { payloadOf } from './payload.js';
 import { S3_BASE_PATH } from './root-listener.js';

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { defineConfig, type ServerConfig } from '../../src/config.js';
+import type { PausePoint } from '../../src/failpoints.js';
 import { createServer, type StowageServer } from '../../src/server.js';
 import { freshNamespace, namespaceOf } from './deployment.js';
 import { type StoredFiles, storedFiles } from './stored-files.js';
@@ -31,10 +32,13 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts a real server in-process on port 0 with a fresh data directory. */
+/**
+ * Starts a real server in-process on port 0 with a fresh data directory. `logger`: where its log
+ * goes (none by default); `pause` holds requests at named steps (helpers/pause-points.ts).
+ */
 export async function startTestServer(
   fields: Partial<ServerConfig> = {},
-  options: { dataDir?: string; logger?: Logger } = {},
+  options: { dataDir?: string; logger?: Logger; pause?: PausePoint } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'stowage-test-')));
   const clock = new TestClock();
@@ -43,7 +47,11 @@ export async function startTestServer(
   const namespace = options.dataDir ? await namespaceOf(options.dataDir) : await freshNamespace();
   // No ballast file: dozens of short-lived test servers need not each write 16 MiB.
   const config = defineConfig({ durability: 'process', ballastBytes: 0, ...namespace.fields, ...fields, dataDir });
-  const server = await createServer(config, { clock: clock.now, logger: options.logger });
+  const server = await createServer(config, {
+    clock: clock.now,
+    logger: options.logger,
+    ...(options.pause && { pause: options.pause }),
+  });
   const url = await server.listen();
   return {
     url,

@@ -53,7 +53,8 @@ function attributesLength(row: IndexRow): number {
     ENTRY_OVERHEAD_BYTES +
     (attributes.cacheControl?.length ?? 0) +
     (attributes.contentDisposition?.length ?? 0) +
-    (attributes.s3Etag?.length ?? 0);
+    (attributes.s3Etag?.length ?? 0) +
+    (attributes.s3UploadId?.length ?? 0);
   for (const [name, value] of Object.entries(attributes.metadata)) length += name.length + value.length;
   return length;
 }

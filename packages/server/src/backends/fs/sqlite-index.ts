@@ -210,6 +210,7 @@ export class SqliteIndex implements ObjectIndex {
       const sourceEtag = visibleEtag(source && { sha256: source.sha256, expiresAt: source.expires_at }, options.now);
       if (!source || sourceEtag === undefined) throw fail('NoSuchKey', `No object at ${options.from.type}/${options.from.key}`);
       assertCondition(sourceEtag, options.condition);
+      options.checkSource?.(infoOf(rowFromColumns(source)));
       const row = this.transferRow(source, options.from, options.to, options);
       if (!row) throw fail('DestinationExists', `An object exists at ${options.to.type}/${options.to.key}`);
       return row;

@@ -5,6 +5,7 @@ import { KEY_SPACE_END, keyAfter } from '../key-range.js';
 import { columnsFromRow, type ObjectColumns, rowFromColumns } from '../object-columns.js';
 import {
   type IndexRow,
+  infoOf,
   type KeyRange,
   type RangeStep,
   RELEASE_BATCH_ROWS,
@@ -169,6 +170,8 @@ export class PgRanges {
       const sourceEtag = visibleEtag(source && { sha256: source.sha256, expiresAt: source.expires_at }, options.now);
       if (!source || sourceEtag === undefined) throw fail('NoSuchKey', `No object at ${from.type}/${from.key}`);
       assertCondition(sourceEtag, options.condition);
+      // The source row is locked (FOR UPDATE): what the check sees is what is copied.
+      options.checkSource?.(infoOf(rowFromColumns(source)));
       const written = await this.transferRows(tx, [source], { ...options, tenant: from.tenant, fromType: from.type }, () => ({
         type: to.type,
         key: utf8(to.key),

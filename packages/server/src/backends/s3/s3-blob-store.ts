@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { fail } from '../../errors.js';
+import { fail, isStowageError } from '../../errors.js';
 import {
   type AppendChunkOptions,
   BlobNotFoundError,
@@ -11,7 +11,7 @@ import {
   type Staging,
 } from '../blob-store.js';
 import { S3Bucket } from './s3-bucket.js';
-import { createS3Client, DEFAULT_REQUEST_TIMEOUT_MS, describeEndpoint, type S3ConnectionOptions } from './s3-client.js';
+import { createS3Client, DEFAULT_TIMEOUT_MS, describeEndpoint, type S3ConnectionOptions } from './s3-client.js';
 import { describe, mapStoreError, openError } from './s3-errors.js';
 import { S3Layout } from './s3-layout.js';
 import { putBlob } from './s3-put.js';
@@ -43,7 +43,7 @@ export class S3BlobStore implements BlobStore {
     client: S3Client,
     private readonly options: S3BlobStoreOptions,
   ) {
-    this.bucket = new S3Bucket(client, options.bucket, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+    this.bucket = new S3Bucket(client, options.bucket, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     this.layout = new S3Layout(options.prefix);
     this.uploads = new S3Uploads(this.bucket, this.layout, () => this.newBlobId());
   }
@@ -55,7 +55,7 @@ export class S3BlobStore implements BlobStore {
   static async open(options: S3BlobStoreOptions): Promise<S3BlobStore> {
     const client = createS3Client(options);
     const store = new S3BlobStore(client, options);
-    const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const signal = AbortSignal.timeout(timeoutMs);
     try {
       await store.bucket.headBucket(signal);
@@ -135,12 +135,13 @@ export class S3BlobStore implements BlobStore {
   }
 
   async checkReady(): Promise<void> {
-    const timeoutMs = Math.min(READY_TIMEOUT_MS, this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+    const timeoutMs = Math.min(READY_TIMEOUT_MS, this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     const signal = AbortSignal.timeout(timeoutMs);
     try {
       await this.bucket.headBucket(signal);
     } catch (error) {
       if (signal.aborted) throw fail('StorageUnavailable', `The blob store does not answer within ${timeoutMs} ms`, { 'retry-after': '2' });
+      if (isStowageError(error)) throw error;
       const mapped = mapStoreError(error);
       if (mapped !== error) throw mapped;
       throw fail('StorageUnavailable', `The blob store refuses bucket ${this.options.bucket}: ${describe(error)}`, { 'retry-after': '2' });

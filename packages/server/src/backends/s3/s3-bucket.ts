@@ -16,7 +16,8 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { exactly, untilAborted } from './s3-bodies.js';
-import { isNoSuchKey, isNoSuchUpload, mapStoreError } from './s3-errors.js';
+import { isNoSuchKey, isNoSuchUpload, isUnavailable, mapStoreError } from './s3-errors.js';
+import { StoreWait, storeTimeout, watchedBody } from './store-wait.js';
 
 export interface ListedObject {
   readonly key: string;
@@ -34,30 +35,43 @@ export interface ListedMultipartUpload {
 const DELETE_CONCURRENCY = 8;
 
 /**
- * The S3 operations the blob store uses, on one bucket, with the errors of a store that does not
- * answer mapped to 503 StorageUnavailable. Bodies of known length stream (never buffered), are
- * checked to hold exactly that length, and are sent once: the SDK does not retry a stream.
+ * The S3 operations the blob store uses, on one bucket. Each is bounded by one timeout,
+ * STOWAGE_BLOB_TIMEOUT, whatever the SDK's retries: a request must be answered within it, its
+ * retries included; a streamed body must be taken, and a streamed answer given, without a wait
+ * on the store that long. A store that does not answer is 503 StorageUnavailable, one that is
+ * full 507 InsufficientStorage. Bodies of known length stream (never buffered), are checked to
+ * hold exactly that length, and are sent once: the SDK does not retry a stream.
  */
 export class S3Bucket {
   constructor(
     readonly client: S3Client,
     readonly name: string,
-    /** How long the answer to a streamed request may take once its last byte went out. */
-    private readonly answerTimeoutMs: number,
+    /** The longest the store may leave one operation waiting (STOWAGE_BLOB_TIMEOUT). */
+    private readonly timeoutMs: number,
   ) {}
 
+  /** Its errors as the SDK gave them: opening and readiness tell a missing bucket, refused keys and no answer apart. */
   async headBucket(signal?: AbortSignal): Promise<void> {
-    await this.client.send(new HeadBucketCommand({ Bucket: this.name }), { abortSignal: signal });
+    await this.send(
+      'HeadBucket',
+      (abortSignal) => this.client.send(new HeadBucketCommand({ Bucket: this.name }), { abortSignal }),
+      signal,
+      {
+        mapErrors: false,
+      },
+    );
   }
 
   /** The object's size, or undefined when there is no such key. */
   async size(key: string): Promise<number | undefined> {
     try {
-      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.name, Key: key }));
+      const head = await this.send(`HeadObject ${key}`, (abortSignal) =>
+        this.client.send(new HeadObjectCommand({ Bucket: this.name, Key: key }), { abortSignal }),
+      );
       return head.ContentLength ?? 0;
     } catch (error) {
       if (isNoSuchKey(error)) return undefined;
-      throw mapStoreError(error);
+      throw error;
     }
   }
 
@@ -67,15 +81,18 @@ export class S3Bucket {
     options: { start?: number; end?: number; signal?: AbortSignal | undefined } = {},
   ): Promise<{ body: Readable; length: number | undefined; contentRange: string | undefined } | undefined> {
     const range = options.start !== undefined && options.end !== undefined ? `bytes=${options.start}-${options.end}` : undefined;
+    const what = `GetObject ${key}`;
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.name, Key: key, Range: range }), {
-        abortSignal: options.signal,
-      });
-      if (!(out.Body instanceof Readable)) throw new Error(`GetObject ${key} answered without a stream body`);
-      return { body: out.Body, length: out.ContentLength, contentRange: out.ContentRange };
+      const out = await this.send(
+        what,
+        (abortSignal) => this.client.send(new GetObjectCommand({ Bucket: this.name, Key: key, Range: range }), { abortSignal }),
+        options.signal,
+      );
+      if (!(out.Body instanceof Readable)) throw new Error(`${what} answered without a stream body`);
+      return { body: watchedBody(out.Body, this.timeoutMs, what), length: out.ContentLength, contentRange: out.ContentRange };
     } catch (error) {
       if (isNoSuchKey(error)) return undefined;
-      throw mapStoreError(error);
+      throw error;
     }
   }
 
@@ -87,12 +104,13 @@ export class S3Bucket {
       got.body.destroy();
       throw new Error(`staged object ${key} holds ${got.length} bytes, not ${size}`);
     }
-    return storeErrorsMapped(got.body);
+    return got.body;
   }
 
   /** PutObject of a streamed body of exactly `length` bytes. Leaves no object when it fails. */
   async putStream(key: string, body: AsyncIterable<Buffer>, length: number, signal?: AbortSignal): Promise<void> {
     const sent = await this.sendStream(
+      `PutObject ${key}`,
       (stream) => new PutObjectCommand({ Bucket: this.name, Key: key, Body: stream, ContentLength: length }),
       body,
       length,
@@ -100,14 +118,16 @@ export class S3Bucket {
     );
     if (!sent.ok) {
       // The whole body went out: the store may have kept it although we saw a failure.
-      if (sent.bodySent) await this.deleteQuietly(key);
+      if (sent.bodySent) await this.cleanUp(sent.error, () => this.deleteQuietly(key));
       throw sent.error;
     }
   }
 
   /** PutObject of a small body held in memory (sent again on a retry). */
   async putBuffer(key: string, body: Buffer): Promise<void> {
-    await this.guard(this.client.send(new PutObjectCommand({ Bucket: this.name, Key: key, Body: body, ContentLength: body.length })));
+    await this.send(`PutObject ${key}`, (abortSignal) =>
+      this.client.send(new PutObjectCommand({ Bucket: this.name, Key: key, Body: body, ContentLength: body.length }), { abortSignal }),
+    );
   }
 
   async putEmpty(key: string): Promise<void> {
@@ -124,7 +144,9 @@ export class S3Bucket {
   }
 
   async createMultipart(key: string): Promise<string> {
-    const out = await this.guard(this.client.send(new CreateMultipartUploadCommand({ Bucket: this.name, Key: key })));
+    const out = await this.send(`CreateMultipartUpload ${key}`, (abortSignal) =>
+      this.client.send(new CreateMultipartUploadCommand({ Bucket: this.name, Key: key }), { abortSignal }),
+    );
     if (!out.UploadId) throw new Error(`CreateMultipartUpload ${key} answered without an upload id`);
     return out.UploadId;
   }
@@ -140,6 +162,7 @@ export class S3Bucket {
   }): Promise<string> {
     const { key, multipartId, partNumber, length } = options;
     const sent = await this.sendStream(
+      `UploadPart ${partNumber} of ${key}`,
       (stream) =>
         new UploadPartCommand({
           Bucket: this.name,
@@ -162,7 +185,7 @@ export class S3Bucket {
   /** UploadPart of a small body held in memory (sent again on a retry); returns the part's ETag. */
   async uploadPartBuffer(options: { key: string; multipartId: string; partNumber: number; body: Buffer }): Promise<string> {
     const { key, multipartId, partNumber, body } = options;
-    const out = await this.guard(
+    const out = await this.send(`UploadPart ${partNumber} of ${key}`, (abortSignal) =>
       this.client.send(
         new UploadPartCommand({
           Bucket: this.name,
@@ -172,6 +195,7 @@ export class S3Bucket {
           Body: body,
           ContentLength: body.length,
         }),
+        { abortSignal },
       ),
     );
     if (!out.ETag) throw new Error(`UploadPart ${partNumber} of ${key} answered without an ETag`);
@@ -188,7 +212,7 @@ export class S3Bucket {
     end: number;
   }): Promise<string> {
     const { key, multipartId, partNumber, source, start, end } = options;
-    const out = await this.guard(
+    const out = await this.send(`UploadPartCopy ${partNumber} of ${key}`, (abortSignal) =>
       this.client.send(
         new UploadPartCopyCommand({
           Bucket: this.name,
@@ -198,6 +222,7 @@ export class S3Bucket {
           CopySource: `${this.name}/${source.split('/').map(encodeURIComponent).join('/')}`,
           CopySourceRange: `bytes=${start}-${end}`,
         }),
+        { abortSignal },
       ),
     );
     const etag = out.CopyPartResult?.ETag;
@@ -211,8 +236,10 @@ export class S3Bucket {
     let marker: string | undefined;
     try {
       while (true) {
-        const page = await this.client.send(
-          new ListPartsCommand({ Bucket: this.name, Key: key, UploadId: multipartId, PartNumberMarker: marker }),
+        const page = await this.send(`ListParts of ${key}`, (abortSignal) =>
+          this.client.send(new ListPartsCommand({ Bucket: this.name, Key: key, UploadId: multipartId, PartNumberMarker: marker }), {
+            abortSignal,
+          }),
         );
         for (const part of page.Parts ?? []) {
           if (part.PartNumber === undefined) continue;
@@ -223,7 +250,7 @@ export class S3Bucket {
       }
     } catch (error) {
       if (isNoSuchUpload(error)) return undefined;
-      throw mapStoreError(error);
+      throw error;
     }
     return parts.sort((a, b) => a.partNumber - b.partNumber);
   }
@@ -231,44 +258,61 @@ export class S3Bucket {
   /** Completes a multipart upload; false when the store no longer knows it (completed or aborted). */
   async completeMultipart(key: string, multipartId: string, parts: readonly { partNumber: number; etag: string }[]): Promise<boolean> {
     try {
-      await this.client.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: this.name,
-          Key: key,
-          UploadId: multipartId,
-          MultipartUpload: { Parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })) },
-        }),
+      await this.send(`CompleteMultipartUpload ${key}`, (abortSignal) =>
+        this.client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: this.name,
+            Key: key,
+            UploadId: multipartId,
+            MultipartUpload: { Parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })) },
+          }),
+          { abortSignal },
+        ),
       );
       return true;
     } catch (error) {
       if (isNoSuchUpload(error)) return false;
-      throw mapStoreError(error);
+      throw error;
     }
   }
 
   /** Aborts a multipart upload; one that is already gone is fine. */
   async abortMultipart(key: string, multipartId: string): Promise<void> {
     try {
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.name, Key: key, UploadId: multipartId }));
+      await this.send(`AbortMultipartUpload ${key}`, (abortSignal) =>
+        this.client.send(new AbortMultipartUploadCommand({ Bucket: this.name, Key: key, UploadId: multipartId }), { abortSignal }),
+      );
     } catch (error) {
       if (isNoSuchUpload(error) || isNoSuchKey(error)) return;
-      throw mapStoreError(error);
+      throw error;
     }
   }
 
   /** Removes an object; one that is already gone is fine. */
   async delete(key: string): Promise<void> {
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.name, Key: key }));
+      await this.send(`DeleteObject ${key}`, (abortSignal) =>
+        this.client.send(new DeleteObjectCommand({ Bucket: this.name, Key: key }), { abortSignal }),
+      );
     } catch (error) {
       if (isNoSuchKey(error)) return;
-      throw mapStoreError(error);
+      throw error;
     }
   }
 
   /** Best effort: a leftover is found again by the next sweep. */
   async deleteQuietly(key: string): Promise<void> {
     await this.delete(key).catch(() => {});
+  }
+
+  /**
+   * Removes what a failed operation may have left (`work` must not reject). A store that did not
+   * answer the operation is not waited for again: the clean-up then runs on, bounded by its own
+   * timeout, without holding the answer, and what it misses the orphan sweep finds.
+   */
+  async cleanUp(failure: unknown, work: () => Promise<void>): Promise<void> {
+    const done = work();
+    if (!isUnavailable(failure)) await done;
   }
 
   /** Removes the keys, a few at a time (one by one: not every S3-compatible store has DeleteObjects). */
@@ -283,8 +327,10 @@ export class S3Bucket {
   async *list(prefix: string): AsyncGenerator<ListedObject> {
     let token: string | undefined;
     do {
-      const page = await this.guard(
-        this.client.send(new ListObjectsV2Command({ Bucket: this.name, Prefix: prefix, ContinuationToken: token, MaxKeys: 1000 })),
+      const page = await this.send(`ListObjectsV2 of ${prefix}`, (abortSignal) =>
+        this.client.send(new ListObjectsV2Command({ Bucket: this.name, Prefix: prefix, ContinuationToken: token, MaxKeys: 1000 }), {
+          abortSignal,
+        }),
       );
       for (const object of page.Contents ?? []) {
         if (object.Key === undefined) continue;
@@ -298,9 +344,10 @@ export class S3Bucket {
     let keyMarker: string | undefined;
     let uploadIdMarker: string | undefined;
     while (true) {
-      const page = await this.guard(
+      const page = await this.send(`ListMultipartUploads of ${prefix}`, (abortSignal) =>
         this.client.send(
           new ListMultipartUploadsCommand({ Bucket: this.name, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+          { abortSignal },
         ),
       );
       for (const upload of page.Uploads ?? []) {
@@ -313,22 +360,51 @@ export class S3Bucket {
     }
   }
 
-  /** Maps a store that does not answer to 503. */
-  async guard<T>(request: Promise<T>): Promise<T> {
+  /**
+   * One request and the SDK's retries of it, answered within the timeout or failed with 503: one
+   * deadline for all attempts, so a store that hangs costs the timeout once, not once per
+   * attempt. `signal` is the caller's; when it aborts, so does the request, with its reason.
+   * A store's error answer is mapped (503, 507; the rest stays, e.g. NoSuchKey for the caller).
+   */
+  private async send<T>(
+    what: string,
+    request: (abortSignal: AbortSignal) => Promise<T>,
+    signal?: AbortSignal,
+    { mapErrors = true } = {},
+  ): Promise<T> {
+    signal?.throwIfAborted();
+    const deadline = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    // The retries' back-off sleeps do not listen to the signal: the deadline answers by itself.
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        deadline.abort(storeTimeout(what, this.timeoutMs));
+        reject(deadline.signal.reason);
+      }, this.timeoutMs);
+    });
+    const sent = request(signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal);
     try {
-      return await request;
+      return await Promise.race([sent, expired]);
     } catch (error) {
-      throw mapStoreError(error);
+      sent.catch(() => {});
+      if (signal?.aborted) throw signal.reason;
+      if (deadline.signal.aborted) throw deadline.signal.reason;
+      throw mapErrors ? mapStoreError(error) : error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   /**
-   * Sends a request whose body streams from `body` (exactly `length` bytes). The request is
-   * aborted when `signal` aborts or the body fails (Node does not end a request whose piped
-   * body failed, so it would otherwise wait for bytes that never come). `bodySent` says whether
-   * every byte went out, i.e. whether the store may have acted on the request.
+   * Sends a request whose body streams from `body` (exactly `length` bytes). The store must take
+   * each chunk as it is offered, and answer once the last one went, each within the timeout;
+   * the time the body itself takes to come is the client's, bounded by the body idle timeout.
+   * The request is aborted when `signal` aborts or the body fails (Node does not end a request
+   * whose piped body failed, so it would otherwise wait for bytes that never come). `bodySent`
+   * says whether every byte went out, i.e. whether the store may have acted on the request.
    */
   private async sendStream(
+    what: string,
     command: (stream: Readable) => PutObjectCommand | UploadPartCommand,
     body: AsyncIterable<Buffer>,
     length: number,
@@ -341,16 +417,20 @@ export class S3Bucket {
     let bodyError: unknown;
     let bodySent = false;
     let unanswered: Error | undefined;
-    let answerTimer: NodeJS.Timeout | undefined;
-    const answerTimeoutMs = this.answerTimeoutMs;
+    const wait = new StoreWait(this.timeoutMs, () => {
+      unanswered = storeTimeout(what, this.timeoutMs);
+      controller.abort(unanswered);
+    });
     async function* source() {
       try {
-        yield* exactly(untilAborted(body, controller.signal), length, 'the body');
+        for await (const chunk of exactly(untilAborted(body, controller.signal), length, 'the body')) {
+          // Offered: until the request takes it, the store is not reading.
+          wait.begin();
+          yield chunk;
+          wait.end();
+        }
         bodySent = true;
-        answerTimer = setTimeout(() => {
-          unanswered = Object.assign(new Error(`no answer within ${answerTimeoutMs} ms of the last byte`), { name: 'TimeoutError' });
-          controller.abort(unanswered);
-        }, answerTimeoutMs);
+        wait.begin();
       } catch (error) {
         bodyError = error;
         controller.abort(error);
@@ -361,31 +441,19 @@ export class S3Bucket {
     // The failure is reported through `bodyError`; the request does not listen for it.
     stream.on('error', () => {});
     try {
-      // The SDK's deadline for the answer would count the whole upload: the answer is due
-      // `answerTimeoutMs` after the last byte instead, and the connection's idle timeout ends a
-      // silent one before that.
       const request = command(stream);
-      const options = { abortSignal: controller.signal, requestTimeout: 0 };
+      const options = { abortSignal: controller.signal };
       const output =
         request instanceof PutObjectCommand ? await this.client.send(request, options) : await this.client.send(request, options);
       if (signal?.aborted) return { ok: false, error: signal.reason, bodySent: true };
       return { ok: true, output };
     } catch (error) {
       stream.destroy();
-      const cause = bodyError ?? (signal?.aborted ? signal.reason : mapStoreError(unanswered ?? error));
+      const cause = unanswered ?? bodyError ?? (signal?.aborted ? signal.reason : mapStoreError(error));
       return { ok: false, error: cause, bodySent };
     } finally {
-      clearTimeout(answerTimer);
+      wait.stop();
       signal?.removeEventListener('abort', stop);
     }
-  }
-}
-
-/** The body, with a store that stops sending mid-way reported as 503 (not as the client's fault). */
-async function* storeErrorsMapped(body: Readable): AsyncGenerator<Buffer> {
-  try {
-    for await (const chunk of body) yield chunk as Buffer;
-  } catch (error) {
-    throw mapStoreError(error);
   }
 }

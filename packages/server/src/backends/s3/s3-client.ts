@@ -9,8 +9,11 @@ export interface S3ConnectionOptions {
   readonly forcePathStyle?: boolean | undefined;
   /** Static keys; undefined to use the AWS default credential chain. */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
-  /** Longest wait for the answer to one request without a streamed body (default 30 s). */
-  readonly requestTimeoutMs?: number | undefined;
+  /**
+   * The longest the store may leave one operation waiting (default 30 s): S3Bucket bounds each
+   * operation by it, the SDK's retries included; here it also bounds connecting.
+   */
+  readonly timeoutMs?: number | undefined;
   /**
    * Longest silence on a connection while a body streams (an upload fed by a slow client, a
    * download read by one); default 120 s, above the server's body and send idle timeouts so
@@ -23,7 +26,7 @@ export interface S3ConnectionOptions {
   readonly maxSockets?: number | undefined;
 }
 
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_TIMEOUT_MS = 30_000;
 const CONNECT_TIMEOUT_MS = 5_000;
 const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 120_000;
 
@@ -31,13 +34,15 @@ const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 120_000;
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 /**
- * An S3 client that never hangs: connections must open within 5 s, a request without a
- * streamed body must be answered within `requestTimeoutMs`, and a connection may not stay
- * silent longer than `streamIdleTimeoutMs`. Checksums only where the API requires them (Ceph
+ * An S3 client for S3Bucket, which bounds each operation by one deadline (`timeoutMs`) across
+ * the SDK's attempts: no attempt has a deadline of its own, which would multiply it by the
+ * attempts. Connections must open within 5 s (an attempt that cannot connect is retried within
+ * the deadline), and a connection may not stay silent longer than `streamIdleTimeoutMs`, a
+ * backstop for streams a slow client holds. Checksums only where the API requires them (Ceph
  * RGW 16 refuses the SDK's default aws-chunked stream bodies with 411).
  */
 export function createS3Client(options: S3ConnectionOptions): S3Client {
-  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   // An idle pooled connection is closed after 5 s (as Node's global agent does), before the store
   // closes it: a streamed body is sent once, so it must not go out on a connection just closed.
   const agent = { keepAlive: true, timeout: 5_000, maxSockets: options.maxSockets ?? 512 };
@@ -53,10 +58,8 @@ export function createS3Client(options: S3ConnectionOptions): S3Client {
     responseChecksumValidation: 'WHEN_REQUIRED',
     logger: quiet,
     requestHandler: new NodeHttpHandler({
-      connectionTimeout: Math.min(CONNECT_TIMEOUT_MS, requestTimeout),
-      requestTimeout,
-      throwOnRequestTimeout: true,
-      socketTimeout: Math.max(requestTimeout, options.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS),
+      connectionTimeout: Math.min(CONNECT_TIMEOUT_MS, timeout),
+      socketTimeout: Math.max(timeout, options.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS),
       httpAgent: agent,
       httpsAgent: agent,
     }),

@@ -32,6 +32,12 @@ const UNAVAILABLE_NAMES = new Set([
   'ThrottlingException',
   'Throttling',
 ]);
+/**
+ * Answers of a store out of room. 507 is how stores say it (MinIO's XMinioStorageFull, others'
+ * InsufficientStorage or InsufficientCapacity); Ceph RGW answers 403 QuotaExceeded past a user's
+ * or a bucket's quota (its error table has no entry for a full cluster, whose writes wait instead).
+ */
+const FULL_NAMES = new Set(['QuotaExceeded', 'InsufficientStorage', 'InsufficientCapacity', 'XMinioStorageFull']);
 const CREDENTIAL_NAMES = new Set([
   'InvalidAccessKeyId',
   'SignatureDoesNotMatch',
@@ -66,7 +72,12 @@ export function isNoSuchBucket(error: unknown): boolean {
 }
 
 export function isCredentialError(error: unknown): boolean {
-  return CREDENTIAL_NAMES.has(sdk(error).name ?? '') || statusOf(error) === 403;
+  return !isStoreFull(error) && (CREDENTIAL_NAMES.has(sdk(error).name ?? '') || statusOf(error) === 403);
+}
+
+/** The store answered that it has no room for what was sent. */
+export function isStoreFull(error: unknown): boolean {
+  return FULL_NAMES.has(sdk(error).name ?? '') || statusOf(error) === 507;
 }
 
 /** The caller's signal (or ours, for a body that failed) stopped the request. */
@@ -97,9 +108,14 @@ export function describe(error: unknown): string {
   return [label, text].filter(Boolean).join(': ') || String(error);
 }
 
-/** A store that does not answer becomes 503 StorageUnavailable (with Retry-After); anything else stays as it is. */
+/**
+ * A store that is full becomes 507 InsufficientStorage, as a full disk is; one that does not
+ * answer, 503 StorageUnavailable (with Retry-After); anything else stays as it is.
+ */
 export function mapStoreError(error: unknown): unknown {
-  if (isStowageError(error) || !isUnavailable(error)) return error;
+  if (isStowageError(error)) return error;
+  if (isStoreFull(error)) return fail('InsufficientStorage', `The blob store is full: ${describe(error)}; nothing was stored`);
+  if (!isUnavailable(error)) return error;
   return fail('StorageUnavailable', `The blob store does not answer: ${describe(error)}`, { 'retry-after': '2' });
 }
 

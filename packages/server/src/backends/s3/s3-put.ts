@@ -176,7 +176,7 @@ class PartSender {
       completed = await this.bucket.completeMultipart(this.key, multipartId, this.parts);
     } catch (error) {
       // The store may have made the object although the answer failed.
-      await this.bucket.deleteQuietly(this.key);
+      await this.bucket.cleanUp(error, () => this.bucket.deleteQuietly(this.key));
       throw error;
     }
     this.multipartId = undefined;
@@ -190,6 +190,7 @@ class PartSender {
     const multipartId = this.multipartId;
     this.multipartId = undefined;
     // Best effort: the orphan sweep aborts a multipart upload whose blob nothing names.
-    if (multipartId !== undefined) await this.bucket.abortMultipart(this.key, multipartId).catch(() => {});
+    if (multipartId !== undefined)
+      await this.bucket.cleanUp(reason, () => this.bucket.abortMultipart(this.key, multipartId).catch(() => {}));
   }
 }

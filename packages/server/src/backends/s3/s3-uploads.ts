@@ -77,7 +77,8 @@ export class S3Uploads {
       });
     } catch (error) {
       // A multipart upload this attempt made and no staging records: gone with it (else the sweep finds it).
-      if (created) await this.bucket.abortMultipart(this.layout.blobKey(blobId), multipartId).catch(() => {});
+      if (created)
+        await this.bucket.cleanUp(error, () => this.bucket.abortMultipart(this.layout.blobKey(blobId), multipartId).catch(() => {}));
       throw error;
     }
     return serializeStaging({
