@@ -44,7 +44,8 @@ describe('resumable transfers retry by the Retry policy', () => {
     return proxy;
   };
   before(async () => {
-    ts = await startTestServer();
+    // Upload URLs must name the fault proxy the client goes through: its address is allowed in them.
+    ts = await startTestServer({ allowedHosts: [{ name: '127.0.0.1', port: undefined }] });
     token = await ts.token('fay');
     dir = await mkdtemp(path.join(tmpdir(), 'stowage-retries-'));
     file = path.join(dir, 'upload.bin');
