@@ -17,7 +17,6 @@ import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetBucketLocationCommand,
-  GetObjectAclCommand,
   GetObjectCommand,
   type GetObjectCommandOutput,
   HeadBucketCommand,
@@ -1392,14 +1391,12 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
   });
 
   describe('operations outside the contract', () => {
-    test('PutBucketVersioning and GetObjectAcl are 501 NotImplemented', async () => {
+    test('PutBucketVersioning is 501 NotImplemented', async () => {
       await assertFails(
         s3.send(new PutBucketVersioningCommand({ Bucket: 'data', VersioningConfiguration: { Status: 'Enabled' } })),
         'NotImplemented',
         501,
       );
-      await put('obj/acl', 'acl');
-      await assertFails(s3.send(new GetObjectAclCommand({ Bucket: 'data', Key: 'obj/acl' })), 'NotImplemented', 501);
     });
   });
 

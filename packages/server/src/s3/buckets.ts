@@ -7,10 +7,15 @@ export function storageTypeOf(bucket: string): StorageType {
   return bucket as StorageType;
 }
 
+/** S3's <Owner> of everything a tenant holds: the tenant is the owner of its buckets and objects. */
+export function ownerXml(tenant: string): { ID: string; DisplayName: string } {
+  return { ID: tenant, DisplayName: tenant };
+}
+
 /** ListAllMyBucketsResult. The buckets exist for every tenant from the start (no creation date to tell). */
 export function listBucketsBody(tenant: string): Record<string, unknown> {
   return {
-    Owner: { ID: tenant, DisplayName: tenant },
+    Owner: ownerXml(tenant),
     Buckets: { Bucket: STORAGE_TYPES.map((name) => ({ Name: name, CreationDate: '1970-01-01T00:00:00.000Z' })) },
   };
 }

@@ -2,6 +2,7 @@ import type { StorageType } from 'stowage-client/protocol';
 import type { ListEntry } from '../backends/folder-listing.js';
 import { keyAfter, prefixUpperBound } from '../backends/key-range.js';
 import type { AppContext } from '../http/context.js';
+import { ownerXml } from './buckets.js';
 import { s3Errors } from './errors.js';
 import { s3Etag } from './objects.js';
 import { uriEncode } from './sigv4.js';
@@ -9,6 +10,9 @@ import { uriEncode } from './sigv4.js';
 const MAX_KEYS = 1000;
 
 interface ListQuery {
+  /** Whose objects these are: named in each entry's <Owner> when `withOwner`. */
+  readonly tenant: string;
+  readonly withOwner: boolean;
   readonly prefix: string;
   readonly delimiter: string | undefined;
   readonly maxKeys: number;
@@ -22,8 +26,9 @@ export async function listObjectsV2(
   bucket: StorageType,
   query: URLSearchParams,
 ): Promise<Record<string, unknown>> {
-  const list = listQuery(query);
-  const token = query.get('continuation-token');
+  const list = listQuery(query, tenant, query.get('fetch-owner') === 'true');
+  // An empty token is no token: the first page, as S3 answers it.
+  const token = query.get('continuation-token') || null;
   const startAfter = query.get('start-after') ?? undefined;
   const start =
     token !== null
@@ -55,7 +60,8 @@ export async function listObjectsV1(
   bucket: StorageType,
   query: URLSearchParams,
 ): Promise<Record<string, unknown>> {
-  const list = listQuery(query);
+  // ListObjects (v1) names every object's owner, as S3 does.
+  const list = listQuery(query, tenant, true);
   const marker = query.get('marker') ?? '';
   let start: Buffer = Buffer.from(list.prefix);
   if (marker !== '') {
@@ -67,9 +73,11 @@ export async function listObjectsV1(
   }
   const page = await scan(ctx, tenant, bucket, list, start);
   const last = page.entries.at(-1);
+  // Top-level Prefix is sent as it is: v1 clients (botocore) decode Marker, NextMarker, Delimiter,
+  // keys and common prefixes, not it.
   const body: Record<string, unknown> = {
     Name: bucket,
-    Prefix: encode(list.prefix, list),
+    Prefix: list.prefix,
     Marker: encode(marker, list),
     MaxKeys: list.maxKeys,
     IsTruncated: page.next !== undefined,
@@ -81,7 +89,7 @@ export async function listObjectsV1(
   return body;
 }
 
-function listQuery(query: URLSearchParams): ListQuery {
+function listQuery(query: URLSearchParams, tenant: string, withOwner: boolean): ListQuery {
   const raw = query.get('max-keys');
   const maxKeys = raw === null ? MAX_KEYS : Number(raw);
   if (!Number.isInteger(maxKeys) || maxKeys < 0) throw s3Errors.invalidArgument('max-keys must be a non-negative integer');
@@ -89,6 +97,8 @@ function listQuery(query: URLSearchParams): ListQuery {
   if (encoding !== null && encoding !== 'url') throw s3Errors.invalidArgument('Invalid Encoding Method specified in Request');
   const delimiter = query.get('delimiter');
   return {
+    tenant,
+    withOwner,
     prefix: query.get('prefix') ?? '',
     delimiter: delimiter === null || delimiter === '' ? undefined : delimiter,
     maxKeys: Math.min(maxKeys, MAX_KEYS),
@@ -123,6 +133,7 @@ function entriesXml(entries: ListEntry[], list: ListQuery): Record<string, unkno
         ETag: row ? s3Etag(row) : '""',
         Size: row?.size ?? 0,
         StorageClass: 'STANDARD',
+        ...(list.withOwner && { Owner: ownerXml(list.tenant) }),
       });
     }
   }

@@ -94,21 +94,27 @@ export async function completeMultipartUpload(
   return sendLongXml(request, reply, answer, ctx.config.s3KeepAliveMs);
 }
 
-/** The request's part list: numbers and ETags (unquoted). */
+/**
+ * The request's part list: numbers and ETags (unquoted), in ascending order (InvalidPartOrder
+ * otherwise). A number listed twice in a row names one part, as S3 and RGW take it: the last entry
+ * counts.
+ */
 function requestedParts(xml: string): Array<{ number: number; etag: string }> {
   const listed = (parseXmlBody(xml, 'CompleteMultipartUpload').Part ?? []) as Array<{ PartNumber?: unknown; ETag?: unknown }>;
   if (listed.length === 0) throw s3Errors.malformedXml();
-  return listed.map((part) => ({
+  const parts = listed.map((part) => ({
     number: Number(part.PartNumber),
     etag: String(part.ETag ?? '')
       .replaceAll('"', '')
       .replaceAll('&quot;', ''),
   }));
+  if (parts.some((part, i) => i > 0 && part.number < (parts[i - 1] as { number: number }).number)) throw s3Errors.invalidPartOrder();
+  return parts.filter((part, i) => parts[i + 1]?.number !== part.number);
 }
 
 /**
- * The upload and the parts the request names, checked as S3 checks them: the order of the whole
- * list first, then each part's ETag, then the sizes; and a condition that already fails, answered
+ * The upload and the parts the request names, checked as S3 checks them (the list's order was,
+ * when it was read): each part's ETag, then the sizes; and a condition that already fails, answered
  * with its status before any byte is copied (the commit checks it again, atomically).
  */
 async function checkParts(
@@ -120,8 +126,6 @@ async function checkParts(
 ) {
   const upload = await findUpload(ctx, ref, query);
   const rows = await listPartRows(ctx, ref.tenant, upload.uploadId);
-  if (requested.some((want, i) => i > 0 && want.number <= (requested[i - 1] as { number: number }).number))
-    throw s3Errors.invalidPartOrder();
   const parts = requested.map((want, i): CheckedPart => {
     const row = rows.get(want.number);
     if (!row || partEtag(row) !== want.etag) throw s3Errors.invalidPart();

@@ -97,7 +97,8 @@ async function copyPart(ctx: AppContext, request: FastifyRequest, target: Object
   // The conditions are judged on the row whose bytes are read.
   const found = await ctx.objects.read(source, (info) => {
     checkSource?.(info);
-    if (end >= info.size) throw s3Errors.invalidArgument('The x-amz-copy-source-range is outside the source object');
+    // As S3 answers a range past the source's end.
+    if (end >= info.size) throw s3Errors.invalidRange(info.size);
     return { kind: 'range', start, end };
   });
   const md5 = createHash('md5');

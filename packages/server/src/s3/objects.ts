@@ -10,6 +10,7 @@ import { parseContentType } from '../storage/media-type.js';
 import { makeRef, type ObjectRef } from '../storage/object-ref.js';
 import { DEFAULT_CONTENT_TYPE } from '../storage/object-service.js';
 import { evaluateRead, readPreconditionsOf, writePreconditionsOf } from '../storage/preconditions.js';
+import { assertPrivateAcl } from './acl.js';
 import { principalOf } from './authenticate.js';
 import { S3Error, s3Errors } from './errors.js';
 import { single } from './header-value.js';
@@ -21,7 +22,7 @@ const META = 'x-amz-meta-';
 const STORED_S3_HEADERS = ['content-encoding', 'content-language', 'expires'] as const;
 /**
  * Headers asking for what this endpoint does not do: refused (NotImplemented) rather than
- * accepted and dropped. `x-amz-acl: private` and the STANDARD storage class are what it does anyway.
+ * accepted and dropped. A private canned ACL (acl.ts) and the STANDARD storage class are what it does anyway.
  */
 const UNSUPPORTED_HEADERS = [
   'x-amz-tagging',
@@ -43,8 +44,7 @@ const UNSUPPORTED_HEADERS = [
 /** Refuses a write that asks for tagging, encryption, object lock, ACLs or another storage class. */
 export function assertSupportedWrite(request: FastifyRequest): void {
   for (const name of UNSUPPORTED_HEADERS) if (request.headers[name] !== undefined) throw s3Errors.notImplemented(`The ${name} header`);
-  const acl = single(request.headers['x-amz-acl']);
-  if (acl !== undefined && acl !== 'private') throw s3Errors.notImplemented(`x-amz-acl: ${acl}`);
+  assertPrivateAcl(request);
   const storageClass = single(request.headers['x-amz-storage-class']);
   if (storageClass !== undefined && storageClass !== 'STANDARD')
     throw new S3Error('InvalidStorageClass', 400, 'The storage class you specified is not valid');

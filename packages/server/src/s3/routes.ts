@@ -4,7 +4,8 @@ import { passBodiesThrough } from '../http/body-passthrough.js';
 import type { AppContext } from '../http/context.js';
 import { continueOnFirstRead } from '../http/expect-continue.js';
 import { keyFromRawUrl } from '../http/request-key.js';
-import { makeRef } from '../storage/object-ref.js';
+import { makeRef, type ObjectRef } from '../storage/object-ref.js';
+import { getAcl, putAcl } from './acl.js';
 import { createS3Authenticate, principalOf } from './authenticate.js';
 import { listBucketsBody, storageTypeOf } from './buckets.js';
 import { deleteObjects } from './delete-objects.js';
@@ -24,8 +25,8 @@ const KEY_AFTER_BUCKET = 2;
 /** Largest XML request body (DeleteObjects of 1000 keys of 1 KiB, CompleteMultipartUpload of 10,000 parts). */
 const MAX_XML_BYTES = 4 * 1024 * 1024;
 /** Query parameters that name an operation (a subresource) rather than shape one. */
-const BUCKET_SUBRESOURCES = new Set(['location', 'list-type', 'delete', 'uploads']);
-const OBJECT_SUBRESOURCES = new Set(['uploads', 'uploadId', 'partNumber']);
+const BUCKET_SUBRESOURCES = new Set(['location', 'list-type', 'delete', 'uploads', 'acl']);
+const OBJECT_SUBRESOURCES = new Set(['uploads', 'uploadId', 'partNumber', 'acl']);
 /** Query parameters that only shape an operation's answer, on objects and buckets. */
 const PLAIN_PARAMETERS =
   /^(prefix|delimiter|max-keys|marker|continuation-token|start-after|encoding-type|fetch-owner|x-id|response-.*|[xX]-[aA]mz-.*|versionId|key-marker|upload-id-marker|max-uploads|max-parts|part-number-marker)$/;
@@ -38,6 +39,7 @@ const PLAIN_PARAMETERS =
 export function registerS3(app: FastifyInstance, ctx: AppContext): void {
   passBodiesThrough(app);
   app.setErrorHandler(handleS3Error);
+  app.addHook('onRequest', sendRequestIds);
   app.addHook('onRequest', createS3Authenticate(ctx));
   const methods: HTTPMethods[] = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'];
 
@@ -72,6 +74,7 @@ async function bucketOperation(ctx: AppContext, request: FastifyRequest, reply: 
   const type = storageTypeOf(bucket);
   const query = queryOf(request);
   assertKnownParameters(query, BUCKET_SUBRESOURCES, `this ${request.method} on a bucket`);
+  if (query.has('acl')) return aclOperation(ctx, request, reply);
   switch (request.method) {
     case 'HEAD':
       return reply.code(200).header('x-amz-bucket-region', ctx.config.s3ApiRegion).send();
@@ -102,6 +105,7 @@ async function objectOperation(ctx: AppContext, request: FastifyRequest, reply: 
   const ref = makeRef(request.tenant, bucket, key);
   const query = queryOf(request);
   assertKnownParameters(query, OBJECT_SUBRESOURCES, `this ${request.method} on an object`);
+  if (query.has('acl')) return aclOperation(ctx, request, reply, ref);
   if (query.has('uploads')) {
     if (request.method !== 'POST') throw s3Errors.notImplemented(`${request.method} ?uploads on an object`);
     return createMultipartUpload(ctx, request, reply, ref);
@@ -125,6 +129,23 @@ async function objectOperation(ctx: AppContext, request: FastifyRequest, reply: 
     default:
       throw s3Errors.notImplemented(`${request.method} on an object`);
   }
+}
+
+/** Get/PutBucketAcl and Get/PutObjectAcl: every bucket and object is private to its tenant (acl.ts). */
+function aclOperation(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, object?: ObjectRef) {
+  if (request.method === 'GET') return getAcl(ctx, reply, request.tenant, object);
+  if (request.method === 'PUT') return putAcl(ctx, request, reply, object);
+  throw s3Errors.notImplemented(`${request.method} ?acl`);
+}
+
+/**
+ * S3's request ids on every answer, errors included (botocore reads RequestId from them): ours,
+ * and as the extended id, the same in base64 (there is no separate host id to give).
+ */
+function sendRequestIds(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  reply.header('x-amz-request-id', request.id);
+  reply.header('x-amz-id-2', Buffer.from(request.id).toString('base64'));
+  done();
 }
 
 /** S3's answers for keys Stowage does not take: too long, or (unlike S3) with control characters. */
