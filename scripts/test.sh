@@ -18,7 +18,9 @@
 # The S3 compatibility tests drive the AWS CLI, rclone, boto3 and s3cmd: scripts/services/s3-tools.sh
 # checks for them (installing Debian's packages when missing and root). When one is missing, the
 # tests of that tool are skipped with a reason, unless STOWAGE_TEST_S3_TOOLS=1 makes that an error
-# (CI sets it); STOWAGE_TEST_S3_TOOLS=0 skips them without looking.
+# (CI sets it); STOWAGE_TEST_S3_TOOLS=0 skips them without looking. The same setting covers the
+# Python data libraries (pyarrow, polars, pandas) that scripts/services/data-tools.sh installs into
+# a venv of their own with pip; its python goes to the tests as STOWAGE_TEST_DATA_PYTHON.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -65,6 +67,16 @@ if [ "$s3_tools" != 0 ] && ! scripts/services/s3-tools.sh; then
     exit 1
   fi
   echo "scripts/test.sh: WARNING: an S3 tool is missing; its tests are skipped" >&2
+fi
+if [ "$s3_tools" != 0 ]; then
+  if data_python=$(scripts/services/data-tools.sh); then
+    export STOWAGE_TEST_DATA_PYTHON="$data_python"
+  elif [ "$s3_tools" = 1 ]; then
+    echo "scripts/test.sh: could not find or install pyarrow, polars and pandas for the S3 data library tests" >&2
+    exit 1
+  else
+    echo "scripts/test.sh: WARNING: pyarrow, polars or pandas is missing; their tests are skipped" >&2
+  fi
 fi
 
 scale_out=${STOWAGE_TEST_SCALE_OUT:-auto}

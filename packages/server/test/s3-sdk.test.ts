@@ -1312,16 +1312,6 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
       });
     }
 
-    test('x-amz-checksum-crc64nvme is NotImplemented (docs/s3.md), never an unchecked success', async () => {
-      await assertFails(put('digest/CRC64NVME', 'hello', { ChecksumAlgorithm: 'CRC64NVME' }), 'NotImplemented', 501);
-      await assertFails(
-        put('digest/CRC64NVME-bad', 'hello', { ChecksumAlgorithm: 'CRC64NVME', ChecksumCRC64NVME: 'AAAAAAAAAAA=' }),
-        'NotImplemented',
-        501,
-      );
-      await assertFails(get('digest/CRC64NVME-bad'), 'NoSuchKey', 404);
-    });
-
     test('a streamed body of known length (aws-chunked with a trailing checksum) is stored whole', async () => {
       const body = randomBytes(3 * MiB + 17);
       const streamed = await put('digest/streamed', Readable.from([body.subarray(0, MiB), body.subarray(MiB)]) as unknown as Buffer, {

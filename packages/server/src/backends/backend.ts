@@ -34,8 +34,28 @@ export interface ObjectAttributes {
    * again (its answer was lost) is answered with the result while the object is the one it made.
    */
   readonly s3UploadId?: string | undefined;
+  /**
+   * The S3 flexible checksum the object was written with (x-amz-checksum-*): its algorithm, type
+   * (FULL_OBJECT, or COMPOSITE with a `-N` value) and base64 value. It describes the bytes, so
+   * copies keep it.
+   */
+  readonly s3Checksum?: S3ChecksumAttribute | undefined;
   /** Content-Encoding, Content-Language and Expires as an S3 client stored them (the S3 API returns them). */
   readonly s3Headers?: Readonly<Record<string, string>> | undefined;
+}
+
+/** An object's S3 checksum, as the index stores it (the S3 API names and checks the algorithms). */
+export interface S3ChecksumAttribute {
+  readonly algorithm: string;
+  readonly type: 'FULL_OBJECT' | 'COMPOSITE';
+  readonly value: string;
+  /**
+   * For a multipart upload's object: the base64 of its parts' binary checksums, one after the
+   * other (GetObjectAttributes lists them; a composite value is their checksum).
+   */
+  readonly parts?: string | undefined;
+  /** The parts' sizes, when they were not all one size but the last (otherwise `partSize` tells them). */
+  readonly partSizes?: readonly number[] | undefined;
 }
 
 /**

@@ -52,6 +52,7 @@ export function serializeAttributes(attributes: ObjectAttributes | null): string
     ...(attributes.s3Headers ? { s3Headers: attributes.s3Headers } : {}),
     ...(attributes.s3Etag ? { s3Etag: attributes.s3Etag } : {}),
     ...(attributes.s3UploadId ? { s3UploadId: attributes.s3UploadId } : {}),
+    ...(attributes.s3Checksum ? { s3Checksum: attributes.s3Checksum } : {}),
   });
 }
 
@@ -67,5 +68,6 @@ export function parseAttributes(column: string | null): ObjectAttributes | null 
     ...(parsed.s3Headers ? { s3Headers: parsed.s3Headers } : {}),
     ...(parsed.s3Etag ? { s3Etag: parsed.s3Etag } : {}),
     ...(parsed.s3UploadId ? { s3UploadId: parsed.s3UploadId } : {}),
+    ...(parsed.s3Checksum ? { s3Checksum: parsed.s3Checksum } : {}),
   };
 }

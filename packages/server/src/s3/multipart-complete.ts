@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ObjectRef, WriteCondition } from '../backends/backend.js';
+import type { ObjectRef, S3ChecksumAttribute, WriteCondition } from '../backends/backend.js';
 import { assertCondition } from '../backends/conditions.js';
 import { isStowageError } from '../errors.js';
 import type { AppContext } from '../http/context.js';
+import { checksumElements } from './checksum-answers.js';
 import { S3Error, s3Errors } from './errors.js';
 import { sendLongXml, type XmlAnswer } from './long-answer.js';
+import { type ListedPart, listedChecksums, objectChecksumOf } from './multipart-checksum.js';
 import {
   findUpload,
   internal,
@@ -28,6 +30,10 @@ interface CheckedPart {
   readonly number: number;
   readonly sha256: string;
   readonly size: number;
+}
+
+interface RequestedPart extends ListedPart {
+  readonly etag: string;
 }
 
 /**
@@ -54,14 +60,25 @@ export async function completeMultipartUpload(
   const requested = requestedParts(xml);
   const etag = multipartEtag(requested.map((want) => want.etag));
   const uploadId = query.get('uploadId') ?? '';
-  let checked: { upload: UploadRecord; parts: CheckedPart[]; condition: WriteCondition | undefined };
+  let checked: {
+    upload: UploadRecord;
+    parts: CheckedPart[];
+    condition: WriteCondition | undefined;
+    checksum: S3ChecksumAttribute | undefined;
+  };
   try {
     checked = await checkParts(ctx, request, ref, query, requested);
   } catch (error) {
     const done = await completedBefore(ctx, ref, uploadId, etag, error);
     return sendXml(reply, done.root, done.body);
   }
-  const { upload, parts, condition } = checked;
+  const { upload, parts, condition, checksum } = checked;
+  // The upload's row names the algorithm its parts use; the object gets the checksum they make.
+  const { s3Checksum: _requested, ...uploadAttributes } = upload.attributes ?? {
+    metadata: {},
+    cacheControl: null,
+    contentDisposition: null,
+  };
   const sizes = parts.map((part) => part.size);
   const complete = async (): Promise<XmlAnswer> => {
     await ctx.pause('multipart.after-check');
@@ -75,7 +92,7 @@ export async function completeMultipartUpload(
       now: ctx.clock(),
       condition,
       attributes: {
-        ...withS3Etag(upload.attributes ?? null, etag),
+        ...withS3Etag(uploadAttributes, etag, checksum),
         parts: parts.length,
         ...uniformPartSize(sizes),
         s3UploadId: upload.uploadId,
@@ -88,25 +105,26 @@ export async function completeMultipartUpload(
       .delete(internal(ref.tenant, uploadKey(ref.type, ref.key, upload.uploadId)), ctx.clock())
       .catch((error: unknown) => request.log.warn({ err: error }, 'could not remove a completed multipart upload'));
     ctx.metrics.bytesWritten.inc(info.size);
-    return resultOf(ref, etag);
+    return resultOf(ref, etag, checksum);
   };
   const answer = complete().catch((error: unknown) => completedBefore(ctx, ref, upload.uploadId, etag, error));
   return sendLongXml(request, reply, answer, ctx.config.s3KeepAliveMs);
 }
 
 /**
- * The request's part list: numbers and ETags (unquoted), in ascending order (InvalidPartOrder
- * otherwise). A number listed twice in a row names one part, as S3 and RGW take it: the last entry
- * counts.
+ * The request's part list: numbers, ETags (unquoted) and the checksums it names, in ascending
+ * order (InvalidPartOrder otherwise). A number listed twice in a row names one part, as S3 and
+ * RGW take it: the last entry counts.
  */
-function requestedParts(xml: string): Array<{ number: number; etag: string }> {
-  const listed = (parseXmlBody(xml, 'CompleteMultipartUpload').Part ?? []) as Array<{ PartNumber?: unknown; ETag?: unknown }>;
+function requestedParts(xml: string): RequestedPart[] {
+  const listed = (parseXmlBody(xml, 'CompleteMultipartUpload').Part ?? []) as Array<Record<string, unknown>>;
   if (listed.length === 0) throw s3Errors.malformedXml();
   const parts = listed.map((part) => ({
     number: Number(part.PartNumber),
     etag: String(part.ETag ?? '')
       .replaceAll('"', '')
       .replaceAll('&quot;', ''),
+    checksums: listedChecksums(part),
   }));
   if (parts.some((part, i) => i > 0 && part.number < (parts[i - 1] as { number: number }).number)) throw s3Errors.invalidPartOrder();
   return parts.filter((part, i) => parts[i + 1]?.number !== part.number);
@@ -122,19 +140,28 @@ async function checkParts(
   request: FastifyRequest,
   ref: ObjectRef,
   query: URLSearchParams,
-  requested: ReadonlyArray<{ number: number; etag: string }>,
+  requested: readonly RequestedPart[],
 ) {
   const upload = await findUpload(ctx, ref, query);
   const rows = await listPartRows(ctx, ref.tenant, upload.uploadId);
-  const parts = requested.map((want, i): CheckedPart => {
+  const found = requested.map((want, i) => {
     const row = rows.get(want.number);
     if (!row || partEtag(row) !== want.etag) throw s3Errors.invalidPart();
     if (i < requested.length - 1 && row.size < MIN_PART_BYTES) throw s3Errors.entityTooSmall();
-    return { number: want.number, sha256: row.sha256, size: row.size };
+    return row;
   });
+  const parts = found.map(
+    (row, i): CheckedPart => ({ number: (requested[i] as RequestedPart).number, sha256: row.sha256, size: row.size }),
+  );
+  const checksum = await objectChecksumOf(
+    upload.attributes?.s3Checksum,
+    requested,
+    found.map((row) => ({ size: row.size, checksum: row.attributes?.s3Checksum })),
+    request.headers,
+  );
   const condition = await s3WriteCondition(ctx, request, ref);
   if (condition) assertCondition((await ctx.backend.head(ref, ctx.clock()))?.etag, condition);
-  return { upload, parts, condition };
+  return { upload, parts, condition, checksum };
 }
 
 /**
@@ -165,15 +192,15 @@ async function completedBefore(ctx: AppContext, ref: ObjectRef, uploadId: string
   const code = error instanceof S3Error || isStowageError(error) ? error.code : undefined;
   if (code === 'NoSuchUpload' || code === 'InvalidPart' || code === 'PreconditionFailed') {
     const attributes = (await ctx.backend.head(ref, ctx.clock()))?.attributes;
-    if (attributes?.s3UploadId === uploadId && attributes.s3Etag === etag) return resultOf(ref, etag);
+    if (attributes?.s3UploadId === uploadId && attributes.s3Etag === etag) return resultOf(ref, etag, attributes.s3Checksum);
   }
   throw error;
 }
 
-function resultOf(ref: ObjectRef, etag: string): XmlAnswer {
+function resultOf(ref: ObjectRef, etag: string, checksum: S3ChecksumAttribute | undefined): XmlAnswer {
   return {
     root: 'CompleteMultipartUploadResult',
-    body: { Location: `/${ref.type}/${ref.key}`, Bucket: ref.type, Key: ref.key, ETag: `"${etag}"` },
+    body: { Location: `/${ref.type}/${ref.key}`, Bucket: ref.type, Key: ref.key, ETag: `"${etag}"`, ...checksumElements(checksum) },
   };
 }
 

@@ -8,6 +8,8 @@ import type { AppContext } from '../http/context.js';
 import { abortOnDisconnect } from '../http/receive-upload.js';
 import { parseRangeHeader } from '../storage/byte-ranges.js';
 import { principalOf } from './authenticate.js';
+import { checksumElements, checksumHeaders } from './checksum-answers.js';
+import { type Digest, newDigest } from './checksums.js';
 import { s3Errors } from './errors.js';
 import {
   findUpload,
@@ -19,16 +21,20 @@ import {
   partKey,
   partPrefix,
   UPLOAD_LIFETIME_MS,
+  type UploadRecord,
   uploadKey,
 } from './multipart-rows.js';
 import { assertSupportedWrite, contentTypeOf, copySourceCheck, copySourceOf, s3AttributesOf, withS3Etag } from './objects.js';
 import { payloadOf } from './payload.js';
+import { uploadAlgorithm, uploadChecksumOf } from './upload-checksum.js';
 import { sendXml } from './xml.js';
 
 const MAX_PART_NUMBER = 10_000;
 
 export async function createMultipartUpload(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef) {
   assertSupportedWrite(request);
+  const checksum = uploadChecksumOf(request);
+  const attributes = s3AttributesOf(request);
   const uploadId = randomBytes(16).toString('hex');
   await ctx.backend.write(internal(ref.tenant, uploadKey(ref.type, ref.key, uploadId)), Readable.from([]), {
     contentType: contentTypeOf(request) ?? 'application/octet-stream',
@@ -37,8 +43,11 @@ export async function createMultipartUpload(ctx: AppContext, request: FastifyReq
     expectedBytes: 0,
     signal: undefined,
     now: ctx.clock(),
-    attributes: s3AttributesOf(request),
+    attributes: checksum
+      ? { ...(attributes ?? { metadata: {}, cacheControl: null, contentDisposition: null }), s3Checksum: checksum }
+      : attributes,
   });
+  if (checksum) reply.header('x-amz-checksum-algorithm', checksum.algorithm).header('x-amz-checksum-type', checksum.type);
   return sendXml(reply, 'InitiateMultipartUploadResult', { Bucket: ref.type, Key: ref.key, UploadId: uploadId });
 }
 
@@ -47,9 +56,9 @@ export async function uploadPart(ctx: AppContext, request: FastifyRequest, reply
   const part = partNumberOf(query);
   const target = internal(ref.tenant, partKey(upload.uploadId, part));
   let info: ObjectInfo;
-  if (request.headers['x-amz-copy-source'] !== undefined) info = await copyPart(ctx, request, target, upload.expiresAt);
+  if (request.headers['x-amz-copy-source'] !== undefined) info = await copyPart(ctx, request, target, upload);
   else {
-    const payload = payloadOf(request, principalOf(request));
+    const payload = payloadOf(request, principalOf(request), { algorithm: uploadAlgorithm(upload) });
     info = await abortOnDisconnect(ctx, request, reply, (signal) =>
       ctx.backend.write(target, Readable.from(payload.body), {
         contentType: 'application/octet-stream',
@@ -59,57 +68,88 @@ export async function uploadPart(ctx: AppContext, request: FastifyRequest, reply
         signal,
         now: ctx.clock(),
         expectedSha256: payload.expectedSha256,
-        attributes: () => withS3Etag(null, payload.md5()),
+        attributes: () => withS3Etag(null, payload.md5(), payload.checksum()),
       }),
     );
   }
   const etag = `"${partEtag(info)}"`;
+  const checksum = info.attributes?.s3Checksum;
   if (request.headers['x-amz-copy-source'] !== undefined)
-    return sendXml(reply, 'CopyPartResult', { ETag: etag, LastModified: new Date(info.lastModified).toISOString() });
-  return reply.code(200).header('etag', etag).send();
+    return sendXml(reply, 'CopyPartResult', {
+      ETag: etag,
+      LastModified: new Date(info.lastModified).toISOString(),
+      ...checksumElements(checksum, false),
+    });
+  return reply.code(200).header('etag', etag).headers(checksumHeaders(checksum, false)).send();
 }
 
 /**
  * UploadPartCopy: a whole source is referenced (no bytes move); a range is read and written. The
- * copy-source conditions are judged on the source version copied, as for CopyObject.
+ * copy-source conditions are judged on the source version copied, as for CopyObject. A part of an
+ * upload created with a checksum algorithm needs that algorithm's checksum of its bytes: a whole
+ * source that carries it (FULL_OBJECT) gives it, any other is read like a range to compute it.
  */
-async function copyPart(ctx: AppContext, request: FastifyRequest, target: ObjectRef, expiresAt: number): Promise<ObjectInfo> {
+async function copyPart(ctx: AppContext, request: FastifyRequest, target: ObjectRef, upload: UploadRecord): Promise<ObjectInfo> {
   const source = copySourceOf(request, target.tenant);
   const checkSource = copySourceCheck(request);
+  const algorithm = uploadAlgorithm(upload);
   await ctx.pause('copy.before-copy');
   const rangeHeader = request.headers['x-amz-copy-source-range'];
   if (rangeHeader === undefined) {
-    return ctx.backend.transferKey({
-      from: source,
-      to: target,
-      move: false,
-      overwrite: true,
-      condition: undefined,
-      checkSource,
-      now: ctx.clock(),
-      expiresAtIfNone: expiresAt,
-    });
+    const needsBytes = new Error("the source does not carry the upload's checksum");
+    try {
+      return await ctx.backend.transferKey({
+        from: source,
+        to: target,
+        move: false,
+        overwrite: true,
+        condition: undefined,
+        checkSource: (info) => {
+          checkSource?.(info);
+          const carried = info.attributes?.s3Checksum;
+          if (algorithm && (carried?.algorithm !== algorithm || carried.type !== 'FULL_OBJECT')) throw needsBytes;
+        },
+        now: ctx.clock(),
+        expiresAtIfNone: upload.expiresAt,
+      });
+    } catch (error) {
+      if (error !== needsBytes) throw error;
+    }
   }
-  const range = parseRangeHeader(String(rangeHeader));
-  if (!range || !('start' in range) || range.end === undefined)
-    throw s3Errors.invalidArgument('x-amz-copy-source-range must be bytes=first-last');
-  const { start, end } = range as { start: number; end: number };
+  let range: { start: number; end: number } | undefined;
+  if (rangeHeader !== undefined) {
+    const parsed = parseRangeHeader(String(rangeHeader));
+    if (!parsed || !('start' in parsed) || parsed.end === undefined)
+      throw s3Errors.invalidArgument('x-amz-copy-source-range must be bytes=first-last');
+    range = parsed as { start: number; end: number };
+  }
   // The conditions are judged on the row whose bytes are read.
+  let size = 0;
   const found = await ctx.objects.read(source, (info) => {
     checkSource?.(info);
+    if (!range) {
+      size = info.size;
+      return { kind: 'all' };
+    }
     // As S3 answers a range past the source's end.
-    if (end >= info.size) throw s3Errors.invalidRange(info.size);
-    return { kind: 'range', start, end };
+    if (range.end >= info.size) throw s3Errors.invalidRange(info.size);
+    size = range.end - range.start + 1;
+    return { kind: 'range', start: range.start, end: range.end };
   });
-  const md5 = createHash('md5');
-  return ctx.backend.write(target, Readable.from(hashedAs(md5, found.body)), {
+  const digests: CopiedDigests = { md5: createHash('md5'), checksum: algorithm ? newDigest(algorithm) : undefined };
+  return ctx.backend.write(target, Readable.from(digested(digests, found.body)), {
     contentType: 'application/octet-stream',
-    expiresAt,
+    expiresAt: upload.expiresAt,
     maxBytes: ctx.config.maxObjectBytes,
-    expectedBytes: end - start + 1,
+    expectedBytes: size,
     signal: undefined,
     now: ctx.clock(),
-    attributes: () => withS3Etag(null, md5.digest('hex')),
+    attributes: () =>
+      withS3Etag(
+        null,
+        digests.md5.digest('hex'),
+        algorithm && digests.value !== undefined ? { algorithm, type: 'FULL_OBJECT', value: digests.value } : undefined,
+      ),
   });
 }
 
@@ -134,6 +174,8 @@ export async function listParts(ctx: AppContext, reply: FastifyReply, ref: Objec
     IsTruncated: all.length > max,
     StorageClass: 'STANDARD',
   };
+  const checksum = upload.attributes?.s3Checksum;
+  if (checksum) Object.assign(body, { ChecksumAlgorithm: checksum.algorithm, ChecksumType: checksum.type });
   if (all.length > max) body.NextPartNumberMarker = page.at(-1)?.[0];
   if (page.length > 0)
     body.Part = page.map(([number, row]) => ({
@@ -141,6 +183,7 @@ export async function listParts(ctx: AppContext, reply: FastifyReply, ref: Objec
       LastModified: new Date(row.lastModified).toISOString(),
       ETag: `"${partEtag(row)}"`,
       Size: row.size,
+      ...(row.attributes?.s3Checksum?.type === 'FULL_OBJECT' ? checksumElements(row.attributes.s3Checksum, false) : {}),
     }));
   return sendXml(reply, 'ListPartsResult', body);
 }
@@ -218,12 +261,21 @@ export async function listMultipartUploads(
   return sendXml(reply, 'ListMultipartUploadsResult', body);
 }
 
-/** The bytes of a body as they pass through `hash`. */
-async function* hashedAs(hash: Hash, body: ObjectBody | undefined): AsyncGenerator<Buffer> {
+interface CopiedDigests {
+  readonly md5: Hash;
+  readonly checksum: Digest | undefined;
+  /** The checksum's base64 value, once the body has been read. */
+  value?: string;
+}
+
+/** The bytes of a body as they pass through the digests. */
+async function* digested(digests: CopiedDigests, body: ObjectBody | undefined): AsyncGenerator<Buffer> {
   for await (const chunk of Buffer.isBuffer(body) ? [body] : ((body ?? []) as AsyncIterable<Buffer>)) {
-    hash.update(chunk);
+    digests.md5.update(chunk);
+    digests.checksum?.update(chunk);
     yield chunk;
   }
+  if (digests.checksum) digests.value = (await digests.checksum.digest()).toString('base64');
 }
 
 async function removeUpload(ctx: AppContext, ref: ObjectRef, uploadId: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { decodeMetadataValue, encodeMetadataValue } from 'stowage-client/metadata';
-import type { ObjectAttributes, ObjectInfo, ReadPlan, WriteCondition } from '../backends/backend.js';
+import type { ObjectAttributes, ObjectInfo, ReadPlan, S3ChecksumAttribute, WriteCondition } from '../backends/backend.js';
 import type { AppContext } from '../http/context.js';
 import { INERT_CONTENT_HEADERS } from '../http/inert-content.js';
 import { abortOnDisconnect } from '../http/receive-upload.js';
@@ -12,6 +12,7 @@ import { DEFAULT_CONTENT_TYPE } from '../storage/object-service.js';
 import { evaluateRead, readPreconditionsOf, writePreconditionsOf } from '../storage/preconditions.js';
 import { assertPrivateAcl } from './acl.js';
 import { principalOf } from './authenticate.js';
+import { checksumElements, checksumHeaders } from './checksum-answers.js';
 import { S3Error, s3Errors } from './errors.js';
 import { single } from './header-value.js';
 import { payloadOf } from './payload.js';
@@ -100,6 +101,11 @@ export async function getObject(ctx: AppContext, request: FastifyRequest, reply:
   });
   const { info, plan, body } = found;
   reply.headers(objectHeaders(info));
+  // S3 gives the stored checksum when asked, for a read of the whole object: it is not a range's.
+  const wholeObject = part === undefined && plan.kind !== 'range';
+  // A presigned GET carries it in its query.
+  const mode = single(request.headers['x-amz-checksum-mode']) ?? query.get('x-amz-checksum-mode') ?? undefined;
+  if (wholeObject && mode?.toUpperCase() === 'ENABLED') reply.headers(checksumHeaders(info.attributes?.s3Checksum));
   for (const [param, header] of Object.entries(OVERRIDES)) {
     const value = query.get(param);
     if (value !== null) reply.header(header, value);
@@ -135,11 +141,11 @@ export async function putObject(ctx: AppContext, request: FastifyRequest, reply:
       signal,
       condition,
       expectedSha256: payload.expectedSha256,
-      attributes: () => withS3Etag(attributes, payload.md5()),
+      attributes: () => withS3Etag(attributes, payload.md5(), payload.checksum()),
     }),
   );
   ctx.metrics.bytesWritten.inc(info.size);
-  return reply.code(200).header('etag', s3Etag(info)).send();
+  return reply.code(200).header('etag', s3Etag(info)).headers(checksumHeaders(info.attributes?.s3Checksum)).send();
 }
 
 export async function deleteObject(ctx: AppContext, reply: FastifyReply, ref: ObjectRef) {
@@ -182,7 +188,11 @@ export async function copyObject(ctx: AppContext, request: FastifyRequest, reply
     expiresAtIfNone: ref.type === 'tmp' ? now + ctx.config.tmpTtlMs : null,
     replace,
   });
-  return sendXml(reply, 'CopyObjectResult', { ETag: s3Etag(info), LastModified: new Date(info.lastModified).toISOString() });
+  return sendXml(reply, 'CopyObjectResult', {
+    ETag: s3Etag(info),
+    LastModified: new Date(info.lastModified).toISOString(),
+    ...checksumElements(info.attributes?.s3Checksum),
+  });
 }
 
 /** The response headers of an object, as S3 names them. */
@@ -216,9 +226,13 @@ export function s3Etag(info: Pick<ObjectInfo, 'sha256' | 'attributes'>): string 
   return attributes?.parts ? `"${info.sha256}-${attributes.parts}"` : `"${info.sha256}"`;
 }
 
-/** The attributes of an S3 write with the ETag it gives the object (unquoted). */
-export function withS3Etag(attributes: ObjectAttributes | null, s3Etag: string): ObjectAttributes {
-  return { ...(attributes ?? { metadata: {}, cacheControl: null, contentDisposition: null }), s3Etag };
+/** The attributes of an S3 write with the ETag it gives the object (unquoted), and its checksum when it has one. */
+export function withS3Etag(attributes: ObjectAttributes | null, s3Etag: string, s3Checksum?: S3ChecksumAttribute): ObjectAttributes {
+  return {
+    ...(attributes ?? { metadata: {}, cacheControl: null, contentDisposition: null }),
+    s3Etag,
+    ...(s3Checksum ? { s3Checksum } : {}),
+  };
 }
 
 /**

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { crc32 } from 'node:zlib';
-import { Crc32c } from '@aws-crypto/crc32c';
 import type { FastifyRequest } from 'fastify';
 import type { S3Principal } from './authenticate.js';
 import { decodeAwsChunked, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER } from './aws-chunked.js';
-import { s3Errors } from './errors.js';
+import { type Checksum, type ChecksumAlgorithm, checksumHeader, decodeValue, newDigest } from './checksums.js';
+import { S3Error, s3Errors } from './errors.js';
+import { type DeclaredChecksum, declaredChecksum } from './request-checksum.js';
 import { UNSIGNED_PAYLOAD } from './sigv4.js';
 
 /** A request body as the object's bytes: decoded from aws-chunked when sent so, checked as it ends. */
@@ -16,25 +16,39 @@ export interface Payload {
   readonly expectedSha256: string | undefined;
   /** Hex MD5 of the body, the ETag S3 clients expect; known once the body has been read in full. */
   md5(): string;
+  /** The body's flexible checksum, verified, when the request declared one or the options asked for one; known at its end. */
+  checksum(): Checksum | undefined;
 }
 
-const CHECKSUMS = ['crc32', 'crc32c', 'sha1', 'sha256'] as const;
-type ChecksumName = (typeof CHECKSUMS)[number];
+/** What a write asks of its payload beyond the request's own declarations. */
+export interface PayloadOptions {
+  /**
+   * An algorithm to compute whatever the request sends: a part of a multipart upload created
+   * with one. A request that declares another algorithm is S3's InvalidRequest.
+   */
+  readonly algorithm?: ChecksumAlgorithm | undefined;
+  /**
+   * False when the request's x-amz-checksum-* headers describe something else than its body
+   * (CompleteMultipartUpload's are the object's): then only a trailer is checked against the body.
+   */
+  readonly checksumHeaders?: boolean | undefined;
+}
 
 /**
  * The body of a write, per its payload mode: as sent (UNSIGNED-PAYLOAD, or a sha256 the store
- * checks), or aws-chunked with or without chunk signatures and trailers. Content-MD5 and the
- * x-amz-checksum-* values (headers or trailers) are computed over the bytes and compared at the
- * end, so a mismatch fails the write before anything is stored (BadDigest). The MD5 is computed
- * for every body: it is the object's ETag.
+ * checks), or aws-chunked with or without chunk signatures and trailers. Content-MD5 and the one
+ * x-amz-checksum-* value (header, trailer or presigned query; request-checksum.ts) are computed
+ * over the bytes and compared at the end, so a mismatch fails the write before anything is
+ * stored (BadDigest). The MD5 is computed for every body: it is the object's ETag.
  */
-export function payloadOf(request: FastifyRequest, principal: S3Principal): Payload {
+export function payloadOf(request: FastifyRequest, principal: S3Principal, options: PayloadOptions = {}): Payload {
   const mode = principal.claims.payloadHash;
   const trailers = new Map<string, string>();
   let body: AsyncIterable<Buffer> = request.raw;
   let length = numberHeader(request.headers['content-length']);
   let expectedSha256: string | undefined;
-  if (mode === STREAMING_SIGNED || mode === STREAMING_SIGNED_TRAILER || mode === STREAMING_UNSIGNED_TRAILER) {
+  const chunked = mode === STREAMING_SIGNED || mode === STREAMING_SIGNED_TRAILER || mode === STREAMING_UNSIGNED_TRAILER;
+  if (chunked) {
     const signing = mode === STREAMING_UNSIGNED_TRAILER ? undefined : { claims: principal.claims, key: principal.key };
     body = decodeAwsChunked(request.raw, signing, trailers);
     length = numberHeader(request.headers['x-amz-decoded-content-length']);
@@ -46,76 +60,65 @@ export function payloadOf(request: FastifyRequest, principal: S3Principal): Payl
   const given: Record<string, string | string[] | undefined> = { ...request.headers };
   for (const [name, value] of query)
     if (/^x-amz-checksum-/i.test(name) || /^x-amz-sdk-checksum-algorithm$/i.test(name)) given[name.toLowerCase()] = value;
-  if (
-    given['x-amz-checksum-crc64nvme'] !== undefined ||
-    /crc64nvme/i.test(String(given['x-amz-trailer'] ?? '')) ||
-    /crc64nvme/i.test(String(given['x-amz-sdk-checksum-algorithm'] ?? ''))
-  )
-    throw s3Errors.notImplemented('The CRC64NVME checksum');
-  const computed: { md5?: string } = {};
+  if (options.checksumHeaders === false)
+    for (const name of Object.keys(given)) if (/^x-amz-(sdk-)?checksum-/.test(name)) delete given[name];
+  const declared = declaredChecksum(given);
+  if (declared?.trailer && !chunked)
+    throw s3Errors.invalidRequest('x-amz-trailer names a checksum, but the body is not aws-chunked: it cannot carry a trailer.');
+  if (declared && options.algorithm && declared.algorithm !== options.algorithm)
+    throw s3Errors.invalidRequest(
+      `Checksum Type mismatch occurred, expected checksum Type: ${options.algorithm.toLowerCase()}, actual checksum Type: ${declared.algorithm.toLowerCase()}`,
+    );
+  const algorithm = declared?.algorithm ?? options.algorithm;
+  const contentMd5 = typeof given['content-md5'] === 'string' ? given['content-md5'] : undefined;
+  const computed: { md5?: string; checksum?: Checksum } = {};
   return {
-    body: verifyDigests(body, given, trailers, computed),
+    body: verifyDigests(body, { contentMd5, declared, algorithm, trailers }, computed),
     length,
     expectedSha256,
     md5: () => {
       if (computed.md5 === undefined) throw new Error('the MD5 of a body is known once it has been read');
       return computed.md5;
     },
+    checksum: () => computed.checksum,
   };
 }
 
-async function* verifyDigests(
-  body: AsyncIterable<Buffer>,
-  headers: Record<string, string | string[] | undefined>,
-  trailers: Map<string, string>,
-  computed: { md5?: string },
-): AsyncGenerator<Buffer> {
+interface Expected {
+  readonly contentMd5: string | undefined;
+  readonly declared: DeclaredChecksum | undefined;
+  /** What to compute: the declared algorithm, or the one the options ask for. */
+  readonly algorithm: ChecksumAlgorithm | undefined;
+  readonly trailers: ReadonlyMap<string, string>;
+}
+
+async function* verifyDigests(body: AsyncIterable<Buffer>, expected: Expected, computed: { md5?: string; checksum?: Checksum }) {
   const md5 = createHash('md5');
-  const announced = new Set(
-    String(headers['x-amz-trailer'] ?? '')
-      .split(',')
-      .map((name) => name.trim().toLowerCase()),
-  );
-  const wanted = CHECKSUMS.filter((name) => headers[`x-amz-checksum-${name}`] !== undefined || announced.has(`x-amz-checksum-${name}`));
-  const digests = new Map(wanted.map((name) => [name, newDigest(name)]));
+  const digest = expected.algorithm ? newDigest(expected.algorithm) : undefined;
   for await (const chunk of body) {
     md5.update(chunk);
-    for (const digest of digests.values()) digest.update(chunk);
+    digest?.update(chunk);
     yield chunk;
   }
   const md5Bytes = md5.digest();
-  if (typeof headers['content-md5'] === 'string' && md5Bytes.toString('base64') !== headers['content-md5']) throw s3Errors.badDigest();
-  for (const [name, digest] of digests) {
-    const expected = headers[`x-amz-checksum-${name}`] ?? trailers.get(`x-amz-checksum-${name}`);
-    if (expected !== digest.value())
-      throw s3Errors.badDigest(`The ${name.toUpperCase()} you specified did not match the calculated checksum.`);
+  if (expected.contentMd5 !== undefined && md5Bytes.toString('base64') !== expected.contentMd5) throw s3Errors.badDigest();
+  if (digest && expected.algorithm) {
+    const value = (await digest.digest()).toString('base64');
+    const { declared } = expected;
+    if (declared) {
+      const name = checksumHeader(declared.algorithm);
+      let given = declared.value;
+      if (declared.trailer) {
+        given = expected.trailers.get(name);
+        if (given === undefined)
+          throw new S3Error('MalformedTrailerError', 400, `The request announced the trailer ${name} but its body did not send it.`);
+        decodeValue(declared.algorithm, given, `the ${name} trailer`);
+      }
+      if (given !== value) throw s3Errors.badDigest(`The ${declared.algorithm} you specified did not match the calculated checksum.`);
+    }
+    computed.checksum = { algorithm: expected.algorithm, type: 'FULL_OBJECT', value };
   }
   computed.md5 = md5Bytes.toString('hex');
-}
-
-interface Digest {
-  update(chunk: Buffer): void;
-  /** Base64 of the big-endian digest, as S3 sends checksums. */
-  value(): string;
-}
-
-function newDigest(name: ChecksumName): Digest {
-  if (name === 'sha1' || name === 'sha256') {
-    const hash = createHash(name);
-    return { update: (chunk) => hash.update(chunk), value: () => hash.digest('base64') };
-  }
-  if (name === 'crc32') {
-    let value = 0;
-    return { update: (chunk) => (value = crc32(chunk, value)), value: () => uint32Base64(value) };
-  }
-  const crc = new Crc32c();
-  return { update: (chunk) => crc.update(chunk), value: () => uint32Base64(crc.digest()) };
-}
-
-function uint32Base64(value: number): string {
-  const bytes = Buffer.alloc(4);
-  bytes.writeUInt32BE(value >>> 0);
-  return bytes.toString('base64');
 }
 
 function numberHeader(value: string | string[] | undefined): number | undefined {

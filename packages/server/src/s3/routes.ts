@@ -14,8 +14,9 @@ import { S3Error, s3Errors } from './errors.js';
 import { listObjectsV1, listObjectsV2 } from './listing.js';
 import { abortMultipartUpload, createMultipartUpload, listMultipartUploads, listParts, uploadPart } from './multipart.js';
 import { completeMultipartUpload } from './multipart-complete.js';
+import { getObjectAttributes } from './object-attributes.js';
 import { copyObject, deleteObject, getObject, putObject } from './objects.js';
-import { payloadOf } from './payload.js';
+import { type PayloadOptions, payloadOf } from './payload.js';
 import { S3_BASE_PATH } from './root-listener.js';
 import { sha256Hex } from './sigv4.js';
 import { sendXml } from './xml.js';
@@ -26,7 +27,7 @@ const KEY_AFTER_BUCKET = 2;
 const MAX_XML_BYTES = 4 * 1024 * 1024;
 /** Query parameters that name an operation (a subresource) rather than shape one. */
 const BUCKET_SUBRESOURCES = new Set(['location', 'list-type', 'delete', 'uploads', 'acl']);
-const OBJECT_SUBRESOURCES = new Set(['uploads', 'uploadId', 'partNumber', 'acl']);
+const OBJECT_SUBRESOURCES = new Set(['uploads', 'uploadId', 'partNumber', 'acl', 'attributes']);
 /** Query parameters that only shape an operation's answer, on objects and buckets. */
 const PLAIN_PARAMETERS =
   /^(prefix|delimiter|max-keys|marker|continuation-token|start-after|encoding-type|fetch-owner|x-id|response-.*|[xX]-[aA]mz-.*|versionId|key-marker|upload-id-marker|max-uploads|max-parts|part-number-marker)$/;
@@ -112,10 +113,16 @@ async function objectOperation(ctx: AppContext, request: FastifyRequest, reply: 
   }
   if (query.has('uploadId')) {
     if (request.method === 'PUT') return uploadPart(ctx, request, reply, ref, query);
-    if (request.method === 'POST') return completeMultipartUpload(ctx, request, reply, ref, query, await readBody(request, reply));
+    // Complete's x-amz-checksum-* headers are the object's checksum, not its XML body's.
+    if (request.method === 'POST')
+      return completeMultipartUpload(ctx, request, reply, ref, query, await readBody(request, reply, { checksumHeaders: false }));
     if (request.method === 'DELETE') return abortMultipartUpload(ctx, reply, ref, query);
     if (request.method === 'GET') return listParts(ctx, reply, ref, query);
     throw s3Errors.notImplemented(`${request.method} on a multipart upload`);
+  }
+  if (query.has('attributes')) {
+    if (request.method !== 'GET') throw s3Errors.notImplemented(`${request.method} ?attributes on an object`);
+    return getObjectAttributes(ctx, request, reply, ref);
   }
   switch (request.method) {
     case 'GET':
@@ -169,9 +176,9 @@ function queryOf(request: FastifyRequest): URLSearchParams {
 }
 
 /** A small XML request body, read whole (bounded), checked against its signed hash and digests. */
-async function readBody(request: FastifyRequest, reply: FastifyReply): Promise<string> {
+async function readBody(request: FastifyRequest, reply: FastifyReply, options: PayloadOptions = {}): Promise<string> {
   continueOnFirstRead(request, reply);
-  const payload = payloadOf(request, principalOf(request));
+  const payload = payloadOf(request, principalOf(request), options);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of payload.body) {

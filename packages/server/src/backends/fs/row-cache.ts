@@ -54,7 +54,8 @@ function attributesLength(row: IndexRow): number {
     (attributes.cacheControl?.length ?? 0) +
     (attributes.contentDisposition?.length ?? 0) +
     (attributes.s3Etag?.length ?? 0) +
-    (attributes.s3UploadId?.length ?? 0);
+    (attributes.s3UploadId?.length ?? 0) +
+    (attributes.s3Checksum ? attributes.s3Checksum.value.length + (attributes.s3Checksum.parts?.length ?? 0) : 0);
   for (const [name, value] of Object.entries(attributes.metadata)) length += name.length + value.length;
   return length;
 }
