@@ -1,5 +1,6 @@
 import type { ApiKeyStore } from '../auth/api-keys.js';
 import type { ListPage, ObjectAttributes, ObjectInfo, ObjectRef, TenantUsage, UploadGrantInfo, WriteCondition } from './backend.js';
+import type { BucketSettingsStore } from './bucket-settings.js';
 
 /**
  * One object as the index holds it. `blobId` names its bytes in the blob store; small values
@@ -262,6 +263,8 @@ export interface ObjectIndex {
   isUploadOpen(uploadId: string): Promise<boolean>;
 
   readonly apiKeys: ApiKeyStore;
+  /** Per-bucket settings (CORS configurations). */
+  readonly bucketSettings: BucketSettingsStore;
   /** Resolves when the index answers; rejects (promptly) when it does not. */
   checkReady(): Promise<void>;
   close(): Promise<void>;
