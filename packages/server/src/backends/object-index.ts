@@ -177,9 +177,9 @@ export interface AdvanceUploadOptions {
 
 /**
  * The source of truth for which key holds which value: existence, listing, expiry, conditions,
- * quotas, upload sessions, API keys and the queue of blobs to delete. Every write is one
- * transaction, linearizable per key across every server that shares the index. Implementations:
- * SQLite (embedded) and PostgreSQL (scale-out); one contract suite runs over both.
+ * quotas, upload sessions, API keys, bucket settings and the queue of blobs to delete. Every
+ * write is one transaction, linearizable per key across every server that shares the index.
+ * Implementations: SQLite (embedded) and PostgreSQL (scale-out); one contract suite runs over both.
  */
 export interface ObjectIndex {
   /** The row of `ref` visible at `now` (not expired). */
