@@ -107,6 +107,7 @@ const BY_CODE: Record<string, typeof StorageError> = {
   InvalidCredentials: AuthError,
   InvalidSignature: ForbiddenError,
   UrlExpired: ForbiddenError,
+  CorsForbidden: ForbiddenError,
   PreconditionFailed: PreconditionFailedError,
   EntityTooLarge: PayloadTooLargeError,
   QuotaExceeded: QuotaExceededError,

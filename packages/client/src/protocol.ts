@@ -205,6 +205,7 @@ export const ERRORS = {
   InvalidSignature: { status: 403, message: 'The URL signature does not match' },
   UrlExpired: { status: 403, message: 'The signed URL has expired' },
   MethodNotAllowed: { status: 405, message: 'This URL does not serve that method' },
+  CorsForbidden: { status: 403, message: 'This origin may not send that request from a browser (STOWAGE_CORS_ORIGINS)' },
   DestinationExists: { status: 409, message: 'The destination key exists; send "overwrite": true to replace it' },
   ConfirmationRequired: { status: 400, message: 'Deleting every key of a storage type needs the all=true parameter' },
   InvalidMetadata: {

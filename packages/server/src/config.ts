@@ -132,6 +132,11 @@ export interface ServerConfig {
   readonly s3KeepAliveMs: number;
   /** The region S3 clients sign for: a signature scoped to another is refused, naming this one. */
   readonly s3ApiRegion: string;
+  /**
+   * Origins whose pages may call signed and upload URLs and the S3 API from a browser (CORS),
+   * where a bucket has no CORS configuration of its own; `['*']` for any, empty for none.
+   */
+  readonly corsOrigins: readonly string[];
 }
 
 /** Flags from the command line; they win over the environment. */
@@ -269,6 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
       if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(v)) throw new Error('must be a region name such as us-east-1');
       return v;
     }),
+    corsOrigins: read('STOWAGE_CORS_ORIGINS', env.STOWAGE_CORS_ORIGINS, [], parseCorsOrigins),
   };
   if (config.headersTimeoutMs === 0) problems.push('STOWAGE_HEADERS_TIMEOUT: must be more than 0');
   if (config.bodyIdleTimeoutMs === 0) problems.push('STOWAGE_BODY_IDLE_TIMEOUT: must be more than 0');
@@ -341,6 +347,28 @@ function parseHostList(value: string): HostAndPort[] {
       if (!parsed) throw new Error(`"${entry}" is not a host name or address, with an optional :port`);
       return parsed;
     });
+}
+
+/**
+ * `*`, or comma-separated origins (scheme, host and port, no path), kept in the form browsers send
+ * in `Origin`. Anything else is refused rather than kept as an entry that can never match.
+ */
+function parseCorsOrigins(value: string): string[] {
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  if (entries.includes('*')) {
+    if (entries.length > 1) throw new Error('"*" allows every origin: list no others with it');
+    return ['*'];
+  }
+  return entries.map((entry) => {
+    if (entry.includes('*'))
+      throw new Error(`"${entry}": list origins one by one (a wildcard belongs in a bucket's CORS rules), or * alone`);
+    if (!/^https?:\/\/[^/?#@\s]+\/?$/i.test(entry) || !URL.canParse(entry))
+      throw new Error(`"${entry}" is not an origin such as https://app.example.com (scheme, host and port only)`);
+    return new URL(entry).origin;
+  });
 }
 
 /** The origin of an http(s) URL (scheme, host and port; a path is dropped). */

@@ -19,6 +19,7 @@ import { createMetrics } from './http/metrics.js';
 import { TenantRateLimits } from './http/rate-limits.js';
 import { TenantSlots } from './http/tenant-slots.js';
 import { createS3RootListener } from './s3/root-listener.js';
+import { BucketCors } from './storage/bucket-cors.js';
 import { ObjectService } from './storage/object-service.js';
 import { PrefixService } from './storage/prefix-service.js';
 import { SignedUrls } from './storage/signed-urls.js';
@@ -56,9 +57,10 @@ export async function openStorage(config: ServerConfig, deps: ServerDependencies
     onWarning: (message, error) => logger.warn({ err: error }, message),
   });
   const apiKeys: ApiKeyStore = backend.index.apiKeys;
+  const bucketSettings = backend.index.bucketSettings;
   try {
     const secret = await loadServerSecret(config.dataDir, config.jwtSecret);
-    return { backend: backend as Backend, apiKeys, secret, logger };
+    return { backend: backend as Backend, apiKeys, bucketSettings, secret, logger };
   } catch (error) {
     await backend.close();
     throw error;
@@ -68,7 +70,7 @@ export async function openStorage(config: ServerConfig, deps: ServerDependencies
 /** Builds the whole server from a config: backend, auth, domain, HTTP app, sweeper. */
 export async function createServer(config: ServerConfig, deps: ServerDependencies = {}): Promise<StowageServer> {
   const clock = deps.clock ?? Date.now;
-  const { backend, apiKeys, secret, logger } = await openStorage(config, deps);
+  const { backend, apiKeys, bucketSettings, secret, logger } = await openStorage(config, deps);
   const objects = new ObjectService(backend, { tmpTtlMs: config.tmpTtlMs, maxObjectBytes: config.maxObjectBytes, clock });
   const context: AppContext = {
     config,
@@ -78,6 +80,7 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
     apiKeys,
     tokens: new TokenService(secret, clock, jwksVerifierFor(config, clock)),
     signedUrls: new SignedUrls(new UrlSigner(secret), clock),
+    bucketCors: new BucketCors(bucketSettings),
     sealer: new SecretSealer(secret),
     metrics: createMetrics(),
     rateLimits: new TenantRateLimits(config.rateLimitPerSecond, config.rateLimitBurst, clock),

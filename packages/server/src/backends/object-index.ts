@@ -1,5 +1,6 @@
 import type { ApiKeyStore } from '../auth/api-keys.js';
 import type { ListPage, ObjectAttributes, ObjectInfo, ObjectRef, TenantUsage, UploadGrantInfo, WriteCondition } from './backend.js';
+import type { BucketSettingsStore } from './bucket-settings.js';
 
 /**
  * One object as the index holds it. `blobId` names its bytes in the blob store; small values
@@ -176,9 +177,9 @@ export interface AdvanceUploadOptions {
 
 /**
  * The source of truth for which key holds which value: existence, listing, expiry, conditions,
- * quotas, upload sessions, API keys and the queue of blobs to delete. Every write is one
- * transaction, linearizable per key across every server that shares the index. Implementations:
- * SQLite (embedded) and PostgreSQL (scale-out); one contract suite runs over both.
+ * quotas, upload sessions, API keys, bucket settings and the queue of blobs to delete. Every
+ * write is one transaction, linearizable per key across every server that shares the index.
+ * Implementations: SQLite (embedded) and PostgreSQL (scale-out); one contract suite runs over both.
  */
 export interface ObjectIndex {
   /** The row of `ref` visible at `now` (not expired). */
@@ -262,6 +263,8 @@ export interface ObjectIndex {
   isUploadOpen(uploadId: string): Promise<boolean>;
 
   readonly apiKeys: ApiKeyStore;
+  /** Per-bucket settings (CORS configurations). */
+  readonly bucketSettings: BucketSettingsStore;
   /** Resolves when the index answers; rejects (promptly) when it does not. */
   checkReady(): Promise<void>;
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { Headers } from 'stowage-client/protocol';
 import { fail } from '../errors.js';
+import { registerS3Preflights } from '../s3/cors.js';
 import { registerS3 } from '../s3/routes.js';
 import { Admission } from './admission.js';
 import { createAuthenticate } from './authenticate.js';
@@ -19,10 +20,11 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerListRoutes } from './routes/list.js';
 import { registerObjectRoutes } from './routes/objects.js';
 import { BATCH_BODY_LIMIT, registerPrefixOperations, registerPrefixUsage } from './routes/prefixes.js';
-import { registerSignedDownloads, registerSignedUrlIssuing } from './routes/signed.js';
-import { registerUploads, registerUploadUrlIssuing } from './routes/uploads.js';
+import { registerSignedDownloads, registerSignedUrlIssuing, SIGNED_PATH } from './routes/signed.js';
+import { registerUploads, registerUploadUrlIssuing, UPLOAD_PATH } from './routes/uploads.js';
 import { registerUsageRoute } from './routes/usage.js';
 import { closeStalledResponses } from './send-idle.js';
+import { registerSignedUrlCors } from './signed-url-cors.js';
 import { assertKnownTransferCoding } from './transfer-coding.js';
 
 /** Builds the HTTP app; it does not listen. Tests and main.ts both start it from here. */
@@ -98,8 +100,10 @@ export function buildApp(ctx: AppContext, logger: FastifyBaseLogger): FastifyIns
     registerPrefixOperations(batches, ctx);
   });
   app.register(async (s3) => registerS3(s3, ctx));
+  app.register(async (preflights) => registerS3Preflights(preflights, ctx));
   app.register(async (signed) => {
     passBodiesThrough(signed);
+    registerSignedUrlCors(signed, ctx, [SIGNED_PATH, UPLOAD_PATH]);
     registerSignedDownloads(signed, ctx);
     registerUploads(signed, ctx);
   });

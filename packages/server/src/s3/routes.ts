@@ -7,7 +7,9 @@ import { keyFromRawUrl } from '../http/request-key.js';
 import { makeRef, type ObjectRef } from '../storage/object-ref.js';
 import { getAcl, putAcl } from './acl.js';
 import { createS3Authenticate, principalOf } from './authenticate.js';
+import { bucketCorsOperation } from './bucket-cors.js';
 import { listBucketsBody, storageTypeOf } from './buckets.js';
+import { createS3CorsHeaders } from './cors.js';
 import { deleteObjects } from './delete-objects.js';
 import { handleS3Error } from './error-handler.js';
 import { S3Error, s3Errors } from './errors.js';
@@ -26,7 +28,7 @@ const KEY_AFTER_BUCKET = 2;
 /** Largest XML request body (DeleteObjects of 1000 keys of 1 KiB, CompleteMultipartUpload of 10,000 parts). */
 const MAX_XML_BYTES = 4 * 1024 * 1024;
 /** Query parameters that name an operation (a subresource) rather than shape one. */
-const BUCKET_SUBRESOURCES = new Set(['location', 'list-type', 'delete', 'uploads', 'acl']);
+const BUCKET_SUBRESOURCES = new Set(['location', 'list-type', 'delete', 'uploads', 'acl', 'cors']);
 const OBJECT_SUBRESOURCES = new Set(['uploads', 'uploadId', 'partNumber', 'acl', 'attributes']);
 /** Query parameters that only shape an operation's answer, on objects and buckets. */
 const PLAIN_PARAMETERS =
@@ -41,6 +43,8 @@ export function registerS3(app: FastifyInstance, ctx: AppContext): void {
   passBodiesThrough(app);
   app.setErrorHandler(handleS3Error);
   app.addHook('onRequest', sendRequestIds);
+  // Before authentication, so that a page can read a refusal too.
+  app.addHook('onRequest', createS3CorsHeaders(ctx));
   app.addHook('onRequest', createS3Authenticate(ctx));
   const methods: HTTPMethods[] = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'];
 
@@ -76,6 +80,7 @@ async function bucketOperation(ctx: AppContext, request: FastifyRequest, reply: 
   const query = queryOf(request);
   assertKnownParameters(query, BUCKET_SUBRESOURCES, `this ${request.method} on a bucket`);
   if (query.has('acl')) return aclOperation(ctx, request, reply);
+  if (query.has('cors')) return bucketCorsOperation(ctx, request, reply, type, () => readBody(request, reply));
   switch (request.method) {
     case 'HEAD':
       return reply.code(200).header('x-amz-bucket-region', ctx.config.s3ApiRegion).send();

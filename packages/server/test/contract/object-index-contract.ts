@@ -677,6 +677,23 @@ export function objectIndexContract(name: string, open: () => Promise<OpenedInde
       });
     });
 
+    describe('bucket settings', () => {
+      it('keeps a CORS configuration per tenant and storage type, replaced by the next and removed with null', async () => {
+        const index = await fresh();
+        const mine = { tenant: 'acme', type: 'data' } as const;
+        assert.equal(await index.bucketSettings.findCors(mine), undefined, 'none before one is set');
+        await index.bucketSettings.setCors(mine, '[{"first":true}]');
+        await index.bucketSettings.setCors({ tenant: 'acme', type: 'tmp' }, '[{"tmp":true}]');
+        assert.equal(await index.bucketSettings.findCors(mine), '[{"first":true}]');
+        assert.equal(await index.bucketSettings.findCors({ tenant: 'other', type: 'data' }), undefined, 'another tenant has its own');
+        await index.bucketSettings.setCors(mine, '[{"second":true}]');
+        assert.equal(await index.bucketSettings.findCors(mine), '[{"second":true}]');
+        await index.bucketSettings.setCors(mine, null);
+        assert.equal(await index.bucketSettings.findCors(mine), undefined);
+        assert.equal(await index.bucketSettings.findCors({ tenant: 'acme', type: 'tmp' }), '[{"tmp":true}]', 'another type keeps its own');
+      });
+    });
+
     describe('concurrency', () => {
       it('50 concurrent If-None-Match: * puts on one key: exactly one wins', async () => {
         const index = await fresh();

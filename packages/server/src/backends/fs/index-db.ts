@@ -79,6 +79,12 @@ CREATE TABLE IF NOT EXISTS api_keys (
   secret_hash TEXT NOT NULL,
   created_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS bucket_settings (
+  tenant TEXT NOT NULL,
+  type TEXT NOT NULL,
+  cors TEXT,
+  PRIMARY KEY (tenant, type)
+);
 `;
 
 /** The open database and its prepared statements. */

@@ -4,6 +4,7 @@ import type { ApiKeyStore } from '../../auth/api-keys.js';
 import type { Durability } from '../../config.js';
 import { fail } from '../../errors.js';
 import type { ListPage, ObjectInfo, ObjectRef, TenantUsage, UploadGrantInfo } from '../backend.js';
+import type { BucketSettingsStore } from '../bucket-settings.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
 import { KEY_SPACE_END, keyAfter, listStart, prefixUpperBound } from '../key-range.js';
 import { columnsFromRow, parseAttributes, rowFromColumns } from '../object-columns.js';
@@ -33,6 +34,7 @@ import { type AnyObjectRow, type IndexDb, openIndexDb, type VisibleRowTuple } fr
 import { type FullObjectRow, prepareRangeStatements, type RangeStatements, type RemovedTuple } from './range-statements.js';
 import { RowCache } from './row-cache.js';
 import { SqliteApiKeyStore } from './sqlite-api-keys.js';
+import { SqliteBucketSettings } from './sqlite-bucket-settings.js';
 import { type QuotaOverride, TenantLedger } from './tenant-usage.js';
 
 interface ExpiredRow {
@@ -76,6 +78,7 @@ export interface SqliteIndexOptions {
  */
 export class SqliteIndex implements ObjectIndex {
   readonly apiKeys: ApiKeyStore;
+  readonly bucketSettings: BucketSettingsStore;
   private readonly commits: CommitQueue;
   private readonly ledger: TenantLedger;
   private readonly sql: ReturnType<typeof prepareUploadStatements>;
@@ -91,6 +94,7 @@ export class SqliteIndex implements ObjectIndex {
     this.commits = new CommitQueue(db.db);
     this.ledger = new TenantLedger(db, defaultQuotaBytes);
     this.apiKeys = new SqliteApiKeyStore(db);
+    this.bucketSettings = new SqliteBucketSettings(db);
     this.sql = prepareUploadStatements(db);
     this.ranges = prepareRangeStatements(db);
   }

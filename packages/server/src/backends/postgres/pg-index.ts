@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { ApiKeyStore } from '../../auth/api-keys.js';
 import type { ListPage, ObjectRef, TenantUsage, UploadGrantInfo } from '../backend.js';
+import type { BucketSettingsStore } from '../bucket-settings.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
 import { listStart, prefixUpperBound } from '../key-range.js';
 import { type ObjectColumns, rowFromColumns, serializeAttributes } from '../object-columns.js';
@@ -25,6 +26,7 @@ import {
   type UploadRecord,
 } from '../object-index.js';
 import { PgApiKeyStore } from './pg-api-keys.js';
+import { PgBucketSettings } from './pg-bucket-settings.js';
 import { checkSchemaName, clientConfig, connectOnce, describeTarget, type PgConnectOptions, parseTarget } from './pg-connect.js';
 import { PgDb, type Queries, statement } from './pg-db.js';
 import { describeCause } from './pg-errors.js';
@@ -105,6 +107,7 @@ interface PreviousRow {
  */
 export class PgIndex implements ObjectIndex {
   readonly apiKeys: ApiKeyStore;
+  readonly bucketSettings: BucketSettingsStore;
   private readonly ledger: PgLedger;
   private readonly uploads: PgUploads;
   private readonly garbage: PgGarbage;
@@ -120,6 +123,7 @@ export class PgIndex implements ObjectIndex {
     this.garbage = new PgGarbage(db);
     this.ranges = new PgRanges(db, this.ledger, this.garbage, (ref) => this.lockKey(ref));
     this.apiKeys = new PgApiKeyStore(db);
+    this.bucketSettings = new PgBucketSettings(db);
   }
 
   /**

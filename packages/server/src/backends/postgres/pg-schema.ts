@@ -94,6 +94,18 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly name
     name: 'API key secrets sealed under the server secret, for S3 signatures',
     sql: 'ALTER TABLE api_keys ADD COLUMN secret_sealed TEXT;',
   },
+  {
+    version: 5,
+    name: "bucket settings: CORS configurations of the tenants' buckets",
+    sql: `
+      CREATE TABLE bucket_settings (
+        tenant TEXT NOT NULL,
+        type TEXT NOT NULL,
+        cors TEXT,
+        PRIMARY KEY (tenant, type)
+      );
+    `,
+  },
 ];
 
 /** Distinguishes this lock from other advisory locks in the database (two-key form: class, schema). */

@@ -22,7 +22,7 @@ interface UploadRequest {
 }
 
 const KEY_AFTER_ROUTE_WORD = 4;
-const UPLOAD_PATH = `${API_BASE_PATH}/${UrlKinds.upload}/:type/*`;
+export const UPLOAD_PATH = `${API_BASE_PATH}/${UrlKinds.upload}/:type/*`;
 
 /** Authenticated: GET `{type}/new_resumable_url/{key}` → a signed URL that accepts the upload. */
 export function registerUploadUrlIssuing(app: FastifyInstance, ctx: AppContext): void {
