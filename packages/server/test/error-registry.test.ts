@@ -1,9 +1,11 @@
 // Guards the one error registry: every code has a 4xx/5xx status and a message, the docs page
-// lists exactly the registry's codes with the same statuses, and errors render as JSON bodies.
+// lists exactly the registry's codes with the same statuses, and errors render as JSON bodies; the
+// same for the S3 front's registry and docs/s3.md.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, test } from 'node:test';
 import { ERRORS, StowageError } from '../src/errors.js';
+import { S3_ERRORS, S3Error } from '../src/s3/errors.js';
 
 describe('error registry', () => {
   test('every code has an error status and a message', () => {
@@ -18,6 +20,22 @@ describe('error registry', () => {
     const documented = new Map([...page.matchAll(/^\| `(\w+)` \| (\d{3}) \|/gm)].map((m) => [m[1], Number(m[2])]));
     assert.deepEqual([...documented.keys()].sort(), Object.keys(ERRORS).sort());
     for (const [code, { status }] of Object.entries(ERRORS)) assert.equal(documented.get(code), status, code);
+  });
+
+  test('docs/s3.md lists exactly the S3 registry codes, with the same statuses', async () => {
+    const page = await readFile(new URL('../../../docs/s3.md', import.meta.url), 'utf8');
+    const section = page.slice(page.indexOf('<!-- section: errors -->'));
+    const documented = new Map([...section.matchAll(/^\| `(\w+)` \| (\d{3}) \|/gm)].map((m) => [m[1], Number(m[2])]));
+    assert.deepEqual([...documented.keys()].sort(), Object.keys(S3_ERRORS).sort());
+    for (const [code, { status }] of Object.entries(S3_ERRORS)) assert.equal(documented.get(code), status, code);
+  });
+
+  test('an S3Error takes its status from the registry', () => {
+    for (const [code, { status }] of Object.entries(S3_ERRORS)) {
+      assert.ok(status >= 400 && status < 600, code);
+      assert.equal(new S3Error(code as keyof typeof S3_ERRORS).status, status, code);
+    }
+    assert.equal(new S3Error('NoSuchKey').message, S3_ERRORS.NoSuchKey.message);
   });
 
   test('a StowageError renders the JSON body with its code and request id', () => {

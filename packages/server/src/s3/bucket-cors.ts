@@ -23,7 +23,7 @@ export async function bucketCorsOperation(
       return reply.code(200).send();
     case 'GET': {
       const rules = await ctx.bucketCors.rules(bucket);
-      if (!rules) throw new S3Error('NoSuchCORSConfiguration', 404, 'The CORS configuration does not exist');
+      if (!rules) throw new S3Error('NoSuchCORSConfiguration', 'The CORS configuration does not exist');
       return sendXml(reply, 'CORSConfiguration', corsConfigurationBody(rules));
     }
     case 'DELETE':

@@ -23,7 +23,7 @@ export function parseCorsConfiguration(text: string): CorsRule[] {
   const rules = listOf(root.CORSRule);
   if (rules.length === 0) throw s3Errors.malformedXml();
   if (rules.length > MAX_CORS_RULES)
-    throw new S3Error('MalformedXML', 400, `A CORS configuration has at most ${MAX_CORS_RULES} rules; this one has ${rules.length}.`);
+    throw new S3Error('MalformedXML', `A CORS configuration has at most ${MAX_CORS_RULES} rules; this one has ${rules.length}.`);
   return rules.map(parseRule);
 }
 

@@ -53,19 +53,17 @@ export function registerS3Preflights(app: FastifyInstance, ctx: AppContext): voi
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const preflight = preflightOf(request);
     const { origin, method } = preflight;
-    if (origin === undefined) throw new S3Error('BadRequest', 400, 'Insufficient information. Origin request header needed.');
-    if (method === undefined) throw new S3Error('BadRequest', 400, 'Invalid Access-Control-Request-Method: null');
+    if (origin === undefined) throw new S3Error('BadRequest', 'Insufficient information. Origin request header needed.');
+    if (method === undefined) throw new S3Error('BadRequest', 'Invalid Access-Control-Request-Method: null');
     varyByOrigin(reply, true);
     const bucket = bucketSegment(request.url);
-    if (bucket !== undefined && !isStorageType(bucket))
-      throw new S3Error('NoSuchBucket', 404, `The specified bucket does not exist: ${bucket}`);
+    if (bucket !== undefined && !isStorageType(bucket)) throw new S3Error('NoSuchBucket', `The specified bucket does not exist: ${bucket}`);
     const rules = await s3CorsRules(ctx, request);
-    if (rules.length === 0) throw new S3Error('AccessForbidden', 403, 'CORSResponse: CORS is not enabled for this bucket.');
+    if (rules.length === 0) throw new S3Error('AccessForbidden', 'CORSResponse: CORS is not enabled for this bucket.');
     const rule = findCorsRule(rules, { origin, method, headers: preflight.headers });
     if (!rule)
       throw new S3Error(
         'AccessForbidden',
-        403,
         "CORSResponse: This CORS request is not allowed. This is usually because the evaluation of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not allowed by the resource's CORS spec.",
       );
     return sendPreflight(reply, rule, { origin, method, headers: preflight.headers });

@@ -2,12 +2,12 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { closeUnlessKept } from '../http/connection-reuse.js';
 import { toStowageError } from '../http/error-handler.js';
 import { logErrorAnswer } from '../http/error-log.js';
-import { S3Error, s3Errors } from './errors.js';
+import { S3Error, type S3ErrorCode, s3Errors } from './errors.js';
 import { signedUrlOf } from './root-listener.js';
 import { errorDocument } from './xml.js';
 
-/** Storage API error codes and the S3 codes that mean the same. */
-const S3_CODES: Record<string, string> = {
+/** Storage API error codes and the S3 codes that mean the same (whose registry gives the status). */
+const S3_CODES: Record<string, S3ErrorCode> = {
   NoSuchKey: 'NoSuchKey',
   PreconditionFailed: 'PreconditionFailed',
   EntityTooLarge: 'EntityTooLarge',
@@ -27,6 +27,10 @@ const S3_CODES: Record<string, string> = {
   ServiceUnavailable: 'ServiceUnavailable',
   UnsupportedTransferEncoding: 'NotImplemented',
   DestinationExists: 'PreconditionFailed',
+  NoSuchUpload: 'NoSuchUpload',
+  RangeNotSatisfiable: 'InvalidRange',
+  InvalidRange: 'InvalidArgument',
+  InvalidPageToken: 'InvalidArgument',
 };
 
 /** Every error of the S3 scope as S3's XML error body, with S3's code and status. */
@@ -54,6 +58,5 @@ function fromStowage(error: FastifyError | Error): S3Error {
   const mapped = toStowageError(error);
   if (mapped.code === 'NoSuchKey') return s3Errors.noSuchKey();
   const code = S3_CODES[mapped.code] ?? (mapped.status >= 500 ? 'InternalError' : 'InvalidRequest');
-  const status = code === 'KeyTooLongError' || code === 'XAmzContentSHA256Mismatch' ? 400 : code === 'SlowDown' ? 503 : mapped.status;
-  return new S3Error(code, status, mapped.message, mapped.headers ?? {});
+  return new S3Error(code, mapped.message, mapped.headers ?? {});
 }

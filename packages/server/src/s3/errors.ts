@@ -1,66 +1,111 @@
-/** An S3 error: its code, HTTP status and message, answered as S3's XML error body. */
+/**
+ * Every S3 error code this endpoint answers, with S3's status and its default message: the one
+ * registry of the S3 front, as ERRORS (stowage-client/protocol) is storage API v1's. docs/s3.md's
+ * error table lists exactly these codes and statuses (test/error-registry.test.ts checks it).
+ */
+export const S3_ERRORS = {
+  AccessDenied: { status: 403, message: 'Access Denied' },
+  AccessForbidden: { status: 403, message: 'CORSResponse: This CORS request is not allowed.' },
+  AuthorizationHeaderMalformed: { status: 400, message: 'The authorization header is malformed' },
+  AuthorizationQueryParametersError: { status: 400, message: 'Error parsing the X-Amz-Credential parameter' },
+  BadDigest: { status: 400, message: 'The Content-MD5 or checksum you specified did not match what we received.' },
+  BadRequest: { status: 400, message: 'Bad Request' },
+  EntityTooLarge: { status: 400, message: 'Your proposed upload exceeds the maximum allowed object size.' },
+  EntityTooSmall: { status: 400, message: 'Your proposed upload is smaller than the minimum allowed object size.' },
+  IncompleteBody: { status: 400, message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.' },
+  InsufficientStorage: { status: 507, message: 'The server is out of storage space; nothing was stored.' },
+  InternalError: { status: 500, message: 'We encountered an internal error. Please try again.' },
+  InvalidAccessKeyId: { status: 403, message: 'The AWS Access Key Id you provided does not exist in our records.' },
+  InvalidArgument: { status: 400, message: 'Invalid Argument' },
+  InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.' },
+  InvalidPart: { status: 400, message: 'One or more of the specified parts could not be found or its entity tag did not match.' },
+  InvalidPartNumber: { status: 416, message: 'The requested partnumber is not satisfiable' },
+  InvalidPartOrder: { status: 400, message: 'The list of parts was not in ascending order.' },
+  InvalidRange: { status: 416, message: 'The requested range is not satisfiable' },
+  InvalidRequest: { status: 400, message: 'Invalid Request' },
+  InvalidStorageClass: { status: 400, message: 'The storage class you specified is not valid' },
+  KeyTooLongError: { status: 400, message: 'Your key is too long' },
+  MalformedTrailerError: { status: 400, message: 'The request contained trailing data that was not well-formed.' },
+  MalformedXML: {
+    status: 400,
+    message: 'The XML you provided was not well-formed or did not validate against our published schema.',
+  },
+  MetadataTooLarge: { status: 400, message: 'Your metadata headers exceed the maximum allowed metadata size.' },
+  MissingContentLength: { status: 411, message: 'You must provide the Content-Length HTTP header.' },
+  NoSuchBucket: { status: 404, message: 'The specified bucket does not exist' },
+  NoSuchCORSConfiguration: { status: 404, message: 'The CORS configuration does not exist' },
+  NoSuchKey: { status: 404, message: 'The specified key does not exist.' },
+  NoSuchUpload: { status: 404, message: 'The specified multipart upload does not exist.' },
+  NotImplemented: { status: 501, message: 'A header you provided implies functionality that is not implemented.' },
+  PreconditionFailed: { status: 412, message: 'At least one of the pre-conditions you specified did not hold' },
+  QuotaExceeded: { status: 403, message: "The write would take the tenant's stored bytes past its quota; nothing was stored" },
+  RequestTimeout: {
+    status: 400,
+    message: 'Your socket connection to the server was not read from or written to within the timeout period.',
+  },
+  RequestTimeTooSkewed: { status: 403, message: 'The difference between the request time and the current time is too large.' },
+  ServiceUnavailable: { status: 503, message: 'Please reduce your request rate.' },
+  SignatureDoesNotMatch: {
+    status: 403,
+    message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+  },
+  SlowDown: { status: 503, message: 'Please reduce your request rate.' },
+  XAmzContentSHA256Mismatch: { status: 400, message: "The provided 'x-amz-content-sha256' header does not match what was computed." },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type S3ErrorCode = keyof typeof S3_ERRORS;
+
+/** An S3 error: a code of the registry (which gives its status) and a message, answered as S3's XML error body. */
 export class S3Error extends Error {
+  readonly status: number;
+
   constructor(
-    readonly code: string,
-    readonly status: number,
-    message: string,
+    readonly code: S3ErrorCode,
+    message: string = S3_ERRORS[code].message,
     readonly headers: Record<string, string> = {},
     /** Elements S3 adds to this error's `<Error>` document after `<Message>` (e.g. `<Region>`). */
     readonly details: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'S3Error';
+    this.status = S3_ERRORS[code].status;
   }
 }
 
-/** The S3 errors this endpoint answers, with S3's statuses. */
+/** The S3 errors raised in more than one place, with the messages S3 gives them. */
 export const s3Errors = {
-  accessDenied: (message = 'Access Denied') => new S3Error('AccessDenied', 403, message),
-  signatureMismatch: () =>
-    new S3Error(
-      'SignatureDoesNotMatch',
-      403,
-      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
-    ),
-  invalidAccessKeyId: () => new S3Error('InvalidAccessKeyId', 403, 'The AWS Access Key Id you provided does not exist in our records.'),
-  skewed: () => new S3Error('RequestTimeTooSkewed', 403, 'The difference between the request time and the current time is too large.'),
-  expired: () => new S3Error('AccessDenied', 403, 'Request has expired'),
+  accessDenied: (message?: string) => new S3Error('AccessDenied', message),
+  signatureMismatch: () => new S3Error('SignatureDoesNotMatch'),
+  invalidAccessKeyId: () => new S3Error('InvalidAccessKeyId'),
+  skewed: () => new S3Error('RequestTimeTooSkewed'),
+  expired: () => new S3Error('AccessDenied', 'Request has expired'),
   headersNotSigned: (names: readonly string[]) =>
     new S3Error(
       'AccessDenied',
-      403,
       'There were headers present in the request which were not signed',
       {},
-      {
-        HeadersNotSigned: names.join(', '),
-      },
+      { HeadersNotSigned: names.join(', ') },
     ),
   /** A credential scope this endpoint does not take: in the Authorization header, or a presigned URL's X-Amz-Credential. */
   badScope: (presigned: boolean, problem: string, details: Record<string, string> = {}) =>
     presigned
-      ? new S3Error('AuthorizationQueryParametersError', 400, `Error parsing the X-Amz-Credential parameter; ${problem}`, {}, details)
-      : new S3Error('AuthorizationHeaderMalformed', 400, `The authorization header is malformed; ${problem}`, {}, details),
-  noSuchBucket: (bucket: string) => new S3Error('NoSuchBucket', 404, `The specified bucket does not exist: ${bucket}`),
-  noSuchKey: () => new S3Error('NoSuchKey', 404, 'The specified key does not exist.'),
-  noSuchUpload: () => new S3Error('NoSuchUpload', 404, 'The specified multipart upload does not exist.'),
-  notImplemented: (what: string) => new S3Error('NotImplemented', 501, `${what} is not implemented by Stowage's S3 API (docs/s3.md)`),
-  invalidArgument: (message: string) => new S3Error('InvalidArgument', 400, message),
-  invalidRequest: (message: string) => new S3Error('InvalidRequest', 400, message),
-  badDigest: (message = 'The Content-MD5 or checksum you specified did not match what we received.') =>
-    new S3Error('BadDigest', 400, message),
-  contentSha256Mismatch: () =>
-    new S3Error('XAmzContentSHA256Mismatch', 400, "The provided 'x-amz-content-sha256' header does not match what was computed."),
-  preconditionFailed: () => new S3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold'),
-  malformedXml: () =>
-    new S3Error('MalformedXML', 400, 'The XML you provided was not well-formed or did not validate against our published schema.'),
-  invalidRange: (size: number) =>
-    new S3Error('InvalidRange', 416, 'The requested range is not satisfiable', { 'content-range': `bytes */${size}` }),
-  entityTooSmall: () => new S3Error('EntityTooSmall', 400, 'Your proposed upload is smaller than the minimum allowed object size.'),
-  invalidPart: () =>
-    new S3Error('InvalidPart', 400, 'One or more of the specified parts could not be found or its entity tag did not match.'),
-  invalidPartNumber: () => new S3Error('InvalidPartNumber', 416, 'The requested partnumber is not satisfiable'),
-  invalidPartOrder: () => new S3Error('InvalidPartOrder', 400, 'The list of parts was not in ascending order.'),
-  incompleteBody: () =>
-    new S3Error('IncompleteBody', 400, 'You did not provide the number of bytes specified by the Content-Length HTTP header.'),
-  missingContentLength: () => new S3Error('MissingContentLength', 411, 'You must provide the Content-Length HTTP header.'),
+      ? new S3Error('AuthorizationQueryParametersError', `Error parsing the X-Amz-Credential parameter; ${problem}`, {}, details)
+      : new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; ${problem}`, {}, details),
+  noSuchBucket: (bucket: string) => new S3Error('NoSuchBucket', `The specified bucket does not exist: ${bucket}`),
+  noSuchKey: () => new S3Error('NoSuchKey'),
+  noSuchUpload: () => new S3Error('NoSuchUpload'),
+  notImplemented: (what: string) => new S3Error('NotImplemented', `${what} is not implemented by Stowage's S3 API (docs/s3.md)`),
+  invalidArgument: (message: string) => new S3Error('InvalidArgument', message),
+  invalidRequest: (message: string) => new S3Error('InvalidRequest', message),
+  badDigest: (message?: string) => new S3Error('BadDigest', message),
+  contentSha256Mismatch: () => new S3Error('XAmzContentSHA256Mismatch'),
+  preconditionFailed: () => new S3Error('PreconditionFailed'),
+  malformedXml: () => new S3Error('MalformedXML'),
+  invalidRange: (size: number) => new S3Error('InvalidRange', undefined, { 'content-range': `bytes */${size}` }),
+  entityTooSmall: () => new S3Error('EntityTooSmall'),
+  invalidPart: () => new S3Error('InvalidPart'),
+  invalidPartNumber: () => new S3Error('InvalidPartNumber'),
+  invalidPartOrder: () => new S3Error('InvalidPartOrder'),
+  incompleteBody: () => new S3Error('IncompleteBody'),
+  missingContentLength: () => new S3Error('MissingContentLength'),
 };

@@ -171,8 +171,7 @@ async function checkParts(
  */
 async function* checkedBytes(ctx: AppContext, tenant: string, uploadId: string, parts: readonly CheckedPart[]): AsyncGenerator<Buffer> {
   for (const part of parts) {
-    const changed = () =>
-      new S3Error('InvalidPart', 400, `Part ${part.number} changed after the completion checked it; nothing was stored`);
+    const changed = () => new S3Error('InvalidPart', `Part ${part.number} changed after the completion checked it; nothing was stored`);
     const found = await ctx.backend.read(internal(tenant, partKey(uploadId, part.number)), ctx.clock(), (info) => {
       if (info.sha256 !== part.sha256 || info.size !== part.size) throw changed();
       return { kind: 'all' };

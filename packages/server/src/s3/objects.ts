@@ -48,7 +48,7 @@ export function assertSupportedWrite(request: FastifyRequest): void {
   assertPrivateAcl(request);
   const storageClass = single(request.headers['x-amz-storage-class']);
   if (storageClass !== undefined && storageClass !== 'STANDARD')
-    throw new S3Error('InvalidStorageClass', 400, 'The storage class you specified is not valid');
+    throw new S3Error('InvalidStorageClass', 'The storage class you specified is not valid');
 }
 
 /**
@@ -257,7 +257,7 @@ export function s3AttributesOf(request: FastifyRequest): ObjectAttributes | null
     metadata[name] = decodeMetadataValue(text) ?? text;
   }
   const total = Object.entries(metadata).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value), 0);
-  if (total > 2048) throw new S3Error('MetadataTooLarge', 400, 'Your metadata headers exceed the maximum allowed metadata size.');
+  if (total > 2048) throw new S3Error('MetadataTooLarge', 'Your metadata headers exceed the maximum allowed metadata size.');
   const cacheControl = single(request.headers['cache-control']) ?? null;
   const contentDisposition = single(request.headers['content-disposition']) ?? null;
   const s3Headers: Record<string, string> = {};

@@ -111,7 +111,7 @@ async function* verifyDigests(body: AsyncIterable<Buffer>, expected: Expected, c
       if (declared.trailer) {
         given = expected.trailers.get(name);
         if (given === undefined)
-          throw new S3Error('MalformedTrailerError', 400, `The request announced the trailer ${name} but its body did not send it.`);
+          throw new S3Error('MalformedTrailerError', `The request announced the trailer ${name} but its body did not send it.`);
         decodeValue(declared.algorithm, given, `the ${name} trailer`);
       }
       if (given !== value) throw s3Errors.badDigest(`The ${declared.algorithm} you specified did not match the calculated checksum.`);

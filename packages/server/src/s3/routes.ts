@@ -75,7 +75,7 @@ async function service(request: FastifyRequest, reply: FastifyReply) {
 
 async function bucketOperation(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, bucket: string) {
   if (request.method === 'PUT' && !(STORAGE_TYPES as readonly string[]).includes(bucket))
-    throw new S3Error('InvalidBucketName', 400, 'Buckets are the storage types data, tmp and result: no other can be created');
+    throw new S3Error('InvalidBucketName', 'Buckets are the storage types data, tmp and result: no other can be created');
   const type = storageTypeOf(bucket);
   const query = queryOf(request);
   assertKnownParameters(query, BUCKET_SUBRESOURCES, `this ${request.method} on a bucket`);
@@ -164,7 +164,7 @@ function sendRequestIds(request: FastifyRequest, reply: FastifyReply, done: () =
 function assertValidKey(key: string): void {
   const problem = explainInvalidKey(key);
   if (!problem) return;
-  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError', 400, 'Your key is too long');
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError', 'Your key is too long');
   throw s3Errors.invalidArgument(`Invalid key: ${problem}`);
 }
 
