@@ -28,7 +28,7 @@ const BUCKET_SUBRESOURCES = new Set(['location', 'list-type', 'delete', 'uploads
 const OBJECT_SUBRESOURCES = new Set(['uploads', 'uploadId', 'partNumber']);
 /** Query parameters that only shape an operation's answer, on objects and buckets. */
 const PLAIN_PARAMETERS =
-  /^(prefix|delimiter|max-keys|marker|continuation-token|start-after|encoding-type|fetch-owner|x-id|response-.*|[xX]-[aA]mz-.*|versionId|key-marker|upload-id-marker|max-uploads|max-parts|part-number-marker)$/;
+  /^(prefix|delimiter|max-keys|marker|continuation-token|start-after|encoding-type|fetch-owner|x-id|response-.*|[xX]-[aA]mz-.*|AWSAccessKeyId|Signature|Expires|versionId|key-marker|upload-id-marker|max-uploads|max-parts|part-number-marker)$/;
 
 /**
  * The S3-compatible API, path-style under /s3 (docs/s3.md): buckets are the caller's storage
