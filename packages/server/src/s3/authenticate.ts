@@ -4,6 +4,7 @@ import type { AppContext } from '../http/context.js';
 import { STREAMING_SIGNED, STREAMING_SIGNED_TRAILER } from './aws-chunked.js';
 import { s3Errors } from './errors.js';
 import { single } from './header-value.js';
+import { isPostObject } from './post-object-request.js';
 import { S3_BASE_PATH, signedUrlOf } from './root-listener.js';
 import { assertV2Fresh, isSigV2, parseV2Claims, type V2RequestToVerify, v2SignatureMatches } from './sigv2.js';
 import {
@@ -67,10 +68,12 @@ export function admitTenant(ctx: AppContext, request: FastifyRequest, reply: Fas
 /**
  * The S3 endpoint's authentication: a SigV4 signature (Authorization header or presigned query),
  * or a SigV2 one (sigv2.ts), made with an API key's secret, opened from its sealed copy. The key's
- * tenant is the caller. Anonymous requests are refused.
+ * tenant is the caller. Anonymous requests are refused, but for a POST Object form upload, whose
+ * credentials are form fields: its handler authenticates it from them (post-object.ts).
  */
 export function createS3Authenticate(ctx: AppContext) {
   return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (isPostObject(request)) return;
     const signed = requestToVerify(request);
     const principal = isSigV2(signed) ? await verifySigV2(ctx, signed) : await verifySigV4(ctx, signed);
     principals.set(request, principal);

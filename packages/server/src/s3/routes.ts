@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
-import { explainInvalidKey, MAX_KEY_BYTES, STORAGE_TYPES } from 'stowage-client/protocol';
+import { STORAGE_TYPES } from 'stowage-client/protocol';
 import { passBodiesThrough } from '../http/body-passthrough.js';
 import type { AppContext } from '../http/context.js';
 import { continueOnFirstRead } from '../http/expect-continue.js';
@@ -13,8 +13,11 @@ import { S3Error, s3Errors } from './errors.js';
 import { listObjectsV1, listObjectsV2 } from './listing.js';
 import { abortMultipartUpload, createMultipartUpload, listMultipartUploads, listParts, uploadPart } from './multipart.js';
 import { completeMultipartUpload } from './multipart-complete.js';
+import { assertValidKey } from './object-key.js';
 import { copyObject, deleteObject, getObject, putObject } from './objects.js';
 import { payloadOf } from './payload.js';
+import { postObject } from './post-object.js';
+import { isPostObject } from './post-object-request.js';
 import { S3_BASE_PATH } from './root-listener.js';
 import { sha256Hex } from './sigv4.js';
 import { sendXml } from './xml.js';
@@ -67,6 +70,8 @@ async function service(request: FastifyRequest, reply: FastifyReply) {
 }
 
 async function bucketOperation(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, bucket: string) {
+  // Authenticated from its form fields, before anything about the bucket is said.
+  if (isPostObject(request)) return postObject(ctx, request, reply, bucket);
   if (request.method === 'PUT' && !(STORAGE_TYPES as readonly string[]).includes(bucket))
     throw new S3Error('InvalidBucketName', 400, 'Buckets are the storage types data, tmp and result: no other can be created');
   const type = storageTypeOf(bucket);
@@ -90,7 +95,9 @@ async function bucketOperation(ctx: AppContext, request: FastifyRequest, reply: 
     case 'POST':
       if (query.has('delete'))
         return sendXml(reply, 'DeleteResult', await deleteObjects(ctx, request.tenant, type, await readBody(request, reply)));
-      throw s3Errors.notImplemented('This POST on a bucket');
+      throw s3Errors.notImplemented(
+        'This POST on a bucket (a POST Object form upload is multipart/form-data, with no Authorization header)',
+      );
     default:
       throw s3Errors.notImplemented('DeleteBucket (the buckets are the storage types)');
   }
@@ -125,14 +132,6 @@ async function objectOperation(ctx: AppContext, request: FastifyRequest, reply: 
     default:
       throw s3Errors.notImplemented(`${request.method} on an object`);
   }
-}
-
-/** S3's answers for keys Stowage does not take: too long, or (unlike S3) with control characters. */
-function assertValidKey(key: string): void {
-  const problem = explainInvalidKey(key);
-  if (!problem) return;
-  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError', 400, 'Your key is too long');
-  throw s3Errors.invalidArgument(`Invalid key: ${problem}`);
 }
 
 function assertKnownParameters(query: URLSearchParams, subresources: ReadonlySet<string>, what: string): void {

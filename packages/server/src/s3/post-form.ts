@@ -1,0 +1,75 @@
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import { Busboy, type BusboyHeaders, type BusboyInstance } from '@fastify/busboy';
+import { S3Error, s3Errors } from './errors.js';
+
+/** S3's bound on a POST form's fields before the file, the policy among them. */
+const MAX_FIELD_BYTES = 20 * 1024;
+const MAX_FIELDS = 100;
+
+/** A POST Object form read up to its file, whose bytes are still to come. */
+export interface PostForm {
+  /** The fields before the file, by lowercase name. */
+  readonly fields: ReadonlyMap<string, string>;
+  /** The `file` part: its bytes as they arrive, and the file name the browser sent (no path). */
+  readonly file: Readable;
+  readonly filename: string;
+  /** Settles once the whole body has been read: fields after the file are ignored, as S3 ignores them. */
+  readonly finished: Promise<void>;
+}
+
+export const malformedPostRequest = () =>
+  new S3Error('MalformedPOSTRequest', 400, 'The body of your POST request is not well-formed multipart/form-data.');
+
+/**
+ * Reads a multipart/form-data body (busboy) up to its `file` part, and answers the fields before
+ * it and the file as a stream: the file is never held whole. A field too large, repeated, or a form
+ * without a file is refused.
+ */
+export function readPostForm(request: IncomingMessage): Promise<PostForm> {
+  return new Promise((resolve, reject) => {
+    let parser: BusboyInstance;
+    try {
+      parser = Busboy({
+        headers: request.headers as BusboyHeaders,
+        limits: { fieldSize: MAX_FIELD_BYTES, fields: MAX_FIELDS, files: 1 },
+        isPartAFile: (name) => name === 'file',
+      });
+    } catch {
+      reject(malformedPostRequest());
+      return;
+    }
+    const fields = new Map<string, string>();
+    let gotFile = false;
+    const fail = (error: S3Error) => {
+      request.unpipe(parser);
+      reject(error);
+    };
+    const finished = new Promise<void>((done, failed) => {
+      parser.on('finish', done);
+      parser.on('error', () => failed(malformedPostRequest()));
+    });
+    // Read only once the file is taken: until then a parse error is reported by reject().
+    finished.catch(() => {});
+    parser.on('field', (name, value, nameTruncated, valueTruncated) => {
+      if (gotFile) return;
+      const lower = name.toLowerCase();
+      if (nameTruncated || valueTruncated) fail(s3Errors.invalidArgument(`The form field ${name} is larger than ${MAX_FIELD_BYTES} bytes`));
+      else if (fields.has(lower)) fail(s3Errors.invalidArgument(`The form field ${name} appears more than once`));
+      else fields.set(lower, value);
+    });
+    parser.on('file', (_name, stream, filename) => {
+      gotFile = true;
+      // A form refused before its file is read leaves the stream unread; a truncated body then errors
+      // it with no reader, which must not be an uncaught exception. A reader still gets the error.
+      stream.on('error', () => {});
+      resolve({ fields, file: stream, filename: filename ?? '', finished });
+    });
+    parser.on('fieldsLimit', () => fail(s3Errors.invalidArgument(`A POST form has at most ${MAX_FIELDS} fields`)));
+    parser.on('finish', () => {
+      if (!gotFile) reject(s3Errors.invalidArgument('POST requires exactly one file upload per request.'));
+    });
+    parser.on('error', () => reject(malformedPostRequest()));
+    request.pipe(parser);
+  });
+}
