@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
 import { Busboy, type BusboyHeaders, type BusboyInstance } from '@fastify/busboy';
 import { S3Error, s3Errors } from './errors.js';
 
@@ -11,8 +10,8 @@ const MAX_FIELDS = 100;
 export interface PostForm {
   /** The fields before the file, by lowercase name. */
   readonly fields: ReadonlyMap<string, string>;
-  /** The `file` part: its bytes as they arrive, and the file name the browser sent (no path). */
-  readonly file: Readable;
+  /** The `file` part: its bytes as they arrive (an error if the body ends inside it), and the file name the browser sent (no path). */
+  readonly file: AsyncIterable<Buffer>;
   readonly filename: string;
   /** Settles once the whole body has been read: fields after the file are ignored, as S3 ignores them. */
   readonly finished: Promise<void>;
@@ -60,10 +59,18 @@ export function readPostForm(request: IncomingMessage): Promise<PostForm> {
     });
     parser.on('file', (_name, stream, filename) => {
       gotFile = true;
-      // A form refused before its file is read leaves the stream unread; a truncated body then errors
-      // it with no reader, which must not be an uncaught exception. A reader still gets the error.
-      stream.on('error', () => {});
-      resolve({ fields, file: stream, filename: filename ?? '', finished });
+      // A body that ends inside the file errors the part, then ends it. The error is kept: it may
+      // come before anyone reads the file (or when none will, the form being refused), and a reader
+      // that only saw the end would take the truncated file for the whole.
+      let partError: Error | undefined;
+      stream.on('error', (error) => {
+        partError = error;
+      });
+      async function* file() {
+        for await (const chunk of stream) yield chunk as Buffer;
+        if (partError) throw partError;
+      }
+      resolve({ fields, file: file(), filename: filename ?? '', finished });
     });
     parser.on('fieldsLimit', () => fail(s3Errors.invalidArgument(`A POST form has at most ${MAX_FIELDS} fields`)));
     parser.on('finish', () => {
