@@ -267,6 +267,26 @@ describe('S3 POST Object (form uploads)', () => {
     await refused('bad/signature.txt', unsigned, 403, 'AccessDenied');
   });
 
+  test('a policy that is not one is InvalidPolicyDocument; fields before the file are bounded', async () => {
+    const fields = signedFields(credentials, { conditions: [{ key: 'bad/policy.txt' }], fields: { key: 'bad/policy.txt' } });
+    for (const policy of [
+      'not base64 json',
+      Buffer.from('{"conditions": []}').toString('base64'),
+      Buffer.from('{"expiration": "2100-01-01T00:00:00Z", "conditions": [["eq", "key"]]}').toString('base64'),
+    ]) {
+      const signature = createHmac('sha1', credentials.secret).update(policy).digest('base64');
+      await refused(
+        'bad/policy.txt',
+        { key: 'bad/policy.txt', AWSAccessKeyId: credentials.clientId, policy, signature },
+        400,
+        'InvalidPolicyDocument',
+      );
+    }
+    const padding = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`x-ignore-${i}`, 'p'.repeat(15_000)]));
+    await refused('bad/policy.txt', { ...padding, ...fields }, 400, 'MaxPostPreDataLengthExceededError');
+    await refused('bad/policy.txt', { 'x-ignore-big': 'p'.repeat(30_000), ...fields }, 400, 'InvalidArgument');
+  });
+
   test('a form that is not well-formed, or has no file, is refused', async () => {
     const fields = signedFields(credentials, { conditions: [{ key: 'bad/nofile.txt' }], fields: { key: 'bad/nofile.txt' } });
     const form = new FormData();

@@ -122,6 +122,14 @@ out = {}
 get_url = s3.generate_presigned_url("get_object", Params={"Bucket": "data", "Key": "v2/existing.txt"}, ExpiresIn=300)
 out["get_url"] = get_url
 out["get"] = urllib.request.urlopen(get_url).read().decode()
+# response-* overrides are sub-resources: signed, with their values decoded.
+typed_url = s3.generate_presigned_url("get_object", Params={"Bucket": "data", "Key": "v2/existing.txt", "ResponseContentType": "text/x-v2; charset=utf-8"}, ExpiresIn=300)
+out["typed"] = urllib.request.urlopen(typed_url).headers["Content-Type"]
+try:
+    urllib.request.urlopen(typed_url.replace("x-v2", "html"))
+    out["retyped"] = 200
+except urllib.error.HTTPError as e:
+    out["retyped"] = e.code
 put_url = s3.generate_presigned_url("put_object", Params={"Bucket": "data", "Key": "v2/by url.txt"}, ExpiresIn=300)
 out["put_url"] = put_url
 # SigV2 signs Content-Type: send none, as signed (urllib would add its form type).
@@ -142,6 +150,8 @@ print(json.dumps(out))
     assert.match(out.get_url, /AWSAccessKeyId=.*Signature=/);
     assert.match(out.put_url, /AWSAccessKeyId=.*Signature=/);
     assert.equal(out.get, 'existing bytes');
+    assert.equal(out.typed, 'text/x-v2; charset=utf-8');
+    assert.equal(out.retyped, 403, 'a response-* override changed after signing');
     assert.equal(out.put, 200);
     assert.equal((await api.get('data', 'v2/by url.txt')).text, 'put by a v2 url');
     // The same URL with an x-amz-* header added is another request than the one signed.

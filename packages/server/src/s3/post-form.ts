@@ -2,8 +2,12 @@ import type { IncomingMessage } from 'node:http';
 import { Busboy, type BusboyHeaders, type BusboyInstance } from '@fastify/busboy';
 import { S3Error, s3Errors } from './errors.js';
 
-/** S3's bound on a POST form's fields before the file, the policy among them. */
+/**
+ * Bounds on what a form holds before its file, which is read before anyone is authenticated (the
+ * credentials are among the fields): S3's 20 KiB for the policy or any field, 64 KiB in all.
+ */
 const MAX_FIELD_BYTES = 20 * 1024;
+const MAX_PRE_FILE_BYTES = 64 * 1024;
 const MAX_FIELDS = 100;
 
 /** A POST Object form read up to its file, whose bytes are still to come. */
@@ -40,6 +44,7 @@ export function readPostForm(request: IncomingMessage): Promise<PostForm> {
     }
     const fields = new Map<string, string>();
     let gotFile = false;
+    let fieldBytes = 0;
     const fail = (error: S3Error) => {
       request.unpipe(parser);
       reject(error);
@@ -53,7 +58,11 @@ export function readPostForm(request: IncomingMessage): Promise<PostForm> {
     parser.on('field', (name, value, nameTruncated, valueTruncated) => {
       if (gotFile) return;
       const lower = name.toLowerCase();
-      if (nameTruncated || valueTruncated) fail(s3Errors.invalidArgument(`The form field ${name} is larger than ${MAX_FIELD_BYTES} bytes`));
+      fieldBytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+      if (fieldBytes > MAX_PRE_FILE_BYTES)
+        fail(new S3Error('MaxPostPreDataLengthExceededError', 400, 'Your POST request fields preceding the upload file were too large.'));
+      else if (nameTruncated || valueTruncated)
+        fail(s3Errors.invalidArgument(`The form field ${name} is larger than ${MAX_FIELD_BYTES} bytes`));
       else if (fields.has(lower)) fail(s3Errors.invalidArgument(`The form field ${name} appears more than once`));
       else fields.set(lower, value);
     });
