@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { type ApiClient, apiClient } from './helpers/api-client.js';
 import { browserSkip, collectPageErrors, launchBrowser, newPage } from './helpers/browser.js';
+import { boto3Skip, s3Tools } from './helpers/s3-tools.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 /** S3's form variable for the file's name. */
@@ -168,6 +169,38 @@ describe('S3 POST Object (form uploads)', () => {
     assert.equal(answer.status, 204, await answer.text());
     assert.equal(answer.headers.get('etag'), `"${createHash('md5').update('v2 form').digest('hex')}"`);
     assert.equal((await api.get('data', 'v2/form.txt')).text, 'v2 form');
+  });
+
+  test("boto3's generate_presigned_post fields upload, signed with SigV4 and with SigV2", { skip: boto3Skip }, async () => {
+    const tools = await s3Tools({ endpoint: `${ts.origin}/s3`, accessKeyId: credentials.clientId, secretAccessKey: credentials.secret });
+    try {
+      const script = `
+out = {}
+for name, client in (("v4", s3v4), ("v2", boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id=os.environ["S3_ACCESS_KEY_ID"], aws_secret_access_key=os.environ["S3_SECRET_ACCESS_KEY"],
+        config=Config(signature_version="s3", s3={"addressing_style": "path"})))):
+    out[name] = client.generate_presigned_post("data", "boto/" + name + "/\${filename}", Conditions=[["starts-with", "$key", "boto/"]], ExpiresIn=300)
+print(json.dumps(out))
+`;
+      const result = await tools.python(script);
+      assert.equal(result.code, 0, result.stderr);
+      const posts = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as Record<
+        string,
+        { url: string; fields: Record<string, string> }
+      >;
+      assert.ok('x-amz-signature' in (posts.v4?.fields ?? {}), JSON.stringify(posts.v4));
+      assert.ok('signature' in (posts.v2?.fields ?? {}), JSON.stringify(posts.v2));
+      for (const [name, post] of Object.entries(posts)) {
+        const answer = await fetch(post.url, {
+          method: 'POST',
+          body: formOf(post.fields, { name: 'boto.txt', content: `posted with ${name}` }),
+        });
+        assert.equal(answer.status, 204, await answer.text());
+        assert.equal((await api.get('data', `boto/${name}/boto.txt`)).text, `posted with ${name}`);
+      }
+    } finally {
+      await tools.close();
+    }
   });
 
   test('the S3 port takes forms at /BUCKET, into tmp as into data', async () => {
