@@ -14,7 +14,7 @@ import { sendXml } from './xml.js';
 const PRIVATE_CANNED_ACLS = new Set(['private', 'bucket-owner-full-control']);
 
 /** Refuses an x-amz-acl asking for more than private; the private ones are what a write does anyway. */
-export function assertPrivateAcl(request: FastifyRequest): void {
+export function assertPrivateAcl(request: Pick<FastifyRequest, 'headers'>): void {
   const acl = single(request.headers['x-amz-acl']);
   if (acl !== undefined && !PRIVATE_CANNED_ACLS.has(acl)) throw s3Errors.notImplemented(`x-amz-acl: ${acl}`);
 }

@@ -18,6 +18,7 @@ export const S3_ERRORS = {
   InvalidAccessKeyId: { status: 403, message: 'The AWS Access Key Id you provided does not exist in our records.' },
   InvalidArgument: { status: 400, message: 'Invalid Argument' },
   InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.' },
+  InvalidPolicyDocument: { status: 400, message: 'Invalid Policy: the policy document is not what POST Object takes.' },
   InvalidPart: { status: 400, message: 'One or more of the specified parts could not be found or its entity tag did not match.' },
   InvalidPartNumber: { status: 416, message: 'The requested partnumber is not satisfiable' },
   InvalidPartOrder: { status: 400, message: 'The list of parts was not in ascending order.' },
@@ -29,6 +30,11 @@ export const S3_ERRORS = {
   MalformedXML: {
     status: 400,
     message: 'The XML you provided was not well-formed or did not validate against our published schema.',
+  },
+  MalformedPOSTRequest: { status: 400, message: 'The body of your POST request is not well-formed multipart/form-data.' },
+  MaxPostPreDataLengthExceededError: {
+    status: 400,
+    message: 'Your POST request fields preceding the upload file were too large.',
   },
   MetadataTooLarge: { status: 400, message: 'Your metadata headers exceed the maximum allowed metadata size.' },
   MissingContentLength: { status: 411, message: 'You must provide the Content-Length HTTP header.' },

@@ -43,7 +43,7 @@ const UNSUPPORTED_HEADERS = [
 ];
 
 /** Refuses a write that asks for tagging, encryption, object lock, ACLs or another storage class. */
-export function assertSupportedWrite(request: FastifyRequest): void {
+export function assertSupportedWrite(request: Pick<FastifyRequest, 'headers'>): void {
   for (const name of UNSUPPORTED_HEADERS) if (request.headers[name] !== undefined) throw s3Errors.notImplemented(`The ${name} header`);
   assertPrivateAcl(request);
   const storageClass = single(request.headers['x-amz-storage-class']);
@@ -247,7 +247,7 @@ async function indexEtags(ctx: AppContext, ref: ObjectRef, ifMatch: readonly str
 }
 
 /** x-amz-meta-*, Cache-Control and Content-Disposition of a write. S3 clients send UTF-8 bytes as is. */
-export function s3AttributesOf(request: FastifyRequest): ObjectAttributes | null {
+export function s3AttributesOf(request: Pick<FastifyRequest, 'headers'>): ObjectAttributes | null {
   const metadata: Record<string, string> = {};
   for (const [header, raw] of Object.entries(request.headers)) {
     if (!header.startsWith(META) || raw === undefined) continue;
@@ -279,7 +279,7 @@ export function s3AttributesOf(request: FastifyRequest): ObjectAttributes | null
   return { metadata, cacheControl, contentDisposition, ...(hasHeaders ? { s3Headers } : {}) };
 }
 
-export function contentTypeOf(request: FastifyRequest): string | undefined {
+export function contentTypeOf(request: Pick<FastifyRequest, 'headers'>): string | undefined {
   try {
     return parseContentType(single(request.headers['content-type']));
   } catch {

@@ -42,14 +42,15 @@ export interface PayloadOptions {
  * stored (BadDigest). The MD5 is computed for every body: it is the object's ETag.
  */
 export function payloadOf(request: FastifyRequest, principal: S3Principal, options: PayloadOptions = {}): Payload {
-  const mode = principal.claims.payloadHash;
+  const mode = principal.payloadHash;
   const trailers = new Map<string, string>();
   let body: AsyncIterable<Buffer> = request.raw;
   let length = numberHeader(request.headers['content-length']);
   let expectedSha256: string | undefined;
   const chunked = mode === STREAMING_SIGNED || mode === STREAMING_SIGNED_TRAILER || mode === STREAMING_UNSIGNED_TRAILER;
   if (chunked) {
-    const signing = mode === STREAMING_UNSIGNED_TRAILER ? undefined : { claims: principal.claims, key: principal.key };
+    const signing = mode === STREAMING_UNSIGNED_TRAILER ? undefined : principal.chunkSigning;
+    if (mode !== STREAMING_UNSIGNED_TRAILER && !signing) throw s3Errors.invalidRequest(`${mode} needs a SigV4 signature`);
     body = decodeAwsChunked(request.raw, signing, trailers);
     length = numberHeader(request.headers['x-amz-decoded-content-length']);
   } else if (/^[0-9a-f]{64}$/i.test(mode)) expectedSha256 = mode.toLowerCase();

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
-import { explainInvalidKey, MAX_KEY_BYTES, STORAGE_TYPES } from 'stowage-client/protocol';
+import { STORAGE_TYPES } from 'stowage-client/protocol';
 import { passBodiesThrough } from '../http/body-passthrough.js';
 import type { AppContext } from '../http/context.js';
 import { continueOnFirstRead } from '../http/expect-continue.js';
@@ -17,8 +17,11 @@ import { listObjectsV1, listObjectsV2 } from './listing.js';
 import { abortMultipartUpload, createMultipartUpload, listMultipartUploads, listParts, uploadPart } from './multipart.js';
 import { completeMultipartUpload } from './multipart-complete.js';
 import { getObjectAttributes } from './object-attributes.js';
+import { assertValidKey } from './object-key.js';
 import { copyObject, deleteObject, getObject, putObject } from './objects.js';
 import { type PayloadOptions, payloadOf } from './payload.js';
+import { postObject } from './post-object.js';
+import { isPostObject } from './post-object-request.js';
 import { S3_BASE_PATH } from './root-listener.js';
 import { sha256Hex } from './sigv4.js';
 import { sendXml } from './xml.js';
@@ -32,7 +35,7 @@ const BUCKET_SUBRESOURCES = new Set(['location', 'list-type', 'delete', 'uploads
 const OBJECT_SUBRESOURCES = new Set(['uploads', 'uploadId', 'partNumber', 'acl', 'attributes']);
 /** Query parameters that only shape an operation's answer, on objects and buckets. */
 const PLAIN_PARAMETERS =
-  /^(prefix|delimiter|max-keys|marker|continuation-token|start-after|encoding-type|fetch-owner|x-id|response-.*|[xX]-[aA]mz-.*|versionId|key-marker|upload-id-marker|max-uploads|max-parts|part-number-marker)$/;
+  /^(prefix|delimiter|max-keys|marker|continuation-token|start-after|encoding-type|fetch-owner|x-id|response-.*|[xX]-[aA]mz-.*|AWSAccessKeyId|Signature|Expires|versionId|key-marker|upload-id-marker|max-uploads|max-parts|part-number-marker)$/;
 
 /**
  * The S3-compatible API, path-style under /s3 (docs/s3.md): buckets are the caller's storage
@@ -74,6 +77,8 @@ async function service(request: FastifyRequest, reply: FastifyReply) {
 }
 
 async function bucketOperation(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, bucket: string) {
+  // Authenticated from its form fields, before anything about the bucket is said.
+  if (isPostObject(request)) return postObject(ctx, request, reply, bucket);
   if (request.method === 'PUT' && !(STORAGE_TYPES as readonly string[]).includes(bucket))
     throw new S3Error('InvalidBucketName', 'Buckets are the storage types data, tmp and result: no other can be created');
   const type = storageTypeOf(bucket);
@@ -99,7 +104,9 @@ async function bucketOperation(ctx: AppContext, request: FastifyRequest, reply: 
     case 'POST':
       if (query.has('delete'))
         return sendXml(reply, 'DeleteResult', await deleteObjects(ctx, request.tenant, type, await readBody(request, reply)));
-      throw s3Errors.notImplemented('This POST on a bucket');
+      throw s3Errors.notImplemented(
+        'This POST on a bucket (a POST Object form upload is multipart/form-data, with no Authorization header)',
+      );
     default:
       throw s3Errors.notImplemented('DeleteBucket (the buckets are the storage types)');
   }
@@ -158,14 +165,6 @@ function sendRequestIds(request: FastifyRequest, reply: FastifyReply, done: () =
   reply.header('x-amz-request-id', request.id);
   reply.header('x-amz-id-2', Buffer.from(request.id).toString('base64'));
   done();
-}
-
-/** S3's answers for keys Stowage does not take: too long, or (unlike S3) with control characters. */
-function assertValidKey(key: string): void {
-  const problem = explainInvalidKey(key);
-  if (!problem) return;
-  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError', 'Your key is too long');
-  throw s3Errors.invalidArgument(`Invalid key: ${problem}`);
 }
 
 function assertKnownParameters(query: URLSearchParams, subresources: ReadonlySet<string>, what: string): void {

@@ -43,7 +43,6 @@ export function parseClaims(request: RequestToVerify): SignedClaims | undefined 
   if (typeof header === 'string' && header !== '') return parseHeaderAuth(header, request.headers);
   const query = new URLSearchParams(request.rawQuery);
   if (query.has('X-Amz-Signature') || query.has('X-Amz-Algorithm')) return parsePresigned(query);
-  if (query.has('AWSAccessKeyId') || query.has('Signature')) throw unsupportedMechanism();
   return undefined;
 }
 
@@ -65,11 +64,9 @@ function parseHeaderAuth(header: string, headers: IncomingHttpHeaders): SignedCl
   return { ...parseCredential(credential), amzDate, signedHeaders: signedHeaders.split(';'), signature, payloadHash, presigned: false };
 }
 
-/** Signature Version 2 (header or query): S3's answer to a mechanism it does not take. */
+/** An Authorization scheme that is neither SigV4 nor SigV2 (sigv2.ts): S3's answer to a mechanism it does not take. */
 function unsupportedMechanism() {
-  return s3Errors.invalidRequest(
-    'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256 (for aws-cli v1: aws configure set default.s3.signature_version s3v4).',
-  );
+  return s3Errors.invalidRequest('The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
 }
 
 function parsePresigned(query: URLSearchParams): SignedClaims {
@@ -90,7 +87,8 @@ function parsePresigned(query: URLSearchParams): SignedClaims {
   };
 }
 
-function parseCredential(credential: string): Pick<SignedClaims, 'accessKeyId' | 'date' | 'region' | 'service'> {
+/** `AKID/yyyymmdd/region/service/aws4_request`: a SigV4 credential and its scope. */
+export function parseCredential(credential: string): Pick<SignedClaims, 'accessKeyId' | 'date' | 'region' | 'service'> {
   const parts = credential.split('/');
   if (parts.length !== 5 || parts[4] !== 'aws4_request' || !/^\d{8}$/.test(parts[1] ?? ''))
     throw s3Errors.invalidArgument('The credential scope is malformed');
@@ -102,7 +100,7 @@ function parseCredential(credential: string): Pick<SignedClaims, 'accessKeyId' |
  * Refuses a credential scope made for anything but this endpoint: another service or region, or
  * a day other than X-Amz-Date's. The region is named in the answer, as S3 does, so SDKs retry there.
  */
-export function assertScope(claims: SignedClaims, region: string): void {
+export function assertScope(claims: Pick<SignedClaims, 'service' | 'region' | 'date' | 'amzDate' | 'presigned'>, region: string): void {
   if (claims.service !== 's3')
     throw s3Errors.badScope(claims.presigned, `incorrect service "${claims.service}". This endpoint belongs to "s3".`);
   if (claims.region !== region)

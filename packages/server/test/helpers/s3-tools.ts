@@ -124,7 +124,7 @@ export interface S3Tools {
    * `python3 -c PREAMBLE+script`: the preamble imports os, sys, json, boto3 and
    * botocore.config.Config, and defines `endpoint`, `s3`, a client of the endpoint with
    * path-style addressing and boto3's defaults otherwise (as docs/s3.md shows it), and `s3v4`, the
-   * same with signature_version="s3v4" (boto3 presigns with Signature Version 2 otherwise).
+   * same with signature_version="s3v4" (boto3 presigns with Signature Version 2 otherwise, which the server also takes).
    */
   python(script: string, args?: string[], options?: { cwd?: string; env?: Record<string, string> }): Promise<ToolResult>;
   /** `s3cmd -c CONF ...args` against the S3 port (path-style, Signature Version 4, no TLS). */
@@ -150,8 +150,8 @@ export async function s3Tools(target: S3Endpoint): Promise<S3Tools> {
   await mkdir(path.join(dir, '.aws'));
   const awsConfig = path.join(dir, '.aws', 'config');
   const awsCredentials = path.join(dir, '.aws', 'credentials');
-  // signature_version = s3v4: aws-cli v1 otherwise presigns with Signature Version 2 (`s3 presign`),
-  // which the server refuses. AWS_CONFIG_FILE pointing elsewhere (in `env`) leaves it out.
+  // signature_version = s3v4: aws-cli v1 otherwise presigns with Signature Version 2 (`s3 presign`);
+  // the tests choose SigV4 unless they test SigV2. AWS_CONFIG_FILE pointing elsewhere (in `env`) leaves it out.
   await writeFile(awsConfig, `[default]\nregion = ${region}\noutput = json\ns3 =\n  addressing_style = path\n  signature_version = s3v4\n`);
   await writeFile(
     awsCredentials,
