@@ -5,6 +5,7 @@ import type { Backend } from '../backends/backend.js';
 import type { ServerConfig } from '../config.js';
 import type { PausePoint } from '../failpoints.js';
 import type { BucketCors } from '../storage/bucket-cors.js';
+import type { MultipartService } from '../storage/multipart-service.js';
 import type { ObjectService } from '../storage/object-service.js';
 import type { PrefixService } from '../storage/prefix-service.js';
 import type { SignedUrls } from '../storage/signed-urls.js';
@@ -19,6 +20,8 @@ export interface AppContext {
   readonly objects: ObjectService;
   /** Operations on many keys: delete by prefix or list, prefix usage, copy, move, folder listing. */
   readonly prefixes: PrefixService;
+  /** S3 multipart uploads: create, parts, listings, abort, completion. */
+  readonly multipart: MultipartService;
   readonly signedUrls: SignedUrls;
   /** Buckets' CORS configurations (S3's PutBucketCors), by which cross-origin S3 requests are judged. */
   readonly bucketCors: BucketCors;

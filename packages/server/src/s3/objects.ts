@@ -1,12 +1,13 @@
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { decodeMetadataValue, encodeMetadataValue } from 'stowage-client/metadata';
-import type { ObjectAttributes, ObjectInfo, ReadPlan, S3ChecksumAttribute, WriteCondition } from '../backends/backend.js';
+import type { ObjectAttributes, ObjectInfo, ReadPlan, WriteCondition } from '../backends/backend.js';
 import type { AppContext } from '../http/context.js';
 import { INERT_CONTENT_HEADERS } from '../http/inert-content.js';
 import { abortOnDisconnect } from '../http/receive-upload.js';
 import { parseRangeHeader, resolveRange } from '../storage/byte-ranges.js';
 import { parseContentType } from '../storage/media-type.js';
+import { md5Etag, withMd5Etag } from '../storage/object-etags.js';
 import { makeRef, type ObjectRef } from '../storage/object-ref.js';
 import { DEFAULT_CONTENT_TYPE } from '../storage/object-service.js';
 import { evaluateRead, readPreconditionsOf, writePreconditionsOf } from '../storage/preconditions.js';
@@ -141,11 +142,11 @@ export async function putObject(ctx: AppContext, request: FastifyRequest, reply:
       signal,
       condition,
       expectedSha256: payload.expectedSha256,
-      attributes: () => withS3Etag(attributes, payload.md5(), payload.checksum()),
+      attributes: () => withMd5Etag(attributes, payload.md5(), payload.checksum()),
     }),
   );
   ctx.metrics.bytesWritten.inc(info.size);
-  return reply.code(200).header('etag', s3Etag(info)).headers(checksumHeaders(info.attributes?.s3Checksum)).send();
+  return reply.code(200).header('etag', md5Etag(info)).headers(checksumHeaders(info.attributes?.s3Checksum)).send();
 }
 
 export async function deleteObject(ctx: AppContext, reply: FastifyReply, ref: ObjectRef) {
@@ -189,7 +190,7 @@ export async function copyObject(ctx: AppContext, request: FastifyRequest, reply
     replace,
   });
   return sendXml(reply, 'CopyObjectResult', {
-    ETag: s3Etag(info),
+    ETag: md5Etag(info),
     LastModified: new Date(info.lastModified).toISOString(),
     ...checksumElements(info.attributes?.s3Checksum),
   });
@@ -200,7 +201,7 @@ export function objectHeaders(info: ObjectInfo): Record<string, string | number>
   const headers: Record<string, string | number> = {
     'content-type': info.contentType,
     'content-length': info.size,
-    etag: s3Etag(info),
+    etag: md5Etag(info),
     'last-modified': new Date(info.lastModified).toUTCString(),
     'accept-ranges': 'bytes',
   };
@@ -216,26 +217,6 @@ export function objectHeaders(info: ObjectInfo): Record<string, string | number>
 }
 
 /**
- * S3's ETag, quoted: the one given when the object was written through S3 (an MD5, or MD5-N for
- * a multipart upload). Objects written through storage API v1 have their sha256 ETag (and those
- * of multipart uploads completed before ETags were MD5s, `"sha256-N"`).
- */
-export function s3Etag(info: Pick<ObjectInfo, 'sha256' | 'attributes'>): string {
-  const attributes = info.attributes;
-  if (attributes?.s3Etag) return `"${attributes.s3Etag}"`;
-  return attributes?.parts ? `"${info.sha256}-${attributes.parts}"` : `"${info.sha256}"`;
-}
-
-/** The attributes of an S3 write with the ETag it gives the object (unquoted), and its checksum when it has one. */
-export function withS3Etag(attributes: ObjectAttributes | null, s3Etag: string, s3Checksum?: S3ChecksumAttribute): ObjectAttributes {
-  return {
-    ...(attributes ?? { metadata: {}, cacheControl: null, contentDisposition: null }),
-    s3Etag,
-    ...(s3Checksum ? { s3Checksum } : {}),
-  };
-}
-
-/**
  * An If-Match list in the index's terms: the index checks ETags atomically with the commit, and
  * knows the sha256 ETag only. If the object's S3 ETag is in the list, its sha256 ETag is added;
  * the commit then still fails if the object changed since this look.
@@ -243,7 +224,7 @@ export function withS3Etag(attributes: ObjectAttributes | null, s3Etag: string, 
 async function indexEtags(ctx: AppContext, ref: ObjectRef, ifMatch: readonly string[]): Promise<readonly string[]> {
   if (ifMatch.includes('*')) return ifMatch;
   const info = await ctx.backend.head(ref, ctx.clock());
-  return info && ifMatch.includes(s3Etag(info)) ? [...ifMatch, info.etag] : ifMatch;
+  return info && ifMatch.includes(md5Etag(info)) ? [...ifMatch, info.etag] : ifMatch;
 }
 
 /** x-amz-meta-*, Cache-Control and Content-Disposition of a write. S3 clients send UTF-8 bytes as is. */
@@ -319,7 +300,7 @@ export function copySourceOf(request: FastifyRequest, tenant: string): ObjectRef
 
 /** 412, 304 or undefined (serve): storage/preconditions.ts over both of the object's ETags (sha256 and S3's). */
 function conditionVerdict(header: (name: string) => string | undefined, info: ObjectInfo): 304 | 412 | undefined {
-  const verdict = evaluateRead(readPreconditionsOf(header), { etags: [info.etag, s3Etag(info)], lastModified: info.lastModified });
+  const verdict = evaluateRead(readPreconditionsOf(header), { etags: [info.etag, md5Etag(info)], lastModified: info.lastModified });
   return verdict === 'failed' ? 412 : verdict === 'not-modified' ? 304 : undefined;
 }
 

@@ -252,9 +252,17 @@ export class ObjectService {
     return this.backend.sweepExpired(this.options.clock());
   }
 
-  /** A per-object lifetime wins; otherwise tmp objects live tmpTtl, the others forever. */
+  /**
+   * When an object of `type` written now expires: tmp objects live tmpTtl, the others forever.
+   * The one statement of that rule: every write, copy and completion of every front asks it.
+   */
+  expiresAtFor(type: StorageType): number | undefined {
+    return type === 'tmp' ? this.options.clock() + this.options.tmpTtlMs : undefined;
+  }
+
+  /** A per-object lifetime wins over the type's. */
   private expiryFor(type: StorageType, ttlMs: number | undefined): number | undefined {
     if (ttlMs !== undefined) return this.options.clock() + ttlMs;
-    return type === 'tmp' ? this.options.clock() + this.options.tmpTtlMs : undefined;
+    return this.expiresAtFor(type);
   }
 }
