@@ -37,6 +37,8 @@ export interface ServerDependencies {
 export interface StowageServer {
   readonly app: FastifyInstance;
   readonly context: AppContext;
+  /** The storage engine under the domain: for the server's own work and tests, never for the routes. */
+  readonly backend: Backend;
   /** Listens on config.host:config.port (and the S3 port, if any); resolves with the base URL of the API. */
   listen(): Promise<string>;
   /** The S3 endpoint at the root of the S3 port once listening (`http://host:port`); undefined without one. */
@@ -76,9 +78,8 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
   const pause = deps.pause ?? noPause;
   const context: AppContext = {
     config,
-    backend,
     objects,
-    prefixes: new PrefixService(backend, { tmpTtlMs: config.tmpTtlMs, clock }),
+    prefixes: new PrefixService(backend, { clock, expiresAtFor: (type) => objects.expiresAtFor(type) }),
     multipart: new MultipartService(backend, objects, { maxObjectBytes: config.maxObjectBytes, clock, pause }),
     apiKeys,
     tokens: new TokenService(secret, clock, jwksVerifierFor(config, clock)),
@@ -108,6 +109,7 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
   return {
     app,
     context,
+    backend,
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });
       warnWithoutPublicUrl(config, logger);

@@ -1,8 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import { decodeMetadataValue, encodeMetadataValue } from 'stowage-client/metadata';
 import { Headers, METADATA_LIMITS } from 'stowage-client/protocol';
-import type { ObjectAttributes } from '../backends/backend.js';
 import { fail } from '../errors.js';
+import type { ObjectAttributes } from '../storage/model.js';
 
 const NAME = /^[a-z0-9_-]+$/;
 /** Visible ASCII and spaces: what a stored header value may hold (anything else comes RFC 8187-encoded). */

@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Headers, type StorageType } from 'stowage-client/protocol';
-import type { ObjectInfo, ReadPlan } from '../backends/backend.js';
 import { fail } from '../errors.js';
 import { parseRangeHeader, resolveRange } from '../storage/byte-ranges.js';
 import { parseContentType } from '../storage/media-type.js';
+import type { ObjectInfo, ReadPlan } from '../storage/model.js';
 import type { ObjectRef } from '../storage/object-ref.js';
 import { DEFAULT_CONTENT_TYPE } from '../storage/object-service.js';
 import { evaluateRead, type ReadPreconditions, type ReadVerdict, readPreconditionsOf } from '../storage/preconditions.js';

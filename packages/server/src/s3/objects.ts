@@ -1,12 +1,12 @@
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { decodeMetadataValue, encodeMetadataValue } from 'stowage-client/metadata';
-import type { ObjectAttributes, ObjectInfo, ReadPlan, WriteCondition } from '../backends/backend.js';
 import type { AppContext } from '../http/context.js';
 import { INERT_CONTENT_HEADERS } from '../http/inert-content.js';
 import { abortOnDisconnect } from '../http/receive-upload.js';
 import { parseRangeHeader, resolveRange } from '../storage/byte-ranges.js';
 import { parseContentType } from '../storage/media-type.js';
+import type { ObjectAttributes, ObjectInfo, ReadPlan, WriteCondition } from '../storage/model.js';
 import { md5Etag, withMd5Etag } from '../storage/object-etags.js';
 import { makeRef, type ObjectRef } from '../storage/object-ref.js';
 import { DEFAULT_CONTENT_TYPE } from '../storage/object-service.js';
@@ -177,18 +177,7 @@ export async function copyObject(ctx: AppContext, request: FastifyRequest, reply
     );
   const checkSource = copySourceCheck(request);
   await ctx.pause('copy.before-copy');
-  const now = ctx.clock();
-  const info = await ctx.backend.transferKey({
-    from: source,
-    to: ref,
-    move: false,
-    overwrite: true,
-    condition: undefined,
-    checkSource,
-    now,
-    expiresAtIfNone: ref.type === 'tmp' ? now + ctx.config.tmpTtlMs : null,
-    replace,
-  });
+  const info = await ctx.objects.copy(source, ref, { checkSource, replace });
   return sendXml(reply, 'CopyObjectResult', {
     ETag: md5Etag(info),
     LastModified: new Date(info.lastModified).toISOString(),
@@ -223,7 +212,7 @@ export function objectHeaders(info: ObjectInfo): Record<string, string | number>
  */
 async function indexEtags(ctx: AppContext, ref: ObjectRef, ifMatch: readonly string[]): Promise<readonly string[]> {
   if (ifMatch.includes('*')) return ifMatch;
-  const info = await ctx.backend.head(ref, ctx.clock());
+  const info = await ctx.objects.find(ref);
   return info && ifMatch.includes(md5Etag(info)) ? [...ifMatch, info.etag] : ifMatch;
 }
 
