@@ -1,13 +1,15 @@
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { decodeMetadataValue, encodeMetadataValue } from 'stowage-client/metadata';
+import { decodeMetadataValue } from 'stowage-client/metadata';
 import type { AppContext } from '../http/context.js';
 import { INERT_CONTENT_HEADERS } from '../http/inert-content.js';
 import { abortOnDisconnect } from '../http/receive-upload.js';
 import { parseRangeHeader, resolveRange } from '../storage/byte-ranges.js';
 import { parseContentType } from '../storage/media-type.js';
+import { isMetadataName, metadataOverLimit } from '../storage/metadata-limits.js';
 import type { ObjectAttributes, ObjectInfo, ReadPlan, WriteCondition } from '../storage/model.js';
 import { md5Etag, withMd5Etag } from '../storage/object-etags.js';
+import { objectFacts } from '../storage/object-facts.js';
 import { makeRef, type ObjectRef } from '../storage/object-ref.js';
 import { DEFAULT_CONTENT_TYPE } from '../storage/object-service.js';
 import { evaluateRead, readPreconditionsOf, writePreconditionsOf } from '../storage/preconditions.js';
@@ -187,21 +189,22 @@ export async function copyObject(ctx: AppContext, request: FastifyRequest, reply
 
 /** The response headers of an object, as S3 names them. */
 export function objectHeaders(info: ObjectInfo): Record<string, string | number> {
+  // S3 names no time-to-live, only the expiry's date: `now` does not matter.
+  const facts = objectFacts(info, 'md5', info.lastModified);
   const headers: Record<string, string | number> = {
-    'content-type': info.contentType,
-    'content-length': info.size,
-    etag: md5Etag(info),
-    'last-modified': new Date(info.lastModified).toUTCString(),
+    'content-type': facts.contentType,
+    'content-length': facts.size,
+    etag: facts.etag,
+    'last-modified': facts.lastModified,
     'accept-ranges': 'bytes',
   };
-  const attributes = info.attributes;
-  if (attributes) {
-    for (const [name, value] of Object.entries(attributes.metadata)) headers[`${META}${name}`] = encodeMetadataValue(value);
-    if (attributes.cacheControl) headers['cache-control'] = attributes.cacheControl;
-    if (attributes.contentDisposition) headers['content-disposition'] = attributes.contentDisposition;
-    Object.assign(headers, attributes.s3Headers ?? {});
+  if (info.attributes) {
+    for (const [name, value] of facts.metadata) headers[`${META}${name}`] = value;
+    if (facts.cacheControl) headers['cache-control'] = facts.cacheControl;
+    if (facts.contentDisposition) headers['content-disposition'] = facts.contentDisposition;
+    Object.assign(headers, facts.storedHeaders);
   }
-  if (info.expiresAt !== undefined) headers['x-amz-expiration'] = `expiry-date="${new Date(info.expiresAt).toUTCString()}"`;
+  if (facts.expiry) headers['x-amz-expiration'] = `expiry-date="${facts.expiry.at}"`;
   return headers;
 }
 
@@ -222,12 +225,12 @@ export function s3AttributesOf(request: FastifyRequest): ObjectAttributes | null
   for (const [header, raw] of Object.entries(request.headers)) {
     if (!header.startsWith(META) || raw === undefined) continue;
     const name = header.slice(META.length);
-    if (!/^[a-z0-9_-]{1,64}$/.test(name)) throw s3Errors.invalidArgument(`Metadata name "${name}" must be 1-64 of a-z 0-9 - _`);
+    if (!isMetadataName(name)) throw s3Errors.invalidArgument(`Metadata name "${name}" must be 1-64 of a-z 0-9 - _`);
     const text = Buffer.from(Array.isArray(raw) ? raw.join(',') : raw, 'latin1').toString('utf8');
     metadata[name] = decodeMetadataValue(text) ?? text;
   }
-  const total = Object.entries(metadata).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value), 0);
-  if (total > 2048) throw new S3Error('MetadataTooLarge', 400, 'Your metadata headers exceed the maximum allowed metadata size.');
+  if (metadataOverLimit(metadata) !== undefined)
+    throw new S3Error('MetadataTooLarge', 400, 'Your metadata headers exceed the maximum allowed metadata size.');
   const cacheControl = single(request.headers['cache-control']) ?? null;
   const contentDisposition = single(request.headers['content-disposition']) ?? null;
   const s3Headers: Record<string, string> = {};
