@@ -20,6 +20,7 @@ import { TenantRateLimits } from './http/rate-limits.js';
 import { TenantSlots } from './http/tenant-slots.js';
 import { createS3RootListener } from './s3/root-listener.js';
 import { BucketCors } from './storage/bucket-cors.js';
+import { MultipartService } from './storage/multipart-service.js';
 import { ObjectService } from './storage/object-service.js';
 import { PrefixService } from './storage/prefix-service.js';
 import { SignedUrls } from './storage/signed-urls.js';
@@ -36,6 +37,8 @@ export interface ServerDependencies {
 export interface StowageServer {
   readonly app: FastifyInstance;
   readonly context: AppContext;
+  /** The storage engine under the domain: for the server's own work and tests, never for the routes. */
+  readonly backend: Backend;
   /** Listens on config.host:config.port (and the S3 port, if any); resolves with the base URL of the API. */
   listen(): Promise<string>;
   /** The S3 endpoint at the root of the S3 port once listening (`http://host:port`); undefined without one. */
@@ -72,11 +75,12 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
   const clock = deps.clock ?? Date.now;
   const { backend, apiKeys, bucketSettings, secret, logger } = await openStorage(config, deps);
   const objects = new ObjectService(backend, { tmpTtlMs: config.tmpTtlMs, maxObjectBytes: config.maxObjectBytes, clock });
+  const pause = deps.pause ?? noPause;
   const context: AppContext = {
     config,
-    backend,
     objects,
-    prefixes: new PrefixService(backend, { tmpTtlMs: config.tmpTtlMs, clock }),
+    prefixes: new PrefixService(backend, { clock, expiresAtFor: (type) => objects.expiresAtFor(type) }),
+    multipart: new MultipartService(backend, objects, { maxObjectBytes: config.maxObjectBytes, clock, pause }),
     apiKeys,
     tokens: new TokenService(secret, clock, jwksVerifierFor(config, clock)),
     signedUrls: new SignedUrls(new UrlSigner(secret), clock),
@@ -86,7 +90,7 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
     rateLimits: new TenantRateLimits(config.rateLimitPerSecond, config.rateLimitBurst, clock),
     tenantSlots: new TenantSlots(config.maxInFlightPerTenant),
     clock,
-    pause: deps.pause ?? noPause,
+    pause,
     lifecycle: { draining: false },
   };
   const app = buildApp(context, logger);
@@ -105,6 +109,7 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
   return {
     app,
     context,
+    backend,
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });
       warnWithoutPublicUrl(config, logger);

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, test } from 'node:test';
 import { ERRORS, StowageError } from '../src/errors.js';
 import { S3_ERRORS, S3Error } from '../src/s3/errors.js';
+import { ruleErrors } from '../src/storage/rule-error.js';
 
 describe('error registry', () => {
   test('every code has an error status and a message', () => {
@@ -36,6 +37,18 @@ describe('error registry', () => {
       assert.equal(new S3Error(code as keyof typeof S3_ERRORS).status, status, code);
     }
     assert.equal(new S3Error('NoSuchKey').message, S3_ERRORS.NoSuchKey.message);
+  });
+
+  test("the domain's S3 rule errors are codes of the S3 registry, with its statuses", () => {
+    const made = [
+      ruleErrors.noSuchUpload(),
+      ruleErrors.invalidPart(),
+      ruleErrors.entityTooSmall(),
+      ruleErrors.invalidRequest('x'),
+      ruleErrors.badDigest('x'),
+      ruleErrors.invalidRange(1),
+    ];
+    for (const error of made) assert.equal(S3_ERRORS[error.code as keyof typeof S3_ERRORS]?.status, error.status, error.code);
   });
 
   test('a StowageError renders the JSON body with its code and request id', () => {

@@ -60,7 +60,7 @@ describe('tmp expiry', () => {
     ts.clock.advance(25 * HOUR);
     const swept = await ts.server.context.objects.sweep();
     assert.ok(swept >= 1);
-    const { db } = (ts.server.context.backend as unknown as { index: { db: { db: import('better-sqlite3').Database } } }).index.db;
+    const { db } = (ts.server.backend as unknown as { index: { db: { db: import('better-sqlite3').Database } } }).index.db;
     assert.equal(db.prepare("SELECT count(*) AS n FROM objects WHERE type = 'tmp'").get().n, 0);
     // Blob removal runs right after the commit; give it a moment.
     for (let i = 0; i < 50 && (await countBlobFiles(ts.dataDir)) >= blobsBefore; i++) await new Promise((r) => setTimeout(r, 10));

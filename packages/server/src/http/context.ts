@@ -1,10 +1,10 @@
 import type { ApiKeyStore } from '../auth/api-keys.js';
 import type { SecretSealer } from '../auth/secret-sealer.js';
 import type { TokenService } from '../auth/token-service.js';
-import type { Backend } from '../backends/backend.js';
 import type { ServerConfig } from '../config.js';
 import type { PausePoint } from '../failpoints.js';
 import type { BucketCors } from '../storage/bucket-cors.js';
+import type { MultipartService } from '../storage/multipart-service.js';
 import type { ObjectService } from '../storage/object-service.js';
 import type { PrefixService } from '../storage/prefix-service.js';
 import type { SignedUrls } from '../storage/signed-urls.js';
@@ -12,13 +12,14 @@ import type { Metrics } from './metrics.js';
 import type { TenantRateLimits } from './rate-limits.js';
 import type { TenantSlots } from './tenant-slots.js';
 
-/** Everything the routes use, built once by the server and passed down. */
+/** Everything the routes use, built once by the server and passed down: the domain, never the engine. */
 export interface AppContext {
   readonly config: ServerConfig;
-  readonly backend: Backend;
   readonly objects: ObjectService;
   /** Operations on many keys: delete by prefix or list, prefix usage, copy, move, folder listing. */
   readonly prefixes: PrefixService;
+  /** S3 multipart uploads: create, parts, listings, abort, completion. */
+  readonly multipart: MultipartService;
   readonly signedUrls: SignedUrls;
   /** Buckets' CORS configurations (S3's PutBucketCors), by which cross-origin S3 requests are judged. */
   readonly bucketCors: BucketCors;

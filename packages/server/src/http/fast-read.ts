@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { API_BASE_PATH, explainInvalidKey, Headers, isStorageType, Routes } from 'stowage-client/protocol';
-import type { ObjectRef } from '../backends/backend.js';
-import { INLINE_MAX_BYTES } from '../backends/indexed-backend.js';
+import { INLINE_MAX_BYTES, type ObjectRef } from '../storage/model.js';
 import type { Admission } from './admission.js';
 import { bearerTokenOf } from './authenticate.js';
 import type { AppContext } from './context.js';

@@ -1,10 +1,11 @@
 import type { FastifyRequest } from 'fastify';
-import { decodeMetadataValue, encodeMetadataValue } from 'stowage-client/metadata';
+import { decodeMetadataValue } from 'stowage-client/metadata';
 import { Headers, METADATA_LIMITS } from 'stowage-client/protocol';
-import type { ObjectAttributes } from '../backends/backend.js';
 import { fail } from '../errors.js';
+import { isMetadataName, metadataOverLimit } from '../storage/metadata-limits.js';
+import type { ObjectAttributes } from '../storage/model.js';
+import type { ObjectFacts } from '../storage/object-facts.js';
 
-const NAME = /^[a-z0-9_-]+$/;
 /** Visible ASCII and spaces: what a stored header value may hold (anything else comes RFC 8187-encoded). */
 const VISIBLE_ASCII = /^[\x20-\x7e]*$/;
 
@@ -15,20 +16,18 @@ const VISIBLE_ASCII = /^[\x20-\x7e]*$/;
  */
 export function attributesOf(request: FastifyRequest): ObjectAttributes | null {
   const metadata: Record<string, string> = {};
-  let metadataBytes = 0;
   for (const [header, raw] of Object.entries(request.headers)) {
     if (!header.startsWith(Headers.metaPrefix)) continue;
     const name = header.slice(Headers.metaPrefix.length);
-    if (!NAME.test(name) || name.length > METADATA_LIMITS.nameBytes)
-      throw invalid(`metadata name "${name}" must be 1-${METADATA_LIMITS.nameBytes} of a-z 0-9 - _`);
+    if (!isMetadataName(name)) throw invalid(`metadata name "${name}" must be 1-${METADATA_LIMITS.nameBytes} of a-z 0-9 - _`);
     const text = Array.isArray(raw) ? raw.join(', ') : (raw ?? '');
     if (!VISIBLE_ASCII.test(text)) throw invalid(`${header} holds raw non-ASCII bytes: send UTF-8''<percent-encoded UTF-8> (RFC 8187)`);
     const value = decodeMetadataValue(text);
     if (value === undefined) throw invalid(`${header} is not a valid RFC 8187 UTF-8'' value`);
     metadata[name] = value;
-    metadataBytes += Buffer.byteLength(name) + Buffer.byteLength(value);
   }
-  if (metadataBytes > METADATA_LIMITS.totalBytes)
+  const metadataBytes = metadataOverLimit(metadata);
+  if (metadataBytes !== undefined)
     throw invalid(`metadata holds ${metadataBytes} bytes of names and values; the limit is ${METADATA_LIMITS.totalBytes}`);
   const cacheControl = storedHeader(request, 'cache-control');
   const contentDisposition = storedHeader(request, 'content-disposition');
@@ -37,12 +36,11 @@ export function attributesOf(request: FastifyRequest): ObjectAttributes | null {
 }
 
 /** The response headers that give an object's attributes back as they were sent. */
-export function attributeHeaders(attributes: ObjectAttributes | null | undefined): Record<string, string> {
+export function attributeHeaders(facts: ObjectFacts): Record<string, string> {
   const headers: Record<string, string> = {};
-  if (!attributes) return headers;
-  for (const [name, value] of Object.entries(attributes.metadata)) headers[`${Headers.metaPrefix}${name}`] = encodeMetadataValue(value);
-  if (attributes.cacheControl !== null) headers['cache-control'] = attributes.cacheControl;
-  if (attributes.contentDisposition !== null) headers['content-disposition'] = attributes.contentDisposition;
+  for (const [name, value] of facts.metadata) headers[`${Headers.metaPrefix}${name}`] = value;
+  if (facts.cacheControl !== null) headers['cache-control'] = facts.cacheControl;
+  if (facts.contentDisposition !== null) headers['content-disposition'] = facts.contentDisposition;
   return headers;
 }
 

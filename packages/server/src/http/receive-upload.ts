@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ObjectInfo } from '../backends/backend.js';
 import { fail } from '../errors.js';
 import { parseContentType } from '../storage/media-type.js';
+import type { ObjectInfo } from '../storage/model.js';
 import type { ObjectRef } from '../storage/object-ref.js';
 import type { PutOptions } from '../storage/object-service.js';
 import { armBodyIdleTimer, bodyIdleError } from './body-idle.js';

@@ -1,9 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Headers, type StorageType } from 'stowage-client/protocol';
-import type { ObjectInfo, ReadPlan } from '../backends/backend.js';
 import { fail } from '../errors.js';
 import { parseRangeHeader, resolveRange } from '../storage/byte-ranges.js';
 import { parseContentType } from '../storage/media-type.js';
+import type { ObjectInfo, ReadPlan } from '../storage/model.js';
+import { objectFacts } from '../storage/object-facts.js';
 import type { ObjectRef } from '../storage/object-ref.js';
 import { DEFAULT_CONTENT_TYPE } from '../storage/object-service.js';
 import { evaluateRead, type ReadPreconditions, type ReadVerdict, readPreconditionsOf } from '../storage/preconditions.js';
@@ -16,21 +17,22 @@ import { attributeHeaders } from './object-attributes.js';
  * path (fast-read.ts); `disposition` replaces the stored Content-Disposition (a signed URL's file name).
  */
 export function objectHeaders(info: ObjectInfo, type: StorageType, now: number, disposition?: string): Record<string, string | number> {
+  const facts = objectFacts(info, 'sha256', now);
   const headers: Record<string, string | number> = {
-    'content-type': servableContentType(info.contentType),
-    'content-length': info.size,
-    etag: info.etag,
-    'last-modified': new Date(info.lastModified).toUTCString(),
+    'content-type': servableContentType(facts.contentType),
+    'content-length': facts.size,
+    etag: facts.etag,
+    'last-modified': facts.lastModified,
     'accept-ranges': 'bytes',
     'cache-control': 'private, no-cache',
     [Headers.sha256]: info.sha256,
     [Headers.storageType]: type,
   };
-  if (info.expiresAt !== undefined) {
-    headers[Headers.expiresAt] = new Date(info.expiresAt).toUTCString();
-    headers[Headers.ttl] = Math.max(0, Math.floor((info.expiresAt - now) / 1000));
+  if (facts.expiry) {
+    headers[Headers.expiresAt] = facts.expiry.at;
+    headers[Headers.ttl] = facts.expiry.ttlSeconds;
   }
-  if (info.attributes) Object.assign(headers, attributeHeaders(info.attributes));
+  if (info.attributes) Object.assign(headers, attributeHeaders(facts));
   if (disposition !== undefined) headers['content-disposition'] = disposition;
   return Object.assign(headers, INERT_CONTENT_HEADERS);
 }

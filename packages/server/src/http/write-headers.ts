@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { Headers } from 'stowage-client/protocol';
-import type { WriteCondition } from '../backends/backend.js';
 import { fail } from '../errors.js';
+import type { WriteCondition } from '../storage/model.js';
 import { writePreconditionsOf } from '../storage/preconditions.js';
 
 /** If-Match / If-None-Match of a write or delete (storage/preconditions.ts). */

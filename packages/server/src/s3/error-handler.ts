@@ -2,7 +2,8 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { closeUnlessKept } from '../http/connection-reuse.js';
 import { toStowageError } from '../http/error-handler.js';
 import { logErrorAnswer } from '../http/error-log.js';
-import { S3Error, type S3ErrorCode, s3Errors } from './errors.js';
+import { RuleError } from '../storage/rule-error.js';
+import { isS3ErrorCode, S3Error, type S3ErrorCode, s3Errors } from './errors.js';
 import { signedUrlOf } from './root-listener.js';
 import { errorDocument } from './xml.js';
 
@@ -51,7 +52,11 @@ export function handleS3Error(error: FastifyError | Error, request: FastifyReque
 
 /** Any error as the S3 error it is answered with. */
 export function toS3Error(error: FastifyError | Error): S3Error {
-  return error instanceof S3Error ? error : fromStowage(error);
+  if (error instanceof S3Error) return error;
+  // The domain's S3 rules (multipart uploads, checksums) raise S3's own code, status and message.
+  if (error instanceof RuleError)
+    return new S3Error(isS3ErrorCode(error.code) ? error.code : 'InternalError', error.message, error.headers);
+  return fromStowage(error);
 }
 
 function fromStowage(error: FastifyError | Error): S3Error {

@@ -61,6 +61,10 @@ export const S3_ERRORS = {
 
 export type S3ErrorCode = keyof typeof S3_ERRORS;
 
+export function isS3ErrorCode(code: string): code is S3ErrorCode {
+  return Object.hasOwn(S3_ERRORS, code);
+}
+
 /** An S3 error: a code of the registry (which gives its status) and a message, answered as S3's XML error body. */
 export class S3Error extends Error {
   readonly status: number;

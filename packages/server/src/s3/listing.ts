@@ -1,10 +1,9 @@
 import type { StorageType } from 'stowage-client/protocol';
-import type { ListEntry } from '../backends/folder-listing.js';
-import { keyAfter, prefixUpperBound } from '../backends/key-range.js';
 import type { AppContext } from '../http/context.js';
+import { keyAfter, type ListEntry, prefixUpperBound } from '../storage/model.js';
+import { md5Etag } from '../storage/object-etags.js';
 import { ownerXml } from './buckets.js';
 import { s3Errors } from './errors.js';
-import { s3Etag } from './objects.js';
 import { uriEncode } from './sigv4.js';
 
 const MAX_KEYS = 1000;
@@ -108,16 +107,7 @@ function listQuery(query: URLSearchParams, tenant: string, withOwner: boolean): 
 
 async function scan(ctx: AppContext, tenant: string, bucket: StorageType, list: ListQuery, start: Buffer) {
   if (list.maxKeys === 0) return { entries: [] as ListEntry[], next: undefined };
-  return ctx.backend.listFolder({
-    tenant,
-    type: bucket,
-    prefix: list.prefix,
-    delimiter: list.delimiter,
-    details: true,
-    start,
-    limit: list.maxKeys,
-    now: ctx.clock(),
-  });
+  return ctx.objects.listFolderPage(tenant, bucket, { prefix: list.prefix, delimiter: list.delimiter, start, limit: list.maxKeys });
 }
 
 function entriesXml(entries: ListEntry[], list: ListQuery): Record<string, unknown> {
@@ -130,7 +120,7 @@ function entriesXml(entries: ListEntry[], list: ListQuery): Record<string, unkno
       contents.push({
         Key: encode(entry.key, list),
         LastModified: new Date(row?.lastModified ?? 0).toISOString(),
-        ETag: row ? s3Etag(row) : '""',
+        ETag: row ? md5Etag(row) : '""',
         Size: row?.size ?? 0,
         StorageClass: 'STANDARD',
         ...(list.withOwner && { Owner: ownerXml(list.tenant) }),

@@ -1,12 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ObjectInfo } from '../backends/backend.js';
 import type { AppContext } from '../http/context.js';
-import type { ObjectRef } from '../storage/object-ref.js';
+import type { ObjectInfo, ObjectRef } from '../storage/model.js';
+import { md5Etag } from '../storage/object-etags.js';
 import { checksumElements } from './checksum-answers.js';
 import { type ChecksumAlgorithm, checksumElement } from './checksums.js';
 import { s3Errors } from './errors.js';
 import { single } from './header-value.js';
-import { s3Etag } from './objects.js';
 import { sendXml } from './xml.js';
 
 const ATTRIBUTES = ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'] as const;
@@ -31,11 +30,10 @@ export async function getObjectAttributes(ctx: AppContext, request: FastifyReque
     );
   for (const name of wanted)
     if (!(ATTRIBUTES as readonly string[]).includes(name)) throw s3Errors.invalidArgument(`Invalid attribute name specified: ${name}`);
-  const info = await ctx.backend.head(ref, ctx.clock());
-  if (!info) throw s3Errors.noSuchKey();
+  const info = await ctx.objects.head(ref);
   const body: Record<string, unknown> = {};
   const checksum = info.attributes?.s3Checksum;
-  if (wanted.has('ETag')) body.ETag = s3Etag(info).replaceAll('"', '');
+  if (wanted.has('ETag')) body.ETag = md5Etag(info).replaceAll('"', '');
   if (wanted.has('Checksum') && checksum) body.Checksum = checksumElements({ ...checksum, value: checksum.value.replace(/-\d+$/, '') });
   if (wanted.has('ObjectParts') && info.attributes?.parts) body.ObjectParts = objectParts(request, info);
   if (wanted.has('StorageClass')) body.StorageClass = 'STANDARD';

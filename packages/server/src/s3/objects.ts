@@ -1,12 +1,15 @@
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { decodeMetadataValue, encodeMetadataValue } from 'stowage-client/metadata';
-import type { ObjectAttributes, ObjectInfo, ReadPlan, S3ChecksumAttribute, WriteCondition } from '../backends/backend.js';
+import { decodeMetadataValue } from 'stowage-client/metadata';
 import type { AppContext } from '../http/context.js';
 import { INERT_CONTENT_HEADERS } from '../http/inert-content.js';
 import { abortOnDisconnect } from '../http/receive-upload.js';
 import { parseRangeHeader, resolveRange } from '../storage/byte-ranges.js';
 import { parseContentType } from '../storage/media-type.js';
+import { isMetadataName, metadataOverLimit } from '../storage/metadata-limits.js';
+import type { ObjectAttributes, ObjectInfo, ReadPlan, WriteCondition } from '../storage/model.js';
+import { md5Etag, withMd5Etag } from '../storage/object-etags.js';
+import { objectFacts } from '../storage/object-facts.js';
 import { makeRef, type ObjectRef } from '../storage/object-ref.js';
 import { DEFAULT_CONTENT_TYPE } from '../storage/object-service.js';
 import { evaluateRead, readPreconditionsOf, writePreconditionsOf } from '../storage/preconditions.js';
@@ -141,11 +144,11 @@ export async function putObject(ctx: AppContext, request: FastifyRequest, reply:
       signal,
       condition,
       expectedSha256: payload.expectedSha256,
-      attributes: () => withS3Etag(attributes, payload.md5(), payload.checksum()),
+      attributes: () => withMd5Etag(attributes, payload.md5(), payload.checksum()),
     }),
   );
   ctx.metrics.bytesWritten.inc(info.size);
-  return reply.code(200).header('etag', s3Etag(info)).headers(checksumHeaders(info.attributes?.s3Checksum)).send();
+  return reply.code(200).header('etag', md5Etag(info)).headers(checksumHeaders(info.attributes?.s3Checksum)).send();
 }
 
 export async function deleteObject(ctx: AppContext, reply: FastifyReply, ref: ObjectRef) {
@@ -176,20 +179,9 @@ export async function copyObject(ctx: AppContext, request: FastifyRequest, reply
     );
   const checkSource = copySourceCheck(request);
   await ctx.pause('copy.before-copy');
-  const now = ctx.clock();
-  const info = await ctx.backend.transferKey({
-    from: source,
-    to: ref,
-    move: false,
-    overwrite: true,
-    condition: undefined,
-    checkSource,
-    now,
-    expiresAtIfNone: ref.type === 'tmp' ? now + ctx.config.tmpTtlMs : null,
-    replace,
-  });
+  const info = await ctx.objects.copy(source, ref, { checkSource, replace });
   return sendXml(reply, 'CopyObjectResult', {
-    ETag: s3Etag(info),
+    ETag: md5Etag(info),
     LastModified: new Date(info.lastModified).toISOString(),
     ...checksumElements(info.attributes?.s3Checksum),
   });
@@ -197,42 +189,23 @@ export async function copyObject(ctx: AppContext, request: FastifyRequest, reply
 
 /** The response headers of an object, as S3 names them. */
 export function objectHeaders(info: ObjectInfo): Record<string, string | number> {
+  // S3 names no time-to-live, only the expiry's date: `now` does not matter.
+  const facts = objectFacts(info, 'md5', info.lastModified);
   const headers: Record<string, string | number> = {
-    'content-type': info.contentType,
-    'content-length': info.size,
-    etag: s3Etag(info),
-    'last-modified': new Date(info.lastModified).toUTCString(),
+    'content-type': facts.contentType,
+    'content-length': facts.size,
+    etag: facts.etag,
+    'last-modified': facts.lastModified,
     'accept-ranges': 'bytes',
   };
-  const attributes = info.attributes;
-  if (attributes) {
-    for (const [name, value] of Object.entries(attributes.metadata)) headers[`${META}${name}`] = encodeMetadataValue(value);
-    if (attributes.cacheControl) headers['cache-control'] = attributes.cacheControl;
-    if (attributes.contentDisposition) headers['content-disposition'] = attributes.contentDisposition;
-    Object.assign(headers, attributes.s3Headers ?? {});
+  if (info.attributes) {
+    for (const [name, value] of facts.metadata) headers[`${META}${name}`] = value;
+    if (facts.cacheControl) headers['cache-control'] = facts.cacheControl;
+    if (facts.contentDisposition) headers['content-disposition'] = facts.contentDisposition;
+    Object.assign(headers, facts.storedHeaders);
   }
-  if (info.expiresAt !== undefined) headers['x-amz-expiration'] = `expiry-date="${new Date(info.expiresAt).toUTCString()}"`;
+  if (facts.expiry) headers['x-amz-expiration'] = `expiry-date="${facts.expiry.at}"`;
   return headers;
-}
-
-/**
- * S3's ETag, quoted: the one given when the object was written through S3 (an MD5, or MD5-N for
- * a multipart upload). Objects written through storage API v1 have their sha256 ETag (and those
- * of multipart uploads completed before ETags were MD5s, `"sha256-N"`).
- */
-export function s3Etag(info: Pick<ObjectInfo, 'sha256' | 'attributes'>): string {
-  const attributes = info.attributes;
-  if (attributes?.s3Etag) return `"${attributes.s3Etag}"`;
-  return attributes?.parts ? `"${info.sha256}-${attributes.parts}"` : `"${info.sha256}"`;
-}
-
-/** The attributes of an S3 write with the ETag it gives the object (unquoted), and its checksum when it has one. */
-export function withS3Etag(attributes: ObjectAttributes | null, s3Etag: string, s3Checksum?: S3ChecksumAttribute): ObjectAttributes {
-  return {
-    ...(attributes ?? { metadata: {}, cacheControl: null, contentDisposition: null }),
-    s3Etag,
-    ...(s3Checksum ? { s3Checksum } : {}),
-  };
 }
 
 /**
@@ -242,8 +215,8 @@ export function withS3Etag(attributes: ObjectAttributes | null, s3Etag: string, 
  */
 async function indexEtags(ctx: AppContext, ref: ObjectRef, ifMatch: readonly string[]): Promise<readonly string[]> {
   if (ifMatch.includes('*')) return ifMatch;
-  const info = await ctx.backend.head(ref, ctx.clock());
-  return info && ifMatch.includes(s3Etag(info)) ? [...ifMatch, info.etag] : ifMatch;
+  const info = await ctx.objects.find(ref);
+  return info && ifMatch.includes(md5Etag(info)) ? [...ifMatch, info.etag] : ifMatch;
 }
 
 /** x-amz-meta-*, Cache-Control and Content-Disposition of a write. S3 clients send UTF-8 bytes as is. */
@@ -252,12 +225,12 @@ export function s3AttributesOf(request: Pick<FastifyRequest, 'headers'>): Object
   for (const [header, raw] of Object.entries(request.headers)) {
     if (!header.startsWith(META) || raw === undefined) continue;
     const name = header.slice(META.length);
-    if (!/^[a-z0-9_-]{1,64}$/.test(name)) throw s3Errors.invalidArgument(`Metadata name "${name}" must be 1-64 of a-z 0-9 - _`);
+    if (!isMetadataName(name)) throw s3Errors.invalidArgument(`Metadata name "${name}" must be 1-64 of a-z 0-9 - _`);
     const text = Buffer.from(Array.isArray(raw) ? raw.join(',') : raw, 'latin1').toString('utf8');
     metadata[name] = decodeMetadataValue(text) ?? text;
   }
-  const total = Object.entries(metadata).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value), 0);
-  if (total > 2048) throw new S3Error('MetadataTooLarge', 'Your metadata headers exceed the maximum allowed metadata size.');
+  if (metadataOverLimit(metadata) !== undefined)
+    throw new S3Error('MetadataTooLarge', 'Your metadata headers exceed the maximum allowed metadata size.');
   const cacheControl = single(request.headers['cache-control']) ?? null;
   const contentDisposition = single(request.headers['content-disposition']) ?? null;
   const s3Headers: Record<string, string> = {};
@@ -319,7 +292,7 @@ export function copySourceOf(request: FastifyRequest, tenant: string): ObjectRef
 
 /** 412, 304 or undefined (serve): storage/preconditions.ts over both of the object's ETags (sha256 and S3's). */
 function conditionVerdict(header: (name: string) => string | undefined, info: ObjectInfo): 304 | 412 | undefined {
-  const verdict = evaluateRead(readPreconditionsOf(header), { etags: [info.etag, s3Etag(info)], lastModified: info.lastModified });
+  const verdict = evaluateRead(readPreconditionsOf(header), { etags: [info.etag, md5Etag(info)], lastModified: info.lastModified });
   return verdict === 'failed' ? 412 : verdict === 'not-modified' ? 304 : undefined;
 }
 

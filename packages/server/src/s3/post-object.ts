@@ -6,12 +6,13 @@ import type { AppContext } from '../http/context.js';
 import { continueOnFirstRead } from '../http/expect-continue.js';
 import { publicOrigin } from '../http/origin.js';
 import { abortOnDisconnect } from '../http/receive-upload.js';
+import { md5Etag, withMd5Etag } from '../storage/object-etags.js';
 import { makeRef } from '../storage/object-ref.js';
 import { admitTenant, openApiKey } from './authenticate.js';
 import { storageTypeOf } from './buckets.js';
 import { S3Error, s3Errors } from './errors.js';
 import { assertValidKey } from './object-key.js';
-import { assertSupportedWrite, contentTypeOf, s3AttributesOf, withS3Etag } from './objects.js';
+import { assertSupportedWrite, contentTypeOf, s3AttributesOf } from './objects.js';
 import { malformedPostRequest, readPostForm } from './post-form.js';
 import { checkPostPolicy, parsePostPolicy, type SizeRange } from './post-policy.js';
 import { signedUrlOf } from './root-listener.js';
@@ -63,12 +64,12 @@ export async function postObject(ctx: AppContext, request: FastifyRequest, reply
       signal,
       condition: undefined,
       expectedSha256: undefined,
-      attributes: () => withS3Etag(attributes, computed.md5 ?? ''),
+      attributes: () => withMd5Etag(attributes, computed.md5 ?? ''),
     }),
   );
   ctx.metrics.bytesWritten.inc(info.size);
   await form.finished;
-  const etag = `"${info.attributes?.s3Etag ?? info.sha256}"`;
+  const etag = md5Etag(info);
   return answer(reply, fields, { bucket, key, etag, location: locationOf(ctx, request, key) });
 }
 

@@ -1,9 +1,8 @@
 import type { FastifyRequest } from 'fastify';
-import type { S3ChecksumAttribute } from '../backends/backend.js';
-import { allowsType, type ChecksumAlgorithm, defaultType, parseAlgorithm, parseType } from './checksums.js';
+import type { ChecksumAttribute } from '../storage/model.js';
+import { allowsType, defaultType, parseAlgorithm, parseType } from './checksums.js';
 import { s3Errors } from './errors.js';
 import { single } from './header-value.js';
-import type { UploadRecord } from './multipart-rows.js';
 
 /**
  * The checksum a CreateMultipartUpload asks for (`x-amz-checksum-algorithm`, `x-amz-checksum-type`),
@@ -11,7 +10,7 @@ import type { UploadRecord } from './multipart-rows.js';
  * S3's does (FULL_OBJECT for CRC64NVME, COMPOSITE for the others), and a type the algorithm does
  * not allow, or a type without an algorithm, is S3's InvalidRequest.
  */
-export function uploadChecksumOf(request: FastifyRequest): S3ChecksumAttribute | undefined {
+export function uploadChecksumOf(request: FastifyRequest): ChecksumAttribute | undefined {
   const named = single(request.headers['x-amz-checksum-algorithm']);
   const type = parseType(single(request.headers['x-amz-checksum-type']));
   if (named === undefined) {
@@ -24,9 +23,4 @@ export function uploadChecksumOf(request: FastifyRequest): S3ChecksumAttribute |
   if (!allowsType(algorithm, chosen))
     throw s3Errors.invalidRequest(`The ${chosen} checksum type cannot be used with the ${algorithm.toLowerCase()} checksum algorithm.`);
   return { algorithm, type: chosen, value: '' };
-}
-
-/** The algorithm every part of an upload is checksummed with, when its creation named one. */
-export function uploadAlgorithm(upload: UploadRecord): ChecksumAlgorithm | undefined {
-  return upload.attributes?.s3Checksum?.algorithm as ChecksumAlgorithm | undefined;
 }

@@ -13,6 +13,7 @@ import type {
   WriteOptions,
 } from '../backends/backend.js';
 import { quotaExceeded } from '../backends/conditions.js';
+import type { FolderPage } from '../backends/folder-listing.js';
 import { fail } from '../errors.js';
 import type { ObjectRef } from './object-ref.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
@@ -76,6 +77,11 @@ export class ObjectService {
     return info;
   }
 
+  /** The object's info, or undefined when there is none. */
+  find(ref: ObjectRef): Promise<ObjectInfo | undefined> {
+    return this.backend.head(ref, this.options.clock());
+  }
+
   /** Reads what `plan` picks once the object's info is known (a range, nothing for a 304, or all). */
   async read(ref: ObjectRef, plan?: (info: ObjectInfo) => ReadPlan): Promise<ReadResult> {
     const found = await this.backend.read(ref, this.options.clock(), plan);
@@ -87,6 +93,51 @@ export class ObjectService {
     this.assertDeclaredSize(options.contentLength);
     await this.assertQuotaRoom(ref, options.contentLength);
     return this.backend.write(ref, body, this.writeOptions(ref, options));
+  }
+
+  /**
+   * Copies `source` onto `target` without its bytes (the destination names the same blob).
+   * `checkSource` judges the very version copied (the row the copy's transaction reads);
+   * `replace` gives the copy another content type and attributes (those that describe the bytes
+   * stay). The copy expires as its source does, or as its type's objects do when the source never expires.
+   */
+  copy(
+    source: ObjectRef,
+    target: ObjectRef,
+    options: {
+      checkSource?: ((source: ObjectInfo) => void) | undefined;
+      replace?: { contentType: string; attributes: ObjectAttributes | null } | undefined;
+    } = {},
+  ): Promise<ObjectInfo> {
+    return this.backend.transferKey({
+      from: source,
+      to: target,
+      move: false,
+      overwrite: true,
+      condition: undefined,
+      checkSource: options.checkSource,
+      now: this.options.clock(),
+      expiresAtIfNone: this.expiresAtFor(target.type) ?? null,
+      replace: options.replace,
+    });
+  }
+
+  /**
+   * One page of a listing with each object's row: keys one level down and their folders when a
+   * delimiter is given, every key under the prefix otherwise, from `start` (the prefix, or a
+   * front's resume point) on.
+   */
+  listFolderPage(
+    tenant: string,
+    type: StorageType,
+    page: { prefix: string; delimiter: string | undefined; start: Buffer; limit: number },
+  ): Promise<FolderPage> {
+    return this.backend.listFolder({ tenant, type, ...page, details: true, now: this.options.clock() });
+  }
+
+  /** Resolves when the storage can serve (its index and blob store answer). */
+  checkReady(): Promise<void> {
+    return this.backend.checkReady();
   }
 
   /** The tenant's stored bytes and objects, and its quota. */
@@ -252,9 +303,17 @@ export class ObjectService {
     return this.backend.sweepExpired(this.options.clock());
   }
 
-  /** A per-object lifetime wins; otherwise tmp objects live tmpTtl, the others forever. */
+  /**
+   * When an object of `type` written now expires: tmp objects live tmpTtl, the others forever.
+   * The one statement of that rule: every write, copy and completion of every front asks it.
+   */
+  expiresAtFor(type: StorageType): number | undefined {
+    return type === 'tmp' ? this.options.clock() + this.options.tmpTtlMs : undefined;
+  }
+
+  /** A per-object lifetime wins over the type's. */
   private expiryFor(type: StorageType, ttlMs: number | undefined): number | undefined {
     if (ttlMs !== undefined) return this.options.clock() + ttlMs;
-    return type === 'tmp' ? this.options.clock() + this.options.tmpTtlMs : undefined;
+    return this.expiresAtFor(type);
   }
 }

@@ -20,8 +20,9 @@ import { parseCopyRequest } from './copy-request.js';
 import { decodeFolderToken, encodeFolderToken, type FolderListingShape } from './folder-page-token.js';
 
 export interface PrefixServiceOptions {
-  readonly tmpTtlMs: number;
   readonly clock: () => number;
+  /** When an object of a type written now expires (ObjectService.expiresAtFor). */
+  readonly expiresAtFor: (type: StorageType) => number | undefined;
 }
 
 /** A page of a folder or detailed listing, and the token of the next. */
@@ -93,7 +94,7 @@ export class PrefixService {
   ): Promise<CopyKeyResult | CopyPrefixResult> {
     const { source, destination, overwrite } = parseCopyRequest(body);
     const now = this.options.clock();
-    const expiresAtIfNone = destination.type === 'tmp' ? now + this.options.tmpTtlMs : null;
+    const expiresAtIfNone = this.options.expiresAtFor(destination.type) ?? null;
     if ('key' in source && 'key' in destination) {
       const info = await this.backend.transferKey({
         from: { tenant, type: source.type, key: source.key },

@@ -9,7 +9,7 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: AppContext): voi
   app.get('/readyz', async () => {
     if (ctx.lifecycle.draining) throw fail('ServiceUnavailable', 'The server is shutting down');
     try {
-      await ctx.backend.checkReady();
+      await ctx.objects.checkReady();
     } catch (error) {
       // An index or blob store that does not answer says so itself, with its Retry-After.
       if (isStowageError(error) && error.status === 503) throw error;

@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { API_BASE_PATH, Routes, UrlKinds } from 'stowage-client/protocol';
-import type { UploadSession } from '../../backends/backend.js';
-import { rangeHeader } from '../../backends/upload-range.js';
 import { fail } from '../../errors.js';
 import { parseContentRange } from '../../storage/byte-ranges.js';
 import { parseContentType } from '../../storage/media-type.js';
+import type { UploadSession } from '../../storage/model.js';
 import { makeRef } from '../../storage/object-ref.js';
 import type { UploadStep } from '../../storage/object-service.js';
+import { rangeHeader } from '../../storage/upload-range.js';
 import type { AppContext } from '../context.js';
 import { attributesOf } from '../object-attributes.js';
 import { publicOrigin } from '../origin.js';

@@ -1,7 +1,6 @@
 import type { StorageType } from 'stowage-client/protocol';
-import type { ObjectInfo, ObjectRef } from '../backends/backend.js';
-import type { AppContext } from '../http/context.js';
-import { s3Errors } from './errors.js';
+import type { Backend, ObjectInfo, ObjectRef } from '../backends/backend.js';
+import { ruleErrors } from './rule-error.js';
 
 /**
  * Multipart uploads live in the index as rows of a storage type no route accepts: one row per
@@ -13,7 +12,8 @@ export const MULTIPART = '.multipart' as StorageType;
 export const UPLOAD_LIFETIME_MS = 7 * 24 * 3_600_000;
 export const MAX_LISTED = 1000;
 
-export const uploadKey = (bucket: string, key: string, uploadId: string) => `u/${bucket}/${key}\u0000${uploadId}`;
+export const uploadBase = (bucket: string) => `u/${bucket}/`;
+export const uploadKey = (bucket: string, key: string, uploadId: string) => `${uploadBase(bucket)}${key}\u0000${uploadId}`;
 export const partPrefix = (uploadId: string) => `p/${uploadId}/`;
 export const partKey = (uploadId: string, part: number) => `${partPrefix(uploadId)}${String(part).padStart(5, '0')}`;
 export const internal = (tenant: string, key: string): ObjectRef => ({ tenant, type: MULTIPART, key });
@@ -21,28 +21,29 @@ export const internal = (tenant: string, key: string): ObjectRef => ({ tenant, t
 /** A part's row as a listing gives it. */
 export type PartRow = Pick<ObjectInfo, 'size' | 'sha256' | 'lastModified' | 'attributes'>;
 
+/** An open multipart upload, as its row records it. */
 export interface UploadRecord {
   readonly uploadId: string;
   readonly contentType: string;
   readonly expiresAt: number;
+  /** The object's attributes to be, and (`s3Checksum`, with an empty value) the checksum its parts use. */
   readonly attributes: ObjectInfo['attributes'];
 }
 
-/** The open upload the request's `uploadId` names; NoSuchUpload when there is none. */
-export async function findUpload(ctx: AppContext, ref: ObjectRef, query: URLSearchParams): Promise<UploadRecord> {
-  const uploadId = query.get('uploadId') ?? '';
-  if (!/^[0-9a-f]{32}$/.test(uploadId)) throw s3Errors.noSuchUpload();
-  const info = await ctx.backend.head(internal(ref.tenant, uploadKey(ref.type, ref.key, uploadId)), ctx.clock());
-  if (!info || info.expiresAt === undefined) throw s3Errors.noSuchUpload();
+/** The open upload `uploadId` of `ref`; NoSuchUpload when there is none. */
+export async function findUploadRow(backend: Backend, ref: ObjectRef, uploadId: string, now: number): Promise<UploadRecord> {
+  if (!/^[0-9a-f]{32}$/.test(uploadId)) throw ruleErrors.noSuchUpload();
+  const info = await backend.head(internal(ref.tenant, uploadKey(ref.type, ref.key, uploadId)), now);
+  if (!info || info.expiresAt === undefined) throw ruleErrors.noSuchUpload();
   return { uploadId, contentType: info.contentType, expiresAt: info.expiresAt, attributes: info.attributes };
 }
 
 /** The upload's parts by number. */
-export async function listPartRows(ctx: AppContext, tenant: string, uploadId: string): Promise<Map<number, PartRow>> {
+export async function listPartRows(backend: Backend, tenant: string, uploadId: string, now: number): Promise<Map<number, PartRow>> {
   const parts = new Map<number, PartRow>();
   const prefix = partPrefix(uploadId);
   for (let start: Buffer | undefined = Buffer.from(prefix); start; ) {
-    const page = await ctx.backend.listFolder({
+    const page = await backend.listFolder({
       tenant,
       type: MULTIPART,
       prefix,
@@ -50,7 +51,7 @@ export async function listPartRows(ctx: AppContext, tenant: string, uploadId: st
       details: true,
       start,
       limit: MAX_LISTED,
-      now: ctx.clock(),
+      now,
     });
     for (const entry of page.entries) {
       if (entry.kind === 'object' && entry.row) parts.set(Number(entry.key.slice(prefix.length)), entry.row);
