@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { GetObjectCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
 import pino from 'pino';
 import { rawRequest } from './helpers/raw-http.js';
+import { s3ClientOf } from './helpers/s3-client.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 type Line = Record<string, unknown> & { level: number };
@@ -29,14 +30,7 @@ describe('what the server logs about an error answer', () => {
       },
     });
     ts = await startTestServer({}, { logger: pino({ level: 'info' }, stream) });
-    const key = await ts.server.createApiKey('alice');
-    s3 = new S3Client({
-      endpoint: `${ts.origin}/s3`,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: key.clientId, secretAccessKey: key.secret },
-      maxAttempts: 1,
-    });
+    s3 = await s3ClientOf(ts);
     auth = { authorization: `Bearer ${await ts.token('alice')}` };
     assert.equal((await rawRequest(ts.origin, 'PUT', '/storage/v1/data/set/present', { headers: auth, body: 'here' })).status, 200);
   });

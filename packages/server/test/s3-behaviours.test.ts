@@ -16,25 +16,22 @@ import {
   ListObjectsV2Command,
   PutObjectAclCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
   S3ServiceException,
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { s3ClientOf, s3FailureOf } from './helpers/s3-client.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 const MiB = 1024 * 1024;
 
 /** The S3 error a promise fails with: its code and status. */
 async function failure(promise: Promise<unknown>): Promise<{ code: string; status: number | undefined }> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof S3ServiceException, String(error));
-    return { code: error.name, status: error.$metadata.httpStatusCode };
-  }
-  assert.fail('expected the request to fail');
+  const failed = await s3FailureOf(promise);
+  assert.ok(failed, 'expected the request to fail');
+  return { code: failed.code, status: failed.status };
 }
 
 describe('S3 behaviours as S3 answers them', () => {
@@ -43,14 +40,7 @@ describe('S3 behaviours as S3 answers them', () => {
 
   before(async () => {
     ts = await startTestServer();
-    const key = await ts.server.createApiKey('alice');
-    s3 = new S3Client({
-      endpoint: `${ts.origin}/s3`,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: key.clientId, secretAccessKey: key.secret },
-      maxAttempts: 1,
-    });
+    s3 = await s3ClientOf(ts);
   });
   after(async () => {
     s3.destroy();

@@ -29,6 +29,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { assertS3Fails, type S3Failure, s3FailureOf } from './helpers/s3-client.js';
 import { boto3Skip, type S3Tools, s3Tools } from './helpers/s3-tools.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
@@ -64,27 +65,14 @@ async function digestOf(algorithm: ChecksumAlgorithm, data: Buffer): Promise<Buf
 const ALGORITHMS = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'] as const;
 const field = (algorithm: ChecksumAlgorithm) => `Checksum${algorithm}` as const;
 
-interface Failure {
-  code: string;
-  status: number | undefined;
-  message: string;
+/** What a failed command threw: the S3 error code (the SDK's error name), HTTP status and message. */
+async function failure(promise: Promise<unknown>): Promise<S3Failure> {
+  const failed = await s3FailureOf(promise);
+  assert.ok(failed, 'the command succeeded; an error was expected');
+  return failed;
 }
 
-async function failure(promise: Promise<unknown>): Promise<Failure> {
-  try {
-    await promise;
-  } catch (error) {
-    const e = error as Error & { Code?: string; $metadata?: { httpStatusCode?: number } };
-    return { code: e.Code ?? e.name, status: e.$metadata?.httpStatusCode, message: e.message };
-  }
-  assert.fail('the command succeeded; an error was expected');
-}
-
-async function assertFails(promise: Promise<unknown>, code: string, status: number): Promise<Failure> {
-  const got = await failure(promise);
-  assert.deepEqual({ code: got.code, status: got.status }, { code, status }, got.message);
-  return got;
-}
+const assertFails = assertS3Fails;
 
 /** A command that carries extra headers, added before it is signed (as a client that sends them would). */
 function withHeaders<T extends { middlewareStack: { add: (...args: never[]) => void } }>(command: T, headers: Record<string, string>): T {

@@ -12,10 +12,11 @@ import {
   GetObjectCommand,
   ListPartsCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { PausePoints } from './helpers/pause-points.js';
+import { s3ClientOf, s3CodeOf } from './helpers/s3-client.js';
 import { etagOf, v1EtagOf } from './helpers/s3-etags.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
@@ -29,17 +30,6 @@ interface CopyConditions {
   CopySourceIfUnmodifiedSince?: Date;
 }
 
-/** The S3 code and HTTP status a command failed with; undefined when it succeeded. */
-async function failureOf(promise: Promise<unknown>): Promise<{ code: string; status: number | undefined } | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    const e = error as Error & { Code?: string; $metadata?: { httpStatusCode?: number } };
-    return { code: e.Code ?? e.name, status: e.$metadata?.httpStatusCode };
-  }
-}
-
 describe('S3 copy-source conditions', () => {
   const pauses = new PausePoints();
   let ts: TestServer;
@@ -47,14 +37,7 @@ describe('S3 copy-source conditions', () => {
 
   before(async () => {
     ts = await startTestServer({}, { pause: pauses.point });
-    const key = await ts.server.createApiKey('alice');
-    s3 = new S3Client({
-      endpoint: `${ts.origin}/s3`,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: key.clientId, secretAccessKey: key.secret },
-      maxAttempts: 1,
-    });
+    s3 = await s3ClientOf(ts);
   });
   after(async () => {
     s3.destroy();
@@ -75,7 +58,7 @@ describe('S3 copy-source conditions', () => {
   const copyKinds = {
     CopyObject: async (source: string, target: string, conditions: CopyConditions) => ({
       done: s3.send(new CopyObjectCommand({ Bucket: 'data', Key: target, CopySource: `data/${source}`, ...conditions })),
-      copied: async () => ((await failureOf(bytesOf(target))) ? undefined : await bytesOf(target)),
+      copied: async () => ((await s3CodeOf(bytesOf(target))) ? undefined : await bytesOf(target)),
       expected: (bytes: Buffer) => bytes,
     }),
     'UploadPartCopy, whole': async (source: string, target: string, conditions: CopyConditions) =>
@@ -123,7 +106,7 @@ describe('S3 copy-source conditions', () => {
       ];
       for (const [index, [conditions, met]] of cases.entries()) {
         const copy = await start(source, `plain/${kind}-copy-${index}`, conditions);
-        const failure = await failureOf(copy.done);
+        const failure = await s3CodeOf(copy.done);
         const what = `${JSON.stringify(conditions)}: ${JSON.stringify(failure)}`;
         if (met) {
           assert.equal(failure, undefined, what);
@@ -151,7 +134,7 @@ describe('S3 copy-source conditions', () => {
         ts.clock.advance(10_000);
         await put(source, randomBytes(40));
         held.release();
-        assert.deepEqual(await failureOf(copy.done), { code: 'PreconditionFailed', status: 412 });
+        assert.deepEqual(await s3CodeOf(copy.done), { code: 'PreconditionFailed', status: 412 });
         assert.equal(await copy.copied(), undefined);
       });
     }

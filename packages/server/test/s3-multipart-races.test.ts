@@ -13,25 +13,15 @@ import {
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  S3Client,
+  type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { PausePoints } from './helpers/pause-points.js';
+import { s3ClientOf, s3CodeOf } from './helpers/s3-client.js';
 import { etagOf, multipartEtagOf } from './helpers/s3-etags.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 const MiB = 1024 * 1024;
-
-/** The S3 code and HTTP status a command failed with; undefined when it succeeded. */
-async function failureOf(promise: Promise<unknown>): Promise<{ code: string; status: number | undefined } | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    const e = error as Error & { Code?: string; $metadata?: { httpStatusCode?: number } };
-    return { code: e.Code ?? e.name, status: e.$metadata?.httpStatusCode };
-  }
-}
 
 describe('S3 multipart completion raced by other requests', () => {
   const pauses = new PausePoints();
@@ -40,14 +30,7 @@ describe('S3 multipart completion raced by other requests', () => {
 
   before(async () => {
     ts = await startTestServer({}, { pause: pauses.point });
-    const key = await ts.server.createApiKey('alice');
-    s3 = new S3Client({
-      endpoint: `${ts.origin}/s3`,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: key.clientId, secretAccessKey: key.secret },
-      maxAttempts: 1,
-    });
+    s3 = await s3ClientOf(ts);
   });
   after(async () => {
     s3.destroy();
@@ -81,7 +64,7 @@ describe('S3 multipart completion raced by other requests', () => {
       const listed = randomBytes(size);
       const { UploadId, Parts } = await upload(Key, [first, listed]);
       const held = pauses.hold('multipart.after-check');
-      const completing = failureOf(complete(Key, UploadId, Parts));
+      const completing = s3CodeOf(complete(Key, UploadId, Parts));
       await held.reached;
       const other = randomBytes(size);
       const replaced = await uploadPart(Key, UploadId, 2, other);
@@ -89,7 +72,7 @@ describe('S3 multipart completion raced by other requests', () => {
 
       // The object would hold `other` under the ETag of `listed`: the completion refuses instead.
       assert.deepEqual(await completing, { code: 'InvalidPart', status: 400 });
-      assert.deepEqual(await failureOf(read(Key)), { code: 'NoSuchKey', status: 404 });
+      assert.deepEqual(await s3CodeOf(read(Key)), { code: 'NoSuchKey', status: 404 });
       // The upload is still there, with the part as it now is.
       const completed = await complete(Key, UploadId, [Parts[0] as CompletedPart, replaced]);
       assert.equal(completed.ETag, multipartEtagOf([first, other]));
@@ -105,7 +88,7 @@ describe('S3 multipart completion raced by other requests', () => {
     const { UploadId, Parts } = await upload(Key, parts);
     const held = pauses.hold('multipart.after-check');
     const client = new AbortController();
-    const abandoned = failureOf(complete(Key, UploadId, Parts, client.signal));
+    const abandoned = s3CodeOf(complete(Key, UploadId, Parts, client.signal));
     await held.reached;
     client.abort();
     assert.equal((await abandoned)?.code, 'AbortError');
@@ -113,7 +96,7 @@ describe('S3 multipart completion raced by other requests', () => {
 
     // Nobody hears the completion end: the object appearing is how a client learns of it.
     const deadline = Date.now() + 20_000;
-    while ((await failureOf(s3.send(new HeadObjectCommand({ Bucket: 'data', Key })))) !== undefined) {
+    while ((await s3CodeOf(s3.send(new HeadObjectCommand({ Bucket: 'data', Key })))) !== undefined) {
       assert.ok(Date.now() < deadline, 'the abandoned completion did not finish');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -121,7 +104,7 @@ describe('S3 multipart completion raced by other requests', () => {
     assert.equal(retried.ETag, multipartEtagOf(parts));
     assert.equal(retried.Key, Key);
     assert.ok((await read(Key)).bytes.equals(Buffer.concat(parts)));
-    assert.deepEqual(await failureOf(complete(Key, UploadId, Parts.slice(0, 1))), { code: 'NoSuchUpload', status: 404 });
+    assert.deepEqual(await s3CodeOf(complete(Key, UploadId, Parts.slice(0, 1))), { code: 'NoSuchUpload', status: 404 });
   });
 
   test('two Completes of one upload: the one held finds the other done, and both answer the one result', async () => {

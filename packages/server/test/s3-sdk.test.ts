@@ -35,6 +35,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { type ApiClient, apiClient } from './helpers/api-client.js';
+import { assertS3Fails, type S3Failure, s3FailureOf } from './helpers/s3-client.js';
 import { etagOf, multipartEtagOf, partsOf, v1EtagOf } from './helpers/s3-etags.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
@@ -48,28 +49,13 @@ interface Credentials {
 }
 
 /** What a failed command threw: the S3 error code (the SDK's error name), HTTP status and message. */
-interface Failure {
-  code: string;
-  status: number | undefined;
-  message: string;
+async function failure(promise: Promise<unknown>): Promise<S3Failure> {
+  const failed = await s3FailureOf(promise);
+  assert.ok(failed, 'the command succeeded; an error was expected');
+  return failed;
 }
 
-async function failure(promise: Promise<unknown>): Promise<Failure> {
-  try {
-    await promise;
-  } catch (error) {
-    const e = error as Error & { Code?: string; $metadata?: { httpStatusCode?: number } };
-    return { code: e.Code ?? e.name, status: e.$metadata?.httpStatusCode, message: e.message };
-  }
-  assert.fail('the command succeeded; an error was expected');
-}
-
-/** Asserts a command fails with this code and status. */
-async function assertFails(promise: Promise<unknown>, code: string, status: number): Promise<Failure> {
-  const got = await failure(promise);
-  assert.deepEqual({ code: got.code, status: got.status }, { code, status }, got.message);
-  return got;
-}
+const assertFails = assertS3Fails;
 
 /** The status of a command that fails without an XML body (HEAD, 304): only the status tells. */
 async function statusOf(promise: Promise<unknown>): Promise<number | undefined> {
