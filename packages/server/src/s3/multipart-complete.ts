@@ -7,7 +7,7 @@ import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, checksumElement, checksumH
 import { s3Errors } from './errors.js';
 import { single } from './header-value.js';
 import { sendLongXml, type XmlAnswer } from './long-answer.js';
-import { s3WriteCondition } from './objects.js';
+import { s3WriteCondition } from './object-requests.js';
 import { parseXmlBody, sendXml } from './xml.js';
 
 /**

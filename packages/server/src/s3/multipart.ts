@@ -9,7 +9,7 @@ import { MultipartService, type PartResult } from '../storage/multipart-service.
 import { principalOf } from './authenticate.js';
 import { checksumElements, checksumHeaders } from './checksum-answers.js';
 import { s3Errors } from './errors.js';
-import { assertSupportedWrite, contentTypeOf, copySourceCheck, copySourceOf, s3AttributesOf } from './objects.js';
+import { assertSupportedWrite, contentTypeOf, copySourceCheck, copySourceOf, s3AttributesOf } from './object-requests.js';
 import { payloadOf } from './payload.js';
 import { uploadChecksumOf } from './upload-checksum.js';
 import { sendXml } from './xml.js';

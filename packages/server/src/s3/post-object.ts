@@ -12,7 +12,7 @@ import { admitTenant, openApiKey } from './authenticate.js';
 import { storageTypeOf } from './buckets.js';
 import { S3Error, s3Errors } from './errors.js';
 import { assertValidKey } from './object-key.js';
-import { assertSupportedWrite, contentTypeOf, s3AttributesOf } from './objects.js';
+import { assertSupportedWrite, contentTypeOf, s3AttributesOf } from './object-requests.js';
 import { malformedPostRequest, readPostForm } from './post-form.js';
 import { checkPostPolicy, parsePostPolicy, type SizeRange } from './post-policy.js';
 import { signedUrlOf } from './root-listener.js';

@@ -10,7 +10,7 @@ export type EtagKind = 'sha256' | 'md5';
 
 /**
  * What a GET or HEAD of an object says about it, whichever front answers: each front names
- * these facts with its own headers (http/send-object.ts, s3/objects.ts).
+ * these facts with its own headers (http/send-object.ts, s3/object-reads.ts).
  */
 export interface ObjectFacts {
   readonly contentType: string;

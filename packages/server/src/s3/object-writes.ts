@@ -1,0 +1,39 @@
+// PutObject and DeleteObject.
+import { Readable } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../http/context.js';
+import { abortOnDisconnect } from '../http/receive-upload.js';
+import { md5Etag, withMd5Etag } from '../storage/object-etags.js';
+import type { ObjectRef } from '../storage/object-ref.js';
+import { principalOf } from './authenticate.js';
+import { checksumHeaders } from './checksum-answers.js';
+import { assertSupportedWrite, contentTypeOf, s3AttributesOf, s3WriteCondition } from './object-requests.js';
+import { payloadOf } from './payload.js';
+
+/** PutObject: If-None-Match: * and If-Match checked with the commit; metadata; digests checked. */
+export async function putObject(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef) {
+  assertSupportedWrite(request);
+  const payload = payloadOf(request, principalOf(request));
+  const condition = await s3WriteCondition(ctx, request, ref);
+  const attributes = s3AttributesOf(request);
+  const info = await abortOnDisconnect(ctx, request, reply, (signal) =>
+    ctx.objects.put(ref, Readable.from(payload.body), {
+      contentType: contentTypeOf(request),
+      contentLength: payload.length,
+      signal,
+      condition,
+      expectedSha256: payload.expectedSha256,
+      attributes: () => withMd5Etag(attributes, payload.md5(), payload.checksum()),
+    }),
+  );
+  ctx.metrics.bytesWritten.inc(info.size);
+  return reply.code(200).header('etag', md5Etag(info)).headers(checksumHeaders(info.attributes?.s3Checksum)).send();
+}
+
+export async function deleteObject(ctx: AppContext, reply: FastifyReply, ref: ObjectRef) {
+  await ctx.objects.delete(ref).catch((error: unknown) => {
+    // S3 answers 204 whether or not the key existed.
+    if ((error as { code?: string }).code !== 'NoSuchKey') throw error;
+  });
+  return reply.code(204).send();
+}
