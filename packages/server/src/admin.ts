@@ -8,6 +8,7 @@ import type { TenantUsage } from './backends/backend.js';
 import type { ObjectIndex } from './backends/object-index.js';
 import { openIndex } from './backends/open-backend.js';
 import type { ServerConfig } from './config.js';
+import { ATTRIBUTE_LAYOUT } from './storage/object-attributes.js';
 
 export { FsckError, type FsckOptions, fsck, LIVE_GRACE_MS } from './backends/fs/fsck.js';
 export { type FindingKind, FsckExit, type FsckFinding, type FsckReport, type Severity } from './backends/fs/fsck-findings.js';
@@ -55,7 +56,7 @@ async function quotaReport(index: ObjectIndex, tenant: string): Promise<TenantQu
 }
 
 async function withIndex<T>(config: ServerConfig, work: (index: ObjectIndex) => Promise<T>): Promise<T> {
-  const index = await openIndex(config);
+  const index = await openIndex(config, ATTRIBUTE_LAYOUT);
   try {
     return await work(index);
   } finally {

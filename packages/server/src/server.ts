@@ -21,6 +21,7 @@ import { TenantSlots } from './http/tenant-slots.js';
 import { createS3RootListener } from './s3/root-listener.js';
 import { BucketCors } from './storage/bucket-cors.js';
 import { MultipartService } from './storage/multipart-service.js';
+import { ATTRIBUTE_LAYOUT } from './storage/object-attributes.js';
 import { ObjectService } from './storage/object-service.js';
 import { PrefixService } from './storage/prefix-service.js';
 import { SignedUrls } from './storage/signed-urls.js';
@@ -55,6 +56,7 @@ export interface StowageServer {
 export async function openStorage(config: ServerConfig, deps: ServerDependencies = {}) {
   const logger = deps.logger ?? pino({ level: config.logLevel });
   const backend = await openBackend(config, {
+    attributeLayout: ATTRIBUTE_LAYOUT,
     clock: deps.clock,
     failpoint: createFailpoint(config.failpoints),
     onWarning: (message, error) => logger.warn({ err: error }, message),

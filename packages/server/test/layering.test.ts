@@ -44,3 +44,17 @@ test('the fronts were found', async () => {
   // A moved source tree must not make the guard above pass by finding nothing.
   for (const front of FRONTS) assert.ok((await sourceFiles(path.join(SRC, front))).length > 5, front);
 });
+
+test("the engine names none of the domain's attribute fields: it keeps them as the domain's groups", async () => {
+  // Attributes carry what S3 records of an object (its MD5 ETag, checksum, upload, stored
+  // headers) in the domain's fields; the engine stores them and applies the copy rule by group
+  // (storage/object-attributes.ts gives it the names of those that describe the bytes).
+  const offences: string[] = [];
+  for (const file of await sourceFiles(path.join(SRC, 'backends'))) {
+    const text = await readFile(file, 'utf8');
+    for (const match of text.matchAll(/s3Etag|s3Checksum|s3UploadId|s3Headers|partSize/g))
+      offences.push(`${path.relative(SRC, file)} names ${match[0]}`);
+  }
+  assert.deepEqual(offences, []);
+  assert.ok((await sourceFiles(path.join(SRC, 'backends'))).length > 10, 'the engine was found');
+});

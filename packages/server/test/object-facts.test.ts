@@ -15,7 +15,7 @@ const info = {
   contentType: 'text/plain',
   lastModified: Date.UTC(2024, 0, 1),
   expiresAt: Date.UTC(2024, 0, 2),
-  attributes: { metadata: { city: 'Zürich' }, cacheControl: 'max-age=60', contentDisposition: null, s3Etag: 'b'.repeat(32) },
+  attributes: { metadata: { city: 'Zürich' }, cacheControl: 'max-age=60', contentDisposition: null, content: { s3Etag: 'b'.repeat(32) } },
 };
 
 test('each front gets its ETag, and the same dates, metadata and expiry', () => {
@@ -32,7 +32,7 @@ test('each front gets its ETag, and the same dates, metadata and expiry', () => 
 });
 
 test('an object of a multipart upload completed before MD5 ETags gives sha256-N to S3', () => {
-  const old = { ...info, attributes: { metadata: {}, cacheControl: null, contentDisposition: null, parts: 3 } };
+  const old = { ...info, attributes: { metadata: {}, cacheControl: null, contentDisposition: null, content: { parts: 3 } } };
   assert.equal(objectFacts(old, 'md5', 0).etag, `"${sha256}-3"`);
   assert.equal(objectFacts({ ...old, expiresAt: undefined }, 'md5', 0).expiry, undefined);
 });

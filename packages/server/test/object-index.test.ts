@@ -9,10 +9,16 @@ import type { ObjectRef } from '../src/backends/backend.js';
 import { SqliteIndex } from '../src/backends/fs/sqlite-index.js';
 import { PgIndex } from '../src/backends/postgres/pg-index.js';
 import { MIGRATIONS } from '../src/backends/postgres/pg-schema.js';
+import { ATTRIBUTE_LAYOUT } from '../src/storage/object-attributes.js';
 import { objectIndexContract } from './contract/object-index-contract.js';
 import { freshPgSchema, type PgSchema } from './helpers/postgres.js';
 
 const pgSkip = process.env.STOWAGE_TEST_PG_URL ? false : 'STOWAGE_TEST_PG_URL is not set (scripts/services/postgres-start.sh)';
+
+/** The key columns of `ref`'s row, as both indexes store them. */
+function keyOf(ref: ObjectRef): [string, string, Buffer] {
+  return [ref.tenant, ref.type, Buffer.from(ref.key, 'utf8')];
+}
 
 /** The server opens it with a row cache; admin commands without. Both must keep the contract. */
 for (const [name, rowCacheBytes] of [
@@ -26,9 +32,22 @@ for (const [name, rowCacheBytes] of [
       durability: 'process',
       defaultQuotaBytes: null,
       rowCacheBytes,
+      attributeLayout: ATTRIBUTE_LAYOUT,
     });
+    const sql = index.db.db;
     return {
       index,
+      attributesColumn: {
+        async read(ref) {
+          const found = sql.prepare('SELECT attributes FROM objects WHERE tenant = ? AND type = ? AND key = ?').get(...keyOf(ref)) as
+            | { attributes: string | null }
+            | undefined;
+          return found?.attributes ?? null;
+        },
+        async write(ref, column) {
+          sql.prepare('UPDATE objects SET attributes = ? WHERE tenant = ? AND type = ? AND key = ?').run(column, ...keyOf(ref));
+        },
+      },
       async close() {
         await index.close();
         await rm(dir, { recursive: true, force: true });
@@ -43,10 +62,31 @@ objectIndexContract(
   async () => {
     const schema = await freshPgSchema();
     if (!schema) throw new Error('STOWAGE_TEST_PG_URL is not set');
-    const index = await PgIndex.open({ connectionString: schema.url, schema: schema.schema, poolSize: 8, defaultQuotaBytes: null });
+    const index = await PgIndex.open({
+      connectionString: schema.url,
+      schema: schema.schema,
+      poolSize: 8,
+      defaultQuotaBytes: null,
+      attributeLayout: ATTRIBUTE_LAYOUT,
+    });
+    const client = new pg.Client({ connectionString: schema.url, options: `-c search_path=${schema.schema}` });
+    await client.connect();
     return {
       index,
+      attributesColumn: {
+        async read(ref) {
+          const { rows } = await client.query<{ attributes: string | null }>(
+            'SELECT attributes FROM objects WHERE tenant = $1 AND type = $2 AND key = $3',
+            keyOf(ref),
+          );
+          return rows[0]?.attributes ?? null;
+        },
+        async write(ref, column) {
+          await client.query('UPDATE objects SET attributes = $1 WHERE tenant = $2 AND type = $3 AND key = $4', [column, ...keyOf(ref)]);
+        },
+      },
       async close() {
+        await client.end();
         await index.close();
         await schema.drop();
       },
@@ -141,10 +181,16 @@ describe('PgIndex: opening, migrations, schemas, and a database that does not an
   });
 
   it('fails fast and readably on a bad URL, a closed port, or a missing database, never showing the password', async () => {
-    await assert.rejects(PgIndex.open({ connectionString: 'not a url', defaultQuotaBytes: null }), /not a valid URL/);
-    await assert.rejects(PgIndex.open({ connectionString: 'mysql://h/db', defaultQuotaBytes: null }), /postgres:\/\//);
     await assert.rejects(
-      PgIndex.open({ connectionString: urlWith({}), schema: 'bad-name; DROP', defaultQuotaBytes: null }),
+      PgIndex.open({ connectionString: 'not a url', defaultQuotaBytes: null, attributeLayout: ATTRIBUTE_LAYOUT }),
+      /not a valid URL/,
+    );
+    await assert.rejects(
+      PgIndex.open({ connectionString: 'mysql://h/db', defaultQuotaBytes: null, attributeLayout: ATTRIBUTE_LAYOUT }),
+      /postgres:\/\//,
+    );
+    await assert.rejects(
+      PgIndex.open({ connectionString: urlWith({}), schema: 'bad-name; DROP', defaultQuotaBytes: null, attributeLayout: ATTRIBUTE_LAYOUT }),
       /schema name "bad-name; DROP" is not allowed/,
     );
     const closed = net.createServer();
@@ -152,7 +198,12 @@ describe('PgIndex: opening, migrations, schemas, and a database that does not an
     const port = (closed.address() as net.AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const refused = await elapsed(() =>
-      PgIndex.open({ connectionString: urlWith({ port, password: 'hunter2-secret' }), connectTimeoutMs: 2_000, defaultQuotaBytes: null }),
+      PgIndex.open({
+        connectionString: urlWith({ port, password: 'hunter2-secret' }),
+        connectTimeoutMs: 2_000,
+        defaultQuotaBytes: null,
+        attributeLayout: ATTRIBUTE_LAYOUT,
+      }),
     );
     const message = reasonOf(refused.result).message ?? '';
     assert.match(message, new RegExp(`127\\.0\\.0\\.1:${port}`));
@@ -160,7 +211,11 @@ describe('PgIndex: opening, migrations, schemas, and a database that does not an
     assert.doesNotMatch(message, /hunter2/);
     assert.ok(refused.ms < 2_500, `took ${refused.ms} ms`);
     const missing = await elapsed(() =>
-      PgIndex.open({ connectionString: urlWith({ database: 'no_such_db', password: 'hunter2-secret' }), defaultQuotaBytes: null }),
+      PgIndex.open({
+        connectionString: urlWith({ database: 'no_such_db', password: 'hunter2-secret' }),
+        defaultQuotaBytes: null,
+        attributeLayout: ATTRIBUTE_LAYOUT,
+      }),
     );
     assert.match(reasonOf(missing.result).message ?? '', /database "no_such_db" does not exist/);
     assert.doesNotMatch(reasonOf(missing.result).message ?? '', /hunter2/);
@@ -171,7 +226,12 @@ describe('PgIndex: opening, migrations, schemas, and a database that does not an
     try {
       proxy.silent = true;
       const hung = await elapsed(() =>
-        PgIndex.open({ connectionString: urlWith({ port: proxy.port }), connectTimeoutMs: 500, defaultQuotaBytes: null }),
+        PgIndex.open({
+          connectionString: urlWith({ port: proxy.port }),
+          connectTimeoutMs: 500,
+          defaultQuotaBytes: null,
+          attributeLayout: ATTRIBUTE_LAYOUT,
+        }),
       );
       assert.match(reasonOf(hung.result).message ?? '', new RegExp(`127\\.0\\.0\\.1:${proxy.port}.*timeout`));
       assert.ok(hung.ms < 2_000, `took ${hung.ms} ms`);
@@ -183,10 +243,18 @@ describe('PgIndex: opening, migrations, schemas, and a database that does not an
   it('servers starting together apply each migration once; reopening applies none', async () => {
     const { url, schema } = await fresh();
     const indexes = await Promise.all(
-      Array.from({ length: 5 }, () => PgIndex.open({ connectionString: url, schema, poolSize: 2, defaultQuotaBytes: null })),
+      Array.from({ length: 5 }, () =>
+        PgIndex.open({ connectionString: url, schema, poolSize: 2, defaultQuotaBytes: null, attributeLayout: ATTRIBUTE_LAYOUT }),
+      ),
     );
     await Promise.all(indexes.map((index) => index.close()));
-    const reopened = await PgIndex.open({ connectionString: url, schema, poolSize: 2, defaultQuotaBytes: null });
+    const reopened = await PgIndex.open({
+      connectionString: url,
+      schema,
+      poolSize: 2,
+      defaultQuotaBytes: null,
+      attributeLayout: ATTRIBUTE_LAYOUT,
+    });
     await reopened.close();
     const client = new pg.Client({ connectionString: url });
     await client.connect();
@@ -205,8 +273,20 @@ describe('PgIndex: opening, migrations, schemas, and a database that does not an
     const first = await fresh();
     const second = await fresh();
     await second.drop(); // PgIndex.open creates it again
-    const a = await PgIndex.open({ connectionString: first.url, schema: first.schema, poolSize: 2, defaultQuotaBytes: null });
-    const b = await PgIndex.open({ connectionString: second.url, schema: second.schema, poolSize: 2, defaultQuotaBytes: 5 });
+    const a = await PgIndex.open({
+      connectionString: first.url,
+      schema: first.schema,
+      poolSize: 2,
+      defaultQuotaBytes: null,
+      attributeLayout: ATTRIBUTE_LAYOUT,
+    });
+    const b = await PgIndex.open({
+      connectionString: second.url,
+      schema: second.schema,
+      poolSize: 2,
+      defaultQuotaBytes: 5,
+      attributeLayout: ATTRIBUTE_LAYOUT,
+    });
     try {
       await a.put({ ref, row, condition: undefined, now: 1, collectAfter: 1 });
       await a.apiKeys.insert({ clientId: 'stw_x', tenant: 'acme', secretHash: 'h', createdAt: 1 });
@@ -235,6 +315,7 @@ describe('PgIndex: opening, migrations, schemas, and a database that does not an
         statementTimeoutMs: 300,
         connectTimeoutMs: 300,
         defaultQuotaBytes: null,
+        attributeLayout: ATTRIBUTE_LAYOUT,
       });
       await index.put({ ref, row, condition: undefined, now: 1, collectAfter: 1 });
     });
@@ -300,7 +381,13 @@ describe('PgIndex: opening, migrations, schemas, and a database that does not an
     it('a refused connection is StorageUnavailable at once', async () => {
       const { schema } = schemas.at(-1) as PgSchema;
       const gone = await FaultProxy.start();
-      const lonely = await PgIndex.open({ connectionString: urlWith({ port: gone.port }), schema, poolSize: 1, defaultQuotaBytes: null });
+      const lonely = await PgIndex.open({
+        connectionString: urlWith({ port: gone.port }),
+        schema,
+        poolSize: 1,
+        defaultQuotaBytes: null,
+        attributeLayout: ATTRIBUTE_LAYOUT,
+      });
       try {
         await gone.close();
         const refused = await elapsed(() => lonely.find({ ref, now: 1 }));

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { ObjectRef } from '../src/backends/backend.js';
 import { SqliteIndex } from '../src/backends/fs/sqlite-index.js';
 import type { IndexRow } from '../src/backends/object-index.js';
+import { ATTRIBUTE_LAYOUT } from '../src/storage/object-attributes.js';
 
 // The embedded index keeps recently read rows in memory (RowCache). Each test reads a row first,
 // so that it is cached, then changes it in every way the index can, and reads again: a cache that
@@ -30,7 +31,13 @@ describe('SQLite index row cache', () => {
   let dir: string;
   let index: SqliteIndex;
   const open = (rowCacheBytes: number, defaultQuotaBytes: number | null = null) =>
-    SqliteIndex.open({ file: path.join(dir, 'index.sqlite'), durability: 'process', defaultQuotaBytes, rowCacheBytes });
+    SqliteIndex.open({
+      file: path.join(dir, 'index.sqlite'),
+      durability: 'process',
+      defaultQuotaBytes,
+      rowCacheBytes,
+      attributeLayout: ATTRIBUTE_LAYOUT,
+    });
 
   beforeEach(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'stowage-row-cache-'));

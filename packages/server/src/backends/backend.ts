@@ -13,49 +13,32 @@ export interface ObjectRef {
 /**
  * What an object carries besides its bytes and content type, stored with it and returned on GET
  * and HEAD. Part of the value: every write replaces it (none sent, none kept).
+ *
+ * The engine knows the fields every front has (metadata, Cache-Control, Content-Disposition). The
+ * domain's own fields come in two groups the engine knows only by their role: `content`, what
+ * describes the bytes, which every copy keeps since it names the same bytes; and `chosen`, the
+ * rest of what the writer chose, which a copy that replaces the attributes replaces. The index
+ * stores all of them flat in one JSON object and, reading it, puts each field the domain named as
+ * content (`AttributeLayout`) into `content` and every other one into `chosen`.
  */
 export interface ObjectAttributes {
   /** User metadata (`x-stowage-meta-NAME`), names lower-case, values decoded text. */
   readonly metadata: Readonly<Record<string, string>>;
   readonly cacheControl: string | null;
   readonly contentDisposition: string | null;
-  /** Parts of the S3 multipart upload that made the object. */
-  readonly parts?: number | undefined;
-  /** The size of each of those parts but the last, when they were all the same (GetObject by partNumber). */
-  readonly partSize?: number | undefined;
-  /**
-   * The ETag S3 clients were given when the object was written through the S3 API, unquoted: the
-   * content's MD5, or for a multipart upload the MD5 of its parts' ETags and `-N`. It describes the
-   * bytes, so copies keep it; objects written through storage API v1 have none.
-   */
-  readonly s3Etag?: string | undefined;
-  /**
-   * The S3 multipart upload whose completion wrote the value: a CompleteMultipartUpload of it sent
-   * again (its answer was lost) is answered with the result while the object is the one it made.
-   */
-  readonly s3UploadId?: string | undefined;
-  /**
-   * The S3 flexible checksum the object was written with (x-amz-checksum-*): its algorithm, type
-   * (FULL_OBJECT, or COMPOSITE with a `-N` value) and base64 value. It describes the bytes, so
-   * copies keep it.
-   */
-  readonly s3Checksum?: S3ChecksumAttribute | undefined;
-  /** Content-Encoding, Content-Language and Expires as an S3 client stored them (the S3 API returns them). */
-  readonly s3Headers?: Readonly<Record<string, string>> | undefined;
+  /** The rest of what the writer chose, in the domain's fields: replaced with the metadata by a copy that replaces it. */
+  readonly chosen?: Readonly<Record<string, unknown>> | undefined;
+  /** What describes the bytes, in the domain's fields: kept by every copy, even one that replaces the metadata. */
+  readonly content?: Readonly<Record<string, unknown>> | undefined;
 }
 
-/** An object's S3 checksum, as the index stores it (the S3 API names and checks the algorithms). */
-export interface S3ChecksumAttribute {
-  readonly algorithm: string;
-  readonly type: 'FULL_OBJECT' | 'COMPOSITE';
-  readonly value: string;
-  /**
-   * For a multipart upload's object: the base64 of its parts' binary checksums, one after the
-   * other (GetObjectAttributes lists them; a composite value is their checksum).
-   */
-  readonly parts?: string | undefined;
-  /** The parts' sizes, when they were not all one size but the last (otherwise `partSize` tells them). */
-  readonly partSizes?: readonly number[] | undefined;
+/**
+ * Which of the domain's stored attribute fields describe the bytes (`ObjectAttributes.content`),
+ * given by the domain when the index is opened. The names are the stored ones: servers of two
+ * versions may share one index, so a field keeps its name for good.
+ */
+export interface AttributeLayout {
+  readonly contentFields: readonly string[];
 }
 
 /**

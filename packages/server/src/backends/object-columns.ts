@@ -1,4 +1,4 @@
-import type { ObjectAttributes } from './backend.js';
+import type { AttributeLayout, ObjectAttributes } from './backend.js';
 import type { IndexRow } from './object-index.js';
 
 /** An object's row as both indexes store it, column for column. */
@@ -14,7 +14,7 @@ export interface ObjectColumns {
   attributes: string | null;
 }
 
-export function rowFromColumns(row: ObjectColumns): IndexRow {
+export function rowFromColumns(row: ObjectColumns, layout: AttributeFields): IndexRow {
   return {
     size: row.size,
     sha256: row.sha256,
@@ -23,7 +23,7 @@ export function rowFromColumns(row: ObjectColumns): IndexRow {
     expiresAt: row.expires_at,
     blobId: row.blob_id,
     inline: row.inline_data,
-    attributes: parseAttributes(row.attributes),
+    attributes: parseAttributes(row.attributes, layout),
   };
 }
 
@@ -40,34 +40,54 @@ export function columnsFromRow(row: IndexRow): ObjectColumns {
   };
 }
 
-/** The `attributes` column of a row: JSON, or null for none (most objects: no bytes spent). */
+/** The fields of the attributes column every front has; the domain's other fields go in neither group under these names. */
+const COMMON_FIELDS = new Set(['metadata', 'cacheControl', 'contentDisposition']);
+
+/** An `AttributeLayout` as the index reads with it. */
+export interface AttributeFields {
+  readonly content: ReadonlySet<string>;
+}
+
+export function attributeFields(layout: AttributeLayout): AttributeFields {
+  return { content: new Set(layout.contentFields) };
+}
+
+/**
+ * The `attributes` column of a row: JSON, or null for none (most objects: no bytes spent). The
+ * domain's fields of both groups are stored flat beside the common ones, under their own names:
+ * the stored format is the same whatever version wrote it.
+ */
 export function serializeAttributes(attributes: ObjectAttributes | null): string | null {
   if (!attributes) return null;
-  return JSON.stringify({
+  const stored: Record<string, unknown> = {
     metadata: attributes.metadata,
     cacheControl: attributes.cacheControl,
     contentDisposition: attributes.contentDisposition,
-    ...(attributes.parts ? { parts: attributes.parts } : {}),
-    ...(attributes.partSize ? { partSize: attributes.partSize } : {}),
-    ...(attributes.s3Headers ? { s3Headers: attributes.s3Headers } : {}),
-    ...(attributes.s3Etag ? { s3Etag: attributes.s3Etag } : {}),
-    ...(attributes.s3UploadId ? { s3UploadId: attributes.s3UploadId } : {}),
-    ...(attributes.s3Checksum ? { s3Checksum: attributes.s3Checksum } : {}),
-  });
+  };
+  for (const group of [attributes.chosen, attributes.content]) {
+    for (const [name, value] of Object.entries(group ?? {})) {
+      if (!COMMON_FIELDS.has(name) && value !== undefined && value !== null) stored[name] = value;
+    }
+  }
+  return JSON.stringify(stored);
 }
 
-export function parseAttributes(column: string | null): ObjectAttributes | null {
+/** The attributes a column holds, each of the domain's fields in its group (`content` when the layout names it, else `chosen`). */
+export function parseAttributes(column: string | null, layout: AttributeFields): ObjectAttributes | null {
   if (column === null) return null;
-  const parsed = JSON.parse(column) as Partial<ObjectAttributes>;
+  const { metadata, cacheControl, contentDisposition, ...fields } = JSON.parse(column) as Record<string, unknown>;
+  const content: Record<string, unknown> = {};
+  const chosen: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(fields)) {
+    if (value === undefined || value === null) continue;
+    if (layout.content.has(name)) content[name] = value;
+    else chosen[name] = value;
+  }
   return {
-    metadata: parsed.metadata ?? {},
-    cacheControl: parsed.cacheControl ?? null,
-    contentDisposition: parsed.contentDisposition ?? null,
-    ...(parsed.parts ? { parts: parsed.parts } : {}),
-    ...(parsed.partSize ? { partSize: parsed.partSize } : {}),
-    ...(parsed.s3Headers ? { s3Headers: parsed.s3Headers } : {}),
-    ...(parsed.s3Etag ? { s3Etag: parsed.s3Etag } : {}),
-    ...(parsed.s3UploadId ? { s3UploadId: parsed.s3UploadId } : {}),
-    ...(parsed.s3Checksum ? { s3Checksum: parsed.s3Checksum } : {}),
+    metadata: (metadata as Record<string, string> | undefined) ?? {},
+    cacheControl: (cacheControl as string | null | undefined) ?? null,
+    contentDisposition: (contentDisposition as string | null | undefined) ?? null,
+    ...(Object.keys(chosen).length > 0 ? { chosen } : {}),
+    ...(Object.keys(content).length > 0 ? { content } : {}),
   };
 }

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ServerConfig } from '../config.js';
 import type { Failpoint } from '../failpoints.js';
+import type { AttributeLayout } from './backend.js';
 import type { BlobStore } from './blob-store.js';
 import { type DataDirLock, lockDataDir } from './fs/data-dir-lock.js';
 import { FileBlobStore } from './fs/file-blob-store.js';
@@ -10,6 +11,8 @@ import { IndexedBackend } from './indexed-backend.js';
 import type { ObjectIndex } from './object-index.js';
 
 export interface OpenBackendOptions {
+  /** Which stored attribute fields describe the bytes: the domain's (a copy keeps them). */
+  readonly attributeLayout: AttributeLayout;
   readonly clock?: (() => number) | undefined;
   readonly failpoint?: Failpoint | undefined;
   readonly onWarning?: ((message: string, error: unknown) => void) | undefined;
@@ -23,7 +26,7 @@ const ORPHAN_SWEEP_INTERVAL_MS = 15 * 60_000;
  * (the SQLite index, blob files) is owned by one process: the data directory is locked first,
  * and what a crash left there is removed before serving.
  */
-export async function openBackend(config: ServerConfig, options: OpenBackendOptions = {}): Promise<IndexedBackend> {
+export async function openBackend(config: ServerConfig, options: OpenBackendOptions): Promise<IndexedBackend> {
   const usesDataDir = config.index.kind === 'sqlite' || config.blobs.kind === 'files';
   let lock: DataDirLock | undefined;
   if (usesDataDir) {
@@ -32,12 +35,13 @@ export async function openBackend(config: ServerConfig, options: OpenBackendOpti
   }
   const opened: Array<{ close(): Promise<void> }> = [];
   try {
-    const index = await openIndex(config);
+    const index = await openIndex(config, options.attributeLayout);
     opened.push(index);
     const blobs = await openBlobStore(config);
     opened.push(blobs);
+    const { attributeLayout: _layout, ...backendOptions } = options;
     const backend = new IndexedBackend(index, blobs, {
-      ...options,
+      ...backendOptions,
       orphanGraceMs: config.orphanGraceMs,
       orphanSweepIntervalMs: Math.min(ORPHAN_SWEEP_INTERVAL_MS, config.orphanGraceMs),
       replacedBlobGraceMs: config.replacedBlobGraceMs,
@@ -64,7 +68,7 @@ export async function openBackend(config: ServerConfig, options: OpenBackendOpti
 }
 
 /** The index alone (operator commands: keys, quotas), without the data directory lock. */
-export async function openIndex(config: ServerConfig): Promise<ObjectIndex> {
+export async function openIndex(config: ServerConfig, attributeLayout: AttributeLayout): Promise<ObjectIndex> {
   if (config.index.kind === 'sqlite') {
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     return SqliteIndex.open({
@@ -72,6 +76,7 @@ export async function openIndex(config: ServerConfig): Promise<ObjectIndex> {
       durability: config.durability,
       defaultQuotaBytes: config.quotaBytes ?? null,
       rowCacheBytes: config.indexCacheBytes,
+      attributeLayout,
     });
   }
   const { PgIndex } = await import('./postgres/pg-index.js');
@@ -82,6 +87,7 @@ export async function openIndex(config: ServerConfig): Promise<ObjectIndex> {
     statementTimeoutMs: config.storageTimeoutMs,
     connectTimeoutMs: config.storageTimeoutMs,
     defaultQuotaBytes: config.quotaBytes ?? null,
+    attributeLayout,
   });
 }
 

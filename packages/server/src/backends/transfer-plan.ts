@@ -6,7 +6,7 @@ import type { IndexRow, TransferOptions } from './object-index.js';
  * The destination row of a copy or move: the source's value (the same blob or inline bytes),
  * content type and attributes; its expiry unless it had none and the destination gives one
  * (`tmp`); a fresh Last-Modified for a copy, the source's for a move. Attributes that replace the
- * source's still keep what describes the bytes (S3's ETag and checksum, part count and part size).
+ * source's still keep what describes the bytes (their `content` group): the copy names the same bytes.
  */
 export function transferredRow(source: IndexRow, options: Pick<TransferOptions, 'lastModified' | 'expiresAtIfNone' | 'replace'>): IndexRow {
   return {
@@ -27,13 +27,8 @@ export function destinationKey(key: Buffer, fromPrefix: Buffer, toPrefix: Buffer
 }
 
 function replacedAttributes(source: IndexRow, replacement: ObjectAttributes | null): ObjectAttributes | null {
-  const { parts, partSize, s3Etag, s3Checksum } = source.attributes ?? {};
-  if (!parts && !s3Etag && !s3Checksum) return replacement;
-  return {
-    ...(replacement ?? { metadata: {}, cacheControl: null, contentDisposition: null }),
-    ...(parts ? { parts } : {}),
-    ...(partSize ? { partSize } : {}),
-    ...(s3Etag ? { s3Etag } : {}),
-    ...(s3Checksum ? { s3Checksum } : {}),
-  };
+  const content = source.attributes?.content;
+  if (!replacement && !content) return null;
+  const { content: _described, ...chosen } = replacement ?? { metadata: {}, cacheControl: null, contentDisposition: null };
+  return content ? { ...chosen, content } : chosen;
 }

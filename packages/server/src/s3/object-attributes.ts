@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../http/context.js';
-import type { ObjectInfo, ObjectRef } from '../storage/model.js';
+import { contentOf, type ObjectInfo, type ObjectRef } from '../storage/model.js';
 import { md5Etag } from '../storage/object-etags.js';
 import { checksumElements } from './checksum-answers.js';
 import { type ChecksumAlgorithm, checksumElement } from './checksums.js';
@@ -32,10 +32,10 @@ export async function getObjectAttributes(ctx: AppContext, request: FastifyReque
     if (!(ATTRIBUTES as readonly string[]).includes(name)) throw s3Errors.invalidArgument(`Invalid attribute name specified: ${name}`);
   const info = await ctx.objects.head(ref);
   const body: Record<string, unknown> = {};
-  const checksum = info.attributes?.s3Checksum;
+  const checksum = contentOf(info.attributes).s3Checksum;
   if (wanted.has('ETag')) body.ETag = md5Etag(info).replaceAll('"', '');
   if (wanted.has('Checksum') && checksum) body.Checksum = checksumElements({ ...checksum, value: checksum.value.replace(/-\d+$/, '') });
-  if (wanted.has('ObjectParts') && info.attributes?.parts) body.ObjectParts = objectParts(request, info);
+  if (wanted.has('ObjectParts') && contentOf(info.attributes).parts) body.ObjectParts = objectParts(request, info);
   if (wanted.has('StorageClass')) body.StorageClass = 'STANDARD';
   if (wanted.has('ObjectSize')) body.ObjectSize = info.size;
   reply.header('last-modified', new Date(info.lastModified).toUTCString());
@@ -43,12 +43,12 @@ export async function getObjectAttributes(ctx: AppContext, request: FastifyReque
 }
 
 function objectParts(request: FastifyRequest, info: ObjectInfo): Record<string, unknown> {
-  const count = info.attributes?.parts ?? 0;
+  const count = contentOf(info.attributes).parts ?? 0;
   const marker = numberHeader(request, 'x-amz-part-number-marker', 0);
   const max = Math.min(numberHeader(request, 'x-amz-max-parts', MAX_PARTS), MAX_PARTS);
   // The SDKs' TotalPartsCount is the element PartsCount.
   const answer: Record<string, unknown> = { PartsCount: count };
-  const checksum = info.attributes?.s3Checksum;
+  const checksum = contentOf(info.attributes).s3Checksum;
   const sizes = partSizes(info);
   // Parts are listed only when the upload checksummed them, as S3 does.
   if (!checksum?.parts || !sizes) return answer;
@@ -69,10 +69,9 @@ function objectParts(request: FastifyRequest, info: ObjectInfo): Record<string, 
 
 /** Each part's size: from the uniform part size, or as the completion recorded them. */
 function partSizes(info: ObjectInfo): readonly number[] | undefined {
-  const count = info.attributes?.parts ?? 0;
-  const size = info.attributes?.partSize;
+  const { parts: count = 0, partSize: size, s3Checksum } = contentOf(info.attributes);
   if (size) return Array.from({ length: count }, (_, i) => (i === count - 1 ? info.size - size * (count - 1) : size));
-  return info.attributes?.s3Checksum?.partSizes;
+  return s3Checksum?.partSizes;
 }
 
 function numberHeader(request: FastifyRequest, name: string, fallback: number): number {

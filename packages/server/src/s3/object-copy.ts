@@ -1,6 +1,7 @@
 // CopyObject.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../http/context.js';
+import { contentOf } from '../storage/object-attributes.js';
 import { md5Etag } from '../storage/object-etags.js';
 import type { ObjectRef } from '../storage/object-ref.js';
 import { DEFAULT_CONTENT_TYPE } from '../storage/object-service.js';
@@ -33,6 +34,6 @@ export async function copyObject(ctx: AppContext, request: FastifyRequest, reply
   return sendXml(reply, 'CopyObjectResult', {
     ETag: md5Etag(info),
     LastModified: new Date(info.lastModified).toISOString(),
-    ...checksumElements(info.attributes?.s3Checksum),
+    ...checksumElements(contentOf(info.attributes).s3Checksum),
   });
 }

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../http/context.js';
 import { INERT_CONTENT_HEADERS } from '../http/inert-content.js';
 import { parseRangeHeader, resolveRange } from '../storage/byte-ranges.js';
-import type { ObjectInfo, ReadPlan } from '../storage/model.js';
+import { contentOf, type ObjectInfo, type ReadPlan } from '../storage/model.js';
 import { objectFacts } from '../storage/object-facts.js';
 import type { ObjectRef } from '../storage/object-ref.js';
 import { checksumHeaders } from './checksum-answers.js';
@@ -50,7 +50,7 @@ export async function getObject(ctx: AppContext, request: FastifyRequest, reply:
   const wholeObject = part === undefined && plan.kind !== 'range';
   // A presigned GET carries it in its query.
   const mode = single(request.headers['x-amz-checksum-mode']) ?? query.get('x-amz-checksum-mode') ?? undefined;
-  if (wholeObject && mode?.toUpperCase() === 'ENABLED') reply.headers(checksumHeaders(info.attributes?.s3Checksum));
+  if (wholeObject && mode?.toUpperCase() === 'ENABLED') reply.headers(checksumHeaders(contentOf(info.attributes).s3Checksum));
   for (const [param, header] of Object.entries(OVERRIDES)) {
     const value = query.get(param);
     if (value !== null) reply.header(header, value);
@@ -110,13 +110,13 @@ function partNumberOf(query: URLSearchParams): number | undefined {
  * whole object. An object written whole is its own part 1: undefined, the whole object.
  */
 function partOf(info: ObjectInfo, number: number): { start: number; end: number; count: number } | undefined {
-  const count = info.attributes?.parts;
+  const count = contentOf(info.attributes).parts;
   if (!count) {
     if (number !== 1) throw s3Errors.invalidPartNumber();
     return undefined;
   }
   if (number > count) throw s3Errors.invalidPartNumber();
-  const size = info.attributes?.partSize;
+  const size = contentOf(info.attributes).partSize;
   if (!size) throw s3Errors.notImplemented('GetObject and HeadObject of one part of an object whose parts differ in size');
   return { start: (number - 1) * size, end: number === count ? info.size - 1 : number * size - 1, count };
 }

@@ -5,7 +5,7 @@ import { decodeMetadataValue } from 'stowage-client/metadata';
 import type { AppContext } from '../http/context.js';
 import { parseContentType } from '../storage/media-type.js';
 import { isMetadataName, metadataOverLimit } from '../storage/metadata-limits.js';
-import type { ObjectAttributes, ObjectInfo, WriteCondition } from '../storage/model.js';
+import { type ObjectAttributes, type ObjectInfo, type WriteCondition, withChosen } from '../storage/model.js';
 import { md5Etag } from '../storage/object-etags.js';
 import { makeRef, type ObjectRef } from '../storage/object-ref.js';
 import { evaluateRead, readPreconditionsOf, writePreconditionsOf } from '../storage/preconditions.js';
@@ -105,7 +105,8 @@ export function s3AttributesOf(request: Pick<FastifyRequest, 'headers'>): Object
   }
   const hasHeaders = Object.keys(s3Headers).length > 0;
   if (Object.keys(metadata).length === 0 && cacheControl === null && contentDisposition === null && !hasHeaders) return null;
-  return { metadata, cacheControl, contentDisposition, ...(hasHeaders ? { s3Headers } : {}) };
+  const attributes: ObjectAttributes = { metadata, cacheControl, contentDisposition };
+  return hasHeaders ? withChosen(attributes, { s3Headers }) : attributes;
 }
 
 export function contentTypeOf(request: Pick<FastifyRequest, 'headers'>): string | undefined {

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../http/context.js';
 import { abortOnDisconnect } from '../http/receive-upload.js';
+import { contentOf } from '../storage/object-attributes.js';
 import { md5Etag, withMd5Etag } from '../storage/object-etags.js';
 import type { ObjectRef } from '../storage/object-ref.js';
 import { principalOf } from './authenticate.js';
@@ -27,7 +28,11 @@ export async function putObject(ctx: AppContext, request: FastifyRequest, reply:
     }),
   );
   ctx.metrics.bytesWritten.inc(info.size);
-  return reply.code(200).header('etag', md5Etag(info)).headers(checksumHeaders(info.attributes?.s3Checksum)).send();
+  return reply
+    .code(200)
+    .header('etag', md5Etag(info))
+    .headers(checksumHeaders(contentOf(info.attributes).s3Checksum))
+    .send();
 }
 
 export async function deleteObject(ctx: AppContext, reply: FastifyReply, ref: ObjectRef) {

@@ -1,6 +1,6 @@
-import type { S3ChecksumAttribute } from '../backends/backend.js';
 import { type ChecksumAlgorithm, type ChecksumType, newDigest } from './checksums.js';
 import { combineCrcs } from './crc-combine.js';
+import type { S3ChecksumAttribute } from './object-attributes.js';
 import { ruleErrors } from './rule-error.js';
 
 /** A part as a completion lists it: its number, and the checksums it names. */

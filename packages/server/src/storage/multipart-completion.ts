@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { Backend, ObjectRef, S3ChecksumAttribute, WriteCondition } from '../backends/backend.js';
+import type { Backend, ObjectRef, WriteCondition } from '../backends/backend.js';
 import { assertCondition } from '../backends/conditions.js';
 import { isStowageError } from '../errors.js';
 import type { PausePoint } from '../failpoints.js';
 import { type ChecksumClaim, type ListedPart, objectChecksumOf } from './multipart-checksum.js';
 import { findUploadRow, internal, listPartRows, MULTIPART, partEtag, partKey, partPrefix, uploadKey } from './multipart-rows.js';
+import { contentOf, type S3ChecksumAttribute, withContent } from './object-attributes.js';
 import { withMd5Etag } from './object-etags.js';
 import type { ObjectService } from './object-service.js';
 import { RuleError, ruleErrors } from './rule-error.js';
@@ -78,11 +79,7 @@ export async function completeUpload(engine: Engine, ref: ObjectRef, uploadId: s
   }
   const { upload, parts, condition, checksum } = checked;
   // The upload's row names the algorithm its parts use; the object gets the checksum they make.
-  const { s3Checksum: _requested, ...uploadAttributes } = upload.attributes ?? {
-    metadata: {},
-    cacheControl: null,
-    contentDisposition: null,
-  };
+  const uploadAttributes = withContent(upload.attributes, { s3Checksum: undefined });
   const sizes = parts.map((part) => part.size);
   const assemble = async (): Promise<CompletedUpload> => {
     await engine.pause('multipart.after-check');
@@ -95,12 +92,11 @@ export async function completeUpload(engine: Engine, ref: ObjectRef, uploadId: s
       signal: undefined,
       now: engine.clock(),
       condition,
-      attributes: {
-        ...withMd5Etag(uploadAttributes, etag, checksum),
+      attributes: withContent(withMd5Etag(uploadAttributes, etag, checksum), {
         parts: parts.length,
         ...uniformPartSize(sizes),
         s3UploadId: upload.uploadId,
-      },
+      }),
       // The parts go in the object's commit: the quota sees the object replace them, not join them.
       releases: { type: MULTIPART, prefix: partPrefix(upload.uploadId) },
     });
@@ -132,9 +128,9 @@ async function checkParts(engine: Engine, ref: ObjectRef, uploadId: string, requ
     (row, i): CheckedPart => ({ number: (requested[i] as RequestedPart).number, sha256: row.sha256, size: row.size }),
   );
   const checksum = await objectChecksumOf(
-    upload.attributes?.s3Checksum,
+    contentOf(upload.attributes).s3Checksum,
     requested,
-    found.map((row) => ({ size: row.size, checksum: row.attributes?.s3Checksum })),
+    found.map((row) => ({ size: row.size, checksum: contentOf(row.attributes).s3Checksum })),
     request.checksum,
   );
   const condition = await request.condition();
@@ -168,9 +164,8 @@ async function* checkedBytes(engine: Engine, tenant: string, uploadId: string, p
 async function completedBefore(engine: Engine, ref: ObjectRef, uploadId: string, etag: string, error: unknown): Promise<CompletedUpload> {
   const code = error instanceof RuleError || isStowageError(error) ? error.code : undefined;
   if (code === 'NoSuchUpload' || code === 'InvalidPart' || code === 'PreconditionFailed') {
-    const attributes = (await engine.backend.head(ref, engine.clock()))?.attributes;
-    if (attributes?.s3UploadId === uploadId && attributes.s3Etag === etag)
-      return { etag, checksum: attributes.s3Checksum, bytesWritten: 0 };
+    const made = contentOf((await engine.backend.head(ref, engine.clock()))?.attributes);
+    if (made.s3UploadId === uploadId && made.s3Etag === etag) return { etag, checksum: made.s3Checksum, bytesWritten: 0 };
   }
   throw error;
 }

@@ -1,5 +1,6 @@
 import type { StorageType } from 'stowage-client/protocol';
 import type { Backend, ObjectInfo, ObjectRef } from '../backends/backend.js';
+import { contentOf } from './object-attributes.js';
 import { ruleErrors } from './rule-error.js';
 
 /**
@@ -67,6 +68,6 @@ export async function listPartRows(backend: Backend, tenant: string, uploadId: s
  * otherwise its sha256 (no byte is read to compute an MD5).
  */
 export function partEtag(row: Pick<ObjectInfo, 'sha256' | 'attributes'>): string {
-  const etag = row.attributes?.s3Etag;
+  const etag = contentOf(row.attributes).s3Etag;
   return etag && /^[0-9a-f]{32}$/.test(etag) ? etag : row.sha256;
 }

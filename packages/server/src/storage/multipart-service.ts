@@ -1,7 +1,7 @@
 import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { StorageType } from 'stowage-client/protocol';
-import type { Backend, ObjectAttributes, ObjectBody, ObjectInfo, ObjectRef, S3ChecksumAttribute } from '../backends/backend.js';
+import type { Backend, ObjectAttributes, ObjectBody, ObjectInfo, ObjectRef } from '../backends/backend.js';
 import { keyAfter, prefixUpperBound } from '../backends/key-range.js';
 import type { PausePoint } from '../failpoints.js';
 import { type ChecksumAlgorithm, type Digest, newDigest } from './checksums.js';
@@ -20,6 +20,7 @@ import {
   uploadBase,
   uploadKey,
 } from './multipart-rows.js';
+import { contentOf, type S3ChecksumAttribute, withContent } from './object-attributes.js';
 import { withMd5Etag } from './object-etags.js';
 import type { ObjectService } from './object-service.js';
 import { ruleErrors } from './rule-error.js';
@@ -116,9 +117,7 @@ export class MultipartService {
       expectedBytes: 0,
       signal: undefined,
       now,
-      attributes: checksum
-        ? { ...(attributes ?? { metadata: {}, cacheControl: null, contentDisposition: null }), s3Checksum: checksum }
-        : attributes,
+      attributes: checksum ? withContent(attributes, { s3Checksum: checksum }) : attributes,
     });
     return uploadId;
   }
@@ -130,7 +129,7 @@ export class MultipartService {
 
   /** The algorithm every part of an upload is checksummed with, when its creation named one. */
   static algorithmOf(upload: UploadRecord): ChecksumAlgorithm | undefined {
-    return upload.attributes?.s3Checksum?.algorithm as ChecksumAlgorithm | undefined;
+    return contentOf(upload.attributes).s3Checksum?.algorithm as ChecksumAlgorithm | undefined;
   }
 
   /** Stores part `number` of `upload` from a body (replacing any part of that number). */
@@ -174,7 +173,7 @@ export class MultipartService {
             condition: undefined,
             checkSource: (info) => {
               checkSource?.(info);
-              const carried = info.attributes?.s3Checksum;
+              const carried = contentOf(info.attributes).s3Checksum;
               if (algorithm && (carried?.algorithm !== algorithm || carried.type !== 'FULL_OBJECT')) throw needsBytes;
             },
             now: this.options.clock(),
@@ -225,7 +224,7 @@ export class MultipartService {
     const truncated = all.length > page.max;
     return {
       uploadId: upload.uploadId,
-      checksum: upload.attributes?.s3Checksum,
+      checksum: contentOf(upload.attributes).s3Checksum,
       parts,
       truncated,
       nextMarker: truncated ? parts.at(-1)?.number : undefined,
@@ -303,7 +302,7 @@ export class MultipartService {
 }
 
 function partResultOf(info: Pick<ObjectInfo, 'sha256' | 'attributes' | 'lastModified'>): PartResult {
-  return { etag: partEtag(info), checksum: info.attributes?.s3Checksum, lastModified: info.lastModified };
+  return { etag: partEtag(info), checksum: contentOf(info.attributes).s3Checksum, lastModified: info.lastModified };
 }
 
 interface CopiedDigests {

@@ -1,5 +1,6 @@
 import { encodeMetadataValue } from 'stowage-client/metadata';
 import type { ObjectInfo } from '../backends/backend.js';
+import { chosenOf } from './object-attributes.js';
 import { md5Etag } from './object-etags.js';
 
 /**
@@ -40,7 +41,7 @@ export function objectFacts(info: ObjectInfo, etag: EtagKind, now: number): Obje
     metadata: attributes ? Object.entries(attributes.metadata).map(([name, value]) => [name, encodeMetadataValue(value)] as const) : [],
     cacheControl: attributes?.cacheControl ?? null,
     contentDisposition: attributes?.contentDisposition ?? null,
-    storedHeaders: attributes?.s3Headers ?? {},
+    storedHeaders: chosenOf(attributes).s3Headers ?? {},
     expiry:
       info.expiresAt === undefined
         ? undefined

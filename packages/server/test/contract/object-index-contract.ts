@@ -1,15 +1,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { ObjectRef } from '../../src/backends/backend.js';
 import { type IndexRow, infoOf, type ObjectIndex } from '../../src/backends/object-index.js';
 
 /** An index to test, fresh and empty, and how to dispose of it. */
 export interface OpenedIndex {
   readonly index: ObjectIndex;
+  /** The `attributes` column of `ref`'s row as stored, read and written past the index (what another version wrote). */
+  readonly attributesColumn: {
+    read(ref: ObjectRef): Promise<string | null>;
+    write(ref: ObjectRef, column: string | null): Promise<void>;
+  };
   close(): Promise<void>;
 }
 
 import { blobRow, byteOrder, code, etagOf, grant, inlineRow, listAll, put, ref, remove, SECOND, T0, takeAll } from './index-fixtures.js';
 import { batchContract } from './object-index-batch-contract.js';
+import { storedAttributesContract } from './stored-attributes-contract.js';
 
 /**
  * The behaviour every ObjectIndex must have, SQLite and PostgreSQL alike. `open` gives a fresh,
@@ -26,6 +33,13 @@ export function objectIndexContract(name: string, open: () => Promise<OpenedInde
     after(async () => {
       for (const handle of opened.splice(0)) await handle.close();
     });
+
+    describe('stored attributes', () =>
+      storedAttributesContract(async () => {
+        const handle = await open();
+        opened.push(handle);
+        return handle;
+      }));
 
     describe('rows', () => {
       let index: ObjectIndex;

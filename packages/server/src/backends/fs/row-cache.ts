@@ -45,7 +45,7 @@ export class RowCache {
   }
 }
 
-/** About what a row's metadata and headers take in memory (characters; up to a few KiB). */
+/** About what a row's attributes take in memory (characters; up to a few KiB). */
 function attributesLength(row: IndexRow): number {
   const attributes = row.attributes;
   if (!attributes) return 0;
@@ -53,9 +53,9 @@ function attributesLength(row: IndexRow): number {
     ENTRY_OVERHEAD_BYTES +
     (attributes.cacheControl?.length ?? 0) +
     (attributes.contentDisposition?.length ?? 0) +
-    (attributes.s3Etag?.length ?? 0) +
-    (attributes.s3UploadId?.length ?? 0) +
-    (attributes.s3Checksum ? attributes.s3Checksum.value.length + (attributes.s3Checksum.parts?.length ?? 0) : 0);
+    // The domain's fields, whatever they are: about their stored length.
+    (attributes.chosen ? JSON.stringify(attributes.chosen).length : 0) +
+    (attributes.content ? JSON.stringify(attributes.content).length : 0);
   for (const [name, value] of Object.entries(attributes.metadata)) length += name.length + value.length;
   return length;
 }

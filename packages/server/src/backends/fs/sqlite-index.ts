@@ -3,11 +3,11 @@ import { isStorageType } from 'stowage-client/protocol';
 import type { ApiKeyStore } from '../../auth/api-keys.js';
 import type { Durability } from '../../config.js';
 import { fail } from '../../errors.js';
-import type { ListPage, ObjectInfo, ObjectRef, TenantUsage, UploadGrantInfo } from '../backend.js';
+import type { AttributeLayout, ListPage, ObjectInfo, ObjectRef, TenantUsage, UploadGrantInfo } from '../backend.js';
 import type { BucketSettingsStore } from '../bucket-settings.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
 import { KEY_SPACE_END, keyAfter, listStart, prefixUpperBound } from '../key-range.js';
-import { columnsFromRow, parseAttributes, rowFromColumns } from '../object-columns.js';
+import { type AttributeFields, attributeFields, columnsFromRow, parseAttributes, rowFromColumns } from '../object-columns.js';
 import {
   type AdvanceUploadOptions,
   type IndexRow,
@@ -68,6 +68,8 @@ export interface SqliteIndexOptions {
   readonly defaultQuotaBytes: number | null;
   /** Memory for recently read rows (RowCache); 0 or absent for none, as admin commands open it. */
   readonly rowCacheBytes?: number | undefined;
+  /** Which stored attribute fields describe the bytes (the domain's). */
+  readonly attributeLayout: AttributeLayout;
 }
 
 /**
@@ -89,6 +91,7 @@ export class SqliteIndex implements ObjectIndex {
     readonly db: IndexDb,
     defaultQuotaBytes: number | null,
     rowCacheBytes: number,
+    private readonly attributes: AttributeFields,
   ) {
     this.cache = new RowCache(rowCacheBytes);
     this.commits = new CommitQueue(db.db);
@@ -100,7 +103,12 @@ export class SqliteIndex implements ObjectIndex {
   }
 
   static async open(options: SqliteIndexOptions): Promise<SqliteIndex> {
-    return new SqliteIndex(openIndexDb(options.file, options.durability), options.defaultQuotaBytes, options.rowCacheBytes ?? 0);
+    return new SqliteIndex(
+      openIndexDb(options.file, options.durability),
+      options.defaultQuotaBytes,
+      options.rowCacheBytes ?? 0,
+      attributeFields(options.attributeLayout),
+    );
   }
 
   async find({ ref, now }: { ref: ObjectRef; now: number }): Promise<IndexRow | undefined> {
@@ -108,7 +116,7 @@ export class SqliteIndex implements ObjectIndex {
     if (cached) return cached;
     const found = this.db.statements.findVisible.get(ref.tenant, ref.type, Buffer.from(ref.key, 'utf8'), now);
     if (!found) return undefined;
-    const row = rowFromVisibleTuple(found);
+    const row = rowFromVisibleTuple(found, this.attributes);
     this.cache.set(ref, row);
     return row;
   }
@@ -167,7 +175,7 @@ export class SqliteIndex implements ObjectIndex {
       return (this.ranges.scanKeys.all(params) as Buffer[]).map((key) => ({ key: key.toString('utf8'), row: undefined }));
     return (this.ranges.scanDetails.all(params) as FullObjectRow[]).map((row) => ({
       key: row.key.toString('utf8'),
-      row: rowFromColumns(row),
+      row: rowFromColumns(row, this.attributes),
     }));
   }
 
@@ -214,7 +222,7 @@ export class SqliteIndex implements ObjectIndex {
       const sourceEtag = visibleEtag(source && { sha256: source.sha256, expiresAt: source.expires_at }, options.now);
       if (!source || sourceEtag === undefined) throw fail('NoSuchKey', `No object at ${options.from.type}/${options.from.key}`);
       assertCondition(sourceEtag, options.condition);
-      options.checkSource?.(infoOf(rowFromColumns(source)));
+      options.checkSource?.(infoOf(rowFromColumns(source, this.attributes)));
       const row = this.transferRow(source, options.from, options.to, options);
       if (!row) throw fail('DestinationExists', `An object exists at ${options.to.type}/${options.to.key}`);
       return row;
@@ -429,7 +437,7 @@ export class SqliteIndex implements ObjectIndex {
     const previous = findAny.get(params) as AnyObjectRow | undefined;
     const exists = visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now) !== undefined;
     if (exists && !options.overwrite) return undefined;
-    const row = transferredRow(rowFromColumns(source), options);
+    const row = transferredRow(rowFromColumns(source, this.attributes), options);
     this.cache.drop(to);
     if (options.move) {
       this.cache.drop(from);
@@ -479,8 +487,11 @@ function prepareUploadStatements({ db }: IndexDb) {
   } satisfies Record<string, Statement<never[]> | Statement>;
 }
 
-function rowFromVisibleTuple([size, sha256, contentType, lastModified, expiresAt, blobId, inline, attributes]: VisibleRowTuple): IndexRow {
-  return { size, sha256, contentType, lastModified, expiresAt, blobId, inline, attributes: parseAttributes(attributes) };
+function rowFromVisibleTuple(
+  [size, sha256, contentType, lastModified, expiresAt, blobId, inline, attributes]: VisibleRowTuple,
+  layout: AttributeFields,
+): IndexRow {
+  return { size, sha256, contentType, lastModified, expiresAt, blobId, inline, attributes: parseAttributes(attributes, layout) };
 }
 
 function rangeParams(range: KeyRange, extra: Record<string, number>) {

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { ApiKeyStore } from '../../auth/api-keys.js';
-import type { ListPage, ObjectRef, TenantUsage, UploadGrantInfo } from '../backend.js';
+import type { AttributeLayout, ListPage, ObjectRef, TenantUsage, UploadGrantInfo } from '../backend.js';
 import type { BucketSettingsStore } from '../bucket-settings.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
 import { listStart, prefixUpperBound } from '../key-range.js';
-import { type ObjectColumns, rowFromColumns, serializeAttributes } from '../object-columns.js';
+import { type AttributeFields, attributeFields, type ObjectColumns, rowFromColumns, serializeAttributes } from '../object-columns.js';
 import {
   type AdvanceUploadOptions,
   type IndexRow,
@@ -39,6 +39,8 @@ import { PgUploads } from './pg-uploads.js';
 export interface PgIndexOptions extends PgConnectOptions {
   /** Quota of tenants the `tenants` table does not name; null for unlimited. */
   readonly defaultQuotaBytes: number | null;
+  /** Which stored attribute fields describe the bytes (the domain's). */
+  readonly attributeLayout: AttributeLayout;
 }
 
 const VISIBLE = '(expires_at IS NULL OR expires_at > $4)';
@@ -117,11 +119,12 @@ export class PgIndex implements ObjectIndex {
     private readonly db: PgDb,
     private readonly schema: string,
     defaultQuotaBytes: number | null,
+    private readonly attributes: AttributeFields,
   ) {
     this.ledger = new PgLedger(db, defaultQuotaBytes);
     this.uploads = new PgUploads(db);
     this.garbage = new PgGarbage(db);
-    this.ranges = new PgRanges(db, this.ledger, this.garbage, (ref) => this.lockKey(ref));
+    this.ranges = new PgRanges(db, this.ledger, this.garbage, (ref) => this.lockKey(ref), attributes);
     this.apiKeys = new PgApiKeyStore(db);
     this.bucketSettings = new PgBucketSettings(db);
   }
@@ -147,12 +150,12 @@ export class PgIndex implements ObjectIndex {
       await client.end().catch(() => {});
     }
     const pool = new pg.Pool({ ...config, max: options.poolSize ?? 20, idleTimeoutMillis: 30_000 });
-    return new PgIndex(new PgDb(pool), schema, options.defaultQuotaBytes);
+    return new PgIndex(new PgDb(pool), schema, options.defaultQuotaBytes, attributeFields(options.attributeLayout));
   }
 
   async find({ ref, now }: { ref: ObjectRef; now: number }): Promise<IndexRow | undefined> {
     const { rows } = await this.db.run<ObjectColumns>(FIND_VISIBLE, [...keyParams(ref), now]);
-    return rows[0] && rowFromColumns(rows[0]);
+    return rows[0] && rowFromColumns(rows[0], this.attributes);
   }
 
   async put(options: PutRowOptions): Promise<void> {

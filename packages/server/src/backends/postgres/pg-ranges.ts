@@ -2,7 +2,7 @@ import { fail } from '../../errors.js';
 import type { ObjectRef } from '../backend.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
 import { KEY_SPACE_END, keyAfter } from '../key-range.js';
-import { columnsFromRow, type ObjectColumns, rowFromColumns } from '../object-columns.js';
+import { type AttributeFields, columnsFromRow, type ObjectColumns, rowFromColumns } from '../object-columns.js';
 import {
   type IndexRow,
   infoOf,
@@ -94,6 +94,7 @@ export class PgRanges {
     private readonly ledger: PgLedger,
     private readonly garbage: PgGarbage,
     private readonly lockKey: (ref: ObjectRef) => string,
+    private readonly attributes: AttributeFields,
   ) {}
 
   async scan(options: ScanOptions): Promise<ScannedKey[]> {
@@ -103,7 +104,7 @@ export class PgRanges {
       return rows.map((row) => ({ key: row.key.toString('utf8'), row: undefined }));
     }
     const { rows } = await this.db.run<ObjectColumns & { key: Buffer }>(SCAN_DETAILS, values);
-    return rows.map((row) => ({ key: row.key.toString('utf8'), row: rowFromColumns(row) }));
+    return rows.map((row) => ({ key: row.key.toString('utf8'), row: rowFromColumns(row, this.attributes) }));
   }
 
   async count(options: KeyRange & { now: number }): Promise<{ objects: number; bytes: number }> {
@@ -171,7 +172,7 @@ export class PgRanges {
       if (!source || sourceEtag === undefined) throw fail('NoSuchKey', `No object at ${from.type}/${from.key}`);
       assertCondition(sourceEtag, options.condition);
       // The source row is locked (FOR UPDATE): what the check sees is what is copied.
-      options.checkSource?.(infoOf(rowFromColumns(source)));
+      options.checkSource?.(infoOf(rowFromColumns(source, this.attributes)));
       const written = await this.transferRows(tx, [source], { ...options, tenant: from.tenant, fromType: from.type }, () => ({
         type: to.type,
         key: utf8(to.key),
@@ -246,7 +247,7 @@ export class PgRanges {
       const previous = previousOf.get(key.toString('hex'));
       const exists = visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now) !== undefined;
       if (exists && !options.overwrite) return undefined;
-      return { key, row: transferredRow(rowFromColumns(source), options), previous };
+      return { key, row: transferredRow(rowFromColumns(source, this.attributes), options), previous };
     });
     const writes = plans.filter((plan): plan is PlannedWrite => plan !== undefined);
     if (writes.length === 0) return plans.map(() => undefined);
