@@ -4,21 +4,12 @@
 // ab is single-threaded: one core drives the load, so its figures are not comparable with wrk's.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { run, which } from './procs.mjs';
+import { ensureBinary } from './apt.mjs';
+import { run } from './procs.mjs';
 
 /** { binary, version } or { skipped: reason }. */
 export async function ensureAb(log) {
-  let binary = which('ab');
-  if (!binary && process.getuid?.() === 0 && which('apt-get')) {
-    log('ab is missing: apt-get install -y apache2-utils');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    let result = await run('apt-get', ['install', '-y', '-qq', 'apache2-utils'], { env });
-    if (result.code !== 0) {
-      await run('apt-get', ['update', '-qq'], { env });
-      result = await run('apt-get', ['install', '-y', '-qq', 'apache2-utils'], { env });
-    }
-    binary = which('ab');
-  }
+  const binary = await ensureBinary('ab', ['apache2-utils'], log);
   if (!binary) return { skipped: 'ApacheBench is not installed (Debian: apt-get install apache2-utils; needs root)' };
   const { stdout, stderr } = await run(binary, ['-V']);
   const version = `${stdout}${stderr}`.match(/Version (\S+)/)?.[1] ?? 'unknown';

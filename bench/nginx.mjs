@@ -1,8 +1,10 @@
 // The nginx reference: Debian's nginx (package nginx-light or nginx, which build in the WebDAV
-// module), run as the current user with bench/nginx.conf filled in, everything under `dir`.
+// module; installed with apt-get when missing and the harness runs as root), run as the current
+// user with bench/nginx.conf filled in, everything under `dir`.
 import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ensureBinary } from './apt.mjs';
 import { run, startTracked, stopProcess, which } from './procs.mjs';
 import { freePort, REPO } from './servers.mjs';
 
@@ -30,8 +32,8 @@ export async function nginxVersion(binary) {
  * Starts nginx serving `root` (GET /small.bin, /large.bin; PUT /put/NAME via WebDAV) on a free
  * port of 127.0.0.1. Returns { name: 'nginx', origin, pid, stop() }, or { skipped: reason }.
  */
-export async function startNginx({ dir, root }) {
-  const binary = findNginx();
+export async function startNginx({ dir, root, log }) {
+  const binary = await ensureBinary('nginx', ['nginx-light', 'nginx'], log, findNginx);
   if (!binary) return { skipped: 'nginx is not installed (Debian: apt-get install nginx-light)' };
   mkdirSync(dir, { recursive: true });
   mkdirSync(path.join(root, 'put'), { recursive: true });

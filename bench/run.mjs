@@ -199,7 +199,7 @@ async function main() {
 
   const node = await startNodeCeiling({ largeFile: ctx.largeFile, putDir: path.join(work, 'node-put') });
   log(`node-ceiling serving ${node.origin} (pid ${node.pid})`);
-  const nginx = await startNginx({ dir: path.join(work, 'nginx'), root });
+  const nginx = await startNginx({ dir: path.join(work, 'nginx'), root, log });
   if (nginx.skipped) {
     ctx.skipped.push(`nginx: ${nginx.skipped}`);
     log(`no nginx reference: ${nginx.skipped}`);

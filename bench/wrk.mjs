@@ -1,23 +1,15 @@
 // wrk, the load generator for small requests (Debian package wrk): installed with apt-get when
 // missing and the harness runs as root, else the scenarios that need it are skipped.
 import path from 'node:path';
-import { run, which } from './procs.mjs';
+import { ensureBinary } from './apt.mjs';
+import { run } from './procs.mjs';
 import { REPO } from './servers.mjs';
 
 const SCRIPT = path.join(REPO, 'bench/wrk/bench.lua');
 
 /** { binary, version } or { skipped: reason }. */
 export async function ensureWrk(log) {
-  let binary = which('wrk');
-  if (!binary && process.getuid?.() === 0 && which('apt-get')) {
-    log('wrk is missing: apt-get install -y wrk');
-    let result = await run('apt-get', ['install', '-y', '-qq', 'wrk'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    if (result.code !== 0) {
-      await run('apt-get', ['update', '-qq']);
-      result = await run('apt-get', ['install', '-y', '-qq', 'wrk'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    }
-    binary = which('wrk');
-  }
+  const binary = await ensureBinary('wrk', ['wrk'], log);
   if (!binary) return { skipped: 'wrk is not installed (Debian: apt-get install wrk; needs root)' };
   const { stdout, stderr } = await run(binary, ['--version']);
   const version = `${stdout}${stderr}`.match(/wrk (\S+)/)?.[1] ?? 'unknown';
