@@ -254,13 +254,18 @@ export function isStorageType(value: unknown): value is StorageType {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
+/** Whether `text` holds a C0 control, DEL or a C1 control (what keys, user ids and file names may not). */
+export function hasControlCharacters(text: string): boolean {
+  return CONTROL_CHARACTERS.test(text);
+}
+
 /**
  * Why `key` is not a legal key, or `undefined` when it is. A key is any UTF-8 string of 1 to
  * {@link MAX_KEY_BYTES} bytes without control characters; it is opaque (`a/../b` is just a key).
  */
 export function explainInvalidKey(key: string): string | undefined {
   if (key.length === 0) return 'key must not be empty';
-  if (CONTROL_CHARACTERS.test(key)) return 'key must not contain control characters';
+  if (hasControlCharacters(key)) return 'key must not contain control characters';
   if (!key.isWellFormed()) return 'key must be valid UTF-8 (no lone surrogates)';
   const bytes = Buffer.byteLength(key, 'utf8');
   if (bytes > MAX_KEY_BYTES) return `key is ${bytes} bytes; the limit is ${MAX_KEY_BYTES}`;

@@ -1,9 +1,8 @@
+import { hasControlCharacters } from 'stowage-client/protocol';
 import { fail } from '../errors.js';
 
 /** The longest user id, in UTF-8 bytes: room for an email address or an IdP's subject, with margin. */
 export const MAX_USER_ID_BYTES = 1024;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
  * Whether `text` can name something in the index alike on both deployments: well-formed Unicode
@@ -11,7 +10,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
  * SQLite keeps it; logs and headers must not carry the others), at most `maxBytes` of UTF-8.
  */
 export function isPlainText(text: string, maxBytes: number): boolean {
-  return text.length > 0 && text.isWellFormed() && !CONTROL.test(text) && Buffer.byteLength(text) <= maxBytes;
+  return text.length > 0 && text.isWellFormed() && !hasControlCharacters(text) && Buffer.byteLength(text) <= maxBytes;
 }
 
 /**

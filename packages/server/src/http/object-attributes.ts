@@ -5,6 +5,7 @@ import { fail } from '../errors.js';
 import { isMetadataName, metadataOverLimit } from '../storage/metadata-limits.js';
 import type { ObjectAttributes } from '../storage/model.js';
 import type { ObjectFacts } from '../storage/object-facts.js';
+import { joinedHeader } from './header-value.js';
 
 /** Visible ASCII and spaces: what a stored header value may hold (anything else comes RFC 8187-encoded). */
 const VISIBLE_ASCII = /^[\x20-\x7e]*$/;
@@ -20,7 +21,7 @@ export function attributesOf(request: FastifyRequest): ObjectAttributes | null {
     if (!header.startsWith(Headers.metaPrefix)) continue;
     const name = header.slice(Headers.metaPrefix.length);
     if (!isMetadataName(name)) throw invalid(`metadata name "${name}" must be 1-${METADATA_LIMITS.nameBytes} of a-z 0-9 - _`);
-    const text = Array.isArray(raw) ? raw.join(', ') : (raw ?? '');
+    const text = joinedHeader(raw) ?? '';
     if (!VISIBLE_ASCII.test(text)) throw invalid(`${header} holds raw non-ASCII bytes: send UTF-8''<percent-encoded UTF-8> (RFC 8187)`);
     const value = decodeMetadataValue(text);
     if (value === undefined) throw invalid(`${header} is not a valid RFC 8187 UTF-8'' value`);
@@ -55,9 +56,8 @@ export function attachmentDisposition(filename: string): string {
 }
 
 function storedHeader(request: FastifyRequest, name: 'cache-control' | 'content-disposition'): string | null {
-  const raw = request.headers[name];
-  if (raw === undefined) return null;
-  const value = Array.isArray(raw) ? raw.join(', ') : raw;
+  const value = joinedHeader(request.headers[name]);
+  if (value === undefined) return null;
   if (!VISIBLE_ASCII.test(value)) throw invalid(`${name} must be visible ASCII (use filename*= of RFC 6266 for other names)`);
   if (Buffer.byteLength(value) > METADATA_LIMITS.headerBytes) throw invalid(`${name} is longer than ${METADATA_LIMITS.headerBytes} bytes`);
   return value;

@@ -9,6 +9,7 @@ import type { ObjectRef } from '../storage/object-ref.js';
 import { DEFAULT_CONTENT_TYPE } from '../storage/object-service.js';
 import { evaluateRead, type ReadPreconditions, type ReadVerdict, readPreconditionsOf } from '../storage/preconditions.js';
 import type { AppContext } from './context.js';
+import { joinedHeader } from './header-value.js';
 import { INERT_CONTENT_HEADERS } from './inert-content.js';
 import { attributeHeaders } from './object-attributes.js';
 
@@ -56,10 +57,7 @@ function servableContentType(stored: string): string {
 }
 
 function preconditionsOf(request: FastifyRequest): ReadPreconditions | undefined {
-  return readPreconditionsOf((name) => {
-    const value = request.headers[name];
-    return Array.isArray(value) ? value.join(', ') : value;
-  });
+  return readPreconditionsOf((name) => joinedHeader(request.headers[name]));
 }
 
 /** The verdict of a read's conditions on `info`; 412 PreconditionFailed when they fail. */

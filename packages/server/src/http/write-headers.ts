@@ -3,14 +3,12 @@ import { Headers } from 'stowage-client/protocol';
 import { fail } from '../errors.js';
 import type { WriteCondition } from '../storage/model.js';
 import { writePreconditionsOf } from '../storage/preconditions.js';
+import { joinedHeader } from './header-value.js';
 
 /** If-Match / If-None-Match of a write or delete (storage/preconditions.ts). */
 export function writeConditionOf(request: FastifyRequest): WriteCondition | undefined {
   return writePreconditionsOf(
-    (name) => {
-      const value = request.headers[name];
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
+    (name) => joinedHeader(request.headers[name]),
     (message) => fail('InvalidArgument', message),
   );
 }

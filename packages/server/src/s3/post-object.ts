@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -17,7 +17,7 @@ import { malformedPostRequest, readPostForm } from './post-form.js';
 import { checkPostPolicy, parsePostPolicy, type SizeRange } from './post-policy.js';
 import { signedUrlOf } from './root-listener.js';
 import { signV2 } from './sigv2.js';
-import { ALGORITHM, assertScope, equalHex, parseCredential, signingKey } from './sigv4.js';
+import { ALGORITHM, assertScope, equalHex, equalSignature, parseCredential, signingKey } from './sigv4.js';
 import { xmlDocument } from './xml.js';
 
 /** The variable S3 replaces with the file's name in the key field. */
@@ -97,8 +97,7 @@ async function authenticateForm(ctx: AppContext, fields: ReadonlyMap<string, str
     return { tenant, policy: parsePostPolicy(policy) };
   }
   const { tenant, secret } = await openApiKey(ctx, fields.get('awsaccesskeyid') ?? '');
-  const [expected, given] = [Buffer.from(signV2(secret, policy)), Buffer.from(v2Signature ?? '')];
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw s3Errors.signatureMismatch();
+  if (!equalSignature(signV2(secret, policy), v2Signature ?? '')) throw s3Errors.signatureMismatch();
   return { tenant, policy: parsePostPolicy(policy) };
 }
 

@@ -1,5 +1,6 @@
 import { type ChecksumAlgorithm, checksumHeader, decodeValue, parseAlgorithm } from './checksums.js';
 import { s3Errors } from './errors.js';
+import { single } from './header-value.js';
 
 /** Headers named x-amz-checksum-* that carry no checksum value. */
 const NOT_VALUES = new Set(['x-amz-checksum-mode', 'x-amz-checksum-type', 'x-amz-checksum-algorithm']);
@@ -23,7 +24,7 @@ export function declaredChecksum(headers: Readonly<Record<string, string | strin
   for (const [name, raw] of Object.entries(headers)) {
     if (!name.startsWith('x-amz-checksum-') || NOT_VALUES.has(name) || raw === undefined) continue;
     const algorithm = parseAlgorithm(name.slice('x-amz-checksum-'.length));
-    const value = String(Array.isArray(raw) ? raw[0] : raw).trim();
+    const value = String(single(raw)).trim();
     decodeValue(algorithm, value);
     found.push({ algorithm, value, trailer: false });
   }
@@ -36,7 +37,7 @@ export function declaredChecksum(headers: Readonly<Record<string, string | strin
   const [declared] = found;
   const named = headers['x-amz-sdk-checksum-algorithm'];
   if (named !== undefined) {
-    const algorithm = parseAlgorithm(String(Array.isArray(named) ? named[0] : named));
+    const algorithm = parseAlgorithm(String(single(named)));
     if (!declared)
       throw s3Errors.invalidRequest(
         'x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.',

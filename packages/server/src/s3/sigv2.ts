@@ -1,10 +1,8 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { s3Errors } from './errors.js';
 import { single } from './header-value.js';
-import type { RequestToVerify } from './sigv4.js';
+import { equalSignature, MAX_SKEW_MS, parseAmzDate, type RequestToVerify, safeDecode } from './sigv4.js';
 
-/** Header-signed requests may be this far from the server's clock (S3's limit). */
-const MAX_SKEW_MS = 15 * 60_000;
 /** The furthest ahead a presigned URL's Expires may be: SigV4's limit of 7 days, and the skew. */
 const MAX_PRESIGNED_MS = 7 * 24 * 3600_000 + MAX_SKEW_MS;
 /**
@@ -131,13 +129,11 @@ export function v2SignatureMatches(request: V2RequestToVerify, claims: V2Claims,
     if (request.headers['x-amz-date'] !== undefined) dates.add('');
     dates.add(single(request.headers.date) ?? '');
   }
-  const given = Buffer.from(claims.signature, 'utf8');
   // botocore signs a bucket's own path as `/bucket/`.
   const bucketOnly = /^\/[^/]+$/.test(request.bucketPath) ? [`${request.bucketPath}/`] : [];
   for (const path of new Set([request.rawPath, request.bucketPath, ...bucketOnly]))
     for (const date of dates) {
-      const expected = Buffer.from(signV2(secret, v2StringToSign(request, path, date)), 'utf8');
-      if (expected.length === given.length && timingSafeEqual(expected, given)) return true;
+      if (equalSignature(signV2(secret, v2StringToSign(request, path, date)), claims.signature)) return true;
     }
   return false;
 }
@@ -189,18 +185,8 @@ function resource(path: string, rawQuery: string): string {
   return `${path}?${parts.map(([name, value]) => (value === undefined ? name : `${name}=${value}`)).join('&')}`;
 }
 
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
-
 /** An RFC 1123 date (Date, and x-amz-date in SigV2), or SigV4's yyyymmddThhmmssZ. */
 function parseV2Date(value: string): number {
-  const basic = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
-  if (basic)
-    return Date.UTC(Number(basic[1]), Number(basic[2]) - 1, Number(basic[3]), Number(basic[4]), Number(basic[5]), Number(basic[6]));
-  return Date.parse(value);
+  const basic = parseAmzDate(value);
+  return Number.isNaN(basic) ? Date.parse(value) : basic;
 }

@@ -7,7 +7,7 @@ export const ALGORITHM = 'AWS4-HMAC-SHA256';
 export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 /** Header-signed requests may be this far from the server's clock (S3's limit). */
-const MAX_SKEW_MS = 15 * 60_000;
+export const MAX_SKEW_MS = 15 * 60_000;
 /** The longest a presigned URL may live (S3's limit: 7 days). */
 const MAX_PRESIGNED_SECONDS = 7 * 24 * 3600;
 
@@ -216,7 +216,8 @@ function decodeQueryPart(text: string): string {
   return safeDecode(text.replace(/\+/g, '%20'));
 }
 
-function safeDecode(text: string): string {
+/** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
+export function safeDecode(text: string): string {
   try {
     return decodeURIComponent(text);
   } catch {
@@ -232,12 +233,19 @@ export function sha256Hex(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-export function equalHex(a: string, b: string): boolean {
-  const [x, y] = [Buffer.from(a, 'utf8'), Buffer.from(b.toLowerCase(), 'utf8')];
+/** Whether a signature given is the one expected, in time that does not tell how much of it matched. */
+export function equalSignature(expected: string, given: string): boolean {
+  const [x, y] = [Buffer.from(expected, 'utf8'), Buffer.from(given, 'utf8')];
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-function parseAmzDate(value: string): number {
+/** equalSignature for hex, in either case. */
+export function equalHex(a: string, b: string): boolean {
+  return equalSignature(a, b.toLowerCase());
+}
+
+/** Milliseconds of a yyyymmddThhmmssZ date (X-Amz-Date); NaN when it is not one. */
+export function parseAmzDate(value: string): number {
   const [, y, mo, d, h, mi, s] = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value) ?? [];
   return Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { API_BASE_PATH, Routes, UrlKinds } from 'stowage-client/protocol';
+import { API_BASE_PATH, hasControlCharacters, Routes, UrlKinds } from 'stowage-client/protocol';
 import { fail } from '../../errors.js';
 import { makeRef } from '../../storage/object-ref.js';
 import type { AppContext } from '../context.js';
@@ -58,13 +58,17 @@ export function registerSignedDownloads(app: FastifyInstance, ctx: AppContext): 
   });
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const MAX_FILENAME_BYTES = 255;
 
 /** The file name a signed URL makes its download save as: text without control characters or path separators. */
 function parseFilename(name: string | string[]): string {
-  if (typeof name !== 'string' || name === '' || Buffer.byteLength(name) > MAX_FILENAME_BYTES || CONTROL.test(name) || /[/\\]/.test(name))
+  if (
+    typeof name !== 'string' ||
+    name === '' ||
+    Buffer.byteLength(name) > MAX_FILENAME_BYTES ||
+    hasControlCharacters(name) ||
+    /[/\\]/.test(name)
+  )
     throw fail('InvalidArgument', `filename must be 1-${MAX_FILENAME_BYTES} bytes of text without control characters, / or \\`);
   return name;
 }
