@@ -1,0 +1,53 @@
+/**
+ * Named buckets as the index keeps them. A bucket's objects are the rows of (owner, name): the
+ * owner's tenant holds them and pays for them (its quota), and the name takes the place of a
+ * storage type. Names are one global namespace. The settings are the domain's (grants, policy,
+ * public access block, lifecycle) as opaque JSON text; the index knows only what it enforces in a
+ * write's own transaction: that the bucket exists, and its byte quota.
+ */
+export interface BucketRecord {
+  readonly name: string;
+  readonly owner: string;
+  /** Milliseconds since the epoch. */
+  readonly createdAt: number;
+  /** Most bytes the bucket's visible objects may hold together; null for no bucket quota. */
+  readonly quotaBytes: number | null;
+  /** The domain's settings, opaque JSON text. */
+  readonly settings: string;
+  /** User ids the settings grant something to, so a user can list the buckets shared with them. */
+  readonly grantees: readonly string[];
+  /** Bytes and objects stored, as of the last commit (kept in the write's transaction). */
+  readonly bytes: number;
+  readonly objects: number;
+}
+
+/** What a change of a bucket sets (the rest of the record stays). */
+export interface BucketChange {
+  readonly quotaBytes: number | null;
+  readonly settings: string;
+  readonly grantees: readonly string[];
+}
+
+export interface BucketStore {
+  /** Creates the bucket; false when the name is taken (by anyone: one global namespace). */
+  create(bucket: Omit<BucketRecord, 'bytes' | 'objects'>): Promise<boolean>;
+  find(name: string): Promise<BucketRecord | undefined>;
+  /**
+   * Buckets `user` owns or is a grantee of, in name order, after `after` (exclusive), at most
+   * `limit`.
+   */
+  list(options: { user: string; after: string | undefined; limit: number }): Promise<BucketRecord[]>;
+  /** How many buckets `owner` owns. */
+  countOwned(owner: string): Promise<number>;
+  /**
+   * Changes a bucket in one transaction: `change` is given the record as it stands (locked) and
+   * returns what to set; it may throw to refuse. Undefined when no such bucket.
+   */
+  update(name: string, change: (current: BucketRecord) => BucketChange): Promise<BucketRecord | undefined>;
+  /**
+   * Deletes the bucket of `owner` in one transaction, if it holds no visible object and no open
+   * upload: 'deleted', 'not-empty' or 'missing'. Expired rows left in it are removed and their
+   * blobs queued (after `collectAfter`); its CORS settings go with it.
+   */
+  remove(options: { name: string; owner: string; now: number; collectAfter: number }): Promise<'deleted' | 'not-empty' | 'missing'>;
+}

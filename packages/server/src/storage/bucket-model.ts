@@ -1,0 +1,111 @@
+/**
+ * The domain's model of buckets and access: who may do what to which bucket, prefix or object.
+ * Both fronts translate their dialect into these values (S3 ACLs, x-amz-grant-* headers and bucket
+ * policies; storage API v1's JSON), and one function, `authorize` (authorizer.ts), decides.
+ */
+
+/** S3's permissions, with one meaning on both APIs (docs/concepts.md). */
+export type Permission = 'READ' | 'WRITE' | 'READ_ACP' | 'WRITE_ACP' | 'FULL_CONTROL';
+export const PERMISSIONS: readonly Permission[] = ['READ', 'WRITE', 'READ_ACP', 'WRITE_ACP', 'FULL_CONTROL'];
+
+/** Whom a grant names: one user (by id), every authenticated user, or everyone (anonymous too). */
+export type Grantee = { readonly kind: 'user'; readonly id: string } | { readonly kind: 'authenticated' } | { readonly kind: 'everyone' };
+
+/** A permission on the bucket (`prefix` ''), on every key under a prefix, or on one object (an object ACL). */
+export interface Grant {
+  readonly grantee: Grantee;
+  readonly permission: Permission;
+  /** Keys the grant covers: those starting with it ('' for the whole bucket). */
+  readonly prefix: string;
+}
+
+/** The actions a bucket policy may name (the documented subset of S3's). */
+export type PolicyAction = 's3:GetObject' | 's3:PutObject' | 's3:DeleteObject' | 's3:ListBucket' | 's3:*';
+export const POLICY_ACTIONS: readonly PolicyAction[] = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:ListBucket', 's3:*'];
+
+/** One statement of a bucket policy. */
+export interface PolicyStatement {
+  readonly sid: string | undefined;
+  readonly effect: 'Allow' | 'Deny';
+  /** User ids, or '*' for everyone (anonymous included). */
+  readonly principals: '*' | readonly string[];
+  readonly actions: readonly PolicyAction[];
+  /**
+   * What the statement covers: the bucket itself (`bucket`, for s3:ListBucket) and/or objects
+   * whose keys start with a prefix (`arn:aws:s3:::name/prefix*`; '' for every object).
+   */
+  readonly resources: readonly ({ readonly kind: 'bucket' } | { readonly kind: 'objects'; readonly prefix: string })[];
+}
+
+export interface BucketPolicy {
+  /** The document as the owner sent it, returned as it is by GetBucketPolicy. */
+  readonly text: string;
+  readonly statements: readonly PolicyStatement[];
+}
+
+/** S3's PublicAccessBlock: what an owner turned on to keep a bucket from being public. */
+export interface PublicAccessBlock {
+  /** Refuse requests that would set a public ACL (a grant to everyone or all authenticated users). */
+  readonly blockPublicAcls: boolean;
+  /** Public ACL grants (stored or not) give nothing. */
+  readonly ignorePublicAcls: boolean;
+  /** Refuse a bucket policy that allows '*'. */
+  readonly blockPublicPolicy: boolean;
+  /** Policy statements allowing '*' give nothing to anyone but the owner. */
+  readonly restrictPublicBuckets: boolean;
+}
+
+export const NO_PUBLIC_ACCESS_BLOCK: PublicAccessBlock = {
+  blockPublicAcls: false,
+  ignorePublicAcls: false,
+  blockPublicPolicy: false,
+  restrictPublicBuckets: false,
+};
+
+/** A default expiry for keys written under a prefix (S3 lifecycle `Expiration` with `Days`). */
+export interface LifecycleRule {
+  readonly id: string;
+  readonly prefix: string;
+  readonly enabled: boolean;
+  readonly days: number;
+}
+
+/** A named bucket's settings: what the owner chose, beside its name, owner and creation time. */
+export interface BucketSettings {
+  readonly grants: readonly Grant[];
+  readonly policy: BucketPolicy | null;
+  readonly publicAccessBlock: PublicAccessBlock | null;
+  readonly lifecycle: readonly LifecycleRule[];
+}
+
+export const EMPTY_BUCKET_SETTINGS: BucketSettings = { grants: [], policy: null, publicAccessBlock: null, lifecycle: [] };
+
+export interface Bucket {
+  readonly name: string;
+  readonly owner: string;
+  readonly createdAt: Date;
+  readonly quotaBytes: number | null;
+  readonly settings: BucketSettings;
+  readonly bytes: number;
+  readonly objects: number;
+}
+
+/** Who asks: a user (by token, API key or a signed URL's signer), or no one (an anonymous request). */
+export type Principal = { readonly kind: 'user'; readonly id: string } | { readonly kind: 'anonymous' };
+export const ANONYMOUS: Principal = { kind: 'anonymous' };
+
+/**
+ * What a request does, in the domain's terms. Object actions name a key; `list` a prefix;
+ * the rest the bucket.
+ */
+export type Action =
+  | 'object:read' // GET/HEAD an object, a signed download URL, the source of a copy
+  | 'object:write' // PUT, the destination of a copy or move, uploads
+  | 'object:delete'
+  | 'object:read-acl'
+  | 'object:write-acl'
+  | 'bucket:list' // list keys under a prefix, usage of a prefix
+  | 'bucket:read-acl' // read grants, policy, public access block, lifecycle, CORS
+  | 'bucket:write-acl' // change grants
+  | 'bucket:configure' // policy, public access block, lifecycle, CORS, quota: the owner only
+  | 'bucket:delete'; // the owner only
