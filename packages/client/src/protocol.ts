@@ -17,6 +17,12 @@ export const STORAGE_TYPES = ['data', 'tmp', 'result'] as const;
 /** One of {@link STORAGE_TYPES}. */
 export type StorageType = (typeof STORAGE_TYPES)[number];
 
+/**
+ * Where objects are: one of the caller's built-in {@link STORAGE_TYPES}, or a named bucket (S3
+ * naming rules; one namespace for every user), addressed like a storage type in every path.
+ */
+export type BucketName = StorageType | (string & {});
+
 /** Longest key, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024;
 
@@ -97,14 +103,14 @@ export interface DeleteManyResult {
 
 /** The answer of `GET {type}/usage?prefix=P`: visible objects of one type under a prefix. */
 export interface PrefixUsage {
-  readonly type: StorageType;
+  readonly type: BucketName;
   readonly prefix: string;
   readonly objects: number;
   readonly bytes: number;
 }
 
 /** One side of a copy or move: a key, or every key under a prefix. */
-export type CopyEndpoint = { readonly type: StorageType; readonly key: string } | { readonly type: StorageType; readonly prefix: string };
+export type CopyEndpoint = { readonly type: BucketName; readonly key: string } | { readonly type: BucketName; readonly prefix: string };
 
 /** The body of `POST /copy` and `POST /move`. */
 export interface CopyRequest {
@@ -116,7 +122,7 @@ export interface CopyRequest {
 
 /** The answer of a single-key copy or move: the destination object. */
 export interface CopyKeyResult {
-  readonly type: StorageType;
+  readonly type: BucketName;
   readonly key: string;
   readonly size: number;
   readonly etag: string;
@@ -185,6 +191,94 @@ export const UrlKinds = {
   signedDownload: 'signed',
   upload: 'upload',
 } as const;
+
+/** Path of named buckets below `{base}`: `GET` lists, `POST` creates, `{name}` reads, changes, deletes. */
+export const BUCKETS_PATH = '/buckets';
+
+/** S3's permissions: what a grant lets its grantee do (docs/concepts.md). */
+export type GrantPermission = 'READ' | 'WRITE' | 'READ_ACP' | 'WRITE_ACP' | 'FULL_CONTROL';
+
+/** Whom a grant names: a user by id, every authenticated user, or everyone (anonymous too). */
+export type GrantGrantee = { readonly user: string } | { readonly group: 'authenticated' | 'everyone' };
+
+/** A grant of a bucket (`prefix` ''), or of every key under a prefix. */
+export interface BucketGrant {
+  readonly grantee: GrantGrantee;
+  readonly permission: GrantPermission;
+  readonly prefix: string;
+}
+
+/** A default expiry of keys written under a prefix (S3 lifecycle `Expiration` in days). */
+export interface BucketExpiryRule {
+  readonly id: string;
+  readonly prefix: string;
+  readonly days: number;
+  readonly enabled: boolean;
+}
+
+/** One entry of `GET /buckets`: a bucket the caller owns, or one shared with them. */
+export interface BucketSummary {
+  readonly name: string;
+  readonly owner: string;
+  /** ISO 8601. */
+  readonly createdAt: string;
+  readonly access: 'owner' | 'shared';
+}
+
+/** The answer of `GET /buckets`: a page in name order; `next` is the `after` of the next page. */
+export interface BucketList {
+  readonly buckets: BucketSummary[];
+  readonly next: string | null;
+}
+
+/** `PublicAccessBlock`: what keeps a bucket from being made public (S3's four switches). */
+export interface PublicAccessBlockSettings {
+  readonly blockPublicAcls: boolean;
+  readonly ignorePublicAcls: boolean;
+  readonly blockPublicPolicy: boolean;
+  readonly restrictPublicBuckets: boolean;
+}
+
+/** `GET /buckets/{name}`: a bucket and its settings (for its owner, or a holder of READ_ACP). */
+export interface BucketInfo extends Omit<BucketSummary, 'access'> {
+  readonly quotaBytes: number | null;
+  readonly bytes: number;
+  readonly objects: number;
+  /** Whether anyone without credentials can read something in it (a public grant or policy in force). */
+  readonly public: boolean;
+  readonly grants: BucketGrant[];
+  readonly publicAccessBlock: PublicAccessBlockSettings | null;
+  readonly expiry: BucketExpiryRule[];
+  /** The bucket policy document (S3 JSON), or null. */
+  readonly policy: string | null;
+}
+
+/** The body of `POST /buckets`. */
+export interface CreateBucketRequest {
+  readonly name: string;
+  readonly quotaBytes?: number | null;
+  /** Grants to give from the start. */
+  readonly grants?: BucketGrant[];
+  /** Days after which every key written expires (a lifecycle rule for the prefix ''). */
+  readonly expiryDays?: number | null;
+}
+
+/** The body of `POST /buckets/{name}/share`: one grant to add (an existing equal grant stays one). */
+export type ShareRequest = BucketGrant;
+
+/** The body of `POST /buckets/{name}/unshare`: removes the grantee's grants, of one permission and/or prefix if given. */
+export interface UnshareRequest {
+  readonly grantee: GrantGrantee;
+  readonly permission?: GrantPermission;
+  readonly prefix?: string;
+}
+
+/** The body of `PATCH /buckets/{name}`: the settings to change; those left out stay. */
+export interface BucketSettingsChange {
+  readonly quotaBytes?: number | null;
+  readonly expiryDays?: number | null;
+  readonly publicAccessBlock?: PublicAccessBlockSettings | null;
+}
 
 /** Every error code the server can send, with its HTTP status and a default message. */
 export const ERRORS = {

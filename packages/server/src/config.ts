@@ -105,6 +105,8 @@ export interface ServerConfig {
   readonly maxInFlight: number;
   /** Requests one user may have in flight; past it, 429 RateLimited. */
   readonly maxInFlightPerTenant: number;
+  /** Named buckets one user may own; past it, TooManyBuckets. */
+  readonly maxBucketsPerUser: number;
   /** Crash points for durability tests (STOWAGE_FAILPOINTS); empty in production. */
   readonly failpoints: ReadonlyMap<FailpointName, number>;
   /** Memory for recently read object rows of the embedded index (SQLite); 0 turns the cache off. */
@@ -260,6 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     keepAliveTimeoutMs: duration('STOWAGE_KEEP_ALIVE_TIMEOUT', 72_000),
     maxInFlight: read('STOWAGE_MAX_IN_FLIGHT', env.STOWAGE_MAX_IN_FLIGHT, 256, positiveInteger),
     maxInFlightPerTenant: read('STOWAGE_MAX_IN_FLIGHT_PER_USER', env.STOWAGE_MAX_IN_FLIGHT_PER_USER, 64, positiveInteger),
+    maxBucketsPerUser: read('STOWAGE_MAX_BUCKETS', env.STOWAGE_MAX_BUCKETS, 1000, positiveInteger),
     quotaBytes: read('STOWAGE_QUOTA', env.STOWAGE_QUOTA, undefined, (v) => (v === 'unlimited' ? undefined : parseByteSize(v))),
     rateLimitPerSecond,
     // One second's worth of requests by default, and at least one.

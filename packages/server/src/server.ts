@@ -19,6 +19,8 @@ import { createMetrics } from './http/metrics.js';
 import { TenantRateLimits } from './http/rate-limits.js';
 import { TenantSlots } from './http/tenant-slots.js';
 import { createS3RootListener } from './s3/root-listener.js';
+import { Access } from './storage/access.js';
+import { BucketService } from './storage/bucket-service.js';
 import { BucketCors } from './storage/bucket-cors.js';
 import { MultipartService } from './storage/multipart-service.js';
 import { ATTRIBUTE_LAYOUT } from './storage/object-attributes.js';
@@ -63,9 +65,10 @@ export async function openStorage(config: ServerConfig, deps: ServerDependencies
   });
   const apiKeys: ApiKeyStore = backend.index.apiKeys;
   const bucketSettings = backend.index.bucketSettings;
+  const bucketStore = backend.index.buckets;
   try {
     const secret = await loadServerSecret(config.dataDir, config.jwtSecret);
-    return { backend: backend as Backend, apiKeys, bucketSettings, secret, logger };
+    return { backend: backend as Backend, apiKeys, bucketSettings, bucketStore, secret, logger };
   } catch (error) {
     await backend.close();
     throw error;
@@ -75,13 +78,25 @@ export async function openStorage(config: ServerConfig, deps: ServerDependencies
 /** Builds the whole server from a config: backend, auth, domain, HTTP app, sweeper. */
 export async function createServer(config: ServerConfig, deps: ServerDependencies = {}): Promise<StowageServer> {
   const clock = deps.clock ?? Date.now;
-  const { backend, apiKeys, bucketSettings, secret, logger } = await openStorage(config, deps);
-  const objects = new ObjectService(backend, { tmpTtlMs: config.tmpTtlMs, maxObjectBytes: config.maxObjectBytes, clock });
+  const { backend, apiKeys, bucketSettings, bucketStore, secret, logger } = await openStorage(config, deps);
+  const buckets = new BucketService(bucketStore, {
+    maxBucketsPerUser: config.maxBucketsPerUser,
+    clock,
+  });
+  const access = new Access(buckets);
+  const objects = new ObjectService(backend, {
+    tmpTtlMs: config.tmpTtlMs,
+    maxObjectBytes: config.maxObjectBytes,
+    clock,
+    bucketExpiry: (ref, now) => access.lifecycleExpiry(ref, now),
+  });
   const pause = deps.pause ?? noPause;
   const context: AppContext = {
     config,
     objects,
-    prefixes: new PrefixService(backend, { clock, expiresAtFor: (type) => objects.expiresAtFor(type) }),
+    prefixes: new PrefixService(backend, { clock, expiresAtFor: (ref) => objects.expiresAtFor(ref) }),
+    buckets,
+    access,
     multipart: new MultipartService(backend, objects, { maxObjectBytes: config.maxObjectBytes, clock, pause }),
     apiKeys,
     tokens: new TokenService(secret, clock, jwksVerifierFor(config, clock)),

@@ -16,6 +16,7 @@ import { parseJsonBodies } from './json-bodies.js';
 import { createRequestIds } from './request-id.js';
 import { lazyChildLogger } from './request-logger.js';
 import { registerAuthRoutes } from './routes/auth.js';
+import { registerBucketRoutes } from './routes/buckets.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerListRoutes } from './routes/list.js';
 import { registerObjectRoutes } from './routes/objects.js';
@@ -98,6 +99,7 @@ export function buildApp(ctx: AppContext, logger: FastifyBaseLogger): FastifyIns
     timeOutStalledParsedBodies(batches, ctx.config.bodyIdleTimeoutMs);
     batches.addHook('onRequest', createAuthenticate(ctx));
     registerPrefixOperations(batches, ctx);
+    registerBucketRoutes(batches, ctx);
   });
   app.register(async (s3) => registerS3(s3, ctx));
   app.register(async (preflights) => registerS3Preflights(preflights, ctx));

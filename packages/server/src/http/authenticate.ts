@@ -2,22 +2,30 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fast
 import type { Principal } from '../auth/token-service.js';
 import { fail } from '../errors.js';
 import type { AppContext } from './context.js';
+import { admitAnonymous } from './principal.js';
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
 /**
  * onRequest hook for API routes: verifies the bearer JWT, records its tenant, spends one of its
- * requests. A token verified before is looked up without a promise (`done` style hook).
+ * requests; a request without an Authorization header is anonymous (http/principal.ts). A token verified before is looked up without a promise (`done` style hook).
  */
 export function createAuthenticate(ctx: AppContext) {
   const admit = (request: FastifyRequest, reply: FastifyReply, principal: Principal) => {
     request.tenant = principal.tenant;
+    request.principal = { kind: 'user', id: principal.tenant };
     ctx.rateLimits.take(principal.tenant);
     ctx.tenantSlots.enter(principal.tenant, reply.raw);
   };
   return function authenticate(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     let token: string;
     try {
+      // No credentials: an anonymous request, which only public buckets and objects answer.
+      if (request.headers.authorization === undefined) {
+        admitAnonymous(ctx, request, reply);
+        done();
+        return;
+      }
       token = bearerToken(request.headers.authorization);
       const known = ctx.tokens.verifiedBefore(token);
       if (known) {

@@ -3,7 +3,10 @@ import type { SecretSealer } from '../auth/secret-sealer.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { ServerConfig } from '../config.js';
 import type { PausePoint } from '../failpoints.js';
+import type { Access } from '../storage/access.js';
+import type { Principal } from '../storage/bucket-model.js';
 import type { BucketCors } from '../storage/bucket-cors.js';
+import type { BucketService } from '../storage/bucket-service.js';
 import type { MultipartService } from '../storage/multipart-service.js';
 import type { ObjectService } from '../storage/object-service.js';
 import type { PrefixService } from '../storage/prefix-service.js';
@@ -21,6 +24,10 @@ export interface AppContext {
   /** S3 multipart uploads: create, parts, listings, abort, completion. */
   readonly multipart: MultipartService;
   readonly signedUrls: SignedUrls;
+  /** Named buckets: create, list, remove, settings (grants, policy, public access block, lifecycle, quota). */
+  readonly buckets: BucketService;
+  /** Who may do what where: every operation on objects of either front asks it first. */
+  readonly access: Access;
   /** Buckets' CORS configurations (S3's PutBucketCors), by which cross-origin S3 requests are judged. */
   readonly bucketCors: BucketCors;
   /** Seals and opens API key secrets (S3 signatures are made with them). */
@@ -41,7 +48,12 @@ export interface AppContext {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The authenticated tenant (JWT `sub`); set by the auth hook on API routes. */
+    /**
+     * The authenticated tenant (JWT `sub`); set by the auth hook on API routes. Reading it on an
+     * anonymous request throws MissingToken (http/principal.ts), so no route acts for no one.
+     */
     tenant: string;
+    /** Who asks: the authenticated user, or anonymous (no credentials); set by the auth hooks. */
+    principal: Principal;
   }
 }

@@ -1,3 +1,4 @@
+import { checkedRead, type ReadAccess } from '../storage/access.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Headers, type StorageType } from 'stowage-client/protocol';
 import { fail } from '../errors.js';
@@ -45,6 +46,8 @@ function setObjectHeaders(reply: FastifyReply, info: ObjectInfo, type: StorageTy
 /** How a read is answered besides the object: a signed URL may name the file it downloads as. */
 export interface ServeOptions {
   readonly disposition?: string | undefined;
+  /** The check of the object's own ACL, when the bucket alone did not allow the read (Access.readable). */
+  readonly check?: ReadAccess['check'];
 }
 
 /** A type stored before types were checked could break the header: it is served as bytes instead. */
@@ -78,10 +81,11 @@ export async function serveObject(
 ) {
   const range = parseRangeHeader(request.headers.range);
   const preconditions = preconditionsOf(request);
-  const found = await ctx.objects.read(ref, (info): ReadPlan => {
+  const found = await checkedRead(options.check, () => ctx.objects.read(ref, (info): ReadPlan => {
+    options.check?.(info);
     if (verdictOn(preconditions, info) === 'not-modified') return { kind: 'none' };
     return range ? resolveRange(range, info.size) : { kind: 'all' };
-  });
+  }));
   const { info, plan, body } = found;
   setObjectHeaders(reply, info, ref.type, ctx.clock(), options.disposition);
   if (plan.kind === 'none') return reply.code(304).removeHeader('content-length').send();
@@ -103,7 +107,8 @@ export async function serveObjectHead(
   ref: ObjectRef,
   options: ServeOptions = {},
 ) {
-  const info = await ctx.objects.head(ref);
+  const info = await checkedRead(options.check, () => ctx.objects.head(ref));
+  options.check?.(info);
   const verdict = verdictOn(preconditionsOf(request), info);
   setObjectHeaders(reply, info, ref.type, ctx.clock(), options.disposition);
   return reply.code(verdict === 'not-modified' ? 304 : 200).send();

@@ -1,8 +1,10 @@
-import { explainInvalidKey, isStorageType, type StorageType } from 'stowage-client/protocol';
+import { explainInvalidKey } from 'stowage-client/protocol';
+import { isStorageTypeOrBucketName } from './bucket-names.js';
 import { fail } from '../errors.js';
 
 /** One side of a copy or move, checked: a key, or a prefix (possibly empty). */
-export type Endpoint = { readonly type: StorageType; readonly key: string } | { readonly type: StorageType; readonly prefix: string };
+/** `type` is a storage type or a bucket name. */
+export type Endpoint = { readonly type: string; readonly key: string } | { readonly type: string; readonly prefix: string };
 
 export interface ParsedCopyRequest {
   readonly source: Endpoint;
@@ -37,7 +39,8 @@ export function parseCopyRequest(body: unknown): ParsedCopyRequest {
 function endpointOf(value: unknown, name: string): Endpoint {
   if (!isObject(value)) throw invalidBody(`"${name}" must be an object {type, key} or {type, prefix}`);
   const type = value.type ?? 'data';
-  if (!isStorageType(type)) throw fail('InvalidStorageType', `${name}.type must be one of data, tmp, result`);
+  if (typeof type !== 'string' || !isStorageTypeOrBucketName(type))
+    throw fail('InvalidStorageType', `${name}.type must be one of data, tmp, result, or a bucket's name`);
   if ('key' in value === 'prefix' in value) throw invalidBody(`"${name}" must have exactly one of "key" and "prefix"`);
   if ('key' in value) {
     if (typeof value.key !== 'string') throw invalidBody(`${name}.key must be a string`);

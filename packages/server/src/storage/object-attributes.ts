@@ -1,4 +1,5 @@
 import type { AttributeLayout, ObjectAttributes } from '../backends/backend.js';
+import type { Grant } from './bucket-model.js';
 
 /**
  * The domain's fields of an object's attributes, typed, in the two groups the engine keeps them
@@ -48,10 +49,23 @@ export interface ContentFields {
   readonly s3Checksum?: S3ChecksumAttribute | undefined;
 }
 
+/** Grants of one object (their prefix is unused), valid at the bucket and key they name. */
+export interface ObjectAcl {
+  readonly bucket: string;
+  readonly key: string;
+  readonly grants: readonly Grant[];
+}
+
 /** The rest of what the writer chose (`ObjectAttributes.chosen`): a copy that replaces the metadata replaces it. */
 export interface ChosenFields {
   /** Content-Encoding, Content-Language and Expires as an S3 client stored them (the S3 API returns them). */
   readonly s3Headers?: Readonly<Record<string, string>> | undefined;
+  /**
+   * The object's own ACL: grants of it besides its bucket's (S3's x-amz-acl and PutObjectAcl).
+   * It names the bucket and key it was given at, and counts only there: a copy elsewhere, which
+   * carries the attributes along, is private (S3's rule: a copy has the ACL its request gives).
+   */
+  readonly acl?: ObjectAcl | undefined;
 }
 
 const CONTENT_FIELDS: { readonly [name in keyof Required<ContentFields>]: true } = {

@@ -1,12 +1,14 @@
-import { explainInvalidKey, isStorageType, type StorageType } from 'stowage-client/protocol';
+import { explainInvalidKey } from 'stowage-client/protocol';
 import type { ObjectRef } from '../backends/backend.js';
 import { fail } from '../errors.js';
+import { isStorageTypeOrBucketName } from './bucket-names.js';
 
 export type { ObjectRef } from '../backends/backend.js';
 
-/** Checks a storage type from a URL; 400 InvalidStorageType otherwise. */
-export function parseStorageType(value: string): StorageType {
-  if (!isStorageType(value)) throw fail('InvalidStorageType', `"${value}" is not a storage type; use data, tmp or result`);
+/** Checks a storage type or bucket name from a URL (its form only); 400 InvalidStorageType otherwise. */
+export function parseStorageType(value: string): string {
+  if (!isStorageTypeOrBucketName(value))
+    throw fail('InvalidStorageType', `"${value}" is neither a storage type (data, tmp, result) nor a bucket's name`);
   return value;
 }
 

@@ -24,6 +24,8 @@ export interface ObjectServiceOptions {
   readonly tmpTtlMs: number;
   readonly maxObjectBytes: number;
   readonly clock: () => number;
+  /** When an object written now at a key of a named bucket expires by the bucket's lifecycle rules. */
+  readonly bucketExpiry?: ((ref: ObjectRef, now: number) => number | undefined) | undefined;
 }
 
 export interface PutOptions {
@@ -117,7 +119,7 @@ export class ObjectService {
       condition: undefined,
       checkSource: options.checkSource,
       now: this.options.clock(),
-      expiresAtIfNone: this.expiresAtFor(target.type) ?? null,
+      expiresAtIfNone: this.expiresAtFor(target) ?? null,
       replace: options.replace,
     });
   }
@@ -181,7 +183,7 @@ export class ObjectService {
   private writeOptions(ref: ObjectRef, options: PutOptions): WriteOptions {
     return {
       contentType: options.contentType || DEFAULT_CONTENT_TYPE,
-      expiresAt: this.expiryFor(ref.type, options.expiresInMs),
+      expiresAt: this.expiryFor(ref, options.expiresInMs),
       maxBytes: this.options.maxObjectBytes,
       expectedBytes: options.contentLength,
       signal: options.signal,
@@ -205,7 +207,7 @@ export class ObjectService {
       ref: grant.ref,
       contentType: grant.contentType || DEFAULT_CONTENT_TYPE,
       sessionExpiresAt: grant.urlExpiresAt,
-      objectExpiresAt: this.expiryFor(grant.ref.type, grant.objectTtlMs),
+      objectExpiresAt: this.expiryFor(grant.ref, grant.objectTtlMs),
     });
   }
 
@@ -271,7 +273,7 @@ export class ObjectService {
   private completeUpload(session: UploadSession, finish: FinishOptions) {
     // The object's lifetime runs from completion: a tmp upload slower than the tmp TTL must not
     // be born expired.
-    const objectExpiresAt = this.expiryFor(session.ref.type, finish.objectTtlMs) ?? null;
+    const objectExpiresAt = this.expiryFor(session.ref, finish.objectTtlMs) ?? null;
     return this.backend.completeUpload(session.uploadId, {
       condition: finish.condition,
       expectedSha256: finish.expectedSha256,
@@ -304,16 +306,19 @@ export class ObjectService {
   }
 
   /**
-   * When an object of `type` written now expires: tmp objects live tmpTtl, the others forever.
-   * The one statement of that rule: every write, copy and completion of every front asks it.
+   * When an object written now at `ref` expires: tmp objects live tmpTtl, objects of a named
+   * bucket as its lifecycle rules say, the others forever. The one statement of that rule: every
+   * write, copy and completion of every front asks it.
    */
-  expiresAtFor(type: StorageType): number | undefined {
-    return type === 'tmp' ? this.options.clock() + this.options.tmpTtlMs : undefined;
+  expiresAtFor(ref: ObjectRef): number | undefined {
+    const now = this.options.clock();
+    if (ref.type === 'tmp') return now + this.options.tmpTtlMs;
+    return this.options.bucketExpiry?.(ref, now);
   }
 
   /** A per-object lifetime wins over the type's. */
-  private expiryFor(type: StorageType, ttlMs: number | undefined): number | undefined {
+  private expiryFor(ref: ObjectRef, ttlMs: number | undefined): number | undefined {
     if (ttlMs !== undefined) return this.options.clock() + ttlMs;
-    return this.expiresAtFor(type);
+    return this.expiresAtFor(ref);
   }
 }

@@ -16,13 +16,26 @@ import {
 import type { Backend, WriteCondition } from '../backends/backend.js';
 import type { ListEntry } from '../backends/folder-listing.js';
 import { fail } from '../errors.js';
-import { parseCopyRequest } from './copy-request.js';
+import type { ParsedCopyRequest } from './copy-request.js';
+import type { ObjectRef } from './object-ref.js';
 import { decodeFolderToken, encodeFolderToken, type FolderListingShape } from './folder-page-token.js';
 
 export interface PrefixServiceOptions {
   readonly clock: () => number;
-  /** When an object of a type written now expires (ObjectService.expiresAtFor). */
-  readonly expiresAtFor: (type: StorageType) => number | undefined;
+  /** When an object written now at a key expires (ObjectService.expiresAtFor). */
+  readonly expiresAtFor: (ref: ObjectRef) => number | undefined;
+}
+
+const ACCESS_DENIED = 'access denied';
+
+/** `delete_many`'s body `{"keys": [...]}`, checked: 1 to MAX_DELETE_MANY_KEYS strings. */
+export function parseDeleteMany(body: unknown): string[] {
+  const keys = (body as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || !keys.every((key) => typeof key === 'string'))
+    throw fail('InvalidRequestBody', 'The body must be {"keys": ["key", ...]}');
+  if (keys.length === 0 || keys.length > MAX_DELETE_MANY_KEYS)
+    throw fail('InvalidArgument', `Send 1 to ${MAX_DELETE_MANY_KEYS} keys per request (got ${keys.length})`);
+  return keys;
 }
 
 /** A page of a folder or detailed listing, and the token of the next. */
@@ -40,28 +53,18 @@ export class PrefixService {
     private readonly options: PrefixServiceOptions,
   ) {}
 
-  async deletePrefix(tenant: string, type: StorageType, prefix: string, all: boolean): Promise<DeletePrefixResult> {
+  async deletePrefix(tenant: string, type: string, prefix: string, all: boolean): Promise<DeletePrefixResult> {
     if (prefix === '' && !all) throw fail('ConfirmationRequired', `An empty prefix deletes every key of ${type}: add all=true to mean it`);
     const { objects, bytes } = await this.backend.deletePrefix(tenant, type, prefix, this.options.clock());
     return { deleted: objects, bytes };
-  }
-
-  /** `delete_many`: the body `{"keys": [...]}`, checked, then `deleteKeys`. */
-  async deleteMany(tenant: string, type: StorageType, body: unknown): Promise<DeleteManyResult> {
-    const keys = (body as { keys?: unknown } | null)?.keys;
-    if (!Array.isArray(keys) || !keys.every((key) => typeof key === 'string'))
-      throw fail('InvalidRequestBody', 'The body must be {"keys": ["key", ...]}');
-    if (keys.length === 0 || keys.length > MAX_DELETE_MANY_KEYS)
-      throw fail('InvalidArgument', `Send 1 to ${MAX_DELETE_MANY_KEYS} keys per request (got ${keys.length})`);
-    return this.deleteKeys(tenant, type, keys);
   }
 
   /**
    * Deletes up to MAX_DELETE_MANY_KEYS keys in one index transaction, with a result per key in
    * request order: deleted, NoSuchKey, or InvalidKey (never sent to the index).
    */
-  async deleteKeys(tenant: string, type: StorageType, keys: readonly string[]): Promise<DeleteManyResult> {
-    const problems = keys.map((key) => explainInvalidKey(key));
+  async deleteKeys(tenant: string, type: string, keys: readonly string[], refused: ReadonlySet<string> = new Set()): Promise<DeleteManyResult> {
+    const problems = keys.map((key) => explainInvalidKey(key) ?? (refused.has(key) ? ACCESS_DENIED : undefined));
     const valid = keys.filter((_, i) => problems[i] === undefined);
     const sizes = valid.length > 0 ? await this.backend.deleteMany(tenant, type, valid, this.options.clock()) : [];
     // `sizes` follows `valid`, the keys in request order without the invalid ones.
@@ -70,6 +73,7 @@ export class PrefixService {
     let bytes = 0;
     const results = keys.map((key, i): DeleteManyItem => {
       const problem = problems[i];
+      if (problem === ACCESS_DENIED) return { key, deleted: false, code: 'AccessDenied', message: ERRORS.AccessDenied.message };
       if (problem) return { key, deleted: false, code: 'InvalidKey', message: problem };
       const size = sizes[next++];
       if (size === undefined) return { key, deleted: false, code: 'NoSuchKey', message: ERRORS.NoSuchKey.message };
@@ -80,25 +84,30 @@ export class PrefixService {
     return { deleted, bytes, results };
   }
 
-  async usage(tenant: string, type: StorageType, prefix: string): Promise<PrefixUsage> {
+  async usage(tenant: string, type: string, prefix: string): Promise<PrefixUsage> {
     const { objects, bytes } = await this.backend.countPrefix(tenant, type, prefix, this.options.clock());
     return { type, prefix, objects, bytes };
   }
 
-  /** `POST /copy` and `POST /move`: one key (If-Match on the source), or every key under a prefix. */
+  /**
+   * `POST /copy` and `POST /move`, authorized and located by the route: one key (If-Match on the
+   * source), or every key under a prefix (within one tenant's rows: the buckets of one owner).
+   */
   async transfer(
-    tenant: string,
-    body: unknown,
+    from: { readonly tenant: string },
+    to: { readonly tenant: string },
+    request: ParsedCopyRequest,
     condition: WriteCondition | undefined,
     move: boolean,
   ): Promise<CopyKeyResult | CopyPrefixResult> {
-    const { source, destination, overwrite } = parseCopyRequest(body);
+    const { source, destination, overwrite } = request;
     const now = this.options.clock();
-    const expiresAtIfNone = this.options.expiresAtFor(destination.type) ?? null;
+    const at = 'key' in destination ? destination.key : destination.prefix;
+    const expiresAtIfNone = this.options.expiresAtFor({ tenant: to.tenant, type: destination.type, key: at }) ?? null;
     if ('key' in source && 'key' in destination) {
       const info = await this.backend.transferKey({
-        from: { tenant, type: source.type, key: source.key },
-        to: { tenant, type: destination.type, key: destination.key },
+        from: { tenant: from.tenant, type: source.type, key: source.key },
+        to: { tenant: to.tenant, type: destination.type, key: destination.key },
         move,
         overwrite,
         condition,
@@ -109,8 +118,10 @@ export class PrefixService {
     }
     if (condition) throw fail('InvalidArgument', 'If-Match applies to a single-key copy or move, not to a prefix');
     if (!('prefix' in source) || !('prefix' in destination)) throw new Error('parseCopyRequest let a mixed request through');
+    if (from.tenant !== to.tenant)
+      throw fail('InvalidArgument', 'A prefix is copied or moved between buckets of one owner; copy keys one by one between owners');
     return this.backend.transferPrefix({
-      tenant,
+      tenant: from.tenant,
       fromType: source.type,
       fromPrefix: source.prefix,
       toType: destination.type,
@@ -125,7 +136,7 @@ export class PrefixService {
   /** A page of keys one level down and their folders, or of keys with their details. */
   async listFolder(
     tenant: string,
-    type: StorageType,
+    type: string,
     query: FolderListingShape & { pageToken: string | undefined; limit: number },
   ): Promise<FolderListingPage> {
     if (query.delimiter === '') throw fail('InvalidArgument', 'delimiter must not be empty');

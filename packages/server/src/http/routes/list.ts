@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { API_BASE_PATH, Headers, MAX_LIST_LIMIT, Routes } from 'stowage-client/protocol';
 import { fail } from '../../errors.js';
-import { parseStorageType } from '../../storage/object-ref.js';
 import type { AppContext } from '../context.js';
 import { booleanQueryValue, singleQueryValue } from '../query-params.js';
 
@@ -11,24 +10,24 @@ interface ListRequest {
 }
 
 /**
- * GET `{type}/list?prefix=P[&limit=N]`, paged with the X-NEXT header both ways: a JSON array of
+ * GET `{bucket}/list?prefix=P[&limit=N]` (a storage type or a named bucket), paged with the X-NEXT header both ways: a JSON array of
  * keys. With `delimiter=D` or `details=true` (Stowage extensions), `{objects, folders}`.
  */
 export function registerListRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get<ListRequest>(`${API_BASE_PATH}/:type/${Routes.list}`, async (request, reply) => {
-    const type = parseStorageType(request.params.type);
     const prefix = first(request.query.prefix) ?? '';
+    const { tenant, type } = await ctx.access.locate(request.principal, request.params.type, 'bucket:list', prefix);
     const limit = parseLimit(request.query.limit);
     const token = request.headers[Headers.next];
     const pageToken = typeof token === 'string' && token !== '' ? token : undefined;
     const delimiter = singleQueryValue(request.query.delimiter, 'delimiter');
     const details = booleanQueryValue(request.query.details, 'details');
     if (delimiter !== undefined || details) {
-      const { next, ...page } = await ctx.prefixes.listFolder(request.tenant, type, { prefix, delimiter, details, pageToken, limit });
+      const { next, ...page } = await ctx.prefixes.listFolder(tenant, type, { prefix, delimiter, details, pageToken, limit });
       if (next) reply.header(Headers.next, next);
       return reply.code(200).type('application/json').send(page);
     }
-    const page = await ctx.objects.list(request.tenant, type, { prefix, pageToken, limit });
+    const page = await ctx.objects.list(tenant, type, { prefix, pageToken, limit });
     if (page.next) reply.header(Headers.next, page.next);
     return reply.code(200).type('application/json').send(page.keys);
   });

@@ -1,6 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { API_BASE_PATH, Routes } from 'stowage-client/protocol';
-import { makeRef } from '../../storage/object-ref.js';
 import type { AppContext } from '../context.js';
 import { OBJECT_READ_ROUTE } from '../fast-read.js';
 import { parseExpiresIn } from '../query-params.js';
@@ -11,28 +10,34 @@ import { writeConditionOf } from '../write-headers.js';
 
 type TypeParams = { Params: { type: string } };
 
-/** GET/HEAD `{type}/get/{key}`, DELETE `{type}/{key}`, PUT `{type}/set/{key}`. */
+/**
+ * GET/HEAD `{bucket}/get/{key}`, DELETE `{bucket}/{key}`, PUT `{bucket}/set/{key}`, where the
+ * bucket is a storage type (the caller's own) or a named bucket; each asks Access first.
+ */
 export function registerObjectRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const refOf = (tenant: string, type: string, url: string, segments: number) => makeRef(tenant, type, keyFromRawUrl(url, segments));
+  const readOf = (request: FastifyRequest<TypeParams>) =>
+    ctx.access.readable(request.principal, request.params.type, keyFromRawUrl(request.url, KEY_AFTER_ROUTE_WORD));
 
   app.get<TypeParams>(OBJECT_READ_ROUTE, { exposeHeadRoute: false }, async (request, reply) => {
-    const ref = refOf(request.tenant, request.params.type, request.url, KEY_AFTER_ROUTE_WORD);
-    return serveObject(ctx, request, reply, ref);
+    const { ref, check } = await readOf(request);
+    return serveObject(ctx, request, reply, ref, { check });
   });
 
   app.head<TypeParams>(OBJECT_READ_ROUTE, async (request, reply) => {
-    const ref = refOf(request.tenant, request.params.type, request.url, KEY_AFTER_ROUTE_WORD);
-    return serveObjectHead(ctx, request, reply, ref);
+    const { ref, check } = await readOf(request);
+    return serveObjectHead(ctx, request, reply, ref, { check });
   });
 
   app.put<TypeParams & { Querystring: { expires_in?: string } }>(`${API_BASE_PATH}/:type/${Routes.set}/*`, async (request, reply) => {
-    const ref = refOf(request.tenant, request.params.type, request.url, KEY_AFTER_ROUTE_WORD);
+    const key = keyFromRawUrl(request.url, KEY_AFTER_ROUTE_WORD);
+    const ref = await ctx.access.ref(request.principal, request.params.type, key, 'object:write');
     const ttl = request.query.expires_in === undefined ? undefined : parseExpiresIn(request.query.expires_in, 0, Number.MAX_SAFE_INTEGER);
     return receiveUpload(ctx, request, reply, ref, request.headers['content-type'], ttl);
   });
 
   app.delete<TypeParams>(`${API_BASE_PATH}/:type/*`, async (request, reply) => {
-    const ref = refOf(request.tenant, request.params.type, request.url, KEY_AFTER_TYPE);
+    const key = keyFromRawUrl(request.url, KEY_AFTER_TYPE);
+    const ref = await ctx.access.ref(request.principal, request.params.type, key, 'object:delete');
     await ctx.objects.delete(ref, writeConditionOf(request));
     return reply.code(204).send();
   });

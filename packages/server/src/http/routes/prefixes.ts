@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { API_BASE_PATH, COPY_PATH, MOVE_PATH, Routes } from 'stowage-client/protocol';
-import { parseStorageType } from '../../storage/object-ref.js';
+import { type Endpoint, parseCopyRequest } from '../../storage/copy-request.js';
+import { parseDeleteMany } from '../../storage/prefix-service.js';
 import type { AppContext } from '../context.js';
 import { booleanQueryValue, singleQueryValue } from '../query-params.js';
 import { writeConditionOf } from '../write-headers.js';
@@ -16,23 +17,34 @@ export const BATCH_BODY_LIMIT = 4 * 1024 * 1024;
  */
 export function registerPrefixOperations(app: FastifyInstance, ctx: AppContext): void {
   app.post<TypeRequest>(`${API_BASE_PATH}/:type/${Routes.deletePrefix}`, async (request) => {
-    const type = parseStorageType(request.params.type);
     const prefix = singleQueryValue(request.query.prefix, 'prefix') ?? '';
     const all = booleanQueryValue(request.query.all, 'all');
-    return ctx.prefixes.deletePrefix(request.tenant, type, prefix, all);
+    const { tenant, type } = await ctx.access.locate(request.principal, request.params.type, 'object:delete', prefix);
+    return ctx.prefixes.deletePrefix(tenant, type, prefix, all);
   });
 
   app.post<TypeRequest>(`${API_BASE_PATH}/:type/${Routes.deleteMany}`, async (request) => {
-    return ctx.prefixes.deleteMany(request.tenant, parseStorageType(request.params.type), request.body);
+    const keys = parseDeleteMany(request.body);
+    const { tenant, type, bucket } = await ctx.access.locate(request.principal, request.params.type, 'bucket:list');
+    // Each key is judged on its own: a grant of a prefix covers the keys under it only.
+    const refused = bucket ? keys.filter((key) => !ctx.access.allows(request.principal, bucket, 'object:delete', key)) : [];
+    return ctx.prefixes.deleteKeys(tenant, type, keys, new Set(refused));
   });
 
   for (const [path, move] of [
     [COPY_PATH, false],
     [MOVE_PATH, true],
   ] as const) {
-    app.post(`${API_BASE_PATH}${path}`, async (request) =>
-      ctx.prefixes.transfer(request.tenant, request.body, writeConditionOf(request), move),
-    );
+    app.post(`${API_BASE_PATH}${path}`, async (request) => {
+      const parsed = parseCopyRequest(request.body);
+      const { source, destination } = parsed;
+      const at = (endpoint: Endpoint) => ('key' in endpoint ? endpoint.key : endpoint.prefix);
+      // A prefix is read by listing it; a key by reading it. A move deletes what it read.
+      const from = await ctx.access.locate(request.principal, source.type, 'key' in source ? 'object:read' : 'bucket:list', at(source));
+      if (move) await ctx.access.locate(request.principal, source.type, 'object:delete', at(source));
+      const to = await ctx.access.locate(request.principal, destination.type, 'object:write', at(destination));
+      return ctx.prefixes.transfer(from, to, parsed, writeConditionOf(request), move);
+    });
   }
 }
 
@@ -40,6 +52,7 @@ export function registerPrefixOperations(app: FastifyInstance, ctx: AppContext):
 export function registerPrefixUsage(app: FastifyInstance, ctx: AppContext): void {
   app.get<TypeRequest>(`${API_BASE_PATH}/:type/${Routes.usage}`, async (request) => {
     const prefix = singleQueryValue(request.query.prefix, 'prefix') ?? '';
-    return ctx.prefixes.usage(request.tenant, parseStorageType(request.params.type), prefix);
+    const { tenant, type } = await ctx.access.locate(request.principal, request.params.type, 'bucket:list', prefix);
+    return ctx.prefixes.usage(tenant, type, prefix);
   });
 }

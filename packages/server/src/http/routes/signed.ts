@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { API_BASE_PATH, hasControlCharacters, Routes, UrlKinds } from 'stowage-client/protocol';
 import { fail } from '../../errors.js';
-import { makeRef } from '../../storage/object-ref.js';
 import type { AppContext } from '../context.js';
 import { attachmentDisposition } from '../object-attributes.js';
 import { downloadOrigin } from '../origin.js';
@@ -17,10 +16,15 @@ interface SignedRequest {
 const KEY_AFTER_ROUTE_WORD = 4;
 export const SIGNED_PATH = `${API_BASE_PATH}/${UrlKinds.signedDownload}/:type/*`;
 
-/** Authenticated: GET `{type}/get_signed_url/{key}` → a URL that downloads the key without auth. */
+/**
+ * GET `{bucket}/get_signed_url/{key}` → a URL that downloads the key without auth, for whoever may
+ * read it. The URL is a capability: it works until it expires.
+ */
 export function registerSignedUrlIssuing(app: FastifyInstance, ctx: AppContext): void {
   app.get<SignedRequest>(`${API_BASE_PATH}/:type/${Routes.signedUrl}/*`, async (request, reply) => {
-    const ref = makeRef(request.tenant, request.params.type, keyFromRawUrl(request.url, KEY_AFTER_ROUTE_WORD));
+    const key = keyFromRawUrl(request.url, KEY_AFTER_ROUTE_WORD);
+    const { ref, check } = await ctx.access.readable(request.principal, request.params.type, key);
+    if (check) check(await ctx.objects.find(ref));
     const ttlMs = parseExpiresIn(request.query.expires_in, ctx.config.signedUrlTtlMs, ctx.config.signedUrlMaxTtlMs);
     const filename = request.query.filename === undefined ? undefined : parseFilename(request.query.filename);
     await ctx.objects.head(ref);

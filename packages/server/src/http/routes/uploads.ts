@@ -4,7 +4,6 @@ import { fail } from '../../errors.js';
 import { parseContentRange } from '../../storage/byte-ranges.js';
 import { parseContentType } from '../../storage/media-type.js';
 import type { UploadSession } from '../../storage/model.js';
-import { makeRef } from '../../storage/object-ref.js';
 import type { UploadStep } from '../../storage/object-service.js';
 import { rangeHeader } from '../../storage/upload-range.js';
 import type { AppContext } from '../context.js';
@@ -24,10 +23,11 @@ interface UploadRequest {
 const KEY_AFTER_ROUTE_WORD = 4;
 export const UPLOAD_PATH = `${API_BASE_PATH}/${UrlKinds.upload}/:type/*`;
 
-/** Authenticated: GET `{type}/new_resumable_url/{key}` → a signed URL that accepts the upload. */
+/** GET `{bucket}/new_resumable_url/{key}` → a signed URL that accepts the upload, for whoever may write the key. */
 export function registerUploadUrlIssuing(app: FastifyInstance, ctx: AppContext): void {
   app.get<UploadRequest>(`${API_BASE_PATH}/:type/${Routes.uploadUrl}/*`, async (request, reply) => {
-    const ref = makeRef(request.tenant, request.params.type, keyFromRawUrl(request.url, KEY_AFTER_ROUTE_WORD));
+    const key = keyFromRawUrl(request.url, KEY_AFTER_ROUTE_WORD);
+    const ref = await ctx.access.ref(request.principal, request.params.type, key, 'object:write');
     const ttlMs = parseExpiresIn(request.query.expires_in, ctx.config.uploadUrlTtlMs, ctx.config.uploadUrlMaxTtlMs);
     const objectTtl = request.query.object_ttl;
     const objectTtlSeconds = objectTtl === undefined ? undefined : parseExpiresIn(objectTtl, 0, Number.MAX_SAFE_INTEGER) / 1000;

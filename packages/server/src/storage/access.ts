@@ -1,0 +1,128 @@
+import { isStorageType } from 'stowage-client/protocol';
+import type { ObjectInfo } from '../backends/backend.js';
+import { fail } from '../errors.js';
+import { authorize } from './authorizer.js';
+import type { Action, Bucket, LifecycleRule, Principal } from './bucket-model.js';
+import { type BucketService, denial, noSuchBucket } from './bucket-service.js';
+import { chosenOf } from './object-attributes.js';
+import { type ObjectRef, validateKey } from './object-ref.js';
+
+/** Where a bucket's objects are: the tenant holding them and the type (or bucket name) they are kept under. */
+export interface Location {
+  readonly tenant: string;
+  readonly type: string;
+  /** The named bucket; undefined for a user's built-in bucket (data, tmp, result). */
+  readonly bucket: Bucket | undefined;
+}
+
+/** A key to read, and the check of the object's own ACL when the bucket alone did not allow the read. */
+export interface ReadAccess {
+  readonly ref: ObjectRef;
+  /**
+   * Throws unless the object read allows it (its ACL); undefined when the bucket already allowed
+   * it. Called with undefined when there is no object: the refusal, not NoSuchKey, so that whoever
+   * may not read a bucket cannot learn which keys it holds.
+   */
+  readonly check: ((info: ObjectInfo | undefined) => void) | undefined;
+}
+
+/** How many buckets' lifecycle rules are remembered for the writes that follow their lookup. */
+const REMEMBERED_RULES = 10_000;
+
+/**
+ * Turns what a front names (a bucket, a key) and who asks into where the objects are, or a
+ * refusal. A user's built-in buckets (data, tmp, result) are theirs alone; a named bucket is
+ * looked up, and the one decision (authorizer.ts) says whether the principal may do the action.
+ * Both fronts ask it before every operation on objects.
+ */
+export class Access {
+  private readonly lifecycles = new Map<string, { owner: string; rules: readonly LifecycleRule[] }>();
+
+  constructor(private readonly buckets: BucketService) {}
+
+  async locate(principal: Principal, name: string, action: Action, key = ''): Promise<Location> {
+    if (isStorageType(name)) {
+      if (principal.kind !== 'user') throw denial(principal, 'implicit');
+      return { tenant: principal.id, type: name, bucket: undefined };
+    }
+    const bucket = await this.buckets.find(name);
+    if (!bucket) throw noSuchBucket(name);
+    this.remember(bucket);
+    const decision = authorize({ principal, action, owner: bucket.owner, settings: bucket.settings, key });
+    if (!decision.allowed) throw denial(principal, decision.denial);
+    return { tenant: bucket.owner, type: name, bucket };
+  }
+
+  /** Whether the principal may do `action` at `key` of a bucket already located (no lookup). */
+  allows(principal: Principal, bucket: Bucket, action: Action, key: string): boolean {
+    return authorize({ principal, action, owner: bucket.owner, settings: bucket.settings, key }).allowed;
+  }
+
+  /** The object at `key` of bucket `name`, if the principal may do `action` to it. */
+  async ref(principal: Principal, name: string, key: string, action: Action): Promise<ObjectRef> {
+    validateKey(key);
+    const location = await this.locate(principal, name, action, key);
+    return { tenant: location.tenant, type: location.type, key };
+  }
+
+  /**
+   * A read of the object at `key`. When the bucket does not allow it but nothing denies it, the
+   * object's own ACL may: the read goes ahead with a check of the object as it is read.
+   */
+  async readable(principal: Principal, name: string, key: string): Promise<ReadAccess> {
+    validateKey(key);
+    if (isStorageType(name)) return { ref: await this.ref(principal, name, key, 'object:read'), check: undefined };
+    const bucket = await this.buckets.find(name);
+    if (!bucket) throw noSuchBucket(name);
+    this.remember(bucket);
+    const ref = { tenant: bucket.owner, type: name, key };
+    const decision = authorize({ principal, action: 'object:read', owner: bucket.owner, settings: bucket.settings, key });
+    if (decision.allowed) return { ref, check: undefined };
+    if (decision.denial === 'explicit') throw denial(principal, 'explicit');
+    const check = (info: ObjectInfo | undefined) => {
+      const acl = chosenOf(info?.attributes).acl;
+      const objectGrants = acl?.bucket === name && acl.key === key ? acl.grants : [];
+      if (objectGrants.length === 0) throw denial(principal, 'implicit');
+      const byObject = authorize({ principal, action: 'object:read', owner: bucket.owner, settings: bucket.settings, key, objectGrants });
+      if (!byObject.allowed) throw denial(principal, byObject.denial);
+    };
+    return { ref, check };
+  }
+
+  /**
+   * When an object written now at `ref` expires by its bucket's lifecycle rules (undefined: never).
+   * The rules are those of the bucket's lookup that authorized the write; when several rules
+   * cover the key, the earliest expiry wins (as on S3).
+   */
+  lifecycleExpiry(ref: Pick<ObjectRef, 'tenant' | 'type' | 'key'>, now: number): number | undefined {
+    const known = this.lifecycles.get(ref.type);
+    if (!known || known.owner !== ref.tenant) return undefined;
+    const days = known.rules.filter((rule) => rule.enabled && ref.key.startsWith(rule.prefix)).map((rule) => rule.days);
+    return days.length === 0 ? undefined : now + Math.min(...days) * 86_400_000;
+  }
+
+  private remember(bucket: Bucket): void {
+    if (bucket.settings.lifecycle.length === 0) {
+      this.lifecycles.delete(bucket.name);
+      return;
+    }
+    if (this.lifecycles.size >= REMEMBERED_RULES) this.lifecycles.clear();
+    this.lifecycles.set(bucket.name, { owner: bucket.owner, rules: bucket.settings.lifecycle });
+  }
+}
+
+export function requireUser(principal: Principal): string {
+  if (principal.kind !== 'user') throw fail('MissingToken', undefined, { 'www-authenticate': 'Bearer' });
+  return principal.id;
+}
+
+/** Runs a read under a check (ReadAccess.check): a missing object is the check's refusal, not NoSuchKey. */
+export async function checkedRead<T>(check: ReadAccess['check'], read: () => Promise<T>): Promise<T> {
+  if (!check) return read();
+  try {
+    return await read();
+  } catch (error) {
+    if ((error as { code?: string }).code === 'NoSuchKey') check(undefined);
+    throw error;
+  }
+}
