@@ -1,9 +1,7 @@
-import type { StorageType } from 'stowage-client/protocol';
-
-/** A tenant's bucket: one of its storage types. */
+/** A bucket as its rows are kept: a tenant's storage type, or a named bucket under its owner's tenant. */
 export interface BucketName {
   readonly tenant: string;
-  readonly type: StorageType;
+  readonly type: string;
 }
 
 /**

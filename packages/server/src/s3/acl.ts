@@ -1,54 +1,130 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isStorageType } from 'stowage-client/protocol';
 import type { AppContext } from '../http/context.js';
-import type { ObjectRef } from '../storage/object-ref.js';
-import { ownerXml } from './buckets.js';
+import { isPublicGrantee } from '../storage/authorizer.js';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Grant, Principal } from '../storage/bucket-model.js';
+import { chosenOf, type ObjectAcl, withChosen } from '../storage/object-attributes.js';
+import { accessControlPolicyBody, parseAccessControlPolicy } from './acl-xml.js';
 import { s3Errors } from './errors.js';
-import { single } from './header-value.js';
+import { grantsFromHeaders } from './grant-headers.js';
 import { sendXml } from './xml.js';
 
 /**
- * Canned ACLs that say what every bucket and object here already is: private to the tenant that
- * owns it (`bucket-owner-full-control` grants the bucket's owner, the same tenant). Any other
- * canned ACL or grant would share something, which is not built yet: NotImplemented.
+ * Get/PutBucketAcl and Get/PutObjectAcl. A named bucket's ACL is its bucket-wide grants (grants
+ * of a prefix, which S3's ACL cannot express, are kept by a PutBucketAcl and managed on storage
+ * API v1); an object's ACL is its own grants, valid at its bucket and key. The built-in buckets
+ * are private to their user: their ACL is the owner's FULL_CONTROL and cannot grant more.
  */
-const PRIVATE_CANNED_ACLS = new Set(['private', 'bucket-owner-full-control']);
-
-/** Refuses an x-amz-acl asking for more than private; the private ones are what a write does anyway. */
-export function assertPrivateAcl(request: Pick<FastifyRequest, 'headers'>): void {
-  const acl = single(request.headers['x-amz-acl']);
-  if (acl !== undefined && !PRIVATE_CANNED_ACLS.has(acl)) throw s3Errors.notImplemented(`x-amz-acl: ${acl}`);
+export async function bucketAclOperation(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  bucket: string,
+  readBody: () => Promise<string>,
+) {
+  if (request.method !== 'GET' && request.method !== 'PUT') throw s3Errors.notImplemented(`${request.method} ?acl`);
+  if (isStorageType(bucket)) return builtInAcl(ctx, request, reply, bucket, readBody);
+  if (request.method === 'GET') {
+    const { bucket: named } = await ctx.access.locate(request.principal, bucket, 'bucket:read-acl');
+    if (!named) throw new Error('a named bucket located without its record');
+    return sendXml(reply, 'AccessControlPolicy', accessControlPolicyBody(named.owner, named.settings.grants.filter(bucketWide)));
+  }
+  const body = await readBody();
+  await ctx.buckets.change(request.principal, bucket, 'bucket:write-acl', (current) => {
+    const grants = aclOfRequest(request, body, current.owner, '');
+    return { settings: { ...current.settings, grants: [...current.settings.grants.filter((grant) => !bucketWide(grant)), ...grants] } };
+  });
+  return reply.code(200).send();
 }
 
-/** GetBucketAcl and GetObjectAcl: the owner, with FULL_CONTROL, and no other grant (S3's answer for a private bucket). */
-export async function getAcl(ctx: AppContext, reply: FastifyReply, tenant: string, object?: ObjectRef) {
-  // An object's ACL exists only with the object.
-  if (object) await ctx.objects.head(object);
-  const owner = ownerXml(tenant);
-  return sendXml(reply, 'AccessControlPolicy', {
-    Owner: owner,
-    AccessControlList: {
-      Grant: {
-        Grantee: {
-          '@_xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance',
-          '@_xsi:type': 'CanonicalUser',
-          ...owner,
-        },
-        Permission: 'FULL_CONTROL',
-      },
+export async function objectAclOperation(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  bucket: string,
+  key: string,
+  readBody: () => Promise<string>,
+) {
+  if (request.method !== 'GET' && request.method !== 'PUT') throw s3Errors.notImplemented(`${request.method} ?acl`);
+  if (isStorageType(bucket)) {
+    await ctx.objects.head(await ctx.access.ref(request.principal, bucket, key, 'object:read'));
+    return builtInAcl(ctx, request, reply, bucket, readBody);
+  }
+  const action = request.method === 'GET' ? 'object:read-acl' : 'object:write-acl';
+  const { tenant, bucket: named } = await ctx.access.locate(request.principal, bucket, action, key);
+  if (!named) throw new Error('a named bucket located without its record');
+  const ref = { tenant, type: bucket, key };
+  const info = await ctx.objects.head(ref);
+  if (request.method === 'GET') {
+    const acl = chosenOf(info.attributes).acl;
+    const grants = acl?.bucket === bucket && acl.key === key ? acl.grants : [];
+    return sendXml(reply, 'AccessControlPolicy', accessControlPolicyBody(named.owner, grants));
+  }
+  const grants = aclOfRequest(request, await readBody(), named.owner, key);
+  assertPublicAclAllowed(named.settings.publicAccessBlock?.blockPublicAcls, grants);
+  const acl: ObjectAcl | undefined = grants.length > 0 ? { bucket, key, grants } : undefined;
+  // The same object with its ACL changed: a copy onto itself, of the very version checked above.
+  await ctx.objects.copy(ref, ref, {
+    checkSource: (source) => {
+      if (source.sha256 !== info.sha256 || source.lastModified !== info.lastModified)
+        throw s3Errors.invalidRequest('The object changed while its ACL was being set; send the request again');
     },
+    replace: { contentType: info.contentType, attributes: withChosen(info.attributes, { acl }) },
   });
+  return reply.code(200).send();
 }
 
 /**
- * PutBucketAcl and PutObjectAcl with a private canned ACL (and no grants or body): accepted, as it
- * changes nothing. Anything that would grant access to others is NotImplemented.
+ * The object ACL a write (PutObject, CopyObject, CreateMultipartUpload) asks for with x-amz-acl
+ * or x-amz-grant-* headers; undefined for none or a private one. Setting one needs WRITE_ACP on
+ * the key as well as WRITE. The built-in buckets take only private ACLs.
  */
-export async function putAcl(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, object?: ObjectRef) {
-  const acl = single(request.headers['x-amz-acl']);
-  const length = Number(single(request.headers['content-length']) ?? '0');
-  if (acl === undefined || length > 0 || request.headers['transfer-encoding'] !== undefined)
-    throw s3Errors.notImplemented('An ACL other than a private canned one (x-amz-acl: private)');
-  assertPrivateAcl(request);
-  if (object) await ctx.objects.head(object);
+export async function objectAclOfWrite(
+  ctx: AppContext,
+  principal: Principal,
+  headers: IncomingHttpHeaders,
+  bucket: string,
+  key: string,
+): Promise<ObjectAcl | undefined> {
+  if (headers['x-amz-acl'] === undefined && !Object.keys(headers).some((name) => name.startsWith('x-amz-grant-'))) return undefined;
+  if (isStorageType(bucket)) {
+    if ((grantsFromHeaders(headers, key) ?? []).length > 0)
+      throw s3Errors.notImplemented('Sharing an object of a built-in bucket (data, tmp, result): create a bucket to share from');
+    return undefined;
+  }
+  const { bucket: named } = await ctx.access.locate(principal, bucket, 'object:write-acl', key);
+  if (!named) throw new Error('a named bucket located without its record');
+  const grants = grantsFromHeaders(headers, key, named.owner) ?? [];
+  assertPublicAclAllowed(named.settings.publicAccessBlock?.blockPublicAcls, grants);
+  return grants.length > 0 ? { bucket, key, grants } : undefined;
+}
+
+/** The grants of a PutBucketAcl/PutObjectAcl: its headers or its AccessControlPolicy body, not both. */
+function aclOfRequest(request: FastifyRequest, body: string, owner: string, prefix: string): Grant[] {
+  const fromHeaders = grantsFromHeaders(request.headers, prefix, owner);
+  if (fromHeaders !== undefined && body.trim() !== '')
+    throw s3Errors.invalidRequest('Send an ACL in headers or in the body, not both');
+  if (fromHeaders !== undefined) return fromHeaders;
+  if (body.trim() === '') throw s3Errors.invalidRequest('Send an ACL: x-amz-acl, x-amz-grant-* headers or an AccessControlPolicy body');
+  return parseAccessControlPolicy(body, { owner, prefix });
+}
+
+function assertPublicAclAllowed(blocked: boolean | undefined, grants: readonly Grant[]): void {
+  if (blocked && grants.some((grant) => isPublicGrantee(grant.grantee)))
+    throw s3Errors.accessDenied('The bucket blocks public ACLs (PublicAccessBlock BlockPublicAcls)');
+}
+
+function bucketWide(grant: Grant): boolean {
+  return grant.prefix === '';
+}
+
+/** A built-in bucket's (or its object's) ACL: the owner's FULL_CONTROL; a PUT may only say as much. */
+async function builtInAcl(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, bucket: string, readBody: () => Promise<string>) {
+  const { tenant } = await ctx.access.locate(request.principal, bucket, 'bucket:read-acl');
+  if (request.method === 'GET') return sendXml(reply, 'AccessControlPolicy', accessControlPolicyBody(tenant, []));
+  const body = await readBody();
+  const grants = aclOfRequest(request, body, tenant, '');
+  if (grants.length > 0) throw s3Errors.notImplemented('Sharing a built-in bucket (data, tmp, result): create a bucket to share');
   return reply.code(200).send();
 }

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { findApiKey } from '../auth/api-keys.js';
 import type { AppContext } from '../http/context.js';
+import { admitAnonymous } from '../http/principal.js';
 import { STREAMING_SIGNED, STREAMING_SIGNED_TRAILER } from './aws-chunked.js';
 import { s3Errors } from './errors.js';
 import { single } from './header-value.js';
@@ -61,6 +62,7 @@ export async function openApiKey(ctx: AppContext, accessKeyId: string): Promise<
 /** The caller is `tenant`: it pays rate and slots as on the storage API. */
 export function admitTenant(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, tenant: string): void {
   request.tenant = tenant;
+  request.principal = { kind: 'user', id: tenant };
   ctx.rateLimits.take(tenant);
   ctx.tenantSlots.enter(tenant, reply.raw);
 }
@@ -68,13 +70,20 @@ export function admitTenant(ctx: AppContext, request: FastifyRequest, reply: Fas
 /**
  * The S3 endpoint's authentication: a SigV4 signature (Authorization header or presigned query),
  * or a SigV2 one (sigv2.ts), made with an API key's secret, opened from its sealed copy. The key's
- * tenant is the caller. Anonymous requests are refused, but for a POST Object form upload, whose
- * credentials are form fields: its handler authenticates it from them (post-object.ts).
+ * tenant is the caller. A request with no credential at all is anonymous (public buckets and
+ * objects answer it); a POST Object form upload has its credentials in form fields: its handler
+ * authenticates it from them (post-object.ts).
  */
 export function createS3Authenticate(ctx: AppContext) {
   return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (isPostObject(request)) return;
     const signed = requestToVerify(request);
+    if (!hasCredentials(signed)) {
+      // Anonymous: only what is public answers it (the one authorization decision says what).
+      principals.set(request, { tenant: '', payloadHash: UNSIGNED_PAYLOAD });
+      admitAnonymous(ctx, request, reply);
+      return;
+    }
     const principal = isSigV2(signed) ? await verifySigV2(ctx, signed) : await verifySigV4(ctx, signed);
     principals.set(request, principal);
     admitTenant(ctx, request, reply, principal.tenant);
@@ -107,4 +116,11 @@ async function verifySigV2(ctx: AppContext, signed: V2RequestToVerify): Promise<
   if (payloadHash === STREAMING_SIGNED || payloadHash === STREAMING_SIGNED_TRAILER)
     throw s3Errors.invalidRequest(`${payloadHash} needs a SigV4 signature (AWS4-HMAC-SHA256)`);
   return { tenant, payloadHash };
+}
+
+/** Whether a request carries an S3 credential: an Authorization header, or a presigned URL's query. */
+function hasCredentials(signed: V2RequestToVerify): boolean {
+  if (signed.headers.authorization !== undefined) return true;
+  const query = new URLSearchParams(signed.rawQuery);
+  return ['X-Amz-Credential', 'X-Amz-Signature', 'X-Amz-Algorithm', 'AWSAccessKeyId', 'Signature'].some((name) => query.has(name));
 }

@@ -1,22 +1,23 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { StorageType } from 'stowage-client/protocol';
 import type { AppContext } from '../http/context.js';
 import { corsConfigurationBody, parseCorsConfiguration } from './cors-xml.js';
 import { S3Error, s3Errors } from './errors.js';
 import { sendXml } from './xml.js';
 
 /**
- * PutBucketCors, GetBucketCors and DeleteBucketCors on one of the caller's buckets. The rules
- * judge cross-origin requests whose credential names this tenant's keys (s3/cors.ts).
+ * PutBucketCors, GetBucketCors and DeleteBucketCors, by a bucket's owner (a built-in bucket's is
+ * its user). The rules judge cross-origin requests to the bucket (s3/cors.ts).
  */
 export async function bucketCorsOperation(
   ctx: AppContext,
   request: FastifyRequest,
   reply: FastifyReply,
-  type: StorageType,
+  name: string,
   readBody: () => Promise<string>,
 ) {
-  const bucket = { tenant: request.tenant, type };
+  // Reading the rules is as much the owner's as setting them: they say which sites may call.
+  const { tenant } = await ctx.access.locate(request.principal, name, 'bucket:configure');
+  const bucket = { tenant, type: name };
   switch (request.method) {
     case 'PUT':
       await ctx.bucketCors.set(bucket, parseCorsConfiguration(await readBody()));

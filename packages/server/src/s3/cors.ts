@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isStorageType, type StorageType } from 'stowage-client/protocol';
+import { isStorageType } from 'stowage-client/protocol';
 import { findApiKey } from '../auth/api-keys.js';
 import type { AppContext } from '../http/context.js';
 import { applyCorsRules, preflightOf, sendPreflight, serverCorsRules, varyByOrigin } from '../http/cors.js';
+import { isStorageTypeOrBucketName } from '../storage/bucket-names.js';
 import { type CorsRule, findCorsRule } from '../storage/cors-rules.js';
 import { requestToVerify } from './authenticate.js';
 import { handleS3Error } from './error-handler.js';
@@ -19,10 +20,21 @@ import { parseClaims } from './sigv4.js';
  * itself is still authenticated before anything is done.
  */
 export async function s3CorsRules(ctx: AppContext, request: FastifyRequest): Promise<readonly CorsRule[]> {
-  const bucket = bucketOf(request.url);
-  const tenant = bucket === undefined ? undefined : await credentialTenant(ctx, request);
-  if (bucket === undefined || tenant === undefined) return serverCorsRules(ctx.config);
-  return (await ctx.bucketCors.rules({ tenant, type: bucket })) ?? serverCorsRules(ctx.config);
+  const name = bucketSegment(request.url);
+  const bucket = name === undefined ? undefined : await corsBucketOf(ctx, request, name);
+  if (bucket === undefined) return serverCorsRules(ctx.config);
+  return (await ctx.bucketCors.rules(bucket)) ?? serverCorsRules(ctx.config);
+}
+
+/** Whose rules: a named bucket's (its owner's row), or the built-in bucket of the credential's user. */
+async function corsBucketOf(ctx: AppContext, request: FastifyRequest, name: string): Promise<{ tenant: string; type: string } | undefined> {
+  if (isStorageType(name)) {
+    const tenant = await credentialTenant(ctx, request);
+    return tenant === undefined ? undefined : { tenant, type: name };
+  }
+  if (!isStorageTypeOrBucketName(name)) return undefined;
+  const bucket = await ctx.buckets.find(name);
+  return bucket && { tenant: bucket.owner, type: name };
 }
 
 /**
@@ -57,7 +69,8 @@ export function registerS3Preflights(app: FastifyInstance, ctx: AppContext): voi
     if (method === undefined) throw new S3Error('BadRequest', 'Invalid Access-Control-Request-Method: null');
     varyByOrigin(reply, true);
     const bucket = bucketSegment(request.url);
-    if (bucket !== undefined && !isStorageType(bucket)) throw new S3Error('NoSuchBucket', `The specified bucket does not exist: ${bucket}`);
+    if (bucket !== undefined && !isStorageType(bucket) && !(isStorageTypeOrBucketName(bucket) && (await ctx.buckets.find(bucket))))
+      throw new S3Error('NoSuchBucket', `The specified bucket does not exist: ${bucket}`);
     const rules = await s3CorsRules(ctx, request);
     if (rules.length === 0) throw new S3Error('AccessForbidden', 'CORSResponse: CORS is not enabled for this bucket.');
     const rule = findCorsRule(rules, { origin, method, headers: preflight.headers });
@@ -81,12 +94,6 @@ async function credentialTenant(ctx: AppContext, request: FastifyRequest): Promi
     return undefined;
   }
   return accessKeyId === undefined ? undefined : (await findApiKey(ctx.apiKeys, accessKeyId))?.tenant;
-}
-
-/** The storage type a request's path names as its bucket (`/s3/BUCKET/...`), if it is one. */
-function bucketOf(url: string): StorageType | undefined {
-  const segment = bucketSegment(url);
-  return segment !== undefined && isStorageType(segment) ? segment : undefined;
 }
 
 /** The path segment after /s3, undecoded (bucket names need no escapes); undefined for the service. */

@@ -1,20 +1,25 @@
-import { MAX_DELETE_MANY_KEYS, type StorageType } from 'stowage-client/protocol';
+import { MAX_DELETE_MANY_KEYS } from 'stowage-client/protocol';
 import type { AppContext } from '../http/context.js';
+import type { Principal } from '../storage/bucket-model.js';
 import { s3Errors } from './errors.js';
 import { parseXmlBody } from './xml.js';
 
 /** DeleteObjects: up to 1000 keys in one index transaction; a missing key counts as deleted, as in S3. */
-export async function deleteObjects(ctx: AppContext, tenant: string, bucket: StorageType, xml: string): Promise<Record<string, unknown>> {
+export async function deleteObjects(ctx: AppContext, principal: Principal, bucket: string, xml: string): Promise<Record<string, unknown>> {
   const request = parseXmlBody(xml, 'Delete');
   const objects = (request.Object ?? []) as Array<{ Key?: unknown }>;
   if (!Array.isArray(objects) || objects.length === 0 || objects.length > MAX_DELETE_MANY_KEYS) throw s3Errors.malformedXml();
   const quiet = String(request.Quiet ?? 'false').trim() === 'true';
   const keys = objects.map((object) => (typeof object.Key === 'string' ? object.Key : ''));
-  const { results } = await ctx.prefixes.deleteKeys(tenant, bucket, keys);
+  const { tenant, type, bucket: named } = await ctx.access.locate(principal, bucket, 'bucket:list');
+  // Each key is judged on its own: a grant of a prefix covers the keys under it only.
+  const refused = named ? keys.filter((key) => !ctx.access.allows(principal, named, 'object:delete', key)) : [];
+  const { results } = await ctx.prefixes.deleteKeys(tenant, type, keys, new Set(refused));
   const deleted: unknown[] = [];
   const errors: unknown[] = [];
   for (const result of results) {
     if (!result.deleted && result.code === 'InvalidKey') errors.push({ Key: result.key, Code: 'InvalidArgument', Message: result.message });
+    else if (!result.deleted && result.code === 'AccessDenied') errors.push({ Key: result.key, Code: 'AccessDenied', Message: 'Access Denied' });
     else if (!quiet) deleted.push({ Key: result.key });
   }
   const body: Record<string, unknown> = {};

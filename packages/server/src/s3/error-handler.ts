@@ -32,6 +32,17 @@ const S3_CODES: Record<string, S3ErrorCode> = {
   RangeNotSatisfiable: 'InvalidRange',
   InvalidRange: 'InvalidArgument',
   InvalidPageToken: 'InvalidArgument',
+  NoSuchBucket: 'NoSuchBucket',
+  BucketAlreadyExists: 'BucketAlreadyExists',
+  BucketAlreadyOwnedByYou: 'BucketAlreadyOwnedByYou',
+  BucketNotEmpty: 'BucketNotEmpty',
+  InvalidBucketName: 'InvalidBucketName',
+  TooManyBuckets: 'TooManyBuckets',
+  AccessDenied: 'AccessDenied',
+  // An anonymous request for what is not public: S3 answers 403 AccessDenied.
+  MissingToken: 'AccessDenied',
+  MalformedPolicy: 'MalformedPolicy',
+  InvalidStorageType: 'NoSuchBucket',
 };
 
 /** Every error of the S3 scope as S3's XML error body, with S3's code and status. */

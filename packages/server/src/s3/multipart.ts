@@ -4,7 +4,7 @@ import type { StorageType } from 'stowage-client/protocol';
 import type { AppContext } from '../http/context.js';
 import { abortOnDisconnect } from '../http/receive-upload.js';
 import { parseRangeHeader } from '../storage/byte-ranges.js';
-import type { ObjectRef } from '../storage/model.js';
+import type { ObjectAcl, ObjectRef } from '../storage/model.js';
 import { MultipartService, type PartResult } from '../storage/multipart-service.js';
 import { principalOf } from './authenticate.js';
 import { checksumElements, checksumHeaders } from './checksum-answers.js';
@@ -17,10 +17,10 @@ import { sendXml } from './xml.js';
 const MAX_PART_NUMBER = 10_000;
 const MAX_LISTED = 1000;
 
-export async function createMultipartUpload(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef) {
+export async function createMultipartUpload(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef, acl?: ObjectAcl) {
   assertSupportedWrite(request);
   const checksum = uploadChecksumOf(request);
-  const uploadId = await ctx.multipart.create(ref, { contentType: contentTypeOf(request), attributes: s3AttributesOf(request), checksum });
+  const uploadId = await ctx.multipart.create(ref, { contentType: contentTypeOf(request), attributes: s3AttributesOf(request, acl), checksum });
   if (checksum) reply.header('x-amz-checksum-algorithm', checksum.algorithm).header('x-amz-checksum-type', checksum.type);
   return sendXml(reply, 'InitiateMultipartUploadResult', { Bucket: ref.type, Key: ref.key, UploadId: uploadId });
 }
@@ -31,7 +31,7 @@ export async function uploadPart(ctx: AppContext, request: FastifyRequest, reply
   const number = partNumberOf(query);
   if (request.headers['x-amz-copy-source'] !== undefined) {
     const part = await ctx.multipart.copyPart(upload, ref, number, {
-      source: copySourceOf(request, ref.tenant),
+      source: await copySourceOf(ctx, request),
       range: copySourceRangeOf(request),
       checkSource: copySourceCheck(request),
     });

@@ -1,3 +1,4 @@
+import { checkedRead, type ReadAccess } from '../storage/access.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../http/context.js';
 import { contentOf, type ObjectInfo, type ObjectRef } from '../storage/model.js';
@@ -17,7 +18,13 @@ const MAX_PARTS = 1000;
  * its `-N` (ObjectParts gives the count), and ObjectParts lists parts (paged by
  * `x-amz-part-number-marker` and `x-amz-max-parts`) for a multipart object that has checksums.
  */
-export async function getObjectAttributes(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef) {
+export async function getObjectAttributes(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ref: ObjectRef,
+  check?: ReadAccess['check'],
+) {
   const wanted = new Set(
     String(request.headers['x-amz-object-attributes'] ?? '')
       .split(',')
@@ -30,7 +37,8 @@ export async function getObjectAttributes(ctx: AppContext, request: FastifyReque
     );
   for (const name of wanted)
     if (!(ATTRIBUTES as readonly string[]).includes(name)) throw s3Errors.invalidArgument(`Invalid attribute name specified: ${name}`);
-  const info = await ctx.objects.head(ref);
+  const info = await checkedRead(check, () => ctx.objects.head(ref));
+  check?.(info);
   const body: Record<string, unknown> = {};
   const checksum = contentOf(info.attributes).s3Checksum;
   if (wanted.has('ETag')) body.ETag = md5Etag(info).replaceAll('"', '');

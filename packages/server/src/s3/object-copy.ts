@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../http/context.js';
 import { contentOf } from '../storage/object-attributes.js';
 import { md5Etag } from '../storage/object-etags.js';
+import { type ObjectAcl, withChosen } from '../storage/model.js';
 import type { ObjectRef } from '../storage/object-ref.js';
 import { DEFAULT_CONTENT_TYPE } from '../storage/object-service.js';
 import { checksumElements } from './checksum-answers.js';
@@ -15,22 +16,31 @@ import { sendXml } from './xml.js';
  * `x-amz-metadata-directive: REPLACE` the copy takes the request's content type and metadata,
  * which is also how S3 clients change an object's metadata in place (a copy onto itself).
  */
-export async function copyObject(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef) {
+export async function copyObject(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef, acl?: ObjectAcl) {
   assertSupportedWrite(request);
-  const source = copySourceOf(request, ref.tenant);
+  const source = await copySourceOf(ctx, request);
   const directive = String(request.headers['x-amz-metadata-directive'] ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') throw s3Errors.invalidArgument('x-amz-metadata-directive must be COPY or REPLACE');
   const replace =
     directive === 'REPLACE'
-      ? { contentType: contentTypeOf(request) ?? DEFAULT_CONTENT_TYPE, attributes: s3AttributesOf(request) }
+      ? { contentType: contentTypeOf(request) ?? DEFAULT_CONTENT_TYPE, attributes: s3AttributesOf(request, acl) }
       : undefined;
+  // With COPY, the copy keeps the source's attributes, whose ACL (if any) names the source's key and
+  // so gives nothing here; an ACL the request asks for is set on the copy right after.
   if (source.type === ref.type && source.key === ref.key && !replace)
     throw s3Errors.invalidRequest(
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
   const checkSource = copySourceCheck(request);
   await ctx.pause('copy.before-copy');
-  const info = await ctx.objects.copy(source, ref, { checkSource, replace });
+  let info = await ctx.objects.copy(source, ref, { checkSource, replace });
+  if (acl && !replace)
+    info = await ctx.objects.copy(ref, ref, {
+      checkSource: (copied) => {
+        if (copied.sha256 !== info.sha256) throw s3Errors.invalidRequest('The copy changed before its ACL was set; send the request again');
+      },
+      replace: { contentType: info.contentType, attributes: withChosen(info.attributes, { acl }) },
+    });
   return sendXml(reply, 'CopyObjectResult', {
     ETag: md5Etag(info),
     LastModified: new Date(info.lastModified).toISOString(),

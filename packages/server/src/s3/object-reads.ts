@@ -1,5 +1,6 @@
 // GetObject and HeadObject: ranges, parts, conditions, response-* overrides, and the headers
 // an object is answered with.
+import { checkedRead, type ReadAccess } from '../storage/access.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../http/context.js';
 import { INERT_CONTENT_HEADERS } from '../http/inert-content.js';
@@ -23,7 +24,14 @@ const OVERRIDES: Record<string, string> = {
 };
 
 /** GetObject and HeadObject: Range, the four conditional headers, response-* overrides. */
-export async function getObject(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef, query: URLSearchParams) {
+export async function getObject(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ref: ObjectRef,
+  query: URLSearchParams,
+  check?: ReadAccess['check'],
+) {
   const head = request.method === 'HEAD';
   const partNumber = partNumberOf(query);
   if (partNumber !== undefined && request.headers.range !== undefined)
@@ -31,7 +39,8 @@ export async function getObject(ctx: AppContext, request: FastifyRequest, reply:
   const range = head ? undefined : parseS3Range(request.headers.range);
   let part: { start: number; end: number; count: number } | undefined;
   let verdict: 304 | 412 | undefined;
-  const found = await ctx.objects.read(ref, (info): ReadPlan => {
+  const found = await checkedRead(check, () => ctx.objects.read(ref, (info): ReadPlan => {
+    check?.(info);
     part = partNumber === undefined ? undefined : partOf(info, partNumber);
     verdict = conditionVerdict((name) => single(request.headers[name]), info);
     if (verdict === 412) throw s3Errors.preconditionFailed();
@@ -43,7 +52,7 @@ export async function getObject(ctx: AppContext, request: FastifyRequest, reply:
     } catch {
       throw s3Errors.invalidRange(info.size);
     }
-  });
+  }));
   const { info, plan, body } = found;
   reply.headers(objectHeaders(info));
   // S3 gives the stored checksum when asked, for a read of the whole object: it is not a range's.

@@ -5,11 +5,11 @@ import { decodeMetadataValue } from 'stowage-client/metadata';
 import type { AppContext } from '../http/context.js';
 import { parseContentType } from '../storage/media-type.js';
 import { isMetadataName, metadataOverLimit } from '../storage/metadata-limits.js';
-import { type ObjectAttributes, type ObjectInfo, type WriteCondition, withChosen } from '../storage/model.js';
+import { type ObjectAcl, type ObjectAttributes, type ObjectInfo, type WriteCondition, withChosen } from '../storage/model.js';
 import { md5Etag } from '../storage/object-etags.js';
-import { makeRef, type ObjectRef } from '../storage/object-ref.js';
+import { isStorageTypeOrBucketName } from '../storage/bucket-names.js';
+import type { ObjectRef } from '../storage/object-ref.js';
 import { evaluateRead, readPreconditionsOf, writePreconditionsOf } from '../storage/preconditions.js';
-import { assertPrivateAcl } from './acl.js';
 import { S3Error, s3Errors } from './errors.js';
 import { single } from './header-value.js';
 
@@ -32,17 +32,11 @@ const UNSUPPORTED_HEADERS = [
   'x-amz-object-lock-retain-until-date',
   'x-amz-object-lock-legal-hold',
   'x-amz-website-redirect-location',
-  'x-amz-grant-read',
-  'x-amz-grant-write',
-  'x-amz-grant-read-acp',
-  'x-amz-grant-write-acp',
-  'x-amz-grant-full-control',
 ];
 
-/** Refuses a write that asks for tagging, encryption, object lock, ACLs or another storage class. */
+/** Refuses a write that asks for tagging, encryption, object lock or another storage class (ACLs are the router's: acl.ts). */
 export function assertSupportedWrite(request: Pick<FastifyRequest, 'headers'>): void {
   for (const name of UNSUPPORTED_HEADERS) if (request.headers[name] !== undefined) throw s3Errors.notImplemented(`The ${name} header`);
-  assertPrivateAcl(request);
   const storageClass = single(request.headers['x-amz-storage-class']);
   if (storageClass !== undefined && storageClass !== 'STANDARD')
     throw new S3Error('InvalidStorageClass', 'The storage class you specified is not valid');
@@ -76,7 +70,7 @@ async function indexEtags(ctx: AppContext, ref: ObjectRef, ifMatch: readonly str
 }
 
 /** x-amz-meta-*, Cache-Control and Content-Disposition of a write. S3 clients send UTF-8 bytes as is. */
-export function s3AttributesOf(request: Pick<FastifyRequest, 'headers'>): ObjectAttributes | null {
+export function s3AttributesOf(request: Pick<FastifyRequest, 'headers'>, acl?: ObjectAcl): ObjectAttributes | null {
   const metadata: Record<string, string> = {};
   for (const [header, raw] of Object.entries(request.headers)) {
     if (!header.startsWith(META) || raw === undefined) continue;
@@ -104,9 +98,9 @@ export function s3AttributesOf(request: Pick<FastifyRequest, 'headers'>): Object
     if (stored) s3Headers[name] = stored;
   }
   const hasHeaders = Object.keys(s3Headers).length > 0;
-  if (Object.keys(metadata).length === 0 && cacheControl === null && contentDisposition === null && !hasHeaders) return null;
+  if (Object.keys(metadata).length === 0 && cacheControl === null && contentDisposition === null && !hasHeaders && !acl) return null;
   const attributes: ObjectAttributes = { metadata, cacheControl, contentDisposition };
-  return hasHeaders ? withChosen(attributes, { s3Headers }) : attributes;
+  return hasHeaders || acl ? withChosen(attributes, { s3Headers: hasHeaders ? s3Headers : undefined, acl }) : attributes;
 }
 
 export function contentTypeOf(request: Pick<FastifyRequest, 'headers'>): string | undefined {
@@ -127,8 +121,11 @@ export async function s3WriteCondition(ctx: AppContext, request: FastifyRequest,
   return { ...condition, ifMatch: await indexEtags(ctx, ref, condition.ifMatch) };
 }
 
-/** `x-amz-copy-source: /bucket/key` (or without the leading slash), percent-encoded. */
-export function copySourceOf(request: FastifyRequest, tenant: string): ObjectRef {
+/**
+ * `x-amz-copy-source: /bucket/key` (or without the leading slash), percent-encoded: the object a
+ * copy reads, if the caller may read it (Access).
+ */
+export async function copySourceOf(ctx: AppContext, request: FastifyRequest): Promise<ObjectRef> {
   const header = single(request.headers['x-amz-copy-source']) ?? '';
   const [path = ''] = header.split('?');
   let decoded: string;
@@ -140,11 +137,8 @@ export function copySourceOf(request: FastifyRequest, tenant: string): ObjectRef
   const slash = decoded.indexOf('/');
   if (slash <= 0) throw s3Errors.invalidArgument('x-amz-copy-source must be /bucket/key');
   const bucket = decoded.slice(0, slash);
-  try {
-    return makeRef(tenant, bucket, decoded.slice(slash + 1));
-  } catch {
-    throw s3Errors.noSuchBucket(bucket);
-  }
+  if (!isStorageTypeOrBucketName(bucket)) throw s3Errors.noSuchBucket(bucket);
+  return ctx.access.ref(request.principal, bucket, decoded.slice(slash + 1), 'object:read');
 }
 
 /** 412, 304 or undefined (serve): storage/preconditions.ts over both of the object's ETags (sha256 and S3's). */

@@ -5,6 +5,7 @@ import type { AppContext } from '../http/context.js';
 import { abortOnDisconnect } from '../http/receive-upload.js';
 import { contentOf } from '../storage/object-attributes.js';
 import { md5Etag, withMd5Etag } from '../storage/object-etags.js';
+import type { ObjectAcl } from '../storage/model.js';
 import type { ObjectRef } from '../storage/object-ref.js';
 import { principalOf } from './authenticate.js';
 import { checksumHeaders } from './checksum-answers.js';
@@ -12,11 +13,11 @@ import { assertSupportedWrite, contentTypeOf, s3AttributesOf, s3WriteCondition }
 import { payloadOf } from './payload.js';
 
 /** PutObject: If-None-Match: * and If-Match checked with the commit; metadata; digests checked. */
-export async function putObject(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef) {
+export async function putObject(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef, acl?: ObjectAcl) {
   assertSupportedWrite(request);
   const payload = payloadOf(request, principalOf(request));
   const condition = await s3WriteCondition(ctx, request, ref);
-  const attributes = s3AttributesOf(request);
+  const attributes = s3AttributesOf(request, acl);
   const info = await abortOnDisconnect(ctx, request, reply, (signal) =>
     ctx.objects.put(ref, Readable.from(payload.body), {
       contentType: contentTypeOf(request),

@@ -7,11 +7,11 @@ import { continueOnFirstRead } from '../http/expect-continue.js';
 import { publicOrigin } from '../http/origin.js';
 import { abortOnDisconnect } from '../http/receive-upload.js';
 import { md5Etag, withMd5Etag } from '../storage/object-etags.js';
-import { makeRef } from '../storage/object-ref.js';
+import { isStorageTypeOrBucketName } from '../storage/bucket-names.js';
 import { admitTenant, openApiKey } from './authenticate.js';
-import { storageTypeOf } from './buckets.js';
 import { S3Error, s3Errors } from './errors.js';
 import { assertValidKey } from './object-key.js';
+import { objectAclOfWrite } from './acl.js';
 import { assertSupportedWrite, contentTypeOf, s3AttributesOf } from './object-requests.js';
 import { malformedPostRequest, readPostForm } from './post-form.js';
 import { checkPostPolicy, parsePostPolicy, type SizeRange } from './post-policy.js';
@@ -41,7 +41,7 @@ export async function postObject(ctx: AppContext, request: FastifyRequest, reply
   const fields = new Map(form.fields);
   const { tenant, policy } = await authenticateForm(ctx, fields);
   admitTenant(ctx, request, reply, tenant);
-  const type = storageTypeOf(bucket);
+  if (!isStorageTypeOrBucketName(bucket)) throw s3Errors.noSuchBucket(bucket);
   const keyField = fields.get('key');
   if (keyField === undefined)
     throw s3Errors.invalidArgument(
@@ -54,9 +54,9 @@ export async function postObject(ctx: AppContext, request: FastifyRequest, reply
   const headers = objectHeadersOf(fields);
   if (fields.has('tagging')) throw s3Errors.notImplemented('The tagging field');
   assertSupportedWrite({ headers });
-  const attributes = s3AttributesOf({ headers });
+  const ref = await ctx.access.ref(request.principal, bucket, key, 'object:write');
+  const attributes = s3AttributesOf({ headers }, await objectAclOfWrite(ctx, request.principal, headers, bucket, key));
   const computed: { md5?: string } = {};
-  const ref = makeRef(tenant, type, key);
   const info = await abortOnDisconnect(ctx, request, reply, (signal) =>
     ctx.objects.put(ref, Readable.from(measured(form.file, range, computed)), {
       contentType: contentTypeOf({ headers }),

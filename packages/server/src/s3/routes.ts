@@ -1,18 +1,19 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
-import { STORAGE_TYPES } from 'stowage-client/protocol';
 import { passBodiesThrough } from '../http/body-passthrough.js';
 import type { AppContext } from '../http/context.js';
 import { continueOnFirstRead } from '../http/expect-continue.js';
 import { keyFromRawUrl } from '../http/request-key.js';
-import { makeRef, type ObjectRef } from '../storage/object-ref.js';
-import { getAcl, putAcl } from './acl.js';
+import { requireUser } from '../storage/access.js';
+import { isStorageTypeOrBucketName } from '../storage/bucket-names.js';
+import { bucketAclOperation, objectAclOperation, objectAclOfWrite } from './acl.js';
 import { createS3Authenticate, principalOf } from './authenticate.js';
 import { bucketCorsOperation } from './bucket-cors.js';
-import { listBucketsBody, storageTypeOf } from './buckets.js';
+import { BUCKET_SETTINGS } from './bucket-settings.js';
+import { createBucket, deleteBucket, listBuckets } from './buckets.js';
 import { createS3CorsHeaders } from './cors.js';
 import { deleteObjects } from './delete-objects.js';
 import { handleS3Error } from './error-handler.js';
-import { S3Error, s3Errors } from './errors.js';
+import { s3Errors } from './errors.js';
 import { listObjectsV1, listObjectsV2 } from './listing.js';
 import { abortMultipartUpload, createMultipartUpload, listMultipartUploads, listParts, uploadPart } from './multipart.js';
 import { completeMultipartUpload } from './multipart-complete.js';
@@ -33,11 +34,11 @@ const KEY_AFTER_BUCKET = 2;
 /** Largest XML request body (DeleteObjects of 1000 keys of 1 KiB, CompleteMultipartUpload of 10,000 parts). */
 const MAX_XML_BYTES = 4 * 1024 * 1024;
 /** Query parameters that name an operation (a subresource) rather than shape one. */
-const BUCKET_SUBRESOURCES = new Set(['location', 'list-type', 'delete', 'uploads', 'acl', 'cors']);
+const BUCKET_SUBRESOURCES = new Set(['location', 'list-type', 'delete', 'uploads', 'acl', 'cors', ...BUCKET_SETTINGS.keys()]);
 const OBJECT_SUBRESOURCES = new Set(['uploads', 'uploadId', 'partNumber', 'acl', 'attributes']);
 /** Query parameters that only shape an operation's answer, on objects and buckets. */
 const PLAIN_PARAMETERS =
-  /^(prefix|delimiter|max-keys|marker|continuation-token|start-after|encoding-type|fetch-owner|x-id|response-.*|[xX]-[aA]mz-.*|AWSAccessKeyId|Signature|Expires|versionId|key-marker|upload-id-marker|max-uploads|max-parts|part-number-marker)$/;
+  /^(prefix|delimiter|max-keys|marker|continuation-token|start-after|encoding-type|fetch-owner|x-id|response-.*|[xX]-[aA]mz-.*|AWSAccessKeyId|Signature|Expires|versionId|key-marker|upload-id-marker|max-uploads|max-parts|part-number-marker|max-buckets|bucket-region)$/;
 
 /**
  * The S3-compatible API, path-style under /s3 (docs/s3.md): buckets are the caller's storage
@@ -53,8 +54,8 @@ export function registerS3(app: FastifyInstance, ctx: AppContext): void {
   app.addHook('onRequest', createS3Authenticate(ctx));
   const methods: HTTPMethods[] = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'];
 
-  app.route({ method: methods, url: S3_BASE_PATH, exposeHeadRoute: false, handler: (request, reply) => service(request, reply) });
-  app.route({ method: methods, url: `${S3_BASE_PATH}/`, exposeHeadRoute: false, handler: (request, reply) => service(request, reply) });
+  app.route({ method: methods, url: S3_BASE_PATH, exposeHeadRoute: false, handler: (request, reply) => service(ctx, request, reply) });
+  app.route({ method: methods, url: `${S3_BASE_PATH}/`, exposeHeadRoute: false, handler: (request, reply) => service(ctx, request, reply) });
   app.route<{ Params: { bucket: string } }>({
     method: methods,
     url: `${S3_BASE_PATH}/:bucket`,
@@ -73,59 +74,67 @@ export function registerS3(app: FastifyInstance, ctx: AppContext): void {
   });
 }
 
-async function service(request: FastifyRequest, reply: FastifyReply) {
+async function service(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
   if (request.method !== 'GET') throw s3Errors.notImplemented(`${request.method} on the service`);
-  return sendXml(reply, 'ListAllMyBucketsResult', listBucketsBody(request.tenant));
+  const user = requireUser(request.principal);
+  return sendXml(reply, 'ListAllMyBucketsResult', await listBuckets(ctx, user, queryOf(request)));
 }
 
 async function bucketOperation(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, bucket: string) {
   // Authenticated from its form fields, before anything about the bucket is said.
   if (isPostObject(request)) return postObject(ctx, request, reply, bucket);
-  if (request.method === 'PUT' && !(STORAGE_TYPES as readonly string[]).includes(bucket))
-    throw new S3Error('InvalidBucketName', 'Buckets are the storage types data, tmp and result: no other can be created');
-  const type = storageTypeOf(bucket);
   const query = queryOf(request);
   assertKnownParameters(query, BUCKET_SUBRESOURCES, `this ${request.method} on a bucket`);
-  if (query.has('acl')) return aclOperation(ctx, request, reply);
-  if (query.has('cors')) return bucketCorsOperation(ctx, request, reply, type, () => readBody(request, reply));
+  const principal = request.principal;
+  const body = (options?: PayloadOptions) => readBody(request, reply, options);
+  if (request.method === 'PUT' && query.size === 0) return createBucket(ctx, request, reply, bucket, body);
+  if (!isStorageTypeOrBucketName(bucket)) throw s3Errors.noSuchBucket(bucket);
+  if (query.has('acl')) return bucketAclOperation(ctx, request, reply, bucket, body);
+  if (query.has('cors')) return bucketCorsOperation(ctx, request, reply, bucket, body);
+  for (const [name, operation] of BUCKET_SETTINGS) if (query.has(name)) return operation(ctx, request, reply, bucket, body);
   switch (request.method) {
     case 'HEAD':
+      await ctx.access.locate(principal, bucket, 'bucket:list');
       return reply.code(200).header('x-amz-bucket-region', ctx.config.s3ApiRegion).send();
-    case 'GET':
+    case 'GET': {
+      const prefix = query.get('prefix') ?? '';
+      const { tenant, type } = await ctx.access.locate(principal, bucket, 'bucket:list', query.has('location') ? '' : prefix);
       // S3 names us-east-1 by an empty constraint.
       if (query.has('location'))
         return sendXml(reply, 'LocationConstraint', ctx.config.s3ApiRegion === 'us-east-1' ? {} : { '#text': ctx.config.s3ApiRegion });
-      if (query.has('uploads')) return listMultipartUploads(ctx, reply, request.tenant, type, query);
-      if (query.get('list-type') === '2') return sendXml(reply, 'ListBucketResult', await listObjectsV2(ctx, request.tenant, type, query));
+      if (query.has('uploads')) return listMultipartUploads(ctx, reply, tenant, type, query);
+      if (query.get('list-type') === '2') return sendXml(reply, 'ListBucketResult', await listObjectsV2(ctx, tenant, type, query));
       if (query.has('list-type')) throw s3Errors.invalidArgument('list-type must be 2');
-      return sendXml(reply, 'ListBucketResult', await listObjectsV1(ctx, request.tenant, type, query));
-    case 'PUT':
-      // CreateBucket of one of the fixed buckets: it exists, and it is yours.
-      if (query.size > 0) throw s3Errors.notImplemented('Bucket configuration');
-      return reply.code(200).header('location', `/${bucket}`).send();
+      return sendXml(reply, 'ListBucketResult', await listObjectsV1(ctx, tenant, type, query));
+    }
     case 'POST':
-      if (query.has('delete'))
-        return sendXml(reply, 'DeleteResult', await deleteObjects(ctx, request.tenant, type, await readBody(request, reply)));
+      if (query.has('delete')) return sendXml(reply, 'DeleteResult', await deleteObjects(ctx, principal, bucket, await body()));
       throw s3Errors.notImplemented(
         'This POST on a bucket (a POST Object form upload is multipart/form-data, with no Authorization header)',
       );
+    case 'DELETE':
+      if (query.size > 0) throw s3Errors.notImplemented('This DELETE on a bucket');
+      return deleteBucket(ctx, request, reply, bucket);
     default:
-      throw s3Errors.notImplemented('DeleteBucket (the buckets are the storage types)');
+      throw s3Errors.notImplemented(`${request.method} on a bucket with these parameters`);
   }
 }
 
 async function objectOperation(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, bucket: string, key: string) {
-  storageTypeOf(bucket);
+  if (!isStorageTypeOrBucketName(bucket)) throw s3Errors.noSuchBucket(bucket);
   assertValidKey(key);
-  const ref = makeRef(request.tenant, bucket, key);
   const query = queryOf(request);
   assertKnownParameters(query, OBJECT_SUBRESOURCES, `this ${request.method} on an object`);
-  if (query.has('acl')) return aclOperation(ctx, request, reply, ref);
+  const principal = request.principal;
+  if (query.has('acl')) return objectAclOperation(ctx, request, reply, bucket, key, () => readBody(request, reply));
+  const writeRef = () => ctx.access.ref(principal, bucket, key, 'object:write');
   if (query.has('uploads')) {
     if (request.method !== 'POST') throw s3Errors.notImplemented(`${request.method} ?uploads on an object`);
-    return createMultipartUpload(ctx, request, reply, ref);
+    const acl = await objectAclOfWrite(ctx, principal, request.headers, bucket, key);
+    return createMultipartUpload(ctx, request, reply, await writeRef(), acl);
   }
   if (query.has('uploadId')) {
+    const ref = await writeRef();
     if (request.method === 'PUT') return uploadPart(ctx, request, reply, ref, query);
     // Complete's x-amz-checksum-* headers are the object's checksum, not its XML body's.
     if (request.method === 'POST')
@@ -136,27 +145,25 @@ async function objectOperation(ctx: AppContext, request: FastifyRequest, reply: 
   }
   if (query.has('attributes')) {
     if (request.method !== 'GET') throw s3Errors.notImplemented(`${request.method} ?attributes on an object`);
-    return getObjectAttributes(ctx, request, reply, ref);
+    const { ref, check } = await ctx.access.readable(principal, bucket, key);
+    return getObjectAttributes(ctx, request, reply, ref, check);
   }
   switch (request.method) {
     case 'GET':
-    case 'HEAD':
-      return getObject(ctx, request, reply, ref, query);
-    case 'PUT':
-      if (request.headers['x-amz-copy-source'] !== undefined) return copyObject(ctx, request, reply, ref);
-      return putObject(ctx, request, reply, ref);
+    case 'HEAD': {
+      const { ref, check } = await ctx.access.readable(principal, bucket, key);
+      return getObject(ctx, request, reply, ref, query, check);
+    }
+    case 'PUT': {
+      const acl = await objectAclOfWrite(ctx, principal, request.headers, bucket, key);
+      if (request.headers['x-amz-copy-source'] !== undefined) return copyObject(ctx, request, reply, await writeRef(), acl);
+      return putObject(ctx, request, reply, await writeRef(), acl);
+    }
     case 'DELETE':
-      return deleteObject(ctx, reply, ref);
+      return deleteObject(ctx, reply, await ctx.access.ref(principal, bucket, key, 'object:delete'));
     default:
       throw s3Errors.notImplemented(`${request.method} on an object`);
   }
-}
-
-/** Get/PutBucketAcl and Get/PutObjectAcl: every bucket and object is private to its tenant (acl.ts). */
-function aclOperation(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, object?: ObjectRef) {
-  if (request.method === 'GET') return getAcl(ctx, reply, request.tenant, object);
-  if (request.method === 'PUT') return putAcl(ctx, request, reply, object);
-  throw s3Errors.notImplemented(`${request.method} ?acl`);
 }
 
 /**

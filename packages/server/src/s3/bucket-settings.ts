@@ -1,0 +1,101 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isStorageType } from 'stowage-client/protocol';
+import type { AppContext } from '../http/context.js';
+import type { Action, Bucket, BucketSettings } from '../storage/bucket-model.js';
+import { isPublicPolicy } from '../storage/public-buckets.js';
+import { parseBucketPolicy } from './bucket-policy.js';
+import { S3Error, s3Errors } from './errors.js';
+import { lifecycleConfigurationBody, parseLifecycleConfiguration } from './lifecycle-xml.js';
+import { parsePublicAccessBlock, publicAccessBlockBody } from './public-access-block-xml.js';
+import { sendXml } from './xml.js';
+
+type ReadBody = () => Promise<string>;
+type Operation = (ctx: AppContext, request: FastifyRequest, reply: FastifyReply, bucket: string, readBody: ReadBody) => Promise<unknown>;
+
+/**
+ * A named bucket's settings on the S3 API, by query parameter: the bucket policy
+ * (Get/Put/DeleteBucketPolicy, GetBucketPolicyStatus), the public access block
+ * (Get/Put/DeletePublicAccessBlock) and lifecycle expiry (Get/Put/DeleteBucketLifecycleConfiguration).
+ * Only the owner changes or reads them (bucket:configure), as on S3 without IAM.
+ */
+export const BUCKET_SETTINGS: ReadonlyMap<string, Operation> = new Map<string, Operation>([
+  [
+    'policy',
+    (ctx, request, reply, bucket, readBody) =>
+      setting(ctx, request, reply, bucket, readBody, {
+        read: (settings) => {
+          if (!settings.policy) throw new S3Error('NoSuchBucketPolicy', 'The bucket policy does not exist');
+          return reply.code(200).type('application/json').send(settings.policy.text);
+        },
+        write: (settings, body, current) => ({ ...settings, policy: parseBucketPolicy(body, current.name) }),
+        remove: (settings) => ({ ...settings, policy: null }),
+        writeStatus: 204,
+      }),
+  ],
+  [
+    'policyStatus',
+    (ctx, request, reply, bucket, readBody) =>
+      setting(ctx, request, reply, bucket, readBody, {
+        read: (settings) => {
+          if (!settings.policy) throw new S3Error('NoSuchBucketPolicy', 'The bucket policy does not exist');
+          return sendXml(reply, 'PolicyStatus', { IsPublic: isPublicPolicy(settings) });
+        },
+      }),
+  ],
+  [
+    'publicAccessBlock',
+    (ctx, request, reply, bucket, readBody) =>
+      setting(ctx, request, reply, bucket, readBody, {
+        read: (settings) => {
+          if (!settings.publicAccessBlock)
+            throw new S3Error('NoSuchPublicAccessBlockConfiguration', 'The public access block configuration was not found');
+          return sendXml(reply, 'PublicAccessBlockConfiguration', publicAccessBlockBody(settings.publicAccessBlock));
+        },
+        write: (settings, body) => ({ ...settings, publicAccessBlock: parsePublicAccessBlock(body) }),
+        remove: (settings) => ({ ...settings, publicAccessBlock: null }),
+        writeStatus: 200,
+      }),
+  ],
+  [
+    'lifecycle',
+    (ctx, request, reply, bucket, readBody) =>
+      setting(ctx, request, reply, bucket, readBody, {
+        read: (settings) => {
+          if (settings.lifecycle.length === 0) throw new S3Error('NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist');
+          return sendXml(reply, 'LifecycleConfiguration', lifecycleConfigurationBody(settings.lifecycle));
+        },
+        write: (settings, body) => ({ ...settings, lifecycle: parseLifecycleConfiguration(body) }),
+        remove: (settings) => ({ ...settings, lifecycle: [] }),
+        writeStatus: 200,
+      }),
+  ],
+]);
+
+interface SettingHandlers {
+  read: (settings: BucketSettings) => unknown;
+  write?: (settings: BucketSettings, body: string, bucket: Bucket) => BucketSettings;
+  remove?: (settings: BucketSettings) => BucketSettings;
+  writeStatus?: number;
+}
+
+async function setting(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, bucket: string, readBody: ReadBody, handlers: SettingHandlers) {
+  if (isStorageType(bucket))
+    throw s3Errors.invalidRequest(`${bucket} is one of your private built-in buckets (data, tmp, result): create a bucket to configure`);
+  const action: Action = 'bucket:configure';
+  if (request.method === 'GET') {
+    const { bucket: named } = await ctx.access.locate(request.principal, bucket, action);
+    if (!named) throw new Error('a named bucket located without its record');
+    return handlers.read(named.settings);
+  }
+  const { write, remove } = handlers;
+  if (request.method === 'PUT' && write) {
+    const body = await readBody();
+    await ctx.buckets.change(request.principal, bucket, action, (current) => ({ settings: write(current.settings, body, current) }));
+    return reply.code(handlers.writeStatus ?? 200).send();
+  }
+  if (request.method === 'DELETE' && remove) {
+    await ctx.buckets.change(request.principal, bucket, action, (current) => ({ settings: remove(current.settings) }));
+    return reply.code(204).send();
+  }
+  throw s3Errors.notImplemented(`${request.method} on this bucket setting`);
+}
