@@ -10,8 +10,19 @@ export const S3_ERRORS = {
   AuthorizationQueryParametersError: { status: 400, message: 'Error parsing the X-Amz-Credential parameter' },
   BadDigest: { status: 400, message: 'The Content-MD5 or checksum you specified did not match what we received.' },
   BadRequest: { status: 400, message: 'Bad Request' },
+  BucketAlreadyExists: {
+    status: 409,
+    message:
+      'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.',
+  },
+  BucketAlreadyOwnedByYou: { status: 409, message: 'Your previous request to create the named bucket succeeded and you already own it.' },
+  BucketNotEmpty: { status: 409, message: 'The bucket you tried to delete is not empty' },
   EntityTooLarge: { status: 400, message: 'Your proposed upload exceeds the maximum allowed object size.' },
   EntityTooSmall: { status: 400, message: 'Your proposed upload is smaller than the minimum allowed object size.' },
+  IllegalLocationConstraintException: {
+    status: 400,
+    message: 'The location constraint is incompatible for the region specific endpoint this request was sent to.',
+  },
   IncompleteBody: { status: 400, message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.' },
   InsufficientStorage: { status: 507, message: 'The server is out of storage space; nothing was stored.' },
   InternalError: { status: 500, message: 'We encountered an internal error. Please try again.' },
@@ -26,6 +37,8 @@ export const S3_ERRORS = {
   InvalidRequest: { status: 400, message: 'Invalid Request' },
   InvalidStorageClass: { status: 400, message: 'The storage class you specified is not valid' },
   KeyTooLongError: { status: 400, message: 'Your key is too long' },
+  MalformedACLError: { status: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema' },
+  MalformedPolicy: { status: 400, message: 'Invalid policy syntax.' },
   MalformedTrailerError: { status: 400, message: 'The request contained trailing data that was not well-formed.' },
   MalformedXML: {
     status: 400,
@@ -39,8 +52,11 @@ export const S3_ERRORS = {
   MetadataTooLarge: { status: 400, message: 'Your metadata headers exceed the maximum allowed metadata size.' },
   MissingContentLength: { status: 411, message: 'You must provide the Content-Length HTTP header.' },
   NoSuchBucket: { status: 404, message: 'The specified bucket does not exist' },
+  NoSuchBucketPolicy: { status: 404, message: 'The bucket policy does not exist' },
   NoSuchCORSConfiguration: { status: 404, message: 'The CORS configuration does not exist' },
   NoSuchKey: { status: 404, message: 'The specified key does not exist.' },
+  NoSuchLifecycleConfiguration: { status: 404, message: 'The lifecycle configuration does not exist' },
+  NoSuchPublicAccessBlockConfiguration: { status: 404, message: 'The public access block configuration was not found' },
   NoSuchUpload: { status: 404, message: 'The specified multipart upload does not exist.' },
   NotImplemented: { status: 501, message: 'A header you provided implies functionality that is not implemented.' },
   PreconditionFailed: { status: 412, message: 'At least one of the pre-conditions you specified did not hold' },
@@ -56,6 +72,8 @@ export const S3_ERRORS = {
     message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
   },
   SlowDown: { status: 503, message: 'Please reduce your request rate.' },
+  TooManyBuckets: { status: 400, message: 'You have attempted to create more buckets than allowed' },
+  UnresolvableGrantByEmailAddress: { status: 400, message: 'The e-mail address you provided does not match any account on record.' },
   XAmzContentSHA256Mismatch: { status: 400, message: "The provided 'x-amz-content-sha256' header does not match what was computed." },
 } as const satisfies Record<string, { status: number; message: string }>;
 
@@ -111,6 +129,8 @@ export const s3Errors = {
   contentSha256Mismatch: () => new S3Error('XAmzContentSHA256Mismatch'),
   preconditionFailed: () => new S3Error('PreconditionFailed'),
   malformedXml: () => new S3Error('MalformedXML'),
+  malformedAcl: (message?: string) => new S3Error('MalformedACLError', message),
+  malformedPolicy: (message: string) => new S3Error('MalformedPolicy', message),
   invalidRange: (size: number) => new S3Error('InvalidRange', undefined, { 'content-range': `bytes */${size}` }),
   entityTooSmall: () => new S3Error('EntityTooSmall'),
   invalidPart: () => new S3Error('InvalidPart'),

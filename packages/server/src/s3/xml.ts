@@ -14,6 +14,14 @@ const parser = new XMLParser({
 });
 /** Elements that may repeat in the request bodies this endpoint reads. */
 const ARRAYS = new Set(['Object', 'Part']);
+/** The same, keeping attributes as `@_name` (an ACL's Grantee says its type in `xsi:type`), without ARRAYS. */
+const attributeParser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  parseTagValue: false,
+  trimValues: false,
+  htmlEntities: true,
+});
 
 export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
@@ -44,15 +52,23 @@ export function errorElement(error: S3Error, resource: string, requestId: string
 
 /** Parses a request body that must be the XML element `root`; MalformedXML otherwise. */
 export function parseXmlBody(text: string, root: string): Record<string, unknown> {
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = parser.parse(text, true) as Record<string, unknown>;
-  } catch {
-    throw s3Errors.malformedXml();
-  }
-  const element = parsed[root];
+  const element = xmlRoot(text, root);
   if (element === undefined || typeof element !== 'object' || element === null) throw s3Errors.malformedXml();
   return element as Record<string, unknown>;
+}
+
+/**
+ * The element `root` of an XML body as the parser gives it (a string when it has no child
+ * element), or undefined when the body is not well-formed XML or has another root. With
+ * `attributes`, attributes are kept as `@_name` and no element is made an array unless repeated.
+ */
+export function xmlRoot(text: string, root: string, options: { attributes?: boolean } = {}): unknown {
+  try {
+    const parsed = (options.attributes ? attributeParser : parser).parse(text, true) as Record<string, unknown>;
+    return parsed[root];
+  } catch {
+    return undefined;
+  }
 }
 
 export { S3Error };

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import type { LifecycleRule } from '../storage/bucket-model.js';
+import { S3Error, s3Errors } from './errors.js';
+import { xmlRoot } from './xml.js';
+import { childrenOf, listOf, onlyChildren, optionalText, requiredText } from './xml-fields.js';
+
+/**
+ * S3's LifecycleConfiguration, as far as Stowage has it: rules that expire the objects under a
+ * prefix a number of days after they were written. Other actions and filters are NotImplemented
+ * (named in the message), never accepted and left undone.
+ */
+
+/** S3's bounds on a configuration's rules and a rule's ID. */
+export const MAX_LIFECYCLE_RULES = 1000;
+const MAX_ID_LENGTH = 255;
+/** The largest Days S3's schema takes (an xs:int). */
+const MAX_DAYS = 2_147_483_647;
+
+const RULE_ELEMENTS = ['ID', 'Prefix', 'Filter', 'Status', 'Expiration'];
+const UNSUPPORTED_RULE_ELEMENTS: Record<string, string> = {
+  Transition: 'Lifecycle Transition (Stowage has one storage class)',
+  Transitions: 'Lifecycle Transition (Stowage has one storage class)',
+  NoncurrentVersionTransition: 'Lifecycle NoncurrentVersionTransition (Stowage keeps no versions)',
+  NoncurrentVersionExpiration: 'Lifecycle NoncurrentVersionExpiration (Stowage keeps no versions)',
+  AbortIncompleteMultipartUpload: 'Lifecycle AbortIncompleteMultipartUpload (uploads expire on the server-wide upload TTL)',
+};
+const UNSUPPORTED_FILTER_ELEMENTS = ['Tag', 'And', 'ObjectSizeGreaterThan', 'ObjectSizeLessThan'];
+
+/**
+ * A PutBucketLifecycleConfiguration body as rules. Each rule: an ID (one is made when it has
+ * none), Filter with a Prefix, an empty Filter (every key) or the legacy Prefix beside Filter's
+ * place, Status Enabled or Disabled, and Expiration with Days, a positive integer. Refused as S3
+ * refuses: MalformedXML for what the schema does not allow; InvalidRequest for no rule, over 1000
+ * rules or a rule without an action; InvalidArgument for Days of 0, an ID over 255 characters or
+ * two rules with one ID; NotImplemented for the actions and filters Stowage does not have.
+ */
+export function parseLifecycleConfiguration(text: string): LifecycleRule[] {
+  const root = childrenOf(xmlRoot(text, 'LifecycleConfiguration'), s3Errors.malformedXml);
+  onlyChildren(root, ['Rule'], s3Errors.malformedXml);
+  const elements = listOf(root.Rule);
+  if (elements.length === 0) throw s3Errors.invalidRequest('At least one lifecycle rule must be specified.');
+  if (elements.length > MAX_LIFECYCLE_RULES)
+    throw s3Errors.invalidRequest(`The number of lifecycle rules must not exceed the allowed limit of ${MAX_LIFECYCLE_RULES} rules.`);
+  const rules = elements.map(parseRule);
+  if (new Set(rules.map((rule) => rule.id)).size !== rules.length)
+    throw s3Errors.invalidArgument('Rule ID must be unique. Found same ID for more than one rule');
+  return rules;
+}
+
+/** GetBucketLifecycleConfiguration's LifecycleConfiguration (for sendXml), in the Filter/Prefix form. */
+export function lifecycleConfigurationBody(rules: readonly LifecycleRule[]): Record<string, unknown> {
+  return {
+    Rule: rules.map((rule) => ({
+      ID: rule.id,
+      Filter: { Prefix: rule.prefix },
+      Status: rule.enabled ? 'Enabled' : 'Disabled',
+      Expiration: { Days: rule.days },
+    })),
+  };
+}
+
+function parseRule(element: unknown): LifecycleRule {
+  const fields = childrenOf(element, s3Errors.malformedXml);
+  for (const name of Object.keys(fields)) {
+    const unsupported = Object.hasOwn(UNSUPPORTED_RULE_ELEMENTS, name) ? UNSUPPORTED_RULE_ELEMENTS[name] : undefined;
+    if (unsupported !== undefined) throw s3Errors.notImplemented(unsupported);
+  }
+  onlyChildren(fields, RULE_ELEMENTS, s3Errors.malformedXml);
+  const given = optionalText(fields.ID, s3Errors.malformedXml);
+  if (given !== undefined && given.length > MAX_ID_LENGTH)
+    throw s3Errors.invalidArgument(`ID length should not exceed allowed limit of ${MAX_ID_LENGTH}`);
+  const status = requiredText(fields.Status, s3Errors.malformedXml).trim();
+  if (status !== 'Enabled' && status !== 'Disabled') throw s3Errors.malformedXml();
+  const prefix = parsePrefix(fields);
+  if (fields.Expiration === undefined) throw s3Errors.invalidRequest('At least one action must be specified in a lifecycle rule.');
+  return { id: given || randomUUID(), prefix, enabled: status === 'Enabled', days: parseExpirationDays(fields.Expiration) };
+}
+
+/** The keys a rule covers: Filter (with a Prefix, or empty for every key) or the legacy Prefix, one of the two. */
+function parsePrefix(fields: Record<string, unknown>): string {
+  if (fields.Filter !== undefined && fields.Prefix !== undefined)
+    throw new S3Error('MalformedXML', 'A lifecycle rule has a Filter or a Prefix, not both.');
+  if (fields.Prefix !== undefined) return requiredText(fields.Prefix, s3Errors.malformedXml);
+  if (fields.Filter === undefined) throw new S3Error('MalformedXML', 'A lifecycle rule needs a Filter (empty for every key) or a Prefix.');
+  const filter = childrenOf(fields.Filter, s3Errors.malformedXml);
+  const unsupported = UNSUPPORTED_FILTER_ELEMENTS.find((name) => filter[name] !== undefined);
+  if (unsupported !== undefined) throw s3Errors.notImplemented(`A lifecycle Filter by ${unsupported} (Stowage filters by Prefix only)`);
+  onlyChildren(filter, ['Prefix'], s3Errors.malformedXml);
+  return optionalText(filter.Prefix, s3Errors.malformedXml) ?? '';
+}
+
+function parseExpirationDays(element: unknown): number {
+  const expiration = childrenOf(element, s3Errors.malformedXml);
+  if (expiration.Date !== undefined) throw s3Errors.notImplemented('Lifecycle Expiration by Date (Stowage expires by Days)');
+  if (expiration.ExpiredObjectDeleteMarker !== undefined)
+    throw s3Errors.notImplemented('Lifecycle ExpiredObjectDeleteMarker (Stowage keeps no versions)');
+  onlyChildren(expiration, ['Days'], s3Errors.malformedXml);
+  const text = requiredText(expiration.Days, s3Errors.malformedXml).trim();
+  if (!/^-?\d+$/.test(text)) throw s3Errors.malformedXml();
+  const days = Number(text);
+  if (days <= 0 || days > MAX_DAYS) throw s3Errors.invalidArgument("'Days' for Expiration action must be a positive integer");
+  return days;
+}
