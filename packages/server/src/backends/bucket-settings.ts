@@ -1,9 +1,7 @@
-import type { StorageType } from 'stowage-client/protocol';
-
-/** A tenant's bucket: one of its storage types. */
+/** A tenant's bucket: one of its storage types, or a named bucket (tenant: its owner, type: its name). */
 export interface BucketName {
   readonly tenant: string;
-  readonly type: StorageType;
+  readonly type: string;
 }
 
 /**

@@ -307,12 +307,12 @@ export class ObjectService {
    * When an object of `type` written now expires: tmp objects live tmpTtl, the others forever.
    * The one statement of that rule: every write, copy and completion of every front asks it.
    */
-  expiresAtFor(type: StorageType): number | undefined {
+  expiresAtFor(type: string): number | undefined {
     return type === 'tmp' ? this.options.clock() + this.options.tmpTtlMs : undefined;
   }
 
   /** A per-object lifetime wins over the type's. */
-  private expiryFor(type: StorageType, ttlMs: number | undefined): number | undefined {
+  private expiryFor(type: string, ttlMs: number | undefined): number | undefined {
     if (ttlMs !== undefined) return this.options.clock() + ttlMs;
     return this.expiresAtFor(type);
   }
