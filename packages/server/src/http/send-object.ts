@@ -1,7 +1,7 @@
-import { checkedRead, type ReadAccess } from '../storage/access.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Headers } from 'stowage-client/protocol';
 import { fail } from '../errors.js';
+import { checkedRead, type ReadAccess } from '../storage/access.js';
 import { parseRangeHeader, resolveRange } from '../storage/byte-ranges.js';
 import { parseContentType } from '../storage/media-type.js';
 import type { ObjectInfo, ReadPlan } from '../storage/model.js';
@@ -81,11 +81,13 @@ export async function serveObject(
 ) {
   const range = parseRangeHeader(request.headers.range);
   const preconditions = preconditionsOf(request);
-  const found = await checkedRead(options.check, () => ctx.objects.read(ref, (info): ReadPlan => {
-    options.check?.(info);
-    if (verdictOn(preconditions, info) === 'not-modified') return { kind: 'none' };
-    return range ? resolveRange(range, info.size) : { kind: 'all' };
-  }));
+  const found = await checkedRead(options.check, () =>
+    ctx.objects.read(ref, (info): ReadPlan => {
+      options.check?.(info);
+      if (verdictOn(preconditions, info) === 'not-modified') return { kind: 'none' };
+      return range ? resolveRange(range, info.size) : { kind: 'all' };
+    }),
+  );
   const { info, plan, body } = found;
   setObjectHeaders(reply, info, ref.type, ctx.clock(), options.disposition);
   if (plan.kind === 'none') return reply.code(304).removeHeader('content-length').send();
