@@ -1,4 +1,4 @@
-import type { Api, StorageType } from './api.js';
+import type { Api, BucketName } from './api.js';
 
 /** Files this large or larger go through a resumable upload URL, in chunks of this size. */
 export const CHUNK_BYTES = 8 * 1024 * 1024;
@@ -11,7 +11,7 @@ export type UploadState = 'queued' | 'uploading' | 'retrying' | 'done' | 'failed
 
 export interface UploadItem {
   readonly id: number;
-  readonly type: StorageType;
+  readonly type: BucketName;
   readonly key: string;
   readonly size: number;
   sent: number;
@@ -53,7 +53,7 @@ export class Uploads {
     return this.jobs.map((job) => job.item);
   }
 
-  add(type: StorageType, files: ReadonlyArray<{ file: File; key: string }>): void {
+  add(type: BucketName, files: ReadonlyArray<{ file: File; key: string }>): void {
     for (const { file, key } of files) {
       const item: UploadItem = {
         id: this.nextId++,

@@ -1,13 +1,19 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
-import { type Api, type ObjectDetails, STORAGE_TYPES, type StorageType } from '../api.js';
+import { type Api, ApiError, type BucketInfo, type BucketSummary, isStorageType, type ObjectDetails } from '../api.js';
+import { canManageSharing, isPubliclyReadable } from '../buckets.js';
 import { droppedFiles, type PickedFile, pickedFiles } from '../drop.js';
 import { formatBytes } from '../format.js';
 import { baseName, parentPrefixes } from '../keys.js';
+import { HOME, hashOf, type Place, placeOf } from '../place.js';
 import { Uploads } from '../uploads.js';
+import { BucketNav } from './BucketNav.js';
+import { CreateBucket } from './CreateBucket.js';
 import { Delete } from './Delete.js';
+import { DeleteBucket } from './DeleteBucket.js';
 import { Listing } from './Listing.js';
 import { Preview } from './Preview.js';
 import { Share } from './Share.js';
+import { Sharing } from './Sharing.js';
 import { type Target, Transfer } from './Transfer.js';
 import { UploadPanel } from './UploadPanel.js';
 
@@ -15,7 +21,13 @@ type Modal =
   | { kind: 'preview'; object: ObjectDetails }
   | { kind: 'share'; key: string }
   | { kind: 'move' | 'copy' | 'delete'; target: Target }
+  | { kind: 'create-bucket' | 'sharing' }
+  | { kind: 'delete-bucket'; name: string }
   | undefined;
+
+/** Bucket settings read at once when the list of buckets comes. */
+const PARALLEL_INFO_READS = 4;
+const EMPTY_PAGE: Page = { folders: [], objects: [], next: undefined };
 
 interface Page {
   folders: string[];
@@ -23,35 +35,109 @@ interface Page {
   next: string | undefined;
 }
 
-/** The signed-in view: storage types, folders with breadcrumbs, listing, uploads and actions. */
+/**
+ * The signed-in view: the bucket selector (storage types, the user's buckets, those shared with
+ * them), folders with breadcrumbs, listing, uploads and actions, and a named bucket's sharing.
+ * Where it is (bucket and folder) is kept in the URL's fragment.
+ */
 export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; onSignOut: () => void }) {
-  const [type, setType] = useState<StorageType>('data');
-  const [prefix, setPrefix] = useState('');
+  const [place, setPlace] = useState<Place>(() => placeOf(location.hash));
+  const { bucket: type, prefix } = place;
+  const here = useRef(place);
+  here.current = place;
   const [filter, setFilter] = useState('');
-  const [page, setPage] = useState<Page>({ folders: [], objects: [], next: undefined });
+  const [page, setPage] = useState<Page>(EMPTY_PAGE);
   const [usage, setUsage] = useState<{ objects: number; bytes: number }>();
+  const [denied, setDenied] = useState(false);
   const [loading, setLoading] = useState(false);
   const [message, setMessage] = useState<string>();
   const [modal, setModal] = useState<Modal>();
   const [dragging, setDragging] = useState(false);
+  const [buckets, setBuckets] = useState<BucketSummary[]>();
+  const [bucketsError, setBucketsError] = useState<string>();
+  const [infos, setInfos] = useState<ReadonlyMap<string, BucketInfo>>(new Map());
   const [, bump] = useReducer((n: number) => n + 1, 0);
   const redraw = useCallback(() => bump(undefined), []);
   const generation = useRef(0);
+  /** Shared buckets whose settings the user may not read: not asked again. */
+  const unreadable = useRef(new Set<string>());
 
   const load = useCallback(async () => {
     const mine = ++generation.current;
     setLoading(true);
+    // The count is a nicety: a folder that may be listed but not counted still shows.
+    const counted = api.usage(type, prefix).catch(() => undefined);
     try {
-      const [first, counted] = await Promise.all([api.listFolder(type, prefix + filter), api.usage(type, prefix)]);
+      const first = await api.listFolder(type, prefix + filter);
       if (mine !== generation.current) return;
       setPage(first);
-      setUsage(counted);
+      setDenied(false);
+      const counts = await counted;
+      if (mine === generation.current) setUsage(counts);
     } catch (cause) {
-      if (mine === generation.current) setMessage(cause instanceof Error ? cause.message : String(cause));
+      if (mine !== generation.current) return;
+      setPage(EMPTY_PAGE);
+      setUsage(undefined);
+      if (cause instanceof ApiError && cause.code === 'AccessDenied' && !isStorageType(type)) setDenied(true);
+      else setMessage(cause instanceof Error ? cause.message : String(cause));
     } finally {
       if (mine === generation.current) setLoading(false);
     }
   }, [api, type, prefix, filter]);
+
+  const rememberInfo = useCallback((info: BucketInfo) => setInfos((known) => new Map(known).set(info.name, info)), []);
+
+  /** The buckets of the selector, and the settings of those the user owns (for their Public badge). */
+  const loadBuckets = useCallback(async () => {
+    try {
+      const listed = await api.listBuckets();
+      setBuckets(listed);
+      setBucketsError(undefined);
+      const owned = listed.filter((bucket) => bucket.access === 'owner').map((bucket) => bucket.name);
+      const read = async () => {
+        for (let name = owned.shift(); name !== undefined; name = owned.shift()) {
+          await api.bucketInfo(name).then(rememberInfo, () => {});
+        }
+      };
+      await Promise.all(Array.from({ length: PARALLEL_INFO_READS }, read));
+    } catch (cause) {
+      setBucketsError(`The list of buckets did not load: ${cause instanceof Error ? cause.message : String(cause)}`);
+    }
+  }, [api, rememberInfo]);
+
+  useEffect(() => {
+    void loadBuckets();
+    // Coming back to the tab: what others shared meanwhile shows.
+    const visible = () => document.visibilityState === 'visible' && void loadBuckets();
+    document.addEventListener('visibilitychange', visible);
+    return () => document.removeEventListener('visibilitychange', visible);
+  }, [loadBuckets]);
+
+  // The settings of the named bucket on screen: its owner's always, a shared one's when the user may read them.
+  useEffect(() => {
+    if (isStorageType(type) || unreadable.current.has(type)) return;
+    api.bucketInfo(type).then(rememberInfo, (cause) => {
+      if (cause instanceof ApiError && cause.code === 'AccessDenied') unreadable.current.add(type);
+    });
+  }, [api, type, rememberInfo]);
+
+  // Back and forward move between the places visited, and a changed fragment goes where it says.
+  useEffect(() => {
+    const follow = () => {
+      const next = placeOf(location.hash);
+      const current = here.current;
+      if (current.bucket === next.bucket && current.prefix === next.prefix) return;
+      setPlace(next);
+      setFilter('');
+      setDenied(false);
+    };
+    window.addEventListener('popstate', follow);
+    window.addEventListener('hashchange', follow);
+    return () => {
+      window.removeEventListener('popstate', follow);
+      window.removeEventListener('hashchange', follow);
+    };
+  }, []);
 
   useEffect(() => {
     void load();
@@ -98,6 +184,14 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
       window.removeEventListener('drop', drop);
     };
   }, [upload]);
+  const navigate = (next: Place) => {
+    const hash = hashOf(next);
+    if (location.hash !== hash) history.pushState(null, '', hash);
+    setPlace(next);
+    setFilter('');
+    setDenied(false);
+    setMessage(undefined);
+  };
   const done = (text: string) => {
     setModal(undefined);
     setMessage(text);
@@ -111,109 +205,245 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
     anchor.click();
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
   };
-  const open = (next: string) => {
-    setPrefix(next);
-    setFilter('');
-    setMessage(undefined);
+  const open = (next: string) => navigate({ bucket: type, prefix: next });
+  const info = isStorageType(type) ? undefined : infos.get(type);
+  const summary = buckets?.find((bucket) => bucket.name === type);
+  /** Whether the bucket's settings make `key` public; undefined when the user may not read them. */
+  const publicAt = (key: string) => (isStorageType(type) ? false : info ? isPubliclyReadable(info, key) : undefined);
+  const named = (buckets ?? []).map((bucket) => bucket.name);
+  const signOut = () => {
+    history.replaceState(null, '', location.pathname + location.search);
+    onSignOut();
   };
 
   return (
     <div class={dragging ? 'app dragging' : 'app'}>
       <header class="top">
         <h1>Stowage</h1>
-        <nav aria-label="Storage types" class="tabs">
-          {STORAGE_TYPES.map((name) => (
-            <button
-              key={name}
-              type="button"
-              aria-pressed={name === type}
-              onClick={() => {
-                setType(name);
-                open('');
-              }}
-            >
-              {name}
-            </button>
-          ))}
-        </nav>
         <span class="who">{tenant}</span>
-        <button type="button" onClick={onSignOut}>
+        <button type="button" onClick={signOut}>
           Sign out
         </button>
       </header>
-      <main>
-        <nav aria-label="Folder path" class="crumbs">
-          <ol>
-            {parentPrefixes(prefix).map((crumb, i, all) => (
-              <li key={crumb}>
-                {i === all.length - 1 ? (
-                  <span aria-current="page">{crumb === '' ? type : baseName(crumb, all[i - 1] ?? '')}</span>
-                ) : (
-                  <button type="button" class="link" onClick={() => open(crumb)}>
-                    {crumb === '' ? type : baseName(crumb, all[i - 1] ?? '')}
+      <div class="layout">
+        <BucketNav
+          current={type}
+          buckets={buckets}
+          infos={infos}
+          error={bucketsError}
+          onOpen={(bucket) => navigate({ bucket, prefix: '' })}
+          onCreate={() => setModal({ kind: 'create-bucket' })}
+        />
+        <main>
+          {!isStorageType(type) && (
+            <div class="bucket-bar">
+              <h2 class="bucket-title">{type}</h2>
+              {summary?.access === 'shared' && <span class="owner">owner: {summary.owner}</span>}
+              {info?.public && (
+                <span class="badge public" title="Anyone can read something in this bucket without signing in">
+                  Public
+                </span>
+              )}
+              <div class="bucket-actions">
+                {info && (
+                  <button type="button" onClick={() => setModal({ kind: 'sharing' })}>
+                    {canManageSharing(info, tenant) ? 'Sharing' : 'Who has access'}
                   </button>
                 )}
-              </li>
-            ))}
-          </ol>
-        </nav>
-        <div class="toolbar">
-          <label>
-            Filter by prefix
-            <input
-              type="search"
-              value={filter}
-              placeholder="name starts with…"
-              onInput={(event) => setFilter((event.currentTarget as HTMLInputElement).value)}
-            />
-          </label>
-          <label class="button">
-            Upload files
-            <input type="file" multiple class="visually-hidden" onChange={(event) => pick(event, upload)} />
-          </label>
-          <label class="button">
-            Upload a folder
-            <input type="file" multiple class="visually-hidden" {...{ webkitdirectory: true }} onChange={(event) => pick(event, upload)} />
-          </label>
-          <span class="usage" aria-live="polite">
-            {usage && `${usage.objects.toLocaleString()} objects, ${formatBytes(usage.bytes)} in this folder`}
-          </span>
-        </div>
-        {message && (
-          <p role="status" class="message">
-            {message}
-          </p>
-        )}
-        <UploadPanel uploads={uploads} />
-        <div aria-busy={loading}>
-          <Listing
-            prefix={prefix}
-            folders={page.folders}
-            objects={page.objects}
-            actions={{
-              openFolder: open,
-              preview: (object) => setModal({ kind: 'preview', object }),
-              download: (object) => void download(object).catch((cause: Error) => setMessage(cause.message)),
-              share: (object) => setModal({ kind: 'share', key: object.key }),
-              move: (key, folder) => setModal({ kind: 'move', target: { type, key, folder } }),
-              copy: (key, folder) => setModal({ kind: 'copy', target: { type, key, folder } }),
-              remove: (key, folder) => setModal({ kind: 'delete', target: { type, key, folder } }),
-            }}
-          />
-          {page.next && (
-            <button type="button" class="more" onClick={() => void loadMore()}>
-              Load more
-            </button>
+                {summary?.access === 'owner' && (
+                  <button type="button" class="danger" onClick={() => setModal({ kind: 'delete-bucket', name: type })}>
+                    Delete bucket
+                  </button>
+                )}
+              </div>
+            </div>
           )}
-        </div>
-      </main>
-      {modal?.kind === 'preview' && <Preview api={api} type={type} object={modal.object} onClose={() => setModal(undefined)} />}
-      {modal?.kind === 'share' && <Share api={api} type={type} objectKey={modal.key} onClose={() => setModal(undefined)} />}
+          <nav aria-label="Folder path" class="crumbs">
+            <ol>
+              {parentPrefixes(prefix).map((crumb, i, all) => (
+                <li key={crumb}>
+                  {i === all.length - 1 ? (
+                    <span aria-current="page">{crumb === '' ? type : baseName(crumb, all[i - 1] ?? '')}</span>
+                  ) : (
+                    <button type="button" class="link" onClick={() => open(crumb)}>
+                      {crumb === '' ? type : baseName(crumb, all[i - 1] ?? '')}
+                    </button>
+                  )}
+                </li>
+              ))}
+            </ol>
+          </nav>
+          <div class="toolbar">
+            <label>
+              Filter by prefix
+              <input
+                type="search"
+                value={filter}
+                placeholder="name starts with…"
+                onInput={(event) => setFilter((event.currentTarget as HTMLInputElement).value)}
+              />
+            </label>
+            <label class="button">
+              Upload files
+              <input type="file" multiple class="visually-hidden" onChange={(event) => pick(event, upload)} />
+            </label>
+            <label class="button">
+              Upload a folder
+              <input
+                type="file"
+                multiple
+                class="visually-hidden"
+                {...{ webkitdirectory: true }}
+                onChange={(event) => pick(event, upload)}
+              />
+            </label>
+            <span class="usage" aria-live="polite">
+              {usage && `${usage.objects.toLocaleString()} objects, ${formatBytes(usage.bytes)} in this folder`}
+            </span>
+          </div>
+          {message && (
+            <p role="status" class="message">
+              {message}
+            </p>
+          )}
+          <UploadPanel uploads={uploads} />
+          {denied && (
+            <FolderByPath
+              key={`${type}:${prefix}`}
+              bucket={type}
+              prefix={prefix}
+              owner={summary?.owner}
+              onOpen={(folder) => navigate({ bucket: type, prefix: folder })}
+            />
+          )}
+          <div aria-busy={loading} hidden={denied}>
+            <Listing
+              prefix={prefix}
+              folders={page.folders}
+              objects={page.objects}
+              actions={{
+                openFolder: open,
+                preview: (object) => setModal({ kind: 'preview', object }),
+                download: (object) => void download(object).catch((cause: Error) => setMessage(cause.message)),
+                share: (object) => setModal({ kind: 'share', key: object.key }),
+                move: (key, folder) => setModal({ kind: 'move', target: { type, key, folder } }),
+                copy: (key, folder) => setModal({ kind: 'copy', target: { type, key, folder } }),
+                remove: (key, folder) => setModal({ kind: 'delete', target: { type, key, folder } }),
+              }}
+            />
+            {page.next && (
+              <button type="button" class="more" onClick={() => void loadMore()}>
+                Load more
+              </button>
+            )}
+          </div>
+        </main>
+      </div>
+      {modal?.kind === 'preview' && (
+        <Preview api={api} type={type} object={modal.object} isPublic={publicAt(modal.object.key)} onClose={() => setModal(undefined)} />
+      )}
+      {modal?.kind === 'share' && (
+        <Share api={api} type={type} objectKey={modal.key} isPublic={publicAt(modal.key)} onClose={() => setModal(undefined)} />
+      )}
       {(modal?.kind === 'move' || modal?.kind === 'copy') && (
-        <Transfer api={api} operation={modal.kind} target={modal.target} onClose={() => setModal(undefined)} onDone={done} />
+        <Transfer
+          api={api}
+          operation={modal.kind}
+          target={modal.target}
+          buckets={named}
+          onClose={() => setModal(undefined)}
+          onDone={done}
+        />
       )}
       {modal?.kind === 'delete' && <Delete api={api} target={modal.target} onClose={() => setModal(undefined)} onDone={done} />}
+      {modal?.kind === 'create-bucket' && (
+        <CreateBucket
+          api={api}
+          onClose={() => setModal(undefined)}
+          onCreated={(created) => {
+            setModal(undefined);
+            rememberInfo(created);
+            setBuckets((listed) =>
+              [
+                ...(listed ?? []),
+                { name: created.name, owner: created.owner, createdAt: created.createdAt, access: 'owner' as const },
+              ].sort((a, b) => (a.name < b.name ? -1 : 1)),
+            );
+            navigate({ bucket: created.name, prefix: '' });
+            setMessage(`Created the bucket ${created.name}. Drop files here to upload them into it.`);
+            void loadBuckets();
+          }}
+        />
+      )}
+      {modal?.kind === 'delete-bucket' && (
+        <DeleteBucket
+          api={api}
+          name={modal.name}
+          onClose={() => setModal(undefined)}
+          onDeleted={(name) => {
+            setModal(undefined);
+            setBuckets((listed) => listed?.filter((bucket) => bucket.name !== name));
+            setInfos((known) => {
+              const left = new Map(known);
+              left.delete(name);
+              return left;
+            });
+            navigate(HOME);
+            setMessage(`Deleted the bucket ${name}.`);
+            void loadBuckets();
+          }}
+        />
+      )}
+      {modal?.kind === 'sharing' && (
+        <Sharing api={api} bucket={type} prefix={prefix} user={tenant} onChanged={rememberInfo} onClose={() => setModal(undefined)} />
+      )}
     </div>
+  );
+}
+
+/**
+ * What a bucket shows where its folder may not be listed: someone may have shared a folder inside
+ * it, which opens by its path (or the console link they sent).
+ */
+function FolderByPath({
+  bucket,
+  prefix,
+  owner,
+  onOpen,
+}: {
+  bucket: string;
+  prefix: string;
+  owner: string | undefined;
+  onOpen: (folder: string) => void;
+}) {
+  const [folder, setFolder] = useState(prefix);
+  return (
+    <section class="notice" aria-labelledby="denied-heading">
+      <h2 id="denied-heading">You may not list {prefix === '' ? `the top of ${bucket}` : prefix}</h2>
+      <p>
+        {owner ? `${owner} may have shared` : 'Perhaps you were given'} only some folders of {bucket}. Open one by its path; a console link
+        to a folder opens it directly.
+      </p>
+      <form
+        class="inline-form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          const path = folder.trim();
+          onOpen(path === '' || path.endsWith('/') ? path : `${path}/`);
+        }}
+      >
+        <label>
+          Folder to open
+          <input
+            value={folder}
+            placeholder="reports/2025/"
+            spellcheck={false}
+            onInput={(event) => setFolder((event.currentTarget as HTMLInputElement).value)}
+          />
+        </label>
+        <button type="submit">Open folder</button>
+      </form>
+    </section>
   );
 }
 

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { Api, ObjectDetails, StorageType } from '../api.js';
+import { type Api, type BucketName, isStorageType, type ObjectDetails } from '../api.js';
 import { formatBytes, formatDate } from '../format.js';
 import { Dialog } from './Dialog.js';
+import { PublicLink } from './PublicLink.js';
 
 /** Values larger than this are not previewed as text (download them instead). */
 const TEXT_PREVIEW_BYTES = 1024 * 1024;
@@ -22,7 +23,20 @@ function kindOf(object: ObjectDetails): Kind {
 }
 
 /** Preview (text, JSON, CSV as a table, images, PDF) and every detail of one object. */
-export function Preview({ api, type, object, onClose }: { api: Api; type: StorageType; object: ObjectDetails; onClose: () => void }) {
+export function Preview({
+  api,
+  type,
+  object,
+  isPublic,
+  onClose,
+}: {
+  api: Api;
+  type: BucketName;
+  object: ObjectDetails;
+  /** Whether the bucket's settings make the object public; undefined when they are not known. */
+  isPublic: boolean | undefined;
+  onClose: () => void;
+}) {
   const kind = kindOf(object);
   const [blob, setBlob] = useState<Blob>();
   const [text, setText] = useState<string>();
@@ -55,13 +69,14 @@ export function Preview({ api, type, object, onClose }: { api: Api; type: Storag
         {kind === 'csv' && text !== undefined && <CsvTable text={text} />}
       </div>
       <Details type={type} object={object} />
+      <PublicLink bucket={type} objectKey={object.key} isPublic={isPublic} />
     </Dialog>
   );
 }
 
-function Details({ type, object }: { type: StorageType; object: ObjectDetails }) {
+function Details({ type, object }: { type: BucketName; object: ObjectDetails }) {
   const rows: Array<[string, string]> = [
-    ['Storage type', type],
+    [isStorageType(type) ? 'Storage type' : 'Bucket', type],
     ['Size', `${formatBytes(object.size)} (${object.size.toLocaleString()} bytes)`],
     ['Content type', object.contentType],
     ['Modified', formatDate(object.lastModified)],

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
-import type { Api, StorageType } from '../api.js';
+import type { Api, BucketName } from '../api.js';
 import { Dialog } from './Dialog.js';
+import { PublicLink } from './PublicLink.js';
 
 const LIFETIMES: Array<[string, number]> = [
   ['1 hour', 3600],
@@ -8,8 +9,24 @@ const LIFETIMES: Array<[string, number]> = [
   ['7 days', 7 * 86_400],
 ];
 
-/** A signed link with a chosen lifetime, copied to the clipboard; it opens without a token. */
-export function Share({ api, type, objectKey, onClose }: { api: Api; type: StorageType; objectKey: string; onClose: () => void }) {
+/**
+ * A signed link with a chosen lifetime, copied to the clipboard; it opens without a token. For an
+ * object that is public (its bucket, or a folder above it, shared with everyone), its public link too.
+ */
+export function Share({
+  api,
+  type,
+  objectKey,
+  isPublic,
+  onClose,
+}: {
+  api: Api;
+  type: BucketName;
+  objectKey: string;
+  /** Whether the bucket's settings make the object public; undefined when they are not known. */
+  isPublic: boolean | undefined;
+  onClose: () => void;
+}) {
   const [lifetime, setLifetime] = useState(3600);
   const [link, setLink] = useState<string>();
   const [status, setStatus] = useState<string>();
@@ -30,6 +47,8 @@ export function Share({ api, type, objectKey, onClose }: { api: Api; type: Stora
 
   return (
     <Dialog title={`Share ${objectKey}`} onClose={onClose}>
+      <PublicLink bucket={type} objectKey={objectKey} isPublic={isPublic} />
+      <h3 class="signed-heading">Signed link</h3>
       <form onSubmit={create}>
         <label>
           Link valid for

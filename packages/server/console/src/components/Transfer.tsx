@@ -1,29 +1,34 @@
 import { useState } from 'preact/hooks';
-import { type Api, STORAGE_TYPES, type StorageType } from '../api.js';
+import { type Api, type BucketName, isStorageType, STORAGE_TYPES } from '../api.js';
 import { Dialog } from './Dialog.js';
 
 /** What a transfer acts on: one key, or a folder (every key under a prefix). */
-export type Target = { type: StorageType; key: string; folder: boolean };
+export type Target = { type: BucketName; key: string; folder: boolean };
 
-/** Rename/move or copy a key or a folder, on the server (no bytes travel). */
+/** Rename/move or copy a key or a folder, on the server (no bytes travel), within a bucket or to another. */
 export function Transfer({
   api,
   operation,
   target,
+  buckets,
   onClose,
   onDone,
 }: {
   api: Api;
   operation: 'move' | 'copy';
   target: Target;
+  /** The named buckets to offer as destinations besides the storage types. */
+  buckets: readonly string[];
   onClose: () => void;
   onDone: (message: string) => void;
 }) {
   const [destination, setDestination] = useState(operation === 'copy' ? copyName(target.key, target.folder) : target.key);
-  const [destinationType, setDestinationType] = useState<StorageType>(target.type);
+  const [destinationType, setDestinationType] = useState<BucketName>(target.type);
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const verb = operation === 'move' ? 'Rename or move' : 'Copy';
+  // The bucket it is in is always offered, even when the list of buckets does not hold it (yet).
+  const destinations = [...new Set([...buckets, ...(isStorageType(target.type) ? [] : [target.type])])].sort();
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -57,16 +62,24 @@ export function Transfer({
           <input value={destination} required onInput={(event) => setDestination((event.currentTarget as HTMLInputElement).value)} />
         </label>
         <label>
-          Storage type
-          <select
-            value={destinationType}
-            onChange={(event) => setDestinationType((event.currentTarget as HTMLSelectElement).value as StorageType)}
-          >
-            {STORAGE_TYPES.map((type) => (
-              <option key={type} value={type}>
-                {type}
-              </option>
-            ))}
+          Storage type or bucket
+          <select value={destinationType} onChange={(event) => setDestinationType((event.currentTarget as HTMLSelectElement).value)}>
+            <optgroup label="Built-in">
+              {STORAGE_TYPES.map((type) => (
+                <option key={type} value={type}>
+                  {type}
+                </option>
+              ))}
+            </optgroup>
+            {destinations.length > 0 && (
+              <optgroup label="Buckets">
+                {destinations.map((name) => (
+                  <option key={name} value={name}>
+                    {name}
+                  </option>
+                ))}
+              </optgroup>
+            )}
           </select>
         </label>
         {error && (
