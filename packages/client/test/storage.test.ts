@@ -147,7 +147,7 @@ describe('Storage against a real server', () => {
       (error: unknown) => error instanceof BadRequestError && error.code === 'InvalidKey',
     );
     await assert.rejects(
-      storage.get('x', 'bogus' as 'data'),
+      storage.get('x', 'Bogus' as 'data'),
       (error: unknown) => error instanceof BadRequestError && error.code === 'InvalidStorageType',
     );
     const stranger = new Storage({ url: ts.url, auth: new Auth({ token: 'not-a-token', env: {} }), retries: Retry.none() });
