@@ -35,12 +35,18 @@ const ALLOWS: Record<string, string> = {
   WRITE: 'object:write object:delete',
   READ_ACP: 'object:read-acl bucket:read-acl',
   WRITE_ACP: 'object:write-acl bucket:write-acl',
-  FULL_CONTROL:
-    'object:read bucket:list object:write object:delete object:read-acl bucket:read-acl object:write-acl bucket:write-acl',
+  FULL_CONTROL: 'object:read bucket:list object:write object:delete object:read-acl bucket:read-acl object:write-acl bucket:write-acl',
 };
 
 function decide(principal: Principal, action: Action, key: string, settings: Partial<BucketSettings>, objectGrants?: Grant[]) {
-  const request: AccessRequest = { principal, action, owner: OWNER, settings: { ...EMPTY_BUCKET_SETTINGS, ...settings }, key, objectGrants };
+  const request: AccessRequest = {
+    principal,
+    action,
+    owner: OWNER,
+    settings: { ...EMPTY_BUCKET_SETTINGS, ...settings },
+    key,
+    objectGrants,
+  };
   return authorize(request);
 }
 const allowed = (...args: Parameters<typeof decide>) => decide(...args).allowed;
@@ -90,7 +96,9 @@ describe('authorize: roles × actions', () => {
 
   test('no grant or policy gives bucket:configure or bucket:delete', () => {
     const grants: Grant[] = [{ grantee: { kind: 'user', id: 'bob' }, permission: 'FULL_CONTROL', prefix: '' }];
-    const policy = policyOf([{ effect: 'Allow', principals: '*', actions: ['s3:*'], resources: [{ kind: 'bucket' }, { kind: 'objects', prefix: '' }] }]);
+    const policy = policyOf([
+      { effect: 'Allow', principals: '*', actions: ['s3:*'], resources: [{ kind: 'bucket' }, { kind: 'objects', prefix: '' }] },
+    ]);
     for (const action of ['bucket:configure', 'bucket:delete'] as const) {
       assert.equal(allowed(user('bob'), action, '', { grants, policy }), false);
       assert.equal(allowed(anonymous, action, '', { grants, policy }), false);
@@ -99,7 +107,12 @@ describe('authorize: roles × actions', () => {
 });
 
 describe('authorize: bucket policies', () => {
-  const publicRead = statement({ effect: 'Allow', principals: '*', actions: ['s3:GetObject'], resources: [{ kind: 'objects', prefix: 'public/' }] });
+  const publicRead = statement({
+    effect: 'Allow',
+    principals: '*',
+    actions: ['s3:GetObject'],
+    resources: [{ kind: 'objects', prefix: 'public/' }],
+  });
 
   test('an Allow for everyone opens its actions under its resources, nothing else', () => {
     const policy = policyOf([publicRead]);
@@ -110,15 +123,24 @@ describe('authorize: bucket policies', () => {
   });
 
   test('s3:ListBucket is allowed by a statement on the bucket, not on its objects', () => {
-    const onBucket = policyOf([statement({ effect: 'Allow', principals: ['bob'], actions: ['s3:ListBucket'], resources: [{ kind: 'bucket' }] })]);
-    const onObjects = policyOf([statement({ effect: 'Allow', principals: ['bob'], actions: ['s3:ListBucket'], resources: [{ kind: 'objects', prefix: '' }] })]);
+    const onBucket = policyOf([
+      statement({ effect: 'Allow', principals: ['bob'], actions: ['s3:ListBucket'], resources: [{ kind: 'bucket' }] }),
+    ]);
+    const onObjects = policyOf([
+      statement({ effect: 'Allow', principals: ['bob'], actions: ['s3:ListBucket'], resources: [{ kind: 'objects', prefix: '' }] }),
+    ]);
     assert.equal(allowed(user('bob'), 'bucket:list', 'any/', { policy: onBucket }), true);
     assert.equal(allowed(user('bob'), 'bucket:list', 'any/', { policy: onObjects }), false);
     assert.equal(allowed(user('carol'), 'bucket:list', 'any/', { policy: onBucket }), false);
   });
 
   test('a Deny wins over grants, Allows and ownership of objects; never over the owner managing the bucket', () => {
-    const deny = statement({ effect: 'Deny', principals: '*', actions: ['s3:DeleteObject', 's3:PutObject'], resources: [{ kind: 'objects', prefix: 'locked/' }] });
+    const deny = statement({
+      effect: 'Deny',
+      principals: '*',
+      actions: ['s3:DeleteObject', 's3:PutObject'],
+      resources: [{ kind: 'objects', prefix: 'locked/' }],
+    });
     const grants: Grant[] = [{ grantee: { kind: 'user', id: 'bob' }, permission: 'FULL_CONTROL', prefix: '' }];
     const allowAll = statement({ effect: 'Allow', principals: ['bob'], actions: ['s3:*'], resources: [{ kind: 'objects', prefix: '' }] });
     const settings = { grants, policy: policyOf([allowAll, deny]) };
@@ -152,7 +174,9 @@ describe('authorize: public access block and object ACLs', () => {
   });
 
   test('RestrictPublicBuckets makes Allow statements for everyone give nothing', () => {
-    const policy = policyOf([statement({ effect: 'Allow', principals: '*', actions: ['s3:GetObject'], resources: [{ kind: 'objects', prefix: '' }] })]);
+    const policy = policyOf([
+      statement({ effect: 'Allow', principals: '*', actions: ['s3:GetObject'], resources: [{ kind: 'objects', prefix: '' }] }),
+    ]);
     assert.equal(allowed(anonymous, 'object:read', 'k', { policy, publicAccessBlock: block({ restrictPublicBuckets: true }) }), false);
     assert.equal(allowed(anonymous, 'object:read', 'k', { policy, publicAccessBlock: block({ ignorePublicAcls: true }) }), true);
   });
@@ -161,7 +185,10 @@ describe('authorize: public access block and object ACLs', () => {
     const objectGrants: Grant[] = [{ grantee: { kind: 'everyone' }, permission: 'READ', prefix: '' }];
     assert.equal(allowed(anonymous, 'object:read', 'photo.jpg', {}, objectGrants), true);
     assert.equal(allowed(anonymous, 'object:write', 'photo.jpg', {}, objectGrants), false);
-    assert.equal(allowed(anonymous, 'object:read', 'photo.jpg', { publicAccessBlock: block({ ignorePublicAcls: true }) }, objectGrants), false);
+    assert.equal(
+      allowed(anonymous, 'object:read', 'photo.jpg', { publicAccessBlock: block({ ignorePublicAcls: true }) }, objectGrants),
+      false,
+    );
   });
 });
 

@@ -4,15 +4,19 @@
 // count the difference; concurrent writers cannot both take the last bytes; deletes and the
 // sweeper give bytes back; `stowage quota set` applies to a running server; GET /usage tells a
 // tenant its own numbers; data directories made before usage was tracked get it from their
-// objects; fsck finds and repairs usage that drifted.
+// objects; fsck finds and repairs usage that drifted, a named bucket's too.
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Sqlite from 'better-sqlite3';
 import { Auth, Storage } from 'stowage-client';
 import { fsck, setTenantQuota, showTenantQuota } from '../src/admin.js';
+import { SqliteIndex } from '../src/backends/fs/sqlite-index.js';
+import { ATTRIBUTE_LAYOUT } from '../src/storage/object-attributes.js';
 import { embeddedOnly } from './helpers/deployment.js';
 import { pythonLikeClient, rawRequest } from './helpers/raw-http.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
@@ -303,5 +307,73 @@ describe('usage of a data directory', () => {
     });
     assert.equal((await showTenantQuota(config, 'ghost')).objects, 0);
     await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test("a named bucket's bytes and objects: fsck finds drift and recomputes them; a dropped row is taken off its bucket", async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'stowage-bucket-usage-'));
+    const open = () =>
+      SqliteIndex.open({
+        file: path.join(dataDir, 'index.sqlite'),
+        durability: 'process',
+        defaultQuotaBytes: null,
+        attributeLayout: ATTRIBUTE_LAYOUT,
+      });
+    const row = (size: number, blobId: string | null) => ({
+      size,
+      sha256: createHash('sha256').update(Buffer.alloc(size)).digest('hex'),
+      contentType: 'application/octet-stream',
+      lastModified: 1,
+      expiresAt: null,
+      blobId,
+      inline: blobId ? null : Buffer.alloc(size),
+      attributes: null,
+    });
+    const write = async (key: string, value: ReturnType<typeof row>) => {
+      const index = await open();
+      try {
+        await index.put({ ref: { tenant: 'eve', type: 'logs', key }, row: value, condition: undefined, now: 1, collectAfter: 1 });
+      } finally {
+        await index.close();
+      }
+    };
+    const bucketUsage = async () => {
+      const index = await open();
+      try {
+        const found = await index.buckets.find('logs');
+        return [found?.bytes, found?.objects];
+      } finally {
+        await index.close();
+      }
+    };
+    try {
+      const index = await open();
+      await index.buckets.create({ name: 'logs', owner: 'eve', createdAt: 1, quotaBytes: null, settings: '{}', grantees: [] });
+      await index.close();
+      await write('a', row(10, null));
+      await write('b', row(20, null));
+      assert.deepEqual(await bucketUsage(), [30, 2]);
+      assert.equal((await fsck({ dataDir })).findings.length, 0);
+
+      const tamper = new Sqlite(path.join(dataDir, 'index.sqlite'));
+      tamper.prepare("UPDATE buckets SET bytes = 7, objects = 9 WHERE name = 'logs'").run();
+      tamper.close();
+      const report = await fsck({ dataDir });
+      assert.deepEqual(
+        report.findings.map((finding) => finding.kind),
+        ['usage-drift'],
+      );
+      assert.match(report.findings[0]?.message ?? '', /bucket logs .*7 bytes in 9 objects.*30 bytes in 2/);
+      assert.equal((await fsck({ dataDir, repair: true })).summary.unresolved, 0);
+      assert.deepEqual(await bucketUsage(), [30, 2]);
+
+      // A row whose blob is missing, dropped on request: its bucket stops counting it.
+      await write('c', row(50, 'no-such-blob'));
+      assert.deepEqual(await bucketUsage(), [80, 3]);
+      await fsck({ dataDir, repair: true, dropMissing: true });
+      assert.deepEqual(await bucketUsage(), [30, 2]);
+      assert.equal((await fsck({ dataDir })).findings.length, 0);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,12 +1,15 @@
 import type { Readable } from 'node:stream';
-import type { StorageType } from 'stowage-client/protocol';
 import type { FolderListingOptions, FolderPage } from './folder-listing.js';
 import type { PrefixTransferResult, TransferKeyOptions, TransferPrefixOptions } from './prefix-operations.js';
 
 /** Names one object: whose it is, its namespace, and its key. */
 export interface ObjectRef {
   readonly tenant: string;
-  readonly type: StorageType;
+  /**
+   * A storage type ('data', 'tmp', 'result'), a named bucket's name (its objects are the owner's
+   * rows under the name), or an internal type starting with '.' (e.g. '.multipart').
+   */
+  readonly type: string;
   readonly key: string;
 }
 
@@ -105,7 +108,7 @@ export interface WriteOptions {
    * The writer's own keys of this type under this prefix go in the same commit, before the quota
    * is checked (the parts of the multipart upload the write completes).
    */
-  readonly releases?: { readonly type: ObjectRef['type']; readonly prefix: string } | undefined;
+  readonly releases?: { readonly type: string; readonly prefix: string } | undefined;
   readonly attributes?: WriteAttributes | undefined;
 }
 
@@ -199,15 +202,15 @@ export interface Backend {
   putUpload(uploadId: string, ref: ObjectRef, body: Readable, options: WriteOptions): Promise<ObjectInfo>;
   /** Cancels the session of `ref` and removes its bytes; false if there was none. */
   abortUpload(uploadId: string, ref: ObjectRef): Promise<boolean>;
-  list(tenant: string, type: StorageType, options: ListOptions): Promise<ListPage>;
+  list(tenant: string, type: string, options: ListOptions): Promise<ListPage>;
   /** A page of keys one level down (and sub-prefixes), or of keys with their details. */
   listFolder(options: FolderListingOptions): Promise<FolderPage>;
   /** Removes every key under `prefix`, a batch per transaction; what was visible of them. */
-  deletePrefix(tenant: string, type: StorageType, prefix: string, now: number): Promise<{ objects: number; bytes: number }>;
+  deletePrefix(tenant: string, type: string, prefix: string, now: number): Promise<{ objects: number; bytes: number }>;
   /** Removes each key in one transaction; the size removed per key, undefined where there was none. */
-  deleteMany(tenant: string, type: StorageType, keys: readonly string[], now: number): Promise<Array<number | undefined>>;
+  deleteMany(tenant: string, type: string, keys: readonly string[], now: number): Promise<Array<number | undefined>>;
   /** Visible objects under `prefix` and their bytes. */
-  countPrefix(tenant: string, type: StorageType, prefix: string, now: number): Promise<{ objects: number; bytes: number }>;
+  countPrefix(tenant: string, type: string, prefix: string, now: number): Promise<{ objects: number; bytes: number }>;
   /** Copies or moves one key without its bytes (the destination names the same blob). */
   transferKey(options: TransferKeyOptions): Promise<ObjectInfo>;
   /** Copies or moves every key under a prefix, each atomically. */

@@ -1,3 +1,5 @@
+import { isStorageType } from 'stowage-client/protocol';
+
 /**
  * Named buckets as the index keeps them. A bucket's objects are the rows of (owner, name): the
  * owner's tenant holds them and pays for them (its quota), and the name takes the place of a
@@ -50,4 +52,26 @@ export interface BucketStore {
    * blobs queued (after `collectAfter`); its CORS settings go with it.
    */
   remove(options: { name: string; owner: string; now: number; collectAfter: number }): Promise<'deleted' | 'not-empty' | 'missing'>;
+}
+
+/** What a row's `type` may be besides a storage type: a bucket's name or an internal type ('.multipart'). */
+const TYPE_NAME = /^[a-z0-9.-]{3,63}$/;
+
+/** Whether `type` can name a row's namespace: a storage type, a bucket name, or an internal type. */
+export function isObjectType(type: string): boolean {
+  return isStorageType(type) || TYPE_NAME.test(type);
+}
+
+/**
+ * Whether rows of `type` are a named bucket's objects, whose bytes and objects the bucket's row
+ * counts (and whose writes need the bucket to exist): neither a built-in storage type nor an
+ * internal type (those start with '.').
+ */
+export function isNamedBucket(type: string): boolean {
+  return !isStorageType(type) && !type.startsWith('.');
+}
+
+/** Whether the index can keep a bucket of this name: 3-63 of [a-z0-9.-], not reserved (a storage type) nor internal. */
+export function isBucketName(name: string): boolean {
+  return TYPE_NAME.test(name) && isNamedBucket(name);
 }

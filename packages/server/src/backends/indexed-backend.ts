@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import type { StorageType } from 'stowage-client/protocol';
 import { fail, isDiskFullError } from '../errors.js';
 import type { Failpoint } from '../failpoints.js';
 import type {
@@ -187,7 +186,7 @@ export class IndexedBackend implements Backend {
     return existed;
   }
 
-  list(tenant: string, type: StorageType, options: ListOptions): Promise<ListPage> {
+  list(tenant: string, type: string, options: ListOptions): Promise<ListPage> {
     return this.index.list({ tenant, type, ...options });
   }
 
@@ -199,15 +198,15 @@ export class IndexedBackend implements Backend {
     return listFolderPage((scan) => this.index.scan(scan), options);
   }
 
-  deletePrefix(tenant: string, type: StorageType, prefix: string, now: number): Promise<{ objects: number; bytes: number }> {
+  deletePrefix(tenant: string, type: string, prefix: string, now: number): Promise<{ objects: number; bytes: number }> {
     return this.prefixes.deletePrefix(tenant, type, prefix, now);
   }
 
-  deleteMany(tenant: string, type: StorageType, keys: readonly string[], now: number): Promise<Array<number | undefined>> {
+  deleteMany(tenant: string, type: string, keys: readonly string[], now: number): Promise<Array<number | undefined>> {
     return this.prefixes.deleteMany(tenant, type, keys, now);
   }
 
-  countPrefix(tenant: string, type: StorageType, prefix: string, now: number): Promise<{ objects: number; bytes: number }> {
+  countPrefix(tenant: string, type: string, prefix: string, now: number): Promise<{ objects: number; bytes: number }> {
     return this.prefixes.countPrefix(tenant, type, prefix, now);
   }
 

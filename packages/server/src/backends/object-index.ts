@@ -1,6 +1,7 @@
 import type { ApiKeyStore } from '../auth/api-keys.js';
 import type { ListPage, ObjectAttributes, ObjectInfo, ObjectRef, TenantUsage, UploadGrantInfo, WriteCondition } from './backend.js';
 import type { BucketSettingsStore } from './bucket-settings.js';
+import type { BucketStore } from './buckets.js';
 
 /**
  * One object as the index holds it. `blobId` names its bytes in the blob store; small values
@@ -82,7 +83,7 @@ export interface RemoveRowOptions {
 
 export interface ListRowsOptions {
   readonly tenant: string;
-  readonly type: ObjectRef['type'];
+  readonly type: string;
   readonly prefix: string;
   /** Only keys after this one (exclusive), in UTF-8 byte order. */
   readonly after: string | undefined;
@@ -91,10 +92,13 @@ export interface ListRowsOptions {
   readonly now: number;
 }
 
-/** A key range of one tenant and type: `start` (inclusive) up to `end` (exclusive; none: to the end). */
+/**
+ * A key range of one tenant and type (a storage type or a bucket name): `start` (inclusive) up to
+ * `end` (exclusive; none: to the end).
+ */
 export interface KeyRange {
   readonly tenant: string;
-  readonly type: ObjectRef['type'];
+  readonly type: string;
   readonly start: Buffer;
   readonly end: Buffer | undefined;
 }
@@ -106,7 +110,7 @@ export type RemoveRangeOptions = KeyRange & { readonly limit: number; readonly n
 /** Keys of one tenant and type to remove in one transaction. */
 export interface RemoveManyOptions {
   readonly tenant: string;
-  readonly type: ObjectRef['type'];
+  readonly type: string;
   readonly keys: readonly string[];
   readonly now: number;
   readonly collectAfter: number;
@@ -160,7 +164,7 @@ export interface TransferRangeOptions extends Omit<TransferOptions, 'from' | 'to
   readonly range: KeyRange;
   /** The source prefix each key loses and the destination prefix it gains. */
   readonly fromPrefix: string;
-  readonly toType: ObjectRef['type'];
+  readonly toType: string;
   readonly toPrefix: string;
   readonly limit: number;
 }
@@ -177,9 +181,9 @@ export interface AdvanceUploadOptions {
 
 /**
  * The source of truth for which key holds which value: existence, listing, expiry, conditions,
- * quotas, upload sessions, API keys, bucket settings and the queue of blobs to delete. Every
- * write is one transaction, linearizable per key across every server that shares the index.
- * Implementations: SQLite (embedded) and PostgreSQL (scale-out); one contract suite runs over both.
+ * quotas, upload sessions, API keys, named buckets, bucket settings and the queue of blobs to
+ * delete. Every write is one transaction, linearizable per key across every server that shares
+ * the index. Implementations: SQLite (embedded) and PostgreSQL (scale-out); one contract suite runs over both.
  */
 export interface ObjectIndex {
   /** The row of `ref` visible at `now` (not expired). */
@@ -187,7 +191,8 @@ export interface ObjectIndex {
   /**
    * Stores `row` under `ref` in one transaction that checks the condition and the tenant's quota
    * (QuotaExceeded), charges the usage, optionally ends an upload session or removes the rows it
-   * releases, and queues the replaced blob for deletion.
+   * releases, and queues the replaced blob for deletion. Into a named bucket (`ref.type`) it also
+   * needs the bucket, owned by `ref.tenant` (NoSuchBucket), and holds the bucket's quota.
    */
   put(options: PutRowOptions): Promise<void>;
   /** Removes the row; false when none was visible. Its blob is queued for deletion. */
@@ -208,7 +213,8 @@ export interface ObjectIndex {
   /**
    * Copies (or moves) a row to another key in one transaction that checks the condition and the
    * quota: the destination names the same blob (or inline bytes). NoSuchKey, DestinationExists,
-   * PreconditionFailed, QuotaExceeded. Returns the destination row.
+   * PreconditionFailed, QuotaExceeded, NoSuchBucket (a destination bucket that does not exist).
+   * Returns the destination row.
    */
   transfer(options: TransferOptions): Promise<IndexRow>;
   /** Copies (or moves) the first `limit` rows of a range, each as `transfer` would, in one transaction. */
@@ -265,6 +271,11 @@ export interface ObjectIndex {
   readonly apiKeys: ApiKeyStore;
   /** Per-bucket settings (CORS configurations). */
   readonly bucketSettings: BucketSettingsStore;
+  /**
+   * Named buckets: their records, and their bytes and objects, which every write's transaction
+   * keeps with the tenant's usage (a write into a bucket that does not exist is NoSuchBucket).
+   */
+  readonly buckets: BucketStore;
   /** Resolves when the index answers; rejects (promptly) when it does not. */
   checkReady(): Promise<void>;
   close(): Promise<void>;

@@ -1,5 +1,4 @@
 import { setImmediate as yieldToIo } from 'node:timers/promises';
-import type { StorageType } from 'stowage-client/protocol';
 import type { Failpoint } from './../failpoints.js';
 import type { ObjectInfo } from './backend.js';
 import { prefixRange } from './key-range.js';
@@ -25,9 +24,9 @@ export type TransferKeyOptions = Omit<TransferOptions, 'lastModified' | 'collect
 
 export interface TransferPrefixOptions {
   readonly tenant: string;
-  readonly fromType: StorageType;
+  readonly fromType: string;
   readonly fromPrefix: string;
-  readonly toType: StorageType;
+  readonly toType: string;
   readonly toPrefix: string;
   readonly move: boolean;
   readonly overwrite: boolean;
@@ -52,7 +51,7 @@ export class PrefixOperations {
     },
   ) {}
 
-  async deletePrefix(tenant: string, type: StorageType, prefix: string, now: number): Promise<{ objects: number; bytes: number }> {
+  async deletePrefix(tenant: string, type: string, prefix: string, now: number): Promise<{ objects: number; bytes: number }> {
     const range = { tenant, type, ...prefixRange(prefix) };
     const total = { objects: 0, bytes: 0 };
     await this.walk(range.start, async (start) => {
@@ -70,13 +69,13 @@ export class PrefixOperations {
     return total;
   }
 
-  async deleteMany(tenant: string, type: StorageType, keys: readonly string[], now: number): Promise<Array<number | undefined>> {
+  async deleteMany(tenant: string, type: string, keys: readonly string[], now: number): Promise<Array<number | undefined>> {
     const sizes = await this.index.removeMany({ tenant, type, keys, now, collectAfter: this.options.collectAfter(now) });
     this.options.afterCommit();
     return sizes;
   }
 
-  countPrefix(tenant: string, type: StorageType, prefix: string, now: number): Promise<{ objects: number; bytes: number }> {
+  countPrefix(tenant: string, type: string, prefix: string, now: number): Promise<{ objects: number; bytes: number }> {
     return this.index.countRange({ tenant, type, ...prefixRange(prefix), now });
   }
 

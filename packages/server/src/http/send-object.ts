@@ -1,7 +1,7 @@
-import { checkedRead, type ReadAccess } from '../storage/access.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Headers, type StorageType } from 'stowage-client/protocol';
+import { Headers } from 'stowage-client/protocol';
 import { fail } from '../errors.js';
+import { checkedRead, type ReadAccess } from '../storage/access.js';
 import { parseRangeHeader, resolveRange } from '../storage/byte-ranges.js';
 import { parseContentType } from '../storage/media-type.js';
 import type { ObjectInfo, ReadPlan } from '../storage/model.js';
@@ -18,7 +18,7 @@ import { attributeHeaders } from './object-attributes.js';
  * The headers of a GET or HEAD of an object, shared by the route, signed URLs and the fast read
  * path (fast-read.ts); `disposition` replaces the stored Content-Disposition (a signed URL's file name).
  */
-export function objectHeaders(info: ObjectInfo, type: StorageType, now: number, disposition?: string): Record<string, string | number> {
+export function objectHeaders(info: ObjectInfo, type: string, now: number, disposition?: string): Record<string, string | number> {
   const facts = objectFacts(info, 'sha256', now);
   const headers: Record<string, string | number> = {
     'content-type': servableContentType(facts.contentType),
@@ -39,7 +39,7 @@ export function objectHeaders(info: ObjectInfo, type: StorageType, now: number, 
   return Object.assign(headers, INERT_CONTENT_HEADERS);
 }
 
-function setObjectHeaders(reply: FastifyReply, info: ObjectInfo, type: StorageType, now: number, disposition?: string): FastifyReply {
+function setObjectHeaders(reply: FastifyReply, info: ObjectInfo, type: string, now: number, disposition?: string): FastifyReply {
   return reply.headers(objectHeaders(info, type, now, disposition));
 }
 
@@ -81,11 +81,13 @@ export async function serveObject(
 ) {
   const range = parseRangeHeader(request.headers.range);
   const preconditions = preconditionsOf(request);
-  const found = await checkedRead(options.check, () => ctx.objects.read(ref, (info): ReadPlan => {
-    options.check?.(info);
-    if (verdictOn(preconditions, info) === 'not-modified') return { kind: 'none' };
-    return range ? resolveRange(range, info.size) : { kind: 'all' };
-  }));
+  const found = await checkedRead(options.check, () =>
+    ctx.objects.read(ref, (info): ReadPlan => {
+      options.check?.(info);
+      if (verdictOn(preconditions, info) === 'not-modified') return { kind: 'none' };
+      return range ? resolveRange(range, info.size) : { kind: 'all' };
+    }),
+  );
   const { info, plan, body } = found;
   setObjectHeaders(reply, info, ref.type, ctx.clock(), options.disposition);
   if (plan.kind === 'none') return reply.code(304).removeHeader('content-length').send();

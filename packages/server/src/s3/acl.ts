@@ -1,8 +1,8 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isStorageType } from 'stowage-client/protocol';
 import type { AppContext } from '../http/context.js';
 import { isPublicGrantee } from '../storage/authorizer.js';
-import type { IncomingHttpHeaders } from 'node:http';
 import type { Grant, Principal } from '../storage/bucket-model.js';
 import { chosenOf, type ObjectAcl, withChosen } from '../storage/object-attributes.js';
 import { accessControlPolicyBody, parseAccessControlPolicy } from './acl-xml.js';
@@ -103,8 +103,7 @@ export async function objectAclOfWrite(
 /** The grants of a PutBucketAcl/PutObjectAcl: its headers or its AccessControlPolicy body, not both. */
 function aclOfRequest(request: FastifyRequest, body: string, owner: string, prefix: string): Grant[] {
   const fromHeaders = grantsFromHeaders(request.headers, prefix, owner);
-  if (fromHeaders !== undefined && body.trim() !== '')
-    throw s3Errors.invalidRequest('Send an ACL in headers or in the body, not both');
+  if (fromHeaders !== undefined && body.trim() !== '') throw s3Errors.invalidRequest('Send an ACL in headers or in the body, not both');
   if (fromHeaders !== undefined) return fromHeaders;
   if (body.trim() === '') throw s3Errors.invalidRequest('Send an ACL: x-amz-acl, x-amz-grant-* headers or an AccessControlPolicy body');
   return parseAccessControlPolicy(body, { owner, prefix });

@@ -61,7 +61,8 @@ export const BUCKET_SETTINGS: ReadonlyMap<string, Operation> = new Map<string, O
     (ctx, request, reply, bucket, readBody) =>
       setting(ctx, request, reply, bucket, readBody, {
         read: (settings) => {
-          if (settings.lifecycle.length === 0) throw new S3Error('NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist');
+          if (settings.lifecycle.length === 0)
+            throw new S3Error('NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist');
           return sendXml(reply, 'LifecycleConfiguration', lifecycleConfigurationBody(settings.lifecycle));
         },
         write: (settings, body) => ({ ...settings, lifecycle: parseLifecycleConfiguration(body) }),
@@ -78,7 +79,14 @@ interface SettingHandlers {
   writeStatus?: number;
 }
 
-async function setting(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, bucket: string, readBody: ReadBody, handlers: SettingHandlers) {
+async function setting(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  bucket: string,
+  readBody: ReadBody,
+  handlers: SettingHandlers,
+) {
   if (isStorageType(bucket))
     throw s3Errors.invalidRequest(`${bucket} is one of your private built-in buckets (data, tmp, result): create a bucket to configure`);
   const action: Action = 'bucket:configure';

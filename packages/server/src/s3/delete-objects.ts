@@ -19,7 +19,8 @@ export async function deleteObjects(ctx: AppContext, principal: Principal, bucke
   const errors: unknown[] = [];
   for (const result of results) {
     if (!result.deleted && result.code === 'InvalidKey') errors.push({ Key: result.key, Code: 'InvalidArgument', Message: result.message });
-    else if (!result.deleted && result.code === 'AccessDenied') errors.push({ Key: result.key, Code: 'AccessDenied', Message: 'Access Denied' });
+    else if (!result.deleted && result.code === 'AccessDenied')
+      errors.push({ Key: result.key, Code: 'AccessDenied', Message: 'Access Denied' });
     else if (!quiet) deleted.push({ Key: result.key });
   }
   const body: Record<string, unknown> = {};

@@ -1,4 +1,3 @@
-import type { StorageType } from 'stowage-client/protocol';
 import type { AppContext } from '../http/context.js';
 import { keyAfter, type ListEntry, prefixUpperBound } from '../storage/model.js';
 import { md5Etag } from '../storage/object-etags.js';
@@ -22,7 +21,7 @@ interface ListQuery {
 export async function listObjectsV2(
   ctx: AppContext,
   tenant: string,
-  bucket: StorageType,
+  bucket: string,
   query: URLSearchParams,
 ): Promise<Record<string, unknown>> {
   const list = listQuery(query, tenant, query.get('fetch-owner') === 'true');
@@ -56,7 +55,7 @@ export async function listObjectsV2(
 export async function listObjectsV1(
   ctx: AppContext,
   tenant: string,
-  bucket: StorageType,
+  bucket: string,
   query: URLSearchParams,
 ): Promise<Record<string, unknown>> {
   // ListObjects (v1) names every object's owner, as S3 does.
@@ -105,7 +104,7 @@ function listQuery(query: URLSearchParams, tenant: string, withOwner: boolean): 
   };
 }
 
-async function scan(ctx: AppContext, tenant: string, bucket: StorageType, list: ListQuery, start: Buffer) {
+async function scan(ctx: AppContext, tenant: string, bucket: string, list: ListQuery, start: Buffer) {
   if (list.maxKeys === 0) return { entries: [] as ListEntry[], next: undefined };
   return ctx.objects.listFolderPage(tenant, bucket, { prefix: list.prefix, delimiter: list.delimiter, start, limit: list.maxKeys });
 }

@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { StorageType } from 'stowage-client/protocol';
 import type { AppContext } from '../http/context.js';
 import { abortOnDisconnect } from '../http/receive-upload.js';
 import { parseRangeHeader } from '../storage/byte-ranges.js';
@@ -17,10 +16,20 @@ import { sendXml } from './xml.js';
 const MAX_PART_NUMBER = 10_000;
 const MAX_LISTED = 1000;
 
-export async function createMultipartUpload(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef, acl?: ObjectAcl) {
+export async function createMultipartUpload(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ref: ObjectRef,
+  acl?: ObjectAcl,
+) {
   assertSupportedWrite(request);
   const checksum = uploadChecksumOf(request);
-  const uploadId = await ctx.multipart.create(ref, { contentType: contentTypeOf(request), attributes: s3AttributesOf(request, acl), checksum });
+  const uploadId = await ctx.multipart.create(ref, {
+    contentType: contentTypeOf(request),
+    attributes: s3AttributesOf(request, acl),
+    checksum,
+  });
   if (checksum) reply.header('x-amz-checksum-algorithm', checksum.algorithm).header('x-amz-checksum-type', checksum.type);
   return sendXml(reply, 'InitiateMultipartUploadResult', { Bucket: ref.type, Key: ref.key, UploadId: uploadId });
 }
@@ -86,13 +95,7 @@ export async function listParts(ctx: AppContext, reply: FastifyReply, ref: Objec
 }
 
 /** ListMultipartUploads of a bucket: under a prefix, grouped by a delimiter, paged by key and upload id markers. */
-export async function listMultipartUploads(
-  ctx: AppContext,
-  reply: FastifyReply,
-  tenant: string,
-  bucket: StorageType,
-  query: URLSearchParams,
-) {
+export async function listMultipartUploads(ctx: AppContext, reply: FastifyReply, tenant: string, bucket: string, query: URLSearchParams) {
   const prefix = query.get('prefix') ?? '';
   const delimiter = query.get('delimiter') || undefined;
   const maxUploads = Math.min(Math.max(Number(query.get('max-uploads') ?? MAX_LISTED) || MAX_LISTED, 1), MAX_LISTED);

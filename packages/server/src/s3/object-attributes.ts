@@ -1,6 +1,6 @@
-import { checkedRead, type ReadAccess } from '../storage/access.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../http/context.js';
+import { checkedRead, type ReadAccess } from '../storage/access.js';
 import { contentOf, type ObjectInfo, type ObjectRef } from '../storage/model.js';
 import { md5Etag } from '../storage/object-etags.js';
 import { checksumElements } from './checksum-answers.js';

@@ -1,9 +1,9 @@
 // CopyObject.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../http/context.js';
+import { type ObjectAcl, withChosen } from '../storage/model.js';
 import { contentOf } from '../storage/object-attributes.js';
 import { md5Etag } from '../storage/object-etags.js';
-import { type ObjectAcl, withChosen } from '../storage/model.js';
 import type { ObjectRef } from '../storage/object-ref.js';
 import { DEFAULT_CONTENT_TYPE } from '../storage/object-service.js';
 import { checksumElements } from './checksum-answers.js';

@@ -1,9 +1,10 @@
 // GetObject and HeadObject: ranges, parts, conditions, response-* overrides, and the headers
 // an object is answered with.
-import { checkedRead, type ReadAccess } from '../storage/access.js';
+
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../http/context.js';
 import { INERT_CONTENT_HEADERS } from '../http/inert-content.js';
+import { checkedRead, type ReadAccess } from '../storage/access.js';
 import { parseRangeHeader, resolveRange } from '../storage/byte-ranges.js';
 import { contentOf, type ObjectInfo, type ReadPlan } from '../storage/model.js';
 import { objectFacts } from '../storage/object-facts.js';
@@ -39,20 +40,22 @@ export async function getObject(
   const range = head ? undefined : parseS3Range(request.headers.range);
   let part: { start: number; end: number; count: number } | undefined;
   let verdict: 304 | 412 | undefined;
-  const found = await checkedRead(check, () => ctx.objects.read(ref, (info): ReadPlan => {
-    check?.(info);
-    part = partNumber === undefined ? undefined : partOf(info, partNumber);
-    verdict = conditionVerdict((name) => single(request.headers[name]), info);
-    if (verdict === 412) throw s3Errors.preconditionFailed();
-    if (verdict === 304 || head) return { kind: 'none' };
-    if (part) return { kind: 'range', start: part.start, end: part.end };
-    if (!range) return { kind: 'all' };
-    try {
-      return resolveRange(range, info.size);
-    } catch {
-      throw s3Errors.invalidRange(info.size);
-    }
-  }));
+  const found = await checkedRead(check, () =>
+    ctx.objects.read(ref, (info): ReadPlan => {
+      check?.(info);
+      part = partNumber === undefined ? undefined : partOf(info, partNumber);
+      verdict = conditionVerdict((name) => single(request.headers[name]), info);
+      if (verdict === 412) throw s3Errors.preconditionFailed();
+      if (verdict === 304 || head) return { kind: 'none' };
+      if (part) return { kind: 'range', start: part.start, end: part.end };
+      if (!range) return { kind: 'all' };
+      try {
+        return resolveRange(range, info.size);
+      } catch {
+        throw s3Errors.invalidRange(info.size);
+      }
+    }),
+  );
   const { info, plan, body } = found;
   reply.headers(objectHeaders(info));
   // S3 gives the stored checksum when asked, for a read of the whole object: it is not a range's.

@@ -3,11 +3,11 @@
 import type { FastifyRequest } from 'fastify';
 import { decodeMetadataValue } from 'stowage-client/metadata';
 import type { AppContext } from '../http/context.js';
+import { isStorageTypeOrBucketName } from '../storage/bucket-names.js';
 import { parseContentType } from '../storage/media-type.js';
 import { isMetadataName, metadataOverLimit } from '../storage/metadata-limits.js';
 import { type ObjectAcl, type ObjectAttributes, type ObjectInfo, type WriteCondition, withChosen } from '../storage/model.js';
 import { md5Etag } from '../storage/object-etags.js';
-import { isStorageTypeOrBucketName } from '../storage/bucket-names.js';
 import type { ObjectRef } from '../storage/object-ref.js';
 import { evaluateRead, readPreconditionsOf, writePreconditionsOf } from '../storage/preconditions.js';
 import { S3Error, s3Errors } from './errors.js';

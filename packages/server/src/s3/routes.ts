@@ -5,7 +5,7 @@ import { continueOnFirstRead } from '../http/expect-continue.js';
 import { keyFromRawUrl } from '../http/request-key.js';
 import { requireUser } from '../storage/access.js';
 import { isStorageTypeOrBucketName } from '../storage/bucket-names.js';
-import { bucketAclOperation, objectAclOperation, objectAclOfWrite } from './acl.js';
+import { bucketAclOperation, objectAclOfWrite, objectAclOperation } from './acl.js';
 import { createS3Authenticate, principalOf } from './authenticate.js';
 import { bucketCorsOperation } from './bucket-cors.js';
 import { BUCKET_SETTINGS } from './bucket-settings.js';
@@ -55,7 +55,12 @@ export function registerS3(app: FastifyInstance, ctx: AppContext): void {
   const methods: HTTPMethods[] = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'];
 
   app.route({ method: methods, url: S3_BASE_PATH, exposeHeadRoute: false, handler: (request, reply) => service(ctx, request, reply) });
-  app.route({ method: methods, url: `${S3_BASE_PATH}/`, exposeHeadRoute: false, handler: (request, reply) => service(ctx, request, reply) });
+  app.route({
+    method: methods,
+    url: `${S3_BASE_PATH}/`,
+    exposeHeadRoute: false,
+    handler: (request, reply) => service(ctx, request, reply),
+  });
   app.route<{ Params: { bucket: string } }>({
     method: methods,
     url: `${S3_BASE_PATH}/:bucket`,

@@ -5,7 +5,7 @@ import { authorize } from './authorizer.js';
 import type { Action, Bucket, LifecycleRule, Principal } from './bucket-model.js';
 import { type BucketService, denial, noSuchBucket } from './bucket-service.js';
 import { chosenOf } from './object-attributes.js';
-import { type ObjectRef, validateKey } from './object-ref.js';
+import { type ObjectRef, parseStorageType, validateKey } from './object-ref.js';
 
 /** Where a bucket's objects are: the tenant holding them and the type (or bucket name) they are kept under. */
 export interface Location {
@@ -45,9 +45,7 @@ export class Access {
       if (principal.kind !== 'user') throw denial(principal, 'implicit');
       return { tenant: principal.id, type: name, bucket: undefined };
     }
-    const bucket = await this.buckets.find(name);
-    if (!bucket) throw noSuchBucket(name);
-    this.remember(bucket);
+    const bucket = await this.named(name);
     const decision = authorize({ principal, action, owner: bucket.owner, settings: bucket.settings, key });
     if (!decision.allowed) throw denial(principal, decision.denial);
     return { tenant: bucket.owner, type: name, bucket };
@@ -72,9 +70,7 @@ export class Access {
   async readable(principal: Principal, name: string, key: string): Promise<ReadAccess> {
     validateKey(key);
     if (isStorageType(name)) return { ref: await this.ref(principal, name, key, 'object:read'), check: undefined };
-    const bucket = await this.buckets.find(name);
-    if (!bucket) throw noSuchBucket(name);
-    this.remember(bucket);
+    const bucket = await this.named(name);
     const ref = { tenant: bucket.owner, type: name, key };
     const decision = authorize({ principal, action: 'object:read', owner: bucket.owner, settings: bucket.settings, key });
     if (decision.allowed) return { ref, check: undefined };
@@ -99,6 +95,15 @@ export class Access {
     if (!known || known.owner !== ref.tenant) return undefined;
     const days = known.rules.filter((rule) => rule.enabled && ref.key.startsWith(rule.prefix)).map((rule) => rule.days);
     return days.length === 0 ? undefined : now + Math.min(...days) * 86_400_000;
+  }
+
+  /** The named bucket, its name checked before any lookup (400 InvalidStorageType), else NoSuchBucket. */
+  private async named(name: string): Promise<Bucket> {
+    parseStorageType(name);
+    const bucket = await this.buckets.find(name);
+    if (!bucket) throw noSuchBucket(name);
+    this.remember(bucket);
+    return bucket;
   }
 
   private remember(bucket: Bucket): void {

@@ -28,7 +28,16 @@ const PERMITS: Record<Permission, readonly Action[]> = {
   WRITE: ['object:write', 'object:delete'],
   READ_ACP: ['object:read-acl', 'bucket:read-acl'],
   WRITE_ACP: ['object:write-acl', 'bucket:write-acl'],
-  FULL_CONTROL: ['object:read', 'bucket:list', 'object:write', 'object:delete', 'object:read-acl', 'bucket:read-acl', 'object:write-acl', 'bucket:write-acl'],
+  FULL_CONTROL: [
+    'object:read',
+    'bucket:list',
+    'object:write',
+    'object:delete',
+    'object:read-acl',
+    'bucket:read-acl',
+    'object:write-acl',
+    'bucket:write-acl',
+  ],
 };
 
 /** The bucket policy actions, and what each covers. */

@@ -3,7 +3,7 @@ import { fail } from '../errors.js';
 import { authorize, isPublicGrantee } from './authorizer.js';
 import type { Action, Bucket, BucketSettings, Grant, Principal } from './bucket-model.js';
 import { EMPTY_BUCKET_SETTINGS } from './bucket-model.js';
-import { explainInvalidBucketName, isReservedBucketName } from './bucket-names.js';
+import { explainInvalidBucketName, isReservedBucketName, isStorageTypeOrBucketName } from './bucket-names.js';
 import { bucketOf, encodeSettings, granteesOf } from './bucket-settings-codec.js';
 
 export interface BucketServiceOptions {
@@ -45,7 +45,8 @@ export class BucketService {
   async create(owner: string, name: string, initial: BucketUpdate = {}): Promise<Bucket> {
     const problem = explainInvalidBucketName(name);
     if (problem) throw fail('InvalidBucketName', `"${name}" is not a bucket name: ${problem}`);
-    if (isReservedBucketName(name)) throw fail('InvalidBucketName', `"${name}" is reserved (a built-in bucket or a path of the storage API)`);
+    if (isReservedBucketName(name))
+      throw fail('InvalidBucketName', `"${name}" is reserved (a built-in bucket or a path of the storage API)`);
     const settings = initial.settings ?? EMPTY_BUCKET_SETTINGS;
     assertPublicAllowed(settings, settings);
     if ((await this.store.countOwned(owner)) >= this.options.maxBucketsPerUser)
@@ -66,7 +67,9 @@ export class BucketService {
     return this.require(name);
   }
 
+  /** The bucket of that name; undefined for none, and for what cannot be a bucket's name (never looked up). */
   async find(name: string): Promise<Bucket | undefined> {
+    if (!isStorageTypeOrBucketName(name)) return undefined;
     const record = await this.store.find(name);
     return record && bucketOf(record);
   }

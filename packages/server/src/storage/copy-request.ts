@@ -1,6 +1,6 @@
 import { explainInvalidKey } from 'stowage-client/protocol';
-import { isStorageTypeOrBucketName } from './bucket-names.js';
 import { fail } from '../errors.js';
+import { isStorageTypeOrBucketName } from './bucket-names.js';
 
 /** One side of a copy or move, checked: a key, or a prefix (possibly empty). */
 /** `type` is a storage type or a bucket name. */

@@ -1,6 +1,5 @@
 import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { StorageType } from 'stowage-client/protocol';
 import type { Backend, ObjectAttributes, ObjectBody, ObjectInfo, ObjectRef } from '../backends/backend.js';
 import { keyAfter, prefixUpperBound } from '../backends/key-range.js';
 import type { PausePoint } from '../failpoints.js';
@@ -235,7 +234,7 @@ export class MultipartService {
    * The open uploads of a bucket: under a prefix, grouped by a delimiter, paged by key and
    * upload id markers (uploads of one key in upload id order).
    */
-  async listUploads(tenant: string, bucket: StorageType, query: UploadsQuery): Promise<UploadsPage> {
+  async listUploads(tenant: string, bucket: string, query: UploadsQuery): Promise<UploadsPage> {
     const { prefix, delimiter, keyMarker, uploadIdMarker } = query;
     const base = uploadBase(bucket);
     let start: Buffer = Buffer.from(`${base}${prefix}`);

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { MAX_LIST_LIMIT, type StorageType } from 'stowage-client/protocol';
+import { MAX_LIST_LIMIT } from 'stowage-client/protocol';
 import type {
   Backend,
   ObjectAttributes,
@@ -131,7 +131,7 @@ export class ObjectService {
    */
   listFolderPage(
     tenant: string,
-    type: StorageType,
+    type: string,
     page: { prefix: string; delimiter: string | undefined; start: Buffer; limit: number },
   ): Promise<FolderPage> {
     return this.backend.listFolder({ tenant, type, ...page, details: true, now: this.options.clock() });
@@ -288,11 +288,7 @@ export class ObjectService {
     if (!existed) throw fail('NoSuchKey', `No object at ${ref.type}/${ref.key}`);
   }
 
-  async list(
-    tenant: string,
-    type: StorageType,
-    query: { prefix: string; pageToken: string | undefined; limit: number },
-  ): Promise<ListResult> {
+  async list(tenant: string, type: string, query: { prefix: string; pageToken: string | undefined; limit: number }): Promise<ListResult> {
     const limit = Math.min(Math.max(1, query.limit), MAX_LIST_LIMIT);
     const after = query.pageToken === undefined ? undefined : decodePageToken(query.pageToken, query.prefix);
     const page = await this.backend.list(tenant, type, { prefix: query.prefix, after, limit, now: this.options.clock() });

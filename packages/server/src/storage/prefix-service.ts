@@ -11,14 +11,13 @@ import {
   MAX_LIST_LIMIT,
   type ObjectDetails,
   type PrefixUsage,
-  type StorageType,
 } from 'stowage-client/protocol';
 import type { Backend, WriteCondition } from '../backends/backend.js';
 import type { ListEntry } from '../backends/folder-listing.js';
 import { fail } from '../errors.js';
 import type { ParsedCopyRequest } from './copy-request.js';
-import type { ObjectRef } from './object-ref.js';
 import { decodeFolderToken, encodeFolderToken, type FolderListingShape } from './folder-page-token.js';
+import type { ObjectRef } from './object-ref.js';
 
 export interface PrefixServiceOptions {
   readonly clock: () => number;
@@ -63,7 +62,12 @@ export class PrefixService {
    * Deletes up to MAX_DELETE_MANY_KEYS keys in one index transaction, with a result per key in
    * request order: deleted, NoSuchKey, or InvalidKey (never sent to the index).
    */
-  async deleteKeys(tenant: string, type: string, keys: readonly string[], refused: ReadonlySet<string> = new Set()): Promise<DeleteManyResult> {
+  async deleteKeys(
+    tenant: string,
+    type: string,
+    keys: readonly string[],
+    refused: ReadonlySet<string> = new Set(),
+  ): Promise<DeleteManyResult> {
     const problems = keys.map((key) => explainInvalidKey(key) ?? (refused.has(key) ? ACCESS_DENIED : undefined));
     const valid = keys.filter((_, i) => problems[i] === undefined);
     const sizes = valid.length > 0 ? await this.backend.deleteMany(tenant, type, valid, this.options.clock()) : [];

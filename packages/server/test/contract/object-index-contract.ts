@@ -14,6 +14,7 @@ export interface OpenedIndex {
   close(): Promise<void>;
 }
 
+import { bucketsContract } from './buckets-contract.js';
 import { blobRow, byteOrder, code, etagOf, grant, inlineRow, listAll, put, ref, remove, SECOND, T0, takeAll } from './index-fixtures.js';
 import { batchContract } from './object-index-batch-contract.js';
 import { storedAttributesContract } from './stored-attributes-contract.js';
@@ -432,6 +433,8 @@ export function objectIndexContract(name: string, open: () => Promise<OpenedInde
     });
 
     describe('copies, moves and key ranges', () => batchContract(fresh));
+
+    describe('named buckets', () => bucketsContract(fresh));
 
     describe('blob garbage queue', () => {
       it('takeGarbage leases: hidden from a second take until the lease ends, then due again', async () => {

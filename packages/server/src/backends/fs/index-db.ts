@@ -85,6 +85,22 @@ CREATE TABLE IF NOT EXISTS bucket_settings (
   cors TEXT,
   PRIMARY KEY (tenant, type)
 );
+CREATE TABLE IF NOT EXISTS buckets (
+  name TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  quota_bytes INTEGER,
+  settings TEXT NOT NULL,
+  bytes INTEGER NOT NULL DEFAULT 0,
+  objects INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS buckets_by_owner ON buckets (owner, name);
+CREATE TABLE IF NOT EXISTS bucket_grantees (
+  bucket TEXT NOT NULL,
+  grantee TEXT NOT NULL,
+  PRIMARY KEY (bucket, grantee)
+);
+CREATE INDEX IF NOT EXISTS bucket_grantees_by_grantee ON bucket_grantees (grantee, bucket);
 `;
 
 /** The open database and its prepared statements. */

@@ -60,8 +60,8 @@ function attributesLength(row: IndexRow): number {
   return length;
 }
 
-// The tenant (a JWT subject: any text) is delimited by its length, the type is one of three
-// words without '/', and the key is the rest: no two refs share a cache key.
+// The tenant (a JWT subject: any text) is delimited by its length, the type (a storage type, a
+// bucket name or an internal type) has no '/', and the key is the rest: no two refs share a cache key.
 function cacheKey(ref: { readonly tenant: string; readonly type: string; readonly key: string }): string {
   return `${ref.tenant.length}:${ref.tenant}/${ref.type}/${ref.key}`;
 }

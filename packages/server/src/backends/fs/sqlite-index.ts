@@ -1,10 +1,11 @@
 import type { Statement } from 'better-sqlite3';
-import { isStorageType } from 'stowage-client/protocol';
 import type { ApiKeyStore } from '../../auth/api-keys.js';
 import type { Durability } from '../../config.js';
 import { fail } from '../../errors.js';
 import type { AttributeLayout, ListPage, ObjectInfo, ObjectRef, TenantUsage, UploadGrantInfo } from '../backend.js';
 import type { BucketSettingsStore } from '../bucket-settings.js';
+import type { UsageChange } from '../bucket-usage.js';
+import { type BucketStore, isObjectType } from '../buckets.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
 import { KEY_SPACE_END, keyAfter, listStart, prefixUpperBound } from '../key-range.js';
 import { type AttributeFields, attributeFields, columnsFromRow, parseAttributes, rowFromColumns } from '../object-columns.js';
@@ -35,6 +36,7 @@ import { type FullObjectRow, prepareRangeStatements, type RangeStatements, type 
 import { RowCache } from './row-cache.js';
 import { SqliteApiKeyStore } from './sqlite-api-keys.js';
 import { SqliteBucketSettings } from './sqlite-bucket-settings.js';
+import { SqliteBuckets } from './sqlite-buckets.js';
 import { type QuotaOverride, TenantLedger } from './tenant-usage.js';
 
 interface ExpiredRow {
@@ -81,6 +83,7 @@ export interface SqliteIndexOptions {
 export class SqliteIndex implements ObjectIndex {
   readonly apiKeys: ApiKeyStore;
   readonly bucketSettings: BucketSettingsStore;
+  readonly buckets: BucketStore;
   private readonly commits: CommitQueue;
   private readonly ledger: TenantLedger;
   private readonly sql: ReturnType<typeof prepareUploadStatements>;
@@ -98,6 +101,7 @@ export class SqliteIndex implements ObjectIndex {
     this.ledger = new TenantLedger(db, defaultQuotaBytes);
     this.apiKeys = new SqliteApiKeyStore(db);
     this.bucketSettings = new SqliteBucketSettings(db);
+    this.buckets = new SqliteBuckets(db, this.commits, this.ledger, this.cache);
     this.sql = prepareUploadStatements(db);
     this.ranges = prepareRangeStatements(db);
   }
@@ -129,16 +133,25 @@ export class SqliteIndex implements ObjectIndex {
       this.cache.drop(ref);
       const previous = findAny.get(params) as AnyObjectRow | undefined;
       assertCondition(visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now), options.condition);
-      for (let start = options.releases?.start; options.releases && start; ) {
-        start = this.removeRangeRows({
-          ...options.releases,
-          start,
-          limit: RELEASE_BATCH_ROWS,
-          now: options.now,
-          collectAfter: options.collectAfter,
-        }).next;
+      const changes: UsageChange[] = [];
+      if (options.releases) {
+        const released = { type: options.releases.type, bytes: 0, objects: 0 };
+        for (let start: Buffer | undefined = options.releases.start; start; ) {
+          const batch = this.deleteRangeRows({
+            ...options.releases,
+            start,
+            limit: RELEASE_BATCH_ROWS,
+            now: options.now,
+            collectAfter: options.collectAfter,
+          });
+          released.bytes -= batch.removed.bytes;
+          released.objects -= batch.removed.objects;
+          start = batch.step.next;
+        }
+        changes.push(released);
       }
-      this.ledger.charge(ref.tenant, row.size - (previous?.size ?? 0), previous ? 0 : 1);
+      changes.push({ type: ref.type, bytes: row.size - (previous?.size ?? 0), objects: previous ? 0 : 1, stores: true });
+      this.ledger.chargeAll(ref.tenant, changes);
       upsert.run({ ...params, ...columnsFromRow(row) });
       if (options.completesUpload) this.markCompleted(options.completesUpload, infoOf(row));
       if (previous?.blob_id && previous.blob_id !== row.blobId) this.sql.queueGarbage.run(previous.blob_id, options.collectAfter);
@@ -184,11 +197,18 @@ export class SqliteIndex implements ObjectIndex {
   }
 
   async removeRange(options: RemoveRangeOptions): Promise<RangeStep> {
-    return this.commits.enqueue(() => this.removeRangeRows(options));
+    return this.commits.enqueue(() => {
+      const { step, removed } = this.deleteRangeRows(options);
+      this.ledger.charge(options.tenant, options.type, -removed.bytes, -removed.objects);
+      return step;
+    });
   }
 
-  /** removeRange's work, inside the caller's transaction. */
-  private removeRangeRows(options: RemoveRangeOptions): RangeStep {
+  /**
+   * removeRange's work inside the caller's transaction, but for the ledger: what the removed rows
+   * held (expired ones too) is for the caller to charge.
+   */
+  private deleteRangeRows(options: RemoveRangeOptions): { step: RangeStep; removed: { bytes: number; objects: number } } {
     const rows = this.ranges.removeRange.all(rangeParams(options, { limit: options.limit })) as RemovedTuple[];
     let objects = 0;
     let bytes = 0;
@@ -203,8 +223,10 @@ export class SqliteIndex implements ObjectIndex {
       objects++;
       bytes += size;
     }
-    this.ledger.charge(options.tenant, -removedBytes, -rows.length);
-    return { objects, bytes, skipped: [], next: rows.length < options.limit || !last ? undefined : keyAfter(last) };
+    return {
+      step: { objects, bytes, skipped: [], next: rows.length < options.limit || !last ? undefined : keyAfter(last) },
+      removed: { bytes: removedBytes, objects: rows.length },
+    };
   }
 
   async removeMany(options: RemoveManyOptions): Promise<Array<number | undefined>> {
@@ -278,7 +300,7 @@ export class SqliteIndex implements ObjectIndex {
         const row = deleteExpired.get(id, now) as ExpiredRow | undefined;
         if (!row) continue;
         this.cache.drop({ tenant: row.tenant, type: row.type, key: row.key.toString('utf8') });
-        this.ledger.charge(row.tenant, -row.size, -1);
+        this.ledger.charge(row.tenant, row.type, -row.size, -1);
         if (row.blob_id) this.sql.queueGarbage.run(row.blob_id, collectAfter);
         removed++;
       }
@@ -417,7 +439,7 @@ export class SqliteIndex implements ObjectIndex {
     const row = this.db.statements.findAny.get(keyParams(ref)) as AnyObjectRow | undefined;
     if (!row) return undefined;
     this.db.statements.deleteById.run(row.id);
-    this.ledger.charge(ref.tenant, -row.size, -1);
+    this.ledger.charge(ref.tenant, ref.type, -row.size, -1);
     if (row.blob_id) this.sql.queueGarbage.run(row.blob_id, collectAfter);
     return { size: row.size, visible: row.expires_at === null || row.expires_at > now };
   }
@@ -439,12 +461,16 @@ export class SqliteIndex implements ObjectIndex {
     if (exists && !options.overwrite) return undefined;
     const row = transferredRow(rowFromColumns(source, this.attributes), options);
     this.cache.drop(to);
+    const changes: UsageChange[] = [];
     if (options.move) {
       this.cache.drop(from);
       deleteById.run(source.id);
-      this.ledger.charge(from.tenant, -source.size, -1);
+      // The tenant pays a move's net change; each bucket its own side.
+      if (from.tenant === to.tenant) changes.push({ type: from.type, bytes: -source.size, objects: -1 });
+      else this.ledger.charge(from.tenant, from.type, -source.size, -1);
     }
-    this.ledger.charge(to.tenant, row.size - (previous?.size ?? 0), previous ? 0 : 1);
+    changes.push({ type: to.type, bytes: row.size - (previous?.size ?? 0), objects: previous ? 0 : 1, stores: true });
+    this.ledger.chargeAll(to.tenant, changes);
     upsert.run({ ...params, ...columnsFromRow(row) });
     if (previous?.blob_id && previous.blob_id !== row.blobId) this.sql.queueGarbage.run(previous.blob_id, options.collectAfter);
     return row;
@@ -503,7 +529,7 @@ function keyParams(ref: ObjectRef) {
 }
 
 function toRecord(row: UploadRow): UploadRecord {
-  if (!isStorageType(row.type)) throw new Error(`bad storage type in upload ${row.upload_id}`);
+  if (!isObjectType(row.type)) throw new Error(`bad storage type or bucket name in upload ${row.upload_id}`);
   return {
     uploadId: row.upload_id,
     ref: { tenant: row.tenant, type: row.type, key: row.key.toString('utf8') },

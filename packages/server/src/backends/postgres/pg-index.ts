@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { ApiKeyStore } from '../../auth/api-keys.js';
 import type { AttributeLayout, ListPage, ObjectRef, TenantUsage, UploadGrantInfo } from '../backend.js';
 import type { BucketSettingsStore } from '../bucket-settings.js';
+import type { BucketStore } from '../buckets.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
 import { listStart, prefixUpperBound } from '../key-range.js';
 import { type AttributeFields, attributeFields, type ObjectColumns, rowFromColumns, serializeAttributes } from '../object-columns.js';
@@ -27,6 +28,7 @@ import {
 } from '../object-index.js';
 import { PgApiKeyStore } from './pg-api-keys.js';
 import { PgBucketSettings } from './pg-bucket-settings.js';
+import { PgBuckets } from './pg-buckets.js';
 import { checkSchemaName, clientConfig, connectOnce, describeTarget, type PgConnectOptions, parseTarget } from './pg-connect.js';
 import { PgDb, type Queries, statement } from './pg-db.js';
 import { describeCause } from './pg-errors.js';
@@ -81,7 +83,7 @@ const SWEEP = statement(
   `DELETE FROM objects
    WHERE id IN (SELECT id FROM objects WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
      AND expires_at <= $1
-   RETURNING tenant, size, blob_id`,
+   RETURNING tenant, type, size, blob_id`,
 );
 // One statement: the row is created due, or taken only when due, so two servers never both get a turn.
 const CLAIM_CHORE = statement(
@@ -110,6 +112,7 @@ interface PreviousRow {
 export class PgIndex implements ObjectIndex {
   readonly apiKeys: ApiKeyStore;
   readonly bucketSettings: BucketSettingsStore;
+  readonly buckets: BucketStore;
   private readonly ledger: PgLedger;
   private readonly uploads: PgUploads;
   private readonly garbage: PgGarbage;
@@ -127,6 +130,7 @@ export class PgIndex implements ObjectIndex {
     this.ranges = new PgRanges(db, this.ledger, this.garbage, (ref) => this.lockKey(ref), attributes);
     this.apiKeys = new PgApiKeyStore(db);
     this.bucketSettings = new PgBucketSettings(db);
+    this.buckets = new PgBuckets(db, this.ledger, this.garbage);
   }
 
   /**
@@ -166,7 +170,10 @@ export class PgIndex implements ObjectIndex {
       const released = options.releases
         ? await this.ranges.releaseIn(tx, options.releases, options.now, options.collectAfter)
         : { bytes: 0, objects: 0 };
-      await this.ledger.charge(tx, ref.tenant, row.size - (previous?.size ?? 0) - released.bytes, (previous ? 0 : 1) - released.objects);
+      await this.ledger.chargeAll(tx, ref.tenant, [
+        ...(options.releases ? [{ type: options.releases.type, bytes: -released.bytes, objects: -released.objects }] : []),
+        { type: ref.type, bytes: row.size - (previous?.size ?? 0), objects: previous ? 0 : 1, stores: true },
+      ]);
       await tx.run(UPSERT, [
         ...keyParams(ref),
         row.size,
@@ -189,7 +196,7 @@ export class PgIndex implements ObjectIndex {
       const etag = visibleEtag(row && { sha256: row.sha256, expiresAt: row.expires_at }, options.now);
       assertCondition(etag, options.condition);
       // An expired row not yet swept goes too, but was not there for the caller.
-      if (row) await this.removeLocked(tx, options.ref.tenant, row, options.collectAfter);
+      if (row) await this.removeLocked(tx, options.ref, row, options.collectAfter);
       return etag !== undefined;
     });
   }
@@ -204,7 +211,7 @@ export class PgIndex implements ObjectIndex {
       for (const ref of refs) {
         const { rows } = await tx.run<PreviousRow>(FIND_FOR_UPDATE, keyParams(ref));
         const row = rows[0];
-        if (row) await this.removeLocked(tx, ref.tenant, row, options.collectAfter);
+        if (row) await this.removeLocked(tx, ref, row, options.collectAfter);
         sizes.push(row && visibleEtag({ sha256: row.sha256, expiresAt: row.expires_at }, options.now) ? row.size : undefined);
       }
       return sizes;
@@ -257,18 +264,20 @@ export class PgIndex implements ObjectIndex {
 
   async sweepExpired({ now, limit, collectAfter }: { now: number; limit: number; collectAfter: number }): Promise<number> {
     return this.db.transaction(async (tx) => {
-      const { rows } = await tx.run<{ tenant: string; size: number; blob_id: string | null }>(SWEEP, [now, limit]);
-      const freed = new Map<string, { bytes: number; objects: number }>();
+      const { rows } = await tx.run<{ tenant: string; type: string; size: number; blob_id: string | null }>(SWEEP, [now, limit]);
+      const freed = new Map<string, Map<string, { type: string; bytes: number; objects: number }>>();
       for (const row of rows) {
-        const tenant = freed.get(row.tenant) ?? { bytes: 0, objects: 0 };
-        tenant.bytes += row.size;
-        tenant.objects += 1;
-        freed.set(row.tenant, tenant);
+        const types = freed.get(row.tenant) ?? new Map<string, { type: string; bytes: number; objects: number }>();
+        const change = types.get(row.type) ?? { type: row.type, bytes: 0, objects: 0 };
+        change.bytes -= row.size;
+        change.objects -= 1;
+        types.set(row.type, change);
+        freed.set(row.tenant, types);
       }
-      // Usage rows are locked in one order by every sweeper, so two sweepers cannot deadlock.
+      // Usage and bucket rows are locked in one order by every sweeper (tenant by tenant, each
+      // one's buckets by name, then its usage row), so two sweepers cannot deadlock.
       for (const tenant of [...freed.keys()].sort()) {
-        const { bytes, objects } = freed.get(tenant) as { bytes: number; objects: number };
-        await this.ledger.charge(tx, tenant, -bytes, -objects);
+        await this.ledger.chargeAll(tx, tenant, [...(freed.get(tenant)?.values() ?? [])]);
       }
       const blobIds = rows.flatMap((row) => (row.blob_id ? [row.blob_id] : []));
       await this.garbage.queue(blobIds, collectAfter, tx);
@@ -337,10 +346,10 @@ export class PgIndex implements ObjectIndex {
     await this.db.close();
   }
 
-  /** Inside `tx`, with the row locked: deletes it, charges the tenant, queues its blob. */
-  private async removeLocked(tx: Queries, tenant: string, row: PreviousRow, collectAfter: number): Promise<void> {
+  /** Inside `tx`, with the row of `ref` locked: deletes it, charges the tenant (and bucket), queues its blob. */
+  private async removeLocked(tx: Queries, ref: ObjectRef, row: PreviousRow, collectAfter: number): Promise<void> {
     await tx.run(DELETE_BY_ID, [row.id]);
-    await this.ledger.charge(tx, tenant, -row.size, -1);
+    await this.ledger.charge(tx, ref.tenant, ref.type, -row.size, -1);
     if (row.blob_id) await this.garbage.queue([row.blob_id], collectAfter, tx);
   }
 

@@ -1,4 +1,5 @@
 import type { TenantUsage } from '../backend.js';
+import { type BucketChargeRow, checkBucketCharge, mergeBuckets, touchesBucket, type UsageChange } from '../bucket-usage.js';
 import { quotaExceeded } from '../conditions.js';
 import { type PgDb, type Queries, statement } from './pg-db.js';
 
@@ -23,6 +24,11 @@ const CHARGE = statement(
      EXISTS (SELECT 1 FROM tenants WHERE tenant = $1) AS own_quota,
      (SELECT quota_bytes FROM tenants WHERE tenant = $1) AS quota_bytes`,
 );
+// Its row lock also orders the write with a removal of the bucket (bucket-usage.ts).
+const CHARGE_BUCKET = statement(
+  'bucket_charge',
+  'UPDATE buckets SET bytes = bytes + $3, objects = objects + $4 WHERE name = $1 AND owner = $2 RETURNING bytes, quota_bytes',
+);
 const PENDING = statement(
   'usage_pending',
   `SELECT COALESCE(SUM(received), 0)::bigint AS pending FROM uploads WHERE tenant = $1 AND ${OPEN_UPLOADS}`,
@@ -43,8 +49,10 @@ interface UsageRow {
 }
 
 /**
- * Each tenant's stored bytes and object count, kept beside the rows they count. `charge` runs in
- * the transaction that changes `objects`, so the two never disagree.
+ * Each tenant's stored bytes and object count, kept beside the rows they count, and each named
+ * bucket's (its row in `buckets`). `charge` runs in the transaction that changes `objects`, so
+ * the two never disagree. Locks are taken in one order by every transaction: the bucket rows (in
+ * name order), then the tenant's usage row.
  */
 export class PgLedger {
   constructor(
@@ -66,11 +74,36 @@ export class PgLedger {
   }
 
   /**
-   * Records a change of `bytes` and `objects` inside `tx`. Growth past the tenant's quota throws
-   * QuotaExceeded, rolling the whole transaction back; shrinking is always allowed, so a tenant
-   * over a lowered quota can still overwrite with less and delete.
+   * Records a change of `bytes` and `objects` of the tenant's rows of `type` inside `tx`. Growth
+   * past the tenant's quota, or a named bucket's past its own, throws QuotaExceeded, rolling the
+   * whole transaction back; shrinking is always allowed, so a tenant over a lowered quota can
+   * still overwrite with less and delete. A named bucket that does not exist (or that another
+   * user owns now) takes no growth and no new row (`stores`): NoSuchBucket.
    */
-  async charge(tx: Queries, tenant: string, bytes: number, objects: number): Promise<void> {
+  async charge(tx: Queries, tenant: string, type: string, bytes: number, objects: number, stores = false): Promise<void> {
+    await this.chargeAll(tx, tenant, [{ type, bytes, objects, stores }]);
+  }
+
+  /**
+   * Records one operation's changes of several types of one tenant (a move, a write that releases
+   * other rows): each named bucket's own, then the tenant's net change, which alone is held
+   * against the tenant's quota (a move within a tenant is no growth).
+   */
+  async chargeAll(tx: Queries, tenant: string, changes: readonly UsageChange[]): Promise<void> {
+    for (const change of mergeBuckets(changes)) {
+      if (!touchesBucket(change)) continue;
+      const { rows } = await tx.run<BucketChargeRow>(CHARGE_BUCKET, [change.type, tenant, change.bytes, change.objects]);
+      checkBucketCharge(change, rows[0]);
+    }
+    await this.chargeTenant(
+      tx,
+      tenant,
+      changes.reduce((total, change) => total + change.bytes, 0),
+      changes.reduce((total, change) => total + change.objects, 0),
+    );
+  }
+
+  private async chargeTenant(tx: Queries, tenant: string, bytes: number, objects: number): Promise<void> {
     if (bytes === 0 && objects === 0) return;
     const { rows } = await tx.run<Omit<UsageRow, 'pending'>>(CHARGE, [tenant, bytes, objects]);
     const row = rows[0] as Omit<UsageRow, 'pending'>;

@@ -119,7 +119,7 @@ export class PgRanges {
   /** remove's work, inside the caller's transaction `tx`. */
   async removeIn(tx: Queries, options: RemoveRangeOptions): Promise<RangeStep> {
     const { rows, step } = await this.deleteBatch(tx, options);
-    await this.ledger.charge(tx, options.tenant, -sum(rows), -rows.length);
+    await this.ledger.charge(tx, options.tenant, options.type, -sum(rows), -rows.length);
     return step;
   }
 
@@ -230,9 +230,9 @@ export class PgRanges {
     sources: SourceRow[],
     options: Pick<TransferOptions, 'move' | 'overwrite' | 'now' | 'lastModified' | 'expiresAtIfNone' | 'collectAfter' | 'replace'> & {
       tenant: string;
-      fromType: ObjectRef['type'];
+      fromType: string;
     },
-    destinationOf: (row: SourceRow) => { type: ObjectRef['type']; key: Buffer },
+    destinationOf: (row: SourceRow) => { type: string; key: Buffer },
   ): Promise<Array<IndexRow | undefined>> {
     if (sources.length === 0) return [];
     const toType = destinationOf(sources[0] as SourceRow).type;
@@ -255,7 +255,11 @@ export class PgRanges {
     if (options.move) await tx.run(DELETE_IDS, [moved.map((row) => row.id)]);
     const added = writes.reduce((total, plan) => total + plan.row.size - (plan.previous?.size ?? 0), 0);
     const newObjects = writes.filter((plan) => !plan.previous).length;
-    await this.ledger.charge(tx, options.tenant, added - (options.move ? sum(moved) : 0), newObjects - (options.move ? moved.length : 0));
+    // The tenant pays the net change; the source's and the destination's buckets each their side.
+    await this.ledger.chargeAll(tx, options.tenant, [
+      ...(options.move ? [{ type: options.fromType, bytes: -sum(moved), objects: -moved.length }] : []),
+      { type: toType, bytes: added, objects: newObjects, stores: true },
+    ]);
     const columns = writes.map((plan) => columnsFromRow(plan.row));
     await tx.run(UPSERT_MANY, [
       options.tenant,

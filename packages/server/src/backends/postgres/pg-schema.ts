@@ -106,6 +106,29 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly name
       );
     `,
   },
+  {
+    version: 6,
+    name: 'named buckets: owner, quota, settings, usage, and whom the settings grant something',
+    // Names in byte order (COLLATE "C"), as SQLite orders them, whatever the database's collation.
+    sql: `
+      CREATE TABLE buckets (
+        name TEXT COLLATE "C" PRIMARY KEY,
+        owner TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        quota_bytes BIGINT,
+        settings TEXT NOT NULL,
+        bytes BIGINT NOT NULL DEFAULT 0,
+        objects BIGINT NOT NULL DEFAULT 0
+      );
+      CREATE INDEX buckets_by_owner ON buckets (owner, name);
+      CREATE TABLE bucket_grantees (
+        bucket TEXT COLLATE "C" NOT NULL,
+        grantee TEXT NOT NULL,
+        PRIMARY KEY (bucket, grantee)
+      );
+      CREATE INDEX bucket_grantees_by_grantee ON bucket_grantees (grantee, bucket);
+    `,
+  },
 ];
 
 /** Distinguishes this lock from other advisory locks in the database (two-key form: class, schema). */

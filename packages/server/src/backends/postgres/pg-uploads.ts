@@ -1,6 +1,6 @@
-import { isStorageType } from 'stowage-client/protocol';
 import { fail } from '../../errors.js';
 import type { ObjectInfo, UploadGrantInfo } from '../backend.js';
+import { isObjectType } from '../buckets.js';
 import type { AdvanceUploadOptions, UploadClaim, UploadRecord } from '../object-index.js';
 import { type PgDb, type Queries, statement } from './pg-db.js';
 
@@ -119,7 +119,7 @@ export class PgUploads {
 }
 
 function toRecord(row: UploadRow): UploadRecord {
-  if (!isStorageType(row.type)) throw new Error(`bad storage type in upload ${row.upload_id}`);
+  if (!isObjectType(row.type)) throw new Error(`bad storage type or bucket name in upload ${row.upload_id}`);
   return {
     uploadId: row.upload_id,
     ref: { tenant: row.tenant, type: row.type, key: row.key.toString('utf8') },

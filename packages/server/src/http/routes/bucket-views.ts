@@ -1,4 +1,5 @@
 import type { BucketGrant, BucketInfo, BucketSummary, GrantGrantee } from 'stowage-client/protocol';
+import { isPlainText, MAX_USER_ID_BYTES } from '../../auth/user-id.js';
 import { fail } from '../../errors.js';
 import { isPublicGrantee } from '../../storage/authorizer.js';
 import { type Bucket, type Grant, type Grantee, PERMISSIONS, type Permission, type PublicAccessBlock } from '../../storage/bucket-model.js';
@@ -8,7 +9,12 @@ import { isPublicBucket } from '../../storage/public-buckets.js';
 /** The JSON of storage API v1 for the domain's buckets and grants, both ways. */
 
 export function summaryOf(bucket: Bucket, user: string): BucketSummary {
-  return { name: bucket.name, owner: bucket.owner, createdAt: bucket.createdAt.toISOString(), access: bucket.owner === user ? 'owner' : 'shared' };
+  return {
+    name: bucket.name,
+    owner: bucket.owner,
+    createdAt: bucket.createdAt.toISOString(),
+    access: bucket.owner === user ? 'owner' : 'shared',
+  };
 }
 
 export function infoOf(bucket: Bucket): BucketInfo {
@@ -42,7 +48,8 @@ export function parseGrant(value: unknown, what = 'the grant'): Grant {
 export function parseGrantee(value: unknown): Grantee {
   const body = objectOf(value, '"grantee"');
   if (typeof body.user === 'string' && body.group === undefined) {
-    if (body.user === '') throw invalid('"grantee.user" must be a user id');
+    if (!isPlainText(body.user, MAX_USER_ID_BYTES))
+      throw invalid(`"grantee.user" must be a user id: 1-${MAX_USER_ID_BYTES} bytes of Unicode without control characters`);
     return { kind: 'user', id: body.user };
   }
   if ((body.group === 'authenticated' || body.group === 'everyone') && body.user === undefined) return { kind: body.group };
@@ -80,7 +87,8 @@ export function parsePublicAccessBlock(value: unknown): PublicAccessBlock | null
 /** A byte quota, or null for none. */
 export function parseQuota(value: unknown): number | null {
   if (value === null) return null;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw invalid('"quotaBytes" must be a whole number of bytes, or null');
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    throw invalid('"quotaBytes" must be a whole number of bytes, or null');
   return value;
 }
 

@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { API_BASE_PATH, BUCKETS_PATH } from 'stowage-client/protocol';
 import { fail } from '../../errors.js';
 import { requireUser } from '../../storage/access.js';
-import { assertAllowed } from '../../storage/bucket-service.js';
 import type { Grant, LifecycleRule } from '../../storage/bucket-model.js';
+import { assertAllowed } from '../../storage/bucket-service.js';
 import type { AppContext } from '../context.js';
 import { singleQueryValue } from '../query-params.js';
 import {
@@ -50,7 +50,10 @@ export function registerBucketRoutes(app: FastifyInstance, ctx: AppContext): voi
       quotaBytes: body.quotaBytes === undefined ? null : parseQuota(body.quotaBytes),
       settings: { grants: dedupe(grants), policy: null, publicAccessBlock: null, lifecycle: expiryRules([], expiryDays) },
     });
-    return reply.code(201).header('location', `${BASE}/${encodeURIComponent(bucket.name)}`).send(infoOf(bucket));
+    return reply
+      .code(201)
+      .header('location', `${BASE}/${encodeURIComponent(bucket.name)}`)
+      .send(infoOf(bucket));
   });
 
   app.get<NameRequest>(`${BASE}/:name`, async (request) => {
@@ -124,6 +127,7 @@ function arrayOf(value: unknown, what: string): unknown[] {
 function parseLimit(raw: string | undefined): number {
   if (raw === undefined || raw === '') return MAX_PAGE;
   const limit = Number(raw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw fail('InvalidArgument', `limit must be an integer from 1 to ${MAX_PAGE}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
+    throw fail('InvalidArgument', `limit must be an integer from 1 to ${MAX_PAGE}`);
   return limit;
 }
