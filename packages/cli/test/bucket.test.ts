@@ -190,8 +190,13 @@ describe('stowage bucket', () => {
     await fails('alice', ['bucket', 'share', 'x-bucket', '--user', 'bob', '--permission', 'ALL'], 2);
     await fails('alice', ['bucket', 'create', 'x-bucket', '--quota', 'lots'], 2, /not a size/);
     await fails('alice', ['bucket', 'create', 'x-bucket', '--expire-days', '0'], 2, /whole number/);
-    await fails('alice', ['ls', '-t', 'Not_A_Bucket'], 2, /neither a storage type nor a bucket name/);
-    await fails('alice', ['cp', 'stowage://Not_A_Bucket/x', path.join(dir, 'x')], 2, /neither a storage type nor a bucket name/);
+    await fails('alice', ['ls', '-t', 'Not_A_Bucket'], 2, /neither a storage type \(data, tmp, result\) nor a bucket name/);
+    await fails(
+      'alice',
+      ['cp', 'stowage://Not_A_Bucket/x', path.join(dir, 'x')],
+      2,
+      /neither a storage type \(data, tmp, result\) nor a bucket name/,
+    );
     await fails('alice', ['get', 'x', '--anonymous', '--token', tokens.alice], 2, /--anonymous/);
     assert.equal((await ok('nobody', ['whoami', '--anonymous'])).stdout, '(anonymous)\n');
     assert.equal((await run('alice', ['bucket', 'ls'])).code, 0, 'nothing was created by the mistakes');

@@ -252,18 +252,19 @@ export class Buckets {
  * @internal
  */
 export function bucketSegment(name: BucketName): string {
-  return encodeURIComponent(checkedName(name));
+  return encodeURIComponent(checkedName(name, 'InvalidStorageType'));
 }
 
-function checkedName(name: unknown): string {
-  if (typeof name !== 'string') throw new BadRequestError(`A bucket name is a string, not ${typeof name}`, { code: 'InvalidBucketName' });
+/** `name`, unless no request could carry it: then the error the server would answer (with `code`). */
+function checkedName(name: unknown, code: 'InvalidStorageType' | 'InvalidBucketName' = 'InvalidBucketName'): string {
+  if (typeof name !== 'string') throw new BadRequestError(`A bucket name is a string, not ${typeof name}`, { code });
   if (name === '' || name === '.' || name === '..')
-    throw new BadRequestError(`"${name}" is not a bucket name or storage type`, { code: 'InvalidBucketName' });
+    throw new BadRequestError(`"${name}" is neither a storage type nor a bucket's name`, { code });
   return name;
 }
 
 function bucketUrl(name: string): string {
-  return `${BUCKETS_PATH}/${bucketSegment(name)}`;
+  return `${BUCKETS_PATH}/${encodeURIComponent(checkedName(name))}`;
 }
 
 function granteeOf(options: GranteeOptions): GrantGrantee {

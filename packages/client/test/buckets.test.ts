@@ -59,8 +59,13 @@ describe('named buckets and sharing', () => {
     await refused(alice.buckets.info('no-such-bucket-here'), NotFoundError, 'NoSuchBucket');
     await refused(alice.get('k', 'no-such-bucket-here'), NotFoundError, 'NoSuchBucket');
     await refused(alice.set('k', 'v', 'no-such-bucket-here'), NotFoundError, 'NoSuchBucket');
+    // A HEAD answer has no body: exists cannot tell a missing bucket from a missing key.
+    assert.equal(await alice.exists('k', 'no-such-bucket-here'), false);
     // Refused before any request: not a name a path segment can carry.
-    await refused(alice.get('k', { storageType: '..' }), BadRequestError, 'InvalidBucketName');
+    await refused(alice.get('k', { storageType: '..' }), BadRequestError, 'InvalidStorageType');
+    await refused(alice.list('', ''), BadRequestError, 'InvalidStorageType');
+    // Of the wrong form: the server says so without looking it up.
+    await refused(alice.get('k', 'Not_A_Bucket'), BadRequestError, 'InvalidStorageType');
     await alice.buckets.delete('names-test');
   });
 
