@@ -1,4 +1,5 @@
-import { Auth, AuthError, NotFoundError, Storage, StorageError, type StorageType } from 'stowage-client';
+import { Auth, AuthError, type BucketName, NotFoundError, Storage, StorageError } from 'stowage-client';
+import { UsageError } from './remote-path.js';
 
 /** Exit codes of every user command. */
 export const Exit = { ok: 0, notFound: 1, usage: 2, auth: 3, other: 4 } as const;
@@ -7,7 +8,10 @@ export const Exit = { ok: 0, notFound: 1, usage: 2, auth: 3, other: 4 } as const
 export interface GlobalOptions {
   url?: string;
   token?: string;
-  storageType?: StorageType;
+  /** Send no credentials: only what is shared with everyone answers. */
+  anonymous?: boolean;
+  /** A storage type or a bucket's name (-t). */
+  storageType?: BucketName;
   /** Whether -t was given (rather than left at its default, data). */
   storageTypeChosen?: boolean;
 }
@@ -15,7 +19,7 @@ export interface GlobalOptions {
 /** What a command gets: the client, the streams, and whether stderr is a terminal (for progress bars). */
 export interface CommandContext {
   readonly storage: Storage;
-  readonly storageType: StorageType;
+  readonly storageType: BucketName;
   /** Whether the user chose the storage type with -t. */
   readonly storageTypeChosen: boolean;
   readonly stdout: NodeJS.WritableStream;
@@ -24,11 +28,15 @@ export interface CommandContext {
   readonly showProgress: boolean;
 }
 
-/** Credentials resolve in this order: --token, then the client's own (env vars, ~/.stowage/token_info.json). */
+/**
+ * Credentials resolve in this order: --token, then the client's own (env vars, ~/.stowage/token_info.json);
+ * with --anonymous there are none.
+ */
 export function createContext(options: GlobalOptions): CommandContext {
-  const auth = options.token ? new Auth({ token: options.token }) : new Auth();
+  if (options.anonymous && options.token) throw new UsageError('--anonymous sends no credentials: leave out --token');
+  const credentials = options.anonymous ? { anonymous: true } : { auth: options.token ? new Auth({ token: options.token }) : new Auth() };
   return {
-    storage: new Storage({ url: options.url, auth }),
+    storage: new Storage({ url: options.url, ...credentials }),
     storageType: options.storageType ?? 'data',
     storageTypeChosen: options.storageTypeChosen === true,
     stdout: process.stdout,

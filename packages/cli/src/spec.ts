@@ -65,14 +65,20 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
   {
     name: 'ls',
     args: '[prefix]',
-    summary: 'List one level under PREFIX: keys, and folders (ending in /) for deeper keys; one page of 1000, or --all',
+    summary:
+      'List one level under PREFIX (or stowage://BUCKET/PREFIX): keys, and folders (ending in /) for deeper keys; one page of 1000, or --all',
     options: [
       ['-R, --recursive', 'every key under PREFIX, however deep (no folders)'],
       ['--all', 'every entry, page after page'],
       ['-l, --long', 'size, modification time and content type of each key'],
       ['--json', 'print JSON'],
     ],
-    examples: ['stowage ls reports/', 'stowage ls -R --all -l --json'],
+    examples: [
+      'stowage ls reports/',
+      'stowage ls -R --all -l --json',
+      'stowage ls stowage://team-results/q1/',
+      'stowage ls -t team-results',
+    ],
     run: async (ctx, args, options) => (await import('./commands/ls.js')).runLs(ctx, args, options),
   },
   {
@@ -97,7 +103,7 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
   {
     name: 'mv',
     args: '<source> <target>',
-    summary: 'Move a key (or with -r every key under a prefix) on the server; KEY or stowage://TYPE/KEY',
+    summary: 'Move a key (or with -r every key under a prefix) on the server; KEY or stowage://TYPE/KEY (TYPE: a storage type or a bucket)',
     options: [
       ['-r, --recursive', 'move every key under the SOURCE prefix to the TARGET prefix'],
       ['-f, --overwrite', 'replace keys that exist at the target (default: refuse, or skip with -r)'],
@@ -125,7 +131,8 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
   {
     name: 'cp',
     args: '<source> <target>',
-    summary: 'Copy between a local path and stowage://TYPE/KEY (either way), or between two stowage:// paths on the server; -r for trees',
+    summary:
+      'Copy between a local path and stowage://TYPE/KEY (either way; TYPE: a storage type or a bucket), or between two stowage:// paths on the server; -r for trees',
     options: [
       ['-r, --recursive', 'copy a directory tree / every key under a prefix'],
       ['-j, --jobs <n>', 'parallel transfers (default 8)'],
@@ -134,6 +141,7 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
       'stowage cp ./site stowage://data/site -r',
       'stowage cp stowage://data/site ./copy -r',
       'stowage cp stowage://data/site stowage://result/site-backup -r',
+      'stowage cp report.csv stowage://team-results/q1/report.csv',
     ],
     run: async (ctx, args, options) => (await import('./commands/cp.js')).runCp(ctx, args, options),
   },

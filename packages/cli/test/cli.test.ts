@@ -151,7 +151,7 @@ describe('stowage CLI', () => {
 
   test('usage errors exit 2, auth errors 3', async () => {
     assert.equal((await run(['get'])).code, 2);
-    assert.equal((await run(['set', 'x', '-t', 'bogus'])).code, 2);
+    assert.equal((await run(['set', 'x', '-t', 'Not_A_Bucket'])).code, 2);
     assert.equal((await run(['frobnicate'])).code, 2);
     assert.equal((await run(['cp', 'a', 'b'])).code, 2);
     const denied = await run(['get', 'x', '--token', 'not.a.token']);

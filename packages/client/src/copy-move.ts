@@ -1,20 +1,20 @@
 import {
+  type BucketName,
   COPY_PATH,
   type CopyEndpoint,
   type CopyKeyResult,
   type CopyPrefixResult,
   type CopyRequest,
   MOVE_PATH,
-  type StorageType,
 } from './protocol.js';
 import type { Transport } from './transport.js';
 
-/** One object: a key (in `data`), or `{ type, key }`. */
-export type KeyLocation = string | { readonly type?: StorageType; readonly key: string };
+/** One object: a key (in `data`), or `{ type, key }` where `type` is a storage type or a bucket's name. */
+export type KeyLocation = string | { readonly type?: BucketName; readonly key: string };
 
-/** Every key under a prefix: `{ type, prefix }` (type `data` by default). */
+/** Every key under a prefix: `{ type, prefix }` (type `data` by default; a storage type or a bucket's name). */
 export interface PrefixLocation {
-  readonly type?: StorageType;
+  readonly type?: BucketName;
   readonly prefix: string;
 }
 

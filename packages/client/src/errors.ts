@@ -49,13 +49,19 @@ function brandsOf(errorClass: unknown): string[] {
   return names;
 }
 
-/** 404: no object at the key (or it expired). */
+/** 404: no object at the key (or it expired), or (`code` `NoSuchBucket`) no bucket of that name. */
 export class NotFoundError extends StorageError {}
-/** 400/422: the request was invalid (bad key, bad storage type, …). */
+/** 400/422: the request was invalid (bad key, bad storage type, bad bucket name, too many buckets, …). */
 export class BadRequestError extends StorageError {}
-/** 401, or no credentials could be found: see the message for what is missing. */
+/**
+ * 401, or no credentials could be found: see the message for what is missing. An anonymous
+ * client (`{ anonymous: true }`) gets it (`MissingToken`) for what is not public.
+ */
 export class AuthError extends StorageError {}
-/** 403: not allowed (e.g. a tampered or expired signed URL). */
+/**
+ * 403: not allowed (e.g. a tampered or expired signed URL, or `AccessDenied`: nothing grants the
+ * caller that in the bucket, or a bucket policy denies it).
+ */
 export class ForbiddenError extends StorageError {}
 /**
  * 403 `QuotaExceeded`: the write would take the user's stored bytes past their quota; nothing
@@ -65,7 +71,7 @@ export class ForbiddenError extends StorageError {}
  * try { await storage.set(key, bytes) } catch (e) { if (e instanceof QuotaExceededError) await pruneOldResults() }
  */
 export class QuotaExceededError extends ForbiddenError {}
-/** 409: conflicting state. */
+/** 409: conflicting state (`DestinationExists`, `BucketAlreadyExists`, `BucketAlreadyOwnedByYou`, `BucketNotEmpty`, …). */
 export class ConflictError extends StorageError {}
 /** 412: an If-Match / If-None-Match condition was not met. */
 export class PreconditionFailedError extends StorageError {}
@@ -108,6 +114,13 @@ const BY_CODE: Record<string, typeof StorageError> = {
   InvalidSignature: ForbiddenError,
   UrlExpired: ForbiddenError,
   CorsForbidden: ForbiddenError,
+  NoSuchBucket: NotFoundError,
+  AccessDenied: ForbiddenError,
+  BucketAlreadyExists: ConflictError,
+  BucketAlreadyOwnedByYou: ConflictError,
+  BucketNotEmpty: ConflictError,
+  InvalidBucketName: BadRequestError,
+  TooManyBuckets: BadRequestError,
   PreconditionFailed: PreconditionFailedError,
   EntityTooLarge: PayloadTooLargeError,
   QuotaExceeded: QuotaExceededError,

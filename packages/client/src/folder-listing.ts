@@ -1,4 +1,5 @@
-import { type FolderListing, Headers, type ObjectDetails, Routes, type StorageType } from './protocol.js';
+import { bucketSegment } from './buckets.js';
+import { type BucketName, type FolderListing, Headers, type ObjectDetails, Routes } from './protocol.js';
 import type { Transport } from './transport.js';
 
 /** Options of a folder or detailed listing. */
@@ -35,18 +36,18 @@ export interface Page<T> {
 }
 
 interface Call {
-  storageType: StorageType;
+  storageType: BucketName;
   signal: AbortSignal | undefined;
 }
 
-/** `GET {type}/list` with the query given: the parsed body and the X-NEXT token. */
+/** `GET {bucket}/list` with the query given: the parsed body and the X-NEXT token. */
 export async function fetchListPage<T>(
   transport: Transport,
   query: URLSearchParams,
   call: Call,
   token: string | undefined,
 ): Promise<Page<T>> {
-  const url = `/${call.storageType}/${Routes.list}${query.size ? `?${query}` : ''}`;
+  const url = `/${bucketSegment(call.storageType)}/${Routes.list}${query.size ? `?${query}` : ''}`;
   return transport.send({ method: 'GET', url, headers: token ? { [Headers.next]: token } : {}, signal: call.signal }, async (response) => {
     const next = response.headers[Headers.next];
     return { items: (await response.body.json()) as T, next: typeof next === 'string' && next !== '' ? next : undefined };

@@ -5,11 +5,23 @@
  * import { Storage } from 'stowage-client';
  * const storage = new Storage({ url: 'http://127.0.0.1:8787/storage/v1' });
  * await storage.set('hello.txt', 'hi');
+ * await storage.buckets.create('team-results');
+ * await storage.set('q1/summary.csv', 'a,b', 'team-results');
  *
  * @module
  */
 export { Auth, type AuthOptions, decodeClaims, type TokenInfo, writeTokenFile } from './auth.js';
 export type { StorageValue } from './bodies.js';
+export {
+  type BucketCallOptions,
+  Buckets,
+  type CreateBucketOptions,
+  type GranteeOptions,
+  type GrantOptions,
+  type ListBucketsOptions,
+  type ShareOptions,
+  type UnshareOptions,
+} from './buckets.js';
 export type { CopyOptions, KeyLocation, PrefixLocation } from './copy-move.js';
 export {
   AuthError,
@@ -33,14 +45,24 @@ export { decodeMetadataValue, encodeMetadataValue } from './metadata-codec.js';
 export type { ObjectAttributes, ObjectInfo } from './object-attributes.js';
 export type { PrefixUsageSummary, UsageCount } from './prefix-operations.js';
 export {
+  type BucketExpiryRule,
+  type BucketGrant,
+  type BucketInfo,
+  type BucketList,
+  type BucketName,
+  type BucketSettingsChange,
+  type BucketSummary,
   type CopyKeyResult,
   type CopyPrefixResult,
   type DeleteManyItem,
   type DeleteManyResult,
   type DeletePrefixResult,
   type FolderListing,
+  type GrantGrantee,
+  type GrantPermission,
   type ObjectDetails,
   type PrefixUsage,
+  type PublicAccessBlockSettings,
   STORAGE_TYPES,
   type StorageType,
   type UsageReport,

@@ -1,5 +1,7 @@
+import { bucketSegment } from './buckets.js';
 import { BadRequestError } from './errors.js';
 import {
+  type BucketName,
   type DeleteManyItem,
   type DeleteManyResult,
   type DeletePrefixResult,
@@ -24,7 +26,7 @@ export interface PrefixUsageSummary extends UsageCount {
 }
 
 interface Call {
-  storageType: StorageType;
+  storageType: BucketName;
   signal: AbortSignal | undefined;
 }
 
@@ -36,13 +38,13 @@ interface Call {
 export async function deletePrefix(transport: Transport, prefix: string, all: boolean, call: Call): Promise<DeletePrefixResult> {
   if (typeof prefix !== 'string') throw new TypeError('prefix must be a string');
   if (prefix === '' && !all)
-    throw new BadRequestError('Deleting every key of a storage type needs { all: true }', { code: 'ConfirmationRequired' });
+    throw new BadRequestError('Deleting every key of a storage type or bucket needs { all: true }', { code: 'ConfirmationRequired' });
   const query = new URLSearchParams({ prefix });
   if (all) query.set('all', 'true');
   return transport.send(
     {
       method: 'POST',
-      url: `/${call.storageType}/${Routes.deletePrefix}?${query}`,
+      url: `/${bucketSegment(call.storageType)}/${Routes.deletePrefix}?${query}`,
       signal: call.signal,
       retry: transport.options.retry.alsoRetrying('POST'),
     },
@@ -66,7 +68,7 @@ export async function deleteMany(transport: Transport, keys: readonly string[], 
     const answer = await transport.send(
       {
         method: 'POST',
-        url: `/${call.storageType}/${Routes.deleteMany}`,
+        url: `/${bucketSegment(call.storageType)}/${Routes.deleteMany}`,
         headers: { 'content-type': 'application/json' },
         body: { create: () => body, replayable: true, length: body.length },
         signal: call.signal,
@@ -91,7 +93,7 @@ export async function deleteMany(transport: Transport, keys: readonly string[], 
 export async function prefixUsage(transport: Transport, prefix: string, call: Call): Promise<PrefixUsage> {
   const query = new URLSearchParams({ prefix });
   return transport.send(
-    { method: 'GET', url: `/${call.storageType}/${Routes.usage}?${query}`, signal: call.signal },
+    { method: 'GET', url: `/${bucketSegment(call.storageType)}/${Routes.usage}?${query}`, signal: call.signal },
     async (response) => (await response.body.json()) as PrefixUsage,
   );
 }

@@ -5,9 +5,10 @@ import { PassThrough, Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Auth } from './auth.js';
 import { bodyFromFile, bodyFromValue, byteCounter, type StorageValue } from './bodies.js';
+import { Buckets, bucketSegment } from './buckets.js';
 import { hashWhileSending, settlePreconditionFailed } from './conditional-write.js';
 import { type CopyOptions, copyOrMove, type KeyLocation, type PrefixLocation } from './copy-move.js';
-import { BadRequestError, ConnectionError, NotFoundError } from './errors.js';
+import { BadRequestError, ConnectionError, errorFromResponse, NotFoundError } from './errors.js';
 import {
   type DetailedListEntry,
   entriesOf,
@@ -20,6 +21,7 @@ import {
 import { attributeHeaders, type ObjectAttributes, type ObjectInfo, objectInfoFromHeaders } from './object-attributes.js';
 import { deleteMany, deletePrefix, type PrefixUsageSummary, prefixUsage, prefixUsageOfEveryType } from './prefix-operations.js';
 import {
+  type BucketName,
   type CopyKeyResult,
   type CopyPrefixResult,
   type DeleteManyResult,
@@ -30,7 +32,6 @@ import {
   type ObjectDetails,
   type PrefixUsage,
   Routes,
-  type StorageType,
   USAGE_PATH,
   type UsageReport,
 } from './protocol.js';
@@ -41,8 +42,8 @@ import { type BodySource, classifyNetworkError, DEFAULT_TIMEOUT, Transport, type
 
 /** Per-call options; a plain string is shorthand for `{ storageType }`. */
 export interface CallOptions extends ObjectAttributes {
-  /** `data` (default), `tmp` (expires) or `result`. */
-  storageType?: StorageType;
+  /** `data` (default), `tmp` (expires), `result`, or the name of a bucket (see {@link Storage.buckets}). */
+  storageType?: BucketName;
   /** Cancels the call. */
   signal?: AbortSignal;
   /** Called as bytes move, with the total when known. */
@@ -66,13 +67,13 @@ export interface ListOptions extends CallOptions, ListingShape {}
 export interface UsageOptions {
   /** Count the objects under this prefix (`''`: all) instead of reporting the user's totals and limits. */
   prefix?: string;
-  /** With a prefix: count in this type only. Without: in each type. */
-  storageType?: StorageType;
+  /** Count in this type or bucket only (the prefix defaults to `''`). Without it and with a prefix: in each storage type. */
+  storageType?: BucketName;
   signal?: AbortSignal;
 }
 
-/** The storage type as a string, or per-call options. */
-export type TypeOrOptions = StorageType | CallOptions;
+/** The storage type or bucket name as a string, or per-call options. */
+export type TypeOrOptions = BucketName | CallOptions;
 
 /** What the server answers to a successful set. */
 export interface SetResult {
@@ -87,6 +88,15 @@ export interface StorageOptions {
   url?: string;
   /** Credentials. Default: `new Auth()` (env vars, then ~/.stowage/token_info.json). */
   auth?: Auth;
+  /**
+   * Send no credentials at all: an anonymous client, for buckets (and keys) shared with everyone.
+   * What is not public is refused with an `AuthError` (`MissingToken`). Not with `auth`.
+   *
+   * @example
+   * const reader = new Storage({ anonymous: true });
+   * await reader.get('maps/index.json', 'open-data'); // a bucket shared with { group: 'everyone' }
+   */
+  anonymous?: boolean;
   /** Retry policy for every call. Default `new Retry()`. */
   retries?: Retry;
   /** `[connect, read]` timeouts in seconds. Default {@link Storage.TIMEOUT}. */
@@ -105,13 +115,14 @@ function normalize(options: TypeOrOptions | ListOptions | undefined): ListOption
 
 /**
  * Store arbitrary data under a key and get it back later: the TypeScript counterpart of the
- * Python `Storage` client. Every method takes the storage type (`'data'`, `'tmp'`, `'result'`)
- * or an options object as its last argument.
+ * Python `Storage` client. Every method takes the storage type (`'data'`, `'tmp'`, `'result'`),
+ * the name of a bucket, or an options object as its last argument.
  *
  * @example
  * const storage = new Storage();            // STOWAGE_URL + STOWAGE_TOKEN from the environment
  * await storage.set('greeting', 'hello');
  * await storage.get('greeting');           // 'hello'
+ * await storage.get('q1/summary.csv', 'team-results'); // in a named bucket (own or shared)
  */
 export class Storage {
   /** Default `[connect, read]` timeouts in seconds, as in the Python client. */
@@ -119,19 +130,38 @@ export class Storage {
 
   /** The base URL of the API in use. */
   readonly url: string;
-  readonly auth: Auth;
+  /** Whether this client sends no credentials (`{ anonymous: true }`). */
+  readonly anonymous: boolean;
+  /** Named buckets: create, list, share, delete. */
+  readonly buckets: Buckets;
+  private readonly credentials: Auth | undefined;
   private readonly transport: Transport;
   private readonly resumableThreshold: number;
   private readonly chunkSize: number;
 
   constructor(options: StorageOptions = {}) {
     this.url = (options.url ?? process.env.STOWAGE_URL ?? process.env.DESCARTESLABS_STORAGE_URL ?? DEFAULT_URL).replace(/\/+$/, '');
-    this.auth = options.auth ?? new Auth();
-    this.auth.useDefaultDomain(this.url);
+    this.anonymous = options.anonymous === true;
+    if (this.anonymous && options.auth) throw new TypeError('a Storage is anonymous or has credentials (auth), not both');
+    this.credentials = this.anonymous ? undefined : (options.auth ?? new Auth());
+    this.credentials?.useDefaultDomain(this.url);
     const retry = options.retries ?? new Retry();
-    this.transport = new Transport({ baseUrl: this.url, auth: this.auth, retry, timeout: options.timeout ?? Storage.TIMEOUT });
+    this.transport = new Transport({
+      baseUrl: this.url,
+      auth: this.credentials,
+      anonymous: this.anonymous,
+      retry,
+      timeout: options.timeout ?? Storage.TIMEOUT,
+    });
+    this.buckets = new Buckets(this.transport);
     this.resumableThreshold = options.resumableThreshold ?? 8 * 1024 * 1024;
     this.chunkSize = options.chunkSize ?? 8 * 1024 * 1024;
+  }
+
+  /** The credentials in use. @throws {TypeError} for an anonymous Storage, which has none. */
+  get auth(): Auth {
+    if (!this.credentials) throw new TypeError('this Storage is anonymous ({ anonymous: true }): it has no credentials');
+    return this.credentials;
   }
 
   /**
@@ -230,13 +260,14 @@ export class Storage {
    */
   async delete(key: string, options?: TypeOrOptions): Promise<void> {
     const call = normalize(options);
-    const url = `/${call.storageType ?? 'data'}/${keySegment(key)}`;
+    const url = `/${typeSegment(call)}/${keySegment(key)}`;
     await this.transport.send({ method: 'DELETE', url, signal: call.signal, acceptStatus: [404] }, async (response) => {
       const text = await response.body.text();
-      if (response.statusCode === 404 && !response.earlierAttemptMayHaveApplied) {
-        const body = text ? (JSON.parse(text) as { message?: string; code?: string; requestId?: string }) : {};
-        throw new NotFoundError(body.message ?? `No value at ${key}`, { status: 404, code: body.code, requestId: body.requestId });
-      }
+      if (response.statusCode !== 404) return;
+      const body = text ? (JSON.parse(text) as { message?: string; code?: string; requestId?: string }) : {};
+      // After a lost response the key may be gone by that attempt's own delete; a missing bucket is not.
+      if (response.earlierAttemptMayHaveApplied && body.code !== 'NoSuchBucket') return;
+      throw errorFromResponse(404, { message: `No value at ${key}`, ...body });
     });
   }
 
@@ -251,7 +282,7 @@ export class Storage {
    * await storage.list('photos/', { delimiter: '/' });              // { objects: [...], folders: ['photos/2025/'] }
    * (await storage.list('photos/', { details: true })).objects[0];  // { key, size, etag, metadata, … }
    */
-  async list(prefix?: string, options?: StorageType | (CallOptions & { delimiter?: undefined; details?: false })): Promise<string[]>;
+  async list(prefix?: string, options?: BucketName | (CallOptions & { delimiter?: undefined; details?: false })): Promise<string[]>;
   async list(prefix: string | undefined, options: ListOptions & { details: true }): Promise<FolderListing<ObjectDetails>>;
   async list(prefix: string | undefined, options: ListOptions & { delimiter: string }): Promise<FolderListing<string>>;
   async list(prefix?: string, options?: TypeOrOptions | ListOptions): Promise<string[] | FolderListing>;
@@ -271,7 +302,7 @@ export class Storage {
    * for await (const entry of storage.iterList('photos/', { delimiter: '/' }))
    *   console.log(entry.kind === 'folder' ? `${entry.prefix} (folder)` : entry.key);
    */
-  iterList(prefix?: string, options?: StorageType | (CallOptions & { delimiter?: undefined; details?: false })): AsyncGenerator<string>;
+  iterList(prefix?: string, options?: BucketName | (CallOptions & { delimiter?: undefined; details?: false })): AsyncGenerator<string>;
   iterList(prefix: string | undefined, options: ListOptions & { details: true }): AsyncGenerator<DetailedListEntry>;
   iterList(prefix: string | undefined, options: ListOptions & { delimiter: string }): AsyncGenerator<ListEntry>;
   iterList(prefix?: string, options?: TypeOrOptions | ListOptions): AsyncGenerator<string | ListEntry>;
@@ -367,7 +398,8 @@ export class Storage {
    *
    * With `prefix` (`''` for everything) it counts the visible objects and bytes under it instead
    * (`GET /storage/v1/{type}/usage`): in `storageType` only, or in each type with the sum (one
-   * request per type, so the three counts may be a few writes apart).
+   * request per type, so the three counts may be a few writes apart). A bucket's name as
+   * `storageType` counts in that bucket.
    *
    * @example
    * const { bytes, quotaBytes } = await storage.usage();
@@ -376,7 +408,7 @@ export class Storage {
    * await storage.usage({ prefix: 'photos/', storageType: 'data' });      // { type, prefix, objects, bytes }
    */
   async usage(options?: { prefix?: undefined; storageType?: undefined; signal?: AbortSignal }): Promise<UsageReport>;
-  async usage(options: UsageOptions & { storageType: StorageType }): Promise<PrefixUsage>;
+  async usage(options: UsageOptions & { storageType: BucketName }): Promise<PrefixUsage>;
   async usage(options: UsageOptions & { prefix: string; storageType?: undefined }): Promise<PrefixUsageSummary>;
   async usage(options?: UsageOptions): Promise<UsageReport | PrefixUsage | PrefixUsageSummary>;
   async usage(options: UsageOptions = {}): Promise<UsageReport | PrefixUsage | PrefixUsageSummary> {
@@ -401,7 +433,7 @@ export class Storage {
    */
   async deletePrefix(
     prefix: string,
-    options: { storageType?: StorageType; all?: boolean; signal?: AbortSignal } = {},
+    options: { storageType?: BucketName; all?: boolean; signal?: AbortSignal } = {},
   ): Promise<DeletePrefixResult> {
     return deletePrefix(this.transport, prefix, options.all === true, {
       storageType: options.storageType ?? 'data',
@@ -418,7 +450,7 @@ export class Storage {
    * const { results } = await storage.deleteMany(['a', 'b', 'never-was']);
    * const missing = results.filter((r) => !r.deleted).map((r) => r.key); // ['never-was']
    */
-  async deleteMany(keys: readonly string[], options: { storageType?: StorageType; signal?: AbortSignal } = {}): Promise<DeleteManyResult> {
+  async deleteMany(keys: readonly string[], options: { storageType?: BucketName; signal?: AbortSignal } = {}): Promise<DeleteManyResult> {
     return deleteMany(this.transport, keys, { storageType: options.storageType ?? 'data', signal: options.signal });
   }
 
@@ -506,7 +538,7 @@ export class Storage {
   }
 
   private objectPath(route: string, key: string, call: CallOptions, query?: Record<string, string>): string {
-    const path = `/${call.storageType ?? 'data'}/${route}/${keySegment(key)}`;
+    const path = `/${typeSegment(call)}/${route}/${keySegment(key)}`;
     const search = query ? new URLSearchParams(query).toString() : '';
     return search ? `${path}?${search}` : path;
   }
@@ -523,8 +555,13 @@ export class Storage {
   }
 }
 
-function listCall(call: CallOptions): { storageType: StorageType; signal: AbortSignal | undefined } {
+function listCall(call: CallOptions): { storageType: BucketName; signal: AbortSignal | undefined } {
   return { storageType: call.storageType ?? 'data', signal: call.signal };
+}
+
+/** The storage type or bucket of a call as its path segment (`data` by default). */
+function typeSegment(call: CallOptions): string {
+  return bucketSegment(call.storageType ?? 'data');
 }
 
 function contentLength(response: TransportResponse): number | undefined {

@@ -17,7 +17,7 @@ export interface BodySource {
 }
 
 export interface TransportRequest {
-  method: 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'POST';
+  method: 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'POST' | 'PATCH';
   /** Absolute URL, or a path (already percent-encoded) below the base URL. */
   url: string;
   headers?: Record<string, string>;
@@ -40,6 +40,8 @@ export interface TransportOptions {
   baseUrl: string;
   /** Credentials for requests that are not anonymous; without them only anonymous requests are sent. */
   auth?: Auth;
+  /** Send every request without credentials (an anonymous client of public buckets). */
+  anonymous?: boolean;
   retry: Retry;
   /** [connect, read] in seconds; read is the longest wait for the next byte. */
   timeout: readonly [number, number];
@@ -137,7 +139,7 @@ export class Transport {
       const body = req.body;
       try {
         const headers: Record<string, string> = { ...req.headers, [Headers.requestGroup]: requestId, [Headers.attempt]: String(attempt) };
-        if (!req.anonymous) {
+        if (!this.isAnonymous(req)) {
           const auth = this.credentials();
           // A valid token in hand needs no await; otherwise the token file is read or the token refreshed.
           headers.authorization = `Bearer ${auth.currentToken() ?? (await auth.tokenVia(this))}`;
@@ -156,7 +158,7 @@ export class Transport {
         const result: TransportResponse = Object.assign(response, { earlierAttemptMayHaveApplied: maybeApplied });
         if (response.statusCode < 300 || req.acceptStatus?.includes(response.statusCode)) return await consume(result);
         const error = await readErrorResponse(response);
-        if (response.statusCode === 401 && !req.anonymous && this.credentials().canRefresh && !refreshedAfter401) {
+        if (response.statusCode === 401 && !this.isAnonymous(req) && this.credentials().canRefresh && !refreshedAfter401) {
           refreshedAfter401 = true;
           this.credentials().invalidate();
           if (!body || body.replayable) continue;
@@ -184,6 +186,10 @@ export class Transport {
 
   close(): Promise<void> {
     return this.dispatcher.close();
+  }
+
+  private isAnonymous(req: TransportRequest): boolean {
+    return req.anonymous === true || this.options.anonymous === true;
   }
 
   private credentials(): Auth {

@@ -75,6 +75,26 @@ describe('errorFromResponse', () => {
     assert.ok(!(errorFromResponse(503, { code: 'Overloaded' }) instanceof errors.InsufficientStorageError));
   });
 
+  test('the codes of buckets and sharing map to their classes, whatever the status', () => {
+    const cases: Array<[string, typeof errors.StorageError]> = [
+      ['NoSuchBucket', errors.NotFoundError],
+      ['AccessDenied', errors.ForbiddenError],
+      ['BucketAlreadyExists', errors.ConflictError],
+      ['BucketAlreadyOwnedByYou', errors.ConflictError],
+      ['BucketNotEmpty', errors.ConflictError],
+      ['InvalidBucketName', errors.BadRequestError],
+      ['TooManyBuckets', errors.BadRequestError],
+    ];
+    for (const [code, ErrorClass] of cases) {
+      const entry = ERRORS[code as keyof typeof ERRORS];
+      assert.ok(entry, `${code} is in the registry`);
+      assert.equal(errorFromResponse(entry.status, { code, message: entry.message }).constructor, ErrorClass, code);
+      // A proxy that rewrites the status does not change what the code means.
+      assert.equal(errorFromResponse(400, { code, message: entry.message }).constructor, ErrorClass, `${code} under 400`);
+    }
+    assert.ok(!(errorFromResponse(403, { code: 'AccessDenied' }) instanceof errors.QuotaExceededError));
+  });
+
   test('Retry-After is kept on every error that had one, not only 429', () => {
     assert.equal(errorFromResponse(503, { code: 'Overloaded' }, { retryAfter: 3 }).retryAfter, 3);
     assert.equal(errorFromResponse(429, { code: 'RateLimited' }, { retryAfter: 5 }).retryAfter, 5);

@@ -2,20 +2,22 @@
 // did its work, the answer never came back): delete_prefix and delete_many are repeated, and a
 // repeated delete_many does not report the keys its first attempt deleted as missing; a copy with
 // overwrite is repeated; a copy without it, and a move, are not (their repeat would fail on their
-// own first effect), so the caller gets a ConnectionError while the work is done.
+// own first effect), so the caller gets a ConnectionError while the work is done. Creating and
+// deleting a bucket, sharing and unsharing are repeated, and a repeat that meets its own first
+// effect (BucketAlreadyOwnedByYou, NoSuchBucket) is a success.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
-import { Auth, ConnectionError, Retry, Storage } from '../src/index.js';
+import { Auth, type ConflictError, ConnectionError, NotFoundError, Retry, Storage } from '../src/index.js';
 import { firstOf, startFaultProxy } from './fault-proxy.js';
 
 describe('batch operations, copy and move after a lost response', () => {
   let ts: TestServer;
   let direct: Storage;
   const cleanups: Array<() => unknown> = [];
-  /** A client whose first POST reaches the server but never gets its answer back. */
-  const clientLosingFirstPost = async () => {
-    const proxy = await startFaultProxy(ts.url, { dropAnswer: firstOf('POST') });
+  /** A client whose first POST (or `method`) reaches the server but never gets its answer back. */
+  const clientLosingFirstPost = async (method = 'POST') => {
+    const proxy = await startFaultProxy(ts.url, { dropAnswer: firstOf(method) });
     const storage = new Storage({
       url: proxy.url,
       auth: new Auth({ token: await ts.token('lost'), env: {} }),
@@ -80,5 +82,38 @@ describe('batch operations, copy and move after a lost response', () => {
     assert.equal(moving.proxy.stats.forwarded, 1);
     assert.equal(await direct.exists('once/src'), false);
     assert.equal(await direct.get('once/moved'), 'bytes', 'the move was made');
+  });
+
+  test('creating a bucket is repeated, and the repeat that finds it made answers with it', async () => {
+    const { storage, proxy } = await clientLosingFirstPost();
+    const created = await storage.buckets.create('lost-create', { quotaBytes: 1000, grants: [{ user: 'bob', prefix: 'in/' }] });
+    assert.equal(proxy.stats.dropped, 1);
+    assert.equal(proxy.stats.forwarded >= 2, true);
+    assert.equal(created.name, 'lost-create');
+    assert.equal(created.quotaBytes, 1000);
+    assert.deepEqual(created.grants, [{ grantee: { user: 'bob' }, permission: 'READ', prefix: 'in/' }]);
+    // Without a lost response, the same conflict is the caller's to know about.
+    await assert.rejects(direct.buckets.create('lost-create'), (error: ConflictError) => error.code === 'BucketAlreadyOwnedByYou');
+  });
+
+  test('sharing and unsharing are repeated', async () => {
+    await direct.buckets.create('lost-share');
+    const sharing = await clientLosingFirstPost();
+    const shared = await sharing.storage.buckets.share('lost-share', { user: 'bob' });
+    assert.equal(sharing.proxy.stats.dropped, 1);
+    assert.deepEqual(shared.grants, [{ grantee: { user: 'bob' }, permission: 'READ', prefix: '' }], 'one grant, not two');
+    const unsharing = await clientLosingFirstPost();
+    assert.deepEqual((await unsharing.storage.buckets.unshare('lost-share', { user: 'bob' })).grants, []);
+    assert.equal(unsharing.proxy.stats.dropped, 1);
+  });
+
+  test('deleting a bucket is repeated, and the repeat that finds it gone succeeds', async () => {
+    await direct.buckets.create('lost-delete');
+    const { storage, proxy } = await clientLosingFirstPost('DELETE');
+    await storage.buckets.delete('lost-delete');
+    assert.equal(proxy.stats.dropped, 1);
+    await assert.rejects(direct.buckets.info('lost-delete'), NotFoundError);
+    // Without a lost response, a missing bucket is an error.
+    await assert.rejects(direct.buckets.delete('lost-delete'), (error: NotFoundError) => error.code === 'NoSuchBucket');
   });
 });

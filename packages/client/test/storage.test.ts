@@ -147,9 +147,11 @@ describe('Storage against a real server', () => {
       (error: unknown) => error instanceof BadRequestError && error.code === 'InvalidKey',
     );
     await assert.rejects(
-      storage.get('x', 'bogus' as 'data'),
+      storage.get('x', 'Not_A_Type'),
       (error: unknown) => error instanceof BadRequestError && error.code === 'InvalidStorageType',
     );
+    // A name of the right form is a bucket's, and none of that name exists.
+    await assert.rejects(storage.get('x', 'bogus'), (error: unknown) => error instanceof NotFoundError && error.code === 'NoSuchBucket');
     const stranger = new Storage({ url: ts.url, auth: new Auth({ token: 'not-a-token', env: {} }), retries: Retry.none() });
     await assert.rejects(
       stranger.get('x'),

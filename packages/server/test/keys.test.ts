@@ -90,17 +90,23 @@ describe('keys', () => {
     assert.equal(badEscape.json<{ code: string }>().code, 'InvalidKey');
   });
 
-  test('a bad storage type is refused with 400 InvalidStorageType on every route', async () => {
-    for (const response of [
-      await py.get('/blob/get/x'),
-      await py.put('/blob/set/x', 'x'),
-      await py.delete('/blob/x'),
-      await py.get('/blob/list'),
-      await py.get('/blob/get_signed_url/x'),
-      await py.get('/blob/new_resumable_url/x'),
-    ]) {
-      assert.equal(response.status, 400);
-      assert.equal(response.json<{ code: string }>().code, 'InvalidStorageType');
+  test('what can be neither a storage type nor a bucket name is 400 InvalidStorageType on every route; a bucket that does not exist is 404 NoSuchBucket', async () => {
+    for (const [type, status, code] of [
+      ['Blob', 400, 'InvalidStorageType'],
+      ['b_l', 400, 'InvalidStorageType'],
+      ['blob', 404, 'NoSuchBucket'],
+    ] as const) {
+      for (const response of [
+        await py.get(`/${type}/get/x`),
+        await py.put(`/${type}/set/x`, 'x'),
+        await py.delete(`/${type}/x`),
+        await py.get(`/${type}/list`),
+        await py.get(`/${type}/get_signed_url/x`),
+        await py.get(`/${type}/new_resumable_url/x`),
+      ]) {
+        assert.equal(response.status, status, type);
+        assert.equal(response.json<{ code: string }>().code, code, type);
+      }
     }
   });
 

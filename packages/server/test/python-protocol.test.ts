@@ -2,6 +2,7 @@
 // (JSON content type with empty bodies, X-Request-Group, raw `+` in paths) must work.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { apiClient } from './helpers/api-client.js';
 import { pythonLikeClient, rawRequest } from './helpers/raw-http.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
@@ -107,8 +108,28 @@ describe('Python client requests', () => {
   });
 
   test('statuses the Python client maps: 400 bad type, 401 no token, 404 missing', async () => {
-    assert.equal((await py.get('/bogus/get/x')).status, 400);
+    assert.equal((await py.get('/Bogus/get/x')).status, 400);
+    assert.equal((await py.get('/bogus/get/x')).status, 404);
     assert.equal((await rawRequest(ts.origin, 'GET', '/storage/v1/data/get/x')).status, 401);
     assert.equal((await py.get('/data/get/absent')).status, 404);
+  });
+  test('storage_type="<bucket>": a teammate reads a shared folder with the requests the Python client sends', async () => {
+    const bucket = `team-results-${Date.now().toString(36)}`;
+    const alice = apiClient(ts.origin, await ts.token('alice'));
+    const bob = pythonLikeClient(ts.origin, await ts.token('bob'));
+    assert.equal((await alice.call('POST', '/buckets', { body: { name: bucket } })).status, 201);
+    assert.equal((await py.put(`/${bucket}/set/results/run+1.csv`, 'a,b\n')).status, 200);
+    assert.equal((await py.put(`/${bucket}/set/private/notes.txt`, 'mine')).status, 200);
+    assert.equal((await bob.get(`/${bucket}/get/results/run+1.csv`)).status, 403);
+    const share = { grantee: { user: 'bob' }, permission: 'READ', prefix: 'results/' };
+    assert.equal((await alice.call('POST', `/buckets/${bucket}/share`, { body: share })).status, 200);
+    assert.equal((await bob.get(`/${bucket}/get/results/run+1.csv`)).text, 'a,b\n');
+    assert.equal((await bob.head(`/${bucket}/get/results/run+1.csv`)).status, 200);
+    assert.deepEqual((await bob.get(`/${bucket}/list?prefix=results%2F`)).json(), ['results/run+1.csv']);
+    assert.equal((await bob.get(`/${bucket}/get/private/notes.txt`)).status, 403);
+    assert.equal((await bob.put(`/${bucket}/set/results/bob.csv`, 'x')).status, 403);
+    assert.equal((await bob.delete(`/${bucket}/results/run+1.csv`)).status, 403);
+    const signed = await bob.get(`/${bucket}/get_signed_url/results/run+1.csv`);
+    assert.equal((await fetch(signed.text)).status, 200);
   });
 });

@@ -6,7 +6,7 @@ import { parseRemote, type RemotePath, UsageError } from '../remote-path.js';
 import { transferOnServer } from './mv.js';
 
 /**
- * `stowage cp SRC DST [-r] [-j N]` between local paths and `stowage://TYPE/KEY`, either way.
+ * `stowage cp SRC DST [-r] [-j N]` between local paths and `stowage://TYPE/KEY` (TYPE: a storage type or a bucket), either way.
  * With -r a directory becomes keys under the prefix (and back), N transfers at a time. Between two
  * `stowage://` paths the server copies, a key or with -r every key under a prefix.
  */
@@ -21,7 +21,7 @@ export async function runCp(
   if (from && to) return transferOnServer(ctx, 'copy', from, to, { recursive: options.recursive, overwrite: true });
   if (!from && !to)
     throw new UsageError(
-      'cp copies between a local path and stowage://TYPE/KEY, or between two stowage:// paths; give at least one of those',
+      'cp copies between a local path and stowage://TYPE/KEY (or stowage://BUCKET/KEY), or between two stowage:// paths; give at least one of those',
     );
   const jobs = Number(options.jobs ?? 8);
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('-j takes a whole number of parallel transfers');

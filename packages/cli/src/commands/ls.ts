@@ -1,7 +1,8 @@
-import type { ListEntry, ObjectDetails } from 'stowage-client';
+import type { BucketName, ListEntry, ObjectDetails } from 'stowage-client';
 import { MAX_LIST_LIMIT } from 'stowage-client/protocol';
 import { type CommandContext, Exit } from '../context.js';
 import { formatBytes } from '../format-bytes.js';
+import { parseKeyArgument } from '../remote-path.js';
 
 interface LsFlags {
   recursive?: boolean;
@@ -29,11 +30,13 @@ type Row =
 /**
  * `stowage ls [PREFIX] [-R] [--all] [-l] [--json]`: one level below PREFIX, deeper keys shown as
  * their folder (`photos/2025/`), or with -R every key; one page of 1000 entries, or all with --all.
- * -l describes each key from the listing itself (one request per page, not one per key).
+ * -l describes each key from the listing itself (one request per page, not one per key). PREFIX
+ * is in the storage type (or bucket) of -t, or names its own: `stowage://BUCKET/PREFIX`.
  */
-export async function runLs(ctx: CommandContext, [prefix]: string[], options: LsFlags): Promise<number> {
+export async function runLs(ctx: CommandContext, [argument]: string[], options: LsFlags): Promise<number> {
+  const { type, key: prefix } = argument === undefined ? { type: ctx.storageType, key: '' } : parseKeyArgument(argument, ctx.storageType);
   const entries: ListEntry[] = [];
-  for await (const entry of listing(ctx, prefix, options)) {
+  for await (const entry of listing(ctx, type, prefix, options)) {
     entries.push(typeof entry === 'string' ? { kind: 'object', key: entry } : entry);
     // The first page holds the first 1000 entries: stop before asking for the second.
     if (!options.all && entries.length >= MAX_LIST_LIMIT) break;
@@ -49,11 +52,11 @@ export async function runLs(ctx: CommandContext, [prefix]: string[], options: Ls
   return Exit.ok;
 }
 
-function listing(ctx: CommandContext, prefix: string | undefined, options: LsFlags): AsyncGenerator<string | ListEntry> {
+function listing(ctx: CommandContext, type: BucketName, prefix: string, options: LsFlags): AsyncGenerator<string | ListEntry> {
   // -R alone is the plain listing, exactly as before folders existed.
-  if (options.recursive && !options.long) return ctx.storage.iterList(prefix, ctx.storageType);
+  if (options.recursive && !options.long) return ctx.storage.iterList(prefix, type);
   return ctx.storage.iterList(prefix, {
-    storageType: ctx.storageType,
+    storageType: type,
     delimiter: options.recursive ? undefined : '/',
     details: options.long,
   });

@@ -11,7 +11,7 @@ interface MoveFlags {
 
 /**
  * `stowage mv SOURCE TARGET [-r] [-f]`: a move on the server (no bytes travel). Each side is a KEY
- * in the type of -t or `stowage://TYPE/KEY`; a TARGET ending in / takes the source's last segment.
+ * in the type (or bucket) of -t or `stowage://TYPE/KEY`; a TARGET ending in / takes the source's last segment.
  */
 export async function runMv(ctx: CommandContext, [source, target]: string[], options: MoveFlags): Promise<number> {
   const from = parseKeyArgument(source as string, ctx.storageType);

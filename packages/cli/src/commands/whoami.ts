@@ -9,6 +9,12 @@ import { formatBytes } from '../format-bytes.js';
  * prints all of it to stdout as one object.
  */
 export async function runWhoami(ctx: CommandContext, _args: string[], options: { json?: boolean }): Promise<number> {
+  if (ctx.storage.anonymous) {
+    ctx.stdout.write(
+      options.json ? `${JSON.stringify({ user: null, server: ctx.storage.url, tokenExpiresAt: null, usage: null })}\n` : '(anonymous)\n',
+    );
+    return Exit.ok;
+  }
   const token = await ctx.storage.auth.getToken();
   const claims = decodeClaims(token);
   const tokenExpiresAt = claims?.exp ? new Date(claims.exp * 1000).toISOString() : null;

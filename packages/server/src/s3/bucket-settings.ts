@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isStorageType } from 'stowage-client/protocol';
 import type { AppContext } from '../http/context.js';
-import type { Action, Bucket, BucketSettings } from '../storage/bucket-model.js';
+import { type Action, type Bucket, type BucketSettings, EMPTY_BUCKET_SETTINGS } from '../storage/bucket-model.js';
 import { isPublicPolicy } from '../storage/public-buckets.js';
 import { parseBucketPolicy } from './bucket-policy.js';
 import { S3Error, s3Errors } from './errors.js';
@@ -87,14 +87,14 @@ async function setting(
   readBody: ReadBody,
   handlers: SettingHandlers,
 ) {
-  if (isStorageType(bucket))
-    throw s3Errors.invalidRequest(`${bucket} is one of your private built-in buckets (data, tmp, result): create a bucket to configure`);
   const action: Action = 'bucket:configure';
   if (request.method === 'GET') {
+    // A built-in bucket has none of these settings (tools such as s3cmd ask): its answer is S3's for none.
     const { bucket: named } = await ctx.access.locate(request.principal, bucket, action);
-    if (!named) throw new Error('a named bucket located without its record');
-    return handlers.read(named.settings);
+    return handlers.read(named?.settings ?? EMPTY_BUCKET_SETTINGS);
   }
+  if (isStorageType(bucket))
+    throw s3Errors.invalidRequest(`${bucket} is one of your private built-in buckets (data, tmp, result): create a bucket to configure`);
   const { write, remove } = handlers;
   if (request.method === 'PUT' && write) {
     const body = await readBody();

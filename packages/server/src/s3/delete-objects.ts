@@ -11,7 +11,7 @@ export async function deleteObjects(ctx: AppContext, principal: Principal, bucke
   if (!Array.isArray(objects) || objects.length === 0 || objects.length > MAX_DELETE_MANY_KEYS) throw s3Errors.malformedXml();
   const quiet = String(request.Quiet ?? 'false').trim() === 'true';
   const keys = objects.map((object) => (typeof object.Key === 'string' ? object.Key : ''));
-  const { tenant, type, bucket: named } = await ctx.access.locate(principal, bucket, 'bucket:list');
+  const { tenant, type, bucket: named } = await ctx.access.unjudged(principal, bucket);
   // Each key is judged on its own: a grant of a prefix covers the keys under it only.
   const refused = named ? keys.filter((key) => !ctx.access.allows(principal, named, 'object:delete', key)) : [];
   const { results } = await ctx.prefixes.deleteKeys(tenant, type, keys, new Set(refused));

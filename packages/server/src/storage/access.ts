@@ -51,6 +51,16 @@ export class Access {
     return { tenant: bucket.owner, type: name, bucket };
   }
 
+  /**
+   * Where bucket `name` is, without deciding any action yet: for operations on many keys that
+   * judge each key with `allows` (a grant of a prefix covers the keys under it only).
+   */
+  async unjudged(principal: Principal, name: string): Promise<Location> {
+    if (isStorageType(name)) return this.locate(principal, name, 'bucket:list');
+    const bucket = await this.named(name);
+    return { tenant: bucket.owner, type: name, bucket };
+  }
+
   /** Whether the principal may do `action` at `key` of a bucket already located (no lookup). */
   allows(principal: Principal, bucket: Bucket, action: Action, key: string): boolean {
     return authorize({ principal, action, owner: bucket.owner, settings: bucket.settings, key }).allowed;

@@ -25,7 +25,7 @@ export function registerPrefixOperations(app: FastifyInstance, ctx: AppContext):
 
   app.post<TypeRequest>(`${API_BASE_PATH}/:type/${Routes.deleteMany}`, async (request) => {
     const keys = parseDeleteMany(request.body);
-    const { tenant, type, bucket } = await ctx.access.locate(request.principal, request.params.type, 'bucket:list');
+    const { tenant, type, bucket } = await ctx.access.unjudged(request.principal, request.params.type);
     // Each key is judged on its own: a grant of a prefix covers the keys under it only.
     const refused = bucket ? keys.filter((key) => !ctx.access.allows(request.principal, bucket, 'object:delete', key)) : [];
     return ctx.prefixes.deleteKeys(tenant, type, keys, new Set(refused));
