@@ -1,19 +1,10 @@
 // Guards the documentation: docs/sharing.md's walkthrough (two users, from the shell) and its code
 // example run as written against a real server and do what their comments say.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { docBlock, REPOSITORY_ROOT, runJsExample } from '../../server/test/helpers/doc-blocks.js';
 import { runProcess } from '../../server/test/helpers/server-process.js';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
-
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-
-function block(text: string, name: string, language: string): string {
-  const found = new RegExp(`<!-- ${name} -->\\n\`\`\`${language}\\n([\\s\\S]*?)\`\`\`\\n<!-- /${name} -->`).exec(text)?.[1];
-  assert.ok(found, `docs/sharing.md has the ${name} block`);
-  return found;
-}
 
 describe('docs/sharing.md', () => {
   let ts: TestServer;
@@ -23,9 +14,9 @@ describe('docs/sharing.md', () => {
   after(() => ts.close());
 
   test('the walkthrough runs as written', async () => {
-    const script = block(await readFile(`${root}docs/sharing.md`, 'utf8'), 'sharing-walkthrough', 'sh');
+    const script = await docBlock('docs/sharing.md', 'sharing-walkthrough', 'sh');
     const { code, stdout, stderr } = await runProcess('bash', ['-euo', 'pipefail', '-c', script], {
-      cwd: root,
+      cwd: REPOSITORY_ROOT,
       env: { ...ts.env, STOWAGE_URL: ts.url, STOWAGE_DATA_DIR: ts.dataDir, STOWAGE_TOKEN_INFO_PATH: '/nonexistent/token_info.json' },
     });
     assert.equal(code, 0, stderr);
@@ -40,15 +31,9 @@ describe('docs/sharing.md', () => {
   });
 
   test('the code example runs as written', async () => {
-    const code = block(await readFile(`${root}docs/sharing.md`, 'utf8'), 'sharing-code', 'js');
-    const {
-      code: exit,
-      stdout,
-      stderr,
-    } = await runProcess(process.execPath, ['--input-type=module', '-e', code], {
-      cwd: root,
-      env: { STOWAGE_URL: ts.url, STOWAGE_TOKEN: await ts.token('alice'), BOB_TOKEN: await ts.token('bob'), HOME: '/nonexistent' },
-    });
+    const code = await docBlock('docs/sharing.md', 'sharing-code', 'js');
+    const env = { STOWAGE_TOKEN: await ts.token('alice'), BOB_TOKEN: await ts.token('bob') };
+    const { code: exit, stdout, stderr } = await runJsExample(ts, code, env);
     assert.equal(exit, 0, stderr);
     assert.equal(stdout, "[ 'q1/summary.csv' ]\nForbiddenError AccessDenied\n[ 'team-code alice shared' ]\nAccessDenied\n");
   });

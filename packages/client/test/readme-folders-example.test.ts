@@ -1,13 +1,9 @@
 // Guards the documentation: the README's example of folders, batch deletes, copy, move and
 // metadata runs as written against a real server and prints what its comments say.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { runProcess } from '../../server/test/helpers/server-process.js';
+import { docBlock, runJsExample } from '../../server/test/helpers/doc-blocks.js';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
-
-const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 describe('README folders and metadata example', () => {
   let ts: TestServer;
@@ -17,17 +13,7 @@ describe('README folders and metadata example', () => {
   after(() => ts.close());
 
   test('runs as written and prints what its comments promise', async () => {
-    const readme = await readFile(`${root}README.md`, 'utf8');
-    const code = /<!-- folders-example -->\n```js\n([\s\S]*?)```\n<!-- \/folders-example -->/.exec(readme)?.[1];
-    assert.ok(code, 'the README has the folders-example block');
-    const {
-      code: exit,
-      stdout,
-      stderr,
-    } = await runProcess(process.execPath, ['--input-type=module', '-e', code], {
-      cwd: root,
-      env: { STOWAGE_URL: ts.url, STOWAGE_TOKEN: await ts.token('dev'), HOME: '/nonexistent' },
-    });
+    const { code: exit, stdout, stderr } = await runJsExample(ts, await docBlock('README.md', 'folders-example', 'js'));
     assert.equal(exit, 0, stderr);
     const lines = stdout.split('\n');
     assert.deepEqual(lines.slice(0, 8), [

@@ -30,6 +30,14 @@ export interface BucketChange {
   readonly grantees: readonly string[];
 }
 
+/** A bucket to remove: by its owner's tenant, its leftovers' blobs queued after `collectAfter`. */
+export interface RemoveBucketOptions {
+  readonly name: string;
+  readonly owner: string;
+  readonly now: number;
+  readonly collectAfter: number;
+}
+
 export interface BucketStore {
   /** Creates the bucket; false when the name is taken (by anyone: one global namespace). */
   create(bucket: Omit<BucketRecord, 'bytes' | 'objects'>): Promise<boolean>;
@@ -51,7 +59,7 @@ export interface BucketStore {
    * upload: 'deleted', 'not-empty' or 'missing'. Expired rows left in it are removed and their
    * blobs queued (after `collectAfter`); its CORS settings go with it.
    */
-  remove(options: { name: string; owner: string; now: number; collectAfter: number }): Promise<'deleted' | 'not-empty' | 'missing'>;
+  remove(options: RemoveBucketOptions): Promise<'deleted' | 'not-empty' | 'missing'>;
 }
 
 /** What a row's `type` may be besides a storage type: a bucket's name or an internal type ('.multipart'). */

@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import { fail } from '../../errors.js';
-import { type BucketChange, type BucketRecord, type BucketStore, isBucketName } from '../buckets.js';
+import { type BucketChange, type BucketRecord, type BucketStore, isBucketName, type RemoveBucketOptions } from '../buckets.js';
 import type { CommitQueue } from './commit-queue.js';
 import type { IndexDb } from './index-db.js';
 import type { RowCache } from './row-cache.js';
@@ -83,17 +83,7 @@ export class SqliteBuckets implements BucketStore {
     });
   }
 
-  async remove({
-    name,
-    owner,
-    now,
-    collectAfter,
-  }: {
-    name: string;
-    owner: string;
-    now: number;
-    collectAfter: number;
-  }): Promise<'deleted' | 'not-empty' | 'missing'> {
+  async remove({ name, owner, now, collectAfter }: RemoveBucketOptions): Promise<'deleted' | 'not-empty' | 'missing'> {
     return this.commits.enqueue(() => {
       const key = { name, owner, now };
       if (this.sql.owned.get(key) === undefined) return 'missing';

@@ -1,5 +1,5 @@
 import { fail } from '../../errors.js';
-import { type BucketChange, type BucketRecord, type BucketStore, isBucketName } from '../buckets.js';
+import { type BucketChange, type BucketRecord, type BucketStore, isBucketName, type RemoveBucketOptions } from '../buckets.js';
 import { type PgDb, type Queries, statement } from './pg-db.js';
 import type { PgGarbage } from './pg-garbage.js';
 import type { PgLedger } from './pg-ledger.js';
@@ -118,17 +118,7 @@ export class PgBuckets implements BucketStore {
     });
   }
 
-  async remove({
-    name,
-    owner,
-    now,
-    collectAfter,
-  }: {
-    name: string;
-    owner: string;
-    now: number;
-    collectAfter: number;
-  }): Promise<'deleted' | 'not-empty' | 'missing'> {
+  async remove({ name, owner, now, collectAfter }: RemoveBucketOptions): Promise<'deleted' | 'not-empty' | 'missing'> {
     return this.db.transaction(async (tx) => {
       const { rowCount } = await tx.run(LOCK_OWNED, [name, owner]);
       if (!rowCount) return 'missing';
