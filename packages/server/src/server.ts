@@ -21,6 +21,7 @@ import { TenantSlots } from './http/tenant-slots.js';
 import { createS3RootListener } from './s3/root-listener.js';
 import { Access } from './storage/access.js';
 import { BucketCors } from './storage/bucket-cors.js';
+import { bucketExpiryOf } from './storage/bucket-expiry.js';
 import { BucketService } from './storage/bucket-service.js';
 import { MultipartService } from './storage/multipart-service.js';
 import { ATTRIBUTE_LAYOUT } from './storage/object-attributes.js';
@@ -88,7 +89,7 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
     tmpTtlMs: config.tmpTtlMs,
     maxObjectBytes: config.maxObjectBytes,
     clock,
-    bucketExpiry: (ref, now) => access.lifecycleExpiry(ref, now),
+    bucketExpiry: bucketExpiryOf(buckets),
   });
   const pause = deps.pause ?? noPause;
   const context: AppContext = {

@@ -59,12 +59,18 @@ describe('per-bucket rules', () => {
     await Promise.all(Array.from({ length: 8 }, (_, i) => alice.put(bucket, `e/${i}`, `v${i}`)));
     const head = await alice.head(bucket, 'e/3');
     assert.equal(Date.parse(String(head.headers['x-stowage-expires-at'])), Math.floor((written + 2 * DAY) / 1000) * 1000);
+    // Through an upload URL too, whose PUT no lookup of the bucket authorizes (the URL is the credential).
+    const uploadUrl = (await alice.call('GET', `/${bucket}/new_resumable_url/e/uploaded`)).text;
+    assert.equal((await fetch(uploadUrl, { method: 'PUT', body: 'by url' })).status, 200);
+    const uploaded = await alice.head(bucket, 'e/uploaded');
+    assert.equal(Date.parse(String(uploaded.headers['x-stowage-expires-at'])), Math.floor((written + 2 * DAY) / 1000) * 1000);
     // Turned off, the rule no longer applies to what is written next; what was written keeps its expiry.
     assert.equal((await alice.call('PATCH', `/buckets/${bucket}`, { body: { expiryDays: null } })).status, 200);
     await alice.put(bucket, 'kept', 'forever');
     assert.equal((await alice.head(bucket, 'kept')).headers['x-stowage-expires-at'], undefined);
     ts.clock.advance(2 * DAY + 1000);
     assert.equal((await alice.get(bucket, 'e/3')).status, 404);
+    assert.equal((await alice.get(bucket, 'e/uploaded')).status, 404);
     assert.deepEqual(await alice.keys(bucket, ''), ['kept']);
   });
 

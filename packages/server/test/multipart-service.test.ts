@@ -73,7 +73,7 @@ describe('MultipartService', () => {
     const info = await ts.server.context.objects.head(ref);
     assert.equal(info.size, first.length + second.length);
     assert.equal(info.contentType, 'text/plain');
-    assert.equal(info.expiresAt, ts.server.context.objects.expiresAtFor(ref));
+    assert.equal(info.expiresAt, await ts.server.context.objects.expiresAtFor(ref));
 
     const again = await multipart.complete(ref, uploadId, request);
     assert.ok('result' in again);

@@ -2,7 +2,7 @@ import { isStorageType } from 'stowage-client/protocol';
 import type { ObjectInfo } from '../backends/backend.js';
 import { fail } from '../errors.js';
 import { authorize } from './authorizer.js';
-import type { Action, Bucket, LifecycleRule, Principal } from './bucket-model.js';
+import type { Action, Bucket, Principal } from './bucket-model.js';
 import { type BucketService, denial, noSuchBucket } from './bucket-service.js';
 import { chosenOf } from './object-attributes.js';
 import { type ObjectRef, parseStorageType, validateKey } from './object-ref.js';
@@ -26,9 +26,6 @@ export interface ReadAccess {
   readonly check: ((info: ObjectInfo | undefined) => void) | undefined;
 }
 
-/** How many buckets' lifecycle rules are remembered for the writes that follow their lookup. */
-const REMEMBERED_RULES = 10_000;
-
 /**
  * Turns what a front names (a bucket, a key) and who asks into where the objects are, or a
  * refusal. A user's built-in buckets (data, tmp, result) are theirs alone; a named bucket is
@@ -36,8 +33,6 @@ const REMEMBERED_RULES = 10_000;
  * Both fronts ask it before every operation on objects.
  */
 export class Access {
-  private readonly lifecycles = new Map<string, { owner: string; rules: readonly LifecycleRule[] }>();
-
   constructor(private readonly buckets: BucketService) {}
 
   async locate(principal: Principal, name: string, action: Action, key = ''): Promise<Location> {
@@ -95,34 +90,12 @@ export class Access {
     return { ref, check };
   }
 
-  /**
-   * When an object written now at `ref` expires by its bucket's lifecycle rules (undefined: never).
-   * The rules are those of the bucket's lookup that authorized the write; when several rules
-   * cover the key, the earliest expiry wins (as on S3).
-   */
-  lifecycleExpiry(ref: Pick<ObjectRef, 'tenant' | 'type' | 'key'>, now: number): number | undefined {
-    const known = this.lifecycles.get(ref.type);
-    if (!known || known.owner !== ref.tenant) return undefined;
-    const days = known.rules.filter((rule) => rule.enabled && ref.key.startsWith(rule.prefix)).map((rule) => rule.days);
-    return days.length === 0 ? undefined : now + Math.min(...days) * 86_400_000;
-  }
-
   /** The named bucket, its name checked before any lookup (400 InvalidStorageType), else NoSuchBucket. */
   private async named(name: string): Promise<Bucket> {
     parseStorageType(name);
     const bucket = await this.buckets.find(name);
     if (!bucket) throw noSuchBucket(name);
-    this.remember(bucket);
     return bucket;
-  }
-
-  private remember(bucket: Bucket): void {
-    if (bucket.settings.lifecycle.length === 0) {
-      this.lifecycles.delete(bucket.name);
-      return;
-    }
-    if (this.lifecycles.size >= REMEMBERED_RULES) this.lifecycles.clear();
-    this.lifecycles.set(bucket.name, { owner: bucket.owner, rules: bucket.settings.lifecycle });
   }
 }
 

@@ -85,7 +85,7 @@ export async function completeUpload(engine: Engine, ref: ObjectRef, uploadId: s
     await engine.pause('multipart.after-check');
     const info = await engine.backend.write(ref, Readable.from(checkedBytes(engine, ref.tenant, upload.uploadId, parts)), {
       contentType: upload.contentType,
-      expiresAt: engine.objects.expiresAtFor(ref),
+      expiresAt: await engine.objects.expiresAtFor(ref),
       maxBytes: engine.maxObjectBytes,
       expectedBytes: sizes.reduce((sum, size) => sum + size, 0),
       // None: a completion once begun finishes even if its client leaves, so its retry finds the result.

@@ -25,7 +25,7 @@ export interface ObjectServiceOptions {
   readonly maxObjectBytes: number;
   readonly clock: () => number;
   /** When an object written now at a key of a named bucket expires by the bucket's lifecycle rules. */
-  readonly bucketExpiry?: ((ref: ObjectRef, now: number) => number | undefined) | undefined;
+  readonly bucketExpiry?: ((ref: ObjectRef, now: number) => Promise<number | undefined>) | undefined;
 }
 
 export interface PutOptions {
@@ -94,7 +94,7 @@ export class ObjectService {
   async put(ref: ObjectRef, body: Readable, options: PutOptions): Promise<ObjectInfo> {
     this.assertDeclaredSize(options.contentLength);
     await this.assertQuotaRoom(ref, options.contentLength);
-    return this.backend.write(ref, body, this.writeOptions(ref, options));
+    return this.backend.write(ref, body, await this.writeOptions(ref, options));
   }
 
   /**
@@ -103,7 +103,7 @@ export class ObjectService {
    * `replace` gives the copy another content type and attributes (those that describe the bytes
    * stay). The copy expires as its source does, or as its type's objects do when the source never expires.
    */
-  copy(
+  async copy(
     source: ObjectRef,
     target: ObjectRef,
     options: {
@@ -119,7 +119,7 @@ export class ObjectService {
       condition: undefined,
       checkSource: options.checkSource,
       now: this.options.clock(),
-      expiresAtIfNone: this.expiresAtFor(target) ?? null,
+      expiresAtIfNone: (await this.expiresAtFor(target)) ?? null,
       replace: options.replace,
     });
   }
@@ -180,10 +180,10 @@ export class ObjectService {
     }
   }
 
-  private writeOptions(ref: ObjectRef, options: PutOptions): WriteOptions {
+  private async writeOptions(ref: ObjectRef, options: PutOptions): Promise<WriteOptions> {
     return {
       contentType: options.contentType || DEFAULT_CONTENT_TYPE,
-      expiresAt: this.expiryFor(ref, options.expiresInMs),
+      expiresAt: await this.expiryFor(ref, options.expiresInMs),
       maxBytes: this.options.maxObjectBytes,
       expectedBytes: options.contentLength,
       signal: options.signal,
@@ -207,7 +207,7 @@ export class ObjectService {
       ref: grant.ref,
       contentType: grant.contentType || DEFAULT_CONTENT_TYPE,
       sessionExpiresAt: grant.urlExpiresAt,
-      objectExpiresAt: this.expiryFor(grant.ref, grant.objectTtlMs),
+      objectExpiresAt: await this.expiryFor(grant.ref, grant.objectTtlMs),
     });
   }
 
@@ -263,17 +263,17 @@ export class ObjectService {
     if (session.completed) return session.completed;
     this.assertDeclaredSize(options.contentLength);
     await this.assertQuotaRoom(session.ref, options.contentLength);
-    return this.backend.putUpload(session.uploadId, session.ref, body, this.writeOptions(session.ref, options));
+    return this.backend.putUpload(session.uploadId, session.ref, body, await this.writeOptions(session.ref, options));
   }
 
   async cancelUpload(grant: { uploadId: string; ref: ObjectRef }): Promise<void> {
     if (!(await this.backend.abortUpload(grant.uploadId, grant.ref))) throw fail('NoSuchUpload');
   }
 
-  private completeUpload(session: UploadSession, finish: FinishOptions) {
+  private async completeUpload(session: UploadSession, finish: FinishOptions) {
     // The object's lifetime runs from completion: a tmp upload slower than the tmp TTL must not
     // be born expired.
-    const objectExpiresAt = this.expiryFor(session.ref, finish.objectTtlMs) ?? null;
+    const objectExpiresAt = (await this.expiryFor(session.ref, finish.objectTtlMs)) ?? null;
     return this.backend.completeUpload(session.uploadId, {
       condition: finish.condition,
       expectedSha256: finish.expectedSha256,
@@ -306,14 +306,14 @@ export class ObjectService {
    * bucket as its lifecycle rules say, the others forever. The one statement of that rule: every
    * write, copy and completion of every front asks it.
    */
-  expiresAtFor(ref: ObjectRef): number | undefined {
+  async expiresAtFor(ref: ObjectRef): Promise<number | undefined> {
     const now = this.options.clock();
     if (ref.type === 'tmp') return now + this.options.tmpTtlMs;
     return this.options.bucketExpiry?.(ref, now);
   }
 
   /** A per-object lifetime wins over the type's. */
-  private expiryFor(ref: ObjectRef, ttlMs: number | undefined): number | undefined {
+  private async expiryFor(ref: ObjectRef, ttlMs: number | undefined): Promise<number | undefined> {
     if (ttlMs !== undefined) return this.options.clock() + ttlMs;
     return this.expiresAtFor(ref);
   }

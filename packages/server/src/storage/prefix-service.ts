@@ -22,7 +22,7 @@ import type { ObjectRef } from './object-ref.js';
 export interface PrefixServiceOptions {
   readonly clock: () => number;
   /** When an object written now at a key expires (ObjectService.expiresAtFor). */
-  readonly expiresAtFor: (ref: ObjectRef) => number | undefined;
+  readonly expiresAtFor: (ref: ObjectRef) => Promise<number | undefined>;
 }
 
 const ACCESS_DENIED = 'access denied';
@@ -107,7 +107,7 @@ export class PrefixService {
     const { source, destination, overwrite } = request;
     const now = this.options.clock();
     const at = 'key' in destination ? destination.key : destination.prefix;
-    const expiresAtIfNone = this.options.expiresAtFor({ tenant: to.tenant, type: destination.type, key: at }) ?? null;
+    const expiresAtIfNone = (await this.options.expiresAtFor({ tenant: to.tenant, type: destination.type, key: at })) ?? null;
     if ('key' in source && 'key' in destination) {
       const info = await this.backend.transferKey({
         from: { tenant: from.tenant, type: source.type, key: source.key },
