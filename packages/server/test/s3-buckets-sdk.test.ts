@@ -396,6 +396,45 @@ describe('named buckets and sharing through the AWS SDK for JavaScript v3', () =
         ['FULL_CONTROL'],
       );
     });
+    test('a WRITE grantee uploads with a private ACL (what rclone sends); granting anything needs WRITE_ACP', async () => {
+      const bucket = uniqueName('wacl');
+      await alice.send(new CreateBucketCommand({ Bucket: bucket, GrantWrite: 'id="bob"' }));
+      for (const ACL of ['private', 'bucket-owner-full-control'] as const) {
+        const put = await bob.send(new PutObjectCommand({ Bucket: bucket, Key: `in/${ACL}.txt`, Body: ACL, ACL }));
+        assert.equal(put.$metadata.httpStatusCode, 200, ACL);
+        const acl = await alice.send(new GetObjectAclCommand({ Bucket: bucket, Key: `in/${ACL}.txt` }));
+        assert.deepEqual(
+          acl.Grants?.map((grant) => [grant.Grantee?.ID, grant.Permission]),
+          [['alice', 'FULL_CONTROL']],
+        );
+      }
+      // A grant to the owner is implicit: it grants nothing either.
+      await bob.send(new PutObjectCommand({ Bucket: bucket, Key: 'in/owner.txt', Body: 'x', GrantFullControl: 'id="alice"' }));
+      for (const command of [
+        new PutObjectCommand({ Bucket: bucket, Key: 'in/public.txt', Body: 'x', ACL: 'public-read' }),
+        new PutObjectCommand({ Bucket: bucket, Key: 'in/bob.txt', Body: 'x', GrantRead: 'id="bob"' }),
+      ])
+        await assertS3Fails(bob.send(command), 'AccessDenied', 403);
+      assert.deepEqual(
+        (await alice.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents?.map((entry) => entry.Key),
+        ['in/bucket-owner-full-control.txt', 'in/owner.txt', 'in/private.txt'],
+      );
+      // With WRITE_ACP as well, bob may share what he writes.
+      await alice.send(new PutBucketAclCommand({ Bucket: bucket, GrantWrite: 'id="bob"', GrantWriteACP: 'id="bob"' }));
+      await bob.send(new PutObjectCommand({ Bucket: bucket, Key: 'in/public.txt', Body: 'open', ACL: 'public-read' }));
+      assert.equal((await anonymous('GET', `/${bucket}/in/public.txt`)).text, 'open');
+      // A stranger's private ACL does not make up for having no WRITE.
+      const carol = await s3ClientOf(ts, 'carol');
+      try {
+        await assertS3Fails(
+          carol.send(new PutObjectCommand({ Bucket: bucket, Key: 'in/c.txt', Body: 'x', ACL: 'private' })),
+          'AccessDenied',
+          403,
+        );
+      } finally {
+        carol.destroy();
+      }
+    });
   });
 
   describe('bucket policies', () => {
