@@ -437,6 +437,44 @@ describe('named buckets and sharing with the AWS CLI, rclone, s3cmd, boto3 and c
     });
   });
 
+  describe(`s3cmd (${versions.s3cmd}) sharing and expiry`, { skip: s3cmdSkip }, () => {
+    const s3cmd = (...args: string[]) => alice.s3cmd(args, { cwd: work });
+    const bobS3cmd = (...args: string[]) => bob.s3cmd(args, { cwd: work });
+
+    test("setacl --acl-grant=read:bob: bob's s3cmd lists and gets; --acl-revoke takes it back; expire sets a lifecycle rule", async () => {
+      const name = uniqueName('s3cmd-share');
+      ok(await s3cmd('mb', `s3://${name}`), 's3cmd mb');
+      await writeFile(path.join(work, 'shared.txt'), 'for bob');
+      ok(await s3cmd('put', 'shared.txt', `s3://${name}/logs/shared.txt`), 's3cmd put');
+      failed(await bobS3cmd('ls', `s3://${name}`), /AccessDenied/, 'bob: s3cmd ls before the grant');
+
+      ok(await s3cmd('setacl', `s3://${name}`, '--acl-grant=read:bob'), 's3cmd setacl --acl-grant');
+      const info = ok(await s3cmd('info', `s3://${name}`), 's3cmd info of the bucket');
+      assert.match(info, /ACL:\s+alice: FULL_CONTROL/);
+      assert.match(info, /ACL:\s+bob: READ/);
+      assert.deepEqual(lastFields(ok(await bobS3cmd('ls', '--recursive', `s3://${name}`), 'bob: s3cmd ls')), [
+        `s3://${name}/logs/shared.txt`,
+      ]);
+      assert.equal(ok(await bobS3cmd('get', `s3://${name}/logs/shared.txt`, '-'), 'bob: s3cmd get'), 'for bob');
+      failed(await bobS3cmd('put', 'shared.txt', `s3://${name}/logs/bob.txt`), /AccessDenied/, 'bob: s3cmd put');
+      ok(await s3cmd('setacl', `s3://${name}`, '--acl-revoke=read:bob'), 's3cmd setacl --acl-revoke');
+      failed(await bobS3cmd('get', `s3://${name}/logs/shared.txt`, '-'), /AccessDenied|403/, 'bob: s3cmd get after the revoke');
+
+      ok(await s3cmd('expire', `s3://${name}`, '--expiry-days=2', '--expiry-prefix=logs/'), 's3cmd expire');
+      const lifecycle = ok(await s3cmd('getlifecycle', `s3://${name}`), 's3cmd getlifecycle');
+      assert.match(lifecycle, /<Prefix>logs\/<\/Prefix>/);
+      assert.match(lifecycle, /<Days>2<\/Days>/);
+      const written = ts.clock.now();
+      ok(await s3cmd('put', 'shared.txt', `s3://${name}/logs/later.txt`), 's3cmd put under the rule');
+      // Storage API v1 tells the expiry the rule gave: two days after the write (to the second of an HTTP date).
+      const expiring = await aliceApi.head(name, 'logs/later.txt');
+      assert.equal(Date.parse(String(expiring.headers['x-stowage-expires-at'])), Math.floor((written + 2 * 86_400_000) / 1000) * 1000);
+      assert.equal((await aliceApi.head(name, 'logs/shared.txt')).headers['x-stowage-expires-at'], undefined, 'written before the rule');
+      ok(await s3cmd('dellifecycle', `s3://${name}`), 's3cmd dellifecycle');
+      failed(await s3cmd('getlifecycle', `s3://${name}`), /NoSuchLifecycleConfiguration/, 's3cmd getlifecycle after dellifecycle');
+    });
+  });
+
   describe(`boto3 (${versions.boto3})`, { skip: boto3Skip }, () => {
     test('alice shares a bucket with bob by put_bucket_acl; bob reads and lists, cannot write; an unsigned client reads only the public object', async () => {
       const name = uniqueName('py-share');
@@ -573,6 +611,18 @@ print(json.dumps(out))
       assert.equal((await curl('GET', `/s3/${privateBucket}?list-type=2`)).status, 403);
       // A bucket that does not exist is no secret.
       assert.equal((await curl('GET', `/s3/${uniqueName('curl-none')}/x`)).status, 404);
+    });
+
+    test('no credentials, no buckets: ListBuckets and CreateBucket are AccessDenied, saying to sign the request', async () => {
+      const list = await curl('GET', '/s3/');
+      assert.equal(list.status, 403);
+      assert.match(list.body, /<Code>AccessDenied<\/Code><Message>ListBuckets needs a signed request/);
+      assert.doesNotMatch(list.body, /Bearer/, 'an S3 client is not told about storage API v1 tokens');
+      const name = uniqueName('curl-mb');
+      const result = await runProcess(CURL as string, ['-sS', '-X', 'PUT', '-w', '\n%{http_code}', `${ts.origin}/s3/${name}`]);
+      assert.match(result.stdout, /<Code>AccessDenied<\/Code><Message>CreateBucket needs a signed request[\s\S]*\n403$/);
+      assert.equal((await bucketInfo(name)).status, 404);
+      assert.equal((await curl('GET', '/storage/v1/buckets')).status, 401);
     });
   });
 });

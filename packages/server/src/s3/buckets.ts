@@ -1,8 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isStorageType, STORAGE_TYPES } from 'stowage-client/protocol';
 import type { AppContext } from '../http/context.js';
-import { requireUser } from '../storage/access.js';
-import { type Bucket, EMPTY_BUCKET_SETTINGS } from '../storage/bucket-model.js';
+import { type Bucket, EMPTY_BUCKET_SETTINGS, type Principal } from '../storage/bucket-model.js';
 import { S3Error, s3Errors } from './errors.js';
 import { grantsFromHeaders } from './grant-headers.js';
 import { single } from './header-value.js';
@@ -13,6 +12,16 @@ import { xmlRoot } from './xml.js';
 const BUILT_IN_CREATED = new Date(0);
 /** x-amz-object-ownership values: ACLs are always in force here, whichever a client asks for. */
 const OBJECT_OWNERSHIP = new Set(['BucketOwnerEnforced', 'BucketOwnerPreferred', 'ObjectWriter']);
+
+/**
+ * The user a request on the service or a bucket's creation comes from. An unsigned request is
+ * refused as S3 refuses it, AccessDenied, saying what to send (an API key's signature: storage API
+ * v1's Bearer token means nothing to an S3 client).
+ */
+export function requireSigned(principal: Principal, what: string): string {
+  if (principal.kind !== 'user') throw s3Errors.accessDenied(`${what} needs a signed request: sign it with an API key`);
+  return principal.id;
+}
 
 /** S3's <Owner> of a bucket or object: its owner's user id, which is also its canonical id. */
 export function ownerXml(owner: string): { ID: string; DisplayName: string } {
@@ -93,7 +102,7 @@ export async function createBucket(
   name: string,
   readBody: () => Promise<string>,
 ) {
-  const user = requireUser(request.principal);
+  const user = requireSigned(request.principal, 'CreateBucket');
   assertLocationConstraint(await readBody(), ctx.config.s3ApiRegion);
   if (single(request.headers['x-amz-bucket-object-lock-enabled']) === 'true') throw s3Errors.notImplemented('Object Lock');
   const ownership = single(request.headers['x-amz-object-ownership']);
