@@ -582,6 +582,39 @@ describe('named buckets and sharing through the AWS SDK for JavaScript v3', () =
     });
   });
 
+  describe('the built-in buckets', () => {
+    test('have no policy, public access block or lifecycle to read (404, as s3cmd info expects) and take none', async () => {
+      for (const bucket of ['data', 'tmp', 'result']) {
+        await assertS3Fails(alice.send(new GetBucketPolicyCommand({ Bucket: bucket })), 'NoSuchBucketPolicy', 404);
+        await assertS3Fails(alice.send(new GetBucketPolicyStatusCommand({ Bucket: bucket })), 'NoSuchBucketPolicy', 404);
+        await assertS3Fails(alice.send(new GetPublicAccessBlockCommand({ Bucket: bucket })), 'NoSuchPublicAccessBlockConfiguration', 404);
+        await assertS3Fails(
+          alice.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket })),
+          'NoSuchLifecycleConfiguration',
+          404,
+        );
+      }
+      const publicPolicy = JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::data/*' }],
+      });
+      await assertS3Fails(alice.send(new PutBucketPolicyCommand({ Bucket: 'data', Policy: publicPolicy })), 'InvalidRequest', 400);
+      await assertS3Fails(
+        alice.send(
+          new PutBucketLifecycleConfigurationCommand({
+            Bucket: 'data',
+            LifecycleConfiguration: { Rules: [{ ID: 'x', Filter: { Prefix: '' }, Status: 'Enabled', Expiration: { Days: 1 } }] },
+          }),
+        ),
+        'InvalidRequest',
+        400,
+      );
+      const unsigned = await anonymous('GET', '/data?policy');
+      assert.equal(unsigned.status, 403);
+      assert.equal(xmlCode(unsigned.text), 'AccessDenied');
+    });
+  });
+
   describe('lifecycle expiry', () => {
     test('Expiration Days 1 on a prefix: new objects under it report x-amz-expiration a day ahead, others none', async () => {
       const bucket = uniqueName('life');

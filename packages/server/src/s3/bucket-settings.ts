@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isStorageType } from 'stowage-client/protocol';
 import type { AppContext } from '../http/context.js';
-import type { Action, Bucket, BucketSettings } from '../storage/bucket-model.js';
+import { type Action, type Bucket, type BucketSettings, EMPTY_BUCKET_SETTINGS } from '../storage/bucket-model.js';
 import { isPublicPolicy } from '../storage/public-buckets.js';
 import { parseBucketPolicy } from './bucket-policy.js';
 import { S3Error, s3Errors } from './errors.js';
@@ -87,9 +87,15 @@ async function setting(
   readBody: ReadBody,
   handlers: SettingHandlers,
 ) {
-  if (isStorageType(bucket))
-    throw s3Errors.invalidRequest(`${bucket} is one of your private built-in buckets (data, tmp, result): create a bucket to configure`);
   const action: Action = 'bucket:configure';
+  if (isStorageType(bucket)) {
+    // A built-in bucket has none of these settings: reading one answers as a bucket without it
+    // does (s3cmd info reads the policy and lifecycle of an object's bucket, and takes a 404 as
+    // "none"). Setting one is refused.
+    await ctx.access.locate(request.principal, bucket, action);
+    if (request.method === 'GET') return handlers.read(EMPTY_BUCKET_SETTINGS);
+    throw s3Errors.invalidRequest(`${bucket} is one of your private built-in buckets (data, tmp, result): create a bucket to configure`);
+  }
   if (request.method === 'GET') {
     const { bucket: named } = await ctx.access.locate(request.principal, bucket, action);
     if (!named) throw new Error('a named bucket located without its record');
