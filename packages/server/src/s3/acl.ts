@@ -4,6 +4,7 @@ import { isStorageType } from 'stowage-client/protocol';
 import type { AppContext } from '../http/context.js';
 import { isPublicGrantee } from '../storage/authorizer.js';
 import type { Grant, Principal } from '../storage/bucket-model.js';
+import { assertAllowed } from '../storage/bucket-service.js';
 import { chosenOf, type ObjectAcl, withChosen } from '../storage/object-attributes.js';
 import { accessControlPolicyBody, parseAccessControlPolicy } from './acl-xml.js';
 import { s3Errors } from './errors.js';
@@ -77,8 +78,8 @@ export async function objectAclOperation(
 
 /**
  * The object ACL a write (PutObject, CopyObject, CreateMultipartUpload) asks for with x-amz-acl
- * or x-amz-grant-* headers; undefined for none or a private one. Setting one needs WRITE_ACP on
- * the key as well as WRITE. The built-in buckets take only private ACLs.
+ * or x-amz-grant-* headers; undefined for none or a private one. One that grants anything needs
+ * WRITE_ACP on the key as well as WRITE. The built-in buckets take only private ACLs.
  */
 export async function objectAclOfWrite(
   ctx: AppContext,
@@ -93,11 +94,16 @@ export async function objectAclOfWrite(
       throw s3Errors.notImplemented('Sharing an object of a built-in bucket (data, tmp, result): create a bucket to share from');
     return undefined;
   }
-  const { bucket: named } = await ctx.access.locate(principal, bucket, 'object:write-acl', key);
+  const { bucket: named } = await ctx.access.locate(principal, bucket, 'object:write', key);
   if (!named) throw new Error('a named bucket located without its record');
   const grants = grantsFromHeaders(headers, key, named.owner) ?? [];
+  // A private ACL (private, bucket-owner-full-control, grants to the owner alone) grants nothing:
+  // the write leaves the key private, as one without an ACL does, so WRITE alone allows it.
+  // rclone sends x-amz-acl: private with every upload.
+  if (grants.length === 0) return undefined;
+  assertAllowed(principal, 'object:write-acl', named, key);
   assertPublicAclAllowed(named.settings.publicAccessBlock?.blockPublicAcls, grants);
-  return grants.length > 0 ? { bucket, key, grants } : undefined;
+  return { bucket, key, grants };
 }
 
 /** The grants of a PutBucketAcl/PutObjectAcl: its headers or its AccessControlPolicy body, not both. */

@@ -88,6 +88,14 @@ async function setting(
   handlers: SettingHandlers,
 ) {
   const action: Action = 'bucket:configure';
+  if (isStorageType(bucket)) {
+    // A built-in bucket has none of these settings: reading one answers as a bucket without it
+    // does (s3cmd info reads the policy and lifecycle of an object's bucket, and takes a 404 as
+    // "none"). Setting one is refused.
+    await ctx.access.locate(request.principal, bucket, action);
+    if (request.method === 'GET') return handlers.read(EMPTY_BUCKET_SETTINGS);
+    throw s3Errors.invalidRequest(`${bucket} is one of your private built-in buckets (data, tmp, result): create a bucket to configure`);
+  }
   if (request.method === 'GET') {
     // A built-in bucket has none of these settings (tools such as s3cmd ask): its answer is S3's for none.
     const { bucket: named } = await ctx.access.locate(request.principal, bucket, action);

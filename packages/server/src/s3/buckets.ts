@@ -1,8 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isStorageType, STORAGE_TYPES } from 'stowage-client/protocol';
 import type { AppContext } from '../http/context.js';
-import { requireUser } from '../storage/access.js';
-import { EMPTY_BUCKET_SETTINGS } from '../storage/bucket-model.js';
+import { type Bucket, EMPTY_BUCKET_SETTINGS, type Principal } from '../storage/bucket-model.js';
 import { S3Error, s3Errors } from './errors.js';
 import { grantsFromHeaders } from './grant-headers.js';
 import { single } from './header-value.js';
@@ -14,6 +13,16 @@ const BUILT_IN_CREATED = new Date(0);
 /** x-amz-object-ownership values: ACLs are always in force here, whichever a client asks for. */
 const OBJECT_OWNERSHIP = new Set(['BucketOwnerEnforced', 'BucketOwnerPreferred', 'ObjectWriter']);
 
+/**
+ * The user a request on the service or a bucket's creation comes from. An unsigned request is
+ * refused as S3 refuses it, AccessDenied, saying what to send (an API key's signature: storage API
+ * v1's Bearer token means nothing to an S3 client).
+ */
+export function requireSigned(principal: Principal, what: string): string {
+  if (principal.kind !== 'user') throw s3Errors.accessDenied(`${what} needs a signed request: sign it with an API key`);
+  return principal.id;
+}
+
 /** S3's <Owner> of a bucket or object: its owner's user id, which is also its canonical id. */
 export function ownerXml(owner: string): { ID: string; DisplayName: string } {
   return { ID: owner, DisplayName: owner };
@@ -21,24 +30,64 @@ export function ownerXml(owner: string): { ID: string; DisplayName: string } {
 
 /**
  * ListBuckets: the caller's built-in buckets (data, tmp, result) and the named buckets they own
- * or were granted something in, in name order, paged by max-buckets and continuation-token.
+ * or were granted something in, in name order, paged by max-buckets and continuation-token. With a
+ * prefix, a page holds max-buckets names with that prefix (whatever lies between them in the
+ * caller's list), and a token only when more with it follow.
  */
 export async function listBuckets(ctx: AppContext, user: string, query: URLSearchParams): Promise<Record<string, unknown>> {
   const { maxBuckets, after, prefix } = parseListBucketsQuery(query);
-  const page = await ctx.buckets.list(user, { after, limit: maxBuckets });
-  const lastNamed = page.next === undefined ? undefined : page.buckets.at(-1)?.name;
-  const builtIns = STORAGE_TYPES.filter((name) => (after === undefined || name > after) && (lastNamed === undefined || name < lastNamed));
-  const all = [...builtIns.map((name) => ({ name, createdAt: BUILT_IN_CREATED })), ...page.buckets]
-    .filter((bucket) => prefix === undefined || bucket.name.startsWith(prefix))
-    .sort((a, b) => (a.name < b.name ? -1 : 1));
-  const shown = all.slice(0, maxBuckets);
+  const matches = (name: string) => (after === undefined || name > after) && (prefix === undefined || name.startsWith(prefix));
+  // One more than a page: whether it is there says whether another page follows.
+  const named = await namedBucketsAfter(ctx, user, { after, prefix, count: maxBuckets + 1 });
+  const all = [...STORAGE_TYPES.filter(matches).map((name) => ({ name, createdAt: BUILT_IN_CREATED })), ...named].sort((a, b) =>
+    a.name < b.name ? -1 : 1,
+  );
   return listAllMyBucketsBody({
     owner: user,
-    buckets: shown,
+    buckets: all.slice(0, maxBuckets),
     region: ctx.config.s3ApiRegion,
     prefix,
-    truncated: page.next !== undefined || all.length > maxBuckets,
+    truncated: all.length > maxBuckets,
   });
+}
+
+/**
+ * The first `count` named buckets of `user` after `after` whose names start with `prefix`, in
+ * name order: read from the first name the prefix allows, page after page of the user's list,
+ * until there are enough or the names are past the prefix.
+ */
+async function namedBucketsAfter(
+  ctx: AppContext,
+  user: string,
+  { after, prefix, count }: { after: string | undefined; prefix: string | undefined; count: number },
+): Promise<Bucket[]> {
+  if (prefix !== undefined && !BUCKET_NAME_PREFIX.test(prefix)) return [];
+  const start = prefix === undefined ? undefined : justBefore(prefix);
+  let cursor = start !== undefined && (after === undefined || after < start) ? start : after;
+  const found: Bucket[] = [];
+  for (;;) {
+    const page = await ctx.buckets.list(user, { after: cursor, limit: count });
+    for (const bucket of page.buckets) {
+      if (prefix === undefined || bucket.name.startsWith(prefix)) found.push(bucket);
+      else if (bucket.name > prefix) return found;
+      if (found.length === count) return found;
+    }
+    if (page.next === undefined) return found;
+    cursor = page.next;
+  }
+}
+
+/** What a prefix of a bucket name is made of: the name alphabet, lower-case letters, digits, dots and hyphens. */
+const BUCKET_NAME_PREFIX = /^[a-z0-9.-]*$/;
+
+/**
+ * A string every bucket name starting with `prefix` sorts after, and every other name sorting
+ * before `prefix` sorts before (or at): the prefix with its last character one less, then `~`,
+ * which sorts after the whole name alphabet. Undefined for an empty prefix: from the start.
+ */
+function justBefore(prefix: string): string | undefined {
+  if (prefix === '') return undefined;
+  return `${prefix.slice(0, -1)}${String.fromCharCode(prefix.charCodeAt(prefix.length - 1) - 1)}~`;
 }
 
 /**
@@ -53,7 +102,7 @@ export async function createBucket(
   name: string,
   readBody: () => Promise<string>,
 ) {
-  const user = requireUser(request.principal);
+  const user = requireSigned(request.principal, 'CreateBucket');
   assertLocationConstraint(await readBody(), ctx.config.s3ApiRegion);
   if (single(request.headers['x-amz-bucket-object-lock-enabled']) === 'true') throw s3Errors.notImplemented('Object Lock');
   const ownership = single(request.headers['x-amz-object-ownership']);

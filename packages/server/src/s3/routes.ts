@@ -3,13 +3,12 @@ import { passBodiesThrough } from '../http/body-passthrough.js';
 import type { AppContext } from '../http/context.js';
 import { continueOnFirstRead } from '../http/expect-continue.js';
 import { keyFromRawUrl } from '../http/request-key.js';
-import { requireUser } from '../storage/access.js';
 import { isStorageTypeOrBucketName } from '../storage/bucket-names.js';
 import { bucketAclOperation, objectAclOfWrite, objectAclOperation } from './acl.js';
 import { createS3Authenticate, principalOf } from './authenticate.js';
 import { bucketCorsOperation } from './bucket-cors.js';
 import { BUCKET_SETTINGS } from './bucket-settings.js';
-import { createBucket, deleteBucket, listBuckets } from './buckets.js';
+import { createBucket, deleteBucket, listBuckets, requireSigned } from './buckets.js';
 import { createS3CorsHeaders } from './cors.js';
 import { deleteObjects } from './delete-objects.js';
 import { handleS3Error } from './error-handler.js';
@@ -81,7 +80,7 @@ export function registerS3(app: FastifyInstance, ctx: AppContext): void {
 
 async function service(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
   if (request.method !== 'GET') throw s3Errors.notImplemented(`${request.method} on the service`);
-  const user = requireUser(request.principal);
+  const user = requireSigned(request.principal, 'ListBuckets');
   return sendXml(reply, 'ListAllMyBucketsResult', await listBuckets(ctx, user, queryOf(request)));
 }
 
