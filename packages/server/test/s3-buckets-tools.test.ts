@@ -605,6 +605,7 @@ print(json.dumps(out))
         const s3 = await curl('GET', `/s3/${privateBucket}/${key}`);
         assert.equal(s3.status, 403, key);
         assert.match(s3.body, /<Code>AccessDenied<\/Code>/);
+        assert.equal(s3.headers['www-authenticate'], undefined, 'no storage API v1 challenge to an S3 client');
         assert.equal((await curl('HEAD', `/s3/${privateBucket}/${key}`)).status, 403, key);
       }
       assert.equal((await curl('GET', `/storage/v1/${privateBucket}/list?prefix=www/`)).status, 401);

@@ -73,6 +73,8 @@ export function toS3Error(error: FastifyError | Error): S3Error {
 function fromStowage(error: FastifyError | Error): S3Error {
   const mapped = toStowageError(error);
   if (mapped.code === 'NoSuchKey') return s3Errors.noSuchKey();
+  // Storage API v1's challenge (WWW-Authenticate: Bearer) means nothing to an S3 client.
+  if (mapped.code === 'MissingToken') return s3Errors.accessDenied('This bucket or object is not public: sign the request with an API key');
   const code = S3_CODES[mapped.code] ?? (mapped.status >= 500 ? 'InternalError' : 'InvalidRequest');
   return new S3Error(code, mapped.message, mapped.headers ?? {});
 }
