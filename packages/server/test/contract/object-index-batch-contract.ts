@@ -41,6 +41,42 @@ const total = (steps: RangeStep[]) => ({
  * usage kept exact, every batch one transaction. Called inside the ObjectIndex contract.
  */
 export function batchContract(fresh: () => Promise<ObjectIndex>): void {
+  it('a copy or move between tenants (out of a bucket shared with the caller) lands in the destination tenant, each charged its side', async () => {
+    const index = await fresh();
+    await put(index, ref('shared.csv', 'alice', 'data'), inlineRow('0123456789'));
+    await index.transfer({
+      from: ref('shared.csv', 'alice', 'data'),
+      to: ref('mine.csv', 'bob', 'data'),
+      move: false,
+      overwrite: false,
+      condition: undefined,
+      now: T0,
+      lastModified: undefined,
+      expiresAtIfNone: null,
+      collectAfter: T0,
+    });
+    assert.equal((await index.find({ ref: ref('mine.csv', 'bob', 'data'), now: T0 }))?.size, 10, "in bob's rows");
+    assert.equal(await index.find({ ref: ref('mine.csv', 'alice', 'data'), now: T0 }), undefined, "not in alice's");
+    assert.deepEqual([(await index.usage('alice')).bytes, (await index.usage('bob')).bytes], [10, 10]);
+    await index.transfer({
+      from: ref('mine.csv', 'bob', 'data'),
+      to: ref('back.csv', 'alice', 'data'),
+      move: true,
+      overwrite: false,
+      condition: undefined,
+      now: T0,
+      lastModified: undefined,
+      expiresAtIfNone: null,
+      collectAfter: T0,
+    });
+    assert.equal(await index.find({ ref: ref('mine.csv', 'bob', 'data'), now: T0 }), undefined, 'moved away');
+    assert.equal((await index.find({ ref: ref('back.csv', 'alice', 'data'), now: T0 }))?.size, 10);
+    assert.deepEqual(
+      [(await index.usage('alice')).objects, (await index.usage('bob')).objects, (await index.usage('bob')).bytes],
+      [2, 0, 0],
+    );
+  });
+
   it('a copy shares the blob: removing either row does not free it, removing both does', async () => {
     const index = await fresh();
     const row = blobRow(100, { attributes: { metadata: { owner: 'ana' }, cacheControl: 'no-cache', contentDisposition: null } });

@@ -174,6 +174,7 @@ export class PgRanges {
       // The source row is locked (FOR UPDATE): what the check sees is what is copied.
       options.checkSource?.(infoOf(rowFromColumns(source, this.attributes)));
       const written = await this.transferRows(tx, [source], { ...options, tenant: from.tenant, fromType: from.type }, () => ({
+        tenant: to.tenant,
         type: to.type,
         key: utf8(to.key),
       }));
@@ -204,6 +205,7 @@ export class PgRanges {
           .sort(compareLockKeys),
       ]);
       const written = await this.transferRows(tx, sources, { ...options, tenant, fromType: type }, (row) => ({
+        tenant,
         type: options.toType,
         key: targets.get(row) as Buffer,
       }));
@@ -222,8 +224,9 @@ export class PgRanges {
 
   /**
    * Inside `tx`, with the destinations' key locks held: writes each source's value at its
-   * destination (all of one type), removing the sources for a move. Returns the row written per
-   * source, undefined where a visible destination exists and `overwrite` is not set.
+   * destination (all of one tenant and type, which may be another tenant's than the sources': a
+   * copy out of a bucket shared with the caller), removing the sources for a move. Returns the row
+   * written per source, undefined where a visible destination exists and `overwrite` is not set.
    */
   private async transferRows(
     tx: Queries,
@@ -232,12 +235,12 @@ export class PgRanges {
       tenant: string;
       fromType: string;
     },
-    destinationOf: (row: SourceRow) => { type: string; key: Buffer },
+    destinationOf: (row: SourceRow) => { tenant: string; type: string; key: Buffer },
   ): Promise<Array<IndexRow | undefined>> {
     if (sources.length === 0) return [];
-    const toType = destinationOf(sources[0] as SourceRow).type;
+    const { tenant: toTenant, type: toType } = destinationOf(sources[0] as SourceRow);
     const { rows: existing } = await tx.run<DestinationRow>(DESTINATION_ROWS, [
-      options.tenant,
+      toTenant,
       toType,
       sources.map((row) => destinationOf(row).key),
     ]);
@@ -256,13 +259,18 @@ export class PgRanges {
     const added = writes.reduce((total, plan) => total + plan.row.size - (plan.previous?.size ?? 0), 0);
     const newObjects = writes.filter((plan) => !plan.previous).length;
     // The tenant pays the net change; the source's and the destination's buckets each their side.
-    await this.ledger.chargeAll(tx, options.tenant, [
-      ...(options.move ? [{ type: options.fromType, bytes: -sum(moved), objects: -moved.length }] : []),
-      { type: toType, bytes: added, objects: newObjects, stores: true },
-    ]);
+    // Between two tenants each pays its side, the tenants' rows taken in one order (no deadlock).
+    const removed = options.move ? [{ tenant: options.tenant, type: options.fromType, bytes: -sum(moved), objects: -moved.length }] : [];
+    const changes = [...removed, { tenant: toTenant, type: toType, bytes: added, objects: newObjects, stores: true }];
+    for (const tenant of [...new Set(changes.map((change) => change.tenant))].sort())
+      await this.ledger.chargeAll(
+        tx,
+        tenant,
+        changes.filter((change) => change.tenant === tenant),
+      );
     const columns = writes.map((plan) => columnsFromRow(plan.row));
     await tx.run(UPSERT_MANY, [
-      options.tenant,
+      toTenant,
       toType,
       writes.map((plan) => plan.key),
       columns.map((c) => c.size),
