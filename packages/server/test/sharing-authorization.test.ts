@@ -99,6 +99,9 @@ describe('authorization of a shared bucket', () => {
     assert.deepEqual(wrong, []);
     // What was refused changed nothing; what was allowed did what it said.
     assert.equal((await v1.alice.get(bucket, 'private/b.txt')).text, 'private');
+    // A copy out of the shared bucket lands in the copier's own data, not in the owner's.
+    for (const role of ['bob', 'erin'] as const) assert.equal((await v1[role].get('data', 'copied')).text, 'shared', role);
+    assert.equal((await v1.dave.get('data', 'copied')).status, 404);
     assert.deepEqual((await v1.alice.keys(bucket, '')).sort(), ['private/b.txt', 'shared/a.txt', 'shared/copy.txt', 'shared/new.txt']);
   });
 
