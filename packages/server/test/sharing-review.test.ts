@@ -1,0 +1,64 @@
+// Defects found reviewing named buckets and sharing, each shown over real HTTP: what one caller may
+// not do one way (a Deny, a private key, a revoked public grant) must not be done another way.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type ApiClient, apiClient } from './helpers/api-client.js';
+import { rawRequest } from './helpers/raw-http.js';
+import { s3ClientOf } from './helpers/s3-client.js';
+import { startTestServer, type TestServer } from './helpers/test-server.js';
+
+describe('operations on a prefix and the Deny statements under it', () => {
+  let ts: TestServer;
+  let alice: ApiClient;
+  let bob: ApiClient;
+  let s3Alice: S3Client;
+  const bucket = `deny-${randomBytes(4).toString('hex')}`;
+
+  before(async () => {
+    ts = await startTestServer();
+    alice = apiClient(ts.origin, await ts.token('alice'));
+    bob = apiClient(ts.origin, await ts.token('bob'));
+    s3Alice = await s3ClientOf(ts, 'alice');
+    const grants = [
+      { grantee: { user: 'bob' }, permission: 'READ', prefix: '' },
+      { grantee: { user: 'bob' }, permission: 'WRITE', prefix: '' },
+    ];
+    assert.equal((await alice.call('POST', '/buckets', { body: { name: bucket, grants } })).status, 201);
+  });
+  after(async () => {
+    s3Alice.destroy();
+    await ts.close();
+  });
+
+  const policy = (statements: object[]) =>
+    s3Alice.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify({ Version: '2012-10-17', Statement: statements }) }));
+
+  test('a copy of a prefix does not read the objects a Deny of s3:GetObject keeps from the caller', async () => {
+    assert.equal((await alice.put(bucket, 'secret/plan.txt', 'the plan')).status, 200);
+    await policy([{ Effect: 'Deny', Principal: { AWS: 'bob' }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/secret/*` }]);
+    assert.equal((await bob.get(bucket, 'secret/plan.txt')).status, 403);
+    const copy = await bob.copy({ source: { type: bucket, prefix: 'secret/' }, destination: { type: bucket, prefix: 'leak/' } });
+    assert.equal(copy.status, 403, copy.text);
+    assert.deepEqual(await alice.keys(bucket, 'leak/'), []);
+    assert.notEqual((await bob.get(bucket, 'leak/plan.txt')).text, 'the plan');
+    // Nor a copy of a wider prefix that holds the denied one.
+    const wider = await bob.copy({ source: { type: bucket, prefix: 'secret' }, destination: { type: bucket, prefix: 'out/' } });
+    assert.equal(wider.status, 403, wider.text);
+    assert.deepEqual(await alice.keys(bucket, 'out/'), []);
+  });
+
+  test('delete_prefix and a move of a prefix do not delete the keys a Deny of s3:DeleteObject protects', async () => {
+    assert.equal((await alice.put(bucket, 'keep/contract.pdf', 'signed')).status, 200);
+    await policy([{ Effect: 'Deny', Principal: '*', Action: 's3:DeleteObject', Resource: `arn:aws:s3:::${bucket}/keep/*` }]);
+    assert.equal((await bob.call('DELETE', `/${bucket}/keep/contract.pdf`)).status, 403);
+    assert.equal((await alice.call('DELETE', `/${bucket}/keep/contract.pdf`)).status, 403);
+    // The grantee's and the owner's deletes of a prefix holding keep/ are denied as theirs of the key are.
+    assert.equal((await bob.deletePrefix(bucket, '', '&all=true')).status, 403);
+    assert.equal((await alice.deletePrefix(bucket, 'k')).status, 403);
+    const move = await bob.move({ source: { type: bucket, prefix: 'keep' }, destination: { type: bucket, prefix: 'moved/' } });
+    assert.equal(move.status, 403, move.text);
+    assert.equal((await alice.get(bucket, 'keep/contract.pdf')).text, 'signed');
+  });
+});
