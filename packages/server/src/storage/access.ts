@@ -36,12 +36,24 @@ export class Access {
   constructor(private readonly buckets: BucketService) {}
 
   async locate(principal: Principal, name: string, action: Action, key = ''): Promise<Location> {
+    return this.judged(principal, name, action, key, false);
+  }
+
+  /**
+   * Where bucket `name` is, if the principal may do `action` to every key under `prefix` at once
+   * (delete, copy or move of a prefix): a statement denying it for any key under the prefix refuses it.
+   */
+  async locateUnder(principal: Principal, name: string, action: Action, prefix: string): Promise<Location> {
+    return this.judged(principal, name, action, prefix, true);
+  }
+
+  private async judged(principal: Principal, name: string, action: Action, key: string, under: boolean): Promise<Location> {
     if (isStorageType(name)) {
       if (principal.kind !== 'user') throw denial(principal, 'implicit');
       return { tenant: principal.id, type: name, bucket: undefined };
     }
     const bucket = await this.named(name);
-    const decision = authorize({ principal, action, owner: bucket.owner, settings: bucket.settings, key });
+    const decision = authorize({ principal, action, owner: bucket.owner, settings: bucket.settings, key, under });
     if (!decision.allowed) throw denial(principal, decision.denial);
     return { tenant: bucket.owner, type: name, bucket };
   }
