@@ -62,3 +62,43 @@ describe('operations on a prefix and the Deny statements under it', () => {
     assert.equal((await alice.get(bucket, 'keep/contract.pdf')).text, 'signed');
   });
 });
+
+describe('bucket policies grant what their text says', () => {
+  let ts: TestServer;
+  let alice: ApiClient;
+  let bob: ApiClient;
+  let s3Alice: S3Client;
+  const bucket = `policy-${randomBytes(4).toString('hex')}`;
+
+  before(async () => {
+    ts = await startTestServer();
+    alice = apiClient(ts.origin, await ts.token('alice'));
+    bob = apiClient(ts.origin, await ts.token('bob'));
+    s3Alice = await s3ClientOf(ts, 'alice');
+    assert.equal((await alice.call('POST', '/buckets', { body: { name: bucket } })).status, 201);
+    await alice.put(bucket, 'report.pdf', 'final');
+    await alice.put(bucket, 'report.pdf.draft', 'draft');
+    await alice.put(bucket, 'report.pdf/notes.txt', 'notes');
+  });
+  after(async () => {
+    s3Alice.destroy();
+    await ts.close();
+  });
+
+  test('an Allow of one key (arn:aws:s3:::BUCKET/KEY) opens that key, not every key that starts with it', async () => {
+    const statement = { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/report.pdf` };
+    await s3Alice.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify({ Statement: [statement] }) }));
+    const anonymous = (key: string) => rawRequest(ts.origin, 'GET', `/storage/v1/${bucket}/get/${encodeURIComponent(key)}`);
+    assert.equal((await anonymous('report.pdf')).text, 'final');
+    assert.equal((await anonymous('report.pdf.draft')).status, 401);
+    assert.equal((await anonymous('report.pdf/notes.txt')).status, 401);
+    assert.equal((await rawRequest(ts.origin, 'GET', `/s3/${bucket}/report.pdf.draft`)).status, 403);
+  });
+
+  test('an Allow of arn:aws:s3:::BUCKET/ (the empty key) opens no object', async () => {
+    const statement = { Effect: 'Allow', Principal: { AWS: 'bob' }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/` };
+    await s3Alice.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify({ Statement: [statement] }) }));
+    assert.equal((await bob.get(bucket, 'report.pdf')).status, 403);
+    assert.equal((await bob.get(bucket, 'report.pdf.draft')).status, 403);
+  });
+});
