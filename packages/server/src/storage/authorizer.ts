@@ -125,6 +125,7 @@ function statementMatches(statement: PolicyStatement, request: AccessRequest): b
   const denyUnder = request.under === true && statement.effect === 'Deny';
   return statement.resources.some((resource) => {
     if (action === 'bucket:list') return resource.kind === 'bucket';
+    if (resource.kind === 'object') return key === resource.key || (denyUnder && resource.key.startsWith(key));
     if (resource.kind !== 'objects') return false;
     return key.startsWith(resource.prefix) || (denyUnder && resource.prefix.startsWith(key));
   });
