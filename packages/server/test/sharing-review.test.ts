@@ -102,3 +102,32 @@ describe('bucket policies grant what their text says', () => {
     assert.equal((await bob.get(bucket, 'report.pdf.draft')).status, 403);
   });
 });
+
+describe('anonymous callers and signed URLs', () => {
+  let ts: TestServer;
+  let alice: ApiClient;
+  const bucket = `site-${randomBytes(4).toString('hex')}`;
+
+  before(async () => {
+    ts = await startTestServer();
+    alice = apiClient(ts.origin, await ts.token('alice'));
+    const grants = [{ grantee: { group: 'everyone' }, permission: 'READ', prefix: 'site/' }];
+    assert.equal((await alice.call('POST', '/buckets', { body: { name: bucket, grants } })).status, 201);
+    await alice.put(bucket, 'site/index.html', 'welcome');
+  });
+  after(() => ts.close());
+
+  test('an anonymous caller cannot mint a signed URL that keeps reading a key once it is no longer public', async () => {
+    const minted = await rawRequest(ts.origin, 'GET', `/storage/v1/${bucket}/get_signed_url/site/index.html?expires_in=604800`);
+    const block = { blockPublicAcls: false, ignorePublicAcls: true, blockPublicPolicy: false, restrictPublicBuckets: false };
+    assert.equal((await alice.call('PATCH', `/buckets/${bucket}`, { body: { publicAccessBlock: block } })).status, 200);
+    assert.equal((await rawRequest(ts.origin, 'GET', `/storage/v1/${bucket}/get/site/index.html`)).status, 401);
+    if (minted.status === 200) {
+      const url = new URL(minted.text);
+      const read = await rawRequest(ts.origin, 'GET', `${url.pathname}${url.search}`);
+      assert.notEqual(read.text, 'welcome', 'a URL minted anonymously still reads the key the owner made private');
+    }
+    assert.equal(minted.status, 401);
+    assert.equal(minted.json<{ code: string }>().code, 'MissingToken');
+  });
+});
