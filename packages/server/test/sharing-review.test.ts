@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutBucketPolicyCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type ApiClient, apiClient } from './helpers/api-client.js';
 import { rawRequest } from './helpers/raw-http.js';
 import { s3ClientOf } from './helpers/s3-client.js';
@@ -129,5 +129,43 @@ describe('anonymous callers and signed URLs', () => {
     }
     assert.equal(minted.status, 401);
     assert.equal(minted.json<{ code: string }>().code, 'MissingToken');
+  });
+});
+
+describe('a bucket deleted and created again by another user', () => {
+  let ts: TestServer;
+  let alice: ApiClient;
+  let bob: ApiClient;
+  let s3Bob: S3Client;
+
+  before(async () => {
+    ts = await startTestServer();
+    alice = apiClient(ts.origin, await ts.token('alice'));
+    bob = apiClient(ts.origin, await ts.token('bob'));
+    s3Bob = await s3ClientOf(ts, 'bob');
+  });
+  after(async () => {
+    s3Bob.destroy();
+    await ts.close();
+  });
+
+  test("an object ACL made in the old bucket gives nothing in the new owner's bucket of that name", async () => {
+    const name = `reborn-${randomBytes(4).toString('hex')}`;
+    // bob owns the name first, makes k public there, keeps a copy (its attributes travel along),
+    // and gives the name up.
+    assert.equal((await bob.call('POST', '/buckets', { body: { name } })).status, 201);
+    await s3Bob.send(new PutObjectCommand({ Bucket: name, Key: 'k', Body: 'from bob', ACL: 'public-read' }));
+    assert.equal((await bob.copy({ source: { type: name, key: 'k' }, destination: { type: 'data', key: 'saved' } })).status, 200);
+    assert.equal((await bob.call('DELETE', `/${name}/k`)).status, 204);
+    assert.equal((await bob.call('DELETE', `/buckets/${name}`)).status, 204);
+    // alice creates the name, lets bob write (not change ACLs), and blocks public ACLs.
+    const grants = [{ grantee: { user: 'bob' }, permission: 'WRITE', prefix: '' }];
+    assert.equal((await alice.call('POST', '/buckets', { body: { name, grants } })).status, 201);
+    const block = { blockPublicAcls: true, ignorePublicAcls: false, blockPublicPolicy: true, restrictPublicBuckets: false };
+    assert.equal((await alice.call('PATCH', `/buckets/${name}`, { body: { publicAccessBlock: block } })).status, 200);
+    assert.equal((await bob.copy({ source: { type: 'data', key: 'saved' }, destination: { type: name, key: 'k' } })).status, 200);
+    // What bob wrote is alice's object, private as every key of her bucket.
+    assert.equal((await rawRequest(ts.origin, 'GET', `/storage/v1/${name}/get/k`)).status, 401);
+    assert.equal((await rawRequest(ts.origin, 'GET', `/s3/${name}/k`)).status, 403);
   });
 });
