@@ -4,7 +4,7 @@ import { fail } from '../errors.js';
 import { authorize } from './authorizer.js';
 import type { Action, Bucket, Principal } from './bucket-model.js';
 import { type BucketService, denial, noSuchBucket } from './bucket-service.js';
-import { chosenOf } from './object-attributes.js';
+import { objectGrantsAt } from './object-attributes.js';
 import { type ObjectRef, parseStorageType, validateKey } from './object-ref.js';
 
 /** Where a bucket's objects are: the tenant holding them and the type (or bucket name) they are kept under. */
@@ -93,8 +93,7 @@ export class Access {
     if (decision.allowed) return { ref, check: undefined };
     if (decision.denial === 'explicit') throw denial(principal, 'explicit');
     const check = (info: ObjectInfo | undefined) => {
-      const acl = chosenOf(info?.attributes).acl;
-      const objectGrants = acl?.bucket === name && acl.key === key ? acl.grants : [];
+      const objectGrants = objectGrantsAt(info?.attributes, { bucket: name, owner: bucket.owner, key });
       if (objectGrants.length === 0) throw denial(principal, 'implicit');
       const byObject = authorize({ principal, action: 'object:read', owner: bucket.owner, settings: bucket.settings, key, objectGrants });
       if (!byObject.allowed) throw denial(principal, byObject.denial);
