@@ -7,6 +7,8 @@ import { PutBucketPolicyCommand, PutObjectCommand, type S3Client } from '@aws-sd
 import { type ApiClient, apiClient } from './helpers/api-client.js';
 import { rawRequest } from './helpers/raw-http.js';
 import { s3ClientOf } from './helpers/s3-client.js';
+import { deployment } from './helpers/deployment.js';
+import { freshPgSchema, type PgSchema } from './helpers/postgres.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 describe('operations on a prefix and the Deny statements under it', () => {
@@ -167,5 +169,55 @@ describe('a bucket deleted and created again by another user', () => {
     // What bob wrote is alice's object, private as every key of her bucket.
     assert.equal((await rawRequest(ts.origin, 'GET', `/storage/v1/${name}/get/k`)).status, 401);
     assert.equal((await rawRequest(ts.origin, 'GET', `/s3/${name}/k`)).status, 403);
+  });
+});
+
+// The scale-out deployment's index, or (embedded) a server of a PostgreSQL index of its own when
+// STOWAGE_TEST_PG_URL names a database: PostgreSQL refuses NUL in text, SQLite takes it.
+const pgServer = deployment === 'postgres-s3' || process.env.STOWAGE_TEST_PG_URL !== undefined;
+
+describe('hostile bucket names and page starts reach no index lookup', { skip: pgServer ? false : 'needs PostgreSQL' }, () => {
+  let ts: TestServer;
+  let schema: PgSchema | undefined;
+  let alice: ApiClient;
+  const bucket = `nul-${randomBytes(4).toString('hex')}`;
+
+  before(async () => {
+    if (deployment === 'postgres-s3') ts = await startTestServer();
+    else {
+      schema = await freshPgSchema();
+      if (!schema) throw new Error('STOWAGE_TEST_PG_URL is unset');
+      const index = { kind: 'postgres', url: schema.url, schema: schema.schema, poolSize: 4 } as const;
+      ts = await startTestServer({ index, jwtSecret: randomBytes(32).toString('hex') });
+    }
+    alice = apiClient(ts.origin, await ts.token('alice'));
+    assert.equal((await alice.call('POST', '/buckets', { body: { name: bucket } })).status, 201);
+  });
+  after(async () => {
+    await ts.close();
+    await schema?.drop();
+  });
+
+  test('a bucket name with a NUL byte is NoSuchBucket or InvalidStorageType on every bucket route, never a 500', async () => {
+    const name = encodeURIComponent(`${bucket}\u0000x`);
+    const share = { grantee: { user: 'bob' }, permission: 'READ' };
+    const answers = [
+      await alice.call('GET', `/buckets/${name}`),
+      await alice.call('PATCH', `/buckets/${name}`, { body: { quotaBytes: 1 } }),
+      await alice.call('POST', `/buckets/${name}/share`, { body: share }),
+      await alice.call('POST', `/buckets/${name}/unshare`, { body: { grantee: { user: 'bob' } } }),
+      await alice.call('DELETE', `/buckets/${name}`),
+    ];
+    assert.deepEqual(
+      answers.map((answer) => answer.status),
+      [404, 404, 404, 404, 404],
+      answers.map((answer) => answer.text).join('\n'),
+    );
+    assert.equal((await alice.call('GET', `/buckets/${bucket}`)).json<{ quotaBytes: unknown }>().quotaBytes, null);
+  });
+
+  test('GET /buckets?after= with a NUL byte is a 400 or a page, never a 500', async () => {
+    const answer = await alice.call('GET', `/buckets?after=${encodeURIComponent('a\u0000')}`);
+    assert.ok(answer.status === 200 || answer.status === 400, `${answer.status} ${answer.text}`);
   });
 });
