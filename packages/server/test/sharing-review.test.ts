@@ -3,12 +3,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { PutBucketPolicyCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutBucketLifecycleConfigurationCommand, PutBucketPolicyCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type ApiClient, apiClient } from './helpers/api-client.js';
-import { rawRequest } from './helpers/raw-http.js';
-import { s3ClientOf } from './helpers/s3-client.js';
 import { deployment } from './helpers/deployment.js';
 import { freshPgSchema, type PgSchema } from './helpers/postgres.js';
+import { rawRequest } from './helpers/raw-http.js';
+import { s3ClientOf } from './helpers/s3-client.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 describe('operations on a prefix and the Deny statements under it', () => {
@@ -169,6 +169,40 @@ describe('a bucket deleted and created again by another user', () => {
     // What bob wrote is alice's object, private as every key of her bucket.
     assert.equal((await rawRequest(ts.origin, 'GET', `/storage/v1/${name}/get/k`)).status, 401);
     assert.equal((await rawRequest(ts.origin, 'GET', `/s3/${name}/k`)).status, 403);
+  });
+});
+
+describe('lifecycle rules of a bucket a prefix is copied into', () => {
+  let ts: TestServer;
+  let alice: ApiClient;
+  let s3Alice: S3Client;
+
+  before(async () => {
+    ts = await startTestServer();
+    alice = apiClient(ts.origin, await ts.token('alice'));
+    s3Alice = await s3ClientOf(ts, 'alice');
+  });
+  after(async () => {
+    s3Alice.destroy();
+    await ts.close();
+  });
+
+  test('each key copied by a prefix copy expires as the rules covering that key say, as a copy of the key alone does', async () => {
+    const bucket = `life-${randomBytes(4).toString('hex')}`;
+    assert.equal((await alice.call('POST', '/buckets', { body: { name: bucket } })).status, 201);
+    const Rules = [{ ID: 'logs', Status: 'Enabled' as const, Filter: { Prefix: 'logs/' }, Expiration: { Days: 1 } }];
+    await s3Alice.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules } }));
+    await alice.put('data', 'logs/a', 'a');
+    await alice.put('data', 'other/b', 'b');
+    const expires = async (key: string) => (await alice.head(bucket, key)).headers['x-stowage-expires-at'];
+    assert.equal(
+      (await alice.copy({ source: { type: 'data', key: 'logs/a' }, destination: { type: bucket, key: 'logs/one' } })).status,
+      200,
+    );
+    assert.notEqual(await expires('logs/one'), undefined);
+    assert.equal((await alice.copy({ source: { type: 'data', prefix: '' }, destination: { type: bucket, prefix: '' } })).status, 200);
+    assert.notEqual(await expires('logs/a'), undefined, 'logs/a, copied with its prefix, never expires');
+    assert.equal(await expires('other/b'), undefined);
   });
 });
 
