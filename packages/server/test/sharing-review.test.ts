@@ -63,6 +63,17 @@ describe('operations on a prefix and the Deny statements under it', () => {
     assert.equal(move.status, 403, move.text);
     assert.equal((await alice.get(bucket, 'keep/contract.pdf')).text, 'signed');
   });
+
+  test('a detailed listing does not show the metadata of objects a Deny of s3:GetObject keeps from the caller', async () => {
+    assert.equal((await alice.put(bucket, 'hr/salary.txt', 'x', { 'x-stowage-meta-salary': '250000' })).status, 200);
+    await policy([{ Effect: 'Deny', Principal: { AWS: 'bob' }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/hr/*` }]);
+    assert.equal((await bob.head(bucket, 'hr/salary.txt')).status, 403);
+    // The keys are bob's to list (s3:ListBucket is not denied); what only a read gives is not.
+    assert.deepEqual(await bob.keys(bucket, 'hr/'), ['hr/salary.txt']);
+    const detailed = await bob.call('GET', `/${bucket}/list?prefix=hr/&details=true`);
+    assert.doesNotMatch(detailed.text, /250000/);
+    assert.equal(detailed.status, 403, detailed.text);
+  });
 });
 
 describe('bucket policies grant what their text says', () => {
