@@ -3,7 +3,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { PutBucketLifecycleConfigurationCommand, PutBucketPolicyCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  PutBucketLifecycleConfigurationCommand,
+  PutBucketPolicyCommand,
+  PutObjectAclCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { type ApiClient, apiClient } from './helpers/api-client.js';
 import { deployment } from './helpers/deployment.js';
 import { freshPgSchema, type PgSchema } from './helpers/postgres.js';
@@ -219,6 +225,36 @@ describe('lifecycle rules of a bucket a prefix is copied into', () => {
     assert.equal((await alice.copy({ source: { type: 'data', prefix: '' }, destination: { type: bucket, prefix: '' } })).status, 200);
     assert.notEqual(await expires('logs/a'), undefined, 'logs/a, copied with its prefix, never expires');
     assert.equal(await expires('other/b'), undefined);
+  });
+});
+
+describe("an object's ACL changed", () => {
+  let ts: TestServer;
+  let alice: ApiClient;
+  let s3Erin: S3Client;
+
+  before(async () => {
+    ts = await startTestServer();
+    alice = apiClient(ts.origin, await ts.token('alice'));
+    s3Erin = await s3ClientOf(ts, 'erin');
+  });
+  after(async () => {
+    s3Erin.destroy();
+    await ts.close();
+  });
+
+  test('PutObjectAcl leaves the object as it was: a key that never expired does not start to expire', async () => {
+    const bucket = `acl-${randomBytes(4).toString('hex')}`;
+    const grants = [{ grantee: { user: 'erin' }, permission: 'WRITE_ACP', prefix: '' }];
+    assert.equal((await alice.call('POST', '/buckets', { body: { name: bucket, grants } })).status, 201);
+    assert.equal((await alice.put(bucket, 'archive/2019.csv', 'kept for good')).status, 200);
+    // A default expiry for what is written from now on.
+    assert.equal((await alice.call('PATCH', `/buckets/${bucket}`, { body: { expiryDays: 1 } })).status, 200);
+    // erin may change ACLs only: not write, nor delete, yet the change would delete the key tomorrow.
+    await s3Erin.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'archive/2019.csv', GrantRead: 'id="bob"' }));
+    assert.equal((await alice.head(bucket, 'archive/2019.csv')).headers['x-stowage-expires-at'], undefined);
+    ts.clock.advance(2 * 86_400_000);
+    assert.equal((await alice.get(bucket, 'archive/2019.csv')).text, 'kept for good');
   });
 });
 
