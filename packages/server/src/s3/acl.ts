@@ -71,6 +71,7 @@ export async function objectAclOperation(
         throw s3Errors.invalidRequest('The object changed while its ACL was being set; send the request again');
     },
     replace: { contentType: info.contentType, attributes: withChosen(info.attributes, { acl }) },
+    inPlace: true,
   });
   return reply.code(200).send();
 }
