@@ -268,8 +268,8 @@ describe('bucket policies', () => {
         resources: [
           { kind: 'bucket' },
           { kind: 'objects', prefix: '2024/' },
-          // An exact key is read as a prefix (documented).
-          { kind: 'objects', prefix: 'readme.txt' },
+          // An exact key is that key only.
+          { kind: 'object', key: 'readme.txt' },
         ],
       },
     ]);

@@ -5,7 +5,7 @@ import type { AppContext } from '../http/context.js';
 import { isPublicGrantee } from '../storage/authorizer.js';
 import type { Grant, Principal } from '../storage/bucket-model.js';
 import { assertAllowed } from '../storage/bucket-service.js';
-import { chosenOf, type ObjectAcl, withChosen } from '../storage/object-attributes.js';
+import { type ObjectAcl, objectGrantsAt, withChosen } from '../storage/object-attributes.js';
 import { accessControlPolicyBody, parseAccessControlPolicy } from './acl-xml.js';
 import { s3Errors } from './errors.js';
 import { grantsFromHeaders } from './grant-headers.js';
@@ -58,13 +58,12 @@ export async function objectAclOperation(
   const ref = { tenant, type: bucket, key };
   const info = await ctx.objects.head(ref);
   if (request.method === 'GET') {
-    const acl = chosenOf(info.attributes).acl;
-    const grants = acl?.bucket === bucket && acl.key === key ? acl.grants : [];
+    const grants = objectGrantsAt(info.attributes, { bucket, owner: named.owner, key });
     return sendXml(reply, 'AccessControlPolicy', accessControlPolicyBody(named.owner, grants));
   }
   const grants = aclOfRequest(request, await readBody(), named.owner, key);
   assertPublicAclAllowed(named.settings.publicAccessBlock?.blockPublicAcls, grants);
-  const acl: ObjectAcl | undefined = grants.length > 0 ? { bucket, key, grants } : undefined;
+  const acl: ObjectAcl | undefined = grants.length > 0 ? { bucket, owner: named.owner, key, grants } : undefined;
   // The same object with its ACL changed: a copy onto itself, of the very version checked above.
   await ctx.objects.copy(ref, ref, {
     checkSource: (source) => {
@@ -72,6 +71,7 @@ export async function objectAclOperation(
         throw s3Errors.invalidRequest('The object changed while its ACL was being set; send the request again');
     },
     replace: { contentType: info.contentType, attributes: withChosen(info.attributes, { acl }) },
+    inPlace: true,
   });
   return reply.code(200).send();
 }
@@ -103,7 +103,7 @@ export async function objectAclOfWrite(
   if (grants.length === 0) return undefined;
   assertAllowed(principal, 'object:write-acl', named, key);
   assertPublicAclAllowed(named.settings.publicAccessBlock?.blockPublicAcls, grants);
-  return { bucket, key, grants };
+  return { bucket, owner: named.owner, key, grants };
 }
 
 /** The grants of a PutBucketAcl/PutObjectAcl: its headers or its AccessControlPolicy body, not both. */

@@ -34,8 +34,7 @@ type Resource = PolicyStatement['resources'][number];
  * `{"CanonicalUser": …}` naming `"*"`, user ids or `arn:aws:iam::ID:root`; Action from
  * POLICY_ACTIONS (any case; `"*"` is `s3:*`); Resource `arn:aws:s3:::BUCKET` (the bucket, for
  * s3:ListBucket), `arn:aws:s3:::BUCKET/*`, `arn:aws:s3:::BUCKET/PREFIX*`, or
- * `arn:aws:s3:::BUCKET/KEY`, which Stowage reads as the prefix KEY: it covers the key and every
- * key that extends it (`a.txt` and `a.txt.bak`).
+ * `arn:aws:s3:::BUCKET/KEY`, that one key only (`a.txt`, not `a.txt.bak`).
  */
 export function parseBucketPolicy(text: string, bucket: string): BucketPolicy {
   const bytes = Buffer.byteLength(text);
@@ -138,13 +137,13 @@ function parseResource(arn: string, bucket: string): Resource {
   const star = key.indexOf('*');
   if (key.includes('?') || (star !== -1 && star !== key.length - 1))
     throw invalid('the only wildcard supported is one * at the end, for every key under a prefix');
-  return { kind: 'objects', prefix: star === -1 ? key : key.slice(0, -1) };
+  return star === -1 ? { kind: 'object', key } : { kind: 'objects', prefix: key.slice(0, -1) };
 }
 
 /** Whether an action can act on a resource: object actions on objects, s3:ListBucket on the bucket. */
 function appliesTo(action: PolicyAction, resource: Resource): boolean {
   if (action === 's3:*') return true;
-  return OBJECT_ACTIONS.includes(action) ? resource.kind === 'objects' : resource.kind === 'bucket';
+  return OBJECT_ACTIONS.includes(action) ? resource.kind !== 'bucket' : resource.kind === 'bucket';
 }
 
 /** A field given as one string or a non-empty list of strings. */
@@ -158,7 +157,7 @@ function stringsOf(value: unknown, field: string): string[] {
 function uniqueResources(resources: Resource[]): Resource[] {
   const seen = new Set<string>();
   return resources.filter((resource) => {
-    const key = resource.kind === 'bucket' ? '' : `/${resource.prefix}`;
+    const key = resource.kind === 'bucket' ? '' : resource.kind === 'objects' ? `/${resource.prefix}*` : `/${resource.key}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

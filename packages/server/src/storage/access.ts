@@ -4,7 +4,7 @@ import { fail } from '../errors.js';
 import { authorize } from './authorizer.js';
 import type { Action, Bucket, Principal } from './bucket-model.js';
 import { type BucketService, denial, noSuchBucket } from './bucket-service.js';
-import { chosenOf } from './object-attributes.js';
+import { objectGrantsAt } from './object-attributes.js';
 import { type ObjectRef, parseStorageType, validateKey } from './object-ref.js';
 
 /** Where a bucket's objects are: the tenant holding them and the type (or bucket name) they are kept under. */
@@ -36,12 +36,24 @@ export class Access {
   constructor(private readonly buckets: BucketService) {}
 
   async locate(principal: Principal, name: string, action: Action, key = ''): Promise<Location> {
+    return this.judged(principal, name, action, key, false);
+  }
+
+  /**
+   * Where bucket `name` is, if the principal may do `action` to every key under `prefix` at once
+   * (delete, copy or move of a prefix): a statement denying it for any key under the prefix refuses it.
+   */
+  async locateUnder(principal: Principal, name: string, action: Action, prefix: string): Promise<Location> {
+    return this.judged(principal, name, action, prefix, true);
+  }
+
+  private async judged(principal: Principal, name: string, action: Action, key: string, under: boolean): Promise<Location> {
     if (isStorageType(name)) {
       if (principal.kind !== 'user') throw denial(principal, 'implicit');
       return { tenant: principal.id, type: name, bucket: undefined };
     }
     const bucket = await this.named(name);
-    const decision = authorize({ principal, action, owner: bucket.owner, settings: bucket.settings, key });
+    const decision = authorize({ principal, action, owner: bucket.owner, settings: bucket.settings, key, under });
     if (!decision.allowed) throw denial(principal, decision.denial);
     return { tenant: bucket.owner, type: name, bucket };
   }
@@ -81,8 +93,7 @@ export class Access {
     if (decision.allowed) return { ref, check: undefined };
     if (decision.denial === 'explicit') throw denial(principal, 'explicit');
     const check = (info: ObjectInfo | undefined) => {
-      const acl = chosenOf(info?.attributes).acl;
-      const objectGrants = acl?.bucket === name && acl.key === key ? acl.grants : [];
+      const objectGrants = objectGrantsAt(info?.attributes, { bucket: name, owner: bucket.owner, key });
       if (objectGrants.length === 0) throw denial(principal, 'implicit');
       const byObject = authorize({ principal, action: 'object:read', owner: bucket.owner, settings: bucket.settings, key, objectGrants });
       if (!byObject.allowed) throw denial(principal, byObject.denial);

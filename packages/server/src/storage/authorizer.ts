@@ -10,6 +10,11 @@ export interface AccessRequest {
   readonly key: string;
   /** The object's own ACL (an object ACL), when the object was read to decide. */
   readonly objectGrants?: readonly Grant[] | undefined;
+  /**
+   * The action is done to every key under `key` at once (delete, copy or move of a prefix): a
+   * statement that denies it for any key under the prefix refuses the whole of it.
+   */
+  readonly under?: boolean | undefined;
 }
 
 /**
@@ -116,7 +121,12 @@ function statementMatches(statement: PolicyStatement, request: AccessRequest): b
   const { principal, action, key } = request;
   if (statement.principals !== '*' && !(principal.kind === 'user' && statement.principals.includes(principal.id))) return false;
   if (!statement.actions.some((named) => POLICY_COVERS[named].includes(action))) return false;
-  return statement.resources.some((resource) =>
-    action === 'bucket:list' ? resource.kind === 'bucket' : resource.kind === 'objects' && key.startsWith(resource.prefix),
-  );
+  // Over a prefix, an Allow must cover all of it, and a Deny of any part of it denies it all.
+  const denyUnder = request.under === true && statement.effect === 'Deny';
+  return statement.resources.some((resource) => {
+    if (action === 'bucket:list') return resource.kind === 'bucket';
+    if (resource.kind === 'object') return key === resource.key || (denyUnder && resource.key.startsWith(key));
+    if (resource.kind !== 'objects') return false;
+    return key.startsWith(resource.prefix) || (denyUnder && resource.prefix.startsWith(key));
+  });
 }

@@ -31,10 +31,15 @@ export interface PolicyStatement {
   readonly principals: '*' | readonly string[];
   readonly actions: readonly PolicyAction[];
   /**
-   * What the statement covers: the bucket itself (`bucket`, for s3:ListBucket) and/or objects
-   * whose keys start with a prefix (`arn:aws:s3:::name/prefix*`; '' for every object).
+   * What the statement covers: the bucket itself (`bucket`, for s3:ListBucket), objects whose keys
+   * start with a prefix (`arn:aws:s3:::name/prefix*`; '' for every object), and/or one object
+   * (`arn:aws:s3:::name/key`).
    */
-  readonly resources: readonly ({ readonly kind: 'bucket' } | { readonly kind: 'objects'; readonly prefix: string })[];
+  readonly resources: readonly (
+    | { readonly kind: 'bucket' }
+    | { readonly kind: 'objects'; readonly prefix: string }
+    | { readonly kind: 'object'; readonly key: string }
+  )[];
 }
 
 export interface BucketPolicy {

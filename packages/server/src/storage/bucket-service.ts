@@ -102,6 +102,8 @@ export class BucketService {
    * for the rest) by `principal`, judged against the bucket as the transaction holds it.
    */
   async change(principal: Principal, name: string, action: Action, update: (bucket: Bucket) => BucketUpdate): Promise<Bucket> {
+    // What cannot be a bucket's name is never looked up (as by find).
+    if (!isStorageTypeOrBucketName(name)) throw noSuchBucket(name);
     const changed = await this.store.update(name, (record) => {
       const bucket = bucketOf(record);
       assertAllowed(principal, action, bucket);

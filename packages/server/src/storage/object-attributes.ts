@@ -49,9 +49,11 @@ export interface ContentFields {
   readonly s3Checksum?: S3ChecksumAttribute | undefined;
 }
 
-/** Grants of one object (their prefix is unused), valid at the bucket and key they name. */
+/** Grants of one object (their prefix is unused), valid at the bucket, owned by `owner`, and key they name. */
 export interface ObjectAcl {
   readonly bucket: string;
+  /** Who owned the bucket then: in a bucket of that name another user creates later, the ACL gives nothing. */
+  readonly owner: string;
   readonly key: string;
   readonly grants: readonly Grant[];
 }
@@ -62,7 +64,7 @@ export interface ChosenFields {
   readonly s3Headers?: Readonly<Record<string, string>> | undefined;
   /**
    * The object's own ACL: grants of it besides its bucket's (S3's x-amz-acl and PutObjectAcl).
-   * It names the bucket and key it was given at, and counts only there: a copy elsewhere, which
+   * It names the bucket (and its owner) and key it was given at, and counts only there: a copy elsewhere, which
    * carries the attributes along, is private (S3's rule: a copy has the ACL its request gives).
    */
   readonly acl?: ObjectAcl | undefined;
@@ -80,6 +82,18 @@ const CONTENT_FIELDS: { readonly [name in keyof Required<ContentFields>]: true }
 export const ATTRIBUTE_LAYOUT: AttributeLayout = Object.freeze({ contentFields: Object.freeze(Object.keys(CONTENT_FIELDS)) });
 
 const NONE: ObjectAttributes = { metadata: {}, cacheControl: null, contentDisposition: null };
+
+/**
+ * The grants of an object's own ACL in force where the object is: none unless the ACL was given at
+ * this bucket, under its present owner, and this key (a copy or move carries the ACL along).
+ */
+export function objectGrantsAt(
+  attributes: ObjectAttributes | null | undefined,
+  place: { readonly bucket: string; readonly owner: string; readonly key: string },
+): readonly Grant[] {
+  const acl = chosenOf(attributes).acl;
+  return acl?.bucket === place.bucket && acl.owner === place.owner && acl.key === place.key ? acl.grants : [];
+}
 
 /** The fields describing the bytes of an object with `attributes` (none when it has none). */
 export function contentOf(attributes: ObjectAttributes | null | undefined): ContentFields {

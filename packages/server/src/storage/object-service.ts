@@ -101,7 +101,9 @@ export class ObjectService {
    * Copies `source` onto `target` without its bytes (the destination names the same blob).
    * `checkSource` judges the very version copied (the row the copy's transaction reads);
    * `replace` gives the copy another content type and attributes (those that describe the bytes
-   * stay). The copy expires as its source does, or as its type's objects do when the source never expires.
+   * stay). The copy expires as its source does, or as its type's objects do when the source never
+   * expires; with `inPlace` (the object itself with its attributes changed, as PutObjectAcl does
+   * it), exactly as its source does.
    */
   async copy(
     source: ObjectRef,
@@ -109,6 +111,7 @@ export class ObjectService {
     options: {
       checkSource?: ((source: ObjectInfo) => void) | undefined;
       replace?: { contentType: string; attributes: ObjectAttributes | null } | undefined;
+      inPlace?: boolean | undefined;
     } = {},
   ): Promise<ObjectInfo> {
     return this.backend.transferKey({
@@ -119,7 +122,7 @@ export class ObjectService {
       condition: undefined,
       checkSource: options.checkSource,
       now: this.options.clock(),
-      expiresAtIfNone: (await this.expiresAtFor(target)) ?? null,
+      expiresAtIfNone: options.inPlace ? null : ((await this.expiresAtFor(target)) ?? null),
       replace: options.replace,
     });
   }

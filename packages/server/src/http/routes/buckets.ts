@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { API_BASE_PATH, BUCKETS_PATH } from 'stowage-client/protocol';
+import { API_BASE_PATH, BUCKETS_PATH, hasControlCharacters } from 'stowage-client/protocol';
 import { fail } from '../../errors.js';
 import { requireUser } from '../../storage/access.js';
 import type { Grant, LifecycleRule } from '../../storage/bucket-model.js';
@@ -35,6 +35,7 @@ export function registerBucketRoutes(app: FastifyInstance, ctx: AppContext): voi
   app.get<{ Querystring: Record<string, string | string[] | undefined> }>(BASE, async (request) => {
     const user = requireUser(request.principal);
     const after = singleQueryValue(request.query.after, 'after') || undefined;
+    if (after !== undefined && hasControlCharacters(after)) throw fail('InvalidArgument', '"after" is a bucket name');
     const limit = parseLimit(singleQueryValue(request.query.limit, 'limit'));
     const page = await ctx.buckets.list(user, { after, limit });
     return { buckets: page.buckets.map((bucket) => summaryOf(bucket, user)), next: page.next ?? null };

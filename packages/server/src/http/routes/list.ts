@@ -22,6 +22,8 @@ export function registerListRoutes(app: FastifyInstance, ctx: AppContext): void 
     const pageToken = typeof token === 'string' && token !== '' ? token : undefined;
     const delimiter = singleQueryValue(request.query.delimiter, 'delimiter');
     const details = booleanQueryValue(request.query.details, 'details');
+    // Details (metadata, content type, headers) are what a read of each key gives.
+    if (details) await ctx.access.locateUnder(request.principal, request.params.type, 'object:read', prefix);
     if (delimiter !== undefined || details) {
       const { next, ...page } = await ctx.prefixes.listFolder(tenant, type, { prefix, delimiter, details, pageToken, limit });
       if (next) reply.header(Headers.next, next);

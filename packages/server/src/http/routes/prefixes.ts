@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { API_BASE_PATH, COPY_PATH, MOVE_PATH, Routes } from 'stowage-client/protocol';
+import type { Action } from '../../storage/bucket-model.js';
 import { type Endpoint, parseCopyRequest } from '../../storage/copy-request.js';
 import { parseDeleteMany } from '../../storage/prefix-service.js';
 import type { AppContext } from '../context.js';
@@ -19,7 +20,7 @@ export function registerPrefixOperations(app: FastifyInstance, ctx: AppContext):
   app.post<TypeRequest>(`${API_BASE_PATH}/:type/${Routes.deletePrefix}`, async (request) => {
     const prefix = singleQueryValue(request.query.prefix, 'prefix') ?? '';
     const all = booleanQueryValue(request.query.all, 'all');
-    const { tenant, type } = await ctx.access.locate(request.principal, request.params.type, 'object:delete', prefix);
+    const { tenant, type } = await ctx.access.locateUnder(request.principal, request.params.type, 'object:delete', prefix);
     return ctx.prefixes.deletePrefix(tenant, type, prefix, all);
   });
 
@@ -38,11 +39,16 @@ export function registerPrefixOperations(app: FastifyInstance, ctx: AppContext):
     app.post(`${API_BASE_PATH}${path}`, async (request) => {
       const parsed = parseCopyRequest(request.body);
       const { source, destination } = parsed;
-      const at = (endpoint: Endpoint) => ('key' in endpoint ? endpoint.key : endpoint.prefix);
-      // A prefix is read by listing it; a key by reading it. A move deletes what it read.
-      const from = await ctx.access.locate(request.principal, source.type, 'key' in source ? 'object:read' : 'bucket:list', at(source));
-      if (move) await ctx.access.locate(request.principal, source.type, 'object:delete', at(source));
-      const to = await ctx.access.locate(request.principal, destination.type, 'object:write', at(destination));
+      const judge = (endpoint: Endpoint, action: Action) =>
+        'key' in endpoint
+          ? ctx.access.locate(request.principal, endpoint.type, action, endpoint.key)
+          : ctx.access.locateUnder(request.principal, endpoint.type, action, endpoint.prefix);
+      // A prefix is read by listing it and reading every key under it; a key by reading it. A move
+      // deletes what it read.
+      if ('prefix' in source) await ctx.access.locate(request.principal, source.type, 'bucket:list', source.prefix);
+      const from = await judge(source, 'object:read');
+      if (move) await judge(source, 'object:delete');
+      const to = await judge(destination, 'object:write');
       return ctx.prefixes.transfer(from, to, parsed, writeConditionOf(request), move);
     });
   }

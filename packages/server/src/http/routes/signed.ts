@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { API_BASE_PATH, hasControlCharacters, Routes, UrlKinds } from 'stowage-client/protocol';
 import { fail } from '../../errors.js';
+import { requireUser } from '../../storage/access.js';
 import type { AppContext } from '../context.js';
 import { attachmentDisposition } from '../object-attributes.js';
 import { downloadOrigin } from '../origin.js';
@@ -17,11 +18,14 @@ const KEY_AFTER_ROUTE_WORD = 4;
 export const SIGNED_PATH = `${API_BASE_PATH}/${UrlKinds.signedDownload}/:type/*`;
 
 /**
- * GET `{bucket}/get_signed_url/{key}` → a URL that downloads the key without auth, for whoever may
- * read it. The URL is a capability: it works until it expires.
+ * GET `{bucket}/get_signed_url/{key}` → a URL that downloads the key without auth, for a user who
+ * may read it. The URL is a capability: it works until it expires. An anonymous caller gets none
+ * (MissingToken): it reads a public key directly, and a URL would keep reading it after the key
+ * stops being public, on its owner's rate budget.
  */
 export function registerSignedUrlIssuing(app: FastifyInstance, ctx: AppContext): void {
   app.get<SignedRequest>(`${API_BASE_PATH}/:type/${Routes.signedUrl}/*`, async (request, reply) => {
+    requireUser(request.principal);
     const key = keyFromRawUrl(request.url, KEY_AFTER_ROUTE_WORD);
     const { ref, check } = await ctx.access.readable(request.principal, request.params.type, key);
     if (check) check(await ctx.objects.find(ref));
