@@ -21,7 +21,7 @@ import { TenantSlots } from './http/tenant-slots.js';
 import { createS3RootListener } from './s3/root-listener.js';
 import { Access } from './storage/access.js';
 import { BucketCors } from './storage/bucket-cors.js';
-import { bucketExpiryOf } from './storage/bucket-expiry.js';
+import { lifecycleRulesOf } from './storage/bucket-expiry.js';
 import { BucketService } from './storage/bucket-service.js';
 import { MultipartService } from './storage/multipart-service.js';
 import { ATTRIBUTE_LAYOUT } from './storage/object-attributes.js';
@@ -89,13 +89,13 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
     tmpTtlMs: config.tmpTtlMs,
     maxObjectBytes: config.maxObjectBytes,
     clock,
-    bucketExpiry: bucketExpiryOf(buckets),
+    lifecycleRules: lifecycleRulesOf(buckets),
   });
   const pause = deps.pause ?? noPause;
   const context: AppContext = {
     config,
     objects,
-    prefixes: new PrefixService(backend, { clock, expiresAtFor: (ref) => objects.expiresAtFor(ref) }),
+    prefixes: new PrefixService(backend, { clock, expiryOf: (tenant, type) => objects.expiryOf(tenant, type) }),
     buckets,
     access,
     multipart: new MultipartService(backend, objects, { maxObjectBytes: config.maxObjectBytes, clock, pause }),

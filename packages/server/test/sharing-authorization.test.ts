@@ -256,6 +256,9 @@ describe('public access, the public access block, Deny and object ACLs', () => {
     });
     assert.equal(await sdkStatus(s3Alice.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: policy }))), 204);
     assert.equal((await erin.call('DELETE', `/${bucket}/secret/key.txt`)).status, 403);
+    // The policy is the owner's to read; a READ_ACP grantee sees the grants, not the policy.
+    assert.equal((await alice.call('GET', `/buckets/${bucket}`)).json<{ policy: string }>().policy, policy);
+    assert.equal((await erin.call('GET', `/buckets/${bucket}`)).json<{ policy: string | null }>().policy, null);
     assert.equal((await alice.call('DELETE', `/${bucket}/secret/key.txt`)).status, 403);
     assert.equal(await sdkStatus(s3Alice.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'secret/key.txt' }))), 403);
     assert.equal((await alice.get(bucket, 'secret/key.txt')).text, 'secret');

@@ -204,12 +204,7 @@ describe('lifecycle rules of a bucket a prefix is copied into', () => {
     await ts.close();
   });
 
-  // Not fixed: a prefix transfer gives every copied key the one expiry of the destination prefix
-  // (PrefixService.transfer → transferRange's expiresAtIfNone); each key needs its own.
-  const todo = 'a prefix copy gives its keys the expiry of the destination prefix, not of their own keys';
-  test('each key copied by a prefix copy expires as the rules covering that key say, as a copy of the key alone does', {
-    todo,
-  }, async () => {
+  test('each key copied by a prefix copy expires as the rules covering that key say, as a copy of the key alone does', async () => {
     const bucket = `life-${randomBytes(4).toString('hex')}`;
     assert.equal((await alice.call('POST', '/buckets', { body: { name: bucket } })).status, 201);
     const Rules = [{ ID: 'logs', Status: 'Enabled' as const, Filter: { Prefix: 'logs/' }, Expiration: { Days: 1 } }];

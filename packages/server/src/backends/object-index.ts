@@ -160,7 +160,10 @@ export interface TransferOptions {
 }
 
 /** One batch of a prefix copy or move: the first `limit` source rows of `range`. */
-export interface TransferRangeOptions extends Omit<TransferOptions, 'from' | 'to' | 'condition' | 'checkSource' | 'replace'> {
+export interface TransferRangeOptions
+  extends Omit<TransferOptions, 'from' | 'to' | 'condition' | 'checkSource' | 'replace' | 'expiresAtIfNone'> {
+  /** Each destination's expiry when its source has none, by its key (a bucket's lifecycle rules go by prefix). */
+  readonly expiresAtIfNone: (destinationKey: string) => number | null;
   readonly range: KeyRange;
   /** The source prefix each key loses and the destination prefix it gains. */
   readonly fromPrefix: string;

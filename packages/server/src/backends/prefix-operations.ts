@@ -31,7 +31,8 @@ export interface TransferPrefixOptions {
   readonly move: boolean;
   readonly overwrite: boolean;
   readonly now: number;
-  readonly expiresAtIfNone: number | null;
+  /** Each destination's expiry when its source has none, by its key. */
+  readonly expiresAtIfNone: (destinationKey: string) => number | null;
 }
 
 /**

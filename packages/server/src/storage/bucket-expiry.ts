@@ -1,7 +1,6 @@
 import { isStorageType } from 'stowage-client/protocol';
 import type { LifecycleRule } from './bucket-model.js';
 import type { BucketService } from './bucket-service.js';
-import type { ObjectRef } from './object-ref.js';
 
 const DAY_MS = 86_400_000;
 
@@ -15,15 +14,14 @@ export function lifecycleExpiry(rules: readonly LifecycleRule[], key: string, no
 }
 
 /**
- * The expiry of a write into a named bucket, by its rules as the index holds them when the write
- * starts (so a write through an upload URL, which no lookup authorized, follows them too).
+ * The lifecycle rules of a named bucket as the index holds them when a write starts (so a write
+ * through an upload URL, which no lookup authorized, follows them too); none for other types.
  */
-export function bucketExpiryOf(buckets: BucketService) {
-  return async (ref: ObjectRef, now: number): Promise<number | undefined> => {
-    if (isStorageType(ref.type) || ref.type.startsWith('.')) return undefined;
-    const bucket = await buckets.find(ref.type);
-    // A bucket of that name that another user owns now is not the one this row is in.
-    if (bucket?.owner !== ref.tenant) return undefined;
-    return lifecycleExpiry(bucket.settings.lifecycle, ref.key, now);
+export function lifecycleRulesOf(buckets: BucketService) {
+  return async (tenant: string, type: string): Promise<readonly LifecycleRule[]> => {
+    if (isStorageType(type) || type.startsWith('.')) return [];
+    const bucket = await buckets.find(type);
+    // A bucket of that name that another user owns now is not the one these rows are in.
+    return bucket?.owner === tenant ? bucket.settings.lifecycle : [];
   };
 }

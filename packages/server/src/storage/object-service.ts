@@ -15,6 +15,8 @@ import type {
 import { quotaExceeded } from '../backends/conditions.js';
 import type { FolderPage } from '../backends/folder-listing.js';
 import { fail } from '../errors.js';
+import { lifecycleExpiry } from './bucket-expiry.js';
+import type { LifecycleRule } from './bucket-model.js';
 import type { ObjectRef } from './object-ref.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
 
@@ -24,8 +26,8 @@ export interface ObjectServiceOptions {
   readonly tmpTtlMs: number;
   readonly maxObjectBytes: number;
   readonly clock: () => number;
-  /** When an object written now at a key of a named bucket expires by the bucket's lifecycle rules. */
-  readonly bucketExpiry?: ((ref: ObjectRef, now: number) => Promise<number | undefined>) | undefined;
+  /** The lifecycle rules of a named bucket (tenant: its owner), as the index holds them now; none for other types. */
+  readonly lifecycleRules?: ((tenant: string, type: string) => Promise<readonly LifecycleRule[]>) | undefined;
 }
 
 export interface PutOptions {
@@ -310,9 +312,15 @@ export class ObjectService {
    * write, copy and completion of every front asks it.
    */
   async expiresAtFor(ref: ObjectRef): Promise<number | undefined> {
+    return (await this.expiryOf(ref.tenant, ref.type))(ref.key);
+  }
+
+  /** `expiresAtFor` of every key of one type at once (its rules read once): for the keys of a prefix copy. */
+  async expiryOf(tenant: string, type: string): Promise<(key: string) => number | undefined> {
     const now = this.options.clock();
-    if (ref.type === 'tmp') return now + this.options.tmpTtlMs;
-    return this.options.bucketExpiry?.(ref, now);
+    if (type === 'tmp') return () => now + this.options.tmpTtlMs;
+    const rules = (await this.options.lifecycleRules?.(tenant, type)) ?? [];
+    return (key) => lifecycleExpiry(rules, key, now);
   }
 
   /** A per-object lifetime wins over the type's. */

@@ -17,12 +17,11 @@ import type { ListEntry } from '../backends/folder-listing.js';
 import { fail } from '../errors.js';
 import type { ParsedCopyRequest } from './copy-request.js';
 import { decodeFolderToken, encodeFolderToken, type FolderListingShape } from './folder-page-token.js';
-import type { ObjectRef } from './object-ref.js';
 
 export interface PrefixServiceOptions {
   readonly clock: () => number;
-  /** When an object written now at a key expires (ObjectService.expiresAtFor). */
-  readonly expiresAtFor: (ref: ObjectRef) => Promise<number | undefined>;
+  /** When objects written now at keys of a type expire (ObjectService.expiryOf). */
+  readonly expiryOf: (tenant: string, type: string) => Promise<(key: string) => number | undefined>;
 }
 
 const ACCESS_DENIED = 'access denied';
@@ -106,8 +105,8 @@ export class PrefixService {
   ): Promise<CopyKeyResult | CopyPrefixResult> {
     const { source, destination, overwrite } = request;
     const now = this.options.clock();
-    const at = 'key' in destination ? destination.key : destination.prefix;
-    const expiresAtIfNone = (await this.options.expiresAtFor({ tenant: to.tenant, type: destination.type, key: at })) ?? null;
+    const expiryOf = await this.options.expiryOf(to.tenant, destination.type);
+    const expiresAtIfNone = (key: string) => expiryOf(key) ?? null;
     if ('key' in source && 'key' in destination) {
       const info = await this.backend.transferKey({
         from: { tenant: from.tenant, type: source.type, key: source.key },
@@ -116,7 +115,7 @@ export class PrefixService {
         overwrite,
         condition,
         now,
-        expiresAtIfNone,
+        expiresAtIfNone: expiresAtIfNone(destination.key),
       });
       return { type: destination.type, key: destination.key, size: info.size, etag: info.etag, sha256: info.sha256 };
     }

@@ -300,7 +300,7 @@ export function bucketsContract(fresh: () => Promise<ObjectIndex>): void {
       overwrite: false,
       now: T0,
       lastModified: T0,
-      expiresAtIfNone: null,
+      expiresAtIfNone: () => null,
       collectAfter: T0,
     });
     assert.deepEqual([copied.objects, copied.bytes], [4, 20]);
@@ -321,7 +321,7 @@ export function bucketsContract(fresh: () => Promise<ObjectIndex>): void {
       overwrite: false,
       now: T0,
       lastModified: undefined,
-      expiresAtIfNone: null,
+      expiresAtIfNone: () => null,
       collectAfter: T0,
     });
     assert.deepEqual([moved.objects, moved.bytes], [4, 20]);

@@ -286,7 +286,8 @@ export function batchContract(fresh: () => Promise<ObjectIndex>): void {
       limit: 5,
       now: T0,
       lastModified: T0,
-      expiresAtIfNone: null,
+      // Expiry goes by the destination's key (a bucket's lifecycle rules go by prefix).
+      expiresAtIfNone: (key: string) => (key === 'dst/7' ? T0 + 60 * SECOND : null),
       collectAfter: T0,
     };
     const copySteps = await walk(
@@ -294,6 +295,8 @@ export function batchContract(fresh: () => Promise<ObjectIndex>): void {
       range.start,
     );
     assert.deepEqual(total(copySteps).skipped, ['src/3']);
+    assert.equal((await index.find({ ref: ref('dst/7', 'acme', 'result'), now: T0 }))?.expiresAt, T0 + 60 * SECOND);
+    assert.equal((await index.find({ ref: ref('dst/8', 'acme', 'result'), now: T0 }))?.expiresAt, null);
     assert.equal(total(copySteps).objects, 11);
     assert.equal((await index.find({ ref: ref('dst/3', 'acme', 'result'), now: T0 }))?.inline?.toString(), 'already there');
     assert.equal(

@@ -264,7 +264,12 @@ export class SqliteIndex implements ObjectIndex {
         const target = destinationKey(source.key, fromPrefix, toPrefix);
         const moved =
           target &&
-          this.transferRow(source, { tenant, type, key }, { tenant, type: options.toType, key: target.toString('utf8') }, options);
+          this.transferRow(
+            source,
+            { tenant, type, key },
+            { tenant, type: options.toType, key: target.toString('utf8') },
+            { ...options, expiresAtIfNone: options.expiresAtIfNone(target.toString('utf8')) },
+          );
         if (!moved) {
           step.skipped.push(key);
           continue;

@@ -173,11 +173,17 @@ export class PgRanges {
       assertCondition(sourceEtag, options.condition);
       // The source row is locked (FOR UPDATE): what the check sees is what is copied.
       options.checkSource?.(infoOf(rowFromColumns(source, this.attributes)));
-      const written = await this.transferRows(tx, [source], { ...options, tenant: from.tenant, fromType: from.type }, () => ({
-        tenant: to.tenant,
-        type: to.type,
-        key: utf8(to.key),
-      }));
+      const expiresAtIfNone = () => options.expiresAtIfNone;
+      const written = await this.transferRows(
+        tx,
+        [source],
+        { ...options, expiresAtIfNone, tenant: from.tenant, fromType: from.type },
+        () => ({
+          tenant: to.tenant,
+          type: to.type,
+          key: utf8(to.key),
+        }),
+      );
       const row = written[0];
       if (!row) throw fail('DestinationExists', `An object exists at ${to.type}/${to.key}`);
       return row;
@@ -231,9 +237,11 @@ export class PgRanges {
   private async transferRows(
     tx: Queries,
     sources: SourceRow[],
-    options: Pick<TransferOptions, 'move' | 'overwrite' | 'now' | 'lastModified' | 'expiresAtIfNone' | 'collectAfter' | 'replace'> & {
+    options: Pick<TransferOptions, 'move' | 'overwrite' | 'now' | 'lastModified' | 'collectAfter' | 'replace'> & {
       tenant: string;
       fromType: string;
+      /** The destination's expiry when the source has none, by the destination's key. */
+      expiresAtIfNone: (destinationKey: string) => number | null;
     },
     destinationOf: (row: SourceRow) => { tenant: string; type: string; key: Buffer },
   ): Promise<Array<IndexRow | undefined>> {
@@ -250,7 +258,8 @@ export class PgRanges {
       const previous = previousOf.get(key.toString('hex'));
       const exists = visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now) !== undefined;
       if (exists && !options.overwrite) return undefined;
-      return { key, row: transferredRow(rowFromColumns(source, this.attributes), options), previous };
+      const expiresAtIfNone = options.expiresAtIfNone(key.toString('utf8'));
+      return { key, row: transferredRow(rowFromColumns(source, this.attributes), { ...options, expiresAtIfNone }), previous };
     });
     const writes = plans.filter((plan): plan is PlannedWrite => plan !== undefined);
     if (writes.length === 0) return plans.map(() => undefined);

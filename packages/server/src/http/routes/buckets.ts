@@ -60,7 +60,10 @@ export function registerBucketRoutes(app: FastifyInstance, ctx: AppContext): voi
   app.get<NameRequest>(`${BASE}/:name`, async (request) => {
     const bucket = await ctx.buckets.require(request.params.name);
     assertAllowed(request.principal, 'bucket:read-acl', bucket);
-    return infoOf(bucket);
+    const info = infoOf(bucket);
+    // The policy is the owner's to read, as S3's GetBucketPolicy (it may name other users).
+    const isOwner = request.principal.kind === 'user' && request.principal.id === bucket.owner;
+    return isOwner ? info : { ...info, policy: null };
   });
 
   app.patch<NameRequest>(`${BASE}/:name`, async (request) => {
