@@ -5,14 +5,16 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { accessControlPolicyBody, parseAccessControlPolicy } from '../src/s3/acl-xml.js';
-import { isPublicPolicy, parseBucketPolicy, policyStatusBody } from '../src/s3/bucket-policy.js';
+import { parseBucketPolicy, policyStatusBody } from '../src/s3/bucket-policy.js';
 import { S3Error, type S3ErrorCode } from '../src/s3/errors.js';
-import { grantsFromHeaders, isPublicGrant } from '../src/s3/grant-headers.js';
+import { grantsFromHeaders } from '../src/s3/grant-headers.js';
 import { lifecycleConfigurationBody, parseLifecycleConfiguration } from '../src/s3/lifecycle-xml.js';
 import { decodeBucketsToken, encodeBucketsToken, listAllMyBucketsBody, parseListBucketsQuery } from '../src/s3/list-buckets.js';
 import { parsePublicAccessBlock, publicAccessBlockBody } from '../src/s3/public-access-block-xml.js';
 import { xmlDocument } from '../src/s3/xml.js';
+import { isPublicGrantee } from '../src/storage/authorizer.js';
 import type { Grant, LifecycleRule } from '../src/storage/bucket-model.js';
+import { isPublicPolicy } from '../src/storage/public-buckets.js';
 
 const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
 const AUTHENTICATED_USERS = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';
@@ -119,9 +121,9 @@ describe('ACL headers', () => {
   });
 
   test('public grants are those to a group', () => {
-    assert.equal(isPublicGrant({ grantee: { kind: 'everyone' }, permission: 'READ', prefix: '' }), true);
-    assert.equal(isPublicGrant({ grantee: { kind: 'authenticated' }, permission: 'READ', prefix: '' }), true);
-    assert.equal(isPublicGrant({ grantee: { kind: 'user', id: 'alice' }, permission: 'READ', prefix: '' }), false);
+    assert.equal(isPublicGrantee({ kind: 'everyone' }), true);
+    assert.equal(isPublicGrantee({ kind: 'authenticated' }), true);
+    assert.equal(isPublicGrantee({ kind: 'user', id: 'alice' }), false);
   });
 });
 

@@ -1,4 +1,5 @@
 import { type BucketPolicy, POLICY_ACTIONS, type PolicyAction, type PolicyStatement } from '../storage/bucket-model.js';
+import { isPublicPolicy } from '../storage/public-buckets.js';
 import { s3Errors } from './errors.js';
 import { isUserId } from './grant-headers.js';
 
@@ -60,11 +61,6 @@ export function parseBucketPolicy(text: string, bucket: string): BucketPolicy {
   const sids = statements.flatMap((statement) => (statement.sid === undefined ? [] : [statement.sid]));
   if (new Set(sids).size !== sids.length) throw s3Errors.malformedPolicy('Statement IDs (SID) in a single policy must be unique.');
   return { text, statements };
-}
-
-/** Whether the policy makes the bucket public: a statement allows everyone (S3's GetBucketPolicyStatus; Stowage has no Condition to narrow it). */
-export function isPublicPolicy(policy: BucketPolicy): boolean {
-  return policy.statements.some((statement) => statement.effect === 'Allow' && statement.principals === '*');
 }
 
 /** GetBucketPolicyStatus's PolicyStatus (for sendXml). */

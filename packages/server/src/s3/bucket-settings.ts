@@ -2,8 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isStorageType } from 'stowage-client/protocol';
 import type { AppContext } from '../http/context.js';
 import { type Action, type Bucket, type BucketSettings, EMPTY_BUCKET_SETTINGS } from '../storage/bucket-model.js';
-import { isPublicPolicy } from '../storage/public-buckets.js';
-import { parseBucketPolicy } from './bucket-policy.js';
+import { parseBucketPolicy, policyStatusBody } from './bucket-policy.js';
 import { S3Error, s3Errors } from './errors.js';
 import { lifecycleConfigurationBody, parseLifecycleConfiguration } from './lifecycle-xml.js';
 import { parsePublicAccessBlock, publicAccessBlockBody } from './public-access-block-xml.js';
@@ -38,7 +37,7 @@ export const BUCKET_SETTINGS: ReadonlyMap<string, Operation> = new Map<string, O
       setting(ctx, request, reply, bucket, readBody, {
         read: (settings) => {
           if (!settings.policy) throw new S3Error('NoSuchBucketPolicy', 'The bucket policy does not exist');
-          return sendXml(reply, 'PolicyStatus', { IsPublic: isPublicPolicy(settings) });
+          return sendXml(reply, 'PolicyStatus', policyStatusBody(settings.policy));
         },
       }),
   ],

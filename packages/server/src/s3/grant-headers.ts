@@ -77,11 +77,6 @@ export function grantsFromHeaders(headers: IncomingHttpHeaders, prefix: string, 
   return result;
 }
 
-/** Whether a grant makes what it covers public: it names everyone or every authenticated user (S3's "public ACL"). */
-export function isPublicGrant(grant: Grant): boolean {
-  return grant.grantee.kind !== 'user';
-}
-
 /** `grants` without repeats and without grants to `owner` (implicit), in their order. */
 export function uniqueGrants(grants: readonly Grant[], owner?: string): Grant[] {
   const seen = new Set<string>();

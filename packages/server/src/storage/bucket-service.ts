@@ -5,6 +5,7 @@ import type { Action, Bucket, BucketSettings, Grant, Principal } from './bucket-
 import { EMPTY_BUCKET_SETTINGS } from './bucket-model.js';
 import { explainInvalidBucketName, isReservedBucketName, isStorageTypeOrBucketName } from './bucket-names.js';
 import { bucketOf, encodeSettings, granteesOf } from './bucket-settings-codec.js';
+import { isPublicPolicy } from './public-buckets.js';
 
 export interface BucketServiceOptions {
   /** Most buckets one user may own. */
@@ -149,7 +150,6 @@ function assertPublicAllowed(next: BucketSettings, previous: BucketSettings): vo
   const hadPublic = (grant: Grant) => previous.grants.some((old) => JSON.stringify(old) === JSON.stringify(grant));
   if (block.blockPublicAcls && next.grants.some((grant) => isPublicGrantee(grant.grantee) && !hadPublic(grant)))
     throw fail('AccessDenied', 'The bucket blocks public ACLs (PublicAccessBlock BlockPublicAcls)');
-  const publicPolicy = next.policy?.statements.some((statement) => statement.effect === 'Allow' && statement.principals === '*');
-  if (block.blockPublicPolicy && publicPolicy && next.policy !== previous.policy)
+  if (block.blockPublicPolicy && isPublicPolicy(next.policy) && next.policy !== previous.policy)
     throw fail('AccessDenied', 'The bucket blocks public policies (PublicAccessBlock BlockPublicPolicy)');
 }

@@ -1,5 +1,5 @@
 import { isPublicGrantee } from './authorizer.js';
-import type { BucketSettings } from './bucket-model.js';
+import type { BucketPolicy, BucketSettings } from './bucket-model.js';
 
 /**
  * Whether a bucket gives anything to callers it does not name: a grant to everyone or to all
@@ -9,9 +9,10 @@ import type { BucketSettings } from './bucket-model.js';
 export function isPublicBucket(settings: BucketSettings): boolean {
   const block = settings.publicAccessBlock;
   const publicGrant = !block?.ignorePublicAcls && settings.grants.some((grant) => isPublicGrantee(grant.grantee));
-  return publicGrant || (!block?.restrictPublicBuckets && isPublicPolicy(settings));
+  return publicGrant || (!block?.restrictPublicBuckets && isPublicPolicy(settings.policy));
 }
 
-export function isPublicPolicy(settings: BucketSettings): boolean {
-  return settings.policy?.statements.some((statement) => statement.effect === 'Allow' && statement.principals === '*') ?? false;
+/** Whether a policy makes its bucket public: a statement allows everyone (there is no Condition to narrow it). */
+export function isPublicPolicy(policy: BucketPolicy | null): boolean {
+  return policy?.statements.some((statement) => statement.effect === 'Allow' && statement.principals === '*') ?? false;
 }

@@ -1,7 +1,6 @@
 import type { BucketGrant, BucketInfo, BucketSummary, GrantGrantee } from 'stowage-client/protocol';
 import { isPlainText, MAX_USER_ID_BYTES } from '../../auth/user-id.js';
 import { fail } from '../../errors.js';
-import { isPublicGrantee } from '../../storage/authorizer.js';
 import { type Bucket, type Grant, type Grantee, PERMISSIONS, type Permission, type PublicAccessBlock } from '../../storage/bucket-model.js';
 import { validateKey } from '../../storage/object-ref.js';
 import { isPublicBucket } from '../../storage/public-buckets.js';
@@ -104,8 +103,6 @@ export function objectOf(value: unknown, what: string): Record<string, unknown> 
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`${what} must be a JSON object`);
   return value as Record<string, unknown>;
 }
-
-export { isPublicGrantee };
 
 function invalid(detail: string) {
   return fail('InvalidRequestBody', detail);
