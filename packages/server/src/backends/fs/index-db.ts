@@ -2,6 +2,7 @@ import Sqlite, { type Database, type Statement } from 'better-sqlite3';
 import type { Durability } from '../../config.js';
 import { SQLITE_BLOB_IN_USE } from '../blob-references.js';
 import type { ObjectColumns } from '../object-columns.js';
+import { GC_HOLDS_SCHEMA } from './gc-holds.js';
 
 /** One row of the object index. `key` is stored as UTF-8 bytes so ordering is by byte. */
 export type ObjectRow = ObjectColumns;
@@ -151,6 +152,7 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
   addCancelledColumn(db);
   addSharedUploadState(db);
   addAttributesColumn(db);
+  db.exec(GC_HOLDS_SCHEMA);
 
   const statements = {
     findVisible: db
