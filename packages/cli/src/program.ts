@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { registerBackupCommands } from './commands/backup.js';
 import { registerBucketCommand } from './commands/bucket.js';
 import { registerFsckCommand } from './commands/fsck.js';
 import { registerKeysCommand } from './commands/keys.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerKeysCommand(program);
   registerQuotaCommand(program);
   registerFsckCommand(program);
+  registerBackupCommands(program);
   for (const spec of USER_COMMANDS) registerUserCommand(program, spec);
   registerBucketCommand(program);
   return program;

@@ -10,6 +10,17 @@ import { openIndex } from './backends/open-backend.js';
 import type { ServerConfig } from './config.js';
 import { ATTRIBUTE_LAYOUT } from './storage/object-attributes.js';
 
+export {
+  type BackupOptions,
+  backup,
+  DEFAULT_BACKUP_JOBS,
+  type RestoreBackupOptions,
+  restoreDataDir,
+} from './backends/backup/backup.js';
+export { BackupError, BackupExit } from './backends/backup/backup-errors.js';
+export type { BackupProgress, BackupReport } from './backends/backup/embedded-backup.js';
+export type { BackupManifest } from './backends/backup/manifest.js';
+export type { RestoreProblem, RestoreProgress, RestoreReport } from './backends/backup/restore.js';
 export { FsckError, type FsckOptions, fsck, LIVE_GRACE_MS } from './backends/fs/fsck.js';
 export { type FindingKind, FsckExit, type FsckFinding, type FsckReport, type Severity } from './backends/fs/fsck-findings.js';
 

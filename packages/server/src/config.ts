@@ -317,6 +317,19 @@ function parseIndex(value: string, env: NodeJS.ProcessEnv): IndexConfig {
   };
 }
 
+/** The settings of an S3 location: a bucket, a prefix in it, and how to reach it. */
+export type S3Location = Extract<BlobsConfig, { kind: 's3' }>;
+
+/**
+ * An s3://BUCKET[/PREFIX] location reached with the settings the S3 blob store uses
+ * (STOWAGE_S3_ENDPOINT, _REGION, _ACCESS_KEY_ID and _SECRET_ACCESS_KEY, _FORCE_PATH_STYLE).
+ */
+export function parseS3Location(value: string, env: NodeJS.ProcessEnv): S3Location {
+  const location = parseBlobs(value, env);
+  if (location.kind !== 's3') throw new Error(`${value} is not an s3://BUCKET/PREFIX location`);
+  return location;
+}
+
 /** `files`, or s3://BUCKET[/PREFIX] with the endpoint, region and keys from STOWAGE_S3_* (or the AWS chain). */
 function parseBlobs(value: string, env: NodeJS.ProcessEnv): BlobsConfig {
   if (value === 'files') return { kind: 'files' };

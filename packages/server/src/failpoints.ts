@@ -15,6 +15,7 @@ export const FAILPOINTS = [
   'upload.after-link',
   'upload.after-commit',
   'batch.after-step',
+  'backup.after-blob',
 ] as const;
 export type FailpointName = (typeof FAILPOINTS)[number];
 

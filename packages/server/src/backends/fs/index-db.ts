@@ -1,6 +1,8 @@
 import Sqlite, { type Database, type Statement } from 'better-sqlite3';
 import type { Durability } from '../../config.js';
+import { SQLITE_BLOB_IN_USE } from '../blob-references.js';
 import type { ObjectColumns } from '../object-columns.js';
+import { GC_HOLDS_SCHEMA } from './gc-holds.js';
 
 /** One row of the object index. `key` is stored as UTF-8 bytes so ordering is by byte. */
 export type ObjectRow = ObjectColumns;
@@ -150,6 +152,7 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
   addCancelledColumn(db);
   addSharedUploadState(db);
   addAttributesColumn(db);
+  db.exec(GC_HOLDS_SCHEMA);
 
   const statements = {
     findVisible: db
@@ -191,7 +194,7 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
     deleteExpired: db.prepare<[number, number]>(
       'DELETE FROM objects WHERE id = ? AND expires_at <= ? RETURNING tenant, type, key, size, blob_id',
     ),
-    blobInUse: db.prepare<[string]>('SELECT 1 FROM objects WHERE blob_id = ? LIMIT 1').pluck(),
+    blobInUse: db.prepare<[string]>(SQLITE_BLOB_IN_USE).pluck(),
     insertApiKey: db.prepare(
       `INSERT INTO api_keys (client_id, tenant, secret_hash, secret_sealed, created_at)
        VALUES (@clientId, @tenant, @secretHash, @sealedSecret, @createdAt)`,

@@ -31,6 +31,7 @@ import {
 } from '../object-index.js';
 import { destinationKey, transferredRow } from '../transfer-plan.js';
 import { CommitQueue } from './commit-queue.js';
+import { GC_HELD } from './gc-holds.js';
 import { type AnyObjectRow, type IndexDb, openIndexDb, type VisibleRowTuple } from './index-db.js';
 import { type FullObjectRow, prepareRangeStatements, type RangeStatements, type RemovedTuple } from './range-statements.js';
 import { RowCache } from './row-cache.js';
@@ -316,6 +317,9 @@ export class SqliteIndex implements ObjectIndex {
   async takeGarbage({ now, limit, leaseMs }: { now: number; limit: number; leaseMs: number }): Promise<string[]> {
     return this.commits.enqueue(() => {
       const taken: string[] = [];
+      // A backup copying the blobs of a snapshot holds the collector off (gc-holds.ts). Its lease
+      // is on the wall clock of another process; `now` is past every due time at start-up.
+      if (this.sql.gcHeld.get(Date.now()) !== undefined) return taken;
       // Copies share blobs: one that a row still names is not garbage (see ObjectIndex.takeGarbage).
       for (let wanted = limit; wanted > 0; wanted = limit - taken.length) {
         const due = this.sql.dueGarbage.all(now, wanted) as string[];
@@ -510,6 +514,7 @@ function prepareUploadStatements({ db }: IndexDb) {
     leaseGarbage: db.prepare<[number, string]>('UPDATE gc_queue SET due_at = ? WHERE blob_id = ?'),
     forgetGarbage: db.prepare<[string]>('DELETE FROM gc_queue WHERE blob_id = ?'),
     garbageQueued: db.prepare<[string]>('SELECT 1 FROM gc_queue WHERE blob_id = ?').pluck(),
+    gcHeld: db.prepare<[number]>(GC_HELD).pluck(),
     claimChore: db.prepare(
       `INSERT INTO chores (name, next_at) VALUES (@name, @next)
        ON CONFLICT (name) DO UPDATE SET next_at = excluded.next_at WHERE chores.next_at <= @now

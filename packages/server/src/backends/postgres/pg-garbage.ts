@@ -1,3 +1,4 @@
+import { blobNamedQuery } from '../blob-references.js';
 import { type PgDb, type Queries, statement } from './pg-db.js';
 
 const QUEUE = statement(
@@ -10,7 +11,7 @@ const QUEUE = statement(
 const TAKE = statement(
   'gc_take',
   `WITH due AS (
-     SELECT q.blob_id, EXISTS (SELECT 1 FROM objects o WHERE o.blob_id = q.blob_id) AS referenced
+     SELECT q.blob_id, EXISTS (${blobNamedQuery('q.blob_id')}) AS referenced
      FROM gc_queue q WHERE q.due_at <= $1 ORDER BY q.due_at LIMIT $3 FOR UPDATE SKIP LOCKED
    ), dropped AS (
      DELETE FROM gc_queue WHERE blob_id IN (SELECT blob_id FROM due WHERE referenced) RETURNING blob_id
@@ -23,7 +24,7 @@ const FORGET = statement('gc_forget', 'DELETE FROM gc_queue WHERE blob_id = ANY(
 // Upload sessions name their blobs inside the blob store's staging record (opaque JSON).
 const KNOWN = statement(
   'gc_known',
-  `SELECT blob_id FROM objects WHERE blob_id = ANY($1::text[])
+  `SELECT probe.blob AS blob_id FROM unnest($1::text[]) AS probe(blob) WHERE EXISTS (${blobNamedQuery('probe.blob')})
    UNION SELECT blob_id FROM gc_queue WHERE blob_id = ANY($1::text[])
    UNION SELECT id FROM unnest($1::text[]) AS id WHERE EXISTS (SELECT 1 FROM uploads WHERE strpos(staging, id) > 0)`,
 );
