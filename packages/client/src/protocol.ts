@@ -283,6 +283,7 @@ export interface BucketSettingsChange {
 /** Every error code the server can send, with its HTTP status and a default message. */
 export const ERRORS = {
   NoSuchKey: { status: 404, message: 'No object exists at this key' },
+  NoSuchVersion: { status: 404, message: 'No such version of this key is kept (never was, or purged after the retention window)' },
   RouteNotFound: { status: 404, message: 'No such route' },
   InvalidStorageType: { status: 400, message: 'Storage type must be one of data, tmp, result' },
   InvalidKey: { status: 400, message: 'Invalid key' },

@@ -21,8 +21,23 @@ import { type FolderListingOptions, type FolderPage, listFolderPage } from './fo
 import { GarbageCollector } from './garbage-collector.js';
 import { prefixRange } from './key-range.js';
 import { type BodyMeter, meterBody } from './metered-body.js';
-import { type IndexRow, infoOf, type ObjectIndex, type PutRowOptions } from './object-index.js';
-import { PrefixOperations, type PrefixTransferResult, type TransferKeyOptions, type TransferPrefixOptions } from './prefix-operations.js';
+import {
+  type IndexRow,
+  infoOf,
+  type ListVersionsOptions,
+  type ObjectIndex,
+  type PutRowOptions,
+  type RestoreVersionOptions,
+  type VersionRow,
+} from './object-index.js';
+import {
+  PrefixOperations,
+  type PrefixTransferResult,
+  type RestorePrefixOptions,
+  type RestorePrefixResult,
+  type TransferKeyOptions,
+  type TransferPrefixOptions,
+} from './prefix-operations.js';
 import { UploadSessions } from './upload-sessions.js';
 
 /** Values up to this size live in the index row: one index commit instead of a blob and its fsyncs. */
@@ -133,6 +148,7 @@ export class IndexedBackend implements Backend {
       condition: options.condition,
       now: options.now,
       completesUpload: options.completesUpload,
+      purgeAfter: options.purgeAfter,
       releases: options.releases && { tenant: ref.tenant, type: options.releases.type, ...prefixRange(options.releases.prefix) },
     };
     const rowOf = () => {
@@ -170,8 +186,8 @@ export class IndexedBackend implements Backend {
     return info;
   }
 
-  async delete(ref: ObjectRef, now: number, condition?: WriteCondition): Promise<boolean> {
-    const remove = () => this.index.remove({ ref, now, condition, collectAfter: now + this.replacedBlobGraceMs });
+  async delete(ref: ObjectRef, now: number, condition?: WriteCondition, purgeAfter?: number): Promise<boolean> {
+    const remove = () => this.index.remove({ ref, now, condition, collectAfter: now + this.replacedBlobGraceMs, purgeAfter });
     let existed: boolean;
     try {
       existed = await remove();
@@ -198,12 +214,36 @@ export class IndexedBackend implements Backend {
     return listFolderPage((scan) => this.index.scan(scan), options);
   }
 
-  deletePrefix(tenant: string, type: string, prefix: string, now: number): Promise<{ objects: number; bytes: number }> {
-    return this.prefixes.deletePrefix(tenant, type, prefix, now);
+  deletePrefix(
+    tenant: string,
+    type: string,
+    prefix: string,
+    now: number,
+    purgeAfter?: number,
+  ): Promise<{ objects: number; bytes: number }> {
+    return this.prefixes.deletePrefix(tenant, type, prefix, now, purgeAfter);
   }
 
-  deleteMany(tenant: string, type: string, keys: readonly string[], now: number): Promise<Array<number | undefined>> {
-    return this.prefixes.deleteMany(tenant, type, keys, now);
+  deleteMany(tenant: string, type: string, keys: readonly string[], now: number, purgeAfter?: number): Promise<Array<number | undefined>> {
+    return this.prefixes.deleteMany(tenant, type, keys, now, purgeAfter);
+  }
+
+  listVersions(options: ListVersionsOptions): Promise<VersionRow[]> {
+    return this.index.listVersions(options);
+  }
+
+  retained(tenant: string, type?: string): Promise<{ bytes: number; versions: number }> {
+    return this.index.retained({ tenant, type });
+  }
+
+  async restoreVersion(options: RestoreVersionOptions): Promise<ObjectInfo> {
+    const row = await this.index.restoreVersion(options);
+    this.garbage.collectSoon(this.replacedBlobGraceMs);
+    return infoOf(row);
+  }
+
+  restorePrefix(options: RestorePrefixOptions): Promise<RestorePrefixResult> {
+    return this.prefixes.restorePrefix(options);
   }
 
   countPrefix(tenant: string, type: string, prefix: string, now: number): Promise<{ objects: number; bytes: number }> {
@@ -226,6 +266,11 @@ export class IndexedBackend implements Backend {
       const removed = await this.index.sweepExpired({ now, limit: SWEEP_BATCH, collectAfter: now + this.replacedBlobGraceMs });
       total += removed;
       if (removed < SWEEP_BATCH) break;
+    }
+    // Versions past their retention window go for good; their blobs are collected when nothing names them.
+    for (;;) {
+      const purged = await this.index.purgeVersions({ now, limit: SWEEP_BATCH, collectAfter: now + this.replacedBlobGraceMs });
+      if (purged < SWEEP_BATCH) break;
     }
     await this.garbage.collect();
     // One server at a time: the index hands out the orphan sweep's turns (on the wall clock).
@@ -300,7 +345,7 @@ export class IndexedBackend implements Backend {
   private async commitRow(
     ref: ObjectRef,
     row: Omit<IndexRow, 'lastModified'>,
-    options: Pick<PutRowOptions, 'condition' | 'now' | 'completesUpload' | 'releases'>,
+    options: Pick<PutRowOptions, 'condition' | 'now' | 'completesUpload' | 'releases' | 'purgeAfter'>,
   ): Promise<ObjectInfo> {
     const full: IndexRow = { ...row, lastModified: this.clock() };
     await this.index.put({ ref, row: full, ...options, collectAfter: options.now + this.replacedBlobGraceMs });

@@ -138,6 +138,21 @@ export interface IndexDb {
 
 const VISIBLE = '(expires_at IS NULL OR expires_at > @now)';
 
+/**
+ * Whether a row names blob ?1: a current row or a noncurrent version (retention). The one
+ * statement of what references a blob, for the collector, the orphan sweep and fsck.
+ */
+export const BLOB_REFERENCED =
+  'SELECT 1 WHERE EXISTS (SELECT 1 FROM objects WHERE blob_id = ?1) OR EXISTS (SELECT 1 FROM object_versions WHERE blob_id = ?1)';
+/** BLOB_REFERENCED for a data directory made before versions existed (fsck opens it as it is). */
+export const BLOB_REFERENCED_WITHOUT_VERSIONS = 'SELECT 1 FROM objects WHERE blob_id = ?1 LIMIT 1';
+
+/** The statement saying whether a row names a blob, for a database opened as it is (fsck). */
+export function blobReferenced(db: Database): Statement<[string]> {
+  const versions = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'object_versions'").pluck().get();
+  return db.prepare<[string]>(versions ? BLOB_REFERENCED : BLOB_REFERENCED_WITHOUT_VERSIONS).pluck();
+}
+
 /** Opens the index database (WAL) and prepares every statement once. */
 export function openIndexDb(file: string, durability: Durability): IndexDb {
   const db: Database = new Sqlite(file);
@@ -150,6 +165,7 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
   addCancelledColumn(db);
   addSharedUploadState(db);
   addAttributesColumn(db);
+  addVersions(db);
 
   const statements = {
     findVisible: db
@@ -171,12 +187,14 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
     openUploadIds: db.prepare<[]>('SELECT upload_id FROM uploads WHERE completed_json IS NULL AND cancelled = 0').pluck(),
     cancelUpload: db.prepare<[string]>('UPDATE uploads SET cancelled = 1, received = 0, total = NULL WHERE upload_id = ?'),
     upsert: db.prepare(
-      `INSERT INTO objects (tenant, type, key, size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes)
-       VALUES (@tenant, @type, @key, @size, @sha256, @content_type, @last_modified, @expires_at, @blob_id, @inline_data, @attributes)
+      `INSERT INTO objects (tenant, type, key, size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes,
+         version_id, current_since)
+       VALUES (@tenant, @type, @key, @size, @sha256, @content_type, @last_modified, @expires_at, @blob_id, @inline_data, @attributes,
+         @version_id, @current_since)
        ON CONFLICT (tenant, type, key) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256,
          content_type = excluded.content_type, last_modified = excluded.last_modified,
          expires_at = excluded.expires_at, blob_id = excluded.blob_id, inline_data = excluded.inline_data,
-         attributes = excluded.attributes`,
+         attributes = excluded.attributes, version_id = excluded.version_id, current_since = excluded.current_since`,
     ),
     deleteById: db.prepare<[number]>('DELETE FROM objects WHERE id = ?'),
     listRange: db.prepare(
@@ -191,7 +209,8 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
     deleteExpired: db.prepare<[number, number]>(
       'DELETE FROM objects WHERE id = ? AND expires_at <= ? RETURNING tenant, type, key, size, blob_id',
     ),
-    blobInUse: db.prepare<[string]>('SELECT 1 FROM objects WHERE blob_id = ? LIMIT 1').pluck(),
+    // Rows are the blobs' references: current rows and the noncurrent versions kept for retention.
+    blobInUse: db.prepare<[string]>(BLOB_REFERENCED).pluck(),
     insertApiKey: db.prepare(
       `INSERT INTO api_keys (client_id, tenant, secret_hash, secret_sealed, created_at)
        VALUES (@clientId, @tenant, @secretHash, @sealedSecret, @createdAt)`,
@@ -264,6 +283,39 @@ function addSharedUploadState(db: Database): void {
   db.exec('CREATE TABLE IF NOT EXISTS gc_queue (blob_id TEXT PRIMARY KEY, due_at INTEGER NOT NULL)');
   db.exec('CREATE INDEX IF NOT EXISTS gc_queue_by_due ON gc_queue (due_at)');
   db.exec('CREATE TABLE IF NOT EXISTS chores (name TEXT PRIMARY KEY, next_at INTEGER NOT NULL)');
+}
+
+/**
+ * Retention: every row's version id and the time it became current (null in rows written before:
+ * read as 'null' and its Last-Modified), and the noncurrent versions (overwritten, deleted or moved
+ * values, and delete markers) kept until `purge_after`.
+ */
+function addVersions(db: Database): void {
+  const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('objects') as string[];
+  if (!columns.includes('version_id')) db.exec('ALTER TABLE objects ADD COLUMN version_id TEXT');
+  if (!columns.includes('current_since')) db.exec('ALTER TABLE objects ADD COLUMN current_since INTEGER');
+  db.exec(`CREATE TABLE IF NOT EXISTS object_versions (
+    id INTEGER PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    type TEXT NOT NULL,
+    key BLOB NOT NULL,
+    version_id TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    last_modified INTEGER NOT NULL,
+    expires_at INTEGER,
+    blob_id TEXT,
+    inline_data BLOB,
+    attributes TEXT,
+    current_since INTEGER NOT NULL,
+    stopped_at INTEGER NOT NULL,
+    purge_after INTEGER NOT NULL,
+    delete_marker INTEGER NOT NULL DEFAULT 0
+  )`);
+  db.exec('CREATE INDEX IF NOT EXISTS object_versions_by_key ON object_versions (tenant, type, key, id)');
+  db.exec('CREATE INDEX IF NOT EXISTS object_versions_by_purge ON object_versions (purge_after)');
+  db.exec('CREATE INDEX IF NOT EXISTS object_versions_by_blob ON object_versions (blob_id) WHERE blob_id IS NOT NULL');
 }
 
 /** Metadata, Cache-Control and Content-Disposition (JSON): data dirs made before objects had them lack it. */

@@ -1,5 +1,12 @@
 import { type PgDb, type Queries, statement } from './pg-db.js';
 
+/**
+ * Whether a row names the blob: a current row or a noncurrent version kept for retention. The one
+ * statement of what references a blob (the collector's check; KNOWN below lists the same tables).
+ */
+const REFERENCED = (blob: string) =>
+  `(EXISTS (SELECT 1 FROM objects o WHERE o.blob_id = ${blob}) OR EXISTS (SELECT 1 FROM object_versions v WHERE v.blob_id = ${blob}))`;
+
 const QUEUE = statement(
   'gc_queue',
   'INSERT INTO gc_queue (blob_id, due_at) SELECT blob_id, $2 FROM unnest($1::text[]) AS blob_id ON CONFLICT DO NOTHING',
@@ -10,7 +17,7 @@ const QUEUE = statement(
 const TAKE = statement(
   'gc_take',
   `WITH due AS (
-     SELECT q.blob_id, EXISTS (SELECT 1 FROM objects o WHERE o.blob_id = q.blob_id) AS referenced
+     SELECT q.blob_id, ${REFERENCED('q.blob_id')} AS referenced
      FROM gc_queue q WHERE q.due_at <= $1 ORDER BY q.due_at LIMIT $3 FOR UPDATE SKIP LOCKED
    ), dropped AS (
      DELETE FROM gc_queue WHERE blob_id IN (SELECT blob_id FROM due WHERE referenced) RETURNING blob_id
@@ -24,6 +31,7 @@ const FORGET = statement('gc_forget', 'DELETE FROM gc_queue WHERE blob_id = ANY(
 const KNOWN = statement(
   'gc_known',
   `SELECT blob_id FROM objects WHERE blob_id = ANY($1::text[])
+   UNION SELECT blob_id FROM object_versions WHERE blob_id = ANY($1::text[])
    UNION SELECT blob_id FROM gc_queue WHERE blob_id = ANY($1::text[])
    UNION SELECT id FROM unnest($1::text[]) AS id WHERE EXISTS (SELECT 1 FROM uploads WHERE strpos(staging, id) > 0)`,
 );
