@@ -237,7 +237,7 @@ export class IndexedBackend implements Backend {
   }
 
   async restoreVersion(options: RestoreVersionOptions): Promise<ObjectInfo> {
-    const row = await this.index.restoreVersion(options);
+    const row = await this.index.restoreVersion({ ...options, collectAfter: options.now + this.replacedBlobGraceMs });
     this.garbage.collectSoon(this.replacedBlobGraceMs);
     return infoOf(row);
   }

@@ -19,6 +19,7 @@ import { lifecycleExpiry } from './bucket-expiry.js';
 import type { LifecycleRule } from './bucket-model.js';
 import type { ObjectRef } from './object-ref.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
+import { purgeAfter } from './retention.js';
 
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
@@ -28,6 +29,8 @@ export interface ObjectServiceOptions {
   readonly clock: () => number;
   /** The lifecycle rules of a named bucket (tenant: its owner), as the index holds them now; none for other types. */
   readonly lifecycleRules?: ((tenant: string, type: string) => Promise<readonly LifecycleRule[]>) | undefined;
+  /** How long replaced values of a tenant's rows of a type are kept (ms; 0: not kept): retentionOf. */
+  readonly retention?: ((tenant: string, type: string) => Promise<number>) | undefined;
 }
 
 export interface PutOptions {
@@ -124,6 +127,7 @@ export class ObjectService {
       condition: undefined,
       checkSource: options.checkSource,
       now: this.options.clock(),
+      purgeAfter: await this.purgeAfterFor(target.tenant, target.type),
       expiresAtIfNone: options.inPlace ? null : ((await this.expiresAtFor(target)) ?? null),
       replace: options.replace,
     });
@@ -196,6 +200,7 @@ export class ObjectService {
       expectedSha256: options.expectedSha256,
       now: this.options.clock(),
       attributes: options.attributes,
+      purgeAfter: await this.purgeAfterFor(ref.tenant, ref.type),
     };
   }
 
@@ -285,11 +290,12 @@ export class ObjectService {
       now: this.options.clock(),
       objectExpiresAt,
       attributes: finish.attributes,
+      purgeAfter: await this.purgeAfterFor(session.ref.tenant, session.ref.type),
     });
   }
 
   async delete(ref: ObjectRef, condition?: WriteCondition): Promise<void> {
-    const existed = await this.backend.delete(ref, this.options.clock(), condition);
+    const existed = await this.backend.delete(ref, this.options.clock(), condition, await this.purgeAfterFor(ref.tenant, ref.type));
     if (!existed) throw fail('NoSuchKey', `No object at ${ref.type}/${ref.key}`);
   }
 
@@ -321,6 +327,16 @@ export class ObjectService {
     if (type === 'tmp') return () => now + this.options.tmpTtlMs;
     const rules = (await this.options.lifecycleRules?.(tenant, type)) ?? [];
     return (key) => lifecycleExpiry(rules, key, now);
+  }
+
+  /** How long replaced values of the tenant's rows of `type` are kept (ms; 0: not kept). */
+  retentionMs(tenant: string, type: string): Promise<number> {
+    return this.options.retention?.(tenant, type) ?? Promise.resolve(0);
+  }
+
+  /** When a value a write made now replaces is purged; undefined when the type keeps none (retention off). */
+  async purgeAfterFor(tenant: string, type: string): Promise<number | undefined> {
+    return purgeAfter(await this.retentionMs(tenant, type), this.options.clock());
   }
 
   /** A per-object lifetime wins over the type's. */
