@@ -17,6 +17,7 @@ export interface OpenedIndex {
 import { bucketsContract } from './buckets-contract.js';
 import { blobRow, byteOrder, code, etagOf, grant, inlineRow, listAll, put, ref, remove, SECOND, T0, takeAll } from './index-fixtures.js';
 import { batchContract } from './object-index-batch-contract.js';
+import { retentionContract } from './retention-contract.js';
 import { storedAttributesContract } from './stored-attributes-contract.js';
 
 /**
@@ -435,6 +436,8 @@ export function objectIndexContract(name: string, open: () => Promise<OpenedInde
     describe('copies, moves and key ranges', () => batchContract(fresh));
 
     describe('named buckets', () => bucketsContract(fresh));
+
+    describe('retention: versions are rows', () => retentionContract(fresh));
 
     describe('blob garbage queue', () => {
       it('takeGarbage leases: hidden from a second take until the lease ends, then due again', async () => {

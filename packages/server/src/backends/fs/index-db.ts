@@ -139,13 +139,13 @@ export interface IndexDb {
 const VISIBLE = '(expires_at IS NULL OR expires_at > @now)';
 
 /**
- * Whether a row names blob ?1: a current row or a noncurrent version (retention). The one
+ * Whether a row names the blob: a current row or a noncurrent version (retention). The one
  * statement of what references a blob, for the collector, the orphan sweep and fsck.
  */
-export const BLOB_REFERENCED =
-  'SELECT 1 WHERE EXISTS (SELECT 1 FROM objects WHERE blob_id = ?1) OR EXISTS (SELECT 1 FROM object_versions WHERE blob_id = ?1)';
+export const BLOB_REFERENCED = `SELECT 1 FROM (SELECT ? AS id) AS q
+  WHERE EXISTS (SELECT 1 FROM objects WHERE blob_id = q.id) OR EXISTS (SELECT 1 FROM object_versions WHERE blob_id = q.id)`;
 /** BLOB_REFERENCED for a data directory made before versions existed (fsck opens it as it is). */
-export const BLOB_REFERENCED_WITHOUT_VERSIONS = 'SELECT 1 FROM objects WHERE blob_id = ?1 LIMIT 1';
+export const BLOB_REFERENCED_WITHOUT_VERSIONS = 'SELECT 1 FROM objects WHERE blob_id = ? LIMIT 1';
 
 /** The statement saying whether a row names a blob, for a database opened as it is (fsck). */
 export function blobReferenced(db: Database): Statement<[string]> {

@@ -535,11 +535,8 @@ export class SqliteIndex implements ObjectIndex {
     const previous = findAny.get(params) as AnyObjectRow | undefined;
     const exists = visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now) !== undefined;
     if (exists && !options.overwrite) return undefined;
-    const row: IndexRow = {
-      ...transferredRow(rowFromColumns(source, this.attributes), options),
-      versionId: newVersionId(options.now),
-      currentSince: options.now,
-    };
+    const { versionId: _from, currentSince: _since, ...value } = transferredRow(rowFromColumns(source, this.attributes), options);
+    const row: IndexRow = { ...value, versionId: newVersionId(options.now), currentSince: options.now };
     this.cache.drop(to);
     const changes: UsageChange[] = [];
     if (options.move) {
@@ -560,7 +557,7 @@ export class SqliteIndex implements ObjectIndex {
     upsert.run({ ...params, ...columnsFromRow(row) });
     if (!retained && previous?.blob_id && previous.blob_id !== row.blobId)
       this.sql.queueGarbage.run(previous.blob_id, options.collectAfter);
-    return row;
+    return value;
   }
 
   /** Ends a session inside the commit that stores its object; throws if it already ended. */
