@@ -141,38 +141,36 @@ export class SqliteIndex implements ObjectIndex {
     const { ref } = options;
     const row: IndexRow = { ...options.row, versionId: newVersionId(options.now), currentSince: options.now };
     const params = keyParams(ref);
-    {
-      this.cache.drop(ref);
-      const previous = findAny.get(params) as AnyObjectRow | undefined;
-      const previousEtag = visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now);
-      assertCondition(previousEtag, options.condition);
-      const changes: UsageChange[] = [];
-      if (options.releases) {
-        const released = { type: options.releases.type, bytes: 0, objects: 0 };
-        for (let start: Buffer | undefined = options.releases.start; start; ) {
-          const batch = this.deleteRangeRows({
-            ...options.releases,
-            start,
-            limit: RELEASE_BATCH_ROWS,
-            now: options.now,
-            collectAfter: options.collectAfter,
-          });
-          released.bytes -= batch.removed.bytes;
-          released.objects -= batch.removed.objects;
-          start = batch.step.next;
-        }
-        changes.push(released);
+    this.cache.drop(ref);
+    const previous = findAny.get(params) as AnyObjectRow | undefined;
+    const previousEtag = visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now);
+    assertCondition(previousEtag, options.condition);
+    const changes: UsageChange[] = [];
+    if (options.releases) {
+      const released = { type: options.releases.type, bytes: 0, objects: 0 };
+      for (let start: Buffer | undefined = options.releases.start; start; ) {
+        const batch = this.deleteRangeRows({
+          ...options.releases,
+          start,
+          limit: RELEASE_BATCH_ROWS,
+          now: options.now,
+          collectAfter: options.collectAfter,
+        });
+        released.bytes -= batch.removed.bytes;
+        released.objects -= batch.removed.objects;
+        start = batch.step.next;
       }
-      changes.push({ type: ref.type, bytes: row.size - (previous?.size ?? 0), objects: previous ? 0 : 1, stores: true });
-      this.ledger.chargeAll(ref.tenant, changes);
-      // Retention: the replaced value stays, as a noncurrent version (its blob stays named).
-      const retained = previous !== undefined && previousEtag !== undefined && options.purgeAfter !== undefined;
-      if (retained) this.versions.archive(previous.id, options.now, options.purgeAfter as number);
-      upsert.run({ ...params, ...columnsFromRow(row) });
-      if (options.completesUpload) this.markCompleted(options.completesUpload, infoOf(row));
-      if (!retained && previous?.blob_id && previous.blob_id !== row.blobId)
-        this.sql.queueGarbage.run(previous.blob_id, options.collectAfter);
+      changes.push(released);
     }
+    changes.push({ type: ref.type, bytes: row.size - (previous?.size ?? 0), objects: previous ? 0 : 1, stores: true });
+    this.ledger.chargeAll(ref.tenant, changes);
+    // Retention: the replaced value stays, as a noncurrent version (its blob stays named).
+    const retained = previous !== undefined && previousEtag !== undefined && options.purgeAfter !== undefined;
+    if (retained) this.versions.archive(previous.id, options.now, options.purgeAfter as number);
+    upsert.run({ ...params, ...columnsFromRow(row) });
+    if (options.completesUpload) this.markCompleted(options.completesUpload, infoOf(row));
+    if (!retained && previous?.blob_id && previous.blob_id !== row.blobId)
+      this.sql.queueGarbage.run(previous.blob_id, options.collectAfter);
   }
 
   async remove(options: RemoveRowOptions): Promise<boolean> {

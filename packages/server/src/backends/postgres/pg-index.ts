@@ -193,37 +193,35 @@ export class PgIndex implements ObjectIndex {
   private async putIn(tx: Queries, options: PutRowOptions, previous: PreviousRow | undefined): Promise<void> {
     const { ref } = options;
     const row: IndexRow = { ...options.row, versionId: newVersionId(options.now), currentSince: options.now };
-    {
-      const previousEtag = visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now);
-      assertCondition(previousEtag, options.condition);
-      const released = options.releases
-        ? await this.ranges.releaseIn(tx, options.releases, options.now, options.collectAfter)
-        : { bytes: 0, objects: 0 };
-      await this.ledger.chargeAll(tx, ref.tenant, [
-        ...(options.releases ? [{ type: options.releases.type, bytes: -released.bytes, objects: -released.objects }] : []),
-        { type: ref.type, bytes: row.size - (previous?.size ?? 0), objects: previous ? 0 : 1, stores: true },
-      ]);
-      // Retention: the replaced value stays, as a noncurrent version (its blob stays named).
-      const retained = previous !== undefined && previousEtag !== undefined && options.purgeAfter !== undefined;
-      if (retained)
-        await this.versions.archive(tx, [{ id: previous.id, key: utf8(ref.key) }], ref, options.now, options.purgeAfter as number, false);
-      await tx.run(UPSERT, [
-        ...keyParams(ref),
-        row.size,
-        row.sha256,
-        row.contentType,
-        row.lastModified,
-        row.expiresAt,
-        row.blobId,
-        row.inline,
-        serializeAttributes(row.attributes),
-        row.versionId,
-        row.currentSince,
-      ]);
-      if (options.completesUpload) await this.uploads.markCompleted(tx, options.completesUpload, infoOf(row));
-      if (!retained && previous?.blob_id && previous.blob_id !== row.blobId)
-        await this.garbage.queue([previous.blob_id], options.collectAfter, tx);
-    }
+    const previousEtag = visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now);
+    assertCondition(previousEtag, options.condition);
+    const released = options.releases
+      ? await this.ranges.releaseIn(tx, options.releases, options.now, options.collectAfter)
+      : { bytes: 0, objects: 0 };
+    await this.ledger.chargeAll(tx, ref.tenant, [
+      ...(options.releases ? [{ type: options.releases.type, bytes: -released.bytes, objects: -released.objects }] : []),
+      { type: ref.type, bytes: row.size - (previous?.size ?? 0), objects: previous ? 0 : 1, stores: true },
+    ]);
+    // Retention: the replaced value stays, as a noncurrent version (its blob stays named).
+    const retained = previous !== undefined && previousEtag !== undefined && options.purgeAfter !== undefined;
+    if (retained)
+      await this.versions.archive(tx, [{ id: previous.id, key: utf8(ref.key) }], ref, options.now, options.purgeAfter as number, false);
+    await tx.run(UPSERT, [
+      ...keyParams(ref),
+      row.size,
+      row.sha256,
+      row.contentType,
+      row.lastModified,
+      row.expiresAt,
+      row.blobId,
+      row.inline,
+      serializeAttributes(row.attributes),
+      row.versionId,
+      row.currentSince,
+    ]);
+    if (options.completesUpload) await this.uploads.markCompleted(tx, options.completesUpload, infoOf(row));
+    if (!retained && previous?.blob_id && previous.blob_id !== row.blobId)
+      await this.garbage.queue([previous.blob_id], options.collectAfter, tx);
   }
 
   async remove(options: RemoveRowOptions): Promise<boolean> {
