@@ -134,6 +134,17 @@ describe('retention and undo (storage API v1)', () => {
     assert.equal((await alice.call('PATCH', '/buckets/no-undo', { body: { retentionDays: -1 } })).status, 400);
   });
 
+  test('removing a bucket removes its versions: a bucket made again under the name has none', async () => {
+    assert.equal((await alice.call('POST', '/buckets', { body: { name: 'short-lived' } })).status, 201);
+    await alice.put('short-lived', 'x', Buffer.alloc(30_000, 5));
+    assert.equal((await alice.call('DELETE', '/short-lived/x')).status, 204);
+    assert.equal((await versions(alice, 'short-lived', '')).length, 2);
+    assert.equal((await alice.call('DELETE', '/buckets/short-lived')).status, 204, 'versions do not keep a bucket from being removed');
+    assert.equal((await alice.call('POST', '/buckets', { body: { name: 'short-lived' } })).status, 201);
+    assert.deepEqual(await versions(alice, 'short-lived', ''), []);
+    assert.equal((await alice.call('GET', '/buckets/short-lived')).json<BucketInfo>().retainedBytes, 0);
+  });
+
   test('tmp expiry is not a delete: an expired object goes for good, no version', async () => {
     await alice.put('tmp', 'gone', 'short-lived');
     ts.clock.advance(2 * DAY);

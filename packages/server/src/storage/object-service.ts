@@ -127,7 +127,8 @@ export class ObjectService {
       condition: undefined,
       checkSource: options.checkSource,
       now: this.options.clock(),
-      purgeAfter: await this.purgeAfterFor(target.tenant, target.type),
+      // An in-place copy changes attributes (an ACL), not the value: it keeps no version.
+      purgeAfter: options.inPlace ? undefined : await this.purgeAfterFor(target.tenant, target.type),
       expiresAtIfNone: options.inPlace ? null : ((await this.expiresAtFor(target)) ?? null),
       replace: options.replace,
     });
