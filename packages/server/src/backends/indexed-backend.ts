@@ -103,11 +103,28 @@ export class IndexedBackend implements Backend {
     return row && infoOf(row);
   }
 
-  async read(ref: ObjectRef, now: number, plan: (info: ObjectInfo) => ReadPlan = () => ({ kind: 'all' })): Promise<ReadResult | undefined> {
-    // A concurrent overwrite may remove the blob between the lookup and the read; the index then
-    // already points at the new value, so look again.
+  read(ref: ObjectRef, now: number, plan: (info: ObjectInfo) => ReadPlan = () => ({ kind: 'all' })): Promise<ReadResult | undefined> {
+    return this.readRow(ref, () => this.index.find({ ref, now }), plan);
+  }
+
+  readVersion(
+    ref: ObjectRef,
+    versionId: string,
+    now: number,
+    plan: (info: ObjectInfo) => ReadPlan = () => ({ kind: 'all' }),
+  ): Promise<ReadResult | undefined> {
+    return this.readRow(ref, () => this.index.findVersion({ ref, versionId, now }), plan);
+  }
+
+  private async readRow(
+    ref: ObjectRef,
+    lookup: () => Promise<IndexRow | undefined>,
+    plan: (info: ObjectInfo) => ReadPlan,
+  ): Promise<ReadResult | undefined> {
+    // A concurrent overwrite (or purge) may remove the blob between the lookup and the read; the
+    // index then already says so, so look again.
     for (let attempt = 0; attempt < 5; attempt++) {
-      const row = await this.index.find({ ref, now });
+      const row = await lookup();
       if (!row) return undefined;
       const info = infoOf(row);
       const wanted = plan(info);

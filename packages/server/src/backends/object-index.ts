@@ -288,6 +288,8 @@ export interface ObjectIndex {
   transferRange(options: TransferRangeOptions): Promise<RangeStep>;
   /** The tenant's usage and quota as of the last commit. */
   usage(tenant: string): Promise<TenantUsage>;
+  /** The value of version `versionId` of `ref` (the current row, visible at `now`, or a noncurrent one; not a delete marker). */
+  findVersion(options: { ref: ObjectRef; versionId: string; now: number }): Promise<IndexRow | undefined>;
   /** Bytes and count of the noncurrent versions of a tenant's rows (of one type when given), counted now. */
   retained(options: { tenant: string; type?: string | undefined }): Promise<{ bytes: number; versions: number }>;
   /** Versions of a range (current rows visible at `now` and noncurrent ones), by key, newest first. */

@@ -96,6 +96,13 @@ export class ObjectService {
     return found;
   }
 
+  /** Reads version `versionId` of the object (current or kept by retention); NoSuchVersion when there is none. */
+  async readVersion(ref: ObjectRef, versionId: string, plan?: (info: ObjectInfo) => ReadPlan): Promise<ReadResult> {
+    const found = await this.backend.readVersion(ref, versionId, this.options.clock(), plan);
+    if (!found) throw fail('NoSuchVersion', `No version ${versionId} of ${ref.type}/${ref.key}`);
+    return found;
+  }
+
   async put(ref: ObjectRef, body: Readable, options: PutOptions): Promise<ObjectInfo> {
     this.assertDeclaredSize(options.contentLength);
     await this.assertQuotaRoom(ref, options.contentLength);

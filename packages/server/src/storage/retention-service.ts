@@ -88,6 +88,43 @@ export class RetentionService {
     return { prefix, at: new Date(at).toISOString(), ...result };
   }
 
+  /**
+   * Up to `limit` versions under a prefix as the engine gives them (the S3 front renders its own
+   * listing), after `(afterKey, afterVersionId)`: a version id of that key, or none for every
+   * version of the key. InvalidArgument (from `invalid`) when the version id is not one of the key's.
+   */
+  async versionRows(
+    tenant: string,
+    type: string,
+    query: { prefix: string; afterKey: string | undefined; afterVersionId: string | undefined; limit: number },
+  ): Promise<VersionRow[]> {
+    const now = this.options.clock();
+    let after: { key: Buffer; seq: number } | undefined;
+    if (query.afterKey !== undefined) {
+      const key = Buffer.from(query.afterKey, 'utf8');
+      after = { key, seq: 0 };
+      if (query.afterVersionId !== undefined) {
+        const ref = { tenant, type, key: query.afterKey };
+        const found = await this.findVersion(ref, query.afterVersionId, now);
+        if (!found) throw fail('InvalidArgument', `${query.afterVersionId} is not a version of ${query.afterKey}`);
+        after = { key, seq: found.seq };
+      }
+    }
+    return this.backend.listVersions({ tenant, type, ...prefixRange(query.prefix), after, limit: query.limit, now });
+  }
+
+  /** The version `versionId` of the key (current or not), as the listing gives it; undefined when none. */
+  async findVersion(ref: ObjectRef, versionId: string, now = this.options.clock()): Promise<VersionRow | undefined> {
+    let after: { key: Buffer; seq: number } | undefined;
+    for (;;) {
+      const rows = await this.backend.listVersions({ ...exactKey(ref), after, limit: 100, now });
+      const found = rows.find((row) => row.versionId === versionId);
+      if (found || rows.length < 100) return found;
+      const last = rows.at(-1) as VersionRow;
+      after = { key: Buffer.from(last.key, 'utf8'), seq: last.seq };
+    }
+  }
+
   /** Bytes and count of the noncurrent versions of a tenant (of one type when given). */
   retained(tenant: string, type?: string): Promise<{ bytes: number; versions: number }> {
     return this.backend.retained(tenant, type);

@@ -309,6 +309,11 @@ export class SqliteIndex implements ObjectIndex {
     return this.versions.retained(tenant, type);
   }
 
+  async findVersion({ ref, versionId, now }: { ref: ObjectRef; versionId: string; now: number }): Promise<IndexRow | undefined> {
+    const found = this.versions.findValue(ref, versionId, now);
+    return found && rowFromColumns(found, this.attributes);
+  }
+
   async listVersions(options: ListVersionsOptions): Promise<VersionRow[]> {
     return this.versions.list(options);
   }

@@ -36,7 +36,17 @@ export interface StoredVersion extends ObjectColumns {
  */
 export class SqliteVersions {
   private readonly sql: Record<
-    'archive' | 'marker' | 'archiveRange' | 'markRange' | 'find' | 'purge' | 'retained' | 'retainedOfType' | 'list' | 'listAfter',
+    | 'archive'
+    | 'marker'
+    | 'archiveRange'
+    | 'markRange'
+    | 'find'
+    | 'findValue'
+    | 'purge'
+    | 'retained'
+    | 'retainedOfType'
+    | 'list'
+    | 'listAfter',
     Statement
   >;
 
@@ -77,6 +87,14 @@ export class SqliteVersions {
       find: db.prepare(
         `SELECT id, ${VALUE_COLUMNS}, delete_marker FROM object_versions
          WHERE tenant = @tenant AND type = @type AND key = @key AND version_id = @version_id ORDER BY id DESC LIMIT 1`,
+      ),
+      findValue: db.prepare(
+        `SELECT ${VALUE_COLUMNS} FROM objects
+         WHERE tenant = @tenant AND type = @type AND key = @key AND COALESCE(version_id, 'null') = @version_id AND ${VISIBLE}
+         UNION ALL
+         SELECT ${VALUE_COLUMNS} FROM object_versions
+         WHERE tenant = @tenant AND type = @type AND key = @key AND version_id = @version_id AND delete_marker = 0
+         LIMIT 1`,
       ),
       purge: db.prepare(
         `DELETE FROM object_versions WHERE id IN (SELECT id FROM object_versions WHERE purge_after <= @now ORDER BY purge_after LIMIT @limit)
@@ -121,6 +139,13 @@ export class SqliteVersions {
   find(ref: ObjectRef, versionId: string): StoredVersion | undefined {
     return this.sql.find.get({ tenant: ref.tenant, type: ref.type, key: Buffer.from(ref.key, 'utf8'), version_id: versionId }) as
       | StoredVersion
+      | undefined;
+  }
+
+  /** The value of a version, current or not (no delete marker). */
+  findValue(ref: ObjectRef, versionId: string, now: number): ObjectColumns | undefined {
+    return this.sql.findValue.get({ tenant: ref.tenant, type: ref.type, key: Buffer.from(ref.key, 'utf8'), version_id: versionId, now }) as
+      | ObjectColumns
       | undefined;
   }
 

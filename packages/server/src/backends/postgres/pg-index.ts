@@ -325,6 +325,11 @@ export class PgIndex implements ObjectIndex {
     return this.versions.retained(tenant, type);
   }
 
+  async findVersion({ ref, versionId, now }: { ref: ObjectRef; versionId: string; now: number }): Promise<IndexRow | undefined> {
+    const found = await this.versions.findValue(ref, versionId, now);
+    return found && rowFromColumns(found, this.attributes);
+  }
+
   listVersions(options: ListVersionsOptions): Promise<VersionRow[]> {
     return this.versions.list(options);
   }

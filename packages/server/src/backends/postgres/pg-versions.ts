@@ -27,6 +27,15 @@ const FIND = statement(
    WHERE tenant = $1 AND type = $2 AND key = $3 AND version_id = $4 ORDER BY id DESC LIMIT 1 FOR UPDATE`,
 );
 // SKIP LOCKED: purgers on other servers take other rows; a version a restore holds is left to it.
+const FIND_VALUE = statement(
+  'version_find_value',
+  `SELECT ${VALUE_COLUMNS} FROM objects
+   WHERE tenant = $1 AND type = $2 AND key = $3 AND COALESCE(version_id, 'null') = $4 AND (expires_at IS NULL OR expires_at > $5)
+   UNION ALL
+   SELECT ${VALUE_COLUMNS} FROM object_versions
+   WHERE tenant = $1 AND type = $2 AND key = $3 AND version_id = $4 AND NOT delete_marker
+   LIMIT 1`,
+);
 const PURGE = statement(
   'version_purge',
   `DELETE FROM object_versions
@@ -87,6 +96,12 @@ export class PgVersions {
 
   async find(tx: Queries, ref: ObjectRef, versionId: string): Promise<StoredVersion | undefined> {
     const { rows } = await tx.run<StoredVersion>(FIND, [ref.tenant, ref.type, Buffer.from(ref.key, 'utf8'), versionId]);
+    return rows[0];
+  }
+
+  /** The value of a version, current or not (no delete marker). */
+  async findValue(ref: ObjectRef, versionId: string, now: number): Promise<ObjectColumns | undefined> {
+    const { rows } = await this.db.run<ObjectColumns>(FIND_VALUE, [ref.tenant, ref.type, Buffer.from(ref.key, 'utf8'), versionId, now]);
     return rows[0];
   }
 
