@@ -230,6 +230,22 @@ export function retentionContract(fresh: () => Promise<ObjectIndex>): void {
     assert.deepEqual(await takeAll(index, T0 + DAY), []);
   });
 
+  it('findVersion gives the value of a version, current or not (inline bytes too); a delete marker has none', async () => {
+    const index = await fresh();
+    const big = blobRow(70);
+    await put(index, ref('f/k'), inlineRow('small one'));
+    await put(index, ref('f/k'), big, { now: T0 + SECOND, purgeAfter: PURGE });
+    const [current, old] = await versionsOf(index, 'f/k');
+    const now = T0 + 2 * SECOND;
+    assert.equal((await index.findVersion({ ref: ref('f/k'), versionId: old?.versionId as string, now }))?.inline?.toString(), 'small one');
+    assert.equal((await index.findVersion({ ref: ref('f/k'), versionId: current?.versionId as string, now }))?.blobId, big.blobId);
+    await index.remove({ ref: ref('f/k'), now, condition: undefined, collectAfter: T0, purgeAfter: PURGE });
+    const marker = (await versionsOf(index, 'f/k'))[0] as VersionRow;
+    assert.equal(await index.findVersion({ ref: ref('f/k'), versionId: marker.versionId, now }), undefined);
+    assert.equal(await index.findVersion({ ref: ref('f/k'), versionId: 'never', now }), undefined);
+    assert.equal(await index.findVersion({ ref: ref('f/other'), versionId: old?.versionId as string, now }), undefined);
+  });
+
   it('listVersions pages by (key, newest first) with a cursor, and rows written before versions read as version "null"', async () => {
     const index = await fresh();
     for (let i = 0; i < 3; i++) await put(index, ref('l/a'), inlineRow(`a${i}`), { now: T0 + i * SECOND, purgeAfter: PURGE });
