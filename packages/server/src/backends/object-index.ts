@@ -65,6 +65,11 @@ export interface RestoreVersionOptions {
   /** The current row, if any, becomes a version kept until this instant. */
   readonly purgeAfter: number;
   readonly collectAfter: number;
+  /**
+   * What must be current for the restore to go ahead (PreconditionFailed otherwise): that version
+   * id, or (null) no visible row; undefined: whatever is.
+   */
+  readonly ifCurrent?: string | null | undefined;
 }
 
 /** Largest seq: the current row of a key comes after every version of it. */

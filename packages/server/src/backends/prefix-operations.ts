@@ -246,12 +246,15 @@ export class PrefixOperations {
         now: options.now,
         purgeAfter: options.purgeAfter,
         collectAfter,
+        // Unless a write came since the listing: that write stays (the key is skipped).
+        ifCurrent: current ? current.versionId : null,
       });
       if (before !== undefined && infoOf(row).etag === before && row.versionId === current?.versionId) result.unchanged++;
       else result.restored++;
     } catch (error) {
-      // Purged between the listing and the restore (it was at the end of the window).
-      if ((error as { code?: string }).code !== 'NoSuchVersion') throw error;
+      // Purged between the listing and the restore (it was at the end of the window), or written meanwhile.
+      const code = (error as { code?: string }).code;
+      if (code !== 'NoSuchVersion' && code !== 'PreconditionFailed') throw error;
       result.skipped++;
     }
   }

@@ -217,6 +217,28 @@ export function retentionContract(fresh: () => Promise<ObjectIndex>): void {
       index.restoreVersion({ ref: ref('v/k'), versionId: 'no-such', now: T0 + 3 * SECOND, purgeAfter: PURGE, collectAfter: T0 }),
       code('NoSuchVersion'),
     );
+    // ifCurrent: only over the version the caller saw current (or, null, over none).
+    const seen = rows[0]?.versionId as string;
+    for (const ifCurrent of [null, 'another'])
+      await assert.rejects(
+        index.restoreVersion({
+          ref: ref('v/k'),
+          versionId: old.versionId,
+          now: T0 + 3 * SECOND,
+          purgeAfter: PURGE,
+          collectAfter: T0,
+          ifCurrent,
+        }),
+        code('PreconditionFailed'),
+      );
+    await index.restoreVersion({
+      ref: ref('v/k'),
+      versionId: old.versionId,
+      now: T0 + 3 * SECOND,
+      purgeAfter: PURGE,
+      collectAfter: T0,
+      ifCurrent: seen,
+    });
     // A deleted key comes back from its version; a delete marker is not a value.
     await index.remove({ ref: ref('v/k'), now: T0 + 4 * SECOND, condition: undefined, collectAfter: T0, purgeAfter: PURGE });
     const marker = (await versionsOf(index, 'v/k'))[0] as VersionRow;

@@ -8,7 +8,15 @@ import type { UsageChange } from '../bucket-usage.js';
 import { type BucketStore, isObjectType } from '../buckets.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
 import { KEY_SPACE_END, keyAfter, listStart, prefixUpperBound } from '../key-range.js';
-import { type AttributeFields, attributeFields, columnsFromRow, newVersionId, parseAttributes, rowFromColumns } from '../object-columns.js';
+import {
+  type AttributeFields,
+  attributeFields,
+  columnsFromRow,
+  NULL_VERSION_ID,
+  newVersionId,
+  parseAttributes,
+  rowFromColumns,
+} from '../object-columns.js';
 import {
   type AdvanceUploadOptions,
   type IndexRow,
@@ -324,6 +332,8 @@ export class SqliteIndex implements ObjectIndex {
       const version = this.versions.find(ref, options.versionId);
       const current = this.ranges.findFull.get(keyParams(ref)) as FullObjectRow | undefined;
       const currentRow = current && (current.expires_at === null || current.expires_at > now) ? current : undefined;
+      if (options.ifCurrent !== undefined && (currentRow ? (currentRow.version_id ?? NULL_VERSION_ID) : null) !== options.ifCurrent)
+        throw fail('PreconditionFailed', `${ref.type}/${ref.key} changed since the restore looked at it`);
       if (currentRow && (currentRow.version_id ?? 'null') === options.versionId) return rowFromColumns(currentRow, this.attributes);
       if (!version || version.delete_marker) throw fail('NoSuchVersion', `No version ${options.versionId} of ${ref.type}/${ref.key}`);
       const value = rowFromColumns(version, this.attributes);

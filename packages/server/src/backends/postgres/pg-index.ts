@@ -340,6 +340,8 @@ export class PgIndex implements ObjectIndex {
       await tx.run(LOCK_KEY, [this.lockKey(ref)]);
       const found = (await tx.run<ObjectColumns & PreviousRow>(FIND_CURRENT, keyParams(ref))).rows[0];
       const current = found && (found.expires_at === null || Number(found.expires_at) > now) ? found : undefined;
+      if (options.ifCurrent !== undefined && (current ? (current.version_id ?? NULL_VERSION_ID) : null) !== options.ifCurrent)
+        throw fail('PreconditionFailed', `${ref.type}/${ref.key} changed since the restore looked at it`);
       if (current && (current.version_id ?? NULL_VERSION_ID) === options.versionId) return rowFromColumns(current, this.attributes);
       // Locked: a purge skips it, so the blob it names stays named by the row made from it.
       const version = await this.versions.find(tx, ref, options.versionId);
