@@ -41,7 +41,9 @@ describe('S3 versioning (retention underneath)', () => {
     ).json();
     assert.equal((info as { retentionDays: number }).retentionDays, 30);
 
-    for (const body of ['a1', 'a2', 'a3']) await s3.send(new PutObjectCommand({ Bucket: 'versioned', Key: 'doc', Body: body }));
+    const written: Array<string | undefined> = [];
+    for (const body of ['a1', 'a2', 'a3'])
+      written.push((await s3.send(new PutObjectCommand({ Bucket: 'versioned', Key: 'doc', Body: body }))).VersionId);
     await s3.send(new DeleteObjectCommand({ Bucket: 'versioned', Key: 'doc' }));
     const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: 'versioned' }));
     assert.deepEqual(
@@ -60,6 +62,11 @@ describe('S3 versioning (retention underneath)', () => {
     // Unlike S3 (whose unversioned writes are the version "null"), every value has an id of its own.
     assert.match(listed.Versions?.[0]?.VersionId ?? '', /^[\w-]{21}$/);
     assert.equal(listed.IsTruncated, false);
+    assert.deepEqual(
+      listed.Versions?.filter((v) => v.Key === 'doc').map((v) => v.VersionId),
+      written.reverse(),
+      'PutObject answers the version id it made',
+    );
 
     // Pages of 2 add up to the whole listing.
     const seen: string[] = [];

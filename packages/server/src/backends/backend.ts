@@ -71,6 +71,8 @@ export interface ObjectInfo {
   readonly expiresAt: number | undefined;
   /** Null (or absent, in records made before objects had attributes) when it has none. */
   readonly attributes?: ObjectAttributes | null | undefined;
+  /** The version id a write gave the value: in the answer of a whole-body write only (S3's x-amz-version-id). */
+  readonly versionId?: string | undefined;
 }
 
 /** The bytes of an object: small ones may come as a buffer, the rest as a stream. */

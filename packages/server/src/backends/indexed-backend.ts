@@ -21,6 +21,7 @@ import { type FolderListingOptions, type FolderPage, listFolderPage } from './fo
 import { GarbageCollector } from './garbage-collector.js';
 import { prefixRange } from './key-range.js';
 import { type BodyMeter, meterBody } from './metered-body.js';
+import { newVersionId } from './object-columns.js';
 import {
   type IndexRow,
   infoOf,
@@ -365,9 +366,11 @@ export class IndexedBackend implements Backend {
     options: Pick<PutRowOptions, 'condition' | 'now' | 'completesUpload' | 'releases' | 'purgeAfter'>,
   ): Promise<ObjectInfo> {
     const full: IndexRow = { ...row, lastModified: this.clock() };
-    await this.index.put({ ref, row: full, ...options, collectAfter: options.now + this.replacedBlobGraceMs });
+    // The version id the row gets, so that the write's answer can name it.
+    const versionId = newVersionId(options.now);
+    await this.index.put({ ref, row: { ...full, versionId }, ...options, collectAfter: options.now + this.replacedBlobGraceMs });
     this.garbage.collectSoon(this.replacedBlobGraceMs);
-    return infoOf(full);
+    return options.completesUpload ? infoOf(full) : { ...infoOf(full), versionId };
   }
 }
 

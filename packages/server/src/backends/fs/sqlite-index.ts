@@ -147,7 +147,7 @@ export class SqliteIndex implements ObjectIndex {
   private putRow(options: PutRowOptions): void {
     const { findAny, upsert } = this.db.statements;
     const { ref } = options;
-    const row: IndexRow = { ...options.row, versionId: newVersionId(options.now), currentSince: options.now };
+    const row: IndexRow = { ...options.row, versionId: options.row.versionId ?? newVersionId(options.now), currentSince: options.now };
     const params = keyParams(ref);
     this.cache.drop(ref);
     const previous = findAny.get(params) as AnyObjectRow | undefined;

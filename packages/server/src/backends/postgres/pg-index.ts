@@ -192,7 +192,7 @@ export class PgIndex implements ObjectIndex {
   /** put's work in `tx`, with the key's lock and its row (`previous`) held. */
   private async putIn(tx: Queries, options: PutRowOptions, previous: PreviousRow | undefined): Promise<void> {
     const { ref } = options;
-    const row: IndexRow = { ...options.row, versionId: newVersionId(options.now), currentSince: options.now };
+    const row: IndexRow = { ...options.row, versionId: options.row.versionId ?? newVersionId(options.now), currentSince: options.now };
     const previousEtag = visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now);
     assertCondition(previousEtag, options.condition);
     const released = options.releases
