@@ -97,8 +97,18 @@ describe('S3 versioning (retention underneath)', () => {
     });
     const marker = listed.DeleteMarkers?.[0]?.VersionId;
     assert.equal((await s3CodeOf(s3.send(new GetObjectCommand({ Bucket: 'versioned', Key: 'doc', VersionId: marker }))))?.status, 404);
+    // DeleteObject of a version: a noncurrent one goes for good; the newest delete marker (and the current value) are not done.
+    assert.equal((await s3CodeOf(s3.send(new DeleteObjectCommand({ Bucket: 'versioned', Key: 'doc', VersionId: marker }))))?.status, 501);
+    const gone = await s3.send(new DeleteObjectCommand({ Bucket: 'versioned', Key: 'doc', VersionId: oldest?.VersionId }));
+    assert.equal(gone.VersionId, oldest?.VersionId);
+    assert.deepEqual(await s3CodeOf(s3.send(new GetObjectCommand({ Bucket: 'versioned', Key: 'doc', VersionId: oldest?.VersionId }))), {
+      code: 'NoSuchVersion',
+      status: 404,
+    });
+    assert.equal((await s3.send(new ListObjectVersionsCommand({ Bucket: 'versioned', Prefix: 'doc' }))).Versions?.length, 2);
+    const current = listed.Versions?.[0]?.VersionId;
     assert.equal(
-      (await s3CodeOf(s3.send(new DeleteObjectCommand({ Bucket: 'versioned', Key: 'doc', VersionId: oldest?.VersionId }))))?.status,
+      (await s3CodeOf(s3.send(new DeleteObjectCommand({ Bucket: 'versioned', Key: 'before', VersionId: current }))))?.status,
       501,
     );
 

@@ -232,6 +232,8 @@ export interface Backend {
   usage(tenant: string): Promise<TenantUsage>;
   /** Physically removes objects that expired at or before `now`, and versions past their window; returns how many objects. */
   sweepExpired(now: number): Promise<number>;
+  /** Removes a noncurrent version for good (its blob collected when nothing else names it); undefined when none. */
+  removeVersion(ref: ObjectRef, versionId: string): Promise<{ deleteMarker: boolean } | undefined>;
   /** Looks version `versionId` of the object up (current or noncurrent) and reads what `plan` asks for. */
   readVersion(ref: ObjectRef, versionId: string, now: number, plan?: (info: ObjectInfo) => ReadPlan): Promise<ReadResult | undefined>;
   /** Versions (current and noncurrent) under a prefix, by key and newest first, after a cursor. */

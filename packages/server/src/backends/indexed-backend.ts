@@ -108,6 +108,12 @@ export class IndexedBackend implements Backend {
     return this.readRow(ref, () => this.index.find({ ref, now }), plan);
   }
 
+  async removeVersion(ref: ObjectRef, versionId: string): Promise<{ deleteMarker: boolean } | undefined> {
+    const removed = await this.index.removeVersion({ ref, versionId, collectAfter: this.clock() + this.replacedBlobGraceMs });
+    this.garbage.collectSoon(this.replacedBlobGraceMs);
+    return removed;
+  }
+
   readVersion(
     ref: ObjectRef,
     versionId: string,

@@ -293,6 +293,11 @@ export interface ObjectIndex {
   transferRange(options: TransferRangeOptions): Promise<RangeStep>;
   /** The tenant's usage and quota as of the last commit. */
   usage(tenant: string): Promise<TenantUsage>;
+  /**
+   * Removes the noncurrent version `versionId` of `ref` (a value or a delete marker) for good,
+   * queueing its blob (collected if nothing else names it); undefined when there is none.
+   */
+  removeVersion(options: { ref: ObjectRef; versionId: string; collectAfter: number }): Promise<{ deleteMarker: boolean } | undefined>;
   /** The value of version `versionId` of `ref` (the current row, visible at `now`, or a noncurrent one; not a delete marker). */
   findVersion(options: { ref: ObjectRef; versionId: string; now: number }): Promise<IndexRow | undefined>;
   /** Bytes and count of the noncurrent versions of a tenant's rows (of one type when given), counted now. */

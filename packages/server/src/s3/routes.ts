@@ -26,7 +26,7 @@ import { postObject } from './post-object.js';
 import { isPostObject } from './post-object-request.js';
 import { S3_BASE_PATH } from './root-listener.js';
 import { sha256Hex } from './sigv4.js';
-import { listObjectVersions } from './versions.js';
+import { deleteObjectVersion, listObjectVersions } from './versions.js';
 import { sendXml } from './xml.js';
 
 /** Path segments before the key: s3, the bucket. */
@@ -170,8 +170,8 @@ async function objectOperation(ctx: AppContext, request: FastifyRequest, reply: 
       return putObject(ctx, request, reply, await writeRef(), acl);
     }
     case 'DELETE':
-      // S3 deletes that version for good; versions here go only when their window passes (or by restore).
-      if (query.has('versionId')) throw s3Errors.notImplemented('DeleteObject of a version (versionId)');
+      if (query.has('versionId'))
+        return deleteObjectVersion(ctx, reply, await ctx.access.ref(principal, bucket, key, 'object:delete'), query.get('versionId') ?? '');
       return deleteObject(ctx, reply, await ctx.access.ref(principal, bucket, key, 'object:delete'));
     default:
       throw s3Errors.notImplemented(`${request.method} on an object`);

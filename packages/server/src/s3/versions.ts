@@ -1,10 +1,12 @@
+import type { FastifyReply } from 'fastify';
 import type { AppContext } from '../http/context.js';
 import type { BucketSettings } from '../storage/bucket-model.js';
 import type { VersionRow } from '../storage/model.js';
 import { md5Etag } from '../storage/object-etags.js';
+import type { ObjectRef } from '../storage/object-ref.js';
 import { DAY_MS } from '../storage/retention.js';
 import { ownerXml } from './buckets.js';
-import { s3Errors } from './errors.js';
+import { S3Error, s3Errors } from './errors.js';
 import { uriEncode } from './sigv4.js';
 import { xmlRoot } from './xml.js';
 import { childrenOf, onlyChildren, optionalText } from './xml-fields.js';
@@ -93,4 +95,20 @@ export async function listObjectVersions(ctx: AppContext, tenant: string, bucket
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+/**
+ * DeleteObject with a version id: a noncurrent version (or a delete marker that is not the newest
+ * of its key) goes for good, as on S3. The current value and a key's newest delete marker are
+ * NotImplemented: S3 would make the version before them current, which a restore does here
+ * (storage API v1's POST /{type}/restore).
+ */
+export async function deleteObjectVersion(ctx: AppContext, reply: FastifyReply, ref: ObjectRef, versionId: string) {
+  const outcome = await ctx.retention.removeVersion(ref, versionId);
+  if (outcome === 'current') throw s3Errors.notImplemented('DeleteObject of the current version (restore an earlier one instead)');
+  if (outcome === 'latest-marker') throw s3Errors.notImplemented('DeleteObject of the newest delete marker (restore the key instead)');
+  if (outcome === 'missing') throw new S3Error('NoSuchVersion');
+  reply.header('x-amz-version-id', versionId);
+  if (outcome === 'removed-marker') reply.header('x-amz-delete-marker', 'true');
+  return reply.code(204).send();
 }

@@ -125,6 +125,25 @@ export class RetentionService {
     }
   }
 
+  /**
+   * Removes a noncurrent version for good (S3's DeleteObject with a version id). The current value,
+   * and the delete marker that is the newest of a key (S3 would undelete the key), are not removed
+   * this way: they come back as `current` and `latest-marker`.
+   */
+  async removeVersion(ref: ObjectRef, versionId: string): Promise<'removed' | 'removed-marker' | 'missing' | 'current' | 'latest-marker'> {
+    const now = this.options.clock();
+    const found = await this.findVersion(ref, versionId, now);
+    if (!found) return 'missing';
+    if (found.current) return 'current';
+    if (found.deleteMarker) {
+      const [newest] = await this.backend.listVersions({ ...exactKey(ref), after: undefined, limit: 1, now });
+      if (newest?.versionId === versionId) return 'latest-marker';
+    }
+    const removed = await this.backend.removeVersion(ref, versionId);
+    if (!removed) return 'missing';
+    return removed.deleteMarker ? 'removed-marker' : 'removed';
+  }
+
   /** Bytes and count of the noncurrent versions of a tenant (of one type when given). */
   retained(tenant: string, type?: string): Promise<{ bytes: number; versions: number }> {
     return this.backend.retained(tenant, type);

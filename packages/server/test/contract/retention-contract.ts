@@ -268,6 +268,20 @@ export function retentionContract(fresh: () => Promise<ObjectIndex>): void {
     assert.equal(await index.findVersion({ ref: ref('f/other'), versionId: old?.versionId as string, now }), undefined);
   });
 
+  it('removeVersion removes one noncurrent version for good and queues its blob; the current row is no version to remove', async () => {
+    const index = await fresh();
+    const first = blobRow(80);
+    await put(index, ref('x/k'), first);
+    await put(index, ref('x/k'), inlineRow('now'), { now: T0 + SECOND, purgeAfter: PURGE });
+    const [current, old] = await versionsOf(index, 'x/k');
+    assert.equal(await index.removeVersion({ ref: ref('x/k'), versionId: current?.versionId as string, collectAfter: T0 }), undefined);
+    assert.deepEqual(await index.removeVersion({ ref: ref('x/k'), versionId: old?.versionId as string, collectAfter: T0 }), {
+      deleteMarker: false,
+    });
+    assert.deepEqual(shape(await versionsOf(index, 'x/k')), [['current', 3]]);
+    assert.deepEqual(await takeAll(index, T0 + DAY), [first.blobId]);
+  });
+
   it('listVersions pages by (key, newest first) with a cursor, and rows written before versions read as version "null"', async () => {
     const index = await fresh();
     for (let i = 0; i < 3; i++) await put(index, ref('l/a'), inlineRow(`a${i}`), { now: T0 + i * SECOND, purgeAfter: PURGE });

@@ -317,6 +317,15 @@ export class SqliteIndex implements ObjectIndex {
     return this.versions.retained(tenant, type);
   }
 
+  async removeVersion({ ref, versionId, collectAfter }: { ref: ObjectRef; versionId: string; collectAfter: number }) {
+    return this.commits.enqueue(() => {
+      const removed = this.versions.remove(ref, versionId);
+      if (!removed) return undefined;
+      if (removed.blob_id) this.sql.queueGarbage.run(removed.blob_id, collectAfter);
+      return { deleteMarker: Boolean(removed.delete_marker) };
+    });
+  }
+
   async findVersion({ ref, versionId, now }: { ref: ObjectRef; versionId: string; now: number }): Promise<IndexRow | undefined> {
     const found = this.versions.findValue(ref, versionId, now);
     return found && rowFromColumns(found, this.attributes);

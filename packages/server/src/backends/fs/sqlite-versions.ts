@@ -42,6 +42,7 @@ export class SqliteVersions {
     | 'markRange'
     | 'find'
     | 'findValue'
+    | 'remove'
     | 'purge'
     | 'retained'
     | 'retainedOfType'
@@ -96,6 +97,10 @@ export class SqliteVersions {
          WHERE tenant = @tenant AND type = @type AND key = @key AND version_id = @version_id AND delete_marker = 0
          LIMIT 1`,
       ),
+      remove: db.prepare(
+        `DELETE FROM object_versions WHERE tenant = @tenant AND type = @type AND key = @key AND version_id = @version_id
+         RETURNING blob_id, delete_marker`,
+      ),
       purge: db.prepare(
         `DELETE FROM object_versions WHERE id IN (SELECT id FROM object_versions WHERE purge_after <= @now ORDER BY purge_after LIMIT @limit)
          RETURNING blob_id`,
@@ -146,6 +151,13 @@ export class SqliteVersions {
   findValue(ref: ObjectRef, versionId: string, now: number): ObjectColumns | undefined {
     return this.sql.findValue.get({ tenant: ref.tenant, type: ref.type, key: Buffer.from(ref.key, 'utf8'), version_id: versionId, now }) as
       | ObjectColumns
+      | undefined;
+  }
+
+  /** Removes a noncurrent version; what it was, and its blob. */
+  remove(ref: ObjectRef, versionId: string): { blob_id: string | null; delete_marker: number } | undefined {
+    return this.sql.remove.get({ tenant: ref.tenant, type: ref.type, key: Buffer.from(ref.key, 'utf8'), version_id: versionId }) as
+      | { blob_id: string | null; delete_marker: number }
       | undefined;
   }
 

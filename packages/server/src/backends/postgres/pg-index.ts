@@ -325,6 +325,15 @@ export class PgIndex implements ObjectIndex {
     return this.versions.retained(tenant, type);
   }
 
+  async removeVersion({ ref, versionId, collectAfter }: { ref: ObjectRef; versionId: string; collectAfter: number }) {
+    return this.db.transaction(async (tx) => {
+      const removed = await this.versions.remove(tx, ref, versionId);
+      if (!removed) return undefined;
+      if (removed.blob_id) await this.garbage.queue([removed.blob_id], collectAfter, tx);
+      return { deleteMarker: removed.delete_marker };
+    });
+  }
+
   async findVersion({ ref, versionId, now }: { ref: ObjectRef; versionId: string; now: number }): Promise<IndexRow | undefined> {
     const found = await this.versions.findValue(ref, versionId, now);
     return found && rowFromColumns(found, this.attributes);

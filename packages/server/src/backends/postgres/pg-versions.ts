@@ -36,6 +36,10 @@ const FIND_VALUE = statement(
    WHERE tenant = $1 AND type = $2 AND key = $3 AND version_id = $4 AND NOT delete_marker
    LIMIT 1`,
 );
+const REMOVE = statement(
+  'version_remove',
+  'DELETE FROM object_versions WHERE tenant = $1 AND type = $2 AND key = $3 AND version_id = $4 RETURNING blob_id, delete_marker',
+);
 const PURGE = statement(
   'version_purge',
   `DELETE FROM object_versions
@@ -102,6 +106,17 @@ export class PgVersions {
   /** The value of a version, current or not (no delete marker). */
   async findValue(ref: ObjectRef, versionId: string, now: number): Promise<ObjectColumns | undefined> {
     const { rows } = await this.db.run<ObjectColumns>(FIND_VALUE, [ref.tenant, ref.type, Buffer.from(ref.key, 'utf8'), versionId, now]);
+    return rows[0];
+  }
+
+  /** Removes a noncurrent version inside `tx`; what it was, and its blob. */
+  async remove(tx: Queries, ref: ObjectRef, versionId: string): Promise<{ blob_id: string | null; delete_marker: boolean } | undefined> {
+    const { rows } = await tx.run<{ blob_id: string | null; delete_marker: boolean }>(REMOVE, [
+      ref.tenant,
+      ref.type,
+      Buffer.from(ref.key, 'utf8'),
+      versionId,
+    ]);
     return rows[0];
   }
 
