@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
   DeleteObjectCommand,
   GetBucketVersioningCommand,
@@ -106,6 +107,21 @@ describe('S3 versioning (retention underneath)', () => {
       status: 404,
     });
     assert.equal((await s3.send(new ListObjectVersionsCommand({ Bucket: 'versioned', Prefix: 'doc' }))).Versions?.length, 2);
+    assert.equal(
+      (
+        await s3CodeOf(
+          s3.send(
+            new CopyObjectCommand({
+              Bucket: 'versioned',
+              Key: 'copy',
+              CopySource: `versioned/doc?versionId=${listed.Versions?.[1]?.VersionId}`,
+            }),
+          ),
+        )
+      )?.status,
+      501,
+      'a copy from a version is not done (never the current value instead)',
+    );
     const current = listed.Versions?.[0]?.VersionId;
     assert.equal(
       (await s3CodeOf(s3.send(new DeleteObjectCommand({ Bucket: 'versioned', Key: 'before', VersionId: current }))))?.status,
