@@ -7,6 +7,7 @@ import {
   CopyObjectCommand,
   CreateBucketCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetBucketVersioningCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -121,6 +122,20 @@ describe('S3 versioning (retention underneath)', () => {
       )?.status,
       501,
       'a copy from a version is not done (never the current value instead)',
+    );
+    assert.equal(
+      (
+        await s3CodeOf(
+          s3.send(
+            new DeleteObjectsCommand({
+              Bucket: 'versioned',
+              Delete: { Objects: [{ Key: 'doc', VersionId: listed.Versions?.[1]?.VersionId }] },
+            }),
+          ),
+        )
+      )?.status,
+      501,
+      'DeleteObjects of versions is not done (never the current value instead)',
     );
     const current = listed.Versions?.[0]?.VersionId;
     assert.equal(
