@@ -3,6 +3,7 @@ import { it } from 'node:test';
 import { keyAfter, prefixRange } from '../../src/backends/key-range.js';
 import type { ObjectIndex, VersionRow } from '../../src/backends/object-index.js';
 import { blobRow, code, inlineRow, put, ref, SECOND, T0, takeAll } from './index-fixtures.js';
+import type { OpenedIndex } from './object-index-contract.js';
 
 const DAY = 86_400 * SECOND;
 const PURGE = T0 + 7 * DAY;
@@ -24,7 +25,7 @@ const shape = (rows: VersionRow[]) => rows.map((row) => [row.current ? 'current'
  * delete adds a marker) when the write passes `purgeAfter`; versions are invisible to reads and
  * listings, restorable, purged by the sweeper, and keep naming their blobs until then.
  */
-export function retentionContract(fresh: () => Promise<ObjectIndex>): void {
+export function retentionContract(fresh: () => Promise<ObjectIndex>, openHandle: () => Promise<OpenedIndex>): void {
   it('an overwrite with retention keeps the old row as a version, naming its blob (not queued); without, nothing is kept', async () => {
     const index = await fresh();
     const first = blobRow(100);
@@ -282,7 +283,22 @@ export function retentionContract(fresh: () => Promise<ObjectIndex>): void {
     assert.deepEqual(await takeAll(index, T0 + DAY), [first.blobId]);
   });
 
-  it('listVersions pages by (key, newest first) with a cursor, and rows written before versions read as version "null"', async () => {
+  it('a row written before rows had version ids is version "null", current since its Last-Modified, and kept and restored as any', async () => {
+    const handle = await openHandle();
+    const { index } = handle;
+    await put(index, ref('legacy/k'), inlineRow('old', { lastModified: T0 - 5 * SECOND }));
+    await handle.makeLegacy(ref('legacy/k'));
+    const [before] = await versionsOf(index, 'legacy/k');
+    assert.deepEqual([before?.versionId, before?.since, before?.current], ['null', T0 - 5 * SECOND, true]);
+    await put(index, ref('legacy/k'), inlineRow('new'), { now: T0 + SECOND, purgeAfter: PURGE });
+    const [, kept] = await versionsOf(index, 'legacy/k');
+    assert.deepEqual([kept?.versionId, kept?.since, kept?.stoppedAt], ['null', T0 - 5 * SECOND, T0 + SECOND]);
+    assert.equal((await index.findVersion({ ref: ref('legacy/k'), versionId: 'null', now: T0 + 2 * SECOND }))?.inline?.toString(), 'old');
+    await index.restoreVersion({ ref: ref('legacy/k'), versionId: 'null', now: T0 + 2 * SECOND, purgeAfter: PURGE, collectAfter: T0 });
+    assert.equal((await index.find({ ref: ref('legacy/k'), now: T0 + 3 * SECOND }))?.inline?.toString(), 'old');
+  });
+
+  it('listVersions pages by (key, newest first) with a cursor', async () => {
     const index = await fresh();
     for (let i = 0; i < 3; i++) await put(index, ref('l/a'), inlineRow(`a${i}`), { now: T0 + i * SECOND, purgeAfter: PURGE });
     await put(index, ref('l/b'), inlineRow('b'), { now: T0 });
