@@ -198,9 +198,11 @@ export class ObjectService {
   }
 
   private async writeOptions(ref: ObjectRef, options: PutOptions): Promise<WriteOptions> {
+    // Both read the bucket's settings: at once, not one after the other.
+    const [expiresAt, purgeAfter] = await Promise.all([this.expiryFor(ref, options.expiresInMs), this.purgeAfterFor(ref.tenant, ref.type)]);
     return {
       contentType: options.contentType || DEFAULT_CONTENT_TYPE,
-      expiresAt: await this.expiryFor(ref, options.expiresInMs),
+      expiresAt,
       maxBytes: this.options.maxObjectBytes,
       expectedBytes: options.contentLength,
       signal: options.signal,
@@ -208,7 +210,7 @@ export class ObjectService {
       expectedSha256: options.expectedSha256,
       now: this.options.clock(),
       attributes: options.attributes,
-      purgeAfter: await this.purgeAfterFor(ref.tenant, ref.type),
+      purgeAfter,
     };
   }
 
