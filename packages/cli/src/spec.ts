@@ -55,6 +55,27 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
     run: async (ctx, args, options) => (await import('./commands/rm.js')).runRm(ctx, args, options),
   },
   {
+    name: 'restore',
+    args: '[key]',
+    summary: 'Make an earlier version of KEY current again, or put every key under --prefix back as it was --at a time (needs retention)',
+    options: [
+      ['--version-id <id>', 'the version to restore (from `stowage versions`); default: the newest earlier one'],
+      ['--prefix <prefix>', 'restore every key under this folder prefix (with --at)'],
+      ['--at <time>', 'the time to go back to (ISO 8601, e.g. 2026-12-06T14:00Z)'],
+      ['--json', 'print the result as JSON'],
+    ],
+    examples: ['stowage restore reports/q1.csv', 'stowage restore --prefix reports/ --at 2026-12-06T14:00Z'],
+    run: async (ctx, args, options) => (await import('./commands/restore.js')).runRestore(ctx, args, options),
+  },
+  {
+    name: 'versions',
+    args: '[prefix]',
+    summary: 'List the versions kept under PREFIX: current, noncurrent and deleted, by key, newest first',
+    options: [['--json', 'print JSON']],
+    examples: ['stowage versions reports/'],
+    run: async (ctx, args, options) => (await import('./commands/restore.js')).runVersions(ctx, args, options),
+  },
+  {
     name: 'exists',
     args: '<key>',
     summary: 'Exit 0 if KEY exists, 1 if not',

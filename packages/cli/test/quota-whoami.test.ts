@@ -87,6 +87,7 @@ describe('stowage quota and whoami', () => {
       objects: 1,
       pendingUploadBytes: 0,
       quotaBytes: 10 * 1024 * 1024,
+      retainedBytes: 0,
       rateLimit: { requestsPerSecond: 100, burst: 200 },
     });
   });

@@ -43,6 +43,8 @@ export interface CreateBucketOptions {
   readonly quotaBytes?: number | null;
   /** Every key written expires this many days after its write (a lifecycle rule for the prefix ''). */
   readonly expiryDays?: number | null;
+  /** Days overwritten, deleted and moved values are kept as restorable versions (0: none); left out or null: the server default. */
+  readonly retentionDays?: number | null;
   /** Grants to give from the start: as `share` takes them, or as `info` reports them. */
   readonly grants?: ReadonlyArray<BucketGrant | GrantOptions>;
   readonly signal?: AbortSignal;
@@ -133,6 +135,7 @@ export class Buckets {
       name: checkedName(name),
       ...(options.quotaBytes !== undefined && { quotaBytes: options.quotaBytes }),
       ...(options.expiryDays !== undefined && { expiryDays: options.expiryDays }),
+      ...(options.retentionDays !== undefined && { retentionDays: options.retentionDays }),
       ...(options.grants !== undefined && { grants: options.grants.map(grantOf) }),
     };
     return this.transport.send(

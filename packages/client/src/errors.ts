@@ -106,6 +106,7 @@ export class ConnectionError extends StorageError {}
 
 const BY_CODE: Record<string, typeof StorageError> = {
   NoSuchKey: NotFoundError,
+  NoSuchVersion: NotFoundError,
   MissingToken: AuthError,
   InvalidToken: AuthError,
   InvalidUser: AuthError,

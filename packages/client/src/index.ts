@@ -63,9 +63,13 @@ export {
   type ObjectDetails,
   type PrefixUsage,
   type PublicAccessBlockSettings,
+  type RestoreKeyResult,
+  type RestorePrefixResult,
   STORAGE_TYPES,
   type StorageType,
   type UsageReport,
+  type VersionEntry,
+  type VersionsPage,
 } from './protocol.js';
 export { Retry, type RetryCause, type RetryOptions, RetryState } from './retry.js';
 export {

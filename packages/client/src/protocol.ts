@@ -64,6 +64,10 @@ export const Routes = {
   deleteMany: 'delete_many',
   /** `GET {type}/usage?prefix=P` (a Stowage extension). */
   usage: 'usage',
+  /** `POST {type}/restore` with `{key, versionId?}` or `{prefix, at}` (a Stowage extension). */
+  restore: 'restore',
+  /** `GET {type}/versions?prefix=P` (a Stowage extension). */
+  versions: 'versions',
 } as const;
 
 /** Paths of server-side copy and move below `{base}/` (Stowage extensions). */
@@ -82,6 +86,54 @@ export const METADATA_LIMITS = {
   /** Longest stored `Cache-Control` or `Content-Disposition`. */
   headerBytes: 1024,
 } as const;
+
+/** One version of a key in `GET {type}/versions`: its current value, a noncurrent one, or a delete marker. */
+export interface VersionEntry {
+  readonly key: string;
+  /** 'null' for a value written before versions had ids. */
+  readonly versionId: string;
+  readonly current: boolean;
+  /** A delete marker records a delete; it has no value. */
+  readonly isDeleteMarker: boolean;
+  readonly size: number;
+  readonly sha256: string;
+  readonly lastModified: string;
+  /** When it became current (a delete marker: when the key was deleted). */
+  readonly since: string;
+  /** When it stopped being current (overwritten, deleted, moved away); null for the current one. */
+  readonly deletedAt: string | null;
+  /** When the server removes it for good; null for the current one. */
+  readonly purgeAfter: string | null;
+}
+
+/** A page of `GET {type}/versions`: by key, newest first; `next` is the X-NEXT token of the next page. */
+export interface VersionsPage {
+  readonly versions: VersionEntry[];
+  readonly next: string | null;
+}
+
+/** The answer of `POST {type}/restore` for a key: the current object after the restore. */
+export interface RestoreKeyResult {
+  readonly key: string;
+  readonly versionId: string | null;
+  readonly size: number;
+  readonly etag: string;
+  readonly sha256: string;
+}
+
+/** The answer of `POST {type}/restore` for a prefix at a time. */
+export interface RestorePrefixResult {
+  readonly prefix: string;
+  readonly at: string;
+  /** Keys given back the value they had then. */
+  readonly restored: number;
+  /** Keys that did not exist then, deleted (kept as versions). */
+  readonly deleted: number;
+  /** Keys already as they were. */
+  readonly unchanged: number;
+  /** Keys left alone: not allowed, changed meanwhile, or their version purged meanwhile. */
+  readonly skipped: number;
+}
 
 /** The answer of `POST {type}/delete_prefix`: what was deleted. */
 export interface DeletePrefixResult {
@@ -182,6 +234,11 @@ export interface UsageReport {
   readonly pendingUploadBytes: number;
   /** Most bytes the user may store; null when unlimited. */
   readonly quotaBytes: number | null;
+  /**
+   * Bytes of noncurrent versions kept for the retention window (overwritten, deleted, moved
+   * values). Not counted in `bytes` nor against the quota.
+   */
+  readonly retainedBytes: number;
   /** Requests per second and burst allowed to the user; null when unlimited. */
   readonly rateLimit: { readonly requestsPerSecond: number; readonly burst: number } | null;
 }
@@ -251,6 +308,10 @@ export interface BucketInfo extends Omit<BucketSummary, 'access'> {
   readonly expiry: BucketExpiryRule[];
   /** The bucket policy document (S3 JSON), or null. */
   readonly policy: string | null;
+  /** Days replaced values are kept as versions; null: the server default (`STOWAGE_RETENTION`). */
+  readonly retentionDays: number | null;
+  /** Bytes of its noncurrent versions (not counted in `bytes` nor against the quota). */
+  readonly retainedBytes: number;
 }
 
 /** The body of `POST /buckets`. */
@@ -261,6 +322,8 @@ export interface CreateBucketRequest {
   readonly grants?: BucketGrant[];
   /** Days after which every key written expires (a lifecycle rule for the prefix ''). */
   readonly expiryDays?: number | null;
+  /** Days replaced values are kept as versions (0: none); null: the server default. */
+  readonly retentionDays?: number | null;
 }
 
 /** The body of `POST /buckets/{name}/share`: one grant to add (an existing equal grant stays one). */
@@ -278,11 +341,14 @@ export interface BucketSettingsChange {
   readonly quotaBytes?: number | null;
   readonly expiryDays?: number | null;
   readonly publicAccessBlock?: PublicAccessBlockSettings | null;
+  /** Days replaced values are kept as versions (0: none); null: the server default. */
+  readonly retentionDays?: number | null;
 }
 
 /** Every error code the server can send, with its HTTP status and a default message. */
 export const ERRORS = {
   NoSuchKey: { status: 404, message: 'No object exists at this key' },
+  NoSuchVersion: { status: 404, message: 'No such version of this key is kept (never was, or purged after the retention window)' },
   RouteNotFound: { status: 404, message: 'No such route' },
   InvalidStorageType: { status: 400, message: 'Storage type must be one of data, tmp, result' },
   InvalidKey: { status: 400, message: 'Invalid key' },

@@ -31,12 +31,16 @@ import {
   type FolderListing,
   type ObjectDetails,
   type PrefixUsage,
+  type RestoreKeyResult,
+  type RestorePrefixResult,
   Routes,
   USAGE_PATH,
   type UsageReport,
+  type VersionEntry,
 } from './protocol.js';
 import { downloadFileResumable } from './resumable-download.js';
 import { uploadFileResumable } from './resumable-upload.js';
+import { listVersions, restoreKey, restorePrefix } from './retention.js';
 import { Retry } from './retry.js';
 import { type BodySource, classifyNetworkError, DEFAULT_TIMEOUT, Transport, type TransportResponse } from './transport.js';
 
@@ -437,6 +441,54 @@ export class Storage {
   ): Promise<DeletePrefixResult> {
     return deletePrefix(this.transport, prefix, options.all === true, {
       storageType: options.storageType ?? 'data',
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * Makes an earlier version of `key` current again (`POST {type}/restore`, a Stowage extension):
+   * `versionId` (from {@link versions}), or the newest noncurrent one. What is current becomes a
+   * version in turn. Needs retention on the bucket (`STOWAGE_RETENTION`, or its `retentionDays`).
+   * @throws {NotFoundError} `NoSuchVersion` when no such version is kept.
+   *
+   * @example
+   * await storage.delete('report.csv');
+   * await storage.restore('report.csv'); // back
+   */
+  async restore(
+    key: string,
+    options: { versionId?: string; storageType?: BucketName; signal?: AbortSignal } = {},
+  ): Promise<RestoreKeyResult> {
+    return restoreKey(this.transport, key, options.versionId, { storageType: options.storageType ?? 'data', signal: options.signal });
+  }
+
+  /**
+   * Puts every key under `prefix` back as it was at `at` (`POST {type}/restore`, a Stowage
+   * extension), within the retention window: keys that existed then get that value back, keys made
+   * since are deleted (kept as versions, so this too can be undone). Running it again converges.
+   *
+   * @example
+   * await storage.deletePrefix('reports/');
+   * await storage.restorePrefix('reports/', { at: new Date(Date.now() - 60_000) }); // as a minute ago
+   */
+  async restorePrefix(
+    prefix: string,
+    options: { at: Date | string; storageType?: BucketName; signal?: AbortSignal },
+  ): Promise<RestorePrefixResult> {
+    return restorePrefix(this.transport, prefix, options.at, { storageType: options.storageType ?? 'data', signal: options.signal });
+  }
+
+  /**
+   * Every version kept under `prefix` (`GET {type}/versions`, all pages): current values,
+   * noncurrent ones (overwritten, deleted, moved away) and delete markers, by key, newest first.
+   *
+   * @example
+   * const gone = (await storage.versions('reports/')).filter((v) => v.isDeleteMarker);
+   */
+  async versions(prefix = '', options: { storageType?: BucketName; limit?: number; signal?: AbortSignal } = {}): Promise<VersionEntry[]> {
+    return listVersions(this.transport, prefix, {
+      storageType: options.storageType ?? 'data',
+      limit: options.limit,
       signal: options.signal,
     });
   }

@@ -56,6 +56,11 @@ export interface ServerConfig {
   readonly jwtSecret: string | undefined;
   /** Lifetime of a `tmp` object after its last write, in ms. */
   readonly tmpTtlMs: number;
+  /**
+   * How long overwritten, deleted and moved objects are kept as noncurrent versions (restorable),
+   * in ms; 0: not kept. Named buckets may set their own (`retentionDays`).
+   */
+  readonly retentionMs: number;
   /** Largest accepted object, in bytes. */
   readonly maxObjectBytes: number;
   /** Writes get 507 when they would leave less free space than this on the data dir's disk. */
@@ -232,6 +237,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     durability: read('durability', overrides.durability ?? env.STOWAGE_DURABILITY, 'full', oneOf(['full', 'process'])),
     jwtSecret,
     tmpTtlMs: duration('STOWAGE_TMP_TTL', DAY),
+    retentionMs: duration('STOWAGE_RETENTION', 0),
     maxObjectBytes: read('STOWAGE_MAX_OBJECT_SIZE', env.STOWAGE_MAX_OBJECT_SIZE, 5 * 1024 ** 4, parseByteSize),
     minFreeBytes: read('STOWAGE_MIN_FREE_SPACE', env.STOWAGE_MIN_FREE_SPACE, 64 * 1024 ** 2, parseByteSize),
     ballastBytes: read('STOWAGE_DISK_BALLAST', env.STOWAGE_DISK_BALLAST, 16 * 1024 ** 2, parseByteSize),

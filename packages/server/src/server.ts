@@ -27,6 +27,8 @@ import { MultipartService } from './storage/multipart-service.js';
 import { ATTRIBUTE_LAYOUT } from './storage/object-attributes.js';
 import { ObjectService } from './storage/object-service.js';
 import { PrefixService } from './storage/prefix-service.js';
+import { retentionOf } from './storage/retention.js';
+import { RetentionService } from './storage/retention-service.js';
 import { SignedUrls } from './storage/signed-urls.js';
 
 export interface ServerDependencies {
@@ -90,12 +92,18 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
     maxObjectBytes: config.maxObjectBytes,
     clock,
     lifecycleRules: lifecycleRulesOf(buckets),
+    retention: retentionOf(buckets, config.retentionMs),
   });
   const pause = deps.pause ?? noPause;
   const context: AppContext = {
     config,
     objects,
-    prefixes: new PrefixService(backend, { clock, expiryOf: (tenant, type) => objects.expiryOf(tenant, type) }),
+    prefixes: new PrefixService(backend, {
+      clock,
+      expiryOf: (tenant, type) => objects.expiryOf(tenant, type),
+      purgeAfterFor: (tenant, type) => objects.purgeAfterFor(tenant, type),
+    }),
+    retention: new RetentionService(backend, { clock, retentionMs: (tenant, type) => objects.retentionMs(tenant, type) }),
     buckets,
     access,
     multipart: new MultipartService(backend, objects, { maxObjectBytes: config.maxObjectBytes, clock, pause }),

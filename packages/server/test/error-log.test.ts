@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { GetObjectCommand, PutBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutBucketTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import pino from 'pino';
 import { rawRequest } from './helpers/raw-http.js';
 import { s3ClientOf } from './helpers/s3-client.js';
@@ -68,7 +68,7 @@ describe('what the server logs about an error answer', () => {
   test('S3: an unsupported operation (501 NotImplemented) is logged at info, without a stack', async () => {
     const logged = await linesOf(async () => {
       const failed = await s3
-        .send(new PutBucketVersioningCommand({ Bucket: 'data', VersioningConfiguration: { Status: 'Enabled' } }))
+        .send(new PutBucketTaggingCommand({ Bucket: 'data', Tagging: { TagSet: [{ Key: 'team', Value: 'x' }] } }))
         .catch((error: { name?: string; $metadata?: { httpStatusCode?: number } }) => error);
       assert.equal((failed as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode, 501);
     });

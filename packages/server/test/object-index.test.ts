@@ -48,6 +48,11 @@ for (const [name, rowCacheBytes] of [
           sql.prepare('UPDATE objects SET attributes = ? WHERE tenant = ? AND type = ? AND key = ?').run(column, ...keyOf(ref));
         },
       },
+      async makeLegacy(ref) {
+        sql
+          .prepare('UPDATE objects SET version_id = NULL, current_since = NULL WHERE tenant = ? AND type = ? AND key = ?')
+          .run(...keyOf(ref));
+      },
       async close() {
         await index.close();
         await rm(dir, { recursive: true, force: true });
@@ -84,6 +89,12 @@ objectIndexContract(
         async write(ref, column) {
           await client.query('UPDATE objects SET attributes = $1 WHERE tenant = $2 AND type = $3 AND key = $4', [column, ...keyOf(ref)]);
         },
+      },
+      async makeLegacy(ref) {
+        await client.query(
+          'UPDATE objects SET version_id = NULL, current_since = NULL WHERE tenant = $1 AND type = $2 AND key = $3',
+          keyOf(ref),
+        );
       },
       async close() {
         await client.end();

@@ -217,6 +217,7 @@ describe('GET /storage/v1/usage', () => {
         objects: 2,
         pendingUploadBytes: 0,
         quotaBytes: 5000,
+        retainedBytes: 0,
         rateLimit: { requestsPerSecond: 50, burst: 100 },
       });
       const storage = new Storage({ url: ts.url, auth: new Auth({ token: await ts.token('grace') }) });
@@ -227,6 +228,7 @@ describe('GET /storage/v1/usage', () => {
           objects: 1,
           pendingUploadBytes: 0,
           quotaBytes: 5000,
+          retainedBytes: 0,
           rateLimit: { requestsPerSecond: 50, burst: 100 },
         });
       } finally {
@@ -248,8 +250,27 @@ describe('GET /storage/v1/usage', () => {
         objects: 0,
         pendingUploadBytes: 0,
         quotaBytes: null,
+        retainedBytes: 0,
         rateLimit: null,
       });
+    } finally {
+      await ts.close();
+    }
+  });
+
+  test('with retention, replaced and deleted values are retainedBytes, not usage: the quota does not count them', async () => {
+    const ts = await startTestServer({ quotaBytes: 50_000, retentionMs: 7 * 86_400_000 });
+    try {
+      const ivy = pythonLikeClient(ts.origin, await ts.token('ivy', 30 * 86_400_000));
+      assert.equal((await ivy.put('/data/set/a', Buffer.alloc(40_000, 1))).status, 200);
+      assert.equal((await ivy.put('/data/set/a', Buffer.alloc(40_000, 2))).status, 200, 'the kept version is not charged');
+      assert.equal((await ivy.delete('/data/a')).status, 204);
+      assert.equal((await ivy.put('/data/set/b', Buffer.alloc(45_000, 3))).status, 200);
+      const report = (await ivy.get('/usage')).json() as { bytes: number; retainedBytes: number };
+      assert.deepEqual([report.bytes, report.retainedBytes], [45_000, 80_000]);
+      ts.clock.advance(8 * 86_400_000);
+      await ts.server.context.objects.sweep();
+      assert.equal(((await ivy.get('/usage')).json() as { retainedBytes: number }).retainedBytes, 0, 'purged after the window');
     } finally {
       await ts.close();
     }

@@ -26,7 +26,7 @@ import {
   ListObjectsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
-  PutBucketVersioningCommand,
+  PutBucketTaggingCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
@@ -1367,9 +1367,9 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
   });
 
   describe('operations outside the contract', () => {
-    test('PutBucketVersioning is 501 NotImplemented', async () => {
+    test('PutBucketTagging is 501 NotImplemented', async () => {
       await assertFails(
-        s3.send(new PutBucketVersioningCommand({ Bucket: 'data', VersioningConfiguration: { Status: 'Enabled' } })),
+        s3.send(new PutBucketTaggingCommand({ Bucket: 'data', Tagging: { TagSet: [{ Key: 'team', Value: 'x' }] } })),
         'NotImplemented',
         501,
       );

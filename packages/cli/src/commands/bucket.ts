@@ -29,19 +29,26 @@ export function registerBucketCommand(program: Command): void {
     .description('Create a bucket you own (names: 3-63 lower-case letters, digits, dots and hyphens, one namespace for all users)')
     .option('--quota <size>', "most bytes it may hold: bytes or a size (500MiB, 10g); default: no limit of the bucket's own")
     .option('--expire-days <n>', 'every key written expires N days after its write')
+    .option('--retention-days <n>', 'keep overwritten, deleted and moved values N days, restorable (0: none); default: the server default')
     .option('--public', 'readable by everyone, without credentials (a READ grant to everyone)')
     .option('--json', 'print the bucket as JSON')
     .addHelpText('after', examples('stowage bucket create team-results --quota 10GiB', 'stowage bucket create scratch-7d --expire-days 7'))
-    .action((name: string, flags: GlobalOptions & { quota?: string; expireDays?: string; public?: boolean; json?: boolean }) =>
-      runStorageCommand('bucket create', flags, async (ctx) => {
-        const quotaBytes = flags.quota === undefined ? undefined : await parseQuota(flags.quota);
-        const expiryDays = flags.expireDays === undefined ? undefined : parseWholeNumber(flags.expireDays, '--expire-days');
-        const grants = flags.public ? [{ group: 'everyone' as const, permission: 'READ' as const }] : undefined;
-        const info = await ctx.storage.buckets.create(name, { quotaBytes, expiryDays, grants });
-        if (flags.public) warnPublic(ctx, name, { group: 'everyone' }, 'READ', '');
-        if (flags.json) ctx.stdout.write(`${JSON.stringify(info)}\n`);
-        return 0;
-      }),
+    .action(
+      (
+        name: string,
+        flags: GlobalOptions & { quota?: string; expireDays?: string; retentionDays?: string; public?: boolean; json?: boolean },
+      ) =>
+        runStorageCommand('bucket create', flags, async (ctx) => {
+          const quotaBytes = flags.quota === undefined ? undefined : await parseQuota(flags.quota);
+          const expiryDays = flags.expireDays === undefined ? undefined : parseWholeNumber(flags.expireDays, '--expire-days');
+          const grants = flags.public ? [{ group: 'everyone' as const, permission: 'READ' as const }] : undefined;
+          const retentionDays =
+            flags.retentionDays === undefined ? undefined : parseWholeNumber(flags.retentionDays, '--retention-days', 0);
+          const info = await ctx.storage.buckets.create(name, { quotaBytes, expiryDays, retentionDays, grants });
+          if (flags.public) warnPublic(ctx, name, { group: 'everyone' }, 'READ', '');
+          if (flags.json) ctx.stdout.write(`${JSON.stringify(info)}\n`);
+          return 0;
+        }),
     );
 
   connection(bucket.command('ls'))
@@ -168,9 +175,10 @@ async function parseQuota(text: string): Promise<number> {
   }
 }
 
-function parseWholeNumber(text: string, flag: string): number {
+function parseWholeNumber(text: string, flag: string, min = 1): number {
   const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < 1) throw new UsageError(`${flag} takes a whole number of days`);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min)
+    throw new UsageError(`${flag} takes a whole number of days`);
   return value;
 }
 
@@ -208,6 +216,10 @@ function formatInfo(info: BucketInfo): string {
           'expiry',
           `${rule.days} days after each write${rule.prefix === '' ? '' : `, keys under ${rule.prefix}`}`,
         ])),
+    [
+      'retention',
+      `${info.retentionDays === null ? "the server's default" : `${info.retentionDays} days`}; ${formatBytes(info.retainedBytes ?? 0)} kept in earlier versions`,
+    ],
   ];
   if (info.publicAccessBlock) {
     const on = Object.entries(info.publicAccessBlock)

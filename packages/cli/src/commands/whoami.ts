@@ -45,6 +45,7 @@ function describeUsage(usage: UsageReport): string {
   return [
     `stored: ${formatBytes(usage.bytes)} (${usage.bytes} bytes) in ${usage.objects} objects`,
     `quota: ${quota}`,
+    ...(usage.retainedBytes ? [`kept in earlier versions: ${formatBytes(usage.retainedBytes)} (not counted against the quota)`] : []),
     `rate limit: ${rate}`,
     '',
   ].join('\n');

@@ -1,6 +1,13 @@
 import type { Readable } from 'node:stream';
 import type { FolderListingOptions, FolderPage } from './folder-listing.js';
-import type { PrefixTransferResult, TransferKeyOptions, TransferPrefixOptions } from './prefix-operations.js';
+import type { ListVersionsOptions, RestoreVersionOptions, VersionRow } from './object-index.js';
+import type {
+  PrefixTransferResult,
+  RestorePrefixOptions,
+  RestorePrefixResult,
+  TransferKeyOptions,
+  TransferPrefixOptions,
+} from './prefix-operations.js';
 
 /** Names one object: whose it is, its namespace, and its key. */
 export interface ObjectRef {
@@ -64,6 +71,8 @@ export interface ObjectInfo {
   readonly expiresAt: number | undefined;
   /** Null (or absent, in records made before objects had attributes) when it has none. */
   readonly attributes?: ObjectAttributes | null | undefined;
+  /** The version id a write gave the value: in the answer of a whole-body write only (S3's x-amz-version-id). */
+  readonly versionId?: string | undefined;
 }
 
 /** The bytes of an object: small ones may come as a buffer, the rest as a stream. */
@@ -110,6 +119,8 @@ export interface WriteOptions {
    */
   readonly releases?: { readonly type: string; readonly prefix: string } | undefined;
   readonly attributes?: WriteAttributes | undefined;
+  /** Retention: the value this write replaces is kept as a noncurrent version until this instant (ms). */
+  readonly purgeAfter?: number | undefined;
 }
 
 /** A resumable upload session: bytes 0..received-1 are durable in its part file. */
@@ -135,6 +146,8 @@ export interface CompleteUploadOptions {
   readonly objectExpiresAt: number | null;
   /** Sent with the request that completes the upload. */
   readonly attributes?: ObjectAttributes | null | undefined;
+  /** Retention: the value the upload replaces is kept as a noncurrent version until this instant (ms). */
+  readonly purgeAfter?: number | undefined;
 }
 
 export interface UploadGrantInfo {
@@ -183,8 +196,8 @@ export interface Backend {
   read(ref: ObjectRef, now: number, plan?: (info: ObjectInfo) => ReadPlan): Promise<ReadResult | undefined>;
   /** Stores `body` under `ref`, replacing any previous value atomically once complete. */
   write(ref: ObjectRef, body: Readable, options: WriteOptions): Promise<ObjectInfo>;
-  /** Removes the object; false when there was none visible. */
-  delete(ref: ObjectRef, now: number, condition?: WriteCondition): Promise<boolean>;
+  /** Removes the object; false when there was none visible. With `purgeAfter` it is kept as a version (and a delete marker). */
+  delete(ref: ObjectRef, now: number, condition?: WriteCondition, purgeAfter?: number): Promise<boolean>;
   /** The session, created empty on first use; refused when it belongs to another URL. */
   openUpload(grant: UploadGrantInfo): Promise<UploadSession>;
   /** The session as it stands, its offset checked against the bytes actually held. */
@@ -206,9 +219,9 @@ export interface Backend {
   /** A page of keys one level down (and sub-prefixes), or of keys with their details. */
   listFolder(options: FolderListingOptions): Promise<FolderPage>;
   /** Removes every key under `prefix`, a batch per transaction; what was visible of them. */
-  deletePrefix(tenant: string, type: string, prefix: string, now: number): Promise<{ objects: number; bytes: number }>;
+  deletePrefix(tenant: string, type: string, prefix: string, now: number, purgeAfter?: number): Promise<{ objects: number; bytes: number }>;
   /** Removes each key in one transaction; the size removed per key, undefined where there was none. */
-  deleteMany(tenant: string, type: string, keys: readonly string[], now: number): Promise<Array<number | undefined>>;
+  deleteMany(tenant: string, type: string, keys: readonly string[], now: number, purgeAfter?: number): Promise<Array<number | undefined>>;
   /** Visible objects under `prefix` and their bytes. */
   countPrefix(tenant: string, type: string, prefix: string, now: number): Promise<{ objects: number; bytes: number }>;
   /** Copies or moves one key without its bytes (the destination names the same blob). */
@@ -217,8 +230,20 @@ export interface Backend {
   transferPrefix(options: TransferPrefixOptions): Promise<PrefixTransferResult>;
   /** The tenant's usage and quota, as of the last commit. */
   usage(tenant: string): Promise<TenantUsage>;
-  /** Physically removes objects that expired at or before `now`; returns how many. */
+  /** Physically removes objects that expired at or before `now`, and versions past their window; returns how many objects. */
   sweepExpired(now: number): Promise<number>;
+  /** Removes a noncurrent version for good (its blob collected when nothing else names it); undefined when none. */
+  removeVersion(ref: ObjectRef, versionId: string): Promise<{ deleteMarker: boolean } | undefined>;
+  /** Looks version `versionId` of the object up (current or noncurrent) and reads what `plan` asks for. */
+  readVersion(ref: ObjectRef, versionId: string, now: number, plan?: (info: ObjectInfo) => ReadPlan): Promise<ReadResult | undefined>;
+  /** Versions (current and noncurrent) under a prefix, by key and newest first, after a cursor. */
+  listVersions(options: ListVersionsOptions): Promise<VersionRow[]>;
+  /** Bytes and count of a tenant's noncurrent versions (of one type when given). */
+  retained(tenant: string, type?: string): Promise<{ bytes: number; versions: number }>;
+  /** Makes a version of `ref` current again (its value, a new version id); the current row becomes a version. */
+  restoreVersion(options: RestoreVersionOptions): Promise<ObjectInfo>;
+  /** Puts every key under a prefix back as it was at `at`, a batch at a time (running it again converges). */
+  restorePrefix(options: RestorePrefixOptions): Promise<RestorePrefixResult>;
   /** Resolves when the backend can serve (e.g. its database answers). */
   checkReady(): Promise<void>;
   close(): Promise<void>;

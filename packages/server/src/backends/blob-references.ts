@@ -15,16 +15,16 @@ export interface BlobReference {
  */
 export const BLOB_REFERENCES: readonly BlobReference[] = [
   { table: 'objects', blobColumn: 'blob_id', sizeColumn: 'size', sha256Column: 'sha256' },
+  // Noncurrent versions kept for retention (delete markers name none).
+  { table: 'object_versions', blobColumn: 'blob_id', sizeColumn: 'size', sha256Column: 'sha256' },
 ];
 
 /**
  * A query that has a row when some row of the index names the blob `blob` (an SQL expression: a
  * column of the enclosing query), for `EXISTS (…)`. The same text for SQLite and PostgreSQL.
  */
-export function blobNamedQuery(blob: string): string {
-  return BLOB_REFERENCES.map(({ table, blobColumn }) => `SELECT 1 FROM ${table} AS ref WHERE ref.${blobColumn} = ${blob}`).join(
-    ' UNION ALL ',
-  );
+export function blobNamedQuery(blob: string, references: readonly BlobReference[] = BLOB_REFERENCES): string {
+  return references.map(({ table, blobColumn }) => `SELECT 1 FROM ${table} AS ref WHERE ref.${blobColumn} = ${blob}`).join(' UNION ALL ');
 }
 
 /** SQLite: one row (1) when some row names the blob given as the one parameter, none otherwise. */

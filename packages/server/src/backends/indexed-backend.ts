@@ -21,8 +21,24 @@ import { type FolderListingOptions, type FolderPage, listFolderPage } from './fo
 import { GarbageCollector } from './garbage-collector.js';
 import { prefixRange } from './key-range.js';
 import { type BodyMeter, meterBody } from './metered-body.js';
-import { type IndexRow, infoOf, type ObjectIndex, type PutRowOptions } from './object-index.js';
-import { PrefixOperations, type PrefixTransferResult, type TransferKeyOptions, type TransferPrefixOptions } from './prefix-operations.js';
+import { newVersionId } from './object-columns.js';
+import {
+  type IndexRow,
+  infoOf,
+  type ListVersionsOptions,
+  type ObjectIndex,
+  type PutRowOptions,
+  type RestoreVersionOptions,
+  type VersionRow,
+} from './object-index.js';
+import {
+  PrefixOperations,
+  type PrefixTransferResult,
+  type RestorePrefixOptions,
+  type RestorePrefixResult,
+  type TransferKeyOptions,
+  type TransferPrefixOptions,
+} from './prefix-operations.js';
 import { UploadSessions } from './upload-sessions.js';
 
 /** Values up to this size live in the index row: one index commit instead of a blob and its fsyncs. */
@@ -88,11 +104,34 @@ export class IndexedBackend implements Backend {
     return row && infoOf(row);
   }
 
-  async read(ref: ObjectRef, now: number, plan: (info: ObjectInfo) => ReadPlan = () => ({ kind: 'all' })): Promise<ReadResult | undefined> {
-    // A concurrent overwrite may remove the blob between the lookup and the read; the index then
-    // already points at the new value, so look again.
+  read(ref: ObjectRef, now: number, plan: (info: ObjectInfo) => ReadPlan = () => ({ kind: 'all' })): Promise<ReadResult | undefined> {
+    return this.readRow(ref, () => this.index.find({ ref, now }), plan);
+  }
+
+  async removeVersion(ref: ObjectRef, versionId: string): Promise<{ deleteMarker: boolean } | undefined> {
+    const removed = await this.index.removeVersion({ ref, versionId, collectAfter: this.clock() + this.replacedBlobGraceMs });
+    this.garbage.collectSoon(this.replacedBlobGraceMs);
+    return removed;
+  }
+
+  readVersion(
+    ref: ObjectRef,
+    versionId: string,
+    now: number,
+    plan: (info: ObjectInfo) => ReadPlan = () => ({ kind: 'all' }),
+  ): Promise<ReadResult | undefined> {
+    return this.readRow(ref, () => this.index.findVersion({ ref, versionId, now }), plan);
+  }
+
+  private async readRow(
+    ref: ObjectRef,
+    lookup: () => Promise<IndexRow | undefined>,
+    plan: (info: ObjectInfo) => ReadPlan,
+  ): Promise<ReadResult | undefined> {
+    // A concurrent overwrite (or purge) may remove the blob between the lookup and the read; the
+    // index then already says so, so look again.
     for (let attempt = 0; attempt < 5; attempt++) {
-      const row = await this.index.find({ ref, now });
+      const row = await lookup();
       if (!row) return undefined;
       const info = infoOf(row);
       const wanted = plan(info);
@@ -133,6 +172,7 @@ export class IndexedBackend implements Backend {
       condition: options.condition,
       now: options.now,
       completesUpload: options.completesUpload,
+      purgeAfter: options.purgeAfter,
       releases: options.releases && { tenant: ref.tenant, type: options.releases.type, ...prefixRange(options.releases.prefix) },
     };
     const rowOf = () => {
@@ -170,8 +210,8 @@ export class IndexedBackend implements Backend {
     return info;
   }
 
-  async delete(ref: ObjectRef, now: number, condition?: WriteCondition): Promise<boolean> {
-    const remove = () => this.index.remove({ ref, now, condition, collectAfter: now + this.replacedBlobGraceMs });
+  async delete(ref: ObjectRef, now: number, condition?: WriteCondition, purgeAfter?: number): Promise<boolean> {
+    const remove = () => this.index.remove({ ref, now, condition, collectAfter: now + this.replacedBlobGraceMs, purgeAfter });
     let existed: boolean;
     try {
       existed = await remove();
@@ -198,12 +238,36 @@ export class IndexedBackend implements Backend {
     return listFolderPage((scan) => this.index.scan(scan), options);
   }
 
-  deletePrefix(tenant: string, type: string, prefix: string, now: number): Promise<{ objects: number; bytes: number }> {
-    return this.prefixes.deletePrefix(tenant, type, prefix, now);
+  deletePrefix(
+    tenant: string,
+    type: string,
+    prefix: string,
+    now: number,
+    purgeAfter?: number,
+  ): Promise<{ objects: number; bytes: number }> {
+    return this.prefixes.deletePrefix(tenant, type, prefix, now, purgeAfter);
   }
 
-  deleteMany(tenant: string, type: string, keys: readonly string[], now: number): Promise<Array<number | undefined>> {
-    return this.prefixes.deleteMany(tenant, type, keys, now);
+  deleteMany(tenant: string, type: string, keys: readonly string[], now: number, purgeAfter?: number): Promise<Array<number | undefined>> {
+    return this.prefixes.deleteMany(tenant, type, keys, now, purgeAfter);
+  }
+
+  listVersions(options: ListVersionsOptions): Promise<VersionRow[]> {
+    return this.index.listVersions(options);
+  }
+
+  retained(tenant: string, type?: string): Promise<{ bytes: number; versions: number }> {
+    return this.index.retained({ tenant, type });
+  }
+
+  async restoreVersion(options: RestoreVersionOptions): Promise<ObjectInfo> {
+    const row = await this.index.restoreVersion({ ...options, collectAfter: options.now + this.replacedBlobGraceMs });
+    this.garbage.collectSoon(this.replacedBlobGraceMs);
+    return infoOf(row);
+  }
+
+  restorePrefix(options: RestorePrefixOptions): Promise<RestorePrefixResult> {
+    return this.prefixes.restorePrefix(options);
   }
 
   countPrefix(tenant: string, type: string, prefix: string, now: number): Promise<{ objects: number; bytes: number }> {
@@ -226,6 +290,11 @@ export class IndexedBackend implements Backend {
       const removed = await this.index.sweepExpired({ now, limit: SWEEP_BATCH, collectAfter: now + this.replacedBlobGraceMs });
       total += removed;
       if (removed < SWEEP_BATCH) break;
+    }
+    // Versions past their retention window go for good; their blobs are collected when nothing names them.
+    for (;;) {
+      const purged = await this.index.purgeVersions({ now, limit: SWEEP_BATCH, collectAfter: now + this.replacedBlobGraceMs });
+      if (purged < SWEEP_BATCH) break;
     }
     await this.garbage.collect();
     // One server at a time: the index hands out the orphan sweep's turns (on the wall clock).
@@ -300,12 +369,14 @@ export class IndexedBackend implements Backend {
   private async commitRow(
     ref: ObjectRef,
     row: Omit<IndexRow, 'lastModified'>,
-    options: Pick<PutRowOptions, 'condition' | 'now' | 'completesUpload' | 'releases'>,
+    options: Pick<PutRowOptions, 'condition' | 'now' | 'completesUpload' | 'releases' | 'purgeAfter'>,
   ): Promise<ObjectInfo> {
     const full: IndexRow = { ...row, lastModified: this.clock() };
-    await this.index.put({ ref, row: full, ...options, collectAfter: options.now + this.replacedBlobGraceMs });
+    // The version id the row gets, so that the write's answer can name it.
+    const versionId = newVersionId(options.now);
+    await this.index.put({ ref, row: { ...full, versionId }, ...options, collectAfter: options.now + this.replacedBlobGraceMs });
     this.garbage.collectSoon(this.replacedBlobGraceMs);
-    return infoOf(full);
+    return options.completesUpload ? infoOf(full) : { ...infoOf(full), versionId };
   }
 }
 

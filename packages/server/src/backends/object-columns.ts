@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { AttributeLayout, ObjectAttributes } from './backend.js';
 import type { IndexRow } from './object-index.js';
 
@@ -12,6 +13,9 @@ export interface ObjectColumns {
   inline_data: Buffer | null;
   /** ObjectAttributes as JSON; null when the object has none. */
   attributes: string | null;
+  /** Null in rows written before rows had version ids. */
+  version_id?: string | null;
+  current_since?: number | null;
 }
 
 export function rowFromColumns(row: ObjectColumns, layout: AttributeFields): IndexRow {
@@ -24,7 +28,17 @@ export function rowFromColumns(row: ObjectColumns, layout: AttributeFields): Ind
     blobId: row.blob_id,
     inline: row.inline_data,
     attributes: parseAttributes(row.attributes, layout),
+    ...(row.version_id !== undefined ? { versionId: row.version_id ?? NULL_VERSION_ID } : {}),
+    ...(row.current_since !== undefined ? { currentSince: row.current_since ?? row.last_modified } : {}),
   };
+}
+
+/** The version id of a row written before rows had one (S3's name for it). */
+export const NULL_VERSION_ID = 'null';
+
+/** A new version id: sortable by time (base36 ms), then random. */
+export function newVersionId(now: number): string {
+  return `${Math.max(0, Math.floor(now)).toString(36).padStart(9, '0')}${randomBytes(9).toString('base64url')}`;
 }
 
 export function columnsFromRow(row: IndexRow): ObjectColumns {
@@ -37,6 +51,8 @@ export function columnsFromRow(row: IndexRow): ObjectColumns {
     blob_id: row.blobId,
     inline_data: row.inline,
     attributes: serializeAttributes(row.attributes),
+    version_id: row.versionId ?? null,
+    current_since: row.currentSince ?? null,
   };
 }
 

@@ -20,7 +20,60 @@ export interface IndexRow {
   readonly inline: Buffer | null;
   /** Metadata, Cache-Control, Content-Disposition; null when the object has none. */
   readonly attributes: ObjectAttributes | null;
+  /**
+   * The row's version id, given by the index when it becomes current; 'null' for rows written
+   * before rows had one (as S3 names them). Absent in rows the engine is about to write.
+   */
+  readonly versionId?: string | undefined;
+  /** When the row became current (ms); a row written before rows had it: its Last-Modified. */
+  readonly currentSince?: number | undefined;
 }
+
+/**
+ * One version of a key: its current row or a noncurrent one (an overwritten, deleted or moved
+ * value kept for the retention window), or a delete marker. Newest first within a key.
+ */
+export interface VersionRow {
+  readonly key: string;
+  readonly versionId: string;
+  /** The row as it was stored (no inline bytes); a delete marker's is empty. */
+  readonly row: IndexRow;
+  readonly current: boolean;
+  readonly deleteMarker: boolean;
+  /** When it became current (a delete marker: when the key was deleted). */
+  readonly since: number;
+  /** When it stopped being current; undefined for the current row. */
+  readonly stoppedAt: number | undefined;
+  /** When the sweeper removes it; undefined for the current row. */
+  readonly purgeAfter: number | undefined;
+  /** Position in the key's history (larger: newer); the cursor of a listing. */
+  readonly seq: number;
+}
+
+/** Up to `limit` versions of a range, by key and newest first, after a cursor. */
+export type ListVersionsOptions = KeyRange & {
+  readonly after: { readonly key: Buffer; readonly seq: number } | undefined;
+  readonly limit: number;
+  readonly now: number;
+};
+
+/** Makes a noncurrent version (or the current row again, when already it) current at `ref`, in one transaction. */
+export interface RestoreVersionOptions {
+  readonly ref: ObjectRef;
+  readonly versionId: string;
+  readonly now: number;
+  /** The current row, if any, becomes a version kept until this instant. */
+  readonly purgeAfter: number;
+  readonly collectAfter: number;
+  /**
+   * What must be current for the restore to go ahead (PreconditionFailed otherwise): that version
+   * id, or (null) no visible row; undefined: whatever is.
+   */
+  readonly ifCurrent?: string | null | undefined;
+}
+
+/** Largest seq: the current row of a key comes after every version of it. */
+export const CURRENT_SEQ = Number.MAX_SAFE_INTEGER;
 
 /** A resumable upload session as the index keeps it, so any server can take its next chunk. */
 export interface UploadRecord {
@@ -71,6 +124,8 @@ export interface PutRowOptions {
   readonly releases?: KeyRange | undefined;
   /** The replaced blob is queued for deletion no earlier than this instant (ms). */
   readonly collectAfter: number;
+  /** Retention: the replaced visible row becomes a noncurrent version kept until this instant (ms). */
+  readonly purgeAfter?: number | undefined;
 }
 
 export interface RemoveRowOptions {
@@ -79,6 +134,8 @@ export interface RemoveRowOptions {
   readonly condition: WriteCondition | undefined;
   /** The removed blob is queued for deletion no earlier than this instant (ms). */
   readonly collectAfter: number;
+  /** Retention: the removed row becomes a version, and a delete marker is added, kept until this instant. */
+  readonly purgeAfter?: number | undefined;
 }
 
 export interface ListRowsOptions {
@@ -106,7 +163,13 @@ export interface KeyRange {
 /** Up to `limit` visible keys of a range, with their rows when `details`. */
 export type ScanOptions = KeyRange & { readonly limit: number; readonly now: number; readonly details: boolean };
 /** The first `limit` rows of a range to remove in one transaction. */
-export type RemoveRangeOptions = KeyRange & { readonly limit: number; readonly now: number; readonly collectAfter: number };
+export type RemoveRangeOptions = KeyRange & {
+  readonly limit: number;
+  readonly now: number;
+  readonly collectAfter: number;
+  /** Retention: each removed visible row becomes a version with a delete marker, kept until this instant. */
+  readonly purgeAfter?: number | undefined;
+};
 /** Keys of one tenant and type to remove in one transaction. */
 export interface RemoveManyOptions {
   readonly tenant: string;
@@ -114,6 +177,8 @@ export interface RemoveManyOptions {
   readonly keys: readonly string[];
   readonly now: number;
   readonly collectAfter: number;
+  /** Retention: each removed row becomes a version with a delete marker, kept until this instant. */
+  readonly purgeAfter?: number | undefined;
 }
 
 /** One key of a scan, with its row (without inline bytes) when details were asked for. */
@@ -155,6 +220,10 @@ export interface TransferOptions {
   readonly expiresAtIfNone: number | null;
   /** A replaced destination's blob is queued for deletion no earlier than this instant (ms). */
   readonly collectAfter: number;
+  /** Retention of the destination: a replaced visible row becomes a version kept until this instant. */
+  readonly purgeAfter?: number | undefined;
+  /** Retention of a move's source: it becomes a version with a delete marker, kept until this instant. */
+  readonly sourcePurgeAfter?: number | undefined;
   /** The destination's content type and attributes instead of the source's (S3's metadata REPLACE). */
   readonly replace?: { readonly contentType: string; readonly attributes: ObjectAttributes | null } | undefined;
 }
@@ -224,6 +293,29 @@ export interface ObjectIndex {
   transferRange(options: TransferRangeOptions): Promise<RangeStep>;
   /** The tenant's usage and quota as of the last commit. */
   usage(tenant: string): Promise<TenantUsage>;
+  /**
+   * Removes the noncurrent version `versionId` of `ref` (a value or a delete marker) for good,
+   * queueing its blob (collected if nothing else names it); undefined when there is none.
+   */
+  removeVersion(options: { ref: ObjectRef; versionId: string; collectAfter: number }): Promise<{ deleteMarker: boolean } | undefined>;
+  /** The value of version `versionId` of `ref` (the current row, visible at `now`, or a noncurrent one; not a delete marker). */
+  findVersion(options: { ref: ObjectRef; versionId: string; now: number }): Promise<IndexRow | undefined>;
+  /** Bytes and count of the noncurrent versions of a tenant's rows (of one type when given), counted now. */
+  retained(options: { tenant: string; type?: string | undefined }): Promise<{ bytes: number; versions: number }>;
+  /** Versions of a range (current rows visible at `now` and noncurrent ones), by key, newest first. */
+  listVersions(options: ListVersionsOptions): Promise<VersionRow[]>;
+  /**
+   * Puts a noncurrent version's value back as the current row of `ref` (a new version id), in the
+   * transaction that reads the version; the current row, if any, becomes a version. Nothing
+   * changes when the current row already holds that value. NoSuchVersion when there is no such
+   * version (or it is a delete marker); QuotaExceeded as for a write. Returns the current row.
+   */
+  restoreVersion(options: RestoreVersionOptions): Promise<IndexRow>;
+  /**
+   * Removes up to `limit` versions whose purge instant passed at `now`, queueing their blobs
+   * (collected only if no row or version still names them); safe with many servers at once.
+   */
+  purgeVersions(options: { now: number; limit: number; collectAfter: number }): Promise<number>;
   /** Sets a tenant's quota: bytes, null for unlimited, 'default' to follow the server default. */
   setQuota(tenant: string, quotaBytes: number | null | 'default'): Promise<void>;
   /** Whether the tenant's quota is its own (`tenant`) or the server default. */

@@ -2,10 +2,12 @@ import { setImmediate as yieldToIo } from 'node:timers/promises';
 import type { Failpoint } from './../failpoints.js';
 import type { ObjectInfo } from './backend.js';
 import { prefixRange } from './key-range.js';
-import { infoOf, type ObjectIndex, type RangeStep, type TransferOptions } from './object-index.js';
+import { infoOf, type ObjectIndex, type RangeStep, type TransferOptions, type VersionRow } from './object-index.js';
 
 /** Rows one range delete removes per transaction: long enough to be quick, short enough not to stall other requests. */
 const REMOVE_BATCH = 1000;
+/** Versions a prefix restore reads per page. */
+const RESTORE_PAGE = 1000;
 /** Rows one prefix copy or move handles per transaction. */
 const TRANSFER_BATCH = 500;
 /** Source keys a prefix copy or move names in its answer, of those it skipped. */
@@ -33,6 +35,45 @@ export interface TransferPrefixOptions {
   readonly now: number;
   /** Each destination's expiry when its source has none, by its key. */
   readonly expiresAtIfNone: (destinationKey: string) => number | null;
+  /** Retention of the destination and of a move's source (see TransferOptions). */
+  readonly purgeAfter?: number | undefined;
+  readonly sourcePurgeAfter?: number | undefined;
+}
+
+export interface RestorePrefixOptions {
+  readonly tenant: string;
+  readonly type: string;
+  readonly prefix: string;
+  /** The instant whose state is put back (ms). */
+  readonly at: number;
+  readonly now: number;
+  /** Current rows the restore replaces or deletes are kept as versions until this instant. */
+  readonly purgeAfter: number;
+  /** Asked before each key is changed; false leaves the key as it is (counted in `skipped`). */
+  readonly mayChange?: ((key: string) => boolean) | undefined;
+}
+
+export interface RestorePrefixResult {
+  /** Keys given back the value they had at `at`. */
+  readonly restored: number;
+  /** Keys that did not exist at `at`, deleted (kept as versions). */
+  readonly deleted: number;
+  /** Keys already as they were at `at`. */
+  readonly unchanged: number;
+  /** Keys left alone: `mayChange` refused them, or their version was purged meanwhile. */
+  readonly skipped: number;
+}
+
+/**
+ * Which of a key's versions (newest first) was current at `at`: the newest that became current
+ * at or before `at`, if it is a value that had not stopped being current (nor expired) by then.
+ */
+export function versionAt(versions: readonly VersionRow[], at: number): VersionRow | undefined {
+  const found = versions.find((version) => version.since <= at);
+  if (!found || found.deleteMarker) return undefined;
+  if (found.stoppedAt !== undefined && found.stoppedAt <= at) return undefined;
+  if (found.row.expiresAt !== null && found.row.expiresAt <= at) return undefined;
+  return found;
 }
 
 /**
@@ -52,7 +93,13 @@ export class PrefixOperations {
     },
   ) {}
 
-  async deletePrefix(tenant: string, type: string, prefix: string, now: number): Promise<{ objects: number; bytes: number }> {
+  async deletePrefix(
+    tenant: string,
+    type: string,
+    prefix: string,
+    now: number,
+    purgeAfter?: number,
+  ): Promise<{ objects: number; bytes: number }> {
     const range = { tenant, type, ...prefixRange(prefix) };
     const total = { objects: 0, bytes: 0 };
     await this.walk(range.start, async (start) => {
@@ -62,6 +109,7 @@ export class PrefixOperations {
         limit: REMOVE_BATCH,
         now,
         collectAfter: this.options.collectAfter(now),
+        purgeAfter,
       });
       total.objects += step.objects;
       total.bytes += step.bytes;
@@ -70,8 +118,14 @@ export class PrefixOperations {
     return total;
   }
 
-  async deleteMany(tenant: string, type: string, keys: readonly string[], now: number): Promise<Array<number | undefined>> {
-    const sizes = await this.index.removeMany({ tenant, type, keys, now, collectAfter: this.options.collectAfter(now) });
+  async deleteMany(
+    tenant: string,
+    type: string,
+    keys: readonly string[],
+    now: number,
+    purgeAfter?: number,
+  ): Promise<Array<number | undefined>> {
+    const sizes = await this.index.removeMany({ tenant, type, keys, now, collectAfter: this.options.collectAfter(now), purgeAfter });
     this.options.afterCommit();
     return sizes;
   }
@@ -106,6 +160,8 @@ export class PrefixOperations {
         lastModified: options.move ? undefined : this.options.clock(),
         expiresAtIfNone: options.expiresAtIfNone,
         collectAfter: this.options.collectAfter(options.now),
+        purgeAfter: options.purgeAfter,
+        sourcePurgeAfter: options.sourcePurgeAfter,
       });
       result.objects += step.objects;
       result.bytes += step.bytes;
@@ -114,6 +170,93 @@ export class PrefixOperations {
       return step;
     });
     return result;
+  }
+
+  /**
+   * Puts every key under a prefix back as it was at `at`: reads the prefix's versions a page at a
+   * time (by key, newest first) and, per key, makes the version current at `at` current again, or
+   * deletes the key when it had none then; a key already as it was is left alone. Each key is one
+   * transaction, and what was current before is kept as a version, so the restore itself can be
+   * undone; running it again (after a crash) finds the keys done so far as they were and finishes.
+   */
+  async restorePrefix(options: RestorePrefixOptions): Promise<RestorePrefixResult> {
+    const range = { tenant: options.tenant, type: options.type, ...prefixRange(options.prefix) };
+    const result = { restored: 0, deleted: 0, unchanged: 0, skipped: 0 };
+    let after: { key: Buffer; seq: number } | undefined;
+    let pending: VersionRow[] = [];
+    for (;;) {
+      const page = await this.index.listVersions({ ...range, after, limit: RESTORE_PAGE, now: options.now });
+      const last = page.at(-1);
+      const done = page.length < RESTORE_PAGE || !last;
+      const rows = [...pending, ...page];
+      // The last key of a full page may have more versions on the next one.
+      const cut = done ? rows.length : rows.findIndex((row) => row.key === last.key);
+      for (let i = 0; i < cut; ) {
+        let j = i;
+        while (j < cut && rows[j]?.key === rows[i]?.key) j++;
+        await this.restoreKey(options, rows.slice(i, j), result);
+        i = j;
+      }
+      pending = rows.slice(cut);
+      this.options.failpoint('batch.after-step');
+      this.options.afterCommit();
+      if (done) break;
+      after = { key: Buffer.from(last.key, 'utf8'), seq: last.seq };
+      await yieldToIo();
+    }
+    return result;
+  }
+
+  private async restoreKey(options: RestorePrefixOptions, versions: VersionRow[], result: Record<keyof RestorePrefixResult, number>) {
+    const key = versions[0]?.key as string;
+    const ref = { tenant: options.tenant, type: options.type, key };
+    const current = versions.find((version) => version.current);
+    const wanted = versionAt(versions, options.at);
+    if (wanted?.current || (!wanted && !current)) {
+      result.unchanged++;
+      return;
+    }
+    if (options.mayChange && !options.mayChange(key)) {
+      result.skipped++;
+      return;
+    }
+    const collectAfter = this.options.collectAfter(options.now);
+    if (!wanted) {
+      // The key did not exist at `at`: delete what is there now, unless a write replaced it since the listing.
+      try {
+        await this.index.remove({
+          ref,
+          now: options.now,
+          condition: { ifMatch: [`"${current?.row.sha256}"`] },
+          collectAfter,
+          purgeAfter: options.purgeAfter,
+        });
+        result.deleted++;
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'PreconditionFailed') throw error;
+        result.skipped++;
+      }
+      return;
+    }
+    const before = current ? infoOf(current.row).etag : undefined;
+    try {
+      const row = await this.index.restoreVersion({
+        ref,
+        versionId: wanted.versionId,
+        now: options.now,
+        purgeAfter: options.purgeAfter,
+        collectAfter,
+        // Unless a write came since the listing: that write stays (the key is skipped).
+        ifCurrent: current ? current.versionId : null,
+      });
+      if (before !== undefined && infoOf(row).etag === before && row.versionId === current?.versionId) result.unchanged++;
+      else result.restored++;
+    } catch (error) {
+      // Purged between the listing and the restore (it was at the end of the window), or written meanwhile.
+      const code = (error as { code?: string }).code;
+      if (code !== 'NoSuchVersion' && code !== 'PreconditionFailed') throw error;
+      result.skipped++;
+    }
   }
 
   /** Runs batches from `start` until one says it was the last; lets other work run between them. */

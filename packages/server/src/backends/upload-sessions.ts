@@ -39,7 +39,7 @@ export interface UploadSessionsDeps {
   readonly commit: (
     ref: ObjectRef,
     row: Omit<IndexRow, 'lastModified'>,
-    options: { condition: WriteCondition | undefined; now: number; completesUpload: string },
+    options: { condition: WriteCondition | undefined; now: number; completesUpload: string; purgeAfter?: number | undefined },
   ) => Promise<ObjectInfo>;
   /** The engine's whole-body write. */
   readonly write: (ref: ObjectRef, body: Readable, options: WriteOptions) => Promise<ObjectInfo>;
@@ -174,7 +174,7 @@ export class UploadSessions {
         expiresAt: options.objectExpiresAt,
         attributes: options.attributes ?? null,
       };
-      const commit = { condition: options.condition, now: options.now, completesUpload: uploadId };
+      const commit = { condition: options.condition, now: options.now, completesUpload: uploadId, purgeAfter: options.purgeAfter };
       if (record.received === 0) return this.deps.commit(record.ref, { ...row, blobId: null, inline: Buffer.alloc(0) }, commit);
       const assembled = await this.blobs.assemble({ uploadId, staging: record.staging, size: record.received });
       this.deps.failpoint('upload.after-link');

@@ -21,6 +21,7 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerListRoutes } from './routes/list.js';
 import { registerObjectRoutes } from './routes/objects.js';
 import { BATCH_BODY_LIMIT, registerPrefixOperations, registerPrefixUsage } from './routes/prefixes.js';
+import { registerRetentionRoutes } from './routes/retention.js';
 import { registerSignedDownloads, registerSignedUrlIssuing, SIGNED_PATH } from './routes/signed.js';
 import { registerUploads, registerUploadUrlIssuing, UPLOAD_PATH } from './routes/uploads.js';
 import { registerUsageRoute } from './routes/usage.js';
@@ -99,6 +100,7 @@ export function buildApp(ctx: AppContext, logger: FastifyBaseLogger): FastifyIns
     timeOutStalledParsedBodies(batches, ctx.config.bodyIdleTimeoutMs);
     batches.addHook('onRequest', createAuthenticate(ctx));
     registerPrefixOperations(batches, ctx);
+    registerRetentionRoutes(batches, ctx);
     registerBucketRoutes(batches, ctx);
   });
   app.register(async (s3) => registerS3(s3, ctx));

@@ -10,6 +10,7 @@ import type { BucketService } from '../storage/bucket-service.js';
 import type { MultipartService } from '../storage/multipart-service.js';
 import type { ObjectService } from '../storage/object-service.js';
 import type { PrefixService } from '../storage/prefix-service.js';
+import type { RetentionService } from '../storage/retention-service.js';
 import type { SignedUrls } from '../storage/signed-urls.js';
 import type { Metrics } from './metrics.js';
 import type { TenantRateLimits } from './rate-limits.js';
@@ -21,6 +22,8 @@ export interface AppContext {
   readonly objects: ObjectService;
   /** Operations on many keys: delete by prefix or list, prefix usage, copy, move, folder listing. */
   readonly prefixes: PrefixService;
+  /** Undo: versions kept by retention, listed and restored. */
+  readonly retention: RetentionService;
   /** S3 multipart uploads: create, parts, listings, abort, completion. */
   readonly multipart: MultipartService;
   readonly signedUrls: SignedUrls;

@@ -6,6 +6,7 @@ import { parseBucketPolicy, policyStatusBody } from './bucket-policy.js';
 import { S3Error, s3Errors } from './errors.js';
 import { lifecycleConfigurationBody, parseLifecycleConfiguration } from './lifecycle-xml.js';
 import { parsePublicAccessBlock, publicAccessBlockBody } from './public-access-block-xml.js';
+import { applyVersioning, versioningStatus } from './versions.js';
 import { sendXml } from './xml.js';
 
 type ReadBody = () => Promise<string>;
@@ -52,6 +53,18 @@ export const BUCKET_SETTINGS: ReadonlyMap<string, Operation> = new Map<string, O
         },
         write: (settings, body) => ({ ...settings, publicAccessBlock: parsePublicAccessBlock(body) }),
         remove: (settings) => ({ ...settings, publicAccessBlock: null }),
+        writeStatus: 200,
+      }),
+  ],
+  [
+    'versioning',
+    (ctx, request, reply, bucket, readBody) =>
+      setting(ctx, request, reply, bucket, readBody, {
+        read: (settings) => {
+          const status = versioningStatus(settings, ctx.config.retentionMs);
+          return sendXml(reply, 'VersioningConfiguration', status ? { Status: status } : {});
+        },
+        write: (settings, body) => applyVersioning(settings, body, ctx.config.retentionMs),
         writeStatus: 200,
       }),
   ],

@@ -9,6 +9,9 @@ export async function deleteObjects(ctx: AppContext, principal: Principal, bucke
   const request = parseXmlBody(xml, 'Delete');
   const objects = (request.Object ?? []) as Array<{ Key?: unknown }>;
   if (!Array.isArray(objects) || objects.length === 0 || objects.length > MAX_DELETE_MANY_KEYS) throw s3Errors.malformedXml();
+  // Deleting the current value instead of the version named would be a wrong success.
+  if (objects.some((object) => object !== null && typeof object === 'object' && 'VersionId' in object))
+    throw s3Errors.notImplemented('DeleteObjects of versions (VersionId): delete them one by one');
   const quiet = String(request.Quiet ?? 'false').trim() === 'true';
   const keys = objects.map((object) => (typeof object.Key === 'string' ? object.Key : ''));
   const { tenant, type, bucket: named } = await ctx.access.unjudged(principal, bucket);

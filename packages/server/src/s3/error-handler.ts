@@ -10,6 +10,7 @@ import { errorDocument } from './xml.js';
 /** Storage API error codes and the S3 codes that mean the same (whose registry gives the status). */
 const S3_CODES: Record<string, S3ErrorCode> = {
   NoSuchKey: 'NoSuchKey',
+  NoSuchVersion: 'NoSuchVersion',
   PreconditionFailed: 'PreconditionFailed',
   EntityTooLarge: 'EntityTooLarge',
   QuotaExceeded: 'QuotaExceeded',

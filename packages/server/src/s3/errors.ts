@@ -58,6 +58,7 @@ export const S3_ERRORS = {
   NoSuchLifecycleConfiguration: { status: 404, message: 'The lifecycle configuration does not exist' },
   NoSuchPublicAccessBlockConfiguration: { status: 404, message: 'The public access block configuration was not found' },
   NoSuchUpload: { status: 404, message: 'The specified multipart upload does not exist.' },
+  NoSuchVersion: { status: 404, message: 'The specified version does not exist.' },
   NotImplemented: { status: 501, message: 'A header you provided implies functionality that is not implemented.' },
   PreconditionFailed: { status: 412, message: 'At least one of the pre-conditions you specified did not hold' },
   QuotaExceeded: { status: 403, message: "The write would take the tenant's stored bytes past its quota; nothing was stored" },

@@ -20,8 +20,9 @@ const RULE_ELEMENTS = ['ID', 'Prefix', 'Filter', 'Status', 'Expiration'];
 const UNSUPPORTED_RULE_ELEMENTS: Record<string, string> = {
   Transition: 'Lifecycle Transition (Stowage has one storage class)',
   Transitions: 'Lifecycle Transition (Stowage has one storage class)',
-  NoncurrentVersionTransition: 'Lifecycle NoncurrentVersionTransition (Stowage keeps no versions)',
-  NoncurrentVersionExpiration: 'Lifecycle NoncurrentVersionExpiration (Stowage keeps no versions)',
+  NoncurrentVersionTransition: 'Lifecycle NoncurrentVersionTransition (Stowage has one storage class)',
+  NoncurrentVersionExpiration:
+    "Lifecycle NoncurrentVersionExpiration (versions are kept for the bucket's retention window: PutBucketVersioning, or retentionDays on storage API v1)",
   AbortIncompleteMultipartUpload: 'Lifecycle AbortIncompleteMultipartUpload (uploads expire on the server-wide upload TTL)',
 };
 const UNSUPPORTED_FILTER_ELEMENTS = ['Tag', 'And', 'ObjectSizeGreaterThan', 'ObjectSizeLessThan'];
@@ -93,7 +94,7 @@ function parseExpirationDays(element: unknown): number {
   const expiration = childrenOf(element, s3Errors.malformedXml);
   if (expiration.Date !== undefined) throw s3Errors.notImplemented('Lifecycle Expiration by Date (Stowage expires by Days)');
   if (expiration.ExpiredObjectDeleteMarker !== undefined)
-    throw s3Errors.notImplemented('Lifecycle ExpiredObjectDeleteMarker (Stowage keeps no versions)');
+    throw s3Errors.notImplemented("Lifecycle ExpiredObjectDeleteMarker (delete markers go with the bucket's retention window)");
   onlyChildren(expiration, ['Days'], s3Errors.malformedXml);
   const text = requiredText(expiration.Days, s3Errors.malformedXml).trim();
   if (!/^-?\d+$/.test(text)) throw s3Errors.malformedXml();

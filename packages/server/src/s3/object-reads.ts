@@ -40,8 +40,11 @@ export async function getObject(
   const range = head ? undefined : parseS3Range(request.headers.range);
   let part: { start: number; end: number; count: number } | undefined;
   let verdict: 304 | 412 | undefined;
+  const versionId = query.get('versionId') ?? undefined;
+  const read = (plan: (info: ObjectInfo) => ReadPlan) =>
+    versionId === undefined ? ctx.objects.read(ref, plan) : ctx.objects.readVersion(ref, versionId, plan);
   const found = await checkedRead(check, () =>
-    ctx.objects.read(ref, (info): ReadPlan => {
+    read((info): ReadPlan => {
       check?.(info);
       part = partNumber === undefined ? undefined : partOf(info, partNumber);
       verdict = conditionVerdict((name) => single(request.headers[name]), info);
@@ -58,6 +61,7 @@ export async function getObject(
   );
   const { info, plan, body } = found;
   reply.headers(objectHeaders(info));
+  if (versionId !== undefined) reply.header('x-amz-version-id', versionId);
   // S3 gives the stored checksum when asked, for a read of the whole object: it is not a range's.
   const wholeObject = part === undefined && plan.kind !== 'range';
   // A presigned GET carries it in its query.

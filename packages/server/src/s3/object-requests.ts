@@ -127,7 +127,9 @@ export async function s3WriteCondition(ctx: AppContext, request: FastifyRequest,
  */
 export async function copySourceOf(ctx: AppContext, request: FastifyRequest): Promise<ObjectRef> {
   const header = single(request.headers['x-amz-copy-source']) ?? '';
-  const [path = ''] = header.split('?');
+  const [path = '', query = ''] = header.split('?');
+  // A copy of a kept version is not done: copying the current value instead would be a wrong success.
+  if (new URLSearchParams(query).has('versionId')) throw s3Errors.notImplemented('A copy from a version (x-amz-copy-source ?versionId)');
   let decoded: string;
   try {
     decoded = decodeURIComponent(path.replace(/^\//, ''));

@@ -29,6 +29,7 @@ export async function putObject(ctx: AppContext, request: FastifyRequest, reply:
     }),
   );
   ctx.metrics.bytesWritten.inc(info.size);
+  if (info.versionId) reply.header('x-amz-version-id', info.versionId);
   return reply
     .code(200)
     .header('etag', md5Etag(info))

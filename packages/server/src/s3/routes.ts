@@ -26,6 +26,7 @@ import { postObject } from './post-object.js';
 import { isPostObject } from './post-object-request.js';
 import { S3_BASE_PATH } from './root-listener.js';
 import { sha256Hex } from './sigv4.js';
+import { deleteObjectVersion, listObjectVersions } from './versions.js';
 import { sendXml } from './xml.js';
 
 /** Path segments before the key: s3, the bucket. */
@@ -33,11 +34,11 @@ const KEY_AFTER_BUCKET = 2;
 /** Largest XML request body (DeleteObjects of 1000 keys of 1 KiB, CompleteMultipartUpload of 10,000 parts). */
 const MAX_XML_BYTES = 4 * 1024 * 1024;
 /** Query parameters that name an operation (a subresource) rather than shape one. */
-const BUCKET_SUBRESOURCES = new Set(['location', 'list-type', 'delete', 'uploads', 'acl', 'cors', ...BUCKET_SETTINGS.keys()]);
+const BUCKET_SUBRESOURCES = new Set(['location', 'list-type', 'delete', 'uploads', 'versions', 'acl', 'cors', ...BUCKET_SETTINGS.keys()]);
 const OBJECT_SUBRESOURCES = new Set(['uploads', 'uploadId', 'partNumber', 'acl', 'attributes']);
 /** Query parameters that only shape an operation's answer, on objects and buckets. */
 const PLAIN_PARAMETERS =
-  /^(prefix|delimiter|max-keys|marker|continuation-token|start-after|encoding-type|fetch-owner|x-id|response-.*|[xX]-[aA]mz-.*|AWSAccessKeyId|Signature|Expires|versionId|key-marker|upload-id-marker|max-uploads|max-parts|part-number-marker|max-buckets|bucket-region)$/;
+  /^(prefix|delimiter|max-keys|marker|continuation-token|start-after|encoding-type|fetch-owner|x-id|response-.*|[xX]-[aA]mz-.*|AWSAccessKeyId|Signature|Expires|versionId|key-marker|version-id-marker|upload-id-marker|max-uploads|max-parts|part-number-marker|max-buckets|bucket-region)$/;
 
 /**
  * The S3-compatible API, path-style under /s3 (docs/s3.md): buckets are the caller's storage
@@ -107,6 +108,11 @@ async function bucketOperation(ctx: AppContext, request: FastifyRequest, reply: 
       if (query.has('location'))
         return sendXml(reply, 'LocationConstraint', ctx.config.s3ApiRegion === 'us-east-1' ? {} : { '#text': ctx.config.s3ApiRegion });
       if (query.has('uploads')) return listMultipartUploads(ctx, reply, tenant, type, query);
+      if (query.has('versions')) {
+        // A listing of versions tells what a read of each would (sizes, ETags).
+        await ctx.access.locateUnder(principal, bucket, 'object:read', prefix);
+        return sendXml(reply, 'ListVersionsResult', await listObjectVersions(ctx, tenant, type, query));
+      }
       if (query.get('list-type') === '2') return sendXml(reply, 'ListBucketResult', await listObjectsV2(ctx, tenant, type, query));
       if (query.has('list-type')) throw s3Errors.invalidArgument('list-type must be 2');
       return sendXml(reply, 'ListBucketResult', await listObjectsV1(ctx, tenant, type, query));
@@ -164,6 +170,8 @@ async function objectOperation(ctx: AppContext, request: FastifyRequest, reply: 
       return putObject(ctx, request, reply, await writeRef(), acl);
     }
     case 'DELETE':
+      if (query.has('versionId'))
+        return deleteObjectVersion(ctx, reply, await ctx.access.ref(principal, bucket, key, 'object:delete'), query.get('versionId') ?? '');
       return deleteObject(ctx, reply, await ctx.access.ref(principal, bucket, key, 'object:delete'));
     default:
       throw s3Errors.notImplemented(`${request.method} on an object`);

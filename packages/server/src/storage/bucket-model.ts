@@ -81,6 +81,11 @@ export interface BucketSettings {
   readonly policy: BucketPolicy | null;
   readonly publicAccessBlock: PublicAccessBlock | null;
   readonly lifecycle: readonly LifecycleRule[];
+  /**
+   * Days overwritten, deleted and moved objects are kept as noncurrent versions (0: none); absent
+   * or null: the server default (`STOWAGE_RETENTION`).
+   */
+  readonly retentionDays?: number | null | undefined;
 }
 
 export const EMPTY_BUCKET_SETTINGS: BucketSettings = { grants: [], policy: null, publicAccessBlock: null, lifecycle: [] };

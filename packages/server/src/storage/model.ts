@@ -18,6 +18,7 @@ export type { FolderPage, ListEntry } from '../backends/folder-listing.js';
 export { INLINE_MAX_BYTES } from '../backends/indexed-backend.js';
 /** Positions in a listing's byte order (keys are compared as UTF-8 bytes): where a page resumes. */
 export { keyAfter, prefixUpperBound } from '../backends/key-range.js';
+export type { VersionRow } from '../backends/object-index.js';
 export type { ChosenFields, ContentFields, ObjectAcl, S3ChecksumAttribute as ChecksumAttribute } from './object-attributes.js';
 /** The typed fields of attributes' two groups (what describes the bytes, and the rest of what the writer chose). */
 export { chosenOf, contentOf, withChosen, withContent } from './object-attributes.js';

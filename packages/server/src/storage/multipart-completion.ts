@@ -91,6 +91,7 @@ export async function completeUpload(engine: Engine, ref: ObjectRef, uploadId: s
       // None: a completion once begun finishes even if its client leaves, so its retry finds the result.
       signal: undefined,
       now: engine.clock(),
+      purgeAfter: await engine.objects.purgeAfterFor(ref.tenant, ref.type),
       condition,
       attributes: withContent(withMd5Etag(uploadAttributes, etag, checksum), {
         parts: parts.length,

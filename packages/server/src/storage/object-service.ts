@@ -19,6 +19,7 @@ import { lifecycleExpiry } from './bucket-expiry.js';
 import type { LifecycleRule } from './bucket-model.js';
 import type { ObjectRef } from './object-ref.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
+import { purgeAfter } from './retention.js';
 
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
@@ -28,6 +29,8 @@ export interface ObjectServiceOptions {
   readonly clock: () => number;
   /** The lifecycle rules of a named bucket (tenant: its owner), as the index holds them now; none for other types. */
   readonly lifecycleRules?: ((tenant: string, type: string) => Promise<readonly LifecycleRule[]>) | undefined;
+  /** How long replaced values of a tenant's rows of a type are kept (ms; 0: not kept): retentionOf. */
+  readonly retention?: ((tenant: string, type: string) => Promise<number>) | undefined;
 }
 
 export interface PutOptions {
@@ -93,6 +96,13 @@ export class ObjectService {
     return found;
   }
 
+  /** Reads version `versionId` of the object (current or kept by retention); NoSuchVersion when there is none. */
+  async readVersion(ref: ObjectRef, versionId: string, plan?: (info: ObjectInfo) => ReadPlan): Promise<ReadResult> {
+    const found = await this.backend.readVersion(ref, versionId, this.options.clock(), plan);
+    if (!found) throw fail('NoSuchVersion', `No version ${versionId} of ${ref.type}/${ref.key}`);
+    return found;
+  }
+
   async put(ref: ObjectRef, body: Readable, options: PutOptions): Promise<ObjectInfo> {
     this.assertDeclaredSize(options.contentLength);
     await this.assertQuotaRoom(ref, options.contentLength);
@@ -124,6 +134,8 @@ export class ObjectService {
       condition: undefined,
       checkSource: options.checkSource,
       now: this.options.clock(),
+      // An in-place copy changes attributes (an ACL), not the value: it keeps no version.
+      purgeAfter: options.inPlace ? undefined : await this.purgeAfterFor(target.tenant, target.type),
       expiresAtIfNone: options.inPlace ? null : ((await this.expiresAtFor(target)) ?? null),
       replace: options.replace,
     });
@@ -186,9 +198,11 @@ export class ObjectService {
   }
 
   private async writeOptions(ref: ObjectRef, options: PutOptions): Promise<WriteOptions> {
+    // Both read the bucket's settings: at once, not one after the other.
+    const [expiresAt, purgeAfter] = await Promise.all([this.expiryFor(ref, options.expiresInMs), this.purgeAfterFor(ref.tenant, ref.type)]);
     return {
       contentType: options.contentType || DEFAULT_CONTENT_TYPE,
-      expiresAt: await this.expiryFor(ref, options.expiresInMs),
+      expiresAt,
       maxBytes: this.options.maxObjectBytes,
       expectedBytes: options.contentLength,
       signal: options.signal,
@@ -196,6 +210,7 @@ export class ObjectService {
       expectedSha256: options.expectedSha256,
       now: this.options.clock(),
       attributes: options.attributes,
+      purgeAfter,
     };
   }
 
@@ -285,11 +300,12 @@ export class ObjectService {
       now: this.options.clock(),
       objectExpiresAt,
       attributes: finish.attributes,
+      purgeAfter: await this.purgeAfterFor(session.ref.tenant, session.ref.type),
     });
   }
 
   async delete(ref: ObjectRef, condition?: WriteCondition): Promise<void> {
-    const existed = await this.backend.delete(ref, this.options.clock(), condition);
+    const existed = await this.backend.delete(ref, this.options.clock(), condition, await this.purgeAfterFor(ref.tenant, ref.type));
     if (!existed) throw fail('NoSuchKey', `No object at ${ref.type}/${ref.key}`);
   }
 
@@ -321,6 +337,16 @@ export class ObjectService {
     if (type === 'tmp') return () => now + this.options.tmpTtlMs;
     const rules = (await this.options.lifecycleRules?.(tenant, type)) ?? [];
     return (key) => lifecycleExpiry(rules, key, now);
+  }
+
+  /** How long replaced values of the tenant's rows of `type` are kept (ms; 0: not kept). */
+  retentionMs(tenant: string, type: string): Promise<number> {
+    return this.options.retention?.(tenant, type) ?? Promise.resolve(0);
+  }
+
+  /** When a value a write made now replaces is purged; undefined when the type keeps none (retention off). */
+  async purgeAfterFor(tenant: string, type: string): Promise<number | undefined> {
+    return purgeAfter(await this.retentionMs(tenant, type), this.options.clock());
   }
 
   /** A per-object lifetime wins over the type's. */

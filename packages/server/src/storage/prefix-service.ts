@@ -22,6 +22,8 @@ export interface PrefixServiceOptions {
   readonly clock: () => number;
   /** When objects written now at keys of a type expire (ObjectService.expiryOf). */
   readonly expiryOf: (tenant: string, type: string) => Promise<(key: string) => number | undefined>;
+  /** When what a write made now replaces is purged (ObjectService.purgeAfterFor); undefined: not kept. */
+  readonly purgeAfterFor?: ((tenant: string, type: string) => Promise<number | undefined>) | undefined;
 }
 
 const ACCESS_DENIED = 'access denied';
@@ -53,7 +55,13 @@ export class PrefixService {
 
   async deletePrefix(tenant: string, type: string, prefix: string, all: boolean): Promise<DeletePrefixResult> {
     if (prefix === '' && !all) throw fail('ConfirmationRequired', `An empty prefix deletes every key of ${type}: add all=true to mean it`);
-    const { objects, bytes } = await this.backend.deletePrefix(tenant, type, prefix, this.options.clock());
+    const { objects, bytes } = await this.backend.deletePrefix(
+      tenant,
+      type,
+      prefix,
+      this.options.clock(),
+      await this.purgeAfter(tenant, type),
+    );
     return { deleted: objects, bytes };
   }
 
@@ -69,7 +77,8 @@ export class PrefixService {
   ): Promise<DeleteManyResult> {
     const problems = keys.map((key) => explainInvalidKey(key) ?? (refused.has(key) ? ACCESS_DENIED : undefined));
     const valid = keys.filter((_, i) => problems[i] === undefined);
-    const sizes = valid.length > 0 ? await this.backend.deleteMany(tenant, type, valid, this.options.clock()) : [];
+    const sizes =
+      valid.length > 0 ? await this.backend.deleteMany(tenant, type, valid, this.options.clock(), await this.purgeAfter(tenant, type)) : [];
     // `sizes` follows `valid`, the keys in request order without the invalid ones.
     let next = 0;
     let deleted = 0;
@@ -107,6 +116,8 @@ export class PrefixService {
     const now = this.options.clock();
     const expiryOf = await this.options.expiryOf(to.tenant, destination.type);
     const expiresAtIfNone = (key: string) => expiryOf(key) ?? null;
+    const purgeAfter = await this.purgeAfter(to.tenant, destination.type);
+    const sourcePurgeAfter = move ? await this.purgeAfter(from.tenant, source.type) : undefined;
     if ('key' in source && 'key' in destination) {
       const info = await this.backend.transferKey({
         from: { tenant: from.tenant, type: source.type, key: source.key },
@@ -116,6 +127,8 @@ export class PrefixService {
         condition,
         now,
         expiresAtIfNone: expiresAtIfNone(destination.key),
+        purgeAfter,
+        sourcePurgeAfter,
       });
       return { type: destination.type, key: destination.key, size: info.size, etag: info.etag, sha256: info.sha256 };
     }
@@ -133,7 +146,13 @@ export class PrefixService {
       overwrite,
       now,
       expiresAtIfNone,
+      purgeAfter,
+      sourcePurgeAfter,
     });
+  }
+
+  private purgeAfter(tenant: string, type: string): Promise<number | undefined> {
+    return this.options.purgeAfterFor?.(tenant, type) ?? Promise.resolve(undefined);
   }
 
   /** A page of keys one level down and their folders, or of keys with their details. */

@@ -11,12 +11,15 @@ export interface OpenedIndex {
     read(ref: ObjectRef): Promise<string | null>;
     write(ref: ObjectRef, column: string | null): Promise<void>;
   };
+  /** Makes `ref`'s row look written before rows had version ids (both version columns NULL). */
+  makeLegacy(ref: ObjectRef): Promise<void>;
   close(): Promise<void>;
 }
 
 import { bucketsContract } from './buckets-contract.js';
 import { blobRow, byteOrder, code, etagOf, grant, inlineRow, listAll, put, ref, remove, SECOND, T0, takeAll } from './index-fixtures.js';
 import { batchContract } from './object-index-batch-contract.js';
+import { retentionContract } from './retention-contract.js';
 import { storedAttributesContract } from './stored-attributes-contract.js';
 
 /**
@@ -435,6 +438,13 @@ export function objectIndexContract(name: string, open: () => Promise<OpenedInde
     describe('copies, moves and key ranges', () => batchContract(fresh));
 
     describe('named buckets', () => bucketsContract(fresh));
+
+    describe('retention: versions are rows', () =>
+      retentionContract(fresh, async () => {
+        const handle = await open();
+        opened.push(handle);
+        return handle;
+      }));
 
     describe('blob garbage queue', () => {
       it('takeGarbage leases: hidden from a second take until the lease ends, then due again', async () => {

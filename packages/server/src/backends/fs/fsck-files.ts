@@ -1,7 +1,7 @@
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { SQLITE_BLOB_IN_USE } from '../blob-references.js';
 import { addFinding, changedAt, type FsckContext, relativeTo, removeLeftover, statIfExists } from './fsck-context.js';
+import { blobReferenced } from './index-db.js';
 
 /** Every file in tmp/ belongs to a write that was never acknowledged (start-up removes them). */
 export async function checkTempFiles(ctx: FsckContext): Promise<void> {
@@ -26,7 +26,7 @@ export async function checkTempFiles(ctx: FsckContext): Promise<void> {
  * blob counts too (start-up removes all of these).
  */
 export async function checkOrphanBlobs(ctx: FsckContext): Promise<void> {
-  const referenced = ctx.db.prepare(SQLITE_BLOB_IN_USE).pluck();
+  const referenced = blobReferenced(ctx.db);
   const blobDir = ctx.files.blobDir;
   for (const shard of await readdirIfExists(blobDir)) {
     const shardDir = path.join(blobDir, shard);

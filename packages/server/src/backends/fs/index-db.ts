@@ -1,6 +1,6 @@
 import Sqlite, { type Database, type Statement } from 'better-sqlite3';
 import type { Durability } from '../../config.js';
-import { SQLITE_BLOB_IN_USE } from '../blob-references.js';
+import { BLOB_REFERENCES, blobNamedQuery, SQLITE_BLOB_IN_USE } from '../blob-references.js';
 import type { ObjectColumns } from '../object-columns.js';
 import { GC_HOLDS_SCHEMA } from './gc-holds.js';
 
@@ -140,6 +140,20 @@ export interface IndexDb {
 
 const VISIBLE = '(expires_at IS NULL OR expires_at > @now)';
 
+/**
+ * Whether a row names the blob: a current row or a noncurrent version (retention). The one
+ * statement of what references a blob, for the collector, the orphan sweep and fsck.
+ */
+/**
+ * The statement saying whether a row names a blob (BLOB_REFERENCES), for a database opened as it
+ * is (fsck): a data directory made before a table existed is asked of the tables it has.
+ */
+export function blobReferenced(db: Database): Statement<[string]> {
+  const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);
+  const present = BLOB_REFERENCES.filter((reference) => tables.has(reference.table));
+  return db.prepare<[string]>(`SELECT 1 FROM (SELECT ? AS blob) AS probe WHERE EXISTS (${blobNamedQuery('probe.blob', present)})`).pluck();
+}
+
 /** Opens the index database (WAL) and prepares every statement once. */
 export function openIndexDb(file: string, durability: Durability): IndexDb {
   const db: Database = new Sqlite(file);
@@ -153,6 +167,7 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
   addSharedUploadState(db);
   addAttributesColumn(db);
   db.exec(GC_HOLDS_SCHEMA);
+  addVersions(db);
 
   const statements = {
     findVisible: db
@@ -174,12 +189,14 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
     openUploadIds: db.prepare<[]>('SELECT upload_id FROM uploads WHERE completed_json IS NULL AND cancelled = 0').pluck(),
     cancelUpload: db.prepare<[string]>('UPDATE uploads SET cancelled = 1, received = 0, total = NULL WHERE upload_id = ?'),
     upsert: db.prepare(
-      `INSERT INTO objects (tenant, type, key, size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes)
-       VALUES (@tenant, @type, @key, @size, @sha256, @content_type, @last_modified, @expires_at, @blob_id, @inline_data, @attributes)
+      `INSERT INTO objects (tenant, type, key, size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes,
+         version_id, current_since)
+       VALUES (@tenant, @type, @key, @size, @sha256, @content_type, @last_modified, @expires_at, @blob_id, @inline_data, @attributes,
+         @version_id, @current_since)
        ON CONFLICT (tenant, type, key) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256,
          content_type = excluded.content_type, last_modified = excluded.last_modified,
          expires_at = excluded.expires_at, blob_id = excluded.blob_id, inline_data = excluded.inline_data,
-         attributes = excluded.attributes`,
+         attributes = excluded.attributes, version_id = excluded.version_id, current_since = excluded.current_since`,
     ),
     deleteById: db.prepare<[number]>('DELETE FROM objects WHERE id = ?'),
     listRange: db.prepare(
@@ -267,6 +284,39 @@ function addSharedUploadState(db: Database): void {
   db.exec('CREATE TABLE IF NOT EXISTS gc_queue (blob_id TEXT PRIMARY KEY, due_at INTEGER NOT NULL)');
   db.exec('CREATE INDEX IF NOT EXISTS gc_queue_by_due ON gc_queue (due_at)');
   db.exec('CREATE TABLE IF NOT EXISTS chores (name TEXT PRIMARY KEY, next_at INTEGER NOT NULL)');
+}
+
+/**
+ * Retention: every row's version id and the time it became current (null in rows written before:
+ * read as 'null' and its Last-Modified), and the noncurrent versions (overwritten, deleted or moved
+ * values, and delete markers) kept until `purge_after`.
+ */
+function addVersions(db: Database): void {
+  const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('objects') as string[];
+  if (!columns.includes('version_id')) db.exec('ALTER TABLE objects ADD COLUMN version_id TEXT');
+  if (!columns.includes('current_since')) db.exec('ALTER TABLE objects ADD COLUMN current_since INTEGER');
+  db.exec(`CREATE TABLE IF NOT EXISTS object_versions (
+    id INTEGER PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    type TEXT NOT NULL,
+    key BLOB NOT NULL,
+    version_id TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    last_modified INTEGER NOT NULL,
+    expires_at INTEGER,
+    blob_id TEXT,
+    inline_data BLOB,
+    attributes TEXT,
+    current_since INTEGER NOT NULL,
+    stopped_at INTEGER NOT NULL,
+    purge_after INTEGER NOT NULL,
+    delete_marker INTEGER NOT NULL DEFAULT 0
+  )`);
+  db.exec('CREATE INDEX IF NOT EXISTS object_versions_by_key ON object_versions (tenant, type, key, id)');
+  db.exec('CREATE INDEX IF NOT EXISTS object_versions_by_purge ON object_versions (purge_after)');
+  db.exec('CREATE INDEX IF NOT EXISTS object_versions_by_blob ON object_versions (blob_id) WHERE blob_id IS NOT NULL');
 }
 
 /** Metadata, Cache-Control and Content-Disposition (JSON): data dirs made before objects had them lack it. */

@@ -4,7 +4,8 @@ import type { IndexDb } from './index-db.js';
 
 const VISIBLE = '(expires_at IS NULL OR expires_at > @now)';
 const IN_RANGE = 'tenant = @tenant AND type = @type AND key >= @start AND key < @end';
-const FULL_ROW = 'id, key, size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes';
+const FULL_ROW =
+  'id, key, size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes, version_id, current_since';
 
 /** A whole row of `objects`, as the statements of copy, move and range deletes read it. */
 export interface FullObjectRow extends ObjectColumns {

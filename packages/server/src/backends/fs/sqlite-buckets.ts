@@ -96,6 +96,8 @@ export class SqliteBuckets implements BucketStore {
         if (row.blob_id) this.sql.queueGarbage.run(row.blob_id, collectAfter);
         bytes += row.size;
       }
+      // Its versions (retention) go with it: nothing could restore them into a bucket that is gone.
+      for (const id of this.sql.deleteVersions.all(key) as Array<string | null>) if (id) this.sql.queueGarbage.run(id, collectAfter);
       this.sql.deleteGrantees.run(name);
       this.sql.deleteCors.run(owner, name);
       this.sql.delete.run(name);
@@ -142,6 +144,7 @@ function prepare({ db }: IndexDb) {
       )
       .pluck(),
     deleteObjects: db.prepare('DELETE FROM objects WHERE tenant = @owner AND type = @name RETURNING key, size, blob_id'),
+    deleteVersions: db.prepare('DELETE FROM object_versions WHERE tenant = @owner AND type = @name RETURNING blob_id').pluck(),
     deleteCors: db.prepare<[string, string]>('DELETE FROM bucket_settings WHERE tenant = ? AND type = ?'),
     delete: db.prepare<[string]>('DELETE FROM buckets WHERE name = ?'),
     queueGarbage: db.prepare<[string, number]>('INSERT INTO gc_queue (blob_id, due_at) VALUES (?, ?) ON CONFLICT DO NOTHING'),

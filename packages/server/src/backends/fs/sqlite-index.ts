@@ -8,13 +8,22 @@ import type { UsageChange } from '../bucket-usage.js';
 import { type BucketStore, isObjectType } from '../buckets.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
 import { KEY_SPACE_END, keyAfter, listStart, prefixUpperBound } from '../key-range.js';
-import { type AttributeFields, attributeFields, columnsFromRow, parseAttributes, rowFromColumns } from '../object-columns.js';
+import {
+  type AttributeFields,
+  attributeFields,
+  columnsFromRow,
+  NULL_VERSION_ID,
+  newVersionId,
+  parseAttributes,
+  rowFromColumns,
+} from '../object-columns.js';
 import {
   type AdvanceUploadOptions,
   type IndexRow,
   infoOf,
   type KeyRange,
   type ListRowsOptions,
+  type ListVersionsOptions,
   type ObjectIndex,
   type PutRowOptions,
   type RangeStep,
@@ -22,12 +31,14 @@ import {
   type RemoveManyOptions,
   type RemoveRangeOptions,
   type RemoveRowOptions,
+  type RestoreVersionOptions,
   type ScannedKey,
   type ScanOptions,
   type TransferOptions,
   type TransferRangeOptions,
   type UploadClaim,
   type UploadRecord,
+  type VersionRow,
 } from '../object-index.js';
 import { destinationKey, transferredRow } from '../transfer-plan.js';
 import { CommitQueue } from './commit-queue.js';
@@ -38,6 +49,7 @@ import { RowCache } from './row-cache.js';
 import { SqliteApiKeyStore } from './sqlite-api-keys.js';
 import { SqliteBucketSettings } from './sqlite-bucket-settings.js';
 import { SqliteBuckets } from './sqlite-buckets.js';
+import { SqliteVersions } from './sqlite-versions.js';
 import { type QuotaOverride, TenantLedger } from './tenant-usage.js';
 
 interface ExpiredRow {
@@ -90,6 +102,7 @@ export class SqliteIndex implements ObjectIndex {
   private readonly sql: ReturnType<typeof prepareUploadStatements>;
   private readonly ranges: RangeStatements;
   private readonly cache: RowCache;
+  private readonly versions: SqliteVersions;
 
   private constructor(
     readonly db: IndexDb,
@@ -105,6 +118,7 @@ export class SqliteIndex implements ObjectIndex {
     this.buckets = new SqliteBuckets(db, this.commits, this.ledger, this.cache);
     this.sql = prepareUploadStatements(db);
     this.ranges = prepareRangeStatements(db);
+    this.versions = new SqliteVersions(db, attributes);
   }
 
   static async open(options: SqliteIndexOptions): Promise<SqliteIndex> {
@@ -127,36 +141,45 @@ export class SqliteIndex implements ObjectIndex {
   }
 
   async put(options: PutRowOptions): Promise<void> {
+    await this.commits.enqueue(() => this.putRow(options));
+  }
+
+  /** put's work inside a commit. */
+  private putRow(options: PutRowOptions): void {
     const { findAny, upsert } = this.db.statements;
-    const { ref, row } = options;
+    const { ref } = options;
+    const row: IndexRow = { ...options.row, versionId: options.row.versionId ?? newVersionId(options.now), currentSince: options.now };
     const params = keyParams(ref);
-    await this.commits.enqueue(() => {
-      this.cache.drop(ref);
-      const previous = findAny.get(params) as AnyObjectRow | undefined;
-      assertCondition(visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now), options.condition);
-      const changes: UsageChange[] = [];
-      if (options.releases) {
-        const released = { type: options.releases.type, bytes: 0, objects: 0 };
-        for (let start: Buffer | undefined = options.releases.start; start; ) {
-          const batch = this.deleteRangeRows({
-            ...options.releases,
-            start,
-            limit: RELEASE_BATCH_ROWS,
-            now: options.now,
-            collectAfter: options.collectAfter,
-          });
-          released.bytes -= batch.removed.bytes;
-          released.objects -= batch.removed.objects;
-          start = batch.step.next;
-        }
-        changes.push(released);
+    this.cache.drop(ref);
+    const previous = findAny.get(params) as AnyObjectRow | undefined;
+    const previousEtag = visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now);
+    assertCondition(previousEtag, options.condition);
+    const changes: UsageChange[] = [];
+    if (options.releases) {
+      const released = { type: options.releases.type, bytes: 0, objects: 0 };
+      for (let start: Buffer | undefined = options.releases.start; start; ) {
+        const batch = this.deleteRangeRows({
+          ...options.releases,
+          start,
+          limit: RELEASE_BATCH_ROWS,
+          now: options.now,
+          collectAfter: options.collectAfter,
+        });
+        released.bytes -= batch.removed.bytes;
+        released.objects -= batch.removed.objects;
+        start = batch.step.next;
       }
-      changes.push({ type: ref.type, bytes: row.size - (previous?.size ?? 0), objects: previous ? 0 : 1, stores: true });
-      this.ledger.chargeAll(ref.tenant, changes);
-      upsert.run({ ...params, ...columnsFromRow(row) });
-      if (options.completesUpload) this.markCompleted(options.completesUpload, infoOf(row));
-      if (previous?.blob_id && previous.blob_id !== row.blobId) this.sql.queueGarbage.run(previous.blob_id, options.collectAfter);
-    });
+      changes.push(released);
+    }
+    changes.push({ type: ref.type, bytes: row.size - (previous?.size ?? 0), objects: previous ? 0 : 1, stores: true });
+    this.ledger.chargeAll(ref.tenant, changes);
+    // Retention: the replaced value stays, as a noncurrent version (its blob stays named).
+    const retained = previous !== undefined && previousEtag !== undefined && options.purgeAfter !== undefined;
+    if (retained) this.versions.archive(previous.id, options.now, options.purgeAfter as number);
+    upsert.run({ ...params, ...columnsFromRow(row) });
+    if (options.completesUpload) this.markCompleted(options.completesUpload, infoOf(row));
+    if (!retained && previous?.blob_id && previous.blob_id !== row.blobId)
+      this.sql.queueGarbage.run(previous.blob_id, options.collectAfter);
   }
 
   async remove(options: RemoveRowOptions): Promise<boolean> {
@@ -164,7 +187,7 @@ export class SqliteIndex implements ObjectIndex {
       const row = this.db.statements.findAny.get(keyParams(options.ref)) as AnyObjectRow | undefined;
       assertCondition(visibleEtag(row && { sha256: row.sha256, expiresAt: row.expires_at }, options.now), options.condition);
       // An expired row not yet swept goes too, but was not there for the caller.
-      return this.removeRow(options.ref, options.now, options.collectAfter)?.visible ?? false;
+      return this.removeRow(options.ref, options.now, options.collectAfter, options.purgeAfter)?.visible ?? false;
     });
   }
 
@@ -210,6 +233,8 @@ export class SqliteIndex implements ObjectIndex {
    * held (expired ones too) is for the caller to charge.
    */
   private deleteRangeRows(options: RemoveRangeOptions): { step: RangeStep; removed: { bytes: number; objects: number } } {
+    const retain = options.purgeAfter;
+    if (retain !== undefined) this.versions.archiveRange(options, options.limit, options.now, retain, newVersionId(options.now));
     const rows = this.ranges.removeRange.all(rangeParams(options, { limit: options.limit })) as RemovedTuple[];
     let objects = 0;
     let bytes = 0;
@@ -217,10 +242,11 @@ export class SqliteIndex implements ObjectIndex {
     let last: Buffer | undefined;
     for (const [key, size, blobId, expiresAt] of rows) {
       this.cache.drop({ tenant: options.tenant, type: options.type, key: key.toString('utf8') });
-      if (blobId) this.sql.queueGarbage.run(blobId, options.collectAfter);
+      const visible = expiresAt === null || expiresAt > options.now;
+      if (blobId && !(visible && retain !== undefined)) this.sql.queueGarbage.run(blobId, options.collectAfter);
       removedBytes += size;
       if (!last || Buffer.compare(key, last) > 0) last = key;
-      if (expiresAt !== null && expiresAt <= options.now) continue;
+      if (!visible) continue;
       objects++;
       bytes += size;
     }
@@ -233,7 +259,12 @@ export class SqliteIndex implements ObjectIndex {
   async removeMany(options: RemoveManyOptions): Promise<Array<number | undefined>> {
     return this.commits.enqueue(() =>
       options.keys.map((key) => {
-        const removed = this.removeRow({ tenant: options.tenant, type: options.type, key }, options.now, options.collectAfter);
+        const removed = this.removeRow(
+          { tenant: options.tenant, type: options.type, key },
+          options.now,
+          options.collectAfter,
+          options.purgeAfter,
+        );
         return removed?.visible ? removed.size : undefined;
       }),
     );
@@ -280,6 +311,53 @@ export class SqliteIndex implements ObjectIndex {
       }
       const last = rows.at(-1);
       return { ...step, next: rows.length < options.limit || !last ? undefined : keyAfter(last.key) };
+    });
+  }
+
+  async retained({ tenant, type }: { tenant: string; type?: string | undefined }): Promise<{ bytes: number; versions: number }> {
+    return this.versions.retained(tenant, type);
+  }
+
+  async removeVersion({ ref, versionId, collectAfter }: { ref: ObjectRef; versionId: string; collectAfter: number }) {
+    return this.commits.enqueue(() => {
+      const removed = this.versions.remove(ref, versionId);
+      if (!removed) return undefined;
+      if (removed.blob_id) this.sql.queueGarbage.run(removed.blob_id, collectAfter);
+      return { deleteMarker: Boolean(removed.delete_marker) };
+    });
+  }
+
+  async findVersion({ ref, versionId, now }: { ref: ObjectRef; versionId: string; now: number }): Promise<IndexRow | undefined> {
+    const found = this.versions.findValue(ref, versionId, now);
+    return found && rowFromColumns(found, this.attributes);
+  }
+
+  async listVersions(options: ListVersionsOptions): Promise<VersionRow[]> {
+    return this.versions.list(options);
+  }
+
+  async restoreVersion(options: RestoreVersionOptions): Promise<IndexRow> {
+    const { ref, now } = options;
+    return this.commits.enqueue(() => {
+      const version = this.versions.find(ref, options.versionId);
+      const current = this.ranges.findFull.get(keyParams(ref)) as FullObjectRow | undefined;
+      const currentRow = current && (current.expires_at === null || current.expires_at > now) ? current : undefined;
+      if (options.ifCurrent !== undefined && (currentRow ? (currentRow.version_id ?? NULL_VERSION_ID) : null) !== options.ifCurrent)
+        throw fail('PreconditionFailed', `${ref.type}/${ref.key} changed since the restore looked at it`);
+      if (currentRow && (currentRow.version_id ?? 'null') === options.versionId) return rowFromColumns(currentRow, this.attributes);
+      if (!version || version.delete_marker) throw fail('NoSuchVersion', `No version ${options.versionId} of ${ref.type}/${ref.key}`);
+      const value = rowFromColumns(version, this.attributes);
+      if (currentRow && sameValue(currentRow, version)) return rowFromColumns(currentRow, this.attributes);
+      this.putRow({ ref, row: value, condition: undefined, now, collectAfter: options.collectAfter, purgeAfter: options.purgeAfter });
+      return rowFromColumns(this.ranges.findFull.get(keyParams(ref)) as FullObjectRow, this.attributes);
+    });
+  }
+
+  async purgeVersions({ now, limit, collectAfter }: { now: number; limit: number; collectAfter: number }): Promise<number> {
+    return this.commits.enqueue(() => {
+      const { removed, blobIds } = this.versions.purge(now, limit);
+      for (const id of blobIds) this.sql.queueGarbage.run(id, collectAfter);
+      return removed;
     });
   }
 
@@ -443,14 +521,26 @@ export class SqliteIndex implements ObjectIndex {
   }
 
   /** Inside a commit: removes the row of `ref` (expired or not), charging and queueing its blob. */
-  private removeRow(ref: ObjectRef, now: number, collectAfter: number): { size: number; visible: boolean } | undefined {
+  private removeRow(
+    ref: ObjectRef,
+    now: number,
+    collectAfter: number,
+    purgeAfter: number | undefined,
+  ): { size: number; visible: boolean } | undefined {
     this.cache.drop(ref);
     const row = this.db.statements.findAny.get(keyParams(ref)) as AnyObjectRow | undefined;
     if (!row) return undefined;
+    const visible = row.expires_at === null || row.expires_at > now;
+    // Retention: a visible row becomes a noncurrent version, and a delete marker records the delete.
+    const retained = visible && purgeAfter !== undefined;
+    if (retained) {
+      this.versions.archive(row.id, now, purgeAfter);
+      this.versions.marker(ref, now, purgeAfter, newVersionId(now));
+    }
     this.db.statements.deleteById.run(row.id);
     this.ledger.charge(ref.tenant, ref.type, -row.size, -1);
-    if (row.blob_id) this.sql.queueGarbage.run(row.blob_id, collectAfter);
-    return { size: row.size, visible: row.expires_at === null || row.expires_at > now };
+    if (row.blob_id && !retained) this.sql.queueGarbage.run(row.blob_id, collectAfter);
+    return { size: row.size, visible };
   }
 
   /**
@@ -461,18 +551,26 @@ export class SqliteIndex implements ObjectIndex {
     source: FullObjectRow,
     from: ObjectRef,
     to: ObjectRef,
-    options: Pick<TransferOptions, 'move' | 'overwrite' | 'now' | 'lastModified' | 'expiresAtIfNone' | 'collectAfter' | 'replace'>,
+    options: Pick<
+      TransferOptions,
+      'move' | 'overwrite' | 'now' | 'lastModified' | 'expiresAtIfNone' | 'collectAfter' | 'replace' | 'purgeAfter' | 'sourcePurgeAfter'
+    >,
   ): IndexRow | undefined {
     const { findAny, upsert, deleteById } = this.db.statements;
     const params = keyParams(to);
     const previous = findAny.get(params) as AnyObjectRow | undefined;
     const exists = visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now) !== undefined;
     if (exists && !options.overwrite) return undefined;
-    const row = transferredRow(rowFromColumns(source, this.attributes), options);
+    const { versionId: _from, currentSince: _since, ...value } = transferredRow(rowFromColumns(source, this.attributes), options);
+    const row: IndexRow = { ...value, versionId: newVersionId(options.now), currentSince: options.now };
     this.cache.drop(to);
     const changes: UsageChange[] = [];
     if (options.move) {
       this.cache.drop(from);
+      if (options.sourcePurgeAfter !== undefined) {
+        this.versions.archive(source.id, options.now, options.sourcePurgeAfter);
+        this.versions.marker(from, options.now, options.sourcePurgeAfter, newVersionId(options.now));
+      }
       deleteById.run(source.id);
       // The tenant pays a move's net change; each bucket its own side.
       if (from.tenant === to.tenant) changes.push({ type: from.type, bytes: -source.size, objects: -1 });
@@ -480,9 +578,12 @@ export class SqliteIndex implements ObjectIndex {
     }
     changes.push({ type: to.type, bytes: row.size - (previous?.size ?? 0), objects: previous ? 0 : 1, stores: true });
     this.ledger.chargeAll(to.tenant, changes);
+    const retained = previous !== undefined && exists && options.purgeAfter !== undefined;
+    if (retained) this.versions.archive(previous.id, options.now, options.purgeAfter as number);
     upsert.run({ ...params, ...columnsFromRow(row) });
-    if (previous?.blob_id && previous.blob_id !== row.blobId) this.sql.queueGarbage.run(previous.blob_id, options.collectAfter);
-    return row;
+    if (!retained && previous?.blob_id && previous.blob_id !== row.blobId)
+      this.sql.queueGarbage.run(previous.blob_id, options.collectAfter);
+    return value;
   }
 
   /** Ends a session inside the commit that stores its object; throws if it already ended. */
@@ -529,6 +630,19 @@ function rowFromVisibleTuple(
 ): IndexRow {
   return { size, sha256, contentType, lastModified, expiresAt, blobId, inline, attributes: parseAttributes(attributes, layout) };
 }
+
+/** Whether two rows hold the same value (bytes, type, attributes, expiry): a restore of one onto the other changes nothing. */
+export function sameValue(a: ObjectColumnsLike, b: ObjectColumnsLike): boolean {
+  return (
+    a.sha256 === b.sha256 &&
+    a.size === b.size &&
+    a.content_type === b.content_type &&
+    a.attributes === b.attributes &&
+    a.expires_at === b.expires_at
+  );
+}
+
+type ObjectColumnsLike = Pick<FullObjectRow, 'sha256' | 'size' | 'content_type' | 'attributes' | 'expires_at'>;
 
 function rangeParams(range: KeyRange, extra: Record<string, number>) {
   return { tenant: range.tenant, type: range.type, start: range.start, end: range.end ?? KEY_SPACE_END, ...extra };

@@ -52,6 +52,13 @@ const DELETE_LEFTOVERS = statement(
      SELECT id FROM objects WHERE tenant = $2 AND type = $1 AND expires_at <= $3 FOR UPDATE SKIP LOCKED
    ) RETURNING size, blob_id`,
 );
+// Its versions (retention) go with it; one a restore or a purge holds is left to the purge.
+const DELETE_VERSIONS = statement(
+  'bucket_delete_versions',
+  `DELETE FROM object_versions WHERE id IN (
+     SELECT id FROM object_versions WHERE tenant = $2 AND type = $1 FOR UPDATE SKIP LOCKED
+   ) RETURNING blob_id`,
+);
 const DELETE_CORS = statement('bucket_cors_delete', 'DELETE FROM bucket_settings WHERE tenant = $2 AND type = $1');
 const DELETE = statement('bucket_delete', 'DELETE FROM buckets WHERE name = $1');
 
@@ -128,6 +135,12 @@ export class PgBuckets implements BucketStore {
       const { rows: leftovers } = await tx.run<{ size: number; blob_id: string | null }>(DELETE_LEFTOVERS, [name, owner, now]);
       await this.garbage.queue(
         leftovers.flatMap((row) => (row.blob_id ? [row.blob_id] : [])),
+        collectAfter,
+        tx,
+      );
+      const { rows: versions } = await tx.run<{ blob_id: string | null }>(DELETE_VERSIONS, [name, owner]);
+      await this.garbage.queue(
+        versions.flatMap((row) => (row.blob_id ? [row.blob_id] : [])),
         collectAfter,
         tx,
       );

@@ -1,30 +1,42 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { ApiKeyStore } from '../../auth/api-keys.js';
+import { fail } from '../../errors.js';
 import type { AttributeLayout, ListPage, ObjectRef, TenantUsage, UploadGrantInfo } from '../backend.js';
 import type { BucketSettingsStore } from '../bucket-settings.js';
 import type { BucketStore } from '../buckets.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
 import { listStart, prefixUpperBound } from '../key-range.js';
-import { type AttributeFields, attributeFields, type ObjectColumns, rowFromColumns, serializeAttributes } from '../object-columns.js';
+import {
+  type AttributeFields,
+  attributeFields,
+  NULL_VERSION_ID,
+  newVersionId,
+  type ObjectColumns,
+  rowFromColumns,
+  serializeAttributes,
+} from '../object-columns.js';
 import {
   type AdvanceUploadOptions,
   type IndexRow,
   infoOf,
   type KeyRange,
   type ListRowsOptions,
+  type ListVersionsOptions,
   type ObjectIndex,
   type PutRowOptions,
   type RangeStep,
   type RemoveManyOptions,
   type RemoveRangeOptions,
   type RemoveRowOptions,
+  type RestoreVersionOptions,
   type ScannedKey,
   type ScanOptions,
   type TransferOptions,
   type TransferRangeOptions,
   type UploadClaim,
   type UploadRecord,
+  type VersionRow,
 } from '../object-index.js';
 import { PgApiKeyStore } from './pg-api-keys.js';
 import { PgBucketSettings } from './pg-bucket-settings.js';
@@ -37,6 +49,7 @@ import { PgLedger } from './pg-ledger.js';
 import { PgRanges } from './pg-ranges.js';
 import { migrate } from './pg-schema.js';
 import { PgUploads } from './pg-uploads.js';
+import { PgVersions } from './pg-versions.js';
 
 export interface PgIndexOptions extends PgConnectOptions {
   /** Quota of tenants the `tenants` table does not name; null for unlimited. */
@@ -59,13 +72,19 @@ const FIND_FOR_UPDATE = statement(
   `SELECT id, size, sha256, expires_at, blob_id FROM objects WHERE ${KEY} FOR UPDATE`,
 );
 const UPSERT = statement(
-  'object_upsert',
-  `INSERT INTO objects (tenant, type, key, size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes)
-   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+  'object_upsert_versioned',
+  `INSERT INTO objects (tenant, type, key, size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes,
+     version_id, current_since)
+   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
    ON CONFLICT (tenant, type, key) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256,
      content_type = excluded.content_type, last_modified = excluded.last_modified,
      expires_at = excluded.expires_at, blob_id = excluded.blob_id, inline_data = excluded.inline_data,
-     attributes = excluded.attributes`,
+     attributes = excluded.attributes, version_id = excluded.version_id, current_since = excluded.current_since`,
+);
+const FIND_CURRENT = statement(
+  'object_find_current',
+  `SELECT id, size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes, version_id, current_since
+   FROM objects WHERE ${KEY} FOR UPDATE`,
 );
 const DELETE_BY_ID = statement('object_delete', 'DELETE FROM objects WHERE id = $1');
 const LIST_RANGE = statement(
@@ -117,6 +136,7 @@ export class PgIndex implements ObjectIndex {
   private readonly uploads: PgUploads;
   private readonly garbage: PgGarbage;
   private readonly ranges: PgRanges;
+  private readonly versions: PgVersions;
 
   private constructor(
     private readonly db: PgDb,
@@ -127,7 +147,8 @@ export class PgIndex implements ObjectIndex {
     this.ledger = new PgLedger(db, defaultQuotaBytes);
     this.uploads = new PgUploads(db);
     this.garbage = new PgGarbage(db);
-    this.ranges = new PgRanges(db, this.ledger, this.garbage, (ref) => this.lockKey(ref), attributes);
+    this.versions = new PgVersions(db, attributes);
+    this.ranges = new PgRanges(db, this.ledger, this.garbage, this.versions, (ref) => this.lockKey(ref), attributes);
     this.apiKeys = new PgApiKeyStore(db);
     this.bucketSettings = new PgBucketSettings(db);
     this.buckets = new PgBuckets(db, this.ledger, this.garbage);
@@ -163,31 +184,44 @@ export class PgIndex implements ObjectIndex {
   }
 
   async put(options: PutRowOptions): Promise<void> {
-    const { ref, row } = options;
     await this.db.transaction(async (tx) => {
-      const previous = await this.lockRow(tx, ref);
-      assertCondition(visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now), options.condition);
-      const released = options.releases
-        ? await this.ranges.releaseIn(tx, options.releases, options.now, options.collectAfter)
-        : { bytes: 0, objects: 0 };
-      await this.ledger.chargeAll(tx, ref.tenant, [
-        ...(options.releases ? [{ type: options.releases.type, bytes: -released.bytes, objects: -released.objects }] : []),
-        { type: ref.type, bytes: row.size - (previous?.size ?? 0), objects: previous ? 0 : 1, stores: true },
-      ]);
-      await tx.run(UPSERT, [
-        ...keyParams(ref),
-        row.size,
-        row.sha256,
-        row.contentType,
-        row.lastModified,
-        row.expiresAt,
-        row.blobId,
-        row.inline,
-        serializeAttributes(row.attributes),
-      ]);
-      if (options.completesUpload) await this.uploads.markCompleted(tx, options.completesUpload, infoOf(row));
-      if (previous?.blob_id && previous.blob_id !== row.blobId) await this.garbage.queue([previous.blob_id], options.collectAfter, tx);
+      await this.putIn(tx, options, await this.lockRow(tx, options.ref));
     });
+  }
+
+  /** put's work in `tx`, with the key's lock and its row (`previous`) held. */
+  private async putIn(tx: Queries, options: PutRowOptions, previous: PreviousRow | undefined): Promise<void> {
+    const { ref } = options;
+    const row: IndexRow = { ...options.row, versionId: options.row.versionId ?? newVersionId(options.now), currentSince: options.now };
+    const previousEtag = visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now);
+    assertCondition(previousEtag, options.condition);
+    const released = options.releases
+      ? await this.ranges.releaseIn(tx, options.releases, options.now, options.collectAfter)
+      : { bytes: 0, objects: 0 };
+    await this.ledger.chargeAll(tx, ref.tenant, [
+      ...(options.releases ? [{ type: options.releases.type, bytes: -released.bytes, objects: -released.objects }] : []),
+      { type: ref.type, bytes: row.size - (previous?.size ?? 0), objects: previous ? 0 : 1, stores: true },
+    ]);
+    // Retention: the replaced value stays, as a noncurrent version (its blob stays named).
+    const retained = previous !== undefined && previousEtag !== undefined && options.purgeAfter !== undefined;
+    if (retained)
+      await this.versions.archive(tx, [{ id: previous.id, key: utf8(ref.key) }], ref, options.now, options.purgeAfter as number, false);
+    await tx.run(UPSERT, [
+      ...keyParams(ref),
+      row.size,
+      row.sha256,
+      row.contentType,
+      row.lastModified,
+      row.expiresAt,
+      row.blobId,
+      row.inline,
+      serializeAttributes(row.attributes),
+      row.versionId,
+      row.currentSince,
+    ]);
+    if (options.completesUpload) await this.uploads.markCompleted(tx, options.completesUpload, infoOf(row));
+    if (!retained && previous?.blob_id && previous.blob_id !== row.blobId)
+      await this.garbage.queue([previous.blob_id], options.collectAfter, tx);
   }
 
   async remove(options: RemoveRowOptions): Promise<boolean> {
@@ -196,7 +230,8 @@ export class PgIndex implements ObjectIndex {
       const etag = visibleEtag(row && { sha256: row.sha256, expiresAt: row.expires_at }, options.now);
       assertCondition(etag, options.condition);
       // An expired row not yet swept goes too, but was not there for the caller.
-      if (row) await this.removeLocked(tx, options.ref, row, options.collectAfter);
+      const purgeAfter = etag !== undefined ? options.purgeAfter : undefined;
+      if (row) await this.removeLocked(tx, options.ref, row, options.collectAfter, purgeAfter, options.now);
       return etag !== undefined;
     });
   }
@@ -211,8 +246,9 @@ export class PgIndex implements ObjectIndex {
       for (const ref of refs) {
         const { rows } = await tx.run<PreviousRow>(FIND_FOR_UPDATE, keyParams(ref));
         const row = rows[0];
-        if (row) await this.removeLocked(tx, ref, row, options.collectAfter);
-        sizes.push(row && visibleEtag({ sha256: row.sha256, expiresAt: row.expires_at }, options.now) ? row.size : undefined);
+        const visible = row && visibleEtag({ sha256: row.sha256, expiresAt: row.expires_at }, options.now) !== undefined;
+        if (row) await this.removeLocked(tx, ref, row, options.collectAfter, visible ? options.purgeAfter : undefined, options.now);
+        sizes.push(row && visible ? row.size : undefined);
       }
       return sizes;
     });
@@ -285,6 +321,64 @@ export class PgIndex implements ObjectIndex {
     });
   }
 
+  async retained({ tenant, type }: { tenant: string; type?: string | undefined }): Promise<{ bytes: number; versions: number }> {
+    return this.versions.retained(tenant, type);
+  }
+
+  async removeVersion({ ref, versionId, collectAfter }: { ref: ObjectRef; versionId: string; collectAfter: number }) {
+    return this.db.transaction(async (tx) => {
+      const removed = await this.versions.remove(tx, ref, versionId);
+      if (!removed) return undefined;
+      if (removed.blob_id) await this.garbage.queue([removed.blob_id], collectAfter, tx);
+      return { deleteMarker: removed.delete_marker };
+    });
+  }
+
+  async findVersion({ ref, versionId, now }: { ref: ObjectRef; versionId: string; now: number }): Promise<IndexRow | undefined> {
+    const found = await this.versions.findValue(ref, versionId, now);
+    return found && rowFromColumns(found, this.attributes);
+  }
+
+  listVersions(options: ListVersionsOptions): Promise<VersionRow[]> {
+    return this.versions.list(options);
+  }
+
+  async restoreVersion(options: RestoreVersionOptions): Promise<IndexRow> {
+    const { ref, now } = options;
+    return this.db.transaction(async (tx) => {
+      await tx.run(LOCK_KEY, [this.lockKey(ref)]);
+      const found = (await tx.run<ObjectColumns & PreviousRow>(FIND_CURRENT, keyParams(ref))).rows[0];
+      const current = found && (found.expires_at === null || Number(found.expires_at) > now) ? found : undefined;
+      if (options.ifCurrent !== undefined && (current ? (current.version_id ?? NULL_VERSION_ID) : null) !== options.ifCurrent)
+        throw fail('PreconditionFailed', `${ref.type}/${ref.key} changed since the restore looked at it`);
+      if (current && (current.version_id ?? NULL_VERSION_ID) === options.versionId) return rowFromColumns(current, this.attributes);
+      // Locked: a purge skips it, so the blob it names stays named by the row made from it.
+      const version = await this.versions.find(tx, ref, options.versionId);
+      if (!version || version.delete_marker) throw fail('NoSuchVersion', `No version ${options.versionId} of ${ref.type}/${ref.key}`);
+      if (current && sameValue(current, version)) return rowFromColumns(current, this.attributes);
+      const row = rowFromColumns(version, this.attributes);
+      await this.putIn(
+        tx,
+        { ref, row, condition: undefined, now, collectAfter: options.collectAfter, purgeAfter: options.purgeAfter },
+        found,
+      );
+      const { rows } = await tx.run<ObjectColumns & PreviousRow>(FIND_CURRENT, keyParams(ref));
+      return rowFromColumns(rows[0] as ObjectColumns, this.attributes);
+    });
+  }
+
+  async purgeVersions({ now, limit, collectAfter }: { now: number; limit: number; collectAfter: number }): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const blobIds = await this.versions.purge(tx, now, limit);
+      await this.garbage.queue(
+        blobIds.filter((id) => id !== ''),
+        collectAfter,
+        tx,
+      );
+      return blobIds.length;
+    });
+  }
+
   async takeGarbage(options: { now: number; limit: number; leaseMs: number }): Promise<string[]> {
     return this.garbage.take(options);
   }
@@ -347,10 +441,19 @@ export class PgIndex implements ObjectIndex {
   }
 
   /** Inside `tx`, with the row of `ref` locked: deletes it, charges the tenant (and bucket), queues its blob. */
-  private async removeLocked(tx: Queries, ref: ObjectRef, row: PreviousRow, collectAfter: number): Promise<void> {
+  private async removeLocked(
+    tx: Queries,
+    ref: ObjectRef,
+    row: PreviousRow,
+    collectAfter: number,
+    purgeAfter?: number | undefined,
+    now?: number,
+  ): Promise<void> {
+    // Retention (of a visible row): it becomes a noncurrent version, and a delete marker records the delete.
+    if (purgeAfter !== undefined) await this.versions.archive(tx, [{ id: row.id, key: utf8(ref.key) }], ref, now ?? 0, purgeAfter, true);
     await tx.run(DELETE_BY_ID, [row.id]);
     await this.ledger.charge(tx, ref.tenant, ref.type, -row.size, -1);
-    if (row.blob_id) await this.garbage.queue([row.blob_id], collectAfter, tx);
+    if (row.blob_id && purgeAfter === undefined) await this.garbage.queue([row.blob_id], collectAfter, tx);
   }
 
   /**
@@ -369,6 +472,23 @@ export class PgIndex implements ObjectIndex {
     for (const part of [this.schema, ref.tenant, ref.type]) hash.update(part, 'utf8').update('\0');
     return hash.update(ref.key, 'utf8').digest().readBigInt64BE(0).toString();
   }
+}
+
+function utf8(text: string): Buffer {
+  return Buffer.from(text, 'utf8');
+}
+
+type ValueColumns = Pick<ObjectColumns, 'sha256' | 'size' | 'content_type' | 'attributes' | 'expires_at'>;
+
+/** Whether two rows hold the same value (bytes, type, attributes, expiry): a restore of one onto the other changes nothing. */
+function sameValue(a: ValueColumns, b: ValueColumns): boolean {
+  return (
+    a.sha256 === b.sha256 &&
+    Number(a.size) === Number(b.size) &&
+    a.content_type === b.content_type &&
+    a.attributes === b.attributes &&
+    (a.expires_at === null ? null : Number(a.expires_at)) === (b.expires_at === null ? null : Number(b.expires_at))
+  );
 }
 
 function keyParams(ref: ObjectRef): [string, string, Buffer] {

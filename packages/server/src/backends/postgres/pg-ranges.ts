@@ -2,7 +2,7 @@ import { fail } from '../../errors.js';
 import type { ObjectRef } from '../backend.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
 import { KEY_SPACE_END, keyAfter } from '../key-range.js';
-import { type AttributeFields, columnsFromRow, type ObjectColumns, rowFromColumns } from '../object-columns.js';
+import { type AttributeFields, columnsFromRow, newVersionId, type ObjectColumns, rowFromColumns } from '../object-columns.js';
 import {
   type IndexRow,
   infoOf,
@@ -19,6 +19,7 @@ import { destinationKey, transferredRow } from '../transfer-plan.js';
 import { type PgDb, type Queries, statement } from './pg-db.js';
 import type { PgGarbage } from './pg-garbage.js';
 import type { PgLedger } from './pg-ledger.js';
+import type { PgVersions } from './pg-versions.js';
 
 const IN_RANGE = 'tenant = $1 AND type = $2 AND key >= $3 AND key < $4';
 const VISIBLE = '(expires_at IS NULL OR expires_at > $5)';
@@ -41,6 +42,15 @@ const REMOVE = statement(
   `DELETE FROM objects WHERE id IN (SELECT id FROM objects WHERE ${IN_RANGE} ORDER BY key LIMIT $5 FOR UPDATE)
    RETURNING key, size, blob_id, expires_at`,
 );
+// Retention: a batch's rows are locked first, the visible ones kept as versions, then exactly those rows deleted.
+const LOCK_BATCH = statement(
+  'range_lock_batch',
+  `SELECT id, key, expires_at FROM objects WHERE ${IN_RANGE} ORDER BY key LIMIT $5 FOR UPDATE`,
+);
+const DELETE_IDS_RETURNING = statement(
+  'range_delete_ids_returning',
+  'DELETE FROM objects WHERE id = ANY($1::bigint[]) RETURNING key, size, blob_id, expires_at',
+);
 const SOURCE_ROWS = statement(
   'range_sources',
   `SELECT id, key, ${COLUMNS} FROM objects WHERE ${IN_RANGE} ORDER BY key LIMIT $5 FOR UPDATE`,
@@ -54,12 +64,15 @@ const DESTINATION_ROWS = statement(
 );
 const DELETE_IDS = statement('range_delete_ids', 'DELETE FROM objects WHERE id = ANY($1::bigint[])');
 const UPSERT_MANY = statement(
-  'range_upsert',
-  `INSERT INTO objects (tenant, type, key, size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes)
-   SELECT $1, $2, * FROM unnest($3::bytea[], $4::bigint[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::bytea[], $11::text[])
+  'range_upsert_versioned',
+  `INSERT INTO objects (tenant, type, key, size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes,
+     version_id, current_since)
+   SELECT $1, $2, *, $13::bigint FROM unnest($3::bytea[], $4::bigint[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::text[],
+     $10::bytea[], $11::text[], $12::text[])
    ON CONFLICT (tenant, type, key) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256,
      content_type = excluded.content_type, last_modified = excluded.last_modified, expires_at = excluded.expires_at,
-     blob_id = excluded.blob_id, inline_data = excluded.inline_data, attributes = excluded.attributes`,
+     blob_id = excluded.blob_id, inline_data = excluded.inline_data, attributes = excluded.attributes,
+     version_id = excluded.version_id, current_since = excluded.current_since`,
 );
 
 interface SourceRow extends ObjectColumns {
@@ -93,6 +106,7 @@ export class PgRanges {
     private readonly db: PgDb,
     private readonly ledger: PgLedger,
     private readonly garbage: PgGarbage,
+    private readonly versions: PgVersions,
     private readonly lockKey: (ref: ObjectRef) => string,
     private readonly attributes: AttributeFields,
   ) {}
@@ -141,13 +155,21 @@ export class PgRanges {
   }
 
   private async deleteBatch(tx: Queries, options: RemoveRangeOptions) {
-    const { rows } = await tx.run<{ key: Buffer; size: number; blob_id: string | null; expires_at: number | null }>(REMOVE, [
-      ...rangeValues(options),
-      options.limit,
-    ]);
-    const visible = rows.filter((row) => row.expires_at === null || row.expires_at > options.now);
+    type Removed = { key: Buffer; size: number; blob_id: string | null; expires_at: number | null };
+    const isVisible = (row: { expires_at: number | null }) => row.expires_at === null || row.expires_at > options.now;
+    let rows: Removed[];
+    const retain = options.purgeAfter;
+    if (retain === undefined) rows = (await tx.run<Removed>(REMOVE, [...rangeValues(options), options.limit])).rows;
+    else {
+      const locked = (
+        await tx.run<{ id: number; key: Buffer; expires_at: number | null }>(LOCK_BATCH, [...rangeValues(options), options.limit])
+      ).rows;
+      await this.versions.archive(tx, locked.filter(isVisible), options, options.now, retain, true);
+      rows = (await tx.run<Removed>(DELETE_IDS_RETURNING, [locked.map((row) => row.id)])).rows;
+    }
+    const visible = rows.filter(isVisible);
     await this.garbage.queue(
-      rows.flatMap((row) => (row.blob_id ? [row.blob_id] : [])),
+      (retain === undefined ? rows : rows.filter((row) => !isVisible(row))).flatMap((row) => (row.blob_id ? [row.blob_id] : [])),
       options.collectAfter,
       tx,
     );
@@ -237,7 +259,10 @@ export class PgRanges {
   private async transferRows(
     tx: Queries,
     sources: SourceRow[],
-    options: Pick<TransferOptions, 'move' | 'overwrite' | 'now' | 'lastModified' | 'collectAfter' | 'replace'> & {
+    options: Pick<
+      TransferOptions,
+      'move' | 'overwrite' | 'now' | 'lastModified' | 'collectAfter' | 'replace' | 'purgeAfter' | 'sourcePurgeAfter'
+    > & {
       tenant: string;
       fromType: string;
       /** The destination's expiry when the source has none, by the destination's key. */
@@ -264,6 +289,29 @@ export class PgRanges {
     const writes = plans.filter((plan): plan is PlannedWrite => plan !== undefined);
     if (writes.length === 0) return plans.map(() => undefined);
     const moved = sources.filter((_, i) => plans[i] !== undefined);
+    // Retention: a move's sources, and the visible rows the writes replace, become versions.
+    if (options.move && options.sourcePurgeAfter !== undefined)
+      await this.versions.archive(
+        tx,
+        moved,
+        { tenant: options.tenant, type: options.fromType },
+        options.now,
+        options.sourcePurgeAfter,
+        true,
+      );
+    const kept = (plan: PlannedWrite) =>
+      options.purgeAfter !== undefined &&
+      plan.previous !== undefined &&
+      visibleEtag({ sha256: plan.previous.sha256, expiresAt: plan.previous.expires_at }, options.now) !== undefined;
+    if (options.purgeAfter !== undefined)
+      await this.versions.archive(
+        tx,
+        writes.filter(kept).map((plan) => plan.previous as DestinationRow),
+        { tenant: toTenant, type: toType },
+        options.now,
+        options.purgeAfter,
+        false,
+      );
     if (options.move) await tx.run(DELETE_IDS, [moved.map((row) => row.id)]);
     const added = writes.reduce((total, plan) => total + plan.row.size - (plan.previous?.size ?? 0), 0);
     const newObjects = writes.filter((plan) => !plan.previous).length;
@@ -290,9 +338,11 @@ export class PgRanges {
       columns.map((c) => c.blob_id),
       columns.map((c) => c.inline_data),
       columns.map((c) => c.attributes),
+      writes.map(() => newVersionId(options.now)),
+      options.now,
     ]);
     const replaced = writes.flatMap((plan) =>
-      plan.previous?.blob_id && plan.previous.blob_id !== plan.row.blobId ? [plan.previous.blob_id] : [],
+      !kept(plan) && plan.previous?.blob_id && plan.previous.blob_id !== plan.row.blobId ? [plan.previous.blob_id] : [],
     );
     await this.garbage.queue(replaced, options.collectAfter, tx);
     return plans.map((plan) => plan?.row);

@@ -129,6 +129,36 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly name
       CREATE INDEX bucket_grantees_by_grantee ON bucket_grantees (grantee, bucket);
     `,
   },
+  {
+    version: 7,
+    name: 'retention: version ids of current rows, and noncurrent versions kept until purge_after',
+    // Rows written before have no version id ('null', as S3 names it) and no current_since (their last_modified).
+    sql: `
+      ALTER TABLE objects ADD COLUMN version_id TEXT, ADD COLUMN current_since BIGINT;
+      CREATE TABLE object_versions (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        type TEXT NOT NULL,
+        key BYTEA NOT NULL,
+        version_id TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        sha256 TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        last_modified BIGINT NOT NULL,
+        expires_at BIGINT,
+        blob_id TEXT,
+        inline_data BYTEA,
+        attributes TEXT,
+        current_since BIGINT NOT NULL,
+        stopped_at BIGINT NOT NULL,
+        purge_after BIGINT NOT NULL,
+        delete_marker BOOLEAN NOT NULL DEFAULT false
+      );
+      CREATE INDEX object_versions_by_key ON object_versions (tenant, type, key, id);
+      CREATE INDEX object_versions_by_purge ON object_versions (purge_after);
+      CREATE INDEX object_versions_by_blob ON object_versions (blob_id) WHERE blob_id IS NOT NULL;
+    `,
+  },
 ];
 
 /** Distinguishes this lock from other advisory locks in the database (two-key form: class, schema). */

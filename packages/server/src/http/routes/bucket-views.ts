@@ -16,7 +16,7 @@ export function summaryOf(bucket: Bucket, user: string): BucketSummary {
   };
 }
 
-export function infoOf(bucket: Bucket): BucketInfo {
+export function infoOf(bucket: Bucket, retainedBytes = 0): BucketInfo {
   const { settings } = bucket;
   return {
     name: bucket.name,
@@ -30,7 +30,17 @@ export function infoOf(bucket: Bucket): BucketInfo {
     publicAccessBlock: settings.publicAccessBlock,
     expiry: settings.lifecycle.map((rule) => ({ ...rule })),
     policy: settings.policy?.text ?? null,
+    retentionDays: settings.retentionDays ?? null,
+    retainedBytes,
   };
+}
+
+/** `retentionDays`: 0 to 36500 whole days, or null for the server default. */
+export function parseRetentionDays(value: unknown): number | null {
+  if (value === null) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 36500)
+    throw fail('InvalidRequestBody', '"retentionDays" must be a whole number of days from 0 to 36500, or null for the server default');
+  return value;
 }
 
 function grantView(grant: Grant): BucketGrant {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { API_BASE_PATH, BUCKETS_PATH, hasControlCharacters } from 'stowage-client/protocol';
 import { fail } from '../../errors.js';
 import { requireUser } from '../../storage/access.js';
-import type { Grant, LifecycleRule } from '../../storage/bucket-model.js';
+import type { Bucket, Grant, LifecycleRule } from '../../storage/bucket-model.js';
 import { assertAllowed } from '../../storage/bucket-service.js';
 import type { AppContext } from '../context.js';
 import { singleQueryValue } from '../query-params.js';
@@ -16,6 +16,7 @@ import {
   parsePrefix,
   parsePublicAccessBlock,
   parseQuota,
+  parseRetentionDays,
   summaryOf,
 } from './bucket-views.js';
 
@@ -32,6 +33,8 @@ const MAX_PAGE = 1000;
  * the one authorization decision, in the transaction that makes it (BucketService).
  */
 export function registerBucketRoutes(app: FastifyInstance, ctx: AppContext): void {
+  /** A bucket's info with the bytes of its noncurrent versions, counted now. */
+  const fullInfo = async (bucket: Bucket) => infoOf(bucket, (await ctx.retention.retained(bucket.owner, bucket.name)).bytes);
   app.get<{ Querystring: Record<string, string | string[] | undefined> }>(BASE, async (request) => {
     const user = requireUser(request.principal);
     const after = singleQueryValue(request.query.after, 'after') || undefined;
@@ -47,20 +50,27 @@ export function registerBucketRoutes(app: FastifyInstance, ctx: AppContext): voi
     if (typeof body.name !== 'string') throw fail('InvalidRequestBody', '"name" must be the bucket\'s name');
     const grants = body.grants === undefined ? [] : arrayOf(body.grants, '"grants"').map((grant) => parseGrant(grant));
     const expiryDays = body.expiryDays === undefined ? null : parseExpiryDays(body.expiryDays);
+    const retentionDays = body.retentionDays === undefined ? null : parseRetentionDays(body.retentionDays);
     const bucket = await ctx.buckets.create(user, body.name, {
       quotaBytes: body.quotaBytes === undefined ? null : parseQuota(body.quotaBytes),
-      settings: { grants: dedupe(grants), policy: null, publicAccessBlock: null, lifecycle: expiryRules([], expiryDays) },
+      settings: {
+        grants: dedupe(grants),
+        policy: null,
+        publicAccessBlock: null,
+        lifecycle: expiryRules([], expiryDays),
+        ...(retentionDays === null ? {} : { retentionDays }),
+      },
     });
     return reply
       .code(201)
       .header('location', `${BASE}/${encodeURIComponent(bucket.name)}`)
-      .send(infoOf(bucket));
+      .send(await fullInfo(bucket));
   });
 
   app.get<NameRequest>(`${BASE}/:name`, async (request) => {
     const bucket = await ctx.buckets.require(request.params.name);
     assertAllowed(request.principal, 'bucket:read-acl', bucket);
-    const info = infoOf(bucket);
+    const info = await fullInfo(bucket);
     // The policy is the owner's to read, as S3's GetBucketPolicy (it may name other users).
     const isOwner = request.principal.kind === 'user' && request.principal.id === bucket.owner;
     return isOwner ? info : { ...info, policy: null };
@@ -71,15 +81,17 @@ export function registerBucketRoutes(app: FastifyInstance, ctx: AppContext): voi
     const quota = body.quotaBytes === undefined ? undefined : parseQuota(body.quotaBytes);
     const expiryDays = body.expiryDays === undefined ? undefined : parseExpiryDays(body.expiryDays);
     const block = body.publicAccessBlock === undefined ? undefined : parsePublicAccessBlock(body.publicAccessBlock);
+    const retentionDays = body.retentionDays === undefined ? undefined : parseRetentionDays(body.retentionDays);
     const bucket = await ctx.buckets.change(request.principal, request.params.name, 'bucket:configure', (current) => ({
       quotaBytes: quota,
       settings: {
         ...current.settings,
         publicAccessBlock: block === undefined ? current.settings.publicAccessBlock : block,
         lifecycle: expiryDays === undefined ? current.settings.lifecycle : expiryRules(current.settings.lifecycle, expiryDays),
+        retentionDays: retentionDays === undefined ? current.settings.retentionDays : retentionDays,
       },
     }));
-    return infoOf(bucket);
+    return fullInfo(bucket);
   });
 
   app.delete<NameRequest>(`${BASE}/:name`, async (request, reply) => {
@@ -92,7 +104,7 @@ export function registerBucketRoutes(app: FastifyInstance, ctx: AppContext): voi
     const bucket = await ctx.buckets.change(request.principal, request.params.name, 'bucket:write-acl', (current) => ({
       settings: { ...current.settings, grants: dedupe([...current.settings.grants, grant]) },
     }));
-    return infoOf(bucket);
+    return fullInfo(bucket);
   });
 
   app.post<NameRequest>(`${BASE}/:name/unshare`, async (request) => {
@@ -107,7 +119,7 @@ export function registerBucketRoutes(app: FastifyInstance, ctx: AppContext): voi
     const bucket = await ctx.buckets.change(request.principal, request.params.name, 'bucket:write-acl', (current) => ({
       settings: { ...current.settings, grants: current.settings.grants.filter((grant) => !matches(grant)) },
     }));
-    return infoOf(bucket);
+    return fullInfo(bucket);
   });
 }
 

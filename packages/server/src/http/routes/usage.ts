@@ -6,6 +6,7 @@ import type { AppContext } from '../context.js';
 export function registerUsageRoute(app: FastifyInstance, ctx: AppContext): void {
   app.get(`${API_BASE_PATH}${USAGE_PATH}`, async (request): Promise<UsageReport> => {
     const usage = await ctx.objects.usage(request.tenant);
+    const retained = await ctx.retention.retained(request.tenant);
     const { rateLimits } = ctx;
     return {
       tenant: usage.tenant,
@@ -13,6 +14,7 @@ export function registerUsageRoute(app: FastifyInstance, ctx: AppContext): void 
       objects: usage.objects,
       pendingUploadBytes: usage.pendingUploadBytes,
       quotaBytes: usage.quotaBytes,
+      retainedBytes: retained.bytes,
       rateLimit: rateLimits.enabled ? { requestsPerSecond: rateLimits.perSecond, burst: rateLimits.burst } : null,
     };
   });

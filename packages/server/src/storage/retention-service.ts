@@ -1,0 +1,205 @@
+import {
+  MAX_LIST_LIMIT,
+  type RestoreKeyResult,
+  type RestorePrefixResult,
+  type VersionEntry,
+  type VersionsPage,
+} from 'stowage-client/protocol';
+import type { Backend } from '../backends/backend.js';
+import { keyAfter, prefixRange } from '../backends/key-range.js';
+import type { VersionRow } from '../backends/object-index.js';
+import { fail } from '../errors.js';
+import type { ObjectRef } from './object-ref.js';
+
+export interface RetentionServiceOptions {
+  readonly clock: () => number;
+  /** How long replaced values of a tenant's rows of a type are kept (ms), as writes ask it (ObjectService.retentionMs). */
+  readonly retentionMs: (tenant: string, type: string) => Promise<number>;
+}
+
+const TOKEN_VERSION = 1;
+
+/**
+ * Undo: the noncurrent versions that retention keeps (overwritten, deleted and moved values, and
+ * delete markers), listed, and put back, for one key or for a whole prefix as it was at a time.
+ * A restore is a write: what is current before it becomes a version in turn, so a restore can be
+ * undone within the window too.
+ */
+export class RetentionService {
+  constructor(
+    private readonly backend: Backend,
+    private readonly options: RetentionServiceOptions,
+  ) {}
+
+  /** A page of the versions under a prefix, by key and newest first. */
+  async versions(
+    tenant: string,
+    type: string,
+    query: { prefix: string; pageToken: string | undefined; limit: number },
+  ): Promise<VersionsPage> {
+    const limit = Math.min(Math.max(1, query.limit), MAX_LIST_LIMIT);
+    const after = query.pageToken === undefined ? undefined : decodeVersionToken(query.pageToken, query.prefix);
+    const rows = await this.backend.listVersions({
+      tenant,
+      type,
+      ...prefixRange(query.prefix),
+      after: after && { key: Buffer.from(after.key, 'utf8'), seq: after.seq },
+      limit: limit + 1,
+      now: this.options.clock(),
+    });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      versions: page.map(entryOf),
+      next: rows.length > limit && last ? encodeVersionToken(query.prefix, last.key, last.seq) : null,
+    };
+  }
+
+  /**
+   * Makes a version of the key current again: `versionId`, or the newest noncurrent one that
+   * holds a value. The current value, if any, becomes a version. NoSuchVersion when none is kept.
+   */
+  async restoreKey(ref: ObjectRef, versionId: string | undefined): Promise<RestoreKeyResult> {
+    const now = this.options.clock();
+    const chosen = versionId ?? (await this.latestNoncurrent(ref, now))?.versionId;
+    if (chosen === undefined) throw fail('NoSuchVersion', `No earlier version of ${ref.type}/${ref.key} is kept`);
+    const retention = await this.options.retentionMs(ref.tenant, ref.type);
+    const info = await this.backend.restoreVersion({ ref, versionId: chosen, now, purgeAfter: now + retention, collectAfter: now });
+    const current = (await this.backend.listVersions({ ...exactKey(ref), after: undefined, limit: 1, now })).find((row) => row.current);
+    return { key: ref.key, versionId: current?.versionId ?? null, size: info.size, etag: info.etag, sha256: info.sha256 };
+  }
+
+  /**
+   * Puts every key under `prefix` back as it was at `at`, a key at a time; `mayChange` says
+   * whether the caller may change a key (others are skipped). Running it again converges: keys
+   * already as they were are left alone.
+   */
+  async restorePrefix(
+    tenant: string,
+    type: string,
+    prefix: string,
+    at: number,
+    mayChange?: (key: string) => boolean,
+  ): Promise<RestorePrefixResult> {
+    const now = this.options.clock();
+    if (!Number.isFinite(at) || at > now) throw fail('InvalidArgument', '"at" must be an instant in the past (ISO 8601)');
+    const retention = await this.options.retentionMs(tenant, type);
+    const result = await this.backend.restorePrefix({ tenant, type, prefix, at, now, purgeAfter: now + retention, mayChange });
+    return { prefix, at: new Date(at).toISOString(), ...result };
+  }
+
+  /**
+   * Up to `limit` versions under a prefix as the engine gives them (the S3 front renders its own
+   * listing), after `(afterKey, afterVersionId)`: a version id of that key, or none for every
+   * version of the key. InvalidArgument (from `invalid`) when the version id is not one of the key's.
+   */
+  async versionRows(
+    tenant: string,
+    type: string,
+    query: { prefix: string; afterKey: string | undefined; afterVersionId: string | undefined; limit: number },
+  ): Promise<VersionRow[]> {
+    const now = this.options.clock();
+    let after: { key: Buffer; seq: number } | undefined;
+    if (query.afterKey !== undefined) {
+      const key = Buffer.from(query.afterKey, 'utf8');
+      after = { key, seq: 0 };
+      if (query.afterVersionId !== undefined) {
+        const ref = { tenant, type, key: query.afterKey };
+        const found = await this.findVersion(ref, query.afterVersionId, now);
+        if (!found) throw fail('InvalidArgument', `${query.afterVersionId} is not a version of ${query.afterKey}`);
+        after = { key, seq: found.seq };
+      }
+    }
+    return this.backend.listVersions({ tenant, type, ...prefixRange(query.prefix), after, limit: query.limit, now });
+  }
+
+  /** The version `versionId` of the key (current or not), as the listing gives it; undefined when none. */
+  async findVersion(ref: ObjectRef, versionId: string, now = this.options.clock()): Promise<VersionRow | undefined> {
+    let after: { key: Buffer; seq: number } | undefined;
+    for (;;) {
+      const rows = await this.backend.listVersions({ ...exactKey(ref), after, limit: 100, now });
+      const found = rows.find((row) => row.versionId === versionId);
+      if (found || rows.length < 100) return found;
+      const last = rows.at(-1) as VersionRow;
+      after = { key: Buffer.from(last.key, 'utf8'), seq: last.seq };
+    }
+  }
+
+  /**
+   * Removes a noncurrent version for good (S3's DeleteObject with a version id). The current value,
+   * and the delete marker that is the newest of a key (S3 would undelete the key), are not removed
+   * this way: they come back as `current` and `latest-marker`.
+   */
+  async removeVersion(ref: ObjectRef, versionId: string): Promise<'removed' | 'removed-marker' | 'missing' | 'current' | 'latest-marker'> {
+    const now = this.options.clock();
+    const found = await this.findVersion(ref, versionId, now);
+    if (!found) return 'missing';
+    if (found.current) return 'current';
+    if (found.deleteMarker) {
+      const [newest] = await this.backend.listVersions({ ...exactKey(ref), after: undefined, limit: 1, now });
+      if (newest?.versionId === versionId) return 'latest-marker';
+    }
+    const removed = await this.backend.removeVersion(ref, versionId);
+    if (!removed) return 'missing';
+    return removed.deleteMarker ? 'removed-marker' : 'removed';
+  }
+
+  /** Bytes and count of the noncurrent versions of a tenant (of one type when given). */
+  retained(tenant: string, type?: string): Promise<{ bytes: number; versions: number }> {
+    return this.backend.retained(tenant, type);
+  }
+
+  private async latestNoncurrent(ref: ObjectRef, now: number): Promise<VersionRow | undefined> {
+    let after: { key: Buffer; seq: number } | undefined;
+    for (;;) {
+      const rows = await this.backend.listVersions({ ...exactKey(ref), after, limit: 100, now });
+      const found = rows.find((row) => !row.current && !row.deleteMarker);
+      if (found || rows.length < 100) return found;
+      const last = rows.at(-1) as VersionRow;
+      after = { key: Buffer.from(last.key, 'utf8'), seq: last.seq };
+    }
+  }
+}
+
+/** The index range of exactly one key. */
+function exactKey(ref: ObjectRef) {
+  const start = Buffer.from(ref.key, 'utf8');
+  return { tenant: ref.tenant, type: ref.type, start, end: keyAfter(start) };
+}
+
+function iso(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString();
+}
+
+export function entryOf(row: VersionRow): VersionEntry {
+  return {
+    key: row.key,
+    versionId: row.versionId,
+    current: row.current,
+    isDeleteMarker: row.deleteMarker,
+    size: row.row.size,
+    sha256: row.row.sha256,
+    lastModified: new Date(row.row.lastModified).toISOString(),
+    since: new Date(row.since).toISOString(),
+    deletedAt: iso(row.stoppedAt),
+    purgeAfter: iso(row.purgeAfter),
+  };
+}
+
+function encodeVersionToken(prefix: string, key: string, seq: number): string {
+  return Buffer.from(JSON.stringify([TOKEN_VERSION, prefix, key, seq]), 'utf8').toString('base64url');
+}
+
+function decodeVersionToken(token: string, prefix: string): { key: string; seq: number } {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw fail('InvalidPageToken');
+  }
+  if (!Array.isArray(decoded) || decoded.length !== 4 || decoded[0] !== TOKEN_VERSION) throw fail('InvalidPageToken');
+  const [, tokenPrefix, key, seq] = decoded as [number, unknown, unknown, unknown];
+  if (tokenPrefix !== prefix) throw fail('InvalidPageToken', 'The X-NEXT token belongs to a listing with another prefix');
+  if (typeof key !== 'string' || !key.startsWith(prefix) || typeof seq !== 'number') throw fail('InvalidPageToken');
+  return { key, seq };
+}

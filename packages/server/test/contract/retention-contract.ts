@@ -1,0 +1,329 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { keyAfter, prefixRange } from '../../src/backends/key-range.js';
+import type { ObjectIndex, VersionRow } from '../../src/backends/object-index.js';
+import { blobRow, code, inlineRow, put, ref, SECOND, T0, takeAll } from './index-fixtures.js';
+import type { OpenedIndex } from './object-index-contract.js';
+
+const DAY = 86_400 * SECOND;
+const PURGE = T0 + 7 * DAY;
+
+async function versionsOf(index: ObjectIndex, key: string, now = T0 + 100 * SECOND): Promise<VersionRow[]> {
+  const start = Buffer.from(key, 'utf8');
+  return index.listVersions({ tenant: 'acme', type: 'data', start, end: keyAfter(start), after: undefined, limit: 100, now });
+}
+
+async function versionsUnder(index: ObjectIndex, prefix: string, now = T0 + 100 * SECOND): Promise<VersionRow[]> {
+  return index.listVersions({ tenant: 'acme', type: 'data', ...prefixRange(prefix), after: undefined, limit: 1000, now });
+}
+
+/** What a version list says, newest first: [current?, marker?, size]. */
+const shape = (rows: VersionRow[]) => rows.map((row) => [row.current ? 'current' : row.deleteMarker ? 'marker' : 'version', row.row.size]);
+
+/**
+ * Retention: versions are rows. A replaced or removed visible row becomes a noncurrent version (a
+ * delete adds a marker) when the write passes `purgeAfter`; versions are invisible to reads and
+ * listings, restorable, purged by the sweeper, and keep naming their blobs until then.
+ */
+export function retentionContract(fresh: () => Promise<ObjectIndex>, openHandle: () => Promise<OpenedIndex>): void {
+  it('an overwrite with retention keeps the old row as a version, naming its blob (not queued); without, nothing is kept', async () => {
+    const index = await fresh();
+    const first = blobRow(100);
+    await put(index, ref('o/kept'), first);
+    await put(index, ref('o/kept'), blobRow(200), { now: T0 + SECOND, purgeAfter: PURGE });
+    assert.deepEqual(await takeAll(index, T0 + DAY), [], 'the replaced blob is not garbage');
+    const rows = await versionsOf(index, 'o/kept');
+    assert.deepEqual(shape(rows), [
+      ['current', 200],
+      ['version', 100],
+    ]);
+    const [current, old] = rows as [VersionRow, VersionRow];
+    assert.notEqual(current.versionId, old.versionId);
+    assert.equal(old.since, T0);
+    assert.equal(old.stoppedAt, T0 + SECOND);
+    assert.equal(old.purgeAfter, PURGE);
+    assert.equal(current.since, T0 + SECOND);
+    assert.equal((await index.find({ ref: ref('o/kept'), now: T0 + 2 * SECOND }))?.size, 200, 'reads see the current row');
+    assert.deepEqual(await index.retained({ tenant: 'acme' }), { bytes: 100, versions: 1 });
+    assert.equal((await index.usage('acme')).bytes, 200, 'versions are not in the usage ledger');
+    assert.ok((await index.knownBlobs([first.blobId as string])).has(first.blobId as string));
+
+    await put(index, ref('o/gone'), blobRow(10));
+    const replaced = blobRow(20);
+    await put(index, ref('o/gone'), replaced, { now: T0 + SECOND });
+    assert.equal((await versionsOf(index, 'o/gone')).length, 1, 'no retention: no version');
+  });
+
+  it('a delete with retention keeps the row and a delete marker; reads, lists and counts see nothing', async () => {
+    const index = await fresh();
+    await put(index, ref('d/a'), inlineRow('hello'));
+    assert.equal(
+      await index.remove({ ref: ref('d/a'), now: T0 + SECOND, condition: undefined, collectAfter: T0, purgeAfter: PURGE }),
+      true,
+    );
+    assert.equal(await index.find({ ref: ref('d/a'), now: T0 + 2 * SECOND }), undefined);
+    assert.deepEqual(
+      (await index.list({ tenant: 'acme', type: 'data', prefix: 'd/', after: undefined, limit: 10, now: T0 + 2 * SECOND })).keys,
+      [],
+    );
+    assert.deepEqual(await index.countRange({ tenant: 'acme', type: 'data', ...prefixRange('d/'), now: T0 + 2 * SECOND }), {
+      objects: 0,
+      bytes: 0,
+    });
+    assert.deepEqual(shape(await versionsOf(index, 'd/a')), [
+      ['marker', 0],
+      ['version', 5],
+    ]);
+    const [marker] = await versionsOf(index, 'd/a');
+    assert.equal(marker?.since, T0 + SECOND);
+    // An expired row is not a value that was deleted: no version.
+    await put(index, ref('d/expired'), inlineRow('x', { expiresAt: T0 + SECOND }));
+    await index.remove({ ref: ref('d/expired'), now: T0 + 2 * SECOND, condition: undefined, collectAfter: T0, purgeAfter: PURGE });
+    assert.deepEqual(await versionsOf(index, 'd/expired'), []);
+  });
+
+  it('a move with retention keeps the source (and a marker) and the replaced destination; blobs stay shared', async () => {
+    const index = await fresh();
+    const source = blobRow(30);
+    const target = blobRow(40);
+    await put(index, ref('m/src'), source);
+    await put(index, ref('m/dst'), target);
+    await index.transfer({
+      from: ref('m/src'),
+      to: ref('m/dst'),
+      move: true,
+      overwrite: true,
+      condition: undefined,
+      now: T0 + SECOND,
+      lastModified: undefined,
+      expiresAtIfNone: null,
+      collectAfter: T0,
+      purgeAfter: PURGE,
+      sourcePurgeAfter: PURGE,
+    });
+    assert.deepEqual(shape(await versionsOf(index, 'm/src')), [
+      ['marker', 0],
+      ['version', 30],
+    ]);
+    assert.deepEqual(shape(await versionsOf(index, 'm/dst')), [
+      ['current', 30],
+      ['version', 40],
+    ]);
+    assert.deepEqual(await takeAll(index, T0 + DAY), []);
+    const [current] = await versionsOf(index, 'm/dst');
+    assert.equal(current?.since, T0 + SECOND, 'the destination became current at the move');
+  });
+
+  it('a range delete and a delete of many keys with retention keep each visible row with a marker', async () => {
+    const index = await fresh();
+    for (const key of ['r/1', 'r/2', 'r/3']) await put(index, ref(key), inlineRow(key));
+    await put(index, ref('r/old'), inlineRow('old', { expiresAt: T0 + SECOND }));
+    for (let start: Buffer | undefined = prefixRange('r/').start; start; ) {
+      const step = await index.removeRange({
+        tenant: 'acme',
+        type: 'data',
+        start,
+        end: prefixRange('r/').end,
+        limit: 2,
+        now: T0 + 2 * SECOND,
+        collectAfter: T0,
+        purgeAfter: PURGE,
+      });
+      start = step.next;
+    }
+    const rows = await versionsUnder(index, 'r/');
+    assert.deepEqual(
+      rows.map((row) => [row.key, row.deleteMarker]),
+      [
+        ['r/1', true],
+        ['r/1', false],
+        ['r/2', true],
+        ['r/2', false],
+        ['r/3', true],
+        ['r/3', false],
+      ],
+    );
+    await put(index, ref('n/1'), inlineRow('one'));
+    await put(index, ref('n/2'), inlineRow('two'));
+    const sizes = await index.removeMany({
+      tenant: 'acme',
+      type: 'data',
+      keys: ['n/1', 'n/2', 'n/3'],
+      now: T0 + SECOND,
+      collectAfter: T0,
+      purgeAfter: PURGE,
+    });
+    assert.deepEqual(sizes, [3, 3, undefined]);
+    assert.deepEqual(shape(await versionsUnder(index, 'n/')), [
+      ['marker', 0],
+      ['version', 3],
+      ['marker', 0],
+      ['version', 3],
+    ]);
+  });
+
+  it('purge removes versions past their window, and a blob is collected only when no row or version names it', async () => {
+    const index = await fresh();
+    const shared = blobRow(50);
+    await put(index, ref('p/a'), shared);
+    // A copy shares the blob; then both rows are overwritten with retention, with different windows.
+    await index.transfer({
+      from: ref('p/a'),
+      to: ref('p/b'),
+      move: false,
+      overwrite: false,
+      condition: undefined,
+      now: T0,
+      lastModified: T0,
+      expiresAtIfNone: null,
+      collectAfter: T0,
+    });
+    await put(index, ref('p/a'), inlineRow('new a'), { now: T0 + SECOND, purgeAfter: T0 + DAY });
+    await put(index, ref('p/b'), inlineRow('new b'), { now: T0 + SECOND, purgeAfter: T0 + 2 * DAY });
+    assert.equal(await index.purgeVersions({ now: T0 + DAY - 1, limit: 100, collectAfter: T0 }), 0);
+    assert.equal(await index.purgeVersions({ now: T0 + DAY, limit: 100, collectAfter: T0 }), 1);
+    assert.deepEqual(await takeAll(index, T0 + DAY), [], "p/b's version still names the blob");
+    assert.equal(await index.purgeVersions({ now: T0 + 2 * DAY, limit: 100, collectAfter: T0 }), 1);
+    assert.deepEqual(await takeAll(index, T0 + 2 * DAY), [shared.blobId]);
+    assert.deepEqual(await index.retained({ tenant: 'acme' }), { bytes: 0, versions: 0 });
+  });
+
+  it('restoreVersion puts a version back (a new version id), keeps the current one as a version, and changes nothing when already it', async () => {
+    const index = await fresh();
+    const first = blobRow(60);
+    await put(index, ref('v/k'), first);
+    await put(index, ref('v/k'), inlineRow('second'), { now: T0 + SECOND, purgeAfter: PURGE });
+    const old = (await versionsOf(index, 'v/k')).find((row) => !row.current) as VersionRow;
+    const restored = await index.restoreVersion({
+      ref: ref('v/k'),
+      versionId: old.versionId,
+      now: T0 + 2 * SECOND,
+      purgeAfter: PURGE,
+      collectAfter: T0,
+    });
+    assert.equal(restored.blobId, first.blobId);
+    assert.equal((await index.find({ ref: ref('v/k'), now: T0 + 3 * SECOND }))?.size, 60);
+    const rows = await versionsOf(index, 'v/k');
+    assert.deepEqual(shape(rows), [
+      ['current', 60],
+      ['version', 6],
+      ['version', 60],
+    ]);
+    assert.notEqual(rows[0]?.versionId, old.versionId);
+    assert.equal((await index.usage('acme')).bytes, 60);
+    // Again: the current row already holds that value.
+    await index.restoreVersion({ ref: ref('v/k'), versionId: old.versionId, now: T0 + 3 * SECOND, purgeAfter: PURGE, collectAfter: T0 });
+    assert.equal((await versionsOf(index, 'v/k')).length, 3);
+    await assert.rejects(
+      index.restoreVersion({ ref: ref('v/k'), versionId: 'no-such', now: T0 + 3 * SECOND, purgeAfter: PURGE, collectAfter: T0 }),
+      code('NoSuchVersion'),
+    );
+    // ifCurrent: only over the version the caller saw current (or, null, over none).
+    const seen = rows[0]?.versionId as string;
+    for (const ifCurrent of [null, 'another'])
+      await assert.rejects(
+        index.restoreVersion({
+          ref: ref('v/k'),
+          versionId: old.versionId,
+          now: T0 + 3 * SECOND,
+          purgeAfter: PURGE,
+          collectAfter: T0,
+          ifCurrent,
+        }),
+        code('PreconditionFailed'),
+      );
+    await index.restoreVersion({
+      ref: ref('v/k'),
+      versionId: old.versionId,
+      now: T0 + 3 * SECOND,
+      purgeAfter: PURGE,
+      collectAfter: T0,
+      ifCurrent: seen,
+    });
+    // A deleted key comes back from its version; a delete marker is not a value.
+    await index.remove({ ref: ref('v/k'), now: T0 + 4 * SECOND, condition: undefined, collectAfter: T0, purgeAfter: PURGE });
+    const marker = (await versionsOf(index, 'v/k'))[0] as VersionRow;
+    assert.equal(marker.deleteMarker, true);
+    await assert.rejects(
+      index.restoreVersion({ ref: ref('v/k'), versionId: marker.versionId, now: T0 + 5 * SECOND, purgeAfter: PURGE, collectAfter: T0 }),
+      code('NoSuchVersion'),
+    );
+    await index.restoreVersion({ ref: ref('v/k'), versionId: old.versionId, now: T0 + 5 * SECOND, purgeAfter: PURGE, collectAfter: T0 });
+    assert.equal((await index.find({ ref: ref('v/k'), now: T0 + 6 * SECOND }))?.blobId, first.blobId);
+    assert.deepEqual(await takeAll(index, T0 + DAY), []);
+  });
+
+  it('findVersion gives the value of a version, current or not (inline bytes too); a delete marker has none', async () => {
+    const index = await fresh();
+    const big = blobRow(70);
+    await put(index, ref('f/k'), inlineRow('small one'));
+    await put(index, ref('f/k'), big, { now: T0 + SECOND, purgeAfter: PURGE });
+    const [current, old] = await versionsOf(index, 'f/k');
+    const now = T0 + 2 * SECOND;
+    assert.equal((await index.findVersion({ ref: ref('f/k'), versionId: old?.versionId as string, now }))?.inline?.toString(), 'small one');
+    assert.equal((await index.findVersion({ ref: ref('f/k'), versionId: current?.versionId as string, now }))?.blobId, big.blobId);
+    await index.remove({ ref: ref('f/k'), now, condition: undefined, collectAfter: T0, purgeAfter: PURGE });
+    const marker = (await versionsOf(index, 'f/k'))[0] as VersionRow;
+    assert.equal(await index.findVersion({ ref: ref('f/k'), versionId: marker.versionId, now }), undefined);
+    assert.equal(await index.findVersion({ ref: ref('f/k'), versionId: 'never', now }), undefined);
+    assert.equal(await index.findVersion({ ref: ref('f/other'), versionId: old?.versionId as string, now }), undefined);
+  });
+
+  it('removeVersion removes one noncurrent version for good and queues its blob; the current row is no version to remove', async () => {
+    const index = await fresh();
+    const first = blobRow(80);
+    await put(index, ref('x/k'), first);
+    await put(index, ref('x/k'), inlineRow('now'), { now: T0 + SECOND, purgeAfter: PURGE });
+    const [current, old] = await versionsOf(index, 'x/k');
+    assert.equal(await index.removeVersion({ ref: ref('x/k'), versionId: current?.versionId as string, collectAfter: T0 }), undefined);
+    assert.deepEqual(await index.removeVersion({ ref: ref('x/k'), versionId: old?.versionId as string, collectAfter: T0 }), {
+      deleteMarker: false,
+    });
+    assert.deepEqual(shape(await versionsOf(index, 'x/k')), [['current', 3]]);
+    assert.deepEqual(await takeAll(index, T0 + DAY), [first.blobId]);
+  });
+
+  it('a row written before rows had version ids is version "null", current since its Last-Modified, and kept and restored as any', async () => {
+    const handle = await openHandle();
+    const { index } = handle;
+    await put(index, ref('legacy/k'), inlineRow('old', { lastModified: T0 - 5 * SECOND }));
+    await handle.makeLegacy(ref('legacy/k'));
+    const [before] = await versionsOf(index, 'legacy/k');
+    assert.deepEqual([before?.versionId, before?.since, before?.current], ['null', T0 - 5 * SECOND, true]);
+    await put(index, ref('legacy/k'), inlineRow('new'), { now: T0 + SECOND, purgeAfter: PURGE });
+    const [, kept] = await versionsOf(index, 'legacy/k');
+    assert.deepEqual([kept?.versionId, kept?.since, kept?.stoppedAt], ['null', T0 - 5 * SECOND, T0 + SECOND]);
+    assert.equal((await index.findVersion({ ref: ref('legacy/k'), versionId: 'null', now: T0 + 2 * SECOND }))?.inline?.toString(), 'old');
+    await index.restoreVersion({ ref: ref('legacy/k'), versionId: 'null', now: T0 + 2 * SECOND, purgeAfter: PURGE, collectAfter: T0 });
+    assert.equal((await index.find({ ref: ref('legacy/k'), now: T0 + 3 * SECOND }))?.inline?.toString(), 'old');
+  });
+
+  it('listVersions pages by (key, newest first) with a cursor', async () => {
+    const index = await fresh();
+    for (let i = 0; i < 3; i++) await put(index, ref('l/a'), inlineRow(`a${i}`), { now: T0 + i * SECOND, purgeAfter: PURGE });
+    await put(index, ref('l/b'), inlineRow('b'), { now: T0 });
+    const all = await versionsUnder(index, 'l/');
+    const paged: VersionRow[] = [];
+    let after: { key: Buffer; seq: number } | undefined;
+    for (;;) {
+      const page = await index.listVersions({ tenant: 'acme', type: 'data', ...prefixRange('l/'), after, limit: 1, now: T0 + 10 * SECOND });
+      paged.push(...page);
+      const last = page.at(-1);
+      if (!last) break;
+      after = { key: Buffer.from(last.key, 'utf8'), seq: last.seq };
+    }
+    assert.deepEqual(
+      paged.map((row) => row.versionId),
+      all.map((row) => row.versionId),
+    );
+    assert.deepEqual(
+      all.map((row) => [row.key, row.row.size]),
+      [
+        ['l/a', 2],
+        ['l/a', 2],
+        ['l/a', 2],
+        ['l/b', 1],
+      ],
+    );
+  });
+}
