@@ -6,11 +6,15 @@ import type {
   CreateBucketRequest,
   GrantGrantee,
   GrantPermission,
+  RestoreKeyResult,
+  RestorePrefixResult,
   UnshareRequest,
+  VersionEntry,
+  VersionsPage,
 } from 'stowage-client/protocol';
 import { encodeKey } from './keys.js';
 
-export type { BucketGrant, BucketInfo, BucketSummary, GrantGrantee, GrantPermission };
+export type { BucketGrant, BucketInfo, BucketSummary, GrantGrantee, GrantPermission, RestorePrefixResult, VersionEntry };
 
 export type StorageType = 'data' | 'tmp' | 'result';
 export const STORAGE_TYPES: readonly StorageType[] = ['data', 'tmp', 'result'];
@@ -105,6 +109,22 @@ export class Api {
 
   async deletePrefix(type: BucketName, prefix: string): Promise<{ deleted: number; bytes: number }> {
     return readJson(await this.request('POST', `/${segment(type)}/delete_prefix?${new URLSearchParams({ prefix })}`));
+  }
+
+  /** A page of the versions retention keeps under `prefix` (current ones, earlier ones, delete markers), by key, newest first. */
+  async versions(type: BucketName, prefix: string, next?: string, limit = 1000): Promise<VersionsPage> {
+    const query = new URLSearchParams({ prefix, limit: String(limit) });
+    return readJson(await this.request('GET', `/${segment(type)}/versions?${query}`, { headers: next ? { 'x-next': next } : {} }));
+  }
+
+  /** Makes a kept version of a key current again (`versionId`, or the newest earlier value). */
+  async restoreKey(type: BucketName, key: string, versionId?: string): Promise<RestoreKeyResult> {
+    return readJson(await this.json('POST', `/${segment(type)}/restore`, versionId === undefined ? { key } : { key, versionId }));
+  }
+
+  /** Puts every key under `prefix` back as it was at `at` (an ISO instant). */
+  async restorePrefix(type: BucketName, prefix: string, at: string): Promise<RestorePrefixResult> {
+    return readJson(await this.json('POST', `/${segment(type)}/restore`, { prefix, at }));
   }
 
   /** Copy or move on the server: `key` or `prefix` on both sides. */

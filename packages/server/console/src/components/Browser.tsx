@@ -10,6 +10,7 @@ import { BucketNav } from './BucketNav.js';
 import { CreateBucket } from './CreateBucket.js';
 import { Delete } from './Delete.js';
 import { DeleteBucket } from './DeleteBucket.js';
+import { DeletedItems } from './DeletedItems.js';
 import { Listing } from './Listing.js';
 import { Preview } from './Preview.js';
 import { Share } from './Share.js';
@@ -53,6 +54,8 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
   const [message, setMessage] = useState<string>();
   const [modal, setModal] = useState<Modal>();
   const [dragging, setDragging] = useState(false);
+  /** The folder's deleted items instead of its contents. */
+  const [showDeleted, setShowDeleted] = useState(false);
   const [buckets, setBuckets] = useState<BucketSummary[]>();
   const [bucketsError, setBucketsError] = useState<string>();
   const [infos, setInfos] = useState<ReadonlyMap<string, BucketInfo>>(new Map());
@@ -297,6 +300,18 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
                 onChange={(event) => pick(event, upload)}
               />
             </label>
+            <button
+              type="button"
+              aria-pressed={showDeleted}
+              onClick={() => {
+                setShowDeleted(!showDeleted);
+                setMessage(undefined);
+                // Back to the folder: as it is now, after whatever was restored or deleted meanwhile.
+                if (showDeleted) void load();
+              }}
+            >
+              Deleted items
+            </button>
             <span class="usage" aria-live="polite">
               {usage && `${usage.objects.toLocaleString()} objects, ${formatBytes(usage.bytes)} in this folder`}
             </span>
@@ -307,7 +322,17 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
             </p>
           )}
           <UploadPanel uploads={uploads} />
-          {denied && (
+          {showDeleted && (
+            <DeletedItems
+              api={api}
+              type={type}
+              prefix={prefix}
+              filter={filter}
+              bucketDays={info?.retentionDays}
+              onChanged={() => void load()}
+            />
+          )}
+          {denied && !showDeleted && (
             <FolderByPath
               key={`${type}:${prefix}`}
               bucket={type}
@@ -316,7 +341,7 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
               onOpen={(folder) => navigate({ bucket: type, prefix: folder })}
             />
           )}
-          <div aria-busy={loading} hidden={denied}>
+          <div aria-busy={loading} hidden={denied || showDeleted}>
             <Listing
               prefix={prefix}
               folders={page.folders}
@@ -355,7 +380,9 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
           onDone={done}
         />
       )}
-      {modal?.kind === 'delete' && <Delete api={api} target={modal.target} onClose={() => setModal(undefined)} onDone={done} />}
+      {modal?.kind === 'delete' && (
+        <Delete api={api} target={modal.target} retentionDays={info?.retentionDays} onClose={() => setModal(undefined)} onDone={done} />
+      )}
       {modal?.kind === 'create-bucket' && (
         <CreateBucket
           api={api}

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { formatBytes } from '../format.js';
+import { formatWindow } from '../versions.js';
 import { Dialog } from './Dialog.js';
 import type { Target } from './Transfer.js';
 
@@ -8,11 +9,14 @@ import type { Target } from './Transfer.js';
 export function Delete({
   api,
   target,
+  retentionDays,
   onClose,
   onDone,
 }: {
   api: Api;
   target: Target;
+  /** The bucket's own retention when known (undefined: not known, null: the server's). */
+  retentionDays?: number | null;
   onClose: () => void;
   onDone: (message: string) => void;
 }) {
@@ -23,6 +27,13 @@ export function Delete({
   useEffect(() => {
     if (target.folder) api.usage(target.type, target.key).then(setUsage, (cause: Error) => setError(cause.message));
   }, [api, target]);
+
+  const undo =
+    retentionDays === 0
+      ? 'It cannot be undone.'
+      : retentionDays
+        ? `It can be restored from Deleted items for ${formatWindow(retentionDays)}.`
+        : 'Unless retention is on, it cannot be undone; with retention, it can be restored from Deleted items.';
 
   const confirm = async () => {
     setBusy(true);
@@ -45,11 +56,13 @@ export function Delete({
       {target.folder ? (
         <p>
           {usage
-            ? `This deletes ${usage.objects.toLocaleString()} keys (${formatBytes(usage.bytes)}) under ${target.key}. It cannot be undone.`
+            ? `This deletes ${usage.objects.toLocaleString()} keys (${formatBytes(usage.bytes)}) under ${target.key}. ${undo}`
             : 'Counting what the folder holds…'}
         </p>
       ) : (
-        <p>This deletes {target.key}. It cannot be undone.</p>
+        <p>
+          This deletes {target.key}. {undo}
+        </p>
       )}
       {error && (
         <p role="alert" class="error">

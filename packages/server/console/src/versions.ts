@@ -1,0 +1,71 @@
+import type { VersionEntry } from 'stowage-client/protocol';
+
+/** An earlier value of a key that retention keeps, as the "Deleted items" view shows it. */
+export interface KeptValue {
+  key: string;
+  versionId: string;
+  size: number;
+  /** Deleted: a delete came after it (or the key is gone); replaced: a newer value did. */
+  change: 'deleted' | 'replaced';
+  /** When it stopped being current. */
+  at: string | null;
+  purgeAfter: string | null;
+  /** The key holds these very bytes now (a restore of it would change nothing). */
+  sameAsNow: boolean;
+}
+
+/**
+ * The earlier values in a listing of versions (by key, newest first, as `GET versions` answers):
+ * every noncurrent version that holds a value, and what ended it. Current values and delete
+ * markers themselves are not restorable and are left out.
+ */
+export function keptValues(versions: readonly VersionEntry[]): KeptValue[] {
+  const kept: KeptValue[] = [];
+  let now: VersionEntry | undefined;
+  versions.forEach((version, i) => {
+    const newer = i > 0 && versions[i - 1]?.key === version.key ? versions[i - 1] : undefined;
+    // A key's newest entry is its value now, if it is current.
+    if (!newer) now = version.current ? version : undefined;
+    if (version.current || version.isDeleteMarker) return;
+    kept.push({
+      key: version.key,
+      versionId: version.versionId,
+      size: version.size,
+      change: newer ? (newer.isDeleteMarker ? 'deleted' : 'replaced') : now ? 'replaced' : 'deleted',
+      at: version.deletedAt,
+      purgeAfter: version.purgeAfter,
+      sameAsNow: now !== undefined && now.sha256 === version.sha256 && now.size === version.size,
+    });
+  });
+  return kept;
+}
+
+/**
+ * The retention window in days, when known: the bucket's own `retentionDays`, else what the kept
+ * versions show (purge time minus the time they stopped being current). Undefined: not known
+ * (the server's STOWAGE_RETENTION is not exposed to clients).
+ */
+export function retentionWindowDays(bucketDays: number | null | undefined, kept: readonly KeptValue[]): number | undefined {
+  if (typeof bucketDays === 'number') return bucketDays;
+  const sample = kept.find((value) => value.at && value.purgeAfter);
+  if (!sample?.at || !sample.purgeAfter) return undefined;
+  return (Date.parse(sample.purgeAfter) - Date.parse(sample.at)) / 86_400_000;
+}
+
+/** "7 days", "1.5 days", "36 hours". */
+export function formatWindow(days: number): string {
+  if (days < 2 && !Number.isInteger(days)) return `${Math.round(days * 24)} hours`;
+  const rounded = Math.round(days * 10) / 10;
+  return `${rounded} ${rounded === 1 ? 'day' : 'days'}`;
+}
+
+/** A version id short enough for a table: its random tail (ids start with their time, alike for close writes). */
+export function shortVersion(versionId: string): string {
+  return versionId.length > 10 ? `…${versionId.slice(-8)}` : versionId;
+}
+
+/** A `datetime-local` value (the reader's time zone) as an ISO instant; undefined when it is not a time. */
+export function instantOf(local: string): string | undefined {
+  const time = new Date(local);
+  return local && !Number.isNaN(time.getTime()) ? time.toISOString() : undefined;
+}
