@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { registerBucketCommand } from './commands/bucket.js';
 import { registerFsckCommand } from './commands/fsck.js';
 import { registerKeysCommand } from './commands/keys.js';
+import { registerMigrateCommand } from './commands/migrate.js';
 import { registerQuotaCommand } from './commands/quota.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerTokenCommand } from './commands/token.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerKeysCommand(program);
   registerQuotaCommand(program);
   registerFsckCommand(program);
+  registerMigrateCommand(program);
   for (const spec of USER_COMMANDS) registerUserCommand(program, spec);
   registerBucketCommand(program);
   return program;

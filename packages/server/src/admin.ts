@@ -1,7 +1,8 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { createApiKey } from './auth/api-keys.js';
 import { SecretSealer } from './auth/secret-sealer.js';
-import { loadServerSecret } from './auth/server-secret.js';
+import { loadServerSecret, SECRET_FILE } from './auth/server-secret.js';
 import { TokenService } from './auth/token-service.js';
 import { assertUserId } from './auth/user-id.js';
 import type { TenantUsage } from './backends/backend.js';
@@ -12,6 +13,14 @@ import { ATTRIBUTE_LAYOUT } from './storage/object-attributes.js';
 
 export { FsckError, type FsckOptions, fsck, LIVE_GRACE_MS } from './backends/fs/fsck.js';
 export { type FindingKind, FsckExit, type FsckFinding, type FsckReport, type Severity } from './backends/fs/fsck-findings.js';
+export {
+  type MigrateEndpoint,
+  type MigrateOptions,
+  type MigrateProgress,
+  type MigrateReport,
+  migrate,
+} from './backends/migrate/migrate.js';
+export { createFailpoint, parseFailpoints } from './failpoints.js';
 
 /**
  * Operator actions that work on the index directly (SQLite in the data directory, or the shared
@@ -62,4 +71,20 @@ async function withIndex<T>(config: ServerConfig, work: (index: ObjectIndex) => 
   } finally {
     await index.close();
   }
+}
+
+/**
+ * Makes `secret` the server secret of a data directory (its `secret.key`) unless it has one:
+ * a data directory migrated from a scale-out deployment then opens the API keys sealed there
+ * without STOWAGE_JWT_SECRET. 'kept' when it already had this secret, 'differs' when another.
+ */
+export async function adoptServerSecret(dataDir: string, secret: string): Promise<'written' | 'kept' | 'differs'> {
+  const file = path.join(dataDir, SECRET_FILE);
+  try {
+    return (await readFile(file, 'utf8')).trim() === secret ? 'kept' : 'differs';
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await writeFile(file, secret, { mode: 0o600, flag: 'wx', flush: true });
+  return 'written';
 }

@@ -15,6 +15,8 @@ export const FAILPOINTS = [
   'upload.after-link',
   'upload.after-commit',
   'batch.after-step',
+  /** stowage migrate: a blob was copied to the destination, the rows naming it not yet. */
+  'migrate.after-blob',
 ] as const;
 export type FailpointName = (typeof FAILPOINTS)[number];
 
