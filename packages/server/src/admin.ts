@@ -1,5 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import Sqlite from 'better-sqlite3';
 import { createApiKey } from './auth/api-keys.js';
 import { SecretSealer } from './auth/secret-sealer.js';
 import { loadServerSecret, SECRET_FILE } from './auth/server-secret.js';
@@ -87,4 +88,21 @@ export async function adoptServerSecret(dataDir: string, secret: string): Promis
   }
   await writeFile(file, secret, { mode: 0o600, flag: 'wx', flush: true });
   return 'written';
+}
+
+/**
+ * Whether `secret` opens the API keys sealed in a data directory's index (so servers started with
+ * it keep them usable); undefined when the index holds no sealed key.
+ */
+export function secretOpensApiKeys(dataDir: string, secret: string): boolean | undefined {
+  const db = new Sqlite(path.join(dataDir, 'index.sqlite'), { fileMustExist: true, timeout: 5_000 });
+  try {
+    const row = db.prepare('SELECT client_id, secret_sealed FROM api_keys WHERE secret_sealed IS NOT NULL LIMIT 1').get() as
+      | { client_id: string; secret_sealed: string }
+      | undefined;
+    if (!row) return undefined;
+    return new SecretSealer(Buffer.from(secret, 'utf8')).open(row.client_id, row.secret_sealed) !== undefined;
+  } finally {
+    db.close();
+  }
 }

@@ -100,11 +100,13 @@ export function registerMigrateCommand(program: Command): void {
       const notes: string[] = [];
       const secret = process.env.STOWAGE_JWT_SECRET;
       if (toScaleOut) {
-        notes.push(
-          secret
-            ? 'API keys open with the server secret they were sealed with: start the servers with this STOWAGE_JWT_SECRET if the data directory was served with it.'
-            : `Start the servers with STOWAGE_JWT_SECRET="$(cat ${path.join(dataDir, 'secret.key')})" (the data directory's secret), or its API keys and tokens stop working.`,
-        );
+        if (secret && admin.secretOpensApiKeys(dataDir, secret) === true)
+          notes.push('The API keys open with this STOWAGE_JWT_SECRET: start the servers with it.');
+        else
+          notes.push(
+            `Start the servers with STOWAGE_JWT_SECRET="$(cat ${path.join(dataDir, 'secret.key')})" (the data directory's secret), ` +
+              'or with the STOWAGE_JWT_SECRET the embedded server was started with: with another, API keys, tokens and URLs stop working.',
+          );
       } else if (secret) {
         const adopted = await admin.adoptServerSecret(dataDir, secret);
         if (adopted === 'written')
@@ -165,12 +167,17 @@ function createMigrateProgress(tty: boolean) {
   let bar: CliProgress.SingleBar | undefined;
   let phase: string | undefined;
   let lastLine = 0;
+  let printed = '';
   let last: MigrateProgress | undefined;
-  const line = (p: MigrateProgress) =>
-    `${p.phase} ${p.table}: ${p.rows}/${p.totalRows} rows, ${formatBytes(p.bytes)}/${formatBytes(p.totalBytes)}`;
+  const print = (p: MigrateProgress) => {
+    const text = `${p.phase} ${p.table}: ${p.rows}/${p.totalRows} rows, ${formatBytes(p.bytes)}/${formatBytes(p.totalBytes)}`;
+    if (text !== printed) process.stderr.write(`${text}\n`);
+    printed = text;
+    lastLine = Date.now();
+  };
   const stop = () => {
     if (bar) bar.stop();
-    else if (last && lastLine !== 0) process.stderr.write(`${line(last)}\n`);
+    else if (last) print(last);
     bar = undefined;
   };
   return {
@@ -178,7 +185,6 @@ function createMigrateProgress(tty: boolean) {
       if (p.phase !== phase) {
         stop();
         phase = p.phase;
-        lastLine = 0;
         if (tty) {
           const { SingleBar } = createRequire(import.meta.url)('cli-progress') as typeof CliProgress;
           bar = new SingleBar({
@@ -187,14 +193,11 @@ function createMigrateProgress(tty: boolean) {
             hideCursor: true,
           });
           bar.start(p.totalRows, p.rows, { done: formatBytes(p.bytes), all: formatBytes(p.totalBytes), table: p.table });
-        }
+        } else print(p);
       }
       last = p;
       if (bar) bar.update(p.rows, { done: formatBytes(p.bytes), all: formatBytes(p.totalBytes), table: p.table });
-      else if (Date.now() - lastLine > 2_000) {
-        lastLine = Date.now();
-        process.stderr.write(`${line(p)}\n`);
-      }
+      else if (Date.now() - lastLine > 2_000) print(p);
     },
     stop,
   };

@@ -192,6 +192,14 @@ export async function migrate(options: MigrateOptions): Promise<MigrateReport> {
     // 2. Final pass: the destination loses the rows whose keys the source no longer has.
     if (options.final) {
       await source.tables.beginSnapshot();
+      let held = { rows: 0, bytes: 0 };
+      for (const table of MIGRATED_TABLES) {
+        const counted = await destination.tables.count(table);
+        held = { rows: held.rows + counted.rows, bytes: held.bytes + counted.bytes };
+      }
+      progress.rows = 0;
+      progress.bytes = 0;
+      report('remove', MIGRATED_TABLES.at(-1)?.name ?? '', held);
       for (const table of [...MIGRATED_TABLES].reverse()) {
         const counts = tables[table.name] as { removed: number };
         let after: Row | undefined;
@@ -203,7 +211,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateReport> {
           const gone = rows.filter((row) => !kept.has(keyOf(table, row)));
           await destination.tables.remove(table, gone);
           counts.removed += gone.length;
-          report('remove', table.name);
+          progress.rows += rows.length;
+          report('remove', table.name, held);
         }
       }
       await source.tables.endSnapshot();
