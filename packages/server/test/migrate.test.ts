@@ -21,9 +21,11 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import pg from 'pg';
 import { freshNamespace, type StorageNamespace } from './helpers/deployment.js';
 import { docBlock, REPOSITORY_ROOT } from './helpers/doc-blocks.js';
 import { pythonLikeClient, rawRequest } from './helpers/raw-http.js';
+import { testS3Client, testS3Settings } from './helpers/s3.js';
 import { runCli, runProcess, type ServerProcess, startServerProcess } from './helpers/server-process.js';
 
 const skip = process.env.STOWAGE_TEST_PG_URL && process.env.STOWAGE_TEST_S3_ENDPOINT ? false : 'needs PostgreSQL and S3 (scripts/test.sh)';
@@ -218,14 +220,60 @@ describe('stowage migrate: a data directory into PostgreSQL + S3 and back', { sk
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });
 
+  /** The destination's object rows that name a blob, and whether the bucket holds each blob with the row's size. */
+  async function destinationBlobs(): Promise<{ rows: number; missing: string[]; stored: number }> {
+    const client = new pg.Client({ connectionString: destination.env.STOWAGE_INDEX });
+    await client.connect();
+    const settings = testS3Settings() as NonNullable<ReturnType<typeof testS3Settings>>;
+    const s3 = testS3Client(settings);
+    try {
+      const schema = destination.env.STOWAGE_INDEX_SCHEMA as string;
+      const exists = await client.query('SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = $2', [schema, 'objects']);
+      const { rows } =
+        exists.rowCount === 0
+          ? { rows: [] as Array<{ blob_id: string; size: string }> }
+          : await client.query(`SELECT blob_id, size FROM "${schema}".objects WHERE blob_id IS NOT NULL`);
+      const prefix = `${(destination.env.STOWAGE_BLOBS as string).replace(/^s3:\/\/[^/]+\//, '')}/blobs/`;
+      const missing: string[] = [];
+      for (const row of rows) {
+        const head = await s3
+          .send(new HeadObjectCommand({ Bucket: settings.bucket, Key: `${prefix}${row.blob_id}` }))
+          .catch(() => undefined);
+        if (head?.ContentLength !== Number(row.size)) missing.push(row.blob_id);
+      }
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: settings.bucket, Prefix: prefix }));
+      return { rows: rows.length, missing, stored: listed.KeyCount ?? 0 };
+    } finally {
+      s3.destroy();
+      await client.end();
+    }
+  }
+
   test('a first pass while the source serves, killed after two blobs, finishes when run again', async () => {
     const killed = await runCli([...migrateArgs(), '--data-dir', sourceDir], migrateEnv({ STOWAGE_FAILPOINTS: 'migrate.after-blob@2' }));
     assert.equal(killed.code, null, `the failpoint killed it: ${killed.stdout}${killed.stderr}`);
+    // Blobs of the batch first, then its rows: the destination has blobs no row names yet, and no row without its blob.
+    const halfway = await destinationBlobs();
+    assert.deepEqual(halfway.missing, []);
+    assert.ok(halfway.stored >= 2, `${halfway.stored} blobs copied before the kill`);
+    // The second run goes on while the source keeps taking writes (overwrites of blobs included).
+    const server = source as ServerProcess;
+    const alice = pythonLikeClient(server.origin, tokens.alice);
+    let writing = true;
+    const churn = (async () => {
+      for (let i = 0; writing || i < 10; i++) {
+        const put = await alice.put(`/data/set/churn%2F${i % 5}`, randomBytes(20_000 + i));
+        assert.equal(put.status, 200, put.text);
+      }
+    })();
     const again = await runCli([...migrateArgs(), '--data-dir', sourceDir], migrateEnv());
+    writing = false;
+    await churn;
     assert.equal(again.code, 0, again.stdout + again.stderr);
     assert.match(again.stdout, /already there/);
     assert.match(again.stdout, /^verified: \d+ objects, .* every sha256 matches$/m);
     assert.match(again.stdout, /run again with --final/);
+    assert.deepEqual((await destinationBlobs()).missing, []);
   });
 
   test('the final pass catches up with what changed since, after the source stopped', async () => {
@@ -238,7 +286,7 @@ describe('stowage migrate: a data directory into PostgreSQL + S3 and back', { sk
     await stop(server);
     const final = await runCli([...migrateArgs(), '--data-dir', sourceDir, '--final'], migrateEnv());
     assert.equal(final.code, 0, final.stdout + final.stderr);
-    assert.match(final.stdout, /^objects: 2 written, \d+ unchanged, 1 removed$/m);
+    assert.match(final.stdout, /^objects: \d+ written, \d+ unchanged, 1 removed$/m);
     assert.match(final.stdout, /^verified: \d+ objects/m);
     assert.match(final.stdout, /STOWAGE_JWT_SECRET="\$\(cat .*secret\.key\)"/);
   });

@@ -34,7 +34,8 @@ unless it was served with STOWAGE_JWT_SECRET).
 
 Exit codes:
   0  done, and every object verified
-  1  rows left out (their blob was gone from the source) or objects that failed verification
+  1  objects that failed verification, or (--final) rows left out because their blob is gone
+     from the source
   2  bad flags
   4  the migration could not run (a store does not answer, a data directory is in use)
 
@@ -69,9 +70,10 @@ export function registerMigrateCommand(program: Command): void {
       if (!index || !blobs) return usage(`${toScaleOut ? '--to-index and --to-blobs' : '--from-index and --from-blobs'} go together`);
       let scaleOut: MigrateEndpoint;
       let dataDir: string;
+      let blobTimeoutMs: number;
       try {
         scaleOut = { kind: 'scale-out', ...parseScaleOutStorage({ index, blobs, s3Endpoint: flags.s3Endpoint }, process.env) };
-        dataDir = loadConfig(process.env, { dataDir: flags.dataDir, index: 'sqlite', blobs: 'files' }).dataDir;
+        ({ dataDir, blobTimeoutMs } = loadConfig(process.env, { dataDir: flags.dataDir, index: 'sqlite', blobs: 'files' }));
       } catch (error) {
         if (error instanceof ConfigError) return usage(error.message);
         throw error;
@@ -87,6 +89,7 @@ export function registerMigrateCommand(program: Command): void {
           to: toScaleOut ? scaleOut : local,
           final: Boolean(flags.final),
           verify: flags.verify,
+          blobTimeoutMs,
           failpoint: failpoints,
           onProgress: progress.update,
         });
@@ -142,12 +145,14 @@ function formatReport(report: MigrateReport, notes: string[]): string {
     `blobs: ${blobs.copied} copied (${formatBytes(blobs.bytesCopied)}), ${blobs.present} already there; ` +
       `${report.seconds.toFixed(1)} s, ${rate.toFixed(1)} MB/s`,
   );
-  for (const missing of report.missingBlobs.slice(0, 20))
-    lines.push(`left out: ${missing.table} ${missing.key}: blob ${missing.blobId} is gone from the source`);
-  if (report.missingBlobs.length > 0)
-    lines.push(
-      `${report.missingBlobs.length} rows left out: their blob was gone (replaced while serving? run again; else run stowage fsck on the source)`,
-    );
+  if (report.final) {
+    for (const missing of report.missingBlobs.slice(0, 20))
+      lines.push(`left out: ${missing.table} ${missing.key}: blob ${missing.blobId} is gone from the source`);
+    if (report.missingBlobs.length > 0)
+      lines.push(`${report.missingBlobs.length} rows left out: their blob is gone from the stopped source (run stowage fsck on it)`);
+  } else if (report.missingBlobs.length > 0) {
+    lines.push(`${report.missingBlobs.length} rows changed while they were copied: the next pass copies them`);
+  }
   if (report.verified) {
     const { verified } = report;
     for (const mismatch of verified.mismatches.slice(0, 20)) lines.push(`MISMATCH ${mismatch.table} ${mismatch.key}: ${mismatch.problem}`);

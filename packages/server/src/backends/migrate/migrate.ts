@@ -35,7 +35,7 @@ export interface MigrateOptions {
   readonly concurrency?: number | undefined;
   /** Rows per batch: the batch's blobs are copied, then its rows written in one transaction. */
   readonly batchRows?: number | undefined;
-  /** Per S3 operation (ms). */
+  /** Longest an S3 operation may wait (ms; STOWAGE_BLOB_TIMEOUT, 30 s): then it is tried again, up to 3 times. */
   readonly blobTimeoutMs?: number | undefined;
   readonly failpoint?: Failpoint | undefined;
   readonly onProgress?: ((progress: MigrateProgress) => void) | undefined;
@@ -57,11 +57,13 @@ export interface MigrateReport {
   readonly tables: Record<string, { written: number; unchanged: number; removed: number }>;
   readonly blobs: { copied: number; present: number; bytesCopied: number };
   /**
-   * Rows not copied because their blob was gone from the source: while the source serves, an
-   * overwrite or delete that came after the snapshot (the next pass copies the new state); in a
-   * final pass, damage in the source.
+   * Rows not copied because their blob was gone from the source. While the source serves, that is
+   * an overwrite or delete that came after the snapshot, and the next pass copies the new state:
+   * only the final pass counts them as failures (damage in the source: run fsck on it).
    */
   readonly missingBlobs: Array<{ table: string; key: string; blobId: string }>;
+  /** Whether this was the final pass. */
+  readonly final: boolean;
   readonly verified: { objects: number; bytes: number; mismatches: Array<{ table: string; key: string; problem: string }> } | undefined;
   /** Resumable upload sessions open in the source: not migrated. */
   readonly openUploads: number;
@@ -152,22 +154,29 @@ export async function migrate(options: MigrateOptions): Promise<MigrateReport> {
           }
           const missing = new Set<string>();
           await forEachLimited([...wanted], concurrency, async ([blobId, size]) => {
-            const held = await store.blobSize(blobId);
-            if (held === size) {
+            const copied = await withRetries(async () => {
+              const held = await store.blobSize(blobId);
+              if (held === size) return 'present';
+              if (held !== undefined) await store.delete(blobId);
+              let body: Readable;
+              try {
+                body = await source.blobs.read(blobId, size);
+              } catch (error) {
+                if (error instanceof BlobNotFoundError) return 'missing';
+                throw error;
+              }
+              await store.put({ blobId, body, size });
+              return 'copied';
+            });
+            if (copied === 'missing') {
+              missing.add(blobId);
+              return;
+            }
+            if (copied === 'present') {
               blobs.present++;
               progress.bytes += size;
               return;
             }
-            if (held !== undefined) await store.delete(blobId);
-            let body: Readable;
-            try {
-              body = await source.blobs.read(blobId, size);
-            } catch (error) {
-              if (!(error instanceof BlobNotFoundError)) throw error;
-              missing.add(blobId);
-              return;
-            }
-            await store.put({ blobId, body, size });
             blobs.copied++;
             blobs.bytesCopied += size;
             progress.bytes += size;
@@ -223,8 +232,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateReport> {
 
     // 4. Verification: every object's bytes, read back from the destination.
     const verified = options.verify ? await verify(destination, store, concurrency, options.onProgress) : undefined;
-    const ok = missingBlobs.length === 0 && (verified?.mismatches.length ?? 0) === 0;
-    return { tables, blobs, missingBlobs, verified, openUploads, seconds: (Date.now() - started) / 1000, ok };
+    const ok = (!options.final || missingBlobs.length === 0) && (verified?.mismatches.length ?? 0) === 0;
+    return { tables, blobs, missingBlobs, final: options.final, verified, openUploads, seconds: (Date.now() - started) / 1000, ok };
   } finally {
     for (const side of opened.reverse()) await closeSide(side);
   }
@@ -254,25 +263,29 @@ async function verify(
       await forEachLimited(rows, concurrency, async (row) => {
         const size = Number(row[blob.size]);
         const blobId = row[blob.id];
-        const hash = createHash('sha256');
         let held = 0;
+        let sha256: string;
         try {
-          if (typeof blobId === 'string') {
-            const body = await store.read({ blobId, start: 0, end: size - 1, size });
-            for await (const chunk of body) {
-              hash.update(chunk as Buffer);
-              held += (chunk as Buffer).length;
+          [sha256, held] = await withRetries(async () => {
+            const hash = createHash('sha256');
+            let length = 0;
+            if (typeof blobId === 'string') {
+              const body = await store.read({ blobId, start: 0, end: size - 1, size });
+              for await (const chunk of body) {
+                hash.update(chunk as Buffer);
+                length += (chunk as Buffer).length;
+              }
+            } else if (Buffer.isBuffer(row.inline_data)) {
+              hash.update(row.inline_data);
+              length = row.inline_data.length;
             }
-            result.bytes += held;
-          } else if (Buffer.isBuffer(row.inline_data)) {
-            hash.update(row.inline_data);
-            held = row.inline_data.length;
-          }
+            return [hash.digest('hex'), length] as const;
+          });
+          if (typeof blobId === 'string') result.bytes += held;
         } catch (error) {
           result.mismatches.push({ table: table.name, key: describeKey(table, row), problem: (error as Error).message });
           return;
         }
-        const sha256 = hash.digest('hex');
         if (held !== size)
           result.mismatches.push({ table: table.name, key: describeKey(table, row), problem: `holds ${held} bytes, not ${size}` });
         else if (sha256 !== row.sha256)
@@ -332,7 +345,9 @@ async function openSide(endpoint: MigrateEndpoint, role: 'source' | 'destination
     region: blobs.region,
     forcePathStyle: blobs.forcePathStyle,
     credentials: blobs.credentials,
-    timeoutMs: options.blobTimeoutMs ?? 120_000,
+    timeoutMs: options.blobTimeoutMs ?? 30_000,
+    // Nobody else feeds or reads these streams: a connection silent this long is dead.
+    streamIdleTimeoutMs: options.blobTimeoutMs ?? 30_000,
   });
   try {
     if (role === 'destination') {
@@ -408,6 +423,22 @@ function describeKey(table: MigratedTable, row: Row): string {
   return table.key
     .map((column) => (Buffer.isBuffer(row[column]) ? (row[column] as Buffer).toString('utf8') : String(row[column])))
     .join('/');
+}
+
+/**
+ * Runs `work` again when it fails, up to 3 times in all: copying a blob (to the same id, with the
+ * same bytes) and reading one are safe to repeat, and a store that left one request hanging until
+ * its timeout then answers the next.
+ */
+async function withRetries<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
 }
 
 /** Runs `work` over `items`, at most `limit` at once; the first failure rejects (after the others settle). */
