@@ -269,7 +269,7 @@ async function verify(
           [sha256, held] = await withRetries(async () => {
             const hash = createHash('sha256');
             let length = 0;
-            if (typeof blobId === 'string') {
+            if (typeof blobId === 'string' && size > 0) {
               const body = await store.read({ blobId, start: 0, end: size - 1, size });
               for await (const chunk of body) {
                 hash.update(chunk as Buffer);
