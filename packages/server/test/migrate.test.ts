@@ -362,3 +362,24 @@ describe('docs/deploy.md: moving to many servers runs as written', { skip }, () 
     assert.match(stdout, /^stored: 48\.8 KiB \(50000 bytes\) in 1 objects$/m);
   });
 });
+
+describe('stowage migrate: flags', () => {
+  const refused = async (args: string[], message: RegExp) => {
+    const { code, stderr } = await runCli(['migrate', ...args], { NODE_NO_WARNINGS: '1' });
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, message);
+  };
+
+  test('one direction, both of its flags, a postgres:// index and an s3:// bucket', async () => {
+    await refused([], /either --to-index and --to-blobs .* or --from-index and --from-blobs/);
+    await refused(['--to-index', 'postgres://db/stowage', '--from-blobs', 's3://bucket/prefix'], /either --to-index/);
+    await refused(['--to-index', 'postgres://db/stowage'], /--to-index and --to-blobs go together/);
+    await refused(['--from-blobs', 's3://bucket/prefix'], /--from-index and --from-blobs go together/);
+    await refused(['--to-index', 'sqlite', '--to-blobs', 's3://bucket/prefix'], /index: "sqlite" is not a postgres:\/\/ URL/);
+    await refused(['--to-index', 'postgres://db/stowage', '--to-blobs', 'files'], /blobs: "files" is not an s3:\/\/BUCKET\/PREFIX/);
+    await refused(
+      ['--to-index', 'mysql://db/stowage', '--to-blobs', 's3://bucket/prefix'],
+      /index: must be "sqlite" or a postgres:\/\/ URL/,
+    );
+  });
+});
