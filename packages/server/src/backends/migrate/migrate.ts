@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -327,9 +328,14 @@ async function openSide(endpoint: MigrateEndpoint, role: 'source' | 'destination
         throw error;
       }
     }
+    if (!existsSync(file)) throw new Error(`${dataDir} is no data directory: it has no index.sqlite`);
     // A source being served is read as it is (a snapshot per pass); the final pass needs it to itself.
     const lock = options.final ? lockDataDir(dataDir, 'stowage migrate --final') : undefined;
     try {
+      // Brings the tables of a data directory an older version wrote up to date, as the admin
+      // commands do (safe while a server serves it: it finds them up to date).
+      const index = await SqliteIndex.open({ file, durability: 'full', defaultQuotaBytes: null, attributeLayout: { contentFields: [] } });
+      await index.close();
       return { tables: SqliteTables.open(file), blobs: new DataDirBlobs(dataDir), store: undefined, lock };
     } catch (error) {
       lock?.release();
