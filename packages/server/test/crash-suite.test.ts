@@ -41,8 +41,8 @@ const KEYS_PER_CLIENT = 5;
 /** What a crash may leave that start-up cleanup removes: not damage, and gone after the restart. */
 const CLEARED_BY_RESTART: ReadonlySet<FindingKind> = new Set(['temp-file', 'orphan-blob', 'stale-part']);
 
-/** The steps this workload reaches (prefix operations have a crash test of their own). */
-const WRITE_PATH_FAILPOINTS = FAILPOINTS.filter((name) => !name.startsWith('batch.'));
+/** The steps this workload reaches (prefix operations and stowage migrate have crash tests of their own). */
+const WRITE_PATH_FAILPOINTS = FAILPOINTS.filter((name) => !name.startsWith('batch.') && !name.startsWith('migrate.'));
 
 type KillPlan = { kind: 'delay'; ms: number } | { kind: 'failpoint'; name: FailpointName; hit: number };
 
