@@ -3,7 +3,8 @@
 // quota) into PostgreSQL + S3 and back: a first pass while the source serves, killed after a few
 // blobs and run again, then a final pass after the source stopped. A scale-out server started on
 // the destination with the same secret answers every request as the source did (the old tokens and
-// the API key still work), and the data directory migrated back is one fsck finds clean.
+// the API key still work), and the data directory migrated back is one fsck finds clean, where an
+// S3 multipart upload begun before both migrations completes.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -14,7 +15,9 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   GetBucketCorsCommand,
+  GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutBucketCorsCommand,
   PutObjectCommand,
@@ -67,6 +70,7 @@ describe('stowage migrate: a data directory into PostgreSQL + S3 and back', { sk
   let tokens: { alice: string; bob: string };
   let apiKey: { client_id: string; client_secret: string };
   let before1: unknown;
+  const unfinished = { uploadId: '', etag: '', first: randomBytes(5 * MIB) };
 
   const tempDir = async (name: string) => {
     const dir = await mkdtemp(path.join(tmpdir(), `stowage-${name}-`));
@@ -125,6 +129,10 @@ describe('stowage migrate: a data directory into PostgreSQL + S3 and back', { sk
       seen['s3 multipart'] = await head('data', 'mp/object.bin');
       seen['s3 bucket object'] = await head('mig-bucket', 'shared/s3.txt');
       seen['s3 cors'] = (await s3.send(new GetBucketCorsCommand({ Bucket: 'mig-bucket' }))).CORSRules;
+      seen['s3 uploads in progress'] = ((await s3.send(new ListMultipartUploadsCommand({ Bucket: 'data' }))).Uploads ?? []).map((u) => [
+        u.Key,
+        u.UploadId,
+      ]);
       seen['s3 list'] = ((await s3.send(new ListObjectsV2Command({ Bucket: 'data' }))).Contents ?? []).map((o) => [o.Key, o.ETag, o.Size]);
     } finally {
       s3.destroy();
@@ -216,6 +224,13 @@ describe('stowage migrate: a data directory into PostgreSQL + S3 and back', { sk
           MultipartUpload: { Parts: sent },
         }),
       );
+      // A multipart upload left in progress: it moves, and is completed on the way back.
+      const open = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'data', Key: 'mp/unfinished.bin' }));
+      unfinished.uploadId = open.UploadId as string;
+      const part = await s3.send(
+        new UploadPartCommand({ Bucket: 'data', Key: 'mp/unfinished.bin', UploadId: open.UploadId, PartNumber: 1, Body: unfinished.first }),
+      );
+      unfinished.etag = part.ETag as string;
     } finally {
       s3.destroy();
     }
@@ -336,6 +351,35 @@ describe('stowage migrate: a data directory into PostgreSQL + S3 and back', { sk
     assert.match(fsck.stdout, /^clean$/m);
     back = await startServerProcess(backDir, EMBEDDED);
     assert.deepEqual(await observe(back), before1);
+    const s3 = s3Of(back);
+    try {
+      const last = randomBytes(MIB);
+      const part = await s3.send(
+        new UploadPartCommand({ Bucket: 'data', Key: 'mp/unfinished.bin', UploadId: unfinished.uploadId, PartNumber: 2, Body: last }),
+      );
+      await s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: 'data',
+          Key: 'mp/unfinished.bin',
+          UploadId: unfinished.uploadId,
+          MultipartUpload: {
+            Parts: [
+              { PartNumber: 1, ETag: unfinished.etag },
+              { PartNumber: 2, ETag: part.ETag },
+            ],
+          },
+        }),
+      );
+      const got = await s3.send(new GetObjectCommand({ Bucket: 'data', Key: 'mp/unfinished.bin' }));
+      const bytes = Buffer.from(await (got.Body?.transformToByteArray() ?? new Uint8Array()));
+      assert.equal(
+        sha256(bytes),
+        sha256(Buffer.concat([unfinished.first, last])),
+        'the upload begun before the migrations completes after them',
+      );
+    } finally {
+      s3.destroy();
+    }
   });
 });
 
