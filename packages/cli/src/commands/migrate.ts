@@ -140,10 +140,10 @@ function formatReport(report: MigrateReport, notes: string[]): string {
   for (const [table, counts] of Object.entries(report.tables))
     lines.push(`${table}: ${counts.written} written, ${counts.unchanged} unchanged${counts.removed ? `, ${counts.removed} removed` : ''}`);
   const { blobs } = report;
-  const rate = blobs.bytesCopied / 1024 ** 2 / Math.max(report.seconds, 0.001);
+  const rate = blobs.bytesCopied / 1024 ** 2 / Math.max(report.copySeconds, 0.001);
   lines.push(
     `blobs: ${blobs.copied} copied (${formatBytes(blobs.bytesCopied)}), ${blobs.present} already there; ` +
-      `${report.seconds.toFixed(1)} s, ${rate.toFixed(1)} MB/s`,
+      `${report.copySeconds.toFixed(1)} s, ${rate.toFixed(1)} MiB/s`,
   );
   if (report.final) {
     for (const missing of report.missingBlobs.slice(0, 20))
@@ -158,7 +158,7 @@ function formatReport(report: MigrateReport, notes: string[]): string {
     for (const mismatch of verified.mismatches.slice(0, 20)) lines.push(`MISMATCH ${mismatch.table} ${mismatch.key}: ${mismatch.problem}`);
     lines.push(
       verified.mismatches.length === 0
-        ? `verified: ${verified.objects} objects, ${formatBytes(verified.bytes)} read back, every sha256 matches`
+        ? `verified: ${verified.objects} objects, ${formatBytes(verified.bytes)} read back in ${(report.seconds - report.copySeconds).toFixed(1)} s, every sha256 matches`
         : `verification FAILED: ${verified.mismatches.length} of ${verified.objects} objects`,
     );
   }

@@ -68,7 +68,9 @@ export interface MigrateReport {
   readonly verified: { objects: number; bytes: number; mismatches: Array<{ table: string; key: string; problem: string }> } | undefined;
   /** Resumable upload sessions open in the source: not migrated. */
   readonly openUploads: number;
+  /** The whole run, and the copy (both passes, without the verification). */
   readonly seconds: number;
+  readonly copySeconds: number;
   readonly ok: boolean;
 }
 
@@ -231,10 +233,21 @@ export async function migrate(options: MigrateOptions): Promise<MigrateReport> {
     // 3. What derives from the objects: usage, and each bucket's bytes and objects.
     await destination.tables.recomputeDerived();
 
+    const copySeconds = (Date.now() - started) / 1000;
     // 4. Verification: every object's bytes, read back from the destination.
     const verified = options.verify ? await verify(destination, store, concurrency, options.onProgress) : undefined;
     const ok = (!options.final || missingBlobs.length === 0) && (verified?.mismatches.length ?? 0) === 0;
-    return { tables, blobs, missingBlobs, final: options.final, verified, openUploads, seconds: (Date.now() - started) / 1000, ok };
+    return {
+      tables,
+      blobs,
+      missingBlobs,
+      final: options.final,
+      verified,
+      openUploads,
+      seconds: (Date.now() - started) / 1000,
+      copySeconds,
+      ok,
+    };
   } finally {
     for (const side of opened.reverse()) await closeSide(side);
   }
