@@ -15,7 +15,7 @@ function findTests(dir) {
   });
 }
 
-const CONTRACT_SUITES = /(object-index|blob-store|scale-out[a-z-]*)\.test\.ts$/;
+const CONTRACT_SUITES = /(object-index|blob-store|scale-out[a-z-]*|migrate)\.test\.ts$/;
 const args = process.argv.slice(2);
 const deploymentSuites = args.includes('--deployment-suites');
 const only = args.filter((arg) => !arg.startsWith('--'));

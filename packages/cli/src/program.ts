@@ -3,6 +3,7 @@ import { registerBackupCommands } from './commands/backup.js';
 import { registerBucketCommand } from './commands/bucket.js';
 import { registerFsckCommand } from './commands/fsck.js';
 import { registerKeysCommand } from './commands/keys.js';
+import { registerMigrateCommand } from './commands/migrate.js';
 import { registerQuotaCommand } from './commands/quota.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerTokenCommand } from './commands/token.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerQuotaCommand(program);
   registerFsckCommand(program);
   registerBackupCommands(program);
+  registerMigrateCommand(program);
   for (const spec of USER_COMMANDS) registerUserCommand(program, spec);
   registerBucketCommand(program);
   return program;

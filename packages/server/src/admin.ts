@@ -1,7 +1,9 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import Sqlite from 'better-sqlite3';
 import { createApiKey } from './auth/api-keys.js';
 import { SecretSealer } from './auth/secret-sealer.js';
-import { loadServerSecret } from './auth/server-secret.js';
+import { loadServerSecret, SECRET_FILE } from './auth/server-secret.js';
 import { TokenService } from './auth/token-service.js';
 import { assertUserId } from './auth/user-id.js';
 import type { TenantUsage } from './backends/backend.js';
@@ -23,6 +25,14 @@ export type { BackupManifest } from './backends/backup/manifest.js';
 export type { RestoreProblem, RestoreProgress, RestoreReport } from './backends/backup/restore.js';
 export { FsckError, type FsckOptions, fsck, LIVE_GRACE_MS } from './backends/fs/fsck.js';
 export { type FindingKind, FsckExit, type FsckFinding, type FsckReport, type Severity } from './backends/fs/fsck-findings.js';
+export {
+  type MigrateEndpoint,
+  type MigrateOptions,
+  type MigrateProgress,
+  type MigrateReport,
+  migrate,
+} from './backends/migrate/migrate.js';
+export { createFailpoint, parseFailpoints } from './failpoints.js';
 
 /**
  * Operator actions that work on the index directly (SQLite in the data directory, or the shared
@@ -72,5 +82,38 @@ async function withIndex<T>(config: ServerConfig, work: (index: ObjectIndex) => 
     return await work(index);
   } finally {
     await index.close();
+  }
+}
+
+/**
+ * Makes `secret` the server secret of a data directory (its `secret.key`) unless it has one:
+ * a data directory migrated from a scale-out deployment then opens the API keys sealed there
+ * without STOWAGE_JWT_SECRET. 'kept' when it already had this secret, 'differs' when another.
+ */
+export async function adoptServerSecret(dataDir: string, secret: string): Promise<'written' | 'kept' | 'differs'> {
+  const file = path.join(dataDir, SECRET_FILE);
+  try {
+    return (await readFile(file, 'utf8')).trim() === secret ? 'kept' : 'differs';
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await writeFile(file, secret, { mode: 0o600, flag: 'wx', flush: true });
+  return 'written';
+}
+
+/**
+ * Whether `secret` opens the API keys sealed in a data directory's index (so servers started with
+ * it keep them usable); undefined when the index holds no sealed key.
+ */
+export function secretOpensApiKeys(dataDir: string, secret: string): boolean | undefined {
+  const db = new Sqlite(path.join(dataDir, 'index.sqlite'), { fileMustExist: true, timeout: 5_000 });
+  try {
+    const row = db.prepare('SELECT client_id, secret_sealed FROM api_keys WHERE secret_sealed IS NOT NULL LIMIT 1').get() as
+      | { client_id: string; secret_sealed: string }
+      | undefined;
+    if (!row) return undefined;
+    return new SecretSealer(Buffer.from(secret, 'utf8')).open(row.client_id, row.secret_sealed) !== undefined;
+  } finally {
+    db.close();
   }
 }

@@ -3,5 +3,13 @@
 // the admin commands.
 
 export { FsckExit } from './backends/fs/fsck-findings.js';
-export { type BlobsConfig, ConfigError, type ConfigOverrides, type IndexConfig, loadConfig, type ServerConfig } from './config.js';
+export {
+  type BlobsConfig,
+  ConfigError,
+  type ConfigOverrides,
+  type IndexConfig,
+  loadConfig,
+  parseScaleOutStorage,
+  type ServerConfig,
+} from './config.js';
 export { parseByteSize, parseDuration } from './units.js';

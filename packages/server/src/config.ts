@@ -308,6 +308,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
   return Object.freeze(config);
 }
 
+/**
+ * The PostgreSQL index and S3 bucket of a scale-out deployment, from values as `--index` and
+ * `--blobs` take them and the same STOWAGE_INDEX_SCHEMA and STOWAGE_S3_* variables (for
+ * `stowage migrate`, which names a deployment besides its own). Throws {@link ConfigError}.
+ */
+export function parseScaleOutStorage(
+  values: { index: string; blobs: string; s3Endpoint?: string | undefined },
+  env: NodeJS.ProcessEnv,
+): { index: Extract<IndexConfig, { kind: 'postgres' }>; blobs: Extract<BlobsConfig, { kind: 's3' }> } {
+  const problems: string[] = [];
+  let index: IndexConfig | undefined;
+  let blobs: BlobsConfig | undefined;
+  try {
+    index = parseIndex(values.index, env);
+    if (index.kind !== 'postgres') problems.push(`index: "${values.index}" is not a postgres:// URL`);
+  } catch (error) {
+    problems.push(`index: ${(error as Error).message}`);
+  }
+  try {
+    blobs = parseBlobs(values.blobs, { ...env, STOWAGE_S3_ENDPOINT: values.s3Endpoint ?? env.STOWAGE_S3_ENDPOINT });
+    if (blobs.kind !== 's3') problems.push(`blobs: "${values.blobs}" is not an s3://BUCKET/PREFIX`);
+  } catch (error) {
+    problems.push(`blobs: ${(error as Error).message}`);
+  }
+  if (problems.length > 0 || index?.kind !== 'postgres' || blobs?.kind !== 's3') throw new ConfigError(problems);
+  return { index, blobs };
+}
+
 /** `sqlite`, or a postgres:// URL (schema and pool size from their own variables). */
 function parseIndex(value: string, env: NodeJS.ProcessEnv): IndexConfig {
   if (value === 'sqlite') return { kind: 'sqlite' };

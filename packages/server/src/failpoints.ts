@@ -16,6 +16,8 @@ export const FAILPOINTS = [
   'upload.after-commit',
   'batch.after-step',
   'backup.after-blob',
+  /** stowage migrate: a blob was copied to the destination, the rows naming it not yet. */
+  'migrate.after-blob',
 ] as const;
 export type FailpointName = (typeof FAILPOINTS)[number];
 

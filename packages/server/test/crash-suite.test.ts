@@ -41,8 +41,10 @@ const KEYS_PER_CLIENT = 5;
 /** What a crash may leave that start-up cleanup removes: not damage, and gone after the restart. */
 const CLEARED_BY_RESTART: ReadonlySet<FindingKind> = new Set(['temp-file', 'orphan-blob', 'stale-part']);
 
-/** The steps this workload reaches (prefix operations and backups have crash tests of their own). */
-const WRITE_PATH_FAILPOINTS = FAILPOINTS.filter((name) => !name.startsWith('batch.') && !name.startsWith('backup.'));
+/** The steps this workload reaches (prefix operations, backups and stowage migrate have crash tests of their own). */
+const WRITE_PATH_FAILPOINTS = FAILPOINTS.filter(
+  (name) => !name.startsWith('batch.') && !name.startsWith('backup.') && !name.startsWith('migrate.'),
+);
 
 type KillPlan = { kind: 'delay'; ms: number } | { kind: 'failpoint'; name: FailpointName; hit: number };
 

@@ -63,6 +63,8 @@ export interface BlobStore {
   read(options: ReadBlobOptions): Promise<Readable>;
   /** Removes a blob; removing one that is already gone succeeds. */
   delete(blobId: string): Promise<void>;
+  /** The size of a stored blob, or undefined when there is none (a migration skips blobs already copied). */
+  blobSize(blobId: string): Promise<number | undefined>;
 
   /** Whether the chunk will be written as a part that needs a fresh part number. */
   chunkNeedsPart(options: { staging: Staging; length: number; last: boolean }): boolean;

@@ -137,6 +137,16 @@ export function blobStoreContract(name: string, open: () => Promise<OpenedBlobSt
         }
       }
 
+      it("blobSize gives a stored blob's size, and undefined for one that is not (or no longer) there", async ({ store }) => {
+        const data = randomBytes(5000);
+        const blobId = store.newBlobId();
+        assert.equal(await store.blobSize(blobId), undefined);
+        await store.put({ blobId, body: pieces(data), size: data.length });
+        assert.equal(await store.blobSize(blobId), 5000);
+        await store.delete(blobId);
+        assert.equal(await store.blobSize(blobId), undefined);
+      });
+
       it('newBlobId gives a new id every time', async ({ store }) => {
         const ids = new Set(Array.from({ length: 1000 }, () => store.newBlobId()));
         assert.equal(ids.size, 1000);

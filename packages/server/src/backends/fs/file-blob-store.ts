@@ -119,6 +119,15 @@ export class FileBlobStore implements BlobStore {
     return this.files.remove(blobId);
   }
 
+  async blobSize(blobId: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.files.blobPath(blobId))).size;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
   chunkNeedsPart(): boolean {
     return false;
   }

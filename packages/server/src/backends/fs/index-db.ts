@@ -315,6 +315,8 @@ function addVersions(db: Database): void {
     delete_marker INTEGER NOT NULL DEFAULT 0
   )`);
   db.exec('CREATE INDEX IF NOT EXISTS object_versions_by_key ON object_versions (tenant, type, key, id)');
+  // A version's natural key (stowage migrate upserts by it).
+  db.exec('CREATE UNIQUE INDEX IF NOT EXISTS object_versions_by_version ON object_versions (tenant, type, key, version_id)');
   db.exec('CREATE INDEX IF NOT EXISTS object_versions_by_purge ON object_versions (purge_after)');
   db.exec('CREATE INDEX IF NOT EXISTS object_versions_by_blob ON object_versions (blob_id) WHERE blob_id IS NOT NULL');
 }

@@ -155,6 +155,7 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly name
         delete_marker BOOLEAN NOT NULL DEFAULT false
       );
       CREATE INDEX object_versions_by_key ON object_versions (tenant, type, key, id);
+      CREATE UNIQUE INDEX object_versions_by_version ON object_versions (tenant, type, key, version_id);
       CREATE INDEX object_versions_by_purge ON object_versions (purge_after);
       CREATE INDEX object_versions_by_blob ON object_versions (blob_id) WHERE blob_id IS NOT NULL;
     `,

@@ -97,6 +97,10 @@ export class S3BlobStore implements BlobStore {
     return this.bucket.delete(this.layout.blobKey(blobId));
   }
 
+  blobSize(blobId: string): Promise<number | undefined> {
+    return this.bucket.size(this.layout.blobKey(blobId));
+  }
+
   chunkNeedsPart(options: { staging: Staging; length: number; last: boolean }): boolean {
     return this.uploads.chunkNeedsPart(options);
   }

@@ -50,6 +50,9 @@ export class StoreWait {
       this.since = undefined;
       this.onTimeout();
     }, delay);
+    // A watchdog: it must not keep a process alive whose work is done (a stream that ended
+    // with a read still asked for leaves it armed until it finds nothing waiting).
+    this.timer.unref();
   }
 }
 
