@@ -200,6 +200,12 @@ export interface RangeStep {
 /** A copy or move of one key: one transaction, no bytes. */
 export interface TransferOptions {
   readonly from: ObjectRef;
+  /**
+   * Copy this version of `from` (the current row when it is that version, or a noncurrent one kept
+   * by retention), read in the copy's transaction; NoSuchVersion when there is none (or it is a
+   * delete marker). Not with `move`.
+   */
+  readonly fromVersionId?: string | undefined;
   readonly to: ObjectRef;
   /** Removes the source row in the same transaction. */
   readonly move: boolean;
@@ -230,7 +236,7 @@ export interface TransferOptions {
 
 /** One batch of a prefix copy or move: the first `limit` source rows of `range`. */
 export interface TransferRangeOptions
-  extends Omit<TransferOptions, 'from' | 'to' | 'condition' | 'checkSource' | 'replace' | 'expiresAtIfNone'> {
+  extends Omit<TransferOptions, 'from' | 'fromVersionId' | 'to' | 'condition' | 'checkSource' | 'replace' | 'expiresAtIfNone'> {
   /** Each destination's expiry when its source has none, by its key (a bucket's lifecycle rules go by prefix). */
   readonly expiresAtIfNone: (destinationKey: string) => number | null;
   readonly range: KeyRange;
@@ -386,5 +392,6 @@ export function infoOf(row: IndexRow): ObjectInfo {
     lastModified: row.lastModified,
     expiresAt: row.expiresAt ?? undefined,
     attributes: row.attributes,
+    ...(row.versionId !== undefined ? { versionId: row.versionId } : {}),
   };
 }

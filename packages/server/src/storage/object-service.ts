@@ -124,10 +124,13 @@ export class ObjectService {
       checkSource?: ((source: ObjectInfo) => void) | undefined;
       replace?: { contentType: string; attributes: ObjectAttributes | null } | undefined;
       inPlace?: boolean | undefined;
+      /** Copy this version of the source (current or kept by retention); NoSuchVersion when none. */
+      sourceVersionId?: string | undefined;
     } = {},
   ): Promise<ObjectInfo> {
     return this.backend.transferKey({
       from: source,
+      fromVersionId: options.sourceVersionId,
       to: target,
       move: false,
       overwrite: true,

@@ -272,7 +272,10 @@ export class SqliteIndex implements ObjectIndex {
 
   async transfer(options: TransferOptions): Promise<IndexRow> {
     return this.commits.enqueue(() => {
-      const source = this.ranges.findFull.get(keyParams(options.from)) as FullObjectRow | undefined;
+      const source =
+        options.fromVersionId === undefined
+          ? (this.ranges.findFull.get(keyParams(options.from)) as FullObjectRow | undefined)
+          : this.versionSource(options.from, options.fromVersionId, options.now, options.move);
       const sourceEtag = visibleEtag(source && { sha256: source.sha256, expiresAt: source.expires_at }, options.now);
       if (!source || sourceEtag === undefined) throw fail('NoSuchKey', `No object at ${options.from.type}/${options.from.key}`);
       assertCondition(sourceEtag, options.condition);
@@ -281,6 +284,19 @@ export class SqliteIndex implements ObjectIndex {
       if (!row) throw fail('DestinationExists', `An object exists at ${options.to.type}/${options.to.key}`);
       return row;
     });
+  }
+
+  /** Inside a commit: version `versionId` of `from` as a copy's source (the current row, or a kept version). */
+  private versionSource(from: ObjectRef, versionId: string, now: number, move: boolean): FullObjectRow {
+    if (move) throw new Error('a move takes the current row, not a version');
+    const current = this.ranges.findFull.get(keyParams(from)) as FullObjectRow | undefined;
+    if (current && (current.version_id ?? NULL_VERSION_ID) === versionId && (current.expires_at === null || current.expires_at > now))
+      return current;
+    const version = this.versions.find(from, versionId);
+    if (!version || version.delete_marker) throw fail('NoSuchVersion', `No version ${versionId} of ${from.type}/${from.key}`);
+    // A kept version is a value that exists; the copy keeps its expiry unless that already passed.
+    const expiresAt = version.expires_at !== null && version.expires_at > now ? version.expires_at : null;
+    return { ...version, expires_at: expiresAt, key: Buffer.from(from.key, 'utf8') };
   }
 
   async transferRange(options: TransferRangeOptions): Promise<RangeStep> {
@@ -562,7 +578,8 @@ export class SqliteIndex implements ObjectIndex {
     const exists = visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now) !== undefined;
     if (exists && !options.overwrite) return undefined;
     const { versionId: _from, currentSince: _since, ...value } = transferredRow(rowFromColumns(source, this.attributes), options);
-    const row: IndexRow = { ...value, versionId: newVersionId(options.now), currentSince: options.now };
+    const versionId = newVersionId(options.now);
+    const row: IndexRow = { ...value, versionId, currentSince: options.now };
     this.cache.drop(to);
     const changes: UsageChange[] = [];
     if (options.move) {
@@ -583,7 +600,7 @@ export class SqliteIndex implements ObjectIndex {
     upsert.run({ ...params, ...columnsFromRow(row) });
     if (!retained && previous?.blob_id && previous.blob_id !== row.blobId)
       this.sql.queueGarbage.run(previous.blob_id, options.collectAfter);
-    return value;
+    return { ...value, versionId };
   }
 
   /** Ends a session inside the commit that stores its object; throws if it already ended. */
@@ -625,10 +642,11 @@ function prepareUploadStatements({ db }: IndexDb) {
 }
 
 function rowFromVisibleTuple(
-  [size, sha256, contentType, lastModified, expiresAt, blobId, inline, attributes]: VisibleRowTuple,
+  [size, sha256, contentType, lastModified, expiresAt, blobId, inline, attributes, versionId]: VisibleRowTuple,
   layout: AttributeFields,
 ): IndexRow {
-  return { size, sha256, contentType, lastModified, expiresAt, blobId, inline, attributes: parseAttributes(attributes, layout) };
+  const row = { size, sha256, contentType, lastModified, expiresAt, blobId, inline, attributes: parseAttributes(attributes, layout) };
+  return { ...row, versionId: versionId ?? NULL_VERSION_ID };
 }
 
 /** Whether two rows hold the same value (bytes, type, attributes, expiry): a restore of one onto the other changes nothing. */

@@ -63,7 +63,8 @@ const KEY = 'tenant = $1 AND type = $2 AND key = $3';
 
 const FIND_VISIBLE = statement(
   'object_find',
-  `SELECT size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes FROM objects WHERE ${KEY} AND ${VISIBLE}`,
+  `SELECT size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes, version_id
+   FROM objects WHERE ${KEY} AND ${VISIBLE}`,
 );
 // Writers of one key queue here, across every server sharing the database, until commit.
 const LOCK_KEY = statement('object_lock_key', 'SELECT pg_advisory_xact_lock($1::bigint)');
