@@ -125,7 +125,10 @@ export async function s3WriteCondition(ctx: AppContext, request: FastifyRequest,
  * `x-amz-copy-source: /bucket/key` (or without the leading slash), percent-encoded, with
  * `?versionId=V` for a version: the object a copy reads, if the caller may read it (Access).
  */
-export async function copySourceOf(ctx: AppContext, request: FastifyRequest): Promise<{ source: ObjectRef; versionId: string | undefined }> {
+export async function copySourceOf(
+  ctx: AppContext,
+  request: FastifyRequest,
+): Promise<{ source: ObjectRef; versionId: string | undefined }> {
   const header = single(request.headers['x-amz-copy-source']) ?? '';
   const question = header.indexOf('?');
   const path = question < 0 ? header : header.slice(0, question);

@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import { prefixRange, prefixUpperBound } from '../backends/key-range.js';
 import type { AppContext } from '../http/context.js';
 import type { BucketSettings } from '../storage/bucket-model.js';
 import type { VersionRow } from '../storage/model.js';
@@ -41,7 +42,7 @@ export function applyVersioning(settings: BucketSettings, body: string, serverRe
 
 /** ListObjectVersions: the versions and delete markers under a prefix, by key, newest first; paged by key and version id markers. */
 export async function listObjectVersions(ctx: AppContext, tenant: string, bucket: string, query: URLSearchParams) {
-  if (query.get('delimiter')) throw s3Errors.notImplemented('ListObjectVersions with a delimiter');
+  const delimiter = query.get('delimiter') || undefined;
   const prefix = query.get('prefix') ?? '';
   const rawMax = query.get('max-keys');
   const maxKeys = rawMax === null ? MAX_KEYS : Number(rawMax);
@@ -51,17 +52,33 @@ export async function listObjectVersions(ctx: AppContext, tenant: string, bucket
   const versionIdMarker = (keyMarker && query.get('version-id-marker')) || undefined;
   const urlEncoded = query.get('encoding-type') === 'url';
   const encode = (text: string) => (urlEncoded ? uriEncode(text, false) : text);
-  const rows =
+  const entries: Entry[] =
     limit === 0
       ? []
-      : await ctx.retention.versionRows(tenant, bucket, { prefix, afterKey: keyMarker, afterVersionId: versionIdMarker, limit: limit + 1 });
-  const page = rows.slice(0, limit);
+      : delimiter === undefined
+        ? (
+            await ctx.retention.versionRows(tenant, bucket, {
+              prefix,
+              afterKey: keyMarker,
+              afterVersionId: versionIdMarker,
+              limit: limit + 1,
+            })
+          ).map((row) => ({ row }))
+        : await foldedEntries(ctx, tenant, bucket, { prefix, delimiter, keyMarker, versionIdMarker, limit: limit + 1 });
+  const page = entries.slice(0, limit);
   const versions: unknown[] = [];
   const markers: unknown[] = [];
-  page.forEach((row, i) => {
+  const prefixes: unknown[] = [];
+  let previous = versionIdMarker !== undefined ? keyMarker : undefined;
+  for (const entry of page) {
+    if ('commonPrefix' in entry) {
+      prefixes.push({ Prefix: encode(entry.commonPrefix) });
+      continue;
+    }
+    const { row } = entry;
     // The newest of its key: the first of the key on this page, unless the page began inside the key.
-    const previous = i === 0 ? (versionIdMarker !== undefined ? keyMarker : undefined) : page[i - 1]?.key;
     const latest = previous !== row.key;
+    previous = row.key;
     const common = { Key: encode(row.key), VersionId: row.versionId, IsLatest: latest };
     if (row.deleteMarker) markers.push({ ...common, LastModified: iso(row.since), Owner: ownerXml(tenant) });
     else
@@ -73,24 +90,88 @@ export async function listObjectVersions(ctx: AppContext, tenant: string, bucket
         StorageClass: 'STANDARD',
         Owner: ownerXml(tenant),
       });
-  });
-  const last: VersionRow | undefined = page.at(-1);
+  }
+  const last = page.at(-1);
+  const truncated = entries.length > limit;
   const body: Record<string, unknown> = {
     Name: bucket,
     Prefix: encode(prefix),
     KeyMarker: encode(keyMarker ?? ''),
     VersionIdMarker: versionIdMarker ?? '',
     MaxKeys: maxKeys,
-    IsTruncated: rows.length > limit,
+    IsTruncated: truncated,
   };
-  if (rows.length > limit && last) {
-    body.NextKeyMarker = encode(last.key);
-    body.NextVersionIdMarker = last.versionId;
+  if (delimiter !== undefined) body.Delimiter = encode(delimiter);
+  if (truncated && last) {
+    // After a common prefix, the next page starts past every key under it.
+    body.NextKeyMarker = encode('commonPrefix' in last ? last.commonPrefix : last.row.key);
+    if ('row' in last) body.NextVersionIdMarker = last.row.versionId;
   }
   if (versions.length > 0) body.Version = versions;
   if (markers.length > 0) body.DeleteMarker = markers;
+  if (prefixes.length > 0) body.CommonPrefixes = prefixes;
   if (urlEncoded) body.EncodingType = 'url';
   return body;
+}
+
+/** One entry of a listing: a version (or delete marker), or a common prefix standing for every key under it. */
+type Entry = { readonly row: VersionRow } | { readonly commonPrefix: string };
+
+/**
+ * Up to `limit` entries of a listing with a delimiter: the versions of the keys with no delimiter
+ * after the prefix, and a common prefix in place of the keys that have one, as ListObjectsV2
+ * groups them. A common prefix costs one seek: the scan resumes past every key under it.
+ */
+async function foldedEntries(
+  ctx: AppContext,
+  tenant: string,
+  type: string,
+  options: { prefix: string; delimiter: string; keyMarker: string | undefined; versionIdMarker: string | undefined; limit: number },
+): Promise<Entry[]> {
+  const { prefix, delimiter, keyMarker, limit } = options;
+  const range = prefixRange(prefix);
+  const commonPrefixOf = (key: string): string | undefined => {
+    const at = key.indexOf(delimiter, prefix.length);
+    return at < 0 ? undefined : key.slice(0, at + delimiter.length);
+  };
+  let start = range.start;
+  let after: { key: Buffer; seq: number } | undefined;
+  if (keyMarker !== undefined) {
+    const markerPrefix = commonPrefixOf(keyMarker);
+    if (keyMarker.startsWith(prefix) && markerPrefix !== undefined) {
+      // The last page ended with this common prefix (or inside it): go on past it.
+      const past = prefixUpperBound(Buffer.from(markerPrefix, 'utf8'));
+      if (!past) return [];
+      start = Buffer.compare(past, start) > 0 ? past : start;
+    } else if (options.versionIdMarker !== undefined) {
+      const found = await ctx.retention.findVersion({ tenant, type, key: keyMarker }, options.versionIdMarker);
+      if (!found) throw s3Errors.invalidArgument(`${options.versionIdMarker} is not a version of ${keyMarker}`);
+      after = { key: Buffer.from(keyMarker, 'utf8'), seq: found.seq };
+    } else after = { key: Buffer.from(keyMarker, 'utf8'), seq: 0 };
+  }
+  const entries: Entry[] = [];
+  while (entries.length < limit) {
+    const want = limit - entries.length;
+    const rows = await ctx.retention.versionRowsIn(tenant, type, { start, end: range.end, after, limit: want });
+    let skipped = false;
+    for (const row of rows) {
+      const common = commonPrefixOf(row.key);
+      if (common === undefined) {
+        entries.push({ row });
+        after = { key: Buffer.from(row.key, 'utf8'), seq: row.seq };
+        continue;
+      }
+      entries.push({ commonPrefix: common });
+      const past = prefixUpperBound(Buffer.from(common, 'utf8'));
+      if (!past) return entries;
+      start = past;
+      after = undefined;
+      skipped = true;
+      break;
+    }
+    if (!skipped && rows.length < want) break;
+  }
+  return entries;
 }
 
 function iso(ms: number): string {

@@ -113,6 +113,18 @@ export class RetentionService {
     return this.backend.listVersions({ tenant, type, ...prefixRange(query.prefix), after, limit: query.limit, now });
   }
 
+  /**
+   * Up to `limit` versions of the keys from `start` (inclusive) up to `end` (exclusive), after a
+   * cursor of the listing: for a listing that skips ranges (the keys a common prefix stands for).
+   */
+  versionRowsIn(
+    tenant: string,
+    type: string,
+    range: { start: Buffer; end: Buffer | undefined; after: { key: Buffer; seq: number } | undefined; limit: number },
+  ): Promise<VersionRow[]> {
+    return this.backend.listVersions({ tenant, type, ...range, now: this.options.clock() });
+  }
+
   /** The version `versionId` of the key (current or not), as the listing gives it; undefined when none. */
   async findVersion(ref: ObjectRef, versionId: string, now = this.options.clock()): Promise<VersionRow | undefined> {
     let after: { key: Buffer; seq: number } | undefined;

@@ -2,7 +2,14 @@ import { fail } from '../../errors.js';
 import type { ObjectRef } from '../backend.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
 import { KEY_SPACE_END, keyAfter } from '../key-range.js';
-import { type AttributeFields, columnsFromRow, NULL_VERSION_ID, newVersionId, type ObjectColumns, rowFromColumns } from '../object-columns.js';
+import {
+  type AttributeFields,
+  columnsFromRow,
+  NULL_VERSION_ID,
+  newVersionId,
+  type ObjectColumns,
+  rowFromColumns,
+} from '../object-columns.js';
 import {
   type IndexRow,
   infoOf,
@@ -189,8 +196,7 @@ export class PgRanges {
       const [first, second] = [this.lockKey(from), this.lockKey(to)].sort(compareLockKeys);
       await tx.run(LOCK_KEYS, [[first, second]]);
       const { rows } = await tx.run<SourceRow>(SOURCE_ROWS, [from.tenant, from.type, utf8(from.key), keyAfter(utf8(from.key)), 1]);
-      const source =
-        options.fromVersionId === undefined ? rows[0] : await this.versionSource(tx, rows[0], options.fromVersionId, options);
+      const source = options.fromVersionId === undefined ? rows[0] : await this.versionSource(tx, rows[0], options.fromVersionId, options);
       const sourceEtag = visibleEtag(source && { sha256: source.sha256, expiresAt: source.expires_at }, options.now);
       if (!source || sourceEtag === undefined) throw fail('NoSuchKey', `No object at ${from.type}/${from.key}`);
       assertCondition(sourceEtag, options.condition);
@@ -217,7 +223,12 @@ export class PgRanges {
    * Inside `tx`, the key's lock and its current row (`current`, locked) held: version `versionId`
    * of the source as a copy's source, the current row or a kept version (locked, so a purge skips it).
    */
-  private async versionSource(tx: Queries, current: SourceRow | undefined, versionId: string, options: TransferOptions): Promise<SourceRow> {
+  private async versionSource(
+    tx: Queries,
+    current: SourceRow | undefined,
+    versionId: string,
+    options: TransferOptions,
+  ): Promise<SourceRow> {
     const { from, now } = options;
     if (options.move) throw new Error('a move takes the current row, not a version');
     const visible = current && (current.expires_at === null || Number(current.expires_at) > now);
@@ -301,7 +312,11 @@ export class PgRanges {
       const exists = visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now) !== undefined;
       if (exists && !options.overwrite) return undefined;
       const expiresAtIfNone = options.expiresAtIfNone(key.toString('utf8'));
-      const { versionId: _from, currentSince: _since, ...value } = transferredRow(rowFromColumns(source, this.attributes), {
+      const {
+        versionId: _from,
+        currentSince: _since,
+        ...value
+      } = transferredRow(rowFromColumns(source, this.attributes), {
         ...options,
         expiresAtIfNone,
       });
