@@ -8,6 +8,7 @@ import type { ObjectRef } from '../storage/object-ref.js';
 import { DAY_MS } from '../storage/retention.js';
 import { ownerXml } from './buckets.js';
 import { S3Error, s3Errors } from './errors.js';
+import { noncurrentDaysOf } from './lifecycle-xml.js';
 import { uriEncode } from './sigv4.js';
 import { xmlRoot } from './xml.js';
 import { childrenOf, onlyChildren, optionalText } from './xml-fields.js';
@@ -27,7 +28,10 @@ export function versioningStatus(settings: BucketSettings, serverRetentionMs: nu
   return days > 0 ? 'Enabled' : 'Suspended';
 }
 
-/** PutBucketVersioning: Enabled keeps the bucket's (or the server's) window, or gives it VERSIONING_DEFAULT_DAYS; Suspended sets 0. */
+/**
+ * PutBucketVersioning: Enabled keeps the bucket's (or the server's) window, or gives it the
+ * lifecycle's NoncurrentDays, or VERSIONING_DEFAULT_DAYS; Suspended sets 0.
+ */
 export function applyVersioning(settings: BucketSettings, body: string, serverRetentionMs: number): BucketSettings {
   const root = childrenOf(xmlRoot(body, 'VersioningConfiguration'), s3Errors.malformedXml);
   onlyChildren(root, ['Status', 'MfaDelete'], s3Errors.malformedXml);
@@ -35,7 +39,11 @@ export function applyVersioning(settings: BucketSettings, body: string, serverRe
   const status = optionalText(root.Status, s3Errors.malformedXml);
   if (status === 'Suspended') return { ...settings, retentionDays: 0 };
   if (status !== 'Enabled') throw s3Errors.malformedXml();
-  if (versioningStatus(settings, serverRetentionMs) === 'Enabled') return settings;
+  // A lifecycle NoncurrentVersionExpiration for the bucket names its window.
+  const ruled = noncurrentDaysOf(settings.lifecycle);
+  if (versioningStatus(settings, serverRetentionMs) === 'Enabled')
+    return ruled === undefined ? settings : { ...settings, retentionDays: ruled };
+  if (ruled !== undefined) return { ...settings, retentionDays: ruled };
   const serverDays = Math.ceil(serverRetentionMs / DAY_MS);
   return { ...settings, retentionDays: serverDays > 0 ? null : VERSIONING_DEFAULT_DAYS };
 }
