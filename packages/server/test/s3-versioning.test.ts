@@ -108,35 +108,20 @@ describe('S3 versioning (retention underneath)', () => {
       status: 404,
     });
     assert.equal((await s3.send(new ListObjectVersionsCommand({ Bucket: 'versioned', Prefix: 'doc' }))).Versions?.length, 2);
-    assert.equal(
-      (
-        await s3CodeOf(
-          s3.send(
-            new CopyObjectCommand({
-              Bucket: 'versioned',
-              Key: 'copy',
-              CopySource: `versioned/doc?versionId=${listed.Versions?.[1]?.VersionId}`,
-            }),
-          ),
-        )
-      )?.status,
-      501,
-      'a copy from a version is not done (never the current value instead)',
+    // A copy from a version copies that version (not the current value).
+    const second = listed.Versions?.[2]?.VersionId;
+    const copied = await s3.send(new CopyObjectCommand({ Bucket: 'versioned', Key: 'copy', CopySource: `versioned/doc?versionId=${second}` }));
+    assert.equal(copied.CopySourceVersionId, second);
+    assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: 'versioned', Key: 'copy' }))).Body?.transformToString(), 'a2');
+    // DeleteObjects naming a VersionId removes that version for good.
+    const removed = await s3.send(
+      new DeleteObjectsCommand({ Bucket: 'versioned', Delete: { Objects: [{ Key: 'doc', VersionId: second }] } }),
     );
-    assert.equal(
-      (
-        await s3CodeOf(
-          s3.send(
-            new DeleteObjectsCommand({
-              Bucket: 'versioned',
-              Delete: { Objects: [{ Key: 'doc', VersionId: listed.Versions?.[1]?.VersionId }] },
-            }),
-          ),
-        )
-      )?.status,
-      501,
-      'DeleteObjects of versions is not done (never the current value instead)',
+    assert.deepEqual(
+      removed.Deleted?.map((d) => [d.Key, d.VersionId]),
+      [['doc', second]],
     );
+    assert.equal((await s3.send(new ListObjectVersionsCommand({ Bucket: 'versioned', Prefix: 'doc' }))).Versions?.length, 1);
     const current = listed.Versions?.[0]?.VersionId;
     assert.equal(
       (await s3CodeOf(s3.send(new DeleteObjectCommand({ Bucket: 'versioned', Key: 'before', VersionId: current }))))?.status,
