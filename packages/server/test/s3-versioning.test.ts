@@ -105,8 +105,7 @@ describe('S3 versioning (retention underneath)', () => {
     });
     const marker = listed.DeleteMarkers?.[0]?.VersionId;
     assert.equal((await s3CodeOf(s3.send(new GetObjectCommand({ Bucket: 'versioned', Key: 'doc', VersionId: marker }))))?.status, 404);
-    // DeleteObject of a version: a noncurrent one goes for good; the newest delete marker (and the current value) are not done.
-    assert.equal((await s3CodeOf(s3.send(new DeleteObjectCommand({ Bucket: 'versioned', Key: 'doc', VersionId: marker }))))?.status, 501);
+    // DeleteObject of a noncurrent version: it goes for good.
     const gone = await s3.send(new DeleteObjectCommand({ Bucket: 'versioned', Key: 'doc', VersionId: oldest?.VersionId }));
     assert.equal(gone.VersionId, oldest?.VersionId);
     assert.deepEqual(await s3CodeOf(s3.send(new GetObjectCommand({ Bucket: 'versioned', Key: 'doc', VersionId: oldest?.VersionId }))), {
@@ -130,11 +129,16 @@ describe('S3 versioning (retention underneath)', () => {
       [['doc', second]],
     );
     assert.equal((await s3.send(new ListObjectVersionsCommand({ Bucket: 'versioned', Prefix: 'doc' }))).Versions?.length, 1);
+    // DELETE of the newest delete marker undeletes the key: the version before it is current again, with its own id.
+    const undeleted = await s3.send(new DeleteObjectCommand({ Bucket: 'versioned', Key: 'doc', VersionId: marker }));
+    assert.equal(undeleted.DeleteMarker, true);
+    const back = await s3.send(new GetObjectCommand({ Bucket: 'versioned', Key: 'doc' }));
+    assert.equal(await back.Body?.transformToString(), 'a3');
+    assert.equal(back.VersionId, written[0], 'the version made current keeps its id');
+    // DELETE of the only version, the current one: the key is gone.
     const current = listed.Versions?.[0]?.VersionId;
-    assert.equal(
-      (await s3CodeOf(s3.send(new DeleteObjectCommand({ Bucket: 'versioned', Key: 'before', VersionId: current }))))?.status,
-      501,
-    );
+    await s3.send(new DeleteObjectCommand({ Bucket: 'versioned', Key: 'before', VersionId: current }));
+    assert.equal((await s3CodeOf(s3.send(new HeadObjectCommand({ Bucket: 'versioned', Key: 'before' }))))?.status, 404);
 
     await s3.send(new PutBucketVersioningCommand({ Bucket: 'versioned', VersioningConfiguration: { Status: 'Suspended' } }));
     assert.equal((await s3.send(new GetBucketVersioningCommand({ Bucket: 'versioned' }))).Status, 'Suspended');
@@ -433,6 +437,63 @@ describe('S3 versioning (retention underneath)', () => {
     assert.equal((await s3.send(new GetBucketVersioningCommand({ Bucket: 'later' }))).Status, undefined);
     await s3.send(new PutBucketVersioningCommand({ Bucket: 'later', VersioningConfiguration: { Status: 'Enabled' } }));
     assert.equal((await v1Info('later')).retentionDays, 5);
+  });
+
+  test('DeleteObject of the current version: the one before is current again (its id, bytes and time); of the newest marker: undelete', async () => {
+    await enabled('undo');
+    const v1 = await s3.send(new PutObjectCommand({ Bucket: 'undo', Key: 'k', Body: 'one', ContentType: 'text/x-one' }));
+    const before = await s3.send(new HeadObjectCommand({ Bucket: 'undo', Key: 'k' }));
+    const v2 = await s3.send(new PutObjectCommand({ Bucket: 'undo', Key: 'k', Body: 'two' }));
+    const removed = await s3.send(new DeleteObjectCommand({ Bucket: 'undo', Key: 'k', VersionId: v2.VersionId }));
+    assert.equal(removed.VersionId, v2.VersionId);
+    assert.equal(removed.DeleteMarker, undefined);
+    const now = await s3.send(new GetObjectCommand({ Bucket: 'undo', Key: 'k' }));
+    assert.equal(await now.Body?.transformToString(), 'one');
+    assert.equal(now.VersionId, v1.VersionId);
+    assert.equal(now.ContentType, 'text/x-one');
+    assert.equal(now.LastModified?.getTime(), before.LastModified?.getTime());
+    let listed = await s3.send(new ListObjectVersionsCommand({ Bucket: 'undo' }));
+    assert.deepEqual(
+      listed.Versions?.map((v) => [v.VersionId, v.IsLatest]),
+      [[v1.VersionId, true]],
+    );
+    assert.deepEqual(await s3CodeOf(s3.send(new GetObjectCommand({ Bucket: 'undo', Key: 'k', VersionId: v2.VersionId }))), {
+      code: 'NoSuchVersion',
+      status: 404,
+    });
+
+    // Deleted, then the delete marker deleted: the key is back as it was.
+    await s3.send(new DeleteObjectCommand({ Bucket: 'undo', Key: 'k' }));
+    listed = await s3.send(new ListObjectVersionsCommand({ Bucket: 'undo' }));
+    const marker = listed.DeleteMarkers?.[0]?.VersionId;
+    assert.ok(marker);
+    // Two markers: removing the newest, with the older one the newest left, keeps the key deleted.
+    const between = await s3.send(new PutObjectCommand({ Bucket: 'undo', Key: 'k', Body: 'between' }));
+    await s3.send(new DeleteObjectCommand({ Bucket: 'undo', Key: 'k' }));
+    const newer = (await s3.send(new ListObjectVersionsCommand({ Bucket: 'undo' }))).DeleteMarkers?.find((m) => m.IsLatest)?.VersionId;
+    assert.ok(newer && newer !== marker);
+    await s3.send(new DeleteObjectCommand({ Bucket: 'undo', Key: 'k', VersionId: between.VersionId }));
+    assert.equal((await s3.send(new DeleteObjectCommand({ Bucket: 'undo', Key: 'k', VersionId: newer }))).DeleteMarker, true);
+    assert.equal((await s3CodeOf(s3.send(new HeadObjectCommand({ Bucket: 'undo', Key: 'k' }))))?.status, 404);
+    await s3.send(new DeleteObjectCommand({ Bucket: 'undo', Key: 'k', VersionId: marker }));
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: 'undo', Key: 'k' }))).VersionId, v1.VersionId);
+    // The usage counts the object again, once.
+    const usage = (await (
+      await fetch(`${ts.url}/buckets/undo`, { headers: { authorization: `Bearer ${await ts.token('alice')}` } })
+    ).json()) as {
+      objects: number;
+      bytes: number;
+    };
+    assert.deepEqual([usage.objects, usage.bytes], [1, 3]);
+
+    // DeleteObjects of the current version does the same.
+    const v3 = await s3.send(new PutObjectCommand({ Bucket: 'undo', Key: 'k', Body: 'three' }));
+    const batch = await s3.send(new DeleteObjectsCommand({ Bucket: 'undo', Delete: { Objects: [{ Key: 'k', VersionId: v3.VersionId }] } }));
+    assert.deepEqual(
+      batch.Deleted?.map((d) => d.VersionId),
+      [v3.VersionId],
+    );
+    assert.equal(await text('undo', 'k'), 'one');
   });
 
   test('who may: versioning is the owner’s to set; a listing of versions needs read of the bucket', async () => {

@@ -234,6 +234,12 @@ export interface Backend {
   sweepExpired(now: number): Promise<number>;
   /** Removes a noncurrent version for good (its blob collected when nothing else names it); undefined when none. */
   removeVersion(ref: ObjectRef, versionId: string): Promise<{ deleteMarker: boolean } | undefined>;
+  /**
+   * Removes version `versionId` for good, whichever it is (S3's DeleteObject with a version id):
+   * when it was the key's current value or newest delete marker, the newest version left becomes
+   * the key's state again (`promoted`: the value made current). Undefined when there is none.
+   */
+  deleteVersion(ref: ObjectRef, versionId: string): Promise<{ deleteMarker: boolean; promoted: string | undefined } | undefined>;
   /** Looks version `versionId` of the object up (current or noncurrent) and reads what `plan` asks for. */
   readVersion(ref: ObjectRef, versionId: string, now: number, plan?: (info: ObjectInfo) => ReadPlan): Promise<ReadResult | undefined>;
   /** Versions (current and noncurrent) under a prefix, by key and newest first, after a cursor. */

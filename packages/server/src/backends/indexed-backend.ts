@@ -114,6 +114,13 @@ export class IndexedBackend implements Backend {
     return removed;
   }
 
+  async deleteVersion(ref: ObjectRef, versionId: string): Promise<{ deleteMarker: boolean; promoted: string | undefined } | undefined> {
+    const now = this.clock();
+    const removed = await this.index.deleteVersion({ ref, versionId, now, collectAfter: now + this.replacedBlobGraceMs });
+    this.garbage.collectSoon(this.replacedBlobGraceMs);
+    return removed;
+  }
+
   readVersion(
     ref: ObjectRef,
     versionId: string,

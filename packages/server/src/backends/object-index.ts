@@ -304,6 +304,21 @@ export interface ObjectIndex {
    * queueing its blob (collected if nothing else names it); undefined when there is none.
    */
   removeVersion(options: { ref: ObjectRef; versionId: string; collectAfter: number }): Promise<{ deleteMarker: boolean } | undefined>;
+  /**
+   * S3's DeleteObject with a version id: removes version `versionId` of `ref` for good, whichever
+   * it is. A noncurrent version, or a delete marker that is not the newest of its key, goes as
+   * `removeVersion` removes it. The current row (visible at `now`), or the key's newest delete
+   * marker when no row is current, goes too, and then the newest version left is the key's state
+   * again, in the same transaction: a value becomes the current row with its own version id and
+   * since (`promoted`), a delete marker leaves the key deleted. Removed blobs are queued (collected
+   * if nothing else names them). Undefined when there is no such version.
+   */
+  deleteVersion(options: {
+    ref: ObjectRef;
+    versionId: string;
+    now: number;
+    collectAfter: number;
+  }): Promise<{ deleteMarker: boolean; promoted: string | undefined } | undefined>;
   /** The value of version `versionId` of `ref` (the current row, visible at `now`, or a noncurrent one; not a delete marker). */
   findVersion(options: { ref: ObjectRef; versionId: string; now: number }): Promise<IndexRow | undefined>;
   /** Bytes and count of the noncurrent versions of a tenant's rows (of one type when given), counted now. */

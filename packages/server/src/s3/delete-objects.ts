@@ -40,17 +40,11 @@ export async function deleteObjects(ctx: AppContext, principal: Principal, bucke
     try {
       assertValidKey(key);
       if (named && !ctx.access.allows(principal, named, 'object:delete', key)) throw new S3Error('AccessDenied', 'Access Denied');
-      const outcome = await ctx.retention.removeVersion({ tenant, type, key }, versionId);
-      if (outcome === 'current' || outcome === 'latest-marker')
-        throw s3Errors.notImplemented(
-          outcome === 'current'
-            ? 'Deleting the current version (restore an earlier one instead)'
-            : 'Deleting the newest delete marker (restore the key instead)',
-        );
-      if (outcome === 'missing') throw new S3Error('NoSuchVersion', 'The specified version does not exist.');
+      const removed = await ctx.retention.removeVersion({ tenant, type, key }, versionId);
+      if (removed.outcome === 'missing') throw new S3Error('NoSuchVersion', 'The specified version does not exist.');
       if (quiet) continue;
       deleted.push(
-        outcome === 'removed-marker'
+        removed.outcome === 'removed-marker'
           ? { Key: key, VersionId: versionId, DeleteMarker: true, DeleteMarkerVersionId: versionId }
           : { Key: key, VersionId: versionId },
       );

@@ -187,17 +187,14 @@ function iso(ms: number): string {
 }
 
 /**
- * DeleteObject with a version id: a noncurrent version (or a delete marker that is not the newest
- * of its key) goes for good, as on S3. The current value and a key's newest delete marker are
- * NotImplemented: S3 would make the version before them current, which a restore does here
- * (storage API v1's POST /{type}/restore).
+ * DeleteObject with a version id: that version goes for good, as on S3. When it was the current
+ * value, or the key's newest delete marker, the newest version left becomes the key's state again
+ * (a value is current once more, with its own version id; a delete marker leaves the key deleted).
  */
 export async function deleteObjectVersion(ctx: AppContext, reply: FastifyReply, ref: ObjectRef, versionId: string) {
-  const outcome = await ctx.retention.removeVersion(ref, versionId);
-  if (outcome === 'current') throw s3Errors.notImplemented('DeleteObject of the current version (restore an earlier one instead)');
-  if (outcome === 'latest-marker') throw s3Errors.notImplemented('DeleteObject of the newest delete marker (restore the key instead)');
-  if (outcome === 'missing') throw new S3Error('NoSuchVersion');
+  const removed = await ctx.retention.removeVersion(ref, versionId);
+  if (removed.outcome === 'missing') throw new S3Error('NoSuchVersion');
   reply.header('x-amz-version-id', versionId);
-  if (outcome === 'removed-marker') reply.header('x-amz-delete-marker', 'true');
+  if (removed.outcome === 'removed-marker') reply.header('x-amz-delete-marker', 'true');
   return reply.code(204).send();
 }

@@ -138,22 +138,17 @@ export class RetentionService {
   }
 
   /**
-   * Removes a noncurrent version for good (S3's DeleteObject with a version id). The current value,
-   * and the delete marker that is the newest of a key (S3 would undelete the key), are not removed
-   * this way: they come back as `current` and `latest-marker`.
+   * Removes a version for good (S3's DeleteObject with a version id), whichever it is: when it was
+   * the key's current value, or its newest delete marker, the newest version left becomes the key's
+   * state again (`promoted`: the version id made current, if a value). `missing` when none.
    */
-  async removeVersion(ref: ObjectRef, versionId: string): Promise<'removed' | 'removed-marker' | 'missing' | 'current' | 'latest-marker'> {
-    const now = this.options.clock();
-    const found = await this.findVersion(ref, versionId, now);
-    if (!found) return 'missing';
-    if (found.current) return 'current';
-    if (found.deleteMarker) {
-      const [newest] = await this.backend.listVersions({ ...exactKey(ref), after: undefined, limit: 1, now });
-      if (newest?.versionId === versionId) return 'latest-marker';
-    }
-    const removed = await this.backend.removeVersion(ref, versionId);
-    if (!removed) return 'missing';
-    return removed.deleteMarker ? 'removed-marker' : 'removed';
+  async removeVersion(
+    ref: ObjectRef,
+    versionId: string,
+  ): Promise<{ outcome: 'removed' | 'removed-marker'; promoted: string | undefined } | { outcome: 'missing' }> {
+    const removed = await this.backend.deleteVersion(ref, versionId);
+    if (!removed) return { outcome: 'missing' };
+    return { outcome: removed.deleteMarker ? 'removed-marker' : 'removed', promoted: removed.promoted };
   }
 
   /** Bytes and count of the noncurrent versions of a tenant (of one type when given). */

@@ -343,6 +343,51 @@ export class SqliteIndex implements ObjectIndex {
     });
   }
 
+  async deleteVersion({ ref, versionId, now, collectAfter }: { ref: ObjectRef; versionId: string; now: number; collectAfter: number }) {
+    return this.commits.enqueue(() => {
+      const current = this.ranges.findFull.get(keyParams(ref)) as FullObjectRow | undefined;
+      const visible = current !== undefined && (current.expires_at === null || current.expires_at > now);
+      if (current && visible && (current.version_id ?? NULL_VERSION_ID) === versionId) {
+        this.dropCurrent(ref, current, collectAfter);
+        return { deleteMarker: false, promoted: this.promoteNewest(ref) };
+      }
+      const newest = this.versions.newest(ref);
+      // The key's newest delete marker: what the key is now (deleted).
+      const latestMarker = !visible && newest !== undefined && Boolean(newest.delete_marker) && newest.version_id === versionId;
+      const removed = this.versions.remove(ref, versionId);
+      if (!removed) return undefined;
+      if (removed.blob_id) this.sql.queueGarbage.run(removed.blob_id, collectAfter);
+      let promoted: string | undefined;
+      if (latestMarker) {
+        // An expired row not yet swept makes room for the version that becomes current.
+        if (current) this.dropCurrent(ref, current, collectAfter);
+        promoted = this.promoteNewest(ref);
+      }
+      return { deleteMarker: Boolean(removed.delete_marker), promoted };
+    });
+  }
+
+  /** Inside a commit: removes the current row of `ref` for good (no version kept), queueing its blob. */
+  private dropCurrent(ref: ObjectRef, row: FullObjectRow, collectAfter: number): void {
+    this.cache.drop(ref);
+    this.db.statements.deleteById.run(row.id);
+    this.ledger.charge(ref.tenant, ref.type, -row.size, -1);
+    if (row.blob_id) this.sql.queueGarbage.run(row.blob_id, collectAfter);
+  }
+
+  /** Inside a commit, with no current row: the newest version of `ref`, if a value, becomes the current row; its version id. */
+  private promoteNewest(ref: ObjectRef): string | undefined {
+    const next = this.versions.newest(ref);
+    if (!next || next.delete_marker) return undefined;
+    this.versions.removeId(next.id);
+    this.cache.drop(ref);
+    const row = rowFromColumns(next, this.attributes);
+    this.db.statements.upsert.run({ ...keyParams(ref), ...columnsFromRow(row) });
+    // Not a write the quota judges: a value the key held comes back as it was.
+    this.ledger.charge(ref.tenant, ref.type, next.size, 1);
+    return next.version_id;
+  }
+
   async findVersion({ ref, versionId, now }: { ref: ObjectRef; versionId: string; now: number }): Promise<IndexRow | undefined> {
     const found = this.versions.findValue(ref, versionId, now);
     return found && rowFromColumns(found, this.attributes);

@@ -335,6 +335,55 @@ export class PgIndex implements ObjectIndex {
     });
   }
 
+  async deleteVersion({ ref, versionId, now, collectAfter }: { ref: ObjectRef; versionId: string; now: number; collectAfter: number }) {
+    return this.db.transaction(async (tx) => {
+      await tx.run(LOCK_KEY, [this.lockKey(ref)]);
+      const current = (await tx.run<ObjectColumns & PreviousRow>(FIND_CURRENT, keyParams(ref))).rows[0];
+      const visible = current !== undefined && (current.expires_at === null || Number(current.expires_at) > now);
+      if (current && visible && (current.version_id ?? NULL_VERSION_ID) === versionId) {
+        await this.removeLocked(tx, ref, current, collectAfter);
+        return { deleteMarker: false, promoted: await this.promoteNewest(tx, ref) };
+      }
+      const newest = await this.versions.newest(tx, ref);
+      // The key's newest delete marker: what the key is now (deleted).
+      const latestMarker = !visible && newest !== undefined && newest.delete_marker && newest.version_id === versionId;
+      const removed = await this.versions.remove(tx, ref, versionId);
+      if (!removed) return undefined;
+      if (removed.blob_id) await this.garbage.queue([removed.blob_id], collectAfter, tx);
+      let promoted: string | undefined;
+      if (latestMarker) {
+        // An expired row not yet swept makes room for the version that becomes current.
+        if (current) await this.removeLocked(tx, ref, current, collectAfter);
+        promoted = await this.promoteNewest(tx, ref);
+      }
+      return { deleteMarker: removed.delete_marker, promoted };
+    });
+  }
+
+  /** In `tx`, with the key's lock held and no current row: the newest version of `ref`, if a value, becomes the current row; its version id. */
+  private async promoteNewest(tx: Queries, ref: ObjectRef): Promise<string | undefined> {
+    const next = await this.versions.newest(tx, ref);
+    if (!next || next.delete_marker) return undefined;
+    await this.versions.removeId(tx, next.id);
+    const row = rowFromColumns(next, this.attributes);
+    await tx.run(UPSERT, [
+      ...keyParams(ref),
+      row.size,
+      row.sha256,
+      row.contentType,
+      row.lastModified,
+      row.expiresAt,
+      row.blobId,
+      row.inline,
+      serializeAttributes(row.attributes),
+      next.version_id,
+      Number(next.current_since),
+    ]);
+    // Not a write the quota judges: a value the key held comes back as it was.
+    await this.ledger.charge(tx, ref.tenant, ref.type, Number(next.size), 1);
+    return next.version_id;
+  }
+
   async findVersion({ ref, versionId, now }: { ref: ObjectRef; versionId: string; now: number }): Promise<IndexRow | undefined> {
     const found = await this.versions.findValue(ref, versionId, now);
     return found && rowFromColumns(found, this.attributes);
