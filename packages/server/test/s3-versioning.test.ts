@@ -463,10 +463,11 @@ describe('S3 versioning (retention underneath)', () => {
     });
 
     // Deleted, then the delete marker deleted: the key is back as it was.
-    await s3.send(new DeleteObjectCommand({ Bucket: 'undo', Key: 'k' }));
+    const deleted = await s3.send(new DeleteObjectCommand({ Bucket: 'undo', Key: 'k' }));
     listed = await s3.send(new ListObjectVersionsCommand({ Bucket: 'undo' }));
     const marker = listed.DeleteMarkers?.[0]?.VersionId;
     assert.ok(marker);
+    assert.deepEqual([deleted.DeleteMarker, deleted.VersionId], [true, marker], 'a delete names the marker it left');
     // Two markers: removing the newest, with the older one the newest left, keeps the key deleted.
     const between = await s3.send(new PutObjectCommand({ Bucket: 'undo', Key: 'k', Body: 'between' }));
     await s3.send(new DeleteObjectCommand({ Bucket: 'undo', Key: 'k' }));

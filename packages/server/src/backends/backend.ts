@@ -196,8 +196,11 @@ export interface Backend {
   read(ref: ObjectRef, now: number, plan?: (info: ObjectInfo) => ReadPlan): Promise<ReadResult | undefined>;
   /** Stores `body` under `ref`, replacing any previous value atomically once complete. */
   write(ref: ObjectRef, body: Readable, options: WriteOptions): Promise<ObjectInfo>;
-  /** Removes the object; false when there was none visible. With `purgeAfter` it is kept as a version (and a delete marker). */
-  delete(ref: ObjectRef, now: number, condition?: WriteCondition, purgeAfter?: number): Promise<boolean>;
+  /**
+   * Removes the object; false when there was none visible. With `purgeAfter` it is kept as a
+   * version, and a delete marker (of version id `markerVersionId`, or a new one) records the delete.
+   */
+  delete(ref: ObjectRef, now: number, condition?: WriteCondition, purgeAfter?: number, markerVersionId?: string): Promise<boolean>;
   /** The session, created empty on first use; refused when it belongs to another URL. */
   openUpload(grant: UploadGrantInfo): Promise<UploadSession>;
   /** The session as it stands, its offset checked against the bytes actually held. */

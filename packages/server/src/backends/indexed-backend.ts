@@ -217,8 +217,9 @@ export class IndexedBackend implements Backend {
     return info;
   }
 
-  async delete(ref: ObjectRef, now: number, condition?: WriteCondition, purgeAfter?: number): Promise<boolean> {
-    const remove = () => this.index.remove({ ref, now, condition, collectAfter: now + this.replacedBlobGraceMs, purgeAfter });
+  async delete(ref: ObjectRef, now: number, condition?: WriteCondition, purgeAfter?: number, markerVersionId?: string): Promise<boolean> {
+    const remove = () =>
+      this.index.remove({ ref, now, condition, collectAfter: now + this.replacedBlobGraceMs, purgeAfter, markerVersionId });
     let existed: boolean;
     try {
       existed = await remove();

@@ -136,6 +136,8 @@ export interface RemoveRowOptions {
   readonly collectAfter: number;
   /** Retention: the removed row becomes a version, and a delete marker is added, kept until this instant. */
   readonly purgeAfter?: number | undefined;
+  /** The delete marker's version id (one is made when absent). */
+  readonly markerVersionId?: string | undefined;
 }
 
 export interface ListRowsOptions {

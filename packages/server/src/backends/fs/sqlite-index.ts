@@ -187,7 +187,7 @@ export class SqliteIndex implements ObjectIndex {
       const row = this.db.statements.findAny.get(keyParams(options.ref)) as AnyObjectRow | undefined;
       assertCondition(visibleEtag(row && { sha256: row.sha256, expiresAt: row.expires_at }, options.now), options.condition);
       // An expired row not yet swept goes too, but was not there for the caller.
-      return this.removeRow(options.ref, options.now, options.collectAfter, options.purgeAfter)?.visible ?? false;
+      return this.removeRow(options.ref, options.now, options.collectAfter, options.purgeAfter, options.markerVersionId)?.visible ?? false;
     });
   }
 
@@ -587,6 +587,7 @@ export class SqliteIndex implements ObjectIndex {
     now: number,
     collectAfter: number,
     purgeAfter: number | undefined,
+    markerVersionId?: string,
   ): { size: number; visible: boolean } | undefined {
     this.cache.drop(ref);
     const row = this.db.statements.findAny.get(keyParams(ref)) as AnyObjectRow | undefined;
@@ -596,7 +597,7 @@ export class SqliteIndex implements ObjectIndex {
     const retained = visible && purgeAfter !== undefined;
     if (retained) {
       this.versions.archive(row.id, now, purgeAfter);
-      this.versions.marker(ref, now, purgeAfter, newVersionId(now));
+      this.versions.marker(ref, now, purgeAfter, markerVersionId ?? newVersionId(now));
     }
     this.db.statements.deleteById.run(row.id);
     this.ledger.charge(ref.tenant, ref.type, -row.size, -1);

@@ -232,7 +232,7 @@ export class PgIndex implements ObjectIndex {
       assertCondition(etag, options.condition);
       // An expired row not yet swept goes too, but was not there for the caller.
       const purgeAfter = etag !== undefined ? options.purgeAfter : undefined;
-      if (row) await this.removeLocked(tx, options.ref, row, options.collectAfter, purgeAfter, options.now);
+      if (row) await this.removeLocked(tx, options.ref, row, options.collectAfter, purgeAfter, options.now, options.markerVersionId);
       return etag !== undefined;
     });
   }
@@ -498,9 +498,11 @@ export class PgIndex implements ObjectIndex {
     collectAfter: number,
     purgeAfter?: number | undefined,
     now?: number,
+    markerVersionId?: string,
   ): Promise<void> {
     // Retention (of a visible row): it becomes a noncurrent version, and a delete marker records the delete.
-    if (purgeAfter !== undefined) await this.versions.archive(tx, [{ id: row.id, key: utf8(ref.key) }], ref, now ?? 0, purgeAfter, true);
+    if (purgeAfter !== undefined)
+      await this.versions.archive(tx, [{ id: row.id, key: utf8(ref.key) }], ref, now ?? 0, purgeAfter, true, markerVersionId);
     await tx.run(DELETE_BY_ID, [row.id]);
     await this.ledger.charge(tx, ref.tenant, ref.type, -row.size, -1);
     if (row.blob_id && purgeAfter === undefined) await this.garbage.queue([row.blob_id], collectAfter, tx);

@@ -103,11 +103,14 @@ export class PgVersions {
     now: number,
     purgeAfter: number,
     markers: boolean,
+    /** The marker's version id when there is one row (one is made otherwise). */
+    markerVersionId?: string,
   ): Promise<void> {
     if (rows.length === 0) return;
     await tx.run(ARCHIVE, [rows.map((row) => row.id), now, purgeAfter]);
-    if (markers)
-      await tx.run(MARKERS, [ref.tenant, ref.type, rows.map((row) => row.key), rows.map(() => newVersionId(now)), now, purgeAfter]);
+    const ids = rows.map(() => newVersionId(now));
+    if (markerVersionId !== undefined && rows.length === 1) ids[0] = markerVersionId;
+    if (markers) await tx.run(MARKERS, [ref.tenant, ref.type, rows.map((row) => row.key), ids, now, purgeAfter]);
   }
 
   async find(tx: Queries, ref: ObjectRef, versionId: string): Promise<StoredVersion | undefined> {
