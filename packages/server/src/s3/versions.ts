@@ -1,5 +1,4 @@
 import type { FastifyReply } from 'fastify';
-import { prefixRange, prefixUpperBound } from '../backends/key-range.js';
 import type { AppContext } from '../http/context.js';
 import type { BucketSettings } from '../storage/bucket-model.js';
 import type { VersionRow } from '../storage/model.js';
@@ -137,42 +136,37 @@ async function foldedEntries(
   options: { prefix: string; delimiter: string; keyMarker: string | undefined; versionIdMarker: string | undefined; limit: number },
 ): Promise<Entry[]> {
   const { prefix, delimiter, keyMarker, limit } = options;
-  const range = prefixRange(prefix);
   const commonPrefixOf = (key: string): string | undefined => {
     const at = key.indexOf(delimiter, prefix.length);
     return at < 0 ? undefined : key.slice(0, at + delimiter.length);
   };
-  let start = range.start;
-  let after: { key: Buffer; seq: number } | undefined;
+  // Where the scan stands: past every key of a common prefix, and after a version of a key.
+  let past: string | undefined;
+  let after: { key: string; seq: number } | undefined;
   if (keyMarker !== undefined) {
-    const markerPrefix = commonPrefixOf(keyMarker);
-    if (keyMarker.startsWith(prefix) && markerPrefix !== undefined) {
-      // The last page ended with this common prefix (or inside it): go on past it.
-      const past = prefixUpperBound(Buffer.from(markerPrefix, 'utf8'));
-      if (!past) return [];
-      start = Buffer.compare(past, start) > 0 ? past : start;
-    } else if (options.versionIdMarker !== undefined) {
+    const markerPrefix = keyMarker.startsWith(prefix) ? commonPrefixOf(keyMarker) : undefined;
+    // The last page ended with this common prefix (or inside it): go on past it.
+    if (markerPrefix !== undefined) past = markerPrefix;
+    else if (options.versionIdMarker !== undefined) {
       const found = await ctx.retention.findVersion({ tenant, type, key: keyMarker }, options.versionIdMarker);
       if (!found) throw s3Errors.invalidArgument(`${options.versionIdMarker} is not a version of ${keyMarker}`);
-      after = { key: Buffer.from(keyMarker, 'utf8'), seq: found.seq };
-    } else after = { key: Buffer.from(keyMarker, 'utf8'), seq: 0 };
+      after = { key: keyMarker, seq: found.seq };
+    } else after = { key: keyMarker, seq: 0 };
   }
   const entries: Entry[] = [];
   while (entries.length < limit) {
     const want = limit - entries.length;
-    const rows = await ctx.retention.versionRowsIn(tenant, type, { start, end: range.end, after, limit: want });
+    const rows = await ctx.retention.versionRowsPast(tenant, type, { prefix, past, after, limit: want });
     let skipped = false;
     for (const row of rows) {
       const common = commonPrefixOf(row.key);
       if (common === undefined) {
         entries.push({ row });
-        after = { key: Buffer.from(row.key, 'utf8'), seq: row.seq };
+        after = { key: row.key, seq: row.seq };
         continue;
       }
       entries.push({ commonPrefix: common });
-      const past = prefixUpperBound(Buffer.from(common, 'utf8'));
-      if (!past) return entries;
-      start = past;
+      past = common;
       after = undefined;
       skipped = true;
       break;

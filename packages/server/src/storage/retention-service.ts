@@ -6,7 +6,7 @@ import {
   type VersionsPage,
 } from 'stowage-client/protocol';
 import type { Backend } from '../backends/backend.js';
-import { keyAfter, prefixRange } from '../backends/key-range.js';
+import { keyAfter, prefixRange, prefixUpperBound } from '../backends/key-range.js';
 import type { VersionRow } from '../backends/object-index.js';
 import { fail } from '../errors.js';
 import type { ObjectRef } from './object-ref.js';
@@ -114,15 +114,24 @@ export class RetentionService {
   }
 
   /**
-   * Up to `limit` versions of the keys from `start` (inclusive) up to `end` (exclusive), after a
-   * cursor of the listing: for a listing that skips ranges (the keys a common prefix stands for).
+   * Up to `limit` versions under `prefix`, of the keys past every key that starts with `past` (when
+   * given), after a cursor of the listing (`seq` 0: after every version of that key): for a listing
+   * that skips what a common prefix stands for.
    */
-  versionRowsIn(
+  async versionRowsPast(
     tenant: string,
     type: string,
-    range: { start: Buffer; end: Buffer | undefined; after: { key: Buffer; seq: number } | undefined; limit: number },
+    query: { prefix: string; past: string | undefined; after: { key: string; seq: number } | undefined; limit: number },
   ): Promise<VersionRow[]> {
-    return this.backend.listVersions({ tenant, type, ...range, now: this.options.clock() });
+    const range = prefixRange(query.prefix);
+    let start = range.start;
+    if (query.past !== undefined) {
+      const bound = prefixUpperBound(Buffer.from(query.past, 'utf8'));
+      if (!bound) return [];
+      if (Buffer.compare(bound, start) > 0) start = bound;
+    }
+    const after = query.after && { key: Buffer.from(query.after.key, 'utf8'), seq: query.after.seq };
+    return this.backend.listVersions({ tenant, type, start, end: range.end, after, limit: query.limit, now: this.options.clock() });
   }
 
   /** The version `versionId` of the key (current or not), as the listing gives it; undefined when none. */
