@@ -71,7 +71,10 @@ export interface ObjectInfo {
   readonly expiresAt: number | undefined;
   /** Null (or absent, in records made before objects had attributes) when it has none. */
   readonly attributes?: ObjectAttributes | null | undefined;
-  /** The version id a write gave the value: in the answer of a whole-body write only (S3's x-amz-version-id). */
+  /**
+   * The value's version id (S3's x-amz-version-id): of the row a read found, a write or copy made
+   * ('null' for rows written before rows had one). Absent from an upload session's answer.
+   */
   readonly versionId?: string | undefined;
 }
 
