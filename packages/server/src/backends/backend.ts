@@ -73,7 +73,7 @@ export interface ObjectInfo {
   readonly attributes?: ObjectAttributes | null | undefined;
   /**
    * The value's version id (S3's x-amz-version-id): of the row a read found, a write or copy made
-   * ('null' for rows written before rows had one). Absent from an upload session's answer.
+   * ('null' for rows written before rows had one); absent in records made before rows had one.
    */
   readonly versionId?: string | undefined;
 }

@@ -384,7 +384,8 @@ export class IndexedBackend implements Backend {
     const versionId = newVersionId(options.now);
     await this.index.put({ ref, row: { ...full, versionId }, ...options, collectAfter: options.now + this.replacedBlobGraceMs });
     this.garbage.collectSoon(this.replacedBlobGraceMs);
-    return options.completesUpload ? infoOf(full) : { ...infoOf(full), versionId };
+    // The session's record (made in the commit) names it too: a completion answered again says the same.
+    return { ...infoOf(full), versionId };
   }
 }
 
