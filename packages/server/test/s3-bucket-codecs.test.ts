@@ -393,8 +393,16 @@ describe('lifecycle configuration', () => {
     const cases: [string, RegExp][] = [
       [rule(`<Filter/>${expire}<Transition><Days>30</Days><StorageClass>GLACIER</StorageClass></Transition>`), /Transition/],
       [
-        rule(`<Filter/>${expire}<NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays></NoncurrentVersionExpiration>`),
-        /NoncurrentVersionExpiration/,
+        rule(
+          `<Filter><Prefix>a/</Prefix></Filter>${expire}<NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays></NoncurrentVersionExpiration>`,
+        ),
+        /NoncurrentVersionExpiration for a prefix/,
+      ],
+      [
+        rule(
+          `<Filter/>${expire}<NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays><NewerNoncurrentVersions>2</NewerNoncurrentVersions></NoncurrentVersionExpiration>`,
+        ),
+        /NewerNoncurrentVersions/,
       ],
       [rule(`<Filter/>${expire}<NoncurrentVersionTransition/>`), /NoncurrentVersionTransition/],
       [
@@ -413,6 +421,32 @@ describe('lifecycle configuration', () => {
       [rule(`<Filter><ObjectSizeGreaterThan>10</ObjectSizeGreaterThan></Filter>${expire}`), /ObjectSizeGreaterThan/],
     ];
     for (const [text, message] of cases) assertS3Error(() => parseLifecycleConfiguration(text), 'NotImplemented', message);
+  });
+
+  test('NoncurrentVersionExpiration for the whole bucket: its NoncurrentDays, with or without an Expiration, and back', () => {
+    const both = parseLifecycleConfiguration(
+      rule(`<ID>b</ID><Filter/>${expire}<NoncurrentVersionExpiration><NoncurrentDays>3</NoncurrentDays></NoncurrentVersionExpiration>`),
+    );
+    assert.deepEqual(both, [{ id: 'b', prefix: '', enabled: true, days: 7, noncurrentDays: 3 }]);
+    const only = parseLifecycleConfiguration(
+      rule(
+        '<ID>n</ID><Prefix></Prefix><Status>Enabled</Status><NoncurrentVersionExpiration><NoncurrentDays>9</NoncurrentDays></NoncurrentVersionExpiration>',
+      ),
+    );
+    assert.deepEqual(only, [{ id: 'n', prefix: '', enabled: true, days: null, noncurrentDays: 9 }]);
+    assert.deepEqual(lifecycleConfigurationBody([...both, ...only]), {
+      Rule: [
+        { ID: 'b', Filter: { Prefix: '' }, Status: 'Enabled', Expiration: { Days: 7 }, NoncurrentVersionExpiration: { NoncurrentDays: 3 } },
+        { ID: 'n', Filter: { Prefix: '' }, Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 9 } },
+      ],
+    });
+    const none = (days: string) =>
+      rule(
+        `<Filter/><Status>Enabled</Status><NoncurrentVersionExpiration><NoncurrentDays>${days}</NoncurrentDays></NoncurrentVersionExpiration>`,
+      );
+    assertS3Error(() => parseLifecycleConfiguration(none('0')), 'InvalidArgument', /NoncurrentDays/);
+    assertS3Error(() => parseLifecycleConfiguration(none('40000')), 'InvalidArgument', /NoncurrentDays/);
+    assertS3Error(() => parseLifecycleConfiguration(none('x')), 'MalformedXML', undefined);
   });
 
   test("MalformedXML for what S3's schema does not allow", () => {

@@ -4,17 +4,23 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteBucketLifecycleCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
+  GetBucketLifecycleConfigurationCommand,
   GetBucketVersioningCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectVersionsCommand,
+  PutBucketLifecycleConfigurationCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
   type S3Client,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { s3ClientOf, s3CodeOf } from './helpers/s3-client.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
@@ -99,8 +105,7 @@ describe('S3 versioning (retention underneath)', () => {
     });
     const marker = listed.DeleteMarkers?.[0]?.VersionId;
     assert.equal((await s3CodeOf(s3.send(new GetObjectCommand({ Bucket: 'versioned', Key: 'doc', VersionId: marker }))))?.status, 404);
-    // DeleteObject of a version: a noncurrent one goes for good; the newest delete marker (and the current value) are not done.
-    assert.equal((await s3CodeOf(s3.send(new DeleteObjectCommand({ Bucket: 'versioned', Key: 'doc', VersionId: marker }))))?.status, 501);
+    // DeleteObject of a noncurrent version: it goes for good.
     const gone = await s3.send(new DeleteObjectCommand({ Bucket: 'versioned', Key: 'doc', VersionId: oldest?.VersionId }));
     assert.equal(gone.VersionId, oldest?.VersionId);
     assert.deepEqual(await s3CodeOf(s3.send(new GetObjectCommand({ Bucket: 'versioned', Key: 'doc', VersionId: oldest?.VersionId }))), {
@@ -108,46 +113,388 @@ describe('S3 versioning (retention underneath)', () => {
       status: 404,
     });
     assert.equal((await s3.send(new ListObjectVersionsCommand({ Bucket: 'versioned', Prefix: 'doc' }))).Versions?.length, 2);
-    assert.equal(
-      (
-        await s3CodeOf(
-          s3.send(
-            new CopyObjectCommand({
-              Bucket: 'versioned',
-              Key: 'copy',
-              CopySource: `versioned/doc?versionId=${listed.Versions?.[1]?.VersionId}`,
-            }),
-          ),
-        )
-      )?.status,
-      501,
-      'a copy from a version is not done (never the current value instead)',
+    // A copy from a version copies that version (not the current value).
+    const second = listed.Versions?.[2]?.VersionId;
+    const copied = await s3.send(
+      new CopyObjectCommand({ Bucket: 'versioned', Key: 'copy', CopySource: `versioned/doc?versionId=${second}` }),
     );
-    assert.equal(
-      (
-        await s3CodeOf(
-          s3.send(
-            new DeleteObjectsCommand({
-              Bucket: 'versioned',
-              Delete: { Objects: [{ Key: 'doc', VersionId: listed.Versions?.[1]?.VersionId }] },
-            }),
-          ),
-        )
-      )?.status,
-      501,
-      'DeleteObjects of versions is not done (never the current value instead)',
+    assert.equal(copied.CopySourceVersionId, second);
+    assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: 'versioned', Key: 'copy' }))).Body?.transformToString(), 'a2');
+    // DeleteObjects naming a VersionId removes that version for good.
+    const removed = await s3.send(
+      new DeleteObjectsCommand({ Bucket: 'versioned', Delete: { Objects: [{ Key: 'doc', VersionId: second }] } }),
     );
+    assert.deepEqual(
+      removed.Deleted?.map((d) => [d.Key, d.VersionId]),
+      [['doc', second]],
+    );
+    assert.equal((await s3.send(new ListObjectVersionsCommand({ Bucket: 'versioned', Prefix: 'doc' }))).Versions?.length, 1);
+    // DELETE of the newest delete marker undeletes the key: the version before it is current again, with its own id.
+    const undeleted = await s3.send(new DeleteObjectCommand({ Bucket: 'versioned', Key: 'doc', VersionId: marker }));
+    assert.equal(undeleted.DeleteMarker, true);
+    const back = await s3.send(new GetObjectCommand({ Bucket: 'versioned', Key: 'doc' }));
+    assert.equal(await back.Body?.transformToString(), 'a3');
+    assert.equal(back.VersionId, written[0], 'the version made current keeps its id');
+    // DELETE of the only version, the current one: the key is gone.
     const current = listed.Versions?.[0]?.VersionId;
-    assert.equal(
-      (await s3CodeOf(s3.send(new DeleteObjectCommand({ Bucket: 'versioned', Key: 'before', VersionId: current }))))?.status,
-      501,
-    );
+    await s3.send(new DeleteObjectCommand({ Bucket: 'versioned', Key: 'before', VersionId: current }));
+    assert.equal((await s3CodeOf(s3.send(new HeadObjectCommand({ Bucket: 'versioned', Key: 'before' }))))?.status, 404);
 
     await s3.send(new PutBucketVersioningCommand({ Bucket: 'versioned', VersioningConfiguration: { Status: 'Suspended' } }));
     assert.equal((await s3.send(new GetBucketVersioningCommand({ Bucket: 'versioned' }))).Status, 'Suspended');
     await s3.send(new PutObjectCommand({ Bucket: 'versioned', Key: 'before', Body: 'three' }));
     const after = await s3.send(new ListObjectVersionsCommand({ Bucket: 'versioned', Prefix: 'before' }));
     assert.equal(after.Versions?.length, 1, 'suspended: the overwrite kept nothing');
+  });
+
+  const v1Info = async (bucket: string) =>
+    (await (await fetch(`${ts.url}/buckets/${bucket}`, { headers: { authorization: `Bearer ${await ts.token('alice')}` } })).json()) as {
+      retentionDays: number | null;
+    };
+  const text = async (bucket: string, key: string, versionId?: string) =>
+    (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }))).Body?.transformToString();
+  const enabled = async (bucket: string) => {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  };
+
+  test('x-amz-version-id: GET and HEAD of the current value, CopyObject, CompleteMultipartUpload', async () => {
+    await enabled('ids');
+    const put = await s3.send(new PutObjectCommand({ Bucket: 'ids', Key: 'k', Body: 'v1' }));
+    assert.ok(put.VersionId);
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'ids', Key: 'k' }));
+    assert.equal(got.VersionId, put.VersionId, 'GET of the current value names its version');
+    await got.Body?.transformToString();
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: 'ids', Key: 'k' }))).VersionId, put.VersionId);
+
+    const copy = await s3.send(new CopyObjectCommand({ Bucket: 'ids', Key: 'copy', CopySource: 'ids/k' }));
+    assert.ok(copy.VersionId);
+    assert.notEqual(copy.VersionId, put.VersionId);
+    assert.equal(copy.CopySourceVersionId, undefined, 'a copy of the current value names no source version');
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: 'ids', Key: 'copy' }))).VersionId, copy.VersionId);
+
+    const upload = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'ids', Key: 'big' }));
+    const part = await s3.send(
+      new UploadPartCopyCommand({ Bucket: 'ids', Key: 'big', UploadId: upload.UploadId, PartNumber: 1, CopySource: 'ids/k' }),
+    );
+    const done = await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: 'ids',
+        Key: 'big',
+        UploadId: upload.UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.CopyPartResult?.ETag }] },
+      }),
+    );
+    assert.ok(done.VersionId, 'CompleteMultipartUpload names the version it made');
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: 'ids', Key: 'big' }))).VersionId, done.VersionId);
+    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: 'ids', Prefix: 'big' }));
+    assert.deepEqual(
+      versions.Versions?.map((v) => v.VersionId),
+      [done.VersionId],
+    );
+  });
+
+  test('CopyObject and UploadPartCopy from a version: that version’s bytes; a restore onto its own key', async () => {
+    await enabled('from-versions');
+    const first = await s3.send(new PutObjectCommand({ Bucket: 'from-versions', Key: 'doc', Body: 'first', ContentType: 'text/x-first' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'from-versions', Key: 'doc', Body: 'second' }));
+    await s3.send(new DeleteObjectCommand({ Bucket: 'from-versions', Key: 'doc' }));
+
+    const other = await s3.send(
+      new CopyObjectCommand({ Bucket: 'from-versions', Key: 'other', CopySource: `from-versions/doc?versionId=${first.VersionId}` }),
+    );
+    assert.equal(other.CopySourceVersionId, first.VersionId);
+    assert.equal(await text('from-versions', 'other'), 'first');
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: 'from-versions', Key: 'other' }))).ContentType, 'text/x-first');
+
+    // The S3 way to restore: copy a version onto its own key (allowed without a metadata change).
+    const restored = await s3.send(
+      new CopyObjectCommand({ Bucket: 'from-versions', Key: 'doc', CopySource: `from-versions/doc?versionId=${first.VersionId}` }),
+    );
+    assert.equal(await text('from-versions', 'doc'), 'first');
+    const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: 'from-versions', Prefix: 'doc' }));
+    assert.deepEqual(
+      [...(listed.Versions ?? []), ...(listed.DeleteMarkers ?? [])].filter((v) => v.IsLatest).map((v) => v.VersionId),
+      [restored.VersionId],
+    );
+
+    // A part copied from a version.
+    const upload = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'from-versions', Key: 'assembled' }));
+    for (const range of [undefined, 'bytes=0-2']) {
+      const part = await s3.send(
+        new UploadPartCopyCommand({
+          Bucket: 'from-versions',
+          Key: 'assembled',
+          UploadId: upload.UploadId,
+          PartNumber: 1,
+          CopySource: `from-versions/doc?versionId=${first.VersionId}`,
+          CopySourceRange: range,
+        }),
+      );
+      assert.equal(part.CopySourceVersionId, first.VersionId);
+      await s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: 'from-versions',
+          Key: 'assembled',
+          UploadId: upload.UploadId,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.CopyPartResult?.ETag }] },
+        }),
+      );
+      assert.equal(await text('from-versions', 'assembled'), range ? 'fir' : 'first');
+      if (!range) {
+        const next = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'from-versions', Key: 'assembled' }));
+        Object.assign(upload, { UploadId: next.UploadId });
+      }
+    }
+
+    // A delete marker, or a version not kept, is no source.
+    const marker = listed.DeleteMarkers?.[0]?.VersionId;
+    for (const versionId of [marker, 'nope'])
+      assert.deepEqual(
+        await s3CodeOf(
+          s3.send(new CopyObjectCommand({ Bucket: 'from-versions', Key: 'x', CopySource: `from-versions/doc?versionId=${versionId}` })),
+        ),
+        { code: 'NoSuchVersion', status: 404 },
+      );
+  });
+
+  test('DeleteObjects with VersionId: versions and delete markers go for good, beside plain keys', async () => {
+    await enabled('batch');
+    const a1 = await s3.send(new PutObjectCommand({ Bucket: 'batch', Key: 'a', Body: '1' }));
+    const a2 = await s3.send(new PutObjectCommand({ Bucket: 'batch', Key: 'a', Body: '2' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'batch', Key: 'b', Body: 'b' }));
+    await s3.send(new DeleteObjectCommand({ Bucket: 'batch', Key: 'b' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'batch', Key: 'b', Body: 'b again' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'batch', Key: 'plain', Body: 'p' }));
+    const bMarker = (await s3.send(new ListObjectVersionsCommand({ Bucket: 'batch', Prefix: 'b' }))).DeleteMarkers?.[0]?.VersionId;
+    assert.ok(bMarker);
+    const answer = await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: 'batch',
+        Delete: {
+          Objects: [
+            { Key: 'a', VersionId: a1.VersionId },
+            { Key: 'b', VersionId: bMarker },
+            { Key: 'a', VersionId: 'not-kept' },
+            { Key: 'plain' },
+          ],
+        },
+      }),
+    );
+    const deleted = (answer.Deleted ?? []).map((d) => [d.Key, d.VersionId, d.DeleteMarker, d.DeleteMarkerVersionId]);
+    assert.deepEqual(
+      deleted.sort(),
+      [
+        ['a', a1.VersionId, undefined, undefined],
+        ['b', bMarker, true, bMarker],
+        ['plain', undefined, undefined, undefined],
+      ].sort(),
+    );
+    assert.deepEqual(
+      answer.Errors?.map((e) => [e.Key, e.VersionId, e.Code]),
+      [['a', 'not-kept', 'NoSuchVersion']],
+    );
+    const left = await s3.send(new ListObjectVersionsCommand({ Bucket: 'batch' }));
+    assert.deepEqual(
+      left.Versions?.map((v) => [v.Key, v.VersionId === a2.VersionId]),
+      [
+        ['a', true],
+        ['b', false],
+        ['b', false],
+        ['plain', false],
+      ],
+    );
+    assert.deepEqual(
+      left.DeleteMarkers?.map((m) => m.Key),
+      ['plain'],
+    );
+    assert.equal(await text('batch', 'a'), '2');
+  });
+
+  test('ListObjectVersions with a delimiter: CommonPrefixes, each a single entry, pages past them', async () => {
+    await enabled('folders');
+    for (const key of ['a/1', 'a/2', 'b/x/1', 'c', 'c', 'd/1', 'e'])
+      await s3.send(new PutObjectCommand({ Bucket: 'folders', Key: key, Body: key }));
+    await s3.send(new DeleteObjectCommand({ Bucket: 'folders', Key: 'e' }));
+    const whole = await s3.send(new ListObjectVersionsCommand({ Bucket: 'folders', Delimiter: '/' }));
+    assert.deepEqual(
+      whole.CommonPrefixes?.map((p) => p.Prefix),
+      ['a/', 'b/', 'd/'],
+    );
+    assert.deepEqual(
+      whole.Versions?.map((v) => [v.Key, v.IsLatest]),
+      [
+        ['c', true],
+        ['c', false],
+        ['e', false],
+      ],
+    );
+    assert.deepEqual(
+      whole.DeleteMarkers?.map((m) => [m.Key, m.IsLatest]),
+      [['e', true]],
+    );
+    assert.equal(whole.Delimiter, '/');
+    const under = await s3.send(new ListObjectVersionsCommand({ Bucket: 'folders', Delimiter: '/', Prefix: 'b/' }));
+    assert.deepEqual(
+      under.CommonPrefixes?.map((p) => p.Prefix),
+      ['b/x/'],
+    );
+    assert.equal(under.Versions, undefined);
+
+    // Pages of 2: prefixes count as entries; every entry once.
+    const seen: string[] = [];
+    let keyMarker: string | undefined;
+    let versionIdMarker: string | undefined;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = await s3.send(
+        new ListObjectVersionsCommand({
+          Bucket: 'folders',
+          Delimiter: '/',
+          MaxKeys: 2,
+          KeyMarker: keyMarker,
+          VersionIdMarker: versionIdMarker,
+        }),
+      );
+      const entries = [
+        ...(page.CommonPrefixes ?? []).map((p) => `prefix ${p.Prefix}`),
+        ...[...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].map((v) => `${v.Key}@${v.VersionId}`),
+      ];
+      assert.ok(entries.length <= 2);
+      seen.push(...entries);
+      if (!page.IsTruncated) break;
+      keyMarker = page.NextKeyMarker;
+      versionIdMarker = page.NextVersionIdMarker;
+    }
+    assert.equal(seen.length, 7);
+    assert.equal(new Set(seen).size, 7);
+    assert.deepEqual(
+      seen.filter((entry) => entry.startsWith('prefix')),
+      ['prefix a/', 'prefix b/', 'prefix d/'],
+    );
+  });
+
+  test('lifecycle NoncurrentVersionExpiration: the bucket’s window when for the whole bucket; by prefix NotImplemented', async () => {
+    await enabled('windowed');
+    assert.equal((await v1Info('windowed')).retentionDays, 30);
+    await s3.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: 'windowed',
+        LifecycleConfiguration: {
+          Rules: [
+            { ID: 'old-versions', Filter: {}, Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 3 } },
+            { ID: 'logs', Filter: { Prefix: 'logs/' }, Status: 'Enabled', Expiration: { Days: 10 } },
+          ],
+        },
+      }),
+    );
+    assert.equal((await v1Info('windowed')).retentionDays, 3, 'the rule set the retention window');
+    const got = await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'windowed' }));
+    assert.deepEqual(
+      got.Rules?.map((rule) => [rule.ID, rule.Filter?.Prefix, rule.Expiration?.Days, rule.NoncurrentVersionExpiration?.NoncurrentDays]),
+      [
+        ['old-versions', '', undefined, 3],
+        ['logs', 'logs/', 10, undefined],
+      ],
+    );
+    // A version kept now is purged after 3 days.
+    await s3.send(new PutObjectCommand({ Bucket: 'windowed', Key: 'k', Body: '1' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'windowed', Key: 'k', Body: '2' }));
+    const versions = await (
+      await fetch(`${ts.url}/windowed/versions?prefix=k`, { headers: { authorization: `Bearer ${await ts.token('alice')}` } })
+    ).json();
+    const kept = (versions as { versions: Array<{ current: boolean; purgeAfter: string | null; deletedAt: string | null }> }).versions.find(
+      (v) => !v.current,
+    );
+    assert.ok(kept?.purgeAfter && kept.deletedAt);
+    assert.equal(Date.parse(kept.purgeAfter) - Date.parse(kept.deletedAt), 3 * 86_400_000);
+
+    const prefixed = await s3CodeOf(
+      s3.send(
+        new PutBucketLifecycleConfigurationCommand({
+          Bucket: 'windowed',
+          LifecycleConfiguration: {
+            Rules: [{ ID: 'p', Filter: { Prefix: 'tmp/' }, Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 1 } }],
+          },
+        }),
+      ),
+    );
+    assert.deepEqual(prefixed, { code: 'NotImplemented', status: 501 });
+    assert.equal((await v1Info('windowed')).retentionDays, 3, 'a refused configuration changed nothing');
+    // Removing the configuration leaves the window.
+    await s3.send(new DeleteBucketLifecycleCommand({ Bucket: 'windowed' }));
+    assert.equal((await v1Info('windowed')).retentionDays, 3);
+
+    // On a bucket not versioned, the rule waits for versioning, which then takes its window.
+    await s3.send(new CreateBucketCommand({ Bucket: 'later' }));
+    await s3.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: 'later',
+        LifecycleConfiguration: {
+          Rules: [{ ID: 'nv', Prefix: '', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 5 } }],
+        },
+      }),
+    );
+    assert.equal((await s3.send(new GetBucketVersioningCommand({ Bucket: 'later' }))).Status, undefined);
+    await s3.send(new PutBucketVersioningCommand({ Bucket: 'later', VersioningConfiguration: { Status: 'Enabled' } }));
+    assert.equal((await v1Info('later')).retentionDays, 5);
+  });
+
+  test('DeleteObject of the current version: the one before is current again (its id, bytes and time); of the newest marker: undelete', async () => {
+    await enabled('undo');
+    const v1 = await s3.send(new PutObjectCommand({ Bucket: 'undo', Key: 'k', Body: 'one', ContentType: 'text/x-one' }));
+    const before = await s3.send(new HeadObjectCommand({ Bucket: 'undo', Key: 'k' }));
+    const v2 = await s3.send(new PutObjectCommand({ Bucket: 'undo', Key: 'k', Body: 'two' }));
+    const removed = await s3.send(new DeleteObjectCommand({ Bucket: 'undo', Key: 'k', VersionId: v2.VersionId }));
+    assert.equal(removed.VersionId, v2.VersionId);
+    assert.equal(removed.DeleteMarker, undefined);
+    const now = await s3.send(new GetObjectCommand({ Bucket: 'undo', Key: 'k' }));
+    assert.equal(await now.Body?.transformToString(), 'one');
+    assert.equal(now.VersionId, v1.VersionId);
+    assert.equal(now.ContentType, 'text/x-one');
+    assert.equal(now.LastModified?.getTime(), before.LastModified?.getTime());
+    let listed = await s3.send(new ListObjectVersionsCommand({ Bucket: 'undo' }));
+    assert.deepEqual(
+      listed.Versions?.map((v) => [v.VersionId, v.IsLatest]),
+      [[v1.VersionId, true]],
+    );
+    assert.deepEqual(await s3CodeOf(s3.send(new GetObjectCommand({ Bucket: 'undo', Key: 'k', VersionId: v2.VersionId }))), {
+      code: 'NoSuchVersion',
+      status: 404,
+    });
+
+    // Deleted, then the delete marker deleted: the key is back as it was.
+    const deleted = await s3.send(new DeleteObjectCommand({ Bucket: 'undo', Key: 'k' }));
+    listed = await s3.send(new ListObjectVersionsCommand({ Bucket: 'undo' }));
+    const marker = listed.DeleteMarkers?.[0]?.VersionId;
+    assert.ok(marker);
+    assert.deepEqual([deleted.DeleteMarker, deleted.VersionId], [true, marker], 'a delete names the marker it left');
+    // Two markers: removing the newest, with the older one the newest left, keeps the key deleted.
+    const between = await s3.send(new PutObjectCommand({ Bucket: 'undo', Key: 'k', Body: 'between' }));
+    await s3.send(new DeleteObjectCommand({ Bucket: 'undo', Key: 'k' }));
+    const newer = (await s3.send(new ListObjectVersionsCommand({ Bucket: 'undo' }))).DeleteMarkers?.find((m) => m.IsLatest)?.VersionId;
+    assert.ok(newer && newer !== marker);
+    await s3.send(new DeleteObjectCommand({ Bucket: 'undo', Key: 'k', VersionId: between.VersionId }));
+    assert.equal((await s3.send(new DeleteObjectCommand({ Bucket: 'undo', Key: 'k', VersionId: newer }))).DeleteMarker, true);
+    assert.equal((await s3CodeOf(s3.send(new HeadObjectCommand({ Bucket: 'undo', Key: 'k' }))))?.status, 404);
+    await s3.send(new DeleteObjectCommand({ Bucket: 'undo', Key: 'k', VersionId: marker }));
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: 'undo', Key: 'k' }))).VersionId, v1.VersionId);
+    // The usage counts the object again, once.
+    const usage = (await (
+      await fetch(`${ts.url}/buckets/undo`, { headers: { authorization: `Bearer ${await ts.token('alice')}` } })
+    ).json()) as {
+      objects: number;
+      bytes: number;
+    };
+    assert.deepEqual([usage.objects, usage.bytes], [1, 3]);
+
+    // DeleteObjects of the current version does the same.
+    const v3 = await s3.send(new PutObjectCommand({ Bucket: 'undo', Key: 'k', Body: 'three' }));
+    const batch = await s3.send(new DeleteObjectsCommand({ Bucket: 'undo', Delete: { Objects: [{ Key: 'k', VersionId: v3.VersionId }] } }));
+    assert.deepEqual(
+      batch.Deleted?.map((d) => d.VersionId),
+      [v3.VersionId],
+    );
+    assert.equal(await text('undo', 'k'), 'one');
   });
 
   test('who may: versioning is the owner’s to set; a listing of versions needs read of the bucket', async () => {

@@ -71,7 +71,10 @@ export interface ObjectInfo {
   readonly expiresAt: number | undefined;
   /** Null (or absent, in records made before objects had attributes) when it has none. */
   readonly attributes?: ObjectAttributes | null | undefined;
-  /** The version id a write gave the value: in the answer of a whole-body write only (S3's x-amz-version-id). */
+  /**
+   * The value's version id (S3's x-amz-version-id): of the row a read found, a write or copy made
+   * ('null' for rows written before rows had one); absent in records made before rows had one.
+   */
   readonly versionId?: string | undefined;
 }
 
@@ -196,8 +199,11 @@ export interface Backend {
   read(ref: ObjectRef, now: number, plan?: (info: ObjectInfo) => ReadPlan): Promise<ReadResult | undefined>;
   /** Stores `body` under `ref`, replacing any previous value atomically once complete. */
   write(ref: ObjectRef, body: Readable, options: WriteOptions): Promise<ObjectInfo>;
-  /** Removes the object; false when there was none visible. With `purgeAfter` it is kept as a version (and a delete marker). */
-  delete(ref: ObjectRef, now: number, condition?: WriteCondition, purgeAfter?: number): Promise<boolean>;
+  /**
+   * Removes the object; false when there was none visible. With `purgeAfter` it is kept as a
+   * version, and a delete marker (of version id `markerVersionId`, or a new one) records the delete.
+   */
+  delete(ref: ObjectRef, now: number, condition?: WriteCondition, purgeAfter?: number, markerVersionId?: string): Promise<boolean>;
   /** The session, created empty on first use; refused when it belongs to another URL. */
   openUpload(grant: UploadGrantInfo): Promise<UploadSession>;
   /** The session as it stands, its offset checked against the bytes actually held. */
@@ -234,6 +240,12 @@ export interface Backend {
   sweepExpired(now: number): Promise<number>;
   /** Removes a noncurrent version for good (its blob collected when nothing else names it); undefined when none. */
   removeVersion(ref: ObjectRef, versionId: string): Promise<{ deleteMarker: boolean } | undefined>;
+  /**
+   * Removes version `versionId` for good, whichever it is (S3's DeleteObject with a version id):
+   * when it was the key's current value or newest delete marker, the newest version left becomes
+   * the key's state again (`promoted`: the value made current). Undefined when there is none.
+   */
+  deleteVersion(ref: ObjectRef, versionId: string): Promise<{ deleteMarker: boolean; promoted: string | undefined } | undefined>;
   /** Looks version `versionId` of the object up (current or noncurrent) and reads what `plan` asks for. */
   readVersion(ref: ObjectRef, versionId: string, now: number, plan?: (info: ObjectInfo) => ReadPlan): Promise<ReadResult | undefined>;
   /** Versions (current and noncurrent) under a prefix, by key and newest first, after a cursor. */

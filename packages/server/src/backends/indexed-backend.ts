@@ -114,6 +114,13 @@ export class IndexedBackend implements Backend {
     return removed;
   }
 
+  async deleteVersion(ref: ObjectRef, versionId: string): Promise<{ deleteMarker: boolean; promoted: string | undefined } | undefined> {
+    const now = this.clock();
+    const removed = await this.index.deleteVersion({ ref, versionId, now, collectAfter: now + this.replacedBlobGraceMs });
+    this.garbage.collectSoon(this.replacedBlobGraceMs);
+    return removed;
+  }
+
   readVersion(
     ref: ObjectRef,
     versionId: string,
@@ -210,8 +217,9 @@ export class IndexedBackend implements Backend {
     return info;
   }
 
-  async delete(ref: ObjectRef, now: number, condition?: WriteCondition, purgeAfter?: number): Promise<boolean> {
-    const remove = () => this.index.remove({ ref, now, condition, collectAfter: now + this.replacedBlobGraceMs, purgeAfter });
+  async delete(ref: ObjectRef, now: number, condition?: WriteCondition, purgeAfter?: number, markerVersionId?: string): Promise<boolean> {
+    const remove = () =>
+      this.index.remove({ ref, now, condition, collectAfter: now + this.replacedBlobGraceMs, purgeAfter, markerVersionId });
     let existed: boolean;
     try {
       existed = await remove();
@@ -376,7 +384,8 @@ export class IndexedBackend implements Backend {
     const versionId = newVersionId(options.now);
     await this.index.put({ ref, row: { ...full, versionId }, ...options, collectAfter: options.now + this.replacedBlobGraceMs });
     this.garbage.collectSoon(this.replacedBlobGraceMs);
-    return options.completesUpload ? infoOf(full) : { ...infoOf(full), versionId };
+    // The session's record (made in the commit) names it too: a completion answered again says the same.
+    return { ...infoOf(full), versionId };
   }
 }
 

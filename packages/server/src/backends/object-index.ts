@@ -136,6 +136,8 @@ export interface RemoveRowOptions {
   readonly collectAfter: number;
   /** Retention: the removed row becomes a version, and a delete marker is added, kept until this instant. */
   readonly purgeAfter?: number | undefined;
+  /** The delete marker's version id (one is made when absent). */
+  readonly markerVersionId?: string | undefined;
 }
 
 export interface ListRowsOptions {
@@ -200,6 +202,12 @@ export interface RangeStep {
 /** A copy or move of one key: one transaction, no bytes. */
 export interface TransferOptions {
   readonly from: ObjectRef;
+  /**
+   * Copy this version of `from` (the current row when it is that version, or a noncurrent one kept
+   * by retention), read in the copy's transaction; NoSuchVersion when there is none (or it is a
+   * delete marker). Not with `move`.
+   */
+  readonly fromVersionId?: string | undefined;
   readonly to: ObjectRef;
   /** Removes the source row in the same transaction. */
   readonly move: boolean;
@@ -230,7 +238,7 @@ export interface TransferOptions {
 
 /** One batch of a prefix copy or move: the first `limit` source rows of `range`. */
 export interface TransferRangeOptions
-  extends Omit<TransferOptions, 'from' | 'to' | 'condition' | 'checkSource' | 'replace' | 'expiresAtIfNone'> {
+  extends Omit<TransferOptions, 'from' | 'fromVersionId' | 'to' | 'condition' | 'checkSource' | 'replace' | 'expiresAtIfNone'> {
   /** Each destination's expiry when its source has none, by its key (a bucket's lifecycle rules go by prefix). */
   readonly expiresAtIfNone: (destinationKey: string) => number | null;
   readonly range: KeyRange;
@@ -298,6 +306,21 @@ export interface ObjectIndex {
    * queueing its blob (collected if nothing else names it); undefined when there is none.
    */
   removeVersion(options: { ref: ObjectRef; versionId: string; collectAfter: number }): Promise<{ deleteMarker: boolean } | undefined>;
+  /**
+   * S3's DeleteObject with a version id: removes version `versionId` of `ref` for good, whichever
+   * it is. A noncurrent version, or a delete marker that is not the newest of its key, goes as
+   * `removeVersion` removes it. The current row (visible at `now`), or the key's newest delete
+   * marker when no row is current, goes too, and then the newest version left is the key's state
+   * again, in the same transaction: a value becomes the current row with its own version id and
+   * since (`promoted`), a delete marker leaves the key deleted. Removed blobs are queued (collected
+   * if nothing else names them). Undefined when there is no such version.
+   */
+  deleteVersion(options: {
+    ref: ObjectRef;
+    versionId: string;
+    now: number;
+    collectAfter: number;
+  }): Promise<{ deleteMarker: boolean; promoted: string | undefined } | undefined>;
   /** The value of version `versionId` of `ref` (the current row, visible at `now`, or a noncurrent one; not a delete marker). */
   findVersion(options: { ref: ObjectRef; versionId: string; now: number }): Promise<IndexRow | undefined>;
   /** Bytes and count of the noncurrent versions of a tenant's rows (of one type when given), counted now. */
@@ -386,5 +409,6 @@ export function infoOf(row: IndexRow): ObjectInfo {
     lastModified: row.lastModified,
     expiresAt: row.expiresAt ?? undefined,
     attributes: row.attributes,
+    ...(row.versionId !== undefined ? { versionId: row.versionId } : {}),
   };
 }

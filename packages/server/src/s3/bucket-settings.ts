@@ -1,10 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isStorageType } from 'stowage-client/protocol';
 import type { AppContext } from '../http/context.js';
-import { type Action, type Bucket, type BucketSettings, EMPTY_BUCKET_SETTINGS } from '../storage/bucket-model.js';
+import { type Action, type Bucket, type BucketSettings, EMPTY_BUCKET_SETTINGS, type LifecycleRule } from '../storage/bucket-model.js';
 import { parseBucketPolicy, policyStatusBody } from './bucket-policy.js';
 import { S3Error, s3Errors } from './errors.js';
-import { lifecycleConfigurationBody, parseLifecycleConfiguration } from './lifecycle-xml.js';
+import { lifecycleConfigurationBody, noncurrentDaysOf, parseLifecycleConfiguration } from './lifecycle-xml.js';
 import { parsePublicAccessBlock, publicAccessBlockBody } from './public-access-block-xml.js';
 import { applyVersioning, versioningStatus } from './versions.js';
 import { sendXml } from './xml.js';
@@ -77,12 +77,25 @@ export const BUCKET_SETTINGS: ReadonlyMap<string, Operation> = new Map<string, O
             throw new S3Error('NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist');
           return sendXml(reply, 'LifecycleConfiguration', lifecycleConfigurationBody(settings.lifecycle));
         },
-        write: (settings, body) => ({ ...settings, lifecycle: parseLifecycleConfiguration(body) }),
+        write: (settings, body) => withLifecycle(settings, parseLifecycleConfiguration(body), ctx.config.retentionMs),
+        // The window a removed NoncurrentVersionExpiration set stays: versions are never kept for ever here.
         remove: (settings) => ({ ...settings, lifecycle: [] }),
         writeStatus: 200,
       }),
   ],
 ]);
+
+/**
+ * A lifecycle configuration in the settings. NoncurrentVersionExpiration (for the whole bucket) is
+ * the bucket's retention window: it sets `retentionDays` while the bucket is versioned; otherwise
+ * it waits in the rules until PutBucketVersioning enables versioning (applyVersioning).
+ */
+function withLifecycle(settings: BucketSettings, lifecycle: LifecycleRule[], serverRetentionMs: number): BucketSettings {
+  const next = { ...settings, lifecycle };
+  const days = noncurrentDaysOf(lifecycle);
+  if (days === undefined || versioningStatus(settings, serverRetentionMs) !== 'Enabled') return next;
+  return { ...next, retentionDays: days };
+}
 
 interface SettingHandlers {
   read: (settings: BucketSettings) => unknown;

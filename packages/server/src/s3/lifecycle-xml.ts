@@ -6,7 +6,8 @@ import { childrenOf, listOf, onlyChildren, optionalText, requiredText } from './
 
 /**
  * S3's LifecycleConfiguration, as far as Stowage has it: rules that expire the objects under a
- * prefix a number of days after they were written. Other actions and filters are NotImplemented
+ * prefix a number of days after they were written, and NoncurrentVersionExpiration for the whole
+ * bucket, which is the bucket's retention window. Other actions and filters are NotImplemented
  * (named in the message), never accepted and left undone.
  */
 
@@ -15,14 +16,14 @@ export const MAX_LIFECYCLE_RULES = 1000;
 const MAX_ID_LENGTH = 255;
 /** The largest Days S3's schema takes (an xs:int). */
 const MAX_DAYS = 2_147_483_647;
+/** The longest retention window a bucket takes (retentionDays on storage API v1). */
+const MAX_RETENTION_DAYS = 36_500;
 
-const RULE_ELEMENTS = ['ID', 'Prefix', 'Filter', 'Status', 'Expiration'];
+const RULE_ELEMENTS = ['ID', 'Prefix', 'Filter', 'Status', 'Expiration', 'NoncurrentVersionExpiration'];
 const UNSUPPORTED_RULE_ELEMENTS: Record<string, string> = {
   Transition: 'Lifecycle Transition (Stowage has one storage class)',
   Transitions: 'Lifecycle Transition (Stowage has one storage class)',
   NoncurrentVersionTransition: 'Lifecycle NoncurrentVersionTransition (Stowage has one storage class)',
-  NoncurrentVersionExpiration:
-    "Lifecycle NoncurrentVersionExpiration (versions are kept for the bucket's retention window: PutBucketVersioning, or retentionDays on storage API v1)",
   AbortIncompleteMultipartUpload: 'Lifecycle AbortIncompleteMultipartUpload (uploads expire on the server-wide upload TTL)',
 };
 const UNSUPPORTED_FILTER_ELEMENTS = ['Tag', 'And', 'ObjectSizeGreaterThan', 'ObjectSizeLessThan'];
@@ -55,7 +56,8 @@ export function lifecycleConfigurationBody(rules: readonly LifecycleRule[]): Rec
       ID: rule.id,
       Filter: { Prefix: rule.prefix },
       Status: rule.enabled ? 'Enabled' : 'Disabled',
-      Expiration: { Days: rule.days },
+      ...(rule.days !== null ? { Expiration: { Days: rule.days } } : {}),
+      ...(rule.noncurrentDays !== undefined ? { NoncurrentVersionExpiration: { NoncurrentDays: rule.noncurrentDays } } : {}),
     })),
   };
 }
@@ -73,8 +75,43 @@ function parseRule(element: unknown): LifecycleRule {
   const status = requiredText(fields.Status, s3Errors.malformedXml).trim();
   if (status !== 'Enabled' && status !== 'Disabled') throw s3Errors.malformedXml();
   const prefix = parsePrefix(fields);
-  if (fields.Expiration === undefined) throw s3Errors.invalidRequest('At least one action must be specified in a lifecycle rule.');
-  return { id: given || randomUUID(), prefix, enabled: status === 'Enabled', days: parseExpirationDays(fields.Expiration) };
+  if (fields.Expiration === undefined && fields.NoncurrentVersionExpiration === undefined)
+    throw s3Errors.invalidRequest('At least one action must be specified in a lifecycle rule.');
+  const days = fields.Expiration === undefined ? null : parseExpirationDays(fields.Expiration);
+  const rule: LifecycleRule = { id: given || randomUUID(), prefix, enabled: status === 'Enabled', days };
+  if (fields.NoncurrentVersionExpiration === undefined) return rule;
+  // Versions are purged by the window their write gave them, one per bucket: a prefix operation
+  // keeps the values of all its keys with one purge instant.
+  if (prefix !== '')
+    throw s3Errors.notImplemented(
+      "Lifecycle NoncurrentVersionExpiration for a prefix (noncurrent versions are kept for one window per bucket: give the rule an empty Filter to set the bucket's window)",
+    );
+  return { ...rule, noncurrentDays: parseNoncurrentDays(fields.NoncurrentVersionExpiration) };
+}
+
+/** NoncurrentVersionExpiration's NoncurrentDays, a positive integer; NewerNoncurrentVersions is not done. */
+function parseNoncurrentDays(element: unknown): number {
+  const expiration = childrenOf(element, s3Errors.malformedXml);
+  if (expiration.NewerNoncurrentVersions !== undefined)
+    throw s3Errors.notImplemented("Lifecycle NewerNoncurrentVersions (noncurrent versions are kept for the bucket's retention window)");
+  onlyChildren(expiration, ['NoncurrentDays'], s3Errors.malformedXml);
+  const text = requiredText(expiration.NoncurrentDays, s3Errors.malformedXml).trim();
+  if (!/^-?\d+$/.test(text)) throw s3Errors.malformedXml();
+  const days = Number(text);
+  if (days <= 0 || days > MAX_RETENTION_DAYS)
+    throw s3Errors.invalidArgument(
+      `'NoncurrentDays' for NoncurrentVersionExpiration action must be a positive integer up to ${MAX_RETENTION_DAYS}`,
+    );
+  return days;
+}
+
+/**
+ * The retention window (days) a lifecycle configuration sets: the shortest NoncurrentDays of its
+ * enabled rules (each for the whole bucket); undefined when none sets one.
+ */
+export function noncurrentDaysOf(rules: readonly LifecycleRule[]): number | undefined {
+  const days = rules.flatMap((rule) => (rule.enabled && rule.noncurrentDays !== undefined ? [rule.noncurrentDays] : []));
+  return days.length === 0 ? undefined : Math.min(...days);
 }
 
 /** The keys a rule covers: Filter (with a Prefix, or empty for every key) or the legacy Prefix, one of the two. */

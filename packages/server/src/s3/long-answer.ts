@@ -9,6 +9,8 @@ import { errorElement, sendXml, XML_DECLARATION, xmlElement } from './xml.js';
 export interface XmlAnswer {
   readonly root: string;
   readonly body: Record<string, unknown>;
+  /** Response headers of the answer: sent only when it comes before the keep-alive began (the headers are gone by then). */
+  readonly headers?: Record<string, string> | undefined;
 }
 
 /**
@@ -34,6 +36,7 @@ export async function sendLongXml(request: FastifyRequest, reply: FastifyReply, 
   clearTimeout(timer);
   if (early) {
     if (early.error) throw early.error;
+    if (early.answer.headers) reply.headers(early.answer.headers);
     return sendXml(reply, early.answer.root, early.answer.body);
   }
 

@@ -35,6 +35,7 @@ export async function completeMultipartUpload(
   });
   if ('result' in completion) {
     const done = resultOf(ref, completion.result);
+    if (done.headers) reply.headers(done.headers);
     return sendXml(reply, done.root, done.body);
   }
   const answer = completion.finishing.then((result) => {
@@ -83,5 +84,6 @@ function resultOf(ref: ObjectRef, result: CompletedUpload): XmlAnswer {
       ETag: `"${result.etag}"`,
       ...checksumElements(result.checksum),
     },
+    headers: result.versionId ? { 'x-amz-version-id': result.versionId } : undefined,
   };
 }

@@ -39,8 +39,11 @@ export async function uploadPart(ctx: AppContext, request: FastifyRequest, reply
   const upload = await ctx.multipart.findUpload(ref, query.get('uploadId') ?? '');
   const number = partNumberOf(query);
   if (request.headers['x-amz-copy-source'] !== undefined) {
+    const { source, versionId } = await copySourceOf(ctx, request);
+    if (versionId !== undefined) reply.header('x-amz-copy-source-version-id', versionId);
     const part = await ctx.multipart.copyPart(upload, ref, number, {
-      source: await copySourceOf(ctx, request),
+      source,
+      sourceVersionId: versionId,
       range: copySourceRangeOf(request),
       checkSource: copySourceCheck(request),
     });

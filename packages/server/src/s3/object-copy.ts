@@ -18,7 +18,7 @@ import { sendXml } from './xml.js';
  */
 export async function copyObject(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, ref: ObjectRef, acl?: ObjectAcl) {
   assertSupportedWrite(request);
-  const source = await copySourceOf(ctx, request);
+  const { source, versionId: sourceVersionId } = await copySourceOf(ctx, request);
   const directive = String(request.headers['x-amz-metadata-directive'] ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') throw s3Errors.invalidArgument('x-amz-metadata-directive must be COPY or REPLACE');
   const replace =
@@ -27,13 +27,14 @@ export async function copyObject(ctx: AppContext, request: FastifyRequest, reply
       : undefined;
   // With COPY, the copy keeps the source's attributes, whose ACL (if any) names the source's key and
   // so gives nothing here; an ACL the request asks for is set on the copy right after.
-  if (source.type === ref.type && source.key === ref.key && !replace)
+  // A copy of an earlier version onto its own key is how S3 clients restore one: it changes the value.
+  if (source.type === ref.type && source.key === ref.key && !replace && sourceVersionId === undefined)
     throw s3Errors.invalidRequest(
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
   const checkSource = copySourceCheck(request);
   await ctx.pause('copy.before-copy');
-  let info = await ctx.objects.copy(source, ref, { checkSource, replace });
+  let info = await ctx.objects.copy(source, ref, { checkSource, replace, sourceVersionId });
   if (acl && !replace)
     info = await ctx.objects.copy(ref, ref, {
       checkSource: (copied) => {
@@ -41,6 +42,8 @@ export async function copyObject(ctx: AppContext, request: FastifyRequest, reply
       },
       replace: { contentType: info.contentType, attributes: withChosen(info.attributes, { acl }) },
     });
+  if (info.versionId) reply.header('x-amz-version-id', info.versionId);
+  if (sourceVersionId !== undefined) reply.header('x-amz-copy-source-version-id', sourceVersionId);
   return sendXml(reply, 'CopyObjectResult', {
     ETag: md5Etag(info),
     LastModified: new Date(info.lastModified).toISOString(),

@@ -61,7 +61,9 @@ export async function getObject(
   );
   const { info, plan, body } = found;
   reply.headers(objectHeaders(info));
-  if (versionId !== undefined) reply.header('x-amz-version-id', versionId);
+  // The version read: the one asked for, or the current value's.
+  const shownVersion = versionId ?? info.versionId;
+  if (shownVersion !== undefined) reply.header('x-amz-version-id', shownVersion);
   // S3 gives the stored checksum when asked, for a read of the whole object: it is not a range's.
   const wholeObject = part === undefined && plan.kind !== 'range';
   // A presigned GET carries it in its query.

@@ -122,14 +122,19 @@ export async function s3WriteCondition(ctx: AppContext, request: FastifyRequest,
 }
 
 /**
- * `x-amz-copy-source: /bucket/key` (or without the leading slash), percent-encoded: the object a
- * copy reads, if the caller may read it (Access).
+ * `x-amz-copy-source: /bucket/key` (or without the leading slash), percent-encoded, with
+ * `?versionId=V` for a version: the object a copy reads, if the caller may read it (Access).
  */
-export async function copySourceOf(ctx: AppContext, request: FastifyRequest): Promise<ObjectRef> {
+export async function copySourceOf(
+  ctx: AppContext,
+  request: FastifyRequest,
+): Promise<{ source: ObjectRef; versionId: string | undefined }> {
   const header = single(request.headers['x-amz-copy-source']) ?? '';
-  const [path = '', query = ''] = header.split('?');
-  // A copy of a kept version is not done: copying the current value instead would be a wrong success.
-  if (new URLSearchParams(query).has('versionId')) throw s3Errors.notImplemented('A copy from a version (x-amz-copy-source ?versionId)');
+  const question = header.indexOf('?');
+  const path = question < 0 ? header : header.slice(0, question);
+  const query = new URLSearchParams(question < 0 ? '' : header.slice(question + 1));
+  const versionId = query.get('versionId') ?? undefined;
+  if (versionId === '') throw s3Errors.invalidArgument('x-amz-copy-source has an empty versionId');
   let decoded: string;
   try {
     decoded = decodeURIComponent(path.replace(/^\//, ''));
@@ -140,7 +145,7 @@ export async function copySourceOf(ctx: AppContext, request: FastifyRequest): Pr
   if (slash <= 0) throw s3Errors.invalidArgument('x-amz-copy-source must be /bucket/key');
   const bucket = decoded.slice(0, slash);
   if (!isStorageTypeOrBucketName(bucket)) throw s3Errors.noSuchBucket(bucket);
-  return ctx.access.ref(request.principal, bucket, decoded.slice(slash + 1), 'object:read');
+  return { source: await ctx.access.ref(request.principal, bucket, decoded.slice(slash + 1), 'object:read'), versionId };
 }
 
 /** 412, 304 or undefined (serve): storage/preconditions.ts over both of the object's ETags (sha256 and S3's). */

@@ -38,9 +38,12 @@ export async function putObject(ctx: AppContext, request: FastifyRequest, reply:
 }
 
 export async function deleteObject(ctx: AppContext, reply: FastifyReply, ref: ObjectRef) {
-  await ctx.objects.delete(ref).catch((error: unknown) => {
+  const deleted = await ctx.objects.delete(ref).catch((error: unknown) => {
     // S3 answers 204 whether or not the key existed.
     if ((error as { code?: string }).code !== 'NoSuchKey') throw error;
+    return undefined;
   });
+  // A value kept by retention: the delete marker that now stands for the key, as S3 names it.
+  if (deleted?.markerVersionId) reply.header('x-amz-delete-marker', 'true').header('x-amz-version-id', deleted.markerVersionId);
   return reply.code(204).send();
 }

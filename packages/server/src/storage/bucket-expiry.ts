@@ -9,7 +9,7 @@ const DAY_MS = 86_400_000;
  * enabled rules whose prefix covers the key (as on S3); undefined when none does.
  */
 export function lifecycleExpiry(rules: readonly LifecycleRule[], key: string, now: number): number | undefined {
-  const days = rules.filter((rule) => rule.enabled && key.startsWith(rule.prefix)).map((rule) => rule.days);
+  const days = rules.flatMap((rule) => (rule.enabled && rule.days !== null && key.startsWith(rule.prefix) ? [rule.days] : []));
   return days.length === 0 ? undefined : now + Math.min(...days) * DAY_MS;
 }
 

@@ -72,7 +72,13 @@ export interface LifecycleRule {
   readonly id: string;
   readonly prefix: string;
   readonly enabled: boolean;
-  readonly days: number;
+  /** Days after which objects written under the prefix expire; null when the rule has no expiration (only `noncurrentDays`). */
+  readonly days: number | null;
+  /**
+   * S3's NoncurrentVersionExpiration (a rule for the whole bucket only): the bucket's retention
+   * window, which the rule sets (`retentionDays`) while the bucket is versioned.
+   */
+  readonly noncurrentDays?: number | undefined;
 }
 
 /** A named bucket's settings: what the owner chose, beside its name, owner and creation time. */

@@ -33,6 +33,8 @@ export interface CompletedUpload {
   readonly etag: string;
   readonly checksum: S3ChecksumAttribute | undefined;
   readonly bytesWritten: number;
+  /** The object's version id (S3's x-amz-version-id of the completion). */
+  readonly versionId?: string | undefined;
 }
 
 /**
@@ -105,7 +107,7 @@ export async function completeUpload(engine: Engine, ref: ObjectRef, uploadId: s
     await engine.backend
       .delete(internal(ref.tenant, uploadKey(ref.type, ref.key, upload.uploadId)), engine.clock())
       .catch((error: unknown) => request.onCleanupError?.(error));
-    return { etag, checksum, bytesWritten: info.size };
+    return { etag, checksum, bytesWritten: info.size, versionId: info.versionId };
   };
   return { finishing: assemble().catch((error: unknown) => completedBefore(engine, ref, upload.uploadId, etag, error)) };
 }
@@ -165,8 +167,10 @@ async function* checkedBytes(engine: Engine, tenant: string, uploadId: string, p
 async function completedBefore(engine: Engine, ref: ObjectRef, uploadId: string, etag: string, error: unknown): Promise<CompletedUpload> {
   const code = error instanceof RuleError || isStowageError(error) ? error.code : undefined;
   if (code === 'NoSuchUpload' || code === 'InvalidPart' || code === 'PreconditionFailed') {
-    const made = contentOf((await engine.backend.head(ref, engine.clock()))?.attributes);
-    if (made.s3UploadId === uploadId && made.s3Etag === etag) return { etag, checksum: made.s3Checksum, bytesWritten: 0 };
+    const found = await engine.backend.head(ref, engine.clock());
+    const made = contentOf(found?.attributes);
+    if (made.s3UploadId === uploadId && made.s3Etag === etag)
+      return { etag, checksum: made.s3Checksum, bytesWritten: 0, versionId: found?.versionId };
   }
   throw error;
 }

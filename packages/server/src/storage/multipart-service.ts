@@ -1,6 +1,6 @@
 import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { Backend, ObjectAttributes, ObjectBody, ObjectInfo, ObjectRef } from '../backends/backend.js';
+import type { Backend, ObjectAttributes, ObjectBody, ObjectInfo, ObjectRef, ReadPlan } from '../backends/backend.js';
 import { keyAfter, prefixUpperBound } from '../backends/key-range.js';
 import type { PausePoint } from '../failpoints.js';
 import { type ChecksumAlgorithm, type Digest, newDigest } from './checksums.js';
@@ -84,6 +84,8 @@ export interface PartBody {
 /** A part copied from an object: the whole source, or bytes `range` of it; `checkSource` judges the version copied. */
 export interface PartCopy {
   readonly source: ObjectRef;
+  /** A version of the source (current or kept by retention) instead of its current value. */
+  readonly sourceVersionId?: string | undefined;
   readonly range: { start: number; end: number } | undefined;
   readonly checkSource: ((source: ObjectInfo) => void) | undefined;
 }
@@ -157,7 +159,7 @@ export class MultipartService {
    */
   async copyPart(upload: UploadRecord, ref: ObjectRef, number: number, copy: PartCopy): Promise<PartResult> {
     const target = internal(ref.tenant, partKey(upload.uploadId, number));
-    const { source, range, checkSource } = copy;
+    const { source, sourceVersionId, range, checkSource } = copy;
     const algorithm = MultipartService.algorithmOf(upload);
     await this.options.pause('copy.before-copy');
     if (range === undefined) {
@@ -166,6 +168,7 @@ export class MultipartService {
         return partResultOf(
           await this.backend.transferKey({
             from: source,
+            fromVersionId: sourceVersionId,
             to: target,
             move: false,
             overwrite: true,
@@ -185,7 +188,7 @@ export class MultipartService {
     }
     // The conditions are judged on the row whose bytes are read.
     let size = 0;
-    const found = await this.objects.read(source, (info) => {
+    const plan = (info: ObjectInfo): ReadPlan => {
       checkSource?.(info);
       if (!range) {
         size = info.size;
@@ -195,7 +198,9 @@ export class MultipartService {
       if (range.end >= info.size) throw ruleErrors.invalidRange(info.size);
       size = range.end - range.start + 1;
       return { kind: 'range', start: range.start, end: range.end };
-    });
+    };
+    const found =
+      sourceVersionId === undefined ? await this.objects.read(source, plan) : await this.objects.readVersion(source, sourceVersionId, plan);
     const digests: CopiedDigests = { md5: createHash('md5'), checksum: algorithm ? newDigest(algorithm) : undefined };
     const info = await this.backend.write(target, Readable.from(digested(digests, found.body)), {
       contentType: 'application/octet-stream',

@@ -14,6 +14,7 @@ import type {
 } from '../backends/backend.js';
 import { quotaExceeded } from '../backends/conditions.js';
 import type { FolderPage } from '../backends/folder-listing.js';
+import { newVersionId } from '../backends/object-columns.js';
 import { fail } from '../errors.js';
 import { lifecycleExpiry } from './bucket-expiry.js';
 import type { LifecycleRule } from './bucket-model.js';
@@ -124,10 +125,13 @@ export class ObjectService {
       checkSource?: ((source: ObjectInfo) => void) | undefined;
       replace?: { contentType: string; attributes: ObjectAttributes | null } | undefined;
       inPlace?: boolean | undefined;
+      /** Copy this version of the source (current or kept by retention); NoSuchVersion when none. */
+      sourceVersionId?: string | undefined;
     } = {},
   ): Promise<ObjectInfo> {
     return this.backend.transferKey({
       from: source,
+      fromVersionId: options.sourceVersionId,
       to: target,
       move: false,
       overwrite: true,
@@ -304,9 +308,14 @@ export class ObjectService {
     });
   }
 
-  async delete(ref: ObjectRef, condition?: WriteCondition): Promise<void> {
-    const existed = await this.backend.delete(ref, this.options.clock(), condition, await this.purgeAfterFor(ref.tenant, ref.type));
+  /** Deletes the object; with retention, the version id of the delete marker that records it (S3's x-amz-version-id). */
+  async delete(ref: ObjectRef, condition?: WriteCondition): Promise<{ markerVersionId: string | undefined }> {
+    const now = this.options.clock();
+    const purgeAfter = await this.purgeAfterFor(ref.tenant, ref.type);
+    const markerVersionId = purgeAfter === undefined ? undefined : newVersionId(now);
+    const existed = await this.backend.delete(ref, now, condition, purgeAfter, markerVersionId);
     if (!existed) throw fail('NoSuchKey', `No object at ${ref.type}/${ref.key}`);
+    return { markerVersionId };
   }
 
   async list(tenant: string, type: string, query: { prefix: string; pageToken: string | undefined; limit: number }): Promise<ListResult> {

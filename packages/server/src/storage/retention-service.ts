@@ -6,7 +6,7 @@ import {
   type VersionsPage,
 } from 'stowage-client/protocol';
 import type { Backend } from '../backends/backend.js';
-import { keyAfter, prefixRange } from '../backends/key-range.js';
+import { keyAfter, prefixRange, prefixUpperBound } from '../backends/key-range.js';
 import type { VersionRow } from '../backends/object-index.js';
 import { fail } from '../errors.js';
 import type { ObjectRef } from './object-ref.js';
@@ -113,6 +113,27 @@ export class RetentionService {
     return this.backend.listVersions({ tenant, type, ...prefixRange(query.prefix), after, limit: query.limit, now });
   }
 
+  /**
+   * Up to `limit` versions under `prefix`, of the keys past every key that starts with `past` (when
+   * given), after a cursor of the listing (`seq` 0: after every version of that key): for a listing
+   * that skips what a common prefix stands for.
+   */
+  async versionRowsPast(
+    tenant: string,
+    type: string,
+    query: { prefix: string; past: string | undefined; after: { key: string; seq: number } | undefined; limit: number },
+  ): Promise<VersionRow[]> {
+    const range = prefixRange(query.prefix);
+    let start = range.start;
+    if (query.past !== undefined) {
+      const bound = prefixUpperBound(Buffer.from(query.past, 'utf8'));
+      if (!bound) return [];
+      if (Buffer.compare(bound, start) > 0) start = bound;
+    }
+    const after = query.after && { key: Buffer.from(query.after.key, 'utf8'), seq: query.after.seq };
+    return this.backend.listVersions({ tenant, type, start, end: range.end, after, limit: query.limit, now: this.options.clock() });
+  }
+
   /** The version `versionId` of the key (current or not), as the listing gives it; undefined when none. */
   async findVersion(ref: ObjectRef, versionId: string, now = this.options.clock()): Promise<VersionRow | undefined> {
     let after: { key: Buffer; seq: number } | undefined;
@@ -126,22 +147,17 @@ export class RetentionService {
   }
 
   /**
-   * Removes a noncurrent version for good (S3's DeleteObject with a version id). The current value,
-   * and the delete marker that is the newest of a key (S3 would undelete the key), are not removed
-   * this way: they come back as `current` and `latest-marker`.
+   * Removes a version for good (S3's DeleteObject with a version id), whichever it is: when it was
+   * the key's current value, or its newest delete marker, the newest version left becomes the key's
+   * state again (`promoted`: the version id made current, if a value). `missing` when none.
    */
-  async removeVersion(ref: ObjectRef, versionId: string): Promise<'removed' | 'removed-marker' | 'missing' | 'current' | 'latest-marker'> {
-    const now = this.options.clock();
-    const found = await this.findVersion(ref, versionId, now);
-    if (!found) return 'missing';
-    if (found.current) return 'current';
-    if (found.deleteMarker) {
-      const [newest] = await this.backend.listVersions({ ...exactKey(ref), after: undefined, limit: 1, now });
-      if (newest?.versionId === versionId) return 'latest-marker';
-    }
-    const removed = await this.backend.removeVersion(ref, versionId);
-    if (!removed) return 'missing';
-    return removed.deleteMarker ? 'removed-marker' : 'removed';
+  async removeVersion(
+    ref: ObjectRef,
+    versionId: string,
+  ): Promise<{ outcome: 'removed' | 'removed-marker'; promoted: string | undefined } | { outcome: 'missing' }> {
+    const removed = await this.backend.deleteVersion(ref, versionId);
+    if (!removed) return { outcome: 'missing' };
+    return { outcome: removed.deleteMarker ? 'removed-marker' : 'removed', promoted: removed.promoted };
   }
 
   /** Bytes and count of the noncurrent versions of a tenant (of one type when given). */

@@ -15,6 +15,14 @@ export function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/**
+ * A version id for a row about to be put, as the engine gives every write one (IndexedBackend):
+ * the row the index stores, and finds, names it.
+ */
+export function versionId(): string {
+  return `v${randomBytes(10).toString('base64url')}`;
+}
+
 /** A row holding `size` bytes in a blob of its own (or `inline` bytes). */
 export function blobRow(size: number, overrides: Partial<IndexRow> = {}): IndexRow {
   const blobId = `blob-${randomBytes(8).toString('hex')}`;
@@ -27,6 +35,7 @@ export function blobRow(size: number, overrides: Partial<IndexRow> = {}): IndexR
     blobId,
     inline: null,
     attributes: null,
+    versionId: versionId(),
     ...overrides,
   };
 }
@@ -42,6 +51,7 @@ export function inlineRow(text: string, overrides: Partial<IndexRow> = {}): Inde
     blobId: null,
     inline: data,
     attributes: null,
+    versionId: versionId(),
     ...overrides,
   };
 }

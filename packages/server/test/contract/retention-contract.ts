@@ -283,6 +283,106 @@ export function retentionContract(fresh: () => Promise<ObjectIndex>, openHandle:
     assert.deepEqual(await takeAll(index, T0 + DAY), [first.blobId]);
   });
 
+  it('deleteVersion of the current row: the newest version left is current again, with its id and since; usage follows', async () => {
+    const index = await fresh();
+    const first = blobRow(80);
+    await put(index, ref('dv/k'), first);
+    const second = blobRow(30);
+    await put(index, ref('dv/k'), second, { now: T0 + SECOND, purgeAfter: PURGE });
+    const now = T0 + 2 * SECOND;
+    assert.deepEqual(await index.deleteVersion({ ref: ref('dv/k'), versionId: second.versionId as string, now, collectAfter: T0 }), {
+      deleteMarker: false,
+      promoted: first.versionId,
+    });
+    assert.deepEqual(await index.find({ ref: ref('dv/k'), now }), first, 'the version before is the current row, as it was');
+    const [back] = await versionsOf(index, 'dv/k', now);
+    assert.deepEqual([back?.current, back?.versionId, back?.since], [true, first.versionId, T0]);
+    assert.equal((await versionsOf(index, 'dv/k', now)).length, 1);
+    assert.deepEqual([(await index.usage('acme')).bytes, (await index.usage('acme')).objects], [80, 1]);
+    assert.deepEqual(await index.retained({ tenant: 'acme' }), { bytes: 0, versions: 0 });
+    assert.deepEqual(await takeAll(index, T0 + DAY), [second.blobId], 'the removed value is garbage');
+
+    // The only version: the key is gone.
+    assert.deepEqual(await index.deleteVersion({ ref: ref('dv/k'), versionId: first.versionId as string, now, collectAfter: T0 }), {
+      deleteMarker: false,
+      promoted: undefined,
+    });
+    assert.equal(await index.find({ ref: ref('dv/k'), now }), undefined);
+    assert.deepEqual([(await index.usage('acme')).bytes, (await index.usage('acme')).objects], [0, 0]);
+    assert.equal(await index.deleteVersion({ ref: ref('dv/k'), versionId: 'never', now, collectAfter: T0 }), undefined);
+  });
+
+  it('deleteVersion of the newest delete marker undeletes the key; of an older marker or a noncurrent value, only that goes', async () => {
+    const index = await fresh();
+    const value = inlineRow('kept');
+    await put(index, ref('dm/k'), value);
+    await index.remove({ ref: ref('dm/k'), now: T0 + SECOND, condition: undefined, collectAfter: T0, purgeAfter: PURGE });
+    const between = inlineRow('between');
+    await put(index, ref('dm/k'), between, { now: T0 + 2 * SECOND });
+    await index.remove({ ref: ref('dm/k'), now: T0 + 3 * SECOND, condition: undefined, collectAfter: T0, purgeAfter: PURGE });
+    const now = T0 + 4 * SECOND;
+    const [newest, , older] = await versionsOf(index, 'dm/k', now);
+    assert.deepEqual(shape(await versionsOf(index, 'dm/k', now)), [
+      ['marker', 0],
+      ['version', 7],
+      ['marker', 0],
+      ['version', 4],
+    ]);
+    // The older marker: only it goes.
+    assert.deepEqual(await index.deleteVersion({ ref: ref('dm/k'), versionId: older?.versionId as string, now, collectAfter: T0 }), {
+      deleteMarker: true,
+      promoted: undefined,
+    });
+    assert.equal(await index.find({ ref: ref('dm/k'), now }), undefined);
+    // The newest marker: the value before it is current again.
+    assert.deepEqual(await index.deleteVersion({ ref: ref('dm/k'), versionId: newest?.versionId as string, now, collectAfter: T0 }), {
+      deleteMarker: true,
+      promoted: between.versionId,
+    });
+    assert.deepEqual(await index.find({ ref: ref('dm/k'), now }), between);
+    assert.deepEqual(shape(await versionsOf(index, 'dm/k', now)), [
+      ['current', 7],
+      ['version', 4],
+    ]);
+    assert.equal((await index.usage('acme')).objects, 1);
+  });
+
+  it('transfer from a version copies that value (current or kept) in the transaction; a marker or an unknown id is NoSuchVersion', async () => {
+    const index = await fresh();
+    const old = blobRow(40, { contentType: 'text/old' });
+    await put(index, ref('cv/src'), old);
+    await put(index, ref('cv/src'), inlineRow('current'), { now: T0 + SECOND, purgeAfter: PURGE });
+    const now = T0 + 2 * SECOND;
+    const copy = (fromVersionId: string, to: string) =>
+      index.transfer({
+        from: ref('cv/src'),
+        fromVersionId,
+        to: ref(to),
+        move: false,
+        overwrite: true,
+        condition: undefined,
+        now,
+        lastModified: now,
+        expiresAtIfNone: null,
+        collectAfter: T0,
+      });
+    const copied = await copy(old.versionId as string, 'cv/dst');
+    assert.equal(copied.blobId, old.blobId, 'the copy names the version’s blob');
+    assert.equal(copied.contentType, 'text/old');
+    assert.notEqual(copied.versionId, old.versionId);
+    assert.deepEqual(await index.find({ ref: ref('cv/dst'), now }), copied);
+    const [current] = await versionsOf(index, 'cv/src', now);
+    assert.equal((await copy(current?.versionId as string, 'cv/dst2')).inline?.toString(), 'current');
+    await index.remove({ ref: ref('cv/src'), now, condition: undefined, collectAfter: T0, purgeAfter: PURGE });
+    const [marker] = await versionsOf(index, 'cv/src', now);
+    await assert.rejects(copy(marker?.versionId as string, 'cv/x'), code('NoSuchVersion'));
+    await assert.rejects(copy('never', 'cv/x'), code('NoSuchVersion'));
+    assert.equal(await index.find({ ref: ref('cv/x'), now }), undefined);
+    // Purged while a copy names its blob: the blob stays.
+    await index.purgeVersions({ now: PURGE + 1, limit: 100, collectAfter: PURGE });
+    assert.ok(!(await takeAll(index, PURGE + DAY)).includes(old.blobId as string));
+  });
+
   it('a row written before rows had version ids is version "null", current since its Last-Modified, and kept and restored as any', async () => {
     const handle = await openHandle();
     const { index } = handle;

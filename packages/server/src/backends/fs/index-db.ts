@@ -21,6 +21,7 @@ export type VisibleRowTuple = [
   blob_id: string | null,
   inline_data: Buffer | null,
   attributes: string | null,
+  version_id: string | null,
 ];
 
 /** `usageRead`: stored bytes, objects, bytes held by open uploads, whether the tenant has its own quota, that quota. */
@@ -172,7 +173,7 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
   const statements = {
     findVisible: db
       .prepare<[string, string, Buffer, number], VisibleRowTuple>(
-        `SELECT size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes
+        `SELECT size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes, version_id
          FROM objects WHERE tenant = ? AND type = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)`,
       )
       .raw(true),

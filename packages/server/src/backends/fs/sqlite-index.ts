@@ -187,7 +187,7 @@ export class SqliteIndex implements ObjectIndex {
       const row = this.db.statements.findAny.get(keyParams(options.ref)) as AnyObjectRow | undefined;
       assertCondition(visibleEtag(row && { sha256: row.sha256, expiresAt: row.expires_at }, options.now), options.condition);
       // An expired row not yet swept goes too, but was not there for the caller.
-      return this.removeRow(options.ref, options.now, options.collectAfter, options.purgeAfter)?.visible ?? false;
+      return this.removeRow(options.ref, options.now, options.collectAfter, options.purgeAfter, options.markerVersionId)?.visible ?? false;
     });
   }
 
@@ -272,7 +272,10 @@ export class SqliteIndex implements ObjectIndex {
 
   async transfer(options: TransferOptions): Promise<IndexRow> {
     return this.commits.enqueue(() => {
-      const source = this.ranges.findFull.get(keyParams(options.from)) as FullObjectRow | undefined;
+      const source =
+        options.fromVersionId === undefined
+          ? (this.ranges.findFull.get(keyParams(options.from)) as FullObjectRow | undefined)
+          : this.versionSource(options.from, options.fromVersionId, options.now, options.move);
       const sourceEtag = visibleEtag(source && { sha256: source.sha256, expiresAt: source.expires_at }, options.now);
       if (!source || sourceEtag === undefined) throw fail('NoSuchKey', `No object at ${options.from.type}/${options.from.key}`);
       assertCondition(sourceEtag, options.condition);
@@ -281,6 +284,19 @@ export class SqliteIndex implements ObjectIndex {
       if (!row) throw fail('DestinationExists', `An object exists at ${options.to.type}/${options.to.key}`);
       return row;
     });
+  }
+
+  /** Inside a commit: version `versionId` of `from` as a copy's source (the current row, or a kept version). */
+  private versionSource(from: ObjectRef, versionId: string, now: number, move: boolean): FullObjectRow {
+    if (move) throw new Error('a move takes the current row, not a version');
+    const current = this.ranges.findFull.get(keyParams(from)) as FullObjectRow | undefined;
+    if (current && (current.version_id ?? NULL_VERSION_ID) === versionId && (current.expires_at === null || current.expires_at > now))
+      return current;
+    const version = this.versions.find(from, versionId);
+    if (!version || version.delete_marker) throw fail('NoSuchVersion', `No version ${versionId} of ${from.type}/${from.key}`);
+    // A kept version is a value that exists; the copy keeps its expiry unless that already passed.
+    const expiresAt = version.expires_at !== null && version.expires_at > now ? version.expires_at : null;
+    return { ...version, expires_at: expiresAt, key: Buffer.from(from.key, 'utf8') };
   }
 
   async transferRange(options: TransferRangeOptions): Promise<RangeStep> {
@@ -325,6 +341,51 @@ export class SqliteIndex implements ObjectIndex {
       if (removed.blob_id) this.sql.queueGarbage.run(removed.blob_id, collectAfter);
       return { deleteMarker: Boolean(removed.delete_marker) };
     });
+  }
+
+  async deleteVersion({ ref, versionId, now, collectAfter }: { ref: ObjectRef; versionId: string; now: number; collectAfter: number }) {
+    return this.commits.enqueue(() => {
+      const current = this.ranges.findFull.get(keyParams(ref)) as FullObjectRow | undefined;
+      const visible = current !== undefined && (current.expires_at === null || current.expires_at > now);
+      if (current && visible && (current.version_id ?? NULL_VERSION_ID) === versionId) {
+        this.dropCurrent(ref, current, collectAfter);
+        return { deleteMarker: false, promoted: this.promoteNewest(ref) };
+      }
+      const newest = this.versions.newest(ref);
+      // The key's newest delete marker: what the key is now (deleted).
+      const latestMarker = !visible && newest !== undefined && Boolean(newest.delete_marker) && newest.version_id === versionId;
+      const removed = this.versions.remove(ref, versionId);
+      if (!removed) return undefined;
+      if (removed.blob_id) this.sql.queueGarbage.run(removed.blob_id, collectAfter);
+      let promoted: string | undefined;
+      if (latestMarker) {
+        // An expired row not yet swept makes room for the version that becomes current.
+        if (current) this.dropCurrent(ref, current, collectAfter);
+        promoted = this.promoteNewest(ref);
+      }
+      return { deleteMarker: Boolean(removed.delete_marker), promoted };
+    });
+  }
+
+  /** Inside a commit: removes the current row of `ref` for good (no version kept), queueing its blob. */
+  private dropCurrent(ref: ObjectRef, row: FullObjectRow, collectAfter: number): void {
+    this.cache.drop(ref);
+    this.db.statements.deleteById.run(row.id);
+    this.ledger.charge(ref.tenant, ref.type, -row.size, -1);
+    if (row.blob_id) this.sql.queueGarbage.run(row.blob_id, collectAfter);
+  }
+
+  /** Inside a commit, with no current row: the newest version of `ref`, if a value, becomes the current row; its version id. */
+  private promoteNewest(ref: ObjectRef): string | undefined {
+    const next = this.versions.newest(ref);
+    if (!next || next.delete_marker) return undefined;
+    this.versions.removeId(next.id);
+    this.cache.drop(ref);
+    const row = rowFromColumns(next, this.attributes);
+    this.db.statements.upsert.run({ ...keyParams(ref), ...columnsFromRow(row) });
+    // Not a write the quota judges: a value the key held comes back as it was.
+    this.ledger.charge(ref.tenant, ref.type, next.size, 1);
+    return next.version_id;
   }
 
   async findVersion({ ref, versionId, now }: { ref: ObjectRef; versionId: string; now: number }): Promise<IndexRow | undefined> {
@@ -526,6 +587,7 @@ export class SqliteIndex implements ObjectIndex {
     now: number,
     collectAfter: number,
     purgeAfter: number | undefined,
+    markerVersionId?: string,
   ): { size: number; visible: boolean } | undefined {
     this.cache.drop(ref);
     const row = this.db.statements.findAny.get(keyParams(ref)) as AnyObjectRow | undefined;
@@ -535,7 +597,7 @@ export class SqliteIndex implements ObjectIndex {
     const retained = visible && purgeAfter !== undefined;
     if (retained) {
       this.versions.archive(row.id, now, purgeAfter);
-      this.versions.marker(ref, now, purgeAfter, newVersionId(now));
+      this.versions.marker(ref, now, purgeAfter, markerVersionId ?? newVersionId(now));
     }
     this.db.statements.deleteById.run(row.id);
     this.ledger.charge(ref.tenant, ref.type, -row.size, -1);
@@ -562,7 +624,8 @@ export class SqliteIndex implements ObjectIndex {
     const exists = visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now) !== undefined;
     if (exists && !options.overwrite) return undefined;
     const { versionId: _from, currentSince: _since, ...value } = transferredRow(rowFromColumns(source, this.attributes), options);
-    const row: IndexRow = { ...value, versionId: newVersionId(options.now), currentSince: options.now };
+    const versionId = newVersionId(options.now);
+    const row: IndexRow = { ...value, versionId, currentSince: options.now };
     this.cache.drop(to);
     const changes: UsageChange[] = [];
     if (options.move) {
@@ -583,7 +646,7 @@ export class SqliteIndex implements ObjectIndex {
     upsert.run({ ...params, ...columnsFromRow(row) });
     if (!retained && previous?.blob_id && previous.blob_id !== row.blobId)
       this.sql.queueGarbage.run(previous.blob_id, options.collectAfter);
-    return value;
+    return { ...value, versionId };
   }
 
   /** Ends a session inside the commit that stores its object; throws if it already ended. */
@@ -625,10 +688,11 @@ function prepareUploadStatements({ db }: IndexDb) {
 }
 
 function rowFromVisibleTuple(
-  [size, sha256, contentType, lastModified, expiresAt, blobId, inline, attributes]: VisibleRowTuple,
+  [size, sha256, contentType, lastModified, expiresAt, blobId, inline, attributes, versionId]: VisibleRowTuple,
   layout: AttributeFields,
 ): IndexRow {
-  return { size, sha256, contentType, lastModified, expiresAt, blobId, inline, attributes: parseAttributes(attributes, layout) };
+  const row = { size, sha256, contentType, lastModified, expiresAt, blobId, inline, attributes: parseAttributes(attributes, layout) };
+  return { ...row, versionId: versionId ?? NULL_VERSION_ID };
 }
 
 /** Whether two rows hold the same value (bytes, type, attributes, expiry): a restore of one onto the other changes nothing. */

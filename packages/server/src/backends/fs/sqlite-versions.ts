@@ -23,6 +23,12 @@ interface ListedRow extends ObjectColumns {
   seq: number;
 }
 
+/** A noncurrent version with its id and since: one that may become the current row again. */
+export interface NewestVersion extends StoredVersion {
+  version_id: string;
+  current_since: number;
+}
+
 /** A noncurrent version, whole. */
 export interface StoredVersion extends ObjectColumns {
   id: number;
@@ -47,7 +53,9 @@ export class SqliteVersions {
     | 'retained'
     | 'retainedOfType'
     | 'list'
-    | 'listAfter',
+    | 'listAfter'
+    | 'newest'
+    | 'removeId',
     Statement
   >;
 
@@ -112,6 +120,11 @@ export class SqliteVersions {
         `SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS versions FROM object_versions
          WHERE tenant = @tenant AND type = @type AND delete_marker = 0`,
       ),
+      newest: db.prepare(
+        `SELECT id, ${VALUE_COLUMNS}, version_id, current_since, delete_marker FROM object_versions
+         WHERE tenant = @tenant AND type = @type AND key = @key ORDER BY id DESC LIMIT 1`,
+      ),
+      removeId: db.prepare('DELETE FROM object_versions WHERE id = ?'),
       list: list(''),
       listAfter: list('WHERE key > @after_key OR (key = @after_key AND seq < @after_seq)'),
     };
@@ -159,6 +172,16 @@ export class SqliteVersions {
     return this.sql.remove.get({ tenant: ref.tenant, type: ref.type, key: Buffer.from(ref.key, 'utf8'), version_id: versionId }) as
       | { blob_id: string | null; delete_marker: number }
       | undefined;
+  }
+
+  /** The newest noncurrent version of a key (a value or a delete marker), whole. */
+  newest(ref: ObjectRef): NewestVersion | undefined {
+    return this.sql.newest.get({ tenant: ref.tenant, type: ref.type, key: Buffer.from(ref.key, 'utf8') }) as NewestVersion | undefined;
+  }
+
+  /** Removes the version row `id` (one `newest` gave). */
+  removeId(id: number): void {
+    this.sql.removeId.run(id);
   }
 
   /** Removes up to `limit` versions due at `now`; the blobs they named. */

@@ -63,7 +63,8 @@ const KEY = 'tenant = $1 AND type = $2 AND key = $3';
 
 const FIND_VISIBLE = statement(
   'object_find',
-  `SELECT size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes FROM objects WHERE ${KEY} AND ${VISIBLE}`,
+  `SELECT size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes, version_id
+   FROM objects WHERE ${KEY} AND ${VISIBLE}`,
 );
 // Writers of one key queue here, across every server sharing the database, until commit.
 const LOCK_KEY = statement('object_lock_key', 'SELECT pg_advisory_xact_lock($1::bigint)');
@@ -231,7 +232,7 @@ export class PgIndex implements ObjectIndex {
       assertCondition(etag, options.condition);
       // An expired row not yet swept goes too, but was not there for the caller.
       const purgeAfter = etag !== undefined ? options.purgeAfter : undefined;
-      if (row) await this.removeLocked(tx, options.ref, row, options.collectAfter, purgeAfter, options.now);
+      if (row) await this.removeLocked(tx, options.ref, row, options.collectAfter, purgeAfter, options.now, options.markerVersionId);
       return etag !== undefined;
     });
   }
@@ -332,6 +333,55 @@ export class PgIndex implements ObjectIndex {
       if (removed.blob_id) await this.garbage.queue([removed.blob_id], collectAfter, tx);
       return { deleteMarker: removed.delete_marker };
     });
+  }
+
+  async deleteVersion({ ref, versionId, now, collectAfter }: { ref: ObjectRef; versionId: string; now: number; collectAfter: number }) {
+    return this.db.transaction(async (tx) => {
+      await tx.run(LOCK_KEY, [this.lockKey(ref)]);
+      const current = (await tx.run<ObjectColumns & PreviousRow>(FIND_CURRENT, keyParams(ref))).rows[0];
+      const visible = current !== undefined && (current.expires_at === null || Number(current.expires_at) > now);
+      if (current && visible && (current.version_id ?? NULL_VERSION_ID) === versionId) {
+        await this.removeLocked(tx, ref, current, collectAfter);
+        return { deleteMarker: false, promoted: await this.promoteNewest(tx, ref) };
+      }
+      const newest = await this.versions.newest(tx, ref);
+      // The key's newest delete marker: what the key is now (deleted).
+      const latestMarker = !visible && newest !== undefined && newest.delete_marker && newest.version_id === versionId;
+      const removed = await this.versions.remove(tx, ref, versionId);
+      if (!removed) return undefined;
+      if (removed.blob_id) await this.garbage.queue([removed.blob_id], collectAfter, tx);
+      let promoted: string | undefined;
+      if (latestMarker) {
+        // An expired row not yet swept makes room for the version that becomes current.
+        if (current) await this.removeLocked(tx, ref, current, collectAfter);
+        promoted = await this.promoteNewest(tx, ref);
+      }
+      return { deleteMarker: removed.delete_marker, promoted };
+    });
+  }
+
+  /** In `tx`, with the key's lock held and no current row: the newest version of `ref`, if a value, becomes the current row; its version id. */
+  private async promoteNewest(tx: Queries, ref: ObjectRef): Promise<string | undefined> {
+    const next = await this.versions.newest(tx, ref);
+    if (!next || next.delete_marker) return undefined;
+    await this.versions.removeId(tx, next.id);
+    const row = rowFromColumns(next, this.attributes);
+    await tx.run(UPSERT, [
+      ...keyParams(ref),
+      row.size,
+      row.sha256,
+      row.contentType,
+      row.lastModified,
+      row.expiresAt,
+      row.blobId,
+      row.inline,
+      serializeAttributes(row.attributes),
+      next.version_id,
+      Number(next.current_since),
+    ]);
+    // Not a write the quota judges: a value the key held comes back as it was.
+    await this.ledger.charge(tx, ref.tenant, ref.type, Number(next.size), 1);
+    return next.version_id;
   }
 
   async findVersion({ ref, versionId, now }: { ref: ObjectRef; versionId: string; now: number }): Promise<IndexRow | undefined> {
@@ -448,9 +498,11 @@ export class PgIndex implements ObjectIndex {
     collectAfter: number,
     purgeAfter?: number | undefined,
     now?: number,
+    markerVersionId?: string,
   ): Promise<void> {
     // Retention (of a visible row): it becomes a noncurrent version, and a delete marker records the delete.
-    if (purgeAfter !== undefined) await this.versions.archive(tx, [{ id: row.id, key: utf8(ref.key) }], ref, now ?? 0, purgeAfter, true);
+    if (purgeAfter !== undefined)
+      await this.versions.archive(tx, [{ id: row.id, key: utf8(ref.key) }], ref, now ?? 0, purgeAfter, true, markerVersionId);
     await tx.run(DELETE_BY_ID, [row.id]);
     await this.ledger.charge(tx, ref.tenant, ref.type, -row.size, -1);
     if (row.blob_id && purgeAfter === undefined) await this.garbage.queue([row.blob_id], collectAfter, tx);

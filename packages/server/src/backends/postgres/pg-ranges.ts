@@ -2,7 +2,14 @@ import { fail } from '../../errors.js';
 import type { ObjectRef } from '../backend.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
 import { KEY_SPACE_END, keyAfter } from '../key-range.js';
-import { type AttributeFields, columnsFromRow, newVersionId, type ObjectColumns, rowFromColumns } from '../object-columns.js';
+import {
+  type AttributeFields,
+  columnsFromRow,
+  NULL_VERSION_ID,
+  newVersionId,
+  type ObjectColumns,
+  rowFromColumns,
+} from '../object-columns.js';
 import {
   type IndexRow,
   infoOf,
@@ -53,7 +60,7 @@ const DELETE_IDS_RETURNING = statement(
 );
 const SOURCE_ROWS = statement(
   'range_sources',
-  `SELECT id, key, ${COLUMNS} FROM objects WHERE ${IN_RANGE} ORDER BY key LIMIT $5 FOR UPDATE`,
+  `SELECT id, key, ${COLUMNS}, version_id FROM objects WHERE ${IN_RANGE} ORDER BY key LIMIT $5 FOR UPDATE`,
 );
 // The destinations' key locks, in one order for every caller (the array comes sorted), so two
 // batches cannot deadlock on them; a single-key writer holds one key lock and so joins no cycle.
@@ -189,7 +196,7 @@ export class PgRanges {
       const [first, second] = [this.lockKey(from), this.lockKey(to)].sort(compareLockKeys);
       await tx.run(LOCK_KEYS, [[first, second]]);
       const { rows } = await tx.run<SourceRow>(SOURCE_ROWS, [from.tenant, from.type, utf8(from.key), keyAfter(utf8(from.key)), 1]);
-      const source = rows[0];
+      const source = options.fromVersionId === undefined ? rows[0] : await this.versionSource(tx, rows[0], options.fromVersionId, options);
       const sourceEtag = visibleEtag(source && { sha256: source.sha256, expiresAt: source.expires_at }, options.now);
       if (!source || sourceEtag === undefined) throw fail('NoSuchKey', `No object at ${from.type}/${from.key}`);
       assertCondition(sourceEtag, options.condition);
@@ -210,6 +217,27 @@ export class PgRanges {
       if (!row) throw fail('DestinationExists', `An object exists at ${to.type}/${to.key}`);
       return row;
     });
+  }
+
+  /**
+   * Inside `tx`, the key's lock and its current row (`current`, locked) held: version `versionId`
+   * of the source as a copy's source, the current row or a kept version (locked, so a purge skips it).
+   */
+  private async versionSource(
+    tx: Queries,
+    current: SourceRow | undefined,
+    versionId: string,
+    options: TransferOptions,
+  ): Promise<SourceRow> {
+    const { from, now } = options;
+    if (options.move) throw new Error('a move takes the current row, not a version');
+    const visible = current && (current.expires_at === null || Number(current.expires_at) > now);
+    if (current && visible && (current.version_id ?? NULL_VERSION_ID) === versionId) return current;
+    const version = await this.versions.find(tx, from, versionId);
+    if (!version || version.delete_marker) throw fail('NoSuchVersion', `No version ${versionId} of ${from.type}/${from.key}`);
+    // A kept version is a value that exists; the copy keeps its expiry unless that already passed.
+    const expiresAt = version.expires_at !== null && Number(version.expires_at) > now ? version.expires_at : null;
+    return { ...version, expires_at: expiresAt, key: utf8(from.key) };
   }
 
   async transferRange(options: TransferRangeOptions): Promise<RangeStep> {
@@ -284,7 +312,15 @@ export class PgRanges {
       const exists = visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now) !== undefined;
       if (exists && !options.overwrite) return undefined;
       const expiresAtIfNone = options.expiresAtIfNone(key.toString('utf8'));
-      return { key, row: transferredRow(rowFromColumns(source, this.attributes), { ...options, expiresAtIfNone }), previous };
+      const {
+        versionId: _from,
+        currentSince: _since,
+        ...value
+      } = transferredRow(rowFromColumns(source, this.attributes), {
+        ...options,
+        expiresAtIfNone,
+      });
+      return { key, row: { ...value, versionId: newVersionId(options.now) }, previous };
     });
     const writes = plans.filter((plan): plan is PlannedWrite => plan !== undefined);
     if (writes.length === 0) return plans.map(() => undefined);
@@ -338,7 +374,7 @@ export class PgRanges {
       columns.map((c) => c.blob_id),
       columns.map((c) => c.inline_data),
       columns.map((c) => c.attributes),
-      writes.map(() => newVersionId(options.now)),
+      writes.map((plan) => plan.row.versionId),
       options.now,
     ]);
     const replaced = writes.flatMap((plan) =>

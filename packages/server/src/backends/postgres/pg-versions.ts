@@ -36,6 +36,12 @@ const FIND_VALUE = statement(
    WHERE tenant = $1 AND type = $2 AND key = $3 AND version_id = $4 AND NOT delete_marker
    LIMIT 1`,
 );
+const NEWEST = statement(
+  'version_newest',
+  `SELECT id, ${VALUE_COLUMNS}, version_id, current_since, delete_marker FROM object_versions
+   WHERE tenant = $1 AND type = $2 AND key = $3 ORDER BY id DESC LIMIT 1 FOR UPDATE`,
+);
+const REMOVE_ID = statement('version_remove_id', 'DELETE FROM object_versions WHERE id = $1');
 const REMOVE = statement(
   'version_remove',
   'DELETE FROM object_versions WHERE tenant = $1 AND type = $2 AND key = $3 AND version_id = $4 RETURNING blob_id, delete_marker',
@@ -76,6 +82,12 @@ export interface StoredVersion extends ObjectColumns {
   delete_marker: boolean;
 }
 
+/** A noncurrent version with its id and since: one that may become the current row again. */
+export interface NewestVersion extends StoredVersion {
+  version_id: string;
+  current_since: number;
+}
+
 /** The noncurrent versions of the PostgreSQL index; see SqliteVersions. Writes run in the caller's transaction. */
 export class PgVersions {
   constructor(
@@ -91,16 +103,30 @@ export class PgVersions {
     now: number,
     purgeAfter: number,
     markers: boolean,
+    /** The marker's version id when there is one row (one is made otherwise). */
+    markerVersionId?: string,
   ): Promise<void> {
     if (rows.length === 0) return;
     await tx.run(ARCHIVE, [rows.map((row) => row.id), now, purgeAfter]);
-    if (markers)
-      await tx.run(MARKERS, [ref.tenant, ref.type, rows.map((row) => row.key), rows.map(() => newVersionId(now)), now, purgeAfter]);
+    const ids = rows.map(() => newVersionId(now));
+    if (markerVersionId !== undefined && rows.length === 1) ids[0] = markerVersionId;
+    if (markers) await tx.run(MARKERS, [ref.tenant, ref.type, rows.map((row) => row.key), ids, now, purgeAfter]);
   }
 
   async find(tx: Queries, ref: ObjectRef, versionId: string): Promise<StoredVersion | undefined> {
     const { rows } = await tx.run<StoredVersion>(FIND, [ref.tenant, ref.type, Buffer.from(ref.key, 'utf8'), versionId]);
     return rows[0];
+  }
+
+  /** The newest noncurrent version of a key (a value or a delete marker), locked in `tx`. */
+  async newest(tx: Queries, ref: ObjectRef): Promise<NewestVersion | undefined> {
+    const { rows } = await tx.run<NewestVersion>(NEWEST, [ref.tenant, ref.type, Buffer.from(ref.key, 'utf8')]);
+    return rows[0];
+  }
+
+  /** Removes the version row `id` (one `newest` gave) inside `tx`. */
+  async removeId(tx: Queries, id: number): Promise<void> {
+    await tx.run(REMOVE_ID, [id]);
   }
 
   /** The value of a version, current or not (no delete marker). */

@@ -28,7 +28,8 @@ export function infoOf(bucket: Bucket, retainedBytes = 0): BucketInfo {
     public: isPublicBucket(settings),
     grants: settings.grants.map(grantView),
     publicAccessBlock: settings.publicAccessBlock,
-    expiry: settings.lifecycle.map((rule) => ({ ...rule })),
+    // Expiry rules: a rule that only sets the noncurrent versions' window is retentionDays here.
+    expiry: settings.lifecycle.flatMap(({ id, prefix, enabled, days }) => (days === null ? [] : [{ id, prefix, enabled, days }])),
     policy: settings.policy?.text ?? null,
     retentionDays: settings.retentionDays ?? null,
     retainedBytes,
