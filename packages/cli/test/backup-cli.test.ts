@@ -7,13 +7,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { dataDirHolder } from '../../server/src/backends/fs/data-dir-lock.js';
 import { embeddedOnly } from '../../server/test/helpers/deployment.js';
-import { docBlock, REPOSITORY_ROOT } from '../../server/test/helpers/doc-blocks.js';
+import { docBlock, freePort, REPOSITORY_ROOT } from '../../server/test/helpers/doc-blocks.js';
 import { rawRequest } from '../../server/test/helpers/raw-http.js';
 import { runCli, runProcess, startServerProcess } from '../../server/test/helpers/server-process.js';
 
@@ -39,15 +38,6 @@ after(async () => {
 async function blobFiles(dir: string): Promise<string[]> {
   const entries = await readdir(path.join(dir, 'blobs'), { recursive: true, withFileTypes: true }).catch(() => []);
   return entries.filter((entry) => entry.isFile()).map((entry) => entry.name);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 describe('stowage backup and restore-backup', { skip: embeddedOnly }, () => {

@@ -2,7 +2,9 @@
 // JavaScript run as written (an ES module of its own) against a test server.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { dataDirHolder } from '../../src/backends/fs/data-dir-lock.js';
 import { runProcess } from './server-process.js';
 import type { TestServer } from './test-server.js';
 
@@ -23,4 +25,21 @@ export async function runJsExample(ts: TestServer, code: string, env: Record<str
     cwd: REPOSITORY_ROOT,
     env: { STOWAGE_URL: ts.url, STOWAGE_TOKEN: await ts.token('dev'), HOME: '/nonexistent', ...env },
   });
+}
+
+/** A port that was free a moment ago, for an example that starts a server on a fixed port. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Stops the server an example left running on `dataDir` when it failed midway (its pid is in the lock's owner). */
+export function stopServerOf(dataDir: string): void {
+  const holder = dataDirHolder(dataDir);
+  const pid = holder.held ? Number(/^pid (\d+)/.exec(holder.owner ?? '')?.[1]) : undefined;
+  if (pid) process.kill(pid, 'SIGTERM');
 }
