@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { type Api, ApiError, type BucketInfo } from '../api.js';
 import { explainBucketError, explainBucketName } from '../buckets.js';
 import { Dialog } from './Dialog.js';
+import { DialogActions } from './DialogActions.js';
 
 /** A new named bucket: its name checked as it is typed (S3's rules), the server's refusals explained. */
 export function CreateBucket({ api, onClose, onCreated }: { api: Api; onClose: () => void; onCreated: (bucket: BucketInfo) => void }) {
@@ -55,19 +56,11 @@ export function CreateBucket({ api, onClose, onCreated }: { api: Api; onClose: (
             ? problem
             : '3 to 63 lower-case letters, digits, dots and hyphens, beginning and ending with a letter or digit. Names are shared by every user of this server.'}
         </p>
-        {error && (
-          <p role="alert" class="error">
-            {error}
-          </p>
-        )}
-        <div class="actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
+        <DialogActions error={error} onCancel={onClose}>
           <button type="submit" disabled={busy}>
             {busy ? 'Creating…' : 'Create bucket'}
           </button>
-        </div>
+        </DialogActions>
       </form>
     </Dialog>
   );

@@ -3,6 +3,7 @@ import type { Api } from '../api.js';
 import { formatBytes } from '../format.js';
 import { formatWindow } from '../versions.js';
 import { Dialog } from './Dialog.js';
+import { DialogActions } from './DialogActions.js';
 import type { Target } from './Transfer.js';
 
 /** Deletes a key, or a folder after saying how many keys and bytes go with it. */
@@ -64,19 +65,11 @@ export function Delete({
           This deletes {target.key}. {undo}
         </p>
       )}
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
-      <div class="actions">
-        <button type="button" onClick={onClose}>
-          Cancel
-        </button>
+      <DialogActions error={error} onCancel={onClose}>
         <button type="button" class="danger" disabled={busy || (target.folder && !usage)} onClick={confirm}>
           Delete
         </button>
-      </div>
+      </DialogActions>
     </Dialog>
   );
 }

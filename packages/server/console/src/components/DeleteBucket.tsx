@@ -3,6 +3,7 @@ import { type Api, ApiError, type BucketInfo } from '../api.js';
 import { explainBucketError } from '../buckets.js';
 import { formatBytes } from '../format.js';
 import { Dialog } from './Dialog.js';
+import { DialogActions } from './DialogActions.js';
 
 /** Deletes a named bucket (its owner only) after a confirmation; a bucket that holds objects is explained, not deleted. */
 export function DeleteBucket({
@@ -52,19 +53,11 @@ export function DeleteBucket({
           an empty bucket can be deleted: delete its files and folders first, then delete the bucket.
         </p>
       )}
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
-      <div class="actions">
-        <button type="button" onClick={onClose}>
-          Cancel
-        </button>
+      <DialogActions error={error} onCancel={onClose}>
         <button type="button" class="danger" disabled={busy || (info === undefined && !error)} onClick={confirm}>
           Delete bucket
         </button>
-      </div>
+      </DialogActions>
     </Dialog>
   );
 }

@@ -3,6 +3,7 @@ import type { Api, BucketName } from '../api.js';
 import { formatDate } from '../format.js';
 import { instantOf } from '../versions.js';
 import { Dialog } from './Dialog.js';
+import { DialogActions } from './DialogActions.js';
 
 /** The time to put a folder back to, in the reader's time zone, to the second. */
 export function RestoreFolderForm({ top, type, onSubmit }: { top: boolean; type: BucketName; onSubmit: (at: string) => void }) {
@@ -87,19 +88,11 @@ export function RestoreFolderDialog({
         </ul>
         <p>What it replaces or deletes is kept as a version, so this can be undone the same way.</p>
       </div>
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
-      <div class="actions">
-        <button type="button" onClick={onClose}>
-          Cancel
-        </button>
+      <DialogActions error={error} onCancel={onClose}>
         <button type="button" disabled={busy} onClick={confirm}>
           Restore folder
         </button>
-      </div>
+      </DialogActions>
     </Dialog>
   );
 }
