@@ -207,19 +207,7 @@ export class PgIndex implements ObjectIndex {
     const retained = previous !== undefined && previousEtag !== undefined && options.purgeAfter !== undefined;
     if (retained)
       await this.versions.archive(tx, [{ id: previous.id, key: utf8(ref.key) }], ref, options.now, options.purgeAfter as number, false);
-    await tx.run(UPSERT, [
-      ...keyParams(ref),
-      row.size,
-      row.sha256,
-      row.contentType,
-      row.lastModified,
-      row.expiresAt,
-      row.blobId,
-      row.inline,
-      serializeAttributes(row.attributes),
-      row.versionId,
-      row.currentSince,
-    ]);
+    await upsertRow(tx, ref, row, row.versionId, row.currentSince);
     if (options.completesUpload) await this.uploads.markCompleted(tx, options.completesUpload, infoOf(row));
     if (!retained && previous?.blob_id && previous.blob_id !== row.blobId)
       await this.garbage.queue([previous.blob_id], options.collectAfter, tx);
@@ -366,19 +354,7 @@ export class PgIndex implements ObjectIndex {
     if (!next || next.delete_marker) return undefined;
     await this.versions.removeId(tx, next.id);
     const row = rowFromColumns(next, this.attributes);
-    await tx.run(UPSERT, [
-      ...keyParams(ref),
-      row.size,
-      row.sha256,
-      row.contentType,
-      row.lastModified,
-      row.expiresAt,
-      row.blobId,
-      row.inline,
-      serializeAttributes(row.attributes),
-      next.version_id,
-      Number(next.current_since),
-    ]);
+    await upsertRow(tx, ref, row, next.version_id, Number(next.current_since));
     // Not a write the quota judges: a value the key held comes back as it was.
     await this.ledger.charge(tx, ref.tenant, ref.type, Number(next.size), 1);
     return next.version_id;
@@ -545,4 +521,27 @@ function sameValue(a: ValueColumns, b: ValueColumns): boolean {
 
 function keyParams(ref: ObjectRef): [string, string, Buffer] {
   return [ref.tenant, ref.type, Buffer.from(ref.key, 'utf8')];
+}
+
+/** Writes `row` as the current row of `ref` (inserted, or over the one there), with its version id and since when it is current. */
+function upsertRow(
+  tx: Queries,
+  ref: ObjectRef,
+  row: IndexRow,
+  versionId: string | null | undefined,
+  currentSince: number | null | undefined,
+) {
+  return tx.run(UPSERT, [
+    ...keyParams(ref),
+    row.size,
+    row.sha256,
+    row.contentType,
+    row.lastModified,
+    row.expiresAt,
+    row.blobId,
+    row.inline,
+    serializeAttributes(row.attributes),
+    versionId,
+    currentSince,
+  ]);
 }
