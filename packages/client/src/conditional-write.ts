@@ -2,10 +2,16 @@ import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { type BodySource, readErrorResponse, type TransportResponse } from './transport.js';
 
-/** A body that hashes its bytes as they go out, and the hex sha256 once one attempt sent them all. */
+/** A body that hashes its bytes as they go out, and its hex sha256. */
 export interface HashedBody {
   body: BodySource;
-  sha256(): string | undefined;
+  /**
+   * The sha256 of the bytes: as an attempt sent them all, or else read again from the body (it is
+   * replayable). An attempt may end before its body went out whole (a connection cut, or a 412
+   * answered before the server read the body), so neither attempt of a retried write need have
+   * hashed it.
+   */
+  sha256(): Promise<string>;
 }
 
 /**
@@ -41,7 +47,20 @@ export function hashWhileSending(body: BodySource): HashedBody {
       return created.pipe(meter);
     },
   };
-  return { body: hashed, sha256: () => digest };
+  const sha256 = async () => {
+    digest ??= await digestOf(body);
+    return digest;
+  };
+  return { body: hashed, sha256 };
+}
+
+/** The sha256 of a replayable body, read once more from its start. */
+async function digestOf(body: BodySource): Promise<string> {
+  const created = body.create();
+  const hash = createHash('sha256');
+  if (!(created instanceof Readable)) return hash.update(created).digest('hex');
+  for await (const chunk of created) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 /** What a HEAD tells about the value now at the key (undefined: none). */
@@ -56,12 +75,15 @@ export type StoredValue = { size: number; etag: string; sha256: string } | undef
 export async function settlePreconditionFailed(options: {
   key: string;
   response: TransportResponse;
-  sentSha256: string | undefined;
+  /** The sha256 of the bytes sent (undefined: the body cannot tell, so the 412 stands). */
+  sentSha256: () => Promise<string | undefined>;
   lookup: () => Promise<StoredValue>;
 }): Promise<{ key: string; size: number; etag: string; sha256: string }> {
   const refusal = await readErrorResponse(options.response);
-  if (!options.response.earlierAttemptMayHaveApplied || options.sentSha256 === undefined) throw refusal;
+  if (!options.response.earlierAttemptMayHaveApplied) throw refusal;
+  const sent = await options.sentSha256();
+  if (sent === undefined) throw refusal;
   const stored = await options.lookup();
-  if (stored === undefined || stored.sha256 !== options.sentSha256) throw refusal;
+  if (stored === undefined || stored.sha256 !== sent) throw refusal;
   return { key: options.key, size: stored.size, etag: stored.etag, sha256: stored.sha256 };
 }

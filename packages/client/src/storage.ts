@@ -578,7 +578,7 @@ export class Storage {
         return settlePreconditionFailed({
           key,
           response,
-          sentSha256: hashed?.sha256(),
+          sentSha256: async () => hashed?.sha256(),
           lookup: () => this.info(key, { storageType: call.storageType, signal: call.signal }).catch(undefinedIfNotFound),
         });
       },

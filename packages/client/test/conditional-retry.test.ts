@@ -7,8 +7,11 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
+import { bodyFromFile } from '../src/bodies.js';
+import { hashWhileSending } from '../src/conditional-write.js';
 import { Auth, PreconditionFailedError, Retry, Storage } from '../src/index.js';
 import { firstOf, startFaultProxy } from './fault-proxy.js';
 
@@ -67,6 +70,17 @@ describe('conditional set after a lost response', () => {
     await writeFile(file, 'file bytes');
     const second = await clientLosingFirstPut();
     assert.equal((await second.storage.setFile('from-file', file, { ifNoneMatch: true })).sha256, sha256('file bytes'));
+  });
+
+  test('a body no attempt sent whole (a cut connection, a 412 before the body was read) is hashed again from its start', async () => {
+    const bytes = Buffer.from('file bytes, never sent whole. '.repeat(200_000));
+    const file = path.join(dir, 'unsent.bin');
+    await writeFile(file, bytes);
+    const hashed = hashWhileSending(await bodyFromFile(file));
+    // An attempt that read one chunk of the file and was cut off.
+    const attempt = hashed.body.create() as Readable;
+    for await (const _chunk of attempt) break;
+    assert.equal(await hashed.sha256(), createHash('sha256').update(bytes).digest('hex'));
   });
 
   test("someone else's value at the key is still a PreconditionFailedError after a retry", async () => {
