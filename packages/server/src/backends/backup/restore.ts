@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import Sqlite, { type Database } from 'better-sqlite3';
 import { SECRET_FILE } from '../../auth/server-secret.js';
 import { type NamedBlob, namedBlobsQuery } from '../blob-references.js';
-import { BlobFiles } from '../fs/blob-files.js';
+import { BlobFiles, syncDirectory } from '../fs/blob-files.js';
 import { lockDataDir } from '../fs/data-dir-lock.js';
 import { BackupError, BackupExit } from './backup-errors.js';
 import type { BackupStore } from './backup-store.js';
@@ -280,15 +280,6 @@ async function shardDirs(files: BlobFiles): Promise<string[]> {
 
 async function syncFile(file: string): Promise<void> {
   const handle = await open(file, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
   try {
     await handle.sync();
   } finally {

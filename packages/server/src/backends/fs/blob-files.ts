@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { type FileHandle, link, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { BlobNotFoundError } from '../blob-store.js';
 
 const BLOB_ID = /^[0-9a-f]{32}$/;
 
@@ -98,6 +99,26 @@ export class BlobFiles {
     return open(this.blobPath(id), 'r');
   }
 
+  /**
+   * The blob, open, when it holds `size` bytes: BlobNotFoundError when there is none, and an
+   * error when damage cut it short or grew it (its bytes would go out as a whole value that is not).
+   */
+  async openSized(id: string, size: number): Promise<FileHandle> {
+    let file: FileHandle;
+    try {
+      file = await this.openBlob(id);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new BlobNotFoundError(id);
+      throw error;
+    }
+    const held = (await file.stat()).size;
+    if (held !== size) {
+      await file.close();
+      throw new Error(`blob ${id} holds ${held} of ${size} bytes; run stowage fsck`);
+    }
+    return file;
+  }
+
   async remove(id: string): Promise<void> {
     await rm(this.blobPath(id), { force: true });
   }
@@ -149,7 +170,8 @@ export class BlobFiles {
   }
 }
 
-async function syncDirectory(dir: string): Promise<void> {
+/** Makes a directory's entries (a file created, renamed or removed in it) durable. */
+export async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
     await handle.sync();

@@ -3,14 +3,7 @@ import { open, rm, stat, truncate } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Durability } from '../../config.js';
-import {
-  type AppendChunkOptions,
-  BlobNotFoundError,
-  type BlobStore,
-  type PutBlobOptions,
-  type ReadBlobOptions,
-  type Staging,
-} from '../blob-store.js';
+import type { AppendChunkOptions, BlobStore, PutBlobOptions, ReadBlobOptions, Staging } from '../blob-store.js';
 import { BlobFiles } from './blob-files.js';
 import { DiskSpace, type DiskSpaceOptions } from './disk-space.js';
 import { EarlyWriteback } from './early-writeback.js';
@@ -99,19 +92,8 @@ export class FileBlobStore implements BlobStore {
   }
 
   async read({ blobId, start, end, size }: ReadBlobOptions): Promise<Readable> {
-    let file: Awaited<ReturnType<BlobFiles['openBlob']>>;
-    try {
-      file = await this.files.openBlob(blobId);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new BlobNotFoundError(blobId);
-      throw error;
-    }
     // A blob cut short by damage would go out as a 200 whose body ends early: refuse it whole.
-    const held = (await file.stat()).size;
-    if (held !== size) {
-      await file.close();
-      throw new Error(`blob ${blobId} holds ${held} of ${size} bytes; run stowage fsck`);
-    }
+    const file = await this.files.openSized(blobId, size);
     return file.createReadStream({ start, end, highWaterMark: READ_CHUNK_BYTES });
   }
 

@@ -414,18 +414,7 @@ class DataDirBlobs implements BlobSource {
   }
 
   async read(blobId: string, size: number): Promise<Readable> {
-    let file: Awaited<ReturnType<BlobFiles['openBlob']>>;
-    try {
-      file = await this.files.openBlob(blobId);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new BlobNotFoundError(blobId);
-      throw error;
-    }
-    const held = (await file.stat()).size;
-    if (held !== size) {
-      await file.close();
-      throw new Error(`blob ${blobId} of the source holds ${held} of ${size} bytes; run stowage fsck on it`);
-    }
+    const file = await this.files.openSized(blobId, size);
     if (size === 0) {
       await file.close();
       const { Readable } = await import('node:stream');
