@@ -27,6 +27,9 @@ export interface MigratedTable {
   readonly blob?: { readonly id: string; readonly size: string } | undefined;
 }
 
+/** The columns of a stored value, which current rows and kept versions both have. */
+const VALUE_COLUMNS = ['size', 'sha256', 'content_type', 'last_modified', 'expires_at', 'blob_id', 'inline_data', 'attributes'];
+
 export const MIGRATED_TABLES: readonly MigratedTable[] = [
   { name: 'tenants', key: ['tenant'], columns: ['quota_bytes'] },
   { name: 'api_keys', key: ['client_id'], columns: ['tenant', 'secret_hash', 'secret_sealed', 'created_at'] },
@@ -36,38 +39,14 @@ export const MIGRATED_TABLES: readonly MigratedTable[] = [
   {
     name: 'objects',
     key: ['tenant', 'type', 'key'],
-    columns: [
-      'size',
-      'sha256',
-      'content_type',
-      'last_modified',
-      'expires_at',
-      'blob_id',
-      'inline_data',
-      'attributes',
-      'version_id',
-      'current_since',
-    ],
+    columns: [...VALUE_COLUMNS, 'version_id', 'current_since'],
     blob: { id: 'blob_id', size: 'size' },
   },
   {
     // Noncurrent versions kept for retention, with their purge times (delete markers name no blob).
     name: 'object_versions',
     key: ['tenant', 'type', 'key', 'version_id'],
-    columns: [
-      'size',
-      'sha256',
-      'content_type',
-      'last_modified',
-      'expires_at',
-      'blob_id',
-      'inline_data',
-      'attributes',
-      'current_since',
-      'stopped_at',
-      'purge_after',
-      'delete_marker',
-    ],
+    columns: [...VALUE_COLUMNS, 'current_since', 'stopped_at', 'purge_after', 'delete_marker'],
     blob: { id: 'blob_id', size: 'size' },
   },
 ];
