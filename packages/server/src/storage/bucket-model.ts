@@ -60,13 +60,6 @@ export interface PublicAccessBlock {
   readonly restrictPublicBuckets: boolean;
 }
 
-export const NO_PUBLIC_ACCESS_BLOCK: PublicAccessBlock = {
-  blockPublicAcls: false,
-  ignorePublicAcls: false,
-  blockPublicPolicy: false,
-  restrictPublicBuckets: false,
-};
-
 /** A default expiry for keys written under a prefix (S3 lifecycle `Expiration` with `Days`). */
 export interface LifecycleRule {
   readonly id: string;
