@@ -14,6 +14,7 @@ import { writeMarkdown } from './markdown.mjs';
 import { startNginx } from './nginx.mjs';
 import { killAllNow, run, stopAll, which } from './procs.mjs';
 import { resultsTable, TARGETS } from './report.mjs';
+import { runBackup } from './scenarios/backup.mjs';
 import { runCli } from './scenarios/cli.mjs';
 import { runClient } from './scenarios/client.mjs';
 import { runFlood } from './scenarios/flood.mjs';
@@ -21,6 +22,7 @@ import { measureFootprint } from './scenarios/footprint.mjs';
 import { runHead } from './scenarios/head.mjs';
 import { runLarge } from './scenarios/large.mjs';
 import { runListing } from './scenarios/listing.mjs';
+import { RETENTION_IDS, runRetention } from './scenarios/retention.mjs';
 import { runScaleOut, SCALE_OUT_IDS } from './scenarios/scale-out.mjs';
 import { runSmall, SMALL_KEY } from './scenarios/small.mjs';
 import { issueToken, REPO, startNodeCeiling, startStowage } from './servers.mjs';
@@ -175,7 +177,7 @@ async function main() {
   mkdirSync(root, { recursive: true });
   ctx.largeFile = path.join(root, 'large.bin');
   // The 1 GiB file only for the scenarios that send it (nginx serves it too: an empty file then).
-  const needLarge = selected(['upload', 'upload-resumable', 'download']) || (selected(SCALE_OUT_IDS) && !ctx.scaleOutUploadMiB);
+  const needLarge = selected(['upload', 'upload-resumable', 'download']) || (selected(['pg-s3-upload']) && !ctx.scaleOutUploadMiB);
   log(`writing the 1 KiB${needLarge ? ' and 1 GiB' : ''} files`);
   await writeFile(path.join(root, 'small.bin'), 1024);
   await writeFile(ctx.largeFile, needLarge ? 2 ** 30 : 0);
@@ -216,6 +218,8 @@ async function main() {
     ['CLI exists', ['cli-exists'], () => runCli(ctx)],
     ['a newcomer during a flood', ['fresh-connection'], () => runFlood(ctx)],
     ['1 GiB transfers', ['upload', 'upload-resumable', 'download'], () => runLarge(ctx)],
+    ['retention', RETENTION_IDS, () => runRetention(ctx)],
+    ['backup', ['backup'], () => runBackup(ctx)],
     [
       'data set',
       ['startup', 'list', 'iterlist', 'delete-prefix'],

@@ -10,8 +10,11 @@
 //   put-s3 BUCKET KEY FILE          one PutObject of FILE as a stream with its ContentLength, timed
 //   multipart-s3 BUCKET KEY FILE PART_MIB QUEUE   a multipart upload of FILE (as @aws-sdk/lib-storage
 //        does: parts of PART_MIB, QUEUE in flight, each a streamed slice of the file), timed
+//   put-dir-s3 BUCKET PREFIX DIR CONCURRENCY   every file under DIR as PREFIX/<relative path>,
+//        CONCURRENCY PutObjects in flight (a plain copy of a tree of files into the store), timed
 //   create-bucket BUCKET | delete-s3 BUCKET KEY | count-s3 BUCKET PREFIX (objects under PREFIX)
-import { createReadStream, statSync } from 'node:fs';
+//   | empty-s3 BUCKET PREFIX (deletes every object under PREFIX)
+import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -168,6 +171,52 @@ async function multipartS3(bucket, key, file, partMiB, queue) {
   return { size, seconds, mbps: size / seconds / 1e6, parts: parts.length };
 }
 
+/** Every regular file under `dir`, as paths relative to it. */
+function filesUnder(dir) {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)));
+}
+
+async function putDirS3(bucket, prefix, dir, concurrency) {
+  const files = filesUnder(dir);
+  const store = client(concurrency);
+  let next = 0;
+  let bytes = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let index = next++; index < files.length; index = next++) {
+        const file = path.join(dir, files[index]);
+        const size = statSync(file).size;
+        await store.send(
+          new s3.PutObjectCommand({ Bucket: bucket, Key: `${prefix}/${files[index]}`, Body: createReadStream(file), ContentLength: size }),
+        );
+        bytes += size;
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  store.destroy();
+  return { objects: files.length, bytes, seconds, mbps: bytes / seconds / 1e6 };
+}
+
+async function emptyS3(bucket, prefix) {
+  const store = client(16);
+  let deleted = 0;
+  for (;;) {
+    const out = await store.send(new s3.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+    const keys = (out.Contents ?? []).map((object) => object.Key);
+    if (keys.length === 0) break;
+    // One DeleteObject each: DeleteObjects needs a checksum header that not every store takes.
+    for (let at = 0; at < keys.length; at += 16)
+      await Promise.all(keys.slice(at, at + 16).map((Key) => store.send(new s3.DeleteObjectCommand({ Bucket: bucket, Key }))));
+    deleted += keys.length;
+  }
+  store.destroy();
+  return { deleted };
+}
+
 async function countS3(bucket, prefix) {
   const store = client();
   let count = 0;
@@ -191,6 +240,8 @@ if (mode === 'get-http') result = await getHttp(args[0], n(1), n(2), n(3), n(4))
 else if (mode === 'get-s3') result = await getS3(args[0], args[1], n(2), n(3), n(4), n(5));
 else if (mode === 'put-s3') result = await putS3(args[0], args[1], args[2]);
 else if (mode === 'multipart-s3') result = await multipartS3(args[0], args[1], args[2], n(3), n(4));
+else if (mode === 'put-dir-s3') result = await putDirS3(args[0], args[1], args[2], n(3));
+else if (mode === 'empty-s3') result = await emptyS3(args[0], args[1]);
 else if (mode === 'create-bucket') {
   const store = client();
   await store.send(new s3.CreateBucketCommand({ Bucket: args[0] }));

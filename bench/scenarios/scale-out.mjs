@@ -20,8 +20,9 @@ import { run, trackService } from '../procs.mjs';
 import { issueToken, REPO, sampleRss, startStowage } from '../servers.mjs';
 import { append, ratios, rotated, sleep } from '../stats.mjs';
 import { runWrk } from '../wrk.mjs';
+import { runMigrate } from './migrate.mjs';
 
-export const SCALE_OUT_IDS = ['pg-s3-get', 'pg-s3-upload'];
+export const SCALE_OUT_IDS = ['pg-s3-get', 'pg-s3-upload', 'migrate'];
 const BUCKET = 'stowage-bench';
 const PREFIX = 'bench';
 const GET_KEY = 'bench-1m';
@@ -186,8 +187,11 @@ export async function runScaleOut(ctx) {
     if (!seeded.ok) throw new Error(`storing ${GET_KEY} through Stowage failed: ${seeded.problem}`);
     await worker(store, ['put-s3', BUCKET, DIRECT_GET_KEY, getFile]);
 
-    await measureGet(ctx, { stowage, token, store, setup });
-    await measureUpload(ctx, { stowage, token, store, cephConf, dir });
+    const selected = (id) => !ctx.only || ctx.only.includes(id);
+    if (selected('pg-s3-get')) await measureGet(ctx, { stowage, token, store, setup });
+    if (selected('pg-s3-upload')) await measureUpload(ctx, { stowage, token, store, cephConf, dir });
+    const s3Env = Object.fromEntries(Object.entries(deployment).filter(([name]) => name.startsWith('STOWAGE_S3_')));
+    if (selected('migrate')) await runMigrate(ctx, { bucket: BUCKET, pgUrl: pg.env.STOWAGE_TEST_PG_URL, store, s3Env, cephConf, worker });
   } finally {
     for (const stop of stops.reverse()) {
       try {
