@@ -1,8 +1,7 @@
-import { Auth, AuthError, type BucketName, NotFoundError, Storage, StorageError } from 'stowage-client';
+import { Auth, type BucketName, Storage } from 'stowage-client';
 import { UsageError } from './remote-path.js';
 
-/** Exit codes of every user command. */
-export const Exit = { ok: 0, notFound: 1, usage: 2, auth: 3, other: 4 } as const;
+export { Exit } from './exit-codes.js';
 
 /** Options every storage command takes. */
 export interface GlobalOptions {
@@ -47,12 +46,4 @@ export function createContext(options: GlobalOptions): CommandContext {
     },
     showProgress: process.stderr.isTTY === true,
   };
-}
-
-/** Maps an error to its exit code and a one-line message. */
-export function exitCodeFor(error: unknown): number {
-  if (error instanceof NotFoundError) return Exit.notFound;
-  if (error instanceof AuthError) return Exit.auth;
-  if (error instanceof StorageError && error.status === 403) return Exit.auth;
-  return Exit.other;
 }

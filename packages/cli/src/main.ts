@@ -1,11 +1,14 @@
 import { CommanderError } from 'commander';
+import { endQuietlyOnBrokenPipe } from './broken-pipe.js';
+import { Exit } from './exit-codes.js';
 import { buildProgram } from './program.js';
 
+endQuietlyOnBrokenPipe();
 const program = buildProgram();
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof CommanderError) process.exit(error.exitCode === 1 ? 2 : error.exitCode);
+  if (error instanceof CommanderError) process.exit(error.exitCode === 1 ? Exit.usage : error.exitCode);
   process.stderr.write(`stowage: ${(error as Error).message}\n`);
-  process.exit(4);
+  process.exit(Exit.other);
 }

@@ -1,6 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
 import type { CommandContext, GlobalOptions } from './context.js';
-import { UsageError } from './remote-path.js';
 
 /**
  * Runs a command that talks to the storage API: builds its context (the client) from the global
@@ -19,14 +18,16 @@ export async function runStorageCommand(
   // keeps TurboFan for its own WebAssembly.
   setFlagsFromString('--liftoff-only');
   // The client (and undici) load only for the storage commands, not for serve, admin or --help.
-  const { createContext, Exit, exitCodeFor } = await import('./context.js');
+  const { createContext } = await import('./context.js');
+  const { failureOf } = await import('./failure.js');
   let ctx: CommandContext | undefined;
   try {
     ctx = createContext(options);
     process.exitCode = await run(ctx);
   } catch (error) {
-    process.stderr.write(`stowage ${name}: ${(error as Error).message}\n`);
-    process.exitCode = error instanceof UsageError ? Exit.usage : exitCodeFor(error);
+    const failure = failureOf(error, { url: ctx?.storage.url ?? options.url ?? '' });
+    if (failure.message !== undefined) process.stderr.write(`stowage ${name}: ${failure.message}\n`);
+    process.exitCode = failure.exit;
   } finally {
     await ctx?.storage.close();
   }

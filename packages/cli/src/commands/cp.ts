@@ -1,5 +1,6 @@
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { contentTypeFor } from '../content-type.js';
 import { type CommandContext, Exit } from '../context.js';
 import { createProgress } from '../progress.js';
 import { parseRemote, type RemotePath, UsageError } from '../remote-path.js';
@@ -31,7 +32,7 @@ export async function runCp(
   const progress = createProgress(ctx.showProgress && tasks.length === 1, `cp ${source}`);
   const transfer = async (task: Task) => {
     const call = { storageType: task.remote.type, onProgress: progress.update };
-    if (to) await ctx.storage.setFile(task.remote.key, task.local, call);
+    if (to) await ctx.storage.setFile(task.remote.key, task.local, { ...call, contentType: contentTypeFor(task.local) });
     else {
       await mkdir(path.dirname(task.local), { recursive: true });
       await ctx.storage.getFile(task.remote.key, task.local, call);

@@ -1,3 +1,5 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { type CommandContext, Exit } from '../context.js';
 import { createProgress } from '../progress.js';
@@ -8,6 +10,8 @@ export async function runGet(ctx: CommandContext, [key]: string[], options: { ou
     await pipeline(await ctx.storage.getStream(key as string, ctx.storageType), ctx.stdout, { end: false });
     return Exit.ok;
   }
+  // The value is written beside the output first: a missing directory is the user's, not that file's.
+  await stat(path.dirname(path.resolve(options.output)));
   const progress = createProgress(ctx.showProgress, `get ${key}`);
   try {
     await ctx.storage.getFile(key as string, options.output, { storageType: ctx.storageType, onProgress: progress.update });

@@ -36,11 +36,17 @@ type Row =
 export async function runLs(ctx: CommandContext, [argument]: string[], options: LsFlags): Promise<number> {
   const { type, key: prefix } = argument === undefined ? { type: ctx.storageType, key: '' } : parseKeyArgument(argument, ctx.storageType);
   const entries: ListEntry[] = [];
+  let more = false;
   for await (const entry of listing(ctx, type, prefix, options)) {
+    // One page of entries, unless --all: the one after it only says that there are more.
+    if (!options.all && entries.length === MAX_LIST_LIMIT) {
+      more = true;
+      break;
+    }
     entries.push(typeof entry === 'string' ? { kind: 'object', key: entry } : entry);
-    // The first page holds the first 1000 entries: stop before asking for the second.
-    if (!options.all && entries.length >= MAX_LIST_LIMIT) break;
   }
+  // On stderr, so that stdout stays the list a script reads.
+  if (more) ctx.stderr.write(`stowage ls: the first ${MAX_LIST_LIMIT} entries; there are more: --all lists every one\n`);
   if (!options.long) {
     const names = entries.map((entry) => (entry.kind === 'folder' ? entry.prefix : entry.key));
     ctx.stdout.write(options.json ? `${JSON.stringify(names)}\n` : names.map((name) => `${name}\n`).join(''));

@@ -1,6 +1,7 @@
-import type { CopyKeyResult, CopyPrefixResult } from 'stowage-client';
+import { type CopyKeyResult, type CopyPrefixResult, NotFoundError } from 'stowage-client';
 import { type CommandContext, Exit } from '../context.js';
 import { formatBytes } from '../format-bytes.js';
+import { countOf } from '../format-count.js';
 import { asFolderPrefix, parseKeyArgument, type RemotePath, UsageError } from '../remote-path.js';
 
 interface MoveFlags {
@@ -37,8 +38,14 @@ export async function transferOnServer(
     if (from.key === '') throw new UsageError(`${operation === 'copy' ? 'cp' : 'mv'} of a whole storage type needs -r`);
     const key = to.key === '' || to.key.endsWith('/') ? to.key + lastSegment(from.key) : to.key;
     const destination = { type: to.type, key };
-    const result: CopyKeyResult =
-      operation === 'copy' ? await ctx.storage.copy(from, destination, call) : await ctx.storage.move(from, destination, call);
+    const result: CopyKeyResult = await (operation === 'copy'
+      ? ctx.storage.copy(from, destination, call)
+      : ctx.storage.move(from, destination, call)
+    ).catch(async (error: unknown) => {
+      if (error instanceof NotFoundError && (await isFolder(ctx, from)))
+        throw new UsageError(`${from.type}/${from.key} is a folder: use -r to ${operation} every key under it`);
+      throw error;
+    });
     if (options.json) ctx.stdout.write(`${JSON.stringify(result)}\n`);
     return Exit.ok;
   }
@@ -47,12 +54,18 @@ export async function transferOnServer(
   const result: CopyPrefixResult =
     operation === 'copy' ? await ctx.storage.copy(source, destination, call) : await ctx.storage.move(source, destination, call);
   if (options.json) ctx.stdout.write(`${JSON.stringify(result)}\n`);
-  else ctx.stdout.write(`${result.objects} keys, ${formatBytes(result.bytes)} (${result.bytes} bytes) ${verb}\n`);
+  else ctx.stdout.write(`${countOf(result.objects, 'key')}, ${formatBytes(result.bytes)} (${result.bytes} bytes) ${verb}\n`);
   if (result.skipped === 0) return Exit.ok;
   const named = result.skippedKeys.join(', ');
   const more = result.skipped > result.skippedKeys.length ? ` and ${result.skipped - result.skippedKeys.length} more` : '';
-  ctx.stderr.write(`stowage: ${result.skipped} keys not ${verb}, their target exists (use --overwrite): ${named}${more}\n`);
+  ctx.stderr.write(`stowage: ${countOf(result.skipped, 'key')} not ${verb}, the target exists (use --overwrite): ${named}${more}\n`);
   return Exit.other;
+}
+
+/** Whether some key lies under `path` taken as a folder (the user meant a prefix and left out -r). */
+async function isFolder(ctx: CommandContext, path: RemotePath): Promise<boolean> {
+  for await (const _ of ctx.storage.iterList(asFolderPrefix(path.key), path.type)) return true;
+  return false;
 }
 
 function lastSegment(key: string): string {

@@ -1,5 +1,6 @@
 import { type CommandContext, Exit } from '../context.js';
 import { formatBytes } from '../format-bytes.js';
+import { countOf } from '../format-count.js';
 import { asFolderPrefix, UsageError } from '../remote-path.js';
 
 interface RmFlags {
@@ -41,7 +42,8 @@ async function removePrefixes(ctx: CommandContext, prefixes: string[], options: 
   for (const prefix of targets) {
     const { deleted, bytes } = await ctx.storage.deletePrefix(prefix, { storageType: ctx.storageType, all: prefix === '' });
     reports.push({ prefix, deleted, bytes });
-    if (!options.json) ctx.stdout.write(`${prefix || '(everything)'}: ${deleted} keys, ${formatBytes(bytes)} (${bytes} bytes) deleted\n`);
+    if (!options.json)
+      ctx.stdout.write(`${prefix || '(everything)'}: ${countOf(deleted, 'key')}, ${formatBytes(bytes)} (${bytes} bytes) deleted\n`);
   }
   if (options.json) ctx.stdout.write(`${JSON.stringify(reports)}\n`);
   return Exit.ok;

@@ -1,3 +1,4 @@
+import { contentTypeFor } from '../content-type.js';
 import { type CommandContext, Exit } from '../context.js';
 import { createProgress } from '../progress.js';
 import { UsageError } from '../remote-path.js';
@@ -9,19 +10,23 @@ interface SetFlags {
   contentDisposition?: string;
 }
 
-/** `stowage set KEY [FILE|-]`: from a file, or from stdin when FILE is `-` or absent. */
+/**
+ * `stowage set KEY [FILE|-]`: from a file, or from stdin when FILE is `-` or absent. Without
+ * --content-type, the type comes from the file's name (from the key's, for stdin).
+ */
 export async function runSet(ctx: CommandContext, [key, file]: string[], options: SetFlags): Promise<number> {
-  const progress = createProgress(ctx.showProgress && file !== undefined && file !== '-', `set ${key}`);
+  const fromStdin = file === undefined || file === '-';
+  const progress = createProgress(ctx.showProgress && !fromStdin, `set ${key}`);
   const call = {
     storageType: ctx.storageType,
-    contentType: options.contentType,
+    contentType: options.contentType ?? contentTypeFor(fromStdin ? (key as string) : file),
     metadata: options.meta ? parseMetadata(options.meta) : undefined,
     cacheControl: options.cacheControl,
     contentDisposition: options.contentDisposition,
     onProgress: progress.update,
   };
   try {
-    if (file === undefined || file === '-') await ctx.storage.set(key as string, ctx.stdin as never, call);
+    if (fromStdin) await ctx.storage.set(key as string, ctx.stdin as never, call);
     else await ctx.storage.setFile(key as string, file, call);
   } finally {
     progress.stop();

@@ -1,9 +1,15 @@
+import { NotFoundError } from 'stowage-client';
 import { type CommandContext, Exit } from '../context.js';
 import { formatBytes } from '../format-bytes.js';
 
 /** `stowage stat KEY [--json]`: everything stored about KEY but its bytes (one HEAD request). */
 export async function runStat(ctx: CommandContext, [key]: string[], options: { json?: boolean }): Promise<number> {
-  const info = await ctx.storage.info(key as string, ctx.storageType);
+  const info = await ctx.storage.info(key as string, ctx.storageType).catch((error: unknown) => {
+    // A HEAD answer has no body to say what is missing: say it as the other commands do.
+    if (error instanceof NotFoundError && error.code === undefined)
+      throw new NotFoundError(`No object at ${ctx.storageType}/${key}`, { status: 404, code: 'NoSuchKey' });
+    throw error;
+  });
   const report = {
     key,
     storageType: ctx.storageType,

@@ -1,5 +1,6 @@
 import { decodeClaims, type UsageReport } from 'stowage-client';
-import { type CommandContext, Exit, exitCodeFor } from '../context.js';
+import { type CommandContext, Exit } from '../context.js';
+import { failureOf } from '../failure.js';
 import { formatBytes } from '../format-bytes.js';
 
 /**
@@ -35,8 +36,9 @@ export async function runWhoami(ctx: CommandContext, _args: string[], options: {
     if (usage) ctx.stderr.write(describeUsage(usage));
   }
   if (failure === undefined) return Exit.ok;
-  ctx.stderr.write(`stowage whoami: usage unavailable: ${(failure as Error).message}\n`);
-  return exitCodeFor(failure);
+  const { exit, message } = failureOf(failure, { url: ctx.storage.url });
+  ctx.stderr.write(`stowage whoami: usage unavailable: ${message}\n`);
+  return exit;
 }
 
 function describeUsage(usage: UsageReport): string {
