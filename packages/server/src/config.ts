@@ -92,6 +92,8 @@ export interface ServerConfig {
   /** How long shutdown waits for in-flight requests, in ms. */
   readonly shutdownTimeoutMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** JSON lines (for collectors), or `pretty` lines for a person at a terminal. */
+  readonly logFormat: 'json' | 'pretty';
   /** Log one line per request. */
   readonly accessLog: boolean;
   /** Honour X-Forwarded-Proto/-Host/-For (only behind a proxy that sets them). */
@@ -154,6 +156,7 @@ export interface ConfigOverrides {
   dataDir?: string | undefined;
   durability?: string | undefined;
   logLevel?: string | undefined;
+  logFormat?: string | undefined;
   publicUrl?: string | undefined;
   userContentUrl?: string | undefined;
   trustProxy?: boolean | string | undefined;
@@ -163,6 +166,7 @@ export interface ConfigOverrides {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_FORMATS = ['json', 'pretty'] as const;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -253,6 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     sweepIntervalMs: duration('STOWAGE_SWEEP_INTERVAL', 60_000),
     shutdownTimeoutMs: duration('STOWAGE_SHUTDOWN_TIMEOUT', 10_000),
     logLevel: read('log level', overrides.logLevel ?? env.STOWAGE_LOG_LEVEL, 'info', oneOf(LOG_LEVELS)),
+    logFormat: read('log format', overrides.logFormat ?? env.STOWAGE_LOG_FORMAT, 'json', oneOf(LOG_FORMATS)),
     failpoints: read<ReadonlyMap<FailpointName, number>>('STOWAGE_FAILPOINTS', env.STOWAGE_FAILPOINTS, new Map(), parseFailpoints),
     accessLog: read('STOWAGE_ACCESS_LOG', env.STOWAGE_ACCESS_LOG, false, boolean),
     trustProxy: read(

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
+import type pino from 'pino';
 import type { ApiKeyStore } from './auth/api-keys.js';
 import { createApiKey } from './auth/api-keys.js';
 import { JwksVerifier } from './auth/jwks-verifier.js';
@@ -18,6 +18,7 @@ import { listensBeyondLoopback } from './http/host-names.js';
 import { createMetrics } from './http/metrics.js';
 import { TenantRateLimits } from './http/rate-limits.js';
 import { TenantSlots } from './http/tenant-slots.js';
+import { createLogger } from './logger.js';
 import { createS3RootListener } from './s3/root-listener.js';
 import { Access } from './storage/access.js';
 import { BucketCors } from './storage/bucket-cors.js';
@@ -59,7 +60,7 @@ export interface StowageServer {
 
 /** Opens the index and blob store the config names, and the secret that signs tokens and URLs. */
 export async function openStorage(config: ServerConfig, deps: ServerDependencies = {}) {
-  const logger = deps.logger ?? pino({ level: config.logLevel });
+  const logger = deps.logger ?? createLogger(config);
   const backend = await openBackend(config, {
     attributeLayout: ATTRIBUTE_LAYOUT,
     clock: deps.clock,

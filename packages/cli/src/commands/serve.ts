@@ -11,6 +11,10 @@ export function registerServeCommand(program: Command): void {
     .option('--data-dir <d>', 'data directory (env STOWAGE_DATA_DIR, default ./.stowage)')
     .option('--durability <mode>', 'full (fsync, survives power loss) or process (env STOWAGE_DURABILITY)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (env STOWAGE_LOG_LEVEL)')
+    .option(
+      '--log-format <format>',
+      'json (one JSON object per line) or pretty (one readable line); default pretty on a terminal, else json (env STOWAGE_LOG_FORMAT)',
+    )
     .option('--public-url <url>', 'origin put in signed and upload URLs, e.g. https://storage.example.com (env STOWAGE_PUBLIC_URL)')
     .option(
       '--user-content-url <url>',
@@ -29,6 +33,7 @@ export function registerServeCommand(program: Command): void {
         dataDir?: string;
         durability?: string;
         logLevel?: string;
+        logFormat?: string;
         publicUrl?: string;
         userContentUrl?: string;
         trustProxy?: boolean;
@@ -38,10 +43,13 @@ export function registerServeCommand(program: Command): void {
         printToken?: string;
       }) => {
         const { serve } = await import('stowage-server');
-        const { server, url } = await serve(options);
+        // A person at a terminal reads lines; a log collector (stdout a pipe or a file) takes JSON.
+        const logFormat = options.logFormat ?? (process.env.STOWAGE_LOG_FORMAT || !process.stdout.isTTY ? undefined : 'pretty');
+        const { server, url } = await serve({ ...options, logFormat });
+        const origin = new URL(url).origin;
         const lines = [`Stowage is serving ${url} (${describeStorage(server.context.config)})`];
         const s3Root = server.s3RootUrl();
-        lines.push(`S3 API: ${new URL(url).origin}/s3${s3Root ? ` and ${s3Root}` : ''}`);
+        lines.push(`S3 API: ${origin}/s3${s3Root ? ` and ${s3Root}` : ''}`, `Console: ${origin}/console/`);
         if (options.printToken) {
           const token = await server.issueToken(options.printToken, 24 * 3_600_000);
           lines.push(
