@@ -1,4 +1,5 @@
 import { Auth, type BucketName, Storage } from 'stowage-client';
+import { profilePath, profileUrl } from './profiles.js';
 import { UsageError } from './remote-path.js';
 
 export { Exit } from './exit-codes.js';
@@ -9,6 +10,8 @@ export interface GlobalOptions {
   token?: string;
   /** Send no credentials: only what is shared with everyone answers. */
   anonymous?: boolean;
+  /** A profile saved by `stowage login --profile NAME` (else STOWAGE_PROFILE, else the default one). */
+  profile?: string;
   /** A storage type or a bucket's name (-t). */
   storageType?: BucketName;
   /** Whether -t was given (rather than left at its default, data). */
@@ -28,14 +31,23 @@ export interface CommandContext {
 }
 
 /**
- * Credentials resolve in this order: --token, then the client's own (env vars, ~/.stowage/token_info.json);
- * with --anonymous there are none.
+ * The server is --url, else STOWAGE_URL, else the one the profile was saved with. Credentials are
+ * --token, else the client's own (env vars, then the default profile's file); a profile named
+ * with --profile or STOWAGE_PROFILE uses its own file alone. With --anonymous there are none.
  */
-export function createContext(options: GlobalOptions): CommandContext {
+export function createContext(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): CommandContext {
   if (options.anonymous && options.token) throw new UsageError('--anonymous sends no credentials: leave out --token');
-  const credentials = options.anonymous ? { anonymous: true } : { auth: options.token ? new Auth({ token: options.token }) : new Auth() };
+  const profile = options.profile ?? (env.STOWAGE_PROFILE || undefined);
+  const tokenInfoPath = profilePath(profile, env);
+  const url = options.url ?? (env.STOWAGE_URL || profileUrl(tokenInfoPath));
+  const auth = options.token
+    ? new Auth({ token: options.token })
+    : profile === undefined
+      ? new Auth()
+      : new Auth({ env: {}, tokenInfoPath });
+  const credentials = options.anonymous ? { anonymous: true } : { auth };
   return {
-    storage: new Storage({ url: options.url, ...credentials }),
+    storage: new Storage({ url, ...credentials }),
     storageType: options.storageType ?? 'data',
     storageTypeChosen: options.storageTypeChosen === true,
     stdout: process.stdout,

@@ -43,6 +43,7 @@ function registerUserCommand(program: Command, spec: CommandSpec): void {
     .option('--url <url>', 'API base URL (env STOWAGE_URL)')
     .option('--token <token>', 'bearer token (env STOWAGE_TOKEN; else ~/.stowage/token_info.json)')
     .option('--anonymous', 'send no credentials: read buckets shared with everyone')
+    .option('--profile <name>', 'credentials and URL saved by `stowage login --profile NAME` (env STOWAGE_PROFILE)')
     .addHelpText('after', `\nExamples:\n${spec.examples.map((example) => `  $ ${example}`).join('\n')}`);
   // A command that takes -h for itself (du -h) keeps --help only.
   if (spec.options.some(([flags]) => flags.startsWith('-h,'))) command.helpOption('--help', 'display help for command');

@@ -169,12 +169,17 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
   {
     name: 'login',
     args: '',
-    summary: 'Save credentials to ~/.stowage/token_info.json (mode 0600)',
+    summary: 'Check credentials against the server, then save them with its URL (mode 0600): the default profile, or --profile NAME',
     options: [
       ['--client-id <id>', 'API key id (from `stowage keys create`)'],
       ['--client-secret <secret>', 'API key secret'],
     ],
-    examples: ['stowage login --client-id stw_… --client-secret …', 'stowage login --token "$(stowage token --user dev)"'],
+    examples: [
+      'stowage login --url https://storage.example.com/storage/v1 --client-id stw_… --client-secret …',
+      'stowage login --token "$(stowage token --user dev)"',
+      'stowage login --profile staging --url http://127.0.0.1:8788/storage/v1 --token …',
+      'stowage ls --profile staging',
+    ],
     run: async (ctx, args, options) => (await import('./commands/login.js')).runLogin(ctx, args, options),
   },
   {

@@ -1,30 +1,43 @@
-import { homedir } from 'node:os';
-import path from 'node:path';
-import { Auth, writeTokenFile } from 'stowage-client';
+import { Auth, type TokenInfo, writeTokenFile } from 'stowage-client';
 import { type CommandContext, Exit } from '../context.js';
+import { profilePath } from '../profiles.js';
 import { UsageError } from '../remote-path.js';
 
-export function tokenInfoPath(): string {
-  return process.env.STOWAGE_TOKEN_INFO_PATH ?? path.join(homedir(), '.stowage', 'token_info.json');
+interface LoginFlags {
+  token?: string;
+  clientId?: string;
+  clientSecret?: string;
+  profile?: string;
 }
 
-/** `stowage login (--token T | --client-id ID --client-secret S)`: stores credentials (mode 0600). */
-export async function runLogin(
-  ctx: CommandContext,
-  _args: string[],
-  options: { token?: string; clientId?: string; clientSecret?: string; url?: string },
-): Promise<number> {
-  const file = tokenInfoPath();
+/**
+ * `stowage login (--token T | --client-id ID --client-secret S) [--url U] [--profile NAME]`: asks
+ * the server who these credentials are, and only then saves them with its URL (mode 0600), so a
+ * mistyped token or URL is said now and nothing is overwritten by it.
+ */
+export async function runLogin(ctx: CommandContext, _args: string[], options: LoginFlags): Promise<number> {
+  const file = profilePath(options.profile ?? (process.env.STOWAGE_PROFILE || undefined));
+  let info: TokenInfo;
+  let auth: Auth;
   if (options.clientId && options.clientSecret) {
-    const auth = new Auth({ clientId: options.clientId, clientSecret: options.clientSecret, env: {}, tokenInfoPath: file });
+    auth = new Auth({ clientId: options.clientId, clientSecret: options.clientSecret, env: {}, tokenInfoPath: file });
     auth.useDefaultDomain(ctx.storage.url);
-    const token = await auth.refresh();
-    await writeTokenFile(file, { client_id: options.clientId, client_secret: options.clientSecret, JWT_TOKEN: token });
-  } else if (options.token) {
-    await writeTokenFile(file, { JWT_TOKEN: options.token });
+    info = { client_id: options.clientId, client_secret: options.clientSecret, JWT_TOKEN: await auth.refresh() };
+  } else if (options.token && !options.clientId && !options.clientSecret) {
+    auth = new Auth({ token: options.token, env: {}, tokenInfoPath: file });
+    info = { JWT_TOKEN: options.token };
   } else {
     throw new UsageError('login needs --token T, or --client-id ID with --client-secret S');
   }
-  ctx.stderr.write(`Credentials saved to ${file}\n`);
+  const { Storage } = await import('stowage-client');
+  const checking = new Storage({ url: ctx.storage.url, auth });
+  let user: string;
+  try {
+    user = (await checking.usage()).tenant;
+  } finally {
+    await checking.close();
+  }
+  await writeTokenFile(file, { ...info, url: ctx.storage.url } as TokenInfo);
+  ctx.stderr.write(`Logged in to ${ctx.storage.url} as ${user}; saved to ${file}\n`);
   return Exit.ok;
 }
