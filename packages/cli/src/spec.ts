@@ -13,6 +13,12 @@ export interface CommandSpec {
   readonly run: (ctx: CommandContext, args: string[], options: any) => Promise<number>;
 }
 
+/** The transfer commands' say on progress: a bar and a summary line on a terminal, unless told otherwise. */
+const PROGRESS_OPTIONS: CommandSpec['options'] = [
+  ['--progress', 'a progress bar and a summary line on stderr even when it is not a terminal'],
+  ['-q, --quiet', 'no progress bar or summary line, even on a terminal'],
+];
+
 // Each handler's module is imported when its command runs, not when the program is built: a
 // command loads neither the other commands nor what only they need (the progress bar, the
 // server's duration parser).
@@ -26,6 +32,7 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
       ['--meta <name=value>', 'metadata to store with the value (repeatable; any text as the value)', 'repeatable'],
       ['--cache-control <value>', 'Cache-Control to serve the value with'],
       ['--content-disposition <value>', 'Content-Disposition to serve the value with'],
+      ...PROGRESS_OPTIONS,
     ],
     examples: [
       'stowage set reports/q1.csv q1.csv',
@@ -38,7 +45,7 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
     name: 'get',
     args: '<key>',
     summary: 'Write the value at KEY to stdout, or to a file with -o',
-    options: [['-o, --output <file>', 'write to FILE ("-" for stdout); written whole or not at all']],
+    options: [['-o, --output <file>', 'write to FILE ("-" for stdout); written whole or not at all'], ...PROGRESS_OPTIONS],
     examples: ['stowage get reports/q1.csv -o q1.csv', 'stowage get logs/big.txt -o - | gzip > big.txt.gz'],
     run: async (ctx, args, options) => (await import('./commands/get.js')).runGet(ctx, args, options),
   },
@@ -157,6 +164,7 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
     options: [
       ['-r, --recursive', 'copy a directory tree / every key under a prefix'],
       ['-j, --jobs <n>', 'parallel transfers (default 8)'],
+      ...PROGRESS_OPTIONS,
     ],
     examples: [
       'stowage cp ./site stowage://data/site -r',

@@ -2,7 +2,7 @@ import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { contentTypeFor } from '../content-type.js';
 import { type CommandContext, Exit } from '../context.js';
-import { createProgress } from '../progress.js';
+import { createBatchProgress, createProgress, type ProgressFlags, progressWanted } from '../progress.js';
 import { parseRemote, type RemotePath, UsageError } from '../remote-path.js';
 import { transferOnServer } from './mv.js';
 
@@ -14,7 +14,7 @@ import { transferOnServer } from './mv.js';
 export async function runCp(
   ctx: CommandContext,
   [source, target]: string[],
-  options: { recursive?: boolean; jobs?: string },
+  options: { recursive?: boolean; jobs?: string } & ProgressFlags,
 ): Promise<number> {
   const from = parseRemote(source as string);
   const to = parseRemote(target as string);
@@ -29,19 +29,25 @@ export async function runCp(
   const tasks = to
     ? await uploads(source as string, to, options.recursive)
     : await downloads(ctx, from as RemotePath, target as string, options.recursive);
-  const progress = createProgress(ctx.showProgress && tasks.length === 1, `cp ${source}`);
+  const wanted = progressWanted(options, ctx.showProgress);
+  // One file: its bytes; a tree: its files, with the bytes moved.
+  const single = options.recursive ? undefined : createProgress(wanted, `cp ${source}`);
+  const batch = options.recursive ? createBatchProgress(wanted, `cp ${source}`, tasks.length) : undefined;
   const transfer = async (task: Task) => {
-    const call = { storageType: task.remote.type, onProgress: progress.update };
+    const file = batch?.file();
+    const call = { storageType: task.remote.type, onProgress: file?.update ?? single?.update };
     if (to) await ctx.storage.setFile(task.remote.key, task.local, { ...call, contentType: contentTypeFor(task.local) });
     else {
       await mkdir(path.dirname(task.local), { recursive: true });
       await ctx.storage.getFile(task.remote.key, task.local, call);
     }
+    file?.done();
   };
   try {
     await runBounded(tasks, jobs, transfer);
+    (batch ?? single)?.finish();
   } finally {
-    progress.stop();
+    (batch ?? single)?.stop();
   }
   return Exit.ok;
 }

@@ -1,9 +1,9 @@
 import { contentTypeFor } from '../content-type.js';
 import { type CommandContext, Exit } from '../context.js';
-import { createProgress } from '../progress.js';
+import { createProgress, type ProgressFlags, progressWanted } from '../progress.js';
 import { UsageError } from '../remote-path.js';
 
-interface SetFlags {
+interface SetFlags extends ProgressFlags {
   contentType?: string;
   meta?: string[];
   cacheControl?: string;
@@ -16,7 +16,7 @@ interface SetFlags {
  */
 export async function runSet(ctx: CommandContext, [key, file]: string[], options: SetFlags): Promise<number> {
   const fromStdin = file === undefined || file === '-';
-  const progress = createProgress(ctx.showProgress && !fromStdin, `set ${key}`);
+  const progress = createProgress(progressWanted(options, ctx.showProgress), `set ${key}`);
   const call = {
     storageType: ctx.storageType,
     contentType: options.contentType ?? contentTypeFor(fromStdin ? (key as string) : file),
@@ -28,6 +28,7 @@ export async function runSet(ctx: CommandContext, [key, file]: string[], options
   try {
     if (fromStdin) await ctx.storage.set(key as string, ctx.stdin as never, call);
     else await ctx.storage.setFile(key as string, file, call);
+    progress.finish();
   } finally {
     progress.stop();
   }
