@@ -175,6 +175,26 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
     run: async (ctx, args, options) => (await import('./commands/cp.js')).runCp(ctx, args, options),
   },
   {
+    name: 'sync',
+    args: '<source> <destination>',
+    summary:
+      'Make a local folder and stowage://TYPE/PREFIX hold the same files, either way: copies what is missing or different (size, then sha256)',
+    options: [
+      ['--delete', 'also delete at the destination what the source does not have'],
+      ['--exclude <glob>', 'leave out paths matching GLOB (repeatable); without a slash it matches a name at any depth', 'repeatable'],
+      ['--dry-run', 'print what would be copied and deleted, and do nothing'],
+      ['--size-only', 'take files of the same size as the same (no hashing)'],
+      ['-j, --jobs <n>', 'parallel transfers (default 8)'],
+      ['--json', 'print what was copied and deleted as JSON'],
+      ...PROGRESS_OPTIONS,
+    ],
+    examples: [
+      'stowage sync ./site stowage://data/site --delete --exclude "*.tmp"',
+      'stowage sync stowage://result/reports ./reports --dry-run',
+    ],
+    run: async (ctx, args, options) => (await import('./commands/sync.js')).runSync(ctx, args, options),
+  },
+  {
     name: 'login',
     args: '',
     summary: 'Check credentials against the server, then save them with its URL (mode 0600): the default profile, or --profile NAME',

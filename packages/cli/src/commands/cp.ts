@@ -1,7 +1,8 @@
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { contentTypeFor } from '../content-type.js';
 import { type CommandContext, Exit } from '../context.js';
+import { listFiles } from '../local-tree.js';
 import { createBatchProgress, createProgress, type ProgressFlags, progressWanted } from '../progress.js';
 import { parseRemote, type RemotePath, UsageError } from '../remote-path.js';
 import { transferOnServer } from './mv.js';
@@ -88,20 +89,8 @@ async function downloads(ctx: CommandContext, from: RemotePath, local: string, r
   return tasks;
 }
 
-async function listFiles(dir: string, base = ''): Promise<string[]> {
-  const entries = await readdir(path.join(dir, base), { withFileTypes: true });
-  const nested = await Promise.all(
-    entries.map((entry) =>
-      entry.isDirectory()
-        ? listFiles(dir, path.join(base, entry.name))
-        : Promise.resolve(entry.isFile() ? [path.join(base, entry.name)] : []),
-    ),
-  );
-  return nested.flat();
-}
-
 /** Runs `work` over `items`, at most `limit` at a time; the first failure stops new work. */
-async function runBounded<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+export async function runBounded<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await work(items[next++] as T);
