@@ -1,0 +1,34 @@
+"""The retry policy every request goes through unless ``Storage(retries=...)`` says otherwise."""
+
+from urllib3.util.retry import Retry
+
+RETRIED_STATUSES = (500, 502, 503, 504)
+
+# The idempotent methods. POST is left out: of the POSTs only delete_prefix and a copy with
+# overwrite could be repeated safely, and those are retried by the caller's explicit choice.
+RETRIED_METHODS = frozenset(["HEAD", "GET", "PUT", "DELETE", "OPTIONS", "TRACE"])
+
+
+def default_retry():
+    """3 tries in all: 500/502/503/504 and broken connections, 429/503 after ``Retry-After``.
+
+    Waits grow as ``0.5 * 2 ** (n - 1)`` seconds plus up to half a second of jitter, so that
+    many clients failing together do not come back together.
+    """
+    return Retry(
+        total=3,
+        connect=2,
+        read=2,
+        status=2,
+        backoff_factor=0.5,
+        backoff_jitter=0.5,
+        allowed_methods=RETRIED_METHODS,
+        status_forcelist=RETRIED_STATUSES,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+
+
+def no_retry():
+    """One attempt: for tests, and for requests whose repetition would change the outcome."""
+    return Retry(total=0, connect=0, read=0, status=0, redirect=0, raise_on_status=False)

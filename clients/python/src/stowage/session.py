@@ -1,0 +1,90 @@
+"""One HTTP call to the storage API: URL, headers, token, retries, timeouts, and errors."""
+
+import threading
+import uuid
+from urllib.parse import quote, urlencode
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from ._version import __version__
+from .exceptions import error_from_response
+
+
+class ApiSession:
+    """``requests`` sessions (one per thread, as a ``requests.Session`` is not thread-safe)
+    mounted with the ``Retry`` policy, sending what the Descartes Labs client sends."""
+
+    def __init__(self, base_url, auth, retries, timeout):
+        self.base_url = base_url.rstrip("/")
+        self.auth = auth
+        self.retries = retries
+        self.timeout = timeout
+        self._local = threading.local()
+
+    @property
+    def session(self):
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(max_retries=self.retries)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            session.headers["User-Agent"] = "stowage-python/{}".format(__version__)
+            self._local.session = session
+        return session
+
+    def request(self, method, path="", params=None, headers=None, data=None, json=None,
+                stream=False, url=None, anonymous=False, accept=()):
+        """Sends one request (retried by the policy) and returns the ``requests.Response``.
+
+        ``path`` is appended to the base URL as it is (keys in it are already encoded); ``url``
+        replaces both (an upload URL, which carries its own credential: ``anonymous``).
+        Statuses of 400 and more raise the matching error unless listed in ``accept``. A 401 with
+        an API key at hand refreshes the token and tries once more.
+        """
+        target = url or self.base_url + path
+        if params:
+            pairs = [(name, value) for name, value in params.items() if value is not None]
+            if pairs:
+                target += ("&" if "?" in target else "?") + urlencode(pairs, quote_via=quote)
+        response = self._send(method, target, headers, data, json, stream, anonymous)
+        if response.status_code == 401 and not anonymous and self.auth.can_refresh and _replayable(data):
+            response.close()
+            self.auth.invalidate()
+            response = self._send(method, target, headers, data, json, stream, anonymous)
+        if response.status_code < 400 or response.status_code in accept:
+            return response
+        try:
+            raise error_from_response(response, method, target)
+        finally:
+            response.close()
+
+    def _send(self, method, target, headers, data, json, stream, anonymous):
+        sent = {"X-Request-Group": uuid.uuid4().hex}
+        if json is None and data is None:
+            # What the Descartes Labs client sends on GET, HEAD and DELETE; the server accepts it.
+            sent["Content-Type"] = "application/json"
+        if not anonymous:
+            sent["Authorization"] = "Bearer " + self.auth.token
+        sent.update(headers or {})
+        session = self.session
+        prepared = session.prepare_request(
+            requests.Request(method, target, headers=sent, data=data, json=json)
+        )
+        # requests would turn the key's %2E back into dots that urllib3 then collapses as
+        # dot segments: the URL goes out exactly as built.
+        prepared.url = target
+        return session.send(prepared, timeout=self.timeout, stream=stream)
+
+
+def earlier_attempt_may_have_applied(response):
+    """Whether the policy retried this request after an attempt the server may have carried
+    out (its response was lost, or it answered 5xx)."""
+    retries = getattr(response.raw, "retries", None)
+    history = getattr(retries, "history", ()) or ()
+    return any(entry.error is not None or (entry.status or 0) >= 500 for entry in history)
+
+
+def _replayable(data):
+    return data is None or isinstance(data, (bytes, str))
