@@ -16,15 +16,23 @@ import pytest
 from stowage import Auth, Storage
 from stowage.retry import no_retry
 
-_NEEDED = ("STOWAGE_TEST_URL", "STOWAGE_TEST_TOKEN", "STOWAGE_TEST_TOKEN_BOB",
-           "STOWAGE_TEST_CLIENT_ID", "STOWAGE_TEST_CLIENT_SECRET")
+_NEEDED = (
+    "STOWAGE_TEST_URL",
+    "STOWAGE_TEST_TOKEN",
+    "STOWAGE_TEST_TOKEN_BOB",
+    "STOWAGE_TEST_CLIENT_ID",
+    "STOWAGE_TEST_CLIENT_SECRET",
+)
 
 
 def pytest_configure(config):
     missing = [name for name in _NEEDED if not os.environ.get(name)]
     if missing:
-        pytest.exit("these tests need a server: set {} (node scripts/run-tests.mjs "
-                    "packages/client/test/python-client.test.ts does)".format(", ".join(missing)), 2)
+        pytest.exit(
+            "these tests need a server: set {} (node scripts/run-tests.mjs "
+            "packages/client/test/python-client.test.ts does)".format(", ".join(missing)),
+            2,
+        )
 
 
 @pytest.fixture(scope="session")

@@ -24,8 +24,14 @@ class FaultServer:
             def handle_any(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                fault.seen.append({"method": self.command, "path": self.path,
-                                   "headers": dict(self.headers), "body": body})
+                fault.seen.append(
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "body": body,
+                    }
+                )
                 answer = plan(len(fault.seen), self)
                 if answer is None:
                     self.close_connection = True
@@ -54,7 +60,9 @@ class FaultServer:
 
 def error(status, code, headers=None):
     """An error answer shaped like the server's."""
-    body = json.dumps({"code": code, "message": code + " (injected)", "requestId": "fault-1"}).encode()
+    body = json.dumps(
+        {"code": code, "message": code + " (injected)", "requestId": "fault-1"}
+    ).encode()
     return status, dict({"Content-Type": "application/json"}, **(headers or {})), body
 
 
@@ -80,7 +88,9 @@ class CuttingProxy:
                 return
             upstream = socket.create_connection(("127.0.0.1", self.target_port))
             threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+            threading.Thread(
+                target=self._pump, args=(upstream, client, False), daemon=True
+            ).start()
 
     def _pump(self, source, sink, upward):
         try:

@@ -15,16 +15,26 @@ from stowage.auth import decode_claims
 
 def unsigned_jwt(sub, lifetime):
     """A token the client can read the expiry of (it never verifies signatures)."""
+
     def part(value):
         return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
-    return "{}.{}.sig".format(part({"alg": "HS256"}), part({"sub": sub, "exp": int(time.time()) + lifetime}))
+
+    return "{}.{}.sig".format(
+        part({"alg": "HS256"}), part({"sub": sub, "exp": int(time.time()) + lifetime})
+    )
 
 
 def test_no_credentials_anywhere_is_an_auth_error_naming_every_way_to_give_them(tmp_path):
     auth = Auth(token_info_path=str(tmp_path / "absent.json"), environ={})
     with pytest.raises(AuthError) as caught:
         auth.token
-    for hint in ("STOWAGE_TOKEN", "DESCARTESLABS_TOKEN", "STOWAGE_CLIENT_ID", "STOWAGE_CLIENT_SECRET", "absent.json"):
+    for hint in (
+        "STOWAGE_TOKEN",
+        "DESCARTESLABS_TOKEN",
+        "STOWAGE_CLIENT_ID",
+        "STOWAGE_CLIENT_SECRET",
+        "absent.json",
+    ):
         assert hint in str(caught.value)
 
 
@@ -35,10 +45,14 @@ def test_tokens_from_the_environment_under_both_names(tmp_path):
     assert Auth(jwt_token="g.h.i", environ={"STOWAGE_TOKEN": "a.b.c"}).token == "g.h.i"
 
 
-def test_an_api_key_from_descarteslabs_variables_is_exchanged_at_the_servers_auth(server_url, api_key, tmp_path):
+def test_an_api_key_from_descarteslabs_variables_is_exchanged_at_the_servers_auth(
+    server_url, api_key, tmp_path
+):
     client_id, secret = api_key
-    auth = Auth(token_info_path=str(tmp_path / "none.json"),
-                environ={"DESCARTESLABS_CLIENT_ID": client_id, "DESCARTESLABS_CLIENT_SECRET": secret})
+    auth = Auth(
+        token_info_path=str(tmp_path / "none.json"),
+        environ={"DESCARTESLABS_CLIENT_ID": client_id, "DESCARTESLABS_CLIENT_SECRET": secret},
+    )
     storage = Storage(server_url, auth=auth)  # the auth domain defaults to the server's /auth
     assert auth.domain == server_url.replace("/storage/v1", "/auth")
     storage.set("from-env-key", "carol's")
@@ -46,13 +60,17 @@ def test_an_api_key_from_descarteslabs_variables_is_exchanged_at_the_servers_aut
     assert storage.get("from-env-key") == "carol's"
 
 
-def test_the_original_token_file_is_read_refreshed_and_rewritten_with_mode_0600(server_url, api_key, tmp_path):
+def test_the_original_token_file_is_read_refreshed_and_rewritten_with_mode_0600(
+    server_url, api_key, tmp_path
+):
     client_id, secret = api_key
     home = tmp_path / "home"
     token_file = home / ".descarteslabs" / "token_info.json"
     token_file.parent.mkdir(parents=True)
     expiring = unsigned_jwt("carol", 10)
-    token_file.write_text(json.dumps({"client_id": client_id, "client_secret": secret, "JWT_TOKEN": expiring}))
+    token_file.write_text(
+        json.dumps({"client_id": client_id, "client_secret": secret, "JWT_TOKEN": expiring})
+    )
     os.chmod(token_file, 0o644)
     from stowage import auth as auth_module
 
@@ -64,7 +82,9 @@ def test_the_original_token_file_is_read_refreshed_and_rewritten_with_mode_0600(
     finally:
         os.environ["HOME"] = old_home
     storage = Storage(server_url, auth=auth)
-    storage.set("from-token-file", "refreshed")  # the token expires within the leeway: refreshed first
+    storage.set(
+        "from-token-file", "refreshed"
+    )  # the token expires within the leeway: refreshed first
     fresh = json.loads(token_file.read_text())
     assert fresh["JWT_TOKEN"] != expiring and decode_claims(fresh["JWT_TOKEN"])["sub"] == "carol"
     assert fresh["client_id"] == client_id and fresh["client_secret"] == secret

@@ -45,7 +45,9 @@ def test_the_default_policy_gives_up_after_three_tries_with_the_servers_error(fa
 
 
 def test_a_429_is_retried_after_its_retry_after(fault_server):
-    server = fault_server(lambda n, request: error(429, "RateLimited", {"Retry-After": "1"}) if n == 1 else OK)
+    server = fault_server(
+        lambda n, request: error(429, "RateLimited", {"Retry-After": "1"}) if n == 1 else OK
+    )
     started = time.monotonic()
     assert client_for(server.url, "t.o.k", QUICK).get("k") == "ok"
     assert time.monotonic() - started >= 0.9
@@ -99,7 +101,9 @@ def test_the_read_timeout_is_the_class_timeout(fault_server):
 
 
 def test_requests_carry_what_the_original_client_sends(fault_server):
-    server = fault_server(lambda n, request: (200, {"Content-Type": "application/json"}, b'{"key": "k"}'))
+    server = fault_server(
+        lambda n, request: (200, {"Content-Type": "application/json"}, b'{"key": "k"}')
+    )
     storage = client_for(server.url, "t.o.k")
     storage.get("k")
     storage.set("k", "v")

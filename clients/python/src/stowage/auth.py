@@ -1,4 +1,4 @@
-"""Credentials: a JWT, refreshed from an API key through ``POST {domain}/token`` when it expires."""
+"""Credentials: a JWT, refreshed from an API key through ``POST {domain}/token`` as it expires."""
 
 import base64
 import json
@@ -36,10 +36,14 @@ def default_token_info_path(environ=None):
     """``STOWAGE_TOKEN_INFO_PATH``, ``DESCARTESLABS_TOKEN_INFO_PATH``, else the file that exists
     of ``~/.stowage/token_info.json`` and ``~/.descarteslabs/token_info.json`` (the first)."""
     environ = os.environ if environ is None else environ
-    named = _first(environ.get("STOWAGE_TOKEN_INFO_PATH"), environ.get("DESCARTESLABS_TOKEN_INFO_PATH"))
+    named = _first(
+        environ.get("STOWAGE_TOKEN_INFO_PATH"), environ.get("DESCARTESLABS_TOKEN_INFO_PATH")
+    )
     if named:
         return named
-    ours, theirs = os.path.expanduser(TOKEN_INFO_PATH), os.path.expanduser(DESCARTESLABS_TOKEN_INFO_PATH)
+    ours, theirs = os.path.expanduser(TOKEN_INFO_PATH), os.path.expanduser(
+        DESCARTESLABS_TOKEN_INFO_PATH
+    )
     return theirs if not os.path.exists(ours) and os.path.exists(theirs) else ours
 
 
@@ -75,10 +79,14 @@ class Auth:
         environ=None,
     ):
         env = os.environ if environ is None else environ
-        self.token_info_path = default_token_info_path(env) if token_info_path is _UNSET else token_info_path
+        self.token_info_path = (
+            default_token_info_path(env) if token_info_path is _UNSET else token_info_path
+        )
         self._explicit_path = token_info_path is not _UNSET and token_info_path is not None
         self._token = _first(jwt_token, env.get("STOWAGE_TOKEN"), env.get("DESCARTESLABS_TOKEN"))
-        self.client_id = _first(client_id, env.get("STOWAGE_CLIENT_ID"), env.get("DESCARTESLABS_CLIENT_ID"))
+        self.client_id = _first(
+            client_id, env.get("STOWAGE_CLIENT_ID"), env.get("DESCARTESLABS_CLIENT_ID")
+        )
         self.client_secret = _first(
             refresh_token,
             client_secret,
@@ -121,7 +129,9 @@ class Auth:
         raise AuthError(
             "No storage credentials found. Set STOWAGE_TOKEN (or DESCARTESLABS_TOKEN), or "
             "STOWAGE_CLIENT_ID with STOWAGE_CLIENT_SECRET (or the DESCARTESLABS_* names), pass "
-            "jwt_token= or client_id= and client_secret= to Auth, or write {}.".format(self.token_info_path)
+            "jwt_token= or client_id= and client_secret= to Auth, or write {}.".format(
+                self.token_info_path
+            )
         )
 
     @property
@@ -154,8 +164,14 @@ class Auth:
         if not self.can_refresh:
             raise AuthError("Cannot refresh the token: no client id and secret are configured")
         if not self.domain:
-            raise AuthError("Cannot refresh the token: no auth domain is configured (set STOWAGE_AUTH_URL)")
-        body = {"client_id": self.client_id, "refresh_token": self.client_secret, "grant_type": "refresh_token"}
+            raise AuthError(
+                "Cannot refresh the token: no auth domain is configured (set STOWAGE_AUTH_URL)"
+            )
+        body = {
+            "client_id": self.client_id,
+            "refresh_token": self.client_secret,
+            "grant_type": "refresh_token",
+        }
         if self.scope is not None:
             body["scope"] = self.scope
         try:
@@ -165,12 +181,19 @@ class Auth:
         except requests.RequestException as error:
             raise OauthError("Token refresh failed: {}".format(error)) from error
         if response.status_code != 200:
-            raise OauthError("Token refresh failed: {} {}".format(response.status_code, response.text), status=response.status_code)
+            raise OauthError(
+                "Token refresh failed: {} {}".format(response.status_code, response.text),
+                status=response.status_code,
+            )
         try:
             answer = response.json()
         except ValueError:
             answer = {}
-        token = _first(answer.get("access_token"), answer.get("id_token")) if isinstance(answer, dict) else None
+        token = (
+            _first(answer.get("access_token"), answer.get("id_token"))
+            if isinstance(answer, dict)
+            else None
+        )
         if not token:
             raise OauthError("Token refresh answered without a token")
         self._token = token
@@ -181,7 +204,9 @@ class Auth:
     def _token_session(self):
         if self._session is None:
             session = requests.Session()
-            adapter = HTTPAdapter(max_retries=self._retries.new(allowed_methods=frozenset(["POST"])))
+            adapter = HTTPAdapter(
+                max_retries=self._retries.new(allowed_methods=frozenset(["POST"]))
+            )
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             self._session = session
@@ -202,7 +227,9 @@ class Auth:
             raise AuthError("The token file {} does not hold a JSON object".format(path))
         self._from_file = True
         self.client_id = _first(self.client_id, info.get("client_id"))
-        self.client_secret = _first(self.client_secret, info.get("refresh_token"), info.get("client_secret"))
+        self.client_secret = _first(
+            self.client_secret, info.get("refresh_token"), info.get("client_secret")
+        )
         self._token = _first(self._token, info.get("JWT_TOKEN"), info.get("jwt_token"))
 
     def _write_token_file(self):

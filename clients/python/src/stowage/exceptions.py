@@ -119,9 +119,7 @@ class UploadChangedError(StowageError):
     """A file changed while it was being uploaded; the upload was cancelled, nothing stored."""
 
 
-_BY_CODE = {
-    "QuotaExceeded": QuotaExceededError,
-}
+_BY_CODE = {"QuotaExceeded": QuotaExceededError}
 
 _BY_STATUS = {
     400: BadRequestError,

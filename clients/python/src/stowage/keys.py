@@ -21,7 +21,10 @@ def check_key(key):
     except UnicodeEncodeError:
         raise BadRequestError("key contains a lone surrogate", code="InvalidKey") from None
     if size > MAX_KEY_BYTES:
-        raise BadRequestError("key is {} UTF-8 bytes; at most {} are allowed".format(size, MAX_KEY_BYTES), code="InvalidKey")
+        raise BadRequestError(
+            "key is {} UTF-8 bytes; at most {} are allowed".format(size, MAX_KEY_BYTES),
+            code="InvalidKey",
+        )
     if _CONTROL.search(key):
         raise BadRequestError("key contains a control character", code="InvalidKey")
     return key

@@ -16,7 +16,8 @@ def delete_prefix(api, prefix, storage_type, everything):
         raise TypeError("prefix must be a str")
     if prefix == "" and not everything:
         raise BadRequestError(
-            "deleting every key of a storage type or bucket needs all=True", code="ConfirmationRequired"
+            "deleting every key of a storage type or bucket needs all=True",
+            code="ConfirmationRequired",
         )
     params = {"prefix": prefix, "all": "true" if everything else None}
     path = "/{}/delete_prefix".format(encode_segment(storage_type))
@@ -34,7 +35,8 @@ def delete_many(api, keys, storage_type):
     results, freed = [], 0
     path = "/{}/delete_many".format(encode_segment(storage_type))
     for start in range(0, len(keys), MAX_DELETE_MANY_KEYS):
-        batch = keys[start:start + MAX_DELETE_MANY_KEYS]
+        stop = start + MAX_DELETE_MANY_KEYS
+        batch = keys[start:stop]
         with api.request("POST", path, json={"keys": batch}) as response:
             answer = response.json()
             retried = earlier_attempt_may_have_applied(response)
@@ -44,14 +46,20 @@ def delete_many(api, keys, storage_type):
                 item = {"key": item["key"], "deleted": True}
             results.append(item)
         freed += answer["bytes"]
-    return {"deleted": sum(1 for item in results if item["deleted"]), "bytes": freed, "results": results}
+    return {
+        "deleted": sum(1 for item in results if item["deleted"]),
+        "bytes": freed,
+        "results": results,
+    }
 
 
 def copy_or_move(api, operation, source, destination, overwrite, if_match):
     """``POST /copy`` or ``POST /move`` between two ``{"type", "key"}`` or two
     ``{"type", "prefix"}`` locations."""
     if ("key" in source) != ("key" in destination):
-        raise TypeError("{} goes from a key to a key, or from a prefix to a prefix".format(operation))
+        raise TypeError(
+            "{} goes from a key to a key, or from a prefix to a prefix".format(operation)
+        )
     for location in (source, destination):
         if "key" in location:
             check_key(location["key"])

@@ -50,7 +50,8 @@ class _Source:
         """A file written to during the upload would be stored as a mix of versions."""
         if self.stat is not None and _file_stat(self.file_obj) != self.stat:
             raise UploadChangedError(
-                "the file changed while it was being uploaded; nothing was stored", code="FileChanged"
+                "the file changed while it was being uploaded; nothing was stored",
+                code="FileChanged",
             )
 
 
@@ -59,10 +60,14 @@ def _file_stat(file_obj):
         stat = os.fstat(file_obj.fileno())
     except (AttributeError, OSError, ValueError):
         return None
-    return (stat.st_size, stat.st_mtime_ns) if os.path.isfile(getattr(file_obj, "name", "")) else None
+    return (
+        (stat.st_size, stat.st_mtime_ns) if os.path.isfile(getattr(file_obj, "name", "")) else None
+    )
 
 
-def upload_resumable(api, upload_url, file_obj, retries, chunk_size=DEFAULT_CHUNK_SIZE, progress=None, headers=None):
+def upload_resumable(
+    api, upload_url, file_obj, retries, chunk_size=DEFAULT_CHUNK_SIZE, progress=None, headers=None
+):
     """Sends ``file_obj`` (a binary stream) to ``upload_url`` in chunks; returns the server's
     ``{key, size, etag, sha256}``. ``retries`` (a urllib3 ``Retry``) counts the failures in a
     row: its budget starts over whenever the upload moves forward."""
@@ -80,7 +85,8 @@ def upload_resumable(api, upload_url, file_obj, retries, chunk_size=DEFAULT_CHUN
             try:
                 if last:
                     source.check_unchanged()
-                answer = _send(api, upload_url, chunk[sent - offset:], sent, end, total, last and source, headers)
+                unsent = chunk[sent - offset :]
+                answer = _send(api, upload_url, unsent, sent, end, total, last and source, headers)
             except UploadChangedError:
                 _cancel(api, upload_url)
                 raise
@@ -93,7 +99,8 @@ def upload_resumable(api, upload_url, file_obj, retries, chunk_size=DEFAULT_CHUN
                     return held
                 if held < offset:
                     raise StowageError(
-                        "the server lost bytes of the upload that were already acknowledged", code="UploadLost"
+                        "the server lost bytes of the upload that were already acknowledged",
+                        code="UploadLost",
                     ) from error
                 sent = held
                 continue
@@ -104,7 +111,10 @@ def upload_resumable(api, upload_url, file_obj, retries, chunk_size=DEFAULT_CHUN
                 budget = retries.new()
             sent = answer
             if sent >= end and last:
-                raise StowageError("the server holds every byte but did not complete the upload", code="UploadIncomplete")
+                raise StowageError(
+                    "the server holds every byte but did not complete the upload",
+                    code="UploadIncomplete",
+                )
             if sent >= end:
                 break
         offset = end
@@ -121,7 +131,9 @@ def _send(api, url, body, start, end, total, source, headers):
         sent_headers["Content-Range"] = "bytes */{}".format(total)
     if source:
         sent_headers["x-stowage-sha256"] = source.hash.hexdigest()
-    response = api.request("PUT", url=url, data=body, headers=sent_headers, anonymous=True, accept=(308,))
+    response = api.request(
+        "PUT", url=url, data=body, headers=sent_headers, anonymous=True, accept=(308,)
+    )
     return _outcome(response)
 
 

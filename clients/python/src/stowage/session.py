@@ -34,8 +34,19 @@ class ApiSession:
             self._local.session = session
         return session
 
-    def request(self, method, path="", params=None, headers=None, data=None, json=None,
-                stream=False, url=None, anonymous=False, accept=()):
+    def request(
+        self,
+        method,
+        path="",
+        params=None,
+        headers=None,
+        data=None,
+        json=None,
+        stream=False,
+        url=None,
+        anonymous=False,
+        accept=(),
+    ):
         """Sends one request (retried by the policy) and returns the ``requests.Response``.
 
         ``path`` is appended to the base URL as it is (keys in it are already encoded); ``url``
@@ -49,7 +60,12 @@ class ApiSession:
             if pairs:
                 target += ("&" if "?" in target else "?") + urlencode(pairs, quote_via=quote)
         response = self._send(method, target, headers, data, json, stream, anonymous)
-        if response.status_code == 401 and not anonymous and self.auth.can_refresh and _replayable(data):
+        if (
+            response.status_code == 401
+            and not anonymous
+            and self.auth.can_refresh
+            and _replayable(data)
+        ):
             response.close()
             self.auth.invalidate()
             response = self._send(method, target, headers, data, json, stream, anonymous)

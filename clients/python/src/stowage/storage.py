@@ -35,7 +35,11 @@ class Storage:
 
     def __init__(self, url=None, auth=None, retries=None):
         if url is None:
-            url = os.environ.get("STOWAGE_URL") or os.environ.get("DESCARTESLABS_STORAGE_URL") or DEFAULT_URL
+            url = (
+                os.environ.get("STOWAGE_URL")
+                or os.environ.get("DESCARTESLABS_STORAGE_URL")
+                or DEFAULT_URL
+            )
         if auth is None:
             auth = Auth()
         if hasattr(auth, "use_default_domain"):
@@ -56,7 +60,9 @@ class Storage:
 
         A retry whose first attempt deleted the key but lost its response is not a 404.
         """
-        response = self._api.request("DELETE", self._key_path("", key, storage_type), accept=(404,))
+        response = self._api.request(
+            "DELETE", self._key_path("", key, storage_type), accept=(404,)
+        )
         with response:
             if response.status_code == 404 and not earlier_attempt_may_have_applied(response):
                 raise error_from_response(response, "DELETE", key)
@@ -80,12 +86,16 @@ class Storage:
         It streams, never holding the value in memory. A file name is written through a temp
         file renamed into place, so a failed download leaves nothing at that path.
         """
-        with self._api.request("GET", self._key_path("get/", key, storage_type), stream=True) as response:
+        with self._api.request(
+            "GET", self._key_path("get/", key, storage_type), stream=True
+        ) as response:
             if not isinstance(file_obj, (str, os.PathLike)):
                 _copy_body(response, file_obj)
                 return
             target = os.fspath(file_obj)
-            descriptor, temp = tempfile.mkstemp(prefix=".stowage-", dir=os.path.dirname(target) or ".")
+            descriptor, temp = tempfile.mkstemp(
+                prefix=".stowage-", dir=os.path.dirname(target) or "."
+            )
             try:
                 with os.fdopen(descriptor, "wb") as file:
                     _copy_body(response, file)
@@ -94,13 +104,17 @@ class Storage:
                 os.remove(temp)
                 raise
 
-    def get_signed_url(self, key, storage_type=DEFAULT_STORAGE_TYPE, expires_in=None, filename=None):
+    def get_signed_url(
+        self, key, storage_type=DEFAULT_STORAGE_TYPE, expires_in=None, filename=None
+    ):
         """A temporary URL that downloads ``key`` without credentials: ``str``.
 
         ``expires_in`` (seconds, default 1 hour, at most 7 days) and ``filename`` (the name a
         browser saves it under) are Stowage extensions. Raises ``NotFoundError`` for no data."""
         params = {"expires_in": expires_in, "filename": filename}
-        with self._api.request("GET", self._key_path("get_signed_url/", key, storage_type), params=params) as r:
+        with self._api.request(
+            "GET", self._key_path("get_signed_url/", key, storage_type), params=params
+        ) as r:
             return r.content.decode("ascii")
 
     def get_upload_url(self, key, storage_type=DEFAULT_STORAGE_TYPE, **kwargs):
@@ -108,7 +122,9 @@ class Storage:
 
         Keyword arguments go to the server as query parameters: ``content_type``,
         ``expires_in`` (seconds) and ``object_ttl`` (the stored value's lifetime)."""
-        with self._api.request("GET", self._key_path("new_resumable_url/", key, storage_type), params=kwargs) as r:
+        with self._api.request(
+            "GET", self._key_path("new_resumable_url/", key, storage_type), params=kwargs
+        ) as r:
             return r.content.decode("ascii")
 
     def iter_list(self, prefix=None, storage_type=DEFAULT_STORAGE_TYPE):
@@ -116,7 +132,9 @@ class Storage:
         path = "/{}/list".format(encode_segment(storage_type))
         headers = None
         while True:
-            with self._api.request("GET", path, params={"prefix": prefix}, headers=headers) as response:
+            with self._api.request(
+                "GET", path, params={"prefix": prefix}, headers=headers
+            ) as response:
                 keys = response.json()
                 token = response.headers.get("X-NEXT")
             yield from keys
@@ -133,7 +151,8 @@ class Storage:
     def set(self, key, value, storage_type=DEFAULT_STORAGE_TYPE, content_type=None):
         """Stores ``value`` (``str``, bytes, or a binary file-like object) at ``key``.
 
-        Returns ``{"key", "size", "etag", "sha256"}``. A file-like value goes as in :meth:`set_file`.
+        Returns ``{"key", "size", "etag", "sha256"}``. A file-like value is sent as
+        :meth:`set_file` sends it.
         """
         if hasattr(value, "read"):
             return self.set_file(key, value, storage_type, content_type=content_type)
@@ -142,11 +161,23 @@ class Storage:
         elif isinstance(value, (bytearray, memoryview)):
             value = bytes(value)
         elif not isinstance(value, bytes):
-            raise TypeError("value must be str, bytes or a file-like object, not {}".format(type(value).__name__))
+            raise TypeError(
+                "value must be str, bytes or a file-like object, not {}".format(
+                    type(value).__name__
+                )
+            )
         return self._put(key, value, storage_type, content_type)
 
-    def set_file(self, key, file_obj, storage_type=DEFAULT_STORAGE_TYPE, content_type=None,
-                 resumable=None, chunk_size=DEFAULT_CHUNK_SIZE, progress=None):
+    def set_file(
+        self,
+        key,
+        file_obj,
+        storage_type=DEFAULT_STORAGE_TYPE,
+        content_type=None,
+        resumable=None,
+        chunk_size=DEFAULT_CHUNK_SIZE,
+        progress=None,
+    ):
         """Stores a file (a name, or a binary file-like object read from its position) at ``key``.
 
         It streams. Files of 8 MiB or more, streams of unknown size, and ``resumable=True`` go
@@ -156,7 +187,9 @@ class Storage:
         """
         if isinstance(file_obj, (str, os.PathLike)):
             with open(file_obj, "rb") as file:
-                return self.set_file(key, file, storage_type, content_type, resumable, chunk_size, progress)
+                return self.set_file(
+                    key, file, storage_type, content_type, resumable, chunk_size, progress
+                )
         size = _remaining_size(file_obj)
         if resumable is None:
             resumable = size is None or size >= RESUMABLE_THRESHOLD
@@ -167,7 +200,6 @@ class Storage:
             return result
         url = self.get_upload_url(key, storage_type, content_type=content_type)
         return upload_resumable(self._api, url, file_obj, self.retries, chunk_size, progress)
-
 
     # -- Stowage's extensions ------------------------------------------------------------------
 
@@ -181,11 +213,19 @@ class Storage:
 
         A negative ``start`` is the last ``-start`` bytes. Past the end:
         ``RangeNotSatisfiableError``."""
-        if not isinstance(start, int) or (end is not None and (not isinstance(end, int) or end < start or start < 0)):
+        if not isinstance(start, int) or (
+            end is not None and (not isinstance(end, int) or end < start or start < 0)
+        ):
             raise ValueError("a range is start <= end, both int (or a negative start alone)")
-        spec = "bytes={}".format(start) if start < 0 else "bytes={}-{}".format(start, "" if end is None else end)
+        spec = (
+            "bytes={}".format(start)
+            if start < 0
+            else "bytes={}-{}".format(start, "" if end is None else end)
+        )
         headers = {"Range": spec}
-        with self._api.request("GET", self._key_path("get/", key, storage_type), headers=headers) as response:
+        with self._api.request(
+            "GET", self._key_path("get/", key, storage_type), headers=headers
+        ) as response:
             return response.content
 
     def info(self, key, storage_type=DEFAULT_STORAGE_TYPE):
@@ -211,38 +251,105 @@ class Storage:
         """Deletes the given keys: ``{"deleted", "bytes", "results"}``, one result per key."""
         return prefix_operations.delete_many(self._api, keys, storage_type)
 
-    def copy(self, key, destination_key, storage_type=DEFAULT_STORAGE_TYPE, destination_type=None,
-             overwrite=False, if_match=None):
+    def copy(
+        self,
+        key,
+        destination_key,
+        storage_type=DEFAULT_STORAGE_TYPE,
+        destination_type=None,
+        overwrite=False,
+        if_match=None,
+    ):
         """Copies one value on the server (no bytes travel): ``{"type", "key", "size", "etag",
         "sha256"}`` of the copy. An existing destination is a ``ConflictError`` unless
         ``overwrite``; ``if_match`` copies only that version of the source."""
-        return self._copy_or_move("copy", "key", key, destination_key, storage_type, destination_type,
-                                  overwrite, if_match)
+        return self._copy_or_move(
+            "copy",
+            "key",
+            key,
+            destination_key,
+            storage_type,
+            destination_type,
+            overwrite,
+            if_match,
+        )
 
-    def move(self, key, destination_key, storage_type=DEFAULT_STORAGE_TYPE, destination_type=None,
-             overwrite=False, if_match=None):
+    def move(
+        self,
+        key,
+        destination_key,
+        storage_type=DEFAULT_STORAGE_TYPE,
+        destination_type=None,
+        overwrite=False,
+        if_match=None,
+    ):
         """Moves one value on the server (a rename): as :meth:`copy`, and the source is gone."""
-        return self._copy_or_move("move", "key", key, destination_key, storage_type, destination_type,
-                                  overwrite, if_match)
+        return self._copy_or_move(
+            "move",
+            "key",
+            key,
+            destination_key,
+            storage_type,
+            destination_type,
+            overwrite,
+            if_match,
+        )
 
-    def copy_prefix(self, prefix, destination_prefix, storage_type=DEFAULT_STORAGE_TYPE,
-                    destination_type=None, overwrite=False):
+    def copy_prefix(
+        self,
+        prefix,
+        destination_prefix,
+        storage_type=DEFAULT_STORAGE_TYPE,
+        destination_type=None,
+        overwrite=False,
+    ):
         """Copies every key under ``prefix`` to the same key under ``destination_prefix``:
         ``{"objects", "bytes", "skipped", "skippedKeys"}`` (existing keys are skipped unless
         ``overwrite``)."""
-        return self._copy_or_move("copy", "prefix", prefix, destination_prefix, storage_type,
-                                  destination_type, overwrite, None)
+        return self._copy_or_move(
+            "copy",
+            "prefix",
+            prefix,
+            destination_prefix,
+            storage_type,
+            destination_type,
+            overwrite,
+            None,
+        )
 
-    def move_prefix(self, prefix, destination_prefix, storage_type=DEFAULT_STORAGE_TYPE,
-                    destination_type=None, overwrite=False):
+    def move_prefix(
+        self,
+        prefix,
+        destination_prefix,
+        storage_type=DEFAULT_STORAGE_TYPE,
+        destination_type=None,
+        overwrite=False,
+    ):
         """Moves every key under ``prefix`` under ``destination_prefix`` (a folder rename)."""
-        return self._copy_or_move("move", "prefix", prefix, destination_prefix, storage_type,
-                                  destination_type, overwrite, None)
+        return self._copy_or_move(
+            "move",
+            "prefix",
+            prefix,
+            destination_prefix,
+            storage_type,
+            destination_type,
+            overwrite,
+            None,
+        )
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _copy_or_move(self, operation, kind, source, destination, storage_type, destination_type,
-                      overwrite, if_match):
+    def _copy_or_move(
+        self,
+        operation,
+        kind,
+        source,
+        destination,
+        storage_type,
+        destination_type,
+        overwrite,
+        if_match,
+    ):
         return prefix_operations.copy_or_move(
             self._api,
             operation,
@@ -257,7 +364,9 @@ class Storage:
 
     def _put(self, key, body, storage_type, content_type):
         headers = {"Content-Type": content_type or "application/octet-stream"}
-        with self._api.request("PUT", self._key_path("set/", key, storage_type), data=body, headers=headers) as r:
+        with self._api.request(
+            "PUT", self._key_path("set/", key, storage_type), data=body, headers=headers
+        ) as r:
             return r.json()
 
 
