@@ -123,7 +123,12 @@ class Auth:
             if self._token and not self._expires_soon(self._token):
                 return self._token
             if self.can_refresh:
-                return self._refresh()
+                try:
+                    return self._refresh()
+                except OauthError:
+                    # A token that is still valid serves until it expires, as the original's does.
+                    if not self._token or self._expired(self._token):
+                        raise
             if self._token:
                 return self._token
         raise AuthError(
@@ -155,6 +160,10 @@ class Auth:
         if self.domain is None and storage_url:
             parts = urlsplit(storage_url)
             self.domain = "{}://{}/auth".format(parts.scheme, parts.netloc)
+
+    def _expired(self, token):
+        exp = decode_claims(token).get("exp")
+        return isinstance(exp, (int, float)) and exp <= time.time()
 
     def _expires_soon(self, token):
         exp = decode_claims(token).get("exp")

@@ -99,7 +99,9 @@ def earlier_attempt_may_have_applied(response):
     out (its response was lost, or it answered 5xx)."""
     retries = getattr(response.raw, "retries", None)
     history = getattr(retries, "history", ()) or ()
-    return any(entry.error is not None or (entry.status or 0) >= 500 for entry in history)
+    # A 503 or 429 says the server turned the request away; a 500, 502 or 504 may come after
+    # the work was done.
+    return any(entry.error is not None or entry.status in (500, 502, 504) for entry in history)
 
 
 def _replayable(data):

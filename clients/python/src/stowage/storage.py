@@ -190,6 +190,8 @@ class Storage:
                 return self.set_file(
                     key, file, storage_type, content_type, resumable, chunk_size, progress
                 )
+        if "b" not in getattr(file_obj, "mode", "b"):
+            raise TypeError("the file must be opened in binary mode ('rb')")
         size = _remaining_size(file_obj)
         if resumable is None:
             resumable = size is None or size >= RESUMABLE_THRESHOLD
