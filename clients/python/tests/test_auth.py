@@ -10,7 +10,7 @@ import time
 import pytest
 
 from stowage import Auth, AuthError, OauthError, Storage
-from stowage.auth import decode_claims
+from stowage.auth import decode_claims, default_token_info_path
 
 
 def unsigned_jwt(sub, lifetime):
@@ -108,3 +108,29 @@ def test_a_storage_from_the_environment_alone(server_url, monkeypatch):
     assert storage.url == server_url
     storage.set("from-environment", "yes")
     assert storage.get("from-environment") == "yes"
+
+
+def test_a_401_with_an_api_key_at_hand_refreshes_and_tries_again(server_url, api_key):
+    client_id, secret = api_key
+    # Not expired by its claims, yet the server refuses it (its signature is not the server's).
+    refused = unsigned_jwt("carol", 3600)
+    auth = Auth(
+        jwt_token=refused,
+        client_id=client_id,
+        client_secret=secret,
+        token_info_path=None,
+        environ={},
+    )
+    storage = Storage(server_url, auth=auth)
+    storage.set("after-401", "retried")
+    assert auth.token != refused
+    assert storage.get("after-401") == "retried"
+
+
+def test_the_token_file_path_from_either_variable(tmp_path):
+    ours, theirs = str(tmp_path / "ours.json"), str(tmp_path / "theirs.json")
+    assert default_token_info_path({"STOWAGE_TOKEN_INFO_PATH": ours}) == ours
+    assert default_token_info_path({"DESCARTESLABS_TOKEN_INFO_PATH": theirs}) == theirs
+    with open(theirs, "w") as file:
+        json.dump({"JWT_TOKEN": "from.the.file"}, file)
+    assert Auth(environ={"DESCARTESLABS_TOKEN_INFO_PATH": theirs}).token == "from.the.file"
