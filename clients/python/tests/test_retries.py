@@ -114,3 +114,25 @@ def test_requests_carry_what_the_original_client_sends(fault_server):
     assert get["path"] == "/storage/v1/data/get/k"
     assert put["headers"]["Content-Type"] == "application/octet-stream" and put["body"] == b"v"
     assert put["headers"]["X-Request-Group"] != get["headers"]["X-Request-Group"]
+
+
+def test_posts_that_may_run_twice_are_retried_and_the_others_sent_once(fault_server):
+    server = fault_server(
+        lambda n, request: (
+            error(503, "ServiceUnavailable")
+            if n % 2
+            else (200, {"Content-Type": "application/json"}, b'{"deleted": 0, "bytes": 0}')
+        )
+    )
+    storage = client_for(server.url, "t.o.k", QUICK)
+    assert storage.delete_prefix("p/") == {"deleted": 0, "bytes": 0}
+    assert len(server.seen) == 2
+    storage.copy("a", "b", overwrite=True)
+    assert len(server.seen) == 4
+    failing = fault_server(lambda n, request: error(503, "ServiceUnavailable"))
+    storage = client_for(failing.url, "t.o.k", QUICK)
+    with pytest.raises(ServerError):
+        storage.move("a", "b")
+    with pytest.raises(ServerError):
+        storage.copy("a", "b")
+    assert [seen["path"] for seen in failing.seen] == ["/storage/v1/move", "/storage/v1/copy"]

@@ -21,7 +21,8 @@ def delete_prefix(api, prefix, storage_type, everything):
         )
     params = {"prefix": prefix, "all": "true" if everything else None}
     path = "/{}/delete_prefix".format(encode_segment(storage_type))
-    with api.request("POST", path, params=params) as response:
+    # Running it again only finishes the job: retried after a lost response too.
+    with api.request("POST", path, params=params, repeatable=True) as response:
         return response.json()
 
 
@@ -37,7 +38,7 @@ def delete_many(api, keys, storage_type):
     for start in range(0, len(keys), MAX_DELETE_MANY_KEYS):
         stop = start + MAX_DELETE_MANY_KEYS
         batch = keys[start:stop]
-        with api.request("POST", path, json={"keys": batch}) as response:
+        with api.request("POST", path, json={"keys": batch}, repeatable=True) as response:
             answer = response.json()
             retried = earlier_attempt_may_have_applied(response)
         for item in answer["results"]:
@@ -68,5 +69,10 @@ def copy_or_move(api, operation, source, destination, overwrite, if_match):
         encode_segment(location["type"])
     headers = {"If-Match": if_match} if if_match is not None else None
     body = {"source": source, "destination": destination, "overwrite": bool(overwrite)}
-    with api.request("POST", "/" + operation, json=body, headers=headers) as response:
+    # A copy that overwrites ends the same however often it runs. Any other copy, and a move,
+    # would meet its own first effect (409, or a missing source): those are sent once.
+    repeatable = operation == "copy" and bool(overwrite)
+    with api.request(
+        "POST", "/" + operation, json=body, headers=headers, repeatable=repeatable
+    ) as response:
         return response.json()

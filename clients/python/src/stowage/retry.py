@@ -4,8 +4,8 @@ from urllib3.util.retry import Retry
 
 RETRIED_STATUSES = (500, 502, 503, 504)
 
-# The idempotent methods. POST is left out: of the POSTs only delete_prefix and a copy with
-# overwrite could be repeated safely, and those are retried by the caller's explicit choice.
+# The idempotent methods. POST is left out: only some POSTs may run twice (a delete by prefix or
+# a batch delete, a copy that overwrites), and those add it for themselves (ApiSession).
 RETRIED_METHODS = frozenset(["HEAD", "GET", "PUT", "DELETE", "OPTIONS", "TRACE"])
 
 

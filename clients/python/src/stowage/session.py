@@ -24,14 +24,28 @@ class ApiSession:
 
     @property
     def session(self):
-        session = getattr(self._local, "session", None)
+        """This thread's session, retrying what the policy retries."""
+        return self._session_of("session", self.retries)
+
+    @property
+    def repeatable_post_session(self):
+        """This thread's session for a POST that may run twice with the same outcome (a delete
+        by prefix, a copy that overwrites): the policy, with POST among its retried methods."""
+        allowed = self.retries.allowed_methods
+        retries = self.retries
+        if allowed:
+            retries = self.retries.new(allowed_methods=frozenset(allowed) | {"POST"})
+        return self._session_of("repeatable_post_session", retries)
+
+    def _session_of(self, name, retries):
+        session = getattr(self._local, name, None)
         if session is None:
             session = requests.Session()
-            adapter = HTTPAdapter(max_retries=self.retries)
+            adapter = HTTPAdapter(max_retries=retries)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.headers["User-Agent"] = "stowage-python/{}".format(__version__)
-            self._local.session = session
+            setattr(self._local, name, session)
         return session
 
     def request(
@@ -46,20 +60,22 @@ class ApiSession:
         url=None,
         anonymous=False,
         accept=(),
+        repeatable=False,
     ):
         """Sends one request (retried by the policy) and returns the ``requests.Response``.
 
         ``path`` is appended to the base URL as it is (keys in it are already encoded); ``url``
         replaces both (an upload URL, which carries its own credential: ``anonymous``).
         Statuses of 400 and more raise the matching error unless listed in ``accept``. A 401 with
-        an API key at hand refreshes the token and tries once more.
+        an API key at hand refreshes the token and tries once more. ``repeatable``: a POST whose
+        repetition changes nothing, retried as the idempotent methods are.
         """
         target = url or self.base_url + path
         if params:
             pairs = [(name, value) for name, value in params.items() if value is not None]
             if pairs:
                 target += ("&" if "?" in target else "?") + urlencode(pairs, quote_via=quote)
-        response = self._send(method, target, headers, data, json, stream, anonymous)
+        response = self._send(method, target, headers, data, json, stream, anonymous, repeatable)
         if (
             response.status_code == 401
             and not anonymous
@@ -68,7 +84,9 @@ class ApiSession:
         ):
             response.close()
             self.auth.invalidate()
-            response = self._send(method, target, headers, data, json, stream, anonymous)
+            response = self._send(
+                method, target, headers, data, json, stream, anonymous, repeatable
+            )
         if response.status_code < 400 or response.status_code in accept:
             return response
         try:
@@ -76,7 +94,7 @@ class ApiSession:
         finally:
             response.close()
 
-    def _send(self, method, target, headers, data, json, stream, anonymous):
+    def _send(self, method, target, headers, data, json, stream, anonymous, repeatable):
         sent = {"X-Request-Group": uuid.uuid4().hex}
         if json is None and data is None:
             # What the Descartes Labs client sends on GET, HEAD and DELETE; the server accepts it.
@@ -84,7 +102,7 @@ class ApiSession:
         if not anonymous:
             sent["Authorization"] = "Bearer " + self.auth.token
         sent.update(headers or {})
-        session = self.session
+        session = self.repeatable_post_session if repeatable else self.session
         prepared = session.prepare_request(
             requests.Request(method, target, headers=sent, data=data, json=json)
         )
