@@ -67,13 +67,15 @@ def error(status, code, headers=None):
 
 
 class CuttingProxy:
-    """Forwards TCP to ``target_port``; when the bytes sent upward (client to server, over all
-    connections) pass each of ``cuts``, that connection is dropped both ways."""
+    """Forwards TCP to ``target_port``. When the bytes sent upward (client to server) pass each
+    of ``up``, or those sent downward pass each of ``down`` (counted over all connections), that
+    connection is dropped both ways and ``on_cut`` is called."""
 
-    def __init__(self, target_port, cuts):
+    def __init__(self, target_port, up=(), down=(), on_cut=None):
         self.target_port = target_port
-        self.pending = sorted(cuts)
-        self.sent = 0
+        self.pending = {True: sorted(up), False: sorted(down)}
+        self.passed = {True: 0, False: 0}
+        self.on_cut = on_cut
         self.cut_count = 0
         self.lock = threading.Lock()
         self.listener = socket.create_server(("127.0.0.1", 0))
@@ -96,9 +98,7 @@ class CuttingProxy:
         try:
             while True:
                 data = source.recv(65536)
-                if not data:
-                    break
-                if upward and self._passes_cut(len(data)):
+                if not data or self._passes_cut(upward, len(data)):
                     break
                 sink.sendall(data)
         except OSError:
@@ -110,14 +110,17 @@ class CuttingProxy:
                 pass
             end.close()
 
-    def _passes_cut(self, count):
+    def _passes_cut(self, upward, count):
         with self.lock:
-            self.sent += count
-            if self.pending and self.sent >= self.pending[0]:
-                self.pending.pop(0)
-                self.cut_count += 1
-                return True
-            return False
+            self.passed[upward] += count
+            pending = self.pending[upward]
+            if not pending or self.passed[upward] < pending[0]:
+                return False
+            pending.pop(0)
+            self.cut_count += 1
+        if self.on_cut is not None:
+            self.on_cut()
+        return True
 
     def close(self):
         self.listener.close()

@@ -1,4 +1,4 @@
-"""What Stowage adds to the storage API v1 client: range reads, resumable uploads that resume
+"""What Stowage adds to the storage API v1 client: range reads, uploads and downloads that resume
 after a cut connection, prefix operations, copy and move, and details of a key."""
 
 import hashlib
@@ -14,6 +14,7 @@ from stowage import (
     BadRequestError,
     ConflictError,
     NotFoundError,
+    PreconditionFailedError,
     RangeNotSatisfiableError,
     UploadChangedError,
 )
@@ -87,18 +88,22 @@ def test_a_stream_of_unknown_size_goes_resumable(storage, prefix):
     assert empty["size"] == 0 and storage.get(prefix + "empty") == ""
 
 
+def through(proxy_of, storage):
+    """The same user's client, its connections through the proxy that ``proxy_of(port)`` makes."""
+    port = urlsplit(storage.url).port
+    proxy = proxy_of(port)
+    retries = default_retry().new(backoff_factor=0.01, backoff_jitter=0)
+    url = storage.url.replace(":{}/".format(port), ":{}/".format(proxy.port))
+    return proxy, client_for(url, storage.auth.token, retries)
+
+
 def test_a_resumable_upload_resumes_after_its_connection_is_cut_twice(storage, prefix, tmp_path):
     data = pattern(3 * 1024 * KIB)
     source = tmp_path / "flaky.bin"
     source.write_bytes(data)
-    port = urlsplit(storage.url).port
     # The cuts fall inside chunks: what the server holds of them is kept, the rest resent.
-    proxy = CuttingProxy(port, [900 * KIB, 2100 * KIB])
+    proxy, flaky = through(lambda port: CuttingProxy(port, up=[900 * KIB, 2100 * KIB]), storage)
     try:
-        retries = default_retry().new(backoff_factor=0.01, backoff_jitter=0)
-        flaky = client_for(
-            storage.url.replace(str(port), str(proxy.port)), storage.auth.token, retries
-        )
         result = flaky.set_file(
             prefix + "resumed", str(source), resumable=True, chunk_size=512 * KIB
         )
@@ -107,6 +112,38 @@ def test_a_resumable_upload_resumes_after_its_connection_is_cut_twice(storage, p
     assert proxy.cut_count == 2
     assert result["sha256"] == hashlib.sha256(data).hexdigest()
     assert storage.get_bytes(prefix + "resumed") == data
+
+
+def test_a_download_cut_twice_resumes_where_it_broke(storage, prefix, tmp_path):
+    data = pattern(3 * 1024 * KIB)
+    storage.set(prefix + "download", data)
+    proxy, flaky = through(lambda port: CuttingProxy(port, down=[1024 * KIB, 2200 * KIB]), storage)
+    target = tmp_path / "download.bin"
+    try:
+        flaky.get_file(prefix + "download", target)
+    finally:
+        proxy.close()
+    assert proxy.cut_count == 2
+    assert target.read_bytes() == data
+
+
+def test_a_download_whose_value_changes_at_a_cut_fails_rather_than_mix_versions(
+    storage, prefix, tmp_path
+):
+    key = prefix + "replaced"
+    storage.set(key, pattern(2 * 1024 * KIB))
+
+    def cut(port):
+        return CuttingProxy(port, down=[1024 * KIB], on_cut=lambda: storage.set(key, b"new"))
+
+    proxy, flaky = through(cut, storage)
+    target = tmp_path / "replaced.bin"
+    try:
+        with pytest.raises(PreconditionFailedError):
+            flaky.get_file(key, str(target))
+    finally:
+        proxy.close()
+    assert os.listdir(tmp_path) == []
 
 
 def test_a_file_that_changes_during_its_upload_is_not_stored(storage, prefix, tmp_path):

@@ -12,9 +12,8 @@ import os
 import re
 
 import requests
-from urllib3.exceptions import MaxRetryError
-
 from .exceptions import ConflictError, ServerError, StowageError, UploadChangedError
+from .retry import spend
 
 DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024
 _RANGE = re.compile(r"^bytes=0-(\d+)$")
@@ -93,7 +92,7 @@ def upload_resumable(
             except _RESUMABLE_ERRORS as error:
                 if isinstance(error, ConflictError) and error.code != "UploadOffsetMismatch":
                     raise
-                budget = _spend(budget, upload_url, error)
+                budget = spend(budget, "PUT", upload_url, error)
                 held = _status(api, upload_url, total if last else "*", last and source, headers)
                 if isinstance(held, dict):
                     return held
@@ -148,15 +147,6 @@ def _outcome(response):
             match = _RANGE.match(response.headers.get("Range", ""))
             return int(match.group(1)) + 1 if match else 0
         return response.json()
-
-
-def _spend(budget, url, error):
-    try:
-        budget = budget.increment("PUT", url, error=error)
-    except MaxRetryError:
-        raise error from None
-    budget.sleep()
-    return budget
 
 
 def _cancel(api, url):

@@ -1,5 +1,6 @@
 """The retry policy every request goes through unless ``Storage(retries=...)`` says otherwise."""
 
+from urllib3.exceptions import MaxRetryError
 from urllib3.util.retry import Retry
 
 RETRIED_STATUSES = (500, 502, 503, 504)
@@ -32,3 +33,14 @@ def default_retry():
 def no_retry():
     """One attempt: for tests, and for requests whose repetition would change the outcome."""
     return Retry(total=0, connect=0, read=0, status=0, redirect=0, raise_on_status=False)
+
+
+def spend(budget, method, url, error):
+    """Counts one failure of a transfer against ``budget`` (a ``Retry``) and waits its backoff;
+    the next budget, or ``error`` raised again once the budget is spent."""
+    try:
+        budget = budget.increment(method, url, error=error)
+    except MaxRetryError:
+        raise error from None
+    budget.sleep()
+    return budget

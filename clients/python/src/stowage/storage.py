@@ -12,13 +12,13 @@ from .auth import Auth
 from .exceptions import NotFoundError, error_from_response
 from .keys import encode_key, encode_segment
 from .resumable import DEFAULT_CHUNK_SIZE, upload_resumable
+from .resumable_download import download
 from .retry import default_retry
 from .session import ApiSession, earlier_attempt_may_have_applied
 
 DEFAULT_URL = "http://127.0.0.1:8787/storage/v1"
 DEFAULT_STORAGE_TYPE = "data"
 RESUMABLE_THRESHOLD = 8 * 1024 * 1024
-_DOWNLOAD_PIECE = 1024 * 1024
 
 
 class Storage:
@@ -83,26 +83,24 @@ class Storage:
     def get_file(self, key, file_obj, storage_type=DEFAULT_STORAGE_TYPE):
         """Writes the data at ``key`` to ``file_obj``, a file name or a binary file-like object.
 
-        It streams, never holding the value in memory. A file name is written through a temp
-        file renamed into place, so a failed download leaves nothing at that path.
+        It streams, never holding the value in memory, and a cut connection resumes where it
+        broke (if the value is still the same; else ``PreconditionFailedError``). A file name is
+        written through a temp file renamed into place, so a failed download leaves nothing at
+        that path.
         """
-        with self._api.request(
-            "GET", self._key_path("get/", key, storage_type), stream=True
-        ) as response:
-            if not isinstance(file_obj, (str, os.PathLike)):
-                _copy_body(response, file_obj)
-                return
-            target = os.fspath(file_obj)
-            descriptor, temp = tempfile.mkstemp(
-                prefix=".stowage-", dir=os.path.dirname(target) or "."
-            )
-            try:
-                with os.fdopen(descriptor, "wb") as file:
-                    _copy_body(response, file)
-                os.replace(temp, target)
-            except BaseException:
-                os.remove(temp)
-                raise
+        path = self._key_path("get/", key, storage_type)
+        if not isinstance(file_obj, (str, os.PathLike)):
+            download(self._api, path, file_obj, self.retries)
+            return
+        target = os.fspath(file_obj)
+        descriptor, temp = tempfile.mkstemp(prefix=".stowage-", dir=os.path.dirname(target) or ".")
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                download(self._api, path, file, self.retries)
+            os.replace(temp, target)
+        except BaseException:
+            os.remove(temp)
+            raise
 
     def get_signed_url(
         self, key, storage_type=DEFAULT_STORAGE_TYPE, expires_in=None, filename=None
@@ -370,11 +368,6 @@ class Storage:
             "PUT", self._key_path("set/", key, storage_type), data=body, headers=headers
         ) as r:
             return r.json()
-
-
-def _copy_body(response, file_obj):
-    for piece in response.iter_content(chunk_size=_DOWNLOAD_PIECE):
-        file_obj.write(piece)
 
 
 def _remaining_size(file_obj):
