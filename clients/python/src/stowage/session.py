@@ -79,7 +79,7 @@ class ApiSession:
         if (
             response.status_code == 401
             and not anonymous
-            and self.auth.can_refresh
+            and getattr(self.auth, "can_refresh", False)
             and _replayable(data)
         ):
             response.close()
