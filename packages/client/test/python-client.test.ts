@@ -6,10 +6,11 @@
 //                               with a reason when python3 with venv and pip is missing
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { deployment } from '../../server/test/helpers/deployment.js';
 import { docBlock, REPOSITORY_ROOT } from '../../server/test/helpers/doc-blocks.js';
 import { runProcess } from '../../server/test/helpers/server-process.js';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
@@ -30,14 +31,16 @@ function setUpPython(): { python?: string; skip: string | false } {
 }
 
 const { python, skip } = setUpPython();
+// The install takes packages from pip's index and touches no server: once, on the embedded pass.
+const installSkip = deployment === 'embedded' ? false : 'the install does not depend on the deployment';
 
-/** Runs the venv's python with only the given environment (nothing of the machine's credentials). */
-async function runPython(args: string[], env: Record<string, string>) {
+/** Runs a python with only the given environment (nothing of the machine's credentials). */
+async function runPython(args: string[], env: Record<string, string>, interpreter = python as string) {
   const home = await mkdtemp(path.join(tmpdir(), 'stowage-python-home-'));
   try {
     const base = [`HOME=${home}`, `TMPDIR=${tmpdir()}`, `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, 'PYTHONDONTWRITEBYTECODE=1'];
     const vars = Object.entries(env).map(([name, value]) => `${name}=${value}`);
-    return await runProcess('/usr/bin/env', ['-i', ...base, ...vars, python as string, ...args], { cwd: REPOSITORY_ROOT });
+    return await runProcess('/usr/bin/env', ['-i', ...base, ...vars, interpreter, ...args], { cwd: REPOSITORY_ROOT });
   } finally {
     await rm(home, { recursive: true, force: true });
   }
@@ -70,5 +73,25 @@ describe('Python client against a real server', { skip }, () => {
     const result = await runPython(['-c', code], { STOWAGE_URL: ts.url, STOWAGE_TOKEN: await ts.token('dev') });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, "a,b\n1,2\n\n['reports/q1.csv']\ngone: NoSuchKey\n");
+  });
+
+  test("the README's install command works as written, and the example runs with what it installed", { skip: installSkip }, async () => {
+    const clone = await mkdtemp(path.join(tmpdir(), 'stowage-python-install-'));
+    try {
+      await cp(path.join(REPOSITORY_ROOT, 'clients'), path.join(clone, 'clients'), { recursive: true });
+      // An index that is out of reach is given up at once rather than retried.
+      const install = await runProcess('bash', ['-c', await docBlock('README.md', 'python-install', 'sh')], {
+        cwd: clone,
+        env: { PIP_RETRIES: '0', PIP_DISABLE_PIP_VERSION_CHECK: '1' },
+      });
+      assert.equal(install.code, 0, `${install.stdout}\n${install.stderr}`);
+      const code = await docBlock('README.md', 'python-example', 'python');
+      const env = { STOWAGE_URL: ts.url, STOWAGE_TOKEN: await ts.token('dev') };
+      const result = await runPython(['-c', code], env, path.join(clone, '.venv', 'bin', 'python'));
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, "a,b\n1,2\n\n['reports/q1.csv']\ngone: NoSuchKey\n");
+    } finally {
+      await rm(clone, { recursive: true, force: true });
+    }
   });
 });
