@@ -93,7 +93,14 @@ def upload_resumable(
                 if isinstance(error, ConflictError) and error.code != "UploadOffsetMismatch":
                     raise
                 budget = spend(budget, "PUT", upload_url, error)
-                held = _status(api, upload_url, total if last else "*", last and source, headers)
+                try:
+                    held = _status(
+                        api, upload_url, total if last else "*", last and source, headers
+                    )
+                except _RESUMABLE_ERRORS:
+                    # The next attempt resends from where the server stood last; a wrong guess
+                    # is a 409 that brings the status query back (each failure spends budget).
+                    continue
                 if isinstance(held, dict):
                     return held
                 if held < offset:
