@@ -238,3 +238,18 @@ def test_get_file_streams_a_large_value_to_disk(storage, prefix, tmp_path):
     target = tmp_path / "large.bin"
     storage.get_file(prefix + "large", target)
     assert target.read_bytes() == data
+
+
+def test_files_of_8_mib_and_more_go_resumable_and_smaller_ones_in_one_put(
+    storage, prefix, tmp_path
+):
+    large, small = tmp_path / "large.bin", tmp_path / "small.bin"
+    large.write_bytes(os.urandom(9 * 1024 * KIB))
+    small.write_bytes(os.urandom(100 * KIB))
+    reports = []
+    storage.set_file(prefix + "large", large, progress=lambda done, total: reports.append(done))
+    assert reports == [8 * 1024 * KIB, 9 * 1024 * KIB]  # one report per chunk
+    reports.clear()
+    storage.set_file(prefix + "small", small, progress=lambda done, total: reports.append(done))
+    assert reports == [100 * KIB]
+    assert storage.get_bytes(prefix + "large") == large.read_bytes()
