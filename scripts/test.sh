@@ -21,6 +21,12 @@
 # (CI sets it); STOWAGE_TEST_S3_TOOLS=0 skips them without looking. The same setting covers the
 # Python data libraries (pyarrow, polars, pandas) that scripts/services/data-tools.sh installs into
 # a venv of their own with pip; its python goes to the tests as STOWAGE_TEST_DATA_PYTHON.
+#
+# The Python client's suite (clients/python/tests, run from packages/client/test/python-client.test.ts
+# on each pass) needs a venv that scripts/services/python-client.sh makes under
+# node_modules/.cache with pip, installing this checkout's clients/python into it. When python3 has
+# no venv and it cannot be installed, those tests are skipped with a reason, unless
+# STOWAGE_TEST_PYTHON_CLIENT=1 makes that an error (CI sets it); STOWAGE_TEST_PYTHON_CLIENT=0 skips them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

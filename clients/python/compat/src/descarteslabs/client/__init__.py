@@ -1,0 +1,1 @@
+"""``descarteslabs.client``: the storage client's part of it, from ``stowage``."""
