@@ -18,6 +18,8 @@
 #   STOWAGE_DATA_TOOLS_VENV   where the venv goes (default ${XDG_CACHE_HOME:-$HOME/.cache}/stowage/data-tools)
 #   DATA_TOOLS_NO_INSTALL=1   never run pip
 set -Eeuo pipefail
+# pypi.org may be out of reach (a local mirror then serves): fail over to it at once, not after retries.
+export PIP_RETRIES=${PIP_RETRIES:-0}
 
 log() { printf '[data-tools] %s\n' "$*" >&2; }
 die() {

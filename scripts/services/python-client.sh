@@ -11,6 +11,8 @@
 # Environment knobs (all optional):
 #   STOWAGE_PYTHON_CLIENT_VENV  where the venv goes (default node_modules/.cache/stowage-python-client)
 set -Eeuo pipefail
+# pypi.org may be out of reach (a local mirror then serves): fail over to it at once, not after retries.
+export PIP_RETRIES=${PIP_RETRIES:-0}
 
 log() { printf '[python-client] %s\n' "$*" >&2; }
 die() {
