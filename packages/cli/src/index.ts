@@ -1,1 +1,2 @@
 export { buildProgram } from './program.js';
+export { cliReference } from './reference.js';
