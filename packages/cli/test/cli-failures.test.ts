@@ -3,21 +3,12 @@
 // in the user's terms (no temp file names, no stack traces), content types from file names, and
 // ls saying when a page is not everything.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
-
-const CLI = fileURLToPath(new URL('../bin/stowage.js', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { type CliRun, runCli } from './helpers/run-cli.js';
 
 describe('stowage CLI failures, exit codes and content types', () => {
   let ts: TestServer;
@@ -36,16 +27,8 @@ describe('stowage CLI failures, exit codes and content types', () => {
   });
 
   /** The CLI with stdout a pipe; `closeStdout` closes the reading end before it writes anything. */
-  const run = (args: string[], { input, extraEnv = {}, closeStdout = false } = {} as RunOptions): Promise<Run> => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env, ...extraEnv }, stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    if (closeStdout) child.stdout.destroy();
-    else child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.stdin.end(input);
-    return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  };
+  const run = (args: string[], { input, extraEnv = {}, closeStdout = false }: RunOptions = {}): Promise<CliRun> =>
+    runCli(args, { env: { ...process.env, ...env, ...extraEnv }, input, closeStdout });
 
   const put = async (key: string, body: string | Buffer) => {
     const answer = await fetch(`${ts.url}/data/set/${encodeURIComponent(key)}`, {

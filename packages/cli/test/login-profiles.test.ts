@@ -1,21 +1,12 @@
 // `stowage login` checks credentials before it saves them, saves the server's URL with them, and
 // keeps named profiles apart: the next command goes where the login went, with no variables set.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
-
-const CLI = fileURLToPath(new URL('../bin/stowage.js', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { type CliRun, runCli } from './helpers/run-cli.js';
 
 describe('stowage login and profiles', () => {
   let ts: TestServer;
@@ -32,17 +23,11 @@ describe('stowage login and profiles', () => {
   });
 
   /** The CLI with a HOME of its own and no STOWAGE_* variables: only what login saved. */
-  const run = (args: string[], extraEnv: Record<string, string> = {}): Promise<Run> => {
+  const run = (args: string[], extraEnv: Record<string, string> = {}): Promise<CliRun> => {
     const env: Record<string, string> = { HOME: home };
     for (const [name, value] of Object.entries(process.env))
       if (!name.startsWith('STOWAGE_') && !name.startsWith('DESCARTESLABS_') && name !== 'HOME' && value !== undefined) env[name] = value;
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...env, ...extraEnv }, stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.stdin.end();
-    return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+    return runCli(args, { env: { ...env, ...extraEnv } });
   };
   const exists = (file: string) =>
     stat(file).then(

@@ -6,9 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-
-const CLI = fileURLToPath(new URL('../bin/stowage.js', import.meta.url));
+import { CLI } from './helpers/run-cli.js';
 
 /** Runs `child` until its output shows the console line and a first log entry; then stops it. */
 function outputUntilServing(child: ChildProcess): Promise<string> {

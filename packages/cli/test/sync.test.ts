@@ -3,21 +3,12 @@
 // removes what the source lacks, --exclude leaves paths alone on both sides, --dry-run changes
 // nothing, and both directions hold.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
-
-const CLI = fileURLToPath(new URL('../bin/stowage.js', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { type CliRun, runCli } from './helpers/run-cli.js';
 
 describe('stowage sync', () => {
   let ts: TestServer;
@@ -33,15 +24,7 @@ describe('stowage sync', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const run = (args: string[]): Promise<Run> => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, cwd: dir, stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.stdin.end();
-    return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  };
+  const run = (args: string[]): Promise<CliRun> => runCli(args, { env: { ...process.env, ...env }, cwd: dir });
   const sync = async (...args: string[]) => {
     const result = await run(['sync', ...args, '--json']);
     assert.equal(result.code, 0, result.stderr);

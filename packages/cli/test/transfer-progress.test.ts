@@ -7,10 +7,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
+import { CLI, runCli } from './helpers/run-cli.js';
 
-const CLI = fileURLToPath(new URL('../bin/stowage.js', import.meta.url));
 const quote = (part: string) => `'${part.replaceAll("'", "'\\''")}'`;
 
 describe('stowage transfer progress', () => {
@@ -67,12 +66,9 @@ describe('stowage transfer progress', () => {
   });
 
   test('off a terminal nothing, unless --progress', async () => {
-    const run = (args: string[]) => {
-      const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, cwd: dir, stdio: 'pipe' });
-      let stderr = '';
-      child.stderr.on('data', (chunk) => (stderr += chunk));
-      child.stdout.resume();
-      return new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+    const run = async (args: string[]) => {
+      const { code, stderr } = await runCli(args, { env: { ...process.env, ...env }, cwd: dir });
+      return { code, stderr };
     };
     assert.deepEqual(await run(['get', 'big']), { code: 0, stderr: '' });
     const forced = await run(['get', 'big', '--progress']);
