@@ -2,6 +2,7 @@ import { CommanderError } from 'commander';
 import { endQuietlyOnBrokenPipe } from './broken-pipe.js';
 import { Exit } from './exit-codes.js';
 import { buildProgram } from './program.js';
+import { UsageError } from './remote-path.js';
 
 endQuietlyOnBrokenPipe();
 const program = buildProgram();
@@ -10,5 +11,5 @@ try {
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode === 1 ? Exit.usage : error.exitCode);
   process.stderr.write(`stowage: ${(error as Error).message}\n`);
-  process.exit(Exit.other);
+  process.exit(error instanceof UsageError ? Exit.usage : Exit.other);
 }

@@ -7,6 +7,7 @@ import { registerMigrateCommand } from './commands/migrate.js';
 import { registerQuotaCommand } from './commands/quota.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerTokenCommand } from './commands/token.js';
+import { addConnectionOptions } from './connection-options.js';
 import type { GlobalOptions } from './context.js';
 import { explainNotBucket } from './remote-path.js';
 import { type CommandSpec, USER_COMMANDS } from './spec.js';
@@ -40,11 +41,9 @@ function registerUserCommand(program: Command, spec: CommandSpec): void {
         .argParser(parseStorageType)
         .default('data'),
     )
-    .option('--url <url>', 'API base URL (env STOWAGE_URL)')
-    .option('--token <token>', 'bearer token (env STOWAGE_TOKEN; else ~/.stowage/token_info.json)')
     .option('--anonymous', 'send no credentials: read buckets shared with everyone')
-    .option('--profile <name>', 'credentials and URL saved by `stowage login --profile NAME` (env STOWAGE_PROFILE)')
     .addHelpText('after', `\nExamples:\n${spec.examples.map((example) => `  $ ${example}`).join('\n')}`);
+  addConnectionOptions(command);
   // A command that takes -h for itself (du -h) keeps --help only.
   if (spec.options.some(([flags]) => flags.startsWith('-h,'))) command.helpOption('--help', 'display help for command');
   for (const [flags, description, kind] of spec.options) {

@@ -283,7 +283,8 @@ function grantOf(grant: BucketGrant | GrantOptions): BucketGrant {
   return { grantee: granteeOf(grant), permission: grant.permission ?? 'READ', prefix: grant.prefix ?? '' };
 }
 
-function jsonBody(value: unknown) {
+/** A JSON request body, replayable for retries. @internal */
+export function jsonBody(value: unknown) {
   const body = Buffer.from(JSON.stringify(value));
   return {
     headers: { 'content-type': 'application/json' },
@@ -291,6 +292,7 @@ function jsonBody(value: unknown) {
   };
 }
 
-async function json<T>(response: TransportResponse): Promise<T> {
+/** A response's JSON body. @internal */
+export async function json<T>(response: TransportResponse): Promise<T> {
   return (await response.body.json()) as T;
 }

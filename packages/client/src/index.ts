@@ -10,6 +10,7 @@
  *
  * @module
  */
+export { ApiKeys, type CreateApiKeyOptions } from './api-keys.js';
 export { Auth, type AuthOptions, decodeClaims, type TokenInfo, writeTokenFile } from './auth.js';
 export type { StorageValue } from './bodies.js';
 export {
@@ -45,6 +46,8 @@ export { decodeMetadataValue, encodeMetadataValue } from './metadata-codec.js';
 export type { ObjectAttributes, ObjectInfo } from './object-attributes.js';
 export type { PrefixUsageSummary, UsageCount } from './prefix-operations.js';
 export {
+  type ApiKeyInfo,
+  type ApiKeyScope,
   type BucketExpiryRule,
   type BucketGrant,
   type BucketInfo,
@@ -54,6 +57,7 @@ export {
   type BucketSummary,
   type CopyKeyResult,
   type CopyPrefixResult,
+  type CreatedApiKey,
   type DeleteManyItem,
   type DeleteManyResult,
   type DeletePrefixResult,

@@ -252,6 +252,36 @@ export const UrlKinds = {
 /** Path of named buckets below `{base}`: `GET` lists, `POST` creates, `{name}` reads, changes, deletes. */
 export const BUCKETS_PATH = '/buckets';
 
+/** The caller's own API keys: `GET`, `POST`, and `DELETE /keys/{clientId}` (Stowage extensions). */
+export const KEYS_PATH = '/keys';
+
+/**
+ * What a scoped API key may do, narrower than its user: only read, only in one bucket (or storage
+ * type), only under one prefix (a folder, ending in `/`). Each narrows the others.
+ */
+export interface ApiKeyScope {
+  readonly readOnly: boolean;
+  readonly bucket?: string;
+  readonly prefix?: string;
+}
+
+/** One of the caller's API keys, as `GET /keys` lists it: never its secret. */
+export interface ApiKeyInfo {
+  readonly clientId: string;
+  readonly name: string | null;
+  /** null: the key acts with its user's own rights. */
+  readonly scope: ApiKeyScope | null;
+  /** Milliseconds since the epoch. */
+  readonly createdAt: number;
+  /** When it was revoked (milliseconds since the epoch), or null. */
+  readonly revokedAt: number | null;
+}
+
+/** A new key, as `POST /keys` answers: the secret is shown this once. */
+export interface CreatedApiKey extends ApiKeyInfo {
+  readonly clientSecret: string;
+}
+
 /** S3's permissions: what a grant lets its grantee do (docs/concepts.md). */
 export type GrantPermission = 'READ' | 'WRITE' | 'READ_ACP' | 'WRITE_ACP' | 'FULL_CONTROL';
 
@@ -367,6 +397,7 @@ export const ERRORS = {
   MethodNotAllowed: { status: 405, message: 'This URL does not serve that method' },
   CorsForbidden: { status: 403, message: 'This origin may not send that request from a browser (STOWAGE_CORS_ORIGINS)' },
   NoSuchBucket: { status: 404, message: 'No bucket of that name exists' },
+  NoSuchApiKey: { status: 404, message: 'You have no API key of that client id' },
   BucketAlreadyExists: { status: 409, message: 'The bucket name is taken; bucket names are one namespace for every user' },
   BucketAlreadyOwnedByYou: { status: 409, message: 'You already own a bucket of that name' },
   BucketNotEmpty: { status: 409, message: 'The bucket holds objects; delete them before the bucket' },

@@ -3,6 +3,7 @@ import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { ApiKeys } from './api-keys.js';
 import { Auth } from './auth.js';
 import { bodyFromFile, bodyFromValue, byteCounter, type StorageValue } from './bodies.js';
 import { Buckets, bucketSegment } from './buckets.js';
@@ -138,6 +139,8 @@ export class Storage {
   readonly anonymous: boolean;
   /** Named buckets: create, list, share, delete. */
   readonly buckets: Buckets;
+  /** The caller's own API keys: list, create (perhaps scoped), revoke. */
+  readonly keys: ApiKeys;
   private readonly credentials: Auth | undefined;
   private readonly transport: Transport;
   private readonly resumableThreshold: number;
@@ -158,6 +161,7 @@ export class Storage {
       timeout: options.timeout ?? Storage.TIMEOUT,
     });
     this.buckets = new Buckets(this.transport);
+    this.keys = new ApiKeys(this.transport);
     this.resumableThreshold = options.resumableThreshold ?? 8 * 1024 * 1024;
     this.chunkSize = options.chunkSize ?? 8 * 1024 * 1024;
   }

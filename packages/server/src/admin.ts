@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
-import { createApiKey } from './auth/api-keys.js';
+import { createApiKey, type NewApiKey } from './auth/api-keys.js';
 import { SecretSealer } from './auth/secret-sealer.js';
 import { loadServerSecret, SECRET_FILE } from './auth/server-secret.js';
 import { TokenService } from './auth/token-service.js';
@@ -45,9 +45,14 @@ export async function issueAdminToken(config: ServerConfig, tenant: string, ttlM
   return (await new TokenService(secret).issue(tenant, ttlMs)).token;
 }
 
-export async function createAdminApiKey(config: ServerConfig, tenant: string): Promise<{ clientId: string; secret: string }> {
+/** A key for `tenant` made by an operator (`stowage keys create --user`), perhaps scoped. */
+export async function createAdminApiKey(
+  config: ServerConfig,
+  tenant: string,
+  options: NewApiKey = {},
+): Promise<{ clientId: string; secret: string }> {
   const sealer = new SecretSealer(await loadServerSecret(config.dataDir, config.jwtSecret));
-  return withIndex(config, (index) => createApiKey(index.apiKeys, tenant, sealer));
+  return withIndex(config, (index) => createApiKey(index.apiKeys, tenant, sealer, Date.now(), options));
 }
 
 /** A tenant's usage and quota, and whether the quota is its own or the server's default (STOWAGE_QUOTA). */

@@ -2,7 +2,7 @@ import type http from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type pino from 'pino';
 import type { ApiKeyStore } from './auth/api-keys.js';
-import { createApiKey } from './auth/api-keys.js';
+import { createApiKey, findApiKey } from './auth/api-keys.js';
 import { JwksVerifier } from './auth/jwks-verifier.js';
 import { SecretSealer } from './auth/secret-sealer.js';
 import { loadServerSecret } from './auth/server-secret.js';
@@ -109,7 +109,12 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
     access,
     multipart: new MultipartService(backend, objects, { maxObjectBytes: config.maxObjectBytes, clock, pause }),
     apiKeys,
-    tokens: new TokenService(secret, clock, jwksVerifierFor(config, clock)),
+    tokens: new TokenService(
+      secret,
+      clock,
+      jwksVerifierFor(config, clock),
+      async (clientId) => (await findApiKey(apiKeys, clientId)) !== undefined,
+    ),
     signedUrls: new SignedUrls(new UrlSigner(secret), clock),
     bucketCors: new BucketCors(bucketSettings),
     sealer: new SecretSealer(secret),

@@ -51,7 +51,7 @@ describe('bucket names', () => {
   test("Stowage's reserved names: the built-in buckets and storage API v1's path segments", () => {
     assert.deepEqual(
       [...RESERVED_BUCKET_NAMES].sort(),
-      ['buckets', 'copy', 'data', 'move', 'result', 'signed', 'tmp', 'upload', 'usage'].sort(),
+      ['buckets', 'copy', 'data', 'keys', 'move', 'result', 'signed', 'tmp', 'upload', 'usage'].sort(),
     );
     for (const name of RESERVED_BUCKET_NAMES) {
       assert.ok(isReservedBucketName(name), name);

@@ -15,6 +15,7 @@ import { createHttpServer } from './http-server.js';
 import { parseJsonBodies } from './json-bodies.js';
 import { createRequestIds } from './request-id.js';
 import { lazyChildLogger } from './request-logger.js';
+import { registerApiKeyRoutes } from './routes/api-keys.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerBucketRoutes } from './routes/buckets.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -102,6 +103,7 @@ export function buildApp(ctx: AppContext, logger: FastifyBaseLogger): FastifyIns
     registerPrefixOperations(batches, ctx);
     registerRetentionRoutes(batches, ctx);
     registerBucketRoutes(batches, ctx);
+    registerApiKeyRoutes(batches, ctx);
   });
   app.register(async (s3) => registerS3(s3, ctx));
   app.register(async (preflights) => registerS3Preflights(preflights, ctx));

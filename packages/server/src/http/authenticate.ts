@@ -13,7 +13,7 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 export function createAuthenticate(ctx: AppContext) {
   const admit = (request: FastifyRequest, reply: FastifyReply, principal: Principal) => {
     request.tenant = principal.tenant;
-    request.principal = { kind: 'user', id: principal.tenant };
+    request.principal = { kind: 'user', id: principal.tenant, scope: principal.scope };
     ctx.rateLimits.take(principal.tenant);
     ctx.tenantSlots.enter(principal.tenant, reply.raw);
   };

@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { findApiKey } from '../auth/api-keys.js';
+import { findApiKey, scopeOf } from '../auth/api-keys.js';
 import type { AppContext } from '../http/context.js';
 import { admitAnonymous } from '../http/principal.js';
+import type { KeyScope } from '../storage/bucket-model.js';
 import { STREAMING_SIGNED, STREAMING_SIGNED_TRAILER } from './aws-chunked.js';
 import { s3Errors } from './errors.js';
 import { single } from './header-value.js';
@@ -22,6 +23,8 @@ import {
 /** What the signature check established about a request, for the handlers that read its body. */
 export interface S3Principal {
   readonly tenant: string;
+  /** The scope of the API key that signed, when it is scoped. */
+  readonly scope?: KeyScope | undefined;
   /** The payload mode: x-amz-content-sha256 (a hash, UNSIGNED-PAYLOAD or an aws-chunked mode). */
   readonly payloadHash: string;
   /** SigV4's claims and signing key, which aws-chunked chunk signatures continue; none for SigV2. */
@@ -51,18 +54,30 @@ export function requestToVerify(request: FastifyRequest): V2RequestToVerify {
   };
 }
 
-/** An API key's tenant and its secret, opened from the sealed copy; InvalidAccessKeyId when there is none. */
-export async function openApiKey(ctx: AppContext, accessKeyId: string): Promise<{ tenant: string; secret: string }> {
+/**
+ * An API key's tenant, scope and secret, opened from the sealed copy; InvalidAccessKeyId when
+ * there is none (or it was revoked).
+ */
+export async function openApiKey(
+  ctx: AppContext,
+  accessKeyId: string,
+): Promise<{ tenant: string; secret: string; scope: KeyScope | undefined }> {
   const record = await findApiKey(ctx.apiKeys, accessKeyId);
   const secret = record?.sealedSecret ? ctx.sealer.open(record.clientId, record.sealedSecret) : undefined;
   if (!record || !secret) throw s3Errors.invalidAccessKeyId();
-  return { tenant: record.tenant, secret };
+  return { tenant: record.tenant, secret, scope: scopeOf(record) };
 }
 
-/** The caller is `tenant`: it pays rate and slots as on the storage API. */
-export function admitTenant(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, tenant: string): void {
+/** The caller is `tenant` (through a key of `scope`): it pays rate and slots as on the storage API. */
+export function admitTenant(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  tenant: string,
+  scope: KeyScope | undefined,
+): void {
   request.tenant = tenant;
-  request.principal = { kind: 'user', id: tenant };
+  request.principal = { kind: 'user', id: tenant, scope };
   ctx.rateLimits.take(tenant);
   ctx.tenantSlots.enter(tenant, reply.raw);
 }
@@ -86,7 +101,7 @@ export function createS3Authenticate(ctx: AppContext) {
     }
     const principal = isSigV2(signed) ? await verifySigV2(ctx, signed) : await verifySigV4(ctx, signed);
     principals.set(request, principal);
-    admitTenant(ctx, request, reply, principal.tenant);
+    admitTenant(ctx, request, reply, principal.tenant, principal.scope);
   };
 }
 
@@ -96,10 +111,10 @@ async function verifySigV4(ctx: AppContext, signed: V2RequestToVerify): Promise<
   assertScope(claims, ctx.config.s3ApiRegion);
   assertHeadersSigned(claims, signed.headers);
   assertFresh(claims, new URLSearchParams(signed.rawQuery), Date.now());
-  const { tenant, secret } = await openApiKey(ctx, claims.accessKeyId);
+  const { tenant, secret, scope } = await openApiKey(ctx, claims.accessKeyId);
   const key = signingKey(secret, claims);
   if (!signatureMatches(signed, claims, key)) throw s3Errors.signatureMismatch();
-  return { tenant, payloadHash: claims.payloadHash, chunkSigning: { claims, key } };
+  return { tenant, scope, payloadHash: claims.payloadHash, chunkSigning: { claims, key } };
 }
 
 /**
@@ -110,12 +125,12 @@ async function verifySigV4(ctx: AppContext, signed: V2RequestToVerify): Promise<
 async function verifySigV2(ctx: AppContext, signed: V2RequestToVerify): Promise<S3Principal> {
   const claims = parseV2Claims(signed);
   assertV2Fresh(claims, signed, Date.now());
-  const { tenant, secret } = await openApiKey(ctx, claims.accessKeyId);
+  const { tenant, secret, scope } = await openApiKey(ctx, claims.accessKeyId);
   if (!v2SignatureMatches(signed, claims, secret)) throw s3Errors.signatureMismatch();
   const payloadHash = single(signed.headers['x-amz-content-sha256']) ?? UNSIGNED_PAYLOAD;
   if (payloadHash === STREAMING_SIGNED || payloadHash === STREAMING_SIGNED_TRAILER)
     throw s3Errors.invalidRequest(`${payloadHash} needs a SigV4 signature (AWS4-HMAC-SHA256)`);
-  return { tenant, payloadHash };
+  return { tenant, scope, payloadHash };
 }
 
 /** Whether a request carries an S3 credential: an Authorization header, or a presigned URL's query. */

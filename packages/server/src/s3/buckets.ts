@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isStorageType, STORAGE_TYPES } from 'stowage-client/protocol';
 import type { AppContext } from '../http/context.js';
+import { requireOwnRights } from '../storage/access.js';
 import { type Bucket, EMPTY_BUCKET_SETTINGS, type Principal } from '../storage/bucket-model.js';
 import { S3Error, s3Errors } from './errors.js';
 import { grantsFromHeaders } from './grant-headers.js';
@@ -102,7 +103,8 @@ export async function createBucket(
   name: string,
   readBody: () => Promise<string>,
 ) {
-  const user = requireSigned(request.principal, 'CreateBucket');
+  requireSigned(request.principal, 'CreateBucket');
+  const user = requireOwnRights(request.principal, 'CreateBucket');
   assertLocationConstraint(await readBody(), ctx.config.s3ApiRegion);
   if (single(request.headers['x-amz-bucket-object-lock-enabled']) === 'true') throw s3Errors.notImplemented('Object Lock');
   const ownership = single(request.headers['x-amz-object-ownership']);

@@ -21,10 +21,11 @@ export async function deleteObjects(ctx: AppContext, principal: Principal, bucke
   const keys = objects.filter((object) => !versioned.includes(object)).map(keyOf);
   const deleted: unknown[] = [];
   const errors: unknown[] = [];
-  const { tenant, type, bucket: named } = await ctx.access.unjudged(principal, bucket);
+  const location = await ctx.access.unjudged(principal, bucket);
+  const { tenant, type } = location;
   if (keys.length > 0) {
-    // Each key is judged on its own: a grant of a prefix covers the keys under it only.
-    const refused = named ? keys.filter((key) => !ctx.access.allows(principal, named, 'object:delete', key)) : [];
+    // Each key is judged on its own: a grant of a prefix (or a key's scope) covers the keys under it only.
+    const refused = keys.filter((key) => !ctx.access.allows(principal, location, 'object:delete', key));
     const { results } = await ctx.prefixes.deleteKeys(tenant, type, keys, new Set(refused));
     for (const result of results) {
       if (!result.deleted && result.code === 'InvalidKey')
@@ -39,7 +40,7 @@ export async function deleteObjects(ctx: AppContext, principal: Principal, bucke
     const versionId = String(object.VersionId);
     try {
       assertValidKey(key);
-      if (named && !ctx.access.allows(principal, named, 'object:delete', key)) throw new S3Error('AccessDenied', 'Access Denied');
+      if (!ctx.access.allows(principal, location, 'object:delete', key)) throw new S3Error('AccessDenied', 'Access Denied');
       const removed = await ctx.retention.removeVersion({ tenant, type, key }, versionId);
       if (removed.outcome === 'missing') throw new S3Error('NoSuchVersion', 'The specified version does not exist.');
       if (quiet) continue;

@@ -39,8 +39,8 @@ export async function postObject(ctx: AppContext, request: FastifyRequest, reply
   continueOnFirstRead(request, reply);
   const form = await readPostForm(request.raw);
   const fields = new Map(form.fields);
-  const { tenant, policy } = await authenticateForm(ctx, fields);
-  admitTenant(ctx, request, reply, tenant);
+  const { tenant, keyScope, policy } = await authenticateForm(ctx, fields);
+  admitTenant(ctx, request, reply, tenant, keyScope);
   if (!isStorageTypeOrBucketName(bucket)) throw s3Errors.noSuchBucket(bucket);
   const keyField = fields.get('key');
   if (keyField === undefined)
@@ -91,14 +91,14 @@ async function authenticateForm(ctx: AppContext, fields: ReadonlyMap<string, str
     if (!/^\d{8}T\d{6}Z$/.test(amzDate)) throw s3Errors.invalidArgument('x-amz-date must be yyyymmddThhmmssZ');
     const scope = parseCredential(credential);
     assertScope({ ...scope, amzDate, presigned: false }, ctx.config.s3ApiRegion);
-    const { tenant, secret } = await openApiKey(ctx, scope.accessKeyId);
-    const expected = createHmac('sha256', signingKey(secret, scope)).update(policy, 'utf8').digest('hex');
+    const key = await openApiKey(ctx, scope.accessKeyId);
+    const expected = createHmac('sha256', signingKey(key.secret, scope)).update(policy, 'utf8').digest('hex');
     if (!equalHex(expected, v4Signature)) throw s3Errors.signatureMismatch();
-    return { tenant, policy: parsePostPolicy(policy) };
+    return { tenant: key.tenant, keyScope: key.scope, policy: parsePostPolicy(policy) };
   }
-  const { tenant, secret } = await openApiKey(ctx, fields.get('awsaccesskeyid') ?? '');
-  if (!equalSignature(signV2(secret, policy), v2Signature ?? '')) throw s3Errors.signatureMismatch();
-  return { tenant, policy: parsePostPolicy(policy) };
+  const key = await openApiKey(ctx, fields.get('awsaccesskeyid') ?? '');
+  if (!equalSignature(signV2(key.secret, policy), v2Signature ?? '')) throw s3Errors.signatureMismatch();
+  return { tenant: key.tenant, keyScope: key.scope, policy: parsePostPolicy(policy) };
 }
 
 /** The fields a PutObject would send as headers: content-*, x-amz-* (but the signature's), acl as x-amz-acl. */

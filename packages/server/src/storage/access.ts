@@ -2,7 +2,7 @@ import { isStorageType } from 'stowage-client/protocol';
 import type { ObjectInfo } from '../backends/backend.js';
 import { fail } from '../errors.js';
 import { authorize } from './authorizer.js';
-import type { Action, Bucket, Principal } from './bucket-model.js';
+import { type Action, type Bucket, EMPTY_BUCKET_SETTINGS, type Principal } from './bucket-model.js';
 import { type BucketService, denial, noSuchBucket } from './bucket-service.js';
 import { objectGrantsAt } from './object-attributes.js';
 import { type ObjectRef, parseStorageType, validateKey } from './object-ref.js';
@@ -48,29 +48,29 @@ export class Access {
   }
 
   private async judged(principal: Principal, name: string, action: Action, key: string, under: boolean): Promise<Location> {
+    const location = await this.unjudged(principal, name);
+    const decision = decide(principal, location, action, key, under);
+    if (!decision.allowed) throw denial(principal, decision.denial);
+    return location;
+  }
+
+  /**
+   * Where bucket `name` is, without deciding any action yet: for operations on many keys that
+   * judge each key with `allows` (a grant of a prefix covers the keys under it only). A user's
+   * built-in bucket is theirs; no one else has one to reach.
+   */
+  async unjudged(principal: Principal, name: string): Promise<Location> {
     if (isStorageType(name)) {
       if (principal.kind !== 'user') throw denial(principal, 'implicit');
       return { tenant: principal.id, type: name, bucket: undefined };
     }
     const bucket = await this.named(name);
-    const decision = authorize({ principal, action, owner: bucket.owner, settings: bucket.settings, key, under });
-    if (!decision.allowed) throw denial(principal, decision.denial);
-    return { tenant: bucket.owner, type: name, bucket };
-  }
-
-  /**
-   * Where bucket `name` is, without deciding any action yet: for operations on many keys that
-   * judge each key with `allows` (a grant of a prefix covers the keys under it only).
-   */
-  async unjudged(principal: Principal, name: string): Promise<Location> {
-    if (isStorageType(name)) return this.locate(principal, name, 'bucket:list');
-    const bucket = await this.named(name);
     return { tenant: bucket.owner, type: name, bucket };
   }
 
   /** Whether the principal may do `action` at `key` of a bucket already located (no lookup). */
-  allows(principal: Principal, bucket: Bucket, action: Action, key: string): boolean {
-    return authorize({ principal, action, owner: bucket.owner, settings: bucket.settings, key }).allowed;
+  allows(principal: Principal, location: Location, action: Action, key: string): boolean {
+    return decide(principal, location, action, key, false).allowed;
   }
 
   /** The object at `key` of bucket `name`, if the principal may do `action` to it. */
@@ -86,16 +86,25 @@ export class Access {
    */
   async readable(principal: Principal, name: string, key: string): Promise<ReadAccess> {
     validateKey(key);
-    if (isStorageType(name)) return { ref: await this.ref(principal, name, key, 'object:read'), check: undefined };
-    const bucket = await this.named(name);
-    const ref = { tenant: bucket.owner, type: name, key };
-    const decision = authorize({ principal, action: 'object:read', owner: bucket.owner, settings: bucket.settings, key });
+    const location = await this.unjudged(principal, name);
+    const ref = { tenant: location.tenant, type: name, key };
+    const decision = decide(principal, location, 'object:read', key, false);
     if (decision.allowed) return { ref, check: undefined };
-    if (decision.denial === 'explicit') throw denial(principal, 'explicit');
+    const bucket = location.bucket;
+    // Only where nothing granted it may the object's own ACL still allow the read.
+    if (decision.denial !== 'implicit' || !bucket) throw denial(principal, decision.denial);
     const check = (info: ObjectInfo | undefined) => {
       const objectGrants = objectGrantsAt(info?.attributes, { bucket: name, owner: bucket.owner, key });
       if (objectGrants.length === 0) throw denial(principal, 'implicit');
-      const byObject = authorize({ principal, action: 'object:read', owner: bucket.owner, settings: bucket.settings, key, objectGrants });
+      const byObject = authorize({
+        principal,
+        action: 'object:read',
+        bucket: name,
+        owner: bucket.owner,
+        settings: bucket.settings,
+        key,
+        objectGrants,
+      });
       if (!byObject.allowed) throw denial(principal, byObject.denial);
     };
     return { ref, check };
@@ -108,6 +117,31 @@ export class Access {
     if (!bucket) throw noSuchBucket(name);
     return bucket;
   }
+}
+
+/** The one decision, for a named bucket or a user's built-in one (owned by its user, shared with no one). */
+function decide(principal: Principal, location: Location, action: Action, key: string, under: boolean) {
+  const { bucket } = location;
+  return authorize({
+    principal,
+    action,
+    bucket: location.type,
+    owner: bucket?.owner ?? location.tenant,
+    settings: bucket?.settings ?? EMPTY_BUCKET_SETTINGS,
+    key,
+    under,
+  });
+}
+
+/**
+ * The user, acting with their own rights: creating a bucket or managing API keys is beyond any
+ * scoped key, whatever its scope (a key cannot make itself a wider one).
+ */
+export function requireOwnRights(principal: Principal, what: string): string {
+  const user = requireUser(principal);
+  if (principal.kind === 'user' && principal.scope)
+    throw fail('AccessDenied', `${what} needs credentials with the user's own rights, not a scoped API key`);
+  return user;
 }
 
 export function requireUser(principal: Principal): string {

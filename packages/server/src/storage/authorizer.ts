@@ -1,9 +1,21 @@
-import type { Action, BucketSettings, Grant, Grantee, Permission, PolicyAction, PolicyStatement, Principal } from './bucket-model.js';
+import type {
+  Action,
+  BucketSettings,
+  Grant,
+  Grantee,
+  KeyScope,
+  Permission,
+  PolicyAction,
+  PolicyStatement,
+  Principal,
+} from './bucket-model.js';
 
 /** What is asked: an action by a principal on a bucket, at a key (object actions) or a prefix (listing). */
 export interface AccessRequest {
   readonly principal: Principal;
   readonly action: Action;
+  /** The bucket's name: a named bucket's, or a storage type for a user's built-in bucket. */
+  readonly bucket: string;
   readonly owner: string;
   readonly settings: BucketSettings;
   /** The object's key, or the listing's prefix; '' for the bucket itself. */
@@ -18,14 +30,18 @@ export interface AccessRequest {
 }
 
 /**
- * The decision: allowed, or refused by a statement that denies (`explicit`), or by nothing
- * allowing it (`implicit`; for an anonymous caller the fronts ask for credentials).
+ * The decision: allowed, or refused by a statement that denies (`explicit`), by the scope of the
+ * API key the request was made with (`scope`), or by nothing allowing it (`implicit`; for an
+ * anonymous caller the fronts ask for credentials). Only an implicit refusal may still be lifted
+ * by an object's own ACL.
  */
-export type Decision = { readonly allowed: true } | { readonly allowed: false; readonly denial: 'explicit' | 'implicit' };
+export type Denial = 'explicit' | 'scope' | 'implicit';
+export type Decision = { readonly allowed: true } | { readonly allowed: false; readonly denial: Denial };
 
 const ALLOW: Decision = { allowed: true };
 const EXPLICIT: Decision = { allowed: false, denial: 'explicit' };
 const IMPLICIT: Decision = { allowed: false, denial: 'implicit' };
+const OUT_OF_SCOPE: Decision = { allowed: false, denial: 'scope' };
 
 /** What each permission lets its grantee do, within the grant's prefix (docs/concepts.md). */
 const PERMITS: Record<Permission, readonly Action[]> = {
@@ -54,6 +70,9 @@ const POLICY_COVERS: Record<PolicyAction, readonly Action[]> = {
   's3:*': ['object:read', 'object:write', 'object:delete', 'bucket:list'],
 };
 
+/** What a read-only key may do. */
+const READS: ReadonlySet<Action> = new Set(['object:read', 'bucket:list', 'object:read-acl', 'bucket:read-acl']);
+
 /** Actions on the bucket as a whole: a grant gives them only when it covers the whole bucket. */
 const BUCKET_WIDE: ReadonlySet<Action> = new Set(['bucket:read-acl', 'bucket:write-acl']);
 /** Actions no grant or policy gives: the owner's alone. */
@@ -71,10 +90,14 @@ const OWNER_ONLY: ReadonlySet<Action> = new Set(['bucket:configure', 'bucket:del
  *    the public access block does not ignore them, and policy statements for everyone only when
  *    it does not restrict public buckets.
  *
+ * Before all of that, a request made with a scoped API key must lie within the key's scope
+ * (keyScopeAllows): outside it, nothing the user holds counts.
+ *
  * Nothing granted, nothing allowed: tenant isolation is the default.
  */
 export function authorize(request: AccessRequest): Decision {
   const { principal, action, owner, settings } = request;
+  if (principal.kind === 'user' && principal.scope && !keyScopeAllows(principal.scope, request)) return OUT_OF_SCOPE;
   const isOwner = principal.kind === 'user' && principal.id === owner;
   if (isOwner && (OWNER_ONLY.has(action) || BUCKET_WIDE.has(action))) return ALLOW;
   const statements = settings.policy?.statements ?? [];
@@ -93,6 +116,19 @@ export function authorize(request: AccessRequest): Decision {
     if (statementMatches(statement, request)) return ALLOW;
   }
   return IMPLICIT;
+}
+
+/**
+ * Whether a request lies within a scoped key's scope: a read-only key reads (objects, listings,
+ * ACLs) and nothing else; a key of one bucket acts in that bucket only; a key of a prefix acts on
+ * keys and listings under it only (so never on a bucket as a whole). No scoped key manages a
+ * bucket or its sharing, whatever its scope.
+ */
+export function keyScopeAllows(scope: KeyScope, request: Pick<AccessRequest, 'action' | 'bucket' | 'key'>): boolean {
+  if (OWNER_ONLY.has(request.action) || request.action === 'bucket:write-acl') return false;
+  if (scope.readOnly && !READS.has(request.action)) return false;
+  if (scope.bucket !== undefined && scope.bucket !== request.bucket) return false;
+  return scope.prefix === undefined || request.key.startsWith(scope.prefix);
 }
 
 export function isPublicGrantee(grantee: Grantee): boolean {

@@ -99,8 +99,26 @@ export interface Bucket {
   readonly objects: number;
 }
 
-/** Who asks: a user (by token, API key or a signed URL's signer), or no one (an anonymous request). */
-export type Principal = { readonly kind: 'user'; readonly id: string } | { readonly kind: 'anonymous' };
+/**
+ * What an API key made for less than its user's own rights may do (docs/concepts.md): only read,
+ * only in one bucket (a built-in one or a named one), only under one prefix; each narrows, and
+ * nothing a scoped key holds widens what its user may do.
+ */
+export interface KeyScope {
+  readonly readOnly: boolean;
+  /** The one bucket (or storage type) the key may reach. */
+  readonly bucket?: string | undefined;
+  /** The one prefix (a folder: ends in /) under which the key may reach keys. */
+  readonly prefix?: string | undefined;
+}
+
+/**
+ * Who asks: a user (by token, API key or a signed URL's signer), perhaps through a scoped API key
+ * (`scope`), or no one (an anonymous request).
+ */
+export type Principal =
+  | { readonly kind: 'user'; readonly id: string; readonly scope?: KeyScope | undefined }
+  | { readonly kind: 'anonymous' };
 export const ANONYMOUS: Principal = { kind: 'anonymous' };
 
 /**

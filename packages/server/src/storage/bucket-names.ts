@@ -20,7 +20,7 @@ const NAME_SHAPE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
  * result), and the path segments storage API v1 serves under /storage/v1/ beside them, which a
  * bucket name in that position would shadow.
  */
-export const RESERVED_BUCKET_NAMES = ['data', 'tmp', 'result', 'buckets', 'signed', 'upload', 'usage', 'copy', 'move'] as const;
+export const RESERVED_BUCKET_NAMES = ['data', 'tmp', 'result', 'buckets', 'keys', 'signed', 'upload', 'usage', 'copy', 'move'] as const;
 
 export function isReservedBucketName(name: string): boolean {
   return (RESERVED_BUCKET_NAMES as readonly string[]).includes(name);

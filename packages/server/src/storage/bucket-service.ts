@@ -1,6 +1,6 @@
 import type { BucketStore } from '../backends/buckets.js';
 import { fail } from '../errors.js';
-import { authorize, isPublicGrantee } from './authorizer.js';
+import { authorize, type Denial, isPublicGrantee } from './authorizer.js';
 import type { Action, Bucket, BucketSettings, Grant, Principal } from './bucket-model.js';
 import { EMPTY_BUCKET_SETTINGS } from './bucket-model.js';
 import { explainInvalidBucketName, isReservedBucketName, isStorageTypeOrBucketName } from './bucket-names.js';
@@ -128,15 +128,21 @@ export function noSuchBucket(name: string) {
 
 /** Throws the refusal the fronts answer: AccessDenied, or for an anonymous caller a request for credentials. */
 export function assertAllowed(principal: Principal, action: Action, bucket: Bucket, key = '', objectGrants?: readonly Grant[]): void {
-  const decision = authorize({ principal, action, owner: bucket.owner, settings: bucket.settings, key, objectGrants });
+  const decision = authorize({ principal, action, bucket: bucket.name, owner: bucket.owner, settings: bucket.settings, key, objectGrants });
   if (decision.allowed) return;
   throw denial(principal, decision.denial);
 }
 
-export function denial(principal: Principal, kind: 'explicit' | 'implicit') {
+const DENIAL_MESSAGES: Record<Denial, string> = {
+  explicit: 'A bucket policy statement denies this',
+  scope: "This API key's scope does not cover this (it is read-only, or limited to one bucket or one prefix)",
+  implicit: 'Nothing grants you this',
+};
+
+export function denial(principal: Principal, kind: Denial) {
   if (principal.kind === 'anonymous' && kind === 'implicit')
     return fail('MissingToken', 'This bucket or object is not public: send credentials', { 'www-authenticate': 'Bearer' });
-  return fail('AccessDenied', kind === 'explicit' ? 'A bucket policy statement denies this' : 'Nothing grants you this');
+  return fail('AccessDenied', DENIAL_MESSAGES[kind]);
 }
 
 /**

@@ -4,6 +4,10 @@ import { BLOB_REFERENCES, blobNamedQuery, SQLITE_BLOB_IN_USE } from '../blob-ref
 import type { ObjectColumns } from '../object-columns.js';
 import { GC_HOLDS_SCHEMA } from './gc-holds.js';
 
+/** An api_keys row as ApiKeyRow names its fields. */
+const API_KEY_FIELDS =
+  'client_id AS clientId, tenant, secret_hash AS secretHash, secret_sealed AS sealedSecret, created_at AS createdAt, name, scope, revoked_at AS revokedAt';
+
 /** One row of the object index. `key` is stored as UTF-8 bytes so ordering is by byte. */
 export type ObjectRow = ObjectColumns;
 
@@ -129,6 +133,8 @@ export interface IndexDb {
     readonly blobInUse: Statement<[string]>;
     readonly insertApiKey: Statement;
     readonly findApiKey: Statement<[string]>;
+    readonly listApiKeys: Statement<[string]>;
+    readonly revokeApiKey: Statement<[number, string, string]>;
     readonly usageRead: Statement<[{ tenant: string }], UsageTuple>;
     readonly quotaRoom: Statement<[{ tenant: string }], QuotaRoomTuple>;
     readonly addUsage: Statement;
@@ -214,12 +220,13 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
     ),
     blobInUse: db.prepare<[string]>(SQLITE_BLOB_IN_USE).pluck(),
     insertApiKey: db.prepare(
-      `INSERT INTO api_keys (client_id, tenant, secret_hash, secret_sealed, created_at)
-       VALUES (@clientId, @tenant, @secretHash, @sealedSecret, @createdAt)`,
+      `INSERT INTO api_keys (client_id, tenant, secret_hash, secret_sealed, created_at, name, scope)
+       VALUES (@clientId, @tenant, @secretHash, @sealedSecret, @createdAt, @name, @scope)`,
     ),
-    findApiKey: db.prepare<[string]>(
-      `SELECT client_id AS clientId, tenant, secret_hash AS secretHash, secret_sealed AS sealedSecret, created_at AS createdAt
-       FROM api_keys WHERE client_id = ?`,
+    findApiKey: db.prepare<[string]>(`SELECT ${API_KEY_FIELDS} FROM api_keys WHERE client_id = ?`),
+    listApiKeys: db.prepare<[string]>(`SELECT ${API_KEY_FIELDS} FROM api_keys WHERE tenant = ? ORDER BY created_at, client_id`),
+    revokeApiKey: db.prepare<[number, string, string]>(
+      'UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant = ? AND client_id = ? RETURNING revoked_at',
     ),
     // One statement where three would each be a read transaction: both run on every write.
     usageRead: db
@@ -329,6 +336,10 @@ function addAttributesColumn(db: Database): void {
   // API key secrets sealed under the server secret, for S3 signatures.
   const keyColumns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('api_keys') as string[];
   if (!keyColumns.includes('secret_sealed')) db.exec('ALTER TABLE api_keys ADD COLUMN secret_sealed TEXT');
+  // Names, scopes (JSON: read-only, one bucket, one prefix) and revocation of API keys.
+  for (const column of ['name TEXT', 'scope TEXT', 'revoked_at INTEGER'])
+    if (!keyColumns.includes(column.split(' ')[0] as string)) db.exec(`ALTER TABLE api_keys ADD COLUMN ${column}`);
+  db.exec('CREATE INDEX IF NOT EXISTS api_keys_by_tenant ON api_keys (tenant, created_at)');
 }
 
 /**

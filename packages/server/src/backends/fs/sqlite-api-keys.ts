@@ -12,4 +12,12 @@ export class SqliteApiKeyStore implements ApiKeyStore {
   async find(clientId: string): Promise<ApiKeyRecord | undefined> {
     return this.index.statements.findApiKey.get(clientId) as ApiKeyRecord | undefined;
   }
+
+  async listFor(tenant: string): Promise<ApiKeyRecord[]> {
+    return this.index.statements.listApiKeys.all(tenant) as ApiKeyRecord[];
+  }
+
+  async revoke(tenant: string, clientId: string, now: number): Promise<boolean> {
+    return this.index.statements.revokeApiKey.get(now, tenant, clientId) !== undefined;
+  }
 }

@@ -32,7 +32,11 @@ const VALUE_COLUMNS = ['size', 'sha256', 'content_type', 'last_modified', 'expir
 
 export const MIGRATED_TABLES: readonly MigratedTable[] = [
   { name: 'tenants', key: ['tenant'], columns: ['quota_bytes'] },
-  { name: 'api_keys', key: ['client_id'], columns: ['tenant', 'secret_hash', 'secret_sealed', 'created_at'] },
+  {
+    name: 'api_keys',
+    key: ['client_id'],
+    columns: ['tenant', 'secret_hash', 'secret_sealed', 'created_at', 'name', 'scope', 'revoked_at'],
+  },
   { name: 'buckets', key: ['name'], columns: ['owner', 'created_at', 'quota_bytes', 'settings'] },
   { name: 'bucket_grantees', key: ['bucket', 'grantee'], columns: [] },
   { name: 'bucket_settings', key: ['tenant', 'type'], columns: ['cors'] },

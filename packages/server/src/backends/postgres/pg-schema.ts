@@ -160,6 +160,14 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly name
       CREATE INDEX object_versions_by_blob ON object_versions (blob_id) WHERE blob_id IS NOT NULL;
     `,
   },
+  {
+    version: 8,
+    name: "API keys' names, scopes (read-only, one bucket, one prefix) and revocation",
+    sql: `
+      ALTER TABLE api_keys ADD COLUMN name TEXT, ADD COLUMN scope TEXT, ADD COLUMN revoked_at BIGINT;
+      CREATE INDEX api_keys_by_tenant ON api_keys (tenant, created_at);
+    `,
+  },
 ];
 
 /** Distinguishes this lock from other advisory locks in the database (two-key form: class, schema). */

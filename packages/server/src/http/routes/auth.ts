@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { AUTH_TOKEN_PATH } from 'stowage-client/protocol';
-import { verifyApiKey } from '../../auth/api-keys.js';
+import { scopeOf, verifyApiKey } from '../../auth/api-keys.js';
 import { fail } from '../../errors.js';
 import type { AppContext } from '../context.js';
 
@@ -28,9 +28,13 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: AppContext): void 
     if (typeof clientId !== 'string' || typeof secret !== 'string' || clientId === '' || secret === '') {
       throw fail('InvalidRequestBody', 'client_id and refresh_token (or client_secret) are required strings');
     }
-    const tenant = await verifyApiKey(ctx.apiKeys, clientId, secret);
-    if (!tenant) throw fail('InvalidCredentials');
-    const { token, expiresAt } = await ctx.tokens.issue(tenant, ctx.config.issuedTokenTtlMs);
+    const key = await verifyApiKey(ctx.apiKeys, clientId, secret);
+    if (!key) throw fail('InvalidCredentials');
+    // The token names its key (revoking the key ends it) and carries the key's scope, if any.
+    const { token, expiresAt } = await ctx.tokens.issue(key.tenant, ctx.config.issuedTokenTtlMs, {
+      keyId: key.clientId,
+      scope: scopeOf(key),
+    });
     return reply
       .code(200)
       .header('cache-control', 'no-store')

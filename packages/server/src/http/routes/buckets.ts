@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { API_BASE_PATH, BUCKETS_PATH, hasControlCharacters } from 'stowage-client/protocol';
 import { fail } from '../../errors.js';
-import { requireUser } from '../../storage/access.js';
+import { requireOwnRights, requireUser } from '../../storage/access.js';
 import type { Bucket, Grant, LifecycleRule } from '../../storage/bucket-model.js';
 import { assertAllowed } from '../../storage/bucket-service.js';
 import type { AppContext } from '../context.js';
@@ -45,7 +45,7 @@ export function registerBucketRoutes(app: FastifyInstance, ctx: AppContext): voi
   });
 
   app.post<{ Body: unknown }>(BASE, async (request, reply) => {
-    const user = requireUser(request.principal);
+    const user = requireOwnRights(request.principal, 'Creating a bucket');
     const body = objectOf(request.body, 'The body');
     if (typeof body.name !== 'string') throw fail('InvalidRequestBody', '"name" must be the bucket\'s name');
     const grants = body.grants === undefined ? [] : arrayOf(body.grants, '"grants"').map((grant) => parseGrant(grant));

@@ -26,10 +26,10 @@ export function registerPrefixOperations(app: FastifyInstance, ctx: AppContext):
 
   app.post<TypeRequest>(`${API_BASE_PATH}/:type/${Routes.deleteMany}`, async (request) => {
     const keys = parseDeleteMany(request.body);
-    const { tenant, type, bucket } = await ctx.access.unjudged(request.principal, request.params.type);
-    // Each key is judged on its own: a grant of a prefix covers the keys under it only.
-    const refused = bucket ? keys.filter((key) => !ctx.access.allows(request.principal, bucket, 'object:delete', key)) : [];
-    return ctx.prefixes.deleteKeys(tenant, type, keys, new Set(refused));
+    const location = await ctx.access.unjudged(request.principal, request.params.type);
+    // Each key is judged on its own: a grant of a prefix (or a key's scope) covers the keys under it only.
+    const refused = keys.filter((key) => !ctx.access.allows(request.principal, location, 'object:delete', key));
+    return ctx.prefixes.deleteKeys(location.tenant, location.type, keys, new Set(refused));
   });
 
   for (const [path, move] of [
