@@ -40,7 +40,7 @@ describe('API keys of a user: list, create, revoke; scoped keys', () => {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
-    return { status: response.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+    return { status: response.status, json: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
   }
   async function put(token: string, type: string, key: string, value: string) {
     const response = await fetch(`${ts.url}/${type}/set/${key}`, {
@@ -92,7 +92,7 @@ describe('API keys of a user: list, create, revoke; scoped keys', () => {
     assert.equal((await call(token, 'DELETE', '/data/reports/q1.csv')).status, 403);
     assert.equal((await call(token, 'POST', '/data/delete_prefix?prefix=reports/')).status, 403);
     const many = await call(token, 'POST', '/data/delete_many', { keys: ['reports/q1.csv'] });
-    assert.equal((many.json?.results as Array<{ code?: string }>)[0]?.code, 'AccessDenied');
+    assert.equal((many.json.results as Array<{ code?: string }>)[0]?.code, 'AccessDenied');
     assert.equal((await call(token, 'GET', '/data/new_resumable_url/reports/up.csv')).status, 403);
     assert.equal((await call(token, 'POST', '/buckets', { name: 'from-a-scoped-key' })).status, 403);
     assert.equal((await call(token, 'POST', '/buckets/alice-team/share', { grantee: { user: 'bob' }, permission: 'READ' })).status, 403);
@@ -123,7 +123,7 @@ describe('API keys of a user: list, create, revoke; scoped keys', () => {
     assert.equal((await call(token, 'GET', '/data/list?prefix=')).status, 403);
     const many = await call(token, 'POST', '/data/delete_many', { keys: ['reports/q3.csv', 'private/diary.txt'] });
     assert.deepEqual(
-      (many.json?.results as Array<{ key: string; deleted: boolean; code?: string }>).map((r) => [r.key, r.deleted, r.code]),
+      (many.json.results as Array<{ key: string; deleted: boolean; code?: string }>).map((r) => [r.key, r.deleted, r.code]),
       [
         ['reports/q3.csv', true, undefined],
         ['private/diary.txt', false, 'AccessDenied'],
@@ -169,7 +169,7 @@ describe('API keys of a user: list, create, revoke; scoped keys', () => {
   });
 
   test('bad scopes are refused with InvalidArgument; nothing is created', async () => {
-    const before = ((await call(alice, 'GET', '/keys')).json?.keys as unknown[]).length;
+    const before = ((await call(alice, 'GET', '/keys')).json.keys as unknown[]).length;
     for (const body of [
       { prefix: 'no-slash' },
       { readOnly: 'yes' },
@@ -179,24 +179,24 @@ describe('API keys of a user: list, create, revoke; scoped keys', () => {
       { prefix: 'a\u0000/' },
     ]) {
       const refused = await call(alice, 'POST', '/keys', body);
-      assert.deepEqual([refused.status, refused.json?.code], [400, 'InvalidArgument'], JSON.stringify(body));
+      assert.deepEqual([refused.status, refused.json.code], [400, 'InvalidArgument'], JSON.stringify(body));
     }
-    assert.equal(((await call(alice, 'GET', '/keys')).json?.keys as unknown[]).length, before);
+    assert.equal(((await call(alice, 'GET', '/keys')).json.keys as unknown[]).length, before);
   });
 
   test('the list shows every key without its secret; a revoked key stops at once on S3 and for new tokens, its tokens within the recheck', async () => {
     const key = await createKey({ name: 'ci job' });
     const token = await tokenOf(key);
     const bob = await ts.token('bob');
-    assert.equal((await call(bob, 'DELETE', `/keys/${key.clientId}`)).json?.code, 'NoSuchApiKey', "bob cannot revoke alice's key");
-    const listed = (await call(alice, 'GET', '/keys')).json?.keys as Array<Record<string, unknown>>;
+    assert.equal((await call(bob, 'DELETE', `/keys/${key.clientId}`)).json.code, 'NoSuchApiKey', "bob cannot revoke alice's key");
+    const listed = (await call(alice, 'GET', '/keys')).json.keys as Array<Record<string, unknown>>;
     const mine = listed.find((entry) => entry.clientId === key.clientId);
     assert.deepEqual(Object.keys(mine ?? {}).sort(), ['clientId', 'createdAt', 'name', 'revokedAt', 'scope']);
     assert.equal(JSON.stringify(listed).includes(key.clientSecret), false);
     assert.equal((await get(token, 'data', 'reports/q1.csv')).status, 200);
 
     assert.equal((await call(alice, 'DELETE', `/keys/${key.clientId}`)).status, 204);
-    const revoked = ((await call(alice, 'GET', '/keys')).json?.keys as Array<Record<string, unknown>>).find(
+    const revoked = ((await call(alice, 'GET', '/keys')).json.keys as Array<Record<string, unknown>>).find(
       (entry) => entry.clientId === key.clientId,
     );
     assert.equal(typeof revoked?.revokedAt, 'number');
@@ -214,7 +214,7 @@ describe('API keys of a user: list, create, revoke; scoped keys', () => {
     }
     ts.clock.advance(KEY_RECHECK_MS + 1);
     const late = await call(token, 'GET', '/data/list');
-    assert.deepEqual([late.status, late.json?.code], [401, 'InvalidToken']);
+    assert.deepEqual([late.status, late.json.code], [401, 'InvalidToken']);
     assert.equal((await call(alice, 'DELETE', '/keys/stw_never')).status, 404);
   });
 });
