@@ -135,3 +135,64 @@ interface RunOptions {
   extraEnv?: Record<string, string>;
   closeStdout?: boolean;
 }
+
+describe('every storage command answers the same failures the same way', () => {
+  let ts: TestServer;
+  let home: string;
+  before(async () => {
+    ts = await startTestServer();
+    home = await mkdtemp(path.join(tmpdir(), 'stowage-cli-table-'));
+  });
+  after(async () => {
+    await ts.close();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  // Each command with arguments that would otherwise work.
+  const COMMANDS: string[][] = [
+    ['set', 'k'],
+    ['get', 'k'],
+    ['rm', 'k'],
+    ['exists', 'k'],
+    ['ls'],
+    ['stat', 'k'],
+    ['du'],
+    ['mv', 'a', 'b'],
+    ['url', 'k'],
+    ['upload-url', 'k'],
+    ['cp', 'stowage://data/a', 'stowage://data/b'],
+    ['sync', '.', 'stowage://data/synced', '--dry-run'],
+    ['restore', 'k'],
+    ['versions'],
+    ['whoami'],
+    ['keys', 'ls'],
+    ['bucket', 'ls'],
+  ];
+  const clean = () => {
+    const env: Record<string, string | undefined> = { ...process.env, HOME: home };
+    for (const name of Object.keys(env)) if (name.startsWith('STOWAGE_') || name.startsWith('DESCARTESLABS_')) delete env[name];
+    return env;
+  };
+
+  test('without credentials: exit 3, one line naming the command and how to sign in', async () => {
+    for (const args of COMMANDS) {
+      const result = await runCli(args, { env: { ...clean(), STOWAGE_URL: ts.url }, cwd: home, input: 'x' });
+      const name = args[0] === 'keys' || args[0] === 'bucket' ? `${args[0]} ${args[1]}` : args[0];
+      assert.equal(result.code, 3, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, new RegExp(`^stowage ${name}: No storage credentials found\\..*stowage login`), args.join(' '));
+      assert.equal(result.stderr.split('\n').filter(Boolean).length, 1, `${args.join(' ')}: one line, no stack`);
+    }
+  });
+
+  test('a URL that is not the API: exit 2, and the message says what the URL should end in', async () => {
+    for (const args of COMMANDS) {
+      const result = await runCli(args, {
+        env: { ...clean(), STOWAGE_URL: ts.origin, STOWAGE_TOKEN: await ts.token('table') },
+        cwd: home,
+        input: 'x',
+      });
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, /is not the storage API; its URL ends in \/storage\/v1/, args.join(' '));
+    }
+  });
+});

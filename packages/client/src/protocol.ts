@@ -37,6 +37,8 @@ export const Headers = {
   requestGroup: 'x-request-group',
   /** The id the server assigned to a request, echoed on every response. */
   requestId: 'x-request-id',
+  /** The code of an error answer ({@link ERRORS}), also in its JSON body: a HEAD answer has none to carry it. */
+  errorCode: 'x-stowage-error-code',
   /** Hex sha256 of the stored bytes. */
   sha256: 'x-stowage-sha256',
   /** The storage type of the object served. */

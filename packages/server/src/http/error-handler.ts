@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { Headers } from 'stowage-client/protocol';
 import { fail, isDiskFullError, isStowageError, type StowageError } from '../errors.js';
 import { closeUnlessKept } from './connection-reuse.js';
 import { logErrorAnswer } from './error-log.js';
@@ -49,5 +50,8 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
   logErrorAnswer(request.log, error, mapped);
   closeUnlessKept(request.raw, reply);
   if (mapped.headers) reply.headers(mapped.headers);
-  reply.code(mapped.status).type('application/json').send(mapped.toBody(request.id));
+  const body = mapped.toBody(request.id);
+  // The code in a header too: an answer to HEAD has no body, and "no such key" must not be told
+  // apart from "no such route" (a URL without /storage/v1) by guesswork.
+  reply.header(Headers.errorCode, body.code).code(mapped.status).type('application/json').send(body);
 }

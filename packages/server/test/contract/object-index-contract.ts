@@ -692,6 +692,9 @@ export function objectIndexContract(name: string, open: () => Promise<OpenedInde
           secretHash: 'ab'.repeat(32),
           sealedSecret: 'v1.nonce.sealed.tag',
           createdAt: T0,
+          name: 'ci job',
+          scope: '{"readOnly":true,"prefix":"reports/"}',
+          revokedAt: null,
         };
         await index.apiKeys.insert(record);
         await index.apiKeys.insert({ ...record, clientId: 'stw_4567', tenant: 'other', sealedSecret: null });
@@ -701,6 +704,24 @@ export function objectIndexContract(name: string, open: () => Promise<OpenedInde
         assert.equal(await index.apiKeys.find('stw_missing'), undefined);
         await assert.rejects(index.apiKeys.insert({ ...record, tenant: 'thief' }), 'a client id is never reused');
         assert.deepEqual(await index.apiKeys.find('stw_0123'), record);
+      });
+
+      it("lists a tenant's keys oldest first and revokes one once, for its tenant only", async () => {
+        const index = await fresh();
+        const base = { secretHash: 'cd'.repeat(32), sealedSecret: null, name: null, scope: null, revokedAt: null };
+        await index.apiKeys.insert({ ...base, clientId: 'stw_b', tenant: 'acme', createdAt: T0 + 2 });
+        await index.apiKeys.insert({ ...base, clientId: 'stw_a', tenant: 'acme', createdAt: T0 + 1 });
+        await index.apiKeys.insert({ ...base, clientId: 'stw_c', tenant: 'other', createdAt: T0 });
+        assert.deepEqual(
+          (await index.apiKeys.listFor('acme')).map((key) => key.clientId),
+          ['stw_a', 'stw_b'],
+        );
+        assert.equal(await index.apiKeys.revoke('other', 'stw_a', T0 + 5), false, "another tenant's key is not theirs to revoke");
+        assert.equal(await index.apiKeys.revoke('acme', 'stw_a', T0 + 5), true);
+        assert.equal(await index.apiKeys.revoke('acme', 'stw_a', T0 + 9), true, 'again: still revoked');
+        assert.equal((await index.apiKeys.find('stw_a'))?.revokedAt, T0 + 5, 'revoked at the first revocation');
+        assert.equal(await index.apiKeys.revoke('acme', 'stw_missing', T0 + 5), false);
+        assert.equal((await index.apiKeys.find('stw_b'))?.revokedAt, null);
       });
     });
 
