@@ -1,3 +1,5 @@
+import { ERRORS, type ErrorCode } from './protocol.js';
+
 const BRAND = Symbol.for('stowage-client.error');
 
 export interface ErrorFields {
@@ -134,11 +136,13 @@ const BY_CODE: Record<string, typeof StorageError> = {
 export function errorFromResponse(
   status: number,
   body: unknown,
-  headers: { retryAfter?: number | undefined; requestId?: string | undefined } = {},
+  headers: { retryAfter?: number | undefined; requestId?: string | undefined; errorCode?: string | undefined } = {},
 ): StorageError {
   const fields = typeof body === 'object' && body !== null ? (body as { code?: unknown; message?: unknown; requestId?: unknown }) : {};
-  const code = typeof fields.code === 'string' ? fields.code : undefined;
-  const message = typeof fields.message === 'string' && fields.message !== '' ? fields.message : `HTTP ${status}`;
+  // A HEAD answer has no body: its code comes in X-Stowage-Error-Code.
+  const code = typeof fields.code === 'string' ? fields.code : headers.errorCode;
+  const known = code !== undefined && Object.hasOwn(ERRORS, code) ? ERRORS[code as ErrorCode].message : undefined;
+  const message = typeof fields.message === 'string' && fields.message !== '' ? fields.message : (known ?? `HTTP ${status}`);
   const requestId = typeof fields.requestId === 'string' ? fields.requestId : headers.requestId;
   const common = { status, code, requestId, retryAfter: headers.retryAfter };
   if (status === 429) return new RateLimitError(message, common);

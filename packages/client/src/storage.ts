@@ -30,6 +30,7 @@ import {
   encodeKey,
   explainInvalidKey,
   type FolderListing,
+  Headers,
   type ObjectDetails,
   type PrefixUsage,
   type RestoreKeyResult,
@@ -43,7 +44,14 @@ import { downloadFileResumable } from './resumable-download.js';
 import { uploadFileResumable } from './resumable-upload.js';
 import { listVersions, restoreKey, restorePrefix } from './retention.js';
 import { Retry } from './retry.js';
-import { type BodySource, classifyNetworkError, DEFAULT_TIMEOUT, Transport, type TransportResponse } from './transport.js';
+import {
+  type BodySource,
+  classifyNetworkError,
+  DEFAULT_TIMEOUT,
+  readErrorResponse,
+  Transport,
+  type TransportResponse,
+} from './transport.js';
 
 /** Per-call options; a plain string is shorthand for `{ storageType }`. */
 export interface CallOptions extends ObjectAttributes {
@@ -238,6 +246,8 @@ export class Storage {
     return this.transport.send(
       { method: 'HEAD', url: this.objectPath(Routes.get, key, call), signal: call.signal, acceptStatus: [404] },
       async (response) => {
+        // No route is no answer: a base URL without /storage/v1 must not read as "no such key".
+        if (response.headers[Headers.errorCode] === 'RouteNotFound') throw await readErrorResponse(response);
         await response.body.dump();
         return response.statusCode === 200;
       },

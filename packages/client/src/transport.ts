@@ -208,7 +208,9 @@ export async function readErrorResponse(response: Dispatcher.ResponseData): Prom
     body = undefined;
   }
   const requestId = response.headers[Headers.requestId];
+  const errorCode = response.headers[Headers.errorCode];
   return errorFromResponse(response.statusCode, body, {
+    errorCode: typeof errorCode === 'string' ? errorCode : undefined,
     retryAfter: parseRetryAfter(response.headers['retry-after']),
     requestId: typeof requestId === 'string' ? requestId : undefined,
   });

@@ -6,7 +6,7 @@ import { formatBytes } from '../format-bytes.js';
 export async function runStat(ctx: CommandContext, [key]: string[], options: { json?: boolean }): Promise<number> {
   const info = await ctx.storage.info(key as string, ctx.storageType).catch((error: unknown) => {
     // A HEAD answer has no body to say what is missing: say it as the other commands do.
-    if (error instanceof NotFoundError && error.code === undefined)
+    if (error instanceof NotFoundError && error.code === 'NoSuchKey')
       throw new NotFoundError(`No object at ${ctx.storageType}/${key}`, { status: 404, code: 'NoSuchKey' });
     throw error;
   });
