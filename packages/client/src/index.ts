@@ -1,5 +1,7 @@
 /**
- * stowage-client: the TypeScript client of the Stowage storage service (storage API v1).
+ * stowage-client: the TypeScript client of the Stowage storage service (storage API v1), for
+ * every runtime with `fetch` (browsers, Deno, Bun, Workers, Node). Node's entry,
+ * `stowage-client/node` (what `stowage-client` resolves to on Node), adds files and Node streams.
  *
  * @example
  * import { Storage } from 'stowage-client';
@@ -10,7 +12,8 @@
  *
  * @module
  */
-export { Auth, type AuthOptions, decodeClaims, type TokenInfo, writeTokenFile } from './auth.js';
+export { Auth, type AuthOptions, decodeClaims, type TokenInfo, type TokenStore } from './auth.js';
+export { type UploadBlobOptions, uploadBlob } from './blob-upload.js';
 export type { StorageValue } from './bodies.js';
 export {
   type BucketCallOptions,
@@ -41,6 +44,15 @@ export {
   TimeoutError,
 } from './errors.js';
 export type { DetailedListEntry, FolderEntry, ListEntry, ListingShape, ObjectEntry } from './folder-listing.js';
+export type {
+  HttpRequest,
+  HttpResponse,
+  HttpTimeouts,
+  HttpTransport,
+  HttpTransportFactory,
+  RequestBody,
+  ResponseBody,
+} from './http-transport.js';
 export { decodeMetadataValue, encodeMetadataValue } from './metadata-codec.js';
 export type { ObjectAttributes, ObjectInfo } from './object-attributes.js';
 export type { PrefixUsageSummary, UsageCount } from './prefix-operations.js';
@@ -81,3 +93,4 @@ export {
   type TypeOrOptions,
   type UsageOptions,
 } from './storage.js';
+export { fetchTransport } from './transport.js';

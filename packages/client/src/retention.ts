@@ -17,7 +17,7 @@ interface Call {
 
 /** `POST {type}/restore` with a JSON body; retried after a lost response only when `idempotent`. */
 async function restoreCall<T>(transport: Transport, body: unknown, call: Call, idempotent: boolean): Promise<T> {
-  const bytes = Buffer.from(JSON.stringify(body));
+  const bytes = new TextEncoder().encode(JSON.stringify(body));
   return transport.send(
     {
       method: 'POST',

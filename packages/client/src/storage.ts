@@ -1,10 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { rename, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { PassThrough, Readable, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Auth } from './auth.js';
-import { bodyFromFile, bodyFromValue, byteCounter, type StorageValue } from './bodies.js';
+import { bodyFromValue, type StorageValue } from './bodies.js';
 import { Buckets, bucketSegment } from './buckets.js';
 import { hashWhileSending, settlePreconditionFailed } from './conditional-write.js';
 import { type CopyOptions, copyOrMove, type KeyLocation, type PrefixLocation } from './copy-move.js';
@@ -18,6 +13,7 @@ import {
   type ListingShape,
   listQuery,
 } from './folder-listing.js';
+import type { HttpTransportFactory } from './http-transport.js';
 import { attributeHeaders, type ObjectAttributes, type ObjectInfo, objectInfoFromHeaders } from './object-attributes.js';
 import { deleteMany, deletePrefix, type PrefixUsageSummary, prefixUsage, prefixUsageOfEveryType } from './prefix-operations.js';
 import {
@@ -38,11 +34,11 @@ import {
   type UsageReport,
   type VersionEntry,
 } from './protocol.js';
-import { downloadFileResumable } from './resumable-download.js';
-import { uploadFileResumable } from './resumable-upload.js';
 import { listVersions, restoreKey, restorePrefix } from './retention.js';
 import { Retry } from './retry.js';
-import { type BodySource, classifyNetworkError, DEFAULT_TIMEOUT, Transport, type TransportResponse } from './transport.js';
+import { jsSha256, type Sha256Factory } from './sha256.js';
+import { chunksOf, countBytes, streamOfChunks } from './streams.js';
+import { type BodySource, classifyNetworkError, DEFAULT_TIMEOUT, fetchTransport, Transport, type TransportResponse } from './transport.js';
 
 /** Per-call options; a plain string is shorthand for `{ storageType }`. */
 export interface CallOptions extends ObjectAttributes {
@@ -52,7 +48,7 @@ export interface CallOptions extends ObjectAttributes {
   signal?: AbortSignal;
   /** Called as bytes move, with the total when known. */
   onProgress?: (bytes: number, total: number | undefined) => void;
-  /** Content type to store with the value (set, setFile, getUploadUrl). */
+  /** Content type to store with the value (set, setFile, uploadBlob, getUploadUrl). */
   contentType?: string;
   /** Lifetime of a signed or upload URL, in seconds. */
   expiresIn?: number;
@@ -88,9 +84,12 @@ export interface SetResult {
 }
 
 export interface StorageOptions {
-  /** Base URL of storage API v1. Default `STOWAGE_URL`, `DESCARTESLABS_STORAGE_URL`, or http://127.0.0.1:8787/storage/v1. */
+  /**
+   * Base URL of storage API v1. Default on Node `STOWAGE_URL` or `DESCARTESLABS_STORAGE_URL`;
+   * else http://127.0.0.1:8787/storage/v1.
+   */
   url?: string;
-  /** Credentials. Default: `new Auth()` (env vars, then ~/.stowage/token_info.json). */
+  /** Credentials. Default: `new Auth()` (on Node: env vars, then ~/.stowage/token_info.json). */
   auth?: Auth;
   /**
    * Send no credentials at all: an anonymous client, for buckets (and keys) shared with everyone.
@@ -109,17 +108,29 @@ export interface StorageOptions {
   resumableThreshold?: number;
   /** Chunk size of resumable uploads. Default 8 MiB. */
   chunkSize?: number;
+  /**
+   * The HTTP stack. Default fetch; on Node (`stowage-client/node`) undici, or `'fetch'`, or
+   * `STOWAGE_HTTP_TRANSPORT`.
+   */
+  transport?: HttpTransportFactory;
+}
+
+/** What a runtime's entry point gives the client it builds. @internal */
+export interface RuntimeDefaults {
+  http: HttpTransportFactory;
+  sha256: Sha256Factory;
 }
 
 const DEFAULT_URL = 'http://127.0.0.1:8787/storage/v1';
 
-function normalize(options: TypeOrOptions | ListOptions | undefined): ListOptions {
+export function normalize(options: TypeOrOptions | ListOptions | undefined): ListOptions {
   return typeof options === 'string' ? { storageType: options } : (options ?? {});
 }
 
 /**
  * Store arbitrary data under a key and get it back later: the TypeScript counterpart of the
- * Python `Storage` client. Every method takes the storage type (`'data'`, `'tmp'`, `'result'`),
+ * Python `Storage` client. This one runs wherever `fetch` does (browsers, Deno, Bun, Workers,
+ * Node); Node's (`stowage-client/node`) adds files and Node streams. Every method takes the storage type (`'data'`, `'tmp'`, `'result'`),
  * the name of a bucket, or an options object as its last argument.
  *
  * @example
@@ -128,7 +139,7 @@ function normalize(options: TypeOrOptions | ListOptions | undefined): ListOption
  * await storage.get('greeting');           // 'hello'
  * await storage.get('q1/summary.csv', 'team-results'); // in a named bucket (own or shared)
  */
-export class Storage {
+export class Storage<DownloadStream = ReadableStream<Uint8Array>> {
   /** Default `[connect, read]` timeouts in seconds, as in the Python client. */
   static readonly TIMEOUT: readonly [number, number] = DEFAULT_TIMEOUT;
 
@@ -139,12 +150,13 @@ export class Storage {
   /** Named buckets: create, list, share, delete. */
   readonly buckets: Buckets;
   private readonly credentials: Auth | undefined;
-  private readonly transport: Transport;
-  private readonly resumableThreshold: number;
-  private readonly chunkSize: number;
+  protected readonly transport: Transport;
+  protected readonly resumableThreshold: number;
+  protected readonly chunkSize: number;
+  protected readonly sha256: Sha256Factory;
 
-  constructor(options: StorageOptions = {}) {
-    this.url = (options.url ?? process.env.STOWAGE_URL ?? process.env.DESCARTESLABS_STORAGE_URL ?? DEFAULT_URL).replace(/\/+$/, '');
+  constructor(options: StorageOptions = {}, runtime: RuntimeDefaults = { http: fetchTransport, sha256: jsSha256 }) {
+    this.url = (options.url ?? DEFAULT_URL).replace(/\/+$/, '');
     this.anonymous = options.anonymous === true;
     if (this.anonymous && options.auth) throw new TypeError('a Storage is anonymous or has credentials (auth), not both');
     this.credentials = this.anonymous ? undefined : (options.auth ?? new Auth());
@@ -156,7 +168,9 @@ export class Storage {
       anonymous: this.anonymous,
       retry,
       timeout: options.timeout ?? Storage.TIMEOUT,
+      http: options.transport ?? runtime.http,
     });
+    this.sha256 = runtime.sha256;
     this.buckets = new Buckets(this.transport);
     this.resumableThreshold = options.resumableThreshold ?? 8 * 1024 * 1024;
     this.chunkSize = options.chunkSize ?? 8 * 1024 * 1024;
@@ -173,25 +187,17 @@ export class Storage {
    * @throws {NotFoundError} when there is no value at `key`.
    */
   async get(key: string, options?: TypeOrOptions): Promise<string> {
-    return (await this.getBytes(key, options)).toString('utf8');
+    return new TextDecoder().decode(await this.getBytes(key, options));
   }
 
   /** The value at `key` as bytes. @throws {NotFoundError} */
-  async getBytes(key: string, options?: TypeOrOptions): Promise<Buffer> {
+  async getBytes(key: string, options?: TypeOrOptions): Promise<Uint8Array> {
     const call = normalize(options);
     return this.transport.send({ method: 'GET', url: this.objectPath(Routes.get, key, call), signal: call.signal }, async (response) => {
-      if (call.onProgress) {
-        const chunks: Buffer[] = [];
-        await pipeline(response.body, this.downloadGuard(response, key, call), async (source: AsyncIterable<Buffer>) => {
-          for await (const chunk of source) chunks.push(chunk);
-        });
-        return Buffer.concat(chunks);
-      }
-      // Without progress to report, undici collects the body itself: a stream pipeline costs
-      // about as much CPU per call as the rest of a small GET (it aborts an AbortController,
-      // hence builds a DOMException, every time). The length check is the downloadGuard's.
-      const bytes = await response.body.bytes();
-      const value = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      if (call.onProgress) return collect(this.guardedDownload(response, key, call));
+      // Without progress to report, the transport collects the body itself: a stream pipeline
+      // costs about as much CPU per call as the rest of a small GET.
+      const value = await response.body.bytes();
       const expected = contentLength(response);
       if (expected !== undefined && value.length !== expected) throw this.shortBody(key, value.length, expected);
       return value;
@@ -203,13 +209,16 @@ export class Storage {
    * if the connection breaks or stalls past the read timeout, or ends short.
    * @throws {NotFoundError}
    */
-  async getStream(key: string, options?: TypeOrOptions): Promise<Readable> {
+  async getStream(key: string, options?: TypeOrOptions): Promise<DownloadStream> {
     const call = normalize(options);
-    return this.transport.send({ method: 'GET', url: this.objectPath(Routes.get, key, call), signal: call.signal }, async (response) => {
-      const out = new PassThrough({ highWaterMark: 256 * 1024 });
-      pipeline(Readable.from(withClientErrors(response.body)), this.downloadGuard(response, key, call), out).catch(() => {});
-      return out;
-    });
+    return this.transport.send({ method: 'GET', url: this.objectPath(Routes.get, key, call), signal: call.signal }, async (response) =>
+      this.toDownloadStream(this.guardedDownload(response, key, call)),
+    );
+  }
+
+  /** The stream type of this runtime's downloads. */
+  protected toDownloadStream(chunks: AsyncIterable<Uint8Array>): DownloadStream {
+    return streamOfChunks(chunks) as DownloadStream;
   }
 
   /**
@@ -321,54 +330,6 @@ export class Storage {
       else yield* page.items as string[];
       next = page.next;
     } while (next);
-  }
-
-  /**
-   * Downloads the value at `key` into a file or a writable stream. A path is written through a
-   * temp file in the same folder and renamed at the end, so a failed download never leaves a
-   * truncated file there.
-   */
-  async getFile(key: string, destination: string | Writable, options?: TypeOrOptions): Promise<void> {
-    const call = normalize(options);
-    const url = this.objectPath(Routes.get, key, call);
-    if (typeof destination !== 'string') {
-      await this.transport.send({ method: 'GET', url, signal: call.signal }, (response) =>
-        pipeline(response.body, this.downloadGuard(response, key, call), destination),
-      );
-      return;
-    }
-    const temp = path.join(path.dirname(destination), `.${path.basename(destination)}.${randomBytes(6).toString('hex')}.part`);
-    try {
-      await downloadFileResumable(this.transport, url, temp, {
-        signal: call.signal,
-        onProgress: call.onProgress,
-      });
-      await rename(temp, destination);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
-  }
-
-  /**
-   * Uploads a file or a readable stream to `key`. A file by path is retried safely; from 8 MiB
-   * (`resumableThreshold`) it goes up in resumable chunks that survive dropped connections, and
-   * its sha256 is verified by the server before the value appears. A stream is sent once.
-   */
-  async setFile(key: string, source: string | Readable, options?: TypeOrOptions): Promise<SetResult> {
-    const call = normalize(options);
-    if (typeof source !== 'string') return this.upload(key, bodyFromValue(source), call);
-    const body = await bodyFromFile(source);
-    if ((body.length ?? 0) < this.resumableThreshold) return this.upload(key, body, call);
-    const completionHeaders = attributeHeaders(call);
-    const uploadUrl = await this.getUploadUrl(key, { ...call, expiresIn: undefined });
-    return (await uploadFileResumable(this.transport, uploadUrl, source, body.length ?? 0, {
-      chunkSize: this.chunkSize,
-      headers: conditionHeaders(call),
-      completionHeaders,
-      signal: call.signal,
-      onProgress: call.onProgress,
-    })) as SetResult;
   }
 
   /**
@@ -553,7 +514,7 @@ export class Storage {
     return this.transport.close();
   }
 
-  private async upload(key: string, body: BodySource, call: CallOptions): Promise<SetResult> {
+  protected async upload(key: string, body: BodySource, call: CallOptions): Promise<SetResult> {
     const headers: Record<string, string> = {
       'content-type': call.contentType ?? 'application/octet-stream',
       ...conditionHeaders(call),
@@ -561,7 +522,7 @@ export class Storage {
     };
     const conditional = call.ifMatch !== undefined || call.ifNoneMatch === true;
     // Only a replayable body is retried, so only then can a 412 be an earlier attempt's own write.
-    const hashed = conditional && body.replayable ? hashWhileSending(body) : undefined;
+    const hashed = conditional && body.replayable ? hashWhileSending(body, this.sha256) : undefined;
     const sent = hashed?.body ?? body;
     const source = call.onProgress ? withProgress(sent, call.onProgress) : sent;
     return this.transport.send(
@@ -589,17 +550,17 @@ export class Storage {
     return this.transport.send({ method: 'GET', url, signal: call.signal }, (response) => response.body.text());
   }
 
-  private objectPath(route: string, key: string, call: CallOptions, query?: Record<string, string>): string {
+  protected objectPath(route: string, key: string, call: CallOptions, query?: Record<string, string>): string {
     const path = `/${typeSegment(call)}/${route}/${keySegment(key)}`;
     const search = query ? new URLSearchParams(query).toString() : '';
     return search ? `${path}?${search}` : path;
   }
 
-  /** Checks the length (and reports progress) of a download as it streams. */
-  private downloadGuard(response: TransportResponse, key: string, call: CallOptions) {
+  /** A download's chunks, in the client's errors, its length checked (and progress reported) as it streams. */
+  protected guardedDownload(response: TransportResponse, key: string, call: CallOptions): AsyncGenerator<Uint8Array> {
     const expected = contentLength(response);
     const onShort = (received: number) => this.shortBody(key, received, expected);
-    return byteCounter({ total: expected, onProgress: call.onProgress, onShort });
+    return countBytes(withClientErrors(response.body), { total: expected, onProgress: call.onProgress, onShort });
   }
 
   private shortBody(key: string, received: number, expected: number | undefined): ConnectionError {
@@ -612,7 +573,7 @@ function listCall(call: CallOptions): { storageType: BucketName; signal: AbortSi
 }
 
 /** The storage type or bucket of a call as its path segment (`data` by default). */
-function typeSegment(call: CallOptions): string {
+export function typeSegment(call: CallOptions): string {
   return bucketSegment(call.storageType ?? 'data');
 }
 
@@ -631,7 +592,7 @@ function keySegment(key: string): string {
   return encodeKey(key);
 }
 
-function conditionHeaders(call: CallOptions): Record<string, string> {
+export function conditionHeaders(call: CallOptions): Record<string, string> {
   const headers: Record<string, string> = {};
   if (call.ifMatch !== undefined) headers['if-match'] = call.ifMatch;
   if (call.ifNoneMatch) headers['if-none-match'] = '*';
@@ -642,11 +603,7 @@ function withProgress(body: BodySource, onProgress: (bytes: number, total: numbe
   return {
     replayable: body.replayable,
     length: body.length,
-    create: () => {
-      const created = body.create();
-      const stream = created instanceof Readable ? created : Readable.from([created]);
-      return stream.pipe(byteCounter({ total: body.length, onProgress }));
-    },
+    create: () => countBytes(chunksOf(body.create()), { total: body.length, onProgress }),
   };
 }
 
@@ -656,10 +613,26 @@ function undefinedIfNotFound(error: unknown): undefined {
 }
 
 /** Re-throws socket and timeout errors of a streamed body as the client's ConnectionError / TimeoutError. */
-async function* withClientErrors(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+async function* withClientErrors(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   try {
     yield* source;
   } catch (error) {
     throw classifyNetworkError(error)?.error ?? error;
   }
+}
+
+async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of chunks) {
+    parts.push(chunk);
+    length += chunk.length;
+  }
+  const bytes = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.length;
+  }
+  return bytes;
 }

@@ -1,0 +1,90 @@
+/**
+ * stowage-client on Node (`stowage-client/node`, and `stowage-client` under Node): the universal
+ * client over undici (or fetch), with Buffers, Node streams, the token file and files by path.
+ *
+ * @example
+ * import { Storage } from 'stowage-client';
+ * const storage = new Storage({ url: 'http://127.0.0.1:8787/storage/v1' });
+ * await storage.set('hello.txt', 'hi');
+ * await storage.buckets.create('team-results');
+ * await storage.set('q1/summary.csv', 'a,b', 'team-results');
+ *
+ * @module
+ */
+export { type AuthOptions, decodeClaims, type TokenInfo, type TokenStore } from '../auth.js';
+export { type UploadBlobOptions, uploadBlob } from '../blob-upload.js';
+export type { StorageValue } from '../bodies.js';
+export {
+  type BucketCallOptions,
+  Buckets,
+  type CreateBucketOptions,
+  type GranteeOptions,
+  type GrantOptions,
+  type ListBucketsOptions,
+  type ShareOptions,
+  type UnshareOptions,
+} from '../buckets.js';
+export type { CopyOptions, KeyLocation, PrefixLocation } from '../copy-move.js';
+export {
+  AuthError,
+  BadRequestError,
+  ConflictError,
+  ConnectionError,
+  type ErrorFields,
+  ForbiddenError,
+  InsufficientStorageError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PreconditionFailedError,
+  QuotaExceededError,
+  RateLimitError,
+  ServerError,
+  StorageError,
+  TimeoutError,
+} from '../errors.js';
+export type { DetailedListEntry, FolderEntry, ListEntry, ListingShape, ObjectEntry } from '../folder-listing.js';
+export type {
+  HttpRequest,
+  HttpResponse,
+  HttpTimeouts,
+  HttpTransport,
+  HttpTransportFactory,
+  RequestBody,
+  ResponseBody,
+} from '../http-transport.js';
+export { decodeMetadataValue, encodeMetadataValue } from '../metadata-codec.js';
+export type { ObjectAttributes, ObjectInfo } from '../object-attributes.js';
+export type { PrefixUsageSummary, UsageCount } from '../prefix-operations.js';
+export {
+  type BucketExpiryRule,
+  type BucketGrant,
+  type BucketInfo,
+  type BucketList,
+  type BucketName,
+  type BucketSettingsChange,
+  type BucketSummary,
+  type CopyKeyResult,
+  type CopyPrefixResult,
+  type DeleteManyItem,
+  type DeleteManyResult,
+  type DeletePrefixResult,
+  type FolderListing,
+  type GrantGrantee,
+  type GrantPermission,
+  type ObjectDetails,
+  type PrefixUsage,
+  type PublicAccessBlockSettings,
+  type RestoreKeyResult,
+  type RestorePrefixResult,
+  STORAGE_TYPES,
+  type StorageType,
+  type UsageReport,
+  type VersionEntry,
+  type VersionsPage,
+} from '../protocol.js';
+export { Retry, type RetryCause, type RetryOptions, RetryState } from '../retry.js';
+export type { CallOptions, ListOptions, SetResult, TypeOrOptions, UsageOptions } from '../storage.js';
+export { fetchTransport } from '../transport.js';
+export { Auth, writeTokenFile } from './auth.js';
+export { type NodeHttpTransportName, nodeHttpTransport } from './http.js';
+export { Storage, type StorageOptions } from './storage.js';
