@@ -11,7 +11,15 @@ const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src
 
 for (const platform of ['browser', 'neutral'] as const) {
   test(`the universal entry bundles for platform ${platform} without Node builtins, undici or Node globals`, async () => {
-    const result = await build({ entryPoints: [entry], bundle: true, write: false, format: 'esm', platform, metafile: true, logLevel: 'silent' });
+    const result = await build({
+      entryPoints: [entry],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform,
+      metafile: true,
+      logLevel: 'silent',
+    });
     const inputs = Object.keys(result.metafile.inputs);
     assert.deepEqual(
       inputs.filter((file) => /node_modules|^node:/.test(file)),
