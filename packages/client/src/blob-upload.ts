@@ -14,6 +14,8 @@ export interface UploadBlobOptions extends ObjectAttributes {
   chunkSize?: number;
   /** Called after each chunk the server holds, with the bytes it holds and the Blob's size. */
   onProgress?: (bytes: number, total: number) => void;
+  /** Called when a failed request is about to be retried after `delayMs`: the connection dropped, timed out, or the server answered 5xx. */
+  onRetry?: (error: unknown, delayMs: number) => void;
   /** Stops the upload (the bytes sent so far stay resumable on the URL until it expires). */
   signal?: AbortSignal;
   /** How failures are retried; the budget starts over whenever a chunk moved the upload forward. Default `new Retry()`. */
@@ -92,14 +94,20 @@ class BlobUpload {
       try {
         const end = Math.min(offset + this.chunkSize, size);
         mayComplete = end === size;
-        const bytes = size === 0 ? undefined : new Uint8Array(await this.blob.slice(offset, end).arrayBuffer());
-        if (bytes) this.hash.saw(offset, bytes);
+        // The chunk goes out as a Blob, which the runtime reads (and a browser throttles and
+        // cancels) like any file upload; the hash reads it once more, while it is sent, unless
+        // the chunk completes the upload and must carry the digest.
+        const chunk = size === 0 ? undefined : this.blob.slice(offset, end);
         const headers = mayComplete ? await this.completionHeaders() : this.conditions;
-        const response = await sendChunk(this.transport, this.url, {
-          headers: { ...headers, 'content-range': bytes ? `bytes ${offset}-${end - 1}/${size}` : 'bytes */0' },
-          body: bytes && { create: () => bytes, replayable: true, length: bytes.length },
-          signal,
-        });
+        const hashing = this.hash.through(end, signal);
+        const [response] = await Promise.all([
+          sendChunk(this.transport, this.url, {
+            headers: { ...headers, 'content-range': chunk ? `bytes ${offset}-${end - 1}/${size}` : 'bytes */0' },
+            body: chunk && { create: () => chunk, replayable: true, length: chunk.size },
+            signal,
+          }),
+          hashing,
+        ]);
         if (response.statusCode === 200) {
           const stored = (await response.body.json()) as SetResult;
           this.options.onProgress?.(size, size);
@@ -114,6 +122,7 @@ class BlobUpload {
         const cause = uploadRetryCause(error, this.policy);
         const delay = cause && retries.next('PUT', cause);
         if (delay === undefined) throw error;
+        this.options.onRetry?.(error, delay);
         await sleep(delay, signal);
         const headers = mayComplete ? await this.completionHeaders() : this.conditions;
         const status = await queryStatus(this.transport, this.url, size, headers, signal).catch((queryError: unknown) => {
@@ -142,8 +151,8 @@ class BlobUpload {
 }
 
 /**
- * The sha256 of a Blob, built from the chunks as they are read for sending. A Blob never changes,
- * so bytes hashed once stay hashed whatever the server kept; only what was never read is read again.
+ * The sha256 of a Blob, read in order as the upload goes. A Blob never changes, so bytes hashed
+ * once stay hashed whatever the server kept.
  */
 class BlobSha256 {
   /** Bytes 0..hashed-1 are in `hash`. */
@@ -154,19 +163,25 @@ class BlobSha256 {
     private readonly hash: IncrementalSha256,
   ) {}
 
-  /** Hashes what `bytes` (read at `offset`) add to the bytes hashed so far. */
-  saw(offset: number, bytes: Uint8Array): void {
-    if (offset > this.hashed || offset + bytes.length <= this.hashed) return;
-    this.hash.update(bytes.subarray(this.hashed - offset));
-    this.hashed = offset + bytes.length;
+  private reading: Promise<void> = Promise.resolve();
+
+  /** Hashes the bytes up to `end` (exclusive) not hashed yet; calls run one after another. */
+  through(end: number, signal: AbortSignal | undefined): Promise<void> {
+    this.reading = this.reading.catch(() => {}).then(() => this.read(end, signal));
+    return this.reading;
+  }
+
+  private async read(end: number, signal: AbortSignal | undefined): Promise<void> {
+    while (this.hashed < end) {
+      signal?.throwIfAborted();
+      const next = Math.min(this.hashed + 4 * MiB, end);
+      this.hash.update(new Uint8Array(await this.blob.slice(this.hashed, next).arrayBuffer()));
+      this.hashed = next;
+    }
   }
 
   async digest(signal: AbortSignal | undefined): Promise<string> {
-    while (this.hashed < this.blob.size) {
-      signal?.throwIfAborted();
-      const end = Math.min(this.hashed + 4 * MiB, this.blob.size);
-      this.saw(this.hashed, new Uint8Array(await this.blob.slice(this.hashed, end).arrayBuffer()));
-    }
+    await this.through(this.blob.size, signal);
     return this.hash.copy().digestHex();
   }
 }

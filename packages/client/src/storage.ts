@@ -33,8 +33,9 @@ import {
   USAGE_PATH,
   type UsageReport,
   type VersionEntry,
+  type VersionsPage,
 } from './protocol.js';
-import { listVersions, restoreKey, restorePrefix } from './retention.js';
+import { listVersions, restoreKey, restorePrefix, versionsPage } from './retention.js';
 import { Retry } from './retry.js';
 import { jsSha256, type Sha256Factory } from './sha256.js';
 import { chunksOf, countBytes, streamOfChunks } from './streams.js';
@@ -305,6 +306,33 @@ export class Storage<DownloadStream = ReadableStream<Uint8Array>> {
   }
 
   /**
+   * One page of a folder or detailed listing, and the token of the next (`next`, undefined at
+   * the end): for a UI that shows a page at a time. `limit`: at most this many entries (1-1000).
+   *
+   * @example
+   * const first = await storage.listPage('photos/', { delimiter: '/', details: true, limit: 200 });
+   * const second = first.next && (await storage.listPage('photos/', { delimiter: '/', details: true, limit: 200, next: first.next }));
+   */
+  async listPage(
+    prefix: string | undefined,
+    options: ListOptions & { details: true; limit?: number; next?: string | undefined },
+  ): Promise<FolderListing<ObjectDetails> & { next: string | undefined }>;
+  async listPage(
+    prefix: string | undefined,
+    options: ListOptions & { delimiter: string; limit?: number; next?: string | undefined },
+  ): Promise<FolderListing<string> & { next: string | undefined }>;
+  async listPage(
+    prefix: string | undefined,
+    options: ListOptions & { limit?: number; next?: string | undefined },
+  ): Promise<FolderListing & { next: string | undefined }> {
+    if (!isShaped(options)) throw new TypeError('listPage lists folders or details: give delimiter or details');
+    const query = listQuery(prefix, options);
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    const page = await fetchListPage<FolderListing>(this.transport, query, listCall(options), options.next);
+    return { ...page.items, next: page.next };
+  }
+
+  /**
    * Every key that starts with `prefix`, page by page.
    *
    * With `delimiter` or `details`, every entry of the folder or detailed listing across all
@@ -448,6 +476,21 @@ export class Storage<DownloadStream = ReadableStream<Uint8Array>> {
    */
   async versions(prefix = '', options: { storageType?: BucketName; limit?: number; signal?: AbortSignal } = {}): Promise<VersionEntry[]> {
     return listVersions(this.transport, prefix, {
+      storageType: options.storageType ?? 'data',
+      limit: options.limit,
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * One page of {@link versions}: up to `limit` versions after the page token `next`, and the
+   * token of the page after (`next: null` at the end).
+   */
+  async versionsPage(
+    prefix = '',
+    options: { storageType?: BucketName; limit?: number; next?: string | undefined; signal?: AbortSignal } = {},
+  ): Promise<VersionsPage> {
+    return versionsPage(this.transport, prefix, options.next, {
       storageType: options.storageType ?? 'data',
       limit: options.limit,
       signal: options.signal,
