@@ -646,7 +646,15 @@ function withProgress(body: BodySource, onProgress: (bytes: number, total: numbe
   return {
     replayable: body.replayable,
     length: body.length,
-    create: () => countBytes(chunksOf(body.create()), { total: body.length, onProgress }),
+    create: () => {
+      const created = body.create();
+      // Whole values go to the transport at once (a browser sends no streamed body over HTTP/1.1).
+      if (typeof created === 'string' || created instanceof Uint8Array || created instanceof Blob) {
+        onProgress(body.length ?? 0, body.length);
+        return created;
+      }
+      return countBytes(chunksOf(created), { total: body.length, onProgress });
+    },
   };
 }
 

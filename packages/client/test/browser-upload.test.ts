@@ -5,7 +5,7 @@
 // over. Then a second upload is aborted half-way and finished by a new uploadBlob on the same URL.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -62,12 +62,37 @@ window.ready = true;
 </script>
 </body></html>`;
 
-/** Serves the page and the client bundle on a port of its own, under another host name: another origin. */
-async function startPageServer(clientBundle: string): Promise<{ origin: string; close(): Promise<void> }> {
+const EXAMPLE = fileURLToPath(new URL('../../../examples/upload-from-browser.mjs', import.meta.url));
+
+/** The README's browser example in a page of its own: the client under its package name, through an import map. */
+const EXAMPLE_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Example</title>
+<script type="importmap">{ "imports": { "stowage-client": "/stowage-client.js" } }</script></head>
+<body>
+<input type="file" aria-label="File to upload"> <progress aria-label="Upload progress"></progress>
+<script type="module" src="/upload-from-browser.mjs"></script>
+</body></html>`;
+
+type Route = (url: URL) => Promise<{ type: string; body: string } | undefined>;
+
+/**
+ * Serves the pages, the client bundle and the example on a port of its own, under another host
+ * name: another origin. `api` answers the example's /api/ requests, as the app's server would.
+ */
+async function startPageServer(clientBundle: string, api: Route): Promise<{ origin: string; close(): Promise<void> }> {
+  const files: Record<string, { type: string; body: string }> = {
+    '/': { type: 'text/html; charset=utf-8', body: PAGE },
+    '/example': { type: 'text/html; charset=utf-8', body: EXAMPLE_PAGE },
+    '/stowage-client.js': { type: 'text/javascript', body: clientBundle },
+    '/upload-from-browser.mjs': { type: 'text/javascript', body: await readFile(EXAMPLE, 'utf8') },
+  };
   const server = http.createServer((request, response) => {
-    if (request.url === '/') response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
-    else if (request.url === '/stowage-client.js') response.writeHead(200, { 'content-type': 'text/javascript' }).end(clientBundle);
-    else response.writeHead(404).end();
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const answer = files[url.pathname] ? Promise.resolve(files[url.pathname]) : api(url);
+    answer.then(
+      (found) => (found ? response.writeHead(200, { 'content-type': found.type }).end(found.body) : response.writeHead(404).end()),
+      (error: unknown) => response.writeHead(500).end(String(error)),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -95,7 +120,13 @@ describe('uploadBlob in Chromium, from another origin, through an upload URL', {
 
   before(async () => {
     const bundle = await build({ entryPoints: [UNIVERSAL_ENTRY], bundle: true, format: 'esm', platform: 'browser', write: false });
-    pages = await startPageServer(bundle.outputFiles[0]?.text ?? '');
+    // The app's server: it hands out an upload URL for a file name (the example's /api/upload-url).
+    const api: Route = async (url) => {
+      if (url.pathname !== '/api/upload-url') return undefined;
+      const uploadUrl = await storage.getUploadUrl(`uploads/${url.searchParams.get('name')}`);
+      return { type: 'application/json', body: JSON.stringify({ uploadUrl }) };
+    };
+    pages = await startPageServer(bundle.outputFiles[0]?.text ?? '', api);
     ts = await startTestServer({ corsOrigins: [pages.origin] });
     storage = new Storage({ url: ts.url, auth: new Auth({ token: await ts.token('alice'), env: {} }) });
     const file = randomBytes(FILE_SIZE);
@@ -163,4 +194,19 @@ describe('uploadBlob in Chromium, from another origin, through an upload URL', {
       [],
     );
   });
+
+  test('the README example (examples/upload-from-browser.mjs) runs as written', async () => {
+    const example = await newPage(browser, { timeoutMs: 120_000 });
+    const stored = example.waitForEvent('console', { predicate: (message) => message.text().startsWith('stored '), timeout: 120_000 });
+    await example.goto(`${pages.origin}/example`);
+    await example.getByLabel('File to upload').setInputFiles(path.join(fileDir, 'video.bin'));
+    assert.equal((await stored).text(), `stored uploads/video.bin: ${FILE_SIZE} bytes, sha256 ${sha256}`);
+    assert.equal(await example.getByLabel('Upload progress').evaluate((bar) => (bar as HTMLProgressElement).value), FILE_SIZE);
+    assert.equal((await storage.info('uploads/video.bin')).sha256, sha256);
+  });
+});
+
+test('the README shows examples/upload-from-browser.mjs verbatim', async () => {
+  const [code, readme] = await Promise.all([readFile(EXAMPLE, 'utf8'), readFile(new URL('../../../README.md', import.meta.url), 'utf8')]);
+  assert.ok(readme.includes(`\`\`\`js\n${code}\`\`\``), 'README block differs from examples/upload-from-browser.mjs');
 });
