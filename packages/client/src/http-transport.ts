@@ -37,7 +37,7 @@ export interface HttpResponse {
 export interface HttpTransport {
   /**
    * Sends one request. Network failures reject with an error carrying a `code` (or a `cause`
-   * with one) that {@link classifyNetworkError} knows, or with a ConnectionError / TimeoutError.
+   * with one) that the transport's classifyNetworkError knows, or with a ConnectionError / TimeoutError.
    */
   request(request: HttpRequest): Promise<HttpResponse>;
   /** Closes idle connections; the transport is not used afterwards. */

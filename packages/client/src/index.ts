@@ -84,9 +84,11 @@ export {
   type VersionsPage,
 } from './protocol.js';
 export { Retry, type RetryCause, type RetryOptions, RetryState } from './retry.js';
+export type { IncrementalSha256, Sha256Factory } from './sha256.js';
 export {
   type CallOptions,
   type ListOptions,
+  type RuntimeDefaults,
   type SetResult,
   Storage,
   type StorageOptions,

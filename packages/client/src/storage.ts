@@ -116,7 +116,7 @@ export interface StorageOptions {
   transport?: HttpTransportFactory;
 }
 
-/** What a runtime's entry point gives the client it builds. @internal */
+/** What a runtime's entry point gives the client it builds: its HTTP transport and SHA-256. */
 export interface RuntimeDefaults {
   http: HttpTransportFactory;
   sha256: Sha256Factory;
@@ -151,9 +151,13 @@ export class Storage<DownloadStream = ReadableStream<Uint8Array>> {
   /** Named buckets: create, list, share, delete. */
   readonly buckets: Buckets;
   private readonly credentials: Auth | undefined;
+  /** @internal */
   protected readonly transport: Transport;
+  /** @internal */
   protected readonly resumableThreshold: number;
+  /** @internal */
   protected readonly chunkSize: number;
+  /** @internal */
   protected readonly sha256: Sha256Factory;
 
   constructor(options: StorageOptions = {}, runtime: RuntimeDefaults = { http: fetchTransport, sha256: jsSha256 }) {
@@ -217,7 +221,7 @@ export class Storage<DownloadStream = ReadableStream<Uint8Array>> {
     );
   }
 
-  /** The stream type of this runtime's downloads. */
+  /** The stream type of this runtime's downloads. @internal */
   protected toDownloadStream(chunks: AsyncIterable<Uint8Array>): DownloadStream {
     return streamOfChunks(chunks) as DownloadStream;
   }
@@ -557,6 +561,7 @@ export class Storage<DownloadStream = ReadableStream<Uint8Array>> {
     return this.transport.close();
   }
 
+  /** @internal */
   protected async upload(key: string, body: BodySource, call: CallOptions): Promise<SetResult> {
     const headers: Record<string, string> = {
       'content-type': call.contentType ?? 'application/octet-stream',
@@ -593,13 +598,14 @@ export class Storage<DownloadStream = ReadableStream<Uint8Array>> {
     return this.transport.send({ method: 'GET', url, signal: call.signal }, (response) => response.body.text());
   }
 
+  /** @internal */
   protected objectPath(route: string, key: string, call: CallOptions, query?: Record<string, string>): string {
     const path = `/${typeSegment(call)}/${route}/${keySegment(key)}`;
     const search = query ? new URLSearchParams(query).toString() : '';
     return search ? `${path}?${search}` : path;
   }
 
-  /** A download's chunks, in the client's errors, its length checked (and progress reported) as it streams. */
+  /** A download's chunks, in the client's errors, its length checked (and progress reported) as it streams. @internal */
   protected guardedDownload(response: TransportResponse, key: string, call: CallOptions): AsyncGenerator<Uint8Array> {
     const expected = contentLength(response);
     const onShort = (received: number) => this.shortBody(key, received, expected);

@@ -126,7 +126,15 @@ export class Transport {
           signal: req.signal,
         });
         const result: TransportResponse = Object.assign(response, { earlierAttemptMayHaveApplied: maybeApplied });
-        if (response.statusCode < 300 || req.acceptStatus?.includes(response.statusCode)) return await consume(result);
+        if (response.statusCode < 300 || req.acceptStatus?.includes(response.statusCode)) {
+          try {
+            return await consume(result);
+          } catch (error) {
+            // A body left unread would hold its connection (and, over fetch, its request slot).
+            response.body.dump().catch(() => {});
+            throw error;
+          }
+        }
         const error = await readErrorResponse(response);
         if (response.statusCode === 401 && !this.isAnonymous(req) && this.credentials().canRefresh && !refreshedAfter401) {
           refreshedAfter401 = true;

@@ -83,7 +83,8 @@ export {
   type VersionsPage,
 } from '../protocol.js';
 export { Retry, type RetryCause, type RetryOptions, RetryState } from '../retry.js';
-export type { CallOptions, ListOptions, SetResult, TypeOrOptions, UsageOptions } from '../storage.js';
+export type { IncrementalSha256, Sha256Factory } from '../sha256.js';
+export type { CallOptions, ListOptions, RuntimeDefaults, SetResult, TypeOrOptions, UsageOptions } from '../storage.js';
 export { fetchTransport } from '../transport.js';
 export { Auth, writeTokenFile } from './auth.js';
 export { type NodeHttpTransportName, nodeHttpTransport } from './http.js';
