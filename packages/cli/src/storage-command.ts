@@ -22,7 +22,7 @@ export async function runStorageCommand(
   const { createContext, Exit, exitCodeFor } = await import('./context.js');
   let ctx: CommandContext | undefined;
   try {
-    ctx = createContext(options);
+    ctx = createContext(options, name);
     process.exitCode = await run(ctx);
   } catch (error) {
     process.stderr.write(`stowage ${name}: ${(error as Error).message}\n`);
