@@ -46,8 +46,6 @@ const MiB = 1024 * 1024;
  * const stored = await uploadBlob(uploadUrl, input.files[0], { onProgress: (sent, total) => bar.value = sent / total });
  */
 export async function uploadBlob(uploadUrl: string, blob: Blob, options: UploadBlobOptions = {}): Promise<SetResult> {
-  const chunkSize = options.chunkSize ?? 8 * MiB;
-  if (!(chunkSize >= 1)) throw new TypeError('chunkSize must be at least 1 byte');
   const policy = options.retries ?? new Retry();
   const transport = new Transport({
     baseUrl: '',
@@ -57,10 +55,17 @@ export async function uploadBlob(uploadUrl: string, blob: Blob, options: UploadB
     http: options.transport ?? fetchTransport,
   });
   try {
-    return await new BlobUpload(transport, uploadUrl, blob, chunkSize, policy, options).run();
+    return await uploadBlobThrough(transport, uploadUrl, blob, { ...options, retries: policy });
   } finally {
     await transport.close();
   }
+}
+
+/** {@link uploadBlob} over a transport that exists already (a Storage's): its connections, retries and timeouts. */
+export function uploadBlobThrough(transport: Transport, uploadUrl: string, blob: Blob, options: UploadBlobOptions): Promise<SetResult> {
+  const chunkSize = options.chunkSize ?? 8 * MiB;
+  if (!(chunkSize >= 1)) throw new TypeError('chunkSize must be at least 1 byte');
+  return new BlobUpload(transport, uploadUrl, blob, chunkSize, options.retries ?? transport.options.retry, options).run();
 }
 
 class BlobUpload {

@@ -15,7 +15,8 @@ describe('uploadBlob and paged listings', () => {
   let ts: TestServer;
   let storage: Storage;
   before(async () => {
-    ts = await startTestServer({ retentionMs: 86_400_000 });
+    // Upload URLs must name the cutting proxy a Storage goes through: its address is allowed in them.
+    ts = await startTestServer({ retentionMs: 86_400_000, allowedHosts: [{ name: '127.0.0.1', port: undefined }] });
     storage = new Storage({ url: ts.url, auth: new Auth({ token: await ts.token('alice'), env: {} }) });
   });
   after(async () => {
@@ -50,6 +51,37 @@ describe('uploadBlob and paged listings', () => {
       assert.equal(info.sha256, sha256(bytes));
       assert.deepEqual(info.metadata, { camera: 'X100' }, 'the completion carried the metadata');
     } finally {
+      await proxy.close();
+    }
+  });
+
+  test('Storage.setBlob sends a large Blob in resumable chunks that survive a cut; a small one in one PUT', async () => {
+    const bytes = randomBytes(9 * MiB);
+    const proxy = await startCuttingProxy(ts.url, { upload: [5 * MiB] });
+    const viaProxy = new Storage({
+      url: proxy.url,
+      auth: new Auth({ token: await ts.token('alice'), env: {} }),
+      retries: fastRetry(),
+      resumableThreshold: 4 * MiB,
+      chunkSize: 2 * MiB,
+    });
+    try {
+      const progress: number[] = [];
+      const stored = await viaProxy.setBlob('blobs/set-blob.bin', new Blob([bytes], { type: 'application/x-test' }), {
+        onProgress: (held) => progress.push(held),
+        metadata: { origin: 'setBlob' },
+      });
+      assert.equal(proxy.stats.cuts, 1);
+      assert.equal(stored.sha256, sha256(bytes));
+      assert.ok(progress.length >= 4, `progress came chunk by chunk: ${progress}`);
+      const info = await storage.info('blobs/set-blob.bin');
+      assert.equal(info.contentType, 'application/x-test', "the Blob's type is the content type");
+      assert.deepEqual(info.metadata, { origin: 'setBlob' });
+      const small = await viaProxy.setBlob('blobs/small', new Blob(['tiny']));
+      assert.equal(small.size, 4);
+      assert.equal(await storage.get('blobs/small'), 'tiny');
+    } finally {
+      await viaProxy.close();
       await proxy.close();
     }
   });
