@@ -36,6 +36,7 @@ import {
   type VersionEntry,
   type VersionsPage,
 } from './protocol.js';
+import { resumingBody } from './resuming-download.js';
 import { listVersions, restoreKey, restorePrefix, versionsPage } from './retention.js';
 import { Retry } from './retry.js';
 import { jsSha256, type Sha256Factory } from './sha256.js';
@@ -212,14 +213,21 @@ export class Storage<DownloadStream = ReadableStream<Uint8Array>> {
 
   /**
    * The value at `key` as a stream, for values too large to hold in memory. The stream errors
-   * if the connection breaks or stalls past the read timeout, or ends short.
+   * if the connection breaks or stalls past the read timeout, or ends short; with `resume: true`
+   * it asks for the rest instead (`Range` + `If-Match`, by the Retry policy) and goes on.
    * @throws {NotFoundError}
+   *
+   * @example
+   * const stream = await storage.getStream('videos/big.mp4', { resume: true });
    */
-  async getStream(key: string, options?: TypeOrOptions): Promise<DownloadStream> {
-    const call = normalize(options);
-    return this.transport.send({ method: 'GET', url: this.objectPath(Routes.get, key, call), signal: call.signal }, async (response) =>
-      this.toDownloadStream(this.guardedDownload(response, key, call)),
-    );
+  async getStream(key: string, options?: TypeOrOptions | (CallOptions & { resume?: boolean })): Promise<DownloadStream> {
+    const call = normalize(options) as CallOptions & { resume?: boolean };
+    const url = this.objectPath(Routes.get, key, call);
+    return this.transport.send({ method: 'GET', url, signal: call.signal }, async (response) => {
+      if (!call.resume) return this.toDownloadStream(this.guardedDownload(response, key, call));
+      const body = resumingBody(this.transport, url, response, call.signal);
+      return this.toDownloadStream(countBytes(withClientErrors(body), { total: contentLength(response), onProgress: call.onProgress }));
+    });
   }
 
   /** The stream type of this runtime's downloads. @internal */
