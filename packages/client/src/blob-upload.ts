@@ -6,7 +6,7 @@ import { type IncrementalSha256, jsSha256, type Sha256Factory } from './sha256.j
 import type { SetResult } from './storage.js';
 import { sleep } from './streams.js';
 import { DEFAULT_TIMEOUT, fetchTransport, Transport } from './transport.js';
-import { acknowledgedBytes, queryStatus, sendChunk, uploadRetryCause } from './upload-session.js';
+import { acknowledgedBytes, cancelUpload, queryStatus, sendChunk, uploadRetryCause } from './upload-session.js';
 
 /** Options of {@link uploadBlob}. */
 export interface UploadBlobOptions extends ObjectAttributes {
@@ -56,6 +56,29 @@ export async function uploadBlob(uploadUrl: string, blob: Blob, options: UploadB
   });
   try {
     return await uploadBlobThrough(transport, uploadUrl, blob, { ...options, retries: policy });
+  } finally {
+    await transport.close();
+  }
+}
+
+/**
+ * Gives up an upload URL's resumable upload: the server drops the bytes it holds (they count
+ * against the quota until then) and the URL stores nothing more. A session that never began, or
+ * that completed already, is left as it is.
+ */
+export async function abandonUpload(
+  uploadUrl: string,
+  options: Pick<UploadBlobOptions, 'timeout' | 'transport' | 'retries'> = {},
+): Promise<void> {
+  const transport = new Transport({
+    baseUrl: '',
+    anonymous: true,
+    retry: options.retries ?? new Retry(),
+    timeout: options.timeout ?? DEFAULT_TIMEOUT,
+    http: options.transport ?? fetchTransport,
+  });
+  try {
+    await cancelUpload(transport, uploadUrl);
   } finally {
     await transport.close();
   }

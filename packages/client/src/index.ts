@@ -13,7 +13,7 @@
  * @module
  */
 export { Auth, type AuthOptions, decodeClaims, type TokenInfo, type TokenStore } from './auth.js';
-export { type UploadBlobOptions, uploadBlob } from './blob-upload.js';
+export { abandonUpload, type UploadBlobOptions, uploadBlob } from './blob-upload.js';
 export type { StorageValue } from './bodies.js';
 export {
   type BucketCallOptions,

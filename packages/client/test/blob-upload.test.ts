@@ -4,7 +4,16 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
-import { Auth, nodeHttpTransport, PreconditionFailedError, Retry, Storage, uploadBlob } from '../src/node/index.js';
+import {
+  Auth,
+  abandonUpload,
+  NotFoundError,
+  nodeHttpTransport,
+  PreconditionFailedError,
+  Retry,
+  Storage,
+  uploadBlob,
+} from '../src/node/index.js';
 import { startCuttingProxy } from './cutting-proxy.js';
 
 const MiB = 1024 * 1024;
@@ -95,6 +104,27 @@ describe('uploadBlob and paged listings', () => {
       PreconditionFailedError,
     );
     assert.equal(await storage.get('blobs/empty'), '', 'the refused upload stored nothing');
+  });
+
+  test('abandonUpload drops an aborted upload: the URL then stores nothing', async () => {
+    const uploadUrl = await storage.getUploadUrl('blobs/abandoned.bin');
+    const abort = new AbortController();
+    const blob = new Blob([randomBytes(6 * MiB)]);
+    await assert.rejects(
+      uploadBlob(uploadUrl, blob, {
+        chunkSize: 2 * MiB,
+        signal: abort.signal,
+        transport: nodeHttpTransport(),
+        onProgress: (held) => held > 0 && abort.abort(),
+      }),
+      (error: unknown) => (error as Error).name === 'AbortError',
+    );
+    const held = (await storage.usage()).pendingUploadBytes;
+    await abandonUpload(uploadUrl, { transport: nodeHttpTransport() });
+    const dropped = held - (await storage.usage()).pendingUploadBytes;
+    assert.ok(dropped >= 2 * MiB, `abandoning dropped the aborted upload's bytes (${dropped})`);
+    await assert.rejects(uploadBlob(uploadUrl, blob, { transport: nodeHttpTransport() }), NotFoundError);
+    assert.equal(await storage.exists('blobs/abandoned.bin'), false);
   });
 
   test('listPage pages a folder listing by its next token; versionsPage pages the versions', async () => {

@@ -12,7 +12,7 @@
  * @module
  */
 export { type AuthOptions, decodeClaims, type TokenInfo, type TokenStore } from '../auth.js';
-export { type UploadBlobOptions, uploadBlob } from '../blob-upload.js';
+export { abandonUpload, type UploadBlobOptions, uploadBlob } from '../blob-upload.js';
 export type { StorageValue } from '../bodies.js';
 export {
   type BucketCallOptions,

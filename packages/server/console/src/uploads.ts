@@ -1,4 +1,4 @@
-import { Retry, uploadBlob } from 'stowage-client';
+import { abandonUpload, Retry, uploadBlob } from 'stowage-client';
 import type { Api, BucketName } from './api.js';
 
 /** Files this large or larger go through a resumable upload URL, in chunks of this size. */
@@ -74,7 +74,7 @@ export class Uploads {
     job.item.state = 'cancelled';
     job.abort.abort();
     // The session's bytes would count against the quota until the URL expires.
-    if (job.uploadUrl) void fetch(job.uploadUrl, { method: 'DELETE' }).catch(() => {});
+    if (job.uploadUrl) void abandonUpload(job.uploadUrl).catch(() => {});
     this.onChange();
   }
 
