@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test twice over: on the embedded deployment (SQLite + files), then on the scale-out
-# one (PostgreSQL + an S3 store, Ceph RGW here). The services are throwaway ones started from
+# one (PostgreSQL + an S3 store, Ceph RGW here). The client's suite also runs over both of its
+# HTTP transports (undici, then fetch: STOWAGE_HTTP_TRANSPORT). The services are throwaway ones started from
 # scripts/services/ on free loopback ports and stopped on exit, whatever happens.
 #
 #   scripts/test.sh [test files...] [--node-flags]
@@ -99,6 +100,25 @@ fi
 
 echo "== embedded deployment (SQLite index + blob files), and the engine contract suites" >&2
 node scripts/run-tests.mjs "$@"
+
+# The client suite ran over undici (the Node client's default); once more over fetch, the
+# transport of every other runtime: the client test files asked for, or all of them.
+client_tests=()
+flags=()
+other_args=0
+for arg in "$@"; do
+  case "$arg" in
+    packages/client/test/*) client_tests+=("$arg") ;;
+    --deployment-suites) ;;
+    --*) flags+=("$arg") ;;
+    *) other_args=1 ;;
+  esac
+done
+if [ ${#client_tests[@]} -gt 0 ] || [ "$other_args" = 0 ]; then
+  echo "== the client's suite over the fetch transport" >&2
+  [ ${#client_tests[@]} -gt 0 ] || client_tests=(packages/client/test/*.test.ts)
+  STOWAGE_HTTP_TRANSPORT=fetch node scripts/run-tests.mjs "${flags[@]}" "${client_tests[@]}"
+fi
 
 if [ "$scale_out" != 0 ]; then
   echo "== scale-out deployment (PostgreSQL index + S3 blobs on Ceph RGW)" >&2

@@ -22,7 +22,7 @@ export async function runStorageCommand(
   const { failureOf } = await import('./failure.js');
   let ctx: CommandContext | undefined;
   try {
-    ctx = createContext(options);
+    ctx = createContext(options, name);
     process.exitCode = await run(ctx);
   } catch (error) {
     const failure = failureOf(error, { url: ctx?.storage.url ?? options.url ?? '' });

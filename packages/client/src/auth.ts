@@ -1,7 +1,5 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import path from 'node:path';
 import { AuthError, StorageError } from './errors.js';
+import type { HttpTransportFactory } from './http-transport.js';
 import { AUTH_TOKEN_PATH } from './protocol.js';
 import { Retry } from './retry.js';
 import { DEFAULT_TIMEOUT, Transport } from './transport.js';
@@ -16,12 +14,12 @@ export interface AuthOptions {
   refreshToken?: string;
   /** Base URL of the token endpoint, e.g. `http://127.0.0.1:8787/auth`. Default: the storage server's `/auth`. */
   domain?: string;
-  /** Token file. Default `STOWAGE_TOKEN_INFO_PATH` or `~/.stowage/token_info.json`. */
+  /** Token file (Node only). Default `STOWAGE_TOKEN_INFO_PATH` or `~/.stowage/token_info.json`. */
   tokenInfoPath?: string;
   /** Refresh this many seconds before the token expires. Default 60. */
   refreshLeewaySeconds?: number;
-  /** Environment to read (tests pass their own). Default `process.env`. */
-  env?: NodeJS.ProcessEnv;
+  /** Environment to read (tests pass their own). Default `process.env` on Node, none elsewhere. */
+  env?: Record<string, string | undefined>;
   /**
    * Retry policy of token requests made outside a `Storage` call (`auth.refresh()`);
    * inside one, the token request shares that call's transport and policy. Default `new Retry()`.
@@ -40,13 +38,22 @@ export interface TokenInfo {
   jwt_token?: string;
 }
 
+/** Where tokens are kept between runs (Node: the token file). */
+export interface TokenStore {
+  /** How to tell a user where it is, e.g. the file's path. */
+  readonly description: string;
+  /** The stored fields; undefined when there is nothing stored. */
+  read(): Promise<TokenInfo | undefined>;
+  write(info: TokenInfo): Promise<void>;
+}
+
 const first = (...values: Array<string | undefined>) => values.find((v) => v !== undefined && v !== '');
 
 /**
  * Credentials for the storage API: a JWT, refreshed through `POST {domain}/token` before it
  * expires when an API key (client id + secret) is known. Sources, first found wins per field:
  * the constructor, then `STOWAGE_TOKEN` / `STOWAGE_CLIENT_ID` / `STOWAGE_CLIENT_SECRET` /
- * `STOWAGE_REFRESH_TOKEN` (or their `DESCARTESLABS_*` twins), then the token file.
+ * `STOWAGE_REFRESH_TOKEN` (or their `DESCARTESLABS_*` twins) in `env`, then the token file (Node).
  *
  * @example
  * const auth = new Auth({ clientId: 'stw_…', clientSecret: '…' });
@@ -57,7 +64,6 @@ export class Auth {
   private clientId: string | undefined;
   private secret: string | undefined;
   private domain: string | undefined;
-  private readonly tokenInfoPath: string;
   private readonly leewayMs: number;
   private readonly options: AuthOptions;
   private loaded: Promise<void> | undefined;
@@ -72,7 +78,7 @@ export class Auth {
 
   constructor(options: AuthOptions = {}) {
     this.options = options;
-    const env = options.env ?? process.env;
+    const env = options.env ?? {};
     this.token = first(options.token, env.STOWAGE_TOKEN, env.DESCARTESLABS_TOKEN);
     this.clientId = first(options.clientId, env.STOWAGE_CLIENT_ID, env.DESCARTESLABS_CLIENT_ID);
     this.secret = first(
@@ -84,7 +90,6 @@ export class Auth {
       env.DESCARTESLABS_REFRESH_TOKEN,
     );
     this.domain = first(options.domain, env.STOWAGE_AUTH_URL);
-    this.tokenInfoPath = first(options.tokenInfoPath, env.STOWAGE_TOKEN_INFO_PATH) ?? path.join(homedir(), '.stowage', 'token_info.json');
     this.leewayMs = (options.refreshLeewaySeconds ?? 60) * 1000;
   }
 
@@ -123,7 +128,7 @@ export class Auth {
     if (this.token) return this.token;
     throw new AuthError(
       'No storage credentials found. Set STOWAGE_TOKEN, or STOWAGE_CLIENT_ID with STOWAGE_CLIENT_SECRET, ' +
-        `or pass { token } or { clientId, clientSecret } to Auth, or write ${this.tokenInfoPath} (stowage login).`,
+        `or pass { token } or { clientId, clientSecret } to Auth${this.store ? `, or write ${this.store.description} (stowage login)` : ''}.`,
     );
   }
 
@@ -168,7 +173,9 @@ export class Auth {
     if (!this.clientId || !this.secret) throw new AuthError('Cannot refresh the token: no client id and secret are configured');
     if (!this.domain) throw new AuthError('Cannot refresh the token: no auth domain is configured (set STOWAGE_AUTH_URL)');
     const transport = via ?? this.transportOfOwn(this.domain);
-    const json = Buffer.from(JSON.stringify({ client_id: this.clientId, refresh_token: this.secret, grant_type: 'refresh_token' }));
+    const json = new TextEncoder().encode(
+      JSON.stringify({ client_id: this.clientId, refresh_token: this.secret, grant_type: 'refresh_token' }),
+    );
     let body: { access_token?: string; id_token?: string } | undefined;
     try {
       body = await transport.send(
@@ -197,7 +204,7 @@ export class Auth {
     const token = body?.access_token ?? body?.id_token;
     if (!token) throw new AuthError('Token refresh answered without a token');
     this.token = token;
-    if (this.fromFile || this.options.tokenInfoPath) await this.saveTokenFile();
+    if (this.store && (this.fromFile || this.options.tokenInfoPath)) await this.saveTokenFile(this.store);
     return token;
   }
 
@@ -206,6 +213,7 @@ export class Auth {
       baseUrl: domain,
       retry: this.options.retries ?? new Retry(),
       timeout: this.options.timeout ?? DEFAULT_TIMEOUT,
+      http: this.httpTransport,
     });
     return this.ownTransport;
   }
@@ -219,52 +227,45 @@ export class Auth {
     return this.expiresAtMs !== undefined && this.expiresAtMs - Date.now() < this.leewayMs;
   }
 
+  /** Where tokens persist; none in the universal client (Node's Auth keeps the token file). */
+  protected get store(): TokenStore | undefined {
+    return undefined;
+  }
+
+  /** The HTTP stack of token requests made outside a storage call. Default: fetch. */
+  protected get httpTransport(): HttpTransportFactory | undefined {
+    return undefined;
+  }
+
   private async loadTokenFile(): Promise<void> {
     if (this.token && this.canRefresh) return;
-    let info: TokenInfo;
-    try {
-      info = JSON.parse(await readFile(this.tokenInfoPath, 'utf8')) as TokenInfo;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw new AuthError(`Cannot read the token file ${this.tokenInfoPath}: ${(error as Error).message}`, { cause: error });
-    }
+    const info = await this.store?.read();
+    if (!info) return;
     this.fromFile = true;
     this.clientId ??= first(info.client_id);
     this.secret ??= first(info.client_secret, info.refresh_token);
     this.token ??= first(info.JWT_TOKEN, info.jwt_token);
   }
 
-  /** Rewrites the token file atomically (temp file + rename), readable by its owner only. */
-  private async saveTokenFile(): Promise<void> {
+  private async saveTokenFile(store: TokenStore): Promise<void> {
     let info: TokenInfo = {};
     try {
-      info = JSON.parse(await readFile(this.tokenInfoPath, 'utf8')) as TokenInfo;
+      info = (await store.read()) ?? {};
     } catch {
       // A missing or broken file is replaced whole.
     }
     info = { ...info, client_id: this.clientId, JWT_TOKEN: this.token };
     if (this.secret && !info.refresh_token && !info.client_secret) info.client_secret = this.secret;
-    await writeTokenFile(this.tokenInfoPath, info);
-  }
-}
-
-/** Writes a token file atomically with mode 0600 (its folder 0700). */
-export async function writeTokenFile(file: string, info: TokenInfo): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    await writeFile(temp, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
+    await store.write(info);
   }
 }
 
 /** The claims of a JWT, without verifying it (the server does that). */
 export function decodeClaims(token: string): { sub?: string; exp?: number } | undefined {
   try {
-    return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    const base64 = (token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/');
+    const binary = atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, '='));
+    return JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (char) => char.charCodeAt(0))));
   } catch {
     return undefined;
   }

@@ -285,7 +285,7 @@ function grantOf(grant: BucketGrant | GrantOptions): BucketGrant {
 
 /** A JSON request body, replayable for retries. @internal */
 export function jsonBody(value: unknown) {
-  const body = Buffer.from(JSON.stringify(value));
+  const body = new TextEncoder().encode(JSON.stringify(value));
   return {
     headers: { 'content-type': 'application/json' },
     body: { create: () => body, replayable: true, length: body.length },

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import type { Sha256Factory } from './sha256.js';
+import { chunksOf } from './streams.js';
 import { type BodySource, readErrorResponse, type TransportResponse } from './transport.js';
 
 /** A body that hashes its bytes as they go out, and its hex sha256. */
@@ -21,46 +21,44 @@ export interface HashedBody {
  * bytes at the key (RFC 9110 §13.1 leaves this to the client). Every attempt sends the same
  * bytes, so the first complete digest holds for all.
  */
-export function hashWhileSending(body: BodySource): HashedBody {
+export function hashWhileSending(body: BodySource, newSha256: Sha256Factory): HashedBody {
   let digest: string | undefined;
   const hashed: BodySource = {
     replayable: body.replayable,
     length: body.length,
     create: () => {
       const created = body.create();
-      if (!(created instanceof Readable)) {
-        digest ??= createHash('sha256').update(created).digest('hex');
+      if (typeof created === 'string' || created instanceof Uint8Array) {
+        digest ??= newSha256()
+          .update(typeof created === 'string' ? new TextEncoder().encode(created) : created)
+          .digestHex();
         return created;
       }
-      const hash = createHash('sha256');
-      const meter = new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
+      // A Blob goes out as it is (browsers stream no request bodies over HTTP/1.1); a 412 that
+      // needs its digest reads it again.
+      if (created instanceof Blob) return created;
+      return (async function* hashing() {
+        const hash = newSha256();
+        for await (const chunk of chunksOf(created)) {
           hash.update(chunk);
-          callback(null, chunk);
-        },
-        flush(callback) {
-          digest ??= hash.digest('hex');
-          callback();
-        },
-      });
-      created.on('error', (error) => meter.destroy(error));
-      return created.pipe(meter);
+          yield chunk;
+        }
+        digest ??= hash.digestHex();
+      })();
     },
   };
   const sha256 = async () => {
-    digest ??= await digestOf(body);
+    digest ??= await digestOf(body, newSha256);
     return digest;
   };
   return { body: hashed, sha256 };
 }
 
 /** The sha256 of a replayable body, read once more from its start. */
-async function digestOf(body: BodySource): Promise<string> {
-  const created = body.create();
-  const hash = createHash('sha256');
-  if (!(created instanceof Readable)) return hash.update(created).digest('hex');
-  for await (const chunk of created) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+async function digestOf(body: BodySource, newSha256: Sha256Factory): Promise<string> {
+  const hash = newSha256();
+  for await (const chunk of chunksOf(body.create())) hash.update(chunk);
+  return hash.digestHex();
 }
 
 /** What a HEAD tells about the value now at the key (undefined: none). */

@@ -52,7 +52,7 @@ export async function copyOrMove(
   const request: CopyRequest = { source: endpoint(source), destination: endpoint(destination), overwrite: options.overwrite === true };
   if ('key' in request.source !== 'key' in request.destination)
     throw new TypeError(`${operation} goes from a key to a key, or from a prefix to a prefix`);
-  const body = Buffer.from(JSON.stringify(request));
+  const body = new TextEncoder().encode(JSON.stringify(request));
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (options.ifMatch !== undefined) headers['if-match'] = options.ifMatch;
   const idempotent = operation === 'copy' && request.overwrite === true;

@@ -97,5 +97,12 @@ function nameOf(entry: ListEntry): string {
 
 /** Orders strings as the server does: by their UTF-8 bytes (not by UTF-16 code units). */
 function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  const encoder = new TextEncoder();
+  const left = encoder.encode(a);
+  const right = encoder.encode(b);
+  const shorter = Math.min(left.length, right.length);
+  for (let i = 0; i < shorter; i++) {
+    if (left[i] !== right[i]) return (left[i] as number) - (right[i] as number);
+  }
+  return left.length - right.length;
 }

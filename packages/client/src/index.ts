@@ -1,5 +1,7 @@
 /**
- * stowage-client: the TypeScript client of the Stowage storage service (storage API v1).
+ * stowage-client: the TypeScript client of the Stowage storage service (storage API v1), for
+ * every runtime with `fetch` (browsers, Deno, Bun, Workers, Node). Node's entry,
+ * `stowage-client/node` (what `stowage-client` resolves to on Node), adds files and Node streams.
  *
  * @example
  * import { Storage } from 'stowage-client';
@@ -11,7 +13,8 @@
  * @module
  */
 export { ApiKeys, type CreateApiKeyOptions } from './api-keys.js';
-export { Auth, type AuthOptions, decodeClaims, type TokenInfo, writeTokenFile } from './auth.js';
+export { Auth, type AuthOptions, decodeClaims, type TokenInfo, type TokenStore } from './auth.js';
+export { abandonUpload, type UploadBlobOptions, uploadBlob } from './blob-upload.js';
 export type { StorageValue } from './bodies.js';
 export {
   type BucketCallOptions,
@@ -42,6 +45,15 @@ export {
   TimeoutError,
 } from './errors.js';
 export type { DetailedListEntry, FolderEntry, ListEntry, ListingShape, ObjectEntry } from './folder-listing.js';
+export type {
+  HttpRequest,
+  HttpResponse,
+  HttpTimeouts,
+  HttpTransport,
+  HttpTransportFactory,
+  RequestBody,
+  ResponseBody,
+} from './http-transport.js';
 export { decodeMetadataValue, encodeMetadataValue } from './metadata-codec.js';
 export type { ObjectAttributes, ObjectInfo } from './object-attributes.js';
 export type { PrefixUsageSummary, UsageCount } from './prefix-operations.js';
@@ -76,12 +88,15 @@ export {
   type VersionsPage,
 } from './protocol.js';
 export { Retry, type RetryCause, type RetryOptions, RetryState } from './retry.js';
+export type { IncrementalSha256, Sha256Factory } from './sha256.js';
 export {
   type CallOptions,
   type ListOptions,
+  type RuntimeDefaults,
   type SetResult,
   Storage,
   type StorageOptions,
   type TypeOrOptions,
   type UsageOptions,
 } from './storage.js';
+export { fetchTransport } from './transport.js';

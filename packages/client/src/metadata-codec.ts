@@ -38,7 +38,7 @@ export function encodeMetadataValue(value: string): string {
   if (PLAIN.test(value) && !EXT_VALUE_START.test(value)) return value;
   if (!value.isWellFormed()) throw new TypeError('metadata value must be well-formed Unicode (no lone surrogates)');
   let out = "UTF-8''";
-  for (const byte of Buffer.from(value, 'utf8')) {
+  for (const byte of new TextEncoder().encode(value)) {
     const char = String.fromCharCode(byte);
     out += byte < 0x80 && ATTR_CHAR.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }

@@ -1,7 +1,9 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import { BadRequestError } from './errors.js';
+import type { HttpResponse } from './http-transport.js';
 import { decodeMetadataValue, encodeMetadataValue } from './metadata-codec.js';
 import { Headers, METADATA_LIMITS } from './protocol.js';
+
+type ResponseHeaders = HttpResponse['headers'];
 
 /** What a value carries besides its bytes, as a write sends it. */
 export interface ObjectAttributes {
@@ -63,7 +65,7 @@ export function attributeHeaders(attributes: ObjectAttributes): Record<string, s
 }
 
 /** Reads what a HEAD or GET response says about the value. */
-export function objectInfoFromHeaders(headers: IncomingHttpHeaders): ObjectInfo {
+export function objectInfoFromHeaders(headers: ResponseHeaders): ObjectInfo {
   const get = (name: string) => {
     const value = headers[name];
     return typeof value === 'string' ? value : '';
@@ -83,7 +85,7 @@ export function objectInfoFromHeaders(headers: IncomingHttpHeaders): ObjectInfo 
 }
 
 /** The `x-stowage-meta-*` headers, decoded; a value that does not decode is kept as sent. */
-export function metadataFromHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+export function metadataFromHeaders(headers: ResponseHeaders): Record<string, string> {
   const metadata: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (!name.startsWith(Headers.metaPrefix) || typeof value !== 'string') continue;

@@ -64,7 +64,7 @@ export async function deleteMany(transport: Transport, keys: readonly string[], 
   let bytes = 0;
   for (let start = 0; start < keys.length; start += MAX_DELETE_MANY_KEYS) {
     const batch = keys.slice(start, start + MAX_DELETE_MANY_KEYS);
-    const body = Buffer.from(JSON.stringify({ keys: batch }));
+    const body = new TextEncoder().encode(JSON.stringify({ keys: batch }));
     const answer = await transport.send(
       {
         method: 'POST',

@@ -468,7 +468,7 @@ export function explainInvalidKey(key: string): string | undefined {
   if (key.length === 0) return 'key must not be empty';
   if (hasControlCharacters(key)) return 'key must not contain control characters';
   if (!key.isWellFormed()) return 'key must be valid UTF-8 (no lone surrogates)';
-  const bytes = Buffer.byteLength(key, 'utf8');
+  const bytes = new TextEncoder().encode(key).length;
   if (bytes > MAX_KEY_BYTES) return `key is ${bytes} bytes; the limit is ${MAX_KEY_BYTES}`;
   return undefined;
 }

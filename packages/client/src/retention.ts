@@ -17,7 +17,7 @@ interface Call {
 
 /** `POST {type}/restore` with a JSON body; retried after a lost response only when `idempotent`. */
 async function restoreCall<T>(transport: Transport, body: unknown, call: Call, idempotent: boolean): Promise<T> {
-  const bytes = Buffer.from(JSON.stringify(body));
+  const bytes = new TextEncoder().encode(JSON.stringify(body));
   return transport.send(
     {
       method: 'POST',
@@ -58,19 +58,29 @@ export async function listVersions(
   const versions: VersionEntry[] = [];
   let token: string | undefined;
   do {
-    const query = new URLSearchParams({ prefix });
-    if (call.limit !== undefined) query.set('limit', String(call.limit));
-    const page = await transport.send(
-      {
-        method: 'GET',
-        url: `/${bucketSegment(call.storageType)}/${Routes.versions}?${query}`,
-        headers: token ? { [Headers.next]: token } : {},
-        signal: call.signal,
-      },
-      async (response) => (await response.body.json()) as VersionsPage,
-    );
+    const page = await versionsPage(transport, prefix, token, call);
     versions.push(...page.versions);
     token = page.next ?? undefined;
   } while (token);
   return versions;
+}
+
+/** One page of `GET {type}/versions`, after the page token `token`. */
+export function versionsPage(
+  transport: Transport,
+  prefix: string,
+  token: string | undefined,
+  call: Call & { limit?: number | undefined },
+): Promise<VersionsPage> {
+  const query = new URLSearchParams({ prefix });
+  if (call.limit !== undefined) query.set('limit', String(call.limit));
+  return transport.send(
+    {
+      method: 'GET',
+      url: `/${bucketSegment(call.storageType)}/${Routes.versions}?${query}`,
+      headers: token ? { [Headers.next]: token } : {},
+      signal: call.signal,
+    },
+    async (response) => (await response.body.json()) as VersionsPage,
+  );
 }

@@ -1,11 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { rename, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { PassThrough, Readable, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { ApiKeys } from './api-keys.js';
 import { Auth } from './auth.js';
-import { bodyFromFile, bodyFromValue, byteCounter, type StorageValue } from './bodies.js';
+import { uploadBlobThrough } from './blob-upload.js';
+import { bodyFromValue, type StorageValue } from './bodies.js';
 import { Buckets, bucketSegment } from './buckets.js';
 import { hashWhileSending, settlePreconditionFailed } from './conditional-write.js';
 import { type CopyOptions, copyOrMove, type KeyLocation, type PrefixLocation } from './copy-move.js';
@@ -19,6 +15,7 @@ import {
   type ListingShape,
   listQuery,
 } from './folder-listing.js';
+import type { HttpTransportFactory } from './http-transport.js';
 import { attributeHeaders, type ObjectAttributes, type ObjectInfo, objectInfoFromHeaders } from './object-attributes.js';
 import { deleteMany, deletePrefix, type PrefixUsageSummary, prefixUsage, prefixUsageOfEveryType } from './prefix-operations.js';
 import {
@@ -39,15 +36,18 @@ import {
   USAGE_PATH,
   type UsageReport,
   type VersionEntry,
+  type VersionsPage,
 } from './protocol.js';
-import { downloadFileResumable } from './resumable-download.js';
-import { uploadFileResumable } from './resumable-upload.js';
-import { listVersions, restoreKey, restorePrefix } from './retention.js';
+import { resumingBody } from './resuming-download.js';
+import { listVersions, restoreKey, restorePrefix, versionsPage } from './retention.js';
 import { Retry } from './retry.js';
+import { jsSha256, type Sha256Factory } from './sha256.js';
+import { chunksOf, countBytes, streamOfChunks } from './streams.js';
 import {
   type BodySource,
   classifyNetworkError,
   DEFAULT_TIMEOUT,
+  fetchTransport,
   readErrorResponse,
   Transport,
   type TransportResponse,
@@ -61,7 +61,7 @@ export interface CallOptions extends ObjectAttributes {
   signal?: AbortSignal;
   /** Called as bytes move, with the total when known. */
   onProgress?: (bytes: number, total: number | undefined) => void;
-  /** Content type to store with the value (set, setFile, getUploadUrl). */
+  /** Content type to store with the value (set, setFile, uploadBlob, getUploadUrl). */
   contentType?: string;
   /** Lifetime of a signed or upload URL, in seconds. */
   expiresIn?: number;
@@ -97,9 +97,12 @@ export interface SetResult {
 }
 
 export interface StorageOptions {
-  /** Base URL of storage API v1. Default `STOWAGE_URL`, `DESCARTESLABS_STORAGE_URL`, or http://127.0.0.1:8787/storage/v1. */
+  /**
+   * Base URL of storage API v1. Default on Node `STOWAGE_URL` or `DESCARTESLABS_STORAGE_URL`;
+   * else http://127.0.0.1:8787/storage/v1.
+   */
   url?: string;
-  /** Credentials. Default: `new Auth()` (env vars, then ~/.stowage/token_info.json). */
+  /** Credentials. Default: `new Auth()` (on Node: env vars, then ~/.stowage/token_info.json). */
   auth?: Auth;
   /**
    * Send no credentials at all: an anonymous client, for buckets (and keys) shared with everyone.
@@ -118,17 +121,29 @@ export interface StorageOptions {
   resumableThreshold?: number;
   /** Chunk size of resumable uploads. Default 8 MiB. */
   chunkSize?: number;
+  /**
+   * The HTTP stack. Default fetch; on Node (`stowage-client/node`) undici, or `'fetch'`, or
+   * `STOWAGE_HTTP_TRANSPORT`.
+   */
+  transport?: HttpTransportFactory;
+}
+
+/** What a runtime's entry point gives the client it builds: its HTTP transport and SHA-256. */
+export interface RuntimeDefaults {
+  http: HttpTransportFactory;
+  sha256: Sha256Factory;
 }
 
 const DEFAULT_URL = 'http://127.0.0.1:8787/storage/v1';
 
-function normalize(options: TypeOrOptions | ListOptions | undefined): ListOptions {
+export function normalize(options: TypeOrOptions | ListOptions | undefined): ListOptions {
   return typeof options === 'string' ? { storageType: options } : (options ?? {});
 }
 
 /**
  * Store arbitrary data under a key and get it back later: the TypeScript counterpart of the
- * Python `Storage` client. Every method takes the storage type (`'data'`, `'tmp'`, `'result'`),
+ * Python `Storage` client. This one runs wherever `fetch` does (browsers, Deno, Bun, Workers,
+ * Node); Node's (`stowage-client/node`) adds files and Node streams. Every method takes the storage type (`'data'`, `'tmp'`, `'result'`),
  * the name of a bucket, or an options object as its last argument.
  *
  * @example
@@ -137,7 +152,7 @@ function normalize(options: TypeOrOptions | ListOptions | undefined): ListOption
  * await storage.get('greeting');           // 'hello'
  * await storage.get('q1/summary.csv', 'team-results'); // in a named bucket (own or shared)
  */
-export class Storage {
+export class Storage<DownloadStream = ReadableStream<Uint8Array>> {
   /** Default `[connect, read]` timeouts in seconds, as in the Python client. */
   static readonly TIMEOUT: readonly [number, number] = DEFAULT_TIMEOUT;
 
@@ -150,12 +165,17 @@ export class Storage {
   /** The caller's own API keys: list, create (perhaps scoped), revoke. */
   readonly keys: ApiKeys;
   private readonly credentials: Auth | undefined;
-  private readonly transport: Transport;
-  private readonly resumableThreshold: number;
-  private readonly chunkSize: number;
+  /** @internal */
+  protected readonly transport: Transport;
+  /** @internal */
+  protected readonly resumableThreshold: number;
+  /** @internal */
+  protected readonly chunkSize: number;
+  /** @internal */
+  protected readonly sha256: Sha256Factory;
 
-  constructor(options: StorageOptions = {}) {
-    this.url = (options.url ?? process.env.STOWAGE_URL ?? process.env.DESCARTESLABS_STORAGE_URL ?? DEFAULT_URL).replace(/\/+$/, '');
+  constructor(options: StorageOptions = {}, runtime: RuntimeDefaults = { http: fetchTransport, sha256: jsSha256 }) {
+    this.url = (options.url ?? DEFAULT_URL).replace(/\/+$/, '');
     this.anonymous = options.anonymous === true;
     if (this.anonymous && options.auth) throw new TypeError('a Storage is anonymous or has credentials (auth), not both');
     this.credentials = this.anonymous ? undefined : (options.auth ?? new Auth());
@@ -167,7 +187,9 @@ export class Storage {
       anonymous: this.anonymous,
       retry,
       timeout: options.timeout ?? Storage.TIMEOUT,
+      http: options.transport ?? runtime.http,
     });
+    this.sha256 = runtime.sha256;
     this.buckets = new Buckets(this.transport);
     this.keys = new ApiKeys(this.transport);
     this.resumableThreshold = options.resumableThreshold ?? 8 * 1024 * 1024;
@@ -185,25 +207,17 @@ export class Storage {
    * @throws {NotFoundError} when there is no value at `key`.
    */
   async get(key: string, options?: TypeOrOptions): Promise<string> {
-    return (await this.getBytes(key, options)).toString('utf8');
+    return new TextDecoder().decode(await this.getBytes(key, options));
   }
 
   /** The value at `key` as bytes. @throws {NotFoundError} */
-  async getBytes(key: string, options?: TypeOrOptions): Promise<Buffer> {
+  async getBytes(key: string, options?: TypeOrOptions): Promise<Uint8Array> {
     const call = normalize(options);
     return this.transport.send({ method: 'GET', url: this.objectPath(Routes.get, key, call), signal: call.signal }, async (response) => {
-      if (call.onProgress) {
-        const chunks: Buffer[] = [];
-        await pipeline(response.body, this.downloadGuard(response, key, call), async (source: AsyncIterable<Buffer>) => {
-          for await (const chunk of source) chunks.push(chunk);
-        });
-        return Buffer.concat(chunks);
-      }
-      // Without progress to report, undici collects the body itself: a stream pipeline costs
-      // about as much CPU per call as the rest of a small GET (it aborts an AbortController,
-      // hence builds a DOMException, every time). The length check is the downloadGuard's.
-      const bytes = await response.body.bytes();
-      const value = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      if (call.onProgress) return collect(this.guardedDownload(response, key, call));
+      // Without progress to report, the transport collects the body itself: a stream pipeline
+      // costs about as much CPU per call as the rest of a small GET.
+      const value = await response.body.bytes();
       const expected = contentLength(response);
       if (expected !== undefined && value.length !== expected) throw this.shortBody(key, value.length, expected);
       return value;
@@ -212,16 +226,26 @@ export class Storage {
 
   /**
    * The value at `key` as a stream, for values too large to hold in memory. The stream errors
-   * if the connection breaks or stalls past the read timeout, or ends short.
+   * if the connection breaks or stalls past the read timeout, or ends short; with `resume: true`
+   * it asks for the rest instead (`Range` + `If-Match`, by the Retry policy) and goes on.
    * @throws {NotFoundError}
+   *
+   * @example
+   * const stream = await storage.getStream('videos/big.mp4', { resume: true });
    */
-  async getStream(key: string, options?: TypeOrOptions): Promise<Readable> {
-    const call = normalize(options);
-    return this.transport.send({ method: 'GET', url: this.objectPath(Routes.get, key, call), signal: call.signal }, async (response) => {
-      const out = new PassThrough({ highWaterMark: 256 * 1024 });
-      pipeline(Readable.from(withClientErrors(response.body)), this.downloadGuard(response, key, call), out).catch(() => {});
-      return out;
+  async getStream(key: string, options?: TypeOrOptions | (CallOptions & { resume?: boolean })): Promise<DownloadStream> {
+    const call = normalize(options) as CallOptions & { resume?: boolean };
+    const url = this.objectPath(Routes.get, key, call);
+    return this.transport.send({ method: 'GET', url, signal: call.signal }, async (response) => {
+      if (!call.resume) return this.toDownloadStream(this.guardedDownload(response, key, call));
+      const body = resumingBody(this.transport, url, response, call.signal);
+      return this.toDownloadStream(countBytes(withClientErrors(body), { total: contentLength(response), onProgress: call.onProgress }));
     });
+  }
+
+  /** The stream type of this runtime's downloads. @internal */
+  protected toDownloadStream(chunks: AsyncIterable<Uint8Array>): DownloadStream {
+    return streamOfChunks(chunks) as DownloadStream;
   }
 
   /**
@@ -310,6 +334,33 @@ export class Storage {
   }
 
   /**
+   * One page of a folder or detailed listing, and the token of the next (`next`, undefined at
+   * the end): for a UI that shows a page at a time. `limit`: at most this many entries (1-1000).
+   *
+   * @example
+   * const first = await storage.listPage('photos/', { delimiter: '/', details: true, limit: 200 });
+   * const second = first.next && (await storage.listPage('photos/', { delimiter: '/', details: true, limit: 200, next: first.next }));
+   */
+  async listPage(
+    prefix: string | undefined,
+    options: ListOptions & { details: true; limit?: number; next?: string | undefined },
+  ): Promise<FolderListing<ObjectDetails> & { next: string | undefined }>;
+  async listPage(
+    prefix: string | undefined,
+    options: ListOptions & { delimiter: string; limit?: number; next?: string | undefined },
+  ): Promise<FolderListing<string> & { next: string | undefined }>;
+  async listPage(
+    prefix: string | undefined,
+    options: ListOptions & { limit?: number; next?: string | undefined },
+  ): Promise<FolderListing & { next: string | undefined }> {
+    if (!isShaped(options)) throw new TypeError('listPage lists folders or details: give delimiter or details');
+    const query = listQuery(prefix, options);
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    const page = await fetchListPage<FolderListing>(this.transport, query, listCall(options), options.next);
+    return { ...page.items, next: page.next };
+  }
+
+  /**
    * Every key that starts with `prefix`, page by page.
    *
    * With `delimiter` or `details`, every entry of the folder or detailed listing across all
@@ -338,51 +389,34 @@ export class Storage {
   }
 
   /**
-   * Downloads the value at `key` into a file or a writable stream. A path is written through a
-   * temp file in the same folder and renamed at the end, so a failed download never leaves a
-   * truncated file there.
+   * Stores a `File` or `Blob` at `key`, in any runtime. From 8 MiB (`resumableThreshold`) it goes
+   * up through an upload URL in resumable chunks (`chunkSize`), as {@link uploadBlob} sends them:
+   * a dropped connection costs at most the chunk in flight, and the server checks the Blob's
+   * sha256 before the value appears. Smaller Blobs are one `set`, retried whole.
+   *
+   * @example
+   * const input = document.querySelector('input[type=file]');
+   * await storage.setBlob(`uploads/${input.files[0].name}`, input.files[0], { onProgress: (sent, total) => console.log(sent, total) });
    */
-  async getFile(key: string, destination: string | Writable, options?: TypeOrOptions): Promise<void> {
+  async setBlob(key: string, blob: Blob, options?: TypeOrOptions): Promise<SetResult> {
     const call = normalize(options);
-    const url = this.objectPath(Routes.get, key, call);
-    if (typeof destination !== 'string') {
-      await this.transport.send({ method: 'GET', url, signal: call.signal }, (response) =>
-        pipeline(response.body, this.downloadGuard(response, key, call), destination),
-      );
-      return;
-    }
-    const temp = path.join(path.dirname(destination), `.${path.basename(destination)}.${randomBytes(6).toString('hex')}.part`);
-    try {
-      await downloadFileResumable(this.transport, url, temp, {
-        signal: call.signal,
-        onProgress: call.onProgress,
-      });
-      await rename(temp, destination);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
-  }
-
-  /**
-   * Uploads a file or a readable stream to `key`. A file by path is retried safely; from 8 MiB
-   * (`resumableThreshold`) it goes up in resumable chunks that survive dropped connections, and
-   * its sha256 is verified by the server before the value appears. A stream is sent once.
-   */
-  async setFile(key: string, source: string | Readable, options?: TypeOrOptions): Promise<SetResult> {
-    const call = normalize(options);
-    if (typeof source !== 'string') return this.upload(key, bodyFromValue(source), call);
-    const body = await bodyFromFile(source);
-    if ((body.length ?? 0) < this.resumableThreshold) return this.upload(key, body, call);
-    const completionHeaders = attributeHeaders(call);
-    const uploadUrl = await this.getUploadUrl(key, { ...call, expiresIn: undefined });
-    return (await uploadFileResumable(this.transport, uploadUrl, source, body.length ?? 0, {
+    if (blob.size < this.resumableThreshold) return this.upload(key, bodyFromValue(blob), call);
+    const uploadUrl = await this.getUploadUrl(key, {
+      ...call,
+      contentType: call.contentType ?? (blob.type || undefined),
+      expiresIn: undefined,
+    });
+    return uploadBlobThrough(this.transport, uploadUrl, blob, {
       chunkSize: this.chunkSize,
-      headers: conditionHeaders(call),
-      completionHeaders,
       signal: call.signal,
       onProgress: call.onProgress,
-    })) as SetResult;
+      ifMatch: call.ifMatch,
+      ifNoneMatch: call.ifNoneMatch,
+      metadata: call.metadata,
+      cacheControl: call.cacheControl,
+      contentDisposition: call.contentDisposition,
+      sha256: this.sha256,
+    });
   }
 
   /**
@@ -508,6 +542,21 @@ export class Storage {
   }
 
   /**
+   * One page of {@link versions}: up to `limit` versions after the page token `next`, and the
+   * token of the page after (`next: null` at the end).
+   */
+  async versionsPage(
+    prefix = '',
+    options: { storageType?: BucketName; limit?: number; next?: string | undefined; signal?: AbortSignal } = {},
+  ): Promise<VersionsPage> {
+    return versionsPage(this.transport, prefix, options.next, {
+      storageType: options.storageType ?? 'data',
+      limit: options.limit,
+      signal: options.signal,
+    });
+  }
+
+  /**
    * Deletes many keys (`POST {type}/delete_many`, 1000 per request), reporting each key's
    * outcome in order: `{ key, deleted: true }` or `{ key, deleted: false, code, message }`
    * (`NoSuchKey`, `InvalidKey`). A missing key is an outcome, not an error.
@@ -567,7 +616,8 @@ export class Storage {
     return this.transport.close();
   }
 
-  private async upload(key: string, body: BodySource, call: CallOptions): Promise<SetResult> {
+  /** @internal */
+  protected async upload(key: string, body: BodySource, call: CallOptions): Promise<SetResult> {
     const headers: Record<string, string> = {
       'content-type': call.contentType ?? 'application/octet-stream',
       ...conditionHeaders(call),
@@ -575,7 +625,7 @@ export class Storage {
     };
     const conditional = call.ifMatch !== undefined || call.ifNoneMatch === true;
     // Only a replayable body is retried, so only then can a 412 be an earlier attempt's own write.
-    const hashed = conditional && body.replayable ? hashWhileSending(body) : undefined;
+    const hashed = conditional && body.replayable ? hashWhileSending(body, this.sha256) : undefined;
     const sent = hashed?.body ?? body;
     const source = call.onProgress ? withProgress(sent, call.onProgress) : sent;
     return this.transport.send(
@@ -603,17 +653,18 @@ export class Storage {
     return this.transport.send({ method: 'GET', url, signal: call.signal }, (response) => response.body.text());
   }
 
-  private objectPath(route: string, key: string, call: CallOptions, query?: Record<string, string>): string {
+  /** @internal */
+  protected objectPath(route: string, key: string, call: CallOptions, query?: Record<string, string>): string {
     const path = `/${typeSegment(call)}/${route}/${keySegment(key)}`;
     const search = query ? new URLSearchParams(query).toString() : '';
     return search ? `${path}?${search}` : path;
   }
 
-  /** Checks the length (and reports progress) of a download as it streams. */
-  private downloadGuard(response: TransportResponse, key: string, call: CallOptions) {
+  /** A download's chunks, in the client's errors, its length checked (and progress reported) as it streams. @internal */
+  protected guardedDownload(response: TransportResponse, key: string, call: CallOptions): AsyncGenerator<Uint8Array> {
     const expected = contentLength(response);
     const onShort = (received: number) => this.shortBody(key, received, expected);
-    return byteCounter({ total: expected, onProgress: call.onProgress, onShort });
+    return countBytes(withClientErrors(response.body), { total: expected, onProgress: call.onProgress, onShort });
   }
 
   private shortBody(key: string, received: number, expected: number | undefined): ConnectionError {
@@ -626,7 +677,7 @@ function listCall(call: CallOptions): { storageType: BucketName; signal: AbortSi
 }
 
 /** The storage type or bucket of a call as its path segment (`data` by default). */
-function typeSegment(call: CallOptions): string {
+export function typeSegment(call: CallOptions): string {
   return bucketSegment(call.storageType ?? 'data');
 }
 
@@ -645,7 +696,7 @@ function keySegment(key: string): string {
   return encodeKey(key);
 }
 
-function conditionHeaders(call: CallOptions): Record<string, string> {
+export function conditionHeaders(call: CallOptions): Record<string, string> {
   const headers: Record<string, string> = {};
   if (call.ifMatch !== undefined) headers['if-match'] = call.ifMatch;
   if (call.ifNoneMatch) headers['if-none-match'] = '*';
@@ -658,8 +709,12 @@ function withProgress(body: BodySource, onProgress: (bytes: number, total: numbe
     length: body.length,
     create: () => {
       const created = body.create();
-      const stream = created instanceof Readable ? created : Readable.from([created]);
-      return stream.pipe(byteCounter({ total: body.length, onProgress }));
+      // Whole values go to the transport at once (a browser sends no streamed body over HTTP/1.1).
+      if (typeof created === 'string' || created instanceof Uint8Array || created instanceof Blob) {
+        onProgress(body.length ?? 0, body.length);
+        return created;
+      }
+      return countBytes(chunksOf(created), { total: body.length, onProgress });
     },
   };
 }
@@ -670,10 +725,26 @@ function undefinedIfNotFound(error: unknown): undefined {
 }
 
 /** Re-throws socket and timeout errors of a streamed body as the client's ConnectionError / TimeoutError. */
-async function* withClientErrors(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+async function* withClientErrors(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   try {
     yield* source;
   } catch (error) {
     throw classifyNetworkError(error)?.error ?? error;
   }
+}
+
+async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of chunks) {
+    parts.push(chunk);
+    length += chunk.length;
+  }
+  const bytes = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.length;
+  }
+  return bytes;
 }

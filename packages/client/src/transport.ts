@@ -1,16 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
-import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { Agent, Dispatcher } from 'undici';
 import type { Auth } from './auth.js';
 import { ConnectionError, errorFromResponse, StorageError, TimeoutError } from './errors.js';
+import { FetchTransport } from './fetch-transport.js';
+import type { HttpResponse, HttpTransport, HttpTransportFactory, RequestBody } from './http-transport.js';
 import { Headers } from './protocol.js';
 import { parseRetryAfter, type Retry, type RetryCause, type RetryState } from './retry.js';
+import { sleep } from './streams.js';
 
 /** A request body that can be created again for a retry, or one that can be sent only once. */
 export interface BodySource {
-  create(): string | Uint8Array | Readable;
+  create(): RequestBody;
   /** False for streams handed in by the caller: they are never replayed once read. */
   readonly replayable: boolean;
   readonly length: number | undefined;
@@ -31,7 +29,7 @@ export interface TransportRequest {
   retry?: Retry;
 }
 
-export type TransportResponse = Dispatcher.ResponseData & {
+export type TransportResponse = HttpResponse & {
   /** True when an earlier attempt failed after the request was sent: it may have taken effect. */
   readonly earlierAttemptMayHaveApplied: boolean;
 };
@@ -45,36 +43,12 @@ export interface TransportOptions {
   retry: Retry;
   /** [connect, read] in seconds; read is the longest wait for the next byte. */
   timeout: readonly [number, number];
+  /** The HTTP stack. Default: fetch. */
+  http?: HttpTransportFactory;
 }
 
-type RequestMethod = (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
-
-/**
- * undici's Agent and its promise `request`, without undici's index: the index loads all of
- * undici (fetch, WebSocket, caches, mocks, every interceptor: about 110 modules, 60-80 ms of
- * start-up in every process that imports the client, each `stowage` command included), while
- * these two need 25. undici has no `exports` map, so the files can be required; if a later
- * undici moves them, the index is used instead (test/startup.test.ts notices that).
- */
-function loadUndici(): { Agent: typeof Agent; request: RequestMethod; light: boolean } {
-  const require = createRequire(import.meta.url);
-  try {
-    const agent = require('undici/lib/dispatcher/agent.js') as unknown;
-    const request = require('undici/lib/api/api-request.js') as unknown;
-    if (typeof agent === 'function' && typeof request === 'function') {
-      return { Agent: agent as typeof Agent, request: request as RequestMethod, light: true };
-    }
-  } catch {
-    // Not where undici 7 keeps them: fall back to the index.
-  }
-  const undici = require('undici') as typeof import('undici');
-  return { Agent: undici.Agent, request: undici.Dispatcher.prototype.request as RequestMethod, light: false };
-}
-
-const undici = loadUndici();
-
-/** Whether undici was loaded without its index (for the start-up test). @internal */
-export const undiciLoadedLight = undici.light;
+/** The HTTP transport of every runtime. */
+export const fetchTransport: HttpTransportFactory = (timeouts) => new FetchTransport(timeouts);
 
 /** Default `[connect, read]` timeouts in seconds, as in the Python client. */
 export const DEFAULT_TIMEOUT: readonly [number, number] = [9.5, 120];
@@ -89,16 +63,19 @@ const READ_ERRORS = new Set([
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
   'ERR_STREAM_PREMATURE_CLOSE',
+  // The fetch transport's (fetch-transport.ts): it cannot tell a connect failure from a read one.
+  'FETCH_HEADERS_TIMEOUT',
+  'FETCH_BODY_TIMEOUT',
+  'FETCH_FAILED',
 ]);
 
 /**
- * One HTTP layer for every call: a keep-alive undici pool with connect and read timeouts, the
- * bearer token, one request id for all attempts of a call plus an attempt counter, and retries
+ * One HTTP layer for every call, over an {@link HttpTransport} (fetch or undici): the bearer token, one request id for all attempts of a call plus an attempt counter, and retries
  * by the {@link Retry} policy. `consume` reads the response inside the retry loop, so a body that
  * breaks mid-read is retried like any other read error.
  */
 export class Transport {
-  readonly dispatcher: Agent;
+  readonly http: HttpTransport;
   /** The base URL split once into origin and raw path, for the paths below it (undefined if it is not http(s)). */
   private readonly base: { origin: string; path: string } | undefined;
 
@@ -106,13 +83,7 @@ export class Transport {
     const base = URL_PARTS.exec(options.baseUrl);
     this.base = base?.[1] ? { origin: base[1], path: base[2] ?? '' } : undefined;
     const [connectSeconds, readSeconds] = options.timeout;
-    this.dispatcher = new undici.Agent({
-      connect: { timeout: connectSeconds * 1000 },
-      headersTimeout: readSeconds * 1000,
-      bodyTimeout: readSeconds * 1000,
-      keepAliveTimeout: 30_000,
-      connections: 64,
-    });
+    this.http = (options.http ?? fetchTransport)({ connectMs: connectSeconds * 1000, readMs: readSeconds * 1000 });
   }
 
   urlFor(pathOrUrl: string): string {
@@ -129,7 +100,7 @@ export class Transport {
     const policy = req.retry ?? this.options.retry;
     // Counted from the first failure: most calls never need it.
     let retries: RetryState | undefined;
-    const requestId = randomUUID();
+    const requestId = newRequestId();
     let maybeApplied = false;
     let refreshedAfter401 = false;
     for (let attempt = 1; ; attempt++) {
@@ -146,8 +117,7 @@ export class Transport {
         }
         if (body?.length !== undefined) headers['content-length'] = String(body.length);
         const { origin, path } = this.target(req.url);
-        // The dispatcher sends `path` verbatim; a URL parser would collapse a key of `.` or `..`.
-        const response = await undici.request.call(this.dispatcher, {
+        const response = await this.http.request({
           origin,
           path,
           method: req.method,
@@ -156,7 +126,15 @@ export class Transport {
           signal: req.signal,
         });
         const result: TransportResponse = Object.assign(response, { earlierAttemptMayHaveApplied: maybeApplied });
-        if (response.statusCode < 300 || req.acceptStatus?.includes(response.statusCode)) return await consume(result);
+        if (response.statusCode < 300 || req.acceptStatus?.includes(response.statusCode)) {
+          try {
+            return await consume(result);
+          } catch (error) {
+            // A body left unread would hold its connection (and, over fetch, its request slot).
+            response.body.dump().catch(() => {});
+            throw error;
+          }
+        }
         const error = await readErrorResponse(response);
         if (response.statusCode === 401 && !this.isAnonymous(req) && this.credentials().canRefresh && !refreshedAfter401) {
           refreshedAfter401 = true;
@@ -180,12 +158,12 @@ export class Transport {
       retries ??= policy.start();
       const delay = retries.next(req.method, cause);
       if (delay === undefined) throw failure;
-      await sleep(delay, undefined, { signal: req.signal });
+      await sleep(delay, req.signal);
     }
   }
 
   close(): Promise<void> {
-    return this.dispatcher.close();
+    return this.http.close();
   }
 
   private isAnonymous(req: TransportRequest): boolean {
@@ -199,7 +177,7 @@ export class Transport {
 }
 
 /** Reads an error response's JSON body into the client's error for its code and status. */
-export async function readErrorResponse(response: Dispatcher.ResponseData): Promise<StorageError> {
+export async function readErrorResponse(response: HttpResponse): Promise<StorageError> {
   let body: unknown;
   try {
     const text = await response.body.text();
@@ -216,7 +194,7 @@ export async function readErrorResponse(response: Dispatcher.ResponseData): Prom
   });
 }
 
-/** Maps undici and socket errors to the client's errors and the urllib3 retry category. */
+/** Maps transport and socket errors to the client's errors and the urllib3 retry category. */
 export function classifyNetworkError(error: unknown): { kind: 'connect' | 'read'; error: StorageError } | undefined {
   // With a status, the server answered (e.g. 408): that is a status, not a network failure.
   if (error instanceof StorageError && (error instanceof TimeoutError || error instanceof ConnectionError) && error.status === undefined) {
@@ -255,4 +233,11 @@ function splitUrl(url: string): { origin: string; path: string } {
   const match = URL_PARTS.exec(url);
   if (!match?.[1]) throw new TypeError(`not an absolute http(s) URL: ${url}`);
   return { origin: match[1], path: match[2] || '/' };
+}
+
+/** One id for every attempt of a call; crypto.randomUUID is missing outside secure contexts. */
+function newRequestId(): string {
+  if (typeof globalThis.crypto?.randomUUID === 'function') return globalThis.crypto.randomUUID();
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }

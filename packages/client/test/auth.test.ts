@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
 import { decodeClaims } from '../src/auth.js';
-import { Auth, AuthError, Retry, Storage, TimeoutError } from '../src/index.js';
+import { Auth, AuthError, Retry, Storage, TimeoutError } from '../src/node/index.js';
 import { sendError, startFaultServer } from './fault-server.js';
 
 /** An unsigned JWT that lasts an hour: enough for the client, which never verifies tokens. */

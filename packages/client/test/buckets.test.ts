@@ -16,7 +16,7 @@ import {
   Retry,
   Storage,
   type StorageError,
-} from '../src/index.js';
+} from '../src/node/index.js';
 
 /** Asserts that `promise` fails with an error of `ErrorClass` and `code`. */
 async function refused(promise: Promise<unknown>, ErrorClass: typeof StorageError, code: string | undefined): Promise<void> {

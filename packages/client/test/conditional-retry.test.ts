@@ -7,12 +7,12 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
-import { bodyFromFile } from '../src/bodies.js';
 import { hashWhileSending } from '../src/conditional-write.js';
-import { Auth, PreconditionFailedError, Retry, Storage } from '../src/index.js';
+import { bodyFromFile } from '../src/node/file-bodies.js';
+import { Auth, PreconditionFailedError, Retry, Storage } from '../src/node/index.js';
+import { nodeSha256 } from '../src/node/node-sha256.js';
 import { firstOf, startFaultProxy } from './fault-proxy.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -76,9 +76,9 @@ describe('conditional set after a lost response', () => {
     const bytes = Buffer.from('file bytes, never sent whole. '.repeat(200_000));
     const file = path.join(dir, 'unsent.bin');
     await writeFile(file, bytes);
-    const hashed = hashWhileSending(await bodyFromFile(file));
+    const hashed = hashWhileSending(await bodyFromFile(file), nodeSha256);
     // An attempt that read one chunk of the file and was cut off.
-    const attempt = hashed.body.create() as Readable;
+    const attempt = hashed.body.create() as AsyncIterable<Uint8Array>;
     for await (const _chunk of attempt) break;
     assert.equal(await hashed.sha256(), createHash('sha256').update(bytes).digest('hex'));
   });

@@ -22,7 +22,7 @@ import {
   ServerError,
   Storage,
   TimeoutError,
-} from '../src/index.js';
+} from '../src/node/index.js';
 import { sendError, startBlackholePort, startFaultServer } from './fault-server.js';
 
 const fastRetry = (options = {}) => new Retry({ backoffFactor: 0.01, backoffJitter: 0, ...options });

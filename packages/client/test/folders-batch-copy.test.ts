@@ -19,7 +19,7 @@ import {
   Retry,
   Storage,
   type StorageValue,
-} from '../src/index.js';
+} from '../src/node/index.js';
 
 /** Runs `work` over `items`, 16 at a time. */
 async function eachBounded<T>(items: readonly T[], work: (item: T) => Promise<unknown>): Promise<void> {

@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
-import { Auth, BadRequestError, Retry, Storage } from '../src/index.js';
+import { Auth, BadRequestError, Retry, Storage } from '../src/node/index.js';
 import { startFaultServer } from './fault-server.js';
+import { DOT_KEYS, overFetch } from './http-transport-choice.js';
 
 const MAX_KEY_BYTES = 1024;
 const RUNS = 200;
@@ -38,7 +39,9 @@ const legalKey = fc
     const key = fitBytes(pieces.join(''));
     return fillToLimit ? key + 'k'.repeat(MAX_KEY_BYTES - utf8Length(key)) : key;
   })
-  .filter((key) => key.length > 0);
+  .filter((key) => key.length > 0)
+  // fetch refuses `.` and `..` (UnsendablePath, see storage.test.ts): URL parsing drops them.
+  .filter((key) => !(overFetch && DOT_KEYS.has(key)));
 
 /** Illegal keys, each with the words the refusal must contain. */
 const illegalKey: fc.Arbitrary<{ key: string; reason: RegExp }> = fc.oneof(

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
-import { Auth, Retry, Storage } from '../src/index.js';
+import { Auth, Retry, Storage } from '../src/node/index.js';
 import { sha256File, writePatternFile } from './test-files.js';
 
 const SIZE = 100 * 1024 * 1024;

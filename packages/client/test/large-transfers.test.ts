@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
-import { Auth, PreconditionFailedError, Retry, Storage, StorageError } from '../src/index.js';
+import { Auth, PreconditionFailedError, Retry, Storage, StorageError } from '../src/node/index.js';
 import { startCuttingProxy } from './cutting-proxy.js';
 import { sha256File, writePatternFile } from './test-files.js';
 

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
-import { Auth, type ConflictError, ConnectionError, NotFoundError, Retry, Storage } from '../src/index.js';
+import { Auth, type ConflictError, ConnectionError, NotFoundError, Retry, Storage } from '../src/node/index.js';
 import { firstOf, startFaultProxy } from './fault-proxy.js';
 
 describe('batch operations, copy and move after a lost response', () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
-import { Auth, Retry, ServerError, Storage } from '../src/index.js';
+import { Auth, Retry, ServerError, Storage } from '../src/node/index.js';
 import { startFaultProxy } from './fault-proxy.js';
 import { sendError, startFaultServer } from './fault-server.js';
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
-import { Auth, NotFoundError, Storage } from '../src/index.js';
+import { Auth, NotFoundError, Storage } from '../src/node/index.js';
 
 describe('retention and undo (client)', () => {
   let ts: TestServer;

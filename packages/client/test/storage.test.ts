@@ -7,7 +7,8 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
-import { Auth, AuthError, BadRequestError, ForbiddenError, NotFoundError, Retry, Storage, StorageError } from '../src/index.js';
+import { Auth, AuthError, BadRequestError, ForbiddenError, NotFoundError, Retry, Storage, StorageError } from '../src/node/index.js';
+import { DOT_KEYS, overFetch } from './http-transport-choice.js';
 
 describe('Storage against a real server', () => {
   let ts: TestServer;
@@ -59,7 +60,14 @@ describe('Storage against a real server', () => {
   });
 
   test('every legal key round-trips, including ?, #, +, %, .. and unicode', async () => {
-    const keys = ['a?b', 'c#d', 'e+f', 'g%20h', '..', 'x/../y', '/lead', 'trail/', 'sp ace', 'ünï/日本/🚀', '.', "'()*!"];
+    const all = ['a?b', 'c#d', 'e+f', 'g%20h', '..', 'x/../y', '/lead', 'trail/', 'sp ace', 'ünï/日本/🚀', '.', "'()*!"];
+    // URL parsing drops `.` and `..` path segments, so fetch cannot address those two keys: it refuses them.
+    const keys = overFetch ? all.filter((key) => !DOT_KEYS.has(key)) : all;
+    if (overFetch) {
+      for (const key of DOT_KEYS) {
+        await assert.rejects(storage.set(key, 'v', 'result'), (error: unknown) => (error as StorageError).code === 'UnsendablePath');
+      }
+    }
     for (const key of keys) {
       await storage.set(key, `v:${key}`, 'result');
       assert.equal(await storage.get(key, 'result'), `v:${key}`, key);

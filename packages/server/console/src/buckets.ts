@@ -16,7 +16,7 @@ export function explainBucketName(name: string): string | undefined {
 }
 
 /** What the server's bucket errors mean, said for the person who caused them. */
-export function explainBucketError(code: string, name: string, message: string): string {
+export function explainBucketError(code: string | undefined, name: string, message: string): string {
   switch (code) {
     case 'BucketAlreadyExists':
       return `The name "${name}" is taken by another user's bucket: bucket names are shared by every user of this server. Choose another name.`;

@@ -201,7 +201,7 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
     void load();
   };
   const download = async (object: ObjectDetails) => {
-    const url = URL.createObjectURL(await api.download(type, object.key));
+    const url = URL.createObjectURL(await api.download(type, object.key, object.contentType));
     const anchor = document.createElement('a');
     anchor.href = url;
     anchor.download = baseName(object.key, object.key.slice(0, object.key.lastIndexOf('/') + 1));

@@ -46,7 +46,7 @@ export function Preview({
   useEffect(() => {
     if (kind === 'none') return;
     api
-      .download(type, object.key)
+      .download(type, object.key, object.contentType)
       .then(async (data) => {
         // The frame shows its blob: URL as a document of the console's own origin, so it gets
         // the bytes as a PDF whatever type they were stored with: a page stored as `x.pdf` with

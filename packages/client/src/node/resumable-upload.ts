@@ -3,10 +3,10 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline, type Readable, Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { StorageError } from './errors.js';
-import { Headers } from './protocol.js';
-import { Retry, type RetryCause } from './retry.js';
-import { retryCauseOf, type Transport, type TransportResponse } from './transport.js';
+import { StorageError } from '../errors.js';
+import { Headers } from '../protocol.js';
+import type { Transport } from '../transport.js';
+import { acknowledgedBytes, cancelUpload, completedInfo, queryStatus, sendChunk, uploadRetryCause } from '../upload-session.js';
 
 export interface ResumableUploadOptions {
   /** Bytes per chunk. */
@@ -18,8 +18,6 @@ export interface ResumableUploadOptions {
   signal: AbortSignal | undefined;
   onProgress: ((bytes: number, total: number | undefined) => void) | undefined;
 }
-
-const NO_RETRY = Retry.none();
 
 /** Hex sha256 of a file, read once as a stream. */
 export async function sha256OfFile(file: string, signal?: AbortSignal): Promise<string> {
@@ -177,63 +175,4 @@ export async function uploadFileResumable(
       if (status !== undefined) offset = status;
     }
   }
-}
-
-/** Cancels the upload session (DELETE on its URL, as GCS does); best effort. */
-async function cancelUpload(transport: Transport, url: string): Promise<void> {
-  await transport.send({ method: 'DELETE', url, anonymous: true, retry: NO_RETRY, acceptStatus: [404] }, async (response) =>
-    response.body.dump(),
-  );
-}
-
-async function sendChunk(
-  transport: Transport,
-  url: string,
-  request: Pick<Parameters<Transport['send']>[0], 'headers' | 'body' | 'signal'>,
-): Promise<TransportResponse> {
-  return transport.send(
-    { method: 'PUT', url, anonymous: true, retry: NO_RETRY, acceptStatus: [308], ...request },
-    async (response) => response,
-  );
-}
-
-/** Bytes the server holds, from a 308's `Range: bytes=0-N` (none: 0). */
-function acknowledgedBytes(response: TransportResponse): number {
-  const range = response.headers.range;
-  const match = typeof range === 'string' ? /^bytes=0-(\d+)$/.exec(range) : null;
-  return match ? Number(match[1]) + 1 : 0;
-}
-
-async function queryStatus(
-  transport: Transport,
-  url: string,
-  size: number,
-  headers: Record<string, string>,
-  signal: AbortSignal | undefined,
-): Promise<number | 'complete'> {
-  const response = await sendChunk(transport, url, { headers: { ...headers, 'content-range': `bytes */${size}` }, signal });
-  if (response.statusCode === 200) {
-    await response.body.dump();
-    return 'complete';
-  }
-  await response.body.dump();
-  return acknowledgedBytes(response);
-}
-
-async function completedInfo(
-  transport: Transport,
-  url: string,
-  size: number,
-  headers: Record<string, string>,
-  signal: AbortSignal | undefined,
-) {
-  const response = await sendChunk(transport, url, { headers: { ...headers, 'content-range': `bytes */${size}` }, signal });
-  return response.body.json();
-}
-
-/** What the policy retries, plus an offset disagreement: the status query settles where to go on. */
-function uploadRetryCause(error: unknown, policy: Retry): RetryCause | undefined {
-  if (error instanceof StorageError && error.code === 'UploadOffsetMismatch')
-    return { kind: 'status', status: 409, retryAfterSeconds: undefined };
-  return retryCauseOf(error, policy, 'PUT');
 }

@@ -2,12 +2,12 @@ import { createWriteStream } from 'node:fs';
 import { stat, truncate } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { byteCounter } from './bodies.js';
-import { ConnectionError, StorageError } from './errors.js';
-import { Headers } from './protocol.js';
+import { ConnectionError, StorageError } from '../errors.js';
+import { Headers } from '../protocol.js';
+import { Retry } from '../retry.js';
+import { countBytes } from '../streams.js';
+import { retryCauseOf, type Transport, type TransportResponse } from '../transport.js';
 import { sha256OfFile } from './resumable-upload.js';
-import { Retry } from './retry.js';
-import { retryCauseOf, type Transport, type TransportResponse } from './transport.js';
 
 export interface ResumableDownloadOptions {
   signal: AbortSignal | undefined;
@@ -46,7 +46,8 @@ export async function downloadFileResumable(
           total = Number(header(response, 'content-length') ?? Number.NaN);
           expectedSha256 = header(response, Headers.sha256);
         }
-        const meter = byteCounter({ startAt: written, total, onProgress: options.onProgress });
+        const meter = (source: AsyncIterable<Uint8Array>) =>
+          countBytes(source, { startAt: written, total, onProgress: options.onProgress });
         await pipeline(response.body, meter, createWriteStream(file, { flags: resuming ? 'a' : 'w', flush: true }));
       });
       written = (await stat(file)).size;

@@ -1,0 +1,256 @@
+import { BadRequestError } from './errors.js';
+import type { HttpRequest, HttpResponse, HttpTimeouts, HttpTransport, RequestBody, ResponseBody } from './http-transport.js';
+import { streamOfChunks } from './streams.js';
+
+/**
+ * HTTP over the runtime's `fetch` and Web Streams: browsers, Deno, Bun, Workers and Node.
+ *
+ * fetch cannot tell when a connection is up, so its timeouts differ from undici's: the response
+ * headers must arrive within connect + read timeout of the request (a host that never accepts
+ * the connection is noticed then, or earlier by the runtime's own connect timeout), and then each
+ * body chunk within the read timeout. Connection reuse is the runtime's; as with undici's pool,
+ * at most 64 requests are in flight at once (Node's fetch has no limit of its own, and a server
+ * refuses a tenant's requests past its share).
+ */
+export class FetchTransport implements HttpTransport {
+  private readonly slots = new Slots(64);
+
+  constructor(private readonly timeouts: HttpTimeouts) {}
+
+  async request(request: HttpRequest): Promise<HttpResponse> {
+    refuseDotSegments(request.path);
+    await this.slots.acquire(request.signal);
+    const deadline = new Deadline(request.signal, () => this.slots.release());
+    deadline.arm(this.timeouts.connectMs + this.timeouts.readMs, 'FETCH_HEADERS_TIMEOUT');
+    let response: Response;
+    try {
+      response = await fetch(`${request.origin}${request.path}`, {
+        method: request.method,
+        headers: request.headers,
+        body: fetchBody(request.body),
+        signal: deadline.signal,
+        // A stream body needs it (Node, Chromium); the others ignore it.
+        duplex: 'half',
+      } as RequestInit);
+    } catch (error) {
+      deadline.finish();
+      throw deadline.explain(error);
+    }
+    deadline.disarm();
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, name) => {
+      headers[name] = value;
+    });
+    return { statusCode: response.status, headers, body: new FetchResponseBody(response.body, deadline, this.timeouts.readMs) };
+  }
+
+  async close(): Promise<void> {
+    // The runtime owns fetch's connections.
+  }
+}
+
+/**
+ * URL parsing drops `.` and `..` segments (also as `%2E`), so a key of `.` or `..` cannot be
+ * addressed through fetch: refused with a stable code instead of reaching another key.
+ */
+function refuseDotSegments(path: string): void {
+  const pathOnly = path.split('?', 1)[0] ?? '';
+  if (pathOnly.split('/').some((segment) => /^(\.|%2e){1,2}$/i.test(segment))) {
+    throw new BadRequestError(`fetch cannot send the path ${pathOnly}: URL parsing removes its '.' or '..' segment`, {
+      code: 'UnsendablePath',
+    });
+  }
+}
+
+type FetchBody = RequestInit['body'];
+
+function fetchBody(body: RequestBody | undefined): FetchBody {
+  if (body === undefined || typeof body === 'string' || body instanceof Uint8Array || body instanceof Blob) return body as FetchBody;
+  if (body instanceof ReadableStream) return body as FetchBody;
+  return streamOfChunks(body) as FetchBody;
+}
+
+/** One request's abort controller: the caller's signal, plus the timeouts, which it tells apart. */
+class Deadline {
+  private readonly controller = new AbortController();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private expired: FetchFailureCode | undefined;
+  private readonly onCallerAbort = () => this.controller.abort(this.caller?.reason);
+  private finished = false;
+
+  constructor(
+    private readonly caller: AbortSignal | undefined,
+    /** Called once, when the request and its body are done with. */
+    private readonly onFinish: () => void,
+  ) {
+    if (caller?.aborted) this.controller.abort(caller.reason);
+    caller?.addEventListener('abort', this.onCallerAbort);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  arm(ms: number, code: FetchFailureCode): void {
+    this.disarm();
+    this.timer = setTimeout(() => {
+      this.expired = code;
+      this.controller.abort(new FetchFailure(`no answer within ${ms / 1000} s`, code));
+    }, ms);
+  }
+
+  disarm(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  finish(): void {
+    this.disarm();
+    if (this.finished) return;
+    this.finished = true;
+    this.caller?.removeEventListener('abort', this.onCallerAbort);
+    this.onFinish();
+  }
+
+  /**
+   * The error to report for a failed fetch or read: a timeout, the caller's abort, or a network
+   * failure, with a code the transport classifies (as a read error: fetch cannot say whether the
+   * request went out).
+   */
+  explain(error: unknown): unknown {
+    if (this.expired) return new FetchFailure(`no answer within the timeout (${(error as Error)?.message ?? error})`, this.expired, error);
+    if (this.caller?.aborted) return this.caller.reason ?? error;
+    if (hasCode(error)) return error;
+    // Browsers say only "Failed to fetch" / "network error".
+    return new FetchFailure((error as Error)?.message ?? String(error), 'FETCH_FAILED', error);
+  }
+}
+
+function hasCode(error: unknown): boolean {
+  return (
+    typeof (error as { code?: unknown })?.code === 'string' || typeof (error as { cause?: { code?: unknown } })?.cause?.code === 'string'
+  );
+}
+
+type FetchFailureCode = 'FETCH_HEADERS_TIMEOUT' | 'FETCH_BODY_TIMEOUT' | 'FETCH_FAILED';
+
+/** A network failure or timeout of fetch, by code (see classifyNetworkError). */
+export class FetchFailure extends Error {
+  constructor(
+    message: string,
+    readonly code: FetchFailureCode,
+    cause?: unknown,
+  ) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'FetchFailure';
+  }
+}
+
+/** A fetch body read with the read timeout between chunks. */
+class FetchResponseBody implements ResponseBody {
+  private used = false;
+
+  constructor(
+    private readonly stream: ReadableStream<Uint8Array> | null,
+    private readonly deadline: Deadline,
+    private readonly readMs: number,
+  ) {}
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
+    if (this.used) throw new TypeError('the response body was already read');
+    this.used = true;
+    if (!this.stream) {
+      this.deadline.finish();
+      return;
+    }
+    const reader = this.stream.getReader();
+    let finished = false;
+    try {
+      for (;;) {
+        this.deadline.arm(this.readMs, 'FETCH_BODY_TIMEOUT');
+        let chunk: Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
+        try {
+          chunk = await reader.read();
+        } catch (error) {
+          finished = true;
+          throw this.deadline.explain(error);
+        }
+        if (chunk.done) {
+          finished = true;
+          return;
+        }
+        this.deadline.disarm();
+        yield chunk.value;
+      }
+    } finally {
+      this.deadline.finish();
+      // A reader that stopped early lets the connection go.
+      if (!finished) await reader.cancel().catch(() => {});
+    }
+  }
+
+  async bytes(): Promise<Uint8Array> {
+    const chunks: Uint8Array[] = [];
+    let length = 0;
+    for await (const chunk of this) {
+      chunks.push(chunk);
+      length += chunk.length;
+    }
+    const bytes = new Uint8Array(length);
+    let at = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, at);
+      at += chunk.length;
+    }
+    return bytes;
+  }
+
+  async text(): Promise<string> {
+    return new TextDecoder().decode(await this.bytes());
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text());
+  }
+
+  async dump(): Promise<void> {
+    this.used = true;
+    this.deadline.finish();
+    await this.stream?.cancel().catch(() => {});
+  }
+}
+
+/** A count of requests in flight, and the queue of those waiting for one to finish. */
+class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async acquire(signal: AbortSignal | undefined): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const grant = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        this.waiting.splice(this.waiting.indexOf(grant), 1);
+        reject(signal?.reason);
+      };
+      this.waiting.push(grant);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}

@@ -1,0 +1,71 @@
+import { ConnectionError, StorageError } from './errors.js';
+import { sleep } from './streams.js';
+import { retryCauseOf, type Transport, type TransportResponse } from './transport.js';
+
+/**
+ * The body of a GET that picks up where it broke: after a network failure or a stall mid-body it
+ * asks again for the rest (`Range: bytes=N-` with `If-Match: <etag>`, so bytes of two versions are
+ * never stitched together) and goes on yielding from there. Failures are retried by the
+ * transport's Retry policy; only failures in a row count, so a long download over a poor network
+ * finishes as long as each attempt gains bytes. It ends with an error if the value changed
+ * (PreconditionFailedError), the server answers the resume with other bytes (`ResumeRefused`),
+ * or the budget is spent.
+ */
+export async function* resumingBody(
+  transport: Transport,
+  url: string,
+  first: TransportResponse,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Uint8Array> {
+  const etag = header(first, 'etag');
+  const total = Number(header(first, 'content-length') ?? Number.NaN);
+  const policy = transport.options.retry;
+  let retries = policy.start();
+  let response = first;
+  let received = 0;
+  for (;;) {
+    const before = received;
+    try {
+      for await (const chunk of response.body) {
+        received += chunk.length;
+        yield chunk;
+      }
+      if (Number.isNaN(total) || received === total) return;
+      throw new ConnectionError(`Download ended after ${received} of ${total} bytes`, { code: 'ShortBody' });
+    } catch (error) {
+      const cause = retryCauseOf(error, policy, 'GET') ?? (isShortBody(error) ? { kind: 'read' as const } : undefined);
+      // Without an ETag a resumed request could return another value's bytes.
+      if (!cause || !etag || Number.isNaN(total)) throw error;
+      if (received > before) retries = policy.start();
+      const delay = retries.next('GET', cause);
+      if (delay === undefined) throw error;
+      await sleep(delay, signal);
+    }
+    response = await transport.send(
+      { method: 'GET', url, headers: { range: `bytes=${received}-`, 'if-match': etag }, signal },
+      async (answer) => answer,
+    );
+    checkResumed(response, received, total);
+  }
+}
+
+function isShortBody(error: unknown): boolean {
+  return error instanceof StorageError && error.code === 'ShortBody';
+}
+
+function header(response: TransportResponse, name: string): string | undefined {
+  const value = response.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** A resumed answer must be the 206 of exactly the bytes asked for, of the same length. */
+function checkResumed(response: TransportResponse, from: number, total: number): void {
+  const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(header(response, 'content-range') ?? '');
+  if (response.statusCode !== 206 || !range || Number(range[1]) !== from || Number(range[3]) !== total) {
+    response.body.dump().catch(() => {});
+    throw new StorageError(`The server did not resume the download at byte ${from} (status ${response.statusCode})`, {
+      status: response.statusCode,
+      code: 'ResumeRefused',
+    });
+  }
+}
