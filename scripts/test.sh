@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test twice over: on the embedded deployment (SQLite + files), then on the scale-out
-# one (PostgreSQL + an S3 store, Ceph RGW here). The services are throwaway ones started from
+# one (PostgreSQL + an S3 store, Ceph RGW here); the embedded pass runs on the default Node and
+# again on Node 24 (scripts/node24.sh). The services are throwaway ones started from
 # scripts/services/ on free loopback ports and stopped on exit, whatever happens.
 #
 #   scripts/test.sh [test files...] [--node-flags]
@@ -21,6 +22,10 @@
 # (CI sets it); STOWAGE_TEST_S3_TOOLS=0 skips them without looking. The same setting covers the
 # Python data libraries (pyarrow, polars, pandas) that scripts/services/data-tools.sh installs into
 # a venv of their own with pip; its python goes to the tests as STOWAGE_TEST_DATA_PYTHON.
+#
+# The Node 24 pass fetches Node 24 from the npm registry and builds better-sqlite3 for it (cached,
+# see scripts/node24.sh). When that fails, the pass is skipped with a warning, unless
+# STOWAGE_TEST_NODE24=1 makes that an error (CI sets it); STOWAGE_TEST_NODE24=0 skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -93,6 +98,21 @@ fi
 
 echo "== embedded deployment (SQLite index + blob files), and the engine contract suites" >&2
 node scripts/run-tests.mjs "$@"
+
+node24=${STOWAGE_TEST_NODE24:-auto}
+if [ "$node24" != 0 ]; then
+  echo "== embedded deployment on Node 24" >&2
+  if ! node24_out=$(scripts/node24.sh --prepare 2>&1); then
+    if [ "$node24" = 1 ]; then
+      echo "$node24_out" >&2
+      echo "scripts/test.sh: could not get Node 24 or build better-sqlite3 for it" >&2
+      exit 1
+    fi
+    echo "scripts/test.sh: WARNING: no Node 24 ($node24_out); the Node 24 pass is skipped" >&2
+  else
+    scripts/node24.sh "$@"
+  fi
+fi
 
 if [ "$scale_out" != 0 ]; then
   echo "== scale-out deployment (PostgreSQL index + S3 blobs on Ceph RGW)" >&2
