@@ -52,7 +52,9 @@ tar -C "$repo" --exclude=./.git --exclude=./node_modules/better-sqlite3/build -c
 mkdir -p "$tree/node_modules/better-sqlite3/build/Release"
 cp "$binding" "$tree/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
 
-# Tests that start `node` by name get Node 24 too.
+# Tests that start `node` by name get Node 24 too, and native modules they have npm build
+# (installing the packed tarballs) are built against its headers, whatever nodedir npmrc names.
 export PATH="$node_dir/bin:$PATH"
+export npm_config_nodedir="$node_dir"
 cd "$tree"
 "$node_dir/bin/node" scripts/run-tests.mjs "$@"
