@@ -98,6 +98,12 @@ describe('packages installed from their tarballs', { skip }, () => {
     }
   });
 
+  test("the README's install section names the tarballs npm run pack writes", async () => {
+    const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Installing outside this repository'), readme.indexOf('## Running it'));
+    for (const tarball of Object.values(tarballs)) assert.ok(section.includes(path.basename(tarball)), path.basename(tarball));
+  });
+
   test('npm install warns of no engine but those the README names', () => {
     const warned = [...install.stderr.matchAll(/EBADENGINE Unsupported engine \{\s*npm warn EBADENGINE\s+package: '(@?[^@']+)@/g)].map(
       (match) => match[1],
