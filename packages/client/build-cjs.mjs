@@ -38,8 +38,12 @@ for (const file of sources()) {
       sourcefile: file,
       define: { 'import.meta.url': META_URL },
       banner: code.includes('import.meta') ? META_BANNER : '',
-      logLevel: 'error',
+      logLevel: 'silent',
     });
+    // A warning here is a construct CommonJS cannot express (import.meta beyond .url, say): stop.
+    if (result.warnings.length > 0) {
+      throw new Error(`${file}: ${result.warnings.map((warning) => warning.text).join('; ')}`);
+    }
     mkdirSync(path.dirname(target), { recursive: true });
     writeFileSync(target, result.code);
     modules++;
