@@ -48,7 +48,10 @@ fi
 
 tree="$work/tree"
 mkdir "$tree"
-tar -C "$repo" --exclude=./.git --exclude=./node_modules/better-sqlite3/build -cf - . | tar -C "$tree" -xf -
+# Without what the tests do not read: git, data directories, tarballs, earlier screenshots (this
+# pass's own, of the same pages, go with the copy).
+tar -C "$repo" --exclude=./.git --exclude=./node_modules/better-sqlite3/build --exclude=./.stowage --exclude=./tarballs \
+  --exclude=./bench/.work --exclude=./test-artifacts --exclude=./coverage --exclude=./docs/api -cf - . | tar -C "$tree" -xf -
 mkdir -p "$tree/node_modules/better-sqlite3/build/Release"
 cp "$binding" "$tree/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
 

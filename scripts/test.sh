@@ -108,7 +108,8 @@ if [ "$node24" != 0 ]; then
       echo "scripts/test.sh: could not get Node 24 or build better-sqlite3 for it" >&2
       exit 1
     fi
-    echo "scripts/test.sh: WARNING: no Node 24 ($node24_out); the Node 24 pass is skipped" >&2
+    echo "$node24_out" | tail -n 5 >&2
+    echo "scripts/test.sh: WARNING: no Node 24 (above); the Node 24 pass is skipped" >&2
   else
     scripts/node24.sh "$@"
   fi
