@@ -2,18 +2,20 @@
 // Packs stowage-client, stowage-server and stowage (the CLI) into DIR (default: tarballs/), after
 // `npm run build`, and prints the three tarballs' paths:
 //   node scripts/pack-packages.mjs [DIR]        (npm run pack)
-// The CLI's tarball carries the client and server tarballs' contents (bundleDependencies): neither
-// is on a registry, and `npm i -g` of one tarball resolves its dependencies there. The bundled
-// packages' own dependencies become the CLI's, so npm installs them from the registry beside them.
+// The CLI's tarball carries every package it runs on (bundleDependencies): the client and server
+// as packed here, and their dependencies at package-lock.json's versions, as installed here. Neither
+// stowage package is on a registry, and npm cannot mix bundled packages with fetched ones in a
+// global install (it takes a fetched package that a bundled one needs for part of the bundle, and
+// leaves its directory empty). better-sqlite3 goes without its build: it builds on install.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.resolve(process.argv[2] ?? path.join(root, 'tarballs'));
-const BUNDLED = ['stowage-client', 'stowage-server'];
+const WORKSPACES = ['stowage', 'stowage-client', 'stowage-server'];
 mkdirSync(out, { recursive: true });
 
 const readManifest = (dir) => JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
@@ -24,8 +26,38 @@ function npmPack(cwd, args) {
     cwd,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 256 * 1024 * 1024, // the CLI's listing names every bundled file
   });
   return JSON.parse(json).map((packed) => packed.filename);
+}
+
+/** The CLI's production dependencies as installed here, but the workspaces: paths under node_modules. */
+function installedDependencies() {
+  const listing = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable', '-w', 'packages/cli'], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const modules = path.join(root, 'node_modules') + path.sep;
+  return listing
+    .split('\n')
+    .filter((line) => line.startsWith(modules))
+    .map((line) => line.slice(modules.length))
+    .filter((relative) => !WORKSPACES.includes(relative));
+}
+
+/** Copies a package's own files (not its node_modules, listed on their own) without build output. */
+function copyPackage(relative, target) {
+  const source = path.join(root, 'node_modules', relative);
+  const manifest = readManifest(source);
+  if (manifest.os || manifest.cpu) throw new Error(`${relative} is built for some platforms only: it cannot be bundled`);
+  cpSync(source, target, {
+    recursive: true,
+    filter: (file) => {
+      const inside = path.relative(source, file);
+      return !inside.startsWith('node_modules') && !(manifest.name === 'better-sqlite3' && inside.startsWith('build'));
+    },
+  });
 }
 
 const [clientTarball, serverTarball] = npmPack(root, ['-w', 'packages/client', '-w', 'packages/server']);
@@ -38,7 +70,6 @@ try {
   for (const entry of cli.files.filter((entry) => !entry.startsWith('!'))) {
     cpSync(path.join(cliDir, entry), path.join(staging, entry), { recursive: true });
   }
-  const bundledDependencies = {};
   for (const [name, tarball] of [
     ['stowage-client', clientTarball],
     ['stowage-server', serverTarball],
@@ -46,23 +77,17 @@ try {
     const dir = path.join(staging, 'node_modules', name);
     mkdirSync(dir, { recursive: true });
     execFileSync('tar', ['xzf', path.join(out, tarball), '-C', dir, '--strip-components=1']);
-    const bundled = readManifest(dir);
-    if (bundled.version !== cli.dependencies[name]) {
-      throw new Error(`the CLI depends on ${name} ${cli.dependencies[name]}, but packages/ holds ${bundled.version}`);
-    }
-    for (const [dep, range] of Object.entries(bundled.dependencies ?? {})) {
-      if (BUNDLED.includes(dep)) continue;
-      const other = bundledDependencies[dep] ?? cli.dependencies[dep];
-      if (other !== undefined && other !== range) throw new Error(`${dep}: ${name} wants ${range}, another package ${other}`);
-      bundledDependencies[dep] = range;
+    const { version } = readManifest(dir);
+    if (version !== cli.dependencies[name]) {
+      throw new Error(`the CLI depends on ${name} ${cli.dependencies[name]}, but packages/ holds ${version}`);
     }
   }
-  const manifest = {
-    ...cli,
-    dependencies: Object.fromEntries(Object.entries({ ...cli.dependencies, ...bundledDependencies }).sort()),
-    bundleDependencies: BUNDLED,
-  };
-  writeFileSync(path.join(staging, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  for (const relative of installedDependencies()) {
+    const target = path.join(staging, 'node_modules', relative);
+    if (!existsSync(target)) copyPackage(relative, target);
+  }
+  const { devDependencies: _, ...manifest } = cli;
+  writeFileSync(path.join(staging, 'package.json'), `${JSON.stringify({ ...manifest, bundleDependencies: true }, null, 2)}\n`);
   const [cliTarball] = npmPack(staging, []);
   for (const tarball of [clientTarball, serverTarball, cliTarball]) process.stdout.write(`${path.join(out, tarball)}\n`);
 } finally {

@@ -1,9 +1,10 @@
 // Guards the packages as users get them outside this repository: `npm run pack`'s three tarballs,
-// checked by publint and attw, installed into an empty project (an ES module and a CommonJS script
-// talk to a server the installed CLI starts; TypeScript consumers type-check under nodenext and
-// bundler resolution) and into a global prefix (`stowage --version`). Their dependencies come from
-// the registry or npm's cache, and the project's better-sqlite3 is built for this Node, so this
-// takes a minute or two. STOWAGE_TEST_PACKAGES=0 skips it (scripts/test.sh does on the scale-out
+// checked by publint and attw; the client and the CLI installed into an empty project (an ES module
+// and a CommonJS script talk to a server the installed CLI starts; TypeScript consumers type-check
+// under nodenext and bundler resolution); the server as a library into another; the CLI into a
+// global prefix. The client's and server's dependencies come from the registry or npm's cache; the
+// CLI's are in its tarball, and its better-sqlite3 is built for this Node, so this takes a minute
+// or two. STOWAGE_TEST_PACKAGES=0 skips it (scripts/test.sh does on the scale-out
 // pass, where the packages are the same).
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -43,6 +44,7 @@ describe('packages installed from their tarballs', { skip }, () => {
   let project: string;
   let tarballs: { client: string; server: string; cli: string };
   let install: Output;
+  let libraryInstall: Output;
   let server: ReturnType<typeof spawn> | undefined;
   let env: NodeJS.ProcessEnv;
 
@@ -59,7 +61,13 @@ describe('packages installed from their tarballs', { skip }, () => {
     const manifest = { name: 'consumer', version: '1.0.0', private: true, allowScripts: { 'better-sqlite3': true } };
     await writeFile(path.join(project, 'package.json'), JSON.stringify(manifest));
     const typesNode = JSON.parse(await readFile(path.join(ROOT, 'node_modules', '@types', 'node', 'package.json'), 'utf8')).version;
-    install = await run('npm', ['install', ...NPM_QUIET, client, server, cli, `@types/node@${typesNode}`], { cwd: project });
+    install = await run('npm', ['install', ...NPM_QUIET, client, cli, `@types/node@${typesNode}`], { cwd: project });
+
+    // The server as a library, its install script not allowed: importing it loads no binding.
+    const library = path.join(dir, 'library');
+    await mkdir(library);
+    await writeFile(path.join(library, 'package.json'), JSON.stringify({ name: 'library', version: '1.0.0', private: true }));
+    libraryInstall = await run('npm', ['install', ...NPM_QUIET, client, server], { cwd: library });
   });
 
   after(async () => {
@@ -75,7 +83,11 @@ describe('packages installed from their tarballs', { skip }, () => {
 
   test('the tarballs hold builds and manifests, no sources, tests, maps or build state', async () => {
     for (const tarball of Object.values(tarballs)) {
-      const files = (await run('tar', ['tzf', tarball])).stdout.trim().split('\n');
+      // Ours, not the third-party packages the CLI bundles.
+      const files = (await run('tar', ['tzf', tarball])).stdout
+        .trim()
+        .split('\n')
+        .filter((file) => !/^package\/node_modules\/(?!stowage-)/.test(file));
       const devFiles = files.filter((file) => /\/(src|test|tests)\/|tsconfig|\.map$|\.tsbuildinfo$|\.test\.|\.ts$(?<!\.d\.ts)/.test(file));
       assert.deepEqual(devFiles, [], `${path.basename(tarball)} ships development files`);
       const manifest = JSON.parse((await run('tar', ['xzf', tarball, '-O', 'package/package.json'])).stdout) as {
@@ -105,18 +117,30 @@ describe('packages installed from their tarballs', { skip }, () => {
   });
 
   test('npm install warns of no engine but those the README names', () => {
-    const warned = [...install.stderr.matchAll(/EBADENGINE Unsupported engine \{\s*npm warn EBADENGINE\s+package: '(@?[^@']+)@/g)].map(
-      (match) => match[1],
-    );
-    assert.equal(warned.length, install.stderr.split('EBADENGINE Unsupported engine').length - 1, 'every warning is read');
+    const warnedOf = (output: Output) => {
+      const names = [...output.stderr.matchAll(/EBADENGINE Unsupported engine \{\s*npm warn EBADENGINE\s+package: '(@?[^@']+)@/g)];
+      assert.equal(names.length, output.stderr.split('EBADENGINE Unsupported engine').length - 1, 'every warning is read');
+      return names.map((match) => match[1]);
+    };
+    // The CLI bundles this repository's dependencies, overrides included: no warning on any Node.
+    assert.deepEqual(warnedOf(install), [], install.stderr);
+    assert.doesNotMatch(install.stderr, /install-scripts/, 'better-sqlite3 is the only install script, and it is allowed');
     const major = Number(process.versions.node.split('.')[0]);
     const allowed = major >= 22 ? [] : NODE22_ONLY_DEPENDENCIES;
     assert.deepEqual(
-      warned.filter((name) => !allowed.includes(name ?? '')),
+      warnedOf(libraryInstall).filter((name) => !allowed.includes(name ?? '')),
       [],
-      install.stderr,
+      libraryInstall.stderr,
     );
-    assert.doesNotMatch(install.stderr, /install-scripts/, 'better-sqlite3 is the only install script, and it is allowed');
+  });
+
+  test('the server installed as a library imports, without its install script run', async () => {
+    const library = path.join(dir, 'library');
+    const script = `const server = await import('stowage-server');
+const config = await import('stowage-server/config');
+console.log(typeof server.serve, typeof config);`;
+    assert.equal((await run(process.execPath, ['--input-type=module', '-e', script], { cwd: library })).stdout, 'function object\n');
+    assert.match(libraryInstall.stderr, /better-sqlite3/, 'npm names the install script it did not run');
   });
 
   test('the installed CLI serves, with its console, and runs from npx', async () => {
@@ -220,5 +244,14 @@ export async function read(storage: Storage, type: StorageType): Promise<string>
     const bin = path.join(prefix, 'bin', 'stowage');
     assert.equal((await run(bin, ['--version'])).stdout, `${await version('cli')}\n`);
     assert.match((await run(bin, ['serve', '--help'])).stdout, /--data-dir/);
+    // Outside any project, npx finds the global command (rather than asking the registry for "stowage").
+    const outside = path.join(dir, 'elsewhere');
+    await mkdir(outside);
+    const global = { ...env, npm_config_prefix: prefix };
+    assert.equal(
+      (await run('npx', ['--no-install', 'stowage', '--version'], { cwd: outside, env: global })).stdout,
+      `${await version('cli')}\n`,
+    );
+    assert.match((await run('npx', ['--no-install', 'stowage', 'whoami'], { cwd: outside, env: global })).stdout, /consumer/);
   });
 });
