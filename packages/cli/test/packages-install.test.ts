@@ -3,9 +3,9 @@
 // and a CommonJS script talk to a server the installed CLI starts; TypeScript consumers type-check
 // under nodenext and bundler resolution); the server as a library into another; the CLI into a
 // global prefix. The client's and server's dependencies come from the registry or npm's cache; the
-// CLI's are in its tarball, and its better-sqlite3 is built for this Node, so this takes a minute
-// or two. STOWAGE_TEST_PACKAGES=0 skips it (scripts/test.sh does on the scale-out
-// pass, where the packages are the same).
+// CLI's are in its tarball, and its better-sqlite3 is built for this Node, so this takes minutes.
+// STOWAGE_TEST_PACKAGES=0 skips it (scripts/test.sh does on the scale-out pass, where the packages
+// are the same).
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -57,7 +57,7 @@ describe('packages installed from their tarballs', { skip }, () => {
 
     project = path.join(dir, 'project');
     await mkdir(project);
-    // npm 11 runs no dependency's install script unless the project allows it: better-sqlite3 builds its binding.
+    // Recent npm runs no dependency's install script unless the project allows it: better-sqlite3 builds its binding.
     const manifest = { name: 'consumer', version: '1.0.0', private: true, allowScripts: { 'better-sqlite3': true } };
     await writeFile(path.join(project, 'package.json'), JSON.stringify(manifest));
     const typesNode = JSON.parse(await readFile(path.join(ROOT, 'node_modules', '@types', 'node', 'package.json'), 'utf8')).version;
