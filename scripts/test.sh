@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test twice over: on the embedded deployment (SQLite + files), then on the scale-out
-# one (PostgreSQL + an S3 store, Ceph RGW here). The client's suite also runs over both of its
-# HTTP transports (undici, then fetch: STOWAGE_HTTP_TRANSPORT). The services are throwaway ones started from
+# one (PostgreSQL + an S3 store, Ceph RGW here); the embedded pass runs on the default Node and
+# again on Node 24 (scripts/node24.sh). The client's suite also runs over both of its HTTP
+# transports (undici, then fetch: STOWAGE_HTTP_TRANSPORT). The services are throwaway ones started from
 # scripts/services/ on free loopback ports and stopped on exit, whatever happens.
 #
 #   scripts/test.sh [test files...] [--node-flags]
@@ -28,6 +29,10 @@
 # node_modules/.cache with pip, installing this checkout's clients/python into it. When python3 has
 # no venv and it cannot be installed, those tests are skipped with a reason, unless
 # STOWAGE_TEST_PYTHON_CLIENT=1 makes that an error (CI sets it); STOWAGE_TEST_PYTHON_CLIENT=0 skips them.
+#
+# The Node 24 pass fetches Node 24 from the npm registry and builds better-sqlite3 for it (cached,
+# see scripts/node24.sh). When that fails, the pass is skipped with a warning, unless
+# STOWAGE_TEST_NODE24=1 makes that an error (CI sets it); STOWAGE_TEST_NODE24=0 skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -125,7 +130,24 @@ if [ ${#client_tests[@]} -gt 0 ] || [ "$other_args" = 0 ]; then
   STOWAGE_HTTP_TRANSPORT=fetch node scripts/run-tests.mjs "${flags[@]}" "${client_tests[@]}"
 fi
 
+node24=${STOWAGE_TEST_NODE24:-auto}
+if [ "$node24" != 0 ]; then
+  echo "== embedded deployment on Node 24" >&2
+  if ! node24_out=$(scripts/node24.sh --prepare 2>&1); then
+    if [ "$node24" = 1 ]; then
+      echo "$node24_out" >&2
+      echo "scripts/test.sh: could not get Node 24 or build better-sqlite3 for it" >&2
+      exit 1
+    fi
+    echo "$node24_out" | tail -n 5 >&2
+    echo "scripts/test.sh: WARNING: no Node 24 (above); the Node 24 pass is skipped" >&2
+  else
+    scripts/node24.sh "$@"
+  fi
+fi
+
 if [ "$scale_out" != 0 ]; then
   echo "== scale-out deployment (PostgreSQL index + S3 blobs on Ceph RGW)" >&2
-  STOWAGE_TEST_DEPLOYMENT=postgres-s3 node scripts/run-tests.mjs --deployment-suites "$@"
+  # The packages installed from their tarballs are the same whatever the deployment.
+  STOWAGE_TEST_PACKAGES=0 STOWAGE_TEST_DEPLOYMENT=postgres-s3 node scripts/run-tests.mjs --deployment-suites "$@"
 fi

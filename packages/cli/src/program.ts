@@ -12,11 +12,13 @@ import type { GlobalOptions } from './context.js';
 import { explainNotBucket } from './remote-path.js';
 import { type CommandSpec, USER_COMMANDS } from './spec.js';
 import { runStorageCommand } from './storage-command.js';
+import { cliVersion } from './version.js';
 
 /** The `stowage` command tree. */
 export function buildProgram(): Command {
   const program = new Command('stowage')
     .description('Stowage: key-value blob storage. Run the server, administer it, use it.')
+    .version(cliVersion(), '-V, --version', 'print the version of this command')
     .showHelpAfterError()
     .exitOverride();
   registerServeCommand(program);

@@ -149,6 +149,15 @@ describe('stowage CLI', () => {
     assert.equal(await readFile(back, 'utf8'), 'one file');
   });
 
+  test('--version prints the version of the stowage package', async () => {
+    const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const result = await run([flag]);
+      assert.equal(result.code, 0);
+      assert.equal(result.stdout.toString(), `${manifest.version}\n`);
+    }
+  });
+
   test('usage errors exit 2, auth errors 3', async () => {
     assert.equal((await run(['get'])).code, 2);
     assert.equal((await run(['set', 'x', '-t', 'Not_A_Bucket'])).code, 2);
