@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Headers } from 'stowage-client/protocol';
 import { fail, isDiskFullError, isStowageError, type StowageError } from '../errors.js';
-import { closeUnlessKept } from './connection-reuse.js';
+import { afterSmallBody, closeUnlessKept } from './connection-reuse.js';
 import { logErrorAnswer } from './error-log.js';
 
 /** Maps any error to the real status and a JSON body with a stable code: the one place that does. */
@@ -48,10 +48,12 @@ export function handleClientError(error: Error & { code?: string }, socket: Dupl
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
   const mapped = toStowageError(error);
   logErrorAnswer(request.log, error, mapped);
-  closeUnlessKept(request.raw, reply);
-  if (mapped.headers) reply.headers(mapped.headers);
-  const body = mapped.toBody(request.id);
-  // The code in a header too: an answer to HEAD has no body, and "no such key" must not be told
-  // apart from "no such route" (a URL without /storage/v1) by guesswork.
-  reply.header(Headers.errorCode, body.code).code(mapped.status).type('application/json').send(body);
+  afterSmallBody(request.raw, () => {
+    closeUnlessKept(request.raw, reply);
+    if (mapped.headers) reply.headers(mapped.headers);
+    const body = mapped.toBody(request.id);
+    // The code in a header too: an answer to HEAD has no body, and "no such key" must not be told
+    // apart from "no such route" (a URL without /storage/v1) by guesswork.
+    reply.header(Headers.errorCode, body.code).code(mapped.status).type('application/json').send(body);
+  });
 }

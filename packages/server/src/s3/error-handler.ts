@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { closeUnlessKept } from '../http/connection-reuse.js';
+import { afterSmallBody, closeUnlessKept } from '../http/connection-reuse.js';
 import { toStowageError } from '../http/error-handler.js';
 import { logErrorAnswer } from '../http/error-log.js';
 import { RuleError } from '../storage/rule-error.js';
@@ -50,16 +50,18 @@ const S3_CODES: Record<string, S3ErrorCode> = {
 export function handleS3Error(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
   const s3 = toS3Error(error);
   logErrorAnswer(request.log, error, s3, 'S3 request failed');
-  closeUnlessKept(request.raw, reply);
-  reply.headers(s3.headers);
-  const resource = signedUrlOf(request.raw).split('?')[0] ?? '';
-  // A HEAD answer has no body: the status and x-amz-error-code say it all.
-  if (request.method === 'HEAD') reply.header('x-amz-error-code', s3.code).code(s3.status).send();
-  else
-    reply
-      .code(s3.status)
-      .type('application/xml')
-      .send(errorDocument(s3, resource, request.id));
+  afterSmallBody(request.raw, () => {
+    closeUnlessKept(request.raw, reply);
+    reply.headers(s3.headers);
+    const resource = signedUrlOf(request.raw).split('?')[0] ?? '';
+    // A HEAD answer has no body: the status and x-amz-error-code say it all.
+    if (request.method === 'HEAD') reply.header('x-amz-error-code', s3.code).code(s3.status).send();
+    else
+      reply
+        .code(s3.status)
+        .type('application/xml')
+        .send(errorDocument(s3, resource, request.id));
+  });
 }
 
 /** Any error as the S3 error it is answered with. */
