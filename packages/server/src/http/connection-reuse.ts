@@ -51,7 +51,10 @@ const SETTLE_MAX_BYTES = 1024 * 1024;
  * gigabytes no one wants. Without such a body, `send` runs at once.
  */
 export function afterSmallBody(request: IncomingMessage, send: () => void): void {
-  if (!hasUnreadSmallBody(request)) return send();
+  if (!hasUnreadSmallBody(request)) {
+    send();
+    return;
+  }
   request.unpipe();
   request.resume();
   const timeout = AbortSignal.timeout(SETTLE_TIMEOUT_MS);
