@@ -1,6 +1,6 @@
 import { BadRequestError } from './errors.js';
 import type { HttpRequest, HttpResponse, HttpTimeouts, HttpTransport, RequestBody, ResponseBody } from './http-transport.js';
-import { streamOfChunks } from './streams.js';
+import { collect, streamOfChunks } from './streams.js';
 
 /**
  * HTTP over the runtime's `fetch` and Web Streams: browsers, Deno, Bun, Workers and Node.
@@ -190,19 +190,7 @@ class FetchResponseBody implements ResponseBody {
   }
 
   async bytes(): Promise<Uint8Array> {
-    const chunks: Uint8Array[] = [];
-    let length = 0;
-    for await (const chunk of this) {
-      chunks.push(chunk);
-      length += chunk.length;
-    }
-    const bytes = new Uint8Array(length);
-    let at = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, at);
-      at += chunk.length;
-    }
-    return bytes;
+    return collect(this);
   }
 
   async text(): Promise<string> {

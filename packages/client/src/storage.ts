@@ -42,7 +42,7 @@ import { resumingBody } from './resuming-download.js';
 import { listVersions, restoreKey, restorePrefix, versionsPage } from './retention.js';
 import { Retry } from './retry.js';
 import { jsSha256, type Sha256Factory } from './sha256.js';
-import { chunksOf, countBytes, streamOfChunks } from './streams.js';
+import { chunksOf, collect, countBytes, streamOfChunks } from './streams.js';
 import {
   type BodySource,
   classifyNetworkError,
@@ -731,20 +731,4 @@ async function* withClientErrors(source: AsyncIterable<Uint8Array>): AsyncGenera
   } catch (error) {
     throw classifyNetworkError(error)?.error ?? error;
   }
-}
-
-async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let length = 0;
-  for await (const chunk of chunks) {
-    parts.push(chunk);
-    length += chunk.length;
-  }
-  const bytes = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    bytes.set(part, at);
-    at += part.length;
-  }
-  return bytes;
 }
