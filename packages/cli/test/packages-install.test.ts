@@ -203,11 +203,11 @@ const { encodeMetadataValue } = require('stowage-client/metadata');
     const esm = JSON.parse((await run(process.execPath, ['esm.mjs'], { cwd: project, env })).stdout);
     assert.equal(esm.value, 'written by an ES module');
     assert.deepEqual(esm.types, ['data', 'tmp', 'result']);
-    assert.match(esm.resolved, /node_modules\/stowage-client\/dist\/(?!cjs\/)[^/]+\.js$/, 'the ES modules');
+    assert.match(esm.resolved, /node_modules\/stowage-client\/dist\/node\/index\.js$/, "Node's entry, as ES modules");
     const { resolved, ...cjs } = JSON.parse((await run(process.execPath, ['cjs.cjs'], { cwd: project, env })).stdout);
     assert.deepEqual(cjs, { value: 'written by CommonJS', esm: 'written by an ES module', notFound: true, metadata: 'function' });
     // The CommonJS build, not the ES modules through require(esm).
-    assert.ok(resolved.startsWith(path.join(project, 'node_modules', 'stowage-client', 'dist', 'cjs', path.sep)), resolved);
+    assert.ok(resolved.startsWith(path.join(project, 'node_modules', 'stowage-client', 'dist', 'cjs', 'node', path.sep)), resolved);
   });
 
   test('TypeScript finds the types from ES modules and CommonJS under nodenext, and under bundler', async () => {
