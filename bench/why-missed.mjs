@@ -29,4 +29,7 @@ export const WHY_MISSED = {
   'retention-delete-prefix':
     "With retention on, each deleted key writes two rows into the versions table (the value, with its inline bytes, and a delete marker, each entered in four indexes) where a plain delete only removes one: the same batched statements timed alone on 100,000 keys take about 0.7 s without retention and 1.4 s with it, and dropping the versions' (tenant, type, key, id) index saves only about 5%. " +
     'What would close it: a soft delete in place (the row kept in the objects table, marked deleted and so invisible as an expired row is, and turned into a version and a delete marker later, by the background workers or when the key is next written or its versions are read), so that the request does no more than a delete.',
+  'retention-overwrite':
+    'With retention on, an overwrite also copies the row it replaces into the versions table in its transaction: for a 1 KiB object that is its inline bytes again, and an entry in each of the four indexes of object_versions, inside the group commit that every write of the event loop waits for. The copy doubles what each commit writes to the WAL. ' +
+    'What would close it: keeping the replaced row where it is and marking it noncurrent (one index entry changed, no bytes copied), the same change as for the delete by prefix, and fewer indexes on the versions (the (tenant, type, key, id) one repeats (tenant, type, key, version_id) for every query but one).',
 };
