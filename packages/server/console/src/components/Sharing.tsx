@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { type Api, ApiError, type BucketGrant, type BucketInfo } from '../api.js';
 import {
   canManageSharing,
@@ -334,7 +334,9 @@ function PublicAccess({
   const block = publicBlocked(info);
   const what = where(scope);
 
-  useEffect(() => {
+  // A layout effect moves the focus in the same task that shows the warning: a plain effect runs
+  // after paint, leaving a moment where the warning is on screen and the focus is still on the switch.
+  useLayoutEffect(() => {
     if (confirming) warningRef.current?.focus();
   }, [confirming]);
 
