@@ -179,7 +179,7 @@ function reasonOf(result: PromiseSettledResult<unknown>): { code?: string; messa
   return (result as PromiseRejectedResult).reason;
 }
 
-describe('PgIndex: a tenant\'s usage in stripes', { skip: pgSkip }, () => {
+describe("PgIndex: a tenant's usage in stripes", { skip: pgSkip }, () => {
   it('concurrent writes of one tenant charge several usage rows, whose sum is the usage; near its quota they still hold it exactly', async () => {
     const schema = await freshPgSchema();
     assert.ok(schema);
@@ -194,7 +194,12 @@ describe('PgIndex: a tenant\'s usage in stripes', { skip: pgSkip }, () => {
     await client.connect();
     try {
       const write = (key: string, size: number) =>
-        index.put({ ref: { tenant: 'batch', type: 'data', key }, row: { ...row, size, inline: Buffer.alloc(size) }, now: 1, collectAfter: 1 });
+        index.put({
+          ref: { tenant: 'batch', type: 'data', key },
+          row: { ...row, size, inline: Buffer.alloc(size) },
+          now: 1,
+          collectAfter: 1,
+        });
       await Promise.all(Array.from({ length: 256 }, (_, i) => write(`k${i}`, 100)));
       const stripes = await client.query<{ stripes: string; bytes: string }>(
         "SELECT count(*) AS stripes, sum(bytes) AS bytes FROM usage WHERE tenant = 'batch'",
