@@ -217,7 +217,7 @@ def upload_rest(api, upload_url, file_obj, size, retries, progress=None, headers
 
 
 class _Hashes:
-    """The sha256 of the file's first N bytes: from what the last request hashed, else read again."""
+    """The sha256 of the file's first N bytes: from what the last request hashed, else reread."""
 
     def __init__(self, file_obj, start):
         self.file_obj = file_obj

@@ -84,7 +84,10 @@ class ApiSession:
             pairs = [(name, value) for name, value in params.items() if value is not None]
             if pairs:
                 target += ("&" if "?" in target else "?") + urlencode(pairs, quote_via=quote)
-        session = self.once_session if once else self.repeatable_post_session if repeatable else self.session
+        if once:
+            session = self.once_session
+        else:
+            session = self.repeatable_post_session if repeatable else self.session
         response = self._send(session, method, target, headers, data, json, stream, anonymous)
         if (
             response.status_code == 401

@@ -390,7 +390,7 @@ def _remaining_size(file_obj):
 
 
 def _seekable(file_obj):
-    """Whether the upload can go back to a byte of the stream (to resend from where a cut left it)."""
+    """Whether the upload can go back in the stream (to resend from where a cut left it)."""
     try:
         return bool(file_obj.seekable())
     except (AttributeError, OSError, ValueError):
