@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { type Api, type ApiKeyInfo, type CreatedApiKey, STORAGE_TYPES } from '../api.js';
 import { describeScope, type ScopeChoice, scopeOf } from '../key-scope.js';
 import { CopyButton } from './CopyButton.js';
@@ -232,7 +232,8 @@ function RevokeKey({ api, target, onCancel, onRevoked }: { api: Api; target: Api
   const [busy, setBusy] = useState(false);
   const name = target.name ?? target.clientId;
   const confirm = useRef<HTMLButtonElement>(null);
-  useEffect(() => confirm.current?.focus(), [target]);
+  // In the same task that shows it, so the focus is there as soon as the question is.
+  useLayoutEffect(() => confirm.current?.focus(), [target]);
   const revoke = async () => {
     setBusy(true);
     try {

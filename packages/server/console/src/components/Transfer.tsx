@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { type Api, ApiError, type BucketName, isStorageType, STORAGE_TYPES } from '../api.js';
 import { Dialog } from './Dialog.js';
 
@@ -32,7 +32,7 @@ export function Transfer({
   /** What exists at the destination: the key, or how many keys of the folder were skipped (and what was done). */
   const [conflict, setConflict] = useState<{ key: string } | { skipped: number; done: string }>();
   const overwriteButton = useRef<HTMLButtonElement>(null);
-  useEffect(() => overwriteButton.current?.focus(), [conflict]);
+  useLayoutEffect(() => overwriteButton.current?.focus(), [conflict]);
   const verb = operation === 'move' ? 'Rename or move' : 'Copy';
   // The bucket it is in is always offered, even when the list of buckets does not hold it (yet).
   const destinations = [...new Set([...buckets, ...(isStorageType(target.type) ? [] : [target.type])])].sort();
