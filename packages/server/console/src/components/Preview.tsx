@@ -94,8 +94,16 @@ export function Preview({
         {kind === 'none' && <p>No preview for this type of content; download it instead.</p>}
         {kind === 'image' && url && <img src={url} alt={`Preview of ${object.key}`} />}
         {kind === 'pdf' && url && <iframe src={url} title={`PDF ${object.key}`} />}
-        {kind === 'json' && text !== undefined && <pre class="json">{prettyJson(text)}</pre>}
-        {kind === 'text' && text !== undefined && <pre>{text}</pre>}
+        {kind === 'json' && text !== undefined && (
+          // biome-ignore lint/a11y/noNoninteractiveTabindex: a text that scrolls must scroll from the keyboard too
+          <pre class="json" tabIndex={0}>
+            {prettyJson(text)}
+          </pre>
+        )}
+        {kind === 'text' && text !== undefined && (
+          // biome-ignore lint/a11y/noNoninteractiveTabindex: a text that scrolls must scroll from the keyboard too
+          <pre tabIndex={0}>{text}</pre>
+        )}
         {kind === 'csv' && text !== undefined && <CsvTable text={text} />}
       </div>
       <Details type={type} object={object} />
