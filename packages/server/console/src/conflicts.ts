@@ -13,22 +13,42 @@ export interface Incoming {
 export type Resolution = 'replace' | 'keep-both' | 'skip';
 
 /**
- * The keys among `keys` that hold a value, each found with a one-entry listing of the key as a
+ * The keys among `keys` that hold a value. Each is found with a one-entry listing of the key as a
  * prefix (a key sorts before every longer key that starts with it): an answer of 200 either way,
- * where a HEAD would log a 404 in the browser's console for every new file. A folder the user
- * may write but not list has no conflicts to find.
+ * where a HEAD would log a 404 in the browser's console for every new file. A folder that holds
+ * nothing is found first, with one listing, so a new folder's files are not looked up one by one.
+ * A folder the user may write but not list has no conflicts to find.
  */
 export async function existingKeys(api: Api, type: BucketName, keys: readonly string[]): Promise<Set<string>> {
+  const first = async (prefix: string) =>
+    api.storage.listPage(prefix, { storageType: type, delimiter: '/', limit: 1 }).catch(() => undefined);
+  const folders = [...new Set(keys.map(folderOf))];
+  const filled = new Set<string>();
+  await inParallel(folders, async (folder) => {
+    const page = folder === '' ? { objects: [''] } : await first(folder);
+    if (page && page.objects.length + ('folders' in page ? page.folders.length : 0) > 0) filled.add(folder);
+  });
   const found = new Set<string>();
-  const left = [...keys];
-  const lookUp = async () => {
-    for (let key = left.shift(); key !== undefined; key = left.shift()) {
-      const page = await api.storage.listPage(key, { storageType: type, delimiter: '/', limit: 1 }).catch(() => undefined);
-      if (page?.objects[0] === key) found.add(key);
-    }
-  };
-  await Promise.all(Array.from({ length: PARALLEL_LOOKUPS }, lookUp));
+  await inParallel(
+    keys.filter((key) => filled.has(folderOf(key))),
+    async (key) => {
+      if ((await first(key))?.objects[0] === key) found.add(key);
+    },
+  );
   return found;
+}
+
+/** "a/b/c.txt" → "a/b/"; "c.txt" → "". */
+function folderOf(key: string): string {
+  return key.slice(0, key.lastIndexOf('/') + 1);
+}
+
+async function inParallel<T>(items: readonly T[], each: (item: T) => Promise<void>): Promise<void> {
+  const left = [...items];
+  const work = async () => {
+    for (let item = left.shift(); item !== undefined; item = left.shift()) await each(item);
+  };
+  await Promise.all(Array.from({ length: PARALLEL_LOOKUPS }, work));
 }
 
 /** "a/report.csv" with n = 1 → "a/report (1).csv"; "a/README" → "a/README (1)". */
