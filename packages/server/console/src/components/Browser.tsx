@@ -80,7 +80,10 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
     setLoading(true);
     // Another folder's rows never stay under this folder's breadcrumb while it loads.
     const where = `${type}\u0000${prefix}`;
-    if (listed.current !== where) setPage(EMPTY_PAGE);
+    if (listed.current !== where) {
+      setPage(EMPTY_PAGE);
+      setListError(undefined);
+    }
     listed.current = where;
     // The count is a nicety: a folder that may be listed but not counted still shows.
     const counted = api.usage(type, prefix).catch(() => undefined);

@@ -1,3 +1,4 @@
+import { useEffect, useReducer } from 'preact/hooks';
 import { formatBytes } from '../format.js';
 import { progressRate } from '../rate.js';
 import { ACTIVE, type UploadItem, type Uploads } from '../uploads.js';
@@ -14,10 +15,17 @@ const LABELS: Record<UploadItem['state'], string> = {
 /** Every upload with its progress, speed and time left, the total, and cancel buttons. */
 export function UploadPanel({ uploads }: { uploads: Uploads }) {
   const items = uploads.items;
+  const active = items.some((item) => ACTIVE.includes(item.state));
+  // Time left moves on between progress reports (a large file reports once per 8 MiB chunk).
+  const [, tick] = useReducer((n: number) => n + 1, 0);
+  useEffect(() => {
+    if (!active) return;
+    const timer = setInterval(() => tick(undefined), 1000);
+    return () => clearInterval(timer);
+  }, [active]);
   if (items.length === 0) return null;
   const size = items.reduce((sum, item) => sum + item.size, 0);
   const sent = items.reduce((sum, item) => sum + Math.min(item.sent, item.size), 0);
-  const active = items.some((item) => ACTIVE.includes(item.state));
   const now = Date.now();
   const current = uploads.current;
   const overall = active && current ? progressRate(current.sent, current.size, current.startedAt, now) : undefined;
