@@ -1,11 +1,13 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
 import { type Api, ApiError, type BucketInfo, type BucketSummary, isStorageType, type ObjectDetails } from '../api.js';
 import { canManageSharing, isPubliclyReadable } from '../buckets.js';
+import type { Incoming } from '../conflicts.js';
 import { droppedFiles, type PickedFile, pickedFiles } from '../drop.js';
 import { formatBytes } from '../format.js';
 import { baseName, parentPrefixes } from '../keys.js';
 import { HOME, hashOf, type Place, placeOf } from '../place.js';
 import { Uploads } from '../uploads.js';
+import { ApiKeys } from './ApiKeys.js';
 import { BucketNav } from './BucketNav.js';
 import { CreateBucket } from './CreateBucket.js';
 import { Delete } from './Delete.js';
@@ -16,13 +18,14 @@ import { Preview } from './Preview.js';
 import { Share } from './Share.js';
 import { Sharing } from './Sharing.js';
 import { type Target, Transfer } from './Transfer.js';
+import { UploadConflicts } from './UploadConflicts.js';
 import { UploadPanel } from './UploadPanel.js';
 
 type Modal =
   | { kind: 'preview'; object: ObjectDetails }
   | { kind: 'share'; key: string }
   | { kind: 'move' | 'copy' | 'delete'; target: Target }
-  | { kind: 'create-bucket' | 'sharing' }
+  | { kind: 'create-bucket' | 'sharing' | 'api-keys' }
   | { kind: 'delete-bucket'; name: string }
   | undefined;
 
@@ -52,6 +55,13 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
   const [denied, setDenied] = useState(false);
   const [loading, setLoading] = useState(false);
   const [message, setMessage] = useState<string>();
+  /** Why the folder on screen could not be listed: shown instead of its table, never another folder's rows. */
+  const [listError, setListError] = useState<string>();
+  /** Drops and picks waiting for their overwrite questions, one at a time. */
+  const [incoming, setIncoming] = useState<Array<{ id: number; type: string; files: Incoming[] }>>([]);
+  const dropCount = useRef(0);
+  /** The place the rows on screen belong to. */
+  const listed = useRef<string | undefined>(undefined);
   const [modal, setModal] = useState<Modal>();
   const [dragging, setDragging] = useState(false);
   /** The folder's deleted items instead of its contents. */
@@ -68,6 +78,13 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
   const load = useCallback(async () => {
     const mine = ++generation.current;
     setLoading(true);
+    // Another folder's rows never stay under this folder's breadcrumb while it loads.
+    const where = `${type}\u0000${prefix}`;
+    if (listed.current !== where) {
+      setPage(EMPTY_PAGE);
+      setListError(undefined);
+    }
+    listed.current = where;
     // The count is a nicety: a folder that may be listed but not counted still shows.
     const counted = api.usage(type, prefix).catch(() => undefined);
     try {
@@ -75,6 +92,7 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
       if (mine !== generation.current) return;
       setPage(first);
       setDenied(false);
+      setListError(undefined);
       const counts = await counted;
       if (mine === generation.current) setUsage(counts);
     } catch (cause) {
@@ -82,7 +100,7 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
       setPage(EMPTY_PAGE);
       setUsage(undefined);
       if (cause instanceof ApiError && cause.code === 'AccessDenied' && !isStorageType(type)) setDenied(true);
-      else setMessage(cause instanceof Error ? cause.message : String(cause));
+      else setListError(cause instanceof Error ? cause.message : String(cause));
     } finally {
       if (mine === generation.current) setLoading(false);
     }
@@ -160,11 +178,11 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
 
   const upload = useCallback(
     (files: PickedFile[]) =>
-      uploads.add(
-        type,
-        files.map(({ file, path }) => ({ file, key: prefix + path })),
-      ),
-    [uploads, type, prefix],
+      setIncoming((queue) => [
+        ...queue,
+        { id: ++dropCount.current, type, files: files.map(({ file, path }) => ({ file, key: prefix + path })) },
+      ]),
+    [type, prefix],
   );
   // Files and folders dropped anywhere on the page go into the folder on screen.
   useEffect(() => {
@@ -224,6 +242,9 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
       <header class="top">
         <h1>Stowage</h1>
         <span class="who">{tenant}</span>
+        <button type="button" onClick={() => setModal({ kind: 'api-keys' })}>
+          API keys
+        </button>
         <button type="button" onClick={signOut}>
           Sign out
         </button>
@@ -341,7 +362,12 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
               onOpen={(folder) => navigate({ bucket: type, prefix: folder })}
             />
           )}
-          <div aria-busy={loading} hidden={denied || showDeleted}>
+          {listError && !denied && !showDeleted && (
+            <p role="alert" class="error">
+              {prefix || type} could not be listed: {listError}
+            </p>
+          )}
+          <div aria-busy={loading} hidden={denied || showDeleted || listError !== undefined}>
             <Listing
               prefix={prefix}
               folders={page.folders}
@@ -365,7 +391,15 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
         </main>
       </div>
       {modal?.kind === 'preview' && (
-        <Preview api={api} type={type} object={modal.object} isPublic={publicAt(modal.object.key)} onClose={() => setModal(undefined)} />
+        <Preview
+          api={api}
+          type={type}
+          object={modal.object}
+          isPublic={publicAt(modal.object.key)}
+          onDownload={() => void download(modal.object).catch((cause: Error) => setMessage(cause.message))}
+          onShare={() => setModal({ kind: 'share', key: modal.object.key })}
+          onClose={() => setModal(undefined)}
+        />
       )}
       {modal?.kind === 'share' && (
         <Share api={api} type={type} objectKey={modal.key} isPublic={publicAt(modal.key)} onClose={() => setModal(undefined)} />
@@ -418,6 +452,19 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
             navigate(HOME);
             setMessage(`Deleted the bucket ${name}.`);
             void loadBuckets();
+          }}
+        />
+      )}
+      {modal?.kind === 'api-keys' && <ApiKeys api={api} buckets={named} onClose={() => setModal(undefined)} />}
+      {incoming[0] && (
+        <UploadConflicts
+          key={incoming[0].id}
+          api={api}
+          type={incoming[0].type}
+          files={incoming[0].files}
+          onResolved={(files) => {
+            if (files.length > 0) uploads.add(incoming[0]?.type ?? type, files);
+            setIncoming((queue) => queue.slice(1));
           }}
         />
       )}

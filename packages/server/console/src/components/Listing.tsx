@@ -1,6 +1,7 @@
 import type { ObjectDetails } from '../api.js';
 import { formatBytes, formatDate } from '../format.js';
 import { baseName } from '../keys.js';
+import { RowActions } from './RowActions.js';
 
 export interface ListingActions {
   openFolder(prefix: string): void;
@@ -53,7 +54,7 @@ export function Listing({
             return (
               <tr key={`f:${folder}`} data-folder={folder}>
                 <th scope="row">
-                  <button type="button" class="link folder" onClick={() => actions.openFolder(folder)}>
+                  <button type="button" class="link folder" title={name} onClick={() => actions.openFolder(folder)}>
                     <FolderIcon />
                     {name}
                   </button>
@@ -63,7 +64,7 @@ export function Listing({
                 <td class="wide-only">folder</td>
                 <td class="wide-only" />
                 <td>
-                  <div class="row-actions">
+                  <RowActions name={name}>
                     <button type="button" aria-label={`Rename or move folder ${name}`} onClick={() => actions.move(folder, true)}>
                       Move
                     </button>
@@ -73,7 +74,7 @@ export function Listing({
                     <button type="button" class="danger" aria-label={`Delete folder ${name}`} onClick={() => actions.remove(folder, true)}>
                       Delete
                     </button>
-                  </div>
+                  </RowActions>
                 </td>
               </tr>
             );
@@ -83,7 +84,7 @@ export function Listing({
             return (
               <tr key={`o:${object.key}`} data-key={object.key}>
                 <th scope="row">
-                  <button type="button" class="link" aria-label={`Preview ${name}`} onClick={() => actions.preview(object)}>
+                  <button type="button" class="link" title={name} aria-label={`Preview ${name}`} onClick={() => actions.preview(object)}>
                     {name}
                   </button>
                 </th>
@@ -92,7 +93,7 @@ export function Listing({
                 <td class="wide-only">{object.contentType}</td>
                 <td class="wide-only">{object.expiresAt ? formatDate(object.expiresAt) : ''}</td>
                 <td>
-                  <div class="row-actions">
+                  <RowActions name={name}>
                     <button type="button" aria-label={`Download ${name}`} onClick={() => actions.download(object)}>
                       Download
                     </button>
@@ -108,7 +109,7 @@ export function Listing({
                     <button type="button" class="danger" aria-label={`Delete ${name}`} onClick={() => actions.remove(object.key, false)}>
                       Delete
                     </button>
-                  </div>
+                  </RowActions>
                 </td>
               </tr>
             );
