@@ -7,8 +7,8 @@
 //   iterlist COUNT     Storage.iterList('ds/') over every key, timed
 //   delete-prefix COUNT  POST /data/delete_prefix?prefix=ds/ (every data set key), timed, while
 //                      a second loop GETs another key: how many reads it served and their p99
-//   setfile KEY FILE   Storage.setFile (resumable upload URL, 8 MiB chunks): seconds end to end
-//                      and MB/s after the first chunk
+//   setfile KEY FILE   Storage.setFile (resumable upload URL, the file in one request made durable
+//                      piece by piece, then the completing query): seconds end to end
 //   fresh-connection KEY SECONDS  for SECONDS, in turn: a GET of KEY on a new connection, a GET of
 //                      /healthz on a new connection, a GET of KEY on one kept-alive connection;
 //                      the time until each answer is read whole, whatever its status, in ms
@@ -111,17 +111,10 @@ async function iterList(count) {
 async function setFile(key, file) {
   const storage = new Storage({ url, auth: new Auth({ token }) });
   const start = performance.now();
-  let first;
-  const info = await storage.setFile(key, file, {
-    onProgress: (bytes) => {
-      if (first === undefined && bytes > 0) first = { bytes, at: performance.now() };
-    },
-  });
-  const end = performance.now();
+  const info = await storage.setFile(key, file);
+  const seconds = (performance.now() - start) / 1000;
   await storage.close();
-  const seconds = (end - start) / 1000;
-  const phaseMBps = first && end > first.at ? (info.size - first.bytes) / ((end - first.at) / 1000) / 1e6 : Number.NaN;
-  return { seconds, size: info.size, mbps: info.size / seconds / 1e6, phaseMBps };
+  return { seconds, size: info.size, mbps: info.size / seconds / 1e6 };
 }
 
 async function deletePrefix(count) {

@@ -177,7 +177,8 @@ async function main() {
   mkdirSync(root, { recursive: true });
   ctx.largeFile = path.join(root, 'large.bin');
   // The 1 GiB file only for the scenarios that send it (nginx serves it too: an empty file then).
-  const needLarge = selected(['upload', 'upload-resumable', 'download']) || (selected(['pg-s3-upload']) && !ctx.scaleOutUploadMiB);
+  const needLarge =
+    selected(['upload', 'upload-resumable', 'download']) || (selected(['pg-s3-upload', 'pg-s3-resumable']) && !ctx.scaleOutUploadMiB);
   log(`writing the 1 KiB${needLarge ? ' and 1 GiB' : ''} files`);
   await writeFile(path.join(root, 'small.bin'), 1024);
   await writeFile(ctx.largeFile, needLarge ? 2 ** 30 : 0);

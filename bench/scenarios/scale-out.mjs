@@ -23,12 +23,13 @@ import { runWrk } from '../wrk.mjs';
 import { runMigrate } from './migrate.mjs';
 import { measureOneTenant } from './one-tenant.mjs';
 
-export const SCALE_OUT_IDS = ['pg-s3-get', 'pg-s3-upload', 'pg-one-tenant', 'migrate'];
+export const SCALE_OUT_IDS = ['pg-s3-get', 'pg-s3-upload', 'pg-s3-resumable', 'pg-one-tenant', 'migrate'];
 const BUCKET = 'stowage-bench';
 const PREFIX = 'bench';
 const GET_KEY = 'bench-1m';
 const DIRECT_GET_KEY = 'direct/bench-1m';
 const UPLOAD_KEY = 'bench-upload';
+const RESUMABLE_KEY = 'bench-upload-resumable';
 const GET_BYTES = 2 ** 20;
 const CONNECTIONS = 8;
 /** RGW's OSD keeps objects in RAM (memstore): room for the 1 GiB uploads, one at a time. */
@@ -190,7 +191,7 @@ export async function runScaleOut(ctx) {
 
     const selected = (id) => !ctx.only || ctx.only.includes(id);
     if (selected('pg-s3-get')) await measureGet(ctx, { stowage, token, store, setup });
-    if (selected('pg-s3-upload')) await measureUpload(ctx, { stowage, token, store, cephConf, dir });
+    if (selected('pg-s3-upload') || selected('pg-s3-resumable')) await measureUpload(ctx, { stowage, token, store, cephConf, dir });
     if (selected('pg-one-tenant')) await measureOneTenant(ctx, { stowage, deployment, dir, setup });
     const s3Env = Object.fromEntries(Object.entries(deployment).filter(([name]) => name.startsWith('STOWAGE_S3_')));
     if (selected('migrate')) await runMigrate(ctx, { bucket: BUCKET, pgUrl: pg.env.STOWAGE_TEST_PG_URL, store, s3Env, cephConf, worker });
@@ -308,6 +309,18 @@ async function measureUpload(ctx, { stowage, token, store, cephConf, dir }) {
   const participants = [
     { name: 'stowage', transfer: () => curlUpload(`${stowage.url}/data/set/${UPLOAD_KEY}`, token, file, size) },
     {
+      name: 'resumable',
+      transfer: async () => {
+        const out = await run(process.execPath, [path.join(REPO, 'bench/latency-worker.mjs'), 'setfile', RESUMABLE_KEY, file], {
+          cwd: REPO,
+          env: { ...process.env, BENCH_URL: stowage.url, BENCH_TOKEN: token },
+        });
+        if (out.code !== 0) return { ok: false, mbps: Number.NaN, problem: out.stderr.trim().split('\n').slice(-3).join(' ') };
+        const r = JSON.parse(out.stdout.trim().split('\n').pop());
+        return { ok: r.size === size, seconds: r.seconds, mbps: r.mbps, problem: `stored ${r.size} bytes` };
+      },
+    },
+    {
       name: 'sdk',
       transfer: async () => {
         const r = await worker(store, ['put-s3', BUCKET, 'direct/upload', file]);
@@ -322,17 +335,19 @@ async function measureUpload(ctx, { stowage, token, store, cephConf, dir }) {
       },
     },
   ];
+  const forgetStowage = (key) => async () => {
+    const deleted = await fetch(`${stowage.url}/data/${key}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    await deleted.arrayBuffer();
+    // Stowage deletes the blob just after (replaced-blob grace 0): wait until only the 1 MiB one is left.
+    for (let i = 0; i < 60; i++) {
+      const listed = await worker(store, ['count-s3', BUCKET, `${PREFIX}/`]);
+      if (listed.bytes <= GET_BYTES) break;
+      await sleep(500);
+    }
+  };
   const forget = {
-    stowage: async () => {
-      const deleted = await fetch(`${stowage.url}/data/${UPLOAD_KEY}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
-      await deleted.arrayBuffer();
-      // Stowage deletes the blob just after (replaced-blob grace 0): wait until only the 1 MiB one is left.
-      for (let i = 0; i < 60; i++) {
-        const listed = await worker(store, ['count-s3', BUCKET, `${PREFIX}/`]);
-        if (listed.bytes <= GET_BYTES) break;
-        await sleep(500);
-      }
-    },
+    stowage: forgetStowage(UPLOAD_KEY),
+    resumable: forgetStowage(RESUMABLE_KEY),
     sdk: () => worker(store, ['delete-s3', BUCKET, 'direct/upload']),
     'sdk-multipart': () => worker(store, ['delete-s3', BUCKET, 'direct/upload-multipart']),
   };
@@ -360,8 +375,24 @@ async function measureUpload(ctx, { stowage, token, store, cephConf, dir }) {
       await sleep(1000);
     }
   }
+  // The resumable upload has its own row, against Stowage's single PUT of the same run.
+  const resumable = {
+    id: 'pg-s3-resumable',
+    figure: `PostgreSQL + S3: ${label} upload, TS client setFile (upload URL, the file in one request made durable every 64 MiB, hashed as it goes) against Stowage's single PUT (curl)`,
+    unit: 'MB/s',
+    ref: 'single-put',
+    values: { stowage: result.values.resumable ?? [], 'single-put': result.values.stowage ?? [] },
+    order: result.order.map((order) => order.filter((name) => name === 'stowage' || name === 'resumable')),
+    issues: result.issues.filter((issue) => issue.startsWith('resumable')),
+    ...(result.asterisk && { asterisk: result.asterisk }),
+  };
+  resumable.ratio = ratios(resumable.values.stowage, resumable.values['single-put']);
+  if (!ctx.only || ctx.only.includes('pg-s3-resumable')) ctx.record(resumable);
+  delete result.values.resumable;
+  result.issues = result.issues.filter((issue) => !issue.startsWith('resumable'));
+  result.order = result.order.map((order) => order.filter((name) => name !== 'resumable'));
   const best = (result.values.sdk ?? []).map((v, i) => Math.max(v, result.values['sdk-multipart']?.[i] ?? Number.NaN));
   result.ratio = ratios(result.values.stowage, best);
   result.detail = `Upload: one transfer at a time; Stowage streams a known-length body to RGW as a multipart upload of 8 MiB parts, 2 in flight; the SDK side reads the file from a fresh Node process (PutObject: one streamed request with its ContentLength; multipart: ${MULTIPART.partMiB} MiB parts, ${MULTIPART.queue} in flight, as @aws-sdk/lib-storage's Upload defaults), timed from the first request to the answer. The ratio is to the faster SDK way in each repetition. After each upload the object is deleted and \`radosgw-admin gc process\` runs, untimed.`;
-  ctx.record(result);
+  if (!ctx.only || ctx.only.includes('pg-s3-upload')) ctx.record(result);
 }

@@ -19,6 +19,8 @@ const RESERVE_CHECK_BYTES = 4 * 1024 * 1024;
 const READ_CHUNK_BYTES = 1024 * 1024;
 /** How much of a blob is written between two early syncs (EarlyWriteback). */
 const EARLY_WRITEBACK_BYTES = 64 * 1024 * 1024;
+/** The same for an upload's chunk, which is synced whole at every checkpoint (64 MiB by default). */
+const CHUNK_WRITEBACK_BYTES = 16 * 1024 * 1024;
 
 export interface FileBlobStoreOptions {
   readonly dataDir: string;
@@ -121,7 +123,18 @@ export class FileBlobStore implements BlobStore {
     // Bytes past `offset` belong to a chunk that was never acknowledged: drop them. The part
     // holds at least `offset` bytes (heldBytes checked), so this never pads.
     await truncate(part, offset);
-    await pipeline(body, createWriteStream(part, { flags: 'a', flush: this.files.fsync, highWaterMark: 256 * 1024 }), { signal });
+    const file = createWriteStream(part, { flags: 'a', flush: this.files.fsync, highWaterMark: 256 * 1024 });
+    // A long chunk (or piece of one) is written back as it arrives, as a blob is: the fsync that
+    // makes it durable before its offset advances then has only the tail left.
+    const writeback = this.files.fsync ? new EarlyWriteback(file, CHUNK_WRITEBACK_BYTES) : undefined;
+    const counted = async function* () {
+      for await (const chunk of body) {
+        writeback?.wrote(chunk.length);
+        yield chunk;
+      }
+      await writeback?.settled();
+    };
+    await pipeline(counted, file, { signal });
     return null;
   }
 
