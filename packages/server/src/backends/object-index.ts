@@ -250,6 +250,15 @@ export interface TransferRangeOptions
 }
 
 /** Progress of one chunk, committed only if `attempt` is still the session's newest claim. */
+/** A chunk's claim of an upload session (ObjectIndex.claimUpload). */
+export interface ClaimUploadOptions {
+  readonly uploadId: string;
+  readonly offset: number;
+  readonly needsPart: boolean;
+  /** The attempt of this request's previous claim: only if no other request claimed since. */
+  readonly continues?: number | undefined;
+}
+
 export interface AdvanceUploadOptions {
   readonly uploadId: string;
   readonly attempt: number;
@@ -371,12 +380,7 @@ export interface ObjectIndex {
    * stands at `offset`. Asks for a fresh part number when `needsPart`. With `continues` (the
    * attempt of this request's previous claim), only if no other request claimed it since.
    */
-  claimUpload(options: {
-    uploadId: string;
-    offset: number;
-    needsPart: boolean;
-    continues?: number | undefined;
-  }): Promise<UploadClaim | undefined>;
+  claimUpload(options: ClaimUploadOptions): Promise<UploadClaim | undefined>;
   /** Commits a chunk's progress; false when a newer claim took the session meanwhile. */
   advanceUpload(options: AdvanceUploadOptions): Promise<boolean>;
   /** Marks a session cancelled (its row stays until it expires, so its URL never stores again). */

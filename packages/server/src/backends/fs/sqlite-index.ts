@@ -19,6 +19,7 @@ import {
 } from '../object-columns.js';
 import {
   type AdvanceUploadOptions,
+  type ClaimUploadOptions,
   type IndexRow,
   infoOf,
   type KeyRange,
@@ -521,17 +522,7 @@ export class SqliteIndex implements ObjectIndex {
     return row && toRecord(row);
   }
 
-  async claimUpload({
-    uploadId,
-    offset,
-    needsPart,
-    continues,
-  }: {
-    uploadId: string;
-    offset: number;
-    needsPart: boolean;
-    continues?: number | undefined;
-  }): Promise<UploadClaim | undefined> {
+  async claimUpload({ uploadId, offset, needsPart, continues }: ClaimUploadOptions): Promise<UploadClaim | undefined> {
     return this.commits.enqueue(() => {
       const claim = this.sql.claim.get({ uploadId, offset, part: needsPart ? 1 : 0, continues: continues ?? null }) as
         | { attempt: number; next_part: number }

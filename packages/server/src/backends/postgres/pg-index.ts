@@ -18,6 +18,7 @@ import {
 } from '../object-columns.js';
 import {
   type AdvanceUploadOptions,
+  type ClaimUploadOptions,
   type IndexRow,
   infoOf,
   type KeyRange,
@@ -429,12 +430,7 @@ export class PgIndex implements ObjectIndex {
     return this.uploads.find(uploadId);
   }
 
-  async claimUpload(options: {
-    uploadId: string;
-    offset: number;
-    needsPart: boolean;
-    continues?: number | undefined;
-  }): Promise<UploadClaim | undefined> {
+  async claimUpload(options: ClaimUploadOptions): Promise<UploadClaim | undefined> {
     return this.uploads.claim(options);
   }
 

@@ -1,7 +1,7 @@
 import { fail } from '../../errors.js';
 import type { ObjectInfo, UploadGrantInfo } from '../backend.js';
 import { isObjectType } from '../buckets.js';
-import type { AdvanceUploadOptions, UploadClaim, UploadRecord } from '../object-index.js';
+import type { AdvanceUploadOptions, ClaimUploadOptions, UploadClaim, UploadRecord } from '../object-index.js';
 import { type PgDb, type Queries, statement } from './pg-db.js';
 
 const OPEN = 'completed_json IS NULL AND NOT cancelled';
@@ -71,17 +71,7 @@ export class PgUploads {
     return rows[0] && toRecord(rows[0]);
   }
 
-  async claim({
-    uploadId,
-    offset,
-    needsPart,
-    continues,
-  }: {
-    uploadId: string;
-    offset: number;
-    needsPart: boolean;
-    continues?: number | undefined;
-  }): Promise<UploadClaim | undefined> {
+  async claim({ uploadId, offset, needsPart, continues }: ClaimUploadOptions): Promise<UploadClaim | undefined> {
     const { rows } = await this.db.run<{ attempt: number; next_part: number }>(CLAIM, [
       uploadId,
       offset,
