@@ -200,15 +200,18 @@ export class PgIndex implements ObjectIndex {
     const released = options.releases
       ? await this.ranges.releaseIn(tx, options.releases, options.now, options.collectAfter)
       : { bytes: 0, objects: 0 };
-    await this.ledger.chargeAll(tx, ref.tenant, [
-      ...(options.releases ? [{ type: options.releases.type, bytes: -released.bytes, objects: -released.objects }] : []),
-      { type: ref.type, bytes: row.size - (previous?.size ?? 0), objects: previous ? 0 : 1, stores: true },
-    ]);
     // Retention: the replaced value stays, as a noncurrent version (its blob stays named).
     const retained = previous !== undefined && previousEtag !== undefined && options.purgeAfter !== undefined;
     if (retained)
       await this.versions.archive(tx, [{ id: previous.id, key: utf8(ref.key) }], ref, options.now, options.purgeAfter as number, false);
     await upsertRow(tx, ref, row, row.versionId, row.currentSince);
+    // The usage charge comes last before the commit: other writers of the tenant (and of a named
+    // bucket, whose row is charged too) wait for its row locks only for the commit itself. A
+    // refusal (quota, no such bucket) rolls back everything above.
+    await this.ledger.chargeAll(tx, ref.tenant, [
+      ...(options.releases ? [{ type: options.releases.type, bytes: -released.bytes, objects: -released.objects }] : []),
+      { type: ref.type, bytes: row.size - (previous?.size ?? 0), objects: previous ? 0 : 1, stores: true },
+    ]);
     if (options.completesUpload) await this.uploads.markCompleted(tx, options.completesUpload, infoOf(row));
     if (!retained && previous?.blob_id && previous.blob_id !== row.blobId)
       await this.garbage.queue([previous.blob_id], options.collectAfter, tx);
