@@ -19,7 +19,6 @@ export interface ListingActions {
 const ROW_HEIGHT_GUESS = 42;
 /** Rows drawn above and below the visible ones, so a quick scroll does not show blank space. */
 const OVERSCAN = 10;
-const COLUMNS = 7;
 
 const SORTABLE: Array<{ by: SortColumn; label: string; wideOnly?: boolean }> = [
   { by: 'name', label: 'Name' },
@@ -29,8 +28,9 @@ const SORTABLE: Array<{ by: SortColumn; label: string; wideOnly?: boolean }> = [
 
 /**
  * A folder's rows (sub-folders, then objects), as many as were loaded: only those in view (and a
- * few around them) are in the document, between two spacers as tall as the rows left out, so
- * 100,000 rows scroll as smoothly as 100. The header stays at the top of the scrolled box.
+ * few around them) are in the document, between two empty blocks as tall as the rows left out, so
+ * 100,000 rows scroll as smoothly as 100. The blocks are outside the table, where they cannot add
+ * columns of their own. The header sticks to the top of the scrolled box.
  */
 export function Listing({
   prefix,
@@ -106,6 +106,7 @@ export function Listing({
 
   return (
     <div class="table-scroll listing-scroll" ref={box} onScroll={onScroll}>
+      <div style={{ height: `${first * rowHeight}px` }} />
       <table class="listing" aria-rowcount={rows.length + 1}>
         <caption class="visually-hidden">Contents of {prefix || 'the top level'}</caption>
         <thead>
@@ -124,7 +125,7 @@ export function Listing({
               <th
                 key={by}
                 scope="col"
-                class={`${by}${wideOnly ? ' wide-only' : ''}`}
+                class={`col-${by}${wideOnly ? ' wide-only' : ''}`}
                 aria-sort={sort.by === by ? (sort.descending ? 'descending' : 'ascending') : undefined}
               >
                 <button type="button" class="sort" onClick={() => onSort(by)}>
@@ -135,19 +136,18 @@ export function Listing({
                 </button>
               </th>
             ))}
-            <th scope="col" class="type wide-only">
+            <th scope="col" class="col-type wide-only roomy-only">
               Type
             </th>
-            <th scope="col" class="expires wide-only">
+            <th scope="col" class="col-expires wide-only roomy-only">
               Expires
             </th>
-            <th scope="col" class="actions">
+            <th scope="col" class="col-actions">
               <span class="visually-hidden">Actions</span>
             </th>
           </tr>
         </thead>
         <tbody>
-          {first > 0 && <Spacer height={first * rowHeight} />}
           {rows
             .slice(first, last)
             .map((row, i) =>
@@ -166,19 +166,10 @@ export function Listing({
                 <FolderRow key={`f:${row.key}`} row={row} index={first + i} rowRef={i === 0 ? firstRow : undefined} actions={actions} />
               ),
             )}
-          {last < rows.length && <Spacer height={(rows.length - last) * rowHeight} />}
         </tbody>
       </table>
+      <div style={{ height: `${(rows.length - last) * rowHeight}px` }} />
     </div>
-  );
-}
-
-function Spacer({ height }: { height: number }) {
-  return (
-    // biome-ignore lint/a11y/noAriaHiddenOnFocusable: a spacer row holds nothing to focus or read; it only keeps the scroll height
-    <tr aria-hidden="true" class="spacer">
-      <td colSpan={COLUMNS} style={{ height: `${height}px` }} />
-    </tr>
   );
 }
 
@@ -197,8 +188,8 @@ function FolderRow({ row, index, rowRef, actions }: { row: Row; index: number; r
       </th>
       <td />
       <td class="wide-only" />
-      <td class="wide-only">folder</td>
-      <td class="wide-only" />
+      <td class="wide-only roomy-only">folder</td>
+      <td class="wide-only roomy-only" />
       <td>
         <div class="row-actions">
           <button type="button" aria-label={`Rename or move folder ${name}`} onClick={() => actions.move(folder, true)}>
@@ -251,8 +242,8 @@ function ObjectRow({
       </th>
       <td>{formatBytes(object.size)}</td>
       <td class="wide-only">{formatDate(object.lastModified)}</td>
-      <td class="wide-only">{object.contentType}</td>
-      <td class="wide-only">{object.expiresAt ? formatDate(object.expiresAt) : ''}</td>
+      <td class="wide-only roomy-only">{object.contentType}</td>
+      <td class="wide-only roomy-only">{object.expiresAt ? formatDate(object.expiresAt) : ''}</td>
       <td>
         <div class="row-actions">
           <button type="button" aria-label={`Download ${name}`} onClick={() => actions.download(object)}>
