@@ -416,6 +416,7 @@ describe('console listing and navigation', { skip: browserSkip }, () => {
     assert.deepEqual(over, [], `tasks over ${LONG_TASK_MS} ms while scrolling and searching 100,000 rows`);
     assert.ok(traced.length > 100, `the trace recorded the page's tasks (${traced.length})`);
     assert.ok(longest <= LONG_TASK_MS, `the longest task of the page in the trace took ${longest.toFixed(1)} ms`);
+    assert.deepEqual(await axeViolations(page), [], 'the listing of 100,000 keys');
     // What the tests caused on purpose: the delete of d4, gone behind the console's back.
     assert.deepEqual(
       errors.filter((error) => !/status of 404/.test(error)),
