@@ -19,6 +19,7 @@ import { Delete } from './Delete.js';
 import { DeleteBucket } from './DeleteBucket.js';
 import { DeletedItems } from './DeletedItems.js';
 import { Listing } from './Listing.js';
+import { ListingFooter } from './ListingFooter.js';
 import { NewFolder } from './NewFolder.js';
 import { Preview } from './Preview.js';
 import { Share } from './Share.js';
@@ -568,47 +569,6 @@ function FolderByPath({
 
 function sameSort(a: View, b: View): boolean {
   return a.sort.by === b.sort.by && a.sort.descending === b.sort.descending;
-}
-
-/**
- * How much of the folder is loaded and shown ("200 of 100,000 shown"), and "Load more" and
- * "Load all" while there is more (Stop while it loads).
- */
-function ListingFooter({ contents, shown, search }: { contents: ReturnType<typeof useFolderContents>; shown: number; search: string }) {
-  const { rows, complete, usage, loadingAll } = contents;
-  const loaded = rows.length;
-  // The server counts every object under the folder: the total of this listing only while no sub-folder is listed.
-  const total = usage && rows[0]?.object ? usage.objects : undefined;
-  const count = search
-    ? `${shown.toLocaleString()} of ${loaded.toLocaleString()} loaded match “${search}”${complete ? '' : '; load all to search the whole folder'}`
-    : complete
-      ? `${loaded.toLocaleString()} shown`
-      : total !== undefined && total >= loaded
-        ? `${loaded.toLocaleString()} of ${total.toLocaleString()} shown`
-        : `${loaded.toLocaleString()} loaded, more in the folder`;
-  if (loaded === 0) return null;
-  return (
-    <div class="listing-footer">
-      <p class="counts" aria-live="polite">
-        {count}
-      </p>
-      {!complete && !loadingAll && (
-        <>
-          <button type="button" class="more" disabled={contents.loading} onClick={contents.loadMore}>
-            Load more
-          </button>
-          <button type="button" class="more" disabled={contents.loading} onClick={contents.loadAll}>
-            Load all
-          </button>
-        </>
-      )}
-      {loadingAll && (
-        <button type="button" onClick={contents.stop}>
-          Stop loading
-        </button>
-      )}
-    </div>
-  );
 }
 
 function pick(event: Event, upload: (files: PickedFile[]) => void): void {
