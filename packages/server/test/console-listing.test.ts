@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { HOME, hashOf, type View, viewAt, viewOf } from '../console/src/place.js';
 import { type ApiClient, apiClient } from './helpers/api-client.js';
 import { axeViolations, browserSkip, collectPageErrors, launchBrowser, newPage, saveArtifact, saveScreenshot } from './helpers/browser.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
@@ -19,6 +20,34 @@ const SEEDED = 1000;
 const BIG_KEYS = COPIES * SEEDED;
 /** The long-task budget of the acceptance: no task of the page over this while scrolling and searching. */
 const LONG_TASK_MS = 100;
+
+describe('console view URLs', () => {
+  test('a view round-trips through the fragment, awkward names included; a bad fragment is the home view', () => {
+    const views: View[] = [
+      viewAt({ bucket: 'data', prefix: '' }),
+      {
+        bucket: 'team-results',
+        prefix: 'reports/2025/',
+        search: 'march',
+        sort: { by: 'modified', descending: true },
+        object: 'reports/2025/march.csv',
+      },
+      {
+        bucket: 'tmp',
+        prefix: 'a ?b#c/%d&e=f/ü 字/',
+        search: 'x&y=z#?',
+        sort: { by: 'size', descending: false },
+        object: 'a ?b#c/%d&e=f/ü 字/k?#&.txt',
+      },
+    ];
+    for (const view of views) assert.deepEqual(viewOf(hashOf(view)), view, hashOf(view));
+    assert.equal(hashOf(views[0] as View), '#/data/');
+    assert.equal(hashOf(views[1] as View), '#/team-results/reports/2025/?q=march&sort=-modified&object=reports%2F2025%2Fmarch.csv');
+    assert.deepEqual(viewOf('#/data/x/?sort=bogus'), { ...viewAt({ bucket: 'data', prefix: 'x/' }) });
+    assert.deepEqual(viewOf('#/data/%E0%A4%A/'), viewAt(HOME));
+    assert.deepEqual(viewOf(''), viewAt(HOME));
+  });
+});
 
 describe('console listing and navigation', { skip: browserSkip }, () => {
   let ts: TestServer;
