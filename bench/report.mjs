@@ -16,6 +16,7 @@ const NAMES = {
   'sdk-best': 'the faster AWS SDK upload',
   'kept-alive': 'p99 on a kept-alive connection',
   'retention-off': 'retention off',
+  'tenants-64': 'the same load over 64 tenants',
   cp: 'cp -a + sync',
   'sdk-copy': 'AWS SDK copy of the blob files',
 };
@@ -86,6 +87,13 @@ export const TARGETS = [
     scenario: 'Delete by prefix with retention on (7 days)',
     target: '≤ 1.1x the time with retention off',
     ratioMax: 1.1,
+  },
+  {
+    id: 'pg-one-tenant',
+    scenario: 'PostgreSQL + S3, two servers: one tenant’s new 1 KiB PUTs',
+    target: '≥ 0.9x the same load over 64 tenants, p99 ≤ 1.5x theirs',
+    ratioMin: 0.9,
+    p99RatioMax: 1.5,
   },
   {
     id: 'backup',
@@ -181,6 +189,8 @@ export function evaluate(target, result) {
   if (target.ratioMin !== undefined) checks.push(ratio >= target.ratioMin);
   if (target.ratioMax !== undefined) checks.push(ratio <= target.ratioMax);
   if (target.p99Max !== undefined) checks.push(median(result.p99Ms?.stowage ?? []) <= target.p99Max);
+  if (target.p99RatioMax !== undefined)
+    checks.push(median(result.p99Ms?.stowage ?? []) <= target.p99RatioMax * median(result.p99Ms?.[result.ref] ?? []));
   if (target.rssMax !== undefined) checks.push(max(result.rssGrowth?.stowage ?? []) <= target.rssMax);
   if (target.valueMax !== undefined) checks.push(median(valid) <= target.valueMax);
   const measured = valid.length > 0 && ((target.ratioMin === undefined && target.ratioMax === undefined) || Number.isFinite(ratio));

@@ -23,12 +23,12 @@ export async function ensureWrk(log) {
  */
 export async function runWrk(
   binary,
-  { origin, mode = 'get', path: urlPath = '/', keyPrefix = 'k', headers = {}, seconds, threads = 2, connections = 32 },
+  { origin, mode = 'get', path: urlPath = '/', keyPrefix = 'k', headers = {}, tokens = [], seconds, threads = 2, connections = 32 },
 ) {
   const args = [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency', '--timeout', '10s', '-s', SCRIPT];
   for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}: ${value}`);
   args.push(mode === 'get' ? `${origin}${urlPath}` : `${origin}/`);
-  const env = { ...process.env, BENCH_MODE: mode, BENCH_PATH: urlPath, BENCH_KEY_PREFIX: keyPrefix };
+  const env = { ...process.env, BENCH_MODE: mode, BENCH_PATH: urlPath, BENCH_KEY_PREFIX: keyPrefix, BENCH_TOKENS: tokens.join(',') };
   const result = await run(binary, args, { env });
   const line = result.stdout.match(/^BENCH_RESULT (\{.*\})$/m);
   if (result.code !== 0 || !line) throw new Error(`wrk failed (${result.code}): ${result.stdout}${result.stderr}`);

@@ -21,8 +21,9 @@ import { issueToken, REPO, sampleRss, startStowage } from '../servers.mjs';
 import { append, ratios, rotated, sleep } from '../stats.mjs';
 import { runWrk } from '../wrk.mjs';
 import { runMigrate } from './migrate.mjs';
+import { measureOneTenant } from './one-tenant.mjs';
 
-export const SCALE_OUT_IDS = ['pg-s3-get', 'pg-s3-upload', 'migrate'];
+export const SCALE_OUT_IDS = ['pg-s3-get', 'pg-s3-upload', 'pg-one-tenant', 'migrate'];
 const BUCKET = 'stowage-bench';
 const PREFIX = 'bench';
 const GET_KEY = 'bench-1m';
@@ -190,6 +191,7 @@ export async function runScaleOut(ctx) {
     const selected = (id) => !ctx.only || ctx.only.includes(id);
     if (selected('pg-s3-get')) await measureGet(ctx, { stowage, token, store, setup });
     if (selected('pg-s3-upload')) await measureUpload(ctx, { stowage, token, store, cephConf, dir });
+    if (selected('pg-one-tenant')) await measureOneTenant(ctx, { stowage, deployment, dir, setup });
     const s3Env = Object.fromEntries(Object.entries(deployment).filter(([name]) => name.startsWith('STOWAGE_S3_')));
     if (selected('migrate')) await runMigrate(ctx, { bucket: BUCKET, pgUrl: pg.env.STOWAGE_TEST_PG_URL, store, s3Env, cephConf, worker });
   } finally {

@@ -3,11 +3,16 @@
 --                     put-overwrite (each thread overwrites its own 64 keys, in turn)
 --   BENCH_PATH        path the key is appended to, e.g. /storage/v1/data/set/
 --   BENCH_KEY_PREFIX  start of every key, so that the keys of one run are new
--- The Authorization header comes from wrk -H. done() prints one JSON line for the harness.
+--   BENCH_TOKENS      optional: comma-separated bearer tokens, used in turn by the requests (many
+--                     tenants); without it the Authorization header comes from wrk -H. done() prints one JSON line for the harness.
 local mode = os.getenv("BENCH_MODE") or "get"
 local base = os.getenv("BENCH_PATH") or "/"
 local key_prefix = os.getenv("BENCH_KEY_PREFIX") or "k"
 local body = string.rep("x", 1024)
+local tokens = {}
+for token in string.gmatch(os.getenv("BENCH_TOKENS") or "", "[^,]+") do
+  tokens[#tokens + 1] = token
+end
 
 local next_thread = 1
 function setup(thread)
@@ -23,7 +28,11 @@ if mode ~= "get" then
     if mode == "put-overwrite" then
       n = count % 64
     end
-    return wrk.format("PUT", base .. key_prefix .. "-" .. thread_id .. "-" .. n, nil, body)
+    local headers = nil
+    if #tokens > 0 then
+      headers = { Authorization = "Bearer " .. tokens[(count % #tokens) + 1] }
+    end
+    return wrk.format("PUT", base .. key_prefix .. "-" .. thread_id .. "-" .. n, headers, body)
   end
 end
 

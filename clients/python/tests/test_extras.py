@@ -114,6 +114,34 @@ def test_a_resumable_upload_resumes_after_its_connection_is_cut_twice(storage, p
     assert storage.get_bytes(prefix + "resumed") == data
 
 
+def test_a_file_goes_up_as_its_rest_in_one_request_and_a_cut_keeps_the_durable_pieces(
+    storage, prefix, tmp_path
+):
+    data = pattern(24 * 1024 * KIB)
+    source = tmp_path / "rest.bin"
+    source.write_bytes(data)
+    # The test server makes a long request durable every MiB. The cut comes well after the
+    # socket buffers have filled, so the server has made pieces durable by then.
+    proxy, flaky = through(lambda port: CuttingProxy(port, up=[16 * 1024 * KIB]), storage)
+    reports = []
+    try:
+        result = flaky.set_file(
+            prefix + "rest",
+            str(source),
+            progress=lambda done, total: reports.append(done),
+        )
+    finally:
+        proxy.close()
+    assert proxy.cut_count == 1
+    assert result["sha256"] == hashlib.sha256(data).hexdigest() and result["size"] == len(data)
+    # Two requests carried bytes: the first up to the cut, the second the rest from where the
+    # server stood, which is a whole number of pieces.
+    assert len(reports) == 2 and reports[-1] == len(data), reports
+    held_at_cut = reports[0]
+    assert held_at_cut % (1024 * KIB) == 0 and 0 < held_at_cut <= 16 * 1024 * KIB, reports
+    assert storage.get_bytes(prefix + "rest") == data
+
+
 def test_a_download_cut_twice_resumes_where_it_broke(storage, prefix, tmp_path):
     data = pattern(3 * 1024 * KIB)
     storage.set(prefix + "download", data)
@@ -248,7 +276,7 @@ def test_files_of_8_mib_and_more_go_resumable_and_smaller_ones_in_one_put(
     small.write_bytes(os.urandom(100 * KIB))
     reports = []
     storage.set_file(prefix + "large", large, progress=lambda done, total: reports.append(done))
-    assert reports == [8 * 1024 * KIB, 9 * 1024 * KIB]  # one report per chunk
+    assert reports == [9 * 1024 * KIB]  # the whole file in one request
     reports.clear()
     storage.set_file(prefix + "small", small, progress=lambda done, total: reports.append(done))
     assert reports == [100 * KIB]

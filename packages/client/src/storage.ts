@@ -119,7 +119,11 @@ export interface StorageOptions {
   timeout?: readonly [number, number];
   /** Files from this size up are uploaded in resumable chunks. Default 8 MiB. */
   resumableThreshold?: number;
-  /** Chunk size of resumable uploads. Default 8 MiB. */
+  /**
+   * Chunk size of resumable uploads. Default: a file (Node's `setFile`) goes up as the rest of
+   * the file in one request, which the server makes durable piece by piece; a Blob
+   * (`setBlob`, `uploadBlob`) in chunks of 8 MiB.
+   */
   chunkSize?: number;
   /**
    * The HTTP stack. Default fetch; on Node (`stowage-client/node`) undici, or `'fetch'`, or
@@ -169,6 +173,8 @@ export class Storage<DownloadStream = ReadableStream<Uint8Array>> {
   protected readonly transport: Transport;
   /** @internal */
   protected readonly resumableThreshold: number;
+  /** @internal The chunk size asked for, if any. */
+  protected readonly chosenChunkSize: number | undefined;
   /** @internal */
   protected readonly chunkSize: number;
   /** @internal */
@@ -193,6 +199,7 @@ export class Storage<DownloadStream = ReadableStream<Uint8Array>> {
     this.buckets = new Buckets(this.transport);
     this.keys = new ApiKeys(this.transport);
     this.resumableThreshold = options.resumableThreshold ?? 8 * 1024 * 1024;
+    this.chosenChunkSize = options.chunkSize;
     this.chunkSize = options.chunkSize ?? 8 * 1024 * 1024;
   }
 

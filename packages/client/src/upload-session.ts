@@ -37,7 +37,7 @@ export function acknowledgedBytes(response: TransportResponse): number {
 export async function queryStatus(
   transport: Transport,
   url: string,
-  size: number,
+  size: number | '*',
   headers: Record<string, string>,
   signal: AbortSignal | undefined,
 ): Promise<number | 'complete'> {

@@ -15,9 +15,13 @@ export interface CutPlan {
  */
 export async function startCuttingProxy(targetUrl: string, plan: CutPlan) {
   const target = new URL(targetUrl);
-  const upward = cutAfter(plan.upload);
+  const stats = { cuts: 0, connections: 0, uploadedBytes: 0 };
+  const cutUpward = cutAfter(plan.upload);
+  const upward = (bytes: number) => {
+    stats.uploadedBytes += bytes;
+    return cutUpward(bytes);
+  };
   const downward = cutAfter(plan.download);
-  const stats = { cuts: 0, connections: 0 };
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     stats.connections++;

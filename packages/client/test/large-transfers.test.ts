@@ -12,6 +12,8 @@ import { startCuttingProxy } from './cutting-proxy.js';
 import { sha256File, writePatternFile } from './test-files.js';
 
 const MiB = 1024 * 1024;
+/** The server makes a long upload request durable every this many bytes. */
+const CHECKPOINT = 16 * MiB;
 
 describe('large transfers over a flaky network', () => {
   let ts: TestServer;
@@ -25,7 +27,7 @@ describe('large transfers over a flaky network', () => {
   };
   before(async () => {
     // Upload URLs must name the fault proxy the client goes through: its address is allowed in them.
-    ts = await startTestServer({ allowedHosts: [{ name: '127.0.0.1', port: undefined }] });
+    ts = await startTestServer({ allowedHosts: [{ name: '127.0.0.1', port: undefined }], uploadCheckpointBytes: CHECKPOINT });
     token = await ts.token('alice');
     dir = await mkdtemp(path.join(tmpdir(), 'stowage-flaky-'));
   });
@@ -35,15 +37,27 @@ describe('large transfers over a flaky network', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('a 1 GiB resumable upload whose connection is cut three times completes and matches by sha256', async () => {
+  test('a 1 GiB resumable upload whose connection is cut three times completes and matches by sha256; each cut costs at most one checkpoint', async () => {
     const source = path.join(dir, 'gigabyte.bin');
     const expected = await writePatternFile(source, 1024 * MiB);
     const proxy = await startCuttingProxy(ts.url, { upload: [150 * MiB, 420 * MiB, 777 * MiB] });
     try {
       const storage = clientFor(proxy.url);
       let lastProgress = 0;
-      const result = await storage.setFile('huge/gigabyte.bin', source, { onProgress: (bytes) => (lastProgress = bytes) });
+      let progressReports = 0;
+      const result = await storage.setFile('huge/gigabyte.bin', source, {
+        onProgress: (bytes) => {
+          lastProgress = bytes;
+          progressReports++;
+        },
+      });
       assert.equal(proxy.stats.cuts, 3);
+      // The rest of the file goes in one request each time (chunks of 8 MiB would report 128 times).
+      assert.ok(progressReports <= 8, `${progressReports} progress reports`);
+      // What a cut loses is the piece in flight (and what the sockets buffered): never more than
+      // one checkpoint, plus a little, per cut.
+      const resent = proxy.stats.uploadedBytes - 1024 * MiB;
+      assert.ok(resent <= 3 * (CHECKPOINT + 8 * MiB), `${(resent / MiB).toFixed(1)} MiB sent again`);
       assert.equal(result.size, 1024 * MiB);
       assert.equal(result.sha256, expected);
       assert.equal(lastProgress, 1024 * MiB);

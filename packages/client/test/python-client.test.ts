@@ -50,7 +50,8 @@ describe('Python client against a real server', { skip }, () => {
   let ts: TestServer;
   before(async () => {
     // The cutting proxy of the resumable tests is another port of 127.0.0.1: upload URLs may name it.
-    ts = await startTestServer({ allowedHosts: [{ name: '127.0.0.1', port: undefined }] });
+    // A long upload request is made durable every MiB, so the suite can cut one between checkpoints.
+    ts = await startTestServer({ allowedHosts: [{ name: '127.0.0.1', port: undefined }], uploadCheckpointBytes: 1024 * 1024 });
   });
   after(() => ts.close());
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds the console into packages/server/dist/console/: one ES module bundle (Preact included),
-// the page and its stylesheet, each also gzipped so the server sends the compressed file as is.
+// the page, its stylesheet and icon, each also gzipped so the server sends the compressed file as is.
 //   node packages/server/console/build.mjs
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -26,9 +26,10 @@ await build({
 });
 copyFileSync(path.join(here, 'index.html'), path.join(out, 'index.html'));
 copyFileSync(path.join(here, 'app.css'), path.join(out, 'app.css'));
+copyFileSync(path.join(here, 'favicon.svg'), path.join(out, 'favicon.svg'));
 
 const sizes = [];
-for (const name of ['index.html', 'app.css', 'app.js']) {
+for (const name of ['index.html', 'app.css', 'app.js', 'favicon.svg']) {
   const file = path.join(out, name);
   const gzipped = gzipSync(readFileSync(file), { level: 9 });
   writeFileSync(`${file}.gz`, gzipped);

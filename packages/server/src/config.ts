@@ -63,6 +63,8 @@ export interface ServerConfig {
   readonly retentionMs: number;
   /** Largest accepted object, in bytes. */
   readonly maxObjectBytes: number;
+  /** A resumable upload's long chunk is made durable every this many bytes (a cut loses at most this). */
+  readonly uploadCheckpointBytes: number;
   /** Writes get 507 when they would leave less free space than this on the data dir's disk. */
   readonly minFreeBytes: number;
   /** A file of this size is kept in the data dir and released so deletes work on a full disk. */
@@ -243,6 +245,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     tmpTtlMs: duration('STOWAGE_TMP_TTL', DAY),
     retentionMs: duration('STOWAGE_RETENTION', 0),
     maxObjectBytes: read('STOWAGE_MAX_OBJECT_SIZE', env.STOWAGE_MAX_OBJECT_SIZE, 5 * 1024 ** 4, parseByteSize),
+    uploadCheckpointBytes: read('STOWAGE_UPLOAD_CHECKPOINT', env.STOWAGE_UPLOAD_CHECKPOINT, 64 * 1024 ** 2, (value) => {
+      const bytes = parseByteSize(value);
+      if (bytes < 64 * 1024) throw new Error('must be at least 64KiB');
+      return bytes;
+    }),
     minFreeBytes: read('STOWAGE_MIN_FREE_SPACE', env.STOWAGE_MIN_FREE_SPACE, 64 * 1024 ** 2, parseByteSize),
     ballastBytes: read('STOWAGE_DISK_BALLAST', env.STOWAGE_DISK_BALLAST, 16 * 1024 ** 2, parseByteSize),
     indexCacheBytes: read('STOWAGE_INDEX_CACHE', env.STOWAGE_INDEX_CACHE, 32 * 1024 ** 2, parseByteSize),

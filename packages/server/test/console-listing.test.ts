@@ -2,7 +2,7 @@
 // a URL for every view (folder, search, order, previewed object) that Back, Forward, a reload and
 // a bookmark follow; sorting by column and a case-insensitive substring search; selection with
 // shift-click ranges and bulk download, copy, move and delete with progress, a summary, a clean
-// stop on error and on request; new folders; and a folder of 100,000 keys, loaded whole, scrolled
+// stop on error and on request; new folders; a later page that fails; and a folder of 100,000 keys, loaded whole, scrolled
 // and searched without a long task over 100 ms. Screenshots go to test-artifacts/console/.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -341,8 +341,22 @@ describe('console listing and navigation', { skip: browserSkip }, () => {
     // The server counts 251 objects under mixed/, one of them in a-sub/: not the 250 objects and 1 folder listed here.
     await counts.filter({ hasText: /^200 loaded, more in the folder$/ }).waitFor();
     await page.getByText('251 objects').waitFor();
+    // A later page refused: the rows loaded stay, the listing says why it stopped, and Load more tries again.
+    await page.route('**/storage/v1/data/list?**', (route) =>
+      route.fulfill({
+        status: 403,
+        contentType: 'application/json',
+        body: JSON.stringify({ code: 'AccessDenied', message: 'Listing refused for a moment' }),
+      }),
+    );
+    await page.getByRole('button', { name: 'Load more' }).click();
+    const stopped = page.getByRole('alert').filter({ hasText: /^The listing stopped after 200 entries: Listing refused for a moment/ });
+    await stopped.waitFor();
+    assert.equal(await counts.textContent(), '200 loaded, more in the folder');
+    await page.unroute('**/storage/v1/data/list?**');
     await page.getByRole('button', { name: 'Load more' }).click();
     await counts.filter({ hasText: /^251 shown$/ }).waitFor();
+    assert.equal(await stopped.count(), 0, 'the error goes once the page came');
     assert.equal(await page.getByRole('button', { name: 'Load all' }).count(), 0);
     assert.equal(await page.getByRole('table').getAttribute('aria-rowcount'), '252');
   });
@@ -446,9 +460,9 @@ describe('console listing and navigation', { skip: browserSkip }, () => {
     assert.ok(traced.length > 100, `the trace recorded the page's tasks (${traced.length})`);
     assert.ok(longest <= LONG_TASK_MS, `the longest task of the page in the trace took ${longest.toFixed(1)} ms`);
     assert.deepEqual(await axeViolations(page), [], 'the listing of 100,000 keys');
-    // What the tests caused on purpose: the delete of d4, gone behind the console's back.
+    // What the tests caused on purpose: the delete of d4, gone behind the console's back, and the refused page.
     assert.deepEqual(
-      errors.filter((error) => !/status of 404/.test(error)),
+      errors.filter((error) => !/status of (403|404)/.test(error)),
       [],
       'no other errors in the page',
     );

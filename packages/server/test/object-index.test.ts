@@ -179,6 +179,47 @@ function reasonOf(result: PromiseSettledResult<unknown>): { code?: string; messa
   return (result as PromiseRejectedResult).reason;
 }
 
+describe("PgIndex: a tenant's usage in stripes", { skip: pgSkip }, () => {
+  it('concurrent writes of one tenant charge several usage rows, whose sum is the usage; near its quota they still hold it exactly', async () => {
+    const schema = await freshPgSchema();
+    assert.ok(schema);
+    const index = await PgIndex.open({
+      connectionString: schema.url,
+      schema: schema.schema,
+      poolSize: 16,
+      defaultQuotaBytes: 100_000,
+      attributeLayout: ATTRIBUTE_LAYOUT,
+    });
+    const client = new pg.Client({ connectionString: schema.url, options: `-c search_path=${schema.schema}` });
+    await client.connect();
+    try {
+      const write = (key: string, size: number) =>
+        index.put({
+          ref: { tenant: 'batch', type: 'data', key },
+          row: { ...row, size, inline: Buffer.alloc(size) },
+          now: 1,
+          collectAfter: 1,
+        });
+      await Promise.all(Array.from({ length: 256 }, (_, i) => write(`k${i}`, 100)));
+      const stripes = await client.query<{ stripes: string; bytes: string }>(
+        "SELECT count(*) AS stripes, sum(bytes) AS bytes FROM usage WHERE tenant = 'batch'",
+      );
+      assert.ok(Number(stripes.rows[0]?.stripes) > 1, `the writes went to ${stripes.rows[0]?.stripes} usage row(s)`);
+      assert.equal(Number(stripes.rows[0]?.bytes), 25_600);
+      const usage = await index.usage('batch');
+      assert.deepEqual([usage.bytes, usage.objects, usage.quotaBytes], [25_600, 256, 100_000]);
+      // 74,400 bytes are left: 744 more writes of 100 fit, whatever stripe each one lands on.
+      const settled = await Promise.allSettled(Array.from({ length: 800 }, (_, i) => write(`more${i}`, 100)));
+      assert.equal(settled.filter((result) => result.status === 'fulfilled').length, 744);
+      assert.equal((await index.usage('batch')).bytes, 100_000);
+    } finally {
+      await client.end();
+      await index.close();
+      await schema.drop();
+    }
+  });
+});
+
 describe('PgIndex: opening, migrations, schemas, and a database that does not answer', { skip: pgSkip }, () => {
   const schemas: PgSchema[] = [];
   const fresh = async (): Promise<PgSchema> => {

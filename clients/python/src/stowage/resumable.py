@@ -1,5 +1,8 @@
 """Uploads through an upload URL with the resumable protocol (the GCS one).
 
+A file of known size goes up as the rest of it in one request (``bytes A-B/*``), which the server
+makes durable piece by piece; once every byte is held, a status query declaring the total with the
+sha256 completes the upload. A stream of unknown size, or a chosen ``chunk_size``, goes in chunks.
 Chunks go out with ``Content-Range``; after a cut connection, a timeout or a 5xx, a status query
 (``Content-Range: bytes */TOTAL``) says how many bytes the server holds and the upload goes on
 from there. The source is read once, in order, one chunk ahead, so any readable binary stream
@@ -127,18 +130,139 @@ def upload_resumable(
         _report(progress, offset, None)
 
 
-def _send(api, url, body, start, end, total, source, headers):
+class _HashingReader:
+    """The rest of a file from ``offset``, hashed as it is read (``requests`` streams it with its
+    length), with the hash kept every MiB so that a partial answer can be gone on from."""
+
+    SNAPSHOT = 1024 * 1024
+
+    def __init__(self, file_obj, start, offset, size, hash_at_offset):
+        self.file_obj = file_obj
+        self.start = start
+        self.offset = offset
+        self.position = offset
+        self.size = size
+        self.hash = hash_at_offset
+        self.snapshots = {offset: hash_at_offset.copy()}
+        file_obj.seek(start + offset)
+
+    # The Content-Length ``requests`` sends. The request is sent once (a cut is followed by a
+    # status query, not a replay), so the reader never goes back.
+    def __len__(self):
+        return self.size - self.offset
+
+    def read(self, amount=-1):
+        remaining = self.size - self.position
+        if amount is None or amount < 0 or amount > remaining:
+            amount = remaining
+        amount = min(amount, self.SNAPSHOT - self.position % self.SNAPSHOT)
+        data = self.file_obj.read(amount) if amount > 0 else b""
+        self.hash.update(data)
+        self.position += len(data)
+        if self.position % self.SNAPSHOT == 0 or self.position == self.size:
+            self.snapshots[self.position] = self.hash.copy()
+        return data
+
+    def hash_at(self, position):
+        """The hash of bytes [0, position) if it was kept."""
+        kept = self.snapshots.get(position)
+        return kept.copy() if kept is not None else None
+
+
+def upload_rest(api, upload_url, file_obj, size, retries, progress=None, headers=None):
+    """Sends a seekable file of ``size`` bytes (from its current position) to ``upload_url``: the
+    rest of it in one request each time, then the completing query with its sha256."""
+    stat = _file_stat(file_obj)
+    hashes = _Hashes(file_obj, file_obj.tell())
+    held = 0
+    budget = retries.new()
+    while True:
+        try:
+            if held < size:
+                hashes.reader = _HashingReader(file_obj, hashes.start, held, size, hashes.at(held))
+                answer = _send(
+                    api, upload_url, hashes.reader, held, size, "*", None, headers, once=True
+                )
+            else:
+                if stat is not None and _file_stat(file_obj) != stat:
+                    _cancel(api, upload_url)
+                    raise UploadChangedError(
+                        "the file changed while it was being uploaded; nothing was stored",
+                        code="FileChanged",
+                    )
+                answer = _send(api, upload_url, b"", 0, 0, size, _Digest(hashes.at(size)), headers)
+        except _RESUMABLE_ERRORS as error:
+            if isinstance(error, ConflictError) and error.code != "UploadOffsetMismatch":
+                raise
+            budget = spend(budget, "PUT", upload_url, error)
+            try:
+                # Where the server stands, without declaring the total: that could complete the
+                # upload before the request that carries its sha256.
+                answer = _status(api, upload_url, "*", None, headers)
+            except _RESUMABLE_ERRORS:
+                continue
+        if isinstance(answer, dict):
+            if held != size:
+                _report(progress, size, size)
+            return answer
+        if held == size and answer == size:
+            raise StowageError(
+                "the server holds every byte but did not complete the upload",
+                code="UploadIncomplete",
+            )
+        if answer > held:
+            budget = retries.new()
+            _report(progress, answer, size)
+        held = answer
+
+
+class _Hashes:
+    """The sha256 of the file's first N bytes: from what the last request hashed, else reread."""
+
+    def __init__(self, file_obj, start):
+        self.file_obj = file_obj
+        self.start = start
+        self.reader = None
+
+    def at(self, position):
+        kept = self.reader.hash_at(position) if self.reader is not None else None
+        if kept is None:
+            kept = _hash_of(self.file_obj, self.start, position)
+        return kept
+
+
+class _Digest:
+    """What ``_send`` reads the completing request's sha256 from."""
+
+    def __init__(self, hash_object):
+        self.hash = hash_object
+
+
+def _hash_of(file_obj, start, length):
+    """The sha256 of the file's first ``length`` bytes (from ``start``), read again."""
+    file_obj.seek(start)
+    digest = hashlib.sha256()
+    while length > 0:
+        data = file_obj.read(min(length, 1024 * 1024))
+        if not data:
+            break
+        digest.update(data)
+        length -= len(data)
+    return digest
+
+
+def _send(api, url, body, start, end, total, source, headers, once=False):
     """One chunk; the server's new offset, or the stored object's description when complete."""
     sent_headers = dict(headers or {})
     sent_headers["Content-Type"] = "application/octet-stream"
-    if body:
+    if isinstance(body, _HashingReader) or body:
         sent_headers["Content-Range"] = "bytes {}-{}/{}".format(start, end - 1, total)
     else:
         sent_headers["Content-Range"] = "bytes */{}".format(total)
     if source:
         sent_headers["x-stowage-sha256"] = source.hash.hexdigest()
     response = api.request(
-        "PUT", url=url, data=body, headers=sent_headers, anonymous=True, accept=(308,)
+        "PUT", url=url, data=body, headers=sent_headers, anonymous=True, accept=(308,), once=once
     )
     return _outcome(response)
 

@@ -6,6 +6,7 @@ from urllib.parse import quote, urlencode
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from ._version import __version__
 from .exceptions import error_from_response
@@ -37,6 +38,12 @@ class ApiSession:
             retries = self.retries.new(allowed_methods=frozenset(allowed) | {"POST"})
         return self._session_of("repeatable_post_session", retries)
 
+    @property
+    def once_session(self):
+        """This thread's session for a request its caller retries itself (a long upload request,
+        which after a cut must ask the server where it stands rather than start over)."""
+        return self._session_of("once_session", Retry(total=0, respect_retry_after_header=False))
+
     def _session_of(self, name, retries):
         session = getattr(self._local, name, None)
         if session is None:
@@ -61,6 +68,7 @@ class ApiSession:
         anonymous=False,
         accept=(),
         repeatable=False,
+        once=False,
     ):
         """Sends one request (retried by the policy) and returns the ``requests.Response``.
 
@@ -68,14 +76,19 @@ class ApiSession:
         replaces both (an upload URL, which carries its own credential: ``anonymous``).
         Statuses of 400 and more raise the matching error unless listed in ``accept``. A 401 with
         an API key at hand refreshes the token and tries once more. ``repeatable``: a POST whose
-        repetition changes nothing, retried as the idempotent methods are.
+        repetition changes nothing, retried as the idempotent methods are. ``once``: not retried
+        here at all (the caller has its own way to go on).
         """
         target = url or self.base_url + path
         if params:
             pairs = [(name, value) for name, value in params.items() if value is not None]
             if pairs:
                 target += ("&" if "?" in target else "?") + urlencode(pairs, quote_via=quote)
-        response = self._send(method, target, headers, data, json, stream, anonymous, repeatable)
+        if once:
+            session = self.once_session
+        else:
+            session = self.repeatable_post_session if repeatable else self.session
+        response = self._send(session, method, target, headers, data, json, stream, anonymous)
         if (
             response.status_code == 401
             and not anonymous
@@ -84,9 +97,7 @@ class ApiSession:
         ):
             response.close()
             self.auth.invalidate()
-            response = self._send(
-                method, target, headers, data, json, stream, anonymous, repeatable
-            )
+            response = self._send(session, method, target, headers, data, json, stream, anonymous)
         if response.status_code < 400 or response.status_code in accept:
             return response
         try:
@@ -94,7 +105,7 @@ class ApiSession:
         finally:
             response.close()
 
-    def _send(self, method, target, headers, data, json, stream, anonymous, repeatable):
+    def _send(self, session, method, target, headers, data, json, stream, anonymous):
         sent = {"X-Request-Group": uuid.uuid4().hex}
         if json is None and data is None:
             # What the Descartes Labs client sends on GET, HEAD and DELETE; the server accepts it.
@@ -102,7 +113,6 @@ class ApiSession:
         if not anonymous:
             sent["Authorization"] = "Bearer " + self.auth.token
         sent.update(headers or {})
-        session = self.repeatable_post_session if repeatable else self.session
         prepared = session.prepare_request(
             requests.Request(method, target, headers=sent, data=data, json=json)
         )

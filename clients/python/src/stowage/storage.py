@@ -11,7 +11,7 @@ from . import prefix_operations
 from .auth import Auth
 from .exceptions import NotFoundError, error_from_response
 from .keys import encode_key, encode_segment
-from .resumable import DEFAULT_CHUNK_SIZE, upload_resumable
+from .resumable import DEFAULT_CHUNK_SIZE, upload_resumable, upload_rest
 from .resumable_download import download
 from .retry import default_retry
 from .session import ApiSession, earlier_attempt_may_have_applied
@@ -173,15 +173,17 @@ class Storage:
         storage_type=DEFAULT_STORAGE_TYPE,
         content_type=None,
         resumable=None,
-        chunk_size=DEFAULT_CHUNK_SIZE,
+        chunk_size=None,
         progress=None,
     ):
         """Stores a file (a name, or a binary file-like object read from its position) at ``key``.
 
         It streams. Files of 8 MiB or more, streams of unknown size, and ``resumable=True`` go
-        through an upload URL in ``chunk_size`` chunks, resuming after a cut connection; the
+        through an upload URL, resuming after a cut connection: a seekable file of known size as
+        the rest of it in one request (the server makes it durable piece by piece), a stream, or
+        any file when ``chunk_size`` is given, in chunks of ``chunk_size`` (default 8 MiB). The
         server checks the sha256 of what was read. ``progress(bytes_sent, total_or_None)`` is
-        called after each chunk. Returns ``{"key", "size", "etag", "sha256"}``.
+        called as the server acknowledges bytes. Returns ``{"key", "size", "etag", "sha256"}``.
         """
         if isinstance(file_obj, (str, os.PathLike)):
             with open(file_obj, "rb") as file:
@@ -199,7 +201,11 @@ class Storage:
                 progress(size, size)
             return result
         url = self.get_upload_url(key, storage_type, content_type=content_type)
-        return upload_resumable(self._api, url, file_obj, self.retries, chunk_size, progress)
+        if chunk_size is None and size is not None and _seekable(file_obj):
+            return upload_rest(self._api, url, file_obj, size, self.retries, progress)
+        return upload_resumable(
+            self._api, url, file_obj, self.retries, chunk_size or DEFAULT_CHUNK_SIZE, progress
+        )
 
     # -- Stowage's extensions ------------------------------------------------------------------
 
@@ -381,3 +387,11 @@ def _remaining_size(file_obj):
         return end - position
     except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
         return None
+
+
+def _seekable(file_obj):
+    """Whether the upload can go back in the stream (to resend from where a cut left it)."""
+    try:
+        return bool(file_obj.seekable())
+    except (AttributeError, OSError, ValueError):
+        return False

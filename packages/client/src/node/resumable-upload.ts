@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline, type Readable, Transform } from 'node:stream';
@@ -9,8 +9,11 @@ import type { Transport } from '../transport.js';
 import { acknowledgedBytes, cancelUpload, completedInfo, queryStatus, sendChunk, uploadRetryCause } from '../upload-session.js';
 
 export interface ResumableUploadOptions {
-  /** Bytes per chunk. */
-  chunkSize: number;
+  /**
+   * Bytes per chunk; undefined sends the rest of the file in one request, which the server makes
+   * durable piece by piece (after a cut the upload goes on from its last durable piece).
+   */
+  chunkSize: number | undefined;
   /** Sent with every chunk (the write's conditions). */
   headers: Record<string, string>;
   /** Sent only with the requests that may complete the upload (the value's metadata). */
@@ -18,6 +21,9 @@ export interface ResumableUploadOptions {
   signal: AbortSignal | undefined;
   onProgress: ((bytes: number, total: number | undefined) => void) | undefined;
 }
+
+/** A tapped chunk keeps the hash's state every this many bytes, to go on from after a partial answer. */
+const SNAPSHOT_BYTES = 1024 * 1024;
 
 /** Hex sha256 of a file, read once as a stream. */
 export async function sha256OfFile(file: string, signal?: AbortSignal): Promise<string> {
@@ -46,18 +52,26 @@ class FileSha256 {
   ) {}
 
   /**
-   * A stream of the chunk [offset, end] that also hashes it, on a copy that is kept only when
-   * `adopt` confirms the server took the whole chunk; undefined when the chunk does not follow
-   * the hashed bytes (after a resume), which `complete` then reads.
+   * A stream of the chunk [offset, end] that also hashes it, on a copy that is kept when `adopt`
+   * confirms the server took the whole chunk, or up to one of the snapshots taken every MiB on
+   * the way when it took part of it (a long request the server made durable piece by piece);
+   * undefined when the chunk does not follow the hashed bytes (after a resume), which `complete`
+   * then reads.
    */
   tap(offset: number, end: number): { stream: Readable; adopt: (acknowledged: number) => void } | undefined {
     if (offset !== this.hashed) return undefined;
     const copy = this.hash.copy();
+    const snapshots = new Map<number, Hash>();
     let seen = 0;
     const stream = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
-        copy.update(chunk);
-        seen += chunk.length;
+        for (let at = 0; at < chunk.length; ) {
+          const step = Math.min(chunk.length - at, SNAPSHOT_BYTES - (seen % SNAPSHOT_BYTES));
+          copy.update(chunk.subarray(at, at + step));
+          at += step;
+          seen += step;
+          if (seen % SNAPSHOT_BYTES === 0) snapshots.set(offset + seen, copy.copy());
+        }
         callback(null, chunk);
       },
     });
@@ -66,10 +80,11 @@ class FileSha256 {
     return {
       stream,
       adopt: (acknowledged) => {
-        if (this.hashed === offset && acknowledged === end + 1 && seen === end + 1 - offset) {
-          this.hash = copy;
-          this.hashed = acknowledged;
-        }
+        if (this.hashed !== offset) return;
+        const taken = acknowledged === end + 1 && seen === end + 1 - offset ? copy : snapshots.get(acknowledged);
+        if (!taken) return;
+        this.hash = taken;
+        this.hashed = acknowledged;
       },
     };
   }
@@ -112,32 +127,50 @@ export async function uploadFileResumable(
   // Whatever completes the upload (the last chunk, or a status query after a failure) carries
   // what the server checks and stores at completion.
   const withDigest = async () => ({ ...options.headers, ...options.completionHeaders, [Headers.sha256]: await fileHash.complete() });
+  const sendsRest = options.chunkSize === undefined;
   let offset = 0;
   const policy = transport.options.retry;
   let retries = policy.start();
+  // The hashing tap of the request in flight; a replayed body re-creates it, so only the attempt
+  // the server answered counts.
+  let tapped: ReturnType<FileSha256['tap']>;
   for (;;) {
     options.signal?.throwIfAborted();
     try {
-      const end = Math.min(offset + options.chunkSize, size) - 1;
-      const isQuery = size === 0;
-      const last = end + 1 === size;
-      // A replayed body re-creates its tap: only the attempt the server answered counts.
-      let tapped: ReturnType<FileSha256['tap']>;
+      if (offset === size) {
+        // Every byte is held (or there are none): the query that declares the total, with the
+        // digest, completes the upload.
+        const response = await sendChunk(transport, uploadUrl, {
+          headers: { ...(await withDigest()), 'content-range': `bytes */${size}` },
+          signal: options.signal,
+        });
+        if (response.statusCode === 200) {
+          options.onProgress?.(size, size);
+          return response.body.json();
+        }
+        offset = acknowledgedBytes(response);
+        await response.body.dump();
+        if (offset === size)
+          throw new StorageError('The server holds every byte of the upload but did not complete it', { code: 'UploadIncomplete' });
+        continue;
+      }
+      const end = sendsRest ? size - 1 : Math.min(offset + (options.chunkSize as number), size) - 1;
+      // A chunk that ends the upload carries the digest, so the file is hashed before it is sent;
+      // the rest of a file goes with an unknown total (`/*`) and completes by the query above.
+      const last = !sendsRest && end + 1 === size;
       const response = await sendChunk(transport, uploadUrl, {
         headers: {
-          ...(last || isQuery ? await withDigest() : options.headers),
-          'content-range': isQuery ? 'bytes */0' : `bytes ${offset}-${end}/${size}`,
+          ...(last ? await withDigest() : options.headers),
+          'content-range': `bytes ${offset}-${end}/${sendsRest ? '*' : size}`,
         },
-        body: isQuery
-          ? undefined
-          : {
-              create: () => {
-                tapped = last ? undefined : fileHash.tap(offset, end);
-                return tapped?.stream ?? createReadStream(file, { start: offset, end, highWaterMark: 256 * 1024 });
-              },
-              replayable: true,
-              length: end - offset + 1,
-            },
+        body: {
+          create: () => {
+            tapped = last ? undefined : fileHash.tap(offset, end);
+            return tapped?.stream ?? createReadStream(file, { start: offset, end, highWaterMark: 256 * 1024 });
+          },
+          replayable: true,
+          length: end - offset + 1,
+        },
         signal: options.signal,
       });
       if (response.statusCode === 200) {
@@ -160,6 +193,22 @@ export async function uploadFileResumable(
       const delay = cause && retries.next('PUT', cause);
       if (delay === undefined) throw error;
       await sleep(delay, undefined, { signal: options.signal });
+      if (sendsRest) {
+        // Where the server stands, without declaring the total (which could complete the upload
+        // before its digest is known); the hash goes on from the piece it reached if it can.
+        const status = await queryStatus(transport, uploadUrl, '*', options.headers, options.signal).catch((queryError: unknown) => {
+          if (uploadRetryCause(queryError, policy)) return undefined;
+          throw queryError;
+        });
+        if (status === 'complete') return completedInfo(transport, uploadUrl, size, await withDigest(), options.signal);
+        if (status !== undefined) {
+          tapped?.adopt(status);
+          if (status > offset) retries = policy.start();
+          offset = status;
+          options.onProgress?.(offset, size);
+        }
+        continue;
+      }
       let headers: Record<string, string>;
       try {
         headers = await withDigest();

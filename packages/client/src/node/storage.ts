@@ -95,7 +95,7 @@ export class Storage extends CoreStorage<Readable> {
     const completionHeaders = attributeHeaders(call);
     const uploadUrl = await this.getUploadUrl(key, { ...call, expiresIn: undefined });
     return (await uploadFileResumable(this.transport, uploadUrl, source, body.length ?? 0, {
-      chunkSize: this.chunkSize,
+      chunkSize: this.chosenChunkSize,
       headers: conditionHeaders(call),
       completionHeaders,
       signal: call.signal,

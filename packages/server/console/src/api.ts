@@ -1,11 +1,13 @@
-import { Auth, Storage, StorageError } from 'stowage-client';
+import { Auth, StorageError } from 'stowage-client';
 import type {
+  ApiKeyInfo,
   BucketGrant,
   BucketInfo,
   BucketSummary,
   CopyKeyResult,
   CopyPrefixResult,
   CreateBucketRequest,
+  CreatedApiKey,
   GrantGrantee,
   GrantPermission,
   ObjectDetails,
@@ -15,8 +17,22 @@ import type {
   VersionEntry,
   VersionsPage,
 } from 'stowage-client/protocol';
+import { ConsoleStorage, type StartOfValue } from './console-storage.js';
+import { watchRefusals } from './refusals.js';
 
-export type { BucketGrant, BucketInfo, BucketSummary, GrantGrantee, GrantPermission, ObjectDetails, RestorePrefixResult, VersionEntry };
+export type {
+  ApiKeyInfo,
+  BucketGrant,
+  BucketInfo,
+  BucketSummary,
+  CreatedApiKey,
+  GrantGrantee,
+  GrantPermission,
+  ObjectDetails,
+  RestorePrefixResult,
+  StartOfValue,
+  VersionEntry,
+};
 
 export type StorageType = 'data' | 'tmp' | 'result';
 export const STORAGE_TYPES: readonly StorageType[] = ['data', 'tmp', 'result'];
@@ -42,10 +58,18 @@ export async function exchangeApiKey(clientId: string, secret: string): Promise<
 
 /** The storage API v1 and its Stowage extensions, as the signed-in user, through the client library. */
 export class Api {
-  readonly storage: Storage;
+  readonly storage: ConsoleStorage;
 
-  constructor(readonly token: string) {
-    this.storage = new Storage({ url: `${location.origin}${BASE}`, auth: new Auth({ token }) });
+  /** `onRefused`: called when the server answers 401 (the token expired or was refused). */
+  constructor(
+    readonly token: string,
+    onRefused?: () => void,
+  ) {
+    this.storage = new ConsoleStorage({
+      url: `${location.origin}${BASE}`,
+      auth: new Auth({ token }),
+      ...(onRefused && { transport: watchRefusals(onRefused) }),
+    });
   }
 
   /** The user the token acts as, and what they store (also proves the token works). */
@@ -60,6 +84,16 @@ export class Api {
   /** The value as a Blob of its content type, for a download link. */
   async download(type: BucketName, key: string, contentType: string): Promise<Blob> {
     return new Blob([(await this.storage.getBytes(key, type)) as Uint8Array<ArrayBuffer>], { type: contentType });
+  }
+
+  /** The first `bytes` bytes of a value (a range read), and its whole size. */
+  async readStart(type: BucketName, key: string, bytes: number): Promise<StartOfValue> {
+    return this.storage.readStart(key, type, bytes);
+  }
+
+  /** Whether a value is stored at `key`. */
+  async exists(type: BucketName, key: string): Promise<boolean> {
+    return this.storage.exists(key, type);
   }
 
   async remove(type: BucketName, key: string): Promise<void> {
@@ -85,16 +119,28 @@ export class Api {
     return this.storage.restorePrefix(prefix, { storageType: type, at });
   }
 
-  /** Copy or move on the server: `key` or `prefix` on both sides. */
+  /**
+   * Copy or move on the server: `key` or `prefix` on both sides. Without `overwrite` an existing
+   * destination key is kept: DestinationExists for a key, skipped under a prefix.
+   */
   async transfer(
     operation: 'copy' | 'move',
     source: { type: BucketName; key?: string; prefix?: string },
     destination: { type: BucketName; key?: string; prefix?: string },
+    overwrite = false,
   ): Promise<CopyKeyResult | CopyPrefixResult> {
     if (source.prefix !== undefined && destination.prefix !== undefined) {
-      return this.storage[operation]({ type: source.type, prefix: source.prefix }, { type: destination.type, prefix: destination.prefix });
+      return this.storage[operation](
+        { type: source.type, prefix: source.prefix },
+        { type: destination.type, prefix: destination.prefix },
+        { overwrite },
+      );
     }
-    return this.storage[operation]({ type: source.type, key: source.key ?? '' }, { type: destination.type, key: destination.key ?? '' });
+    return this.storage[operation](
+      { type: source.type, key: source.key ?? '' },
+      { type: destination.type, key: destination.key ?? '' },
+      { overwrite },
+    );
   }
 
   async signedUrl(type: BucketName, key: string, expiresInSeconds: number): Promise<string> {
@@ -103,6 +149,20 @@ export class Api {
 
   async uploadUrl(type: BucketName, key: string, contentType: string): Promise<string> {
     return this.storage.getUploadUrl(key, { storageType: type, contentType: contentType || undefined });
+  }
+
+  /** The user's API keys, oldest first, revoked ones too. */
+  async listKeys(): Promise<ApiKeyInfo[]> {
+    return this.storage.keys.list();
+  }
+
+  /** A new API key: its secret is in this answer only. */
+  async createKey(options: { name: string; readOnly?: boolean; bucket?: string; prefix?: string }): Promise<CreatedApiKey> {
+    return this.storage.keys.create(options);
+  }
+
+  async revokeKey(clientId: string): Promise<void> {
+    await this.storage.keys.revoke(clientId);
   }
 
   /** The buckets the user owns or was granted something in, every page, in name order. */

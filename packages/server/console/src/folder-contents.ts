@@ -17,6 +17,8 @@ export interface FolderContents {
   loading: boolean;
   /** "Load all" is fetching page after page. */
   loadingAll: boolean;
+  /** Why the folder, or its next page (`partial`: the rows loaded stay), could not be listed. */
+  error: { message: string; partial: boolean } | undefined;
   reload(): Promise<void>;
   loadMore(): void;
   loadAll(): void;
@@ -30,6 +32,8 @@ interface Store {
   next: string | undefined;
   /** Bumped when the folder changes or reloads: answers to an older one are dropped. */
   generation: number;
+  /** The folder the rows belong to. */
+  where: string | undefined;
   abort: AbortController | undefined;
 }
 
@@ -44,11 +48,12 @@ export function useFolderContents(
   prefix: string,
   onError: (cause: unknown, firstPage: boolean) => void,
 ): FolderContents {
-  const store = useRef<Store>({ folders: [], objects: [], next: undefined, generation: 0, abort: undefined });
+  const store = useRef<Store>({ folders: [], objects: [], next: undefined, generation: 0, where: undefined, abort: undefined });
   const [published, setPublished] = useState<{ rows: readonly Row[]; complete: boolean }>({ rows: [], complete: true });
   const [usage, setUsage] = useState<{ objects: number; bytes: number }>();
   const [loading, setLoading] = useState(false);
   const [loadingAll, setLoadingAll] = useState(false);
+  const [error, setError] = useState<FolderContents['error']>();
   const frame = useRef<number | undefined>(undefined);
   const failed = useRef(onError);
   failed.current = onError;
@@ -92,6 +97,13 @@ export function useFolderContents(
     current.abort?.abort();
     const generation = ++current.generation;
     Object.assign(current, { folders: [], objects: [], next: undefined, abort: undefined });
+    // Another folder's rows, or its error, never stay under this folder's breadcrumb while it loads.
+    const where = `${type}\u0000${prefix}`;
+    if (current.where !== where) {
+      current.where = where;
+      publish();
+      setError(undefined);
+    }
     setLoading(true);
     setLoadingAll(false);
     // The count is a nicety: a folder that may be listed but not counted still shows.
@@ -100,12 +112,14 @@ export function useFolderContents(
       await fetchPage(generation, FIRST_PAGE);
       if (generation !== current.generation) return;
       publish();
+      setError(undefined);
       const counts = await counted;
       if (generation === current.generation) setUsage(counts);
     } catch (cause) {
       if (generation !== current.generation) return;
       publish();
       setUsage(undefined);
+      setError({ message: messageOf(cause), partial: false });
       failed.current(cause, true);
     } finally {
       if (generation === current.generation) setLoading(false);
@@ -119,11 +133,15 @@ export function useFolderContents(
       const generation = ++current.generation;
       setLoading(true);
       setLoadingAll(all);
+      setError(undefined);
       try {
         while ((await fetchPage(generation, PAGE)) && all);
       } catch (cause) {
-        if (generation === current.generation && !(cause instanceof DOMException && cause.name === 'AbortError'))
+        // A page that fails stops Load all and says why; Load more tries it again.
+        if (generation === current.generation && !(cause instanceof DOMException && cause.name === 'AbortError')) {
+          setError({ message: messageOf(cause), partial: true });
           failed.current(cause, false);
+        }
       } finally {
         if (generation === current.generation) {
           setLoading(false);
@@ -160,11 +178,16 @@ export function useFolderContents(
       usage,
       loading,
       loadingAll,
+      error,
       reload,
       loadMore: () => void more(false),
       loadAll: () => void more(true),
       stop,
     }),
-    [published, usage, loading, loadingAll, reload, more, stop],
+    [published, usage, loading, loadingAll, error, reload, more, stop],
   );
+}
+
+function messageOf(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
 }

@@ -9,6 +9,8 @@ const PARALLEL = 3;
 const RETRIES = new Retry({ total: 5, connect: 5, read: 5, status: 5, backoffFactor: 0.5, backoffJitter: 0.25, backoffMax: 8 });
 
 export type UploadState = 'queued' | 'uploading' | 'retrying' | 'done' | 'failed' | 'cancelled';
+/** The states of an upload not yet over. */
+export const ACTIVE: readonly UploadState[] = ['queued', 'uploading', 'retrying'];
 
 export interface UploadItem {
   readonly id: number;
@@ -18,6 +20,8 @@ export interface UploadItem {
   sent: number;
   state: UploadState;
   error?: string;
+  /** When its bytes started to go (ms), for its speed. */
+  startedAt?: number;
   /** Whether the file goes in resumable chunks (large files). */
   readonly resumable: boolean;
 }
@@ -40,6 +44,8 @@ export class Uploads {
   private readonly jobs: Job[] = [];
   private running = 0;
   private nextId = 1;
+  /** The uploads added since none was waiting or in flight, and when they started: the overall speed's. */
+  private batch: { startedAt: number; ids: Set<number> } | undefined;
 
   constructor(
     private readonly api: Api,
@@ -51,7 +57,20 @@ export class Uploads {
     return this.jobs.map((job) => job.item);
   }
 
+  /** The bytes sent and to send of the uploads added since none was waiting or in flight, and when they started. */
+  get current(): { sent: number; size: number; startedAt: number } | undefined {
+    const batch = this.batch;
+    if (!batch) return undefined;
+    const items = this.items.filter((item) => batch.ids.has(item.id) && item.state !== 'cancelled' && item.state !== 'failed');
+    return {
+      sent: items.reduce((sum, item) => sum + Math.min(item.sent, item.size), 0),
+      size: items.reduce((sum, item) => sum + item.size, 0),
+      startedAt: batch.startedAt,
+    };
+  }
+
   add(type: BucketName, files: ReadonlyArray<{ file: File; key: string }>): void {
+    if (!this.jobs.some((job) => ACTIVE.includes(job.item.state))) this.batch = { startedAt: Date.now(), ids: new Set() };
     for (const { file, key } of files) {
       const item: UploadItem = {
         id: this.nextId++,
@@ -63,6 +82,7 @@ export class Uploads {
         resumable: file.size >= CHUNK_BYTES,
       };
       this.jobs.push({ item, file, abort: new AbortController() });
+      this.batch?.ids.add(item.id);
     }
     this.onChange();
     this.pump();
@@ -96,6 +116,7 @@ export class Uploads {
       if (!job) return;
       this.running++;
       job.item.state = 'uploading';
+      job.item.startedAt = Date.now();
       this.onChange();
       void this.run(job).finally(() => {
         this.running--;

@@ -59,6 +59,8 @@ export interface IndexedBackendOptions {
   readonly orphanSweepIntervalMs: number;
   /** How long a replaced blob outlives its row; undefined for the blob store's own default. */
   readonly replacedBlobGraceMs?: number | undefined;
+  /** A resumable upload's long chunk is made durable every this many bytes; 64 MiB if unset. */
+  readonly uploadCheckpointBytes?: number | undefined;
 }
 
 /**
@@ -90,6 +92,7 @@ export class IndexedBackend implements Backend {
       failpoint: this.failpoint,
       commit: (ref, row, commit) => this.commitRow(ref, row, commit),
       write: (ref, body, options) => this.write(ref, body, options),
+      checkpointBytes: options.uploadCheckpointBytes,
     });
     this.prefixes = new PrefixOperations(index, {
       clock: this.clock,

@@ -368,9 +368,15 @@ export interface ObjectIndex {
   findUpload(uploadId: string): Promise<UploadRecord | undefined>;
   /**
    * Claims an open session for a chunk at `offset`; undefined unless the session is open and
-   * stands at `offset`. Asks for a fresh part number when `needsPart`.
+   * stands at `offset`. Asks for a fresh part number when `needsPart`. With `continues` (the
+   * attempt of this request's previous claim), only if no other request claimed it since.
    */
-  claimUpload(options: { uploadId: string; offset: number; needsPart: boolean }): Promise<UploadClaim | undefined>;
+  claimUpload(options: {
+    uploadId: string;
+    offset: number;
+    needsPart: boolean;
+    continues?: number | undefined;
+  }): Promise<UploadClaim | undefined>;
   /** Commits a chunk's progress; false when a newer claim took the session meanwhile. */
   advanceUpload(options: AdvanceUploadOptions): Promise<boolean>;
   /** Marks a session cancelled (its row stays until it expires, so its URL never stores again). */

@@ -45,6 +45,7 @@ export async function openBackend(config: ServerConfig, options: OpenBackendOpti
       orphanGraceMs: config.orphanGraceMs,
       orphanSweepIntervalMs: Math.min(ORPHAN_SWEEP_INTERVAL_MS, config.orphanGraceMs),
       replacedBlobGraceMs: config.replacedBlobGraceMs,
+      uploadCheckpointBytes: config.uploadCheckpointBytes,
     });
     // Blobs replaced just before a crash were queued but not yet deleted. An index in the data
     // directory is this process's alone: leases of a collector that crashed are void.

@@ -14,6 +14,7 @@ import type {
   WriteOptions,
 } from './backend.js';
 import type { BlobStore } from './blob-store.js';
+import { BodyPieces } from './body-pieces.js';
 import { type BodyMeter, meterBody } from './metered-body.js';
 import type { IndexRow, ObjectIndex, UploadRecord } from './object-index.js';
 import { PreemptibleLocks } from './preemptible-locks.js';
@@ -43,7 +44,12 @@ export interface UploadSessionsDeps {
   ) => Promise<ObjectInfo>;
   /** The engine's whole-body write. */
   readonly write: (ref: ObjectRef, body: Readable, options: WriteOptions) => Promise<ObjectInfo>;
+  /** A chunk is made durable in pieces of at most this many bytes (UPLOAD_CHECKPOINT_BYTES if unset). */
+  readonly checkpointBytes?: number | undefined;
 }
+
+/** How much of a long chunk a cut may cost, by default: it is made durable in pieces of this size. */
+export const UPLOAD_CHECKPOINT_BYTES = 64 * 1024 * 1024;
 
 /**
  * Resumable upload sessions (the GCS protocol's server side) over any index and blob store. A
@@ -60,11 +66,15 @@ export class UploadSessions {
   /** Native running hashes of sessions this process advanced, by upload id (see runningHash). */
   private readonly nativeHashes = new LRUCache<string, { received: number; hash: Hash }>({ max: NATIVE_HASHES_KEPT });
 
+  private readonly checkpointBytes: number;
+
   constructor(
     private readonly index: ObjectIndex,
     private readonly blobs: BlobStore,
     private readonly deps: UploadSessionsDeps,
-  ) {}
+  ) {
+    this.checkpointBytes = Math.max(1, deps.checkpointBytes ?? UPLOAD_CHECKPOINT_BYTES);
+  }
 
   /**
    * The session an upload URL names, created on first use. A session belongs to the URL that
@@ -112,41 +122,45 @@ export class UploadSessions {
         throw fail('InvalidContentRange', 'The chunk ends past the declared total');
       if (offset + options.length > options.maxBytes) throw fail('EntityTooLarge');
 
-      const last = total !== undefined && offset + options.length === total;
-      const needsPart = options.length > 0 && this.blobs.chunkNeedsPart({ staging: record.staging, length: options.length, last });
-      const claim = await this.index.claimUpload({ uploadId, offset, needsPart });
-      if (!claim) throw await this.moved(uploadId);
-      const hash = await this.runningHash(record);
+      // A long chunk (a client sending the rest of a file in one request) is made durable piece
+      // by piece: each piece is claimed, appended and committed as a chunk of its own, so a cut
+      // costs at most one piece and the status query then tells where to go on from.
       const signal = options.signal ? AbortSignal.any([options.signal, preempted]) : preempted;
-      const meter: BodyMeter = { bytes: 0, sha256: undefined };
-      const chunk = meterBody(body, meter, { maxBytes: options.length, expectedBytes: options.length, continueHash: hash, signal });
+      const hash = await this.runningHash(record);
+      const pieces = new BodyPieces(body);
+      const end = offset + options.length;
+      let at = offset;
       let staging = record.staging;
-      if (options.length > 0) {
-        staging = await this.blobs.appendChunk({
-          uploadId,
-          staging: record.staging,
-          offset,
-          length: options.length,
-          last,
-          partNumber: claim.partNumber,
-          body: chunk,
-          signal,
-        });
-      } else {
-        for await (const _ of chunk); // checks that the body is empty indeed
-      }
-      this.deps.failpoint('upload.after-append');
-      const received = offset + options.length;
-      const advanced = await this.index.advanceUpload({
-        uploadId,
-        attempt: claim.attempt,
-        received,
-        total,
-        hashState: hash.state(),
-        staging,
-      });
-      if (!advanced) throw await this.moved(uploadId);
-      hash.keep(received);
+      let attempt: number | undefined;
+      do {
+        const length = Math.min(this.checkpointBytes, end - at);
+        const last = total !== undefined && at + length === total;
+        const needsPart = length > 0 && this.blobs.chunkNeedsPart({ staging, length, last });
+        const claim = await this.index.claimUpload({ uploadId, offset: at, needsPart, continues: attempt });
+        if (!claim) throw await this.moved(uploadId);
+        attempt = claim.attempt;
+        const meter: BodyMeter = { bytes: 0, sha256: undefined };
+        const piece = meterBody(pieces.next(length), meter, { maxBytes: length, expectedBytes: length, continueHash: hash, signal });
+        if (length > 0) {
+          staging = await this.blobs.appendChunk({
+            uploadId,
+            staging,
+            offset: at,
+            length,
+            last,
+            partNumber: claim.partNumber,
+            body: piece,
+            signal,
+          });
+        } else {
+          for await (const _ of piece); // checks that the body is empty indeed
+        }
+        this.deps.failpoint('upload.after-append');
+        at += length;
+        const advanced = await this.index.advanceUpload({ uploadId, attempt, received: at, total, hashState: hash.state(), staging });
+        if (!advanced) throw await this.moved(uploadId);
+        hash.keep(at);
+      } while (at < end);
       return toSession(await this.require(uploadId));
     });
   }
@@ -282,7 +296,8 @@ export class UploadSessions {
         update: (chunk) => hash.update(chunk),
         state: () => null,
         digest: () => hash.copy().digest('hex'),
-        keep: (received) => this.nativeHashes.set(record.uploadId, { received, hash }),
+        // A copy: the hash goes on with the next piece, the kept one must stand at `received`.
+        keep: (received) => this.nativeHashes.set(record.uploadId, { received, hash: hash.copy() }),
       };
     }
     const hasher = await createSHA256();

@@ -265,11 +265,13 @@ export class ObjectService {
   async uploadStatus(uploadId: string, total: number | undefined, finish: FinishOptions): Promise<UploadStep> {
     let current = await this.backend.uploadStatus(uploadId);
     if (current.completed) return { done: true, info: current.completed };
-    // `bytes */0` is how an empty upload completes: record its total (zero bytes) first.
-    if (current.total === undefined && total === 0 && current.received === 0) {
-      current = await this.backend.appendUpload(current.uploadId, 0, Readable.from([]), {
+    // A query that declares the total the upload already holds completes it: `bytes */0` for an
+    // empty upload, and `bytes */N` after the rest of a file went up as `bytes A-B/*` (a client
+    // that sends the digest, known only once every byte went out, with this last request).
+    if (current.total === undefined && total !== undefined && current.received === total) {
+      current = await this.backend.appendUpload(current.uploadId, total, Readable.from([]), {
         length: 0,
-        total: 0,
+        total,
         maxBytes: this.options.maxObjectBytes,
         signal: undefined,
       });

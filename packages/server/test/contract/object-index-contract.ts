@@ -362,6 +362,32 @@ export function objectIndexContract(name: string, open: () => Promise<OpenedInde
         assert.equal((await index.usage('acme')).objects, 2, 'an empty object adds no bytes');
       });
 
+      it('concurrent writers of one tenant take exactly what the quota holds, and a changed quota applies at once', async () => {
+        const index = await fresh();
+        await index.setQuota('acme', 1_000);
+        const wave = (name: string, count: number) =>
+          Promise.allSettled(Array.from({ length: count }, (_, i) => put(index, ref(`${name}/${i}`), blobRow(30))));
+        const outcomes = async (settled: PromiseSettledResult<void>[]) => {
+          for (const failed of settled.filter((result) => result.status === 'rejected'))
+            assert.equal((failed.reason as { code?: string }).code, 'QuotaExceeded');
+          return settled.filter((result) => result.status === 'fulfilled').length;
+        };
+        assert.equal(await outcomes(await wave('first', 64)), 33, '33 writes of 30 bytes fit in 1,000');
+        assert.deepEqual(pick(await index.usage('acme')), { bytes: 990, objects: 33 });
+        await index.setQuota('acme', 2_000);
+        assert.equal(await outcomes(await wave('second', 64)), 33, 'the raised quota takes 33 more');
+        assert.deepEqual(pick(await index.usage('acme')), { bytes: 1_980, objects: 66 });
+        await index.setQuota('acme', 500);
+        await assert.rejects(put(index, ref('over'), blobRow(1)), code('QuotaExceeded'));
+        const removed = await Promise.all(Array.from({ length: 64 }, (_, i) => remove(index, ref(`first/${i}`))));
+        assert.equal(removed.filter(Boolean).length, 33);
+        const removedSecond = await Promise.all(Array.from({ length: 64 }, (_, i) => remove(index, ref(`second/${i}`))));
+        assert.equal(removedSecond.filter(Boolean).length, 33);
+        assert.deepEqual(pick(await index.usage('acme')), { bytes: 0, objects: 0 });
+        assert.equal(await outcomes(await wave('third', 64)), 16, 'the lowered quota: 16 of 30 bytes in 500');
+        assert.deepEqual(pick(await index.usage('acme')), { bytes: 480, objects: 16 });
+      });
+
       it('pending upload bytes count open sessions only', async () => {
         const index = await fresh();
         for (const id of ['p1', 'p2', 'p3']) {
@@ -798,4 +824,9 @@ export function objectIndexContract(name: string, open: () => Promise<OpenedInde
       await index.checkReady();
     });
   });
+}
+
+/** The counts of a usage, without its quota and pending uploads. */
+function pick(usage: { bytes: number; objects: number }): { bytes: number; objects: number } {
+  return { bytes: usage.bytes, objects: usage.objects };
 }

@@ -1,13 +1,34 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { Api } from '../api.js';
 import { forgetToken, savedToken, saveToken } from '../session.js';
 import { Browser } from './Browser.js';
 import { SignIn } from './SignIn.js';
 
-/** Signed in (a token in session storage that the server accepts) or not. */
+const EXPIRED = 'Your session expired, sign in again.';
+
+/**
+ * Signed in (a token in session storage that the server accepts) or not. A 401 on any call ends
+ * the session with a word why; the URL's fragment stays, so signing in again comes back to the
+ * same place.
+ */
 export function App() {
   const [session, setSession] = useState<{ api: Api; tenant: string } | undefined>();
   const [checking, setChecking] = useState(true);
+  const [notice, setNotice] = useState<string>();
+  /** The Api of the session on screen: a late 401 of an earlier session's call ends nothing. */
+  const current = useRef<Api | undefined>(undefined);
+
+  const connect = (token: string): Api => {
+    const api: Api = new Api(token, () => {
+      if (current.current !== api) return;
+      current.current = undefined;
+      forgetToken();
+      setSession(undefined);
+      setNotice(EXPIRED);
+    });
+    current.current = api;
+    return api;
+  };
 
   useEffect(() => {
     const token = savedToken();
@@ -15,7 +36,7 @@ export function App() {
       setChecking(false);
       return;
     }
-    const api = new Api(token);
+    const api = connect(token);
     api
       .whoami()
       .then(({ tenant }) => setSession({ api, tenant }))
@@ -27,9 +48,11 @@ export function App() {
   if (!session)
     return (
       <SignIn
-        onSignedIn={(api, tenant) => {
-          saveToken(api.token);
-          setSession({ api, tenant });
+        notice={notice}
+        onSignedIn={(signedIn, tenant) => {
+          saveToken(signedIn.token);
+          setNotice(undefined);
+          setSession({ api: connect(signedIn.token), tenant });
         }}
       />
     );
@@ -39,6 +62,7 @@ export function App() {
       api={session.api}
       tenant={session.tenant}
       onSignOut={() => {
+        current.current = undefined;
         forgetToken();
         setSession(undefined);
       }}

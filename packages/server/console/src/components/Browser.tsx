@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'p
 import { type Api, ApiError, type BucketInfo, type BucketSummary, isStorageType, type ObjectDetails } from '../api.js';
 import { canManageSharing, isPubliclyReadable } from '../buckets.js';
 import { type BulkOperation, bulkSummary } from '../bulk.js';
+import type { Incoming } from '../conflicts.js';
 import { droppedFiles, type PickedFile, pickedFiles } from '../drop.js';
 import { useFolderContents } from '../folder-contents.js';
 import { matchRows, sortRows } from '../folder-rows.js';
@@ -11,6 +12,7 @@ import { HOME, hashOf, type Place, type SortColumn, type View, viewAt, viewOf } 
 import { Selection } from '../selection.js';
 import { Uploads } from '../uploads.js';
 import { objectDetails } from '../view-object.js';
+import { ApiKeys } from './ApiKeys.js';
 import { BucketNav } from './BucketNav.js';
 import { BulkActions } from './BulkActions.js';
 import { BulkDialog } from './BulkDialog.js';
@@ -25,12 +27,13 @@ import { Preview } from './Preview.js';
 import { Share } from './Share.js';
 import { Sharing } from './Sharing.js';
 import { type Target, Transfer } from './Transfer.js';
+import { UploadConflicts } from './UploadConflicts.js';
 import { UploadPanel } from './UploadPanel.js';
 
 type Modal =
   | { kind: 'share'; key: string }
   | { kind: 'move' | 'copy' | 'delete'; target: Target }
-  | { kind: 'create-bucket' | 'sharing' }
+  | { kind: 'create-bucket' | 'sharing' | 'api-keys' }
   | { kind: 'delete-bucket'; name: string }
   | { kind: 'bulk'; operation: BulkOperation }
   | { kind: 'new-folder' }
@@ -70,6 +73,9 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
     else if (location.hash !== hash) history.replaceState(history.state, '', hash);
     setView(next);
   }, []);
+  /** Drops and picks waiting for their overwrite questions, one at a time. */
+  const [incoming, setIncoming] = useState<Array<{ id: number; type: string; files: Incoming[] }>>([]);
+  const dropCount = useRef(0);
   const [modal, setModal] = useState<Modal>();
   const [dragging, setDragging] = useState(false);
   /** The folder's deleted items instead of its contents. */
@@ -84,10 +90,11 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
 
   const contents = useFolderContents(api, type, prefix, (cause, firstPage) => {
     if (firstPage && cause instanceof ApiError && cause.code === 'AccessDenied' && !isStorageType(type)) setDenied(true);
-    else setMessage(cause instanceof Error ? cause.message : String(cause));
   });
   const load = contents.reload;
   const { usage, loading } = contents;
+  /** Why the folder on screen could not be listed (shown instead of its table), or its next page. */
+  const listError = denied ? undefined : contents.error;
   const sorted = useMemo(() => sortRows(contents.rows, sort), [contents.rows, sort]);
   const shown = useMemo(() => matchRows(sorted, search), [sorted, search]);
 
@@ -182,11 +189,11 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
 
   const upload = useCallback(
     (files: PickedFile[]) =>
-      uploads.add(
-        type,
-        files.map(({ file, path }) => ({ file, key: prefix + path })),
-      ),
-    [uploads, type, prefix],
+      setIncoming((queue) => [
+        ...queue,
+        { id: ++dropCount.current, type, files: files.map(({ file, path }) => ({ file, key: prefix + path })) },
+      ]),
+    [type, prefix],
   );
   // Files and folders dropped anywhere on the page go into the folder on screen.
   useEffect(() => {
@@ -270,6 +277,9 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
       <header class="top">
         <h1>Stowage</h1>
         <span class="who">{tenant}</span>
+        <button type="button" onClick={() => setModal({ kind: 'api-keys' })}>
+          API keys
+        </button>
         <button type="button" onClick={signOut}>
           Sign out
         </button>
@@ -390,7 +400,12 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
               onOpen={(folder) => navigate({ bucket: type, prefix: folder })}
             />
           )}
-          <div aria-busy={loading} hidden={denied || showDeleted} class="listing-area">
+          {listError && !listError.partial && !showDeleted && (
+            <p role="alert" class="error">
+              {prefix || type} could not be listed: {listError.message}
+            </p>
+          )}
+          <div aria-busy={loading} hidden={denied || showDeleted || (listError !== undefined && !listError.partial)} class="listing-area">
             <BulkActions
               count={selection.size}
               onAction={(operation) => setModal({ kind: 'bulk', operation })}
@@ -428,7 +443,18 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
         </main>
       </div>
       {previewed && view.object === previewed.key && (
-        <Preview api={api} type={type} object={previewed} isPublic={publicAt(previewed.key)} onClose={closeThisPreview} />
+        <Preview
+          api={api}
+          type={type}
+          object={previewed}
+          isPublic={publicAt(previewed.key)}
+          onDownload={() => void download(previewed).catch((cause: Error) => setMessage(cause.message))}
+          onShare={() => {
+            setModal({ kind: 'share', key: previewed.key });
+            closeThisPreview();
+          }}
+          onClose={closeThisPreview}
+        />
       )}
       {modal?.kind === 'bulk' && (
         <BulkDialog
@@ -511,6 +537,19 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
             navigate(HOME);
             setMessage(`Deleted the bucket ${name}.`);
             void loadBuckets();
+          }}
+        />
+      )}
+      {modal?.kind === 'api-keys' && <ApiKeys api={api} buckets={named} onClose={() => setModal(undefined)} />}
+      {incoming[0] && (
+        <UploadConflicts
+          key={incoming[0].id}
+          api={api}
+          type={incoming[0].type}
+          files={incoming[0].files}
+          onResolved={(files) => {
+            if (files.length > 0) uploads.add(incoming[0]?.type ?? type, files);
+            setIncoming((queue) => queue.slice(1));
           }}
         />
       )}

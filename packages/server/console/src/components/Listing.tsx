@@ -4,6 +4,7 @@ import type { Row } from '../folder-rows.js';
 import { formatBytes, formatDate } from '../format.js';
 import type { Sort, SortColumn } from '../place.js';
 import type { Selection } from '../selection.js';
+import { RowActions } from './RowActions.js';
 
 export interface ListingActions {
   openFolder(prefix: string): void;
@@ -77,8 +78,9 @@ export function Listing({
     resized.current = new ResizeObserver(() => setViewport(element.clientHeight));
     resized.current.observe(element);
   }, []);
-  // The rows' real height (fonts, zoom, a phone's layout), measured once drawn.
+  // The rows' real height (fonts, zoom, a phone's layout), measured once drawn (not while a phone's row menu makes it taller).
   useLayoutEffect(() => {
+    if (firstRow.current?.querySelector('.row-actions[data-open="true"]')) return;
     const height = firstRow.current?.getBoundingClientRect().height;
     if (height && Math.abs(height - rowHeight) > 0.5) setRowHeight(height);
   });
@@ -181,7 +183,7 @@ function FolderRow({ row, index, rowRef, actions }: { row: Row; index: number; r
     <tr ref={rowRef} data-folder={folder} aria-rowindex={index + 2}>
       <td class="pick" />
       <th scope="row">
-        <button type="button" class="link folder" onClick={() => actions.openFolder(folder)}>
+        <button type="button" class="link folder" title={name} onClick={() => actions.openFolder(folder)}>
           <FolderIcon />
           {name}
         </button>
@@ -191,7 +193,7 @@ function FolderRow({ row, index, rowRef, actions }: { row: Row; index: number; r
       <td class="wide-only roomy-only">folder</td>
       <td class="wide-only roomy-only" />
       <td>
-        <div class="row-actions">
+        <RowActions name={name}>
           <button type="button" aria-label={`Rename or move folder ${name}`} onClick={() => actions.move(folder, true)}>
             Move
           </button>
@@ -201,7 +203,7 @@ function FolderRow({ row, index, rowRef, actions }: { row: Row; index: number; r
           <button type="button" class="danger" aria-label={`Delete folder ${name}`} onClick={() => actions.remove(folder, true)}>
             Delete
           </button>
-        </div>
+        </RowActions>
       </td>
     </tr>
   );
@@ -245,7 +247,7 @@ function ObjectRow({
       <td class="wide-only roomy-only">{object.contentType}</td>
       <td class="wide-only roomy-only">{object.expiresAt ? formatDate(object.expiresAt) : ''}</td>
       <td>
-        <div class="row-actions">
+        <RowActions name={name}>
           <button type="button" aria-label={`Download ${name}`} onClick={() => actions.download(object)}>
             Download
           </button>
@@ -261,7 +263,7 @@ function ObjectRow({
           <button type="button" class="danger" aria-label={`Delete ${name}`} onClick={() => actions.remove(object.key, false)}>
             Delete
           </button>
-        </div>
+        </RowActions>
       </td>
     </tr>
   );

@@ -2,10 +2,11 @@ import type { FolderContents } from '../folder-contents.js';
 
 /**
  * How much of the folder is loaded and shown ("200 of 100,000 shown"), and "Load more" and
- * "Load all" while there is more (Stop while it loads).
+ * "Load all" while there is more (Stop while it loads). A page that could not be listed says so
+ * here, above the buttons that try it again.
  */
 export function ListingFooter({ contents, shown, search }: { contents: FolderContents; shown: number; search: string }) {
-  const { rows, complete, usage, loadingAll } = contents;
+  const { rows, complete, usage, loadingAll, error } = contents;
   const loaded = rows.length;
   // The server counts every object under the folder: the total of this listing only while no sub-folder is listed.
   const total = usage && rows[0]?.object ? usage.objects : undefined;
@@ -19,6 +20,11 @@ export function ListingFooter({ contents, shown, search }: { contents: FolderCon
   if (loaded === 0) return null;
   return (
     <div class="listing-footer">
+      {error?.partial && (
+        <p role="alert" class="error">
+          The listing stopped after {loaded.toLocaleString()} entries: {error.message}
+        </p>
+      )}
       {/* Quiet while Load all counts up page after page; the final count is announced. */}
       <p class="counts" aria-live={loadingAll ? 'off' : 'polite'}>
         {count}

@@ -1,10 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import { type Api, type BucketName, isStorageType, type ObjectDetails } from '../api.js';
 import { formatBytes, formatDate } from '../format.js';
+import { CopyButton } from './CopyButton.js';
 import { Dialog } from './Dialog.js';
 import { PublicLink } from './PublicLink.js';
 
-/** Values larger than this are not previewed as text (download them instead). */
+/** Text larger than this shows its first this many bytes (one range read), not the whole value. */
 const TEXT_PREVIEW_BYTES = 1024 * 1024;
 const CSV_ROWS = 200;
 
@@ -15,19 +16,23 @@ function kindOf(object: ObjectDetails): Kind {
   const name = object.key.toLowerCase();
   if (type.startsWith('image/')) return 'image';
   if (type === 'application/pdf' || name.endsWith('.pdf')) return 'pdf';
-  if (object.size > TEXT_PREVIEW_BYTES) return 'none';
   if (type === 'application/json' || name.endsWith('.json')) return 'json';
   if (type === 'text/csv' || name.endsWith('.csv')) return 'csv';
   if (type.startsWith('text/') || /\.(txt|md|log|xml|yaml|yml|ts|js|py|html|css)$/.test(name)) return 'text';
   return 'none';
 }
 
-/** Preview (text, JSON, CSV as a table, images, PDF) and every detail of one object. */
+/**
+ * Preview (text, JSON, CSV as a table, images, PDF; the first MiB of larger text) and every
+ * detail of one object, with its Download, Share and Copy key actions.
+ */
 export function Preview({
   api,
   type,
   object,
   isPublic,
+  onDownload,
+  onShare,
   onClose,
 }: {
   api: Api;
@@ -35,16 +40,28 @@ export function Preview({
   object: ObjectDetails;
   /** Whether the bucket's settings make the object public; undefined when they are not known. */
   isPublic: boolean | undefined;
+  onDownload: () => void;
+  onShare: () => void;
   onClose: () => void;
 }) {
   const kind = kindOf(object);
   const [blob, setBlob] = useState<Blob>();
   const [text, setText] = useState<string>();
   const [error, setError] = useState<string>();
+  const [status, setStatus] = useState<string>();
   const url = useBlobUrl(blob);
+  const partial = (kind === 'json' || kind === 'csv' || kind === 'text') && object.size > TEXT_PREVIEW_BYTES;
 
   useEffect(() => {
     if (kind === 'none') return;
+    if (partial) {
+      api
+        .readStart(type, object.key, TEXT_PREVIEW_BYTES)
+        // stream: a character cut in two at the end is left out rather than shown as U+FFFD.
+        .then(({ bytes }) => setText(wholeLines(new TextDecoder().decode(bytes, { stream: true }), kind)))
+        .catch((cause: Error) => setError(cause.message));
+      return;
+    }
     api
       .download(type, object.key, object.contentType)
       .then(async (data) => {
@@ -55,17 +72,38 @@ export function Preview({
         if (kind === 'json' || kind === 'csv' || kind === 'text') setText(await data.text());
       })
       .catch((cause: Error) => setError(cause.message));
-  }, [api, type, object.key, kind]);
+  }, [api, type, object.key, kind, partial]);
 
   return (
     <Dialog title={object.key} onClose={onClose} wide>
+      <div class="preview-actions">
+        <button type="button" onClick={onDownload}>
+          Download
+        </button>
+        <button type="button" onClick={onShare}>
+          Share
+        </button>
+        <CopyButton text={object.key} label="Copy key" onCopied={(message) => setStatus(message.replace('the link', 'the key'))} />
+        {status && <span role="status">{status}</span>}
+      </div>
       <div class="preview" aria-live="polite">
         {error && <p role="alert">{error}</p>}
+        {partial && text !== undefined && (
+          <p class="hint partial-note">Showing the first 1 MiB of {formatBytes(object.size)}; download it for the rest.</p>
+        )}
         {kind === 'none' && <p>No preview for this type of content; download it instead.</p>}
         {kind === 'image' && url && <img src={url} alt={`Preview of ${object.key}`} />}
         {kind === 'pdf' && url && <iframe src={url} title={`PDF ${object.key}`} />}
-        {kind === 'json' && text !== undefined && <pre class="json">{prettyJson(text)}</pre>}
-        {kind === 'text' && text !== undefined && <pre>{text}</pre>}
+        {kind === 'json' && text !== undefined && (
+          // biome-ignore lint/a11y/noNoninteractiveTabindex: a text that scrolls must scroll from the keyboard too
+          <pre class="json" tabIndex={0}>
+            {prettyJson(text)}
+          </pre>
+        )}
+        {kind === 'text' && text !== undefined && (
+          // biome-ignore lint/a11y/noNoninteractiveTabindex: a text that scrolls must scroll from the keyboard too
+          <pre tabIndex={0}>{text}</pre>
+        )}
         {kind === 'csv' && text !== undefined && <CsvTable text={text} />}
       </div>
       <Details type={type} object={object} />
@@ -159,6 +197,12 @@ export function parseCsv(text: string): string[][] {
     rows.push(row);
   }
   return rows;
+}
+
+/** The start of a longer text, cut after its last whole line (a CSV's last row may be cut short). */
+function wholeLines(text: string, kind: Kind): string {
+  const end = text.lastIndexOf('\n');
+  return kind === 'csv' && end > 0 ? text.slice(0, end + 1) : text;
 }
 
 function prettyJson(text: string): string {

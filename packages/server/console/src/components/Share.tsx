@@ -28,14 +28,15 @@ export function Share({
   onClose: () => void;
 }) {
   const [lifetime, setLifetime] = useState(3600);
-  const [link, setLink] = useState<string>();
+  const [link, setLink] = useState<{ url: string; expires: Date; lifetime: string }>();
   const [status, setStatus] = useState<string>();
 
   const create = async (event: Event) => {
     event.preventDefault();
     try {
       const url = await api.signedUrl(type, objectKey, lifetime);
-      setLink(url);
+      const label = LIFETIMES.find(([, seconds]) => seconds === lifetime)?.[0] ?? `${lifetime} seconds`;
+      setLink({ url, expires: new Date(Date.now() + lifetime * 1000), lifetime: label });
       await navigator.clipboard.writeText(url).then(
         () => setStatus('Link copied to the clipboard.'),
         () => setStatus('Copy the link above (the clipboard was not available).'),
@@ -63,10 +64,16 @@ export function Share({
         <button type="submit">Create link and copy</button>
       </form>
       {link && (
-        <label>
-          Signed link
-          <input class="signed-link" readOnly value={link} onFocus={(event) => (event.currentTarget as HTMLInputElement).select()} />
-        </label>
+        <>
+          <label>
+            Signed link
+            <input class="signed-link" readOnly value={link.url} onFocus={(event) => (event.currentTarget as HTMLInputElement).select()} />
+          </label>
+          <p class="expiry">
+            The link stops working at <time dateTime={link.expires.toISOString()}>{link.expires.toLocaleString()}</time> (in {link.lifetime}
+            ).
+          </p>
+        </>
       )}
       {status && <p role="status">{status}</p>}
     </Dialog>

@@ -1,8 +1,8 @@
 import { useState } from 'preact/hooks';
 import { Api, exchangeApiKey } from '../api.js';
 
-/** Sign in with a token, or an API key exchanged at /auth/token. */
-export function SignIn({ onSignedIn }: { onSignedIn: (api: Api, tenant: string) => void }) {
+/** Sign in with a token, or an API key exchanged at /auth/token; `notice` says why it is asked again. */
+export function SignIn({ notice, onSignedIn }: { notice?: string | undefined; onSignedIn: (api: Api, tenant: string) => void }) {
   const [mode, setMode] = useState<'token' | 'key'>('token');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -30,6 +30,11 @@ export function SignIn({ onSignedIn }: { onSignedIn: (api: Api, tenant: string) 
   return (
     <main class="sign-in">
       <h1>Stowage console</h1>
+      {notice && (
+        <p role="status" class="notice">
+          {notice}
+        </p>
+      )}
       <form onSubmit={submit} aria-label="Sign in">
         <fieldset class="mode">
           <legend>Sign in with</legend>

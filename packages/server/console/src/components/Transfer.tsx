@@ -1,11 +1,14 @@
-import { useState } from 'preact/hooks';
-import { type Api, type BucketName, isStorageType, STORAGE_TYPES } from '../api.js';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { type Api, ApiError, type BucketName, isStorageType, STORAGE_TYPES } from '../api.js';
 import { Dialog } from './Dialog.js';
 
 /** What a transfer acts on: one key, or a folder (every key under a prefix). */
 export type Target = { type: BucketName; key: string; folder: boolean };
 
-/** Rename/move or copy a key or a folder, on the server (no bytes travel), within a bucket or to another. */
+/**
+ * Rename/move or copy a key or a folder, on the server (no bytes travel), within a bucket or to
+ * another. What would land on an existing key is kept unless the user then chooses Overwrite.
+ */
 export function Transfer({
   api,
   operation,
@@ -26,32 +29,44 @@ export function Transfer({
   const [destinationType, setDestinationType] = useState<BucketName>(target.type);
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  /** What exists at the destination: the key, or how many keys of the folder were skipped (and what was done). */
+  const [conflict, setConflict] = useState<{ key: string } | { skipped: number; done: string }>();
+  const overwriteButton = useRef<HTMLButtonElement>(null);
+  useLayoutEffect(() => overwriteButton.current?.focus(), [conflict]);
   const verb = operation === 'move' ? 'Rename or move' : 'Copy';
   // The bucket it is in is always offered, even when the list of buckets does not hold it (yet).
   const destinations = [...new Set([...buckets, ...(isStorageType(target.type) ? [] : [target.type])])].sort();
 
-  const submit = async (event: Event) => {
-    event.preventDefault();
+  const to = target.folder && !destination.endsWith('/') ? `${destination}/` : destination;
+  const done = operation === 'move' ? 'Moved' : 'Copied';
+  const run = async (overwrite: boolean) => {
     setBusy(true);
     setError(undefined);
+    setConflict(undefined);
     try {
-      const to = target.folder && !destination.endsWith('/') ? `${destination}/` : destination;
       const side = target.folder ? 'prefix' : 'key';
-      const answer = (await api.transfer(operation, { type: target.type, [side]: target.key }, { type: destinationType, [side]: to })) as {
+      const answer = (await api.transfer(
+        operation,
+        { type: target.type, [side]: target.key },
+        { type: destinationType, [side]: to },
+        overwrite,
+      )) as {
         objects?: number;
         skipped?: number;
       };
-      const done = operation === 'move' ? 'Moved' : 'Copied';
-      onDone(
-        target.folder
-          ? `${done} ${answer.objects ?? 0} keys to ${to}${answer.skipped ? ` (${answer.skipped} skipped: the destination existed)` : ''}`
-          : `${done} ${target.key} to ${to}`,
-      );
+      const message = target.folder ? `${done} ${answer.objects ?? 0} keys to ${to}` : `${done} ${target.key} to ${to}`;
+      if (answer.skipped) setConflict({ skipped: answer.skipped, done: message });
+      else onDone(message);
     } catch (cause) {
-      setError(cause instanceof Error ? cause.message : String(cause));
+      if (cause instanceof ApiError && cause.code === 'DestinationExists') setConflict({ key: to });
+      else setError(cause instanceof Error ? cause.message : String(cause));
     } finally {
       setBusy(false);
     }
+  };
+  const submit = (event: Event) => {
+    event.preventDefault();
+    void run(false);
   };
 
   return (
@@ -87,10 +102,35 @@ export function Transfer({
             {error}
           </p>
         )}
-        <button type="submit" disabled={busy}>
-          {verb}
-        </button>
+        {!conflict && (
+          <button type="submit" disabled={busy}>
+            {verb}
+          </button>
+        )}
       </form>
+      {conflict && (
+        <section class="warning" aria-labelledby="exists-heading">
+          <h4 id="exists-heading">
+            {'key' in conflict
+              ? `${conflict.key} already exists in ${destinationType}`
+              : `${conflict.done}; ${conflict.skipped} skipped: they already exist there`}
+          </h4>
+          <p>{'key' in conflict ? `Overwrite it with ${target.key}?` : `Overwrite those ${conflict.skipped} keys too?`}</p>
+          <div class="actions">
+            <button
+              type="button"
+              onClick={() =>
+                'key' in conflict ? setConflict(undefined) : onDone(`${conflict.done} (${conflict.skipped} kept as they were)`)
+              }
+            >
+              {'key' in conflict ? 'Choose another name' : 'Keep them'}
+            </button>
+            <button type="button" class="danger" disabled={busy} ref={overwriteButton} onClick={() => void run(true)}>
+              Overwrite
+            </button>
+          </div>
+        </section>
+      )}
     </Dialog>
   );
 }

@@ -525,13 +525,17 @@ export class SqliteIndex implements ObjectIndex {
     uploadId,
     offset,
     needsPart,
+    continues,
   }: {
     uploadId: string;
     offset: number;
     needsPart: boolean;
+    continues?: number | undefined;
   }): Promise<UploadClaim | undefined> {
     return this.commits.enqueue(() => {
-      const claim = this.sql.claim.get({ uploadId, offset, part: needsPart ? 1 : 0 }) as { attempt: number; next_part: number } | undefined;
+      const claim = this.sql.claim.get({ uploadId, offset, part: needsPart ? 1 : 0, continues: continues ?? null }) as
+        | { attempt: number; next_part: number }
+        | undefined;
       return claim && { attempt: claim.attempt, partNumber: needsPart ? claim.next_part : undefined };
     });
   }
@@ -664,6 +668,7 @@ function prepareUploadStatements({ db }: IndexDb) {
     claim: db.prepare(
       `UPDATE uploads SET attempt = attempt + 1, next_part = next_part + @part
        WHERE upload_id = @uploadId AND received = @offset AND completed_json IS NULL AND cancelled = 0
+         AND (@continues IS NULL OR attempt = @continues)
        RETURNING attempt, next_part`,
     ),
     advance: db.prepare(

@@ -15,7 +15,16 @@ export function statement(name: string, text: string): Statement {
 /** Something that runs statements: the pool (autocommit) or one transaction's connection. */
 export interface Queries {
   run<R extends pg.QueryResultRow = pg.QueryResultRow>(statement: Statement, values: readonly unknown[]): Promise<pg.QueryResult<R>>;
+  /** In a transaction: what its earlier attempts learnt, for the next one (see RetryTransaction). */
+  readonly memo?: Map<string, unknown>;
 }
+
+/**
+ * Thrown inside a transaction to roll it back and run it again at once, having noted in `memo`
+ * what to do differently: for a path that found it holds a lock it must not hold while waiting
+ * for the next one.
+ */
+export class RetryTransaction extends Error {}
 
 /** Deadlocks between concurrent transactions are rolled back by the server; the transaction runs again. */
 const CONFLICT_ATTEMPTS = 4;
@@ -42,6 +51,7 @@ export class PgDb implements Queries {
 
   /** Runs `work` in one transaction (READ COMMITTED), committed if it returns, rolled back if it throws. */
   async transaction<T>(work: (tx: Queries) => Promise<T>): Promise<T> {
+    const memo = new Map<string, unknown>();
     for (let attempt = 1; ; attempt++) {
       let client: pg.PoolClient;
       try {
@@ -59,6 +69,7 @@ export class PgDb implements Queries {
       const tx: Queries = {
         run: <R extends pg.QueryResultRow>(statement: Statement, values: readonly unknown[]) =>
           client.query<R>({ name: statement.name, text: statement.text, values: [...values] }),
+        memo,
       };
       try {
         await client.query('BEGIN');
@@ -66,12 +77,13 @@ export class PgDb implements Queries {
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        if (isConnectionBroken(error)) broken ??= error;
+        if (isConnectionBroken(error) && !(error instanceof RetryTransaction)) broken ??= error;
         else if (broken === undefined)
           await client.query('ROLLBACK').catch((rollbackError: unknown) => {
             broken = rollbackError;
           });
-        if (broken === undefined && isRetryableConflict(error) && attempt < CONFLICT_ATTEMPTS) continue;
+        const retryable = isRetryableConflict(error) || error instanceof RetryTransaction;
+        if (broken === undefined && retryable && attempt < CONFLICT_ATTEMPTS) continue;
         throw asIndexError(error);
       } finally {
         client.removeListener('error', onError);

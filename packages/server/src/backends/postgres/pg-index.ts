@@ -429,7 +429,12 @@ export class PgIndex implements ObjectIndex {
     return this.uploads.find(uploadId);
   }
 
-  async claimUpload(options: { uploadId: string; offset: number; needsPart: boolean }): Promise<UploadClaim | undefined> {
+  async claimUpload(options: {
+    uploadId: string;
+    offset: number;
+    needsPart: boolean;
+    continues?: number | undefined;
+  }): Promise<UploadClaim | undefined> {
     return this.uploads.claim(options);
   }
 

@@ -1,28 +1,83 @@
+import { randomInt } from 'node:crypto';
 import type { TenantUsage } from '../backend.js';
 import { type BucketChargeRow, checkBucketCharge, mergeBuckets, touchesBucket, type UsageChange } from '../bucket-usage.js';
 import { quotaExceeded } from '../conditions.js';
-import { type PgDb, type Queries, statement } from './pg-db.js';
+import { type PgDb, type Queries, RetryTransaction, statement } from './pg-db.js';
 
 const OPEN_UPLOADS = 'completed_json IS NULL AND NOT cancelled';
 
+/**
+ * A tenant's usage is kept in STRIPES rows (tenant, stripe), each transaction charging one of them
+ * chosen at random, so writers of one tenant do not queue on one row lock. Growth under a quota is
+ * held exact by ceilings: each stripe may grow up to its `ceiling`, set for the quota `quota_basis`,
+ * and the ceilings together never exceed that quota. A growth that would pass its stripe's ceiling
+ * (or finds it set for another quota) locks every stripe, sums them, and either refuses the write
+ * or hands each stripe a new share of what is left: the tenant's writes serialize only near the quota.
+ */
+export const USAGE_STRIPES = 16;
+
 const READ_USAGE = statement(
   'usage_read',
-  `SELECT COALESCE(u.bytes, 0)::bigint AS bytes, COALESCE(u.objects, 0)::bigint AS objects,
+  `SELECT (SELECT COALESCE(SUM(bytes), 0) FROM usage WHERE tenant = $1)::bigint AS bytes,
+     (SELECT COALESCE(SUM(objects), 0) FROM usage WHERE tenant = $1)::bigint AS objects,
      (SELECT COALESCE(SUM(received), 0) FROM uploads WHERE tenant = $1 AND ${OPEN_UPLOADS})::bigint AS pending,
      t.tenant IS NOT NULL AS own_quota, t.quota_bytes
    FROM (SELECT $1::text AS tenant) AS q
-   LEFT JOIN usage u ON u.tenant = q.tenant
    LEFT JOIN tenants t ON t.tenant = q.tenant`,
 );
-// The row lock this upsert takes serializes the tenant's writers until commit, so the quota check
-// below sees every commit before it: two writes racing for the last bytes cannot both get in.
-const CHARGE = statement(
-  'usage_charge',
-  `INSERT INTO usage (tenant, bytes, objects) VALUES ($1, $2, $3)
-   ON CONFLICT (tenant) DO UPDATE SET bytes = usage.bytes + excluded.bytes, objects = usage.objects + excluded.objects
-   RETURNING bytes, objects,
-     EXISTS (SELECT 1 FROM tenants WHERE tenant = $1) AS own_quota,
-     (SELECT quota_bytes FROM tenants WHERE tenant = $1) AS quota_bytes`,
+/** Shrinking, or growing without a quota: the stripe takes the change whatever its ceiling. */
+const CHARGE_STRIPE = statement(
+  'usage_charge_stripe',
+  `INSERT INTO usage (tenant, stripe, bytes, objects) VALUES ($1, $2, $3, $4)
+   ON CONFLICT (tenant, stripe) DO UPDATE SET bytes = usage.bytes + excluded.bytes, objects = usage.objects + excluded.objects`,
+);
+/**
+ * Growing: the tenant's quota (its own, else the default $5), and the stripe charged when there is
+ * none or the growth fits under the stripe's ceiling for that same quota.
+ */
+const GROW_STRIPE = statement(
+  'usage_grow_stripe',
+  `WITH quota AS (
+     SELECT CASE WHEN t.tenant IS NOT NULL THEN t.quota_bytes ELSE $5::bigint END AS bytes
+     FROM (SELECT $1::text AS tenant) AS q LEFT JOIN tenants t ON t.tenant = q.tenant
+   ), charged AS (
+     UPDATE usage u SET bytes = u.bytes + $3, objects = u.objects + $4
+     FROM quota
+     WHERE u.tenant = $1 AND u.stripe = $2
+       AND (quota.bytes IS NULL OR (u.quota_basis = quota.bytes AND u.bytes + $3 <= u.ceiling))
+     RETURNING 1
+   )
+   SELECT (SELECT bytes FROM quota) AS quota_bytes, EXISTS (SELECT 1 FROM charged) AS charged`,
+);
+/**
+ * One rebalancing writer per tenant at a time (the two-key advisory lock space, apart from the
+ * key locks'): two of them each locking the stripes could otherwise deadlock on a stripe's newer
+ * version. Writers on the fast path never take it.
+ */
+const REBALANCE_LOCK_CLASS = 0x5708;
+const LOCK_REBALANCE = statement('usage_lock_rebalance', `SELECT pg_advisory_xact_lock(${REBALANCE_LOCK_CLASS}, hashtext($1))`);
+/** Every stripe of the tenant exists (a new one is created at zero), so locking them all leaves none out. */
+const FILL_STRIPES = statement(
+  'usage_fill_stripes',
+  `INSERT INTO usage (tenant, stripe, bytes, objects)
+   SELECT $1, stripe, 0, 0 FROM generate_series(0, ${USAGE_STRIPES - 1}) AS stripe
+   ON CONFLICT (tenant, stripe) DO NOTHING`,
+);
+/** Locks every stripe of the tenant, in stripe order (one order for every rebalancing writer). */
+const LOCK_STRIPES = statement(
+  'usage_lock_stripes',
+  `SELECT COALESCE(SUM(bytes), 0)::bigint AS bytes, COALESCE(SUM(objects), 0)::bigint AS objects
+   FROM (SELECT bytes, objects FROM usage WHERE tenant = $1 ORDER BY stripe FOR UPDATE) AS locked`,
+);
+/** Charges stripe $2 and gives every stripe a ceiling $5 above what it holds, for quota $6. */
+const REBALANCE = statement(
+  'usage_rebalance',
+  `UPDATE usage SET
+     bytes = bytes + CASE WHEN stripe = $2 THEN $3::bigint ELSE 0 END,
+     objects = objects + CASE WHEN stripe = $2 THEN $4::bigint ELSE 0 END,
+     ceiling = bytes + CASE WHEN stripe = $2 THEN $3::bigint ELSE 0 END + $5::bigint,
+     quota_basis = $6
+   WHERE tenant = $1`,
 );
 // Its row lock also orders the write with a removal of the bucket (bucket-usage.ts).
 const CHARGE_BUCKET = statement(
@@ -48,11 +103,22 @@ interface UsageRow {
   quota_bytes: number | null;
 }
 
+/** The stripe a transaction charges: one per transaction, so a transaction never holds two of a tenant's. */
+const stripes = new WeakMap<Queries, number>();
+function stripeOf(tx: Queries): number {
+  let stripe = stripes.get(tx);
+  if (stripe === undefined) {
+    stripe = randomInt(USAGE_STRIPES);
+    stripes.set(tx, stripe);
+  }
+  return stripe;
+}
+
 /**
  * Each tenant's stored bytes and object count, kept beside the rows they count, and each named
  * bucket's (its row in `buckets`). `charge` runs in the transaction that changes `objects`, so
  * the two never disagree. Locks are taken in one order by every transaction: the bucket rows (in
- * name order), then the tenant's usage row.
+ * name order), then the tenant's usage stripe (or, near its quota, all of them in stripe order).
  */
 export class PgLedger {
   constructor(
@@ -105,20 +171,63 @@ export class PgLedger {
 
   private async chargeTenant(tx: Queries, tenant: string, bytes: number, objects: number): Promise<void> {
     if (bytes === 0 && objects === 0) return;
-    const { rows } = await tx.run<Omit<UsageRow, 'pending'>>(CHARGE, [tenant, bytes, objects]);
-    const row = rows[0] as Omit<UsageRow, 'pending'>;
-    if (bytes <= 0) return;
-    const quotaBytes = row.own_quota ? row.quota_bytes : this.defaultQuotaBytes;
-    if (quotaBytes === null || row.bytes <= quotaBytes) return;
-    const pending = await tx.run<{ pending: number }>(PENDING, [tenant]);
-    const before: TenantUsage = {
+    const stripe = stripeOf(tx);
+    if (bytes <= 0) {
+      await tx.run(CHARGE_STRIPE, [tenant, stripe, bytes, objects]);
+      return;
+    }
+    const rebalancing = `usage-rebalance:${tenant}`;
+    const quotaFound = tx.memo?.get(rebalancing) as number | undefined;
+    if (quotaFound !== undefined) {
+      await this.rebalance(tx, tenant, stripe, bytes, objects, quotaFound);
+      return;
+    }
+    const { rows } = await tx.run<{ quota_bytes: number | null; charged: boolean }>(GROW_STRIPE, [
       tenant,
-      bytes: row.bytes - bytes,
-      objects: row.objects - objects,
-      pendingUploadBytes: pending.rows[0]?.pending ?? 0,
-      quotaBytes,
-    };
-    throw quotaExceeded(before, bytes);
+      stripe,
+      bytes,
+      objects,
+      this.defaultQuotaBytes,
+    ]);
+    const { quota_bytes: quotaBytes, charged } = rows[0] as { quota_bytes: number | null; charged: boolean };
+    if (charged) return;
+    if (quotaBytes === null) {
+      await tx.run(CHARGE_STRIPE, [tenant, stripe, bytes, objects]);
+      return;
+    }
+    // The update that did not fit may still hold the stripe's lock (PostgreSQL locks the newest
+    // version of a row before it rechecks the condition); waiting for the rebalance lock while
+    // holding it could deadlock with a rebalancing writer. So the transaction runs again and
+    // rebalances first.
+    if (tx.memo) {
+      tx.memo.set(rebalancing, Number(quotaBytes));
+      throw new RetryTransaction(`usage of ${tenant}: rebalance`);
+    }
+    await this.rebalance(tx, tenant, stripe, bytes, objects, Number(quotaBytes));
+  }
+
+  /**
+   * The slow path of a growth under a quota: with every stripe locked, the exact total decides;
+   * what the quota leaves after this write is shared out again as the stripes' ceilings.
+   */
+  private async rebalance(tx: Queries, tenant: string, stripe: number, bytes: number, objects: number, quotaBytes: number): Promise<void> {
+    await tx.run(LOCK_REBALANCE, [tenant]);
+    await tx.run(FILL_STRIPES, [tenant]);
+    const { rows } = await tx.run<{ bytes: number; objects: number }>(LOCK_STRIPES, [tenant]);
+    const total = { bytes: Number(rows[0]?.bytes ?? 0), objects: Number(rows[0]?.objects ?? 0) };
+    if (total.bytes + bytes > quotaBytes) {
+      const pending = await tx.run<{ pending: number }>(PENDING, [tenant]);
+      const before: TenantUsage = {
+        tenant,
+        bytes: total.bytes,
+        objects: total.objects,
+        pendingUploadBytes: Number(pending.rows[0]?.pending ?? 0),
+        quotaBytes,
+      };
+      throw quotaExceeded(before, bytes);
+    }
+    const share = Math.floor((quotaBytes - total.bytes - bytes) / USAGE_STRIPES);
+    await tx.run(REBALANCE, [tenant, stripe, bytes, objects, share, quotaBytes]);
   }
 
   async setQuota(tenant: string, quotaBytes: number | null | 'default'): Promise<void> {

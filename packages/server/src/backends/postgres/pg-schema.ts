@@ -168,6 +168,14 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly name
       CREATE INDEX api_keys_by_tenant ON api_keys (tenant, created_at);
     `,
   },
+  {
+    version: 9,
+    name: "usage in stripes: a tenant's writers charge one of several rows, with ceilings that keep quotas exact",
+    sql: `
+      ALTER TABLE usage ADD COLUMN stripe SMALLINT NOT NULL DEFAULT 0, ADD COLUMN ceiling BIGINT, ADD COLUMN quota_basis BIGINT;
+      ALTER TABLE usage DROP CONSTRAINT usage_pkey, ADD PRIMARY KEY (tenant, stripe);
+    `,
+  },
 ];
 
 /** Distinguishes this lock from other advisory locks in the database (two-key form: class, schema). */

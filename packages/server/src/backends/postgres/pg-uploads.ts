@@ -15,7 +15,7 @@ const FIND = statement('upload_find', 'SELECT * FROM uploads WHERE upload_id = $
 const CLAIM = statement(
   'upload_claim',
   `UPDATE uploads SET attempt = attempt + 1, next_part = next_part + $3
-   WHERE upload_id = $1 AND received = $2 AND ${OPEN}
+   WHERE upload_id = $1 AND received = $2 AND ${OPEN} AND ($4::integer IS NULL OR attempt = $4)
    RETURNING attempt, next_part`,
 );
 const ADVANCE = statement(
@@ -71,8 +71,23 @@ export class PgUploads {
     return rows[0] && toRecord(rows[0]);
   }
 
-  async claim({ uploadId, offset, needsPart }: { uploadId: string; offset: number; needsPart: boolean }): Promise<UploadClaim | undefined> {
-    const { rows } = await this.db.run<{ attempt: number; next_part: number }>(CLAIM, [uploadId, offset, needsPart ? 1 : 0]);
+  async claim({
+    uploadId,
+    offset,
+    needsPart,
+    continues,
+  }: {
+    uploadId: string;
+    offset: number;
+    needsPart: boolean;
+    continues?: number | undefined;
+  }): Promise<UploadClaim | undefined> {
+    const { rows } = await this.db.run<{ attempt: number; next_part: number }>(CLAIM, [
+      uploadId,
+      offset,
+      needsPart ? 1 : 0,
+      continues ?? null,
+    ]);
     const claim = rows[0];
     return claim && { attempt: claim.attempt, partNumber: needsPart ? claim.next_part : undefined };
   }
