@@ -1,20 +1,8 @@
+import type { ObjectInfo } from 'stowage-client';
 import type { ObjectDetails } from './api.js';
 
 /** What a HEAD tells of an object, in the form a listing gives it (for a preview opened by its URL). */
-export function objectDetails(
-  key: string,
-  info: {
-    size: number;
-    etag: string;
-    sha256: string;
-    contentType: string;
-    lastModified: Date;
-    expiresAt: Date | undefined;
-    metadata: Record<string, string>;
-    cacheControl: string | undefined;
-    contentDisposition: string | undefined;
-  },
-): ObjectDetails {
+export function objectDetails(key: string, info: ObjectInfo): ObjectDetails {
   return {
     key,
     size: info.size,

@@ -1,7 +1,8 @@
 import { useRef, useState } from 'preact/hooks';
-import { type Api, type BucketName, isStorageType, STORAGE_TYPES } from '../api.js';
+import type { Api, BucketName } from '../api.js';
 import { type BulkOperation, type BulkResult, objectCount, runBulk } from '../bulk.js';
 import { baseName } from '../keys.js';
+import { DestinationSelect } from './DestinationSelect.js';
 import { Dialog } from './Dialog.js';
 import { DialogActions } from './DialogActions.js';
 
@@ -44,7 +45,6 @@ export function BulkDialog({
   const [error, setError] = useState<string>();
   const abort = useRef<AbortController | undefined>(undefined);
   const title = `${TITLE[operation]} ${objectCount(keys.length)}`;
-  const destinations = [...new Set([...buckets, ...(isStorageType(type) ? [] : [type])])].sort();
 
   const start = async (event: Event) => {
     event.preventDefault();
@@ -87,31 +87,7 @@ export function BulkDialog({
                 onInput={(event) => setFolder((event.currentTarget as HTMLInputElement).value)}
               />
             </label>
-            <label>
-              Storage type or bucket
-              <select
-                value={destinationType}
-                disabled={running}
-                onChange={(event) => setDestinationType((event.currentTarget as HTMLSelectElement).value)}
-              >
-                <optgroup label="Built-in">
-                  {STORAGE_TYPES.map((name) => (
-                    <option key={name} value={name}>
-                      {name}
-                    </option>
-                  ))}
-                </optgroup>
-                {destinations.length > 0 && (
-                  <optgroup label="Buckets">
-                    {destinations.map((name) => (
-                      <option key={name} value={name}>
-                        {name}
-                      </option>
-                    ))}
-                  </optgroup>
-                )}
-              </select>
-            </label>
+            <DestinationSelect value={destinationType} from={type} buckets={buckets} disabled={running} onChange={setDestinationType} />
           </>
         )}
         {running ? (
