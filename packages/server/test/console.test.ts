@@ -252,11 +252,11 @@ describe('web console', { skip: browserSkip }, () => {
     await dialog.getByRole('button', { name: 'Close' }).click();
     const downloaded = await waitForDownload(page, () => page.getByRole('button', { name: `Download ${name}` }).click());
     assert.equal(downloaded.content.toString(), 'awkward');
-    await page.getByLabel('Filter by prefix').fill('a b+c%d#');
+    await page.getByLabel('Filter by name').fill('a b+c%d#');
     await page.getByRole('button', { name: `Preview ${name}` }).waitFor();
-    await page.getByLabel('Filter by prefix').fill('zzz');
-    await page.getByText('Nothing here yet').waitFor();
-    await page.getByLabel('Filter by prefix').fill('');
+    await page.getByLabel('Filter by name').fill('zzz');
+    await page.getByText('No objects match “zzz”.').waitFor();
+    await page.getByLabel('Filter by name').fill('');
   });
 
   test('delete a folder after a confirmation that says how many keys and bytes go', async () => {

@@ -44,21 +44,12 @@ export function isStorageType(name: string): name is StorageType {
   return (STORAGE_TYPES as readonly string[]).includes(name);
 }
 
-export interface FolderPage {
-  objects: ObjectDetails[];
-  folders: string[];
-  /** The X-NEXT token of the next page, when there is one. */
-  next: string | undefined;
-}
-
 /** A failed request: the client's error, with the server's stable code and message. */
 export { StorageError as ApiError };
 
 export const BASE = '/storage/v1';
 /** Most buckets the selector lists (pages of GET /buckets). */
 const MAX_LISTED_BUCKETS = 5000;
-/** Entries per page of the browser: enough to fill a screen, few enough to come quickly. */
-export const PAGE_SIZE = 200;
 
 /** Exchanges an API key for a token at `/auth/token`, as every client does. */
 export async function exchangeApiKey(clientId: string, secret: string): Promise<string> {
@@ -84,11 +75,6 @@ export class Api {
   /** The user the token acts as, and what they store (also proves the token works). */
   async whoami(): Promise<{ tenant: string; bytes: number; objects: number; quotaBytes: number | null }> {
     return this.storage.usage();
-  }
-
-  async listFolder(type: BucketName, prefix: string, next?: string): Promise<FolderPage> {
-    const page = await this.storage.listPage(prefix, { storageType: type, delimiter: '/', details: true, limit: PAGE_SIZE, next });
-    return { objects: [...page.objects], folders: [...page.folders], next: page.next };
   }
 
   async usage(type: BucketName, prefix: string): Promise<{ objects: number; bytes: number }> {

@@ -1,19 +1,28 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
 import { type Api, ApiError, type BucketInfo, type BucketSummary, isStorageType, type ObjectDetails } from '../api.js';
 import { canManageSharing, isPubliclyReadable } from '../buckets.js';
+import { type BulkOperation, bulkSummary } from '../bulk.js';
 import type { Incoming } from '../conflicts.js';
 import { droppedFiles, type PickedFile, pickedFiles } from '../drop.js';
+import { useFolderContents } from '../folder-contents.js';
+import { matchRows, sortRows } from '../folder-rows.js';
 import { formatBytes } from '../format.js';
 import { baseName, parentPrefixes } from '../keys.js';
-import { HOME, hashOf, type Place, placeOf } from '../place.js';
+import { HOME, hashOf, type Place, type SortColumn, type View, viewAt, viewOf } from '../place.js';
+import { Selection } from '../selection.js';
 import { Uploads } from '../uploads.js';
+import { objectDetails } from '../view-object.js';
 import { ApiKeys } from './ApiKeys.js';
 import { BucketNav } from './BucketNav.js';
+import { BulkActions } from './BulkActions.js';
+import { BulkDialog } from './BulkDialog.js';
 import { CreateBucket } from './CreateBucket.js';
 import { Delete } from './Delete.js';
 import { DeleteBucket } from './DeleteBucket.js';
 import { DeletedItems } from './DeletedItems.js';
 import { Listing } from './Listing.js';
+import { ListingFooter } from './ListingFooter.js';
+import { NewFolder } from './NewFolder.js';
 import { Preview } from './Preview.js';
 import { Share } from './Share.js';
 import { Sharing } from './Sharing.js';
@@ -22,46 +31,51 @@ import { UploadConflicts } from './UploadConflicts.js';
 import { UploadPanel } from './UploadPanel.js';
 
 type Modal =
-  | { kind: 'preview'; object: ObjectDetails }
   | { kind: 'share'; key: string }
   | { kind: 'move' | 'copy' | 'delete'; target: Target }
   | { kind: 'create-bucket' | 'sharing' | 'api-keys' }
   | { kind: 'delete-bucket'; name: string }
+  | { kind: 'bulk'; operation: BulkOperation }
+  | { kind: 'new-folder' }
   | undefined;
 
 /** Bucket settings read at once when the list of buckets comes. */
 const PARALLEL_INFO_READS = 4;
-const EMPTY_PAGE: Page = { folders: [], objects: [], next: undefined };
-
-interface Page {
-  folders: string[];
-  objects: ObjectDetails[];
-  next: string | undefined;
-}
 
 /**
  * The signed-in view: the bucket selector (storage types, the user's buckets, those shared with
  * them), folders with breadcrumbs, listing, uploads and actions, and a named bucket's sharing.
- * Where it is (bucket and folder) is kept in the URL's fragment.
+ * The view (bucket, folder, search, order, previewed object) is kept in the URL's fragment: Back
+ * and Forward move between views, a reload or a bookmark comes back to it.
  */
 export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; onSignOut: () => void }) {
-  const [place, setPlace] = useState<Place>(() => placeOf(location.hash));
-  const { bucket: type, prefix } = place;
-  const here = useRef(place);
-  here.current = place;
-  const [filter, setFilter] = useState('');
-  const [page, setPage] = useState<Page>(EMPTY_PAGE);
-  const [usage, setUsage] = useState<{ objects: number; bytes: number }>();
+  const [view, setView] = useState<View>(() => viewOf(location.hash));
+  const { bucket: type, prefix, search, sort } = view;
+  const here = useRef(view);
+  here.current = view;
   const [denied, setDenied] = useState(false);
-  const [loading, setLoading] = useState(false);
   const [message, setMessage] = useState<string>();
-  /** Why the folder on screen could not be listed: shown instead of its table, never another folder's rows. */
-  const [listError, setListError] = useState<string>();
+  const [selection, setSelection] = useState(Selection.EMPTY);
+  const [previewed, setPreviewed] = useState<ObjectDetails>();
+  /**
+   * Counts the previews shown; a preview's dialog closes only the one it belongs to. A dialog also
+   * reports its closing as it goes away, which may come after Back and Forward opened the next one.
+   */
+  const previews = useRef<{ key: string | undefined; shown: number; closed: number }>({ key: undefined, shown: 0, closed: 0 });
+  if (view.object !== previews.current.key) {
+    previews.current.key = view.object;
+    if (view.object !== undefined) previews.current.shown++;
+  }
+  /** Shows a view and records it in the history: a new entry (`push`) or in place of the current one. */
+  const go = useCallback((next: View, mode: 'push' | 'replace', state: { preview: boolean } | null = null) => {
+    const hash = hashOf(next);
+    if (mode === 'push' && location.hash !== hash) history.pushState(state, '', hash);
+    else if (location.hash !== hash) history.replaceState(history.state, '', hash);
+    setView(next);
+  }, []);
   /** Drops and picks waiting for their overwrite questions, one at a time. */
   const [incoming, setIncoming] = useState<Array<{ id: number; type: string; files: Incoming[] }>>([]);
   const dropCount = useRef(0);
-  /** The place the rows on screen belong to. */
-  const listed = useRef<string | undefined>(undefined);
   const [modal, setModal] = useState<Modal>();
   const [dragging, setDragging] = useState(false);
   /** The folder's deleted items instead of its contents. */
@@ -71,40 +85,18 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
   const [infos, setInfos] = useState<ReadonlyMap<string, BucketInfo>>(new Map());
   const [, bump] = useReducer((n: number) => n + 1, 0);
   const redraw = useCallback(() => bump(undefined), []);
-  const generation = useRef(0);
   /** Shared buckets whose settings the user may not read: not asked again. */
   const unreadable = useRef(new Set<string>());
 
-  const load = useCallback(async () => {
-    const mine = ++generation.current;
-    setLoading(true);
-    // Another folder's rows never stay under this folder's breadcrumb while it loads.
-    const where = `${type}\u0000${prefix}`;
-    if (listed.current !== where) {
-      setPage(EMPTY_PAGE);
-      setListError(undefined);
-    }
-    listed.current = where;
-    // The count is a nicety: a folder that may be listed but not counted still shows.
-    const counted = api.usage(type, prefix).catch(() => undefined);
-    try {
-      const first = await api.listFolder(type, prefix + filter);
-      if (mine !== generation.current) return;
-      setPage(first);
-      setDenied(false);
-      setListError(undefined);
-      const counts = await counted;
-      if (mine === generation.current) setUsage(counts);
-    } catch (cause) {
-      if (mine !== generation.current) return;
-      setPage(EMPTY_PAGE);
-      setUsage(undefined);
-      if (cause instanceof ApiError && cause.code === 'AccessDenied' && !isStorageType(type)) setDenied(true);
-      else setListError(cause instanceof Error ? cause.message : String(cause));
-    } finally {
-      if (mine === generation.current) setLoading(false);
-    }
-  }, [api, type, prefix, filter]);
+  const contents = useFolderContents(api, type, prefix, (cause, firstPage) => {
+    if (firstPage && cause instanceof ApiError && cause.code === 'AccessDenied' && !isStorageType(type)) setDenied(true);
+  });
+  const load = contents.reload;
+  const { usage, loading } = contents;
+  /** Why the folder on screen could not be listed (shown instead of its table), or its next page. */
+  const listError = denied ? undefined : contents.error;
+  const sorted = useMemo(() => sortRows(contents.rows, sort), [contents.rows, sort]);
+  const shown = useMemo(() => matchRows(sorted, search), [sorted, search]);
 
   const rememberInfo = useCallback((info: BucketInfo) => setInfos((known) => new Map(known).set(info.name, info)), []);
 
@@ -142,15 +134,16 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
     });
   }, [api, type, rememberInfo]);
 
-  // Back and forward move between the places visited, and a changed fragment goes where it says.
+  // Back and forward move between the views visited, and a changed fragment goes where it says.
   useEffect(() => {
     const follow = () => {
-      const next = placeOf(location.hash);
+      const next = viewOf(location.hash);
       const current = here.current;
-      if (current.bucket === next.bucket && current.prefix === next.prefix) return;
-      setPlace(next);
-      setFilter('');
+      const samePlace = current.bucket === next.bucket && current.prefix === next.prefix;
+      setView(sameSort(current, next) ? { ...next, sort: current.sort } : next);
+      if (samePlace) return;
       setDenied(false);
+      setSelection(Selection.EMPTY);
     };
     window.addEventListener('popstate', follow);
     window.addEventListener('hashchange', follow);
@@ -160,21 +153,39 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
     };
   }, []);
 
+  // The previewed object follows the URL: from the rows loaded, else asked of the server (a link or a reload).
+  const rowsNow = useRef(contents.rows);
+  rowsNow.current = contents.rows;
   useEffect(() => {
-    void load();
-  }, [load]);
+    if (view.object === undefined) {
+      setPreviewed(undefined);
+      return;
+    }
+    const key = view.object;
+    const listed = rowsNow.current.find((row) => row.key === key)?.object;
+    if (listed) {
+      setPreviewed(listed);
+      return;
+    }
+    let current = true;
+    api.storage.info(key, { storageType: type }).then(
+      (info) => current && setPreviewed(objectDetails(key, info)),
+      (cause: Error) => {
+        if (!current) return;
+        setMessage(`${key} cannot be previewed: ${cause.message}`);
+        go({ ...here.current, object: undefined }, 'replace');
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [api, type, view.object, go]);
 
   // One queue for the whole session: moving between folders must not touch uploads in flight.
   const reload = useRef(load);
   reload.current = load;
   const uploads = useMemo(() => new Uploads(api, redraw, () => void reload.current()), [api, redraw]);
   useEffect(() => () => uploads.cancelAll(), [uploads]);
-
-  const loadMore = async () => {
-    if (!page.next) return;
-    const more = await api.listFolder(type, prefix + filter, page.next);
-    setPage({ folders: [...page.folders, ...more.folders], objects: [...page.objects, ...more.objects], next: more.next });
-  };
 
   const upload = useCallback(
     (files: PickedFile[]) =>
@@ -206,18 +217,40 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
     };
   }, [upload]);
   const navigate = (next: Place) => {
-    const hash = hashOf(next);
-    if (location.hash !== hash) history.pushState(null, '', hash);
-    setPlace(next);
-    setFilter('');
+    go(viewAt(next), 'push');
     setDenied(false);
     setMessage(undefined);
+    setSelection(Selection.EMPTY);
+  };
+  // A search's first letter makes a new entry in the history, the next ones replace it: Back leaves the search.
+  const searchFor = (text: string) => go({ ...view, search: text }, search === '' && text !== '' ? 'push' : 'replace');
+  const sortBy = (by: SortColumn) => go({ ...view, sort: { by, descending: sort.by === by ? !sort.descending : false } }, 'replace');
+  const openPreview = (object: ObjectDetails) => {
+    setPreviewed(object);
+    go({ ...view, object: object.key }, 'push', { preview: true });
+  };
+  // Closing what was opened here steps back (Forward opens it again); closing what a link opened replaces it.
+  const closePreview = (shown: number) => {
+    const current = here.current;
+    if (current.object === undefined || shown !== previews.current.shown || previews.current.closed === shown) return;
+    previews.current.closed = shown;
+    if ((history.state as { preview?: boolean } | null)?.preview) history.back();
+    else go({ ...current, object: undefined }, 'replace');
   };
   const done = (text: string) => {
     setModal(undefined);
     setMessage(text);
     void load();
   };
+  const selectShown = () => setSelection((picked) => picked.toggleAll(shown.flatMap((row) => (row.object ? [row.key] : []))));
+  const selectOne = (key: string, shift: boolean) =>
+    setSelection((picked) =>
+      picked.click(
+        key,
+        shift,
+        shown.map((row) => row.key),
+      ),
+    );
   const download = async (object: ObjectDetails) => {
     const url = URL.createObjectURL(await api.download(type, object.key, object.contentType));
     const anchor = document.createElement('a');
@@ -228,6 +261,8 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
   };
   const open = (next: string) => navigate({ bucket: type, prefix: next });
   const info = isStorageType(type) ? undefined : infos.get(type);
+  const shownPreview = previews.current.shown;
+  const closeThisPreview = () => closePreview(shownPreview);
   const summary = buckets?.find((bucket) => bucket.name === type);
   /** Whether the bucket's settings make `key` public; undefined when the user may not read them. */
   const publicAt = (key: string) => (isStorageType(type) ? false : info ? isPubliclyReadable(info, key) : undefined);
@@ -299,14 +334,17 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
           </nav>
           <div class="toolbar">
             <label>
-              Filter by prefix
+              Filter by name
               <input
                 type="search"
-                value={filter}
-                placeholder="name starts with…"
-                onInput={(event) => setFilter((event.currentTarget as HTMLInputElement).value)}
+                value={search}
+                placeholder="name contains…"
+                onInput={(event) => searchFor((event.currentTarget as HTMLInputElement).value)}
               />
             </label>
+            <button type="button" onClick={() => setModal({ kind: 'new-folder' })}>
+              New folder
+            </button>
             <label class="button">
               Upload files
               <input type="file" multiple class="visually-hidden" onChange={(event) => pick(event, upload)} />
@@ -348,7 +386,7 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
               api={api}
               type={type}
               prefix={prefix}
-              filter={filter}
+              filter={search}
               bucketDays={info?.retentionDays}
               onChanged={() => void load()}
             />
@@ -362,19 +400,37 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
               onOpen={(folder) => navigate({ bucket: type, prefix: folder })}
             />
           )}
-          {listError && !denied && !showDeleted && (
+          {listError && !listError.partial && !showDeleted && (
             <p role="alert" class="error">
-              {prefix || type} could not be listed: {listError}
+              {prefix || type} could not be listed: {listError.message}
             </p>
           )}
-          <div aria-busy={loading} hidden={denied || showDeleted || listError !== undefined}>
+          <div aria-busy={loading} hidden={denied || showDeleted || (listError !== undefined && !listError.partial)} class="listing-area">
+            <BulkActions
+              count={selection.size}
+              onAction={(operation) => setModal({ kind: 'bulk', operation })}
+              onClear={() => setSelection(Selection.EMPTY)}
+            />
             <Listing
+              key={`${type}:${prefix}`}
               prefix={prefix}
-              folders={page.folders}
-              objects={page.objects}
+              rows={shown}
+              resetScroll={`${search}\n${sort.by}\n${sort.descending}`}
+              sort={sort}
+              onSort={sortBy}
+              selection={selection}
+              onSelect={selectOne}
+              onSelectAll={selectShown}
+              empty={
+                search && contents.rows.length > 0
+                  ? `No objects match “${search}”${contents.complete ? '' : ' among those loaded'}.`
+                  : loading
+                    ? 'Loading…'
+                    : 'Nothing here yet. Drop files or folders to upload them.'
+              }
               actions={{
                 openFolder: open,
-                preview: (object) => setModal({ kind: 'preview', object }),
+                preview: openPreview,
                 download: (object) => void download(object).catch((cause: Error) => setMessage(cause.message)),
                 share: (object) => setModal({ kind: 'share', key: object.key }),
                 move: (key, folder) => setModal({ kind: 'move', target: { type, key, folder } }),
@@ -382,23 +438,52 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
                 remove: (key, folder) => setModal({ kind: 'delete', target: { type, key, folder } }),
               }}
             />
-            {page.next && (
-              <button type="button" class="more" onClick={() => void loadMore()}>
-                Load more
-              </button>
-            )}
+            <ListingFooter contents={contents} shown={shown.length} search={search} />
           </div>
         </main>
       </div>
-      {modal?.kind === 'preview' && (
+      {previewed && view.object === previewed.key && (
         <Preview
           api={api}
           type={type}
-          object={modal.object}
-          isPublic={publicAt(modal.object.key)}
-          onDownload={() => void download(modal.object).catch((cause: Error) => setMessage(cause.message))}
-          onShare={() => setModal({ kind: 'share', key: modal.object.key })}
+          object={previewed}
+          isPublic={publicAt(previewed.key)}
+          onDownload={() => void download(previewed).catch((cause: Error) => setMessage(cause.message))}
+          onShare={() => {
+            setModal({ kind: 'share', key: previewed.key });
+            closeThisPreview();
+          }}
+          onClose={closeThisPreview}
+        />
+      )}
+      {modal?.kind === 'bulk' && (
+        <BulkDialog
+          api={api}
+          operation={modal.operation}
+          type={type}
+          prefix={prefix}
+          keys={[...selection.keys].sort()}
+          buckets={named}
           onClose={() => setModal(undefined)}
+          onFinished={(result, where) => {
+            setModal(undefined);
+            setMessage(bulkSummary(result, where));
+            setSelection((picked) => picked.without(result.done));
+            if (result.operation !== 'download') void load();
+          }}
+        />
+      )}
+      {modal?.kind === 'new-folder' && (
+        <NewFolder
+          api={api}
+          type={type}
+          prefix={prefix}
+          onClose={() => setModal(undefined)}
+          onCreated={(folder) => {
+            setModal(undefined);
+            navigate({ bucket: type, prefix: folder });
+            setMessage(`Created the folder ${folder}. Drop files here to upload them into it.`);
+          }}
         />
       )}
       {modal?.kind === 'share' && (
@@ -519,6 +604,10 @@ function FolderByPath({
       </form>
     </section>
   );
+}
+
+function sameSort(a: View, b: View): boolean {
+  return a.sort.by === b.sort.by && a.sort.descending === b.sort.descending;
 }
 
 function pick(event: Event, upload: (files: PickedFile[]) => void): void {

@@ -1,5 +1,6 @@
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { type Api, ApiError, type BucketName, isStorageType, STORAGE_TYPES } from '../api.js';
+import { type Api, ApiError, type BucketName } from '../api.js';
+import { DestinationSelect } from './DestinationSelect.js';
 import { Dialog } from './Dialog.js';
 
 /** What a transfer acts on: one key, or a folder (every key under a prefix). */
@@ -34,8 +35,6 @@ export function Transfer({
   const overwriteButton = useRef<HTMLButtonElement>(null);
   useLayoutEffect(() => overwriteButton.current?.focus(), [conflict]);
   const verb = operation === 'move' ? 'Rename or move' : 'Copy';
-  // The bucket it is in is always offered, even when the list of buckets does not hold it (yet).
-  const destinations = [...new Set([...buckets, ...(isStorageType(target.type) ? [] : [target.type])])].sort();
 
   const to = target.folder && !destination.endsWith('/') ? `${destination}/` : destination;
   const done = operation === 'move' ? 'Moved' : 'Copied';
@@ -76,27 +75,7 @@ export function Transfer({
           {target.folder ? 'New folder path' : 'New key'}
           <input value={destination} required onInput={(event) => setDestination((event.currentTarget as HTMLInputElement).value)} />
         </label>
-        <label>
-          Storage type or bucket
-          <select value={destinationType} onChange={(event) => setDestinationType((event.currentTarget as HTMLSelectElement).value)}>
-            <optgroup label="Built-in">
-              {STORAGE_TYPES.map((type) => (
-                <option key={type} value={type}>
-                  {type}
-                </option>
-              ))}
-            </optgroup>
-            {destinations.length > 0 && (
-              <optgroup label="Buckets">
-                {destinations.map((name) => (
-                  <option key={name} value={name}>
-                    {name}
-                  </option>
-                ))}
-              </optgroup>
-            )}
-          </select>
-        </label>
+        <DestinationSelect value={destinationType} from={target.type} buckets={buckets} onChange={setDestinationType} />
         {error && (
           <p role="alert" class="error">
             {error}

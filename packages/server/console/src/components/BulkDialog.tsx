@@ -1,0 +1,125 @@
+import { useRef, useState } from 'preact/hooks';
+import type { Api, BucketName } from '../api.js';
+import { type BulkOperation, type BulkResult, objectCount, runBulk } from '../bulk.js';
+import { baseName } from '../keys.js';
+import { DestinationSelect } from './DestinationSelect.js';
+import { Dialog } from './Dialog.js';
+import { DialogActions } from './DialogActions.js';
+
+/** How long a download's signed URL lives: it is used at once. */
+const DOWNLOAD_URL_SECONDS = 300;
+/** A pause between downloads, so the browser starts each one rather than dropping some of a burst. */
+const DOWNLOAD_GAP_MS = 250;
+
+const TITLE: Record<BulkOperation, string> = { delete: 'Delete', move: 'Move', copy: 'Copy', download: 'Download' };
+const DOING: Record<BulkOperation, string> = { delete: 'Deleting', move: 'Moving', copy: 'Copying', download: 'Downloading' };
+
+/**
+ * Confirms a bulk action on the selected objects (and, to move or copy, asks where to), then
+ * runs it one object at a time with a progress bar and a Stop button.
+ */
+export function BulkDialog({
+  api,
+  operation,
+  type,
+  prefix,
+  keys,
+  buckets,
+  onClose,
+  onFinished,
+}: {
+  api: Api;
+  operation: BulkOperation;
+  type: BucketName;
+  prefix: string;
+  keys: readonly string[];
+  /** The named buckets to offer as destinations besides the storage types. */
+  buckets: readonly string[];
+  onClose: () => void;
+  /** The run ended (done, failed or stopped); `where` names the destination of a move or copy. */
+  onFinished: (result: BulkResult, where: string) => void;
+}) {
+  const [folder, setFolder] = useState(prefix);
+  const [destinationType, setDestinationType] = useState<BucketName>(type);
+  const [progress, setProgress] = useState<number>();
+  const [error, setError] = useState<string>();
+  const abort = useRef<AbortController | undefined>(undefined);
+  const title = `${TITLE[operation]} ${objectCount(keys.length)}`;
+
+  const start = async (event: Event) => {
+    event.preventDefault();
+    const to = folder === '' || folder.endsWith('/') ? folder : `${folder}/`;
+    if ((operation === 'move' || operation === 'copy') && to === prefix && destinationType === type) {
+      setError('The destination is the folder they are in: choose another folder or bucket.');
+      return;
+    }
+    setError(undefined);
+    abort.current = new AbortController();
+    setProgress(0);
+    const each = async (key: string) => {
+      const name = baseName(key, prefix);
+      if (operation === 'delete') await api.remove(type, key);
+      else if (operation === 'download') await download(api, type, key, name);
+      else await api.transfer(operation, { type, key }, { type: destinationType, key: to + name });
+    };
+    const result = await runBulk(operation, keys, each, setProgress, abort.current.signal);
+    onFinished(result, operation === 'move' || operation === 'copy' ? ` to ${destinationType}: ${to || '(top level)'}` : '');
+  };
+
+  const running = progress !== undefined;
+  return (
+    <Dialog title={title} onClose={running ? () => abort.current?.abort() : onClose}>
+      <form onSubmit={start}>
+        {operation === 'delete' && (
+          <p>
+            This deletes the {objectCount(keys.length)} selected in {prefix || `the top of ${type}`}.
+          </p>
+        )}
+        {operation === 'download' && <p>Each object downloads as its own file, one after another.</p>}
+        {(operation === 'move' || operation === 'copy') && (
+          <>
+            <label>
+              Destination folder
+              <input
+                value={folder}
+                placeholder="empty for the top level"
+                disabled={running}
+                onInput={(event) => setFolder((event.currentTarget as HTMLInputElement).value)}
+              />
+            </label>
+            <DestinationSelect value={destinationType} from={type} buckets={buckets} disabled={running} onChange={setDestinationType} />
+          </>
+        )}
+        {running ? (
+          <div class="bulk-progress">
+            <progress max={keys.length} value={progress} aria-label={`${DOING[operation]} the selected objects`} />
+            <p role="status">
+              {DOING[operation]} {progress.toLocaleString()} of {objectCount(keys.length)}…
+            </p>
+            <div class="actions">
+              <button type="button" onClick={() => abort.current?.abort()}>
+                Stop
+              </button>
+            </div>
+          </div>
+        ) : (
+          <DialogActions error={error} onCancel={onClose}>
+            <button type="submit" class={operation === 'delete' ? 'danger' : undefined}>
+              {TITLE[operation]}
+            </button>
+          </DialogActions>
+        )}
+      </form>
+    </Dialog>
+  );
+}
+
+/** Starts the download of one object through a signed URL (the browser streams it to disk; no copy in memory). */
+async function download(api: Api, type: BucketName, key: string, name: string): Promise<void> {
+  const url = await api.storage.getSignedUrl(key, { storageType: type, expiresIn: DOWNLOAD_URL_SECONDS, filename: name });
+  const anchor = document.createElement('a');
+  anchor.href = url;
+  anchor.download = name;
+  anchor.click();
+  await new Promise((resolve) => setTimeout(resolve, DOWNLOAD_GAP_MS));
+}
