@@ -15,13 +15,16 @@ export interface CutPlan {
  */
 export async function startCuttingProxy(targetUrl: string, plan: CutPlan) {
   const target = new URL(targetUrl);
-  const stats = { cuts: 0, connections: 0, uploadedBytes: 0 };
+  const stats = { cuts: 0, connections: 0, uploadedBytes: 0, putRequests: 0 };
   const cutUpward = cutAfter(plan.upload);
-  const upward = (bytes: number) => {
-    stats.uploadedBytes += bytes;
-    return cutUpward(bytes);
+  const upward = (chunk: Buffer) => {
+    stats.uploadedBytes += chunk.length;
+    // Request lines that a chunk holds whole (one split between two chunks is not counted).
+    stats.putRequests += chunk.toString('latin1').match(PUT_REQUEST_LINE)?.length ?? 0;
+    return cutUpward(chunk.length);
   };
-  const downward = cutAfter(plan.download);
+  const downwardBytes = cutAfter(plan.download);
+  const downward = (chunk: Buffer) => downwardBytes(chunk.length);
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     stats.connections++;
@@ -36,9 +39,9 @@ export async function startCuttingProxy(targetUrl: string, plan: CutPlan) {
       upstream.destroy();
       plan.onCut?.();
     };
-    const forward = (from: net.Socket, to: net.Socket, count: (n: number) => boolean) => {
+    const forward = (from: net.Socket, to: net.Socket, count: (chunk: Buffer) => boolean) => {
       from.on('data', (chunk: Buffer) => {
-        if (count(chunk.length)) return cut();
+        if (count(chunk)) return cut();
         if (!to.write(chunk)) {
           from.pause();
           to.once('drain', () => from.resume());
@@ -61,6 +64,8 @@ export async function startCuttingProxy(targetUrl: string, plan: CutPlan) {
     },
   };
 }
+
+const PUT_REQUEST_LINE = /(?:^|\n)PUT \/\S* HTTP\/1\.1\r\n/g;
 
 /** Counts bytes in one direction (across connections) and says when the next cut point is passed. */
 function cutAfter(thresholds: number[] = []): (bytes: number) => boolean {

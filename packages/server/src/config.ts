@@ -247,7 +247,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     maxObjectBytes: read('STOWAGE_MAX_OBJECT_SIZE', env.STOWAGE_MAX_OBJECT_SIZE, 5 * 1024 ** 4, parseByteSize),
     uploadCheckpointBytes: read('STOWAGE_UPLOAD_CHECKPOINT', env.STOWAGE_UPLOAD_CHECKPOINT, 64 * 1024 ** 2, (value) => {
       const bytes = parseByteSize(value);
-      if (bytes < 64 * 1024) throw new Error('must be at least 64KiB');
+      // Clients keep their running hash every MiB: a checkpoint on a MiB lets them go on from it.
+      if (bytes < 1024 ** 2 || bytes % 1024 ** 2 !== 0) throw new Error('must be a whole number of MiB (1MiB or more)');
       return bytes;
     }),
     minFreeBytes: read('STOWAGE_MIN_FREE_SPACE', env.STOWAGE_MIN_FREE_SPACE, 64 * 1024 ** 2, parseByteSize),

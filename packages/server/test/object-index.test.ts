@@ -218,6 +218,59 @@ describe("PgIndex: a tenant's usage in stripes", { skip: pgSkip }, () => {
       await schema.drop();
     }
   });
+
+  it('ceilings set under a quota are not used again after growth without one: a quota that comes back holds exactly', async () => {
+    const schema = await freshPgSchema();
+    assert.ok(schema);
+    const open = (defaultQuotaBytes: number | null) =>
+      PgIndex.open({
+        connectionString: schema.url,
+        schema: schema.schema,
+        poolSize: 4,
+        defaultQuotaBytes,
+        attributeLayout: ATTRIBUTE_LAYOUT,
+      });
+    const write = (index: PgIndex, key: string, size: number) =>
+      index.put({
+        ref: { tenant: 'cycle', type: 'data', key },
+        row: { ...row, size, inline: Buffer.alloc(size) },
+        now: 1,
+        collectAfter: 1,
+      });
+    try {
+      // The default quota (STOWAGE_QUOTA) of 10,000: the first write sets the stripes' ceilings.
+      let index = await open(10_000);
+      await write(index, 'a', 100);
+      await index.close();
+      // Restarted without a default quota: the tenant grows past what the quota allowed, through
+      // two stripes at most; the others keep room under the ceilings set for that quota.
+      index = await open(null);
+      await write(index, 'b0', 6_000);
+      await write(index, 'b1', 6_000);
+      await index.close();
+      // The default quota is back: the tenant is over it, so no write may grow it, whatever
+      // stripe it lands on.
+      index = await open(10_000);
+      const refused = async (prefix: string) => {
+        const settled = await Promise.allSettled(Array.from({ length: 32 }, (_, i) => write(index, `${prefix}${i}`, 1)));
+        return settled.filter((result) => result.status === 'rejected' && (result.reason as { code?: string }).code === 'QuotaExceeded')
+          .length;
+      };
+      assert.equal(await refused('c'), 32);
+      // A tenant quota set and then lifted and set again: the same.
+      await index.setQuota('cycle', 20_000);
+      await write(index, 'd', 100);
+      await index.setQuota('cycle', null);
+      await write(index, 'e0', 6_000);
+      await write(index, 'e1', 6_000);
+      await index.setQuota('cycle', 20_000);
+      assert.equal(await refused('f'), 32);
+      assert.equal((await index.usage('cycle')).bytes, 100 + 12_000 + 100 + 12_000);
+      await index.close();
+    } finally {
+      await schema.drop();
+    }
+  });
 });
 
 describe('PgIndex: opening, migrations, schemas, and a database that does not answer', { skip: pgSkip }, () => {

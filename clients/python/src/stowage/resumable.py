@@ -136,7 +136,11 @@ class _HashingReader:
 
     SNAPSHOT = 1024 * 1024
 
-    def __init__(self, file_obj, start, offset, size, hash_at_offset):
+    KEPT = 1024  # the latest snapshots (1 GiB): the server's checkpoints are far closer together
+
+    def __init__(self, file_obj, start, offset, size, hash_at_offset, progress=None, total=None):
+        self.progress = progress
+        self.total = total
         self.file_obj = file_obj
         self.start = start
         self.offset = offset
@@ -161,6 +165,9 @@ class _HashingReader:
         self.position += len(data)
         if self.position % self.SNAPSHOT == 0 or self.position == self.size:
             self.snapshots[self.position] = self.hash.copy()
+            if len(self.snapshots) > self.KEPT:
+                del self.snapshots[next(iter(self.snapshots))]
+            _report(self.progress, self.position, self.total)
         return data
 
     def hash_at(self, position):
@@ -171,49 +178,68 @@ class _HashingReader:
 
 def upload_rest(api, upload_url, file_obj, size, retries, progress=None, headers=None):
     """Sends a seekable file of ``size`` bytes (from its current position) to ``upload_url``: the
-    rest of it in one request each time, then the completing query with its sha256."""
+    rest of it but the last byte in one request each time (``bytes A-B/*``), then the last byte
+    with the total and the sha256 (known by then), on which any server completes the upload."""
     stat = _file_stat(file_obj)
     hashes = _Hashes(file_obj, file_obj.tell())
     held = 0
     budget = retries.new()
     while True:
+        last = held >= size - 1
         try:
-            if held < size:
-                hashes.reader = _HashingReader(file_obj, hashes.start, held, size, hashes.at(held))
-                answer = _send(
-                    api, upload_url, hashes.reader, held, size, "*", None, headers, once=True
+            if stat is not None and last and _file_stat(file_obj) != stat:
+                _cancel(api, upload_url)
+                raise UploadChangedError(
+                    "the file changed while it was being uploaded; nothing was stored",
+                    code="FileChanged",
                 )
+            if held < size - 1:
+                hashes.reader = _HashingReader(
+                    file_obj, hashes.start, held, size - 1, hashes.at(held), progress, size
+                )
+                answer = _send(
+                    api, upload_url, hashes.reader, held, size - 1, "*", None, headers, once=True
+                )
+            elif held == size - 1:
+                file_obj.seek(hashes.start + held)
+                final = file_obj.read(1)
+                hashes.whole = _with(hashes.at(held), final)
+                digest = _Digest(hashes.whole.copy())
+                answer = _send(api, upload_url, final, held, size, str(size), digest, headers)
             else:
-                if stat is not None and _file_stat(file_obj) != stat:
+                # Every byte is held (the answer to the last one was lost, or there are none).
+                digest = _Digest(hashes.of_whole(size))
+                answer = _send(api, upload_url, b"", 0, 0, size, digest, headers)
+                if not isinstance(answer, dict) and answer == size:
                     _cancel(api, upload_url)
-                    raise UploadChangedError(
-                        "the file changed while it was being uploaded; nothing was stored",
-                        code="FileChanged",
+                    raise StowageError(
+                        "the server holds every byte but did not complete the upload",
+                        code="UploadIncomplete",
                     )
-                answer = _send(api, upload_url, b"", 0, 0, size, _Digest(hashes.at(size)), headers)
         except _RESUMABLE_ERRORS as error:
             if isinstance(error, ConflictError) and error.code != "UploadOffsetMismatch":
                 raise
             budget = spend(budget, "PUT", upload_url, error)
             try:
                 # Where the server stands, without declaring the total: that could complete the
-                # upload before the request that carries its sha256.
-                answer = _status(api, upload_url, "*", None, headers)
+                # upload without the sha256 unless the request with the last byte carried it.
+                digest = _Digest(hashes.of_whole(size)) if last else None
+                answer = _status(api, upload_url, "*", digest, headers)
             except _RESUMABLE_ERRORS:
                 continue
         if isinstance(answer, dict):
-            if held != size:
-                _report(progress, size, size)
+            _report(progress, size, size)
             return answer
-        if held == size and answer == size:
-            raise StowageError(
-                "the server holds every byte but did not complete the upload",
-                code="UploadIncomplete",
-            )
         if answer > held:
             budget = retries.new()
+        if answer != held:
             _report(progress, answer, size)
         held = answer
+
+
+def _with(hash_object, data):
+    hash_object.update(data)
+    return hash_object
 
 
 class _Hashes:
@@ -223,12 +249,18 @@ class _Hashes:
         self.file_obj = file_obj
         self.start = start
         self.reader = None
+        self.whole = None  # the hash of the whole file, once the last byte went out
 
     def at(self, position):
         kept = self.reader.hash_at(position) if self.reader is not None else None
         if kept is None:
             kept = _hash_of(self.file_obj, self.start, position)
         return kept
+
+    def of_whole(self, size):
+        if self.whole is None:
+            self.whole = self.at(size)
+        return self.whole.copy()
 
 
 class _Digest:

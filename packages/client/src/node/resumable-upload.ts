@@ -24,6 +24,8 @@ export interface ResumableUploadOptions {
 
 /** A tapped chunk keeps the hash's state every this many bytes, to go on from after a partial answer. */
 const SNAPSHOT_BYTES = 1024 * 1024;
+/** The latest snapshots kept (1 GiB of the file): the server's checkpoints are far closer together. */
+const SNAPSHOTS_KEPT = 1024;
 
 /** Hex sha256 of a file, read once as a stream. */
 export async function sha256OfFile(file: string, signal?: AbortSignal): Promise<string> {
@@ -58,7 +60,11 @@ class FileSha256 {
    * undefined when the chunk does not follow the hashed bytes (after a resume), which `complete`
    * then reads.
    */
-  tap(offset: number, end: number): { stream: Readable; adopt: (acknowledged: number) => void } | undefined {
+  tap(
+    offset: number,
+    end: number,
+    onSent?: (bytes: number) => void,
+  ): { stream: Readable; adopt: (acknowledged: number) => void } | undefined {
     if (offset !== this.hashed) return undefined;
     const copy = this.hash.copy();
     const snapshots = new Map<number, Hash>();
@@ -70,7 +76,11 @@ class FileSha256 {
           copy.update(chunk.subarray(at, at + step));
           at += step;
           seen += step;
-          if (seen % SNAPSHOT_BYTES === 0) snapshots.set(offset + seen, copy.copy());
+          if (seen % SNAPSHOT_BYTES !== 0) continue;
+          snapshots.set(offset + seen, copy.copy());
+          // The server acknowledges within its last checkpoint of what was sent: older ones go.
+          if (snapshots.size > SNAPSHOTS_KEPT) snapshots.delete(snapshots.keys().next().value as number);
+          onSent?.(offset + seen);
         }
         callback(null, chunk);
       },
@@ -134,6 +144,8 @@ export async function uploadFileResumable(
   // The hashing tap of the request in flight; a replayed body re-creates it, so only the attempt
   // the server answered counts.
   let tapped: ReturnType<FileSha256['tap']>;
+  // Whether the request in flight held the last byte (and so the digest).
+  let sentLast = false;
   for (;;) {
     options.signal?.throwIfAborted();
     try {
@@ -150,22 +162,28 @@ export async function uploadFileResumable(
         }
         offset = acknowledgedBytes(response);
         await response.body.dump();
-        if (offset === size)
+        if (offset === size) {
+          // Its bytes would count against the quota until the URL expires: cancel it.
+          await cancelUpload(transport, uploadUrl).catch(() => {});
           throw new StorageError('The server holds every byte of the upload but did not complete it', { code: 'UploadIncomplete' });
+        }
         continue;
       }
-      const end = sendsRest ? size - 1 : Math.min(offset + (options.chunkSize as number), size) - 1;
-      // A chunk that ends the upload carries the digest, so the file is hashed before it is sent;
-      // the rest of a file goes with an unknown total (`/*`) and completes by the query above.
-      const last = !sendsRest && end + 1 === size;
+      // The rest of a file goes with an unknown total (`/*`) but for its last byte, which then
+      // goes alone with the total and the digest (known by then: every byte before it was
+      // hashed as it went). Any server completes on that; a chunk that ends the upload always
+      // carries the digest.
+      const end = sendsRest ? (offset < size - 1 ? size - 2 : size - 1) : Math.min(offset + (options.chunkSize as number), size) - 1;
+      const last = end + 1 === size;
+      sentLast = last;
       const response = await sendChunk(transport, uploadUrl, {
         headers: {
           ...(last ? await withDigest() : options.headers),
-          'content-range': `bytes ${offset}-${end}/${sendsRest ? '*' : size}`,
+          'content-range': `bytes ${offset}-${end}/${sendsRest && !last ? '*' : size}`,
         },
         body: {
           create: () => {
-            tapped = last ? undefined : fileHash.tap(offset, end);
+            tapped = last ? undefined : fileHash.tap(offset, end, sendsRest ? (sent) => options.onProgress?.(sent, size) : undefined);
             return tapped?.stream ?? createReadStream(file, { start: offset, end, highWaterMark: 256 * 1024 });
           },
           replayable: true,
@@ -195,8 +213,18 @@ export async function uploadFileResumable(
       await sleep(delay, undefined, { signal: options.signal });
       if (sendsRest) {
         // Where the server stands, without declaring the total (which could complete the upload
-        // before its digest is known); the hash goes on from the piece it reached if it can.
-        const status = await queryStatus(transport, uploadUrl, '*', options.headers, options.signal).catch((queryError: unknown) => {
+        // before its digest is known), with the digest once the last byte went out; the hash
+        // goes on from the piece the server reached if it can.
+        let statusHeaders = options.headers;
+        if (sentLast) {
+          try {
+            statusHeaders = await withDigest();
+          } catch (changed) {
+            await cancelUpload(transport, uploadUrl).catch(() => {});
+            throw changed;
+          }
+        }
+        const status = await queryStatus(transport, uploadUrl, '*', statusHeaders, options.signal).catch((queryError: unknown) => {
           if (uploadRetryCause(queryError, policy)) return undefined;
           throw queryError;
         });

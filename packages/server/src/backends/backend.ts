@@ -78,6 +78,16 @@ export interface ObjectInfo {
   readonly versionId?: string | undefined;
 }
 
+/** A chunk to append to an upload session. */
+export interface AppendOptions {
+  readonly length: number;
+  readonly total: number | undefined;
+  readonly maxBytes: number;
+  readonly signal: AbortSignal | undefined;
+  /** Before each piece of a long chunk after the first: throws to refuse it (the quota). */
+  readonly admitPiece?: ((start: number, end: number) => Promise<void>) | undefined;
+}
+
 /** The bytes of an object: small ones may come as a buffer, the rest as a stream. */
 export type ObjectBody = Buffer | Readable;
 
@@ -209,12 +219,7 @@ export interface Backend {
   /** The session as it stands, its offset checked against the bytes actually held. */
   uploadStatus(uploadId: string): Promise<UploadSession>;
   /** Appends a chunk at `offset` (must equal `received`), durably. */
-  appendUpload(
-    uploadId: string,
-    offset: number,
-    body: Readable,
-    options: { length: number; total: number | undefined; maxBytes: number; signal: AbortSignal | undefined },
-  ): Promise<UploadSession>;
+  appendUpload(uploadId: string, offset: number, body: Readable, options: AppendOptions): Promise<UploadSession>;
   /** Turns the complete upload into the object, atomically; idempotent once complete. */
   completeUpload(uploadId: string, options: CompleteUploadOptions): Promise<ObjectInfo>;
   /** Stores a whole body through the session (once); after completion, the stored object's info. */

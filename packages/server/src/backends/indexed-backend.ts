@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { fail, isDiskFullError } from '../errors.js';
 import type { Failpoint } from '../failpoints.js';
 import type {
+  AppendOptions,
   Backend,
   CompleteUploadOptions,
   ListOptions,
@@ -344,12 +345,7 @@ export class IndexedBackend implements Backend {
     return this.uploads.status(uploadId);
   }
 
-  appendUpload(
-    uploadId: string,
-    offset: number,
-    body: Readable,
-    options: { length: number; total: number | undefined; maxBytes: number; signal: AbortSignal | undefined },
-  ): Promise<UploadSession> {
+  appendUpload(uploadId: string, offset: number, body: Readable, options: AppendOptions): Promise<UploadSession> {
     return this.uploads.append(uploadId, offset, body, options);
   }
 

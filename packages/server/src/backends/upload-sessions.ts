@@ -5,6 +5,7 @@ import { LRUCache } from 'lru-cache';
 import { fail } from '../errors.js';
 import type { Failpoint } from '../failpoints.js';
 import type {
+  AppendOptions,
   CompleteUploadOptions,
   ObjectInfo,
   ObjectRef,
@@ -97,12 +98,7 @@ export class UploadSessions {
     return this.locks.run(uploadId, async () => toSession(await this.reconcile(await this.require(uploadId))));
   }
 
-  append(
-    uploadId: string,
-    offset: number,
-    body: Readable,
-    options: { length: number; total: number | undefined; maxBytes: number; signal: AbortSignal | undefined },
-  ): Promise<UploadSession> {
+  append(uploadId: string, offset: number, body: Readable, options: AppendOptions): Promise<UploadSession> {
     return this.locks.run(uploadId, async (preempted) => {
       preempted.throwIfAborted();
       const record = await this.reconcile(await this.require(uploadId));
@@ -135,6 +131,7 @@ export class UploadSessions {
       do {
         const length = Math.min(this.checkpointBytes, end - at);
         const last = total !== undefined && at + length === total;
+        if (at > offset) await options.admitPiece?.(at, at + length);
         const needsPart = length > 0 && this.blobs.chunkNeedsPart({ staging, length, last });
         const claim = await this.index.claimUpload({ uploadId, offset: at, needsPart, continues: attempt });
         if (!claim) throw await this.moved(uploadId);

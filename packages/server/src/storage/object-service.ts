@@ -253,6 +253,9 @@ export class ObjectService {
       total: chunk.total,
       maxBytes: this.options.maxObjectBytes,
       signal: chunk.signal,
+      // Each piece of a long chunk is held against the quota again as it comes: concurrent
+      // uploads that each fitted when they began cannot together go far past it.
+      admitPiece: (start, end) => this.assertUploadRoom({ ...session, received: start }, end),
     });
     if (updated.total === undefined || updated.received < updated.total) return { done: false, session: updated };
     return { done: true, info: await this.completeUpload(updated, finish) };

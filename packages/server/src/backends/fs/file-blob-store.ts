@@ -128,11 +128,15 @@ export class FileBlobStore implements BlobStore {
     // makes it durable before its offset advances then has only the tail left.
     const writeback = this.files.fsync ? new EarlyWriteback(file, CHUNK_WRITEBACK_BYTES) : undefined;
     const counted = async function* () {
-      for await (const chunk of body) {
-        writeback?.wrote(chunk.length);
-        yield chunk;
+      try {
+        for await (const chunk of body) {
+          writeback?.wrote(chunk.length);
+          yield chunk;
+        }
+      } finally {
+        // Also when the body fails: the file is not closed beneath a sync under way.
+        await writeback?.settled();
       }
-      await writeback?.settled();
     };
     await pipeline(counted, file, { signal });
     return null;

@@ -82,8 +82,13 @@ export class PgDb implements Queries {
           await client.query('ROLLBACK').catch((rollbackError: unknown) => {
             broken = rollbackError;
           });
-        const retryable = isRetryableConflict(error) || error instanceof RetryTransaction;
-        if (broken === undefined && retryable && attempt < CONFLICT_ATTEMPTS) continue;
+        // A RetryTransaction is not a conflict: the memo makes it happen once per cause, so it
+        // does not count against the conflicts' attempts.
+        if (broken === undefined && error instanceof RetryTransaction) {
+          attempt--;
+          continue;
+        }
+        if (broken === undefined && isRetryableConflict(error) && attempt < CONFLICT_ATTEMPTS) continue;
         throw asIndexError(error);
       } finally {
         client.removeListener('error', onError);

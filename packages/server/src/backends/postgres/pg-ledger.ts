@@ -47,7 +47,22 @@ const GROW_STRIPE = statement(
        AND (quota.bytes IS NULL OR (u.quota_basis = quota.bytes AND u.bytes + $3 <= u.ceiling))
      RETURNING 1
    )
-   SELECT (SELECT bytes FROM quota) AS quota_bytes, EXISTS (SELECT 1 FROM charged) AS charged`,
+   SELECT (SELECT bytes FROM quota) AS quota_bytes, EXISTS (SELECT 1 FROM charged) AS charged,
+     (SELECT bytes FROM quota) IS NULL AND EXISTS (SELECT 1 FROM usage WHERE tenant = $1 AND quota_basis IS NOT NULL) AS stale`,
+);
+/**
+ * Growth without a quota is outside every ceiling: the ceilings set for an earlier quota no longer
+ * bound the total, so no stripe may use them again (the next growth under a quota rebalances).
+ */
+const FORGET_CEILINGS = statement(
+  'usage_forget_ceilings',
+  'UPDATE usage SET quota_basis = NULL WHERE tenant = $1 AND quota_basis IS NOT NULL',
+);
+/** The tenant's quota: its own, else the default ($2). */
+const QUOTA_OF = statement(
+  'usage_quota_of',
+  `SELECT CASE WHEN t.tenant IS NOT NULL THEN t.quota_bytes ELSE $2::bigint END AS quota_bytes
+   FROM (SELECT $1::text AS tenant) AS q LEFT JOIN tenants t ON t.tenant = q.tenant`,
 );
 /**
  * One rebalancing writer per tenant at a time (the two-key advisory lock space, apart from the
@@ -177,62 +192,78 @@ export class PgLedger {
       return;
     }
     const rebalancing = `usage-rebalance:${tenant}`;
-    const quotaFound = tx.memo?.get(rebalancing) as number | undefined;
-    if (quotaFound !== undefined) {
-      await this.rebalance(tx, tenant, stripe, bytes, objects, quotaFound);
+    if (tx.memo?.has(rebalancing)) {
+      await this.rebalance(tx, tenant, stripe, bytes, objects);
       return;
     }
-    const { rows } = await tx.run<{ quota_bytes: number | null; charged: boolean }>(GROW_STRIPE, [
+    const { rows } = await tx.run<{ quota_bytes: number | null; charged: boolean; stale: boolean }>(GROW_STRIPE, [
       tenant,
       stripe,
       bytes,
       objects,
       this.defaultQuotaBytes,
     ]);
-    const { quota_bytes: quotaBytes, charged } = rows[0] as { quota_bytes: number | null; charged: boolean };
-    if (charged) return;
+    const { quota_bytes: quotaBytes, charged, stale } = rows[0] as { quota_bytes: number | null; charged: boolean; stale: boolean };
     if (quotaBytes === null) {
-      await tx.run(CHARGE_STRIPE, [tenant, stripe, bytes, objects]);
+      if (!charged) await tx.run(CHARGE_STRIPE, [tenant, stripe, bytes, objects]);
+      if (stale) await tx.run(FORGET_CEILINGS, [tenant]);
       return;
     }
+    if (charged) return;
     // The update that did not fit may still hold the stripe's lock (PostgreSQL locks the newest
     // version of a row before it rechecks the condition); waiting for the rebalance lock while
     // holding it could deadlock with a rebalancing writer. So the transaction runs again and
     // rebalances first.
     if (tx.memo) {
-      tx.memo.set(rebalancing, Number(quotaBytes));
+      tx.memo.set(rebalancing, true);
       throw new RetryTransaction(`usage of ${tenant}: rebalance`);
     }
-    await this.rebalance(tx, tenant, stripe, bytes, objects, Number(quotaBytes));
+    await this.rebalance(tx, tenant, stripe, bytes, objects);
   }
 
   /**
-   * The slow path of a growth under a quota: with every stripe locked, the exact total decides;
-   * what the quota leaves after this write is shared out again as the stripes' ceilings.
+   * The slow path of a growth under a quota: with the tenant's rebalance lock and every stripe
+   * held, the quota as it is now and the exact total decide; what the quota leaves after this
+   * write is shared out again as the stripes' ceilings.
    */
-  private async rebalance(tx: Queries, tenant: string, stripe: number, bytes: number, objects: number, quotaBytes: number): Promise<void> {
+  private async rebalance(tx: Queries, tenant: string, stripe: number, bytes: number, objects: number): Promise<void> {
     await tx.run(LOCK_REBALANCE, [tenant]);
+    const quota = await tx.run<{ quota_bytes: number | null }>(QUOTA_OF, [tenant, this.defaultQuotaBytes]);
+    const quotaBytes = quota.rows[0]?.quota_bytes ?? null;
+    if (quotaBytes === null) {
+      await tx.run(CHARGE_STRIPE, [tenant, stripe, bytes, objects]);
+      await tx.run(FORGET_CEILINGS, [tenant]);
+      return;
+    }
     await tx.run(FILL_STRIPES, [tenant]);
     const { rows } = await tx.run<{ bytes: number; objects: number }>(LOCK_STRIPES, [tenant]);
     const total = { bytes: Number(rows[0]?.bytes ?? 0), objects: Number(rows[0]?.objects ?? 0) };
-    if (total.bytes + bytes > quotaBytes) {
+    if (total.bytes + bytes > Number(quotaBytes)) {
       const pending = await tx.run<{ pending: number }>(PENDING, [tenant]);
       const before: TenantUsage = {
         tenant,
         bytes: total.bytes,
         objects: total.objects,
         pendingUploadBytes: Number(pending.rows[0]?.pending ?? 0),
-        quotaBytes,
+        quotaBytes: Number(quotaBytes),
       };
       throw quotaExceeded(before, bytes);
     }
-    const share = Math.floor((quotaBytes - total.bytes - bytes) / USAGE_STRIPES);
+    const share = Math.floor((Number(quotaBytes) - total.bytes - bytes) / USAGE_STRIPES);
     await tx.run(REBALANCE, [tenant, stripe, bytes, objects, share, quotaBytes]);
   }
 
+  /**
+   * Sets a tenant's own quota, or goes back to the default. Under the tenant's rebalance lock,
+   * with the stripes' ceilings forgotten: the next growth rebalances against the new quota.
+   */
   async setQuota(tenant: string, quotaBytes: number | null | 'default'): Promise<void> {
-    if (quotaBytes === 'default') await this.db.run(CLEAR_QUOTA, [tenant]);
-    else await this.db.run(SET_QUOTA, [tenant, quotaBytes]);
+    await this.db.transaction(async (tx) => {
+      await tx.run(LOCK_REBALANCE, [tenant]);
+      if (quotaBytes === 'default') await tx.run(CLEAR_QUOTA, [tenant]);
+      else await tx.run(SET_QUOTA, [tenant, quotaBytes]);
+      await tx.run(FORGET_CEILINGS, [tenant]);
+    });
   }
 
   async quotaSource(tenant: string): Promise<'tenant' | 'default'> {
