@@ -249,7 +249,6 @@ export interface TransferRangeOptions
   readonly limit: number;
 }
 
-/** Progress of one chunk, committed only if `attempt` is still the session's newest claim. */
 /** A chunk's claim of an upload session (ObjectIndex.claimUpload). */
 export interface ClaimUploadOptions {
   readonly uploadId: string;
@@ -259,6 +258,7 @@ export interface ClaimUploadOptions {
   readonly continues?: number | undefined;
 }
 
+/** Progress of one chunk, committed only if `attempt` is still the session's newest claim. */
 export interface AdvanceUploadOptions {
   readonly uploadId: string;
   readonly attempt: number;
