@@ -42,6 +42,11 @@ export interface HttpTransport {
   request(request: HttpRequest): Promise<HttpResponse>;
   /** Closes idle connections; the transport is not used afterwards. */
   close(): Promise<void>;
+  /**
+   * The longest streamed request body this transport sends without holding much of it in memory
+   * (undefined: any length). A resumable upload sends the rest of a file in requests of at most this.
+   */
+  readonly streamedBodyLimit?: number;
 }
 
 /** Timeouts an HTTP transport is built with, in milliseconds. */

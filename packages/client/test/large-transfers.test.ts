@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
 import { Auth, PreconditionFailedError, Retry, Storage, StorageError } from '../src/node/index.js';
 import { startCuttingProxy } from './cutting-proxy.js';
+import { overFetch } from './http-transport-choice.js';
 import { sha256File, writePatternFile } from './test-files.js';
 
 const MiB = 1024 * 1024;
@@ -52,9 +53,14 @@ describe('large transfers over a flaky network', () => {
         },
       });
       assert.equal(proxy.stats.cuts, 3);
-      // The rest of the file goes in one request each time, then its last byte and status
+      // The rest of the file goes in one request each time (over fetch, in requests of 16 MiB,
+      // which Node's fetch would otherwise read ahead into memory), then its last byte and status
       // queries: a handful of PUTs where chunks of 8 MiB would take 128.
-      assert.ok(proxy.stats.putRequests >= 4 && proxy.stats.putRequests <= 12, `${proxy.stats.putRequests} PUT requests`);
+      const requests = overFetch ? [64, 80] : [4, 12];
+      assert.ok(
+        proxy.stats.putRequests >= (requests[0] as number) && proxy.stats.putRequests <= (requests[1] as number),
+        `${proxy.stats.putRequests} PUT requests`,
+      );
       assert.ok(progressReports > 100, 'progress is reported as the bytes go out, not only at the answers');
       // What a cut loses is the piece in flight (and what the sockets buffered): never more than
       // one checkpoint, plus a little, per cut.

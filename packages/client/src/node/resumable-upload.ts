@@ -173,7 +173,11 @@ export async function uploadFileResumable(
       // goes alone with the total and the digest (known by then: every byte before it was
       // hashed as it went). Any server completes on that; a chunk that ends the upload always
       // carries the digest.
-      const end = sendsRest ? (offset < size - 1 ? size - 2 : size - 1) : Math.min(offset + (options.chunkSize as number), size) - 1;
+      const end = sendsRest
+        ? offset < size - 1
+          ? Math.min(size - 1, offset + (transport.http.streamedBodyLimit ?? size)) - 1
+          : size - 1
+        : Math.min(offset + (options.chunkSize as number), size) - 1;
       const last = end + 1 === size;
       sentLast = last;
       const response = await sendChunk(transport, uploadUrl, {
