@@ -88,7 +88,8 @@ def upload_resumable(
                 if last:
                     source.check_unchanged()
                 unsent = chunk[sent - offset :]
-                answer = _send(api, upload_url, unsent, sent, end, total, last and source, headers)
+                sha256 = source.hash.hexdigest() if last else None
+                answer = _send(api, upload_url, unsent, sent, end, total, sha256, headers)
             except UploadChangedError:
                 _cancel(api, upload_url)
                 raise
@@ -97,9 +98,8 @@ def upload_resumable(
                     raise
                 budget = spend(budget, "PUT", upload_url, error)
                 try:
-                    held = _status(
-                        api, upload_url, total if last else "*", last and source, headers
-                    )
+                    sha256 = source.hash.hexdigest() if last else None
+                    held = _status(api, upload_url, total if last else "*", sha256, headers)
                 except _RESUMABLE_ERRORS:
                     # The next attempt resends from where the server stood last; a wrong guess
                     # is a 409 that brings the status query back (each failure spends budget).
@@ -203,13 +203,14 @@ def upload_rest(api, upload_url, file_obj, size, retries, progress=None, headers
             elif held == size - 1:
                 file_obj.seek(hashes.start + held)
                 final = file_obj.read(1)
-                hashes.whole = _with(hashes.at(held), final)
-                digest = _Digest(hashes.whole.copy())
-                answer = _send(api, upload_url, final, held, size, str(size), digest, headers)
+                hashes.whole = hashes.at(held)
+                hashes.whole.update(final)
+                sha256 = hashes.whole.hexdigest()
+                answer = _send(api, upload_url, final, held, size, str(size), sha256, headers)
             else:
                 # Every byte is held (the answer to the last one was lost, or there are none).
-                digest = _Digest(hashes.of_whole(size))
-                answer = _send(api, upload_url, b"", 0, 0, size, digest, headers)
+                sha256 = hashes.of_whole(size).hexdigest()
+                answer = _send(api, upload_url, b"", 0, 0, size, sha256, headers)
                 if not isinstance(answer, dict) and answer == size:
                     _cancel(api, upload_url)
                     raise StowageError(
@@ -223,8 +224,8 @@ def upload_rest(api, upload_url, file_obj, size, retries, progress=None, headers
             try:
                 # Where the server stands, without declaring the total: that could complete the
                 # upload without the sha256 unless the request with the last byte carried it.
-                digest = _Digest(hashes.of_whole(size)) if last else None
-                answer = _status(api, upload_url, "*", digest, headers)
+                sha256 = hashes.of_whole(size).hexdigest() if last else None
+                answer = _status(api, upload_url, "*", sha256, headers)
             except _RESUMABLE_ERRORS:
                 continue
         if isinstance(answer, dict):
@@ -235,11 +236,6 @@ def upload_rest(api, upload_url, file_obj, size, retries, progress=None, headers
         if answer != held:
             _report(progress, answer, size)
         held = answer
-
-
-def _with(hash_object, data):
-    hash_object.update(data)
-    return hash_object
 
 
 class _Hashes:
@@ -263,13 +259,6 @@ class _Hashes:
         return self.whole.copy()
 
 
-class _Digest:
-    """What ``_send`` reads the completing request's sha256 from."""
-
-    def __init__(self, hash_object):
-        self.hash = hash_object
-
-
 def _hash_of(file_obj, start, length):
     """The sha256 of the file's first ``length`` bytes (from ``start``), read again."""
     file_obj.seek(start)
@@ -283,7 +272,7 @@ def _hash_of(file_obj, start, length):
     return digest
 
 
-def _send(api, url, body, start, end, total, source, headers, once=False):
+def _send(api, url, body, start, end, total, sha256, headers, once=False):
     """One chunk; the server's new offset, or the stored object's description when complete."""
     sent_headers = dict(headers or {})
     sent_headers["Content-Type"] = "application/octet-stream"
@@ -291,17 +280,17 @@ def _send(api, url, body, start, end, total, source, headers, once=False):
         sent_headers["Content-Range"] = "bytes {}-{}/{}".format(start, end - 1, total)
     else:
         sent_headers["Content-Range"] = "bytes */{}".format(total)
-    if source:
-        sent_headers["x-stowage-sha256"] = source.hash.hexdigest()
+    if sha256:
+        sent_headers["x-stowage-sha256"] = sha256
     response = api.request(
         "PUT", url=url, data=body, headers=sent_headers, anonymous=True, accept=(308,), once=once
     )
     return _outcome(response)
 
 
-def _status(api, url, total, source, headers):
+def _status(api, url, total, sha256, headers):
     """Where the server stands: the bytes it holds, or the object when the upload completed."""
-    return _send(api, url, b"", 0, 0, total, source, headers)
+    return _send(api, url, b"", 0, 0, total, sha256, headers)
 
 
 def _outcome(response):

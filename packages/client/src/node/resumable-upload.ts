@@ -215,45 +215,34 @@ export async function uploadFileResumable(
       const delay = cause && retries.next('PUT', cause);
       if (delay === undefined) throw error;
       await sleep(delay, undefined, { signal: options.signal });
-      if (sendsRest) {
-        // Where the server stands, without declaring the total (which could complete the upload
-        // before its digest is known), with the digest once the last byte went out; the hash
-        // goes on from the piece the server reached if it can.
-        let statusHeaders = options.headers;
-        if (sentLast) {
-          try {
-            statusHeaders = await withDigest();
-          } catch (changed) {
-            await cancelUpload(transport, uploadUrl).catch(() => {});
-            throw changed;
-          }
+      // Where the server stands. Chunks declare the total, and the query carries the digest that
+      // completes an upload whose bytes all arrived. The rest of a file does not declare it (that
+      // could complete the upload before its digest is known), and carries the digest once the
+      // last byte went out; its hash goes on from the piece the server reached if it can.
+      const declaresTotal = !sendsRest;
+      let headers = options.headers;
+      if (declaresTotal || sentLast) {
+        try {
+          headers = await withDigest();
+        } catch (changed) {
+          await cancelUpload(transport, uploadUrl).catch(() => {});
+          throw changed;
         }
-        const status = await queryStatus(transport, uploadUrl, '*', statusHeaders, options.signal).catch((queryError: unknown) => {
+      }
+      const status = await queryStatus(transport, uploadUrl, declaresTotal ? size : '*', headers, options.signal).catch(
+        (queryError: unknown) => {
           if (uploadRetryCause(queryError, policy)) return undefined;
           throw queryError;
-        });
-        if (status === 'complete') return completedInfo(transport, uploadUrl, size, await withDigest(), options.signal);
-        if (status !== undefined) {
-          tapped?.adopt(status);
-          if (status > offset) retries = policy.start();
-          offset = status;
-          options.onProgress?.(offset, size);
-        }
-        continue;
-      }
-      let headers: Record<string, string>;
-      try {
-        headers = await withDigest();
-      } catch (changed) {
-        await cancelUpload(transport, uploadUrl).catch(() => {});
-        throw changed;
-      }
-      const status = await queryStatus(transport, uploadUrl, size, headers, options.signal).catch((queryError: unknown) => {
-        if (uploadRetryCause(queryError, policy)) return undefined;
-        throw queryError;
-      });
+        },
+      );
       if (status === 'complete') return completedInfo(transport, uploadUrl, size, headers, options.signal);
-      if (status !== undefined) offset = status;
+      if (status === undefined) continue;
+      if (sendsRest) {
+        tapped?.adopt(status);
+        if (status > offset) retries = policy.start();
+        options.onProgress?.(status, size);
+      }
+      offset = status;
     }
   }
 }

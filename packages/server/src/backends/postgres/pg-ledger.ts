@@ -31,24 +31,26 @@ const CHARGE_STRIPE = statement(
   `INSERT INTO usage (tenant, stripe, bytes, objects) VALUES ($1, $2, $3, $4)
    ON CONFLICT (tenant, stripe) DO UPDATE SET bytes = usage.bytes + excluded.bytes, objects = usage.objects + excluded.objects`,
 );
+/** The quota of tenant $1: its own (null: unlimited), else the default, parameter `defaultParam`. */
+function tenantQuota(defaultParam: string): string {
+  return `SELECT CASE WHEN t.tenant IS NOT NULL THEN t.quota_bytes ELSE ${defaultParam}::bigint END AS quota_bytes
+     FROM (SELECT $1::text AS tenant) AS q LEFT JOIN tenants t ON t.tenant = q.tenant`;
+}
 /**
  * Growing: the tenant's quota (its own, else the default $5), and the stripe charged when there is
  * none or the growth fits under the stripe's ceiling for that same quota.
  */
 const GROW_STRIPE = statement(
   'usage_grow_stripe',
-  `WITH quota AS (
-     SELECT CASE WHEN t.tenant IS NOT NULL THEN t.quota_bytes ELSE $5::bigint END AS bytes
-     FROM (SELECT $1::text AS tenant) AS q LEFT JOIN tenants t ON t.tenant = q.tenant
-   ), charged AS (
+  `WITH quota AS (${tenantQuota('$5')}), charged AS (
      UPDATE usage u SET bytes = u.bytes + $3, objects = u.objects + $4
      FROM quota
      WHERE u.tenant = $1 AND u.stripe = $2
-       AND (quota.bytes IS NULL OR (u.quota_basis = quota.bytes AND u.bytes + $3 <= u.ceiling))
+       AND (quota.quota_bytes IS NULL OR (u.quota_basis = quota.quota_bytes AND u.bytes + $3 <= u.ceiling))
      RETURNING 1
    )
-   SELECT (SELECT bytes FROM quota) AS quota_bytes, EXISTS (SELECT 1 FROM charged) AS charged,
-     (SELECT bytes FROM quota) IS NULL AND EXISTS (SELECT 1 FROM usage WHERE tenant = $1 AND quota_basis IS NOT NULL) AS stale`,
+   SELECT (SELECT quota_bytes FROM quota) AS quota_bytes, EXISTS (SELECT 1 FROM charged) AS charged,
+     (SELECT quota_bytes FROM quota) IS NULL AND EXISTS (SELECT 1 FROM usage WHERE tenant = $1 AND quota_basis IS NOT NULL) AS stale`,
 );
 /**
  * Growth without a quota is outside every ceiling: the ceilings set for an earlier quota no longer
@@ -59,11 +61,7 @@ const FORGET_CEILINGS = statement(
   'UPDATE usage SET quota_basis = NULL WHERE tenant = $1 AND quota_basis IS NOT NULL',
 );
 /** The tenant's quota: its own, else the default ($2). */
-const QUOTA_OF = statement(
-  'usage_quota_of',
-  `SELECT CASE WHEN t.tenant IS NOT NULL THEN t.quota_bytes ELSE $2::bigint END AS quota_bytes
-   FROM (SELECT $1::text AS tenant) AS q LEFT JOIN tenants t ON t.tenant = q.tenant`,
-);
+const QUOTA_OF = statement('usage_quota_of', tenantQuota('$2'));
 /**
  * One rebalancing writer per tenant at a time (the two-key advisory lock space, apart from the
  * key locks'): two of them each locking the stripes could otherwise deadlock on a stripe's newer
@@ -229,27 +227,28 @@ export class PgLedger {
   private async rebalance(tx: Queries, tenant: string, stripe: number, bytes: number, objects: number): Promise<void> {
     await tx.run(LOCK_REBALANCE, [tenant]);
     const quota = await tx.run<{ quota_bytes: number | null }>(QUOTA_OF, [tenant, this.defaultQuotaBytes]);
-    const quotaBytes = quota.rows[0]?.quota_bytes ?? null;
-    if (quotaBytes === null) {
+    const own = quota.rows[0]?.quota_bytes;
+    if (own === null || own === undefined) {
       await tx.run(CHARGE_STRIPE, [tenant, stripe, bytes, objects]);
       await tx.run(FORGET_CEILINGS, [tenant]);
       return;
     }
+    const quotaBytes = Number(own);
     await tx.run(FILL_STRIPES, [tenant]);
     const { rows } = await tx.run<{ bytes: number; objects: number }>(LOCK_STRIPES, [tenant]);
     const total = { bytes: Number(rows[0]?.bytes ?? 0), objects: Number(rows[0]?.objects ?? 0) };
-    if (total.bytes + bytes > Number(quotaBytes)) {
+    if (total.bytes + bytes > quotaBytes) {
       const pending = await tx.run<{ pending: number }>(PENDING, [tenant]);
       const before: TenantUsage = {
         tenant,
         bytes: total.bytes,
         objects: total.objects,
         pendingUploadBytes: Number(pending.rows[0]?.pending ?? 0),
-        quotaBytes: Number(quotaBytes),
+        quotaBytes,
       };
       throw quotaExceeded(before, bytes);
     }
-    const share = Math.floor((Number(quotaBytes) - total.bytes - bytes) / USAGE_STRIPES);
+    const share = Math.floor((quotaBytes - total.bytes - bytes) / USAGE_STRIPES);
     await tx.run(REBALANCE, [tenant, stripe, bytes, objects, share, quotaBytes]);
   }
 
