@@ -24,6 +24,11 @@
 # Python data libraries (pyarrow, polars, pandas) that scripts/services/data-tools.sh installs into
 # a venv of their own with pip; its python goes to the tests as STOWAGE_TEST_DATA_PYTHON.
 #
+# The read offload tests put nginx in front of a server: scripts/services/nginx.sh finds one
+# (installing Debian's nginx-light when missing and root) and its path goes to the tests as
+# STOWAGE_TEST_NGINX_BIN. Without one they are skipped with a reason, unless STOWAGE_TEST_NGINX=1
+# makes that an error (CI sets it); STOWAGE_TEST_NGINX=0 skips them without looking.
+#
 # The Python client's suite (clients/python/tests, run from packages/client/test/python-client.test.ts
 # on each pass) needs a venv that scripts/services/python-client.sh makes under
 # node_modules/.cache with pip, installing this checkout's clients/python into it. When python3 has
@@ -88,6 +93,18 @@ if [ "$s3_tools" != 0 ]; then
     exit 1
   else
     echo "scripts/test.sh: WARNING: pyarrow, polars or pandas is missing; their tests are skipped" >&2
+  fi
+fi
+
+nginx_mode=${STOWAGE_TEST_NGINX:-auto}
+if [ "$nginx_mode" != 0 ]; then
+  if nginx_bin=$(scripts/services/nginx.sh); then
+    export STOWAGE_TEST_NGINX_BIN="$nginx_bin"
+  elif [ "$nginx_mode" = 1 ]; then
+    echo "scripts/test.sh: could not find or install nginx for the read offload tests" >&2
+    exit 1
+  else
+    echo "scripts/test.sh: WARNING: no nginx; the read offload tests through nginx are skipped" >&2
   fi
 fi
 

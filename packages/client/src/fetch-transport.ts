@@ -29,14 +29,20 @@ export class FetchTransport implements HttpTransport {
     deadline.arm(this.timeouts.connectMs + this.timeouts.readMs, 'FETCH_HEADERS_TIMEOUT');
     let response: Response;
     try {
-      response = await fetch(`${request.origin}${request.path}`, {
-        method: request.method,
-        headers: request.headers,
-        body: fetchBody(request.body),
-        signal: deadline.signal,
-        // A stream body needs it (Node, Chromium); the others ignore it.
-        duplex: 'half',
-      } as RequestInit);
+      const send = (redirect: 'manual' | 'follow') =>
+        fetch(`${request.origin}${request.path}`, {
+          method: request.method,
+          headers: request.headers,
+          body: fetchBody(request.body),
+          signal: deadline.signal,
+          // A stream body needs it (Node, Chromium); the others ignore it.
+          duplex: 'half',
+          // A redirect's own headers matter (transport.ts follows a read offloaded to the store).
+          redirect,
+        } as RequestInit);
+      response = await send('manual');
+      // A browser hides a redirect from the page: there it has to be followed by fetch itself.
+      if (response.type === 'opaqueredirect' && request.body === undefined) response = await send('follow');
     } catch (error) {
       deadline.finish();
       throw deadline.explain(error);

@@ -117,14 +117,10 @@ export class Transport {
         }
         if (body?.length !== undefined) headers['content-length'] = String(body.length);
         const { origin, path } = this.target(req.url);
-        const response = await this.http.request({
-          origin,
-          path,
-          method: req.method,
-          headers,
-          body: body?.create(),
-          signal: req.signal,
-        });
+        const response = await this.followOffload(
+          req,
+          await this.http.request({ origin, path, method: req.method, headers, body: body?.create(), signal: req.signal }),
+        );
         const result: TransportResponse = Object.assign(response, { earlierAttemptMayHaveApplied: maybeApplied });
         if (response.statusCode < 300 || req.acceptStatus?.includes(response.statusCode)) {
           try {
@@ -164,6 +160,37 @@ export class Transport {
 
   close(): Promise<void> {
     return this.http.close();
+  }
+
+  /**
+   * A large read may be answered with a 307 to a short-lived URL of the object store (the
+   * server's read offload). The bytes are fetched from there, without this client's credentials
+   * and with the same Range; the answer keeps the object's headers from the server's 307 (ETag,
+   * checksum, metadata: a resumed download asks the server again with that ETag) and takes the
+   * status, length and range of the store's. A store that refuses is a 502 StoreReadFailed, which
+   * is retried (through the server, for a fresh URL) like any 502.
+   */
+  private async followOffload(req: TransportRequest, response: HttpResponse): Promise<HttpResponse> {
+    const location = response.headers.location;
+    if (req.method !== 'GET' || !REDIRECTS.has(response.statusCode) || typeof location !== 'string') return response;
+    await response.body.dump();
+    const target = splitUrl(new URL(location, this.urlFor(req.url)).href);
+    const range = req.headers?.range;
+    const stored = await this.http.request({ ...target, method: 'GET', headers: range ? { range } : {}, signal: req.signal });
+    if (stored.statusCode >= 300) {
+      await stored.body.dump();
+      return synthesizedError(
+        502,
+        'StoreReadFailed',
+        `The object store answered ${stored.statusCode} to the read the server sent this client to`,
+      );
+    }
+    const { location: _, ...objectHeaders } = response.headers;
+    return {
+      statusCode: stored.statusCode,
+      headers: { ...objectHeaders, 'content-length': stored.headers['content-length'], 'content-range': stored.headers['content-range'] },
+      body: stored.body,
+    };
   }
 
   private isAnonymous(req: TransportRequest): boolean {
@@ -223,6 +250,28 @@ export function retryCauseOf(error: unknown, policy: Retry, method: string): Ret
   if (!(error instanceof StorageError) || error.status === undefined) return undefined;
   if (!policy.isRetryableStatus(method, error.status, error.retryAfter !== undefined)) return undefined;
   return { kind: 'status', status: error.status, retryAfterSeconds: error.retryAfter };
+}
+
+/** Redirect statuses a GET follows (the server's read offload answers 307). */
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** An error answer made here, read like the server's own (readErrorResponse). */
+function synthesizedError(status: number, code: string, message: string): HttpResponse {
+  const text = JSON.stringify({ code, message });
+  const bytes = new TextEncoder().encode(text);
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/json', [Headers.errorCode]: code },
+    body: {
+      text: async () => text,
+      json: async () => JSON.parse(text),
+      bytes: async () => bytes,
+      dump: async () => {},
+      async *[Symbol.asyncIterator]() {
+        yield bytes;
+      },
+    },
+  };
 }
 
 const ABSOLUTE_URL = /^https?:\/\//;

@@ -25,7 +25,19 @@ export type BlobsConfig =
       readonly forcePathStyle: boolean;
       /** Static keys; undefined to use the AWS default credential chain. */
       readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
+      /** The endpoint clients reach the store at, for redirected reads (default: `endpoint`). */
+      readonly publicEndpoint: string | undefined;
     };
+
+/**
+ * How a large read may leave the bytes to something faster than this server (docs/deploy.md,
+ * "Read offload"): nginx in front sending the blob file itself (X-Accel-Redirect), or the client
+ * sent to a presigned URL of the S3 store. Reads of fewer than `minBytes` are always served here.
+ */
+export type ReadOffloadConfig =
+  | { readonly kind: 'off' }
+  | { readonly kind: 'nginx'; readonly minBytes: number; readonly location: string }
+  | { readonly kind: 'redirect'; readonly minBytes: number; readonly ttlMs: number };
 
 /** Everything the server reads from its environment, parsed and validated once, then frozen. */
 export interface ServerConfig {
@@ -50,6 +62,8 @@ export interface ServerConfig {
   readonly orphanGraceMs: number;
   /** How long a replaced blob outlives its row (reads in flight finish); undefined: the store's default. */
   readonly replacedBlobGraceMs: number | undefined;
+  /** Large reads handed to nginx or to the S3 store; `off` by default. */
+  readonly readOffload: ReadOffloadConfig;
   /** `full`: fsync blobs, directories and the index before acknowledging (survives power loss). */
   readonly durability: Durability;
   /** HMAC secret for JWTs and URL signatures; undefined means "kept in dataDir". */
@@ -228,6 +242,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     parseBlobs(v, { ...env, STOWAGE_S3_ENDPOINT: overrides.s3Endpoint ?? env.STOWAGE_S3_ENDPOINT }),
   );
 
+  const readOffload = read<ReadOffloadConfig>('STOWAGE_READ_OFFLOAD', env.STOWAGE_READ_OFFLOAD, { kind: 'off' }, (v) =>
+    parseReadOffload(v, env),
+  );
+
   const config: ServerConfig = {
     host: overrides.host ?? env.STOWAGE_HOST ?? '127.0.0.1',
     port,
@@ -240,6 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     blobTimeoutMs: duration('STOWAGE_BLOB_TIMEOUT', 30_000),
     orphanGraceMs: duration('STOWAGE_ORPHAN_GRACE', HOUR),
     replacedBlobGraceMs: read('STOWAGE_REPLACED_BLOB_GRACE', env.STOWAGE_REPLACED_BLOB_GRACE, undefined, parseDuration),
+    readOffload,
     durability: read('durability', overrides.durability ?? env.STOWAGE_DURABILITY, 'full', oneOf(['full', 'process'])),
     jwtSecret,
     tmpTtlMs: duration('STOWAGE_TMP_TTL', DAY),
@@ -317,6 +336,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
   if (config.s3KeepAliveMs === 0) problems.push('STOWAGE_S3_KEEPALIVE_INTERVAL: must be more than 0');
   if (config.s3KeepAliveMs >= config.sendIdleTimeoutMs)
     problems.push('STOWAGE_S3_KEEPALIVE_INTERVAL: must be less than STOWAGE_SEND_IDLE_TIMEOUT, or long answers are cut');
+  if (readOffload.kind === 'nginx' && blobs.kind !== 'files')
+    problems.push('STOWAGE_READ_OFFLOAD: nginx sends blob files, so it needs STOWAGE_BLOBS=files');
+  if (readOffload.kind === 'redirect' && blobs.kind !== 's3')
+    problems.push('STOWAGE_READ_OFFLOAD: redirect sends clients to the S3 store, so it needs STOWAGE_BLOBS=s3://...');
+  if (readOffload.kind === 'redirect' && config.replacedBlobGraceMs !== undefined && config.replacedBlobGraceMs < readOffload.ttlMs)
+    problems.push('STOWAGE_REPLACED_BLOB_GRACE: must be at least STOWAGE_READ_REDIRECT_TTL, or a redirected read can find its blob gone');
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 }
@@ -396,7 +421,35 @@ function parseBlobs(value: string, env: NodeJS.ProcessEnv): BlobsConfig {
     region: env.STOWAGE_S3_REGION || env.AWS_REGION || 'us-east-1',
     forcePathStyle: env.STOWAGE_S3_FORCE_PATH_STYLE ? boolean(env.STOWAGE_S3_FORCE_PATH_STYLE) : endpoint !== undefined,
     credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
+    publicEndpoint: env.STOWAGE_S3_PUBLIC_ENDPOINT ? httpUrl(env.STOWAGE_S3_PUBLIC_ENDPOINT, 'STOWAGE_S3_PUBLIC_ENDPOINT') : undefined,
   };
+}
+
+function httpUrl(value: string, name: string): string {
+  const url = new URL(value);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${name} must be an http(s) URL`);
+  return value;
+}
+
+/** An nginx location: a path that starts and ends with `/`, of characters that need no escaping. */
+const NGINX_LOCATION = /^\/[A-Za-z0-9._~/-]*\/$/;
+
+/** `off`, `nginx` or `redirect`, with STOWAGE_READ_OFFLOAD_MIN_SIZE, STOWAGE_NGINX_BLOB_LOCATION and STOWAGE_READ_REDIRECT_TTL. */
+function parseReadOffload(value: string, env: NodeJS.ProcessEnv): ReadOffloadConfig {
+  if (value === 'off') return { kind: 'off' };
+  const minBytes = env.STOWAGE_READ_OFFLOAD_MIN_SIZE ? parseByteSize(env.STOWAGE_READ_OFFLOAD_MIN_SIZE) : 1024 ** 2;
+  if (value === 'nginx') {
+    const location = env.STOWAGE_NGINX_BLOB_LOCATION || '/_stowage_blobs/';
+    if (!NGINX_LOCATION.test(location))
+      throw new Error(`STOWAGE_NGINX_BLOB_LOCATION "${location}" must be a path such as /_stowage_blobs/`);
+    return { kind: 'nginx', minBytes, location };
+  }
+  if (value === 'redirect') {
+    const ttlMs = env.STOWAGE_READ_REDIRECT_TTL ? parseDuration(env.STOWAGE_READ_REDIRECT_TTL) : 5 * 60_000;
+    if (ttlMs < 1000 || ttlMs > 7 * DAY) throw new Error("STOWAGE_READ_REDIRECT_TTL must be from 1s to 7d (a presigned URL's range)");
+    return { kind: 'redirect', minBytes, ttlMs };
+  }
+  throw new Error(`"${value}" is not one of off, nginx, redirect`);
 }
 
 /** Comma-separated `name` or `name:port` entries. */

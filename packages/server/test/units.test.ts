@@ -41,6 +41,29 @@ describe('config', () => {
     );
   });
 
+  test('read offload: off by default; nginx needs blob files, redirect an S3 store, and each its own settings', () => {
+    assert.deepEqual(loadConfig({}).readOffload, { kind: 'off' });
+    assert.deepEqual(loadConfig({ STOWAGE_READ_OFFLOAD: 'nginx', STOWAGE_READ_OFFLOAD_MIN_SIZE: '4MiB' }).readOffload, {
+      kind: 'nginx',
+      minBytes: 4 * 1024 ** 2,
+      location: '/_stowage_blobs/',
+    });
+    const s3 = { STOWAGE_BLOBS: 's3://bucket', STOWAGE_INDEX: 'postgres://db/x', STOWAGE_JWT_SECRET: 'x'.repeat(32) };
+    assert.deepEqual(loadConfig({ ...s3, STOWAGE_READ_OFFLOAD: 'redirect', STOWAGE_READ_REDIRECT_TTL: '2m' }).readOffload, {
+      kind: 'redirect',
+      minBytes: 1024 ** 2,
+      ttlMs: 120_000,
+    });
+    const refused = (env: Record<string, string>, pattern: RegExp) =>
+      assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && pattern.test(error.message));
+    refused({ STOWAGE_READ_OFFLOAD: 'sendfile' }, /STOWAGE_READ_OFFLOAD: "sendfile" is not one of off, nginx, redirect/);
+    refused({ STOWAGE_READ_OFFLOAD: 'redirect' }, /redirect sends clients to the S3 store, so it needs STOWAGE_BLOBS=s3/);
+    refused({ ...s3, STOWAGE_READ_OFFLOAD: 'nginx' }, /nginx sends blob files, so it needs STOWAGE_BLOBS=files/);
+    refused({ STOWAGE_READ_OFFLOAD: 'nginx', STOWAGE_NGINX_BLOB_LOCATION: '/blobs;return 200' }, /must be a path such as \/_stowage_blobs\//);
+    refused({ ...s3, STOWAGE_READ_OFFLOAD: 'redirect', STOWAGE_REPLACED_BLOB_GRACE: '10s' }, /must be at least STOWAGE_READ_REDIRECT_TTL/);
+    refused({ ...s3, STOWAGE_S3_PUBLIC_ENDPOINT: 'ftp://store' }, /STOWAGE_S3_PUBLIC_ENDPOINT must be an http\(s\) URL/);
+  });
+
   test('the S3 port: none by default; a port number from the flag or STOWAGE_S3_PORT, not the API port', () => {
     assert.equal(loadConfig({}).s3Port, undefined);
     assert.equal(loadConfig({ STOWAGE_S3_PORT: '9100' }).s3Port, 9100);

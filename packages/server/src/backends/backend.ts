@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { BlobLocation, LocateBlobOptions } from './blob-store.js';
 import type { FolderListingOptions, FolderPage } from './folder-listing.js';
 import type { ListVersionsOptions, RestoreVersionOptions, VersionRow } from './object-index.js';
 import type {
@@ -91,15 +92,25 @@ export interface AppendOptions {
 /** The bytes of an object: small ones may come as a buffer, the rest as a stream. */
 export type ObjectBody = Buffer | Readable;
 
-/** What a read found: the info, and the body unless the plan was `none`. */
+/**
+ * What a read found: the info, and the body unless the plan was `none`, or instead of the body
+ * where its blob can be read from when the plan asked for that (`handoff`) and the store can say.
+ */
 export interface ReadResult {
   readonly info: ObjectInfo;
   readonly body: ObjectBody | undefined;
   readonly plan: ReadPlan;
+  readonly location?: BlobLocation | undefined;
 }
 
+/** Asks for the blob's location rather than its bytes, when the store can give one. */
+export type Handoff = Omit<LocateBlobOptions, 'blobId' | 'size'>;
+
 /** What to read once the object's info is known: nothing (e.g. 304), a byte range, or everything. */
-export type ReadPlan = { kind: 'none' } | { kind: 'all' } | { kind: 'range'; start: number; end: number };
+export type ReadPlan =
+  | { kind: 'none' }
+  | { kind: 'all'; handoff?: Handoff | undefined }
+  | { kind: 'range'; start: number; end: number; handoff?: Handoff | undefined };
 
 /** Preconditions checked atomically with the commit. */
 export interface WriteCondition {

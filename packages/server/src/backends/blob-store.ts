@@ -35,6 +35,28 @@ export interface AppendChunkOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** Response headers a store's own answer should give in place of its defaults (a presigned URL's overrides). */
+export interface ServedHeaders {
+  readonly contentType: string;
+  readonly contentDisposition: string | undefined;
+  readonly cacheControl: string;
+}
+
+/**
+ * Where a read can get a blob's bytes without them passing through the server: its file under
+ * the blob directory (for a proxy that sends files itself), or a short-lived URL of the store.
+ */
+export type BlobLocation = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'url'; readonly url: string };
+
+export interface LocateBlobOptions {
+  readonly blobId: string;
+  /** The length the index recorded: a blob that holds another is refused, as by `read`. */
+  readonly size: number;
+  /** How long a URL stays valid, in seconds. */
+  readonly expiresInSeconds: number;
+  readonly headers: ServedHeaders;
+}
+
 /** Raised by `read` when the blob is gone (an overwrite's GC won the race): look the key up again. */
 export class BlobNotFoundError extends Error {
   constructor(readonly blobId: string) {
@@ -61,6 +83,12 @@ export interface BlobStore {
   put(options: PutBlobOptions): Promise<void>;
   /** Streams bytes start..end; rejects with BlobNotFoundError when the blob is gone. */
   read(options: ReadBlobOptions): Promise<Readable>;
+  /**
+   * Where the blob can be read from without this server (read offload, http/read-offload.ts);
+   * absent when the store has no such place. The blob may be gone by the time it is used only
+   * after `replacedBlobGraceMs`.
+   */
+  locate?(options: LocateBlobOptions): Promise<BlobLocation>;
   /** Removes a blob; removing one that is already gone succeeds. */
   delete(blobId: string): Promise<void>;
   /** The size of a stored blob, or undefined when there is none (a migration skips blobs already copied). */

@@ -151,6 +151,10 @@ export class IndexedBackend implements Backend {
       if (row.inline) return { info, body: row.inline.subarray(start, end + 1), plan: wanted };
       if (!row.blobId || row.size === 0) return { info, body: Buffer.alloc(0), plan: wanted };
       try {
+        if (wanted.handoff && this.blobs.locate) {
+          const location = await this.blobs.locate({ ...wanted.handoff, blobId: row.blobId, size: row.size });
+          return { info, body: undefined, plan: wanted, location };
+        }
         return { info, body: await this.blobs.read({ blobId: row.blobId, start, end, size: row.size }), plan: wanted };
       } catch (error) {
         if (!(error instanceof BlobNotFoundError)) throw error;

@@ -44,7 +44,7 @@ export async function openBackend(config: ServerConfig, options: OpenBackendOpti
       ...backendOptions,
       orphanGraceMs: config.orphanGraceMs,
       orphanSweepIntervalMs: Math.min(ORPHAN_SWEEP_INTERVAL_MS, config.orphanGraceMs),
-      replacedBlobGraceMs: config.replacedBlobGraceMs,
+      replacedBlobGraceMs: config.replacedBlobGraceMs ?? offloadedReadGraceMs(config, blobs),
       uploadCheckpointBytes: config.uploadCheckpointBytes,
     });
     // Blobs replaced just before a crash were queued but not yet deleted. An index in the data
@@ -92,6 +92,18 @@ export async function openIndex(config: ServerConfig, attributeLayout: Attribute
   });
 }
 
+/**
+ * An offloaded read opens its blob after this server answered, so a replaced blob must outlive its
+ * row for longer: nginx opens the file at once (a minute is plenty); a redirected client may
+ * start its GET at the last moment of its URL's lifetime, and then read for as long as the store's grace.
+ */
+function offloadedReadGraceMs(config: ServerConfig, blobs: BlobStore): number | undefined {
+  const offload = config.readOffload;
+  if (offload.kind === 'nginx') return Math.max(blobs.replacedBlobGraceMs, 60_000);
+  if (offload.kind === 'redirect') return offload.ttlMs + blobs.replacedBlobGraceMs;
+  return undefined;
+}
+
 async function openBlobStore(config: ServerConfig): Promise<BlobStore> {
   const { blobs } = config;
   if (blobs.kind === 'files') {
@@ -109,6 +121,7 @@ async function openBlobStore(config: ServerConfig): Promise<BlobStore> {
     region: blobs.region,
     forcePathStyle: blobs.forcePathStyle,
     credentials: blobs.credentials,
+    publicEndpoint: blobs.publicEndpoint,
     timeoutMs: config.blobTimeoutMs,
     // A slow client feeding an upload, or reading a download, is no outage: outlast its idle timeouts.
     streamIdleTimeoutMs: Math.max(config.bodyIdleTimeoutMs, config.sendIdleTimeoutMs) + config.storageTimeoutMs,

@@ -21,6 +21,12 @@ export function createMetrics() {
     }),
     bytesWritten: new Counter({ name: 'stowage_object_bytes_written_total', help: 'Bytes of objects stored', registers: [registry] }),
     bytesRead: new Counter({ name: 'stowage_object_bytes_read_total', help: 'Bytes of objects served', registers: [registry] }),
+    bytesOffloaded: new Counter({
+      name: 'stowage_object_bytes_offloaded_total',
+      help: "Bytes of objects served by nginx or the S3 store on this server's answer (read offload; also in stowage_object_bytes_read_total)",
+      labelNames: ['mode'] as const,
+      registers: [registry],
+    }),
     fastReads: new Counter({
       name: 'stowage_http_fast_reads_total',
       help: 'GET and HEAD requests of small objects answered by the fast read path (also counted in stowage_http_requests_total)',

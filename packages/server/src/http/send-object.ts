@@ -13,6 +13,7 @@ import type { AppContext } from './context.js';
 import { joinedHeader } from './header-value.js';
 import { INERT_CONTENT_HEADERS } from './inert-content.js';
 import { attributeHeaders } from './object-attributes.js';
+import { handoffFor, sendHandoff } from './read-offload.js';
 
 /**
  * The headers of a GET or HEAD of an object, shared by the route, signed URLs and the fast read
@@ -81,23 +82,27 @@ export async function serveObject(
 ) {
   const range = parseRangeHeader(request.headers.range);
   const preconditions = preconditionsOf(request);
+  let headers: Record<string, string | number> = {};
   const found = await checkedRead(options.check, () =>
     ctx.objects.read(ref, (info): ReadPlan => {
       options.check?.(info);
+      headers = objectHeaders(info, ref.type, ctx.clock(), options.disposition);
       if (verdictOn(preconditions, info) === 'not-modified') return { kind: 'none' };
-      return range ? resolveRange(range, info.size) : { kind: 'all' };
+      const plan = range ? resolveRange(range, info.size) : { kind: 'all' as const };
+      return { ...plan, handoff: handoffFor(ctx.config.readOffload, request, info, plan, headers) };
     }),
   );
-  const { info, plan, body } = found;
-  setObjectHeaders(reply, info, ref.type, ctx.clock(), options.disposition);
+  const { info, plan, body, location } = found;
+  reply.headers(headers);
   if (plan.kind === 'none') return reply.code(304).removeHeader('content-length').send();
+  const served = plan.kind === 'range' ? plan.end - plan.start + 1 : info.size;
+  if (location) return sendHandoff(ctx.config.readOffload, reply, location, served, ctx.metrics);
+  ctx.metrics.bytesRead.inc(served);
   if (plan.kind === 'range') {
     reply.header('content-range', `bytes ${plan.start}-${plan.end}/${info.size}`);
-    reply.header('content-length', plan.end - plan.start + 1);
-    ctx.metrics.bytesRead.inc(plan.end - plan.start + 1);
+    reply.header('content-length', served);
     return reply.code(206).send(body);
   }
-  ctx.metrics.bytesRead.inc(info.size);
   return reply.code(200).send(body);
 }
 

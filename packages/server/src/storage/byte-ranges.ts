@@ -25,7 +25,7 @@ export function parseRangeHeader(header: string | undefined): RangeSpec | undefi
 }
 
 /** Resolves a range against the size: 416 when unsatisfiable (with the size in Content-Range). */
-export function resolveRange(spec: RangeSpec, size: number): ReadPlan {
+export function resolveRange(spec: RangeSpec, size: number): Extract<ReadPlan, { kind: 'range' }> {
   const unsatisfiable = () => fail('RangeNotSatisfiable', `The object has ${size} bytes`, { 'content-range': `bytes */${size}` });
   if ('suffix' in spec) {
     if (spec.suffix === 0 || size === 0) throw unsatisfiable();

@@ -3,6 +3,7 @@
  * them); the fronts import them from here, so that no front imports from the engine.
  */
 export type {
+  Handoff,
   ObjectAttributes,
   ObjectBody,
   ObjectInfo,
@@ -13,6 +14,7 @@ export type {
   WriteAttributes,
   WriteCondition,
 } from '../backends/backend.js';
+export type { BlobLocation } from '../backends/blob-store.js';
 export type { FolderPage, ListEntry } from '../backends/folder-listing.js';
 /** Values up to this size are held in the index row itself (read with the lookup). */
 export { INLINE_MAX_BYTES } from '../backends/indexed-backend.js';

@@ -1,10 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { type FileHandle, link, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { type FileHandle, link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BlobNotFoundError } from '../blob-store.js';
 
 const BLOB_ID = /^[0-9a-f]{32}$/;
+
+function notFoundAs(error: unknown, id: string): unknown {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT' ? new BlobNotFoundError(id) : error;
+}
+
+function damaged(id: string, held: number, size: number): Error {
+  return new Error(`blob ${id} holds ${held} of ${size} bytes; run stowage fsck`);
+}
 
 /**
  * The blob files of the fs backend. A blob is written under `tmp/`, made durable, then renamed
@@ -66,8 +74,13 @@ export class BlobFiles {
   }
 
   blobPath(id: string): string {
+    return path.join(this.blobDir, this.blobSubpath(id));
+  }
+
+  /** A blob's path under `blobDir`, with `/` whatever the platform (a URL path for a proxy). */
+  blobSubpath(id: string): string {
     if (!BLOB_ID.test(id)) throw new Error(`not a blob id: ${id}`);
-    return path.join(this.blobDir, id.slice(0, 2), id);
+    return `${id.slice(0, 2)}/${id}`;
   }
 
   /** A new temp file for blob `id`; with fsync on, it is flushed to disk before it closes. */
@@ -108,15 +121,25 @@ export class BlobFiles {
     try {
       file = await this.openBlob(id);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new BlobNotFoundError(id);
-      throw error;
+      throw notFoundAs(error, id);
     }
     const held = (await file.stat()).size;
     if (held !== size) {
       await file.close();
-      throw new Error(`blob ${id} holds ${held} of ${size} bytes; run stowage fsck`);
+      throw damaged(id, held, size);
     }
     return file;
+  }
+
+  /** The same checks as `openSized` without opening the file, for a reader that opens it itself. */
+  async checkSized(id: string, size: number): Promise<void> {
+    let held: number;
+    try {
+      held = (await stat(this.blobPath(id))).size;
+    } catch (error) {
+      throw notFoundAs(error, id);
+    }
+    if (held !== size) throw damaged(id, held, size);
   }
 
   async remove(id: string): Promise<void> {

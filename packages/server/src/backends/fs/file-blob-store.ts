@@ -3,7 +3,15 @@ import { open, rm, stat, truncate } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Durability } from '../../config.js';
-import type { AppendChunkOptions, BlobStore, PutBlobOptions, ReadBlobOptions, Staging } from '../blob-store.js';
+import type {
+  AppendChunkOptions,
+  BlobLocation,
+  BlobStore,
+  LocateBlobOptions,
+  PutBlobOptions,
+  ReadBlobOptions,
+  Staging,
+} from '../blob-store.js';
 import { BlobFiles } from './blob-files.js';
 import { DiskSpace, type DiskSpaceOptions } from './disk-space.js';
 import { EarlyWriteback } from './early-writeback.js';
@@ -97,6 +105,12 @@ export class FileBlobStore implements BlobStore {
     // A blob cut short by damage would go out as a 200 whose body ends early: refuse it whole.
     const file = await this.files.openSized(blobId, size);
     return file.createReadStream({ start, end, highWaterMark: READ_CHUNK_BYTES });
+  }
+
+  /** The blob's file, for a proxy in front that sends it itself (nginx's X-Accel-Redirect). */
+  async locate({ blobId, size }: LocateBlobOptions): Promise<BlobLocation> {
+    await this.files.checkSized(blobId, size);
+    return { kind: 'file', path: this.files.blobSubpath(blobId) };
   }
 
   delete(blobId: string): Promise<void> {

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { fail, isStowageError } from '../../errors.js';
 import {
   type AppendChunkOptions,
+  type BlobLocation,
   BlobNotFoundError,
   type BlobStore,
+  type LocateBlobOptions,
   type PutBlobOptions,
   type ReadBlobOptions,
   type Staging,
@@ -22,6 +25,8 @@ export interface S3BlobStoreOptions extends S3ConnectionOptions {
   readonly bucket: string;
   /** Key prefix inside the bucket ('' for none); slashes around it are ignored. */
   readonly prefix: string;
+  /** The endpoint clients reach the store at, for presigned URLs (default: `endpoint`). */
+  readonly publicEndpoint?: string | undefined;
 }
 
 /** How long readiness waits for the bucket to answer. */
@@ -38,6 +43,8 @@ export class S3BlobStore implements BlobStore {
   private readonly bucket: S3Bucket;
   private readonly layout: S3Layout;
   private readonly uploads: S3Uploads;
+  /** Signs URLs for the endpoint clients use; made on first use (no connection of its own). */
+  private presigner: S3Client | undefined;
 
   private constructor(
     client: S3Client,
@@ -91,6 +98,19 @@ export class S3BlobStore implements BlobStore {
       throw new Error(`blob ${blobId} holds ${held ?? 'another number of'} bytes, not ${size}`);
     }
     return got.body;
+  }
+
+  /** A presigned GET of the blob, answering with the object's own Content-Type and the rest. */
+  async locate({ blobId, expiresInSeconds, headers }: LocateBlobOptions): Promise<BlobLocation> {
+    this.presigner ??= createS3Client({ ...this.options, endpoint: this.options.publicEndpoint ?? this.options.endpoint });
+    const command = new GetObjectCommand({
+      Bucket: this.options.bucket,
+      Key: this.layout.blobKey(blobId),
+      ResponseContentType: headers.contentType,
+      ResponseContentDisposition: headers.contentDisposition,
+      ResponseCacheControl: headers.cacheControl,
+    });
+    return { kind: 'url', url: await getSignedUrl(this.presigner, command, { expiresIn: expiresInSeconds }) };
   }
 
   delete(blobId: string): Promise<void> {
@@ -154,5 +174,6 @@ export class S3BlobStore implements BlobStore {
 
   async close(): Promise<void> {
     this.bucket.client.destroy();
+    this.presigner?.destroy();
   }
 }
