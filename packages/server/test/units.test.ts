@@ -55,11 +55,17 @@ describe('config', () => {
       ttlMs: 120_000,
     });
     const refused = (env: Record<string, string>, pattern: RegExp) =>
-      assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && pattern.test(error.message));
+      assert.throws(
+        () => loadConfig(env),
+        (error: unknown) => error instanceof ConfigError && pattern.test(error.message),
+      );
     refused({ STOWAGE_READ_OFFLOAD: 'sendfile' }, /STOWAGE_READ_OFFLOAD: "sendfile" is not one of off, nginx, redirect/);
     refused({ STOWAGE_READ_OFFLOAD: 'redirect' }, /redirect sends clients to the S3 store, so it needs STOWAGE_BLOBS=s3/);
     refused({ ...s3, STOWAGE_READ_OFFLOAD: 'nginx' }, /nginx sends blob files, so it needs STOWAGE_BLOBS=files/);
-    refused({ STOWAGE_READ_OFFLOAD: 'nginx', STOWAGE_NGINX_BLOB_LOCATION: '/blobs;return 200' }, /must be a path such as \/_stowage_blobs\//);
+    refused(
+      { STOWAGE_READ_OFFLOAD: 'nginx', STOWAGE_NGINX_BLOB_LOCATION: '/blobs;return 200' },
+      /must be a path such as \/_stowage_blobs\//,
+    );
     refused({ ...s3, STOWAGE_READ_OFFLOAD: 'redirect', STOWAGE_REPLACED_BLOB_GRACE: '10s' }, /must be at least STOWAGE_READ_REDIRECT_TTL/);
     refused({ ...s3, STOWAGE_S3_PUBLIC_ENDPOINT: 'ftp://store' }, /STOWAGE_S3_PUBLIC_ENDPOINT must be an http\(s\) URL/);
   });
