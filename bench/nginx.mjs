@@ -29,10 +29,26 @@ export async function nginxVersion(binary) {
 }
 
 /**
- * Starts nginx serving `root` (GET /small.bin, /large.bin; PUT /put/NAME via WebDAV) on a free
- * port of 127.0.0.1. Returns { name: 'nginx', origin, pid, stop() }, or { skipped: reason }.
+ * The `server` block of docs/deploy.md ("Read offload") as written, in front of the Stowage at
+ * `origin` whose blob files are in `blobDir`, listening on `port`.
  */
-export async function startNginx({ dir, root, log }) {
+function offloadServer({ origin, blobDir }, port) {
+  const page = readFileSync(path.join(REPO, 'docs/deploy.md'), 'utf8');
+  const block = /<!-- nginx-offload -->\n```nginx\n([\s\S]*?)```\n<!-- \/nginx-offload -->/.exec(page)?.[1];
+  if (!block) throw new Error('docs/deploy.md has no nginx-offload block');
+  return block
+    .replace('listen 80;', `listen 127.0.0.1:${port};`)
+    .replace('http://127.0.0.1:8787', origin)
+    .replace('/var/lib/stowage/blobs/', `${blobDir}/`);
+}
+
+/**
+ * Starts nginx serving `root` (GET /small.bin, /large.bin; PUT /put/NAME via WebDAV) on a free
+ * port of 127.0.0.1, and, with `offload` ({ origin, blobDir } of a Stowage started with
+ * STOWAGE_READ_OFFLOAD=nginx), the documented read offload proxy in front of it on another.
+ * Returns { name: 'nginx', origin, offloadOrigin, pid, stop() }, or { skipped: reason }.
+ */
+export async function startNginx({ dir, root, log, offload }) {
   const binary = await ensureBinary('nginx', ['nginx-light', 'nginx'], log, findNginx);
   if (!binary) return { skipped: 'nginx is not installed (Debian: apt-get install nginx-light)' };
   mkdirSync(dir, { recursive: true });
@@ -40,11 +56,13 @@ export async function startNginx({ dir, root, log }) {
   const user = process.getuid?.() === 0 ? `user ${os.userInfo().username};` : '# not root: nginx runs as the current user';
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
+    const offloadPort = offload ? await freePort() : undefined;
     const config = readFileSync(path.join(REPO, 'bench/nginx.conf'), 'utf8')
       .replaceAll('{{USER}}', user)
       .replaceAll('{{DIR}}', dir)
       .replaceAll('{{ROOT}}', root)
-      .replaceAll('{{PORT}}', String(port));
+      .replaceAll('{{PORT}}', String(port))
+      .replace('{{OFFLOAD}}', offload ? offloadServer(offload, offloadPort) : '');
     const configFile = path.join(dir, 'nginx.conf');
     writeFileSync(configFile, config);
     const test = await run(binary, ['-t', '-p', dir, '-c', configFile, '-e', path.join(dir, 'error.log')]);
@@ -53,7 +71,17 @@ export async function startNginx({ dir, root, log }) {
     const origin = `http://127.0.0.1:${port}`;
     try {
       await waitUntilAnswers(child, `${origin}/small.bin`);
-      return { name: 'nginx', origin, pid: child.pid, child, binary, version: await nginxVersion(binary), stop: () => stopProcess(child) };
+      const offloadOrigin = offloadPort && `http://127.0.0.1:${offloadPort}`;
+      return {
+        name: 'nginx',
+        origin,
+        offloadOrigin,
+        pid: child.pid,
+        child,
+        binary,
+        version: await nginxVersion(binary),
+        stop: () => stopProcess(child),
+      };
     } catch (error) {
       await stopProcess(child);
       if (attempt === 2) return { skipped: `nginx did not start: ${error.message} ${readError(dir)}` };

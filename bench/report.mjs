@@ -42,6 +42,12 @@ export const TARGETS = [
   { id: 'put-overwrite', scenario: 'PUT 1 KiB overwrite', target: '≥ 1.0x node-ceiling', ratioMin: 1.0 },
   { id: 'download', scenario: '1 GiB download', target: '≥ 0.8x nginx, server RSS growth ≤ 64 MiB', ratioMin: 0.8, rssMax: 64 * MiB },
   {
+    id: 'download-offload',
+    scenario: '1 GiB download through nginx, read offload (X-Accel-Redirect)',
+    target: '≥ 0.9x nginx serving the file itself',
+    ratioMin: 0.9,
+  },
+  {
     id: 'upload',
     scenario: '1 GiB upload, single PUT',
     target: '≥ 0.9x node-ceiling PUT, RSS growth ≤ 64 MiB',
@@ -105,8 +111,15 @@ export const TARGETS = [
   {
     id: 'pg-s3-get',
     scenario: 'PostgreSQL + S3 (Ceph RGW): GET 1 MiB, 8 concurrent',
-    target: '≥ 0.7x the AWS SDK directly to the store',
+    target: '≥ 0.7x the AWS SDK directly to the store, server RSS growth ≤ 64 MiB',
     ratioMin: 0.7,
+    rssMax: 64 * MiB,
+  },
+  {
+    id: 'pg-s3-get-redirect',
+    scenario: 'PostgreSQL + S3 (Ceph RGW): GET 1 MiB, 8 concurrent, read offload by redirect',
+    target: '≥ 0.9x the AWS SDK directly to the store',
+    ratioMin: 0.9,
   },
   {
     id: 'pg-s3-upload',

@@ -3,7 +3,8 @@
 // in a fresh process so the harness's own state does not weigh on them. Prints one JSON line.
 // The store: S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION (as scripts/services/rgw-start.sh
 // prints them); Stowage: BENCH_TOKEN. The AWS SDK is the one packages/server depends on.
-//   get-http URL BYTES CONCURRENCY WARM SECONDS   undici GET of URL (Authorization: Bearer), CONCURRENCY loops
+//   get-http URL BYTES CONCURRENCY WARM SECONDS   undici GET of URL (Authorization: Bearer), CONCURRENCY loops;
+//        a 307 (read offload) is followed to the store without the Authorization
 //   get-s3 BUCKET KEY BYTES CONCURRENCY WARM SECONDS  the same through the AWS SDK's GetObject
 //        (each: WARM s of warm-up on the same connections, then SECONDS measured; every response
 //        must be 200 with BYTES bytes, read to the end)
@@ -95,7 +96,12 @@ async function getHttp(url, bytes, concurrency, warm, seconds) {
   const agent = new Agent({ connections: concurrency, keepAliveTimeout: 30_000 });
   const headers = { authorization: `Bearer ${process.env.BENCH_TOKEN}` };
   const once = async () => {
-    const { statusCode, body } = await request(url, { dispatcher: agent, headers });
+    let { statusCode, headers: answered, body } = await request(url, { dispatcher: agent, headers });
+    // Read offload by redirect: the bytes come from the store's presigned URL, without credentials.
+    if (statusCode === 307) {
+      await drain(body);
+      ({ statusCode, body } = await request(String(answered.location), { dispatcher: agent }));
+    }
     const n = await drain(body);
     if (statusCode !== 200 || n !== bytes) throw new Error(`GET ${url}: ${statusCode}, ${n} bytes`);
     return n;

@@ -1,6 +1,6 @@
 // 1 GiB transfers, one at a time, with the server's RSS sampled from /proc during each: upload
-// (curl, a single PUT; and the TS client's resumable setFile) and download (curl), Stowage
-// against node-ceiling and nginx, the order rotated in each repetition.
+// (curl, a single PUT; and the TS client's resumable setFile) and download (curl; and through
+// nginx with read offload), Stowage against node-ceiling and nginx, the order rotated in each repetition.
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { run } from '../procs.mjs';
@@ -55,6 +55,11 @@ function participants(ctx, direction) {
     list.push({ name: server.name, server, transfer: () => curlTransfer(ctx, url, direction) });
   }
   if (direction === 'upload') list.push({ name: 'resumable', server: ctx.stowage, transfer: () => resumableUpload(ctx) });
+  // Through nginx's read offload server: Stowage answers, nginx sends the blob file.
+  if (direction === 'download' && ctx.offloadOrigin) {
+    const url = `${ctx.offloadOrigin}${ctx.stowage.basePath}/data/get/${LARGE_KEY}`;
+    list.push({ name: 'offload', server: ctx.stowage, transfer: () => curlTransfer(ctx, url, direction) });
+  }
   return list;
 }
 
@@ -144,6 +149,20 @@ export async function runLarge(ctx) {
     ref: 'nginx',
     ...pick(down, ['stowage', 'node', 'nginx']),
     ratio: ratios(down.values.stowage, down.values.nginx),
-    issues: down.issues,
+    issues: down.issues.filter((i) => !i.startsWith('offload')),
+  });
+  if (!ctx.offloadOrigin) {
+    ctx.record({ id: 'download-offload', skipped: 'no nginx to offload to' });
+    return;
+  }
+  const offloaded = pick(down, ['offload', 'nginx'], { offload: 'stowage' });
+  ctx.record({
+    id: 'download-offload',
+    figure: "1 GiB download (curl) through nginx with read offload (docs/deploy.md's block: Stowage answers, nginx sends the blob file)",
+    unit: 'MB/s',
+    ref: 'nginx',
+    ...offloaded,
+    ratio: ratios(offloaded.values.stowage, offloaded.values.nginx),
+    issues: down.issues.filter((i) => i.startsWith('offload')),
   });
 }

@@ -23,7 +23,7 @@ import { runWrk } from '../wrk.mjs';
 import { runMigrate } from './migrate.mjs';
 import { measureOneTenant } from './one-tenant.mjs';
 
-export const SCALE_OUT_IDS = ['pg-s3-get', 'pg-s3-upload', 'pg-s3-resumable', 'pg-one-tenant', 'migrate'];
+export const SCALE_OUT_IDS = ['pg-s3-get', 'pg-s3-get-redirect', 'pg-s3-upload', 'pg-s3-resumable', 'pg-one-tenant', 'migrate'];
 const BUCKET = 'stowage-bench';
 const PREFIX = 'bench';
 const GET_KEY = 'bench-1m';
@@ -190,7 +190,16 @@ export async function runScaleOut(ctx) {
     await worker(store, ['put-s3', BUCKET, DIRECT_GET_KEY, getFile]);
 
     const selected = (id) => !ctx.only || ctx.only.includes(id);
-    if (selected('pg-s3-get')) await measureGet(ctx, { stowage, token, store, setup });
+    if (selected('pg-s3-get') || selected('pg-s3-get-redirect')) {
+      // A second server on the same index and bucket, which sends large reads to the store (docs/deploy.md, "Read offload").
+      const { STOWAGE_REPLACED_BLOB_GRACE: _, ...shared } = deployment;
+      const redirecting = await startStowage(path.join(dir, 'stowage-redirect'), {
+        name: 'stowage-redirect',
+        env: { ...shared, STOWAGE_READ_OFFLOAD: 'redirect' },
+      });
+      stops.push(() => redirecting.stop());
+      await measureGet(ctx, { stowage, redirecting, token, store, setup });
+    }
     if (selected('pg-s3-upload') || selected('pg-s3-resumable')) await measureUpload(ctx, { stowage, token, store, cephConf, dir });
     if (selected('pg-one-tenant')) await measureOneTenant(ctx, { stowage, deployment, dir, setup });
     const s3Env = Object.fromEntries(Object.entries(deployment).filter(([name]) => name.startsWith('STOWAGE_S3_')));
@@ -206,7 +215,7 @@ export async function runScaleOut(ctx) {
   }
 }
 
-async function measureGet(ctx, { stowage, token, store, setup }) {
+async function measureGet(ctx, { stowage, redirecting, token, store, setup }) {
   const result = {
     id: 'pg-s3-get',
     figure: `PostgreSQL + S3: GET 1 MiB, ${CONNECTIONS} concurrent, Node load generators (undici → Stowage; AWS SDK GetObject → RGW)`,
@@ -234,6 +243,18 @@ async function measureGet(ctx, { stowage, token, store, setup }) {
         ]),
     },
     { name: 'sdk', measure: () => worker(store, ['get-s3', BUCKET, DIRECT_GET_KEY, GET_BYTES, CONNECTIONS, warm, ctx.seconds]) },
+    {
+      name: 'redirect',
+      measure: () =>
+        worker({ ...store, BENCH_TOKEN: token }, [
+          'get-http',
+          `${redirecting.url}/data/get/${GET_KEY}`,
+          GET_BYTES,
+          CONNECTIONS,
+          warm,
+          ctx.seconds,
+        ]),
+    },
   ];
   const wrkRuns = [];
   if (!ctx.wrk.skipped)
@@ -278,11 +299,28 @@ async function measureGet(ctx, { stowage, token, store, setup }) {
       await sleep(1000);
     }
   }
+  const redirect = {
+    id: 'pg-s3-get-redirect',
+    figure: `PostgreSQL + S3: GET 1 MiB, ${CONNECTIONS} concurrent, read offload by redirect (undici → Stowage → 307 → the presigned URL; AWS SDK GetObject → RGW)`,
+    unit: 'MB/s',
+    ref: 'sdk',
+    values: { stowage: result.values.redirect, sdk: result.values.sdk },
+    p99Ms: { stowage: result.p99Ms.redirect, sdk: result.p99Ms.sdk },
+    p50Ms: { stowage: result.p50Ms.redirect, sdk: result.p50Ms.sdk },
+    order: result.order.map((order) => order.filter((name) => name !== 'stowage').map((name) => (name === 'redirect' ? 'stowage' : name))),
+    issues: result.issues.filter((issue) => issue.startsWith('redirect')),
+    ratio: ratios(result.values.redirect, result.values.sdk),
+    detail: `${setup} A second server on the same index and bucket with STOWAGE_READ_OFFLOAD=redirect; each GET is Stowage's 307 and then the presigned GET, on the same keep-alive connections, timed together.`,
+  };
+  for (const field of ['values', 'p99Ms', 'p50Ms']) delete result[field].redirect;
+  result.order = result.order.map((order) => order.filter((name) => name !== 'redirect'));
+  result.issues = result.issues.filter((issue) => !issue.startsWith('redirect'));
   result.ratio = ratios(result.values.stowage, result.values.sdk);
   result.detail = `${setup} GET: ${CONNECTIONS} concurrent loops in one Node process for each side (undici Agent with Authorization: Bearer; S3Client with a keep-alive agent), ${warm} s warm-up then ${ctx.seconds} s, every body read to the end.${
     wrkRuns.length ? ` wrk -t2 -c${CONNECTIONS} on the same Stowage URL: ${wrkRuns.join(', ')}.` : ''
   }`;
   ctx.record(result);
+  ctx.record(redirect);
 }
 
 async function measureUpload(ctx, { stowage, token, store, cephConf, dir }) {
