@@ -209,6 +209,24 @@ describe('read offload by redirect to the S3 store', {
     assert.equal((await fetch(edited)).status, 403);
   });
 
+  test('a signed URL with a file name redirects to a store answer that names the file the same', async () => {
+    const signedUrl = (
+      await rawRequest(
+        ts.origin,
+        'GET',
+        `/storage/v1/data/get_signed_url/big.csv?filename=${encodeURIComponent('Rapport été (final)*.csv')}`,
+        { headers: auth },
+      )
+    ).text;
+    const answer = await rawRequest(ts.origin, 'GET', signedUrl.slice(ts.origin.length));
+    assert.equal(answer.status, 307);
+    const stored = await fetch(String(answer.headers.location));
+    assert.equal(stored.status, 200);
+    assert.equal(stored.headers.get('content-disposition'), answer.headers['content-disposition']);
+    assert.match(String(answer.headers['content-disposition']), /filename\*=UTF-8''Rapport%20%C3%A9t%C3%A9/);
+    await stored.arrayBuffer();
+  });
+
   test('small objects are served by the server itself', async () => {
     const answer = await rawRequest(ts.origin, 'GET', path('small.bin'), { headers: auth });
     assert.equal(answer.status, 200);

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { fail, isStowageError } from '../../errors.js';
 import {
   type AppendChunkOptions,
@@ -17,6 +16,7 @@ import { S3Bucket } from './s3-bucket.js';
 import { createS3Client, DEFAULT_TIMEOUT_MS, describeEndpoint, type S3ConnectionOptions } from './s3-client.js';
 import { describe, mapStoreError, openError } from './s3-errors.js';
 import { S3Layout } from './s3-layout.js';
+import { KeyPresigner } from './s3-presigner.js';
 import { putBlob } from './s3-put.js';
 import { type SweepOptions, sweepOrphans } from './s3-sweep.js';
 import { S3Uploads } from './s3-uploads.js';
@@ -43,8 +43,9 @@ export class S3BlobStore implements BlobStore {
   private readonly bucket: S3Bucket;
   private readonly layout: S3Layout;
   private readonly uploads: S3Uploads;
-  /** Signs URLs for the endpoint clients use; made on first use (no connection of its own). */
-  private presigner: S3Client | undefined;
+  /** Signs URLs for the endpoint clients use; made on first use (it opens no connection). */
+  private presigner: KeyPresigner | undefined;
+  private presignClient: S3Client | undefined;
 
   private constructor(
     client: S3Client,
@@ -102,15 +103,16 @@ export class S3BlobStore implements BlobStore {
 
   /** A presigned GET of the blob, answering with the object's own Content-Type and the rest. */
   async locate({ blobId, expiresInSeconds, headers }: LocateBlobOptions): Promise<BlobLocation> {
-    this.presigner ??= createS3Client({ ...this.options, endpoint: this.options.publicEndpoint ?? this.options.endpoint });
-    const command = new GetObjectCommand({
-      Bucket: this.options.bucket,
-      Key: this.layout.blobKey(blobId),
-      ResponseContentType: headers.contentType,
-      ResponseContentDisposition: headers.contentDisposition,
-      ResponseCacheControl: headers.cacheControl,
-    });
-    return { kind: 'url', url: await getSignedUrl(this.presigner, command, { expiresIn: expiresInSeconds }) };
+    if (!this.presigner) {
+      this.presignClient = createS3Client({ ...this.options, endpoint: this.options.publicEndpoint ?? this.options.endpoint });
+      this.presigner = new KeyPresigner(this.presignClient, this.options.bucket);
+    }
+    const query: Record<string, string> = {
+      'response-content-type': headers.contentType,
+      'response-cache-control': headers.cacheControl,
+    };
+    if (headers.contentDisposition !== undefined) query['response-content-disposition'] = headers.contentDisposition;
+    return { kind: 'url', url: await this.presigner.presignGet(this.layout.blobKey(blobId), expiresInSeconds, query) };
   }
 
   delete(blobId: string): Promise<void> {
@@ -174,6 +176,6 @@ export class S3BlobStore implements BlobStore {
 
   async close(): Promise<void> {
     this.bucket.client.destroy();
-    this.presigner?.destroy();
+    this.presignClient?.destroy();
   }
 }
