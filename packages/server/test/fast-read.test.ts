@@ -22,6 +22,18 @@ async function call(ts: TestServer, method: string, path: string, headers: Recor
   return { status: response.status, headers: all, body: await response.text() };
 }
 
+/** The same answer: errors by their code (their bodies name their own request ids), the rest byte for byte. */
+function assertSameAnswer(a: Answer, b: Answer, label: string): void {
+  if (a.status >= 400) {
+    assert.equal(JSON.parse(a.body).code, JSON.parse(b.body).code, label);
+    for (const answer of [a, b]) {
+      delete answer.headers['content-length'];
+      answer.body = '';
+    }
+  } else assert.equal(a.body, b.body, label);
+  assert.deepEqual(a, b, label);
+}
+
 async function fastReads(ts: TestServer): Promise<number> {
   const text = await (await fetch(`${ts.origin}/metrics`)).text();
   return Number(/^stowage_http_fast_reads_total (\d+)/m.exec(text)?.[1] ?? Number.NaN);
@@ -79,14 +91,7 @@ describe('fast read path', () => {
     for (const [method, path, extra] of reads) {
       const a = await call(fast, method, path, { ...auth[fast.url], ...extra });
       const b = await call(routed, method, path, { ...auth[routed.url], ...extra });
-      if (a.status >= 400) assert.equal(JSON.parse(a.body).code, JSON.parse(b.body).code, `${method} ${path}`);
-      else assert.equal(a.body, b.body, `${method} ${path}`);
-      if (a.status >= 400) {
-        delete a.headers['content-length'];
-        delete b.headers['content-length'];
-        a.body = b.body = '';
-      }
-      assert.deepEqual(a, b, `${method} ${path} ${JSON.stringify(extra ?? {})}`);
+      assertSameAnswer(a, b, `${method} ${path} ${JSON.stringify(extra ?? {})}`);
     }
   });
 
@@ -108,6 +113,45 @@ describe('fast read path', () => {
     assert.equal((await call(fast, 'GET', '/data/get/notes/hello.txt', bob)).status, 404);
     assert.equal((await call(fast, 'GET', '/data/get/notes/hello.txt', { authorization: 'Bearer not.a.token' })).status, 401);
     assert.equal(await fastReads(fast), before + 2);
+  });
+
+  test('a shared bucket is judged by the one authorization decision: a grantee reads fast, a stranger is refused as by the route', async () => {
+    for (const ts of [fast, routed]) {
+      const owner = auth[ts.url] ?? {};
+      const created = await fetch(`${ts.url}/buckets`, {
+        method: 'POST',
+        headers: { ...owner, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'fast-shared' }),
+      });
+      assert.equal(created.status, 201);
+      const shared = await fetch(`${ts.url}/buckets/fast-shared/share`, {
+        method: 'POST',
+        headers: { ...owner, 'content-type': 'application/json' },
+        body: JSON.stringify({ grantee: { user: 'bob' }, permission: 'READ', prefix: 'open/' }),
+      });
+      assert.equal(shared.status, 200);
+      for (const key of ['open/a.txt', 'closed/b.txt'])
+        assert.equal((await fetch(`${ts.url}/fast-shared/set/${key}`, { method: 'PUT', headers: owner, body: key })).status, 200);
+    }
+    const reader = async (ts: TestServer, user: string) => ({ authorization: `Bearer ${await ts.token(user)}` });
+    for (const [user, path] of [
+      ['bob', '/fast-shared/get/open/a.txt'],
+      ['bob', '/fast-shared/get/closed/b.txt'],
+      ['carol', '/fast-shared/get/open/a.txt'],
+    ] as const) {
+      // Twice: the first read of a token is verified through the route, the second may take the fast path.
+      for (let round = 0; round < 2; round++) {
+        const a = await call(fast, 'GET', path, await reader(fast, user));
+        const b = await call(routed, 'GET', path, await reader(routed, user));
+        assertSameAnswer(a, b, `${user} GET ${path}`);
+      }
+    }
+    const before = await fastReads(fast);
+    const bob = await reader(fast, 'bob');
+    assert.equal((await call(fast, 'GET', '/fast-shared/get/open/a.txt', bob)).body, 'open/a.txt');
+    assert.equal(await fastReads(fast), before + 1, "the grantee's read took the fast path");
+    assert.equal((await call(fast, 'GET', '/fast-shared/get/closed/b.txt', bob)).status, 403);
+    assert.equal(await fastReads(fast), before + 1, "a refusal is the route's");
   });
 
   test('admission and the per-user share count fast reads too, and a full server refuses through the route', async () => {

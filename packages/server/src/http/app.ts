@@ -13,6 +13,7 @@ import { handleClientError, handleError } from './error-handler.js';
 import { createFastRead } from './fast-read.js';
 import { createHttpServer } from './http-server.js';
 import { parseJsonBodies } from './json-bodies.js';
+import { recordRequest } from './metrics.js';
 import { createRequestIds } from './request-id.js';
 import { lazyChildLogger } from './request-logger.js';
 import { registerApiKeyRoutes } from './routes/api-keys.js';
@@ -74,9 +75,7 @@ export function buildApp(ctx: AppContext, logger: FastifyBaseLogger): FastifyIns
   });
   closeStalledResponses(app, ctx.config.sendIdleTimeoutMs);
   app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    ctx.metrics.requests.inc({ method: request.method, route, status: reply.statusCode });
-    ctx.metrics.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    recordRequest(ctx.metrics, request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Principal } from '../auth/token-service.js';
 import { fail } from '../errors.js';
+import type { Principal as RequestPrincipal } from '../storage/bucket-model.js';
 import type { AppContext } from './context.js';
 import { admitAnonymous } from './principal.js';
 
@@ -13,7 +14,7 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 export function createAuthenticate(ctx: AppContext) {
   const admit = (request: FastifyRequest, reply: FastifyReply, principal: Principal) => {
     request.tenant = principal.tenant;
-    request.principal = { kind: 'user', id: principal.tenant, scope: principal.scope };
+    request.principal = userPrincipal(principal);
     ctx.rateLimits.take(principal.tenant);
     ctx.tenantSlots.enter(principal.tenant, reply.raw);
   };
@@ -50,6 +51,20 @@ export function createAuthenticate(ctx: AppContext) {
       (error: Error) => done(error),
     );
   };
+}
+
+/** Who a verified token speaks for, as the authorization decision (storage/access.ts) knows principals. */
+export function userPrincipal(principal: Principal): RequestPrincipal {
+  return { kind: 'user', id: principal.tenant, scope: principal.scope };
+}
+
+/**
+ * The principal of an `Authorization` header whose token was verified before, without a promise
+ * (the fast read path, fast-read.ts, takes only those); undefined otherwise. Throws as the hook
+ * would (malformed header, expired token).
+ */
+export function knownPrincipal(ctx: AppContext, authorization: string | undefined): Principal | undefined {
+  return ctx.tokens.verifiedBefore(bearerToken(authorization));
 }
 
 /** The token of an `Authorization: Bearer <token>` header; undefined for any other header. */

@@ -47,3 +47,9 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Counts an answered request and its duration: the route's onResponse hook and the fast read path. */
+export function recordRequest(metrics: Metrics, method: string, route: string, status: number, seconds: number): void {
+  metrics.requests.inc({ method, route, status });
+  metrics.duration.observe({ method, route }, seconds);
+}

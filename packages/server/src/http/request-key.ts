@@ -1,3 +1,4 @@
+import { API_BASE_PATH, Routes } from 'stowage-client/protocol';
 import { fail } from '../errors.js';
 
 // Path segments before the key in object routes: storage, v1, {type}, and the route word when
@@ -23,4 +24,19 @@ export function keyFromRawUrl(rawUrl: string, segments: number): string {
   } catch {
     throw fail('InvalidKey', 'The key is not valid percent-encoded UTF-8');
   }
+}
+
+const API_PREFIX = `${API_BASE_PATH}/`;
+
+/**
+ * The bucket (or storage type) and key of an object read, `/storage/v1/{bucket}/get/{key}` as
+ * sent; undefined for any other path. The route and the fast read path (fast-read.ts) both take
+ * their target from here. Throws InvalidKey for a key that is not percent-encoded UTF-8.
+ */
+export function objectReadTarget(rawUrl: string): { type: string; key: string } | undefined {
+  if (!rawUrl.startsWith(API_PREFIX)) return undefined;
+  const typeEnd = rawUrl.indexOf('/', API_PREFIX.length);
+  const routeEnd = typeEnd === -1 ? -1 : rawUrl.indexOf('/', typeEnd + 1);
+  if (routeEnd === -1 || rawUrl.slice(typeEnd + 1, routeEnd) !== Routes.get) return undefined;
+  return { type: rawUrl.slice(API_PREFIX.length, typeEnd), key: keyFromRawUrl(rawUrl, KEY_AFTER_ROUTE_WORD) };
 }

@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { API_BASE_PATH, Routes } from 'stowage-client/protocol';
+import { fail } from '../../errors.js';
 import type { AppContext } from '../context.js';
 import { OBJECT_READ_ROUTE } from '../fast-read.js';
 import { parseExpiresIn } from '../query-params.js';
 import { receiveUpload } from '../receive-upload.js';
-import { KEY_AFTER_ROUTE_WORD, KEY_AFTER_TYPE, keyFromRawUrl } from '../request-key.js';
+import { KEY_AFTER_ROUTE_WORD, KEY_AFTER_TYPE, keyFromRawUrl, objectReadTarget } from '../request-key.js';
 import { serveObject, serveObjectHead } from '../send-object.js';
 import { writeConditionOf } from '../write-headers.js';
 
@@ -15,8 +16,12 @@ type TypeParams = { Params: { type: string } };
  * bucket is a storage type (the caller's own) or a named bucket; each asks Access first.
  */
 export function registerObjectRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const readOf = (request: FastifyRequest<TypeParams>) =>
-    ctx.access.readable(request.principal, request.params.type, keyFromRawUrl(request.url, KEY_AFTER_ROUTE_WORD));
+  const readOf = (request: FastifyRequest) => {
+    // The same parse of the path as the fast read path's (the route matched, so there is one).
+    const target = objectReadTarget(request.url);
+    if (!target) throw fail('RouteNotFound', `No route for ${request.method} ${request.url.split('?')[0]}`);
+    return ctx.access.readable(request.principal, target.type, target.key);
+  };
 
   app.get<TypeParams>(OBJECT_READ_ROUTE, { exposeHeadRoute: false }, async (request, reply) => {
     const { ref, check } = await readOf(request);
