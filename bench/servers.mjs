@@ -20,11 +20,13 @@ export function cleanEnv(extra = {}) {
 /**
  * `stowage serve --port 0 --data-dir DIR --log-level warn` (durable by default). Resolves once it
  * printed its "serving" line; `startupMs` is the time from spawn to that line. `env`: STOWAGE_*
- * settings of a deployment (e.g. a PostgreSQL index and an S3 bucket), on top of cleanEnv().
+ * settings of a deployment (e.g. a PostgreSQL index and an S3 bucket), on top of cleanEnv();
+ * `nodeFlags`: flags for node itself (e.g. --cpu-prof).
  */
-export async function startStowage(dataDir, { name = 'stowage', timeoutMs = 120_000, env = {} } = {}) {
+export async function startStowage(dataDir, { name = 'stowage', timeoutMs = 120_000, env = {}, nodeFlags = [] } = {}) {
   const started = process.hrtime.bigint();
-  const child = startTracked(process.execPath, [STOWAGE_BIN, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
+  const args = [...nodeFlags, STOWAGE_BIN, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'];
+  const child = startTracked(process.execPath, args, {
     cwd: REPO,
     env: cleanEnv(env),
   });
@@ -45,9 +47,11 @@ export async function issueToken(dataDir, user = 'bench', env = {}) {
 }
 
 /** bench/node-ceiling.mjs, serving `largeFile` at /large and writing PUT bodies into `putDir`. */
-export async function startNodeCeiling({ largeFile, putDir }) {
+export async function startNodeCeiling({ largeFile, putDir, nodeFlags = [] }) {
   const script = path.join(REPO, 'bench/node-ceiling.mjs');
-  const child = startTracked(process.execPath, [script, '--port', '0', '--file', largeFile, '--put-dir', putDir], { cwd: REPO });
+  const child = startTracked(process.execPath, [...nodeFlags, script, '--port', '0', '--file', largeFile, '--put-dir', putDir], {
+    cwd: REPO,
+  });
   const match = await waitForOutput(child, /node-ceiling serving (http:\/\/[^\s]+)/, 15_000);
   return { name: 'node', origin: match[1], pid: child.pid, child, stop: () => stopProcess(child) };
 }

@@ -1,9 +1,12 @@
 // Small requests under load (wrk -t2 -c32): GET 1 KiB, PUT 1 KiB to a new key, PUT 1 KiB over an
-// existing key; Stowage against node-ceiling and nginx, the order rotated in each repetition.
+// existing key; Stowage against node-ceiling and nginx, the order rotated in each repetition. GET's
+// note breaks its cost down per request, stage by stage (get-breakdown.mjs).
 
+import { describeBreakdown } from '../cpu-breakdown.mjs';
 import { run as runCommand } from '../procs.mjs';
 import { append, ratios, rotated, sleep } from '../stats.mjs';
 import { runWrk } from '../wrk.mjs';
+import { measureGetBreakdown } from './get-breakdown.mjs';
 
 /** The key GET reads: 1 KiB, stored by the harness before the runs. */
 export const SMALL_KEY = 'bench-1k';
@@ -29,6 +32,17 @@ const SCENARIOS = [
     path: (server) => (server.name === 'stowage' ? `${server.basePath}/data/set/` : '/put/'),
   },
 ];
+
+/** GET's cost per request, stage by stage, beside node-ceiling's (get-breakdown.mjs), as the row's note. */
+async function addBreakdown(ctx, result) {
+  try {
+    const breakdown = await measureGetBreakdown(ctx);
+    result.breakdown = breakdown;
+    result.detail = `CPU per request, in µs, from profiles of a server of each kind under the same load (node --cpu-prof, which slows both): Stowage: ${describeBreakdown(breakdown.stowage)}. node-ceiling: ${describeBreakdown(breakdown.node)}.`;
+  } catch (error) {
+    result.issues.push(`the profile of GET could not be taken: ${error.message ?? error}`);
+  }
+}
 
 function syncDisks() {
   return runCommand('sync', []);
@@ -83,6 +97,7 @@ export async function runSmall(ctx) {
       }
     }
     result.ratio = ratios(result.values.stowage, result.values.node);
+    if (scenario.id === 'get') await addBreakdown(ctx, result);
     ctx.record(result);
   }
 }
