@@ -40,9 +40,11 @@ export class FetchTransport implements HttpTransport {
           // A redirect's own headers matter (transport.ts follows a read offloaded to the store).
           redirect,
         } as RequestInit);
-      response = await send('manual');
+      // A GET's redirect is followed by transport.ts, which keeps its headers (read offload). Not
+      // other methods': a browser would hide the 308 of a resumable upload's status from the page.
+      response = await send(request.method === 'GET' ? 'manual' : 'follow');
       // A browser hides a redirect from the page: there it has to be followed by fetch itself.
-      if (response.type === 'opaqueredirect' && request.body === undefined) response = await send('follow');
+      if (response.type === 'opaqueredirect') response = await send('follow');
     } catch (error) {
       deadline.finish();
       throw deadline.explain(error);
