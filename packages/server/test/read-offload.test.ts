@@ -42,7 +42,10 @@ describe('read offload to nginx (X-Accel-Redirect)', { skip: nginxReason }, () =
     rawRequest(origin, 'GET', `/storage/v1/data/get/${encodeURIComponent(key)}`, { headers: { ...auth, ...headers } });
 
   before(async () => {
-    ts = await startTestServer({ readOffload: { kind: 'nginx', minBytes: MIN_BYTES, location: '/_stowage_blobs/' } });
+    ts = await startTestServer({
+      readOffload: { kind: 'nginx', minBytes: MIN_BYTES, location: '/_stowage_blobs/' },
+      corsOrigins: ['https://app.example'],
+    });
     auth = { authorization: `Bearer ${await ts.token('alice')}` };
     const block = (await docBlock('docs/deploy.md', 'nginx-offload', 'nginx'))
       .replace('http://127.0.0.1:8787', ts.origin)
@@ -53,6 +56,8 @@ describe('read offload to nginx (X-Accel-Redirect)', { skip: nginxReason }, () =
     assert.equal((await put('big.csv', big, { 'content-type': 'text/csv', 'cache-control': 'max-age=60' })).status, 200);
     assert.equal((await put('small.bin', small)).status, 200);
     assert.equal((await put('tagged.bin', big, { 'x-stowage-meta-owner': 'alice' })).status, 200);
+    const tmp = await rawRequest(ts.origin, 'PUT', '/storage/v1/tmp/set/expiring.bin?expires_in=3600', { headers: auth, body: big });
+    assert.equal(tmp.status, 200);
   });
   after(async () => {
     await nginx?.stop();
@@ -69,6 +74,35 @@ describe('read offload to nginx (X-Accel-Redirect)', { skip: nginxReason }, () =
     assert.deepEqual(comparable(proxied.headers), comparable(direct.headers));
     assert.equal(proxied.headers['cache-control'], 'max-age=60');
     assert.equal(await offloadedBytes(ts, 'nginx'), before + big.length);
+  });
+
+  test('every kind of answer keeps every header through the documented block: expiring, signed, cross-origin, HEAD', async () => {
+    const signed = (await rawRequest(ts.origin, 'GET', '/storage/v1/data/get_signed_url/big.csv?filename=a.csv', { headers: auth })).text;
+    const signedPath = signed.slice(ts.origin.length);
+    const reads: Array<[string, string, Record<string, string>]> = [
+      ['GET', '/storage/v1/tmp/get/expiring.bin', auth],
+      ['HEAD', '/storage/v1/data/get/big.csv', auth],
+      ['GET', signedPath, {}],
+      ['GET', signedPath, { origin: 'https://app.example' }],
+    ];
+    for (const [method, path, headers] of reads) {
+      const before = await offloadedBytes(ts, 'nginx');
+      const direct = await rawRequest(ts.origin, method, path, { headers });
+      const proxied = await rawRequest(nginx.origin, method, path, { headers });
+      assert.equal(proxied.status, direct.status, `${method} ${path}`);
+      assert.deepEqual(comparable(proxied.headers), comparable(direct.headers), `${method} ${path} ${JSON.stringify(headers)}`);
+      assert.ok(proxied.body.equals(direct.body));
+      const offloaded = (await offloadedBytes(ts, 'nginx')) - before;
+      assert.equal(
+        offloaded,
+        method === 'GET' ? big.length : 0,
+        `${method} ${path}: ${method === 'GET' ? 'sent by nginx' : 'answered here'}`,
+      );
+    }
+    const crossOrigin = await rawRequest(nginx.origin, 'GET', signedPath, { headers: { origin: 'https://app.example' } });
+    assert.equal(crossOrigin.headers['access-control-allow-origin'], 'https://app.example');
+    const expiring = await rawRequest(nginx.origin, 'GET', '/storage/v1/tmp/get/expiring.bin', { headers: auth });
+    assert.ok(expiring.headers['x-stowage-expires-at'], 'the expiry survives the handoff');
   });
 
   test('a range is checked by the server and cut by nginx', async () => {
