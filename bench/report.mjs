@@ -18,6 +18,8 @@ const NAMES = {
   'retention-off': 'retention off',
   'tenants-64': 'the same load over 64 tenants',
   'single-put': 'Stowage single PUT (curl)',
+  v1: 'Stowage v1 API',
+  rgw: 'Ceph RGW',
   cp: 'cp -a + sync',
   'sdk-copy': 'AWS SDK copy of the blob files',
 };
@@ -122,6 +124,34 @@ export const TARGETS = [
     ratioMin: 0.9,
   },
   {
+    id: 's3-get',
+    scenario: 'S3 API: GetObject 1 KiB, 16 concurrent (presigned URL, undici), embedded',
+    target: '≥ 0.8x the v1 API, and ≥ Ceph RGW',
+    ratioMin: 0.8,
+    alsoAtLeast: { ref: 'rgw', ratio: 1 },
+  },
+  {
+    id: 's3-put',
+    scenario: 'S3 API: PutObject 1 KiB overwrite, 16 concurrent (presigned URL, undici), embedded, durable',
+    target: '≥ 0.8x the v1 API, and ≥ Ceph RGW',
+    ratioMin: 0.8,
+    alsoAtLeast: { ref: 'rgw', ratio: 1 },
+  },
+  {
+    id: 's3-upload',
+    scenario: 'S3 API: upload 1 GiB with aws s3 cp (multipart), embedded, durable',
+    target: '≥ 0.9x the v1 API (curl), and ≥ Ceph RGW',
+    ratioMin: 0.9,
+    alsoAtLeast: { ref: 'rgw', ratio: 1 },
+  },
+  {
+    id: 's3-download',
+    scenario: 'S3 API: download 1 GiB with aws s3 cp, embedded',
+    target: '≥ 0.9x the v1 API (curl), and ≥ Ceph RGW',
+    ratioMin: 0.9,
+    alsoAtLeast: { ref: 'rgw', ratio: 1 },
+  },
+  {
     id: 'pg-s3-upload',
     scenario: 'PostgreSQL + S3 (Ceph RGW): upload 1 GiB',
     target: '≥ 0.7x the AWS SDK directly to the store',
@@ -212,6 +242,13 @@ export function evaluate(target, result) {
   if (target.p99RatioMax !== undefined)
     checks.push(median(result.p99Ms?.stowage ?? []) <= target.p99RatioMax * median(result.p99Ms?.[result.ref] ?? []));
   if (target.rssMax !== undefined) checks.push(max(result.rssGrowth?.stowage ?? []) <= target.rssMax);
+  if (target.alsoAtLeast !== undefined) {
+    // A second reference the row must reach too: medians against medians.
+    const { ref, ratio: least } = target.alsoAtLeast;
+    const second = median(own.filter(Number.isFinite)) / median((result.values[ref] ?? []).filter(Number.isFinite));
+    checks.push(second >= least);
+    if (Number.isFinite(second)) row.ratio = `${row.ratio ?? ''}; ${second.toFixed(2)}x of ${NAMES[ref] ?? ref}`;
+  }
   if (target.valueMax !== undefined) checks.push(median(valid) <= target.valueMax);
   const measured = valid.length > 0 && ((target.ratioMin === undefined && target.ratioMax === undefined) || Number.isFinite(ratio));
   if (!measured) row.verdict = valid.length === 0 ? 'invalid (no valid run)' : 'no reference';

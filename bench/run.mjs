@@ -178,7 +178,7 @@ async function main() {
   ctx.largeFile = path.join(root, 'large.bin');
   // The 1 GiB file only for the scenarios that send it (nginx serves it too: an empty file then).
   const needLarge =
-    selected(['upload', 'upload-resumable', 'download', 'download-offload']) ||
+    selected(['upload', 'upload-resumable', 'download', 'download-offload', 's3-upload', 's3-download']) ||
     (selected(['pg-s3-upload', 'pg-s3-resumable']) && !ctx.scaleOutUploadMiB);
   log(`writing the 1 KiB${needLarge ? ' and 1 GiB' : ''} files`);
   await writeFile(path.join(root, 'small.bin'), 1024);

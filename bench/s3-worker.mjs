@@ -5,6 +5,9 @@
 // prints them); Stowage: BENCH_TOKEN. The AWS SDK is the one packages/server depends on.
 //   get-http URL BYTES CONCURRENCY WARM SECONDS   undici GET of URL (Authorization: Bearer), CONCURRENCY loops;
 //        a 307 (read offload) is followed to the store without the Authorization
+//   put-http URL BYTES CONCURRENCY WARM SECONDS   undici PUT of a BYTES body to URL, CONCURRENCY loops
+//        (Authorization: Bearer when BENCH_TOKEN is set; a presigned URL needs none)
+//   presign GET|PUT ENDPOINT BUCKET KEY [ACCESS SECRET]   a presigned URL valid an hour ({ url })
 //   get-s3 BUCKET KEY BYTES CONCURRENCY WARM SECONDS  the same through the AWS SDK's GetObject
 //        (each: WARM s of warm-up on the same connections, then SECONDS measured; every response
 //        must be 200 with BYTES bytes, read to the end)
@@ -94,7 +97,8 @@ async function drain(body) {
 
 async function getHttp(url, bytes, concurrency, warm, seconds) {
   const agent = new Agent({ connections: concurrency, keepAliveTimeout: 30_000 });
-  const headers = { authorization: `Bearer ${process.env.BENCH_TOKEN}` };
+  // Without a token: a presigned URL, which carries its own credentials.
+  const headers = process.env.BENCH_TOKEN ? { authorization: `Bearer ${process.env.BENCH_TOKEN}` } : {};
   const once = async () => {
     let { statusCode, headers: answered, body } = await request(url, { dispatcher: agent, headers });
     // Read offload by redirect: the bytes come from the store's presigned URL, without credentials.
@@ -110,6 +114,41 @@ async function getHttp(url, bytes, concurrency, warm, seconds) {
   const result = await loop(once, concurrency, seconds);
   await agent.close();
   return result;
+}
+
+/** PUT of the same BYTES-long body to URL in CONCURRENCY loops (Authorization: Bearer when BENCH_TOKEN is set). */
+async function putHttp(url, bytes, concurrency, warm, seconds) {
+  const agent = new Agent({ connections: concurrency, keepAliveTimeout: 30_000 });
+  const body = Buffer.alloc(bytes, 'p');
+  const headers = {
+    'content-type': 'application/octet-stream',
+    ...(process.env.BENCH_TOKEN ? { authorization: `Bearer ${process.env.BENCH_TOKEN}` } : {}),
+  };
+  const once = async () => {
+    const { statusCode, body: answer } = await request(url, { method: 'PUT', dispatcher: agent, headers, body });
+    await drain(answer);
+    if (statusCode !== 200) throw new Error(`PUT ${url}: ${statusCode}`);
+    return bytes;
+  };
+  await loop(once, concurrency, warm);
+  const result = await loop(once, concurrency, seconds);
+  await agent.close();
+  return result;
+}
+
+/** A presigned GET or PUT URL of KEY in BUCKET at ENDPOINT, valid an hour (the store's S3_* credentials, or ACCESS and SECRET). */
+async function presign(method, endpoint, bucket, key, accessKeyId, secretAccessKey) {
+  const { getSignedUrl } = require('@aws-sdk/s3-request-presigner');
+  const store = new s3.S3Client({
+    endpoint,
+    region: process.env.S3_REGION || 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId, secretAccessKey },
+  });
+  const Command = method === 'PUT' ? s3.PutObjectCommand : s3.GetObjectCommand;
+  const url = await getSignedUrl(store, new Command({ Bucket: bucket, Key: key }), { expiresIn: 3600 });
+  store.destroy();
+  return { url };
 }
 
 async function getS3(bucket, key, bytes, concurrency, warm, seconds) {
@@ -243,6 +282,9 @@ async function countS3(bucket, prefix) {
 let result;
 const n = (i) => Number(args[i]);
 if (mode === 'get-http') result = await getHttp(args[0], n(1), n(2), n(3), n(4));
+else if (mode === 'put-http') result = await putHttp(args[0], n(1), n(2), n(3), n(4));
+else if (mode === 'presign')
+  result = await presign(args[0], args[1], args[2], args[3], args[4] ?? process.env.S3_ACCESS_KEY, args[5] ?? process.env.S3_SECRET_KEY);
 else if (mode === 'get-s3') result = await getS3(args[0], args[1], n(2), n(3), n(4), n(5));
 else if (mode === 'put-s3') result = await putS3(args[0], args[1], args[2]);
 else if (mode === 'multipart-s3') result = await multipartS3(args[0], args[1], args[2], n(3), n(4));

@@ -10,7 +10,7 @@ import { append, ratios, rotated, sleep } from '../stats.mjs';
 export const LARGE_KEY = 'bench-1g';
 
 /** One curl transfer; MB/s counts 10^6 bytes over curl's total time. */
-async function curlTransfer(ctx, url, direction) {
+export async function curlTransfer(ctx, url, direction) {
   const args = ['-s', '-S', '-o', '/dev/null', '-w', '%{http_code} %{size_upload} %{size_download} %{time_total}'];
   args.push('-H', `Authorization: Bearer ${ctx.token}`);
   if (direction === 'upload') args.push('-H', 'Expect:', '-T', ctx.largeFile, url);

@@ -22,8 +22,17 @@ import { append, ratios, rotated, sleep } from '../stats.mjs';
 import { runWrk } from '../wrk.mjs';
 import { runMigrate } from './migrate.mjs';
 import { measureOneTenant } from './one-tenant.mjs';
+import { measureS3Front, S3_FRONT_IDS } from './s3-front.mjs';
 
-export const SCALE_OUT_IDS = ['pg-s3-get', 'pg-s3-get-redirect', 'pg-s3-upload', 'pg-s3-resumable', 'pg-one-tenant', 'migrate'];
+export const SCALE_OUT_IDS = [
+  ...S3_FRONT_IDS,
+  'pg-s3-get',
+  'pg-s3-get-redirect',
+  'pg-s3-upload',
+  'pg-s3-resumable',
+  'pg-one-tenant',
+  'migrate',
+];
 const BUCKET = 'stowage-bench';
 const PREFIX = 'bench';
 const GET_KEY = 'bench-1m';
@@ -190,6 +199,7 @@ export async function runScaleOut(ctx) {
     await worker(store, ['put-s3', BUCKET, DIRECT_GET_KEY, getFile]);
 
     const selected = (id) => !ctx.only || ctx.only.includes(id);
+    if (S3_FRONT_IDS.some(selected)) await measureS3Front(ctx, { dir, store, bucket: BUCKET, worker });
     if (selected('pg-s3-get') || selected('pg-s3-get-redirect')) {
       // A second server on the same index and bucket, which sends large reads to the store (docs/deploy.md, "Read offload").
       const { STOWAGE_REPLACED_BLOB_GRACE: _, ...shared } = deployment;
