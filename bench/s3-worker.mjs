@@ -144,6 +144,8 @@ async function presign(method, endpoint, bucket, key, accessKeyId, secretAccessK
     region: process.env.S3_REGION || 'us-east-1',
     forcePathStyle: true,
     credentials: { accessKeyId, secretAccessKey },
+    // Else the SDK signs a CRC32 of an empty body into a PUT URL, which a checking server refuses.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
   });
   const Command = method === 'PUT' ? s3.PutObjectCommand : s3.GetObjectCommand;
   const url = await getSignedUrl(store, new Command({ Bucket: bucket, Key: key }), { expiresIn: 3600 });
