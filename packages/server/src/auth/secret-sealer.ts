@@ -1,9 +1,12 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 
 const INFO = 'stowage api key secrets v1';
 const VERSION = 'v1';
 /** GCM's full tag: without it stated, a decipher takes any prefix of the right tag (down to 4 bytes). */
 const TAG_BYTES = 16;
+/** Opened secrets kept in memory (one per API key in use). */
+const OPENED_KEPT = 10_000;
 
 /**
  * Seals API key secrets for storage: AES-256-GCM under a key derived (HKDF-SHA256) from the server
@@ -14,6 +17,13 @@ const TAG_BYTES = 16;
  */
 export class SecretSealer {
   private readonly key: Buffer;
+  /**
+   * Secrets opened before, by client id and sealed value: an S3 request opens its key's secret,
+   * and AES-GCM costs more than the rest of checking a small request's signature. A sealed value
+   * always opens to the same secret; a key's row is still read on every request, so a revoked key
+   * stops at once.
+   */
+  private readonly opened = new LRUCache<string, string>({ max: OPENED_KEPT });
 
   constructor(serverSecret: Buffer) {
     this.key = Buffer.from(hkdfSync('sha256', serverSecret, Buffer.alloc(0), INFO, 32));
@@ -29,6 +39,15 @@ export class SecretSealer {
 
   /** The secret, or undefined when the value was not sealed by this server secret for this client id. */
   open(clientId: string, sealed: string): string | undefined {
+    const cacheKey = `${clientId}\u0000${sealed}`;
+    const known = this.opened.get(cacheKey);
+    if (known !== undefined) return known;
+    const secret = this.openUncached(clientId, sealed);
+    if (secret !== undefined) this.opened.set(cacheKey, secret);
+    return secret;
+  }
+
+  private openUncached(clientId: string, sealed: string): string | undefined {
     const [version, nonce, data, tag] = sealed.split('.');
     if (version !== VERSION || !nonce || !data || !tag) return undefined;
     try {

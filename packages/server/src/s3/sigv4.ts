@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { LRUCache } from 'lru-cache';
 import { s3Errors } from './errors.js';
 import { single } from './header-value.js';
 
@@ -135,12 +136,24 @@ export function assertFresh(claims: SignedClaims, query: URLSearchParams, now: n
   if (now > signedAt + expires * 1000) throw s3Errors.expired();
 }
 
+/**
+ * Signing keys derived before, by secret and scope: a key serves every request of its day, and
+ * deriving it is four HMACs, most of what checking a small request's signature costs.
+ */
+const signingKeys = new LRUCache<string, Buffer>({ max: 10_000 });
+
 /** The SigV4 signing key of a secret for a scope. */
 export function signingKey(secret: string, claims: Pick<SignedClaims, 'date' | 'region' | 'service'>): Buffer {
+  // Unambiguous whatever the request's scope holds.
+  const cacheKey = JSON.stringify([secret, claims.date, claims.region, claims.service]);
+  const known = signingKeys.get(cacheKey);
+  if (known) return known;
   const date = hmac(`AWS4${secret}`, claims.date);
   const region = hmac(date, claims.region);
   const service = hmac(region, claims.service);
-  return hmac(service, 'aws4_request');
+  const key = hmac(service, 'aws4_request');
+  signingKeys.set(cacheKey, key);
+  return key;
 }
 
 export function scopeOf(claims: Pick<SignedClaims, 'date' | 'region' | 'service'>): string {
