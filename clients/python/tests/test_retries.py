@@ -136,3 +136,44 @@ def test_posts_that_may_run_twice_are_retried_and_the_others_sent_once(fault_ser
     with pytest.raises(ServerError):
         storage.copy("a", "b")
     assert [seen["path"] for seen in failing.seen] == ["/storage/v1/move", "/storage/v1/copy"]
+
+
+def test_a_download_sent_on_to_the_store_resumes_through_the_server_with_its_etag(
+    fault_server, tmp_path
+):
+    # Read offload: the server answers 307 to the store; the store's answer breaks midway. The
+    # resume goes to the server with the server's ETag (not the store's), which serves it itself.
+    value = bytes(range(256)) * 4096
+    served = {"Content-Type": "application/octet-stream", "ETag": '"store-etag"'}
+
+    def store_plan(n, handler):
+        if n > 1:
+            return (200, served, value)
+        handler.send_response(200)
+        for name, header in {**served, "Content-Length": str(len(value))}.items():
+            handler.send_header(name, header)
+        handler.end_headers()
+        handler.wfile.write(value[:300000])
+        handler.wfile.flush()
+        return None
+
+    store = fault_server(store_plan)
+    store_origin = store.url[: -len("/storage/v1")]
+
+    def server_plan(n, handler):
+        if_match = handler.headers.get("If-Match")
+        if if_match is None:
+            return (307, {"Location": store_origin + "/bucket/blobs/0123?X-Amz-Signature=s",
+                          "ETag": '"server-etag"'}, b"")
+        if if_match != '"server-etag"':
+            return error(412, "PreconditionFailed")
+        start = int(re.match(r"bytes=(\d+)-", handler.headers.get("Range")).group(1))
+        return (206, {"ETag": '"server-etag"', "Content-Range": "bytes {}-{}/{}".format(
+            start, len(value) - 1, len(value))}, value[start:])
+
+    server = fault_server(server_plan)
+    target = tmp_path / "value.bin"
+    client_for(server.url, "t.o.k", QUICK).get_file("k", str(target))
+    assert target.read_bytes() == value
+    assert server.seen[1]["headers"].get("If-Match") == '"server-etag"'
+    assert "Authorization" not in store.seen[0]["headers"]

@@ -28,6 +28,7 @@ export class FetchTransport implements HttpTransport {
     const deadline = new Deadline(request.signal, () => this.slots.release());
     deadline.arm(this.timeouts.connectMs + this.timeouts.readMs, 'FETCH_HEADERS_TIMEOUT');
     let response: Response;
+    let redirected = false;
     try {
       const send = (redirect: 'manual' | 'follow') =>
         fetch(`${request.origin}${request.path}`, {
@@ -44,7 +45,10 @@ export class FetchTransport implements HttpTransport {
       // other methods': a browser would hide the 308 of a resumable upload's status from the page.
       response = await send(request.method === 'GET' ? 'manual' : 'follow');
       // A browser hides a redirect from the page: there it has to be followed by fetch itself.
-      if (response.type === 'opaqueredirect') response = await send('follow');
+      if (response.type === 'opaqueredirect') {
+        response = await send('follow');
+        redirected = true;
+      }
     } catch (error) {
       deadline.finish();
       throw deadline.explain(error);
@@ -54,6 +58,8 @@ export class FetchTransport implements HttpTransport {
     response.headers.forEach((value, name) => {
       headers[name] = value;
     });
+    // The store's ETag is not the object's: resuming on it would be refused as a changed value.
+    if (redirected) delete headers.etag;
     return { statusCode: response.status, headers, body: new FetchResponseBody(response.body, deadline, this.timeouts.readMs) };
   }
 

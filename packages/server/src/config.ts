@@ -340,6 +340,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, overrides: ConfigOverrid
     problems.push('STOWAGE_READ_OFFLOAD: nginx sends blob files, so it needs STOWAGE_BLOBS=files');
   if (readOffload.kind === 'redirect' && blobs.kind !== 's3')
     problems.push('STOWAGE_READ_OFFLOAD: redirect sends clients to the S3 store, so it needs STOWAGE_BLOBS=s3://...');
+  if (
+    readOffload.kind === 'redirect' &&
+    blobs.kind === 's3' &&
+    blobs.prefix.split('/').some((segment) => segment === '.' || segment === '..')
+  )
+    problems.push('STOWAGE_READ_OFFLOAD: redirect cannot name blobs under a prefix with . or .. segments (clients remove them from URLs)');
+  if (readOffload.kind === 'nginx' && config.replacedBlobGraceMs !== undefined && config.replacedBlobGraceMs < 1000)
+    problems.push('STOWAGE_REPLACED_BLOB_GRACE: at least 1s with nginx read offload, or nginx can find a replaced blob gone');
   if (readOffload.kind === 'redirect' && config.replacedBlobGraceMs !== undefined && config.replacedBlobGraceMs < readOffload.ttlMs)
     problems.push('STOWAGE_REPLACED_BLOB_GRACE: must be at least STOWAGE_READ_REDIRECT_TTL, or a redirected read can find its blob gone');
   if (problems.length > 0) throw new ConfigError(problems);

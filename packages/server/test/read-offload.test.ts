@@ -106,8 +106,10 @@ describe('read offload to nginx (X-Accel-Redirect)', { skip: nginxReason }, () =
   });
 
   test('a range is checked by the server and cut by nginx', async () => {
+    const before = await offloadedBytes(ts, 'nginx');
     const proxied = await get(nginx.origin, 'big.csv', { range: 'bytes=1000-70999' });
     assert.equal(proxied.status, 206);
+    assert.equal(await offloadedBytes(ts, 'nginx'), before + 70000, 'sent by nginx');
     assert.equal(proxied.headers['content-range'], `bytes 1000-70999/${big.length}`);
     assert.ok(proxied.body.equals(big.subarray(1000, 71000)));
     const suffix = await get(nginx.origin, 'big.csv', { range: `bytes=-${MIN_BYTES}` });
@@ -128,6 +130,15 @@ describe('read offload to nginx (X-Accel-Redirect)', { skip: nginxReason }, () =
     assert.equal(await offloadedBytes(ts, 'nginx'), before, 'nginx would refuse If-Match against its own ETag');
     const changed = await get(nginx.origin, 'big.csv', { 'if-match': '"other"' });
     assert.equal(changed.status, 412);
+    // Conditions that hold are not judged again by nginx against the file's own dates.
+    const lastModified = new Date(Date.parse(String((await get(ts.origin, 'big.csv')).headers['last-modified'])) - 60_000);
+    for (const condition of [{ 'if-none-match': '"other"' }, { 'if-modified-since': lastModified.toUTCString() }]) {
+      const offloaded = await offloadedBytes(ts, 'nginx');
+      const fresh = await get(nginx.origin, 'big.csv', condition);
+      assert.equal(fresh.status, 200, JSON.stringify(condition));
+      assert.ok(fresh.body.equals(big));
+      assert.equal(await offloadedBytes(ts, 'nginx'), offloaded + big.length, `${JSON.stringify(condition)} sent by nginx`);
+    }
   });
 
   test('no token, or another user, gets no bytes; the internal location cannot be asked for', async () => {
@@ -261,13 +272,36 @@ describe('read offload by redirect to the S3 store', {
     await stored.arrayBuffer();
   });
 
+  test('conditional reads are served by the server itself: the store would judge them on its own validators', async () => {
+    const { etag } = (await rawRequest(ts.origin, 'GET', path('big.csv'), { headers: auth })).headers;
+    for (const condition of [{ 'if-none-match': '"other"' }, { 'if-match': String(etag), range: 'bytes=10-' }]) {
+      const answer = await rawRequest(ts.origin, 'GET', path('big.csv'), { headers: { ...auth, ...condition } });
+      assert.equal(answer.headers.location, undefined, JSON.stringify(condition));
+      assert.ok(answer.body.equals(condition.range ? big.subarray(10) : big));
+    }
+  });
+
+  test('a presigned URL never outlives the signed URL or the object that asked for it', async () => {
+    const signed = (await rawRequest(ts.origin, 'GET', '/storage/v1/data/get_signed_url/big.csv?expires_in=30', { headers: auth })).text;
+    const answer = await rawRequest(ts.origin, 'GET', signed.slice(ts.origin.length));
+    assert.equal(answer.status, 307);
+    const lasts = Number(new URL(String(answer.headers.location)).searchParams.get('X-Amz-Expires'));
+    assert.ok(lasts > 0 && lasts <= 30, `X-Amz-Expires=${lasts}`);
+    const stored = await rawRequest(ts.origin, 'PUT', '/storage/v1/tmp/set/soon.bin?expires_in=20', { headers: auth, body: big });
+    assert.equal(stored.status, 200);
+    const expiring = await rawRequest(ts.origin, 'GET', path('soon.bin').replace('/data/', '/tmp/'), { headers: auth });
+    assert.equal(expiring.status, 307);
+    const objectLasts = Number(new URL(String(expiring.headers.location)).searchParams.get('X-Amz-Expires'));
+    assert.ok(objectLasts > 0 && objectLasts <= 20, `X-Amz-Expires=${objectLasts}`);
+  });
+
   test('small objects are served by the server itself', async () => {
     const answer = await rawRequest(ts.origin, 'GET', path('small.bin'), { headers: auth });
     assert.equal(answer.status, 200);
     assert.ok(answer.body.equals(small));
   });
 
-  test("the client library follows the redirect: whole, ranged and to a file, with the server's headers", async () => {
+  test('the client library follows the redirect, and so does fetch on a signed URL', async () => {
     const storage = new Storage({ url: ts.url, auth: new Auth({ token: await ts.token('alice') }) });
     try {
       assert.ok(Buffer.from(await storage.getBytes('big.csv')).equals(big));

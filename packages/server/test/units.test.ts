@@ -68,6 +68,11 @@ describe('config', () => {
     );
     refused({ ...s3, STOWAGE_READ_OFFLOAD: 'redirect', STOWAGE_REPLACED_BLOB_GRACE: '10s' }, /must be at least STOWAGE_READ_REDIRECT_TTL/);
     refused({ ...s3, STOWAGE_S3_PUBLIC_ENDPOINT: 'ftp://store' }, /STOWAGE_S3_PUBLIC_ENDPOINT must be an http\(s\) URL/);
+    refused({ STOWAGE_READ_OFFLOAD: 'nginx', STOWAGE_REPLACED_BLOB_GRACE: '0s' }, /at least 1s with nginx read offload/);
+    refused(
+      { ...s3, STOWAGE_BLOBS: 's3://bucket/a/../b', STOWAGE_READ_OFFLOAD: 'redirect' },
+      /redirect cannot name blobs under a prefix with \. or \.\. segments/,
+    );
   });
 
   test('the S3 port: none by default; a port number from the flag or STOWAGE_S3_PORT, not the API port', () => {

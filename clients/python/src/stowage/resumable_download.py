@@ -16,7 +16,9 @@ def download(api, path, file_obj, retries):
     row; the count starts over whenever bytes arrived. A value replaced in between raises
     ``PreconditionFailedError``: the file never mixes two versions."""
     response = api.request("GET", path, stream=True)
-    etag = response.headers.get("ETag")
+    # A large read may be sent on to the object store (read offload): the object's ETag is on the
+    # server's redirect, the first answer, not on the store's.
+    etag = (response.history[0] if response.history else response).headers.get("ETag")
     written = 0
     budget = retries.new()
     while True:

@@ -10,7 +10,7 @@ import { passBodiesThrough } from './body-passthrough.js';
 import { registerConsole } from './console.js';
 import type { AppContext } from './context.js';
 import { handleClientError, handleError } from './error-handler.js';
-import { createFastRead } from './fast-read.js';
+import { createFastRead, takeFastReadFailure } from './fast-read.js';
 import { createHttpServer } from './http-server.js';
 import { parseJsonBodies } from './json-bodies.js';
 import { recordRequest } from './metrics.js';
@@ -71,7 +71,9 @@ export function buildApp(ctx: AppContext, logger: FastifyBaseLogger): FastifyIns
       done(error as Error);
       return;
     }
-    done();
+    // The fast read path met an error on this request (fast-read.ts): the answer is that error.
+    const failure = takeFastReadFailure(request.raw);
+    done(failure === undefined ? undefined : (failure as Error));
   });
   closeStalledResponses(app, ctx.config.sendIdleTimeoutMs);
   app.addHook('onResponse', (request, reply, done) => {

@@ -13,6 +13,16 @@ export const OBJECT_READ_ROUTE = `${API_BASE_PATH}/:type/${Routes.get}/*`;
 /** Request headers that ask for more than the whole object as it stands (Fastify's route does that). */
 const NOT_PLAIN = ['range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since', 'transfer-encoding', 'expect'];
 
+/** Why the fast path gave a request up, for the route to answer with (takeFastReadFailure). */
+const failures = new WeakMap<IncomingMessage, unknown>();
+
+/** The error the fast path met on this request, once: the route's first hook answers with it. */
+export function takeFastReadFailure(request: IncomingMessage): unknown {
+  const failure = failures.get(request);
+  failures.delete(request);
+  return failure;
+}
+
 /** False when declined at once; else whether it answered (false: declined after the lookup, nothing changed). */
 export type FastRead = (request: IncomingMessage, response: ServerResponse) => false | Promise<boolean>;
 
@@ -27,8 +37,10 @@ export type FastRead = (request: IncomingMessage, response: ServerResponse) => f
  *
  * It answers only when it is sure of the answer; anything else it declines (returns false; the
  * request keeps its place in the admission counts) and the request goes to Fastify: a Range or a condition, a token not
- * verified yet, a missing or blob-backed object, a refusal, a full server, a server shutting
- * down, the access log or rate limits being on. Errors are therefore always Fastify's, with their one JSON shape.
+ * verified yet, a blob-backed object, a full server, a server shutting down, the access log or
+ * rate limits being on. An error (a refusal, a missing object, an index that does not answer) is
+ * handed to the route with the request, which answers with it: errors are always Fastify's, with
+ * their one JSON shape.
  */
 export function createFastRead(
   ctx: AppContext,
@@ -62,7 +74,12 @@ export function createFastRead(
     const started = process.hrtime.bigint();
     deps.admission.enter(response);
     ctx.tenantSlots.enter(principal.tenant, response);
-    return answer(method, request, response, userPrincipal(principal), target, started).catch(() => false);
+    return answer(method, request, response, userPrincipal(principal), target, started).catch((error: unknown) => {
+      // The route would fail the same way (the same steps): it answers with this error at once
+      // instead of asking the index again (during an outage, that would wait out its timeout twice).
+      failures.set(request, error);
+      return false;
+    });
   };
 
   async function answer(

@@ -49,6 +49,8 @@ export interface ServeOptions {
   readonly disposition?: string | undefined;
   /** The check of the object's own ACL, when the bucket alone did not allow the read (Access.readable). */
   readonly check?: ReadAccess['check'];
+  /** When what allowed the read ends (a signed URL's expiry, ms): a handed-off read may not outlive it. */
+  readonly notAfter?: number | undefined;
 }
 
 /** A type stored before types were checked could break the header: it is served as bytes instead. */
@@ -89,7 +91,8 @@ export async function serveObject(
       headers = objectHeaders(info, ref.type, ctx.clock(), options.disposition);
       if (verdictOn(preconditions, info) === 'not-modified') return { kind: 'none' };
       const plan = range ? resolveRange(range, info.size) : { kind: 'all' as const };
-      return { ...plan, handoff: handoffFor(ctx.config.readOffload, request, info, plan, headers) };
+      const handoff = handoffFor(ctx.config.readOffload, request, { info, plan, headers, now: ctx.clock(), notAfter: options.notAfter });
+      return { ...plan, handoff };
     }),
   );
   const { info, plan, body, location } = found;

@@ -42,11 +42,11 @@ export class SignedUrls {
     return `${origin}${API_BASE_PATH}/${UrlKinds.signedDownload}/${ref.type}/${encodeKey(ref.key)}?${params}`;
   }
 
-  verifyDownload(type: string, key: string, query: Query): { ref: ObjectRef; filename: string | undefined } {
+  verifyDownload(type: string, key: string, query: Query): { ref: ObjectRef; filename: string | undefined; urlExpiresAt: number } {
     const fields = parseUrlFields(query, { upload: false });
     const ref = makeRef(fields.tenant, type, key);
     this.check(downloadFields(ref, fields.expires, fields.filename), fields.signature, fields.expires);
-    return { ref, filename: fields.filename };
+    return { ref, filename: fields.filename, urlExpiresAt: fields.expires * 1000 };
   }
 
   createUploadUrl(

@@ -38,7 +38,11 @@ export class KeyPresigner {
 
   /** A URL that GETs `key` without credentials for `expiresInSeconds`, with the `response-*` overrides in `query`. */
   async presignGet(key: string, expiresInSeconds: number, query: Record<string, string>): Promise<string> {
-    this.template ??= this.learnTemplate();
+    // A failed probe (credentials or region not resolved yet) is tried again by the next read.
+    this.template ??= this.learnTemplate().catch((error: unknown) => {
+      this.template = undefined;
+      throw error;
+    });
     const { protocol, hostname, port, host, pathBefore } = await this.template;
     const path = pathBefore + key.split('/').map(rfc3986).join('/');
     const signed = await this.signer.presign(

@@ -45,17 +45,19 @@ export function registerSignedDownloads(app: FastifyInstance, ctx: AppContext): 
     ctx.tenantSlots.enter(grant.ref.tenant, reply.raw);
     return grant;
   };
-  const serveOptions = (filename: string | undefined) => ({
+  const serveOptions = (filename: string | undefined, urlExpiresAt: number) => ({
     disposition: filename === undefined ? undefined : attachmentDisposition(filename),
+    // A read sent on to the store must not outlive the URL that allowed it.
+    notAfter: urlExpiresAt,
   });
 
   app.get<SignedRequest>(SIGNED_PATH, { exposeHeadRoute: false }, async (request, reply) => {
-    const { ref, filename } = verify(request, reply);
-    return serveObject(ctx, request, reply, ref, serveOptions(filename));
+    const { ref, filename, urlExpiresAt } = verify(request, reply);
+    return serveObject(ctx, request, reply, ref, serveOptions(filename, urlExpiresAt));
   });
   app.head<SignedRequest>(SIGNED_PATH, async (request, reply) => {
-    const { ref, filename } = verify(request, reply);
-    return serveObjectHead(ctx, request, reply, ref, serveOptions(filename));
+    const { ref, filename, urlExpiresAt } = verify(request, reply);
+    return serveObjectHead(ctx, request, reply, ref, serveOptions(filename, urlExpiresAt));
   });
   app.route({
     method: ['PUT', 'POST', 'DELETE', 'PATCH'],
