@@ -137,6 +137,8 @@ describe('fast read path', () => {
     for (const [user, path] of [
       ['bob', '/fast-shared/get/open/a.txt'],
       ['bob', '/fast-shared/get/closed/b.txt'],
+      // Missing outside the grant: a refusal, not a 404 that would tell whether it exists.
+      ['bob', '/fast-shared/get/closed/missing.txt'],
       ['carol', '/fast-shared/get/open/a.txt'],
     ] as const) {
       // Twice: the first read of a token is verified through the route, the second may take the fast path.

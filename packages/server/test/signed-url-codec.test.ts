@@ -141,6 +141,7 @@ describe('signed-URL codec (property-based)', () => {
         assert.deepEqual(urls.verifyDownload(parts.type, parts.key, parts.query), {
           ref: { tenant: t, type: ty, key: k },
           filename: undefined,
+          urlExpiresAt: Number(parts.query.expires) * 1000,
         });
         if (other !== k) assertRefused(() => urls.verifyDownload(parts.type, other, parts.query), 'another key');
         if (other !== t)

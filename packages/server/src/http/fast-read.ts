@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { API_BASE_PATH, Headers, Routes } from 'stowage-client/protocol';
+import { checkedRead } from '../storage/access.js';
 import { INLINE_MAX_BYTES, type ObjectInfo, type ReadPlan } from '../storage/model.js';
 import type { Admission } from './admission.js';
 import { knownPrincipal, userPrincipal } from './authenticate.js';
@@ -96,7 +97,9 @@ export function createFastRead(
       check?.(info);
       return info.size <= INLINE_MAX_BYTES ? { kind: 'all' } : { kind: 'none' };
     };
-    const found = await ctx.objects.read(ref, plan);
+    // As the route reads: a missing key that only an object ACL could have allowed is a refusal,
+    // never a 404 that would tell whether the key exists.
+    const found = await checkedRead(check, () => ctx.objects.read(ref, plan));
     if (!Buffer.isBuffer(found.body)) {
       (found.body as { destroy?: () => void } | undefined)?.destroy?.();
       return false;
