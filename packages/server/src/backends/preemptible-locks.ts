@@ -19,7 +19,11 @@ export class PreemptibleLocks {
   run<T>(id: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const holders = this.holders.get(id) ?? new Set<Holder>();
     this.holders.set(id, holders);
-    for (const earlier of holders) earlier.controller.abort(fail('RequestAborted', 'A newer request on this upload took over'));
+    // 409 UploadOffsetMismatch, as for a chunk whose session moved on: a client that does see this
+    // answer (its own earlier try, which it gave up on, or one its browser sent again) asks where the
+    // upload stands and goes on, as it does after any other disagreement on the offset.
+    const takenOver = fail('UploadOffsetMismatch', 'A newer request on this upload took over: ask where it stands');
+    for (const earlier of holders) earlier.controller.abort(takenOver);
     const holder: Holder = { controller: new AbortController() };
     holders.add(holder);
 
