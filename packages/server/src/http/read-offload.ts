@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ReadOffloadConfig } from '../config.js';
 import type { BlobLocation, Handoff, ObjectInfo, ReadPlan } from '../storage/model.js';
+import type { Metrics } from './metrics.js';
 
 /**
  * The request header by which nginx says it answers X-Accel-Redirect (`proxy_set_header
@@ -73,16 +74,16 @@ export function handoffFor(offload: ReadOffloadConfig, request: FastifyRequest, 
 /**
  * Answers a handed-off read: nginx gets the blob's path under its internal location and sends the
  * file (with the Range, which this server already checked); a client gets a 307 to the store's
- * presigned URL, with the object's headers, so that one which follows it itself keeps them.
+ * presigned URL, with the object's headers, so that one which follows it itself keeps them. The
+ * bytes count as offloaded (`served`, already counted as read by the caller).
  */
 export function sendHandoff(
   offload: ReadOffloadConfig,
   reply: FastifyReply,
   location: BlobLocation,
   served: number,
-  metrics: { bytesRead: { inc(n: number): void }; bytesOffloaded: { inc(labels: { mode: string }, n: number): void } },
+  metrics: Metrics,
 ): FastifyReply {
-  metrics.bytesRead.inc(served);
   reply.removeHeader('content-length').removeHeader('content-range');
   if (location.kind === 'file' && offload.kind === 'nginx') {
     metrics.bytesOffloaded.inc({ mode: 'nginx' }, served);

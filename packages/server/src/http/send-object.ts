@@ -99,8 +99,8 @@ export async function serveObject(
   reply.headers(headers);
   if (plan.kind === 'none') return reply.code(304).removeHeader('content-length').send();
   const served = plan.kind === 'range' ? plan.end - plan.start + 1 : info.size;
-  if (location) return sendHandoff(ctx.config.readOffload, reply, location, served, ctx.metrics);
   ctx.metrics.bytesRead.inc(served);
+  if (location) return sendHandoff(ctx.config.readOffload, reply, location, served, ctx.metrics);
   if (plan.kind === 'range') {
     reply.header('content-range', `bytes ${plan.start}-${plan.end}/${info.size}`);
     reply.header('content-length', served);
