@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import Sqlite from 'better-sqlite3';
 import type { BucketInfo, RestoreKeyResult, VersionEntry, VersionsPage } from 'stowage-client/protocol';
 import { fsck } from '../src/backends/fs/fsck.js';
 import { type ApiClient, apiClient } from './helpers/api-client.js';
@@ -145,6 +146,73 @@ describe('retention and undo (storage API v1)', () => {
     assert.equal((await alice.call('GET', '/buckets/short-lived')).json<BucketInfo>().retainedBytes, 0);
   });
 
+  test('a deleted value reads the same as a version before and after the sweeper files it away', async () => {
+    const usage = async () => (await alice.call('GET', '/usage')).json<{ bytes: number; objects: number; retainedBytes: number }>();
+    const before = await usage();
+    for (const key of ['del/a', 'del/b', 'del/c/d']) await alice.put('data', key, `${key} one`);
+    ts.clock.advance(10);
+    await alice.put('data', 'del/a', 'del/a two');
+    await alice.put('data', 'del/big', Buffer.alloc(40_000, 7));
+    ts.clock.advance(10);
+    assert.equal((await alice.call('DELETE', '/data/del/b')).status, 204);
+    assert.equal((await alice.deletePrefix('data', 'del/')).json<{ deleted: number }>().deleted, 3);
+    ts.clock.advance(10);
+    // Deleting again finds nothing: what the first delete kept are versions now, not objects.
+    assert.equal((await alice.call('DELETE', '/data/del/a')).status, 404);
+    assert.equal((await alice.deletePrefix('data', 'del/')).json<{ deleted: number }>().deleted, 0);
+    const kept = await versions(alice, 'data', 'del/');
+    assert.deepEqual(
+      kept.map((v) => [v.key, v.isDeleteMarker, v.size]),
+      [
+        ['del/a', true, 0],
+        ['del/a', false, 9],
+        ['del/a', false, 9],
+        ['del/b', true, 0],
+        ['del/b', false, 9],
+        ['del/big', true, 0],
+        ['del/big', false, 40_000],
+        ['del/c/d', true, 0],
+        ['del/c/d', false, 11],
+      ],
+    );
+    const counted = await usage();
+    assert.deepEqual([counted.bytes, counted.objects], [before.bytes, before.objects], 'a delete gives its bytes back at once');
+    assert.equal(counted.retainedBytes - before.retainedBytes, 9 + 9 + 9 + 40_000 + 11);
+
+    await ts.server.context.objects.sweep();
+    assert.deepEqual(await versions(alice, 'data', 'del/'), kept, 'the same versions, ids and times');
+    assert.deepEqual(await usage(), counted);
+    const big = kept[6] as VersionEntry;
+    const restored = await alice.call('POST', '/data/restore', { body: { key: 'del/big', versionId: big.versionId } });
+    assert.equal(restored.status, 200, restored.text);
+    assert.deepEqual((await alice.get('data', 'del/big')).body, Buffer.alloc(40_000, 7));
+  });
+
+  test('a write over a deleted key keeps what the delete kept, and restores before the sweeper runs', async () => {
+    await alice.put('data', 'again/k', 'first');
+    ts.clock.advance(10);
+    assert.equal((await alice.deletePrefix('data', 'again/')).json<{ deleted: number }>().deleted, 1);
+    ts.clock.advance(10);
+    await alice.put('data', 'again/k', 'second');
+    assert.deepEqual(
+      (await versions(alice, 'data', 'again/')).map((v) => [v.current, v.isDeleteMarker, v.size]),
+      [
+        [true, false, 6],
+        [false, true, 0],
+        [false, false, 5],
+      ],
+    );
+    await alice.put('data', 'again/m', 'kept');
+    ts.clock.advance(10);
+    const at = new Date(ts.clock.nowMs).toISOString();
+    ts.clock.advance(10);
+    assert.equal((await alice.deletePrefix('data', 'again/')).json<{ deleted: number }>().deleted, 2);
+    const undo = await alice.call('POST', '/data/restore', { body: { prefix: 'again/', at } });
+    assert.equal(undo.status, 200, undo.text);
+    assert.equal((await alice.get('data', 'again/k')).text, 'second');
+    assert.equal((await alice.get('data', 'again/m')).text, 'kept');
+  });
+
   test('tmp expiry is not a delete: an expired object goes for good, no version', async () => {
     await alice.put('tmp', 'gone', 'short-lived');
     ts.clock.advance(2 * DAY);
@@ -154,6 +222,34 @@ describe('retention and undo (storage API v1)', () => {
 });
 
 describe('fsck with versions', { skip: embeddedOnly }, () => {
+  test('a delete under retention marks rows in place, the sweeper files them as versions; fsck is clean throughout', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'stowage-retention-settle-'));
+    try {
+      const ts = await startTestServer({ retentionMs: 7 * DAY }, { dataDir });
+      const api = apiClient(ts.origin, await ts.token('erin'));
+      for (let i = 0; i < 5; i++) await api.put('data', `p/${i}`, Buffer.alloc(i === 0 ? 30_000 : 100, i));
+      assert.equal((await api.deletePrefix('data', 'p/')).json<{ deleted: number }>().deleted, 5);
+      const db = new Sqlite(path.join(dataDir, 'index.sqlite'), { readonly: true });
+      const count = (sql: string) => db.prepare(sql).pluck().get() as number;
+      try {
+        assert.equal(count('SELECT COUNT(*) FROM objects WHERE deleted_purge IS NOT NULL'), 5, 'kept where they were');
+        assert.equal(count('SELECT COUNT(*) FROM object_versions'), 0);
+        assert.deepEqual((await fsck({ dataDir })).findings, []);
+        await ts.server.context.objects.sweep();
+        assert.equal(count('SELECT COUNT(*) FROM objects'), 0);
+        assert.equal(count('SELECT COUNT(*) FROM object_versions WHERE delete_marker = 0'), 5);
+        assert.equal(count('SELECT COUNT(*) FROM object_versions WHERE delete_marker = 1'), 5);
+      } finally {
+        db.close();
+      }
+      assert.equal((await ts.files()).blobs.length, 1, 'the blob a version names stays');
+      await ts.server.close();
+      assert.deepEqual((await fsck({ dataDir })).findings, []);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   test('blobs that only versions name are not orphans', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'stowage-retention-fsck-'));
     try {

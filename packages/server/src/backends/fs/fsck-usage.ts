@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { isNamedBucket } from '../buckets.js';
 import { addFinding, type FsckContext } from './fsck-context.js';
-import { ensureUsageTable, USAGE_FROM_OBJECTS } from './index-db.js';
+import { countedRows, ensureUsageTable, usageFromObjects } from './index-db.js';
 
 interface BucketDrift {
   name: string;
@@ -12,10 +12,10 @@ interface BucketDrift {
   recordedObjects: number;
 }
 
-/** Each named bucket's bytes and objects over the rows of (owner, name), beside what its row records. */
-const BUCKETS_WITH_ACTUAL = `SELECT b.name, b.owner, b.bytes AS recordedBytes, b.objects AS recordedObjects,
-    (SELECT COALESCE(SUM(size), 0) FROM objects WHERE tenant = b.owner AND type = b.name) AS actualBytes,
-    (SELECT COUNT(*) FROM objects WHERE tenant = b.owner AND type = b.name) AS actualObjects
+/** Each named bucket's bytes and objects over the rows of (owner, name) that count, beside what its row records. */
+const bucketsWithActual = (counted: string) => `SELECT b.name, b.owner, b.bytes AS recordedBytes, b.objects AS recordedObjects,
+    (SELECT COALESCE(SUM(size), 0) FROM objects WHERE tenant = b.owner AND type = b.name AND ${counted}) AS actualBytes,
+    (SELECT COUNT(*) FROM objects WHERE tenant = b.owner AND type = b.name AND ${counted}) AS actualObjects
   FROM buckets b`;
 
 interface Drift {
@@ -44,7 +44,7 @@ export function checkUsage(ctx: FsckContext): string | undefined {
       `SELECT COALESCE(actual.tenant, usage.tenant) AS tenant,
          COALESCE(actual.bytes, 0) AS actualBytes, COALESCE(actual.objects, 0) AS actualObjects,
          COALESCE(usage.bytes, 0) AS recordedBytes, COALESCE(usage.objects, 0) AS recordedObjects
-       FROM (${USAGE_FROM_OBJECTS}) AS actual FULL OUTER JOIN usage ON actual.tenant = usage.tenant
+       FROM (${usageFromObjects(ctx.db)}) AS actual FULL OUTER JOIN usage ON actual.tenant = usage.tenant
        WHERE COALESCE(actual.bytes, 0) != COALESCE(usage.bytes, 0) OR COALESCE(actual.objects, 0) != COALESCE(usage.objects, 0)`,
     )
     .all() as Drift[];
@@ -59,7 +59,7 @@ export function checkUsage(ctx: FsckContext): string | undefined {
   if (!ctx.repair || findings.length === 0) return undefined;
   ctx.db.transaction(() => {
     ctx.db.exec('DELETE FROM usage');
-    ctx.db.exec(`INSERT INTO usage (tenant, bytes, objects) ${USAGE_FROM_OBJECTS}`);
+    ctx.db.exec(`INSERT INTO usage (tenant, bytes, objects) ${usageFromObjects(ctx.db)}`);
   })();
   for (const finding of findings) finding.repaired = 'recomputed from the objects';
   return undefined;
@@ -70,7 +70,7 @@ function checkBucketUsage(ctx: FsckContext): void {
   if (!tableExists(ctx.db, 'buckets')) return;
   const drifts = ctx.db
     .prepare(
-      `SELECT * FROM (${BUCKETS_WITH_ACTUAL})
+      `SELECT * FROM (${bucketsWithActual(countedRows(ctx.db))})
        WHERE actualBytes != recordedBytes OR actualObjects != recordedObjects ORDER BY name`,
     )
     .all() as BucketDrift[];
@@ -83,9 +83,10 @@ function checkBucketUsage(ctx: FsckContext): void {
     }),
   );
   if (!ctx.repair || findings.length === 0) return;
+  const counted = `tenant = buckets.owner AND type = buckets.name AND ${countedRows(ctx.db)}`;
   ctx.db.exec(
-    `UPDATE buckets SET bytes = (SELECT COALESCE(SUM(size), 0) FROM objects WHERE tenant = buckets.owner AND type = buckets.name),
-       objects = (SELECT COUNT(*) FROM objects WHERE tenant = buckets.owner AND type = buckets.name)`,
+    `UPDATE buckets SET bytes = (SELECT COALESCE(SUM(size), 0) FROM objects WHERE ${counted}),
+       objects = (SELECT COUNT(*) FROM objects WHERE ${counted})`,
   );
   for (const finding of findings) finding.repaired = 'recomputed from the objects';
 }

@@ -2,7 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import { fail } from '../../errors.js';
 import { type BucketChange, type BucketRecord, type BucketStore, isBucketName, type RemoveBucketOptions } from '../buckets.js';
 import type { CommitQueue } from './commit-queue.js';
-import type { IndexDb } from './index-db.js';
+import { type IndexDb, SOFT_DELETED } from './index-db.js';
 import type { RowCache } from './row-cache.js';
 import type { TenantLedger } from './tenant-usage.js';
 
@@ -89,12 +89,16 @@ export class SqliteBuckets implements BucketStore {
       if (this.sql.owned.get(key) === undefined) return 'missing';
       if (this.sql.anyVisible.get(key) !== undefined || this.sql.anyOpenUpload.get(key) !== undefined) return 'not-empty';
       // Whatever rows are left expired at `now`: they go with the bucket, their blobs queued.
-      const leftovers = this.sql.deleteObjects.all(key) as Array<{ key: Buffer; size: number; blob_id: string | null }>;
+      // Rows deleted under retention (kept: versions, not counted) go as its versions do.
+      const leftovers = this.sql.deleteObjects.all(key) as Array<{ key: Buffer; size: number; blob_id: string | null; kept: number }>;
       let bytes = 0;
+      let objects = 0;
       for (const row of leftovers) {
         this.cache.drop({ tenant: owner, type: name, key: row.key.toString('utf8') });
         if (row.blob_id) this.sql.queueGarbage.run(row.blob_id, collectAfter);
+        if (row.kept) continue;
         bytes += row.size;
+        objects++;
       }
       // Its versions (retention) go with it: nothing could restore them into a bucket that is gone.
       for (const id of this.sql.deleteVersions.all(key) as Array<string | null>) if (id) this.sql.queueGarbage.run(id, collectAfter);
@@ -102,7 +106,7 @@ export class SqliteBuckets implements BucketStore {
       this.sql.deleteCors.run(owner, name);
       this.sql.delete.run(name);
       // The bucket's row is gone: only the owner's usage is left to charge.
-      this.ledger.charge(owner, name, -bytes, -leftovers.length);
+      this.ledger.charge(owner, name, -bytes, -objects);
       return 'deleted';
     });
   }
@@ -119,7 +123,7 @@ function prepare({ db }: IndexDb) {
     insert: db.prepare(
       `INSERT INTO buckets (name, owner, created_at, quota_bytes, settings, bytes, objects)
        SELECT @name, @owner, @createdAt, @quotaBytes, @settings, COALESCE(SUM(size), 0), COUNT(*)
-       FROM objects WHERE tenant = @owner AND type = @name
+       FROM objects WHERE tenant = @owner AND type = @name AND NOT ${SOFT_DELETED}
        ON CONFLICT (name) DO NOTHING`,
     ),
     find: db.prepare<[string]>(`SELECT ${COLUMNS} FROM buckets b WHERE b.name = ?`),
@@ -143,7 +147,9 @@ function prepare({ db }: IndexDb) {
            AND completed_json IS NULL AND cancelled = 0 LIMIT 1`,
       )
       .pluck(),
-    deleteObjects: db.prepare('DELETE FROM objects WHERE tenant = @owner AND type = @name RETURNING key, size, blob_id'),
+    deleteObjects: db.prepare(
+      `DELETE FROM objects WHERE tenant = @owner AND type = @name RETURNING key, size, blob_id, ${SOFT_DELETED} AS kept`,
+    ),
     deleteVersions: db.prepare('DELETE FROM object_versions WHERE tenant = @owner AND type = @name RETURNING blob_id').pluck(),
     deleteCors: db.prepare<[string, string]>('DELETE FROM bucket_settings WHERE tenant = ? AND type = ?'),
     delete: db.prepare<[string]>('DELETE FROM buckets WHERE name = ?'),

@@ -152,7 +152,7 @@ export class SqliteIndex implements ObjectIndex {
     const row: IndexRow = { ...options.row, versionId: options.row.versionId ?? newVersionId(options.now), currentSince: options.now };
     const params = keyParams(ref);
     this.cache.drop(ref);
-    const previous = findAny.get(params) as AnyObjectRow | undefined;
+    const previous = this.unlessKept(findAny.get(params) as AnyObjectRow | undefined);
     const previousEtag = visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now);
     assertCondition(previousEtag, options.condition);
     const changes: UsageChange[] = [];
@@ -231,29 +231,38 @@ export class SqliteIndex implements ObjectIndex {
 
   /**
    * removeRange's work inside the caller's transaction, but for the ledger: what the removed rows
-   * held (expired ones too) is for the caller to charge.
+   * held (expired ones too) is for the caller to charge. With retention, visible rows are deleted
+   * in place (kept as versions); rows already deleted so are versions, and stay.
    */
   private deleteRangeRows(options: RemoveRangeOptions): { step: RangeStep; removed: { bytes: number; objects: number } } {
+    const params = rangeParams(options, { limit: options.limit });
+    // The batch's last key, read first: the batch ends there, whatever its rows become.
+    const last = this.ranges.batchEnd.get({ ...params, offset: options.limit - 1 }) as Buffer | undefined;
     const retain = options.purgeAfter;
-    if (retain !== undefined) this.versions.archiveRange(options, options.limit, options.now, retain, newVersionId(options.now));
-    const rows = this.ranges.removeRange.all(rangeParams(options, { limit: options.limit })) as RemovedTuple[];
+    const kept =
+      retain === undefined ? [] : this.versions.softDeleteRange(options, options.limit, options.now, retain, newVersionId(options.now));
+    const dropped = this.ranges.removeRange.all(params) as RemovedTuple[];
     let objects = 0;
     let bytes = 0;
     let removedBytes = 0;
-    let last: Buffer | undefined;
-    for (const [key, size, blobId, expiresAt] of rows) {
-      this.cache.drop({ tenant: options.tenant, type: options.type, key: key.toString('utf8') });
-      const visible = expiresAt === null || expiresAt > options.now;
-      if (blobId && !(visible && retain !== undefined)) this.sql.queueGarbage.run(blobId, options.collectAfter);
+    const uncached = (key: Buffer) => this.cache.drop({ tenant: options.tenant, type: options.type, key: key.toString('utf8') });
+    for (const [key, size] of kept) {
+      uncached(key);
+      objects++;
+      bytes += size;
       removedBytes += size;
-      if (!last || Buffer.compare(key, last) > 0) last = key;
-      if (!visible) continue;
+    }
+    for (const [key, size, blobId, expiresAt] of dropped) {
+      uncached(key);
+      if (blobId) this.sql.queueGarbage.run(blobId, options.collectAfter);
+      removedBytes += size;
+      if (expiresAt !== null && expiresAt <= options.now) continue;
       objects++;
       bytes += size;
     }
     return {
-      step: { objects, bytes, skipped: [], next: rows.length < options.limit || !last ? undefined : keyAfter(last) },
-      removed: { bytes: removedBytes, objects: rows.length },
+      step: { objects, bytes, skipped: [], next: last === undefined ? undefined : keyAfter(last) },
+      removed: { bytes: removedBytes, objects: kept.length + dropped.length },
     };
   }
 
@@ -290,6 +299,7 @@ export class SqliteIndex implements ObjectIndex {
   /** Inside a commit: version `versionId` of `from` as a copy's source (the current row, or a kept version). */
   private versionSource(from: ObjectRef, versionId: string, now: number, move: boolean): FullObjectRow {
     if (move) throw new Error('a move takes the current row, not a version');
+    this.settleKey(from);
     const current = this.ranges.findFull.get(keyParams(from)) as FullObjectRow | undefined;
     if (current && (current.version_id ?? NULL_VERSION_ID) === versionId && (current.expires_at === null || current.expires_at > now))
       return current;
@@ -337,6 +347,7 @@ export class SqliteIndex implements ObjectIndex {
 
   async removeVersion({ ref, versionId, collectAfter }: { ref: ObjectRef; versionId: string; collectAfter: number }) {
     return this.commits.enqueue(() => {
+      this.settleKey(ref);
       const removed = this.versions.remove(ref, versionId);
       if (!removed) return undefined;
       if (removed.blob_id) this.sql.queueGarbage.run(removed.blob_id, collectAfter);
@@ -346,6 +357,7 @@ export class SqliteIndex implements ObjectIndex {
 
   async deleteVersion({ ref, versionId, now, collectAfter }: { ref: ObjectRef; versionId: string; now: number; collectAfter: number }) {
     return this.commits.enqueue(() => {
+      this.settleKey(ref);
       const current = this.ranges.findFull.get(keyParams(ref)) as FullObjectRow | undefined;
       const visible = current !== undefined && (current.expires_at === null || current.expires_at > now);
       if (current && visible && (current.version_id ?? NULL_VERSION_ID) === versionId) {
@@ -401,6 +413,7 @@ export class SqliteIndex implements ObjectIndex {
   async restoreVersion(options: RestoreVersionOptions): Promise<IndexRow> {
     const { ref, now } = options;
     return this.commits.enqueue(() => {
+      this.settleKey(ref);
       const version = this.versions.find(ref, options.versionId);
       const current = this.ranges.findFull.get(keyParams(ref)) as FullObjectRow | undefined;
       const currentRow = current && (current.expires_at === null || current.expires_at > now) ? current : undefined;
@@ -436,13 +449,18 @@ export class SqliteIndex implements ObjectIndex {
 
   async sweepExpired({ now, limit, collectAfter }: { now: number; limit: number; collectAfter: number }): Promise<number> {
     const { expired, deleteExpired } = this.db.statements;
-    const ids = expired.all(now, limit) as Array<{ id: number }>;
+    const ids = expired.all(now, limit) as Array<{ id: number; soft: number }>;
     if (ids.length === 0) return 0;
     // A write may have replaced a row (same id, new value) since the SELECT: the DELETE checks
     // the expiry again and says what it removed, so a fresh value is neither deleted nor uncounted.
     return this.commits.enqueue(() => {
       let removed = 0;
-      for (const { id } of ids) {
+      for (const { id, soft } of ids) {
+        // A row deleted under retention is a version: it goes into the versions table, not away.
+        if (soft && this.versions.settle(id)) {
+          removed++;
+          continue;
+        }
         const row = deleteExpired.get(id, now) as ExpiredRow | undefined;
         if (!row) continue;
         this.cache.drop({ tenant: row.tenant, type: row.type, key: row.key.toString('utf8') });
@@ -586,17 +604,17 @@ export class SqliteIndex implements ObjectIndex {
   ): { size: number; visible: boolean } | undefined {
     this.cache.drop(ref);
     const row = this.db.statements.findAny.get(keyParams(ref)) as AnyObjectRow | undefined;
-    if (!row) return undefined;
+    // A row deleted in place already is a version, which a delete leaves alone.
+    if (!row || row.deleted_purge !== null) return undefined;
     const visible = row.expires_at === null || row.expires_at > now;
-    // Retention: a visible row becomes a noncurrent version, and a delete marker records the delete.
-    const retained = visible && purgeAfter !== undefined;
-    if (retained) {
-      this.versions.archive(row.id, now, purgeAfter);
-      this.versions.marker(ref, now, purgeAfter, markerVersionId ?? newVersionId(now));
+    this.ledger.charge(ref.tenant, ref.type, -row.size, -1);
+    // Retention: a visible row becomes a noncurrent version and a delete marker, where it is.
+    if (visible && purgeAfter !== undefined) {
+      this.versions.softDelete(row.id, now, purgeAfter, markerVersionId ?? newVersionId(now));
+      return { size: row.size, visible };
     }
     this.db.statements.deleteById.run(row.id);
-    this.ledger.charge(ref.tenant, ref.type, -row.size, -1);
-    if (row.blob_id && !retained) this.sql.queueGarbage.run(row.blob_id, collectAfter);
+    if (row.blob_id) this.sql.queueGarbage.run(row.blob_id, collectAfter);
     return { size: row.size, visible };
   }
 
@@ -615,9 +633,10 @@ export class SqliteIndex implements ObjectIndex {
   ): IndexRow | undefined {
     const { findAny, upsert, deleteById } = this.db.statements;
     const params = keyParams(to);
-    const previous = findAny.get(params) as AnyObjectRow | undefined;
-    const exists = visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now) !== undefined;
+    const found = findAny.get(params) as AnyObjectRow | undefined;
+    const exists = visibleEtag(found && { sha256: found.sha256, expiresAt: found.expires_at }, options.now) !== undefined;
     if (exists && !options.overwrite) return undefined;
+    const previous = this.unlessKept(found);
     const { versionId: _from, currentSince: _since, ...value } = transferredRow(rowFromColumns(source, this.attributes), options);
     const versionId = newVersionId(options.now);
     const row: IndexRow = { ...value, versionId, currentSince: options.now };
@@ -625,11 +644,9 @@ export class SqliteIndex implements ObjectIndex {
     const changes: UsageChange[] = [];
     if (options.move) {
       this.cache.drop(from);
-      if (options.sourcePurgeAfter !== undefined) {
-        this.versions.archive(source.id, options.now, options.sourcePurgeAfter);
-        this.versions.marker(from, options.now, options.sourcePurgeAfter, newVersionId(options.now));
-      }
-      deleteById.run(source.id);
+      if (options.sourcePurgeAfter !== undefined)
+        this.versions.softDelete(source.id, options.now, options.sourcePurgeAfter, newVersionId(options.now));
+      else deleteById.run(source.id);
       // The tenant pays a move's net change; each bucket its own side.
       if (from.tenant === to.tenant) changes.push({ type: from.type, bytes: -source.size, objects: -1 });
       else this.ledger.charge(from.tenant, from.type, -source.size, -1);
@@ -642,6 +659,26 @@ export class SqliteIndex implements ObjectIndex {
     if (!retained && previous?.blob_id && previous.blob_id !== row.blobId)
       this.sql.queueGarbage.run(previous.blob_id, options.collectAfter);
     return { ...value, versionId };
+  }
+
+  /**
+   * Inside a commit, before a row is written where `row` is: a row deleted in place is settled
+   * into the versions first (and is then no row at all); any other row is returned as it is.
+   */
+  private unlessKept(row: AnyObjectRow | undefined): AnyObjectRow | undefined {
+    if (row?.deleted_purge == null) return row;
+    this.versions.settle(row.id);
+    return undefined;
+  }
+
+  /** Inside a commit, before the versions of `ref` are read or changed: its row deleted in place, if any, is settled. */
+  private settleKey(ref: ObjectRef): void {
+    this.unlessKept(this.db.statements.findAny.get(keyParams(ref)) as AnyObjectRow | undefined);
+  }
+
+  /** Settles every row deleted in place into the versions table (before `stowage migrate` copies the index); how many. */
+  async settleDeleted(): Promise<number> {
+    return this.commits.enqueue(() => this.versions.settleAll());
   }
 
   /** Ends a session inside the commit that stores its object; throws if it already ended. */

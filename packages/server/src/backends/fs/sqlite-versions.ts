@@ -3,7 +3,7 @@ import type { ObjectRef } from '../backend.js';
 import { KEY_SPACE_END } from '../key-range.js';
 import { type AttributeFields, type ObjectColumns, rowFromColumns } from '../object-columns.js';
 import { CURRENT_SEQ, type KeyRange, type ListVersionsOptions, type VersionRow } from '../object-index.js';
-import type { IndexDb } from './index-db.js';
+import { type IndexDb, SOFT_DELETED } from './index-db.js';
 
 const VALUE_COLUMNS = 'size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes';
 const VERSION_COLUMNS = `tenant, type, key, version_id, ${VALUE_COLUMNS}, current_since, stopped_at, purge_after, delete_marker`;
@@ -11,6 +11,15 @@ const IN_RANGE = 'tenant = @tenant AND type = @type AND key >= @start AND key < 
 const VISIBLE = '(expires_at IS NULL OR expires_at > @now)';
 /** A current row as a version: its id ('null' before rows had one) and since (its Last-Modified then). */
 const AS_VERSION = `tenant, type, key, COALESCE(version_id, 'null'), ${VALUE_COLUMNS}, COALESCE(current_since, last_modified)`;
+/** A row deleted in place (SOFT_DELETED), as the version it was and as its delete marker: VERSION_COLUMNS but the first four. */
+const KEPT_VALUE = `size, sha256, content_type, last_modified, deleted_expires_at, blob_id, inline_data, attributes,
+  COALESCE(current_since, last_modified), deleted_at, deleted_purge, 0`;
+const KEPT_MARKER = "0, '', '', deleted_at, NULL, NULL, NULL, NULL, deleted_at, deleted_at, deleted_purge, 1";
+/** Where a listing puts a row deleted in place: after the key's current row (none), before its older versions. */
+const KEPT_MARKER_SEQ = CURRENT_SEQ - 1;
+const KEPT_VALUE_SEQ = CURRENT_SEQ - 2;
+/** The rows deleted in place, all of them: few, as the sweeper settles them (by objects_by_expiry: their expires_at is 0). */
+const ALL_KEPT = `expires_at = 0 AND ${SOFT_DELETED}`;
 
 /** One row of a versions listing, as the statement gives it. */
 interface ListedRow extends ObjectColumns {
@@ -35,17 +44,30 @@ export interface StoredVersion extends ObjectColumns {
   delete_marker: number;
 }
 
+/** What a delete in place sets (SOFT_DELETED): `@marker_id` is the delete marker's version id. */
+const DELETE_IN_PLACE = `deleted_at = @now, deleted_purge = @purge, deleted_marker = @marker_id, deleted_expires_at = expires_at,
+  expires_at = 0`;
+
 /**
- * The noncurrent versions of the embedded index (`object_versions`): a replaced or removed
- * visible row is copied there, in the transaction that replaces or removes it, instead of its
- * blob being queued; a delete adds a delete marker. Every function runs inside the caller's commit.
+ * The noncurrent versions of the embedded index (`object_versions`): a replaced visible row is
+ * copied there, in the transaction that replaces it, instead of its blob being queued. A deleted
+ * one stays where it is, marked (SOFT_DELETED), and counts as a version and a delete marker until
+ * it is settled into the table: by the sweeper, or by the next transaction that writes its key or
+ * its versions. Every function runs inside the caller's commit.
  */
 export class SqliteVersions {
   private readonly sql: Record<
     | 'archive'
-    | 'marker'
-    | 'archiveRange'
-    | 'markRange'
+    | 'softDelete'
+    | 'softDeleteRange'
+    | 'settleValue'
+    | 'settleMarker'
+    | 'settleRow'
+    | 'settleAllValues'
+    | 'settleAllMarkers'
+    | 'settleAllRows'
+    | 'keptOfTenant'
+    | 'keptOfType'
     | 'find'
     | 'findValue'
     | 'remove'
@@ -71,6 +93,10 @@ export class SqliteVersions {
            UNION ALL
            SELECT key, COALESCE(version_id, 'null'), ${VALUE_COLUMNS}, COALESCE(current_since, last_modified), NULL, NULL, 0, ${CURRENT_SEQ}
            FROM objects WHERE ${IN_RANGE} AND ${VISIBLE}
+           UNION ALL
+           SELECT key, COALESCE(version_id, 'null'), ${KEPT_VALUE}, ${KEPT_VALUE_SEQ} FROM objects WHERE ${IN_RANGE} AND ${SOFT_DELETED}
+           UNION ALL
+           SELECT key, deleted_marker, ${KEPT_MARKER}, ${KEPT_MARKER_SEQ} FROM objects WHERE ${IN_RANGE} AND ${SOFT_DELETED}
          ) ${after} ORDER BY key, seq DESC LIMIT @limit`,
       );
     this.sql = {
@@ -78,20 +104,38 @@ export class SqliteVersions {
         `INSERT INTO object_versions (${VERSION_COLUMNS})
          SELECT ${AS_VERSION}, @stopped, @purge, 0 FROM objects WHERE id = @id`,
       ),
-      marker: db.prepare(
-        `INSERT INTO object_versions (${VERSION_COLUMNS})
-         VALUES (@tenant, @type, @key, @version_id, 0, '', '', @now, NULL, NULL, NULL, NULL, @now, @now, @purge, 1)`,
+      softDelete: db.prepare(`UPDATE objects SET ${DELETE_IN_PLACE.replace('@marker_id', '@marker')} WHERE id = @id`),
+      // The visible rows of the range's next batch (the batch removeRange would take).
+      softDeleteRange: db
+        .prepare(
+          `UPDATE objects SET ${DELETE_IN_PLACE.replace('@marker_id', '@version_prefix || hex(randomblob(9))')}
+           WHERE id IN (SELECT id FROM objects WHERE ${IN_RANGE} ORDER BY key LIMIT @limit) AND ${VISIBLE}
+           RETURNING key, size`,
+        )
+        .raw(true),
+      settleValue: db.prepare(
+        `INSERT INTO object_versions (${VERSION_COLUMNS}) SELECT tenant, type, key, COALESCE(version_id, 'null'), ${KEPT_VALUE}
+         FROM objects WHERE id = @id AND ${SOFT_DELETED}`,
       ),
-      // The visible rows of removeRange's next batch (the same rows its DELETE takes, in the same commit).
-      archiveRange: db.prepare(
-        `INSERT INTO object_versions (${VERSION_COLUMNS})
-         SELECT ${AS_VERSION}, @now, @purge, 0 FROM objects
-         WHERE id IN (SELECT id FROM objects WHERE ${IN_RANGE} ORDER BY key LIMIT @limit) AND ${VISIBLE} ORDER BY key`,
+      settleMarker: db.prepare(
+        `INSERT INTO object_versions (${VERSION_COLUMNS}) SELECT tenant, type, key, deleted_marker, ${KEPT_MARKER}
+         FROM objects WHERE id = @id AND ${SOFT_DELETED}`,
       ),
-      markRange: db.prepare(
-        `INSERT INTO object_versions (${VERSION_COLUMNS})
-         SELECT tenant, type, key, @version_prefix || hex(randomblob(9)), 0, '', '', @now, NULL, NULL, NULL, NULL, @now, @now, @purge, 1
-         FROM objects WHERE id IN (SELECT id FROM objects WHERE ${IN_RANGE} ORDER BY key LIMIT @limit) AND ${VISIBLE} ORDER BY key`,
+      settleRow: db.prepare(`DELETE FROM objects WHERE id = @id AND ${SOFT_DELETED}`),
+      settleAllValues: db.prepare(
+        `INSERT INTO object_versions (${VERSION_COLUMNS}) SELECT tenant, type, key, COALESCE(version_id, 'null'), ${KEPT_VALUE}
+         FROM objects WHERE ${ALL_KEPT} ORDER BY id`,
+      ),
+      settleAllMarkers: db.prepare(
+        `INSERT INTO object_versions (${VERSION_COLUMNS}) SELECT tenant, type, key, deleted_marker, ${KEPT_MARKER}
+         FROM objects WHERE ${ALL_KEPT} ORDER BY id`,
+      ),
+      settleAllRows: db.prepare(`DELETE FROM objects WHERE ${ALL_KEPT}`),
+      keptOfTenant: db.prepare(
+        `SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS versions FROM objects WHERE ${ALL_KEPT} AND tenant = @tenant`,
+      ),
+      keptOfType: db.prepare(
+        `SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS versions FROM objects WHERE ${ALL_KEPT} AND tenant = @tenant AND type = @type`,
       ),
       find: db.prepare(
         `SELECT id, ${VALUE_COLUMNS}, delete_marker FROM object_versions
@@ -103,6 +147,9 @@ export class SqliteVersions {
          UNION ALL
          SELECT ${VALUE_COLUMNS} FROM object_versions
          WHERE tenant = @tenant AND type = @type AND key = @key AND version_id = @version_id AND delete_marker = 0
+         UNION ALL
+         SELECT size, sha256, content_type, last_modified, deleted_expires_at, blob_id, inline_data, attributes FROM objects
+         WHERE tenant = @tenant AND type = @type AND key = @key AND COALESCE(version_id, 'null') = @version_id AND ${SOFT_DELETED}
          LIMIT 1`,
       ),
       remove: db.prepare(
@@ -135,23 +182,29 @@ export class SqliteVersions {
     this.sql.archive.run({ id, stopped: stoppedAt, purge: purgeAfter });
   }
 
-  /** A delete marker of `ref` at `now`. */
-  marker(ref: ObjectRef, now: number, purgeAfter: number, versionId: string): void {
-    this.sql.marker.run({
-      tenant: ref.tenant,
-      type: ref.type,
-      key: Buffer.from(ref.key, 'utf8'),
-      version_id: versionId,
-      now,
-      purge: purgeAfter,
-    });
+  /** Deletes the visible row `id` in place: it is a noncurrent version and a delete marker (`markerId`) from `now`. */
+  softDelete(id: number, now: number, purgeAfter: number, markerId: string): void {
+    this.sql.softDelete.run({ id, now, purge: purgeAfter, marker: markerId });
   }
 
-  /** Before removeRange's DELETE of the same batch: its visible rows become versions, each with a delete marker. */
-  archiveRange(range: KeyRange, limit: number, now: number, purgeAfter: number, versionPrefix: string): void {
+  /** softDelete of the visible rows of the range's next batch; the keys and sizes it deleted. */
+  softDeleteRange(range: KeyRange, limit: number, now: number, purgeAfter: number, versionPrefix: string): Array<[Buffer, number]> {
     const params = { tenant: range.tenant, type: range.type, start: range.start, end: range.end ?? KEY_SPACE_END, limit, now };
-    this.sql.archiveRange.run({ ...params, purge: purgeAfter });
-    this.sql.markRange.run({ ...params, purge: purgeAfter, version_prefix: versionPrefix });
+    return this.sql.softDeleteRange.all({ ...params, purge: purgeAfter, version_prefix: versionPrefix }) as Array<[Buffer, number]>;
+  }
+
+  /** Moves the row `id`, if deleted in place, into the versions table (its version, then its marker); whether it was. */
+  settle(id: number): boolean {
+    this.sql.settleValue.run({ id });
+    this.sql.settleMarker.run({ id });
+    return this.sql.settleRow.run({ id }).changes > 0;
+  }
+
+  /** settle of every row deleted in place; how many there were. */
+  settleAll(): number {
+    this.sql.settleAllValues.run();
+    this.sql.settleAllMarkers.run();
+    return this.sql.settleAllRows.run().changes;
   }
 
   find(ref: ObjectRef, versionId: string): StoredVersion | undefined {
@@ -191,10 +244,13 @@ export class SqliteVersions {
   }
 
   retained(tenant: string, type: string | undefined): { bytes: number; versions: number } {
-    return (type === undefined ? this.sql.retained.get({ tenant }) : this.sql.retainedOfType.get({ tenant, type })) as {
-      bytes: number;
-      versions: number;
-    };
+    type Sums = { bytes: number; versions: number };
+    const [table, kept] = (
+      type === undefined
+        ? [this.sql.retained.get({ tenant }), this.sql.keptOfTenant.get({ tenant })]
+        : [this.sql.retainedOfType.get({ tenant, type }), this.sql.keptOfType.get({ tenant, type })]
+    ) as [Sums, Sums];
+    return { bytes: table.bytes + kept.bytes, versions: table.versions + kept.versions };
   }
 
   list(options: ListVersionsOptions): VersionRow[] {

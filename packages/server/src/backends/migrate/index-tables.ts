@@ -1,5 +1,6 @@
 import Sqlite, { type Database, type Statement } from 'better-sqlite3';
 import type pg from 'pg';
+import { countedRows } from '../fs/index-db.js';
 import { clientConfig, connectOnce, parseTarget, quoteIdent } from '../postgres/pg-connect.js';
 import { columnsOf, type MigratedTable, type Row } from './tables.js';
 
@@ -28,10 +29,11 @@ export interface IndexTables {
   close(): Promise<void>;
 }
 
-const USAGE_FROM_OBJECTS = 'SELECT tenant, SUM(size), COUNT(*) FROM objects GROUP BY tenant';
-const BUCKET_COUNTERS = `UPDATE buckets SET
-  bytes = COALESCE((SELECT SUM(size) FROM objects WHERE tenant = buckets.owner AND type = buckets.name), 0),
-  objects = (SELECT COUNT(*) FROM objects WHERE tenant = buckets.owner AND type = buckets.name)`;
+/** The derived counters, over the object rows that count (`counted`: a condition on them). */
+const usageFromObjects = (counted: string) => `SELECT tenant, SUM(size), COUNT(*) FROM objects WHERE ${counted} GROUP BY tenant`;
+const bucketCounters = (counted: string) => `UPDATE buckets SET
+  bytes = COALESCE((SELECT SUM(size) FROM objects WHERE tenant = buckets.owner AND type = buckets.name AND ${counted}), 0),
+  objects = (SELECT COUNT(*) FROM objects WHERE tenant = buckets.owner AND type = buckets.name AND ${counted})`;
 
 const list = (columns: readonly string[]) => columns.map(quoteIdent).join(', ');
 
@@ -90,11 +92,19 @@ export class SqliteTables implements IndexTables {
     this.inSnapshot = false;
   }
 
+  /**
+   * Which rows of `table` are its rows: those of `objects` deleted under retention are versions
+   * (kept in place until settled), copied once settled; the final pass settles them first.
+   */
+  private rowsOf(table: MigratedTable): string {
+    return table.name === 'objects' ? countedRows(this.db) : '1';
+  }
+
   async scan(table: MigratedTable, after: Row | undefined, limit: number): Promise<Row[]> {
     // A data directory no server of this version opened yet lacks the newer tables: they are empty.
     if (!this.hasTable(table.name)) return [];
     const keys = list(table.key);
-    const where = after ? `WHERE (${keys}) > (${table.key.map(() => '?').join(', ')})` : '';
+    const where = `WHERE ${this.rowsOf(table)}${after ? ` AND (${keys}) > (${table.key.map(() => '?').join(', ')})` : ''}`;
     const sql = `SELECT ${list(columnsOf(table))} FROM ${quoteIdent(table.name)} ${where} ORDER BY ${keys} LIMIT ?`;
     return this.prepare(sql).all(...(after ? keyValues(table, after) : []), limit) as Row[];
   }
@@ -103,7 +113,7 @@ export class SqliteTables implements IndexTables {
     if (keys.length === 0 || !this.hasTable(table.name)) return [];
     const tuple = `(${table.key.map(() => '?').join(', ')})`;
     const sql = `SELECT ${list(columnsOf(table))} FROM ${quoteIdent(table.name)}
-      WHERE (${list(table.key)}) IN (VALUES ${keys.map(() => tuple).join(', ')})`;
+      WHERE ${this.rowsOf(table)} AND (${list(table.key)}) IN (VALUES ${keys.map(() => tuple).join(', ')})`;
     return this.db.prepare(sql).all(...keys.flatMap((row) => keyValues(table, row))) as Row[];
   }
 
@@ -133,7 +143,9 @@ export class SqliteTables implements IndexTables {
     const bytes = table.blob
       ? `COALESCE(SUM(CASE WHEN ${quoteIdent(table.blob.id)} IS NOT NULL THEN ${quoteIdent(table.blob.size)} END), 0)`
       : '0';
-    const row = this.db.prepare(`SELECT COUNT(*) AS rows, ${bytes} AS bytes FROM ${quoteIdent(table.name)}`).get() as {
+    const row = this.db
+      .prepare(`SELECT COUNT(*) AS rows, ${bytes} AS bytes FROM ${quoteIdent(table.name)} WHERE ${this.rowsOf(table)}`)
+      .get() as {
       rows: number;
       bytes: number;
     };
@@ -146,9 +158,10 @@ export class SqliteTables implements IndexTables {
 
   async recomputeDerived(): Promise<void> {
     this.db.transaction(() => {
+      const counted = countedRows(this.db);
       this.db.exec('DELETE FROM usage');
-      this.db.exec(`INSERT INTO usage (tenant, bytes, objects) ${USAGE_FROM_OBJECTS}`);
-      this.db.exec(BUCKET_COUNTERS);
+      this.db.exec(`INSERT INTO usage (tenant, bytes, objects) ${usageFromObjects(counted)}`);
+      this.db.exec(bucketCounters(counted));
     })();
   }
 
@@ -259,8 +272,8 @@ export class PgTables implements IndexTables {
     await this.writer.query('BEGIN');
     try {
       await this.writer.query('DELETE FROM usage');
-      await this.writer.query(`INSERT INTO usage (tenant, bytes, objects) ${USAGE_FROM_OBJECTS}`);
-      await this.writer.query(BUCKET_COUNTERS);
+      await this.writer.query(`INSERT INTO usage (tenant, bytes, objects) ${usageFromObjects('true')}`);
+      await this.writer.query(bucketCounters('true'));
       await this.writer.query('COMMIT');
     } catch (error) {
       await this.writer.query('ROLLBACK').catch(() => {});

@@ -348,6 +348,9 @@ async function openSide(endpoint: MigrateEndpoint, role: 'source' | 'destination
       // Brings the tables of a data directory an older version wrote up to date, as the admin
       // commands do (safe while a server serves it: it finds them up to date).
       const index = await SqliteIndex.open({ file, durability: 'full', defaultQuotaBytes: null, attributeLayout: { contentFields: [] } });
+      // Holding the directory, the final pass settles what was deleted under retention into versions,
+      // so that they are copied as versions (a pass beside a server copies them once its sweeper has).
+      if (lock) await index.settleDeleted();
       await index.close();
       return { tables: SqliteTables.open(file), blobs: new DataDirBlobs(dataDir), store: undefined, lock };
     } catch (error) {

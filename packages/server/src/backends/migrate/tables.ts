@@ -49,7 +49,7 @@ export const MIGRATED_TABLES: readonly MigratedTable[] = [
   {
     // Noncurrent versions kept for retention, with their purge times (delete markers name no blob).
     name: 'object_versions',
-    key: ['tenant', 'type', 'key', 'version_id'],
+    key: ['version_id', 'tenant', 'type', 'key'],
     columns: [...VALUE_COLUMNS, 'current_since', 'stopped_at', 'purge_after', 'delete_marker'],
     blob: { id: 'blob_id', size: 'size' },
   },

@@ -176,6 +176,14 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly name
       ALTER TABLE usage DROP CONSTRAINT usage_pkey, ADD PRIMARY KEY (tenant, stripe);
     `,
   },
+  {
+    version: 10,
+    name: 'versions by version id first: a new version goes to the right edge of the index, not into a page of its key',
+    sql: `
+      DROP INDEX object_versions_by_version;
+      CREATE UNIQUE INDEX object_versions_by_version_id ON object_versions (version_id, tenant, type, key);
+    `,
+  },
 ];
 
 /** Distinguishes this lock from other advisory locks in the database (two-key form: class, schema). */
