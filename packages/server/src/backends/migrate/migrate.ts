@@ -274,7 +274,9 @@ async function verify(
       const rows = await destination.tables.scan(table, after, BATCH_ROWS);
       if (rows.length === 0) break;
       after = rows[rows.length - 1];
-      await forEachLimited(rows, concurrency, async (row) => {
+      // A delete marker holds no value to check (its sha256 is empty).
+      const values = rows.filter((row) => !Number(row.delete_marker ?? 0));
+      await forEachLimited(values, concurrency, async (row) => {
         const size = Number(row[blob.size]);
         const blobId = row[blob.id];
         let held = 0;
@@ -309,7 +311,7 @@ async function verify(
             problem: `sha256 ${sha256}, not ${String(row.sha256)}`,
           });
       });
-      result.objects += rows.length;
+      result.objects += values.length;
       onProgress?.({
         phase: 'verify',
         table: table.name,
