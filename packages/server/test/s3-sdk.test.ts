@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import {
   AbortMultipartUploadCommand,
@@ -35,6 +36,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { type ApiClient, apiClient } from './helpers/api-client.js';
+import { PausePoints } from './helpers/pause-points.js';
 import { assertS3Fails, type S3Failure, s3FailureOf } from './helpers/s3-client.js';
 import { etagOf, multipartEtagOf, partsOf, v1EtagOf } from './helpers/s3-etags.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
@@ -1083,14 +1085,16 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
   });
 
   describe('a multipart completion that outlasts the keep-alive interval', () => {
-    // Completion copies every part into a new blob: on a large object that takes minutes, and a
-    // silent connection that long is cut by clients (aws-cli and boto3 wait 60 s) and proxies. Past
-    // the interval (1 ms here) the answer starts: 200, the XML declaration, a space now and then.
+    // A completion that waits long (on a slow index or store) leaves its connection silent, and one
+    // silent that long is cut by clients (aws-cli and boto3 wait 60 s) and proxies. Past the
+    // interval (1 ms here; a pause point holds the completion longer) the answer starts: 200, the
+    // XML declaration, a space now and then.
+    const pauses = new PausePoints();
     let slow: TestServer;
     let client: S3Client;
     let presign: (command: CompleteMultipartUploadCommand) => Promise<string>;
     before(async () => {
-      slow = await startTestServer({ s3KeepAliveMs: 1, quotaBytes: 12 * MiB });
+      slow = await startTestServer({ s3KeepAliveMs: 1, quotaBytes: 12 * MiB }, { pause: pauses.point });
       client = clientAt(`${slow.origin}/s3`, signingWith(await slow.server.createApiKey('alice')));
       presign = (command) => getSignedUrl(client, command, { expiresIn: 300 });
     });
@@ -1115,7 +1119,12 @@ describe('S3 API through the AWS SDK for JavaScript v3', () => {
       const parts = [randomBytes(5 * MiB), randomBytes(1024)];
       const { UploadId, Parts } = await uploadParts('slow/raw', parts);
       const url = await presign(new CompleteMultipartUploadCommand({ Bucket: 'data', Key: 'slow/raw', UploadId }));
-      const answer = await fetch(url, { method: 'POST', body: completionXml(Parts) });
+      const held = pauses.hold('multipart.after-check');
+      const answering = fetch(url, { method: 'POST', body: completionXml(Parts) });
+      await held.reached;
+      await sleep(50);
+      held.release();
+      const answer = await answering;
       const text = await answer.text();
       assert.equal(answer.status, 200);
       assert.equal(answer.headers.get('content-length'), null, 'streamed: the length is not known when the answer begins');

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { BlobLocation, LocateBlobOptions } from './blob-store.js';
 import type { FolderListingOptions, FolderPage } from './folder-listing.js';
-import type { ListVersionsOptions, RestoreVersionOptions, VersionRow } from './object-index.js';
+import type { ComposedPart, ListVersionsOptions, RestoreVersionOptions, VersionRow } from './object-index.js';
 import type {
   PrefixTransferResult,
   RestorePrefixOptions,
@@ -147,6 +147,9 @@ export interface WriteOptions {
   readonly purgeAfter?: number | undefined;
 }
 
+/** What a composite write takes of WriteOptions: no body, so no declared length, checksum or signal. */
+export type ComposeOptions = Omit<WriteOptions, 'expectedBytes' | 'signal' | 'expectedSha256' | 'completesUpload'>;
+
 /** A resumable upload session: bytes 0..received-1 are durable in its part file. */
 export interface UploadSession {
   readonly uploadId: string;
@@ -220,6 +223,13 @@ export interface Backend {
   read(ref: ObjectRef, now: number, plan?: (info: ObjectInfo) => ReadPlan): Promise<ReadResult | undefined>;
   /** Stores `body` under `ref`, replacing any previous value atomically once complete. */
   write(ref: ObjectRef, body: Readable, options: WriteOptions): Promise<ObjectInfo>;
+  /**
+   * Stores under `ref` the values of `parts` one after the other, without copying a byte: the
+   * object names their blobs (a composite value; its sha256 is `compositeSha256` of theirs). Each
+   * part is read from its row in the commit and must still hold the bytes given, or nothing is
+   * stored (PartChangedError). The parts' own rows usually go in the same commit (`releases`).
+   */
+  compose(ref: ObjectRef, parts: readonly ComposedPart[], options: ComposeOptions): Promise<ObjectInfo>;
   /**
    * Removes the object; false when there was none visible. With `purgeAfter` it is kept as a
    * version, and a delete marker (of version id `markerVersionId`, or a new one) records the delete.

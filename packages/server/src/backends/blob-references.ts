@@ -1,3 +1,5 @@
+import { namesStoredBlob } from './composite.js';
+
 /** A column of the index that names the blob holding a stored value, with the size and sha256 its row gives that value. */
 export interface BlobReference {
   readonly table: string;
@@ -17,6 +19,8 @@ export const BLOB_REFERENCES: readonly BlobReference[] = [
   { table: 'objects', blobColumn: 'blob_id', sizeColumn: 'size', sha256Column: 'sha256' },
   // Noncurrent versions kept for retention (delete markers name none).
   { table: 'object_versions', blobColumn: 'blob_id', sizeColumn: 'size', sha256Column: 'sha256' },
+  // The parts of composite values (composite.ts). The two tables above name the manifests.
+  { table: 'manifest_parts', blobColumn: 'blob_id', sizeColumn: 'size', sha256Column: 'sha256' },
 ];
 
 /**
@@ -38,14 +42,18 @@ export interface NamedBlob {
 }
 
 /**
- * Every blob the index names, once (copies share blobs), with the size and sha256 a row gives its
- * value, in blob id order: columns `blob_id`, `size`, `sha256` ({@link NamedBlob}). Rows of
- * expired objects not yet swept count: they still name their blobs.
+ * Every blob of the store the index names, once (copies share blobs), with the size and sha256 a
+ * row gives its value, in blob id order: columns `blob_id`, `size`, `sha256` ({@link NamedBlob}).
+ * Rows of expired objects not yet swept count: they still name their blobs. A composite value's
+ * manifest is no blob: its parts are listed instead, by `manifest_parts`.
  */
-export function namedBlobsQuery(): string {
-  const named = BLOB_REFERENCES.map(
-    ({ table, blobColumn, sizeColumn, sha256Column }) =>
-      `SELECT ${blobColumn} AS blob_id, ${sizeColumn} AS size, ${sha256Column} AS sha256 FROM ${table} WHERE ${blobColumn} IS NOT NULL`,
-  ).join(' UNION ALL ');
+export function namedBlobsQuery(references: readonly BlobReference[] = BLOB_REFERENCES): string {
+  const named = references
+    .map(
+      ({ table, blobColumn, sizeColumn, sha256Column }) =>
+        `SELECT ${blobColumn} AS blob_id, ${sizeColumn} AS size, ${sha256Column} AS sha256 FROM ${table}
+         WHERE ${blobColumn} IS NOT NULL AND ${namesStoredBlob(blobColumn)}`,
+    )
+    .join(' UNION ALL ');
   return `SELECT blob_id, MAX(size) AS size, MAX(sha256) AS sha256 FROM (${named}) AS named GROUP BY blob_id ORDER BY blob_id`;
 }

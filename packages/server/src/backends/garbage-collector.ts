@@ -1,4 +1,5 @@
 import type { BlobStore } from './blob-store.js';
+import { isManifestId } from './composite.js';
 import type { ObjectIndex } from './object-index.js';
 
 const BATCH = 500;
@@ -6,6 +7,11 @@ const BATCH = 500;
 const PARALLEL = 16;
 /** A claimed batch is hidden from other collectors this long; a collector that dies only delays it. */
 const LEASE_MS = 5 * 60_000;
+/**
+ * How long the parts of a dissolved composite value outlive it: a read that looked the value up
+ * before opens its parts as it reaches them, and one slower than this fails where a part is gone.
+ */
+export const COMPOSITE_PART_GRACE_MS = 15 * 60_000;
 
 /**
  * Deletes the blobs the index queued when their rows were replaced, deleted or swept. Safe on
@@ -46,8 +52,13 @@ export class GarbageCollector {
   async collect(now = this.clock()): Promise<number> {
     let total = 0;
     for (;;) {
-      const ids = await this.index.takeGarbage({ now, limit: BATCH, leaseMs: LEASE_MS });
-      if (ids.length === 0) return total;
+      const taken = await this.index.takeGarbage({ now, limit: BATCH, leaseMs: LEASE_MS });
+      if (taken.length === 0) return total;
+      // A manifest is no blob of the store: dissolving it queues its parts' blobs, which a read
+      // of the value begun before may still reach for a while (it opens them one at a time).
+      const manifestIds = taken.filter((id) => isManifestId(id));
+      await this.index.dissolveManifests({ manifestIds, collectAfter: now + COMPOSITE_PART_GRACE_MS });
+      const ids = taken.filter((id) => !isManifestId(id));
       const deleted: string[] = [];
       for (let i = 0; i < ids.length; i += PARALLEL) {
         await Promise.all(
@@ -60,8 +71,8 @@ export class GarbageCollector {
         );
       }
       await this.index.forgetGarbage(deleted);
-      total += deleted.length;
-      if (ids.length < BATCH) return total;
+      total += deleted.length + manifestIds.length;
+      if (taken.length < BATCH) return total;
     }
   }
 

@@ -5,6 +5,7 @@ import type {
   AppendOptions,
   Backend,
   CompleteUploadOptions,
+  ComposeOptions,
   ListOptions,
   ListPage,
   ObjectInfo,
@@ -18,12 +19,15 @@ import type {
   WriteOptions,
 } from './backend.js';
 import { BlobNotFoundError, type BlobStore } from './blob-store.js';
+import { compositeSha256, isManifestId, newManifestId } from './composite.js';
+import { readComposite } from './composite-read.js';
 import { type FolderListingOptions, type FolderPage, listFolderPage } from './folder-listing.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { prefixRange } from './key-range.js';
 import { type BodyMeter, meterBody } from './metered-body.js';
 import { newVersionId } from './object-columns.js';
 import {
+  type ComposedPart,
   type IndexRow,
   infoOf,
   type ListVersionsOptions,
@@ -151,6 +155,9 @@ export class IndexedBackend implements Backend {
       if (row.inline) return { info, body: row.inline.subarray(start, end + 1), plan: wanted };
       if (!row.blobId || row.size === 0) return { info, body: Buffer.alloc(0), plan: wanted };
       try {
+        // A composite value is read part by part, through the server (no one blob to hand off).
+        if (isManifestId(row.blobId))
+          return { info, body: await readComposite(this.blobs, await this.index.manifestParts(row.blobId), start, end), plan: wanted };
         if (wanted.handoff && this.blobs.locate) {
           const location = await this.blobs.locate({ ...wanted.handoff, blobId: row.blobId, size: row.size });
           return { info, body: undefined, plan: wanted, location };
@@ -221,6 +228,31 @@ export class IndexedBackend implements Backend {
       await this.blobs.delete(blobId).catch((cause) => this.warn(`could not remove unstored blob ${blobId}`, cause));
       throw error;
     }
+    this.failpoint('write.after-commit');
+    return info;
+  }
+
+  async compose(ref: ObjectRef, parts: readonly ComposedPart[], options: ComposeOptions): Promise<ObjectInfo> {
+    const size = parts.reduce((sum, part) => sum + part.size, 0);
+    if (size > options.maxBytes) throw fail('EntityTooLarge', `The object would exceed the limit of ${options.maxBytes} bytes`);
+    const attributes = typeof options.attributes === 'function' ? options.attributes() : (options.attributes ?? null);
+    const row = {
+      contentType: options.contentType,
+      expiresAt: options.expiresAt ?? null,
+      attributes,
+      size,
+      sha256: compositeSha256(parts.map((part) => part.sha256)),
+      blobId: newManifestId(),
+      inline: null,
+    };
+    const releases = options.releases && { tenant: ref.tenant, type: options.releases.type, ...prefixRange(options.releases.prefix) };
+    const info = await this.commitRow(ref, row, {
+      condition: options.condition,
+      now: options.now,
+      purgeAfter: options.purgeAfter,
+      releases,
+      composes: parts,
+    });
     this.failpoint('write.after-commit');
     return info;
   }
@@ -380,7 +412,7 @@ export class IndexedBackend implements Backend {
   private async commitRow(
     ref: ObjectRef,
     row: Omit<IndexRow, 'lastModified'>,
-    options: Pick<PutRowOptions, 'condition' | 'now' | 'completesUpload' | 'releases' | 'purgeAfter'>,
+    options: Pick<PutRowOptions, 'condition' | 'now' | 'completesUpload' | 'releases' | 'purgeAfter' | 'composes'>,
   ): Promise<ObjectInfo> {
     const full: IndexRow = { ...row, lastModified: this.clock() };
     // The version id the row gets, so that the write's answer can name it.

@@ -2,6 +2,7 @@ import type { ApiKeyStore } from '../auth/api-keys.js';
 import type { ListPage, ObjectAttributes, ObjectInfo, ObjectRef, TenantUsage, UploadGrantInfo, WriteCondition } from './backend.js';
 import type { BucketSettingsStore } from './bucket-settings.js';
 import type { BucketStore } from './buckets.js';
+import type { ManifestPart } from './composite.js';
 
 /**
  * One object as the index holds it. `blobId` names its bytes in the blob store; small values
@@ -126,6 +127,19 @@ export interface PutRowOptions {
   readonly collectAfter: number;
   /** Retention: the replaced visible row becomes a noncurrent version kept until this instant (ms). */
   readonly purgeAfter?: number | undefined;
+  /**
+   * The row is a composite value (composite.ts; its `blobId` a new manifest id): these parts,
+   * read from their rows in the commit, become the manifest's parts in this order. A part whose
+   * row is gone or holds other bytes than the caller checked fails the put (PartChangedError).
+   */
+  readonly composes?: readonly ComposedPart[] | undefined;
+}
+
+/** A part of a composite value: the row that holds it, and the bytes (sha256, size) the caller checked it holds. */
+export interface ComposedPart {
+  readonly ref: ObjectRef;
+  readonly sha256: string;
+  readonly size: number;
 }
 
 export interface RemoveRowOptions {
@@ -367,6 +381,13 @@ export interface ObjectIndex {
    */
   takeGarbage(options: { now: number; limit: number; leaseMs: number }): Promise<string[]>;
   forgetGarbage(blobIds: readonly string[]): Promise<void>;
+  /**
+   * Dissolves manifests the collector took (no row names them): their parts' rows go, the
+   * blobs they named are queued (due at `collectAfter`), and the manifests leave the queue.
+   */
+  dissolveManifests(options: { manifestIds: readonly string[]; collectAfter: number }): Promise<void>;
+  /** The parts of a manifest, in order (empty when none: it was dissolved). Manifests never change. */
+  manifestParts(manifestId: string): Promise<ManifestPart[]>;
   /** Queues a blob no row holds (e.g. one a failed write left) for deletion. */
   queueGarbage(options: { blobIds: readonly string[]; collectAfter: number }): Promise<void>;
   /** Those of `blobIds` that a row, a queued deletion or an upload session still names (one query per call). */

@@ -28,9 +28,9 @@ export function objectHeaders(info: ObjectInfo, type: string, now: number, dispo
     'last-modified': facts.lastModified,
     'accept-ranges': 'bytes',
     'cache-control': 'private, no-cache',
-    [Headers.sha256]: info.sha256,
     [Headers.storageType]: type,
   };
+  if (facts.contentSha256) headers[Headers.sha256] = facts.contentSha256;
   if (facts.expiry) {
     headers[Headers.expiresAt] = facts.expiry.at;
     headers[Headers.ttl] = facts.expiry.ttlSeconds;

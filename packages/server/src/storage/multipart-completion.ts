@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import type { Backend, ObjectRef, WriteCondition } from '../backends/backend.js';
+import { PartChangedError } from '../backends/composite.js';
 import { assertCondition } from '../backends/conditions.js';
 import { isStowageError } from '../errors.js';
 import type { PausePoint } from '../failpoints.js';
@@ -59,12 +59,12 @@ interface Engine {
 }
 
 /**
- * Completes a multipart upload. The parts are checked against the request's list, then streamed
- * in order into the object's new blob, and the object's commit removes them (the quota sees the
- * object replace its parts). Each part is read from a row holding the bytes that were checked,
- * compared as the row is read: a part uploaded again in between fails the completion
- * (InvalidPart, nothing stored, the upload kept) instead of putting its bytes under the ETag the
- * client listed.
+ * Completes a multipart upload. The parts are checked against the request's list, then the object
+ * is committed as a composite of their values (no byte copied: it names their blobs), in the
+ * commit that removes their rows (the quota sees the object replace its parts). The commit reads
+ * each part's row and finds the bytes that were checked: a part uploaded again in between fails
+ * the completion (InvalidPart, nothing stored, the upload kept) instead of putting its bytes
+ * under the ETag the client listed.
  *
  * A completion runs to its end once begun, whether or not its client still listens: the object
  * records the upload that made it, so a completion sent again with the same list (its answer was
@@ -85,24 +85,33 @@ export async function completeUpload(engine: Engine, ref: ObjectRef, uploadId: s
   const sizes = parts.map((part) => part.size);
   const assemble = async (): Promise<CompletedUpload> => {
     await engine.pause('multipart.after-check');
-    const info = await engine.backend.write(ref, Readable.from(checkedBytes(engine, ref.tenant, upload.uploadId, parts)), {
-      contentType: upload.contentType,
-      expiresAt: await engine.objects.expiresAtFor(ref),
-      maxBytes: engine.maxObjectBytes,
-      expectedBytes: sizes.reduce((sum, size) => sum + size, 0),
-      // None: a completion once begun finishes even if its client leaves, so its retry finds the result.
-      signal: undefined,
-      now: engine.clock(),
-      purgeAfter: await engine.objects.purgeAfterFor(ref.tenant, ref.type),
-      condition,
-      attributes: withContent(withMd5Etag(uploadAttributes, etag, checksum), {
-        parts: parts.length,
-        ...uniformPartSize(sizes),
-        s3UploadId: upload.uploadId,
-      }),
-      // The parts go in the object's commit: the quota sees the object replace them, not join them.
-      releases: { type: MULTIPART, prefix: partPrefix(upload.uploadId) },
-    });
+    const info = await engine.backend
+      .compose(
+        ref,
+        parts.map((part) => ({ ref: internal(ref.tenant, partKey(upload.uploadId, part.number)), sha256: part.sha256, size: part.size })),
+        {
+          contentType: upload.contentType,
+          expiresAt: await engine.objects.expiresAtFor(ref),
+          maxBytes: engine.maxObjectBytes,
+          now: engine.clock(),
+          purgeAfter: await engine.objects.purgeAfterFor(ref.tenant, ref.type),
+          condition,
+          attributes: withContent(withMd5Etag(uploadAttributes, etag, checksum), {
+            parts: parts.length,
+            ...uniformPartSize(sizes),
+            s3UploadId: upload.uploadId,
+          }),
+          // The parts go in the object's commit: the quota sees the object replace them, not join them.
+          releases: { type: MULTIPART, prefix: partPrefix(upload.uploadId) },
+        },
+      )
+      .catch((error: unknown) => {
+        if (error instanceof PartChangedError) {
+          const number = parts[error.index]?.number;
+          throw ruleErrors.invalidPart(`Part ${number} changed after the completion checked it; nothing was stored`);
+        }
+        throw error;
+      });
     // The object is committed: an upload row left behind (a failed delete) only lists until it expires.
     await engine.backend
       .delete(internal(ref.tenant, uploadKey(ref.type, ref.key, upload.uploadId)), engine.clock())
@@ -139,24 +148,6 @@ async function checkParts(engine: Engine, ref: ObjectRef, uploadId: string, requ
   const condition = await request.condition();
   if (condition) assertCondition((await engine.backend.head(ref, engine.clock()))?.etag, condition);
   return { upload, parts, condition, checksum };
-}
-
-/**
- * The parts' bytes, in order, each read from a row that holds what the check saw (the same
- * sha256 and size): a row with other bytes is a part uploaded again since, and no row is a part
- * another completion or an abort took. Either ends the completion, before its commit.
- */
-async function* checkedBytes(engine: Engine, tenant: string, uploadId: string, parts: readonly CheckedPart[]): AsyncGenerator<Buffer> {
-  for (const part of parts) {
-    const changed = () => ruleErrors.invalidPart(`Part ${part.number} changed after the completion checked it; nothing was stored`);
-    const found = await engine.backend.read(internal(tenant, partKey(uploadId, part.number)), engine.clock(), (info) => {
-      if (info.sha256 !== part.sha256 || info.size !== part.size) throw changed();
-      return { kind: 'all' };
-    });
-    if (!found?.body) throw changed();
-    if (Buffer.isBuffer(found.body)) yield found.body;
-    else yield* found.body as AsyncIterable<Buffer>;
-  }
 }
 
 /**

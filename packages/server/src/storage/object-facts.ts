@@ -1,5 +1,6 @@
 import { encodeMetadataValue } from 'stowage-client/metadata';
 import type { ObjectInfo } from '../backends/backend.js';
+import { isContentSha256 } from '../backends/composite.js';
 import { chosenOf } from './object-attributes.js';
 import { md5Etag } from './object-etags.js';
 
@@ -18,6 +19,11 @@ export interface ObjectFacts {
   readonly size: number;
   /** Quoted. */
   readonly etag: string;
+  /**
+   * The sha256 of the bytes, when known: a value completed from parts (a composite) is known by
+   * the sha256 of its parts' instead (its ETag), which no client can check the bytes against.
+   */
+  readonly contentSha256: string | undefined;
   /** HTTP date. */
   readonly lastModified: string;
   /** User metadata: names, and values as a header carries them (RFC 8187 when not plain ASCII). */
@@ -37,6 +43,7 @@ export function objectFacts(info: ObjectInfo, etag: EtagKind, now: number): Obje
     contentType: info.contentType,
     size: info.size,
     etag: etag === 'md5' ? md5Etag(info) : info.etag,
+    contentSha256: isContentSha256(info.sha256) ? info.sha256 : undefined,
     lastModified: new Date(info.lastModified).toUTCString(),
     metadata: attributes ? Object.entries(attributes.metadata).map(([name, value]) => [name, encodeMetadataValue(value)] as const) : [],
     cacheControl: attributes?.cacheControl ?? null,

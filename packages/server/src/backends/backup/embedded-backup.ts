@@ -10,6 +10,7 @@ import type { Failpoint } from '../../failpoints.js';
 import { type NamedBlob, namedBlobsQuery, SQLITE_BLOB_IN_USE } from '../blob-references.js';
 import { BlobFiles } from '../fs/blob-files.js';
 import { type GcHold, holdCollector } from '../fs/gc-holds.js';
+import { presentBlobReferences } from '../fs/index-db.js';
 import { BackupError, BackupExit } from './backup-errors.js';
 import { type BackupStore, DirectoryBackupStore } from './backup-store.js';
 import { type BlobCopyProgress, type BlobSource, copyBlobs, type DamagedBlob } from './copy-blobs.js';
@@ -221,7 +222,9 @@ class Snapshot {
   }
 
   blobTotals(): { blobs: number; blobBytes: number } {
-    const row = this.db.prepare(`SELECT count(*) AS blobs, coalesce(sum(size), 0) AS blobBytes FROM (${namedBlobsQuery()})`).get() as {
+    const row = this.db
+      .prepare(`SELECT count(*) AS blobs, coalesce(sum(size), 0) AS blobBytes FROM (${namedBlobsQuery(presentBlobReferences(this.db))})`)
+      .get() as {
       blobs: number;
       blobBytes: number;
     };
@@ -229,7 +232,7 @@ class Snapshot {
   }
 
   namedBlobs(): IterableIterator<NamedBlob> {
-    return this.db.prepare(namedBlobsQuery()).iterate() as IterableIterator<NamedBlob>;
+    return this.db.prepare(namedBlobsQuery(presentBlobReferences(this.db))).iterate() as IterableIterator<NamedBlob>;
   }
 
   objectCount(): number {

@@ -9,6 +9,7 @@ import { SECRET_FILE } from '../../auth/server-secret.js';
 import { type NamedBlob, namedBlobsQuery } from '../blob-references.js';
 import { BlobFiles, syncDirectory } from '../fs/blob-files.js';
 import { lockDataDir } from '../fs/data-dir-lock.js';
+import { presentBlobReferences } from '../fs/index-db.js';
 import { BackupError, BackupExit } from './backup-errors.js';
 import type { BackupStore } from './backup-store.js';
 import { type BackupManifest, MANIFEST, readManifest } from './manifest.js';
@@ -110,7 +111,9 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
       // What the sweeper would remove at once: a restored directory starts without it.
       const expired = db.prepare('DELETE FROM uploads WHERE expires_at <= ?').run(options.now ?? Date.now()).changes;
       objects = db.prepare('SELECT count(*) FROM objects').pluck().get() as number;
-      const totals = db.prepare(`SELECT count(*) AS blobs, coalesce(sum(size), 0) AS blobBytes FROM (${namedBlobsQuery()})`).get() as {
+      const totals = db
+        .prepare(`SELECT count(*) AS blobs, coalesce(sum(size), 0) AS blobBytes FROM (${namedBlobsQuery(presentBlobReferences(db))})`)
+        .get() as {
         blobs: number;
         blobBytes: number;
       };
@@ -185,7 +188,7 @@ async function restoreBlobs(
   problems: RestoreProblem[],
   onProgress: (done: { done: number; doneBytes: number }) => void,
 ): Promise<{ count: number; bytes: number }> {
-  const pending = (db.prepare(namedBlobsQuery()).iterate() as IterableIterator<NamedBlob>)[Symbol.iterator]();
+  const pending = (db.prepare(namedBlobsQuery(presentBlobReferences(db))).iterate() as IterableIterator<NamedBlob>)[Symbol.iterator]();
   const done = { done: 0, doneBytes: 0 };
   const restored = { count: 0, bytes: 0 };
   let failure: { error: unknown } | undefined;

@@ -4,6 +4,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { LRUCache } from 'lru-cache';
+import { isManifestId } from '../composite.js';
 import { addFinding, type FsckContext, relativeTo, statIfExists } from './fsck-context.js';
 import type { FindingKind, FsckFinding } from './fsck-findings.js';
 import { dropObjectRow } from './fsck-usage.js';
@@ -41,6 +42,7 @@ export async function checkObjects(ctx: FsckContext): Promise<void> {
      WHERE id > ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id LIMIT ?`,
   );
   const current = ctx.db.prepare('SELECT blob_id, size, sha256 FROM objects WHERE id = ?');
+  const manifest = manifestPartsOf(ctx);
   // Copies share a blob: its bytes are hashed once, not once per row that names it.
   const hashes = new LRUCache<string, string>({ max: HASHED_BLOBS_REMEMBERED });
   // A damaged blob is damaged for every row that names it, also once a repair moved its bytes away.
@@ -50,7 +52,12 @@ export async function checkObjects(ctx: FsckContext): Promise<void> {
     for (const row of rows) {
       ctx.counts.objects++;
       const problem =
-        row.blob_id === null ? checkInline(ctx, row) : (damagedBlobs.get(row.blob_id) ?? (await checkBlob(ctx, row, row.blob_id, hashes)));
+        row.blob_id === null
+          ? checkInline(ctx, row)
+          : (damagedBlobs.get(row.blob_id) ??
+            (isManifestId(row.blob_id)
+              ? await checkComposite(ctx, row, manifest(row.blob_id), hashes)
+              : await checkBlob(ctx, row, row.blob_id, hashes)));
       if (problem && row.blob_id) damagedBlobs.set(row.blob_id, problem);
       // A live server may have overwritten or deleted the row since it was read: only a row
       // that still says the same thing is damaged.
@@ -62,6 +69,40 @@ export async function checkObjects(ctx: FsckContext): Promise<void> {
     if (!last || rows.length < PAGE) return;
     after = last.id;
   }
+}
+
+/** The parts of a manifest, as the data directory's index lists them (none in one made before composites). */
+function manifestPartsOf(ctx: FsckContext): (manifestId: string) => ObjectRowToCheck[] {
+  const exists = ctx.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'manifest_parts'").get();
+  if (!exists) return () => [];
+  const parts = ctx.db.prepare(
+    'SELECT seq AS id, size, sha256, blob_id, inline_data FROM manifest_parts WHERE manifest_id = ? ORDER BY seq',
+  );
+  return (manifestId) => parts.all(manifestId) as ObjectRowToCheck[];
+}
+
+/**
+ * A composite value: its parts add up to the row's size, and each holds its bytes as a value does
+ * (its blob file, or inline, with its sha256). The row's sha256 names the parts it was made of
+ * (composite.ts), which a part that was itself composite lent its own parts to.
+ */
+async function checkComposite(
+  ctx: FsckContext,
+  row: ObjectRowToCheck,
+  parts: ObjectRowToCheck[],
+  hashes: LRUCache<string, string>,
+): Promise<Problem | undefined> {
+  const size = parts.reduce((sum, part) => sum + part.size, 0);
+  if (parts.length === 0 || size !== row.size)
+    return {
+      kind: 'missing-blob',
+      message: `the index names composite value "${row.blob_id}", whose parts hold ${size} bytes, not ${row.size}`,
+    };
+  for (const [i, part] of parts.entries()) {
+    const problem = part.blob_id === null ? checkInline(ctx, part) : await checkBlob(ctx, part, part.blob_id, hashes);
+    if (problem) return { ...problem, message: `part ${i + 1} of the composite value: ${problem.message}` };
+  }
+  return undefined;
 }
 
 function checkInline(ctx: FsckContext, row: ObjectRowToCheck): Problem | undefined {
@@ -130,7 +171,10 @@ async function repairObject(ctx: FsckContext, row: ObjectRowToCheck, finding: Fs
   // Another row may share the blob (a copy) and have moved its bytes already: then this row's
   // description goes beside them under a name of its own.
   let moved = true;
-  if (row.blob_id) moved = await rename(ctx.files.blobPath(row.blob_id), path.join(lostAndFound, name)).then(() => true, ignoreMissing);
+  // A composite value's parts may be another value's too: they stay where they are.
+  if (isManifestId(row.blob_id)) moved = false;
+  else if (row.blob_id)
+    moved = await rename(ctx.files.blobPath(row.blob_id), path.join(lostAndFound, name)).then(() => true, ignoreMissing);
   else await writeFile(path.join(lostAndFound, name), row.inline_data ?? Buffer.alloc(0), { mode: 0o600 });
   const description = { ...describeObject(row), size: row.size, sha256: row.sha256, problem: finding.message };
   const descriptionFile = moved ? `${name}.json` : `${name}.row-${row.id}.json`;

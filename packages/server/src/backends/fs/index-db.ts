@@ -1,6 +1,6 @@
 import Sqlite, { type Database, type Statement } from 'better-sqlite3';
 import type { Durability } from '../../config.js';
-import { BLOB_REFERENCES, blobNamedQuery, SQLITE_BLOB_IN_USE } from '../blob-references.js';
+import { BLOB_REFERENCES, type BlobReference, blobNamedQuery, SQLITE_BLOB_IN_USE } from '../blob-references.js';
 import type { ObjectColumns } from '../object-columns.js';
 import { GC_HOLDS_SCHEMA } from './gc-holds.js';
 
@@ -158,9 +158,14 @@ const VISIBLE = '(expires_at IS NULL OR expires_at > @now)';
  * is (fsck): a data directory made before a table existed is asked of the tables it has.
  */
 export function blobReferenced(db: Database): Statement<[string]> {
-  const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);
-  const present = BLOB_REFERENCES.filter((reference) => tables.has(reference.table));
+  const present = presentBlobReferences(db);
   return db.prepare<[string]>(`SELECT 1 FROM (SELECT ? AS blob) AS probe WHERE EXISTS (${blobNamedQuery('probe.blob', present)})`).pluck();
+}
+
+/** The BLOB_REFERENCES whose tables a database has (one an older version made, or its backup, lacks the newer ones). */
+export function presentBlobReferences(db: Database): BlobReference[] {
+  const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);
+  return BLOB_REFERENCES.filter((reference) => tables.has(reference.table));
 }
 
 /** Opens the index database (WAL) and prepares every statement once. */
@@ -178,6 +183,7 @@ export function openIndexDb(file: string, durability: Durability): IndexDb {
   addAttributesColumn(db);
   db.exec(GC_HOLDS_SCHEMA);
   addVersions(db);
+  db.exec(MANIFESTS_SCHEMA);
 
   const statements = {
     findVisible: db
@@ -371,6 +377,20 @@ function addSoftDeletes(db: Database): void {
   const wanted = ['deleted_at INTEGER', 'deleted_purge INTEGER', 'deleted_marker TEXT', 'deleted_expires_at INTEGER'];
   for (const column of wanted) if (!columns.includes(column.split(' ')[0] as string)) db.exec(`ALTER TABLE objects ADD COLUMN ${column}`);
 }
+
+/** The parts of composite values, in order (composite.ts): a blob of the store, or inline bytes, each. */
+const MANIFESTS_SCHEMA = `
+CREATE TABLE IF NOT EXISTS manifest_parts (
+  manifest_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  blob_id TEXT,
+  inline_data BLOB,
+  size INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  PRIMARY KEY (manifest_id, seq)
+);
+CREATE INDEX IF NOT EXISTS manifest_parts_by_blob ON manifest_parts (blob_id) WHERE blob_id IS NOT NULL;
+`;
 
 /** Metadata, Cache-Control and Content-Disposition (JSON): data dirs made before objects had them lack it. */
 function addAttributesColumn(db: Database): void {

@@ -6,6 +6,7 @@ import type { AttributeLayout, ListPage, ObjectInfo, ObjectRef, TenantUsage, Upl
 import type { BucketSettingsStore } from '../bucket-settings.js';
 import type { UsageChange } from '../bucket-usage.js';
 import { type BucketStore, isObjectType } from '../buckets.js';
+import type { ManifestPart } from '../composite.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
 import { KEY_SPACE_END, keyAfter, listStart, prefixUpperBound } from '../key-range.js';
 import {
@@ -50,6 +51,7 @@ import { RowCache } from './row-cache.js';
 import { SqliteApiKeyStore } from './sqlite-api-keys.js';
 import { SqliteBucketSettings } from './sqlite-bucket-settings.js';
 import { SqliteBuckets } from './sqlite-buckets.js';
+import { SqliteManifests } from './sqlite-manifests.js';
 import { SqliteVersions } from './sqlite-versions.js';
 import { type QuotaOverride, TenantLedger } from './tenant-usage.js';
 
@@ -104,6 +106,7 @@ export class SqliteIndex implements ObjectIndex {
   private readonly ranges: RangeStatements;
   private readonly cache: RowCache;
   private readonly versions: SqliteVersions;
+  private readonly manifests: SqliteManifests;
 
   private constructor(
     readonly db: IndexDb,
@@ -120,6 +123,7 @@ export class SqliteIndex implements ObjectIndex {
     this.sql = prepareUploadStatements(db);
     this.ranges = prepareRangeStatements(db);
     this.versions = new SqliteVersions(db, attributes);
+    this.manifests = new SqliteManifests(db);
   }
 
   static async open(options: SqliteIndexOptions): Promise<SqliteIndex> {
@@ -155,6 +159,8 @@ export class SqliteIndex implements ObjectIndex {
     const previous = this.unlessKept(findAny.get(params) as AnyObjectRow | undefined);
     const previousEtag = visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now);
     assertCondition(previousEtag, options.condition);
+    // A composite value's parts are read before `releases` removes their rows.
+    if (options.composes) this.manifests.write(row.blobId as string, options.composes, options.now);
     const changes: UsageChange[] = [];
     if (options.releases) {
       const released = { type: options.releases.type, bytes: 0, objects: 0 };
@@ -492,6 +498,22 @@ export class SqliteIndex implements ObjectIndex {
       }
       return taken;
     });
+  }
+
+  async dissolveManifests({ manifestIds, collectAfter }: { manifestIds: readonly string[]; collectAfter: number }): Promise<void> {
+    if (manifestIds.length === 0) return;
+    await this.commits.enqueue(() => {
+      for (const id of manifestIds) {
+        // A manifest a row names is no garbage (see takeGarbage); it only leaves the queue.
+        if (this.db.statements.blobInUse.get(id) === undefined)
+          for (const blobId of this.manifests.dissolve(id)) this.sql.queueGarbage.run(blobId, collectAfter);
+        this.sql.forgetGarbage.run(id);
+      }
+    });
+  }
+
+  async manifestParts(manifestId: string): Promise<ManifestPart[]> {
+    return this.manifests.parts(manifestId);
   }
 
   async forgetGarbage(blobIds: readonly string[]): Promise<void> {

@@ -1,5 +1,6 @@
 import Sqlite, { type Database, type Statement } from 'better-sqlite3';
 import type pg from 'pg';
+import { namesStoredBlob } from '../composite.js';
 import { countedRows } from '../fs/index-db.js';
 import { clientConfig, connectOnce, parseTarget, quoteIdent } from '../postgres/pg-connect.js';
 import { columnsOf, type MigratedTable, type Row } from './tables.js';
@@ -141,7 +142,7 @@ export class SqliteTables implements IndexTables {
   async count(table: MigratedTable): Promise<{ rows: number; bytes: number }> {
     if (!this.hasTable(table.name)) return { rows: 0, bytes: 0 };
     const bytes = table.blob
-      ? `COALESCE(SUM(CASE WHEN ${quoteIdent(table.blob.id)} IS NOT NULL THEN ${quoteIdent(table.blob.size)} END), 0)`
+      ? `COALESCE(SUM(CASE WHEN ${quoteIdent(table.blob.id)} IS NOT NULL AND ${namesStoredBlob(quoteIdent(table.blob.id))} THEN ${quoteIdent(table.blob.size)} END), 0)`
       : '0';
     const row = this.db
       .prepare(`SELECT COUNT(*) AS rows, ${bytes} AS bytes FROM ${quoteIdent(table.name)} WHERE ${this.rowsOf(table)}`)
@@ -257,7 +258,7 @@ export class PgTables implements IndexTables {
 
   async count(table: MigratedTable): Promise<{ rows: number; bytes: number }> {
     const bytes = table.blob
-      ? `COALESCE(SUM(${quoteIdent(table.blob.size)}) FILTER (WHERE ${quoteIdent(table.blob.id)} IS NOT NULL), 0)`
+      ? `COALESCE(SUM(${quoteIdent(table.blob.size)}) FILTER (WHERE ${quoteIdent(table.blob.id)} IS NOT NULL AND ${namesStoredBlob(quoteIdent(table.blob.id))}), 0)`
       : '0';
     const { rows } = await this.reader.query(`SELECT COUNT(*) AS rows, ${bytes} AS bytes FROM ${quoteIdent(table.name)}`);
     return { rows: Number(rows[0].rows), bytes: Number(rows[0].bytes) };

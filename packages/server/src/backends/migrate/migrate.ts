@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import type { BlobsConfig, IndexConfig } from '../../config.js';
 import type { Failpoint } from '../../failpoints.js';
 import { BlobNotFoundError, type BlobStore } from '../blob-store.js';
+import { isManifestId } from '../composite.js';
 import { BlobFiles } from '../fs/blob-files.js';
 import { type DataDirLock, lockDataDir } from '../fs/data-dir-lock.js';
 import { FileBlobStore } from '../fs/file-blob-store.js';
@@ -153,7 +154,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateReport> {
           const wanted = new Map<string, number>();
           for (const row of changed) {
             const id = row[blob.id];
-            if (typeof id === 'string') wanted.set(id, Number(row[blob.size]));
+            if (typeof id === 'string' && !isManifestId(id)) wanted.set(id, Number(row[blob.size]));
           }
           const missing = new Set<string>();
           await forEachLimited([...wanted], concurrency, async ([blobId, size]) => {
@@ -274,8 +275,9 @@ async function verify(
       const rows = await destination.tables.scan(table, after, BATCH_ROWS);
       if (rows.length === 0) break;
       after = rows[rows.length - 1];
-      // A delete marker holds no value to check (its sha256 is empty).
-      const values = rows.filter((row) => !Number(row.delete_marker ?? 0));
+      // A delete marker holds no value to check (its sha256 is empty); a composite value is
+      // checked part by part, as the rows of manifest_parts.
+      const values = rows.filter((row) => !Number(row.delete_marker ?? 0) && !isManifestId(row[blob.id] as string | null));
       await forEachLimited(values, concurrency, async (row) => {
         const size = Number(row[blob.size]);
         const blobId = row[blob.id];

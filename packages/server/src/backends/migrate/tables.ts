@@ -41,6 +41,14 @@ export const MIGRATED_TABLES: readonly MigratedTable[] = [
   { name: 'bucket_grantees', key: ['bucket', 'grantee'], columns: [] },
   { name: 'bucket_settings', key: ['tenant', 'type'], columns: ['cors'] },
   {
+    // The parts of composite values, before the rows that name their manifests.
+    name: 'manifest_parts',
+    key: ['manifest_id', 'seq'],
+    columns: ['blob_id', 'inline_data', 'size', 'sha256'],
+    blob: { id: 'blob_id', size: 'size' },
+  },
+  {
+    // A composite value's blob_id names its manifest (composite.ts): no blob is copied for it.
     name: 'objects',
     key: ['tenant', 'type', 'key'],
     columns: [...VALUE_COLUMNS, 'version_id', 'current_since'],

@@ -5,6 +5,7 @@ import { fail } from '../../errors.js';
 import type { AttributeLayout, ListPage, ObjectRef, TenantUsage, UploadGrantInfo } from '../backend.js';
 import type { BucketSettingsStore } from '../bucket-settings.js';
 import type { BucketStore } from '../buckets.js';
+import type { ManifestPart } from '../composite.js';
 import { assertCondition, visibleEtag } from '../conditions.js';
 import { listStart, prefixUpperBound } from '../key-range.js';
 import {
@@ -47,6 +48,7 @@ import { PgDb, type Queries, statement } from './pg-db.js';
 import { describeCause } from './pg-errors.js';
 import { PgGarbage } from './pg-garbage.js';
 import { PgLedger } from './pg-ledger.js';
+import { PgManifests } from './pg-manifests.js';
 import { PgRanges } from './pg-ranges.js';
 import { migrate } from './pg-schema.js';
 import { PgUploads } from './pg-uploads.js';
@@ -139,6 +141,7 @@ export class PgIndex implements ObjectIndex {
   private readonly garbage: PgGarbage;
   private readonly ranges: PgRanges;
   private readonly versions: PgVersions;
+  private readonly manifests: PgManifests;
 
   private constructor(
     private readonly db: PgDb,
@@ -149,6 +152,7 @@ export class PgIndex implements ObjectIndex {
     this.ledger = new PgLedger(db, defaultQuotaBytes);
     this.uploads = new PgUploads(db);
     this.garbage = new PgGarbage(db);
+    this.manifests = new PgManifests(db, this.garbage);
     this.versions = new PgVersions(db, attributes);
     this.ranges = new PgRanges(db, this.ledger, this.garbage, this.versions, (ref) => this.lockKey(ref), attributes);
     this.apiKeys = new PgApiKeyStore(db);
@@ -197,6 +201,8 @@ export class PgIndex implements ObjectIndex {
     const row: IndexRow = { ...options.row, versionId: options.row.versionId ?? newVersionId(options.now), currentSince: options.now };
     const previousEtag = visibleEtag(previous && { sha256: previous.sha256, expiresAt: previous.expires_at }, options.now);
     assertCondition(previousEtag, options.condition);
+    // A composite value's parts are read (and locked) before `releases` removes their rows.
+    if (options.composes) await this.manifests.write(tx, row.blobId as string, options.composes, options.now);
     const released = options.releases
       ? await this.ranges.releaseIn(tx, options.releases, options.now, options.collectAfter)
       : { bytes: 0, objects: 0 };
@@ -411,6 +417,14 @@ export class PgIndex implements ObjectIndex {
 
   async takeGarbage(options: { now: number; limit: number; leaseMs: number }): Promise<string[]> {
     return this.garbage.take(options);
+  }
+
+  dissolveManifests({ manifestIds, collectAfter }: { manifestIds: readonly string[]; collectAfter: number }): Promise<void> {
+    return manifestIds.length === 0 ? Promise.resolve() : this.manifests.dissolve(manifestIds, collectAfter);
+  }
+
+  manifestParts(manifestId: string): Promise<ManifestPart[]> {
+    return this.manifests.parts(manifestId);
   }
 
   async forgetGarbage(blobIds: readonly string[]): Promise<void> {

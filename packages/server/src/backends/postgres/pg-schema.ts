@@ -184,6 +184,22 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly name
       CREATE UNIQUE INDEX object_versions_by_version_id ON object_versions (version_id, tenant, type, key);
     `,
   },
+  {
+    version: 11,
+    name: 'composite values: the parts of a manifest, in order (an object completed from a multipart upload names its parts)',
+    sql: `
+      CREATE TABLE manifest_parts (
+        manifest_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        blob_id TEXT,
+        inline_data BYTEA,
+        size BIGINT NOT NULL,
+        sha256 TEXT NOT NULL,
+        PRIMARY KEY (manifest_id, seq)
+      );
+      CREATE INDEX manifest_parts_by_blob ON manifest_parts (blob_id) WHERE blob_id IS NOT NULL;
+    `,
+  },
 ];
 
 /** Distinguishes this lock from other advisory locks in the database (two-key form: class, schema). */
