@@ -66,6 +66,6 @@ async function measure(retain, dropped) {
 
 const result = {};
 for (let rep = 0; rep < Number(values.reps); rep++)
-  for (const [name, retain, dropped] of SETTINGS) (result[name] ??= []).push(await measure(retain, dropped));
+  for (const [name, retain, dropped] of SETTINGS) result[name] = [...(result[name] ?? []), await measure(retain, dropped)];
 const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
 console.log(JSON.stringify(Object.fromEntries(Object.entries(result).map(([name, list]) => [name, Number(median(list).toFixed(1))]))));

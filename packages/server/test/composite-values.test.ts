@@ -55,7 +55,9 @@ describe('composite values', () => {
     );
   };
   const read = async (key: string, range?: [number, number]) =>
-    bytesOf(await ts.server.backend.read(at(key), now(), () => (range ? { kind: 'range', start: range[0], end: range[1] } : { kind: 'all' })));
+    bytesOf(
+      await ts.server.backend.read(at(key), now(), () => (range ? { kind: 'range', start: range[0], end: range[1] } : { kind: 'all' })),
+    );
   /** Sweeps (collecting what is due) with the clock past the grace of a replaced blob and of a dissolved composite's parts. */
   const collectAll = async () => {
     for (let round = 0; round < 2; round++) {
@@ -126,7 +128,13 @@ describe('composite values', () => {
           { ref: at('parts-b/0'), sha256: sha256(first), size: first.length },
           { ref: at('parts-b/1'), sha256: sha256(checked), size: checked.length },
         ],
-        { contentType: 'text/plain', expiresAt: undefined, maxBytes: 1024 ** 3, now: now(), releases: { type: 'data', prefix: 'parts-b/' } },
+        {
+          contentType: 'text/plain',
+          expiresAt: undefined,
+          maxBytes: 1024 ** 3,
+          now: now(),
+          releases: { type: 'data', prefix: 'parts-b/' },
+        },
       ),
       (error: unknown) => error instanceof PartChangedError && error.index === 1,
     );
@@ -160,7 +168,9 @@ describe('composite values', () => {
     const expected = Buffer.concat([...inner, tail]);
     assert.equal(outer.size, expected.length);
     assert.ok((await read('outer')).equals(expected));
-    assert.ok((await read('outer', [inner[0]?.length ?? 0, expected.length - tail.length])).equals(expected.subarray(24 * KiB, 42 * KiB + 1)));
+    assert.ok(
+      (await read('outer', [inner[0]?.length ?? 0, expected.length - tail.length])).equals(expected.subarray(24 * KiB, 42 * KiB + 1)),
+    );
 
     await ts.server.backend.transferKey({
       from: at('outer'),
