@@ -16,6 +16,9 @@
 //        does: parts of PART_MIB, QUEUE in flight, each a streamed slice of the file), timed
 //   put-dir-s3 BUCKET PREFIX DIR CONCURRENCY   every file under DIR as PREFIX/<relative path>,
 //        CONCURRENCY PutObjects in flight (a plain copy of a tree of files into the store), timed
+//   complete-s3 BUCKET KEY SOURCE_KEY PARTS   a multipart upload of PARTS parts, each an
+//        UploadPartCopy of all of SOURCE_KEY (16 in flight), then CompleteMultipartUpload, timed
+//        alone ({ completeMs, size, parts }); the object's size is checked, and it is deleted after
 //   create-bucket BUCKET | delete-s3 BUCKET KEY | count-s3 BUCKET PREFIX (objects under PREFIX)
 //   | empty-s3 BUCKET PREFIX (deletes every object under PREFIX)
 import { createReadStream, readdirSync, statSync } from 'node:fs';
@@ -281,6 +284,36 @@ async function countS3(bucket, prefix) {
   return { count, bytes };
 }
 
+/** complete-s3: the time of CompleteMultipartUpload alone, over PARTS parts copied from one source. */
+async function completeS3(bucket, key, sourceKey, parts) {
+  const store = client(16);
+  try {
+    const source = await store.send(new s3.HeadObjectCommand({ Bucket: bucket, Key: sourceKey }));
+    const { UploadId } = await store.send(new s3.CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+    const listed = new Array(parts);
+    let next = 0;
+    const copyParts = async () => {
+      for (let i = next++; i < parts; i = next++) {
+        const copied = await store.send(
+          new s3.UploadPartCopyCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: i + 1, CopySource: `${bucket}/${sourceKey}` }),
+        );
+        listed[i] = { PartNumber: i + 1, ETag: copied.CopyPartResult?.ETag };
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, copyParts));
+    const started = performance.now();
+    await store.send(new s3.CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: listed } }));
+    const completeMs = performance.now() - started;
+    const made = await store.send(new s3.HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const size = (source.ContentLength ?? 0) * parts;
+    if (made.ContentLength !== size) throw new Error(`the completed object holds ${made.ContentLength} bytes, not ${size}`);
+    await store.send(new s3.DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    return { completeMs, size, parts };
+  } finally {
+    store.destroy();
+  }
+}
+
 let result;
 const n = (i) => Number(args[i]);
 if (mode === 'get-http') result = await getHttp(args[0], n(1), n(2), n(3), n(4));
@@ -292,6 +325,7 @@ else if (mode === 'put-s3') result = await putS3(args[0], args[1], args[2]);
 else if (mode === 'multipart-s3') result = await multipartS3(args[0], args[1], args[2], n(3), n(4));
 else if (mode === 'put-dir-s3') result = await putDirS3(args[0], args[1], args[2], n(3));
 else if (mode === 'empty-s3') result = await emptyS3(args[0], args[1]);
+else if (mode === 'complete-s3') result = await completeS3(args[0], args[1], args[2], n(3));
 else if (mode === 'create-bucket') {
   const store = client();
   await store.send(new s3.CreateBucketCommand({ Bucket: args[0] }));

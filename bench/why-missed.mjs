@@ -31,7 +31,9 @@ export const WHY_MISSED = {
   's3-put':
     "The same per-request costs as GetObject (the key lookup, opening the secret, SigV4, Fastify's route) on top of the durable write that v1's PUT pays too. Stowage is ahead of RGW on this row. What would close it: as for GetObject.",
   's3-upload':
-    "aws s3 cp sends 8 MiB parts, 10 at once, and completes the upload: completing streams every part into a new blob, so every byte is written twice and hashed again, where RGW completes by manifest. The v1 reference is one curl PUT of the file. What would close it: completion by manifest (the object a list of its parts' blobs, read across parts, collected and copied by reference), not done in this round.",
+    "aws s3 cp sends 8 MiB parts, 10 at once, each a durable write of its own (its blob fsynced, its row committed) checked by SigV4 over the S3 route, then completes the upload, which now copies no byte (the object is a composite of its parts, see s3-complete). The v1 reference is one curl PUT of the file, one stream with one fsync at its end. What would close it: the per-part costs (an fsync and a commit per 8 MiB, and the S3 route's checks), on the same 2 cores as the AWS CLI.",
+  's3-complete':
+    'Completion commits a manifest of the parts (one row per part, read and written in the commit that removes the part rows): its time grows with the number of parts, and 1,280 of them take one transaction of that many reads and writes. What would close it: rows written in fewer statements.',
   's3-download':
     "aws s3 cp downloads in ranged GETs of 8 MiB, 10 at once, each checked (SigV4, the key lookup) and answered through the S3 route, against one curl stream on v1; the AWS CLI's own start (about 0.3 s here) is in the S3 and RGW figures alike. Not profiled in this round.",
   'pg-s3-get':

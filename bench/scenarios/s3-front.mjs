@@ -11,7 +11,10 @@ import { cleanEnv, issueToken, REPO, STOWAGE_BIN, startStowage } from '../server
 import { append, ratios, rotated, sleep } from '../stats.mjs';
 import { curlTransfer } from './large.mjs';
 
-export const S3_FRONT_IDS = ['s3-get', 's3-put', 's3-upload', 's3-download'];
+export const S3_FRONT_IDS = ['s3-get', 's3-put', 's3-complete', 's3-upload', 's3-download'];
+/** The object s3-complete completes: 1,280 parts of 8 MiB, 10 GiB. */
+const COMPLETE_PARTS = 1280;
+const COMPLETE_PART_BYTES = 8 * 1024 * 1024;
 const SMALL_BYTES = 1024;
 const CONCURRENCY = 16;
 const LARGE_KEY = 'bench-s3-1g';
@@ -109,8 +112,10 @@ export async function measureS3Front(ctx, { dir, store, bucket, worker }) {
         perSecond,
       );
 
+    if (selected('s3-complete')) ctx.record(await measureCompletion(ctx, { s3Root, stowageKeys, worker, dir }));
+
     const aws = which('aws');
-    const large = S3_FRONT_IDS.slice(2).filter(selected);
+    const large = S3_FRONT_IDS.slice(3).filter(selected);
     if (large.length === 0) return;
     if (!aws) {
       for (const id of large) ctx.record({ id, skipped: 'the AWS CLI is not installed (Debian: apt-get install awscli)' });
@@ -145,4 +150,30 @@ export async function measureS3Front(ctx, { dir, store, bucket, worker }) {
   } finally {
     await stowage.stop();
   }
+}
+
+/**
+ * CompleteMultipartUpload of 10 GiB: 1,280 parts, each an UploadPartCopy of one 8 MiB object (a
+ * part that names the source's blob, so the upload costs no 10 GiB of disk), completed and timed
+ * alone by the AWS SDK (bench/s3-worker.mjs complete-s3).
+ */
+async function measureCompletion(ctx, { s3Root, stowageKeys, worker, dir }) {
+  const row = {
+    id: 's3-complete',
+    figure: `CompleteMultipartUpload of ${COMPLETE_PARTS} parts of 8 MiB (10 GiB), each part an UploadPartCopy of one object`,
+    unit: 's',
+    values: { stowage: [] },
+    issues: [],
+  };
+  const endpoint = { S3_ENDPOINT: s3Root, S3_ACCESS_KEY: stowageKeys.id, S3_SECRET_KEY: stowageKeys.secret, S3_REGION: 'us-east-1' };
+  const source = path.join(dir, 'part-8m.bin');
+  writeFileSync(source, Buffer.alloc(COMPLETE_PART_BYTES, 'p'));
+  await worker(endpoint, ['put-s3', 'data', 'bench-part-8m', source]);
+  for (let rep = 0; rep < ctx.reps; rep++) {
+    const r = await worker(endpoint, ['complete-s3', 'data', 'bench-complete-10g', 'bench-part-8m', String(COMPLETE_PARTS)]);
+    row.values.stowage.push(r.completeMs / 1000);
+    ctx.log(`s3-complete rep ${rep + 1}: ${(r.size / 1024 ** 3).toFixed(0)} GiB in ${r.parts} parts completed in ${Math.round(r.completeMs)} ms`);
+  }
+  row.detail = `The object is a composite of its parts (a manifest of their blobs), committed with the removal of the parts' rows: no byte is read or written, so the time grows with the number of parts, not their bytes.`;
+  return row;
 }

@@ -5,12 +5,16 @@
 // the collection of its parts once the last row naming it is gone, not before.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import type { ObjectRef, ReadResult } from '../src/backends/backend.js';
 import { compositeSha256, PartChangedError } from '../src/backends/composite.js';
+import { fsck } from '../src/backends/fs/fsck.js';
 import { COMPOSITE_PART_GRACE_MS } from '../src/backends/garbage-collector.js';
 import { apiClient } from './helpers/api-client.js';
+import { embeddedOnly } from './helpers/deployment.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 const KiB = 1024;
@@ -190,5 +194,38 @@ describe('composite values', () => {
     assert.equal(await ts.server.backend.delete(at('outer-copy'), now()), true);
     await collectAll();
     assert.equal((await ts.files()).blobs.length, held - 3, "the three parts' blobs are collected with the last row naming them");
+  });
+});
+
+describe('fsck of composite values', { skip: embeddedOnly }, () => {
+  test('checks every part: clean as made, a missing part file found on the object', async () => {
+    const ts = await startTestServer();
+    const api = apiClient(ts.origin, await ts.token('dan'));
+    const parts = [randomBytes(30 * KiB), randomBytes(20 * KiB), randomBytes(200)];
+    for (const [i, part] of parts.entries()) assert.equal((await api.put('data', `p/${i}`, part)).status, 200);
+    const at = (key: string): ObjectRef => ({ tenant: 'dan', type: 'data', key });
+    await ts.server.backend.compose(
+      at('made'),
+      parts.map((part, i) => ({ ref: at(`p/${i}`), sha256: sha256(part), size: part.length })),
+      {
+        contentType: 'text/plain',
+        expiresAt: undefined,
+        maxBytes: 1024 ** 3,
+        now: ts.clock.nowMs,
+        releases: { type: 'data', prefix: 'p/' },
+      },
+    );
+    const blobs = (await ts.files()).blobs;
+    assert.equal(blobs.length, 2);
+    await ts.server.close();
+    assert.deepEqual((await fsck({ dataDir: ts.dataDir })).findings, []);
+    const [gone] = blobs as [string];
+    await rm(path.join(ts.dataDir, 'blobs', gone.slice(0, 2), gone));
+    const report = await fsck({ dataDir: ts.dataDir });
+    assert.deepEqual(
+      report.findings.map((finding) => [finding.kind, finding.object?.key]),
+      [['missing-blob', 'made']],
+    );
+    await rm(ts.dataDir, { recursive: true, force: true });
   });
 });
