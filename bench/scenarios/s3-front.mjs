@@ -172,7 +172,9 @@ async function measureCompletion(ctx, { s3Root, stowageKeys, worker, dir }) {
   for (let rep = 0; rep < ctx.reps; rep++) {
     const r = await worker(endpoint, ['complete-s3', 'data', 'bench-complete-10g', 'bench-part-8m', String(COMPLETE_PARTS)]);
     row.values.stowage.push(r.completeMs / 1000);
-    ctx.log(`s3-complete rep ${rep + 1}: ${(r.size / 1024 ** 3).toFixed(0)} GiB in ${r.parts} parts completed in ${Math.round(r.completeMs)} ms`);
+    ctx.log(
+      `s3-complete rep ${rep + 1}: ${(r.size / 1024 ** 3).toFixed(0)} GiB in ${r.parts} parts completed in ${Math.round(r.completeMs)} ms`,
+    );
   }
   row.detail = `The object is a composite of its parts (a manifest of their blobs), committed with the removal of the parts' rows: no byte is read or written, so the time grows with the number of parts, not their bytes.`;
   return row;
