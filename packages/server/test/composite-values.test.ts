@@ -197,6 +197,42 @@ describe('composite values', () => {
   });
 });
 
+describe('composite values of the embedded deployment', { skip: embeddedOnly }, () => {
+  test('parts of a replaced composite are collected at the next start-up; parts that hold nothing make an empty value', async () => {
+    const first = await startTestServer();
+    const api = apiClient(first.origin, await first.token('eve'));
+    const at = (key: string): ObjectRef => ({ tenant: 'eve', type: 'data', key });
+    const composeOf = async (ts: TestServer, key: string, parts: Buffer[]) => {
+      for (const [i, part] of parts.entries()) assert.equal((await api.put('data', `${key}-p/${i}`, part)).status, 200);
+      return ts.server.backend.compose(
+        at(key),
+        parts.map((part, i) => ({ ref: at(`${key}-p/${i}`), sha256: sha256(part), size: part.length })),
+        {
+          contentType: 'text/plain',
+          expiresAt: undefined,
+          maxBytes: 1024 ** 3,
+          now: ts.clock.nowMs,
+          releases: { type: 'data', prefix: `${key}-p/` },
+        },
+      );
+    };
+    await composeOf(first, 'big', [randomBytes(30 * KiB), randomBytes(30 * KiB)]);
+    const empty = await composeOf(first, 'empty', [Buffer.alloc(0), Buffer.alloc(0)]);
+    assert.equal(empty.size, 0);
+    assert.equal((await api.get('data', 'empty')).body.length, 0);
+    assert.equal((await first.files()).blobs.length, 2);
+    assert.equal((await api.call('DELETE', '/data/big')).status, 204);
+    await first.server.close();
+    const second = await startTestServer({}, { dataDir: first.dataDir });
+    try {
+      assert.deepEqual((await second.files()).blobs, [], 'start-up collected the parts of the manifest no row names');
+      assert.deepEqual((await fsck({ dataDir: second.dataDir })).findings, []);
+    } finally {
+      await second.close();
+    }
+  });
+});
+
 describe('fsck of composite values', { skip: embeddedOnly }, () => {
   test('checks every part: clean as made, a missing part file found on the object', async () => {
     const ts = await startTestServer();

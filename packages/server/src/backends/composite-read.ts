@@ -27,7 +27,12 @@ export async function readComposite(blobs: BlobStore, parts: readonly ManifestPa
   if (segments.length === 0) throw new BlobNotFoundError('manifest');
   const [first, ...rest] = segments as [Segment, ...Segment[]];
   const opened = await open(blobs, first);
-  return Readable.from(chain(blobs, opened, rest), { objectMode: false });
+  const body = Readable.from(chain(blobs, opened, rest), { objectMode: false });
+  // Destroyed before its first read, the chain never started: the part opened here is closed here.
+  body.once('close', () => {
+    if (!Buffer.isBuffer(opened) && !opened.destroyed) opened.destroy();
+  });
+  return body;
 }
 
 async function open(blobs: BlobStore, { part, from, to }: Segment): Promise<Readable | Buffer> {

@@ -57,7 +57,9 @@ export class GarbageCollector {
       // A manifest is no blob of the store: dissolving it queues its parts' blobs, which a read
       // of the value begun before may still reach for a while (it opens them one at a time).
       const manifestIds = taken.filter((id) => isManifestId(id));
-      await this.index.dissolveManifests({ manifestIds, collectAfter: now + COMPOSITE_PART_GRACE_MS });
+      // Collecting everything (`now` past any instant: start-up, no read in flight), they go too.
+      const partsDue = now >= Number.MAX_SAFE_INTEGER ? now : now + COMPOSITE_PART_GRACE_MS;
+      await this.index.dissolveManifests({ manifestIds, collectAfter: partsDue });
       const ids = taken.filter((id) => !isManifestId(id));
       const deleted: string[] = [];
       for (let i = 0; i < ids.length; i += PARALLEL) {

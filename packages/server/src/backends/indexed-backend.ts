@@ -50,6 +50,8 @@ import { UploadSessions } from './upload-sessions.js';
 export const INLINE_MAX_BYTES = 16 * 1024;
 
 const SWEEP_BATCH = 1000;
+/** The sha256 of no bytes. */
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 export interface IndexedBackendOptions {
   /** Milliseconds since the epoch; injectable for tests. */
@@ -241,9 +243,10 @@ export class IndexedBackend implements Backend {
       expiresAt: options.expiresAt ?? null,
       attributes,
       size,
-      sha256: compositeSha256(parts.map((part) => part.sha256)),
-      blobId: newManifestId(),
-      inline: null,
+      // Parts that hold nothing make an empty value, as a write of no bytes does: no manifest.
+      sha256: size === 0 ? EMPTY_SHA256 : compositeSha256(parts.map((part) => part.sha256)),
+      blobId: size === 0 ? null : newManifestId(),
+      inline: size === 0 ? Buffer.alloc(0) : null,
     };
     const releases = options.releases && { tenant: ref.tenant, type: options.releases.type, ...prefixRange(options.releases.prefix) };
     const info = await this.commitRow(ref, row, {
@@ -251,7 +254,7 @@ export class IndexedBackend implements Backend {
       now: options.now,
       purgeAfter: options.purgeAfter,
       releases,
-      composes: parts,
+      composes: size === 0 ? undefined : parts,
     });
     this.failpoint('write.after-commit');
     return info;

@@ -38,20 +38,25 @@ export class RetentionService {
     query: { prefix: string; pageToken: string | undefined; limit: number },
   ): Promise<VersionsPage> {
     const limit = Math.min(Math.max(1, query.limit), MAX_LIST_LIMIT);
+    const now = this.options.clock();
     const after = query.pageToken === undefined ? undefined : decodeVersionToken(query.pageToken, query.prefix);
+    // The cursor's place is found again by its version id: the listing's positions move when a
+    // version does (a delete kept in place that the sweeper files, a current value replaced).
+    const moved =
+      after?.versionId === undefined ? undefined : await this.findVersion({ tenant, type, key: after.key }, after.versionId, now);
     const rows = await this.backend.listVersions({
       tenant,
       type,
       ...prefixRange(query.prefix),
-      after: after && { key: Buffer.from(after.key, 'utf8'), seq: after.seq },
+      after: after && { key: Buffer.from(after.key, 'utf8'), seq: moved?.seq ?? after.seq },
       limit: limit + 1,
-      now: this.options.clock(),
+      now,
     });
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {
       versions: page.map(entryOf),
-      next: rows.length > limit && last ? encodeVersionToken(query.prefix, last.key, last.seq) : null,
+      next: rows.length > limit && last ? encodeVersionToken(query.prefix, last.key, last.seq, last.versionId) : null,
     };
   }
 
@@ -202,20 +207,22 @@ export function entryOf(row: VersionRow): VersionEntry {
   };
 }
 
-function encodeVersionToken(prefix: string, key: string, seq: number): string {
-  return Buffer.from(JSON.stringify([TOKEN_VERSION, prefix, key, seq]), 'utf8').toString('base64url');
+function encodeVersionToken(prefix: string, key: string, seq: number, versionId: string): string {
+  return Buffer.from(JSON.stringify([TOKEN_VERSION, prefix, key, seq, versionId]), 'utf8').toString('base64url');
 }
 
-function decodeVersionToken(token: string, prefix: string): { key: string; seq: number } {
+function decodeVersionToken(token: string, prefix: string): { key: string; seq: number; versionId: string | undefined } {
   let decoded: unknown;
   try {
     decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
   } catch {
     throw fail('InvalidPageToken');
   }
-  if (!Array.isArray(decoded) || decoded.length !== 4 || decoded[0] !== TOKEN_VERSION) throw fail('InvalidPageToken');
-  const [, tokenPrefix, key, seq] = decoded as [number, unknown, unknown, unknown];
+  // A token made before tokens named the version (four fields) is still taken, by its position.
+  if (!Array.isArray(decoded) || decoded.length < 4 || decoded.length > 5 || decoded[0] !== TOKEN_VERSION) throw fail('InvalidPageToken');
+  const [, tokenPrefix, key, seq, versionId] = decoded as [number, unknown, unknown, unknown, unknown];
   if (tokenPrefix !== prefix) throw fail('InvalidPageToken', 'The X-NEXT token belongs to a listing with another prefix');
   if (typeof key !== 'string' || !key.startsWith(prefix) || typeof seq !== 'number') throw fail('InvalidPageToken');
-  return { key, seq };
+  if (versionId !== undefined && typeof versionId !== 'string') throw fail('InvalidPageToken');
+  return { key, seq, versionId };
 }

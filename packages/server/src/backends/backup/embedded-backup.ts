@@ -7,10 +7,10 @@ import { pipeline } from 'node:stream/promises';
 import Sqlite, { type Database } from 'better-sqlite3';
 import { SECRET_FILE } from '../../auth/server-secret.js';
 import type { Failpoint } from '../../failpoints.js';
-import { type NamedBlob, namedBlobsQuery, SQLITE_BLOB_IN_USE } from '../blob-references.js';
+import { type NamedBlob, namedBlobsQuery } from '../blob-references.js';
 import { BlobFiles } from '../fs/blob-files.js';
 import { type GcHold, holdCollector } from '../fs/gc-holds.js';
-import { presentBlobReferences } from '../fs/index-db.js';
+import { blobReferenced, presentBlobReferences } from '../fs/index-db.js';
 import { BackupError, BackupExit } from './backup-errors.js';
 import { type BackupStore, DirectoryBackupStore } from './backup-store.js';
 import { type BlobCopyProgress, type BlobSource, copyBlobs, type DamagedBlob } from './copy-blobs.js';
@@ -101,7 +101,8 @@ export async function backupDataDir(options: EmbeddedBackupOptions): Promise<Bac
         } catch {}
       }, HOLD_RENEW_MS);
     }
-    const stillNamed = live.prepare(SQLITE_BLOB_IN_USE).pluck();
+    // As the live index names blobs (one an older server serves may lack the newer tables).
+    const stillNamed = blobReferenced(live);
     const maxPasses = options.maxPasses ?? DEFAULT_MAX_PASSES;
     const progress = (
       phase: BackupProgress['phase'],

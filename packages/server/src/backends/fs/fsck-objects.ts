@@ -8,6 +8,7 @@ import { isManifestId } from '../composite.js';
 import { addFinding, type FsckContext, relativeTo, statIfExists } from './fsck-context.js';
 import type { FindingKind, FsckFinding } from './fsck-findings.js';
 import { dropObjectRow } from './fsck-usage.js';
+import { countedRows } from './index-db.js';
 
 interface ObjectRowToCheck {
   id: number;
@@ -41,7 +42,8 @@ export async function checkObjects(ctx: FsckContext): Promise<void> {
     `SELECT id, tenant, type, key, size, sha256, blob_id, inline_data FROM objects
      WHERE id > ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id LIMIT ?`,
   );
-  const current = ctx.db.prepare('SELECT blob_id, size, sha256 FROM objects WHERE id = ?');
+  // A row a live server deleted meanwhile (kept as a version, or gone) is not the row that was read.
+  const current = ctx.db.prepare(`SELECT blob_id, size, sha256 FROM objects WHERE id = ? AND ${countedRows(ctx.db)}`);
   const manifest = manifestPartsOf(ctx);
   // Copies share a blob: its bytes are hashed once, not once per row that names it.
   const hashes = new LRUCache<string, string>({ max: HASHED_BLOBS_REMEMBERED });
@@ -157,10 +159,17 @@ async function checkBlob(
  */
 async function repairObject(ctx: FsckContext, row: ObjectRowToCheck, finding: FsckFinding): Promise<void> {
   if (!ctx.repair) return;
-  const drop = ctx.db.prepare('DELETE FROM objects WHERE id = ? AND blob_id IS ? AND sha256 = ?');
+  const drop = ctx.db.prepare(`DELETE FROM objects WHERE id = ? AND blob_id IS ? AND sha256 = ? AND ${countedRows(ctx.db)}`);
+  // A composite value's manifest goes to the collector, which dissolves it once no row names it.
+  const queue = ctx.db.prepare('INSERT INTO gc_queue (blob_id, due_at) VALUES (?, ?) ON CONFLICT DO NOTHING');
+  const dropRow = () => {
+    const changes = drop.run(row.id, row.blob_id, row.sha256).changes;
+    if (changes > 0 && isManifestId(row.blob_id)) queue.run(row.blob_id, ctx.now);
+    return changes;
+  };
   if (finding.kind === 'missing-blob') {
     if (!ctx.repair.dropMissing) return;
-    dropObjectRow(ctx.db, () => drop.run(row.id, row.blob_id, row.sha256).changes, row);
+    dropObjectRow(ctx.db, dropRow, row);
     finding.repaired = 'dropped the index row: GET now answers 404';
     return;
   }
@@ -179,7 +188,7 @@ async function repairObject(ctx: FsckContext, row: ObjectRowToCheck, finding: Fs
   const description = { ...describeObject(row), size: row.size, sha256: row.sha256, problem: finding.message };
   const descriptionFile = moved ? `${name}.json` : `${name}.row-${row.id}.json`;
   await writeFile(path.join(lostAndFound, descriptionFile), `${JSON.stringify(description, null, 2)}\n`, { mode: 0o600 });
-  dropObjectRow(ctx.db, () => drop.run(row.id, row.blob_id, row.sha256).changes, row);
+  dropObjectRow(ctx.db, dropRow, row);
   finding.repaired = `dropped the index row: GET now answers 404; the bytes are in lost+found/${name}`;
 }
 
