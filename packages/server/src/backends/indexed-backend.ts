@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { LRUCache } from 'lru-cache';
 import { fail, isDiskFullError } from '../errors.js';
 import type { Failpoint } from '../failpoints.js';
 import type {
@@ -19,7 +20,7 @@ import type {
   WriteOptions,
 } from './backend.js';
 import { BlobNotFoundError, type BlobStore } from './blob-store.js';
-import { compositeSha256, isManifestId, newManifestId } from './composite.js';
+import { compositeSha256, isManifestId, type ManifestPart, newManifestId } from './composite.js';
 import { readComposite } from './composite-read.js';
 import { type FolderListingOptions, type FolderPage, listFolderPage } from './folder-listing.js';
 import { GarbageCollector } from './garbage-collector.js';
@@ -50,6 +51,9 @@ import { UploadSessions } from './upload-sessions.js';
 export const INLINE_MAX_BYTES = 16 * 1024;
 
 const SWEEP_BATCH = 1000;
+/** Memory for the parts of composite values' manifests: about 200 bytes a part, and its inline bytes. */
+const MANIFEST_CACHE_BYTES = 16 * 1024 * 1024;
+const PART_ENTRY_BYTES = 200;
 /** The sha256 of no bytes. */
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
@@ -84,6 +88,11 @@ export class IndexedBackend implements Backend {
   private readonly uploads: UploadSessions;
   private readonly prefixes: PrefixOperations;
   private readonly replacedBlobGraceMs: number;
+  /** Parts of the manifests read lately, by manifest id, up to MANIFEST_CACHE_BYTES in all. */
+  private readonly manifests = new LRUCache<string, ManifestPart[]>({
+    maxSize: MANIFEST_CACHE_BYTES,
+    sizeCalculation: (parts) => parts.reduce((bytes, part) => bytes + PART_ENTRY_BYTES + (part.inline?.length ?? 0), 1),
+  });
 
   constructor(
     readonly index: ObjectIndex,
@@ -159,7 +168,7 @@ export class IndexedBackend implements Backend {
       try {
         // A composite value is read part by part, through the server (no one blob to hand off).
         if (isManifestId(row.blobId))
-          return { info, body: await readComposite(this.blobs, await this.index.manifestParts(row.blobId), start, end), plan: wanted };
+          return { info, body: await readComposite(this.blobs, await this.manifestParts(row.blobId), start, end), plan: wanted };
         if (wanted.handoff && this.blobs.locate) {
           const location = await this.blobs.locate({ ...wanted.handoff, blobId: row.blobId, size: row.size });
           return { info, body: undefined, plan: wanted, location };
@@ -170,6 +179,19 @@ export class IndexedBackend implements Backend {
       }
     }
     throw new Error(`blob of ${ref.type}/${ref.key} kept disappearing`);
+  }
+
+  /**
+   * A manifest's parts, remembered: a manifest never changes, and a client that downloads a
+   * composite value in ranges (the AWS CLI: 8 MiB each) would otherwise read all its parts' rows
+   * for every range.
+   */
+  private async manifestParts(manifestId: string): Promise<ManifestPart[]> {
+    const known = this.manifests.get(manifestId);
+    if (known) return known;
+    const parts = await this.index.manifestParts(manifestId);
+    if (parts.length > 0) this.manifests.set(manifestId, parts);
+    return parts;
   }
 
   async write(ref: ObjectRef, body: Readable, options: WriteOptions): Promise<ObjectInfo> {
