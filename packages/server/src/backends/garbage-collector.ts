@@ -57,8 +57,8 @@ export class GarbageCollector {
       // A manifest is no blob of the store: dissolving it queues its parts' blobs, which a read
       // of the value begun before may still reach for a while (it opens them one at a time).
       const manifestIds = taken.filter((id) => isManifestId(id));
-      // Collecting everything (`now` past any instant: start-up, no read in flight), they go too.
-      const partsDue = now >= Number.MAX_SAFE_INTEGER ? now : now + COMPOSITE_PART_GRACE_MS;
+      // Bounded by the latest instant: collecting everything (start-up, `now` that instant) takes them too.
+      const partsDue = Math.min(now + COMPOSITE_PART_GRACE_MS, Number.MAX_SAFE_INTEGER);
       await this.index.dissolveManifests({ manifestIds, collectAfter: partsDue });
       const ids = taken.filter((id) => !isManifestId(id));
       const deleted: string[] = [];

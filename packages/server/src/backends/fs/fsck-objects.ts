@@ -7,7 +7,7 @@ import { LRUCache } from 'lru-cache';
 import { isManifestId } from '../composite.js';
 import { addFinding, type FsckContext, relativeTo, statIfExists } from './fsck-context.js';
 import type { FindingKind, FsckFinding } from './fsck-findings.js';
-import { dropObjectRow } from './fsck-usage.js';
+import { dropObjectRow, tableExists } from './fsck-usage.js';
 import { countedRows } from './index-db.js';
 
 interface ObjectRowToCheck {
@@ -75,8 +75,7 @@ export async function checkObjects(ctx: FsckContext): Promise<void> {
 
 /** The parts of a manifest, as the data directory's index lists them (none in one made before composites). */
 function manifestPartsOf(ctx: FsckContext): (manifestId: string) => ObjectRowToCheck[] {
-  const exists = ctx.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'manifest_parts'").get();
-  if (!exists) return () => [];
+  if (!tableExists(ctx.db, 'manifest_parts')) return () => [];
   const parts = ctx.db.prepare(
     'SELECT seq AS id, size, sha256, blob_id, inline_data FROM manifest_parts WHERE manifest_id = ? ORDER BY seq',
   );

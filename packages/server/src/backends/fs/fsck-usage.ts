@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { isNamedBucket } from '../buckets.js';
+import { bucketCountersOfRows } from '../derived-counters.js';
 import { addFinding, type FsckContext } from './fsck-context.js';
 import { countedRows, ensureUsageTable, usageFromObjects } from './index-db.js';
 
@@ -83,11 +84,7 @@ function checkBucketUsage(ctx: FsckContext): void {
     }),
   );
   if (!ctx.repair || findings.length === 0) return;
-  const counted = `tenant = buckets.owner AND type = buckets.name AND ${countedRows(ctx.db)}`;
-  ctx.db.exec(
-    `UPDATE buckets SET bytes = (SELECT COALESCE(SUM(size), 0) FROM objects WHERE ${counted}),
-       objects = (SELECT COUNT(*) FROM objects WHERE ${counted})`,
-  );
+  ctx.db.exec(bucketCountersOfRows(countedRows(ctx.db)));
   for (const finding of findings) finding.repaired = 'recomputed from the objects';
 }
 
@@ -112,6 +109,7 @@ function usageTableExists(db: Database): boolean {
   return tableExists(db, 'usage');
 }
 
-function tableExists(db: Database, name: string): boolean {
+/** Whether the database has the table (one an older version made lacks the newer ones). */
+export function tableExists(db: Database, name: string): boolean {
   return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").pluck().get(name) !== undefined;
 }

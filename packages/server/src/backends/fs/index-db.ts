@@ -1,6 +1,7 @@
 import Sqlite, { type Database, type Statement } from 'better-sqlite3';
 import type { Durability } from '../../config.js';
 import { BLOB_REFERENCES, type BlobReference, blobNamedQuery, SQLITE_BLOB_IN_USE } from '../blob-references.js';
+import { usageOfRows } from '../derived-counters.js';
 import type { ObjectColumns } from '../object-columns.js';
 import { GC_HOLDS_SCHEMA } from './gc-holds.js';
 
@@ -287,13 +288,24 @@ export const SOFT_DELETED = '(deleted_purge IS NOT NULL)';
  * left, which has no such rows and no such column).
  */
 export function countedRows(db: Database): string {
-  const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('objects') as string[];
-  return columns.includes('deleted_purge') ? `NOT ${SOFT_DELETED}` : '1';
+  return tableColumns(db, 'objects').includes('deleted_purge') ? `NOT ${SOFT_DELETED}` : '1';
+}
+
+/** The names of a table's columns, as the database has them. */
+function tableColumns(db: Database, table: string): string[] {
+  return db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(table) as string[];
+}
+
+/** Adds to `table` those of `definitions` (`name TYPE …`) it lacks, in order: an index made by an older version. */
+function addMissingColumns(db: Database, table: string, definitions: readonly string[]): void {
+  const columns = tableColumns(db, table);
+  for (const definition of definitions)
+    if (!columns.includes(definition.split(' ')[0] as string)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${definition}`);
 }
 
 /** Bytes and object count per tenant, over the rows the ledger counts. */
 export function usageFromObjects(db: Database): string {
-  return `SELECT tenant, SUM(size) AS bytes, COUNT(*) AS objects FROM objects WHERE ${countedRows(db)} GROUP BY tenant`;
+  return usageOfRows(countedRows(db));
 }
 
 /**
@@ -316,14 +328,12 @@ export function ensureUsageTable(db: Database): void {
  * blob store's staging record, the claim fence), and the queue of blobs to delete.
  */
 function addSharedUploadState(db: Database): void {
-  const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('uploads') as string[];
-  const wanted: Array<[string, string]> = [
-    ['hash_state', 'BLOB'],
-    ['staging', 'TEXT'],
-    ['attempt', 'INTEGER NOT NULL DEFAULT 0'],
-    ['next_part', 'INTEGER NOT NULL DEFAULT 0'],
-  ];
-  for (const [name, type] of wanted) if (!columns.includes(name)) db.exec(`ALTER TABLE uploads ADD COLUMN ${name} ${type}`);
+  addMissingColumns(db, 'uploads', [
+    'hash_state BLOB',
+    'staging TEXT',
+    'attempt INTEGER NOT NULL DEFAULT 0',
+    'next_part INTEGER NOT NULL DEFAULT 0',
+  ]);
   db.exec('CREATE TABLE IF NOT EXISTS gc_queue (blob_id TEXT PRIMARY KEY, due_at INTEGER NOT NULL)');
   db.exec('CREATE INDEX IF NOT EXISTS gc_queue_by_due ON gc_queue (due_at)');
   db.exec('CREATE TABLE IF NOT EXISTS chores (name TEXT PRIMARY KEY, next_at INTEGER NOT NULL)');
@@ -335,9 +345,7 @@ function addSharedUploadState(db: Database): void {
  * values, and delete markers) kept until `purge_after`.
  */
 function addVersions(db: Database): void {
-  const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('objects') as string[];
-  if (!columns.includes('version_id')) db.exec('ALTER TABLE objects ADD COLUMN version_id TEXT');
-  if (!columns.includes('current_since')) db.exec('ALTER TABLE objects ADD COLUMN current_since INTEGER');
+  addMissingColumns(db, 'objects', ['version_id TEXT', 'current_since INTEGER']);
   db.exec(`CREATE TABLE IF NOT EXISTS object_versions (
     id INTEGER PRIMARY KEY,
     tenant TEXT NOT NULL,
@@ -373,9 +381,7 @@ function addVersions(db: Database): void {
  * version id, and the row's own expiry before the delete (its `expires_at` is then 0).
  */
 function addSoftDeletes(db: Database): void {
-  const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('objects') as string[];
-  const wanted = ['deleted_at INTEGER', 'deleted_purge INTEGER', 'deleted_marker TEXT', 'deleted_expires_at INTEGER'];
-  for (const column of wanted) if (!columns.includes(column.split(' ')[0] as string)) db.exec(`ALTER TABLE objects ADD COLUMN ${column}`);
+  addMissingColumns(db, 'objects', ['deleted_at INTEGER', 'deleted_purge INTEGER', 'deleted_marker TEXT', 'deleted_expires_at INTEGER']);
 }
 
 /** The parts of composite values, in order (composite.ts): a blob of the store, or inline bytes, each. */
@@ -394,14 +400,10 @@ CREATE INDEX IF NOT EXISTS manifest_parts_by_blob ON manifest_parts (blob_id) WH
 
 /** Metadata, Cache-Control and Content-Disposition (JSON): data dirs made before objects had them lack it. */
 function addAttributesColumn(db: Database): void {
-  const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('objects') as string[];
-  if (!columns.includes('attributes')) db.exec('ALTER TABLE objects ADD COLUMN attributes TEXT');
-  // API key secrets sealed under the server secret, for S3 signatures.
-  const keyColumns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('api_keys') as string[];
-  if (!keyColumns.includes('secret_sealed')) db.exec('ALTER TABLE api_keys ADD COLUMN secret_sealed TEXT');
-  // Names, scopes (JSON: read-only, one bucket, one prefix) and revocation of API keys.
-  for (const column of ['name TEXT', 'scope TEXT', 'revoked_at INTEGER'])
-    if (!keyColumns.includes(column.split(' ')[0] as string)) db.exec(`ALTER TABLE api_keys ADD COLUMN ${column}`);
+  addMissingColumns(db, 'objects', ['attributes TEXT']);
+  // API key secrets sealed under the server secret, for S3 signatures; names, scopes (JSON:
+  // read-only, one bucket, one prefix) and revocation of API keys.
+  addMissingColumns(db, 'api_keys', ['secret_sealed TEXT', 'name TEXT', 'scope TEXT', 'revoked_at INTEGER']);
   db.exec('CREATE INDEX IF NOT EXISTS api_keys_by_tenant ON api_keys (tenant, created_at)');
 }
 
@@ -410,8 +412,7 @@ function addAttributesColumn(db: Database): void {
  * its row until its URL expires, so the URL cannot start a new upload after a DELETE.
  */
 function addCancelledColumn(db: Database): void {
-  const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('uploads') as string[];
-  if (!columns.includes('cancelled')) db.exec('ALTER TABLE uploads ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0');
+  addMissingColumns(db, 'uploads', ['cancelled INTEGER NOT NULL DEFAULT 0']);
   // Quota checks sum a tenant's open uploads on every write: an index range, not a table scan.
   db.exec('CREATE INDEX IF NOT EXISTS uploads_open_by_tenant ON uploads (tenant) WHERE completed_json IS NULL AND cancelled = 0');
 }

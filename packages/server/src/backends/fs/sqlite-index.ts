@@ -123,7 +123,7 @@ export class SqliteIndex implements ObjectIndex {
     this.sql = prepareUploadStatements(db);
     this.ranges = prepareRangeStatements(db);
     this.versions = new SqliteVersions(db, attributes);
-    this.manifests = new SqliteManifests(db);
+    this.manifests = new SqliteManifests(db, (ref) => this.ranges.findFull.get(keyParams(ref)) as FullObjectRow | undefined);
   }
 
   static async open(options: SqliteIndexOptions): Promise<SqliteIndex> {

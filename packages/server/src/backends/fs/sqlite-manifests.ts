@@ -1,28 +1,26 @@
 import type { Statement } from 'better-sqlite3';
+import type { ObjectRef } from '../backend.js';
 import { isManifestId, type ManifestPart, PartChangedError } from '../composite.js';
+import type { ObjectColumns } from '../object-columns.js';
 import type { ComposedPart } from '../object-index.js';
 import type { IndexDb } from './index-db.js';
 
-interface PartSource {
-  blob_id: string | null;
-  inline_data: Buffer | null;
-  size: number;
-  sha256: string;
-  expires_at: number | null;
-}
+/** A part's row as the index's lookup of a key (expired or not) gives it. */
+type PartSource = Pick<ObjectColumns, 'blob_id' | 'inline_data' | 'size' | 'sha256' | 'expires_at'>;
 
 /**
  * The manifests of composite values in the embedded index (`manifest_parts`). Every function runs
  * inside the caller's commit but `parts`, a read.
  */
 export class SqliteManifests {
-  private readonly sql: Record<'source' | 'parts' | 'insert' | 'dissolve', Statement>;
+  private readonly sql: Record<'parts' | 'insert' | 'dissolve', Statement>;
 
-  constructor({ db }: IndexDb) {
+  constructor(
+    { db }: IndexDb,
+    /** The row of a key, expired or not (the index's own lookup). */
+    private readonly rowOf: (ref: ObjectRef) => PartSource | undefined,
+  ) {
     this.sql = {
-      source: db.prepare(
-        'SELECT blob_id, inline_data, size, sha256, expires_at FROM objects WHERE tenant = @tenant AND type = @type AND key = @key',
-      ),
       parts: db.prepare('SELECT blob_id, inline_data, size, sha256 FROM manifest_parts WHERE manifest_id = ? ORDER BY seq'),
       insert: db.prepare('INSERT INTO manifest_parts (manifest_id, seq, blob_id, inline_data, size, sha256) VALUES (?, ?, ?, ?, ?, ?)'),
       dissolve: db.prepare('DELETE FROM manifest_parts WHERE manifest_id = ? RETURNING blob_id').pluck(),
@@ -37,9 +35,7 @@ export class SqliteManifests {
   write(manifestId: string, parts: readonly ComposedPart[], now: number): void {
     let seq = 0;
     parts.forEach((part, i) => {
-      const row = this.sql.source.get({ tenant: part.ref.tenant, type: part.ref.type, key: Buffer.from(part.ref.key, 'utf8') }) as
-        | PartSource
-        | undefined;
+      const row = this.rowOf(part.ref);
       const visible = row !== undefined && (row.expires_at === null || row.expires_at > now);
       if (!row || !visible || row.sha256 !== part.sha256 || row.size !== part.size) throw new PartChangedError(i);
       const pieces: ManifestPart[] = isManifestId(row.blob_id)

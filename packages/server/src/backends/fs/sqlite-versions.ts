@@ -44,9 +44,9 @@ export interface StoredVersion extends ObjectColumns {
   delete_marker: number;
 }
 
-/** What a delete in place sets (SOFT_DELETED): `@marker_id` is the delete marker's version id. */
-const DELETE_IN_PLACE = `deleted_at = @now, deleted_purge = @purge, deleted_marker = @marker_id, deleted_expires_at = expires_at,
-  expires_at = 0`;
+/** What a delete in place sets (SOFT_DELETED); `markerId`: an SQL expression of the delete marker's version id. */
+const deleteInPlace = (markerId: string) =>
+  `deleted_at = @now, deleted_purge = @purge, deleted_marker = ${markerId}, deleted_expires_at = expires_at, expires_at = 0`;
 
 /**
  * The noncurrent versions of the embedded index (`object_versions`): a replaced visible row is
@@ -60,12 +60,6 @@ export class SqliteVersions {
     | 'archive'
     | 'softDelete'
     | 'softDeleteRange'
-    | 'settleValue'
-    | 'settleMarker'
-    | 'settleRow'
-    | 'settleAllValues'
-    | 'settleAllMarkers'
-    | 'settleAllRows'
     | 'keptOfTenant'
     | 'keptOfType'
     | 'find'
@@ -80,6 +74,9 @@ export class SqliteVersions {
     | 'removeId',
     Statement
   >;
+  /** Settling one row (`@id`), and every row kept in place. */
+  private readonly settleOne: Settling;
+  private readonly settleEvery: Settling;
 
   constructor(
     { db }: IndexDb,
@@ -104,33 +101,16 @@ export class SqliteVersions {
         `INSERT INTO object_versions (${VERSION_COLUMNS})
          SELECT ${AS_VERSION}, @stopped, @purge, 0 FROM objects WHERE id = @id`,
       ),
-      softDelete: db.prepare(`UPDATE objects SET ${DELETE_IN_PLACE.replace('@marker_id', '@marker')} WHERE id = @id`),
+      softDelete: db.prepare(`UPDATE objects SET ${deleteInPlace('@marker')} WHERE id = @id`),
       // The visible rows of the range's next batch (the batch removeRange would take).
       softDeleteRange: db
         .prepare(
-          `UPDATE objects SET ${DELETE_IN_PLACE.replace('@marker_id', '@version_prefix || hex(randomblob(9))')}
+          `UPDATE objects SET ${deleteInPlace('@version_prefix || hex(randomblob(9))')}
            WHERE id IN (SELECT id FROM objects WHERE ${IN_RANGE} ORDER BY key LIMIT @limit) AND ${VISIBLE}
            RETURNING key, size`,
         )
         .raw(true),
-      settleValue: db.prepare(
-        `INSERT INTO object_versions (${VERSION_COLUMNS}) SELECT tenant, type, key, COALESCE(version_id, 'null'), ${KEPT_VALUE}
-         FROM objects WHERE id = @id AND ${SOFT_DELETED}`,
-      ),
-      settleMarker: db.prepare(
-        `INSERT INTO object_versions (${VERSION_COLUMNS}) SELECT tenant, type, key, deleted_marker, ${KEPT_MARKER}
-         FROM objects WHERE id = @id AND ${SOFT_DELETED}`,
-      ),
-      settleRow: db.prepare(`DELETE FROM objects WHERE id = @id AND ${SOFT_DELETED}`),
-      settleAllValues: db.prepare(
-        `INSERT INTO object_versions (${VERSION_COLUMNS}) SELECT tenant, type, key, COALESCE(version_id, 'null'), ${KEPT_VALUE}
-         FROM objects WHERE ${ALL_KEPT} ORDER BY id`,
-      ),
-      settleAllMarkers: db.prepare(
-        `INSERT INTO object_versions (${VERSION_COLUMNS}) SELECT tenant, type, key, deleted_marker, ${KEPT_MARKER}
-         FROM objects WHERE ${ALL_KEPT} ORDER BY id`,
-      ),
-      settleAllRows: db.prepare(`DELETE FROM objects WHERE ${ALL_KEPT}`),
+
       keptOfTenant: db.prepare(
         `SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS versions FROM objects WHERE ${ALL_KEPT} AND tenant = @tenant`,
       ),
@@ -175,6 +155,8 @@ export class SqliteVersions {
       list: list(''),
       listAfter: list('WHERE key > @after_key OR (key = @after_key AND seq < @after_seq)'),
     };
+    this.settleOne = prepareSettling(db, `id = @id AND ${SOFT_DELETED}`);
+    this.settleEvery = prepareSettling(db, ALL_KEPT);
   }
 
   /** Copies the current row `id` into the versions: it stopped being current at `stoppedAt`. */
@@ -195,16 +177,12 @@ export class SqliteVersions {
 
   /** Moves the row `id`, if deleted in place, into the versions table (its version, then its marker); whether it was. */
   settle(id: number): boolean {
-    this.sql.settleValue.run({ id });
-    this.sql.settleMarker.run({ id });
-    return this.sql.settleRow.run({ id }).changes > 0;
+    return runSettling(this.settleOne, { id }) > 0;
   }
 
   /** settle of every row deleted in place; how many there were. */
   settleAll(): number {
-    this.sql.settleAllValues.run();
-    this.sql.settleAllMarkers.run();
-    return this.sql.settleAllRows.run().changes;
+    return runSettling(this.settleEvery, {});
   }
 
   find(ref: ObjectRef, versionId: string): StoredVersion | undefined {
@@ -269,6 +247,33 @@ export class SqliteVersions {
     ) as ListedRow[];
     return rows.map((row) => versionRowOf(row, this.attributes));
   }
+}
+
+/** The statements that move the rows kept in place that `where` selects into object_versions. */
+interface Settling {
+  readonly values: Statement;
+  readonly markers: Statement;
+  readonly rows: Statement;
+}
+
+function prepareSettling(db: IndexDb['db'], where: string): Settling {
+  // Each row's version first, then its marker: the marker is the newer of the two.
+  const insert = (columns: string) =>
+    db.prepare(
+      `INSERT INTO object_versions (${VERSION_COLUMNS}) SELECT tenant, type, key, ${columns} FROM objects WHERE ${where} ORDER BY id`,
+    );
+  return {
+    values: insert(`COALESCE(version_id, 'null'), ${KEPT_VALUE}`),
+    markers: insert(`deleted_marker, ${KEPT_MARKER}`),
+    rows: db.prepare(`DELETE FROM objects WHERE ${where}`),
+  };
+}
+
+/** Runs a settling; how many rows it moved. */
+function runSettling(settling: Settling, params: Record<string, number>): number {
+  settling.values.run(params);
+  settling.markers.run(params);
+  return settling.rows.run(params).changes;
 }
 
 export function versionRowOf(row: ListedRow, attributes: AttributeFields): VersionRow {

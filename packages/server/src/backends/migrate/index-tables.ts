@@ -1,6 +1,7 @@
 import Sqlite, { type Database, type Statement } from 'better-sqlite3';
 import type pg from 'pg';
 import { namesStoredBlob } from '../composite.js';
+import { bucketCountersOfRows, usageOfRows } from '../derived-counters.js';
 import { countedRows } from '../fs/index-db.js';
 import { clientConfig, connectOnce, parseTarget, quoteIdent } from '../postgres/pg-connect.js';
 import { columnsOf, type MigratedTable, type Row } from './tables.js';
@@ -30,12 +31,6 @@ export interface IndexTables {
   close(): Promise<void>;
 }
 
-/** The derived counters, over the object rows that count (`counted`: a condition on them). */
-const usageFromObjects = (counted: string) => `SELECT tenant, SUM(size), COUNT(*) FROM objects WHERE ${counted} GROUP BY tenant`;
-const bucketCounters = (counted: string) => `UPDATE buckets SET
-  bytes = COALESCE((SELECT SUM(size) FROM objects WHERE tenant = buckets.owner AND type = buckets.name AND ${counted}), 0),
-  objects = (SELECT COUNT(*) FROM objects WHERE tenant = buckets.owner AND type = buckets.name AND ${counted})`;
-
 const list = (columns: readonly string[]) => columns.map(quoteIdent).join(', ');
 
 function keyValues(table: MigratedTable, row: Row): unknown[] {
@@ -58,6 +53,8 @@ function upsertTail(table: MigratedTable): string {
 export class SqliteTables implements IndexTables {
   private readonly statements = new Map<string, Statement>();
   private inSnapshot = false;
+  /** The condition that selects the rows of `objects` that are objects (rowsOf). */
+  private objectRows: string | undefined;
 
   constructor(private readonly db: Database) {}
 
@@ -98,7 +95,10 @@ export class SqliteTables implements IndexTables {
    * (kept in place until settled), copied once settled; the final pass settles them first.
    */
   private rowsOf(table: MigratedTable): string {
-    return table.name === 'objects' ? countedRows(this.db) : '1';
+    if (table.name !== 'objects') return '1';
+    // Asked once: every scan of a pass asks it, and the columns do not change while it runs.
+    this.objectRows ??= countedRows(this.db);
+    return this.objectRows;
   }
 
   async scan(table: MigratedTable, after: Row | undefined, limit: number): Promise<Row[]> {
@@ -161,8 +161,8 @@ export class SqliteTables implements IndexTables {
     this.db.transaction(() => {
       const counted = countedRows(this.db);
       this.db.exec('DELETE FROM usage');
-      this.db.exec(`INSERT INTO usage (tenant, bytes, objects) ${usageFromObjects(counted)}`);
-      this.db.exec(bucketCounters(counted));
+      this.db.exec(`INSERT INTO usage (tenant, bytes, objects) ${usageOfRows(counted)}`);
+      this.db.exec(bucketCountersOfRows(counted));
     })();
   }
 
@@ -273,8 +273,8 @@ export class PgTables implements IndexTables {
     await this.writer.query('BEGIN');
     try {
       await this.writer.query('DELETE FROM usage');
-      await this.writer.query(`INSERT INTO usage (tenant, bytes, objects) ${usageFromObjects('true')}`);
-      await this.writer.query(bucketCounters('true'));
+      await this.writer.query(`INSERT INTO usage (tenant, bytes, objects) ${usageOfRows('true')}`);
+      await this.writer.query(bucketCountersOfRows('true'));
       await this.writer.query('COMMIT');
     } catch (error) {
       await this.writer.query('ROLLBACK').catch(() => {});
