@@ -2,7 +2,8 @@
 // put (no HTTP), 64 keys overwritten per commit as under the retention-overwrite row's load, with
 // retention off, on, and on with each index of object_versions dropped in turn (what that index
 // costs). Prints JSON: µs per put for each setting, the median of `--reps` runs of `--rounds`
-// commits each.
+// commits each. The versions' key and purge orders are filed in batches (sqlite-versions.ts), in
+// commits of their own among these.
 //
 //   node bench/retention-breakdown.mjs [--rounds 1000] [--reps 3]
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,8 +21,6 @@ const WEEK = 7 * 86_400_000;
 const SETTINGS = [
   ['retention off', false, []],
   ['retention on', true, []],
-  ['on, without (tenant, type, key, id)', true, ['object_versions_by_key']],
-  ['on, without (purge_after)', true, ['object_versions_by_purge']],
   ['on, without (version_id, tenant, type, key)', true, ['object_versions_by_version_id']],
 ];
 

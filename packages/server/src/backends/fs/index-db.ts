@@ -365,14 +365,59 @@ function addVersions(db: Database): void {
     purge_after INTEGER NOT NULL,
     delete_marker INTEGER NOT NULL DEFAULT 0
   )`);
-  db.exec('CREATE INDEX IF NOT EXISTS object_versions_by_key ON object_versions (tenant, type, key, id)');
   // A version's natural key (stowage migrate upserts by it), led by the version id: ids begin with
   // the time they were made, so a new version is entered at the index's right edge, not in a page
   // of its key (one more page written per key and commit, which cost overwrites with retention 15%).
   db.exec('DROP INDEX IF EXISTS object_versions_by_version');
   db.exec('CREATE UNIQUE INDEX IF NOT EXISTS object_versions_by_version_id ON object_versions (version_id, tenant, type, key)');
-  db.exec('CREATE INDEX IF NOT EXISTS object_versions_by_purge ON object_versions (purge_after)');
   db.exec('CREATE INDEX IF NOT EXISTS object_versions_by_blob ON object_versions (blob_id) WHERE blob_id IS NOT NULL');
+  addVersionKeys(db);
+}
+
+/**
+ * The versions' key order and purge order, filed in batches (sqlite-versions.ts): `version_keys`
+ * and `version_purges` are the indexes of object_versions by (tenant, type, key, id) and by
+ * (purge_after, id), kept by hand instead of by SQLite, and `versions_filed` says up to which id
+ * they are complete. A version is inserted with no entry in either (its id is the table's next,
+ * at the right edge) and filed with many others later, so an overwrite under retention writes
+ * no page of its key's in an index, and fewer pages in all. New rows get ids above every row's:
+ * the trigger keeps the mark at or below the largest id, so that an id used again after a delete
+ * is above it, and keeps both indexes exact.
+ */
+function addVersionKeys(db: Database): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS version_keys (
+    tenant TEXT NOT NULL,
+    type TEXT NOT NULL,
+    key BLOB NOT NULL,
+    id INTEGER NOT NULL,
+    PRIMARY KEY (tenant, type, key, id)
+  ) WITHOUT ROWID`);
+  db.exec(`CREATE TABLE IF NOT EXISTS version_purges (
+    purge_after INTEGER NOT NULL,
+    id INTEGER NOT NULL,
+    PRIMARY KEY (purge_after, id)
+  ) WITHOUT ROWID`);
+  db.exec('CREATE TABLE IF NOT EXISTS versions_filed (through INTEGER NOT NULL)');
+  db.exec(`CREATE TRIGGER IF NOT EXISTS object_versions_unfiled AFTER DELETE ON object_versions BEGIN
+    DELETE FROM version_keys WHERE tenant = old.tenant AND type = old.type AND key = old.key AND id = old.id;
+    DELETE FROM version_purges WHERE purge_after = old.purge_after AND id = old.id;
+    UPDATE versions_filed SET through = (SELECT COALESCE(MAX(id), 0) FROM object_versions)
+    WHERE through > (SELECT COALESCE(MAX(id), 0) FROM object_versions);
+  END`);
+  // The indexes older versions kept in step with every write: their entries become filed ones.
+  const unset = db.prepare('SELECT 1 FROM versions_filed').pluck();
+  if (unset.get()) return;
+  db.transaction(() => {
+    if (unset.get()) return;
+    const keyIndex = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'object_versions_by_key'").pluck();
+    if (keyIndex.get()) {
+      db.exec('INSERT OR IGNORE INTO version_keys (tenant, type, key, id) SELECT tenant, type, key, id FROM object_versions');
+      db.exec('INSERT OR IGNORE INTO version_purges (purge_after, id) SELECT purge_after, id FROM object_versions');
+      db.exec('DROP INDEX object_versions_by_key');
+      db.exec('DROP INDEX IF EXISTS object_versions_by_purge');
+      db.exec('INSERT INTO versions_filed (through) SELECT COALESCE(MAX(id), 0) FROM object_versions');
+    } else db.exec('INSERT INTO versions_filed (through) VALUES (0)');
+  }).immediate();
 }
 
 /**

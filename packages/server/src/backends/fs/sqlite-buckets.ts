@@ -4,6 +4,7 @@ import { type BucketChange, type BucketRecord, type BucketStore, isBucketName, t
 import type { CommitQueue } from './commit-queue.js';
 import { type IndexDb, SOFT_DELETED } from './index-db.js';
 import type { RowCache } from './row-cache.js';
+import type { SqliteVersions } from './sqlite-versions.js';
 import type { TenantLedger } from './tenant-usage.js';
 
 /** A row of `buckets` with its grantees (a JSON array, from the query). */
@@ -37,6 +38,7 @@ export class SqliteBuckets implements BucketStore {
     private readonly commits: CommitQueue,
     private readonly ledger: TenantLedger,
     private readonly cache: RowCache,
+    private readonly versions: SqliteVersions,
   ) {
     this.sql = prepare(index);
   }
@@ -101,7 +103,7 @@ export class SqliteBuckets implements BucketStore {
         objects++;
       }
       // Its versions (retention) go with it: nothing could restore them into a bucket that is gone.
-      for (const id of this.sql.deleteVersions.all(key) as Array<string | null>) if (id) this.sql.queueGarbage.run(id, collectAfter);
+      for (const id of this.versions.removeOfType(owner, name)) this.sql.queueGarbage.run(id, collectAfter);
       this.sql.deleteGrantees.run(name);
       this.sql.deleteCors.run(owner, name);
       this.sql.delete.run(name);
@@ -150,7 +152,6 @@ function prepare({ db }: IndexDb) {
     deleteObjects: db.prepare(
       `DELETE FROM objects WHERE tenant = @owner AND type = @name RETURNING key, size, blob_id, ${SOFT_DELETED} AS kept`,
     ),
-    deleteVersions: db.prepare('DELETE FROM object_versions WHERE tenant = @owner AND type = @name RETURNING blob_id').pluck(),
     deleteCors: db.prepare<[string, string]>('DELETE FROM bucket_settings WHERE tenant = ? AND type = ?'),
     delete: db.prepare<[string]>('DELETE FROM buckets WHERE name = ?'),
     queueGarbage: db.prepare<[string, number]>('INSERT INTO gc_queue (blob_id, due_at) VALUES (?, ?) ON CONFLICT DO NOTHING'),

@@ -119,20 +119,24 @@ export class SqliteIndex implements ObjectIndex {
     this.ledger = new TenantLedger(db, defaultQuotaBytes);
     this.apiKeys = new SqliteApiKeyStore(db);
     this.bucketSettings = new SqliteBucketSettings(db);
-    this.buckets = new SqliteBuckets(db, this.commits, this.ledger, this.cache);
+    this.versions = new SqliteVersions(db, this.commits, attributes);
+    this.buckets = new SqliteBuckets(db, this.commits, this.ledger, this.cache, this.versions);
     this.sql = prepareUploadStatements(db);
     this.ranges = prepareRangeStatements(db);
-    this.versions = new SqliteVersions(db, attributes);
     this.manifests = new SqliteManifests(db, (ref) => this.ranges.findFull.get(keyParams(ref)) as FullObjectRow | undefined);
   }
 
   static async open(options: SqliteIndexOptions): Promise<SqliteIndex> {
-    return new SqliteIndex(
+    const index = new SqliteIndex(
       openIndexDb(options.file, options.durability),
       options.defaultQuotaBytes,
       options.rowCacheBytes ?? 0,
       attributeFields(options.attributeLayout),
     );
+    // Versions left unfiled (by a stop, or many by `stowage migrate` into this directory) are
+    // filed now rather than by the first listing.
+    index.db.db.transaction(() => index.versions.fileAll()).immediate();
+    return index;
   }
 
   async find({ ref, now }: { ref: ObjectRef; now: number }): Promise<IndexRow | undefined> {

@@ -3,6 +3,7 @@ import type { ObjectRef } from '../backend.js';
 import { KEY_SPACE_END } from '../key-range.js';
 import { type AttributeFields, type ObjectColumns, rowFromColumns } from '../object-columns.js';
 import { CURRENT_SEQ, type KeyRange, type ListVersionsOptions, type VersionRow } from '../object-index.js';
+import type { CommitQueue } from './commit-queue.js';
 import { type IndexDb, SOFT_DELETED } from './index-db.js';
 
 const VALUE_COLUMNS = 'size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes';
@@ -20,6 +21,18 @@ const KEPT_MARKER_SEQ = CURRENT_SEQ - 1;
 const KEPT_VALUE_SEQ = CURRENT_SEQ - 2;
 /** The rows deleted in place, all of them: few, as the sweeper settles them (by objects_by_expiry: their expires_at is 0). */
 const ALL_KEPT = `expires_at = 0 AND ${SOFT_DELETED}`;
+/** The versions of a range or a key in key order, through version_keys (filed: see fileAll). */
+const FILED = 'version_keys k JOIN object_versions v ON v.id = k.id';
+const FILED_IN_RANGE = 'k.tenant = @tenant AND k.type = @type AND k.key >= @start AND k.key < @end';
+const FILED_OF_KEY = 'k.tenant = @tenant AND k.type = @type AND k.key = @key';
+/** The versions not yet in version_keys: those above its mark. */
+const UNFILED = 'id > (SELECT through FROM versions_filed)';
+/**
+ * How many versions are written before they are filed into version_keys, in one commit of their
+ * own: enough that a batch enters many versions of a key in one page of it, few enough that the
+ * filing holds the event loop for milliseconds, not more.
+ */
+export const FILING_BATCH = 2048;
 
 /** One row of a versions listing, as the statement gives it. */
 interface ListedRow extends ObjectColumns {
@@ -71,22 +84,30 @@ export class SqliteVersions {
     | 'list'
     | 'listAfter'
     | 'newest'
-    | 'removeId',
+    | 'removeId'
+    | 'removeOfType'
+    | 'fileKeys'
+    | 'filePurges'
+    | 'filed'
+    | 'anyUnfiled',
     Statement
   >;
   /** Settling one row (`@id`), and every row kept in place. */
   private readonly settleOne: Settling;
   private readonly settleEvery: Settling;
+  /** Versions written since the last filing, as this process counted them (when to file). */
+  private written = 0;
 
   constructor(
     { db }: IndexDb,
+    private readonly commits: CommitQueue,
     private readonly attributes: AttributeFields,
   ) {
     const list = (after: string) =>
       db.prepare(
         `SELECT * FROM (
-           SELECT key, version_id, ${VALUE_COLUMNS}, current_since AS since, stopped_at, purge_after, delete_marker, id AS seq
-           FROM object_versions WHERE ${IN_RANGE}
+           SELECT k.key, version_id, ${VALUE_COLUMNS}, current_since AS since, stopped_at, purge_after, delete_marker, k.id AS seq
+           FROM ${FILED} WHERE ${FILED_IN_RANGE}
            UNION ALL
            SELECT key, COALESCE(version_id, 'null'), ${VALUE_COLUMNS}, COALESCE(current_since, last_modified), NULL, NULL, 0, ${CURRENT_SEQ}
            FROM objects WHERE ${IN_RANGE} AND ${VISIBLE}
@@ -137,21 +158,37 @@ export class SqliteVersions {
          RETURNING blob_id, delete_marker`,
       ),
       purge: db.prepare(
-        `DELETE FROM object_versions WHERE id IN (SELECT id FROM object_versions WHERE purge_after <= @now ORDER BY purge_after LIMIT @limit)
+        `DELETE FROM object_versions WHERE id IN (SELECT id FROM version_purges WHERE purge_after <= @now ORDER BY purge_after LIMIT @limit)
          RETURNING blob_id`,
       ),
       retained: db.prepare(
-        'SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS versions FROM object_versions WHERE tenant = @tenant AND delete_marker = 0',
+        `SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS versions FROM ${FILED} WHERE k.tenant = @tenant AND delete_marker = 0`,
       ),
       retainedOfType: db.prepare(
-        `SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS versions FROM object_versions
-         WHERE tenant = @tenant AND type = @type AND delete_marker = 0`,
+        `SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS versions FROM ${FILED}
+         WHERE k.tenant = @tenant AND k.type = @type AND delete_marker = 0`,
       ),
       newest: db.prepare(
-        `SELECT id, ${VALUE_COLUMNS}, version_id, current_since, delete_marker FROM object_versions
-         WHERE tenant = @tenant AND type = @type AND key = @key ORDER BY id DESC LIMIT 1`,
+        `SELECT v.id, ${VALUE_COLUMNS}, version_id, current_since, delete_marker FROM ${FILED}
+         WHERE ${FILED_OF_KEY} ORDER BY k.id DESC LIMIT 1`,
       ),
       removeId: db.prepare('DELETE FROM object_versions WHERE id = ?'),
+      removeOfType: db
+        .prepare(
+          'DELETE FROM object_versions WHERE id IN (SELECT id FROM version_keys WHERE tenant = @tenant AND type = @type) RETURNING blob_id',
+        )
+        .pluck(),
+      // The versions above the mark in each order, then the mark moved to the last (see addVersionKeys).
+      fileKeys: db.prepare(
+        `INSERT OR IGNORE INTO version_keys (tenant, type, key, id)
+         SELECT tenant, type, key, id FROM object_versions WHERE ${UNFILED} ORDER BY tenant, type, key, id`,
+      ),
+      filePurges: db.prepare(
+        `INSERT OR IGNORE INTO version_purges (purge_after, id)
+         SELECT purge_after, id FROM object_versions WHERE ${UNFILED} ORDER BY purge_after, id`,
+      ),
+      filed: db.prepare('UPDATE versions_filed SET through = (SELECT COALESCE(MAX(id), 0) FROM object_versions)'),
+      anyUnfiled: db.prepare(`SELECT 1 FROM object_versions WHERE ${UNFILED} LIMIT 1`).pluck(),
       list: list(''),
       listAfter: list('WHERE key > @after_key OR (key = @after_key AND seq < @after_seq)'),
     };
@@ -162,6 +199,38 @@ export class SqliteVersions {
   /** Copies the current row `id` into the versions: it stopped being current at `stoppedAt`. */
   archive(id: number, stoppedAt: number, purgeAfter: number): void {
     this.sql.archive.run({ id, stopped: stoppedAt, purge: purgeAfter });
+    this.wrote(1);
+  }
+
+  /**
+   * Inside a commit: enters every version not yet filed into version_keys and version_purges.
+   * What reads the versions in either order (listings, a key's newest, sums, a bucket's removal,
+   * the purge) files first; writes leave it to a commit of its own every FILING_BATCH versions.
+   */
+  fileAll(): void {
+    this.written = 0;
+    if (this.sql.anyUnfiled.get() === undefined) return;
+    this.sql.fileKeys.run();
+    this.sql.filePurges.run();
+    this.sql.filed.run();
+  }
+
+  /** `read` of the versions in key order: at once when all are filed, else in a commit that files them first. */
+  private async inKeyOrder<T>(read: () => T): Promise<T> {
+    if (this.sql.anyUnfiled.get() === undefined) return read();
+    return this.commits.enqueue(() => {
+      this.fileAll();
+      return read();
+    });
+  }
+
+  /** Counts `count` versions written; past FILING_BATCH, files them in the next commit. */
+  private wrote(count: number): void {
+    this.written += count;
+    if (this.written < FILING_BATCH) return;
+    this.written = 0;
+    // A filing that fails (a full disk) leaves the mark where it was, for the next one.
+    this.commits.enqueue(() => this.fileAll()).catch(() => {});
   }
 
   /** Deletes the visible row `id` in place: it is a noncurrent version and a delete marker (`markerId`) from `now`. */
@@ -177,12 +246,18 @@ export class SqliteVersions {
 
   /** Moves the row `id`, if deleted in place, into the versions table (its version, then its marker); whether it was. */
   settle(id: number): boolean {
-    return runSettling(this.settleOne, { id }) > 0;
+    return this.settled(runSettling(this.settleOne, { id })) > 0;
   }
 
   /** settle of every row deleted in place; how many there were. */
   settleAll(): number {
-    return runSettling(this.settleEvery, {});
+    return this.settled(runSettling(this.settleEvery, {}));
+  }
+
+  /** `rows` kept in place were settled: two versions each (a value and its marker). */
+  private settled(rows: number): number {
+    if (rows > 0) this.wrote(2 * rows);
+    return rows;
   }
 
   find(ref: ObjectRef, versionId: string): StoredVersion | undefined {
@@ -205,8 +280,9 @@ export class SqliteVersions {
       | undefined;
   }
 
-  /** The newest noncurrent version of a key (a value or a delete marker), whole. */
+  /** Inside a commit: the newest noncurrent version of a key (a value or a delete marker), whole. */
   newest(ref: ObjectRef): NewestVersion | undefined {
+    this.fileAll();
     return this.sql.newest.get({ tenant: ref.tenant, type: ref.type, key: Buffer.from(ref.key, 'utf8') }) as NewestVersion | undefined;
   }
 
@@ -215,23 +291,36 @@ export class SqliteVersions {
     this.sql.removeId.run(id);
   }
 
-  /** Removes up to `limit` versions due at `now`; the blobs they named. */
+  /** Inside a commit: removes every version of a tenant's type (a bucket that goes); the blobs they named. */
+  removeOfType(tenant: string, type: string): string[] {
+    this.fileAll();
+    return (this.sql.removeOfType.all({ tenant, type }) as Array<string | null>).filter((id): id is string => id !== null);
+  }
+
+  /** Inside a commit: removes up to `limit` versions due at `now`; the blobs they named. */
   purge(now: number, limit: number): { removed: number; blobIds: string[] } {
+    this.fileAll();
     const rows = this.sql.purge.all({ now, limit }) as Array<{ blob_id: string | null }>;
     return { removed: rows.length, blobIds: rows.flatMap((row) => (row.blob_id ? [row.blob_id] : [])) };
   }
 
-  retained(tenant: string, type: string | undefined): { bytes: number; versions: number } {
+  retained(tenant: string, type: string | undefined): Promise<{ bytes: number; versions: number }> {
     type Sums = { bytes: number; versions: number };
-    const [table, kept] = (
-      type === undefined
-        ? [this.sql.retained.get({ tenant }), this.sql.keptOfTenant.get({ tenant })]
-        : [this.sql.retainedOfType.get({ tenant, type }), this.sql.keptOfType.get({ tenant, type })]
-    ) as [Sums, Sums];
-    return { bytes: table.bytes + kept.bytes, versions: table.versions + kept.versions };
+    return this.inKeyOrder(() => {
+      const [table, kept] = (
+        type === undefined
+          ? [this.sql.retained.get({ tenant }), this.sql.keptOfTenant.get({ tenant })]
+          : [this.sql.retainedOfType.get({ tenant, type }), this.sql.keptOfType.get({ tenant, type })]
+      ) as [Sums, Sums];
+      return { bytes: table.bytes + kept.bytes, versions: table.versions + kept.versions };
+    });
   }
 
-  list(options: ListVersionsOptions): VersionRow[] {
+  list(options: ListVersionsOptions): Promise<VersionRow[]> {
+    return this.inKeyOrder(() => this.listFiled(options));
+  }
+
+  private listFiled(options: ListVersionsOptions): VersionRow[] {
     const params = {
       tenant: options.tenant,
       type: options.type,

@@ -1,0 +1,228 @@
+// The embedded index's versions are entered in key order and purge order in batches, not as they
+// are written (sqlite-versions.ts): every reader in either order sees every version all the same,
+// across ids used again after a delete, after a restart, and in a data directory whose versions
+// an older version indexed as it wrote them.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { ObjectRef } from '../src/backends/backend.js';
+import { SqliteIndex } from '../src/backends/fs/sqlite-index.js';
+import { FILING_BATCH } from '../src/backends/fs/sqlite-versions.js';
+import { KEY_SPACE_END } from '../src/backends/key-range.js';
+
+const DAY = 86_400_000;
+const TENANT = 'filing';
+
+describe('versions filed in batches (embedded index)', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'stowage-version-filing-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const open = (name: string) =>
+    SqliteIndex.open({
+      file: path.join(dir, `${name}.sqlite`),
+      durability: 'process',
+      defaultQuotaBytes: null,
+      attributeLayout: { contentFields: [] },
+    });
+
+  const ref = (key: string): ObjectRef => ({ tenant: TENANT, type: 'data', key });
+
+  /** Writes `value` at `key` at `now`; what it replaces is kept until `now + DAY`. */
+  const write = (index: SqliteIndex, key: string, value: string, now: number) =>
+    index.put({
+      ref: ref(key),
+      row: {
+        size: value.length,
+        sha256: value.padEnd(64, '0'),
+        contentType: 'text/plain',
+        lastModified: now,
+        expiresAt: null,
+        blobId: null,
+        inline: Buffer.from(value),
+        attributes: {},
+      },
+      condition: undefined,
+      now,
+      collectAfter: now,
+      purgeAfter: now + DAY,
+    });
+
+  /** Every version of the tenant's data, current ones too, as `key sha-prefix`, newest first per key. */
+  const history = async (index: SqliteIndex, now: number) => {
+    const rows = await index.listVersions({
+      tenant: TENANT,
+      type: 'data',
+      start: Buffer.alloc(0),
+      end: KEY_SPACE_END,
+      after: undefined,
+      limit: 100_000,
+      now,
+    });
+    return rows.map((row) => `${row.key} ${row.deleteMarker ? '(deleted)' : row.row.sha256.replace(/0+$/, '')}`);
+  };
+
+  const count = (index: SqliteIndex, sql: string) => index.db.db.prepare(sql).pluck().get() as number;
+
+  /** Both hand-kept indexes name exactly the versions there are, once filed. */
+  const assertExact = (index: SqliteIndex) => {
+    const versions = count(index, 'SELECT COUNT(*) FROM object_versions');
+    const keyed = count(
+      index,
+      'SELECT COUNT(*) FROM version_keys k JOIN object_versions v ON v.id = k.id AND v.tenant = k.tenant AND v.type = k.type AND v.key = k.key',
+    );
+    const purges = count(
+      index,
+      'SELECT COUNT(*) FROM version_purges p JOIN object_versions v ON v.id = p.id AND v.purge_after = p.purge_after',
+    );
+    assert.equal(keyed, versions, 'version_keys names each version');
+    assert.equal(count(index, 'SELECT COUNT(*) FROM version_keys'), versions, 'and nothing else');
+    assert.equal(purges, versions, 'version_purges names each version');
+    assert.equal(count(index, 'SELECT COUNT(*) FROM version_purges'), versions, 'and nothing else');
+  };
+
+  test('versions not yet filed are listed, summed and restored like filed ones', async () => {
+    const index = await open('unfiled');
+    try {
+      const now = Date.now();
+      await write(index, 'a', 'a1', now);
+      await write(index, 'a', 'a2', now + 1);
+      await write(index, 'b', 'b1', now + 2);
+      await write(index, 'a', 'a3', now + 3);
+      assert.equal(count(index, 'SELECT COUNT(*) FROM version_keys'), 0, 'two versions, none filed yet');
+      assert.deepEqual(await history(index, now + 4), ['a a3', 'a a2', 'a a1', 'b b1']);
+      assertExact(index);
+      await write(index, 'b', 'b2', now + 5);
+      assert.deepEqual(await index.retained({ tenant: TENANT }), { bytes: 6, versions: 3 }, 'the unfiled one counts');
+      const [b1] = (
+        await index.listVersions({
+          tenant: TENANT,
+          type: 'data',
+          start: Buffer.from('b'),
+          end: Buffer.from('c'),
+          after: undefined,
+          limit: 10,
+          now: now + 6,
+        })
+      ).filter((row) => !row.current);
+      assert.ok(b1);
+      await index.restoreVersion({ ref: ref('b'), versionId: b1.versionId, now: now + 7, purgeAfter: now + DAY, collectAfter: now });
+      assert.deepEqual(await history(index, now + 8), ['a a3', 'a a2', 'a a1', 'b b1', 'b b2', 'b b1']);
+      assertExact(index);
+    } finally {
+      await index.close();
+    }
+  });
+
+  test('writes file their versions every FILING_BATCH, with no reader asking', async () => {
+    const index = await open('batches');
+    try {
+      const now = Date.now();
+      const rounds = FILING_BATCH + 200;
+      // The first round makes the 64 keys; each later one replaces 64 values.
+      for (let i = 0; i <= rounds; i += 64)
+        await Promise.all(Array.from({ length: 64 }, (_, k) => write(index, `k${k}`, `v${i}`, now + i)));
+      // The filing is a commit of its own, after the one that crossed the batch.
+      await write(index, 'last', 'x', now + rounds + 1);
+      const versions = count(index, 'SELECT COUNT(*) FROM object_versions');
+      const filed = count(index, 'SELECT COUNT(*) FROM version_keys');
+      assert.ok(versions > FILING_BATCH);
+      assert.ok(filed >= FILING_BATCH && filed <= versions, `${filed} of ${versions} filed`);
+      assert.equal(count(index, 'SELECT through FROM versions_filed') > 0, true);
+      const listed = await history(index, now + rounds + 2);
+      assert.equal(listed.length, versions + 65, 'every version and the 65 current rows');
+      assertExact(index);
+    } finally {
+      await index.close();
+    }
+  });
+
+  test('an id used again after the newest version was removed is filed, not taken for filed', async () => {
+    const index = await open('reuse');
+    try {
+      const now = Date.now();
+      await write(index, 'k', 'one', now);
+      await write(index, 'k', 'two', now + 1);
+      const [, one] = await index.listVersions({
+        tenant: TENANT,
+        type: 'data',
+        start: Buffer.alloc(0),
+        end: KEY_SPACE_END,
+        after: undefined,
+        limit: 10,
+        now: now + 2,
+      });
+      assert.ok(one && !one.current);
+      // Filed by that listing; removing it leaves the table empty, so the next version gets its id again.
+      const idBefore = count(index, 'SELECT MAX(id) FROM object_versions');
+      assert.deepEqual(await index.removeVersion({ ref: ref('k'), versionId: one.versionId, collectAfter: now }), { deleteMarker: false });
+      await write(index, 'k', 'three', now + 3);
+      assert.equal(count(index, 'SELECT MAX(id) FROM object_versions'), idBefore, 'the same id again');
+      assert.deepEqual(await history(index, now + 4), ['k three', 'k two']);
+      assertExact(index);
+    } finally {
+      await index.close();
+    }
+  });
+
+  test('the purge removes versions filed or not, from both orders', async () => {
+    const index = await open('purge');
+    try {
+      const now = Date.now();
+      for (let i = 0; i < 5; i++) await write(index, 'p', `p${i}`, now + i);
+      await history(index, now + 10);
+      for (let i = 5; i < 8; i++) await write(index, 'p', `p${i}`, now + i);
+      assert.equal(count(index, 'SELECT COUNT(*) FROM object_versions'), 7);
+      assert.equal(count(index, 'SELECT COUNT(*) FROM version_keys'), 4, 'four filed, three not');
+      // Version pi stopped at now + i + 1: p0 to p4 are due.
+      assert.equal(await index.purgeVersions({ now: now + DAY + 5, limit: 100, collectAfter: now }), 5);
+      assert.deepEqual(await history(index, now + DAY + 6), ['p p7', 'p p6', 'p p5']);
+      assertExact(index);
+    } finally {
+      await index.close();
+    }
+  });
+
+  test('a data directory whose versions an older version indexed as it wrote: its index becomes the filed one', async () => {
+    const now = Date.now();
+    const older = await open('older');
+    await write(older, 'x', 'x1', now);
+    await write(older, 'x', 'x2', now + 1);
+    await write(older, 'y', 'y1', now + 2);
+    await write(older, 'y', 'y2', now + 3);
+    await write(older, 'x', 'x3', now + 4);
+    // What that version had: SQLite's own indexes, no hand-kept ones.
+    older.db.db.exec(`
+      DROP TRIGGER object_versions_unfiled;
+      DROP TABLE version_keys;
+      DROP TABLE version_purges;
+      DROP TABLE versions_filed;
+      CREATE INDEX object_versions_by_key ON object_versions (tenant, type, key, id);
+      CREATE INDEX object_versions_by_purge ON object_versions (purge_after);
+    `);
+    await older.close();
+    const index = await open('older');
+    try {
+      const indexes = index.db.db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'object_versions'")
+        .pluck()
+        .all();
+      assert.ok(!indexes.includes('object_versions_by_key') && !indexes.includes('object_versions_by_purge'), String(indexes));
+      assertExact(index);
+      assert.deepEqual(await history(index, now + 5), ['x x3', 'x x2', 'x x1', 'y y2', 'y y1']);
+      await write(index, 'y', 'y3', now + 6);
+      // Due: x1 (stopped at now + 1), y1 (now + 3), x2 (now + 4); not y2 (now + 6).
+      assert.equal(await index.purgeVersions({ now: now + DAY + 4, limit: 100, collectAfter: now }), 3);
+      assert.deepEqual(await history(index, now + DAY + 7), ['x x3', 'y y3', 'y y2']);
+      assertExact(index);
+    } finally {
+      await index.close();
+    }
+  });
+});
