@@ -3,11 +3,13 @@
 // across ids used again after a delete, after a restart, and in a data directory whose versions
 // an older version indexed as it wrote them.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ObjectRef } from '../src/backends/backend.js';
+import { fsck } from '../src/backends/fs/fsck.js';
 import { SqliteIndex } from '../src/backends/fs/sqlite-index.js';
 import { FILING_BATCH } from '../src/backends/fs/sqlite-versions.js';
 import { KEY_SPACE_END } from '../src/backends/key-range.js';
@@ -34,13 +36,18 @@ describe('versions filed in batches (embedded index)', () => {
 
   const ref = (key: string): ObjectRef => ({ tenant: TENANT, type: 'data', key });
 
+  /** The values written, by their sha256. */
+  const values = new Map<string, string>();
+
   /** Writes `value` at `key` at `now`; what it replaces is kept until `now + DAY`. */
-  const write = (index: SqliteIndex, key: string, value: string, now: number) =>
-    index.put({
+  const write = (index: SqliteIndex, key: string, value: string, now: number) => {
+    const sha256 = createHash('sha256').update(value).digest('hex');
+    values.set(sha256, value);
+    return index.put({
       ref: ref(key),
       row: {
         size: value.length,
-        sha256: value.padEnd(64, '0'),
+        sha256,
         contentType: 'text/plain',
         lastModified: now,
         expiresAt: null,
@@ -53,6 +60,7 @@ describe('versions filed in batches (embedded index)', () => {
       collectAfter: now,
       purgeAfter: now + DAY,
     });
+  };
 
   /** Every version of the tenant's data, current ones too, as `key sha-prefix`, newest first per key. */
   const history = async (index: SqliteIndex, now: number) => {
@@ -65,7 +73,7 @@ describe('versions filed in batches (embedded index)', () => {
       limit: 100_000,
       now,
     });
-    return rows.map((row) => `${row.key} ${row.deleteMarker ? '(deleted)' : row.row.sha256.replace(/0+$/, '')}`);
+    return rows.map((row) => `${row.key} ${row.deleteMarker ? '(deleted)' : values.get(row.row.sha256)}`);
   };
 
   const count = (index: SqliteIndex, sql: string) => index.db.db.prepare(sql).pluck().get() as number;
@@ -223,6 +231,44 @@ describe('versions filed in batches (embedded index)', () => {
       assertExact(index);
     } finally {
       await index.close();
+    }
+  });
+
+  test('fsck finds the orders apart from the versions, and --repair files them again', async () => {
+    const dataDir = path.join(dir, 'fsck');
+    await mkdir(dataDir);
+    const now = Date.now();
+    const index = await SqliteIndex.open({
+      file: path.join(dataDir, 'index.sqlite'),
+      durability: 'process',
+      defaultQuotaBytes: null,
+      attributeLayout: { contentFields: [] },
+    });
+    for (let i = 0; i < 4; i++) await write(index, i % 2 ? 'odd' : 'even', `v${i}`, now + i);
+    assert.equal((await history(index, now + 5)).length, 4, 'two versions and two current rows, filed');
+    assert.deepEqual((await fsck({ dataDir })).findings, []);
+    index.db.db.exec(`DELETE FROM version_keys WHERE key = CAST('odd' AS BLOB);
+      INSERT INTO version_purges (purge_after, id) VALUES (1, 999)`);
+    await index.close();
+    const found = (await fsck({ dataDir })).findings;
+    assert.deepEqual(
+      found.map((finding) => [finding.kind, finding.message]),
+      [['version-order-drift', '1 filed versions are missing from the key order; 1 entries of the purge order name no version']],
+    );
+    const repaired = await fsck({ dataDir, repair: true });
+    assert.equal(repaired.findings[0]?.repaired, 'both orders filed again from the versions');
+    assert.deepEqual((await fsck({ dataDir })).findings, []);
+    const reopened = await SqliteIndex.open({
+      file: path.join(dataDir, 'index.sqlite'),
+      durability: 'process',
+      defaultQuotaBytes: null,
+      attributeLayout: { contentFields: [] },
+    });
+    try {
+      assert.deepEqual(await history(reopened, now + 6), ['even v2', 'even v0', 'odd v3', 'odd v1']);
+      assertExact(reopened);
+    } finally {
+      await reopened.close();
     }
   });
 });

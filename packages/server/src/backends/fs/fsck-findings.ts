@@ -5,8 +5,8 @@
  * repaired silently: the row stays (GET fails) unless `--drop-missing` / `--drop-damaged` say
  * otherwise. `leftover`: what a crash or an interrupted upload leaves behind and the server copes
  * with on its own (start-up cleanup, the sweeper, offset reconciliation), or recorded usage that
- * disagrees with the objects; no stored object is affected, and `--repair` removes, resets or
- * recomputes it.
+ * disagrees with the objects, or versions' key and purge orders that disagree with the versions;
+ * no stored object is affected, and `--repair` removes, resets or recomputes it.
  */
 export const FINDING_SEVERITY = {
   'index-corrupt': 'damage',
@@ -19,6 +19,7 @@ export const FINDING_SEVERITY = {
   'short-part': 'leftover',
   'expired-session': 'leftover',
   'usage-drift': 'leftover',
+  'version-order-drift': 'leftover',
 } as const;
 
 export type FindingKind = keyof typeof FINDING_SEVERITY;

@@ -9,6 +9,7 @@ import { type FsckCounts, type FsckFinding, type FsckReport, summarize } from '.
 import { checkObjects } from './fsck-objects.js';
 import { checkPartFiles, checkUploadSessions } from './fsck-uploads.js';
 import { checkUsage } from './fsck-usage.js';
+import { checkVersionOrders } from './fsck-versions.js';
 
 export interface FsckOptions {
   readonly dataDir: string;
@@ -91,6 +92,7 @@ async function checkDataDir(db: Database, dataDir: string, options: FsckOptions,
     await checkTempFiles(ctx);
     await checkUploadSessions(ctx);
     await checkPartFiles(ctx);
+    checkVersionOrders(ctx);
     const usageNote = checkUsage(ctx);
     if (usageNote) notes.push(usageNote);
   }

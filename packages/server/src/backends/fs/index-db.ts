@@ -404,20 +404,36 @@ function addVersionKeys(db: Database): void {
     UPDATE versions_filed SET through = (SELECT COALESCE(MAX(id), 0) FROM object_versions)
     WHERE through > (SELECT COALESCE(MAX(id), 0) FROM object_versions);
   END`);
-  // The indexes older versions kept in step with every write: their entries become filed ones.
-  const unset = db.prepare('SELECT 1 FROM versions_filed').pluck();
-  if (unset.get()) return;
+  const marked = db.prepare('SELECT 1 FROM versions_filed').pluck();
+  if (marked.get()) return;
   db.transaction(() => {
-    if (unset.get()) return;
-    const keyIndex = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'object_versions_by_key'").pluck();
-    if (keyIndex.get()) {
-      db.exec('INSERT OR IGNORE INTO version_keys (tenant, type, key, id) SELECT tenant, type, key, id FROM object_versions');
-      db.exec('INSERT OR IGNORE INTO version_purges (purge_after, id) SELECT purge_after, id FROM object_versions');
-      db.exec('DROP INDEX object_versions_by_key');
-      db.exec('DROP INDEX IF EXISTS object_versions_by_purge');
-      db.exec('INSERT INTO versions_filed (through) SELECT COALESCE(MAX(id), 0) FROM object_versions');
-    } else db.exec('INSERT INTO versions_filed (through) VALUES (0)');
+    if (marked.get()) return;
+    // The versions of an older version, which SQLite indexed as they were written, are filed now.
+    db.exec('INSERT INTO versions_filed (through) VALUES (0)');
+    fileVersions(db);
+    db.exec('DROP INDEX IF EXISTS object_versions_by_key');
+    db.exec('DROP INDEX IF EXISTS object_versions_by_purge');
   }).immediate();
+}
+
+/** The versions above the mark: not yet in version_keys and version_purges. */
+const UNFILED = 'id > (SELECT through FROM versions_filed)';
+
+/** The statements of a filing: each order's entries for the versions above the mark, sorted; then the mark at the last id. */
+export const FILING_STATEMENTS = [
+  `INSERT OR IGNORE INTO version_keys (tenant, type, key, id)
+   SELECT tenant, type, key, id FROM object_versions WHERE ${UNFILED} ORDER BY tenant, type, key, id`,
+  `INSERT OR IGNORE INTO version_purges (purge_after, id)
+   SELECT purge_after, id FROM object_versions WHERE ${UNFILED} ORDER BY purge_after, id`,
+  'UPDATE versions_filed SET through = (SELECT COALESCE(MAX(id), 0) FROM object_versions)',
+] as const;
+
+/** Whether a version is above the mark (one statement: it reads the first such id). */
+export const ANY_UNFILED = `SELECT 1 FROM object_versions WHERE ${UNFILED} LIMIT 1`;
+
+/** Files every version above the mark (see addVersionKeys), inside the caller's transaction. */
+export function fileVersions(db: Database): void {
+  for (const sql of FILING_STATEMENTS) db.prepare(sql).run();
 }
 
 /**

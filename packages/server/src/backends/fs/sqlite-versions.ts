@@ -4,7 +4,7 @@ import { KEY_SPACE_END } from '../key-range.js';
 import { type AttributeFields, type ObjectColumns, rowFromColumns } from '../object-columns.js';
 import { CURRENT_SEQ, type KeyRange, type ListVersionsOptions, type VersionRow } from '../object-index.js';
 import type { CommitQueue } from './commit-queue.js';
-import { type IndexDb, SOFT_DELETED } from './index-db.js';
+import { ANY_UNFILED, FILING_STATEMENTS, type IndexDb, SOFT_DELETED } from './index-db.js';
 
 const VALUE_COLUMNS = 'size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes';
 const VERSION_COLUMNS = `tenant, type, key, version_id, ${VALUE_COLUMNS}, current_since, stopped_at, purge_after, delete_marker`;
@@ -25,8 +25,6 @@ const ALL_KEPT = `expires_at = 0 AND ${SOFT_DELETED}`;
 const FILED = 'version_keys k JOIN object_versions v ON v.id = k.id';
 const FILED_IN_RANGE = 'k.tenant = @tenant AND k.type = @type AND k.key >= @start AND k.key < @end';
 const FILED_OF_KEY = 'k.tenant = @tenant AND k.type = @type AND k.key = @key';
-/** The versions not yet in version_keys: those above its mark. */
-const UNFILED = 'id > (SELECT through FROM versions_filed)';
 /**
  * How many versions are written before they are filed into version_keys, in one commit of their
  * own: enough that a batch enters many versions of a key in one page of it, few enough that the
@@ -86,12 +84,11 @@ export class SqliteVersions {
     | 'newest'
     | 'removeId'
     | 'removeOfType'
-    | 'fileKeys'
-    | 'filePurges'
-    | 'filed'
     | 'anyUnfiled',
     Statement
   >;
+  /** A filing (FILING_STATEMENTS), prepared once. */
+  private readonly filing: Statement[];
   /** Settling one row (`@id`), and every row kept in place. */
   private readonly settleOne: Settling;
   private readonly settleEvery: Settling;
@@ -178,20 +175,11 @@ export class SqliteVersions {
           'DELETE FROM object_versions WHERE id IN (SELECT id FROM version_keys WHERE tenant = @tenant AND type = @type) RETURNING blob_id',
         )
         .pluck(),
-      // The versions above the mark in each order, then the mark moved to the last (see addVersionKeys).
-      fileKeys: db.prepare(
-        `INSERT OR IGNORE INTO version_keys (tenant, type, key, id)
-         SELECT tenant, type, key, id FROM object_versions WHERE ${UNFILED} ORDER BY tenant, type, key, id`,
-      ),
-      filePurges: db.prepare(
-        `INSERT OR IGNORE INTO version_purges (purge_after, id)
-         SELECT purge_after, id FROM object_versions WHERE ${UNFILED} ORDER BY purge_after, id`,
-      ),
-      filed: db.prepare('UPDATE versions_filed SET through = (SELECT COALESCE(MAX(id), 0) FROM object_versions)'),
-      anyUnfiled: db.prepare(`SELECT 1 FROM object_versions WHERE ${UNFILED} LIMIT 1`).pluck(),
+      anyUnfiled: db.prepare(ANY_UNFILED).pluck(),
       list: list(''),
       listAfter: list('WHERE key > @after_key OR (key = @after_key AND seq < @after_seq)'),
     };
+    this.filing = FILING_STATEMENTS.map((sql) => db.prepare(sql));
     this.settleOne = prepareSettling(db, `id = @id AND ${SOFT_DELETED}`);
     this.settleEvery = prepareSettling(db, ALL_KEPT);
   }
@@ -210,9 +198,7 @@ export class SqliteVersions {
   fileAll(): void {
     this.written = 0;
     if (this.sql.anyUnfiled.get() === undefined) return;
-    this.sql.fileKeys.run();
-    this.sql.filePurges.run();
-    this.sql.filed.run();
+    for (const statement of this.filing) statement.run();
   }
 
   /** `read` of the versions in key order: at once when all are filed, else in a commit that files them first. */
