@@ -197,6 +197,23 @@ describe('versions filed in batches (embedded index)', () => {
     }
   });
 
+  test("a filed version's purge time changed by an upsert (as stowage migrate writes) moves in the purge order", async () => {
+    const index = await open('update');
+    try {
+      const now = Date.now();
+      await write(index, 'u', 'u1', now);
+      await write(index, 'u', 'u2', now + 1);
+      await history(index, now + 2);
+      index.db.db.prepare('UPDATE object_versions SET purge_after = ?').run(now + 10);
+      assertExact(index);
+      assert.equal(await index.purgeVersions({ now: now + 10, limit: 10, collectAfter: now }), 1, 'due at its new time');
+      assert.deepEqual(await history(index, now + 11), ['u u2']);
+      assertExact(index);
+    } finally {
+      await index.close();
+    }
+  });
+
   test('a data directory whose versions an older version indexed as it wrote: its index becomes the filed one', async () => {
     const now = Date.now();
     const older = await open('older');

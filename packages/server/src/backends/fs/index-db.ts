@@ -381,8 +381,8 @@ function addVersions(db: Database): void {
  * they are complete. A version is inserted with no entry in either (its id is the table's next,
  * at the right edge) and filed with many others later, so an overwrite under retention writes
  * no page of its key's in an index, and fewer pages in all. New rows get ids above every row's:
- * the trigger keeps the mark at or below the largest id, so that an id used again after a delete
- * is above it, and keeps both indexes exact.
+ * the delete trigger keeps the mark at or below the largest id, so that an id used again after a
+ * delete is above it; it and the update trigger keep both orders exact.
  */
 function addVersionKeys(db: Database): void {
   db.exec(`CREATE TABLE IF NOT EXISTS version_keys (
@@ -403,6 +403,17 @@ function addVersionKeys(db: Database): void {
     DELETE FROM version_purges WHERE purge_after = old.purge_after AND id = old.id;
     UPDATE versions_filed SET through = (SELECT COALESCE(MAX(id), 0) FROM object_versions)
     WHERE through > (SELECT COALESCE(MAX(id), 0) FROM object_versions);
+  END`);
+  // A filed version whose place in an order changes (an upsert of `stowage migrate` may set its
+  // purge time) moves there.
+  db.exec(`CREATE TRIGGER IF NOT EXISTS object_versions_refiled AFTER UPDATE OF id, tenant, type, key, purge_after ON object_versions
+  WHEN old.id <= (SELECT through FROM versions_filed) AND (new.id != old.id OR new.tenant != old.tenant OR new.type != old.type
+    OR new.key != old.key OR new.purge_after != old.purge_after)
+  BEGIN
+    DELETE FROM version_keys WHERE tenant = old.tenant AND type = old.type AND key = old.key AND id = old.id;
+    DELETE FROM version_purges WHERE purge_after = old.purge_after AND id = old.id;
+    INSERT OR IGNORE INTO version_keys (tenant, type, key, id) VALUES (new.tenant, new.type, new.key, new.id);
+    INSERT OR IGNORE INTO version_purges (purge_after, id) VALUES (new.purge_after, new.id);
   END`);
   const marked = db.prepare('SELECT 1 FROM versions_filed').pluck();
   if (marked.get()) return;
