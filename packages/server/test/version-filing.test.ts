@@ -78,9 +78,12 @@ describe('versions filed in batches (embedded index)', () => {
 
   const count = (index: SqliteIndex, sql: string) => index.db.db.prepare(sql).pluck().get() as number;
 
-  /** Both hand-kept indexes name exactly the versions there are, once filed. */
+  /** The sweeper's round files what is unfiled (and here purges nothing). */
+  const fileNow = (index: SqliteIndex) => index.purgeVersions({ now: 0, limit: 1, collectAfter: 0 });
+
+  /** Both hand-kept orders name exactly the versions at or below the mark: the filed ones. */
   const assertExact = (index: SqliteIndex) => {
-    const versions = count(index, 'SELECT COUNT(*) FROM object_versions');
+    const versions = count(index, 'SELECT COUNT(*) FROM object_versions WHERE id <= (SELECT through FROM versions_filed)');
     const keyed = count(
       index,
       'SELECT COUNT(*) FROM version_keys k JOIN object_versions v ON v.id = k.id AND v.tenant = k.tenant AND v.type = k.type AND v.key = k.key',
@@ -103,9 +106,14 @@ describe('versions filed in batches (embedded index)', () => {
       await write(index, 'a', 'a2', now + 1);
       await write(index, 'b', 'b1', now + 2);
       await write(index, 'a', 'a3', now + 3);
-      assert.equal(count(index, 'SELECT COUNT(*) FROM version_keys'), 0, 'two versions, none filed yet');
       assert.deepEqual(await history(index, now + 4), ['a a3', 'a a2', 'a a1', 'b b1']);
+      // A reader never files (nor writes): the two versions are read beside the orders.
+      assert.equal(count(index, 'SELECT COUNT(*) FROM version_keys'), 0, 'two versions, none filed');
+      assert.equal(count(index, 'SELECT through FROM versions_filed'), 0);
+      await fileNow(index);
       assertExact(index);
+      assert.equal(count(index, 'SELECT COUNT(*) FROM version_keys'), 2, 'filed by the sweeper');
+      assert.deepEqual(await history(index, now + 4), ['a a3', 'a a2', 'a a1', 'b b1'], 'the same once filed');
       await write(index, 'b', 'b2', now + 5);
       assert.deepEqual(await index.retained({ tenant: TENANT }), { bytes: 6, versions: 3 }, 'the unfiled one counts');
       const [b1] = (
@@ -121,6 +129,9 @@ describe('versions filed in batches (embedded index)', () => {
       ).filter((row) => !row.current);
       assert.ok(b1);
       await index.restoreVersion({ ref: ref('b'), versionId: b1.versionId, now: now + 7, purgeAfter: now + DAY, collectAfter: now });
+      assert.deepEqual(await history(index, now + 8), ['a a3', 'a a2', 'a a1', 'b b1', 'b b2', 'b b1']);
+      assertExact(index);
+      await fileNow(index);
       assert.deepEqual(await history(index, now + 8), ['a a3', 'a a2', 'a a1', 'b b1', 'b b2', 'b b1']);
       assertExact(index);
     } finally {
@@ -167,7 +178,9 @@ describe('versions filed in batches (embedded index)', () => {
         now: now + 2,
       });
       assert.ok(one && !one.current);
-      // Filed by that listing; removing it leaves the table empty, so the next version gets its id again.
+      await fileNow(index);
+      assert.equal(count(index, 'SELECT COUNT(*) FROM version_keys'), 1);
+      // Removing the only version leaves the table empty, so the next version gets its id again.
       const idBefore = count(index, 'SELECT MAX(id) FROM object_versions');
       assert.deepEqual(await index.removeVersion({ ref: ref('k'), versionId: one.versionId, collectAfter: now }), { deleteMarker: false });
       await write(index, 'k', 'three', now + 3);
@@ -184,7 +197,7 @@ describe('versions filed in batches (embedded index)', () => {
     try {
       const now = Date.now();
       for (let i = 0; i < 5; i++) await write(index, 'p', `p${i}`, now + i);
-      await history(index, now + 10);
+      await fileNow(index);
       for (let i = 5; i < 8; i++) await write(index, 'p', `p${i}`, now + i);
       assert.equal(count(index, 'SELECT COUNT(*) FROM object_versions'), 7);
       assert.equal(count(index, 'SELECT COUNT(*) FROM version_keys'), 4, 'four filed, three not');
@@ -203,7 +216,7 @@ describe('versions filed in batches (embedded index)', () => {
       const now = Date.now();
       await write(index, 'u', 'u1', now);
       await write(index, 'u', 'u2', now + 1);
-      await history(index, now + 2);
+      await fileNow(index);
       index.db.db.prepare('UPDATE object_versions SET purge_after = ?').run(now + 10);
       assertExact(index);
       assert.equal(await index.purgeVersions({ now: now + 10, limit: 10, collectAfter: now }), 1, 'due at its new time');
@@ -251,6 +264,33 @@ describe('versions filed in batches (embedded index)', () => {
     }
   });
 
+  test('an entry that names no such version is not trusted: not listed under its key, not purged early, not removed with a bucket', async () => {
+    const index = await open('strays');
+    try {
+      const now = Date.now();
+      await write(index, 'mine', 'm1', now);
+      await write(index, 'mine', 'm2', now + 1);
+      await fileNow(index);
+      const id = count(index, 'SELECT id FROM object_versions');
+      // Entries as a hand edit or a bug could leave them: the version under another key, due long ago, in another bucket.
+      index.db.db.prepare(`INSERT INTO version_keys (tenant, type, key, id) VALUES (?, 'data', CAST('theirs' AS BLOB), ?)`).run(TENANT, id);
+      index.db.db.prepare('INSERT INTO version_purges (purge_after, id) VALUES (1, ?)').run(id);
+      assert.equal(
+        await index.buckets.create({ name: 'other-bucket', owner: TENANT, createdAt: now, quotaBytes: null, settings: '{}', grantees: [] }),
+        true,
+      );
+      index.db.db
+        .prepare(`INSERT INTO version_keys (tenant, type, key, id) VALUES (?, 'other-bucket', CAST('x' AS BLOB), ?)`)
+        .run(TENANT, id);
+      assert.deepEqual(await history(index, now + 2), ['mine m2', 'mine m1']);
+      assert.equal(await index.purgeVersions({ now: now + 2, limit: 10, collectAfter: now }), 0);
+      assert.equal(await index.buckets.remove({ name: 'other-bucket', owner: TENANT, now, collectAfter: now }), 'deleted');
+      assert.equal(count(index, 'SELECT COUNT(*) FROM object_versions'), 1, 'the version stays');
+    } finally {
+      await index.close();
+    }
+  });
+
   test('fsck finds the orders apart from the versions, and --repair files them again', async () => {
     const dataDir = path.join(dir, 'fsck');
     await mkdir(dataDir);
@@ -262,7 +302,8 @@ describe('versions filed in batches (embedded index)', () => {
       attributeLayout: { contentFields: [] },
     });
     for (let i = 0; i < 4; i++) await write(index, i % 2 ? 'odd' : 'even', `v${i}`, now + i);
-    assert.equal((await history(index, now + 5)).length, 4, 'two versions and two current rows, filed');
+    assert.equal((await history(index, now + 5)).length, 4, 'two versions and two current rows');
+    await fileNow(index);
     assert.deepEqual((await fsck({ dataDir })).findings, []);
     index.db.db.exec(`DELETE FROM version_keys WHERE key = CAST('odd' AS BLOB);
       INSERT INTO version_purges (purge_after, id) VALUES (1, 999)`);

@@ -380,7 +380,8 @@ function addVersions(db: Database): void {
  * (purge_after, id), kept by hand instead of by SQLite, and `versions_filed` says up to which id
  * they are complete. A version is inserted with no entry in either (its id is the table's next,
  * at the right edge) and filed with many others later, so an overwrite under retention writes
- * no page of its key's in an index, and fewer pages in all. New rows get ids above every row's:
+ * no page of its key's in an index, and fewer pages in all; readers read the rows above the mark
+ * beside the filed ones (sqlite-versions.ts). New rows get ids above every row's:
  * the delete trigger keeps the mark at or below the largest id, so that an id used again after a
  * delete is above it; it and the update trigger keep both orders exact.
  */
@@ -405,30 +406,38 @@ function addVersionKeys(db: Database): void {
     WHERE through > (SELECT COALESCE(MAX(id), 0) FROM object_versions);
   END`);
   // A filed version whose place in an order changes (an upsert of `stowage migrate` may set its
-  // purge time) moves there.
-  db.exec(`CREATE TRIGGER IF NOT EXISTS object_versions_refiled AFTER UPDATE OF id, tenant, type, key, purge_after ON object_versions
-  WHEN old.id <= (SELECT through FROM versions_filed) AND (new.id != old.id OR new.tenant != old.tenant OR new.type != old.type
-    OR new.key != old.key OR new.purge_after != old.purge_after)
+  // purge time) moves there; its id, which the mark is about, never changes.
+  db.exec(`CREATE TRIGGER IF NOT EXISTS object_versions_id_fixed BEFORE UPDATE OF id ON object_versions
+  WHEN new.id != old.id BEGIN
+    SELECT RAISE(ABORT, 'a version keeps its id');
+  END`);
+  db.exec(`CREATE TRIGGER IF NOT EXISTS object_versions_refiled AFTER UPDATE OF tenant, type, key, purge_after ON object_versions
+  WHEN old.id <= (SELECT through FROM versions_filed)
+    AND (new.tenant != old.tenant OR new.type != old.type OR new.key != old.key OR new.purge_after != old.purge_after)
   BEGIN
     DELETE FROM version_keys WHERE tenant = old.tenant AND type = old.type AND key = old.key AND id = old.id;
     DELETE FROM version_purges WHERE purge_after = old.purge_after AND id = old.id;
     INSERT OR IGNORE INTO version_keys (tenant, type, key, id) VALUES (new.tenant, new.type, new.key, new.id);
     INSERT OR IGNORE INTO version_purges (purge_after, id) VALUES (new.purge_after, new.id);
   END`);
+  // The indexes an older version kept at every write (again, after a downgrade and back) go; the
+  // versions they indexed are filed when the mark is first set, and are above it after that.
+  const olderIndexes = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('object_versions_by_key', 'object_versions_by_purge')")
+    .pluck();
   const marked = db.prepare('SELECT 1 FROM versions_filed').pluck();
-  if (marked.get()) return;
+  if (marked.get() && olderIndexes.all().length === 0) return;
   db.transaction(() => {
-    if (marked.get()) return;
-    // The versions of an older version, which SQLite indexed as they were written, are filed now.
-    db.exec('INSERT INTO versions_filed (through) VALUES (0)');
-    fileVersions(db);
-    db.exec('DROP INDEX IF EXISTS object_versions_by_key');
-    db.exec('DROP INDEX IF EXISTS object_versions_by_purge');
+    if (!marked.get()) {
+      db.exec('INSERT INTO versions_filed (through) VALUES (0)');
+      fileVersions(db);
+    }
+    for (const name of olderIndexes.all() as string[]) db.exec(`DROP INDEX IF EXISTS ${name}`);
   }).immediate();
 }
 
 /** The versions above the mark: not yet in version_keys and version_purges. */
-const UNFILED = 'id > (SELECT through FROM versions_filed)';
+export const UNFILED = 'id > (SELECT through FROM versions_filed)';
 
 /** The statements of a filing: each order's entries for the versions above the mark, sorted; then the mark at the last id. */
 export const FILING_STATEMENTS = [
@@ -438,9 +447,6 @@ export const FILING_STATEMENTS = [
    SELECT purge_after, id FROM object_versions WHERE ${UNFILED} ORDER BY purge_after, id`,
   'UPDATE versions_filed SET through = (SELECT COALESCE(MAX(id), 0) FROM object_versions)',
 ] as const;
-
-/** Whether a version is above the mark (one statement: it reads the first such id). */
-export const ANY_UNFILED = `SELECT 1 FROM object_versions WHERE ${UNFILED} LIMIT 1`;
 
 /** Files every version above the mark (see addVersionKeys), inside the caller's transaction. */
 export function fileVersions(db: Database): void {

@@ -127,16 +127,12 @@ export class SqliteIndex implements ObjectIndex {
   }
 
   static async open(options: SqliteIndexOptions): Promise<SqliteIndex> {
-    const index = new SqliteIndex(
+    return new SqliteIndex(
       openIndexDb(options.file, options.durability),
       options.defaultQuotaBytes,
       options.rowCacheBytes ?? 0,
       attributeFields(options.attributeLayout),
     );
-    // Versions left unfiled (by a stop, or many by `stowage migrate` into this directory) are
-    // filed now rather than by the first listing.
-    index.db.db.transaction(() => index.versions.fileAll()).immediate();
-    return index;
   }
 
   async find({ ref, now }: { ref: ObjectRef; now: number }): Promise<IndexRow | undefined> {
@@ -439,6 +435,10 @@ export class SqliteIndex implements ObjectIndex {
   }
 
   async purgeVersions({ now, limit, collectAfter }: { now: number; limit: number; collectAfter: number }): Promise<number> {
+    // The sweeper's round also files what writes left unfiled (after a restart, or `stowage
+    // migrate` into this directory), so that readers scan no more than a batch beside the orders.
+    // A filing that fails (a full disk) must not keep the purge from freeing space.
+    await this.commits.enqueue(() => this.versions.fileAll()).catch(() => {});
     return this.commits.enqueue(() => {
       const { removed, blobIds } = this.versions.purge(now, limit);
       for (const id of blobIds) this.sql.queueGarbage.run(id, collectAfter);

@@ -4,7 +4,7 @@ import { KEY_SPACE_END } from '../key-range.js';
 import { type AttributeFields, type ObjectColumns, rowFromColumns } from '../object-columns.js';
 import { CURRENT_SEQ, type KeyRange, type ListVersionsOptions, type VersionRow } from '../object-index.js';
 import type { CommitQueue } from './commit-queue.js';
-import { ANY_UNFILED, FILING_STATEMENTS, type IndexDb, SOFT_DELETED } from './index-db.js';
+import { FILING_STATEMENTS, type IndexDb, SOFT_DELETED, UNFILED } from './index-db.js';
 
 const VALUE_COLUMNS = 'size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes';
 const VERSION_COLUMNS = `tenant, type, key, version_id, ${VALUE_COLUMNS}, current_since, stopped_at, purge_after, delete_marker`;
@@ -21,10 +21,22 @@ const KEPT_MARKER_SEQ = CURRENT_SEQ - 1;
 const KEPT_VALUE_SEQ = CURRENT_SEQ - 2;
 /** The rows deleted in place, all of them: few, as the sweeper settles them (by objects_by_expiry: their expires_at is 0). */
 const ALL_KEPT = `expires_at = 0 AND ${SOFT_DELETED}`;
-/** The versions of a range or a key in key order, through version_keys (filed: see fileAll). */
-const FILED = 'version_keys k JOIN object_versions v ON v.id = k.id';
-const FILED_IN_RANGE = 'k.tenant = @tenant AND k.type = @type AND k.key >= @start AND k.key < @end';
-const FILED_OF_KEY = 'k.tenant = @tenant AND k.type = @type AND k.key = @key';
+/**
+ * The versions as `v`, each once: the filed ones of `keyed` (a condition on version_keys `k`)
+ * through that order, and those not yet filed (at most a batch) by a scan of the table's tail
+ * with `scanned` (the same condition on their own columns). One statement reads both in one
+ * snapshot, so no reader waits for a filing. An entry is trusted only where it names its row.
+ */
+const versionsWhere = (keyed: string, scanned: string, columns: string) =>
+  `SELECT ${columns} FROM version_keys k
+     JOIN object_versions v ON v.id = k.id AND v.tenant = k.tenant AND v.type = k.type AND v.key = k.key WHERE ${keyed}
+   UNION ALL
+   SELECT ${columns} FROM object_versions v WHERE ${UNFILED} AND ${scanned}`;
+const IN_RANGE_OF = (table: string) =>
+  `${table}.tenant = @tenant AND ${table}.type = @type AND ${table}.key >= @start AND ${table}.key < @end`;
+const OF_KEY = (table: string) => `${table}.tenant = @tenant AND ${table}.type = @type AND ${table}.key = @key`;
+const OF_TYPE = (table: string) => `${table}.tenant = @tenant AND ${table}.type = @type`;
+const OF_TENANT = (table: string) => `${table}.tenant = @tenant`;
 /**
  * How many versions are written before they are filed into version_keys, in one commit of their
  * own: enough that a batch enters many versions of a key in one page of it, few enough that the
@@ -64,7 +76,9 @@ const deleteInPlace = (markerId: string) =>
  * copied there, in the transaction that replaces it, instead of its blob being queued. A deleted
  * one stays where it is, marked (SOFT_DELETED), and counts as a version and a delete marker until
  * it is settled into the table: by the sweeper, or by the next transaction that writes its key or
- * its versions. Every function runs inside the caller's commit.
+ * its versions. The table's key and purge orders are filed in batches (index-db.ts,
+ * addVersionKeys), and read with the versions not yet filed. Every function runs inside the
+ * caller's commit or is one statement.
  */
 export class SqliteVersions {
   private readonly sql: Record<
@@ -103,8 +117,11 @@ export class SqliteVersions {
     const list = (after: string) =>
       db.prepare(
         `SELECT * FROM (
-           SELECT k.key, version_id, ${VALUE_COLUMNS}, current_since AS since, stopped_at, purge_after, delete_marker, k.id AS seq
-           FROM ${FILED} WHERE ${FILED_IN_RANGE}
+           ${versionsWhere(
+             IN_RANGE_OF('k'),
+             IN_RANGE_OF('v'),
+             `v.key, version_id, ${VALUE_COLUMNS}, current_since AS since, stopped_at, purge_after, delete_marker, v.id AS seq`,
+           )}
            UNION ALL
            SELECT key, COALESCE(version_id, 'null'), ${VALUE_COLUMNS}, COALESCE(current_since, last_modified), NULL, NULL, 0, ${CURRENT_SEQ}
            FROM objects WHERE ${IN_RANGE} AND ${VISIBLE}
@@ -154,28 +171,38 @@ export class SqliteVersions {
         `DELETE FROM object_versions WHERE tenant = @tenant AND type = @type AND key = @key AND version_id = @version_id
          RETURNING blob_id, delete_marker`,
       ),
+      // Due versions, filed or not, soonest first; the DELETE checks each is due, whatever an entry says.
       purge: db.prepare(
-        `DELETE FROM object_versions WHERE id IN (SELECT id FROM version_purges WHERE purge_after <= @now ORDER BY purge_after LIMIT @limit)
+        `DELETE FROM object_versions WHERE id IN (
+           SELECT id FROM (
+             SELECT v.id, v.purge_after FROM version_purges p JOIN object_versions v ON v.id = p.id AND v.purge_after = p.purge_after
+             WHERE p.purge_after <= @now
+             UNION ALL
+             SELECT id, purge_after FROM object_versions WHERE ${UNFILED} AND purge_after <= @now
+           ) ORDER BY purge_after LIMIT @limit
+         ) AND purge_after <= @now
          RETURNING blob_id`,
       ),
       retained: db.prepare(
-        `SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS versions FROM ${FILED} WHERE k.tenant = @tenant AND delete_marker = 0`,
+        `SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS versions
+         FROM (${versionsWhere(OF_TENANT('k'), OF_TENANT('v'), 'v.size, v.delete_marker')}) WHERE delete_marker = 0`,
       ),
       retainedOfType: db.prepare(
-        `SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS versions FROM ${FILED}
-         WHERE k.tenant = @tenant AND k.type = @type AND delete_marker = 0`,
+        `SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS versions
+         FROM (${versionsWhere(OF_TYPE('k'), OF_TYPE('v'), 'v.size, v.delete_marker')}) WHERE delete_marker = 0`,
       ),
       newest: db.prepare(
-        `SELECT v.id, ${VALUE_COLUMNS}, version_id, current_since, delete_marker FROM ${FILED}
-         WHERE ${FILED_OF_KEY} ORDER BY k.id DESC LIMIT 1`,
+        `SELECT * FROM (${versionsWhere(OF_KEY('k'), OF_KEY('v'), `v.id, ${VALUE_COLUMNS}, version_id, current_since, delete_marker`)})
+         ORDER BY id DESC LIMIT 1`,
       ),
       removeId: db.prepare('DELETE FROM object_versions WHERE id = ?'),
       removeOfType: db
         .prepare(
-          'DELETE FROM object_versions WHERE id IN (SELECT id FROM version_keys WHERE tenant = @tenant AND type = @type) RETURNING blob_id',
+          `DELETE FROM object_versions WHERE id IN (SELECT v.id FROM (${versionsWhere(OF_TYPE('k'), OF_TYPE('v'), 'v.id')}) v)
+           AND tenant = @tenant AND type = @type RETURNING blob_id`,
         )
         .pluck(),
-      anyUnfiled: db.prepare(ANY_UNFILED).pluck(),
+      anyUnfiled: db.prepare(`SELECT 1 FROM object_versions WHERE ${UNFILED} LIMIT 1`).pluck(),
       list: list(''),
       listAfter: list('WHERE key > @after_key OR (key = @after_key AND seq < @after_seq)'),
     };
@@ -192,22 +219,13 @@ export class SqliteVersions {
 
   /**
    * Inside a commit: enters every version not yet filed into version_keys and version_purges.
-   * What reads the versions in either order (listings, a key's newest, sums, a bucket's removal,
-   * the purge) files first; writes leave it to a commit of its own every FILING_BATCH versions.
+   * Readers read those not yet filed beside them (versionsWhere); writes file every FILING_BATCH
+   * versions, in a commit of their own, and the sweeper files what is left between its rounds.
    */
   fileAll(): void {
     this.written = 0;
     if (this.sql.anyUnfiled.get() === undefined) return;
     for (const statement of this.filing) statement.run();
-  }
-
-  /** `read` of the versions in key order: at once when all are filed, else in a commit that files them first. */
-  private async inKeyOrder<T>(read: () => T): Promise<T> {
-    if (this.sql.anyUnfiled.get() === undefined) return read();
-    return this.commits.enqueue(() => {
-      this.fileAll();
-      return read();
-    });
   }
 
   /** Counts `count` versions written; past FILING_BATCH, files them in the next commit. */
@@ -268,7 +286,6 @@ export class SqliteVersions {
 
   /** Inside a commit: the newest noncurrent version of a key (a value or a delete marker), whole. */
   newest(ref: ObjectRef): NewestVersion | undefined {
-    this.fileAll();
     return this.sql.newest.get({ tenant: ref.tenant, type: ref.type, key: Buffer.from(ref.key, 'utf8') }) as NewestVersion | undefined;
   }
 
@@ -279,34 +296,26 @@ export class SqliteVersions {
 
   /** Inside a commit: removes every version of a tenant's type (a bucket that goes); the blobs they named. */
   removeOfType(tenant: string, type: string): string[] {
-    this.fileAll();
     return (this.sql.removeOfType.all({ tenant, type }) as Array<string | null>).filter((id): id is string => id !== null);
   }
 
   /** Inside a commit: removes up to `limit` versions due at `now`; the blobs they named. */
   purge(now: number, limit: number): { removed: number; blobIds: string[] } {
-    this.fileAll();
     const rows = this.sql.purge.all({ now, limit }) as Array<{ blob_id: string | null }>;
     return { removed: rows.length, blobIds: rows.flatMap((row) => (row.blob_id ? [row.blob_id] : [])) };
   }
 
-  retained(tenant: string, type: string | undefined): Promise<{ bytes: number; versions: number }> {
+  retained(tenant: string, type: string | undefined): { bytes: number; versions: number } {
     type Sums = { bytes: number; versions: number };
-    return this.inKeyOrder(() => {
-      const [table, kept] = (
-        type === undefined
-          ? [this.sql.retained.get({ tenant }), this.sql.keptOfTenant.get({ tenant })]
-          : [this.sql.retainedOfType.get({ tenant, type }), this.sql.keptOfType.get({ tenant, type })]
-      ) as [Sums, Sums];
-      return { bytes: table.bytes + kept.bytes, versions: table.versions + kept.versions };
-    });
+    const [table, kept] = (
+      type === undefined
+        ? [this.sql.retained.get({ tenant }), this.sql.keptOfTenant.get({ tenant })]
+        : [this.sql.retainedOfType.get({ tenant, type }), this.sql.keptOfType.get({ tenant, type })]
+    ) as [Sums, Sums];
+    return { bytes: table.bytes + kept.bytes, versions: table.versions + kept.versions };
   }
 
-  list(options: ListVersionsOptions): Promise<VersionRow[]> {
-    return this.inKeyOrder(() => this.listFiled(options));
-  }
-
-  private listFiled(options: ListVersionsOptions): VersionRow[] {
+  list(options: ListVersionsOptions): VersionRow[] {
     const params = {
       tenant: options.tenant,
       type: options.type,
