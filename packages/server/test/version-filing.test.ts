@@ -26,13 +26,19 @@ describe('versions filed in batches (embedded index)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const open = (name: string) =>
-    SqliteIndex.open({
-      file: path.join(dir, `${name}.sqlite`),
-      durability: 'process',
-      defaultQuotaBytes: null,
-      attributeLayout: { contentFields: [] },
-    });
+  const openAt = (file: string) =>
+    SqliteIndex.open({ file, durability: 'process', defaultQuotaBytes: null, attributeLayout: { contentFields: [] } });
+  const open = (name: string) => openAt(path.join(dir, `${name}.sqlite`));
+
+  /** Runs `use` on a new index of its own, closing it after. */
+  const withIndex = async (name: string, use: (index: SqliteIndex) => Promise<void>) => {
+    const index = await open(name);
+    try {
+      await use(index);
+    } finally {
+      await index.close();
+    }
+  };
 
   const ref = (key: string): ObjectRef => ({ tenant: TENANT, type: 'data', key });
 
@@ -98,9 +104,8 @@ describe('versions filed in batches (embedded index)', () => {
     assert.equal(count(index, 'SELECT COUNT(*) FROM version_purges'), versions, 'and nothing else');
   };
 
-  test('versions not yet filed are listed, summed and restored like filed ones', async () => {
-    const index = await open('unfiled');
-    try {
+  test('versions not yet filed are listed, summed and restored like filed ones', () =>
+    withIndex('unfiled', async (index) => {
       const now = Date.now();
       await write(index, 'a', 'a1', now);
       await write(index, 'a', 'a2', now + 1);
@@ -134,14 +139,10 @@ describe('versions filed in batches (embedded index)', () => {
       await fileNow(index);
       assert.deepEqual(await history(index, now + 8), ['a a3', 'a a2', 'a a1', 'b b1', 'b b2', 'b b1']);
       assertExact(index);
-    } finally {
-      await index.close();
-    }
-  });
+    }));
 
-  test('writes file their versions every FILING_BATCH, with no reader asking', async () => {
-    const index = await open('batches');
-    try {
+  test('writes file their versions every FILING_BATCH, with no reader asking', () =>
+    withIndex('batches', async (index) => {
       const now = Date.now();
       const rounds = FILING_BATCH + 200;
       // The first round makes the 64 keys; each later one replaces 64 values.
@@ -157,14 +158,10 @@ describe('versions filed in batches (embedded index)', () => {
       const listed = await history(index, now + rounds + 2);
       assert.equal(listed.length, versions + 65, 'every version and the 65 current rows');
       assertExact(index);
-    } finally {
-      await index.close();
-    }
-  });
+    }));
 
-  test('an id used again after the newest version was removed is filed, not taken for filed', async () => {
-    const index = await open('reuse');
-    try {
+  test('an id used again after the newest version was removed is filed, not taken for filed', () =>
+    withIndex('reuse', async (index) => {
       const now = Date.now();
       await write(index, 'k', 'one', now);
       await write(index, 'k', 'two', now + 1);
@@ -187,14 +184,10 @@ describe('versions filed in batches (embedded index)', () => {
       assert.equal(count(index, 'SELECT MAX(id) FROM object_versions'), idBefore, 'the same id again');
       assert.deepEqual(await history(index, now + 4), ['k three', 'k two']);
       assertExact(index);
-    } finally {
-      await index.close();
-    }
-  });
+    }));
 
-  test('the purge removes versions filed or not, from both orders', async () => {
-    const index = await open('purge');
-    try {
+  test('the purge removes versions filed or not, from both orders', () =>
+    withIndex('purge', async (index) => {
       const now = Date.now();
       for (let i = 0; i < 5; i++) await write(index, 'p', `p${i}`, now + i);
       await fileNow(index);
@@ -205,14 +198,10 @@ describe('versions filed in batches (embedded index)', () => {
       assert.equal(await index.purgeVersions({ now: now + DAY + 5, limit: 100, collectAfter: now }), 5);
       assert.deepEqual(await history(index, now + DAY + 6), ['p p7', 'p p6', 'p p5']);
       assertExact(index);
-    } finally {
-      await index.close();
-    }
-  });
+    }));
 
-  test("a filed version's purge time changed by an upsert (as stowage migrate writes) moves in the purge order", async () => {
-    const index = await open('update');
-    try {
+  test("a filed version's purge time changed by an upsert (as stowage migrate writes) moves in the purge order", () =>
+    withIndex('update', async (index) => {
       const now = Date.now();
       await write(index, 'u', 'u1', now);
       await write(index, 'u', 'u2', now + 1);
@@ -222,10 +211,7 @@ describe('versions filed in batches (embedded index)', () => {
       assert.equal(await index.purgeVersions({ now: now + 10, limit: 10, collectAfter: now }), 1, 'due at its new time');
       assert.deepEqual(await history(index, now + 11), ['u u2']);
       assertExact(index);
-    } finally {
-      await index.close();
-    }
-  });
+    }));
 
   test('a data directory whose versions an older version indexed as it wrote: its index becomes the filed one', async () => {
     const now = Date.now();
@@ -264,9 +250,8 @@ describe('versions filed in batches (embedded index)', () => {
     }
   });
 
-  test('an entry that names no such version is not trusted: not listed under its key, not purged early, not removed with a bucket', async () => {
-    const index = await open('strays');
-    try {
+  test('an entry that names no such version is not trusted: not listed under its key, not purged early, not removed with a bucket', () =>
+    withIndex('strays', async (index) => {
       const now = Date.now();
       await write(index, 'mine', 'm1', now);
       await write(index, 'mine', 'm2', now + 1);
@@ -286,21 +271,13 @@ describe('versions filed in batches (embedded index)', () => {
       assert.equal(await index.purgeVersions({ now: now + 2, limit: 10, collectAfter: now }), 0);
       assert.equal(await index.buckets.remove({ name: 'other-bucket', owner: TENANT, now, collectAfter: now }), 'deleted');
       assert.equal(count(index, 'SELECT COUNT(*) FROM object_versions'), 1, 'the version stays');
-    } finally {
-      await index.close();
-    }
-  });
+    }));
 
   test('fsck finds the orders apart from the versions, and --repair files them again', async () => {
     const dataDir = path.join(dir, 'fsck');
     await mkdir(dataDir);
     const now = Date.now();
-    const index = await SqliteIndex.open({
-      file: path.join(dataDir, 'index.sqlite'),
-      durability: 'process',
-      defaultQuotaBytes: null,
-      attributeLayout: { contentFields: [] },
-    });
+    const index = await openAt(path.join(dataDir, 'index.sqlite'));
     for (let i = 0; i < 4; i++) await write(index, i % 2 ? 'odd' : 'even', `v${i}`, now + i);
     assert.equal((await history(index, now + 5)).length, 4, 'two versions and two current rows');
     await fileNow(index);
@@ -316,12 +293,7 @@ describe('versions filed in batches (embedded index)', () => {
     const repaired = await fsck({ dataDir, repair: true });
     assert.equal(repaired.findings[0]?.repaired, 'both orders filed again from the versions');
     assert.deepEqual((await fsck({ dataDir })).findings, []);
-    const reopened = await SqliteIndex.open({
-      file: path.join(dataDir, 'index.sqlite'),
-      durability: 'process',
-      defaultQuotaBytes: null,
-      attributeLayout: { contentFields: [] },
-    });
+    const reopened = await openAt(path.join(dataDir, 'index.sqlite'));
     try {
       assert.deepEqual(await history(reopened, now + 6), ['even v2', 'even v0', 'odd v3', 'odd v1']);
       assertExact(reopened);
