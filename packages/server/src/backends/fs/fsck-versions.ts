@@ -1,6 +1,6 @@
 import { addFinding, type FsckContext } from './fsck-context.js';
 import { tableExists } from './fsck-usage.js';
-import { fileVersions } from './index-db.js';
+import { refileVersions } from './index-db.js';
 
 /** Filed versions (at or below the mark) that an order lacks, entries naming no such version, and a mark above every id. */
 const DRIFT = `SELECT
@@ -45,10 +45,6 @@ export function checkVersionOrders(ctx: FsckContext): void {
   if (problems.length === 0) return;
   const finding = addFinding(ctx, { kind: 'version-order-drift', file: 'index.sqlite', message: problems.join('; ') });
   if (!ctx.repair) return;
-  ctx.db.transaction(() => {
-    ctx.db.exec('DELETE FROM version_keys; DELETE FROM version_purges; DELETE FROM versions_filed');
-    ctx.db.exec('INSERT INTO versions_filed (through) VALUES (0)');
-    fileVersions(ctx.db);
-  })();
+  ctx.db.transaction(() => refileVersions(ctx.db))();
   finding.repaired = 'both orders filed again from the versions';
 }

@@ -428,10 +428,7 @@ function addVersionKeys(db: Database): void {
   const marked = db.prepare('SELECT 1 FROM versions_filed').pluck();
   if (marked.get() && olderIndexes.all().length === 0) return;
   db.transaction(() => {
-    if (!marked.get()) {
-      db.exec('INSERT INTO versions_filed (through) VALUES (0)');
-      fileVersions(db);
-    }
+    if (!marked.get()) refileVersions(db);
     for (const name of olderIndexes.all() as string[]) db.exec(`DROP INDEX IF EXISTS ${name}`);
   }).immediate();
 }
@@ -448,8 +445,10 @@ export const FILING_STATEMENTS = [
   'UPDATE versions_filed SET through = (SELECT COALESCE(MAX(id), 0) FROM object_versions)',
 ] as const;
 
-/** Files every version above the mark (see addVersionKeys), inside the caller's transaction. */
-export function fileVersions(db: Database): void {
+/** Files every version from none (see addVersionKeys): both orders emptied, the mark at 0; inside the caller's transaction. */
+export function refileVersions(db: Database): void {
+  db.exec('DELETE FROM version_keys; DELETE FROM version_purges; DELETE FROM versions_filed');
+  db.exec('INSERT INTO versions_filed (through) VALUES (0)');
   for (const sql of FILING_STATEMENTS) db.prepare(sql).run();
 }
 

@@ -436,9 +436,10 @@ export class SqliteIndex implements ObjectIndex {
 
   async purgeVersions({ now, limit, collectAfter }: { now: number; limit: number; collectAfter: number }): Promise<number> {
     // The sweeper's round also files what writes left unfiled (after a restart, or `stowage
-    // migrate` into this directory), so that readers scan no more than a batch beside the orders.
-    // A filing that fails (a full disk) must not keep the purge from freeing space.
-    await this.commits.enqueue(() => this.versions.fileAll()).catch(() => {});
+    // migrate` into this directory), so that readers scan no more than a batch beside the orders:
+    // in the purge's commit, but as an operation of its own, so that it cannot keep the purge
+    // from freeing space.
+    void this.versions.fileSoon();
     return this.commits.enqueue(() => {
       const { removed, blobIds } = this.versions.purge(now, limit);
       for (const id of blobIds) this.sql.queueGarbage.run(id, collectAfter);

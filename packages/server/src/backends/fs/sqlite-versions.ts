@@ -145,7 +145,6 @@ export class SqliteVersions {
            RETURNING key, size`,
         )
         .raw(true),
-
       keptOfTenant: db.prepare(
         `SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS versions FROM objects WHERE ${ALL_KEPT} AND tenant = @tenant`,
       ),
@@ -228,13 +227,20 @@ export class SqliteVersions {
     for (const statement of this.filing) statement.run();
   }
 
+  /**
+   * fileAll in the next commit, as an operation of its own: one that fails (a full disk) leaves
+   * the mark where it was, for the next one, and fails nothing else of that commit.
+   */
+  fileSoon(): Promise<void> {
+    return this.commits.enqueue(() => this.fileAll()).catch(() => {});
+  }
+
   /** Counts `count` versions written; past FILING_BATCH, files them in the next commit. */
   private wrote(count: number): void {
     this.written += count;
     if (this.written < FILING_BATCH) return;
     this.written = 0;
-    // A filing that fails (a full disk) leaves the mark where it was, for the next one.
-    this.commits.enqueue(() => this.fileAll()).catch(() => {});
+    void this.fileSoon();
   }
 
   /** Deletes the visible row `id` in place: it is a noncurrent version and a delete marker (`markerId`) from `now`. */
