@@ -66,8 +66,18 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
     previews.current.key = view.object;
     if (view.object !== undefined) previews.current.shown++;
   }
+  /**
+   * A Back the console started (closing a preview) that has not arrived yet, and the view chosen
+   * meanwhile: recorded before it arrives, that view's entry would be the one Back leaves.
+   */
+  const steppingBack = useRef<{ next?: Parameters<typeof go> } | undefined>(undefined);
   /** Shows a view and records it in the history: a new entry (`push`) or in place of the current one. */
   const go = useCallback((next: View, mode: 'push' | 'replace', state: { preview: boolean } | null = null) => {
+    if (steppingBack.current) {
+      steppingBack.current.next = [next, mode, state];
+      setView(next);
+      return;
+    }
     const hash = hashOf(next);
     if (mode === 'push' && location.hash !== hash) history.pushState(state, '', hash);
     else if (location.hash !== hash) history.replaceState(history.state, '', hash);
@@ -137,6 +147,9 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
   // Back and forward move between the views visited, and a changed fragment goes where it says.
   useEffect(() => {
     const follow = () => {
+      const chosen = steppingBack.current?.next;
+      steppingBack.current = undefined;
+      if (chosen) return go(...chosen);
       const next = viewOf(location.hash);
       const current = here.current;
       const samePlace = current.bucket === next.bucket && current.prefix === next.prefix;
@@ -151,7 +164,7 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
       window.removeEventListener('popstate', follow);
       window.removeEventListener('hashchange', follow);
     };
-  }, []);
+  }, [go]);
 
   // The previewed object follows the URL: from the rows loaded, else asked of the server (a link or a reload).
   const rowsNow = useRef(contents.rows);
@@ -234,8 +247,10 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
     const current = here.current;
     if (current.object === undefined || shown !== previews.current.shown || previews.current.closed === shown) return;
     previews.current.closed = shown;
-    if ((history.state as { preview?: boolean } | null)?.preview) history.back();
-    else go({ ...current, object: undefined }, 'replace');
+    if ((history.state as { preview?: boolean } | null)?.preview) {
+      steppingBack.current = {};
+      history.back();
+    } else go({ ...current, object: undefined }, 'replace');
   };
   const done = (text: string) => {
     setModal(undefined);
