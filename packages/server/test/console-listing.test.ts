@@ -302,6 +302,52 @@ describe('console listing and navigation', { skip: browserSkip }, () => {
     await folderButton('moved/').waitFor();
   });
 
+  test('bulk copy and move onto keys that exist: those are kept and asked about, then overwritten or left as they were', async () => {
+    for (const name of ['a.txt', 'b.txt', 'c.txt']) await put('data', `clash/${name}`, `new ${name}`);
+    for (const name of ['a.txt', 'b.txt']) await put('data', `there/${name}`, `old ${name}`);
+    const value = async (key: string) => (await api.get('data', key)).text;
+    await open('clash/');
+    await page.getByLabel('Select all 3 objects shown').click();
+    const bar = page.getByRole('region', { name: 'Selected objects' });
+    await bar.getByRole('button', { name: 'Copy to…' }).click();
+    let dialog = page.getByRole('dialog', { name: 'Copy 3 objects' });
+    await dialog.getByLabel('Destination folder').fill('there');
+    await dialog.getByRole('button', { name: 'Copy' }).click();
+    // The copy goes on past a key that exists, and asks about them all at the end.
+    await dialog.getByRole('heading', { name: 'Copied 1 of 3 objects to data: there/; 2 skipped: they already exist there' }).waitFor();
+    assert.equal(await value('there/c.txt'), 'new c.txt');
+    assert.equal(await value('there/a.txt'), 'old a.txt');
+    assert.deepEqual(await axeViolations(page), [], 'the question about existing keys');
+    await saveScreenshot(page, 'listing-03-bulk-exists');
+    await dialog.getByRole('button', { name: 'Keep them' }).click();
+    await status('Copied 1 of 3 objects to data: there/; 2 kept as they were: they already exist there.').waitFor();
+    assert.deepEqual([await value('there/a.txt'), await value('there/b.txt')], ['old a.txt', 'old b.txt']);
+    // What was not copied stays selected; copied again, they are overwritten this time.
+    await bar.getByText('2 objects selected').waitFor();
+    await bar.getByRole('button', { name: 'Copy to…' }).click();
+    dialog = page.getByRole('dialog', { name: 'Copy 2 objects' });
+    await dialog.getByLabel('Destination folder').fill('there/');
+    await dialog.getByRole('button', { name: 'Copy' }).click();
+    await dialog.getByRole('heading', { name: 'Copied 0 of 2 objects to data: there/; 2 skipped: they already exist there' }).waitFor();
+    await dialog.getByRole('button', { name: 'Overwrite' }).click();
+    await status('Copied 2 objects to data: there/.').waitFor();
+    assert.deepEqual([await value('there/a.txt'), await value('there/b.txt')], ['new a.txt', 'new b.txt']);
+
+    // A move onto an existing key, overwritten: the source goes only then.
+    await put('data', 'there/c.txt', 'old c.txt');
+    await page.getByLabel('Select c.txt').click();
+    await bar.getByRole('button', { name: 'Move to…' }).click();
+    dialog = page.getByRole('dialog', { name: 'Move 1 object' });
+    await dialog.getByLabel('Destination folder').fill('there/');
+    await dialog.getByRole('button', { name: 'Move' }).click();
+    await dialog.getByRole('heading', { name: 'Moved 0 of 1 object to data: there/; 1 skipped: it already exists there' }).waitFor();
+    assert.deepEqual(await api.keys('data', 'clash/'), ['clash/a.txt', 'clash/b.txt', 'clash/c.txt']);
+    await dialog.getByRole('button', { name: 'Overwrite' }).click();
+    await status('Moved 1 object to data: there/.').waitFor();
+    assert.deepEqual(await api.keys('data', 'clash/'), ['clash/a.txt', 'clash/b.txt']);
+    assert.equal(await value('there/c.txt'), 'new c.txt');
+  });
+
   test('bulk delete shows progress, stops cleanly on request and at an error, and says which failed', async () => {
     const names = ['d1.txt', 'd2.txt', 'd3.txt', 'd4.txt', 'd5.txt', 'd6.txt'];
     for (const name of names) await put('data', `doomed/${name}`, name);
@@ -494,9 +540,10 @@ describe('console listing and navigation', { skip: browserSkip }, () => {
     assert.ok(traced.length > 100, `the trace recorded the page's tasks (${traced.length})`);
     assert.ok(longest <= LONG_TASK_MS, `the longest task of the page in the trace took ${longest.toFixed(1)} ms`);
     assert.deepEqual(await axeViolations(page), [], 'the listing of 100,000 keys');
-    // What the tests caused on purpose: the delete of d4, gone behind the console's back, and the refused page.
+    // What the tests caused on purpose: the delete of d4, gone behind the console's back, the refused
+    // page, and the copies and the move onto existing keys.
     assert.deepEqual(
-      errors.filter((error) => !/status of (403|404)/.test(error)),
+      errors.filter((error) => !/status of (403|404)|status of 409 .*\/storage\/v1\/(copy|move)\)$/.test(error)),
       [],
       'no other errors in the page',
     );

@@ -1,6 +1,6 @@
-import { useRef, useState } from 'preact/hooks';
-import type { Api, BucketName } from '../api.js';
-import { type BulkOperation, type BulkResult, objectCount, runBulk } from '../bulk.js';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { type Api, ApiError, type BucketName } from '../api.js';
+import { type BulkOperation, type BulkResult, followedBy, objectCount, runBulk, SKIPPED, skippedSummary } from '../bulk.js';
 import { baseName } from '../keys.js';
 import { DestinationSelect } from './DestinationSelect.js';
 import { Dialog } from './Dialog.js';
@@ -16,7 +16,8 @@ const DOING: Record<BulkOperation, string> = { delete: 'Deleting', move: 'Moving
 
 /**
  * Confirms a bulk action on the selected objects (and, to move or copy, asks where to), then
- * runs it one object at a time with a progress bar and a Stop button.
+ * runs it one object at a time with a progress bar and a Stop button. A copy or move leaves a key
+ * whose destination exists as it was and goes on; at the end it asks whether to overwrite those.
  */
 export function BulkDialog({
   api,
@@ -44,8 +45,36 @@ export function BulkDialog({
   const [progress, setProgress] = useState<number>();
   const [error, setError] = useState<string>();
   const abort = useRef<AbortController | undefined>(undefined);
+  /** The keys of the run under way: the selection, then those skipped when the user overwrites them. */
+  const [running, setRunning] = useState<readonly string[]>();
+  /** A run that skipped existing destinations, waiting for Overwrite or Keep them. */
+  const [asking, setAsking] = useState<{ result: BulkResult; to: string; where: string }>();
+  const overwriteButton = useRef<HTMLButtonElement>(null);
+  useLayoutEffect(() => overwriteButton.current?.focus(), [asking]);
   const title = `${TITLE[operation]} ${objectCount(keys.length)}`;
 
+  const run = async (chosen: readonly string[], to: string, overwrite: boolean) => {
+    abort.current = new AbortController();
+    setRunning(chosen);
+    setProgress(0);
+    const each = async (key: string) => {
+      const name = baseName(key, prefix);
+      if (operation === 'delete') await api.remove(type, key);
+      else if (operation === 'download') await download(api, type, key, name);
+      else {
+        try {
+          await api.transfer(operation, { type, key }, { type: destinationType, key: to + name }, overwrite);
+        } catch (cause) {
+          if (cause instanceof ApiError && cause.code === 'DestinationExists') return SKIPPED;
+          throw cause;
+        }
+      }
+    };
+    const result = await runBulk(operation, chosen, each, setProgress, abort.current.signal);
+    setProgress(undefined);
+    setRunning(undefined);
+    return result;
+  };
   const start = async (event: Event) => {
     event.preventDefault();
     const to = folder === '' || folder.endsWith('/') ? folder : `${folder}/`;
@@ -54,21 +83,22 @@ export function BulkDialog({
       return;
     }
     setError(undefined);
-    abort.current = new AbortController();
-    setProgress(0);
-    const each = async (key: string) => {
-      const name = baseName(key, prefix);
-      if (operation === 'delete') await api.remove(type, key);
-      else if (operation === 'download') await download(api, type, key, name);
-      else await api.transfer(operation, { type, key }, { type: destinationType, key: to + name });
-    };
-    const result = await runBulk(operation, keys, each, setProgress, abort.current.signal);
-    onFinished(result, operation === 'move' || operation === 'copy' ? ` to ${destinationType}: ${to || '(top level)'}` : '');
+    const where = operation === 'move' || operation === 'copy' ? ` to ${destinationType}: ${to || '(top level)'}` : '';
+    const result = await run(keys, to, false);
+    if (result.skipped.length > 0 && !result.failed && !result.stopped) setAsking({ result, to, where });
+    else onFinished(result, where);
   };
+  const overwrite = async () => {
+    if (!asking) return;
+    setAsking(undefined);
+    const { result, to, where } = asking;
+    onFinished(followedBy(result, await run(result.skipped, to, true)), where);
+  };
+  const keep = () => asking && onFinished(asking.result, asking.where);
 
-  const running = progress !== undefined;
+  const busy = running !== undefined;
   return (
-    <Dialog title={title} onClose={running ? () => abort.current?.abort() : onClose}>
+    <Dialog title={title} onClose={busy ? () => abort.current?.abort() : asking ? keep : onClose}>
       <form onSubmit={start}>
         {operation === 'delete' && (
           <p>
@@ -83,18 +113,24 @@ export function BulkDialog({
               <input
                 value={folder}
                 placeholder="empty for the top level"
-                disabled={running}
+                disabled={busy || asking !== undefined}
                 onInput={(event) => setFolder((event.currentTarget as HTMLInputElement).value)}
               />
             </label>
-            <DestinationSelect value={destinationType} from={type} buckets={buckets} disabled={running} onChange={setDestinationType} />
+            <DestinationSelect
+              value={destinationType}
+              from={type}
+              buckets={buckets}
+              disabled={busy || asking !== undefined}
+              onChange={setDestinationType}
+            />
           </>
         )}
-        {running ? (
+        {busy ? (
           <div class="bulk-progress">
-            <progress max={keys.length} value={progress} aria-label={`${DOING[operation]} the selected objects`} />
+            <progress max={running.length} value={progress} aria-label={`${DOING[operation]} the selected objects`} />
             <p role="status">
-              {DOING[operation]} {progress.toLocaleString()} of {objectCount(keys.length)}…
+              {DOING[operation]} {(progress ?? 0).toLocaleString()} of {objectCount(running.length)}…
             </p>
             <div class="actions">
               <button type="button" onClick={() => abort.current?.abort()}>
@@ -102,6 +138,23 @@ export function BulkDialog({
               </button>
             </div>
           </div>
+        ) : asking ? (
+          <section class="warning" aria-labelledby="exists-heading">
+            <h4 id="exists-heading">{skippedSummary(asking.result, asking.where)}</h4>
+            <p>
+              {asking.result.skipped.length === 1
+                ? 'Overwrite it too?'
+                : `Overwrite those ${asking.result.skipped.length.toLocaleString()} too?`}
+            </p>
+            <div class="actions">
+              <button type="button" onClick={keep}>
+                {asking.result.skipped.length === 1 ? 'Keep it' : 'Keep them'}
+              </button>
+              <button type="button" class="danger" ref={overwriteButton} onClick={() => void overwrite()}>
+                Overwrite
+              </button>
+            </div>
+          </section>
         ) : (
           <DialogActions error={error} onCancel={onClose}>
             <button type="submit" class={operation === 'delete' ? 'danger' : undefined}>
