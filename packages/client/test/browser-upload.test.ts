@@ -6,8 +6,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -18,6 +16,7 @@ import { browserSkip, collectPageErrors, launchBrowser, newPage } from '../../se
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
 import { Auth, Storage } from '../src/node/index.js';
 import { startCuttingProxy } from './cutting-proxy.js';
+import { type Route, startPageServer } from './page-server.js';
 
 const MiB = 1024 * 1024;
 const FILE_SIZE = 50 * MiB;
@@ -73,39 +72,6 @@ const EXAMPLE_PAGE = `<!doctype html>
 <script type="module" src="/upload-from-browser.mjs"></script>
 </body></html>`;
 
-type Route = (url: URL) => Promise<{ type: string; body: string } | undefined>;
-
-/**
- * Serves the pages, the client bundle and the example on a port of its own, under another host
- * name: another origin. `api` answers the example's /api/ requests, as the app's server would.
- */
-async function startPageServer(clientBundle: string, api: Route): Promise<{ origin: string; close(): Promise<void> }> {
-  const files: Record<string, { type: string; body: string }> = {
-    '/': { type: 'text/html; charset=utf-8', body: PAGE },
-    '/example': { type: 'text/html; charset=utf-8', body: EXAMPLE_PAGE },
-    '/stowage-client.js': { type: 'text/javascript', body: clientBundle },
-    '/upload-from-browser.mjs': { type: 'text/javascript', body: await readFile(EXAMPLE, 'utf8') },
-  };
-  const server = http.createServer((request, response) => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    const answer = files[url.pathname] ? Promise.resolve(files[url.pathname]) : api(url);
-    answer.then(
-      (found) => (found ? response.writeHead(200, { 'content-type': found.type }).end(found.body) : response.writeHead(404).end()),
-      (error: unknown) => response.writeHead(500).end(String(error)),
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://localhost:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 const isNonDecreasing = (values: number[]) => values.every((value, i) => i === 0 || value >= (values[i - 1] as number));
 
 describe('uploadBlob in Chromium, from another origin, through an upload URL', { skip: browserSkip }, () => {
@@ -126,7 +92,13 @@ describe('uploadBlob in Chromium, from another origin, through an upload URL', {
       const uploadUrl = await storage.getUploadUrl(`uploads/${url.searchParams.get('name')}`);
       return { type: 'application/json', body: JSON.stringify({ uploadUrl }) };
     };
-    pages = await startPageServer(bundle.outputFiles[0]?.text ?? '', api);
+    const files = {
+      '/': { type: 'text/html; charset=utf-8', body: PAGE },
+      '/example': { type: 'text/html; charset=utf-8', body: EXAMPLE_PAGE },
+      '/stowage-client.js': { type: 'text/javascript', body: bundle.outputFiles[0]?.text ?? '' },
+      '/upload-from-browser.mjs': { type: 'text/javascript', body: await readFile(EXAMPLE, 'utf8') },
+    };
+    pages = await startPageServer(files, api);
     ts = await startTestServer({ corsOrigins: [pages.origin] });
     storage = new Storage({ url: ts.url, auth: new Auth({ token: await ts.token('alice'), env: {} }) });
     const file = randomBytes(FILE_SIZE);
