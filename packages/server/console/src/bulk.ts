@@ -71,9 +71,10 @@ export function skippedSummary(result: BulkResult, where = ''): string {
 export function bulkSummary(result: BulkResult, where = ''): string {
   const { operation, total, done, failed, stopped, skipped } = result;
   if (!failed && !stopped && skipped.length === 0) return `${PAST[operation]} ${objectCount(total)}${where}.`;
-  const kept = skipped.length > 0 ? `; ${skipped.length.toLocaleString()} kept as they were: ${existThere(skipped.length)}` : '';
+  const left = skipped.length === 1 ? 'left as it was' : 'left as they were';
+  const kept = skipped.length > 0 ? `; ${skipped.length.toLocaleString()} ${left}: ${existThere(skipped.length)}` : '';
   if (!failed && !stopped) return `${doneOf(result, where)}${kept}.`;
-  const left = total - done.length - skipped.length;
+  const notDone = total - done.length - skipped.length;
   const reason = failed ? `it stopped at ${failed.key}: ${failed.message}` : 'it was stopped';
-  return `${doneOf(result, where)}${kept}; ${reason}. ${left.toLocaleString()} not done.`;
+  return `${doneOf(result, where)}${kept}; ${reason}. ${notDone.toLocaleString()} not done.`;
 }

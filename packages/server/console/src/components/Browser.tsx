@@ -42,6 +42,9 @@ type Modal =
 /** Bucket settings read at once when the list of buckets comes. */
 const PARALLEL_INFO_READS = 4;
 
+/** How long a Back the console started may take before a view chosen meanwhile is recorded anyway. */
+const STEP_BACK_WAIT_MS = 3_000;
+
 /**
  * The signed-in view: the bucket selector (storage types, the user's buckets, those shared with
  * them), folders with breadcrumbs, listing, uploads and actions, and a named bucket's sharing.
@@ -50,6 +53,8 @@ const PARALLEL_INFO_READS = 4;
  */
 export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; onSignOut: () => void }) {
   const [view, setView] = useState<View>(() => viewOf(location.hash));
+  /** The fragment the first view was read from: one changed before the listeners below were there is followed then. */
+  const firstHash = useRef(location.hash);
   const { bucket: type, prefix, search, sort } = view;
   const here = useRef(view);
   here.current = view;
@@ -70,11 +75,15 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
    * A Back the console started (closing a preview) that has not arrived yet, and the view chosen
    * meanwhile: recorded before it arrives, that view's entry would be the one Back leaves.
    */
-  const steppingBack = useRef<{ next?: Parameters<typeof go> } | undefined>(undefined);
+  const steppingBack = useRef<{ next?: Parameters<typeof go>; timer: ReturnType<typeof setTimeout> } | undefined>(undefined);
   /** Shows a view and records it in the history: a new entry (`push`) or in place of the current one. */
   const go = useCallback((next: View, mode: 'push' | 'replace', state: { preview: boolean } | null = null) => {
-    if (steppingBack.current) {
-      steppingBack.current.next = [next, mode, state];
+    const waiting = steppingBack.current;
+    if (waiting) {
+      // The views chosen meanwhile make one entry: a new one if any of them asked for one.
+      const earlier = waiting.next;
+      const push = mode === 'push' || earlier?.[1] === 'push';
+      waiting.next = [next, push ? 'push' : 'replace', mode === 'push' ? state : (earlier?.[2] ?? state)];
       setView(next);
       return;
     }
@@ -83,6 +92,22 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
     else if (location.hash !== hash) history.replaceState(history.state, '', hash);
     setView(next);
   }, []);
+  /**
+   * The Back arrived, or did not in time (`late`): the view chosen meanwhile, if any, gets its entry
+   * (true then); without one, a Back that did not come closes the preview in place.
+   */
+  const steppedBack = useCallback(
+    (late = false) => {
+      const waiting = steppingBack.current;
+      if (!waiting) return false;
+      clearTimeout(waiting.timer);
+      steppingBack.current = undefined;
+      if (waiting.next) go(...waiting.next);
+      else if (late) go({ ...here.current, object: undefined }, 'replace');
+      return waiting.next !== undefined;
+    },
+    [go],
+  );
   /** Drops and picks waiting for their overwrite questions, one at a time. */
   const [incoming, setIncoming] = useState<Array<{ id: number; type: string; files: Incoming[] }>>([]);
   const dropCount = useRef(0);
@@ -146,10 +171,8 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
 
   // Back and forward move between the views visited, and a changed fragment goes where it says.
   useEffect(() => {
-    const follow = () => {
-      const chosen = steppingBack.current?.next;
-      steppingBack.current = undefined;
-      if (chosen) return go(...chosen);
+    const follow = (event: Event) => {
+      if (event.type === 'popstate' && steppedBack()) return;
       const next = viewOf(location.hash);
       const current = here.current;
       const samePlace = current.bucket === next.bucket && current.prefix === next.prefix;
@@ -160,11 +183,13 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
     };
     window.addEventListener('popstate', follow);
     window.addEventListener('hashchange', follow);
+    if (location.hash !== firstHash.current) follow(new HashChangeEvent('hashchange'));
     return () => {
       window.removeEventListener('popstate', follow);
       window.removeEventListener('hashchange', follow);
+      clearTimeout(steppingBack.current?.timer);
     };
-  }, [go]);
+  }, [steppedBack]);
 
   // The previewed object follows the URL: from the rows loaded, else asked of the server (a link or a reload).
   const rowsNow = useRef(contents.rows);
@@ -248,7 +273,7 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
     if (current.object === undefined || shown !== previews.current.shown || previews.current.closed === shown) return;
     previews.current.closed = shown;
     if ((history.state as { preview?: boolean } | null)?.preview) {
-      steppingBack.current = {};
+      steppingBack.current = { timer: setTimeout(() => steppedBack(true), STEP_BACK_WAIT_MS) };
       history.back();
     } else go({ ...current, object: undefined }, 'replace');
   };

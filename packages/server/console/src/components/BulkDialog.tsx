@@ -49,12 +49,16 @@ export function BulkDialog({
   const [running, setRunning] = useState<readonly string[]>();
   /** A run that skipped existing destinations, waiting for Overwrite or Keep them. */
   const [asking, setAsking] = useState<{ result: BulkResult; to: string; where: string }>();
-  const overwriteButton = useRef<HTMLButtonElement>(null);
-  useLayoutEffect(() => overwriteButton.current?.focus(), [asking]);
+  // The question takes the focus on its harmless answer: an Enter meant for the form overwrites nothing.
+  const keepButton = useRef<HTMLButtonElement>(null);
+  useLayoutEffect(() => keepButton.current?.focus(), [asking]);
+  /** Whether the run under way overwrites (the keys skipped first). */
+  const [overwriting, setOverwriting] = useState(false);
   const title = `${TITLE[operation]} ${objectCount(keys.length)}`;
 
   const run = async (chosen: readonly string[], to: string, overwrite: boolean) => {
     abort.current = new AbortController();
+    setOverwriting(overwrite);
     setRunning(chosen);
     setProgress(0);
     const each = async (key: string) => {
@@ -85,7 +89,9 @@ export function BulkDialog({
     setError(undefined);
     const where = operation === 'move' || operation === 'copy' ? ` to ${destinationType}: ${to || '(top level)'}` : '';
     const result = await run(keys, to, false);
-    if (result.skipped.length > 0 && !result.failed && !result.stopped) setAsking({ result, to, where });
+    // Stopped (Stop, Escape) during the last key: nothing more to ask, the dialog is going.
+    const stopping = abort.current?.signal.aborted ?? false;
+    if (result.skipped.length > 0 && !result.failed && !result.stopped && !stopping) setAsking({ result, to, where });
     else onFinished(result, where);
   };
   const overwrite = async () => {
@@ -97,6 +103,7 @@ export function BulkDialog({
   const keep = () => asking && onFinished(asking.result, asking.where);
 
   const busy = running !== undefined;
+  const doing = overwriting ? 'Overwriting' : DOING[operation];
   return (
     <Dialog title={title} onClose={busy ? () => abort.current?.abort() : asking ? keep : onClose}>
       <form onSubmit={start}>
@@ -128,9 +135,9 @@ export function BulkDialog({
         )}
         {busy ? (
           <div class="bulk-progress">
-            <progress max={running.length} value={progress} aria-label={`${DOING[operation]} the selected objects`} />
+            <progress max={running.length} value={progress} aria-label={`${doing} the selected objects`} />
             <p role="status">
-              {DOING[operation]} {(progress ?? 0).toLocaleString()} of {objectCount(running.length)}…
+              {doing} {(progress ?? 0).toLocaleString()} of {objectCount(running.length)}…
             </p>
             <div class="actions">
               <button type="button" onClick={() => abort.current?.abort()}>
@@ -139,7 +146,7 @@ export function BulkDialog({
             </div>
           </div>
         ) : asking ? (
-          <section class="warning" aria-labelledby="exists-heading">
+          <section class="warning" role="alert" aria-labelledby="exists-heading">
             <h4 id="exists-heading">{skippedSummary(asking.result, asking.where)}</h4>
             <p>
               {asking.result.skipped.length === 1
@@ -147,10 +154,10 @@ export function BulkDialog({
                 : `Overwrite those ${asking.result.skipped.length.toLocaleString()} too?`}
             </p>
             <div class="actions">
-              <button type="button" onClick={keep}>
+              <button type="button" ref={keepButton} onClick={keep}>
                 {asking.result.skipped.length === 1 ? 'Keep it' : 'Keep them'}
               </button>
-              <button type="button" class="danger" ref={overwriteButton} onClick={() => void overwrite()}>
+              <button type="button" class="danger" onClick={() => void overwrite()}>
                 Overwrite
               </button>
             </div>
