@@ -14,8 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { browserSkip, collectPageErrors, launchBrowser, newPage } from '../../server/test/helpers/browser.js';
+import { startPageServer } from '../../server/test/helpers/page-server.js';
 import { startFaultServer } from './fault-server.js';
-import { startPageServer } from './page-server.js';
 
 const UNIVERSAL_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'index.ts');
 const value = randomBytes(512 * 1024);

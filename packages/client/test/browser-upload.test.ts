@@ -13,10 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { browserSkip, collectPageErrors, launchBrowser, newPage } from '../../server/test/helpers/browser.js';
+import { type Route, startPageServer } from '../../server/test/helpers/page-server.js';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
 import { Auth, Storage } from '../src/node/index.js';
 import { startCuttingProxy } from './cutting-proxy.js';
-import { type Route, startPageServer } from './page-server.js';
 
 const MiB = 1024 * 1024;
 const FILE_SIZE = 50 * MiB;

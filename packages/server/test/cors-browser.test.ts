@@ -7,8 +7,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -16,6 +14,7 @@ import { GetObjectCommand, PutBucketCorsCommand, PutObjectCommand, S3Client } fr
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Browser, Page } from 'playwright-core';
 import { browserSkip, collectPageErrors, launchBrowser, newPage } from './helpers/browser.js';
+import { startPageServer } from './helpers/page-server.js';
 import { rawRequest } from './helpers/raw-http.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
@@ -71,28 +70,6 @@ window.uploadPresigned = async (putUrl, getUrl) => {
 </script>
 </body></html>`;
 
-/** A server of one HTML page on a port of its own: another origin than Stowage's. */
-async function startPageServer(): Promise<{ origin: string; close(): Promise<void> }> {
-  const server = http.createServer((request, response) => {
-    if (request.url !== '/') {
-      response.writeHead(404).end();
-      return;
-    }
-    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    // Another host name than the server's 127.0.0.1 as well as another port.
-    origin: `http://localhost:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 describe('a page on another origin uploads through upload URLs and S3 presigned PUTs (Chromium)', { skip: browserSkip }, () => {
   let pages: Awaited<ReturnType<typeof startPageServer>>;
   let ts: TestServer;
@@ -105,7 +82,7 @@ describe('a page on another origin uploads through upload URLs and S3 presigned 
   let file: Buffer;
 
   before(async () => {
-    pages = await startPageServer();
+    pages = await startPageServer({ '/': { type: 'text/html; charset=utf-8', body: PAGE } });
     ts = await startTestServer({ corsOrigins: [pages.origin] });
     token = await ts.token('alice');
     const key = await ts.server.createApiKey('alice');
