@@ -58,9 +58,11 @@ export class FetchTransport implements HttpTransport {
     response.headers.forEach((value, name) => {
       headers[name] = value;
     });
+    const body = new FetchResponseBody(response.body, deadline, this.timeouts.readMs);
+    if (!redirected) return { statusCode: response.status, headers, body };
     // The store's ETag is not the object's: resuming on it would be refused as a changed value.
-    if (redirected) delete headers.etag;
-    return { statusCode: response.status, headers, body: new FetchResponseBody(response.body, deadline, this.timeouts.readMs) };
+    delete headers.etag;
+    return { statusCode: response.status, headers, body, redirectedTo: response.url };
   }
 
   async close(): Promise<void> {

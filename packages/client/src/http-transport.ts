@@ -32,6 +32,11 @@ export interface HttpResponse {
   /** Lower-case names. */
   headers: Record<string, string | string[] | undefined>;
   body: ResponseBody;
+  /**
+   * The URL the answer came from when the runtime followed a redirect itself (a browser, to the
+   * store of an offloaded read; the headers are then the store's); undefined otherwise.
+   */
+  redirectedTo?: string;
 }
 
 export interface HttpTransport {

@@ -1,4 +1,4 @@
-import { ConnectionError, StorageError } from './errors.js';
+import { ConnectionError, PreconditionFailedError, StorageError } from './errors.js';
 import { sleep } from './streams.js';
 import { retryCauseOf, type Transport, type TransportResponse } from './transport.js';
 
@@ -10,6 +10,10 @@ import { retryCauseOf, type Transport, type TransportResponse } from './transpor
  * finishes as long as each attempt gains bytes. It ends with an error if the value changed
  * (PreconditionFailedError), the server answers the resume with other bytes (`ResumeRefused`),
  * or the budget is spent.
+ *
+ * In a browser, a read the server offloads to the store is followed by the browser itself, which
+ * hides the object's ETag; the store's URL then names the value instead (a blob, whose bytes never
+ * change): the rest is asked of the server again, and must come from the same blob.
  */
 export async function* resumingBody(
   transport: Transport,
@@ -18,6 +22,7 @@ export async function* resumingBody(
   signal: AbortSignal | undefined,
 ): AsyncGenerator<Uint8Array> {
   const etag = header(first, 'etag');
+  const blob = blobOf(first);
   const total = Number(header(first, 'content-length') ?? Number.NaN);
   const policy = transport.options.retry;
   let retries = policy.start();
@@ -34,19 +39,38 @@ export async function* resumingBody(
       throw new ConnectionError(`Download ended after ${received} of ${total} bytes`, { code: 'ShortBody' });
     } catch (error) {
       const cause = retryCauseOf(error, policy, 'GET') ?? (isShortBody(error) ? { kind: 'read' as const } : undefined);
-      // Without an ETag a resumed request could return another value's bytes.
-      if (!cause || !etag || Number.isNaN(total)) throw error;
+      // Without an ETag or a blob to check, a resumed request could return another value's bytes.
+      if (!cause || (!etag && !blob) || Number.isNaN(total)) throw error;
       if (received > before) retries = policy.start();
       const delay = retries.next('GET', cause);
       if (delay === undefined) throw error;
       await sleep(delay, signal);
     }
+    const range = `bytes=${received}-`;
     response = await transport.send(
-      { method: 'GET', url, headers: { range: `bytes=${received}-`, 'if-match': etag }, signal },
+      { method: 'GET', url, headers: etag ? { range, 'if-match': etag } : { range }, signal },
       async (answer) => answer,
     );
+    if (!etag) checkSameBlob(response, blob);
     checkResumed(response, received, total);
   }
+}
+
+/** The store blob a browser-followed answer came from: its URL without the (signed, changing) query. */
+function blobOf(response: TransportResponse): string | undefined {
+  if (response.redirectedTo === undefined) return undefined;
+  const url = new URL(response.redirectedTo);
+  return `${url.origin}${url.pathname}`;
+}
+
+/** A resume without an ETag must come from the blob the first answer came from: else the value changed. */
+function checkSameBlob(response: TransportResponse, blob: string | undefined): void {
+  if (blob !== undefined && blobOf(response) === blob) return;
+  response.body.dump().catch(() => {});
+  throw new PreconditionFailedError('The value changed while it was downloaded: its rest comes from another blob', {
+    status: 412,
+    code: 'PreconditionFailed',
+  });
 }
 
 function isShortBody(error: unknown): boolean {
