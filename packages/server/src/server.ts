@@ -124,6 +124,7 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
     clock,
     pause,
     lifecycle: { draining: false },
+    redirectOrigin: config.readOffload.kind === 'redirect' ? await backend.handoffOrigin() : undefined,
   };
   const app = buildApp(context, logger);
 

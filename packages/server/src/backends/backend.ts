@@ -284,5 +284,11 @@ export interface Backend {
   restorePrefix(options: RestorePrefixOptions): Promise<RestorePrefixResult>;
   /** Resolves when the backend can serve (e.g. its database answers). */
   checkReady(): Promise<void>;
+  /**
+   * The origin of the URLs a read handed off to the store names (a presigned URL's scheme, host
+   * and port), for pages that must be let to fetch from it; undefined when reads are not handed
+   * off by URL.
+   */
+  handoffOrigin(): Promise<string | undefined>;
   close(): Promise<void>;
 }

@@ -89,6 +89,8 @@ export interface BlobStore {
    * after `replacedBlobGraceMs`.
    */
   locate?(options: LocateBlobOptions): Promise<BlobLocation>;
+  /** For a store whose `locate` answers URLs: their origin (scheme, host and port). */
+  urlOrigin?(): Promise<string>;
   /** Removes a blob; removing one that is already gone succeeds. */
   delete(blobId: string): Promise<void>;
   /** The size of a stored blob, or undefined when there is none (a migration skips blobs already copied). */

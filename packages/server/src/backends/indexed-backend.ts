@@ -181,6 +181,10 @@ export class IndexedBackend implements Backend {
     throw new Error(`blob of ${ref.type}/${ref.key} kept disappearing`);
   }
 
+  async handoffOrigin(): Promise<string | undefined> {
+    return this.blobs.urlOrigin?.();
+  }
+
   /**
    * A manifest's parts, remembered: a manifest never changes, and a client that downloads a
    * composite value in ranges (the AWS CLI: 8 MiB each) would otherwise read all its parts' rows

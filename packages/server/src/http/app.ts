@@ -82,7 +82,7 @@ export function buildApp(ctx: AppContext, logger: FastifyBaseLogger): FastifyIns
   });
 
   registerHealthRoutes(app, ctx);
-  registerConsole(app, ctx.config);
+  registerConsole(app, ctx.config, ctx.redirectOrigin);
   app.register(async (scope) => {
     timeOutStalledParsedBodies(scope, ctx.config.bodyIdleTimeoutMs);
     registerAuthRoutes(scope, ctx);

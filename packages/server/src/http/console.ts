@@ -14,9 +14,10 @@ const ASSETS = fileURLToPath(new URL('../../dist/console/', import.meta.url));
  * The web console at `/console/`: static files built from packages/server/console, sent gzipped
  * when the browser takes it. It is one more client of the API, with no access of its own: it
  * signs in with a token or an API key like any other. The policy lets the page talk to this
- * server only (and to the public URL that signed URLs name), and show previews from blob: URLs.
+ * server only (and to the public URL that signed URLs name, and to the store that reads redirected
+ * to it come from: `redirectOrigin`), and show previews from blob: URLs.
  */
-export function registerConsole(app: FastifyInstance, config: ServerConfig): void {
+export function registerConsole(app: FastifyInstance, config: ServerConfig, redirectOrigin: string | undefined): void {
   app.get('/console', (_request, reply) => reply.redirect(CONSOLE_PATH, 301));
   if (!existsSync(ASSETS)) {
     app.get(`${CONSOLE_PATH}*`, async () => {
@@ -24,7 +25,7 @@ export function registerConsole(app: FastifyInstance, config: ServerConfig): voi
     });
     return;
   }
-  const connect = ["'self'", config.publicUrl ? new URL(config.publicUrl).origin : ''].filter(Boolean).join(' ');
+  const connect = ["'self'", config.publicUrl ? new URL(config.publicUrl).origin : '', redirectOrigin ?? ''].filter(Boolean).join(' ');
   const policy = [
     "default-src 'self'",
     `connect-src ${connect}`,

@@ -47,6 +47,8 @@ export interface AppContext {
   readonly pause: PausePoint;
   /** Set when shutdown begins: readiness fails so load balancers stop sending traffic. */
   readonly lifecycle: { draining: boolean };
+  /** The store's origin that reads redirected to it name (STOWAGE_READ_OFFLOAD=redirect), else undefined. */
+  readonly redirectOrigin: string | undefined;
 }
 
 declare module 'fastify' {

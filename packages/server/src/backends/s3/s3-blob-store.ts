@@ -103,16 +103,27 @@ export class S3BlobStore implements BlobStore {
 
   /** A presigned GET of the blob, answering with the object's own Content-Type and the rest. */
   async locate({ blobId, expiresInSeconds, headers }: LocateBlobOptions): Promise<BlobLocation> {
-    if (!this.presigner) {
-      this.presignClient = createS3Client({ ...this.options, endpoint: this.options.publicEndpoint ?? this.options.endpoint });
-      this.presigner = new KeyPresigner(this.presignClient, this.options.bucket);
-    }
+    const presigner = this.presignerForClients();
     const query: Record<string, string> = {
       'response-content-type': headers.contentType,
       'response-cache-control': headers.cacheControl,
     };
     if (headers.contentDisposition !== undefined) query['response-content-disposition'] = headers.contentDisposition;
-    return { kind: 'url', url: await this.presigner.presignGet(this.layout.blobKey(blobId), expiresInSeconds, query) };
+    return { kind: 'url', url: await presigner.presignGet(this.layout.blobKey(blobId), expiresInSeconds, query) };
+  }
+
+  /** Presigning is local: a URL for a blob that need not exist names the store as any other does. */
+  async urlOrigin(): Promise<string> {
+    return new URL(await this.presignerForClients().presignGet(this.layout.blobKey('origin-probe'), 60, {})).origin;
+  }
+
+  /** The presigner of URLs for clients: at the public endpoint, when there is one. */
+  private presignerForClients(): KeyPresigner {
+    if (!this.presigner) {
+      this.presignClient = createS3Client({ ...this.options, endpoint: this.options.publicEndpoint ?? this.options.endpoint });
+      this.presigner = new KeyPresigner(this.presignClient, this.options.bucket);
+    }
+    return this.presigner;
   }
 
   delete(blobId: string): Promise<void> {
