@@ -46,8 +46,10 @@ export class FetchTransport implements HttpTransport {
       response = await send(request.method === 'GET' ? 'manual' : 'follow');
       // A browser hides a redirect from the page: there it has to be followed by fetch itself.
       if (response.type === 'opaqueredirect') {
+        const requested = response.url;
         response = await send('follow');
-        redirected = true;
+        // Followed to somewhere else: an answer the server gave itself (the value changed since) keeps its own headers.
+        redirected = response.redirected && response.url !== requested;
       }
     } catch (error) {
       deadline.finish();

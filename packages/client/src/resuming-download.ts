@@ -63,10 +63,20 @@ function blobOf(response: TransportResponse): string | undefined {
   return `${url.origin}${url.pathname}`;
 }
 
-/** A resume without an ETag must come from the blob the first answer came from: else the value changed. */
+/**
+ * A resume without an ETag must come from the blob the first answer came from: from another, the
+ * value changed; from the server itself (a rest too short to hand off), nothing tells.
+ */
 function checkSameBlob(response: TransportResponse, blob: string | undefined): void {
-  if (blob !== undefined && blobOf(response) === blob) return;
+  const from = blobOf(response);
+  if (blob !== undefined && from === blob) return;
   response.body.dump().catch(() => {});
+  if (from === undefined) {
+    throw new StorageError(
+      'The rest of the download came from the server, not from the store it was sent to first: in a browser, nothing tells whether it is the same value (its ETag stays behind the redirect)',
+      { code: 'ResumeRefused' },
+    );
+  }
   throw new PreconditionFailedError('The value changed while it was downloaded: its rest comes from another blob', {
     status: 412,
     code: 'PreconditionFailed',

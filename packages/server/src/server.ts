@@ -79,6 +79,21 @@ export async function openStorage(config: ServerConfig, deps: ServerDependencies
   }
 }
 
+/**
+ * The store's origin that redirected reads name (for the console's policy): from a probe URL, else
+ * from the configured endpoint when presigning fails at start (credentials not there yet).
+ */
+async function redirectOriginOf(config: ServerConfig, backend: Backend, logger: pino.Logger): Promise<string | undefined> {
+  if (config.readOffload.kind !== 'redirect') return undefined;
+  try {
+    return await backend.handoffOrigin();
+  } catch (error) {
+    const endpoint = config.blobs.kind === 's3' ? (config.blobs.publicEndpoint ?? config.blobs.endpoint) : undefined;
+    logger.warn({ err: error }, `no presigned URL at start: the console may fetch from ${endpoint ?? 'no store'} only`);
+    return endpoint === undefined ? undefined : new URL(endpoint).origin;
+  }
+}
+
 /** Builds the whole server from a config: backend, auth, domain, HTTP app, sweeper. */
 export async function createServer(config: ServerConfig, deps: ServerDependencies = {}): Promise<StowageServer> {
   const clock = deps.clock ?? Date.now;
@@ -124,7 +139,7 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
     clock,
     pause,
     lifecycle: { draining: false },
-    redirectOrigin: config.readOffload.kind === 'redirect' ? await backend.handoffOrigin() : undefined,
+    redirectOrigin: await redirectOriginOf(config, backend, logger),
   };
   const app = buildApp(context, logger);
 

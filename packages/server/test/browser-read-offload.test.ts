@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { DeleteBucketCorsCommand, PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
+import { type CORSRule, DeleteBucketCorsCommand, GetBucketCorsCommand, PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { browserSkip, collectPageErrors, launchBrowser, newPage } from './helpers/browser.js';
@@ -54,6 +54,8 @@ describe('Chromium: large reads offloaded to Ceph RGW', { skip }, () => {
   let bucket: string;
   /** Where the browser reaches the store. */
   let storeOrigin: string;
+  /** The bucket's CORS rules before the test, if any. */
+  let earlierCors: CORSRule[] | undefined;
   let browser: Browser;
   let token: string;
   /** The client as a classic script (globalThis.StowageClient), for a page that has its own. */
@@ -84,6 +86,11 @@ describe('Chromium: large reads offloaded to Ceph RGW', { skip }, () => {
     // The bucket CORS of docs/deploy.md, as written: any origin (a page's own, or "null" after a
     // redirect from another origin), GET, and the client's headers.
     const cors = JSON.parse(await docBlock('docs/deploy.md', 'redirect-bucket-cors', 'json'));
+    // Whatever the bucket had is put back after.
+    earlierCors = await store.send(new GetBucketCorsCommand({ Bucket: bucket })).then(
+      (found) => found.CORSRules,
+      () => undefined,
+    );
     await store.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: cors }));
     token = await ts.token('alice');
     const stored = await rawRequest(ts.origin, 'PUT', '/storage/v1/data/set/videos%2Fbig.bin', {
@@ -100,7 +107,13 @@ describe('Chromium: large reads offloaded to Ceph RGW', { skip }, () => {
   });
   after(async () => {
     await browser?.close();
-    await store?.send(new DeleteBucketCorsCommand({ Bucket: bucket })).catch(() => {});
+    await store
+      ?.send(
+        earlierCors
+          ? new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: earlierCors } })
+          : new DeleteBucketCorsCommand({ Bucket: bucket }),
+      )
+      .catch(() => {});
     store?.destroy();
     await ts?.close();
     await pages?.close();
