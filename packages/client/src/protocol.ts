@@ -26,6 +26,9 @@ export type BucketName = StorageType | (string & {});
 /** Longest key, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024;
 
+/** The sha256 of no bytes: an empty value's (its ETag, quoted), and SigV4's hash of an empty payload. */
+export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
 /** Most keys in one list page. */
 export const MAX_LIST_LIMIT = 1000;
 

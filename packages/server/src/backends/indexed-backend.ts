@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { LRUCache } from 'lru-cache';
+import { EMPTY_SHA256 } from 'stowage-client/protocol';
 import { fail, isDiskFullError } from '../errors.js';
 import type { Failpoint } from '../failpoints.js';
 import type {
@@ -54,8 +55,6 @@ const SWEEP_BATCH = 1000;
 /** Memory for the parts of composite values' manifests: about 200 bytes a part, and its inline bytes. */
 const MANIFEST_CACHE_BYTES = 16 * 1024 * 1024;
 const PART_ENTRY_BYTES = 200;
-/** The sha256 of no bytes. */
-const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 export interface IndexedBackendOptions {
   /** Milliseconds since the epoch; injectable for tests. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { EMPTY_SHA256 } from 'stowage-client/protocol';
 import { s3Errors } from './errors.js';
-import { ALGORITHM, EMPTY_SHA256, equalHex, hmac, type SignedClaims, scopeOf } from './sigv4.js';
+import { ALGORITHM, equalHex, hmac, type SignedClaims, scopeOf } from './sigv4.js';
 
 /** The payload modes of `x-amz-content-sha256` that send the body in aws-chunked encoding. */
 export const STREAMING_SIGNED = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD';

@@ -6,7 +6,6 @@ import { single } from './header-value.js';
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
-export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 /** Header-signed requests may be this far from the server's clock (S3's limit). */
 export const MAX_SKEW_MS = 15 * 60_000;
 /** The longest a presigned URL may live (S3's limit: 7 days). */
