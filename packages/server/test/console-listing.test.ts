@@ -49,6 +49,15 @@ describe('console view URLs', () => {
   });
 });
 
+/** A promise a routed request waits on, and what lets it go. */
+function gate(): { held: Promise<void>; release: () => void } {
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return { held, release };
+}
+
 describe('console listing and navigation', { skip: browserSkip }, () => {
   let ts: TestServer;
   let api: ApiClient;
@@ -393,10 +402,7 @@ describe('console listing and navigation', { skip: browserSkip }, () => {
     assert.equal(await value('there/c.txt'), 'new c.txt');
 
     // Escape while the last key is on its way: the dialog goes, and asks nothing.
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const { held, release } = gate();
     await page.route('**/storage/v1/copy', async (route) => {
       await held;
       await route.continue().catch(() => {});
@@ -427,10 +433,7 @@ describe('console listing and navigation', { skip: browserSkip }, () => {
 
     // The second delete is held until Stop is pressed: the run ends after it, the rest untouched.
     let deletes = 0;
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const { held, release } = gate();
     await page.route('**/storage/v1/data/**', async (route) => {
       if (route.request().method() === 'DELETE' && ++deletes === 2) await held;
       await route.continue();
@@ -528,10 +531,7 @@ describe('console listing and navigation', { skip: browserSkip }, () => {
     // Load all, stopped part-way: the fifth page of 1,000 is held until Stop is pressed; what came
     // stays (the held page is dropped), and Load all goes on from there.
     let lists = 0;
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const { held, release } = gate();
     await page.route('**/storage/v1/data/list?**', async (route) => {
       if (++lists === 5) await held;
       await route.continue().catch(() => {});

@@ -45,21 +45,18 @@ export function BulkDialog({
   const [progress, setProgress] = useState<number>();
   const [error, setError] = useState<string>();
   const abort = useRef<AbortController | undefined>(undefined);
-  /** The keys of the run under way: the selection, then those skipped when the user overwrites them. */
-  const [running, setRunning] = useState<readonly string[]>();
+  /** The run under way: the selection, then the keys skipped first, when the user overwrites them. */
+  const [running, setRunning] = useState<{ keys: readonly string[]; overwrite: boolean }>();
   /** A run that skipped existing destinations, waiting for Overwrite or Keep them. */
   const [asking, setAsking] = useState<{ result: BulkResult; to: string; where: string }>();
   // The question takes the focus on its harmless answer: an Enter meant for the form overwrites nothing.
   const keepButton = useRef<HTMLButtonElement>(null);
   useLayoutEffect(() => keepButton.current?.focus(), [asking]);
-  /** Whether the run under way overwrites (the keys skipped first). */
-  const [overwriting, setOverwriting] = useState(false);
   const title = `${TITLE[operation]} ${objectCount(keys.length)}`;
 
   const run = async (chosen: readonly string[], to: string, overwrite: boolean) => {
     abort.current = new AbortController();
-    setOverwriting(overwrite);
-    setRunning(chosen);
+    setRunning({ keys: chosen, overwrite });
     setProgress(0);
     const each = async (key: string) => {
       const name = baseName(key, prefix);
@@ -103,7 +100,7 @@ export function BulkDialog({
   const keep = () => asking && onFinished(asking.result, asking.where);
 
   const busy = running !== undefined;
-  const doing = overwriting ? 'Overwriting' : DOING[operation];
+  const doing = running?.overwrite ? 'Overwriting' : DOING[operation];
   return (
     <Dialog title={title} onClose={busy ? () => abort.current?.abort() : asking ? keep : onClose}>
       <form onSubmit={start}>
@@ -135,9 +132,9 @@ export function BulkDialog({
         )}
         {busy ? (
           <div class="bulk-progress">
-            <progress max={running.length} value={progress} aria-label={`${doing} the selected objects`} />
+            <progress max={running.keys.length} value={progress} aria-label={`${doing} the selected objects`} />
             <p role="status">
-              {doing} {(progress ?? 0).toLocaleString()} of {objectCount(running.length)}…
+              {doing} {(progress ?? 0).toLocaleString()} of {objectCount(running.keys.length)}…
             </p>
             <div class="actions">
               <button type="button" onClick={() => abort.current?.abort()}>
