@@ -15,8 +15,9 @@ import { collect, streamOfChunks } from './streams.js';
 export class FetchTransport implements HttpTransport {
   private readonly slots = new Slots(64);
   /**
-   * Node's fetch reads a stream body ahead of what the socket has sent (a 200 MiB request grew the
-   * process by about 160 MiB): a long upload goes in requests of 16 MiB, each streamed.
+   * Node's fetch keeps every chunk of a stream body until the request ends (it tees the body to
+   * follow redirects and never reads the other branch: undici#4058, fixed in undici 8.6, after
+   * the fetch of Node 20 and 24): a long upload goes in requests of 16 MiB, each streamed.
    */
   readonly streamedBodyLimit = 16 * 1024 * 1024;
 
