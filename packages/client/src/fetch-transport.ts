@@ -15,9 +15,9 @@ import { collect, streamOfChunks } from './streams.js';
 export class FetchTransport implements HttpTransport {
   private readonly slots = new Slots(64);
   /**
-   * Node's fetch keeps every chunk of a stream body until the request ends (it tees the body to
-   * follow redirects and never reads the other branch: undici#4058, fixed in undici 8.6, after
-   * the fetch of Node 20 and 24): a long upload goes in requests of 16 MiB, each streamed.
+   * Node's fetch keeps every chunk of a resumable upload's request until it ends (its 308 is an
+   * answer, so redirects are not refused: see redirectMode): a long upload goes in requests of
+   * 16 MiB, each streamed.
    */
   readonly streamedBodyLimit = 16 * 1024 * 1024;
 
@@ -31,7 +31,7 @@ export class FetchTransport implements HttpTransport {
     let response: Response;
     let redirected = false;
     try {
-      const send = (redirect: 'manual' | 'follow') =>
+      const send = (redirect: RequestRedirect) =>
         fetch(`${request.origin}${request.path}`, {
           method: request.method,
           headers: request.headers,
@@ -42,9 +42,7 @@ export class FetchTransport implements HttpTransport {
           // A redirect's own headers matter (transport.ts follows a read offloaded to the store).
           redirect,
         } as RequestInit);
-      // A GET's redirect is followed by transport.ts, which keeps its headers (read offload). Not
-      // other methods': a browser would hide the 308 of a resumable upload's status from the page.
-      response = await send(request.method === 'GET' ? 'manual' : 'follow');
+      response = await send(redirectMode(request));
       // A browser hides a redirect from the page: there it has to be followed by fetch itself.
       if (response.type === 'opaqueredirect') {
         const requested = response.url;
@@ -71,6 +69,25 @@ export class FetchTransport implements HttpTransport {
   async close(): Promise<void> {
     // The runtime owns fetch's connections.
   }
+}
+
+/**
+ * How fetch treats a redirect of `request`. A GET's is followed by transport.ts, which keeps its
+ * headers (read offload). Where a 3xx is itself the answer (a resumable upload's 308, which has
+ * no Location), `follow` hands it over; `manual` would hide its status from a page in a browser.
+ * Any other stream body refuses redirects: it cannot be sent again to a redirect's target (fetch
+ * fails a 307 or 308 of one), and then Node's fetch does not keep every chunk it sent until the
+ * request ends, as it does when it may follow one (undici#4058, fixed in undici 8.6, after the
+ * fetch of Node 20 and 24).
+ */
+function redirectMode(request: HttpRequest): RequestRedirect {
+  if (request.method === 'GET') return 'manual';
+  if (request.redirectStatusAnswers) return 'follow';
+  return isStream(request.body) ? 'error' : 'follow';
+}
+
+function isStream(body: RequestBody | undefined): boolean {
+  return body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array) && !(body instanceof Blob);
 }
 
 /**

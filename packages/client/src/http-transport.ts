@@ -16,6 +16,8 @@ export interface HttpRequest {
   headers: Record<string, string>;
   body?: RequestBody | undefined;
   signal?: AbortSignal | undefined;
+  /** A 3xx status is an answer of its own here (a resumable upload's 308), not a redirect to follow. */
+  redirectStatusAnswers?: boolean | undefined;
 }
 
 /** A response body, read once: whole (text, json, bytes), chunk by chunk, or thrown away (dump). */

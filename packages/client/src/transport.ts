@@ -119,7 +119,15 @@ export class Transport {
         const { origin, path } = this.target(req.url);
         const response = await this.followOffload(
           req,
-          await this.http.request({ origin, path, method: req.method, headers, body: body?.create(), signal: req.signal }),
+          await this.http.request({
+            origin,
+            path,
+            method: req.method,
+            headers,
+            body: body?.create(),
+            signal: req.signal,
+            redirectStatusAnswers: req.acceptStatus?.some((status) => status >= 300 && status < 400),
+          }),
         );
         const result: TransportResponse = Object.assign(response, { earlierAttemptMayHaveApplied: maybeApplied });
         if (response.statusCode < 300 || req.acceptStatus?.includes(response.statusCode)) {

@@ -5,6 +5,7 @@
 // let go of that V8 frees only at its next full collection (up to about 64 MiB of them), and so
 // measure the collector's timing instead of the client.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,10 +13,11 @@ import { after, before, describe, test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { runCli, type ServerProcess, startServerProcess } from '../../server/test/helpers/server-process.js';
-import { Auth, Retry, Storage } from '../src/node/index.js';
+import { Auth, Retry, type SetResult, Storage } from '../src/node/index.js';
 import { sha256File, writePatternFile } from './test-files.js';
 
-const SIZE = 100 * 1024 * 1024;
+const MiB = 1024 * 1024;
+const SIZE = 100 * MiB;
 const WARM_UP_SIZE = 8 * 1024 * 1024;
 /**
  * What the client may hold at once beyond its baseline. Node's fetch keeps a request's body until
@@ -69,26 +71,59 @@ describe('large files through the client', () => {
     return progress;
   }
 
-  test('setFile then getFile of 100 MiB: equal sha256, client memory flat', async () => {
-    // One-time costs (compiled code, buffer pools, connections) are paid by a small transfer
-    // first, so the baseline measures what the object's size costs.
-    await roundTrip('warm-up.bin', WARM_UP_SIZE);
+  /** The most the client held at once beyond what it held before `work`, in bytes. */
+  async function heldDuring(work: () => Promise<void>): Promise<number> {
     const baseline = heldBytes();
     let peak = baseline;
     const sampler = setInterval(() => {
       peak = Math.max(peak, heldBytes());
     }, 20);
-    let progress: number[];
     try {
-      progress = await roundTrip('big.bin', SIZE);
+      await work();
     } finally {
       clearInterval(sampler);
     }
+    return peak - baseline;
+  }
+
+  test('setFile then getFile of 100 MiB: equal sha256, client memory flat', async () => {
+    // One-time costs (compiled code, buffer pools, connections) are paid by a small transfer
+    // first, so the baseline measures what the object's size costs.
+    await roundTrip('warm-up.bin', WARM_UP_SIZE);
+    let progress: number[] = [];
+    const held = await heldDuring(async () => {
+      progress = await roundTrip('big.bin', SIZE);
+    });
     assert.equal(progress.at(-1), SIZE);
-    const growth = peak - baseline;
     assert.ok(
-      growth < HELD_BUDGET,
-      `the client held ${(growth / 2 ** 20).toFixed(1)} MiB more at once while moving ${SIZE / 2 ** 20} MiB twice`,
+      held < HELD_BUDGET,
+      `the client held ${(held / 2 ** 20).toFixed(1)} MiB more at once while moving ${SIZE / 2 ** 20} MiB twice`,
     );
   });
+
+  test('set of a 100 MiB stream: equal sha256, client memory flat', async () => {
+    await storage.set('warm-up-stream.bin', patternStream(WARM_UP_SIZE).chunks);
+    const source = patternStream(SIZE);
+    let stored: SetResult | undefined;
+    const held = await heldDuring(async () => {
+      stored = await storage.set('big-stream.bin', source.chunks);
+    });
+    assert.equal(stored?.size, SIZE);
+    assert.equal(stored?.sha256, source.sha256());
+    assert.ok(held < HELD_BUDGET, `the client held ${(held / 2 ** 20).toFixed(1)} MiB more at once while sending ${SIZE / 2 ** 20} MiB`);
+  });
 });
+
+/** `size` bytes (whole MiB) as a stream of freshly made 1 MiB chunks, and their sha256 once read. */
+function patternStream(size: number): { chunks: AsyncIterable<Uint8Array>; sha256: () => string } {
+  const hash = createHash('sha256');
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < size / MiB; i++) {
+      const block = Buffer.alloc(MiB, (i * 31) % 256);
+      block.writeUInt32LE(i, 0);
+      hash.update(block);
+      yield block;
+    }
+  }
+  return { chunks: chunks(), sha256: () => hash.digest('hex') };
+}
