@@ -12,16 +12,34 @@ import { collect, streamOfChunks } from './streams.js';
  * at most 64 requests are in flight at once (Node's fetch has no limit of its own, and a server
  * refuses a tenant's requests past its share).
  */
+/** fetch's `redirect` modes. */
+type Redirect = 'follow' | 'manual' | 'error';
+
+/** How a runtime's fetch is used. */
+export interface FetchTransportOptions {
+  /**
+   * Send a stream body with `redirect: 'error'` (unless a 3xx answers the request). Node's fetch
+   * keeps every chunk of a body it may follow a redirect with until the request ends (it tees the
+   * body and never reads the copy: undici#4058, fixed in undici 8.6.0, after the fetch of Node 20
+   * and 24), but not when redirects are refused. A stream cannot go to a redirect's target anyway
+   * (fetch fails a 307 or 308 of one). Not the default: Cloudflare Workers refuse `'error'`.
+   */
+  refuseStreamRedirects?: boolean;
+}
+
 export class FetchTransport implements HttpTransport {
   private readonly slots = new Slots(64);
   /**
    * Node's fetch keeps every chunk of a resumable upload's request until it ends (its 308 is an
-   * answer, so redirects are not refused: see redirectMode): a long upload goes in requests of
-   * 16 MiB, each streamed.
+   * answer, so redirects are not refused: see FetchTransportOptions): a long upload goes in
+   * requests of 16 MiB, each streamed.
    */
   readonly streamedBodyLimit = 16 * 1024 * 1024;
 
-  constructor(private readonly timeouts: HttpTimeouts) {}
+  constructor(
+    private readonly timeouts: HttpTimeouts,
+    private readonly options: FetchTransportOptions = {},
+  ) {}
 
   async request(request: HttpRequest): Promise<HttpResponse> {
     refuseDotSegments(request.path);
@@ -31,7 +49,7 @@ export class FetchTransport implements HttpTransport {
     let response: Response;
     let redirected = false;
     try {
-      const send = (redirect: RequestRedirect) =>
+      const send = (redirect: Redirect) =>
         fetch(`${request.origin}${request.path}`, {
           method: request.method,
           headers: request.headers,
@@ -42,7 +60,7 @@ export class FetchTransport implements HttpTransport {
           // A redirect's own headers matter (transport.ts follows a read offloaded to the store).
           redirect,
         } as RequestInit);
-      response = await send(redirectMode(request));
+      response = await send(redirectMode(request, this.options.refuseStreamRedirects ?? false));
       // A browser hides a redirect from the page: there it has to be followed by fetch itself.
       if (response.type === 'opaqueredirect') {
         const requested = response.url;
@@ -75,15 +93,12 @@ export class FetchTransport implements HttpTransport {
  * How fetch treats a redirect of `request`. A GET's is followed by transport.ts, which keeps its
  * headers (read offload). Where a 3xx is itself the answer (a resumable upload's 308, which has
  * no Location), `follow` hands it over; `manual` would hide its status from a page in a browser.
- * Any other stream body refuses redirects: it cannot be sent again to a redirect's target (fetch
- * fails a 307 or 308 of one), and then Node's fetch does not keep every chunk it sent until the
- * request ends, as it does when it may follow one (undici#4058, fixed in undici 8.6, after the
- * fetch of Node 20 and 24).
+ * With `refuseStreamRedirects`, any other stream body refuses redirects (see FetchTransportOptions).
  */
-function redirectMode(request: HttpRequest): RequestRedirect {
+function redirectMode(request: HttpRequest, refuseStreamRedirects: boolean): Redirect {
   if (request.method === 'GET') return 'manual';
-  if (request.redirectStatusAnswers) return 'follow';
-  return isStream(request.body) ? 'error' : 'follow';
+  if (refuseStreamRedirects && !request.redirectStatusAnswers && isStream(request.body)) return 'error';
+  return 'follow';
 }
 
 function isStream(body: RequestBody | undefined): boolean {

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { namespaceOf } from '../../server/test/helpers/deployment.js';
 import { runCli, type ServerProcess, startServerProcess } from '../../server/test/helpers/server-process.js';
 import { Auth, Retry, type SetResult, Storage } from '../src/node/index.js';
 import { sha256File, writePatternFile } from './test-files.js';
@@ -42,19 +43,26 @@ function heldBytes(): number {
 describe('large files through the client', () => {
   let server: ServerProcess;
   let dir: string;
+  let dataDir: string;
   let storage: Storage;
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'stowage-large-client-'));
-    const dataDir = path.join(dir, 'data');
+    dataDir = path.join(dir, 'data');
     server = await startServerProcess(dataDir);
-    const { stdout: token } = await runCli(['token', '--user', 'alice', '--data-dir', dataDir]);
-    storage = new Storage({ url: server.url, auth: new Auth({ token: token.trim(), env: {} }), retries: Retry.none() });
+    const token = await runCli(['token', '--user', 'alice', '--data-dir', dataDir]);
+    assert.equal(token.code, 0, token.stderr);
+    storage = new Storage({ url: server.url, auth: new Auth({ token: token.stdout.trim(), env: {} }), retries: Retry.none() });
   });
   after(async () => {
-    await storage?.close();
-    server?.child.kill();
-    await server?.exited;
-    await rm(dir, { recursive: true, force: true });
+    try {
+      await storage?.close();
+    } finally {
+      server?.child.kill();
+      await server?.exited;
+      // The scale-out pass: the objects and the schema go with the test.
+      if (dataDir) await (await namespaceOf(dataDir)).drop();
+      if (dir) await rm(dir, { recursive: true, force: true });
+    }
   });
 
   /** setFile then getFile of `size` bytes under `key`; checks sha256 and returns the progress calls. */

@@ -1,11 +1,13 @@
+import { FetchTransport } from '../fetch-transport.js';
 import type { HttpTransportFactory } from '../http-transport.js';
-import { fetchTransport } from '../transport.js';
 import { UndiciTransport } from './undici-transport.js';
 
 /** The HTTP transports Node can use: undici (the default) or the runtime's fetch. */
 export type NodeHttpTransportName = 'undici' | 'fetch';
 
 const undiciTransport: HttpTransportFactory = (timeouts) => new UndiciTransport(timeouts);
+/** Node's fetch, told to refuse redirects of stream bodies so that it does not keep them whole. */
+const nodeFetchTransport: HttpTransportFactory = (timeouts) => new FetchTransport(timeouts, { refuseStreamRedirects: true });
 
 /**
  * The transport a Node client uses: the one named, else `STOWAGE_HTTP_TRANSPORT` (`undici` or
@@ -14,7 +16,7 @@ const undiciTransport: HttpTransportFactory = (timeouts) => new UndiciTransport(
 export function nodeHttpTransport(name?: NodeHttpTransportName | HttpTransportFactory): HttpTransportFactory {
   if (typeof name === 'function') return name;
   const chosen = name ?? process.env.STOWAGE_HTTP_TRANSPORT ?? 'undici';
-  if (chosen === 'fetch') return fetchTransport;
+  if (chosen === 'fetch') return nodeFetchTransport;
   if (chosen === 'undici') return undiciTransport;
   throw new TypeError(`unknown HTTP transport ${JSON.stringify(chosen)}: use 'undici' or 'fetch'`);
 }
