@@ -29,6 +29,12 @@
 # STOWAGE_TEST_NGINX_BIN. Without one they are skipped with a reason, unless STOWAGE_TEST_NGINX=1
 # makes that an error (CI sets it); STOWAGE_TEST_NGINX=0 skips them without looking.
 #
+# The client's tests in Bun and Deno (packages/client/test/other-runtimes.test.ts) run the pinned
+# versions that scripts/services/runtime.sh installs from the npm registry into a cache; their paths
+# go to the tests as STOWAGE_TEST_BUN and STOWAGE_TEST_DENO. When one cannot be had, its test is
+# skipped with a reason, unless STOWAGE_TEST_RUNTIMES=1 makes that an error (CI sets it);
+# STOWAGE_TEST_RUNTIMES=0 skips them without looking.
+#
 # The Python client's suite (clients/python/tests, run from packages/client/test/python-client.test.ts
 # on each pass) needs a venv that scripts/services/python-client.sh makes under
 # node_modules/.cache with pip, installing this checkout's clients/python into it. When python3 has
@@ -65,17 +71,27 @@ start_services() {
   set -a; eval "$out"; set +a
 }
 
-browser=${STOWAGE_TEST_BROWSER:-auto}
-if [ "$browser" != 0 ]; then
-  if chromium=$(scripts/services/chromium.sh); then
-    export STOWAGE_TEST_CHROMIUM="$chromium"
-  elif [ "$browser" = 1 ] || [ -n "${STOWAGE_TEST_CHROMIUM:-}" ]; then
-    echo "scripts/test.sh: could not find or install Chromium for the browser tests" >&2
+# Finds a tool with the command given (which prints its path) and exports the path as VARIABLE.
+# MODE 0 does not look, 1 makes a tool not found an error, anything else (auto) a warning.
+#   export_tool MODE VARIABLE TOOL TESTS COMMAND...
+export_tool() {
+  local mode=$1 variable=$2 tool=$3 tests=$4 found
+  shift 4
+  [ "$mode" = 0 ] && return 0
+  if found=$("$@"); then
+    export "$variable=$found"
+  elif [ "$mode" = 1 ]; then
+    echo "scripts/test.sh: could not find or install $tool for $tests" >&2
     exit 1
   else
-    echo "scripts/test.sh: WARNING: no Chromium; the browser tests are skipped" >&2
+    echo "scripts/test.sh: WARNING: no $tool; $tests are skipped" >&2
   fi
-fi
+}
+
+browser=${STOWAGE_TEST_BROWSER:-auto}
+# A STOWAGE_TEST_CHROMIUM that is not a binary is an error.
+[ "$browser" != 0 ] && [ -n "${STOWAGE_TEST_CHROMIUM:-}" ] && browser=1
+export_tool "$browser" STOWAGE_TEST_CHROMIUM Chromium "the browser tests" scripts/services/chromium.sh
 
 s3_tools=${STOWAGE_TEST_S3_TOOLS:-auto}
 if [ "$s3_tools" != 0 ] && ! scripts/services/s3-tools.sh; then
@@ -96,17 +112,9 @@ if [ "$s3_tools" != 0 ]; then
   fi
 fi
 
-nginx_mode=${STOWAGE_TEST_NGINX:-auto}
-if [ "$nginx_mode" != 0 ]; then
-  if nginx_bin=$(scripts/services/nginx.sh); then
-    export STOWAGE_TEST_NGINX_BIN="$nginx_bin"
-  elif [ "$nginx_mode" = 1 ]; then
-    echo "scripts/test.sh: could not find or install nginx for the read offload tests" >&2
-    exit 1
-  else
-    echo "scripts/test.sh: WARNING: no nginx; the read offload tests through nginx are skipped" >&2
-  fi
-fi
+export_tool "${STOWAGE_TEST_NGINX:-auto}" STOWAGE_TEST_NGINX_BIN nginx "the read offload tests through nginx" scripts/services/nginx.sh
+export_tool "${STOWAGE_TEST_RUNTIMES:-auto}" STOWAGE_TEST_BUN Bun "the client's tests in Bun" scripts/services/runtime.sh bun
+export_tool "${STOWAGE_TEST_RUNTIMES:-auto}" STOWAGE_TEST_DENO Deno "the client's tests in Deno" scripts/services/runtime.sh deno
 
 scale_out=${STOWAGE_TEST_SCALE_OUT:-auto}
 if [ "$scale_out" != 0 ] && [ -z "${STOWAGE_TEST_PG_URL:-}" ]; then
@@ -139,9 +147,13 @@ done
 if [ ${#client_tests[@]} -gt 0 ] || [ "$other_args" = 0 ]; then
   echo "== the client's suite over the fetch transport" >&2
   if [ ${#client_tests[@]} -eq 0 ]; then
-    # The Python client's suite does not go through the TypeScript transports: once is enough.
+    # The Python client's suite, and the client in other runtimes, do not go through this
+    # process's transport: once is enough.
     for file in packages/client/test/*.test.ts; do
-      [ "$file" = packages/client/test/python-client.test.ts ] || client_tests+=("$file")
+      case "$file" in
+        packages/client/test/python-client.test.ts | packages/client/test/other-runtimes.test.ts) ;;
+        *) client_tests+=("$file") ;;
+      esac
     done
   fi
   STOWAGE_HTTP_TRANSPORT=fetch node scripts/run-tests.mjs "${flags[@]}" "${client_tests[@]}"

@@ -11,11 +11,12 @@ const nodeFetchTransport: HttpTransportFactory = (timeouts) => new FetchTranspor
 
 /**
  * The transport a Node client uses: the one named, else `STOWAGE_HTTP_TRANSPORT` (`undici` or
- * `fetch`), else undici.
+ * `fetch`), else undici; under Bun, which loads this entry too, fetch: Bun's own `undici` module
+ * has no working Agent.
  */
 export function nodeHttpTransport(name?: NodeHttpTransportName | HttpTransportFactory): HttpTransportFactory {
   if (typeof name === 'function') return name;
-  const chosen = name ?? process.env.STOWAGE_HTTP_TRANSPORT ?? 'undici';
+  const chosen = name ?? process.env.STOWAGE_HTTP_TRANSPORT ?? (process.versions.bun === undefined ? 'undici' : 'fetch');
   if (chosen === 'fetch') return nodeFetchTransport;
   if (chosen === 'undici') return undiciTransport;
   throw new TypeError(`unknown HTTP transport ${JSON.stringify(chosen)}: use 'undici' or 'fetch'`);
