@@ -1,6 +1,7 @@
 // The client in Bun and Deno as their users get it: `stowage-client` imported from node_modules
 // (both resolve the package's Node entry, through their Node compatibility) against a real server,
-// through values, streams, files (a resumable upload), listing, signed URLs and deletes. The
+// through values, streams, files (a resumable upload), listing, signed URLs and deletes; then
+// `stowage-client/web` named: Blobs up and a resumable stream down, and an upload URL. The
 // runtimes are the ones scripts/test.sh installs (scripts/services/runtime.sh), named by
 // STOWAGE_TEST_BUN and STOWAGE_TEST_DENO; with STOWAGE_TEST_RUNTIMES=1 a missing one fails.
 import assert from 'node:assert/strict';
@@ -18,6 +19,8 @@ const CLIENT_PACKAGE = fileURLToPath(new URL('..', import.meta.url));
 const ROUND_TRIP = fileURLToPath(new URL('fixtures/runtime-round-trip.mjs', import.meta.url));
 /** Over the client's one-request limit (8 MiB), so setFile goes as a resumable upload. */
 const FILE_SIZE = 12 * 1024 * 1024;
+/** Over setBlob's chunk (8 MiB): an upload in resumable chunks through the web entry. */
+const BLOB_SIZE = 9 * 1024 * 1024;
 const required = process.env.STOWAGE_TEST_RUNTIMES === '1';
 
 const RUNTIMES = [
@@ -59,6 +62,7 @@ describe('the client in other runtimes', () => {
           SOURCE_FILE: source,
           TARGET_FILE: target,
           KEY_PREFIX: prefix,
+          BLOB_SIZE: String(BLOB_SIZE),
         },
         maxBuffer: 1024 * 1024,
       });
@@ -78,6 +82,10 @@ describe('the client in other runtimes', () => {
         signedUrl: 'hello',
         delete: false,
         missing: 'NotFoundError',
+        webSetBlob: BLOB_SIZE,
+        webGetStream: BLOB_SIZE,
+        webUploadBlob: 8,
+        webGet: 'uploaded',
       });
       assert.equal(await sha256File(target), sha256);
     });
