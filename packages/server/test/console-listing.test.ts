@@ -604,12 +604,13 @@ describe('console listing and navigation', { skip: browserSkip }, () => {
     await saveArtifact('listing-100k-scroll-and-search.trace.json', trace);
     assert.ok(trace.includes('"measured-end"'), 'the trace holds the mark made at the end of the measured window');
     const traced = rendererTasks(trace);
-    const longest = Math.max(0, ...traced);
+    const longest = Math.max(0, ...traced.map((task) => task.cpuMs));
+    const longestWall = Math.max(0, ...traced.map((task) => task.wallMs));
     process.stdout.write(
-      `# long tasks while scrolling and searching: ${JSON.stringify(long.map(Math.round))}; ${traced.length} traced tasks, the longest ${longest.toFixed(1)} ms\n`,
+      `# long tasks while scrolling and searching: ${JSON.stringify(long.map(Math.round))}; ${traced.length} traced tasks, the longest ${longest.toFixed(1)} ms of the main thread's time (${longestWall.toFixed(1)} ms of wall time)\n`,
     );
     assert.ok(traced.length > 100, `the trace recorded the page's tasks (${traced.length})`);
-    assert.ok(longest <= LONG_TASK_MS, `the longest task of the page in the trace took ${longest.toFixed(1)} ms`);
+    assert.ok(longest <= LONG_TASK_MS, `the longest task of the page in the trace took ${longest.toFixed(1)} ms of the main thread's time`);
     // Screenshots, out of the measured window: the search, then the end of the folder.
     await search().fill('-0042.T');
     await counts.filter({ hasText: '100 of 100,000 loaded match “-0042.T”' }).waitFor();
@@ -634,15 +635,19 @@ describe('console listing and navigation', { skip: browserSkip }, () => {
 
 /**
  * The tasks of the page's main thread (the renderer's, named CrRendererMain) in a Chromium trace,
- * as durations in ms.
+ * each as the thread's own time it took (`tdur`) and its wall time (`dur`), in ms. The thread's
+ * time is the page's work: on a machine that runs other tests beside the browser, a task's wall
+ * time also counts the time the thread waited for a CPU (a CI run saw a task of 120.5 ms of wall
+ * time and 38.2 ms of the thread's). Tasks too short to time carry no `tdur`: their wall time.
  */
-function rendererTasks(trace: Buffer): number[] {
+function rendererTasks(trace: Buffer): Array<{ cpuMs: number; wallMs: number }> {
   interface TraceEvent {
     name: string;
     ph: string;
     pid: number;
     tid: number;
     dur?: number;
+    tdur?: number;
     args?: { name?: string };
   }
   const parsed = JSON.parse(trace.toString()) as { traceEvents: TraceEvent[] } | TraceEvent[];
@@ -654,5 +659,5 @@ function rendererTasks(trace: Buffer): number[] {
   );
   return events
     .filter((event) => event.ph === 'X' && event.name === 'ThreadControllerImpl::RunTask' && main.has(`${event.pid}:${event.tid}`))
-    .map((event) => (event.dur ?? 0) / 1000);
+    .map((event) => ({ cpuMs: (event.tdur ?? event.dur ?? 0) / 1000, wallMs: (event.dur ?? 0) / 1000 }));
 }
