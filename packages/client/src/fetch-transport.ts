@@ -2,16 +2,6 @@ import { BadRequestError } from './errors.js';
 import type { HttpRequest, HttpResponse, HttpTimeouts, HttpTransport, RequestBody, ResponseBody } from './http-transport.js';
 import { collect, streamOfChunks } from './streams.js';
 
-/**
- * HTTP over the runtime's `fetch` and Web Streams: browsers, Deno, Bun, Workers and Node.
- *
- * fetch cannot tell when a connection is up, so its timeouts differ from undici's: the response
- * headers must arrive within connect + read timeout of the request (a host that never accepts
- * the connection is noticed then, or earlier by the runtime's own connect timeout), and then each
- * body chunk within the read timeout. Connection reuse is the runtime's; as with undici's pool,
- * at most 64 requests are in flight at once (Node's fetch has no limit of its own, and a server
- * refuses a tenant's requests past its share).
- */
 /** fetch's `redirect` modes. */
 type Redirect = 'follow' | 'manual' | 'error';
 
@@ -27,6 +17,16 @@ export interface FetchTransportOptions {
   refuseStreamRedirects?: boolean;
 }
 
+/**
+ * HTTP over the runtime's `fetch` and Web Streams: browsers, Deno, Bun, Workers and Node.
+ *
+ * fetch cannot tell when a connection is up, so its timeouts differ from undici's: the response
+ * headers must arrive within connect + read timeout of the request (a host that never accepts
+ * the connection is noticed then, or earlier by the runtime's own connect timeout), and then each
+ * body chunk within the read timeout. Connection reuse is the runtime's; as with undici's pool,
+ * at most 64 requests are in flight at once (Node's fetch has no limit of its own, and a server
+ * refuses a tenant's requests past its share).
+ */
 export class FetchTransport implements HttpTransport {
   private readonly slots = new Slots(64);
   /**
@@ -101,7 +101,8 @@ function redirectMode(request: HttpRequest, refuseStreamRedirects: boolean): Red
   return 'follow';
 }
 
-function isStream(body: RequestBody | undefined): boolean {
+/** A Web stream or an async iterable: sent once, chunk by chunk. */
+function isStream(body: RequestBody | undefined): body is ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> {
   return body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array) && !(body instanceof Blob);
 }
 
@@ -121,8 +122,7 @@ function refuseDotSegments(path: string): void {
 type FetchBody = RequestInit['body'];
 
 function fetchBody(body: RequestBody | undefined): FetchBody {
-  if (body === undefined || typeof body === 'string' || body instanceof Uint8Array || body instanceof Blob) return body as FetchBody;
-  if (body instanceof ReadableStream) return body as FetchBody;
+  if (!isStream(body) || body instanceof ReadableStream) return body as FetchBody;
   return streamOfChunks(body) as FetchBody;
 }
 
