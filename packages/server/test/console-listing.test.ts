@@ -361,10 +361,15 @@ describe('console listing and navigation', { skip: browserSkip }, () => {
     await open('clash/');
     await page.getByLabel('Select all 3 objects shown').click();
     const bar = page.getByRole('region', { name: 'Selected objects' });
-    await bar.getByRole('button', { name: 'Copy to…' }).click();
-    let dialog = page.getByRole('dialog', { name: 'Copy 3 objects' });
-    await dialog.getByLabel('Destination folder').fill('there');
-    await dialog.getByRole('button', { name: 'Copy' }).click();
+    /** Copies or moves what is selected to `destination` through the dialog; the dialog, still open. */
+    const sendTo = async (verb: 'Copy' | 'Move', what: string, destination: string) => {
+      await bar.getByRole('button', { name: `${verb} to…` }).click();
+      const dialog = page.getByRole('dialog', { name: `${verb} ${what}` });
+      await dialog.getByLabel('Destination folder').fill(destination);
+      await dialog.getByRole('button', { name: verb }).click();
+      return dialog;
+    };
+    let dialog = await sendTo('Copy', '3 objects', 'there');
     // The copy goes on past a key that exists, and asks about them all at the end.
     await dialog.getByRole('heading', { name: 'Copied 1 of 3 objects to data: there/; 2 skipped: they already exist there' }).waitFor();
     assert.equal(await value('there/c.txt'), 'new c.txt');
@@ -378,10 +383,7 @@ describe('console listing and navigation', { skip: browserSkip }, () => {
     assert.deepEqual([await value('there/a.txt'), await value('there/b.txt')], ['old a.txt', 'old b.txt']);
     // What was not copied stays selected; copied again, they are overwritten this time.
     await bar.getByText('2 objects selected').waitFor();
-    await bar.getByRole('button', { name: 'Copy to…' }).click();
-    dialog = page.getByRole('dialog', { name: 'Copy 2 objects' });
-    await dialog.getByLabel('Destination folder').fill('there/');
-    await dialog.getByRole('button', { name: 'Copy' }).click();
+    dialog = await sendTo('Copy', '2 objects', 'there/');
     await dialog.getByRole('heading', { name: 'Copied 0 of 2 objects to data: there/; 2 skipped: they already exist there' }).waitFor();
     await dialog.getByRole('button', { name: 'Overwrite' }).click();
     await status('Copied 2 objects to data: there/.').waitFor();
@@ -390,10 +392,7 @@ describe('console listing and navigation', { skip: browserSkip }, () => {
     // A move onto an existing key, overwritten: the source goes only then.
     await put('data', 'there/c.txt', 'old c.txt');
     await page.getByLabel('Select c.txt').click();
-    await bar.getByRole('button', { name: 'Move to…' }).click();
-    dialog = page.getByRole('dialog', { name: 'Move 1 object' });
-    await dialog.getByLabel('Destination folder').fill('there/');
-    await dialog.getByRole('button', { name: 'Move' }).click();
+    dialog = await sendTo('Move', '1 object', 'there/');
     await dialog.getByRole('heading', { name: 'Moved 0 of 1 object to data: there/; 1 skipped: it already exists there' }).waitFor();
     assert.deepEqual(await api.keys('data', 'clash/'), ['clash/a.txt', 'clash/b.txt', 'clash/c.txt']);
     await dialog.getByRole('button', { name: 'Overwrite' }).click();
@@ -409,10 +408,7 @@ describe('console listing and navigation', { skip: browserSkip }, () => {
     });
     await page.getByLabel('Select a.txt').click();
     await bar.getByText('1 object selected').waitFor();
-    await bar.getByRole('button', { name: 'Copy to…' }).click();
-    dialog = page.getByRole('dialog', { name: 'Copy 1 object' });
-    await dialog.getByLabel('Destination folder').fill('there/');
-    await dialog.getByRole('button', { name: 'Copy' }).click();
+    dialog = await sendTo('Copy', '1 object', 'there/');
     await dialog.getByRole('status').filter({ hasText: 'Copying 0 of 1 object…' }).waitFor();
     await page.keyboard.press('Escape');
     release();
