@@ -21,9 +21,9 @@ const MiB = 1024 * 1024;
 const SIZE = 100 * MiB;
 const WARM_UP_SIZE = 8 * 1024 * 1024;
 /**
- * What the client may hold at once beyond its baseline. Node's fetch keeps a request's body until
- * the request ends (so the fetch transport sends files in requests of 16 MiB); undici holds a
- * few chunks.
+ * What the client may hold at once beyond its baseline. Node's fetch keeps a resumable upload's
+ * request body until the request ends (so the fetch transport sends files in requests of 16 MiB);
+ * undici holds a few chunks.
  */
 const HELD_BUDGET = 32 * 1024 * 1024;
 
