@@ -3,7 +3,9 @@
 // reads (held for ever), and the answer to a write whose commit outlasts the body-idle timeout
 // after the last byte arrived (its connection was destroyed, the client never learnt the outcome).
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import net from 'node:net';
+import { Transform } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ObjectService } from '../src/storage/object-service.js';
@@ -86,6 +88,35 @@ describe('stalled clients', () => {
       reader.destroy();
     }
     assert.equal((await py.get('/data/list')).status, 200);
+  });
+
+  test('a body the server is slow to take (its disk stalls) is not timed out: the client kept sending', async () => {
+    const objects = ts.server.context.objects as ObjectService & { put: ObjectService['put'] };
+    const put = objects.put;
+    // A disk that stalls for several idle periods once: the server stops reading the body, the
+    // socket goes quiet, but the bytes are waiting on the server's side, not on the client's.
+    let stalled = false;
+    objects.put = (ref, body, options) => {
+      const slowDisk = new Transform({
+        transform(chunk, _encoding, done) {
+          if (stalled) return done(null, chunk);
+          stalled = true;
+          setTimeout(() => done(null, chunk), IDLE_MS * 4);
+        },
+      });
+      body.on('error', (error) => slowDisk.destroy(error));
+      return put.call(objects, ref, body.pipe(slowDisk), options);
+    };
+    const value = Buffer.alloc(16 * 1024 * 1024, 's');
+    try {
+      const answer = await py.put('/data/set/slow-disk', value);
+      assert.equal(answer.status, 200, answer.text);
+    } finally {
+      objects.put = put;
+    }
+    assert.ok(stalled);
+    const stored = await py.get('/data/get/slow-disk');
+    assert.equal(createHash('sha256').update(stored.body).digest('hex'), createHash('sha256').update(value).digest('hex'));
   });
 
   test('a write whose commit outlasts the body-idle timeout after its last byte is still answered', async () => {

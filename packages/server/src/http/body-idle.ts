@@ -10,18 +10,32 @@ export function bodyIdleError(ms: number): StowageError {
 }
 
 /**
- * Calls `onIdle` once the request body has gone `ms` without a byte arriving, measured by the
- * socket's inactivity timer (nothing is written while a body is read). The timer is heard on the
- * response: Node tells the request only until its body is complete and otherwise destroys the
- * socket, which would cut off the answer to a write whose fsync and commit outlast `ms` after
- * the last byte. Returns the function that disarms it.
+ * Calls `onIdle` once the client has gone `ms` without sending a byte of the request body,
+ * measured by the socket's inactivity timer (nothing is written while a body is read). The timer
+ * is heard on the response: Node tells the request only until its body is complete and otherwise
+ * destroys the socket, which would cut off the answer to a write whose fsync and commit outlast
+ * `ms` after the last byte. Returns the function that disarms it.
+ *
+ * The socket also goes quiet when the server stops reading: a slow disk holds the body back, or
+ * the event loop was busy while bytes waited in the kernel. Neither is the client's idleness, so
+ * the verdict waits one turn of the loop (its I/O phase reads what is there), and the timer starts
+ * again when bytes came meanwhile or when received bytes wait for the server to take them.
  */
 export function armBodyIdleTimer(request: IncomingMessage, response: ServerResponse, ms: number, onIdle: () => void): () => void {
+  let armed = true;
   const onTimeout = () => {
-    if (!request.complete) onIdle();
+    if (request.complete) return;
+    const bytesRead = request.socket?.bytesRead;
+    setImmediate(() => {
+      if (!armed || request.complete) return;
+      const serverBehind = request.readableLength > 0 || request.socket?.bytesRead !== bytesRead;
+      if (serverBehind) request.socket?.setTimeout(ms);
+      else onIdle();
+    });
   };
   response.setTimeout(ms, onTimeout);
   return () => {
+    armed = false;
     response.off('timeout', onTimeout);
     request.socket?.setTimeout(0);
   };
