@@ -4,7 +4,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { namespaceOf } from './deployment.js';
 
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../cli/bin/stowage.js');
+const HELPERS = path.dirname(fileURLToPath(import.meta.url));
+const CLI = path.resolve(HELPERS, '../../../cli/bin/stowage.js');
+const MEMORY_PROBE = path.join(HELPERS, 'memory-probe.cjs');
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -14,6 +16,8 @@ export interface ServerProcess {
   s3Endpoints: string[];
   /** Resident set size of the server process, in bytes (Linux). */
   rss(): Promise<number>;
+  /** Started with `memoryProbe`: the memory the server still uses after a full collection, and its RSS, in bytes. */
+  liveMemory(): Promise<{ live: number; rss: number }>;
   /** Resolves with the exit code or signal once the process ended. */
   exited: Promise<number | NodeJS.Signals | null>;
 }
@@ -23,11 +27,19 @@ export async function namespaceEnv(dataDir: string): Promise<Record<string, stri
   return (await namespaceOf(dataDir)).env;
 }
 
-/** Runs the built `stowage serve` in its own process on port 0 and waits until it listens. */
-export async function startServerProcess(dataDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
+/**
+ * Runs the built `stowage serve` in its own process on port 0 and waits until it listens. With
+ * `memoryProbe`, the process answers `liveMemory()` (memory-probe.cjs).
+ */
+export async function startServerProcess(
+  dataDir: string,
+  env: Record<string, string> = {},
+  options: { memoryProbe?: boolean } = {},
+): Promise<ServerProcess> {
+  const probe = options.memoryProbe ? ['--require', MEMORY_PROBE] : [];
+  const child = spawn(process.execPath, [...probe, CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
     env: { ...process.env, ...(await namespaceEnv(dataDir)), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', ...(options.memoryProbe ? (['ipc'] as const) : [])],
   });
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
   let output = '';
@@ -51,6 +63,13 @@ export async function startServerProcess(dataDir: string, env: Record<string, st
     async rss() {
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
       return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) * 1024;
+    },
+    liveMemory() {
+      if (!options.memoryProbe) throw new Error('liveMemory() needs a server started with memoryProbe');
+      return new Promise((resolve, reject) => {
+        child.once('message', (answer) => resolve(answer as { live: number; rss: number }));
+        child.send('live-memory', (error) => error && reject(error));
+      });
     },
   };
 }
