@@ -2,6 +2,8 @@
 // whose body stops arriving (held until the 1 h request timeout), a download the client never
 // reads (held for ever), and the answer to a write whose commit outlasts the body-idle timeout
 // after the last byte arrived (its connection was destroyed, the client never learnt the outcome).
+// And the other way round: a client that keeps sending is not timed out for the server's own
+// stalls (a slow disk, a busy event loop), and one that stops after such a stall still is.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
@@ -90,33 +92,85 @@ describe('stalled clients', () => {
     assert.equal((await py.get('/data/list')).status, 200);
   });
 
-  test('a body the server is slow to take (its disk stalls) is not timed out: the client kept sending', async () => {
+  /**
+   * Makes the store stall for `ms` once, at the body's first chunk, until the returned function
+   * puts it back: the server stops reading the body, and its socket goes quiet while bytes wait
+   * on the server's side, not the client's.
+   */
+  const stallStoreOnce = (ms: number) => {
     const objects = ts.server.context.objects as ObjectService & { put: ObjectService['put'] };
     const put = objects.put;
-    // A disk that stalls for several idle periods once: the server stops reading the body, the
-    // socket goes quiet, but the bytes are waiting on the server's side, not on the client's.
-    let stalled = false;
+    const state = { stalled: false };
     objects.put = (ref, body, options) => {
       const slowDisk = new Transform({
         transform(chunk, _encoding, done) {
-          if (stalled) return done(null, chunk);
-          stalled = true;
-          setTimeout(() => done(null, chunk), IDLE_MS * 4);
+          if (state.stalled) return done(null, chunk);
+          state.stalled = true;
+          setTimeout(() => done(null, chunk), ms);
         },
       });
       body.on('error', (error) => slowDisk.destroy(error));
       return put.call(objects, ref, body.pipe(slowDisk), options);
     };
+    return { state, restore: () => (objects.put = put) };
+  };
+
+  test('a body the server is slow to take (its disk stalls) is not timed out: the client kept sending', async () => {
+    const stall = stallStoreOnce(IDLE_MS * 4);
     const value = Buffer.alloc(16 * 1024 * 1024, 's');
     try {
       const answer = await py.put('/data/set/slow-disk', value);
       assert.equal(answer.status, 200, answer.text);
     } finally {
-      objects.put = put;
+      stall.restore();
     }
-    assert.ok(stalled);
+    assert.ok(stall.state.stalled);
     const stored = await py.get('/data/get/slow-disk');
     assert.equal(createHash('sha256').update(stored.body).digest('hex'), createHash('sha256').update(value).digest('hex'));
+  });
+
+  test('a client that stops sending after the server stalled still gets 408', async () => {
+    const stall = stallStoreOnce(IDLE_MS * 4);
+    try {
+      const socket = await openRawSocket(ts.origin);
+      socket.write(
+        `PUT /storage/v1/data/set/stops-after-stall HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: 1000000\r\n\r\n`,
+      );
+      // The first piece fills the stalled store's queue, so the server stops taking the body; the
+      // second waits whole in the request's buffer. After the stall nothing is left to read, so
+      // only the timer started again during the stall can end the request.
+      socket.write(Buffer.alloc(32 * 1024, 'x'));
+      await sleep(IDLE_MS / 6);
+      socket.write(Buffer.alloc(1024, 'y'));
+      const answer = await socket.waitFor(/\r\n\r\n\{.*\}/s, IDLE_MS * 20);
+      socket.destroy();
+      assert.match(answer, /^HTTP\/1\.1 408 .*"code":"RequestTimeout"/s);
+      assert.ok(stall.state.stalled);
+    } finally {
+      stall.restore();
+    }
+    assert.equal((await py.get('/data/get/stops-after-stall')).status, 404);
+    await waitForIdleServer();
+  });
+
+  test('a body whose bytes waited while the event loop was busy is not timed out', async () => {
+    const socket = await openRawSocket(ts.origin);
+    const part = 'b'.repeat(1000);
+    socket.write(
+      `PUT /storage/v1/data/set/busy-loop HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: ${3 * part.length}\r\n\r\n${part}`,
+    );
+    await sleep(IDLE_MS / 3);
+    // Bytes go out and wait in the server's socket while this thread, the server's too, is busy
+    // past the idle timeout: on the next turn its timer is due, and the bytes not yet read.
+    socket.write(part);
+    const busyUntil = Date.now() + IDLE_MS * 2;
+    while (Date.now() < busyUntil) {}
+    await sleep(IDLE_MS / 3);
+    socket.write(part);
+    const answer = await socket.waitFor(/\r\n\r\n\{.*\}/s);
+    socket.destroy();
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+    assert.equal((await py.get('/data/get/busy-loop')).text, part.repeat(3));
   });
 
   test('a write whose commit outlasts the body-idle timeout after its last byte is still answered', async () => {

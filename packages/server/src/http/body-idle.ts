@@ -17,9 +17,11 @@ export function bodyIdleError(ms: number): StowageError {
  * `ms` after the last byte. Returns the function that disarms it.
  *
  * The socket also goes quiet when the server stops reading: a slow disk holds the body back, or
- * the event loop was busy while bytes waited in the kernel. Neither is the client's idleness, so
- * the verdict waits one turn of the loop (its I/O phase reads what is there), and the timer starts
- * again when bytes came meanwhile or when received bytes wait for the server to take them.
+ * the event loop was busy while bytes waited in the kernel (Node 20 runs due timers before it
+ * reads). Neither is the client's idleness, so the verdict waits one turn of the loop (its I/O
+ * phase reads what is there), and the timer starts again when bytes came meanwhile or when
+ * received bytes wait for the server to take them. A store that never takes them is bounded by
+ * the store's own timeouts and the request timeout, not by this one.
  */
 export function armBodyIdleTimer(request: IncomingMessage, response: ServerResponse, ms: number, onIdle: () => void): () => void {
   let armed = true;
@@ -29,6 +31,8 @@ export function armBodyIdleTimer(request: IncomingMessage, response: ServerRespo
     setImmediate(() => {
       if (!armed || request.complete) return;
       const serverBehind = request.readableLength > 0 || request.socket?.bytesRead !== bytesRead;
+      // A timer that fired starts again only on a read: when the server catches up with bytes
+      // already received and none follow, nothing else would ever end the request.
       if (serverBehind) request.socket?.setTimeout(ms);
       else onIdle();
     });

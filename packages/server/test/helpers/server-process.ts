@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { namespaceOf } from './deployment.js';
@@ -14,8 +13,6 @@ export interface ServerProcess {
   origin: string;
   /** Where the S3 API is, as the start-up lines say: `/s3` on the API port, then the S3 port's root if any. */
   s3Endpoints: string[];
-  /** Resident set size of the server process, in bytes (Linux). */
-  rss(): Promise<number>;
   /** Started with `memoryProbe`: the memory the server still uses after a full collection, and its RSS, in bytes. */
   liveMemory(): Promise<{ live: number; rss: number }>;
   /** Resolves with the exit code or signal once the process ended. */
@@ -36,7 +33,8 @@ export async function startServerProcess(
   env: Record<string, string> = {},
   options: { memoryProbe?: boolean } = {},
 ): Promise<ServerProcess> {
-  const probe = options.memoryProbe ? ['--require', MEMORY_PROBE] : [];
+  const probe = options.memoryProbe ? ['--expose-gc', '--require', MEMORY_PROBE] : [];
+  let probes = 0;
   const child = spawn(process.execPath, [...probe, CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
     env: { ...process.env, ...(await namespaceEnv(dataDir)), ...env },
     stdio: ['ignore', 'pipe', 'pipe', ...(options.memoryProbe ? (['ipc'] as const) : [])],
@@ -60,15 +58,23 @@ export async function startServerProcess(
     origin: new URL(url).origin,
     s3Endpoints,
     exited,
-    async rss() {
-      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-      return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) * 1024;
-    },
-    liveMemory() {
+    async liveMemory() {
       if (!options.memoryProbe) throw new Error('liveMemory() needs a server started with memoryProbe');
+      const id = ++probes;
       return new Promise((resolve, reject) => {
-        child.once('message', (answer) => resolve(answer as { live: number; rss: number }));
-        child.send('live-memory', (error) => error && reject(error));
+        const settle = (error?: Error, answer?: { live: number; rss: number }) => {
+          child.off('message', onMessage);
+          child.off('exit', onExit);
+          if (answer) resolve(answer);
+          else reject(error);
+        };
+        const onMessage = (message: { id?: number; live: number; rss: number }) => {
+          if (message.id === id) settle(undefined, message);
+        };
+        const onExit = () => settle(new Error('the server exited before it answered liveMemory()'));
+        child.on('message', onMessage);
+        child.on('exit', onExit);
+        child.send({ probe: 'live-memory', id }, (error) => error && settle(error));
       });
     },
   };
