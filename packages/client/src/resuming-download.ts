@@ -1,4 +1,5 @@
 import { ConnectionError, PreconditionFailedError, StorageError } from './errors.js';
+import { Retry } from './retry.js';
 import { sleep } from './streams.js';
 import { retryCauseOf, type Transport, type TransportResponse } from './transport.js';
 
@@ -13,7 +14,9 @@ import { retryCauseOf, type Transport, type TransportResponse } from './transpor
  *
  * In a browser, a read the server offloads to the store is followed by the browser itself, which
  * hides the object's ETag; the store's URL then names the value instead (a blob, whose bytes never
- * change): the rest is asked of the server again, and must come from the same blob.
+ * change). The rest is asked of that URL while it lasts (no credentials: it is signed), and else
+ * of the server again, whose answer must come from the same blob. A rest the server serves itself
+ * (one too short for it to hand off) cannot be told to be the same value, so the store comes first.
  */
 export async function* resumingBody(
   transport: Transport,
@@ -23,6 +26,8 @@ export async function* resumingBody(
 ): AsyncGenerator<Uint8Array> {
   const etag = header(first, 'etag');
   const blob = blobOf(first);
+  /** The signed store URL of the blob, while the browser follows the server's redirects. */
+  let storeUrl = etag ? undefined : first.redirectedTo;
   const total = Number(header(first, 'content-length') ?? Number.NaN);
   const policy = transport.options.retry;
   let retries = policy.start();
@@ -47,12 +52,50 @@ export async function* resumingBody(
       await sleep(delay, signal);
     }
     const range = `bytes=${received}-`;
+    const fromStore = storeUrl === undefined ? undefined : await restFromStore(transport, storeUrl, received, total, signal);
+    if (fromStore) {
+      response = fromStore;
+      continue;
+    }
     response = await transport.send(
       { method: 'GET', url, headers: etag ? { range, 'if-match': etag } : { range }, signal },
       async (answer) => answer,
     );
-    if (!etag) checkSameBlob(response, blob);
+    if (!etag) {
+      checkSameBlob(response, blob);
+      storeUrl = response.redirectedTo;
+    }
     checkResumed(response, received, total);
+  }
+}
+
+/**
+ * The rest of a blob, from `storeUrl` itself: the 206 of exactly the bytes asked for, or undefined
+ * when the store does not give it (the URL expired, the store is out of reach, or its CORS rules
+ * hide Content-Range), and the server is to be asked. Tried once: the caller's loop retries.
+ */
+async function restFromStore(
+  transport: Transport,
+  storeUrl: string,
+  from: number,
+  total: number,
+  signal: AbortSignal | undefined,
+): Promise<TransportResponse | undefined> {
+  let response: TransportResponse;
+  try {
+    response = await transport.send(
+      { method: 'GET', url: storeUrl, headers: { range: `bytes=${from}-` }, signal, anonymous: true, retry: Retry.none() },
+      async (answer) => answer,
+    );
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    return undefined;
+  }
+  try {
+    checkResumed(response, from, total);
+    return response;
+  } catch {
+    return undefined;
   }
 }
 

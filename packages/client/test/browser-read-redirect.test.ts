@@ -3,8 +3,9 @@
 // `redirect: 'manual'` gives it an opaque answer. The client then asks again and lets the browser
 // follow; the bytes come from the store, which gets no credentials (the browser drops
 // Authorization on a redirect to another origin), and the store's ETag is not taken for the
-// object's. A cut answer resumes through the server without an If-Match, and the rest must come
-// from the same blob (the store URL's path): from another, the value changed. Both sides are small
+// object's. A cut answer resumes at the store URL it came from (the same blob); once that URL no
+// longer answers, through the server without an If-Match, and the rest must come from the same
+// blob (the store URL's path): from another, the value changed. Both sides are small
 // real servers, as in read-redirects.test.ts; CORS as the page's origin needs it.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -85,6 +86,8 @@ describe('client in Chromium: reads redirected to the object store', { skip: bro
   let blobs = ['/bucket/blobs/0123'];
   /** The server answers a Range itself (as Stowage does a rest shorter than it hands off). */
   let servesRanges = false;
+  /** The store refuses the next Range with 403, as it does a URL whose signature expired (a fresh one passes). */
+  let storeRefusesNextRange = false;
 
   before(async () => {
     const bundle = await build({ entryPoints: [UNIVERSAL_ENTRY], bundle: true, format: 'esm', platform: 'browser', write: false });
@@ -97,6 +100,10 @@ describe('client in Chromium: reads redirected to the object store', { skip: bro
       const headers = allow(request, '*');
       if (request.method === 'OPTIONS') return response.writeHead(204, headers).end();
       const range = /^bytes=(\d+)-$/.exec(String(request.headers.range ?? ''));
+      if (range && storeRefusesNextRange) {
+        storeRefusesNextRange = false;
+        return response.writeHead(403, headers).end('<Error><Code>AccessDenied</Code></Error>');
+      }
       const start = range ? Number(range[1]) : 0;
       const body = value.subarray(start);
       response.writeHead(range ? 206 : 200, {
@@ -175,7 +182,7 @@ describe('client in Chromium: reads redirected to the object store', { skip: bro
     assert.equal(fetched[0]?.headers.authorization, undefined);
   });
 
-  test('a cut answer resumes through the server, without an If-Match, from the same blob', async () => {
+  test('a cut answer resumes at the store URL it came from: the same blob, the server not asked again', async () => {
     server.seen.length = 0;
     store.seen.length = 0;
     cutAt = 200 * 1024;
@@ -186,17 +193,43 @@ describe('client in Chromium: reads redirected to the object store', { skip: bro
     assert.equal(fetched[0]?.headers.range, undefined);
     const resumedAt = Number(/^bytes=(\d+)-$/.exec(String(fetched[1]?.headers.range))?.[1]);
     assert.ok(resumedAt > 0 && resumedAt <= 200 * 1024, `resumed at ${fetched[1]?.headers.range}`);
-    // The rest is asked of the server, with the Range the store then gets, and no condition on the
-    // store's ETag, which the server would refuse as a changed value.
+    assert.equal(fetched[1]?.url, fetched[0]?.url, 'the same signed URL');
+    assert.equal(fetched[1]?.headers.authorization, undefined);
+    assert.equal(gets(server.seen).length, 2, 'the read, and the redirect the browser followed; no resume');
+  });
+
+  test('a rest too short for the server to hand off comes from the store URL all the same', async () => {
+    server.seen.length = 0;
+    servesRanges = true;
+    cutAt = 200 * 1024;
+    const result = await read('videos/tail.bin', 'stream');
+    servesRanges = false;
+    assert.deepEqual(result, { length: value.length, sha256 });
+    assert.deepEqual(
+      gets(server.seen).filter((request) => request.headers.range !== undefined),
+      [],
+    );
+  });
+
+  test('once the store URL no longer answers, the rest is asked of the server, without an If-Match, from the same blob', async () => {
+    server.seen.length = 0;
+    store.seen.length = 0;
+    storeRefusesNextRange = true;
+    cutAt = 200 * 1024;
+    const result = await read('videos/expired.bin', 'stream');
+    assert.deepEqual(result, { length: value.length, sha256 });
+    assert.equal(storeRefusesNextRange, false, 'the store URL was tried first');
     const resumes = gets(server.seen).filter((request) => request.headers.range !== undefined);
     assert.ok(resumes.length >= 1, 'the resume asked the server again');
+    // No condition on the store's ETag, which the server would refuse as a changed value.
     for (const request of gets(server.seen)) assert.equal(request.headers['if-match'], undefined);
   });
 
-  test('a rest the server serves itself cannot be told to be the same value: ResumeRefused', async () => {
+  test('a rest the server serves itself, once the store URL no longer answers, cannot be told to be the same value: ResumeRefused', async () => {
     servesRanges = true;
+    storeRefusesNextRange = true;
     cutAt = 200 * 1024;
-    const refused = await read('videos/tail.bin', 'stream');
+    const refused = await read('videos/tail-expired.bin', 'stream');
     servesRanges = false;
     assert.equal(refused.code, 'ResumeRefused', `${refused.errorName}: ${refused.error}`);
     assert.match(refused.error ?? '', /came from the server/);
@@ -204,12 +237,14 @@ describe('client in Chromium: reads redirected to the object store', { skip: bro
 
   test('a resume the server sends to another blob is a changed value: PreconditionFailedError', async () => {
     blobs = ['/bucket/blobs/0123', '/bucket/blobs/0123', '/bucket/blobs/4567'];
+    storeRefusesNextRange = true;
     cutAt = 200 * 1024;
     const changed = await read('videos/changed.bin', 'stream');
     blobs = ['/bucket/blobs/0123'];
     assert.equal(changed.errorName, 'PreconditionFailedError', `${changed.errorName}: ${changed.error}`);
     assert.deepEqual(
-      errors.filter((error) => !/ERR_CONTENT_LENGTH_MISMATCH/.test(error)),
+      // The cut answers, and the store's refusals of the URLs these tests let expire.
+      errors.filter((error) => !/ERR_CONTENT_LENGTH_MISMATCH|status of 403 \(Forbidden\)/.test(error)),
       [],
     );
   });
