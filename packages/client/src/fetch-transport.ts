@@ -1,5 +1,6 @@
 import { BadRequestError } from './errors.js';
 import type { HttpRequest, HttpResponse, HttpTimeouts, HttpTransport, RequestBody, ResponseBody } from './http-transport.js';
+import { Headers } from './protocol.js';
 import { collect, streamOfChunks } from './streams.js';
 
 /** fetch's `redirect` modes. */
@@ -65,8 +66,10 @@ export class FetchTransport implements HttpTransport {
       if (response.type === 'opaqueredirect') {
         const requested = response.url;
         response = await send('follow');
-        // Followed to somewhere else: an answer the server gave itself (the value changed since) keeps its own headers.
-        redirected = response.redirected && response.url !== requested;
+        // Followed to somewhere else: an answer the server gave itself (the value changed since)
+        // keeps its own headers, and so does one of another of its URLs (http to https), which
+        // carries its sha256: only the store's answer is a blob's.
+        redirected = response.redirected && response.url !== requested && !response.headers.has(Headers.sha256);
       }
     } catch (error) {
       deadline.finish();

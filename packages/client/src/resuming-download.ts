@@ -1,5 +1,4 @@
 import { ConnectionError, PreconditionFailedError, StorageError } from './errors.js';
-import { Retry } from './retry.js';
 import { sleep } from './streams.js';
 import { retryCauseOf, type Transport, type TransportResponse } from './transport.js';
 
@@ -71,8 +70,9 @@ export async function* resumingBody(
 
 /**
  * The rest of a blob, from `storeUrl` itself: the 206 of exactly the bytes asked for, or undefined
- * when the store does not give it (the URL expired, the store is out of reach, or its CORS rules
- * hide Content-Range), and the server is to be asked. Tried once: the caller's loop retries.
+ * when the store does not give it, and the server is to be asked: the URL expired (a 403, not
+ * retried), the store stayed out of reach through the transport's retries, or its answer is not
+ * that range (CORS rules that hide Content-Range).
  */
 async function restFromStore(
   transport: Transport,
@@ -84,7 +84,7 @@ async function restFromStore(
   let response: TransportResponse;
   try {
     response = await transport.send(
-      { method: 'GET', url: storeUrl, headers: { range: `bytes=${from}-` }, signal, anonymous: true, retry: Retry.none() },
+      { method: 'GET', url: storeUrl, headers: { range: `bytes=${from}-` }, signal, anonymous: true },
       async (answer) => answer,
     );
   } catch (error) {
