@@ -186,13 +186,16 @@ describe('client in Chromium: reads redirected to the object store', { skip: bro
     await pages?.close();
   });
 
-  // A test that fails part way leaves none of its faults to the next.
+  // A test that fails part way leaves none of its faults to the next; each counts its own requests.
   afterEach(() => {
     cutAt = undefined;
     servesRanges = false;
     storeRefusesNextRange = false;
     storeBusyForNextRange = false;
     blobs = ['/bucket/blobs/0123'];
+    server.seen.length = 0;
+    store.seen.length = 0;
+    moved.seen.length = 0;
   });
 
   const read = (key: string, how: 'bytes' | 'stream') =>
@@ -202,10 +205,10 @@ describe('client in Chromium: reads redirected to the object store', { skip: bro
       { url: server.url, key, how },
     );
   const gets = (seen: typeof server.seen) => seen.filter((request) => request.method === 'GET');
+  /** The GETs of `seen` that asked for a rest (a Range). */
+  const resumes = (seen: typeof server.seen) => gets(seen).filter((request) => request.headers.range !== undefined);
 
   test('the bytes come from the store, which never sees the credentials', async () => {
-    server.seen.length = 0;
-    store.seen.length = 0;
     const result = await read('videos/clip.bin', 'bytes');
     assert.deepEqual(result, { length: value.length, sha256 });
     // Asked twice: the answer the page cannot see, then followed by the browser.
@@ -222,8 +225,6 @@ describe('client in Chromium: reads redirected to the object store', { skip: bro
   });
 
   test('a cut answer resumes at the store URL it came from: the same blob, the server not asked again', async () => {
-    server.seen.length = 0;
-    store.seen.length = 0;
     cutAt = 200 * 1024;
     const result = await read('videos/cut.bin', 'stream');
     assert.deepEqual(result, { length: value.length, sha256 });
@@ -238,43 +239,31 @@ describe('client in Chromium: reads redirected to the object store', { skip: bro
   });
 
   test('a rest too short for the server to hand off comes from the store URL all the same', async () => {
-    server.seen.length = 0;
     servesRanges = true;
     cutAt = 200 * 1024;
     const result = await read('videos/tail.bin', 'stream');
     assert.deepEqual(result, { length: value.length, sha256 });
-    assert.deepEqual(
-      gets(server.seen).filter((request) => request.headers.range !== undefined),
-      [],
-    );
+    assert.deepEqual(resumes(server.seen), []);
   });
 
   test('a store busy at the resume is asked again, not the server: a short rest still resumes', async () => {
-    server.seen.length = 0;
-    store.seen.length = 0;
     servesRanges = true;
     storeBusyForNextRange = true;
     cutAt = 200 * 1024;
     const result = await read('videos/busy.bin', 'stream');
     assert.deepEqual(result, { length: value.length, sha256 });
     assert.equal(storeBusyForNextRange, false, 'the store turned a resume away');
-    assert.equal(gets(store.seen).filter((request) => request.headers.range !== undefined).length, 2);
-    assert.deepEqual(
-      gets(server.seen).filter((request) => request.headers.range !== undefined),
-      [],
-    );
+    assert.equal(resumes(store.seen).length, 2);
+    assert.deepEqual(resumes(server.seen), []);
   });
 
   test('once the store URL no longer answers, the rest is asked of the server, without an If-Match, from the same blob', async () => {
-    server.seen.length = 0;
-    store.seen.length = 0;
     storeRefusesNextRange = true;
     cutAt = 200 * 1024;
     const result = await read('videos/expired.bin', 'stream');
     assert.deepEqual(result, { length: value.length, sha256 });
     assert.equal(storeRefusesNextRange, false, 'the store URL was tried first');
-    const resumes = gets(server.seen).filter((request) => request.headers.range !== undefined);
-    assert.ok(resumes.length >= 1, 'the resume asked the server again');
+    assert.ok(resumes(server.seen).length >= 1, 'the resume asked the server again');
     // No condition on the store's ETag, which the server would refuse as a changed value.
     for (const request of gets(server.seen)) assert.equal(request.headers['if-match'], undefined);
   });
@@ -289,13 +278,12 @@ describe('client in Chromium: reads redirected to the object store', { skip: bro
   });
 
   test("an answer from another of the server's URLs keeps its ETag: the resume is conditional on it, never a blob's", async () => {
-    moved.seen.length = 0;
     cutAt = 200 * 1024;
     const result = await read('videos/moved.bin', 'stream');
     assert.deepEqual(result, { length: value.length, sha256 });
-    const resumes = gets(moved.seen).filter((request) => request.headers.range !== undefined);
-    assert.ok(resumes.length >= 1, 'the rest was asked again');
-    for (const request of resumes) assert.equal(request.headers['if-match'], '"server-etag"');
+    const asked = resumes(moved.seen);
+    assert.ok(asked.length >= 1, 'the rest was asked again');
+    for (const request of asked) assert.equal(request.headers['if-match'], '"server-etag"');
   });
 
   test('a resume the server sends to another blob is a changed value: PreconditionFailedError', async () => {
