@@ -91,12 +91,9 @@ async function restFromStore(
     if (signal?.aborted) throw error;
     return undefined;
   }
-  try {
-    checkResumed(response, from, total);
-    return response;
-  } catch {
-    return undefined;
-  }
+  if (resumesAt(response, from, total)) return response;
+  response.body.dump().catch(() => {});
+  return undefined;
 }
 
 /** The store blob a browser-followed answer came from: its URL without the (signed, changing) query. */
@@ -135,10 +132,15 @@ function header(response: TransportResponse, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** Whether `response` is the 206 of exactly the bytes from `from` on, of a value `total` long. */
+function resumesAt(response: TransportResponse, from: number, total: number): boolean {
+  const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(header(response, 'content-range') ?? '');
+  return response.statusCode === 206 && range !== null && Number(range[1]) === from && Number(range[3]) === total;
+}
+
 /** A resumed answer must be the 206 of exactly the bytes asked for, of the same length. */
 function checkResumed(response: TransportResponse, from: number, total: number): void {
-  const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(header(response, 'content-range') ?? '');
-  if (response.statusCode !== 206 || !range || Number(range[1]) !== from || Number(range[3]) !== total) {
+  if (!resumesAt(response, from, total)) {
     response.body.dump().catch(() => {});
     throw new StorageError(`The server did not resume the download at byte ${from} (status ${response.statusCode})`, {
       status: response.statusCode,
