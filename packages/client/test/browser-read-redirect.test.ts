@@ -92,6 +92,8 @@ describe('client in Chromium: reads redirected to the object store', { skip: bro
   let storeRefusesNextRange = false;
   /** The store answers the next Range with 503 SlowDown (a store busy for a moment; browsers do not retry it). */
   let storeBusyForNextRange = false;
+  /** The store answers the next Range with a 206 of the whole value, from byte 0 (a store that got the Range wrong). */
+  let storeMisreadsNextRange = false;
 
   before(async () => {
     const bundle = await build({ entryPoints: [UNIVERSAL_ENTRY], bundle: true, format: 'esm', platform: 'browser', write: false });
@@ -112,7 +114,9 @@ describe('client in Chromium: reads redirected to the object store', { skip: bro
         storeRefusesNextRange = false;
         return response.writeHead(403, headers).end('<Error><Code>AccessDenied</Code></Error>');
       }
-      const start = range ? Number(range[1]) : 0;
+      const misread = range !== null && storeMisreadsNextRange;
+      storeMisreadsNextRange &&= !misread;
+      const start = range && !misread ? Number(range[1]) : 0;
       const body = value.subarray(start);
       response.writeHead(range ? 206 : 200, {
         ...headers,
@@ -192,6 +196,7 @@ describe('client in Chromium: reads redirected to the object store', { skip: bro
     servesRanges = false;
     storeRefusesNextRange = false;
     storeBusyForNextRange = false;
+    storeMisreadsNextRange = false;
     blobs = ['/bucket/blobs/0123'];
     server.seen.length = 0;
     store.seen.length = 0;
@@ -255,6 +260,15 @@ describe('client in Chromium: reads redirected to the object store', { skip: bro
     assert.equal(storeBusyForNextRange, false, 'the store turned a resume away');
     assert.equal(resumes(store.seen).length, 2);
     assert.deepEqual(resumes(server.seen), []);
+  });
+
+  test('a store answer that is not the rest asked for is never stitched on: the server is asked, from the same blob', async () => {
+    storeMisreadsNextRange = true;
+    cutAt = 200 * 1024;
+    const result = await read('videos/misread.bin', 'stream');
+    assert.deepEqual(result, { length: value.length, sha256 });
+    assert.equal(storeMisreadsNextRange, false, 'the store answered a resume with the wrong bytes');
+    assert.ok(resumes(server.seen).length >= 1, 'the resume asked the server again');
   });
 
   test('once the store URL no longer answers, the rest is asked of the server, without an If-Match, from the same blob', async () => {
