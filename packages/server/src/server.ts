@@ -117,9 +117,9 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
     prefixes: new PrefixService(backend, {
       clock,
       expiryOf: (tenant, type) => objects.expiryOf(tenant, type),
-      purgeAfterFor: (tenant, type) => objects.purgeAfterFor(tenant, type),
+      purgeScheduleFor: (tenant, type) => objects.purgeScheduleFor(tenant, type),
     }),
-    retention: new RetentionService(backend, { clock, retentionMs: (tenant, type) => objects.retentionMs(tenant, type) }),
+    retention: new RetentionService(backend, { clock, purgeScheduleFor: (tenant, type) => objects.purgeScheduleFor(tenant, type) }),
     buckets,
     access,
     multipart: new MultipartService(backend, objects, { maxObjectBytes: config.maxObjectBytes, clock, pause }),

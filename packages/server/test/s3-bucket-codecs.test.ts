@@ -8,7 +8,7 @@ import { accessControlPolicyBody, parseAccessControlPolicy } from '../src/s3/acl
 import { parseBucketPolicy, policyStatusBody } from '../src/s3/bucket-policy.js';
 import { S3Error, type S3ErrorCode } from '../src/s3/errors.js';
 import { grantsFromHeaders } from '../src/s3/grant-headers.js';
-import { lifecycleConfigurationBody, parseLifecycleConfiguration } from '../src/s3/lifecycle-xml.js';
+import { lifecycleConfigurationBody, noncurrentDaysOf, parseLifecycleConfiguration } from '../src/s3/lifecycle-xml.js';
 import { decodeBucketsToken, encodeBucketsToken, listAllMyBucketsBody, parseListBucketsQuery } from '../src/s3/list-buckets.js';
 import { parsePublicAccessBlock, publicAccessBlockBody } from '../src/s3/public-access-block-xml.js';
 import { xmlDocument } from '../src/s3/xml.js';
@@ -394,12 +394,6 @@ describe('lifecycle configuration', () => {
       [rule(`<Filter/>${expire}<Transition><Days>30</Days><StorageClass>GLACIER</StorageClass></Transition>`), /Transition/],
       [
         rule(
-          `<Filter><Prefix>a/</Prefix></Filter>${expire}<NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays></NoncurrentVersionExpiration>`,
-        ),
-        /NoncurrentVersionExpiration for a prefix/,
-      ],
-      [
-        rule(
           `<Filter/>${expire}<NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays><NewerNoncurrentVersions>2</NewerNoncurrentVersions></NoncurrentVersionExpiration>`,
         ),
         /NewerNoncurrentVersions/,
@@ -423,7 +417,7 @@ describe('lifecycle configuration', () => {
     for (const [text, message] of cases) assertS3Error(() => parseLifecycleConfiguration(text), 'NotImplemented', message);
   });
 
-  test('NoncurrentVersionExpiration for the whole bucket: its NoncurrentDays, with or without an Expiration, and back', () => {
+  test('NoncurrentVersionExpiration: its NoncurrentDays, with or without an Expiration, and back; the bucket’s window from the rules for every key', () => {
     const both = parseLifecycleConfiguration(
       rule(`<ID>b</ID><Filter/>${expire}<NoncurrentVersionExpiration><NoncurrentDays>3</NoncurrentDays></NoncurrentVersionExpiration>`),
     );
@@ -444,6 +438,15 @@ describe('lifecycle configuration', () => {
       rule(
         `<Filter/><Status>Enabled</Status><NoncurrentVersionExpiration><NoncurrentDays>${days}</NoncurrentDays></NoncurrentVersionExpiration>`,
       );
+    // A rule for a prefix is that prefix's own, not the bucket's window.
+    const prefixed = parseLifecycleConfiguration(
+      rule(
+        `<ID>p</ID><Filter><Prefix>a/</Prefix></Filter><Status>Enabled</Status><NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays></NoncurrentVersionExpiration>`,
+      ),
+    );
+    assert.deepEqual(prefixed, [{ id: 'p', prefix: 'a/', enabled: true, days: null, noncurrentDays: 1 }]);
+    assert.equal(noncurrentDaysOf(prefixed), undefined);
+    assert.equal(noncurrentDaysOf([...prefixed, ...only]), 9);
     assertS3Error(() => parseLifecycleConfiguration(none('0')), 'InvalidArgument', /NoncurrentDays/);
     assertS3Error(() => parseLifecycleConfiguration(none('40000')), 'InvalidArgument', /NoncurrentDays/);
     assertS3Error(() => parseLifecycleConfiguration(none('x')), 'MalformedXML', undefined);

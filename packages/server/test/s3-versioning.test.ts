@@ -22,8 +22,12 @@ import {
   type S3Client,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
+import type { VersionsPage } from 'stowage-client/protocol';
+import { apiClient } from './helpers/api-client.js';
 import { s3ClientOf, s3CodeOf } from './helpers/s3-client.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
+
+const DAY = 86_400_000;
 
 describe('S3 versioning (retention underneath)', () => {
   let ts: TestServer;
@@ -373,7 +377,7 @@ describe('S3 versioning (retention underneath)', () => {
     );
   });
 
-  test('lifecycle NoncurrentVersionExpiration: the bucket’s window when for the whole bucket; by prefix NotImplemented', async () => {
+  test('lifecycle NoncurrentVersionExpiration for the whole bucket: the bucket’s window', async () => {
     await enabled('windowed');
     assert.equal((await v1Info('windowed')).retentionDays, 30);
     await s3.send(
@@ -408,17 +412,19 @@ describe('S3 versioning (retention underneath)', () => {
     assert.ok(kept?.purgeAfter && kept.deletedAt);
     assert.equal(Date.parse(kept.purgeAfter) - Date.parse(kept.deletedAt), 3 * 86_400_000);
 
-    const prefixed = await s3CodeOf(
+    const refused = await s3CodeOf(
       s3.send(
         new PutBucketLifecycleConfigurationCommand({
           Bucket: 'windowed',
           LifecycleConfiguration: {
-            Rules: [{ ID: 'p', Filter: { Prefix: 'tmp/' }, Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 1 } }],
+            Rules: [
+              { ID: 'p', Filter: {}, Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 1, NewerNoncurrentVersions: 2 } },
+            ],
           },
         }),
       ),
     );
-    assert.deepEqual(prefixed, { code: 'NotImplemented', status: 501 });
+    assert.deepEqual(refused, { code: 'NotImplemented', status: 501 });
     assert.equal((await v1Info('windowed')).retentionDays, 3, 'a refused configuration changed nothing');
     // Removing the configuration leaves the window.
     await s3.send(new DeleteBucketLifecycleCommand({ Bucket: 'windowed' }));
@@ -510,5 +516,176 @@ describe('S3 versioning (retention underneath)', () => {
     } finally {
       bob.destroy();
     }
+  });
+});
+
+// A server of its own: the test moves its clock days ahead, past what S3 signatures allow.
+describe('S3 lifecycle NoncurrentVersionExpiration by prefix', () => {
+  let ts: TestServer;
+  let s3: S3Client;
+  before(async () => {
+    ts = await startTestServer();
+    s3 = await s3ClientOf(ts, 'alice');
+  });
+  after(async () => {
+    s3.destroy();
+    await ts.close();
+  });
+
+  test('its keys keep what every write and prefix operation replaces that long', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'ruled' }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: 'ruled', VersioningConfiguration: { Status: 'Enabled' } }));
+    await s3.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: 'ruled',
+        LifecycleConfiguration: {
+          Rules: [
+            { ID: 'logs', Filter: { Prefix: 'logs/' }, Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 1 } },
+            // Overlapping rules: the shortest wins, as on S3.
+            { ID: 'logs-keep', Filter: { Prefix: 'logs/keep/' }, Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 90 } },
+            { ID: 'archive', Prefix: 'archive/', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 90 } },
+            {
+              ID: 'archive-fast',
+              Filter: { Prefix: 'archive/fast/' },
+              Status: 'Enabled',
+              NoncurrentVersionExpiration: { NoncurrentDays: 2 },
+            },
+            { ID: 'off', Filter: { Prefix: 'other/' }, Status: 'Disabled', NoncurrentVersionExpiration: { NoncurrentDays: 2 } },
+          ],
+        },
+      }),
+    );
+    const v1 = apiClient(ts.origin, await ts.token('alice', 30 * DAY));
+    const info = await v1.call('GET', '/buckets/ruled');
+    assert.equal(info.json<{ retentionDays: number }>().retentionDays, 30, 'rules for prefixes leave the bucket’s window');
+    const got = await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'ruled' }));
+    assert.deepEqual(
+      got.Rules?.map((rule) => [rule.ID, rule.Filter?.Prefix, rule.Status, rule.NoncurrentVersionExpiration?.NoncurrentDays]),
+      [
+        ['logs', 'logs/', 'Enabled', 1],
+        ['logs-keep', 'logs/keep/', 'Enabled', 90],
+        ['archive', 'archive/', 'Enabled', 90],
+        ['archive-fast', 'archive/fast/', 'Enabled', 2],
+        ['off', 'other/', 'Disabled', 2],
+      ],
+    );
+    const days: Record<string, number> = { 'archive/a': 90, 'archive/fast/a': 2, 'logs/a': 1, 'logs/keep/a': 1, 'other/a': 30, top: 30 };
+    const keys = Object.keys(days);
+    const writeAll = async (body: string) => {
+      for (const key of keys) assert.equal((await v1.put('ruled', key, body)).status, 200);
+    };
+    /** What one step kept: [key, delete marker?, days kept], of the versions it made noncurrent. */
+    const step = async (run: () => Promise<unknown>) => {
+      ts.clock.advance(1000);
+      const since = ts.clock.nowMs;
+      await run();
+      const res = await v1.call('GET', '/ruled/versions?prefix=');
+      assert.equal(res.status, 200, res.text);
+      return res
+        .json<VersionsPage>()
+        .versions.filter((v) => !v.current && v.deletedAt !== null && Date.parse(v.deletedAt) >= since)
+        .map((v) => [v.key, v.isDeleteMarker, (Date.parse(v.purgeAfter as string) - Date.parse(v.deletedAt as string)) / DAY])
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    };
+    const expected = (entries: Array<[string, boolean, number]>) =>
+      entries.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    const replaced = (of: string[]) => expected(of.map((key) => [key, false, days[key] as number]));
+    const deleted = (of: string[]) =>
+      expected(
+        of.flatMap((key) => [
+          [key, false, days[key] as number],
+          [key, true, days[key] as number],
+        ]),
+      );
+
+    await writeAll('first');
+    assert.deepEqual(
+      await step(() => Promise.all(keys.map((key) => s3.send(new PutObjectCommand({ Bucket: 'ruled', Key: key, Body: 'second' }))))),
+      replaced(keys),
+      'PutObject',
+    );
+    assert.deepEqual(
+      await step(() => Promise.all(keys.map((key) => s3.send(new DeleteObjectCommand({ Bucket: 'ruled', Key: key }))))),
+      deleted(keys),
+      'DeleteObject',
+    );
+    await writeAll('third');
+    assert.deepEqual(await step(() => v1.deletePrefix('ruled', '', '&all=true')), deleted(keys), 'delete by prefix, over every rule');
+    await writeAll('fourth');
+    assert.deepEqual(
+      await step(() => v1.deletePrefix('ruled', 'logs/')),
+      deleted(['logs/a', 'logs/keep/a']),
+      'delete by prefix, inside a rule',
+    );
+    await writeAll('fifth');
+    assert.deepEqual(await step(() => v1.call('POST', '/ruled/delete_many', { body: { keys } })), deleted(keys), 'delete_many');
+
+    // A move: its sources are kept by their keys' rules, the destinations it replaces by theirs.
+    for (const key of ['src/a', 'src/fast/a', 'archive/a', 'archive/fast/a']) await v1.put('ruled', key, 'sixth');
+    days['src/a'] = 30;
+    days['src/fast/a'] = 30;
+    const moved = await step(async () => {
+      const res = await v1.move({
+        source: { type: 'ruled', prefix: 'src/' },
+        destination: { type: 'ruled', prefix: 'archive/' },
+        overwrite: true,
+      });
+      assert.equal(res.status, 200, res.text);
+    });
+    assert.deepEqual(
+      moved,
+      expected([...deleted(['src/a', 'src/fast/a']), ...replaced(['archive/a', 'archive/fast/a'])]),
+      'move of a prefix',
+    );
+    const movedOn = await step(async () => {
+      const res = await v1.move({ source: { type: 'ruled', prefix: 'archive/' }, destination: { type: 'ruled', prefix: 'logs/' } });
+      assert.equal(res.status, 200, res.text);
+    });
+    days['logs/fast/a'] = 1;
+    assert.deepEqual(movedOn, deleted(['archive/a', 'archive/fast/a']), 'a move’s sources, by their rules');
+    const one = await step(async () => {
+      await v1.put('ruled', 'top', 'seventh');
+      const res = await v1.move({
+        source: { type: 'ruled', key: 'logs/fast/a' },
+        destination: { type: 'ruled', key: 'top' },
+        overwrite: true,
+      });
+      assert.equal(res.status, 200, res.text);
+    });
+    assert.deepEqual(one, expected([...deleted(['logs/fast/a']), ['top', false, 30]]), 'a move of one key');
+
+    // A restore of the bucket as it was: what it replaces is kept by each key's rule.
+    await writeAll('eighth');
+    ts.clock.advance(1000);
+    const at = new Date(ts.clock.nowMs).toISOString();
+    ts.clock.advance(1000);
+    await writeAll('ninth');
+    const restored = await step(async () => {
+      const res = await v1.call('POST', '/ruled/restore', { body: { prefix: '', at } });
+      assert.equal(res.status, 200, res.text);
+    });
+    assert.deepEqual(restored, replaced(keys), 'restore of a prefix');
+    assert.equal((await v1.get('ruled', 'logs/keep/a')).text, 'eighth');
+
+    // Suspended: nothing is kept, whatever the rules say.
+    await s3.send(new PutBucketVersioningCommand({ Bucket: 'ruled', VersioningConfiguration: { Status: 'Suspended' } }));
+    assert.deepEqual(await step(() => writeAll('tenth')), []);
+
+    // Past 2 days, the versions of the 1- and 2-day rules are purged; the others stay (through v1: S3's signatures would be skewed).
+    const windowsKept = async () => {
+      const res = await v1.call('GET', '/ruled/versions?prefix=');
+      const left = res.json<VersionsPage>().versions.filter((v) => !v.current);
+      return new Set(left.map((v) => Math.round((Date.parse(v.purgeAfter as string) - Date.parse(v.deletedAt as string)) / DAY)));
+    };
+    assert.deepEqual(
+      [...(await windowsKept())].sort((a, b) => a - b),
+      [1, 2, 30, 90],
+    );
+    ts.clock.advance(2 * DAY + 60_000);
+    await ts.server.context.objects.sweep();
+    assert.deepEqual(
+      [...(await windowsKept())].sort((a, b) => a - b),
+      [30, 90],
+    );
   });
 });

@@ -9,6 +9,7 @@ import type {
   TransferKeyOptions,
   TransferPrefixOptions,
 } from './prefix-operations.js';
+import type { PurgeSchedule } from './purge-schedule.js';
 
 /** Names one object: whose it is, its namespace, and its key. */
 export interface ObjectRef {
@@ -250,10 +251,19 @@ export interface Backend {
   list(tenant: string, type: string, options: ListOptions): Promise<ListPage>;
   /** A page of keys one level down (and sub-prefixes), or of keys with their details. */
   listFolder(options: FolderListingOptions): Promise<FolderPage>;
-  /** Removes every key under `prefix`, a batch per transaction; what was visible of them. */
-  deletePrefix(tenant: string, type: string, prefix: string, now: number, purgeAfter?: number): Promise<{ objects: number; bytes: number }>;
+  /**
+   * Removes every key under `prefix`, a batch per transaction; what was visible of them. With
+   * `purge`, each removed visible value is kept as a version until its key's instant.
+   */
+  deletePrefix(
+    tenant: string,
+    type: string,
+    prefix: string,
+    now: number,
+    purge?: PurgeSchedule,
+  ): Promise<{ objects: number; bytes: number }>;
   /** Removes each key in one transaction; the size removed per key, undefined where there was none. */
-  deleteMany(tenant: string, type: string, keys: readonly string[], now: number, purgeAfter?: number): Promise<Array<number | undefined>>;
+  deleteMany(tenant: string, type: string, keys: readonly string[], now: number, purge?: PurgeSchedule): Promise<Array<number | undefined>>;
   /** Visible objects under `prefix` and their bytes. */
   countPrefix(tenant: string, type: string, prefix: string, now: number): Promise<{ objects: number; bytes: number }>;
   /** Copies or moves one key without its bytes (the destination names the same blob). */

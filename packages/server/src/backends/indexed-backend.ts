@@ -46,6 +46,7 @@ import {
   type TransferKeyOptions,
   type TransferPrefixOptions,
 } from './prefix-operations.js';
+import type { PurgeSchedule } from './purge-schedule.js';
 import { UploadSessions } from './upload-sessions.js';
 
 /** Values up to this size live in the index row: one index commit instead of a blob and its fsyncs. */
@@ -319,13 +320,19 @@ export class IndexedBackend implements Backend {
     type: string,
     prefix: string,
     now: number,
-    purgeAfter?: number,
+    purge?: PurgeSchedule,
   ): Promise<{ objects: number; bytes: number }> {
-    return this.prefixes.deletePrefix(tenant, type, prefix, now, purgeAfter);
+    return this.prefixes.deletePrefix(tenant, type, prefix, now, purge);
   }
 
-  deleteMany(tenant: string, type: string, keys: readonly string[], now: number, purgeAfter?: number): Promise<Array<number | undefined>> {
-    return this.prefixes.deleteMany(tenant, type, keys, now, purgeAfter);
+  deleteMany(
+    tenant: string,
+    type: string,
+    keys: readonly string[],
+    now: number,
+    purge?: PurgeSchedule,
+  ): Promise<Array<number | undefined>> {
+    return this.prefixes.deleteMany(tenant, type, keys, now, purge);
   }
 
   listVersions(options: ListVersionsOptions): Promise<VersionRow[]> {

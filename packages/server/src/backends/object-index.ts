@@ -193,8 +193,8 @@ export interface RemoveManyOptions {
   readonly keys: readonly string[];
   readonly now: number;
   readonly collectAfter: number;
-  /** Retention: each removed row becomes a version with a delete marker, kept until this instant. */
-  readonly purgeAfter?: number | undefined;
+  /** Retention: each removed row becomes a version with a delete marker, kept until its key's instant (undefined: not kept). */
+  readonly purgeAfter?: ((key: string) => number | undefined) | undefined;
 }
 
 /** One key of a scan, with its row (without inline bytes) when details were asked for. */

@@ -3,6 +3,7 @@ import type { Failpoint } from './../failpoints.js';
 import type { ObjectInfo } from './backend.js';
 import { prefixRange } from './key-range.js';
 import { infoOf, type ObjectIndex, type RangeStep, type TransferOptions, type VersionRow } from './object-index.js';
+import { PurgeSchedule } from './purge-schedule.js';
 
 /** Rows one range delete removes per transaction: long enough to be quick, short enough not to stall other requests. */
 const REMOVE_BATCH = 1000;
@@ -35,9 +36,9 @@ export interface TransferPrefixOptions {
   readonly now: number;
   /** Each destination's expiry when its source has none, by its key. */
   readonly expiresAtIfNone: (destinationKey: string) => number | null;
-  /** Retention of the destination and of a move's source (see TransferOptions). */
-  readonly purgeAfter?: number | undefined;
-  readonly sourcePurgeAfter?: number | undefined;
+  /** Retention of the destinations (by their keys) and of a move's sources (see TransferOptions). */
+  readonly purge?: PurgeSchedule | undefined;
+  readonly sourcePurge?: PurgeSchedule | undefined;
 }
 
 export interface RestorePrefixOptions {
@@ -47,8 +48,8 @@ export interface RestorePrefixOptions {
   /** The instant whose state is put back (ms). */
   readonly at: number;
   readonly now: number;
-  /** Current rows the restore replaces or deletes are kept as versions until this instant. */
-  readonly purgeAfter: number;
+  /** Current rows the restore replaces or deletes are kept as versions until their key's instant (`now` when none). */
+  readonly purge: PurgeSchedule;
   /** Asked before each key is changed; false leaves the key as it is (counted in `skipped`). */
   readonly mayChange?: ((key: string) => boolean) | undefined;
 }
@@ -98,23 +99,28 @@ export class PrefixOperations {
     type: string,
     prefix: string,
     now: number,
-    purgeAfter?: number,
+    purge: PurgeSchedule = PurgeSchedule.none,
   ): Promise<{ objects: number; bytes: number }> {
-    const range = { tenant, type, ...prefixRange(prefix) };
+    const { start, end } = prefixRange(prefix);
     const total = { objects: 0, bytes: 0 };
-    await this.walk(range.start, async (start) => {
-      const step = await this.index.removeRange({
-        ...range,
-        start,
-        limit: REMOVE_BATCH,
-        now,
-        collectAfter: this.options.collectAfter(now),
-        purgeAfter,
+    // A piece per purge instant (lifecycle rules under the prefix): one statement per batch keeps its rows with one.
+    for (const piece of PurgeSchedule.pieces(start, end, [purge])) {
+      await this.walk(piece.start, async (start) => {
+        const step = await this.index.removeRange({
+          tenant,
+          type,
+          start,
+          end: piece.end,
+          limit: REMOVE_BATCH,
+          now,
+          collectAfter: this.options.collectAfter(now),
+          purgeAfter: piece.purgeAfter[0],
+        });
+        total.objects += step.objects;
+        total.bytes += step.bytes;
+        return step;
       });
-      total.objects += step.objects;
-      total.bytes += step.bytes;
-      return step;
-    });
+    }
     return total;
   }
 
@@ -123,9 +129,16 @@ export class PrefixOperations {
     type: string,
     keys: readonly string[],
     now: number,
-    purgeAfter?: number,
+    purge: PurgeSchedule = PurgeSchedule.none,
   ): Promise<Array<number | undefined>> {
-    const sizes = await this.index.removeMany({ tenant, type, keys, now, collectAfter: this.options.collectAfter(now), purgeAfter });
+    const sizes = await this.index.removeMany({
+      tenant,
+      type,
+      keys,
+      now,
+      collectAfter: this.options.collectAfter(now),
+      purgeAfter: (key) => purge.at(key),
+    });
     this.options.afterCommit();
     return sizes;
   }
@@ -145,30 +158,35 @@ export class PrefixOperations {
   }
 
   async transferPrefix(options: TransferPrefixOptions): Promise<PrefixTransferResult> {
-    const range = { tenant: options.tenant, type: options.fromType, ...prefixRange(options.fromPrefix) };
+    const { start, end } = prefixRange(options.fromPrefix);
+    const range = { tenant: options.tenant, type: options.fromType };
     const result = { objects: 0, bytes: 0, skipped: 0, skippedKeys: [] as string[] };
-    await this.walk(range.start, async (start) => {
-      const step = await this.index.transferRange({
-        range: { ...range, start },
-        fromPrefix: options.fromPrefix,
-        toType: options.toType,
-        toPrefix: options.toPrefix,
-        limit: TRANSFER_BATCH,
-        move: options.move,
-        overwrite: options.overwrite,
-        now: options.now,
-        lastModified: options.move ? undefined : this.options.clock(),
-        expiresAtIfNone: options.expiresAtIfNone,
-        collectAfter: this.options.collectAfter(options.now),
-        purgeAfter: options.purgeAfter,
-        sourcePurgeAfter: options.sourcePurgeAfter,
+    const destinations = (options.purge ?? PurgeSchedule.none).seenFrom(options.fromPrefix, options.toPrefix);
+    const sources = options.sourcePurge ?? PurgeSchedule.none;
+    for (const piece of PurgeSchedule.pieces(start, end, [destinations, sources])) {
+      await this.walk(piece.start, async (start) => {
+        const step = await this.index.transferRange({
+          range: { ...range, start, end: piece.end },
+          fromPrefix: options.fromPrefix,
+          toType: options.toType,
+          toPrefix: options.toPrefix,
+          limit: TRANSFER_BATCH,
+          move: options.move,
+          overwrite: options.overwrite,
+          now: options.now,
+          lastModified: options.move ? undefined : this.options.clock(),
+          expiresAtIfNone: options.expiresAtIfNone,
+          collectAfter: this.options.collectAfter(options.now),
+          purgeAfter: piece.purgeAfter[0],
+          sourcePurgeAfter: piece.purgeAfter[1],
+        });
+        result.objects += step.objects;
+        result.bytes += step.bytes;
+        result.skipped += step.skipped.length;
+        result.skippedKeys.push(...step.skipped.slice(0, MAX_SKIPPED_KEYS - result.skippedKeys.length));
+        return step;
       });
-      result.objects += step.objects;
-      result.bytes += step.bytes;
-      result.skipped += step.skipped.length;
-      result.skippedKeys.push(...step.skipped.slice(0, MAX_SKIPPED_KEYS - result.skippedKeys.length));
-      return step;
-    });
+    }
     return result;
   }
 
@@ -221,6 +239,7 @@ export class PrefixOperations {
       return;
     }
     const collectAfter = this.options.collectAfter(options.now);
+    const purgeAfter = options.purge.at(key) ?? options.now;
     if (!wanted) {
       // The key did not exist at `at`: delete what is there now, unless a write replaced it since the listing.
       try {
@@ -229,7 +248,7 @@ export class PrefixOperations {
           now: options.now,
           condition: { ifMatch: [`"${current?.row.sha256}"`] },
           collectAfter,
-          purgeAfter: options.purgeAfter,
+          purgeAfter,
         });
         result.deleted++;
       } catch (error) {
@@ -244,7 +263,7 @@ export class PrefixOperations {
         ref,
         versionId: wanted.versionId,
         now: options.now,
-        purgeAfter: options.purgeAfter,
+        purgeAfter,
         collectAfter,
         // Unless a write came since the listing: that write stays (the key is skipped).
         ifCurrent: current ? current.versionId : null,

@@ -6,9 +6,10 @@ import { childrenOf, listOf, onlyChildren, optionalText, requiredText } from './
 
 /**
  * S3's LifecycleConfiguration, as far as Stowage has it: rules that expire the objects under a
- * prefix a number of days after they were written, and NoncurrentVersionExpiration for the whole
- * bucket, which is the bucket's retention window. Other actions and filters are NotImplemented
- * (named in the message), never accepted and left undone.
+ * prefix a number of days after they were written, and NoncurrentVersionExpiration: for the whole
+ * bucket it is the bucket's retention window; for a prefix, how long the values replaced or
+ * deleted at its keys are kept instead. Other actions and filters are NotImplemented (named in
+ * the message), never accepted and left undone.
  */
 
 /** S3's bounds on a configuration's rules and a rule's ID. */
@@ -80,12 +81,6 @@ function parseRule(element: unknown): LifecycleRule {
   const days = fields.Expiration === undefined ? null : parseExpirationDays(fields.Expiration);
   const rule: LifecycleRule = { id: given || randomUUID(), prefix, enabled: status === 'Enabled', days };
   if (fields.NoncurrentVersionExpiration === undefined) return rule;
-  // Versions are purged by the window their write gave them, one per bucket: a prefix operation
-  // keeps the values of all its keys with one purge instant.
-  if (prefix !== '')
-    throw s3Errors.notImplemented(
-      "Lifecycle NoncurrentVersionExpiration for a prefix (noncurrent versions are kept for one window per bucket: give the rule an empty Filter to set the bucket's window)",
-    );
   return { ...rule, noncurrentDays: parseNoncurrentDays(fields.NoncurrentVersionExpiration) };
 }
 
@@ -107,10 +102,13 @@ function parseNoncurrentDays(element: unknown): number {
 
 /**
  * The retention window (days) a lifecycle configuration sets: the shortest NoncurrentDays of its
- * enabled rules (each for the whole bucket); undefined when none sets one.
+ * enabled rules for the whole bucket (a rule for a prefix is that prefix's own); undefined when
+ * none sets one.
  */
 export function noncurrentDaysOf(rules: readonly LifecycleRule[]): number | undefined {
-  const days = rules.flatMap((rule) => (rule.enabled && rule.noncurrentDays !== undefined ? [rule.noncurrentDays] : []));
+  const days = rules.flatMap((rule) =>
+    rule.enabled && rule.prefix === '' && rule.noncurrentDays !== undefined ? [rule.noncurrentDays] : [],
+  );
   return days.length === 0 ? undefined : Math.min(...days);
 }
 

@@ -68,8 +68,10 @@ export interface LifecycleRule {
   /** Days after which objects written under the prefix expire; null when the rule has no expiration (only `noncurrentDays`). */
   readonly days: number | null;
   /**
-   * S3's NoncurrentVersionExpiration (a rule for the whole bucket only): the bucket's retention
-   * window, which the rule sets (`retentionDays`) while the bucket is versioned.
+   * S3's NoncurrentVersionExpiration. For the whole bucket (prefix ''): the bucket's retention
+   * window, which the rule sets (`retentionDays`) while the bucket is versioned. For a prefix: how
+   * long values replaced or deleted at its keys are kept instead of the window, while the bucket
+   * keeps any (the shortest of the rules a key falls under).
    */
   readonly noncurrentDays?: number | undefined;
 }

@@ -94,7 +94,7 @@ export async function completeUpload(engine: Engine, ref: ObjectRef, uploadId: s
           expiresAt: await engine.objects.expiresAtFor(ref),
           maxBytes: engine.maxObjectBytes,
           now: engine.clock(),
-          purgeAfter: await engine.objects.purgeAfterFor(ref.tenant, ref.type),
+          purgeAfter: await engine.objects.purgeAfterFor(ref),
           condition,
           attributes: withContent(withMd5Etag(uploadAttributes, etag, checksum), {
             parts: parts.length,

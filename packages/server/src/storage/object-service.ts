@@ -15,12 +15,13 @@ import type {
 import { quotaExceeded } from '../backends/conditions.js';
 import type { FolderPage } from '../backends/folder-listing.js';
 import { newVersionId } from '../backends/object-columns.js';
+import { PurgeSchedule } from '../backends/purge-schedule.js';
 import { fail } from '../errors.js';
 import { lifecycleExpiry } from './bucket-expiry.js';
 import type { LifecycleRule } from './bucket-model.js';
 import type { ObjectRef } from './object-ref.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
-import { purgeAfter } from './retention.js';
+import type { Retention } from './retention.js';
 
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
@@ -30,8 +31,8 @@ export interface ObjectServiceOptions {
   readonly clock: () => number;
   /** The lifecycle rules of a named bucket (tenant: its owner), as the index holds them now; none for other types. */
   readonly lifecycleRules?: ((tenant: string, type: string) => Promise<readonly LifecycleRule[]>) | undefined;
-  /** How long replaced values of a tenant's rows of a type are kept (ms; 0: not kept): retentionOf. */
-  readonly retention?: ((tenant: string, type: string) => Promise<number>) | undefined;
+  /** How long replaced values of a tenant's rows of a type are kept: retentionOf. */
+  readonly retention?: ((tenant: string, type: string) => Promise<Retention>) | undefined;
 }
 
 export interface PutOptions {
@@ -139,7 +140,7 @@ export class ObjectService {
       checkSource: options.checkSource,
       now: this.options.clock(),
       // An in-place copy changes attributes (an ACL), not the value: it keeps no version.
-      purgeAfter: options.inPlace ? undefined : await this.purgeAfterFor(target.tenant, target.type),
+      purgeAfter: options.inPlace ? undefined : await this.purgeAfterFor(target),
       expiresAtIfNone: options.inPlace ? null : ((await this.expiresAtFor(target)) ?? null),
       replace: options.replace,
     });
@@ -203,7 +204,7 @@ export class ObjectService {
 
   private async writeOptions(ref: ObjectRef, options: PutOptions): Promise<WriteOptions> {
     // Both read the bucket's settings: at once, not one after the other.
-    const [expiresAt, purgeAfter] = await Promise.all([this.expiryFor(ref, options.expiresInMs), this.purgeAfterFor(ref.tenant, ref.type)]);
+    const [expiresAt, purgeAfter] = await Promise.all([this.expiryFor(ref, options.expiresInMs), this.purgeAfterFor(ref)]);
     return {
       contentType: options.contentType || DEFAULT_CONTENT_TYPE,
       expiresAt,
@@ -309,14 +310,14 @@ export class ObjectService {
       now: this.options.clock(),
       objectExpiresAt,
       attributes: finish.attributes,
-      purgeAfter: await this.purgeAfterFor(session.ref.tenant, session.ref.type),
+      purgeAfter: await this.purgeAfterFor(session.ref),
     });
   }
 
   /** Deletes the object; with retention, the version id of the delete marker that records it (S3's x-amz-version-id). */
   async delete(ref: ObjectRef, condition?: WriteCondition): Promise<{ markerVersionId: string | undefined }> {
     const now = this.options.clock();
-    const purgeAfter = await this.purgeAfterFor(ref.tenant, ref.type);
+    const purgeAfter = await this.purgeAfterFor(ref);
     const markerVersionId = purgeAfter === undefined ? undefined : newVersionId(now);
     const existed = await this.backend.delete(ref, now, condition, purgeAfter, markerVersionId);
     if (!existed) throw fail('NoSuchKey', `No object at ${ref.type}/${ref.key}`);
@@ -353,14 +354,18 @@ export class ObjectService {
     return (key) => lifecycleExpiry(rules, key, now);
   }
 
-  /** How long replaced values of the tenant's rows of `type` are kept (ms; 0: not kept). */
-  retentionMs(tenant: string, type: string): Promise<number> {
-    return this.options.retention?.(tenant, type) ?? Promise.resolve(0);
+  /**
+   * When the values that writes made now at the tenant's keys of `type` replace are purged, key
+   * by key (the type's rules read once): for the keys of a prefix operation.
+   */
+  async purgeScheduleFor(tenant: string, type: string): Promise<PurgeSchedule> {
+    const retention = await this.options.retention?.(tenant, type);
+    return retention ? new PurgeSchedule(retention.windowMs, retention.rules, this.options.clock()) : PurgeSchedule.none;
   }
 
-  /** When a value a write made now replaces is purged; undefined when the type keeps none (retention off). */
-  async purgeAfterFor(tenant: string, type: string): Promise<number | undefined> {
-    return purgeAfter(await this.retentionMs(tenant, type), this.options.clock());
+  /** When a value a write made now at `ref` replaces is purged; undefined when none is kept (retention off). */
+  async purgeAfterFor(ref: ObjectRef): Promise<number | undefined> {
+    return (await this.purgeScheduleFor(ref.tenant, ref.type)).at(ref.key);
   }
 
   /** A per-object lifetime wins over the type's. */

@@ -14,6 +14,7 @@ import {
 } from 'stowage-client/protocol';
 import type { Backend, WriteCondition } from '../backends/backend.js';
 import type { ListEntry } from '../backends/folder-listing.js';
+import { PurgeSchedule } from '../backends/purge-schedule.js';
 import { fail } from '../errors.js';
 import type { ParsedCopyRequest } from './copy-request.js';
 import { decodeFolderToken, encodeFolderToken, type FolderListingShape } from './folder-page-token.js';
@@ -22,8 +23,8 @@ export interface PrefixServiceOptions {
   readonly clock: () => number;
   /** When objects written now at keys of a type expire (ObjectService.expiryOf). */
   readonly expiryOf: (tenant: string, type: string) => Promise<(key: string) => number | undefined>;
-  /** When what a write made now replaces is purged (ObjectService.purgeAfterFor); undefined: not kept. */
-  readonly purgeAfterFor?: ((tenant: string, type: string) => Promise<number | undefined>) | undefined;
+  /** When what writes made now at keys of a type replace is purged (ObjectService.purgeScheduleFor). */
+  readonly purgeScheduleFor?: ((tenant: string, type: string) => Promise<PurgeSchedule>) | undefined;
 }
 
 const ACCESS_DENIED = 'access denied';
@@ -60,7 +61,7 @@ export class PrefixService {
       type,
       prefix,
       this.options.clock(),
-      await this.purgeAfter(tenant, type),
+      await this.purgeSchedule(tenant, type),
     );
     return { deleted: objects, bytes };
   }
@@ -78,7 +79,9 @@ export class PrefixService {
     const problems = keys.map((key) => explainInvalidKey(key) ?? (refused.has(key) ? ACCESS_DENIED : undefined));
     const valid = keys.filter((_, i) => problems[i] === undefined);
     const sizes =
-      valid.length > 0 ? await this.backend.deleteMany(tenant, type, valid, this.options.clock(), await this.purgeAfter(tenant, type)) : [];
+      valid.length > 0
+        ? await this.backend.deleteMany(tenant, type, valid, this.options.clock(), await this.purgeSchedule(tenant, type))
+        : [];
     // `sizes` follows `valid`, the keys in request order without the invalid ones.
     let next = 0;
     let deleted = 0;
@@ -116,8 +119,8 @@ export class PrefixService {
     const now = this.options.clock();
     const expiryOf = await this.options.expiryOf(to.tenant, destination.type);
     const expiresAtIfNone = (key: string) => expiryOf(key) ?? null;
-    const purgeAfter = await this.purgeAfter(to.tenant, destination.type);
-    const sourcePurgeAfter = move ? await this.purgeAfter(from.tenant, source.type) : undefined;
+    const purge = await this.purgeSchedule(to.tenant, destination.type);
+    const sourcePurge = move ? await this.purgeSchedule(from.tenant, source.type) : PurgeSchedule.none;
     if ('key' in source && 'key' in destination) {
       const info = await this.backend.transferKey({
         from: { tenant: from.tenant, type: source.type, key: source.key },
@@ -127,8 +130,8 @@ export class PrefixService {
         condition,
         now,
         expiresAtIfNone: expiresAtIfNone(destination.key),
-        purgeAfter,
-        sourcePurgeAfter,
+        purgeAfter: purge.at(destination.key),
+        sourcePurgeAfter: sourcePurge.at(source.key),
       });
       return { type: destination.type, key: destination.key, size: info.size, etag: info.etag, sha256: info.sha256 };
     }
@@ -146,13 +149,13 @@ export class PrefixService {
       overwrite,
       now,
       expiresAtIfNone,
-      purgeAfter,
-      sourcePurgeAfter,
+      purge,
+      sourcePurge,
     });
   }
 
-  private purgeAfter(tenant: string, type: string): Promise<number | undefined> {
-    return this.options.purgeAfterFor?.(tenant, type) ?? Promise.resolve(undefined);
+  private purgeSchedule(tenant: string, type: string): Promise<PurgeSchedule> {
+    return this.options.purgeScheduleFor?.(tenant, type) ?? Promise.resolve(PurgeSchedule.none);
   }
 
   /** A page of keys one level down and their folders, or of keys with their details. */

@@ -8,13 +8,14 @@ import {
 import type { Backend } from '../backends/backend.js';
 import { keyAfter, prefixRange, prefixUpperBound } from '../backends/key-range.js';
 import type { VersionRow } from '../backends/object-index.js';
+import type { PurgeSchedule } from '../backends/purge-schedule.js';
 import { fail } from '../errors.js';
 import type { ObjectRef } from './object-ref.js';
 
 export interface RetentionServiceOptions {
   readonly clock: () => number;
-  /** How long replaced values of a tenant's rows of a type are kept (ms), as writes ask it (ObjectService.retentionMs). */
-  readonly retentionMs: (tenant: string, type: string) => Promise<number>;
+  /** When what writes made now at keys of a type replace is purged, as writes ask it (ObjectService.purgeScheduleFor). */
+  readonly purgeScheduleFor: (tenant: string, type: string) => Promise<PurgeSchedule>;
 }
 
 const TOKEN_VERSION = 1;
@@ -68,8 +69,9 @@ export class RetentionService {
     const now = this.options.clock();
     const chosen = versionId ?? (await this.latestNoncurrent(ref, now))?.versionId;
     if (chosen === undefined) throw fail('NoSuchVersion', `No earlier version of ${ref.type}/${ref.key} is kept`);
-    const retention = await this.options.retentionMs(ref.tenant, ref.type);
-    const info = await this.backend.restoreVersion({ ref, versionId: chosen, now, purgeAfter: now + retention, collectAfter: now });
+    // What the restore replaces is kept like any replaced value (with retention off, until the next purge).
+    const purgeAfter = (await this.options.purgeScheduleFor(ref.tenant, ref.type)).at(ref.key) ?? now;
+    const info = await this.backend.restoreVersion({ ref, versionId: chosen, now, purgeAfter, collectAfter: now });
     const current = (await this.backend.listVersions({ ...exactKey(ref), after: undefined, limit: 1, now })).find((row) => row.current);
     return { key: ref.key, versionId: current?.versionId ?? null, size: info.size, etag: info.etag, sha256: info.sha256 };
   }
@@ -88,8 +90,8 @@ export class RetentionService {
   ): Promise<RestorePrefixResult> {
     const now = this.options.clock();
     if (!Number.isFinite(at) || at > now) throw fail('InvalidArgument', '"at" must be an instant in the past (ISO 8601)');
-    const retention = await this.options.retentionMs(tenant, type);
-    const result = await this.backend.restorePrefix({ tenant, type, prefix, at, now, purgeAfter: now + retention, mayChange });
+    const purge = await this.options.purgeScheduleFor(tenant, type);
+    const result = await this.backend.restorePrefix({ tenant, type, prefix, at, now, purge, mayChange });
     return { prefix, at: new Date(at).toISOString(), ...result };
   }
 

@@ -1,26 +1,47 @@
 import { isStorageType } from 'stowage-client/protocol';
+import type { PrefixRetention } from '../backends/purge-schedule.js';
+import type { LifecycleRule } from './bucket-model.js';
 import type { BucketService } from './bucket-service.js';
 
 export const DAY_MS = 86_400_000;
 
+/** How long a tenant's rows of a type keep their replaced values. */
+export interface Retention {
+  /** The window (ms; 0: nothing is kept). */
+  readonly windowMs: number;
+  /** Prefixes whose keys keep them for a time of their own while the window is above 0. */
+  readonly rules: readonly PrefixRetention[];
+}
+
+const NOT_KEPT: Retention = { windowMs: 0, rules: [] };
+
 /**
- * How long a tenant's rows of `type` keep their replaced values (ms; 0: not kept): a named
- * bucket's own `retentionDays`, or the server default (`STOWAGE_RETENTION`), which the built-in
- * buckets follow. Internal types (`.multipart`) keep none. The one statement of the rule: every
- * write, delete, copy, move and prefix operation asks it, as it asks the expiry.
+ * How long a tenant's rows of `type` keep their replaced values: a named bucket's own
+ * `retentionDays`, or the server default (`STOWAGE_RETENTION`), which the built-in buckets follow,
+ * and the bucket's lifecycle rules that give the keys under a prefix a NoncurrentDays of their
+ * own. Internal types (`.multipart`) keep none. The one statement of the rule: every write,
+ * delete, copy, move and prefix operation asks it, as it asks the expiry.
  */
 export function retentionOf(buckets: BucketService, defaultMs: number) {
-  return async (tenant: string, type: string): Promise<number> => {
-    if (type.startsWith('.')) return 0;
-    if (isStorageType(type)) return defaultMs;
+  return async (tenant: string, type: string): Promise<Retention> => {
+    if (type.startsWith('.')) return NOT_KEPT;
+    if (isStorageType(type)) return { windowMs: defaultMs, rules: [] };
     const bucket = await buckets.find(type);
     // A bucket of that name that another user owns now is not the one these rows are in.
-    const days = bucket?.owner === tenant ? bucket.settings.retentionDays : undefined;
-    return days === undefined || days === null ? defaultMs : days * DAY_MS;
+    if (bucket?.owner !== tenant) return { windowMs: defaultMs, rules: [] };
+    const days = bucket.settings.retentionDays;
+    return {
+      windowMs: days === undefined || days === null ? defaultMs : days * DAY_MS,
+      rules: prefixRetentions(bucket.settings.lifecycle),
+    };
   };
 }
 
-/** The purge instant of what a write at `now` replaces, under a retention of `ms`; undefined when none is kept. */
-export function purgeAfter(ms: number, now: number): number | undefined {
-  return ms > 0 ? now + ms : undefined;
+/** The enabled lifecycle rules with a NoncurrentDays for a prefix (a rule for every key sets the window itself). */
+function prefixRetentions(lifecycle: readonly LifecycleRule[]): PrefixRetention[] {
+  return lifecycle.flatMap((rule) =>
+    rule.enabled && rule.prefix !== '' && rule.noncurrentDays !== undefined
+      ? [{ prefix: rule.prefix, ms: rule.noncurrentDays * DAY_MS }]
+      : [],
+  );
 }

@@ -151,15 +151,26 @@ export function retentionContract(fresh: () => Promise<ObjectIndex>, openHandle:
       keys: ['n/1', 'n/2', 'n/3'],
       now: T0 + SECOND,
       collectAfter: T0,
-      purgeAfter: PURGE,
+      // Each key's own instant (a lifecycle rule for n/2's prefix).
+      purgeAfter: (key) => (key === 'n/2' ? PURGE + DAY : PURGE),
     });
     assert.deepEqual(sizes, [3, 3, undefined]);
-    assert.deepEqual(shape(await versionsUnder(index, 'n/')), [
+    const kept = await versionsUnder(index, 'n/');
+    assert.deepEqual(shape(kept), [
       ['marker', 0],
       ['version', 3],
       ['marker', 0],
       ['version', 3],
     ]);
+    assert.deepEqual(
+      kept.map((row) => [row.key, row.purgeAfter]),
+      [
+        ['n/1', PURGE],
+        ['n/1', PURGE],
+        ['n/2', PURGE + DAY],
+        ['n/2', PURGE + DAY],
+      ],
+    );
   });
 
   it('purge removes versions past their window, and a blob is collected only when no row or version names it', async () => {

@@ -279,7 +279,7 @@ export class SqliteIndex implements ObjectIndex {
           { tenant: options.tenant, type: options.type, key },
           options.now,
           options.collectAfter,
-          options.purgeAfter,
+          options.purgeAfter?.(key),
         );
         return removed?.visible ? removed.size : undefined;
       }),

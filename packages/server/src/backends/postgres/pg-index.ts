@@ -246,7 +246,8 @@ export class PgIndex implements ObjectIndex {
         const { rows } = await tx.run<PreviousRow>(FIND_FOR_UPDATE, keyParams(ref));
         const row = rows[0];
         const visible = row && visibleEtag({ sha256: row.sha256, expiresAt: row.expires_at }, options.now) !== undefined;
-        if (row) await this.removeLocked(tx, ref, row, options.collectAfter, visible ? options.purgeAfter : undefined, options.now);
+        if (row)
+          await this.removeLocked(tx, ref, row, options.collectAfter, visible ? options.purgeAfter?.(ref.key) : undefined, options.now);
         sizes.push(row && visible ? row.size : undefined);
       }
       return sizes;

@@ -1,0 +1,86 @@
+// The purge schedule of retention with lifecycle rules by prefix: each key's instant, the pieces a
+// range operation runs in (one instant per piece), and the schedule of a copy's destinations seen
+// from its sources' keys, checked against the rule itself over random rules and keys.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { prefixRange } from '../src/backends/key-range.js';
+import { PurgeSchedule } from '../src/backends/purge-schedule.js';
+
+const NOW = 1_000_000;
+const WINDOW = 30;
+// Multi-byte characters too: cuts fall between bytes, not characters.
+const text = (maxLength: number) => fc.array(fc.constantFrom('a', 'b', '/', 'é', '😀', 'ÿ'), { maxLength }).map((chars) => chars.join(''));
+const rules = fc.array(fc.record({ prefix: text(3), ms: fc.integer({ min: 1, max: 100 }) }), { maxLength: 5 });
+
+/** The rule as stated: the shortest of the rules whose prefix the key starts with, else the window. */
+function expectedAt(ruleList: Array<{ prefix: string; ms: number }>, key: string): number {
+  const matching = ruleList.filter((rule) => key.startsWith(rule.prefix)).map((rule) => rule.ms);
+  return NOW + (matching.length > 0 ? Math.min(...matching) : WINDOW);
+}
+
+describe('PurgeSchedule', () => {
+  test("at: the shortest matching rule's time, else the window; nothing kept while the window is 0", () => {
+    const schedule = new PurgeSchedule(
+      WINDOW,
+      [
+        { prefix: 'logs/', ms: 1 },
+        { prefix: 'logs/keep/', ms: 90 },
+      ],
+      NOW,
+    );
+    assert.equal(schedule.at('logs/keep/a'), NOW + 1);
+    assert.equal(schedule.at('logs'), NOW + WINDOW);
+    assert.equal(schedule.at('other'), NOW + WINDOW);
+    assert.equal(new PurgeSchedule(0, [{ prefix: 'logs/', ms: 1 }], NOW).at('logs/a'), undefined);
+    assert.equal(PurgeSchedule.none.at('k'), undefined);
+  });
+
+  test('pieces: cover the range in order, and every key of a piece has the piece’s instant', () => {
+    fc.assert(
+      fc.property(rules, text(2), fc.array(text(6), { maxLength: 30 }), (ruleList, prefix, keys) => {
+        const schedule = new PurgeSchedule(WINDOW, ruleList, NOW);
+        const { start, end } = prefixRange(prefix);
+        const pieces = PurgeSchedule.pieces(start, end, [schedule]);
+        assert.ok(pieces[0]?.start.equals(start));
+        assert.ok(pieces.at(-1)?.end.equals(end));
+        pieces.forEach((piece, i) => {
+          assert.ok(Buffer.compare(piece.start, piece.end) < 0, 'no empty piece');
+          if (i > 0) assert.ok(piece.start.equals(pieces[i - 1]?.end as Buffer), 'no gap, no overlap');
+        });
+        for (const key of keys.map((rest) => prefix + rest)) {
+          const bytes = Buffer.from(key, 'utf8');
+          const piece = pieces.find((p) => Buffer.compare(p.start, bytes) <= 0 && Buffer.compare(bytes, p.end) < 0);
+          assert.ok(piece, `a piece holds ${key}`);
+          assert.equal(piece.purgeAfter[0], expectedAt(ruleList, key), key);
+          assert.equal(schedule.at(key), expectedAt(ruleList, key));
+        }
+      }),
+    );
+  });
+
+  test('seenFrom: a source key’s instant is its destination’s, also in the pieces of a transfer', () => {
+    fc.assert(
+      fc.property(
+        rules,
+        rules,
+        text(2),
+        text(2),
+        fc.array(text(5), { maxLength: 20 }),
+        (destinationRules, sourceRules, from, to, rests) => {
+          fc.pre(!from.startsWith(to) && !to.startsWith(from));
+          const destinations = new PurgeSchedule(WINDOW, destinationRules, NOW);
+          const sources = new PurgeSchedule(WINDOW, sourceRules, NOW);
+          const seen = destinations.seenFrom(from, to);
+          const { start, end } = prefixRange(from);
+          const pieces = PurgeSchedule.pieces(start, end, [seen, sources]);
+          for (const rest of rests) {
+            const bytes = Buffer.from(from + rest, 'utf8');
+            const piece = pieces.find((p) => Buffer.compare(p.start, bytes) <= 0 && Buffer.compare(bytes, p.end) < 0);
+            assert.deepEqual(piece?.purgeAfter, [expectedAt(destinationRules, to + rest), expectedAt(sourceRules, from + rest)]);
+          }
+        },
+      ),
+    );
+  });
+});
