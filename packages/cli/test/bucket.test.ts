@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { PutBucketLifecycleConfigurationCommand } from '@aws-sdk/client-s3';
+import { s3ClientOf } from '../../server/test/helpers/s3-client.js';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
 
 const CLI = fileURLToPath(new URL('../bin/stowage.js', import.meta.url));
@@ -182,6 +184,34 @@ describe('stowage bucket', () => {
     await ok('bob', ['set', 'drop/from-bob.txt', '-t', 'open-cli'], 'dropped');
     await ok('alice', ['rm', 'hello.txt', 'drop/from-bob.txt', '-t', 'open-cli']);
     await ok('alice', ['bucket', 'rm', 'open-cli']);
+  });
+
+  test('info names the retention of its prefixes (S3 lifecycle NoncurrentVersionExpiration)', async () => {
+    await ok('alice', ['bucket', 'create', 'kept-cli']);
+    const s3 = await s3ClientOf(ts, 'alice');
+    try {
+      await s3.send(
+        new PutBucketLifecycleConfigurationCommand({
+          Bucket: 'kept-cli',
+          LifecycleConfiguration: {
+            Rules: [
+              { ID: 'logs', Filter: { Prefix: 'logs/' }, Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 2 } },
+              { ID: 'off', Filter: { Prefix: 'old/' }, Status: 'Disabled', NoncurrentVersionExpiration: { NoncurrentDays: 5 } },
+            ],
+          },
+        }),
+      );
+    } finally {
+      s3.destroy();
+    }
+    const info = (await ok('alice', ['bucket', 'info', 'kept-cli'])).stdout;
+    assert.match(info, /^retention:\s+2 days, keys under logs\/$/m);
+    assert.doesNotMatch(info, /keys under old\//, 'a disabled rule keeps nothing');
+    const json = JSON.parse((await ok('alice', ['bucket', 'info', 'kept-cli', '--json'])).stdout);
+    assert.deepEqual(json.retentionRules, [
+      { id: 'logs', prefix: 'logs/', enabled: true, days: 2 },
+      { id: 'off', prefix: 'old/', enabled: false, days: 5 },
+    ]);
   });
 
   test('usage mistakes exit 2 before any request', async () => {

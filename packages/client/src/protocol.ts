@@ -345,6 +345,11 @@ export interface BucketInfo extends Omit<BucketSummary, 'access'> {
   readonly policy: string | null;
   /** Days replaced values are kept as versions; null: the server default (`STOWAGE_RETENTION`). */
   readonly retentionDays: number | null;
+  /**
+   * Lifecycle rules (S3 NoncurrentVersionExpiration with a prefix) that keep the values replaced
+   * at the keys under a prefix for days of their own instead of `retentionDays`.
+   */
+  readonly retentionRules: BucketExpiryRule[];
   /** Bytes of its noncurrent versions (not counted in `bytes` nor against the quota). */
   readonly retainedBytes: number;
 }

@@ -20,9 +20,10 @@ import {
   PutBucketVersioningCommand,
   PutObjectCommand,
   type S3Client,
+  UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import type { VersionsPage } from 'stowage-client/protocol';
+import type { BucketInfo, VersionsPage } from 'stowage-client/protocol';
 import { apiClient } from './helpers/api-client.js';
 import { s3ClientOf, s3CodeOf } from './helpers/s3-client.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
@@ -557,7 +558,17 @@ describe('S3 lifecycle NoncurrentVersionExpiration by prefix', () => {
     );
     const v1 = apiClient(ts.origin, await ts.token('alice', 30 * DAY));
     const info = await v1.call('GET', '/buckets/ruled');
-    assert.equal(info.json<{ retentionDays: number }>().retentionDays, 30, 'rules for prefixes leave the bucket’s window');
+    assert.equal(info.json<BucketInfo>().retentionDays, 30, 'rules for prefixes leave the bucket’s window');
+    assert.deepEqual(
+      info.json<BucketInfo>().retentionRules.map((rule) => [rule.prefix, rule.days, rule.enabled]),
+      [
+        ['logs/', 1, true],
+        ['logs/keep/', 90, true],
+        ['archive/', 90, true],
+        ['archive/fast/', 2, true],
+        ['other/', 2, false],
+      ],
+    );
     const got = await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'ruled' }));
     assert.deepEqual(
       got.Rules?.map((rule) => [rule.ID, rule.Filter?.Prefix, rule.Status, rule.NoncurrentVersionExpiration?.NoncurrentDays]),
@@ -654,6 +665,38 @@ describe('S3 lifecycle NoncurrentVersionExpiration by prefix', () => {
     });
     assert.deepEqual(one, expected([...deleted(['logs/fast/a']), ['top', false, 30]]), 'a move of one key');
 
+    // A copy of a prefix into one a rule covers: the destinations it replaces by that rule, its sources stay.
+    for (const key of ['from/a', 'from/b', 'logs/deep/a']) await v1.put('ruled', key, 'eighth');
+    days['logs/deep/a'] = 1;
+    const copied = await step(async () => {
+      const res = await v1.copy({
+        source: { type: 'ruled', prefix: 'from/' },
+        destination: { type: 'ruled', prefix: 'logs/deep/' },
+        overwrite: true,
+      });
+      assert.equal(res.status, 200, res.text);
+    });
+    assert.deepEqual(copied, replaced(['logs/deep/a']), 'copy of a prefix');
+    // CopyObject and a multipart completion over a value: kept by the key's rule.
+    days['archive/fast/b'] = 2;
+    await v1.put('ruled', 'archive/fast/b', 'before');
+    const overwritten = await step(async () => {
+      await s3.send(new CopyObjectCommand({ Bucket: 'ruled', Key: 'logs/deep/a', CopySource: 'ruled/from/b' }));
+      const upload = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'ruled', Key: 'archive/fast/b' }));
+      const part = await s3.send(
+        new UploadPartCommand({ Bucket: 'ruled', Key: 'archive/fast/b', UploadId: upload.UploadId, PartNumber: 1, Body: 'after' }),
+      );
+      await s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: 'ruled',
+          Key: 'archive/fast/b',
+          UploadId: upload.UploadId,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+        }),
+      );
+    });
+    assert.deepEqual(overwritten, replaced(['archive/fast/b', 'logs/deep/a']), 'CopyObject, CompleteMultipartUpload');
+
     // A restore of the bucket as it was: what it replaces is kept by each key's rule.
     await writeAll('eighth');
     ts.clock.advance(1000);
@@ -687,5 +730,39 @@ describe('S3 lifecycle NoncurrentVersionExpiration by prefix', () => {
       [...(await windowsKept())].sort((a, b) => a - b),
       [30, 90],
     );
+  });
+  test('a rule for every key bounds the rules for prefixes, as on S3; the window keeps the other keys', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'capped' }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: 'capped', VersioningConfiguration: { Status: 'Enabled' } }));
+    await s3.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: 'capped',
+        LifecycleConfiguration: {
+          Rules: [
+            { ID: 'all', Filter: {}, Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 3 } },
+            { ID: 'logs', Filter: { Prefix: 'logs/' }, Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 90 } },
+            { ID: 'tmp', Filter: { Prefix: 'tmp/' }, Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 1 } },
+          ],
+        },
+      }),
+    );
+    const v1 = apiClient(ts.origin, await ts.token('alice', 30 * DAY));
+    // The window stays the bucket's own to change (storage API v1); the rules for prefixes stay bounded by 'all'.
+    const patched = await v1.call('PATCH', '/buckets/capped', { body: { retentionDays: 10 } });
+    assert.equal(patched.status, 200, patched.text);
+    for (const key of ['logs/a', 'tmp/a', 'k']) {
+      await s3.send(new PutObjectCommand({ Bucket: 'capped', Key: key, Body: '1' }));
+      await s3.send(new PutObjectCommand({ Bucket: 'capped', Key: key, Body: '2' }));
+    }
+    const res = await v1.call('GET', '/capped/versions?prefix=');
+    const kept = res
+      .json<VersionsPage>()
+      .versions.filter((v) => !v.current)
+      .map((v) => [v.key, (Date.parse(v.purgeAfter as string) - Date.parse(v.deletedAt as string)) / DAY]);
+    assert.deepEqual(kept, [
+      ['k', 10],
+      ['logs/a', 3],
+      ['tmp/a', 1],
+    ]);
   });
 });

@@ -220,6 +220,10 @@ function formatInfo(info: BucketInfo): string {
       'retention',
       `${info.retentionDays === null ? "the server's default" : `${info.retentionDays} days`}; ${formatBytes(info.retainedBytes ?? 0)} kept in earlier versions`,
     ],
+    // A server before retention rules by prefix sends none.
+    ...(info.retentionRules ?? [])
+      .filter((rule) => rule.enabled)
+      .map((rule): [string, string] => ['retention', `${rule.days} days, keys under ${rule.prefix}`]),
   ];
   if (info.publicAccessBlock) {
     const on = Object.entries(info.publicAccessBlock)

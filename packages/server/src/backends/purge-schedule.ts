@@ -15,11 +15,6 @@ export interface PurgePiece {
   readonly purgeAfter: ReadonlyArray<number | undefined>;
 }
 
-interface ByteRule {
-  readonly prefix: Buffer;
-  readonly ms: number;
-}
-
 /**
  * When the values that writes made at one instant replace or delete are purged, key by key: after
  * the bucket's window, or, for a key under prefix rules, after the shortest of theirs (S3 applies
@@ -30,23 +25,28 @@ export class PurgeSchedule {
   /** Nothing is kept. */
   static readonly none = new PurgeSchedule(0, [], 0);
 
-  private readonly rules: readonly ByteRule[];
+  /** The rules' prefixes as bytes, made when a range is first cut (a write asks `at` only). */
+  private bytePrefixes: Buffer[] | undefined;
 
   constructor(
     private readonly windowMs: number,
-    rules: ReadonlyArray<PrefixRetention | ByteRule>,
+    private readonly rules: readonly PrefixRetention[],
     private readonly now: number,
-  ) {
-    this.rules = rules.map((rule) => ({ prefix: Buffer.from(rule.prefix), ms: rule.ms }));
-  }
+  ) {}
 
-  /** The purge instant of a value replaced or deleted at `key`; undefined when none is kept. */
+  /**
+   * The purge instant of a value replaced or deleted at `key`; undefined when none is kept. A key
+   * (valid UTF-8) starts with a prefix as text exactly when it does as bytes; a piece's first byte
+   * string may not be text, so it is compared as bytes.
+   */
   at(key: string | Buffer): number | undefined {
     if (this.windowMs <= 0) return undefined;
-    if (this.rules.length === 0) return this.now + this.windowMs;
-    const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
     let ms: number | undefined;
-    for (const rule of this.rules) if (startsWith(bytes, rule.prefix)) ms = Math.min(ms ?? rule.ms, rule.ms);
+    for (let i = 0; i < this.rules.length; i++) {
+      const rule = this.rules[i] as PrefixRetention;
+      const under = typeof key === 'string' ? key.startsWith(rule.prefix) : startsWith(key, (this.bytes() as Buffer[])[i] as Buffer);
+      if (under) ms = Math.min(ms ?? rule.ms, rule.ms);
+    }
     return this.now + (ms ?? this.windowMs);
   }
 
@@ -55,22 +55,25 @@ export class PurgeSchedule {
    * source: the source key `fromPrefix + rest` is written at `toPrefix + rest`.
    */
   seenFrom(fromPrefix: string, toPrefix: string): PurgeSchedule {
-    const from = Buffer.from(fromPrefix, 'utf8');
-    const to = Buffer.from(toPrefix, 'utf8');
     const rules = this.rules.flatMap((rule) => {
       // A rule over all of toPrefix covers every destination; one inside it, the sources of its part.
-      if (startsWith(to, rule.prefix)) return [{ prefix: from, ms: rule.ms }];
-      if (startsWith(rule.prefix, to)) return [{ prefix: Buffer.concat([from, rule.prefix.subarray(to.length)]), ms: rule.ms }];
+      if (toPrefix.startsWith(rule.prefix)) return [{ prefix: fromPrefix, ms: rule.ms }];
+      if (rule.prefix.startsWith(toPrefix)) return [{ prefix: fromPrefix + rule.prefix.slice(toPrefix.length), ms: rule.ms }];
       return [];
     });
     return new PurgeSchedule(this.windowMs, rules, this.now);
   }
 
+  private bytes(): Buffer[] {
+    this.bytePrefixes ??= this.rules.map((rule) => Buffer.from(rule.prefix, 'utf8'));
+    return this.bytePrefixes;
+  }
+
   /** Where, strictly inside [start, end), the purge instant may change. */
   private cuts(start: Buffer, end: Buffer): Buffer[] {
     if (this.windowMs <= 0) return [];
-    return this.rules
-      .flatMap((rule) => [rule.prefix, prefixUpperBound(rule.prefix)])
+    return this.bytes()
+      .flatMap((prefix) => [prefix, prefixUpperBound(prefix)])
       .filter((cut): cut is Buffer => cut !== undefined && Buffer.compare(cut, start) > 0 && Buffer.compare(cut, end) < 0);
   }
 

@@ -88,7 +88,7 @@ function parseRule(element: unknown): LifecycleRule {
 function parseNoncurrentDays(element: unknown): number {
   const expiration = childrenOf(element, s3Errors.malformedXml);
   if (expiration.NewerNoncurrentVersions !== undefined)
-    throw s3Errors.notImplemented("Lifecycle NewerNoncurrentVersions (noncurrent versions are kept for the bucket's retention window)");
+    throw s3Errors.notImplemented('Lifecycle NewerNoncurrentVersions (noncurrent versions are kept for a number of days, not by count)');
   onlyChildren(expiration, ['NoncurrentDays'], s3Errors.malformedXml);
   const text = requiredText(expiration.NoncurrentDays, s3Errors.malformedXml).trim();
   if (!/^-?\d+$/.test(text)) throw s3Errors.malformedXml();
@@ -116,13 +116,20 @@ export function noncurrentDaysOf(rules: readonly LifecycleRule[]): number | unde
 function parsePrefix(fields: Record<string, unknown>): string {
   if (fields.Filter !== undefined && fields.Prefix !== undefined)
     throw new S3Error('MalformedXML', 'A lifecycle rule has a Filter or a Prefix, not both.');
-  if (fields.Prefix !== undefined) return requiredText(fields.Prefix, s3Errors.malformedXml);
+  if (fields.Prefix !== undefined) return wellFormed(requiredText(fields.Prefix, s3Errors.malformedXml));
   if (fields.Filter === undefined) throw new S3Error('MalformedXML', 'A lifecycle rule needs a Filter (empty for every key) or a Prefix.');
   const filter = childrenOf(fields.Filter, s3Errors.malformedXml);
   const unsupported = UNSUPPORTED_FILTER_ELEMENTS.find((name) => filter[name] !== undefined);
   if (unsupported !== undefined) throw s3Errors.notImplemented(`A lifecycle Filter by ${unsupported} (Stowage filters by Prefix only)`);
   onlyChildren(filter, ['Prefix'], s3Errors.malformedXml);
-  return optionalText(filter.Prefix, s3Errors.malformedXml) ?? '';
+  return wellFormed(optionalText(filter.Prefix, s3Errors.malformedXml) ?? '');
+}
+
+/** A prefix no key could start with (a lone surrogate, from a character reference) is refused: rules match keys as UTF-8. */
+function wellFormed(prefix: string): string {
+  if (Buffer.from(prefix, 'utf8').toString('utf8') !== prefix)
+    throw s3Errors.invalidArgument('A lifecycle Prefix must be valid UTF-8 text');
+  return prefix;
 }
 
 function parseExpirationDays(element: unknown): number {

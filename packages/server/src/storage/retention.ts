@@ -37,11 +37,15 @@ export function retentionOf(buckets: BucketService, defaultMs: number) {
   };
 }
 
-/** The enabled lifecycle rules with a NoncurrentDays for a prefix (a rule for every key sets the window itself). */
+/**
+ * The enabled lifecycle rules with a NoncurrentDays for a prefix, each bounded by those for every
+ * key (S3 honours the shortest of overlapping rules; a rule for every key also sets the window
+ * itself).
+ */
 function prefixRetentions(lifecycle: readonly LifecycleRule[]): PrefixRetention[] {
-  return lifecycle.flatMap((rule) =>
-    rule.enabled && rule.prefix !== '' && rule.noncurrentDays !== undefined
-      ? [{ prefix: rule.prefix, ms: rule.noncurrentDays * DAY_MS }]
-      : [],
+  const enabled = lifecycle.filter((rule) => rule.enabled && rule.noncurrentDays !== undefined);
+  const everyKey = Math.min(...enabled.filter((rule) => rule.prefix === '').map((rule) => rule.noncurrentDays as number));
+  return enabled.flatMap((rule) =>
+    rule.prefix === '' ? [] : [{ prefix: rule.prefix, ms: Math.min(rule.noncurrentDays as number, everyKey) * DAY_MS }],
   );
 }

@@ -28,10 +28,13 @@ export function infoOf(bucket: Bucket, retainedBytes = 0): BucketInfo {
     public: isPublicBucket(settings),
     grants: settings.grants.map(grantView),
     publicAccessBlock: settings.publicAccessBlock,
-    // Expiry rules: a rule that only sets the noncurrent versions' window is retentionDays here.
     expiry: settings.lifecycle.flatMap(({ id, prefix, enabled, days }) => (days === null ? [] : [{ id, prefix, enabled, days }])),
     policy: settings.policy?.text ?? null,
+    // A NoncurrentVersionExpiration for every key is the window (retentionDays); one for a prefix is that prefix's own.
     retentionDays: settings.retentionDays ?? null,
+    retentionRules: settings.lifecycle.flatMap(({ id, prefix, enabled, noncurrentDays }) =>
+      noncurrentDays === undefined || prefix === '' ? [] : [{ id, prefix, enabled, days: noncurrentDays }],
+    ),
     retainedBytes,
   };
 }
