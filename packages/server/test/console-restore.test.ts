@@ -9,10 +9,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { PutBucketLifecycleConfigurationCommand } from '@aws-sdk/client-s3';
 import type { Browser, Page } from 'playwright-core';
 import type { VersionEntry, VersionsPage } from 'stowage-client/protocol';
+import { formatKeptDays, keptDays } from '../console/src/versions.js';
 import { type ApiClient, apiClient } from './helpers/api-client.js';
 import { axeViolations, browserSkip, collectPageErrors, launchBrowser, newPage, saveScreenshot } from './helpers/browser.js';
+import { s3ClientOf } from './helpers/s3-client.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 const DAY = 86_400_000;
@@ -21,9 +24,41 @@ const FOLDER = 'projects/';
 const FILES = { 'alpha.txt': 'alpha, first draft\n', 'bravo.txt': 'bravo, as first written\n', 'charlie.txt': 'charlie\n' };
 const BRAVO_LATER = 'bravo, overwritten\n';
 const NO_RETENTION = `scratch-${randomBytes(3).toString('hex')}`;
+const RULED = `ruled-${randomBytes(3).toString('hex')}`;
 
 /** A `datetime-local` value to the second (the page's time zone is UTC). */
 const localTime = (ms: number) => new Date(ms).toISOString().slice(0, 19);
+
+describe('console: how long what is deleted is kept', () => {
+  const info = (retentionDays: number | null, rules: Array<[string, number, boolean?]> = []) => ({
+    retentionDays,
+    retentionRules: rules.map(([prefix, days, enabled = true]) => ({ id: prefix, prefix, days, enabled })),
+  });
+  test('keptDays: the window, a key’s rules (the shortest), and the least and most under a folder', () => {
+    const ruled = info(30, [
+      ['logs/', 2],
+      ['logs/keep/', 90],
+      ['archive/', 90],
+      ['old/', 1, false],
+    ]);
+    assert.deepEqual(keptDays(ruled, 'notes.txt', true), { least: 30, most: 30 });
+    assert.deepEqual(keptDays(ruled, 'logs/keep/a', true), { least: 2, most: 2 });
+    assert.deepEqual(keptDays(ruled, 'archive/a', true), { least: 90, most: 90 });
+    assert.deepEqual(keptDays(ruled, 'old/a', true), { least: 30, most: 30 }, 'a disabled rule keeps nothing');
+    assert.deepEqual(keptDays(ruled, 'logs', true), { least: 30, most: 30 }, 'a key is not under a rule its name begins');
+    assert.deepEqual(keptDays(ruled, '', false), { least: 2, most: 90 });
+    assert.deepEqual(keptDays(ruled, 'logs/', false), { least: 2, most: 2 });
+    assert.deepEqual(keptDays(info(0, [['logs/', 2]]), 'logs/a', true), { least: 0, most: 0 }, 'retention off keeps nothing');
+    assert.equal(keptDays(info(null, [['logs/', 2]]), 'logs/a', true), undefined, "the server's window is not told");
+    assert.equal(keptDays(undefined, 'k', true), undefined);
+  });
+  test('formatKeptDays: one number, or the range with its unit once', () => {
+    assert.equal(formatKeptDays({ least: 7, most: 7 }), '7 days');
+    assert.equal(formatKeptDays({ least: 2, most: 30 }), '2 to 30 days');
+    assert.equal(formatKeptDays({ least: 1, most: 30 }), '1 day to 30 days');
+    assert.equal(formatKeptDays({ least: 1.5, most: 30 }), '36 hours to 30 days');
+  });
+});
 
 describe('web console: deleted items and restore', { skip: browserSkip }, () => {
   let ts: TestServer;
@@ -236,6 +271,46 @@ describe('web console: deleted items and restore', { skip: browserSkip }, () => 
     assert.equal(await view.getByRole('button', { name: 'Restore…' }).count(), 0, 'nothing to restore a folder from');
     assert.deepEqual(await axeViolations(page), [], 'the view of a bucket without retention');
     await saveScreenshot(page, 'restore-06-retention-off');
+  });
+
+  test('a bucket with lifecycle retention rules by prefix: each dialog and view says how long its keys are kept', async () => {
+    const created = await api.call('POST', '/buckets', { body: { name: RULED, retentionDays: 30 } });
+    assert.equal(created.status, 201, created.text);
+    const s3 = await s3ClientOf(ts, 'carol');
+    try {
+      await s3.send(
+        new PutBucketLifecycleConfigurationCommand({
+          Bucket: RULED,
+          LifecycleConfiguration: {
+            Rules: [{ ID: 'logs', Filter: { Prefix: 'logs/' }, Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 2 } }],
+          },
+        }),
+      );
+    } finally {
+      s3.destroy();
+    }
+    for (const key of ['logs/a.txt', 'notes.txt']) assert.equal((await api.put(RULED, key, 'x')).status, 200);
+    await page.goto(`${ts.origin}/console/#/${RULED}/`);
+    await page.reload();
+    await page.getByRole('heading', { name: RULED, level: 2, exact: true }).waitFor();
+    if ((await toggle().getAttribute('aria-pressed')) === 'true') await toggle().click();
+    const deleteDialog = async (button: string, title: string, says: string) => {
+      await page.getByRole('button', { name: button, exact: true }).click();
+      const dialog = page.getByRole('dialog', { name: title });
+      await dialog.getByText(says).waitFor();
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+    };
+    await deleteDialog('Delete notes.txt', 'Delete notes.txt', 'It can be restored from Deleted items for 30 days.');
+    await deleteDialog('Delete folder logs/', 'Delete logs/', 'It can be restored from Deleted items for 2 days.');
+    await toggle().click();
+    await page
+      .getByRole('region', { name: `Deleted items in the top of ${RULED}` })
+      .getByText(
+        `Nothing deleted or replaced under the top of ${RULED} is kept now. This bucket keeps what is deleted or replaced here for 2 to 30 days.`,
+      )
+      .waitFor();
+    await saveScreenshot(page, 'restore-07-retention-rules');
+    await toggle().click();
   });
 
   test('no other errors in the page', () => {

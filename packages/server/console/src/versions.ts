@@ -1,4 +1,4 @@
-import type { VersionEntry } from 'stowage-client/protocol';
+import type { BucketInfo, VersionEntry } from 'stowage-client/protocol';
 
 /** An earlier value of a key that retention keeps, as the "Deleted items" view shows it. */
 export interface KeptValue {
@@ -40,16 +40,56 @@ export function keptValues(versions: readonly VersionEntry[]): KeptValue[] {
   return kept;
 }
 
+/** How many days something deleted or replaced is kept: one number, or the least and most of the keys concerned. */
+export interface KeptDays {
+  readonly least: number;
+  readonly most: number;
+}
+
 /**
- * The retention window in days, when known: the bucket's own `retentionDays`, else what the kept
- * versions show (purge time minus the time they stopped being current). Undefined: not known
- * (the server's STOWAGE_RETENTION is not exposed to clients).
+ * The days a bucket keeps what is deleted or replaced at `key` (`exact`), or under the folder
+ * `key`, as its info says: its window (`retentionDays`), or the lifecycle rules for the prefixes of
+ * those keys (the shortest of a key's rules). Undefined when not known: the built-in buckets and
+ * `retentionDays: null` follow the server's STOWAGE_RETENTION, which clients are not told.
  */
-export function retentionWindowDays(bucketDays: number | null | undefined, kept: readonly KeptValue[]): number | undefined {
-  if (typeof bucketDays === 'number') return bucketDays;
+export function keptDays(
+  info: Pick<BucketInfo, 'retentionDays' | 'retentionRules'> | undefined,
+  key: string,
+  exact: boolean,
+): KeptDays | undefined {
+  const window = info?.retentionDays;
+  if (typeof window !== 'number') return undefined;
+  if (window === 0) return { least: 0, most: 0 };
+  const rules = (info?.retentionRules ?? []).filter((rule) => rule.enabled);
+  const at = (name: string) => {
+    const days = rules.filter((rule) => name.startsWith(rule.prefix)).map((rule) => rule.days);
+    return days.length > 0 ? Math.min(...days) : window;
+  };
+  // Under a folder, the keys of each rule for a prefix inside it too.
+  const inside = exact ? [] : rules.filter((rule) => rule.prefix.startsWith(key)).map((rule) => at(rule.prefix));
+  const days = [at(key), ...inside];
+  return { least: Math.min(...days), most: Math.max(...days) };
+}
+
+/**
+ * keptDays when known, else what the kept versions show (purge time minus the time they stopped
+ * being current). Undefined: not known.
+ */
+export function retentionWindowDays(known: KeptDays | undefined, kept: readonly KeptValue[]): KeptDays | undefined {
+  if (known) return known;
   const sample = kept.find((value) => value.at && value.purgeAfter);
   if (!sample?.at || !sample.purgeAfter) return undefined;
-  return (Date.parse(sample.purgeAfter) - Date.parse(sample.at)) / 86_400_000;
+  const days = (Date.parse(sample.purgeAfter) - Date.parse(sample.at)) / 86_400_000;
+  return { least: days, most: days };
+}
+
+/** "7 days", or "2 to 30 days" when keys differ. */
+export function formatKeptDays(days: KeptDays): string {
+  if (days.least === days.most) return formatWindow(days.least);
+  const [least, most] = [formatWindow(days.least), formatWindow(days.most)];
+  const [count, unit] = least.split(' ');
+  // One unit once: "2 to 30 days", but "36 hours to 30 days".
+  return most.endsWith(` ${unit}`) && unit !== 'day' ? `${count} to ${most}` : `${least} to ${most}`;
 }
 
 /** "7 days", "1.5 days", "36 hours". */

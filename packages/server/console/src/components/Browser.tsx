@@ -11,6 +11,7 @@ import { baseName, parentPrefixes } from '../keys.js';
 import { HOME, hashOf, type Place, type SortColumn, type View, viewAt, viewOf } from '../place.js';
 import { Selection } from '../selection.js';
 import { Uploads } from '../uploads.js';
+import { keptDays } from '../versions.js';
 import { objectDetails } from '../view-object.js';
 import { ApiKeys } from './ApiKeys.js';
 import { BucketNav } from './BucketNav.js';
@@ -427,7 +428,7 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
               type={type}
               prefix={prefix}
               filter={search}
-              bucketDays={info?.retentionDays}
+              keptDays={keptDays(info, prefix, false)}
               onChanged={() => void load()}
             />
           )}
@@ -540,7 +541,13 @@ export function Browser({ api, tenant, onSignOut }: { api: Api; tenant: string; 
         />
       )}
       {modal?.kind === 'delete' && (
-        <Delete api={api} target={modal.target} retentionDays={info?.retentionDays} onClose={() => setModal(undefined)} onDone={done} />
+        <Delete
+          api={api}
+          target={modal.target}
+          kept={keptDays(info, modal.target.key, !modal.target.folder)}
+          onClose={() => setModal(undefined)}
+          onDone={done}
+        />
       )}
       {modal?.kind === 'create-bucket' && (
         <CreateBucket

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Api } from '../api.js';
 import { formatBytes } from '../format.js';
-import { formatWindow } from '../versions.js';
+import { formatKeptDays, type KeptDays } from '../versions.js';
 import { Dialog } from './Dialog.js';
 import { DialogActions } from './DialogActions.js';
 import type { Target } from './Transfer.js';
@@ -10,14 +10,14 @@ import type { Target } from './Transfer.js';
 export function Delete({
   api,
   target,
-  retentionDays,
+  kept,
   onClose,
   onDone,
 }: {
   api: Api;
   target: Target;
-  /** The bucket's own retention when known (undefined: not known, null: the server's). */
-  retentionDays?: number | null;
+  /** How long the bucket keeps what this deletes, when known (keptDays). */
+  kept?: KeptDays | undefined;
   onClose: () => void;
   onDone: (message: string) => void;
 }) {
@@ -30,10 +30,10 @@ export function Delete({
   }, [api, target]);
 
   const undo =
-    retentionDays === 0
+    kept?.most === 0
       ? 'It cannot be undone.'
-      : retentionDays
-        ? `It can be restored from Deleted items for ${formatWindow(retentionDays)}.`
+      : kept
+        ? `It can be restored from Deleted items for ${formatKeptDays(kept)}${kept.least === kept.most ? '' : ", by the bucket's lifecycle rules for its keys"}.`
         : 'Unless retention is on, it cannot be undone; with retention, it can be restored from Deleted items.';
 
   const confirm = async () => {

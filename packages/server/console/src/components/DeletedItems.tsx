@@ -2,7 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { Api, BucketName, VersionEntry } from '../api.js';
 import { formatBytes, formatDate } from '../format.js';
 import { baseName } from '../keys.js';
-import { formatWindow, type KeptValue, keptValues, retentionWindowDays, shortVersion } from '../versions.js';
+import { formatKeptDays, type KeptDays, type KeptValue, keptValues, retentionWindowDays, shortVersion } from '../versions.js';
 import { RestoreFolderDialog, RestoreFolderForm } from './RestoreFolder.js';
 
 /** Each "Load more" reads pages of versions until it has this many more rows to show... */
@@ -25,7 +25,7 @@ export function DeletedItems({
   type,
   prefix,
   filter,
-  bucketDays,
+  keptDays,
   onChanged,
 }: {
   api: Api;
@@ -33,8 +33,8 @@ export function DeletedItems({
   /** The folder on screen; `filter` narrows the listing to names under it that start with it. */
   prefix: string;
   filter: string;
-  /** The bucket's own retentionDays when its settings can be read (null: the server's). */
-  bucketDays: number | null | undefined;
+  /** How long the bucket keeps what is deleted or replaced under the folder, when its settings say (keptDays). */
+  keptDays: KeptDays | undefined;
   /** After a restore: the folder's listing changed. */
   onChanged: () => void;
 }) {
@@ -102,8 +102,8 @@ export function DeletedItems({
   };
 
   const kept = loaded ? keptValues(loaded.versions) : [];
-  const days = retentionWindowDays(bucketDays, kept);
-  const canRestoreFolder = kept.length > 0 || (days !== undefined && days > 0);
+  const days = retentionWindowDays(keptDays, kept);
+  const canRestoreFolder = kept.length > 0 || (days !== undefined && days.most > 0);
 
   return (
     <section class="deleted" aria-labelledby="deleted-heading" aria-busy={loading}>
@@ -116,11 +116,11 @@ export function DeletedItems({
       {loaded && (
         <p class="hint">
           {kept.length > 0
-            ? `Earlier values of the keys under ${folder} that were deleted or replaced${days ? `, kept for ${formatWindow(days)}` : ''}. Restoring one makes it current again; what it replaces is kept in turn.`
-            : days === 0
+            ? `Earlier values of the keys under ${folder} that were deleted or replaced${days && days.most > 0 ? `, kept for ${formatKeptDays(days)}` : ''}. Restoring one makes it current again; what it replaces is kept in turn.`
+            : days?.most === 0
               ? `Retention is off for this bucket: what is deleted or replaced here is not kept. ${OFF_HINT}`
               : days
-                ? `Nothing deleted or replaced under ${folder} is kept now. This bucket keeps what is deleted or replaced for ${formatWindow(days)}.`
+                ? `Nothing deleted or replaced under ${folder} is kept now. This bucket keeps what is deleted or replaced here for ${formatKeptDays(days)}.`
                 : `Nothing deleted or replaced under ${folder} is kept. ${OFF_HINT}`}
         </p>
       )}
