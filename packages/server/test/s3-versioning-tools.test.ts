@@ -9,8 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { BucketInfo, VersionsPage } from 'stowage-client/protocol';
+import { docBlock } from './helpers/doc-blocks.js';
 import { awsSkip, boto3Skip, type S3Tools, s3Tools, type ToolResult, toolVersions } from './helpers/s3-tools.js';
+import { runProcess } from './helpers/server-process.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
+
+const DAY = 86_400_000;
 
 const versions = toolVersions();
 const uniqueName = (stem: string) => `${stem}-${randomBytes(4).toString('hex')}`;
@@ -42,6 +47,53 @@ describe('S3 versioning with the AWS CLI and boto3', () => {
   describe(`aws-cli (${versions.aws})`, { skip: awsSkip }, () => {
     const aws = async (...args: string[]) => ok(await tools.aws(args, { cwd: tools.dir }), `aws ${args.slice(0, 2).join(' ')}`);
     const json = async <T>(...args: string[]) => JSON.parse(await aws(...args)) as T;
+
+    test('the lifecycle example of docs/s3.md runs as written: a rule for a prefix keeps its keys’ versions its own time', async () => {
+      const bucket = uniqueName('team-logs');
+      const script = (await docBlock('docs/s3.md', 'lifecycle-example', 'sh'))
+        .replaceAll('http://127.0.0.1:8787/s3', `${ts.origin}/s3`)
+        .replaceAll('BUCKET=team-logs', `BUCKET=${bucket}`);
+      const { code, stdout, stderr } = await runProcess(
+        '/usr/bin/env',
+        [
+          '-i',
+          `PATH=${process.env.PATH}`,
+          `HOME=${tools.dir}`,
+          `AWS_CONFIG_FILE=${path.join(tools.dir, '.aws', 'config')}`,
+          `AWS_SHARED_CREDENTIALS_FILE=${path.join(tools.dir, '.aws', 'credentials')}`,
+          'AWS_EC2_METADATA_DISABLED=true',
+          'AWS_PAGER=',
+          'bash',
+          '-euo',
+          'pipefail',
+          '-c',
+          script,
+        ],
+        { cwd: tools.dir },
+      );
+      assert.equal(code, 0, stderr);
+      assert.match(stdout, /^logs\/app\.log\tTrue\nlogs\/app\.log\tFalse$/m);
+      const rules = JSON.parse(await aws('s3api', 'get-bucket-lifecycle-configuration', '--bucket', bucket)) as {
+        Rules: Array<{ ID: string; NoncurrentVersionExpiration: { NoncurrentDays: number } }>;
+      };
+      assert.deepEqual(
+        rules.Rules.map((rule) => [rule.ID, rule.NoncurrentVersionExpiration.NoncurrentDays]),
+        [
+          ['logs', 2],
+          ['everything', 30],
+        ],
+      );
+      const res = await fetch(`${ts.url}/${bucket}/versions?prefix=`, { headers: { authorization: `Bearer ${await ts.token('alice')}` } });
+      const kept = ((await res.json()) as VersionsPage).versions.filter((version) => !version.current);
+      assert.deepEqual(
+        kept.map((version) => [version.key, (Date.parse(version.purgeAfter as string) - Date.parse(version.deletedAt as string)) / DAY]),
+        [['logs/app.log', 2]],
+      );
+      const info = (await (
+        await fetch(`${ts.url}/buckets/${bucket}`, { headers: { authorization: `Bearer ${await ts.token('alice')}` } })
+      ).json()) as BucketInfo;
+      assert.equal(info.retentionDays, 30, 'the rule for every key is the window');
+    });
 
     test('versioning on, two puts, list, get an older version, delete (a marker), restore by copy-object from a version', async () => {
       const bucket = uniqueName('cli-versions');
