@@ -359,13 +359,17 @@ export class ObjectService {
    * by key (the type's rules read once): for the keys of a prefix operation.
    */
   async purgeScheduleFor(tenant: string, type: string): Promise<PurgeSchedule> {
-    const retention = await this.options.retention?.(tenant, type);
-    return retention ? new PurgeSchedule(retention.windowMs, retention.rules, this.options.clock()) : PurgeSchedule.none;
+    return this.scheduleOf(await this.options.retention?.(tenant, type));
   }
 
   /** When a value a write made now at `ref` replaces is purged; undefined when none is kept (retention off). */
   async purgeAfterFor(ref: ObjectRef): Promise<number | undefined> {
-    return (await this.purgeScheduleFor(ref.tenant, ref.type)).at(ref.key);
+    // Every write asks: one await, not purgeScheduleFor's two.
+    return this.scheduleOf(await this.options.retention?.(ref.tenant, ref.type)).at(ref.key);
+  }
+
+  private scheduleOf(retention: Retention | undefined): PurgeSchedule {
+    return retention ? new PurgeSchedule(retention.windowMs, retention.rules, this.options.clock()) : PurgeSchedule.none;
   }
 
   /** A per-object lifetime wins over the type's. */

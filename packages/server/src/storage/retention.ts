@@ -23,12 +23,13 @@ const NOT_KEPT: Retention = { windowMs: 0, rules: [] };
  * delete, copy, move and prefix operation asks it, as it asks the expiry.
  */
 export function retentionOf(buckets: BucketService, defaultMs: number) {
+  const serverDefault: Retention = { windowMs: defaultMs, rules: [] };
   return async (tenant: string, type: string): Promise<Retention> => {
     if (type.startsWith('.')) return NOT_KEPT;
-    if (isStorageType(type)) return { windowMs: defaultMs, rules: [] };
+    if (isStorageType(type)) return serverDefault;
     const bucket = await buckets.find(type);
     // A bucket of that name that another user owns now is not the one these rows are in.
-    if (bucket?.owner !== tenant) return { windowMs: defaultMs, rules: [] };
+    if (bucket?.owner !== tenant) return serverDefault;
     const days = bucket.settings.retentionDays;
     return {
       windowMs: days === undefined || days === null ? defaultMs : days * DAY_MS,
