@@ -186,7 +186,7 @@ describe('stowage bucket', () => {
     await ok('alice', ['bucket', 'rm', 'open-cli']);
   });
 
-  test('info names the retention of its prefixes (S3 lifecycle NoncurrentVersionExpiration)', async () => {
+  test('info names the retention of its prefixes (S3 lifecycle NoncurrentVersionExpiration), as the server keeps them', async () => {
     await ok('alice', ['bucket', 'create', 'kept-cli']);
     const s3 = await s3ClientOf(ts, 'alice');
     try {
@@ -196,6 +196,8 @@ describe('stowage bucket', () => {
           LifecycleConfiguration: {
             Rules: [
               { ID: 'logs', Filter: { Prefix: 'logs/' }, Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 2 } },
+              { ID: 'archive', Filter: { Prefix: 'archive/' }, Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 90 } },
+              { ID: 'all', Filter: {}, Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 3 } },
               { ID: 'off', Filter: { Prefix: 'old/' }, Status: 'Disabled', NoncurrentVersionExpiration: { NoncurrentDays: 5 } },
             ],
           },
@@ -204,14 +206,26 @@ describe('stowage bucket', () => {
     } finally {
       s3.destroy();
     }
-    const info = (await ok('alice', ['bucket', 'info', 'kept-cli'])).stdout;
-    assert.match(info, /^retention:\s+2 days, keys under logs\/$/m);
+    // Not versioned: the bucket follows the server's retention, and the rules apply while it keeps anything.
+    let info = (await ok('alice', ['bucket', 'info', 'kept-cli'])).stdout;
+    assert.match(info, /^retention:\s+2 days, keys under logs\/ \(while the server's retention is on\)$/m);
+    assert.match(info, /^retention:\s+3 days, keys under archive\/ /m, 'the rule for every key bounds the one for archive/');
     assert.doesNotMatch(info, /keys under old\//, 'a disabled rule keeps nothing');
     const json = JSON.parse((await ok('alice', ['bucket', 'info', 'kept-cli', '--json'])).stdout);
     assert.deepEqual(json.retentionRules, [
       { id: 'logs', prefix: 'logs/', enabled: true, days: 2 },
+      { id: 'archive', prefix: 'archive/', enabled: true, days: 90 },
+      { id: 'all', prefix: '', enabled: true, days: 3 },
       { id: 'off', prefix: 'old/', enabled: false, days: 5 },
     ]);
+    const off = await fetch(`${ts.url}/buckets/kept-cli`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${tokens.alice}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ retentionDays: 0 }),
+    });
+    assert.equal(off.status, 200);
+    info = (await ok('alice', ['bucket', 'info', 'kept-cli'])).stdout;
+    assert.match(info, /^retention:\s+2 days, keys under logs\/ \(not in force: retention is off\)$/m);
   });
 
   test('usage mistakes exit 2 before any request', async () => {

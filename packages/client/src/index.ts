@@ -79,6 +79,7 @@ export {
   type ObjectDetails,
   type PrefixUsage,
   type PublicAccessBlockSettings,
+  prefixRetentionDays,
   type RestoreKeyResult,
   type RestorePrefixResult,
   STORAGE_TYPES,

@@ -346,8 +346,10 @@ export interface BucketInfo extends Omit<BucketSummary, 'access'> {
   /** Days replaced values are kept as versions; null: the server default (`STOWAGE_RETENTION`). */
   readonly retentionDays: number | null;
   /**
-   * Lifecycle rules (S3 NoncurrentVersionExpiration with a prefix) that keep the values replaced
-   * at the keys under a prefix for days of their own instead of `retentionDays`.
+   * Lifecycle rules (S3 NoncurrentVersionExpiration) for how long replaced values are kept: a
+   * rule for a prefix keeps those of its keys for days of their own instead of `retentionDays`,
+   * bounded by the rules for every key (prefix ''), which set `retentionDays` themselves. See
+   * prefixRetentionDays.
    */
   readonly retentionRules: BucketExpiryRule[];
   /** Bytes of its noncurrent versions (not counted in `bytes` nor against the quota). */
@@ -466,6 +468,19 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 /** Whether `text` holds a C0 control, DEL or a C1 control (what keys, user ids and file names may not). */
 export function hasControlCharacters(text: string): boolean {
   return CONTROL_CHARACTERS.test(text);
+}
+
+/**
+ * The retention rules for prefixes in force, from a bucket's `retentionRules`: each enabled one
+ * bounded by the enabled rules for every key (S3 honours the shortest of overlapping rules). A
+ * key under some keeps what is replaced or deleted there for the shortest of theirs; other keys
+ * for the bucket's window (`retentionDays`); nothing is kept while the window is 0. The server
+ * keeps versions by this rule.
+ */
+export function prefixRetentionDays(rules: readonly BucketExpiryRule[]): Array<{ prefix: string; days: number }> {
+  const enabled = rules.filter((rule) => rule.enabled);
+  const everyKey = Math.min(...enabled.filter((rule) => rule.prefix === '').map((rule) => rule.days));
+  return enabled.flatMap((rule) => (rule.prefix === '' ? [] : [{ prefix: rule.prefix, days: Math.min(rule.days, everyKey) }]));
 }
 
 /**

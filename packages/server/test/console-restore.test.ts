@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { PutBucketLifecycleConfigurationCommand } from '@aws-sdk/client-s3';
 import type { Browser, Page } from 'playwright-core';
 import type { VersionEntry, VersionsPage } from 'stowage-client/protocol';
-import { formatKeptDays, keptDays } from '../console/src/versions.js';
+import { formatKeptDays, keptDays, retentionWindowDays } from '../console/src/versions.js';
 import { type ApiClient, apiClient } from './helpers/api-client.js';
 import { axeViolations, browserSkip, collectPageErrors, launchBrowser, newPage, saveScreenshot } from './helpers/browser.js';
 import { s3ClientOf } from './helpers/s3-client.js';
@@ -51,6 +51,31 @@ describe('console: how long what is deleted is kept', () => {
     assert.deepEqual(keptDays(info(0, [['logs/', 2]]), 'logs/a', true), { least: 0, most: 0 }, 'retention off keeps nothing');
     assert.equal(keptDays(info(null, [['logs/', 2]]), 'logs/a', true), undefined, "the server's window is not told");
     assert.equal(keptDays(undefined, 'k', true), undefined);
+    // A rule for every key bounds those for prefixes (the window may differ: retentionDays set since).
+    const capped = info(10, [
+      ['', 3],
+      ['logs/', 90],
+    ]);
+    assert.deepEqual(keptDays(capped, 'logs/a', true), { least: 3, most: 3 });
+    assert.deepEqual(keptDays(capped, 'k', true), { least: 10, most: 10 });
+    assert.deepEqual(keptDays(capped, '', false), { least: 3, most: 10 });
+  });
+  test('retentionWindowDays: what the bucket says, else the least and most of what the kept versions show', () => {
+    const value = (days: number) => ({
+      at: '2026-01-01T00:00:00.000Z',
+      purgeAfter: new Date(Date.parse('2026-01-01') + days * DAY).toISOString(),
+    });
+    const kept = [value(2), value(7), value(2)].map((times, i) => ({
+      key: `k${i}`,
+      versionId: `v${i}`,
+      size: 1,
+      change: 'deleted' as const,
+      sameAsNow: false,
+      ...times,
+    }));
+    assert.deepEqual(retentionWindowDays(undefined, kept), { least: 2, most: 7 });
+    assert.deepEqual(retentionWindowDays({ least: 5, most: 5 }, kept), { least: 5, most: 5 });
+    assert.equal(retentionWindowDays(undefined, []), undefined);
   });
   test('formatKeptDays: one number, or the range with its unit once', () => {
     assert.equal(formatKeptDays({ least: 7, most: 7 }), '7 days');

@@ -24,6 +24,7 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import type { BucketInfo, VersionsPage } from 'stowage-client/protocol';
+import { keptDays } from '../console/src/versions.js';
 import { apiClient } from './helpers/api-client.js';
 import { s3ClientOf, s3CodeOf } from './helpers/s3-client.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
@@ -764,5 +765,16 @@ describe('S3 lifecycle NoncurrentVersionExpiration by prefix', () => {
       ['logs/a', 3],
       ['tmp/a', 1],
     ]);
+    // What storage API v1 tells clients gives the same: the console says what the server does.
+    const info = (await v1.call('GET', '/buckets/capped')).json<BucketInfo>();
+    assert.deepEqual(
+      info.retentionRules.map((rule) => [rule.prefix, rule.days]),
+      [
+        ['', 3],
+        ['logs/', 90],
+        ['tmp/', 1],
+      ],
+    );
+    for (const [key, days] of kept) assert.deepEqual(keptDays(info, key as string, true), { least: days, most: days }, key as string);
   });
 });

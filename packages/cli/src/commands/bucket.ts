@@ -1,5 +1,12 @@
 import { type Command, Option } from 'commander';
-import type { BucketGrant, BucketInfo, BucketSummary, GranteeOptions, GrantPermission } from 'stowage-client';
+import {
+  type BucketGrant,
+  type BucketInfo,
+  type BucketSummary,
+  type GranteeOptions,
+  type GrantPermission,
+  prefixRetentionDays,
+} from 'stowage-client';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { formatBytes } from '../format-bytes.js';
 import { UsageError } from '../remote-path.js';
@@ -196,6 +203,12 @@ function describeGrant(grant: BucketGrant): string {
   return `${who}: ${grant.permission} on ${grant.prefix === '' ? 'every key' : `keys under ${grant.prefix}`}`;
 }
 
+/** Why a rule for a prefix may keep nothing: a bucket keeps nothing while its window is 0. */
+function retentionCaveat(window: number | null): string {
+  if (window === 0) return ' (not in force: retention is off)';
+  return window === null ? " (while the server's retention is on)" : '';
+}
+
 function formatInfo(info: BucketInfo): string {
   const quota =
     info.quotaBytes === null ? "none of its own (the owner's quota applies)" : `${formatBytes(info.quotaBytes)} (${info.quotaBytes} bytes)`;
@@ -221,9 +234,10 @@ function formatInfo(info: BucketInfo): string {
       `${info.retentionDays === null ? "the server's default" : `${info.retentionDays} days`}; ${formatBytes(info.retainedBytes ?? 0)} kept in earlier versions`,
     ],
     // A server before retention rules by prefix sends none.
-    ...(info.retentionRules ?? [])
-      .filter((rule) => rule.enabled)
-      .map((rule): [string, string] => ['retention', `${rule.days} days, keys under ${rule.prefix}`]),
+    ...prefixRetentionDays(info.retentionRules ?? []).map((rule): [string, string] => [
+      'retention',
+      `${rule.days} ${rule.days === 1 ? 'day' : 'days'}, keys under ${rule.prefix}${retentionCaveat(info.retentionDays)}`,
+    ]),
   ];
   if (info.publicAccessBlock) {
     const on = Object.entries(info.publicAccessBlock)

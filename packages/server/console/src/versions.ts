@@ -1,4 +1,4 @@
-import type { BucketInfo, VersionEntry } from 'stowage-client/protocol';
+import { type BucketInfo, prefixRetentionDays, type VersionEntry } from 'stowage-client/protocol';
 
 /** An earlier value of a key that retention keeps, as the "Deleted items" view shows it. */
 export interface KeptValue {
@@ -48,9 +48,9 @@ export interface KeptDays {
 
 /**
  * The days a bucket keeps what is deleted or replaced at `key` (`exact`), or under the folder
- * `key`, as its info says: its window (`retentionDays`), or the lifecycle rules for the prefixes of
- * those keys (the shortest of a key's rules). Undefined when not known: the built-in buckets and
- * `retentionDays: null` follow the server's STOWAGE_RETENTION, which clients are not told.
+ * `key`, as its info says: its window (`retentionDays`), or the rules for the prefixes of those
+ * keys, by the server's own rule (prefixRetentionDays). Undefined when not known: the built-in
+ * buckets and `retentionDays: null` follow the server's STOWAGE_RETENTION, which clients are not told.
  */
 export function keptDays(
   info: Pick<BucketInfo, 'retentionDays' | 'retentionRules'> | undefined,
@@ -60,7 +60,7 @@ export function keptDays(
   const window = info?.retentionDays;
   if (typeof window !== 'number') return undefined;
   if (window === 0) return { least: 0, most: 0 };
-  const rules = (info?.retentionRules ?? []).filter((rule) => rule.enabled);
+  const rules = prefixRetentionDays(info?.retentionRules ?? []);
   const at = (name: string) => {
     const days = rules.filter((rule) => name.startsWith(rule.prefix)).map((rule) => rule.days);
     return days.length > 0 ? Math.min(...days) : window;
@@ -72,15 +72,15 @@ export function keptDays(
 }
 
 /**
- * keptDays when known, else what the kept versions show (purge time minus the time they stopped
- * being current). Undefined: not known.
+ * keptDays when known, else what the kept versions show: the least and most of their purge time
+ * minus the time they stopped being current. Undefined: not known.
  */
 export function retentionWindowDays(known: KeptDays | undefined, kept: readonly KeptValue[]): KeptDays | undefined {
   if (known) return known;
-  const sample = kept.find((value) => value.at && value.purgeAfter);
-  if (!sample?.at || !sample.purgeAfter) return undefined;
-  const days = (Date.parse(sample.purgeAfter) - Date.parse(sample.at)) / 86_400_000;
-  return { least: days, most: days };
+  const days = kept.flatMap((value) =>
+    value.at && value.purgeAfter ? [(Date.parse(value.purgeAfter) - Date.parse(value.at)) / 86_400_000] : [],
+  );
+  return days.length === 0 ? undefined : { least: Math.min(...days), most: Math.max(...days) };
 }
 
 /** "7 days", or "2 to 30 days" when keys differ. */

@@ -1,4 +1,4 @@
-import { isStorageType } from 'stowage-client/protocol';
+import { type BucketExpiryRule, isStorageType, prefixRetentionDays } from 'stowage-client/protocol';
 import type { PrefixRetention } from '../backends/purge-schedule.js';
 import type { LifecycleRule } from './bucket-model.js';
 import type { BucketService } from './bucket-service.js';
@@ -38,15 +38,14 @@ export function retentionOf(buckets: BucketService, defaultMs: number) {
   };
 }
 
-/**
- * The enabled lifecycle rules with a NoncurrentDays for a prefix, each bounded by those for every
- * key (S3 honours the shortest of overlapping rules; a rule for every key also sets the window
- * itself).
- */
-function prefixRetentions(lifecycle: readonly LifecycleRule[]): PrefixRetention[] {
-  const enabled = lifecycle.filter((rule) => rule.enabled && rule.noncurrentDays !== undefined);
-  const everyKey = Math.min(...enabled.filter((rule) => rule.prefix === '').map((rule) => rule.noncurrentDays as number));
-  return enabled.flatMap((rule) =>
-    rule.prefix === '' ? [] : [{ prefix: rule.prefix, ms: Math.min(rule.noncurrentDays as number, everyKey) * DAY_MS }],
+/** The lifecycle rules with a NoncurrentDays as storage API v1 shows them (retentionRules): every key's too. */
+export function retentionRulesOf(lifecycle: readonly LifecycleRule[]): BucketExpiryRule[] {
+  return lifecycle.flatMap(({ id, prefix, enabled, noncurrentDays }) =>
+    noncurrentDays === undefined ? [] : [{ id, prefix, enabled, days: noncurrentDays }],
   );
+}
+
+/** The rules for prefixes in force, by the rule clients read too (prefixRetentionDays). */
+function prefixRetentions(lifecycle: readonly LifecycleRule[]): PrefixRetention[] {
+  return prefixRetentionDays(retentionRulesOf(lifecycle)).map(({ prefix, days }) => ({ prefix, ms: days * DAY_MS }));
 }

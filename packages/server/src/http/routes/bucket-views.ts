@@ -4,6 +4,7 @@ import { fail } from '../../errors.js';
 import { type Bucket, type Grant, type Grantee, PERMISSIONS, type Permission, type PublicAccessBlock } from '../../storage/bucket-model.js';
 import { validateKey } from '../../storage/object-ref.js';
 import { isPublicBucket } from '../../storage/public-buckets.js';
+import { retentionRulesOf } from '../../storage/retention.js';
 
 /** The JSON of storage API v1 for the domain's buckets and grants, both ways. */
 
@@ -30,11 +31,8 @@ export function infoOf(bucket: Bucket, retainedBytes = 0): BucketInfo {
     publicAccessBlock: settings.publicAccessBlock,
     expiry: settings.lifecycle.flatMap(({ id, prefix, enabled, days }) => (days === null ? [] : [{ id, prefix, enabled, days }])),
     policy: settings.policy?.text ?? null,
-    // A NoncurrentVersionExpiration for every key is the window (retentionDays); one for a prefix is that prefix's own.
     retentionDays: settings.retentionDays ?? null,
-    retentionRules: settings.lifecycle.flatMap(({ id, prefix, enabled, noncurrentDays }) =>
-      noncurrentDays === undefined || prefix === '' ? [] : [{ id, prefix, enabled, days: noncurrentDays }],
-    ),
+    retentionRules: retentionRulesOf(settings.lifecycle),
     retainedBytes,
   };
 }
