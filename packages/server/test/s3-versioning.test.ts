@@ -31,6 +31,12 @@ import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 const DAY = 86_400_000;
 
+/** A new bucket with versioning Enabled. */
+async function createVersioned(s3: S3Client, bucket: string): Promise<void> {
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+}
+
 describe('S3 versioning (retention underneath)', () => {
   let ts: TestServer;
   let s3: S3Client;
@@ -159,10 +165,7 @@ describe('S3 versioning (retention underneath)', () => {
     };
   const text = async (bucket: string, key: string, versionId?: string) =>
     (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }))).Body?.transformToString();
-  const enabled = async (bucket: string) => {
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
-  };
+  const enabled = (bucket: string) => createVersioned(s3, bucket);
 
   test('x-amz-version-id: GET and HEAD of the current value, CopyObject, CompleteMultipartUpload', async () => {
     await enabled('ids');
@@ -535,8 +538,7 @@ describe('S3 lifecycle NoncurrentVersionExpiration by prefix', () => {
   });
 
   test('its keys keep what every write and prefix operation replaces that long', async () => {
-    await s3.send(new CreateBucketCommand({ Bucket: 'ruled' }));
-    await s3.send(new PutBucketVersioningCommand({ Bucket: 'ruled', VersioningConfiguration: { Status: 'Enabled' } }));
+    await createVersioned(s3, 'ruled');
     await s3.send(
       new PutBucketLifecycleConfigurationCommand({
         Bucket: 'ruled',
@@ -733,8 +735,7 @@ describe('S3 lifecycle NoncurrentVersionExpiration by prefix', () => {
     );
   });
   test('a rule for every key bounds the rules for prefixes, as on S3; the window keeps the other keys', async () => {
-    await s3.send(new CreateBucketCommand({ Bucket: 'capped' }));
-    await s3.send(new PutBucketVersioningCommand({ Bucket: 'capped', VersioningConfiguration: { Status: 'Enabled' } }));
+    await createVersioned(s3, 'capped');
     await s3.send(
       new PutBucketLifecycleConfigurationCommand({
         Bucket: 'capped',
