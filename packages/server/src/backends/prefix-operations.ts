@@ -3,7 +3,7 @@ import type { Failpoint } from './../failpoints.js';
 import type { ObjectInfo } from './backend.js';
 import { prefixRange } from './key-range.js';
 import { infoOf, type ObjectIndex, type RangeStep, type TransferOptions, type VersionRow } from './object-index.js';
-import { PurgeSchedule } from './purge-schedule.js';
+import { type PurgePiece, PurgeSchedule } from './purge-schedule.js';
 
 /** Rows one range delete removes per transaction: long enough to be quick, short enough not to stall other requests. */
 const REMOVE_BATCH = 1000;
@@ -101,26 +101,23 @@ export class PrefixOperations {
     now: number,
     purge: PurgeSchedule = PurgeSchedule.none,
   ): Promise<{ objects: number; bytes: number }> {
-    const { start, end } = prefixRange(prefix);
     const total = { objects: 0, bytes: 0 };
     // A piece per purge instant (lifecycle rules under the prefix): one statement per batch keeps its rows with one.
-    for (const piece of PurgeSchedule.pieces(start, end, [purge])) {
-      await this.walk(piece.start, async (start) => {
-        const step = await this.index.removeRange({
-          tenant,
-          type,
-          start,
-          end: piece.end,
-          limit: REMOVE_BATCH,
-          now,
-          collectAfter: this.options.collectAfter(now),
-          purgeAfter: piece.purgeAfter[0],
-        });
-        total.objects += step.objects;
-        total.bytes += step.bytes;
-        return step;
+    await this.walkPieces(prefix, [purge], async (start, piece) => {
+      const step = await this.index.removeRange({
+        tenant,
+        type,
+        start,
+        end: piece.end,
+        limit: REMOVE_BATCH,
+        now,
+        collectAfter: this.options.collectAfter(now),
+        purgeAfter: piece.purgeAfter[0],
       });
-    }
+      total.objects += step.objects;
+      total.bytes += step.bytes;
+      return step;
+    });
     return total;
   }
 
@@ -158,35 +155,32 @@ export class PrefixOperations {
   }
 
   async transferPrefix(options: TransferPrefixOptions): Promise<PrefixTransferResult> {
-    const { start, end } = prefixRange(options.fromPrefix);
     const range = { tenant: options.tenant, type: options.fromType };
     const result = { objects: 0, bytes: 0, skipped: 0, skippedKeys: [] as string[] };
     const destinations = (options.purge ?? PurgeSchedule.none).seenFrom(options.fromPrefix, options.toPrefix);
     const sources = options.sourcePurge ?? PurgeSchedule.none;
-    for (const piece of PurgeSchedule.pieces(start, end, [destinations, sources])) {
-      await this.walk(piece.start, async (start) => {
-        const step = await this.index.transferRange({
-          range: { ...range, start, end: piece.end },
-          fromPrefix: options.fromPrefix,
-          toType: options.toType,
-          toPrefix: options.toPrefix,
-          limit: TRANSFER_BATCH,
-          move: options.move,
-          overwrite: options.overwrite,
-          now: options.now,
-          lastModified: options.move ? undefined : this.options.clock(),
-          expiresAtIfNone: options.expiresAtIfNone,
-          collectAfter: this.options.collectAfter(options.now),
-          purgeAfter: piece.purgeAfter[0],
-          sourcePurgeAfter: piece.purgeAfter[1],
-        });
-        result.objects += step.objects;
-        result.bytes += step.bytes;
-        result.skipped += step.skipped.length;
-        result.skippedKeys.push(...step.skipped.slice(0, MAX_SKIPPED_KEYS - result.skippedKeys.length));
-        return step;
+    await this.walkPieces(options.fromPrefix, [destinations, sources], async (start, piece) => {
+      const step = await this.index.transferRange({
+        range: { ...range, start, end: piece.end },
+        fromPrefix: options.fromPrefix,
+        toType: options.toType,
+        toPrefix: options.toPrefix,
+        limit: TRANSFER_BATCH,
+        move: options.move,
+        overwrite: options.overwrite,
+        now: options.now,
+        lastModified: options.move ? undefined : this.options.clock(),
+        expiresAtIfNone: options.expiresAtIfNone,
+        collectAfter: this.options.collectAfter(options.now),
+        purgeAfter: piece.purgeAfter[0],
+        sourcePurgeAfter: piece.purgeAfter[1],
       });
-    }
+      result.objects += step.objects;
+      result.bytes += step.bytes;
+      result.skipped += step.skipped.length;
+      result.skippedKeys.push(...step.skipped.slice(0, MAX_SKIPPED_KEYS - result.skippedKeys.length));
+      return step;
+    });
     return result;
   }
 
@@ -276,6 +270,19 @@ export class PrefixOperations {
       if (code !== 'NoSuchVersion' && code !== 'PreconditionFailed') throw error;
       result.skipped++;
     }
+  }
+
+  /**
+   * Walks the range of `prefix` piece by piece (PurgeSchedule.pieces of `schedules`), each from its
+   * start in batches, so that every batch has one purge instant per schedule.
+   */
+  private async walkPieces(
+    prefix: string,
+    schedules: readonly PurgeSchedule[],
+    batch: (start: Buffer, piece: PurgePiece) => Promise<RangeStep>,
+  ): Promise<void> {
+    const { start, end } = prefixRange(prefix);
+    for (const piece of PurgeSchedule.pieces(start, end, schedules)) await this.walk(piece.start, (from) => batch(from, piece));
   }
 
   /** Runs batches from `start` until one says it was the last; lets other work run between them. */

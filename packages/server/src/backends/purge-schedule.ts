@@ -41,12 +41,12 @@ export class PurgeSchedule {
    */
   at(key: string | Buffer): number | undefined {
     if (this.windowMs <= 0) return undefined;
+    const bytes = typeof key === 'string' ? undefined : this.bytes();
     let ms: number | undefined;
-    for (let i = 0; i < this.rules.length; i++) {
-      const rule = this.rules[i] as PrefixRetention;
-      const under = typeof key === 'string' ? key.startsWith(rule.prefix) : startsWith(key, (this.bytes() as Buffer[])[i] as Buffer);
+    this.rules.forEach((rule, i) => {
+      const under = bytes ? startsWith(key as Buffer, bytes[i] as Buffer) : (key as string).startsWith(rule.prefix);
       if (under) ms = Math.min(ms ?? rule.ms, rule.ms);
-    }
+    });
     return this.now + (ms ?? this.windowMs);
   }
 
