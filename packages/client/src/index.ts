@@ -76,6 +76,7 @@ export {
   type FolderListing,
   type GrantGrantee,
   type GrantPermission,
+  type KeptVersions,
   type ObjectDetails,
   type PrefixUsage,
   type PublicAccessBlockSettings,
@@ -84,9 +85,11 @@ export {
   type RestorePrefixResult,
   STORAGE_TYPES,
   type StorageType,
+  shortestOf,
   type UsageReport,
   type VersionEntry,
   type VersionsPage,
+  windowNewerVersions,
 } from './protocol.js';
 export { Retry, type RetryCause, type RetryOptions, RetryState } from './retry.js';
 export type { IncrementalSha256, Sha256Factory } from './sha256.js';

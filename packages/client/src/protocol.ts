@@ -306,6 +306,18 @@ export interface BucketExpiryRule {
   readonly prefix: string;
   readonly days: number;
   readonly enabled: boolean;
+  /**
+   * Retention rules only (S3's NewerNoncurrentVersions): the key's newest noncurrent versions
+   * kept past `days` whatever their age, this many of them; absent: none.
+   */
+  readonly newerVersions?: number;
+}
+
+/** How long a key under retention rules keeps what is replaced or deleted there. */
+export interface KeptVersions {
+  readonly days: number;
+  /** That many of the key's newest noncurrent versions are kept past `days` (NewerNoncurrentVersions). */
+  readonly newerVersions?: number;
 }
 
 /** One entry of `GET /buckets`: a bucket the caller owns, or one shared with them. */
@@ -474,13 +486,33 @@ export function hasControlCharacters(text: string): boolean {
  * The retention rules for prefixes in force, from a bucket's `retentionRules`: each enabled one
  * bounded by the enabled rules for every key (S3 honours the shortest of overlapping rules). A
  * key under some keeps what is replaced or deleted there for the shortest of theirs; other keys
- * for the bucket's window (`retentionDays`); nothing is kept while the window is 0. The server
- * keeps versions by this rule.
+ * for the bucket's window (`retentionDays`); nothing is kept while the window is 0. The rule that
+ * gives a key its days also gives its `newerVersions`; of rules with the same days, the fewest
+ * (none is fewest). The server keeps versions by this rule.
  */
-export function prefixRetentionDays(rules: readonly BucketExpiryRule[]): Array<{ prefix: string; days: number }> {
+export function prefixRetentionDays(rules: readonly BucketExpiryRule[]): Array<{ prefix: string } & KeptVersions> {
   const enabled = rules.filter((rule) => rule.enabled);
-  const everyKey = Math.min(...enabled.filter((rule) => rule.prefix === '').map((rule) => rule.days));
-  return enabled.flatMap((rule) => (rule.prefix === '' ? [] : [{ prefix: rule.prefix, days: Math.min(rule.days, everyKey) }]));
+  const everyKey = shortestOf(enabled.filter((rule) => rule.prefix === ''));
+  return enabled.flatMap((rule) =>
+    rule.prefix === '' ? [] : [{ prefix: rule.prefix, ...(shortestOf(everyKey ? [rule, everyKey] : [rule]) as KeptVersions) }],
+  );
+}
+
+/**
+ * The `newerVersions` of the keys no rule for a prefix covers (they keep the window,
+ * `retentionDays`): that of the enabled rules for every key, as prefixRetentionDays takes it.
+ */
+export function windowNewerVersions(rules: readonly BucketExpiryRule[]): number | undefined {
+  return shortestOf(rules.filter((rule) => rule.enabled && rule.prefix === ''))?.newerVersions;
+}
+
+/** The shortest of some rules; when several have those days, the fewest newerVersions (none is fewest). */
+export function shortestOf(rules: readonly KeptVersions[]): KeptVersions | undefined {
+  if (rules.length === 0) return undefined;
+  const days = Math.min(...rules.map((rule) => rule.days));
+  const counts = rules.filter((rule) => rule.days === days).map((rule) => rule.newerVersions);
+  const newerVersions = counts.includes(undefined) ? undefined : Math.min(...(counts as number[]));
+  return newerVersions === undefined ? { days } : { days, newerVersions };
 }
 
 /**

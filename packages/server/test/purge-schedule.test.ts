@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { prefixRetentionDays, windowNewerVersions } from 'stowage-client/protocol';
 import { prefixRange } from '../src/backends/key-range.js';
 import { PurgeSchedule } from '../src/backends/purge-schedule.js';
 
@@ -34,6 +35,50 @@ describe('PurgeSchedule', () => {
     assert.equal(schedule.at('other'), NOW + WINDOW);
     assert.equal(new PurgeSchedule(0, [{ prefix: 'logs/', ms: 1 }], NOW).at('logs/a'), undefined);
     assert.equal(PurgeSchedule.none.at('k'), undefined);
+  });
+
+  test('keptNewerAt: the count of the rule that gives the key its time; of rules as short, the fewest (none is fewest)', () => {
+    const schedule = new PurgeSchedule(
+      WINDOW,
+      [
+        { prefix: 'logs/', ms: 1, newer: 3 },
+        { prefix: 'logs/keep/', ms: 90, newer: 10 },
+        { prefix: 'tie/', ms: 5, newer: 4 },
+        { prefix: 'tie/a', ms: 5, newer: 2 },
+        { prefix: 'tie/b', ms: 5 },
+      ],
+      NOW,
+      7,
+    );
+    assert.equal(schedule.keptNewerAt('logs/keep/a'), 3);
+    assert.equal(schedule.keptNewerAt('tie/x'), 4);
+    assert.equal(schedule.keptNewerAt(Buffer.from('tie/a1')), 2);
+    assert.equal(schedule.keptNewerAt('tie/b1'), undefined);
+    assert.equal(schedule.keptNewerAt('other'), 7, 'a key under no rule: the window’s');
+    assert.equal(schedule.seenFrom('src/', 'logs/').keptNewerAt('src/x'), 3, 'a copy’s destinations, seen from its sources');
+    assert.equal(new PurgeSchedule(0, [{ prefix: 'logs/', ms: 1, newer: 3 }], NOW, 7).keptNewerAt('logs/a'), undefined);
+    assert.equal(new PurgeSchedule(WINDOW, [{ prefix: 'logs/', ms: 1 }], NOW).keepsByCount, false);
+    assert.equal(schedule.keepsByCount, true);
+  });
+
+  test('prefixRetentionDays: a rule for every key that bounds a prefix’s days gives its count too', () => {
+    const rule = (prefix: string, days: number, newerVersions?: number) => ({
+      id: prefix,
+      prefix,
+      days,
+      enabled: true,
+      ...(newerVersions === undefined ? {} : { newerVersions }),
+    });
+    const rules = [rule('', 3, 5), rule('logs/', 90, 2), rule('tmp/', 1, 2), rule('even/', 3), rule('same/', 3, 8)];
+    assert.deepEqual(prefixRetentionDays(rules), [
+      { prefix: 'logs/', days: 3, newerVersions: 5 },
+      { prefix: 'tmp/', days: 1, newerVersions: 2 },
+      { prefix: 'even/', days: 3 },
+      { prefix: 'same/', days: 3, newerVersions: 5 },
+    ]);
+    assert.equal(windowNewerVersions(rules), 5);
+    assert.equal(windowNewerVersions([...rules, rule('', 3)]), undefined, 'of rules for every key as short, the fewest');
+    assert.equal(windowNewerVersions([rule('logs/', 1, 2)]), undefined);
   });
 
   test('pieces: cover the range in order, and every key of a piece has the piece’s instant', () => {

@@ -392,12 +392,6 @@ describe('lifecycle configuration', () => {
   test('NotImplemented for the actions and filters Stowage does not have, naming them', () => {
     const cases: [string, RegExp][] = [
       [rule(`<Filter/>${expire}<Transition><Days>30</Days><StorageClass>GLACIER</StorageClass></Transition>`), /Transition/],
-      [
-        rule(
-          `<Filter/>${expire}<NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays><NewerNoncurrentVersions>2</NewerNoncurrentVersions></NoncurrentVersionExpiration>`,
-        ),
-        /NewerNoncurrentVersions/,
-      ],
       [rule(`<Filter/>${expire}<NoncurrentVersionTransition/>`), /NoncurrentVersionTransition/],
       [
         rule(
@@ -450,6 +444,29 @@ describe('lifecycle configuration', () => {
     assertS3Error(() => parseLifecycleConfiguration(none('0')), 'InvalidArgument', /NoncurrentDays/);
     assertS3Error(() => parseLifecycleConfiguration(none('40000')), 'InvalidArgument', /NoncurrentDays/);
     assertS3Error(() => parseLifecycleConfiguration(none('x')), 'MalformedXML', undefined);
+  });
+
+  test('NewerNoncurrentVersions: kept with its NoncurrentDays, and back; 1 to 100', () => {
+    const counted = (newer: string, days = '<NoncurrentDays>1</NoncurrentDays>') =>
+      rule(
+        `<ID>c</ID><Filter><Prefix>a/</Prefix></Filter><Status>Enabled</Status><NoncurrentVersionExpiration>${days}<NewerNoncurrentVersions>${newer}</NewerNoncurrentVersions></NoncurrentVersionExpiration>`,
+      );
+    const rules = parseLifecycleConfiguration(counted(' 3 '));
+    assert.deepEqual(rules, [{ id: 'c', prefix: 'a/', enabled: true, days: null, noncurrentDays: 1, noncurrentNewer: 3 }]);
+    assert.deepEqual(lifecycleConfigurationBody(rules).Rule, [
+      {
+        ID: 'c',
+        Filter: { Prefix: 'a/' },
+        Status: 'Enabled',
+        NoncurrentVersionExpiration: { NoncurrentDays: 1, NewerNoncurrentVersions: 3 },
+      },
+    ]);
+    assert.deepEqual(parseLifecycleConfiguration(counted('100'))[0]?.noncurrentNewer, 100);
+    assertS3Error(() => parseLifecycleConfiguration(counted('0')), 'InvalidArgument', /NewerNoncurrentVersions/);
+    assertS3Error(() => parseLifecycleConfiguration(counted('101')), 'InvalidArgument', /NewerNoncurrentVersions/);
+    assertS3Error(() => parseLifecycleConfiguration(counted('two')), 'MalformedXML', undefined);
+    // The count is of versions past NoncurrentDays: a rule needs the days too.
+    assertS3Error(() => parseLifecycleConfiguration(counted('2', '')), 'MalformedXML', undefined);
   });
 
   test("MalformedXML for what S3's schema does not allow", () => {

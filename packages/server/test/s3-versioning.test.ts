@@ -2,6 +2,7 @@
 // Put/GetBucketVersioning (Enabled and Suspended are retention on and off for a named bucket),
 // ListObjectVersions with its versions, delete markers and pages.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import {
   CompleteMultipartUploadCommand,
@@ -423,7 +424,13 @@ describe('S3 versioning (retention underneath)', () => {
           Bucket: 'windowed',
           LifecycleConfiguration: {
             Rules: [
-              { ID: 'p', Filter: {}, Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 1, NewerNoncurrentVersions: 2 } },
+              {
+                ID: 'p',
+                Filter: {},
+                Status: 'Enabled',
+                NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+                NoncurrentVersionTransitions: [{ NoncurrentDays: 1, StorageClass: 'GLACIER' }],
+              },
             ],
           },
         }),
@@ -777,5 +784,85 @@ describe('S3 lifecycle NoncurrentVersionExpiration by prefix', () => {
       ],
     );
     for (const [key, days] of kept) assert.deepEqual(keptDays(info, key as string, true), { least: days, most: days }, key as string);
+  });
+
+  test('NewerNoncurrentVersions: each key keeps its newest noncurrent versions past their days, until newer ones push them out', async () => {
+    await createVersioned(s3, 'counted');
+    const keepTwo = { ID: 'keep', Filter: { Prefix: 'keep/' }, Status: 'Enabled' as const };
+    const plain = {
+      ID: 'plain',
+      Filter: { Prefix: 'plain/' },
+      Status: 'Enabled' as const,
+      NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+    };
+    await s3.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: 'counted',
+        LifecycleConfiguration: {
+          Rules: [{ ...keepTwo, NoncurrentVersionExpiration: { NoncurrentDays: 1, NewerNoncurrentVersions: 2 } }, plain],
+        },
+      }),
+    );
+    const got = await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'counted' }));
+    assert.deepEqual(got.Rules?.[0]?.NoncurrentVersionExpiration, { NoncurrentDays: 1, NewerNoncurrentVersions: 2 });
+    const v1 = apiClient(ts.origin, await ts.token('alice', 30 * DAY));
+    const info = (await v1.call('GET', '/buckets/counted')).json<BucketInfo>();
+    assert.deepEqual(
+      info.retentionRules.map((rule) => [rule.prefix, rule.days, rule.newerVersions]),
+      [
+        ['keep/', 1, 2],
+        ['plain/', 1, undefined],
+      ],
+    );
+    const write = async (key: string, ...bodies: string[]) => {
+      for (const body of bodies) assert.equal((await v1.put('counted', key, body)).status, 200);
+    };
+    /** The bodies of each key's noncurrent values (newest first), and its delete markers as 'marker' (current ones too). */
+    const bodyOf = new Map<string, string>();
+    const kept = async () => {
+      const versions = (await v1.call('GET', '/counted/versions?prefix=')).json<VersionsPage>().versions;
+      const byKey: Record<string, string[]> = {};
+      for (const v of versions.filter((v) => !v.current || v.isDeleteMarker)) {
+        byKey[v.key] = [...(byKey[v.key] ?? []), v.isDeleteMarker ? 'marker' : (bodyOf.get(v.sha256) ?? v.sha256)];
+      }
+      return byKey;
+    };
+    const sweepAfter = async (ms: number) => {
+      ts.clock.advance(ms);
+      await ts.server.context.objects.sweep();
+    };
+    for (const body of ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'd1', 'd2', 'd3', 'p1', 'p2', 'p3'])
+      bodyOf.set(createHash('sha256').update(body).digest('hex'), body);
+    await write('keep/a', 'a1', 'a2', 'a3', 'a4', 'a5');
+    await write('keep/d', 'd1', 'd2', 'd3');
+    assert.equal((await v1.call('DELETE', '/counted/keep/d')).status, 204);
+    await write('plain/p', 'p1', 'p2', 'p3');
+    assert.deepEqual(await kept(), {
+      'keep/a': ['a4', 'a3', 'a2', 'a1'],
+      'keep/d': ['marker', 'd3', 'd2', 'd1'],
+      'plain/p': ['p2', 'p1'],
+    });
+
+    // A day on: plain/ keeps nothing; keep/ keeps the two newest noncurrent versions of each key,
+    // and a current delete marker is not one of them.
+    await sweepAfter(DAY + 60_000);
+    const twoNewest = { 'keep/a': ['a4', 'a3'], 'keep/d': ['marker', 'd3', 'd2'] };
+    assert.deepEqual(await kept(), twoNewest);
+    // Looked at again a day later, they stay while nothing newer comes.
+    await sweepAfter(DAY + 60_000);
+    assert.deepEqual(await kept(), twoNewest);
+
+    // A newer version pushes the oldest out once it is due itself; the newest two stay.
+    await write('keep/a', 'a6');
+    assert.deepEqual((await kept())['keep/a'], ['a5', 'a4', 'a3']);
+    await sweepAfter(DAY + 60_000);
+    assert.deepEqual((await kept())['keep/a'], ['a5', 'a4']);
+
+    // Without the count, what it held goes at the next look (the days are long past): the versions,
+    // and the delete marker with them, as a marker goes at the end of its time.
+    await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: 'counted', LifecycleConfiguration: { Rules: [plain] } }));
+    await sweepAfter(DAY + 60_000);
+    assert.deepEqual(await kept(), {});
+    assert.equal((await v1.get('counted', 'keep/a')).text, 'a6');
   });
 });

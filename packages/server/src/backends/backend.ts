@@ -9,7 +9,7 @@ import type {
   TransferKeyOptions,
   TransferPrefixOptions,
 } from './prefix-operations.js';
-import type { PurgeSchedule } from './purge-schedule.js';
+import type { PurgeSchedule, PurgeScheduleSource } from './purge-schedule.js';
 
 /** Names one object: whose it is, its namespace, and its key. */
 export interface ObjectRef {
@@ -272,8 +272,11 @@ export interface Backend {
   transferPrefix(options: TransferPrefixOptions): Promise<PrefixTransferResult>;
   /** The tenant's usage and quota, as of the last commit. */
   usage(tenant: string): Promise<TenantUsage>;
-  /** Physically removes objects that expired at or before `now`, and versions past their window; returns how many objects. */
-  sweepExpired(now: number): Promise<number>;
+  /**
+   * Physically removes objects that expired at or before `now`, and versions past their window
+   * but those their type's schedule (`scheduleFor`) keeps by count; returns how many objects.
+   */
+  sweepExpired(now: number, scheduleFor?: PurgeScheduleSource): Promise<number>;
   /** Removes a noncurrent version for good (its blob collected when nothing else names it); undefined when none. */
   removeVersion(ref: ObjectRef, versionId: string): Promise<{ deleteMarker: boolean } | undefined>;
   /**

@@ -25,6 +25,7 @@ import { compositeSha256, isManifestId, type ManifestPart, newManifestId } from 
 import { readComposite } from './composite-read.js';
 import { type FolderListingOptions, type FolderPage, listFolderPage } from './folder-listing.js';
 import { GarbageCollector } from './garbage-collector.js';
+import type { KeptNewer } from './kept-newer.js';
 import { prefixRange } from './key-range.js';
 import { type BodyMeter, meterBody } from './metered-body.js';
 import { newVersionId } from './object-columns.js';
@@ -46,7 +47,7 @@ import {
   type TransferKeyOptions,
   type TransferPrefixOptions,
 } from './prefix-operations.js';
-import type { PurgeSchedule } from './purge-schedule.js';
+import type { PurgeSchedule, PurgeScheduleSource } from './purge-schedule.js';
 import { UploadSessions } from './upload-sessions.js';
 
 /** Values up to this size live in the index row: one index commit instead of a blob and its fsyncs. */
@@ -366,7 +367,7 @@ export class IndexedBackend implements Backend {
   }
 
   /** Expired sessions and objects, then due garbage; now and then, orphan blobs too. */
-  async sweepExpired(now: number): Promise<number> {
+  async sweepExpired(now: number, scheduleFor?: PurgeScheduleSource): Promise<number> {
     await this.uploads.sweep(now);
     let total = 0;
     for (;;) {
@@ -374,16 +375,36 @@ export class IndexedBackend implements Backend {
       total += removed;
       if (removed < SWEEP_BATCH) break;
     }
-    // Versions past their retention window go for good; their blobs are collected when nothing names them.
-    for (;;) {
-      const purged = await this.index.purgeVersions({ now, limit: SWEEP_BATCH, collectAfter: now + this.replacedBlobGraceMs });
-      if (purged < SWEEP_BATCH) break;
-    }
+    await this.purgeVersions(now, scheduleFor);
     await this.garbage.collect();
     // One server at a time: the index hands out the orphan sweep's turns (on the wall clock).
     const turn = { name: 'orphan-sweep', now: Date.now(), intervalMs: this.options.orphanSweepIntervalMs };
     if (await this.index.claimChore(turn)) await this.sweepOrphans(this.options.orphanGraceMs);
     return total;
+  }
+
+  /**
+   * Versions past their retention window go for good, but those NewerNoncurrentVersions keeps;
+   * their blobs are collected when nothing names them. Each tenant's type's schedule is asked
+   * once, when a round first meets a due version of it.
+   */
+  private async purgeVersions(now: number, scheduleFor: PurgeScheduleSource | undefined): Promise<void> {
+    const schedules = new Map<string, PurgeSchedule>();
+    const unresolved = new Map<string, [string, string]>();
+    const keptNewer: KeptNewer | undefined = scheduleFor && {
+      scheduleOf: (tenant, type) => {
+        const name = JSON.stringify([tenant, type]);
+        const schedule = schedules.get(name);
+        if (schedule === undefined) unresolved.set(name, [tenant, type]);
+        return schedule;
+      },
+    };
+    for (;;) {
+      const settled = await this.index.purgeVersions({ now, limit: SWEEP_BATCH, collectAfter: now + this.replacedBlobGraceMs, keptNewer });
+      if (unresolved.size === 0 && settled < SWEEP_BATCH) break;
+      for (const [name, [tenant, type]] of unresolved) schedules.set(name, await (scheduleFor as PurgeScheduleSource)(tenant, type));
+      unresolved.clear();
+    }
   }
 
   /**

@@ -3,6 +3,7 @@ import type { ListPage, ObjectAttributes, ObjectInfo, ObjectRef, TenantUsage, Up
 import type { BucketSettingsStore } from './bucket-settings.js';
 import type { BucketStore } from './buckets.js';
 import type { ManifestPart } from './composite.js';
+import type { KeptNewer } from './kept-newer.js';
 
 /**
  * One object as the index holds it. `blobId` names its bytes in the blob store; small values
@@ -52,6 +53,13 @@ export interface VersionRow {
 }
 
 /** Up to `limit` versions of a range, by key and newest first, after a cursor. */
+export interface PurgeVersionsOptions {
+  readonly now: number;
+  readonly limit: number;
+  readonly collectAfter: number;
+  readonly keptNewer?: KeptNewer | undefined;
+}
+
 export type ListVersionsOptions = KeyRange & {
   readonly after: { readonly key: Buffer; readonly seq: number } | undefined;
   readonly limit: number;
@@ -359,9 +367,11 @@ export interface ObjectIndex {
   restoreVersion(options: RestoreVersionOptions): Promise<IndexRow>;
   /**
    * Removes up to `limit` versions whose purge instant passed at `now`, queueing their blobs
-   * (collected only if no row or version still names them); safe with many servers at once.
+   * (collected only if no row or version still names them); safe with many servers at once. With
+   * `keptNewer`, holds those its schedules keep by count instead (kept-newer.ts). How many it
+   * removed or held.
    */
-  purgeVersions(options: { now: number; limit: number; collectAfter: number }): Promise<number>;
+  purgeVersions(options: PurgeVersionsOptions): Promise<number>;
   /** Sets a tenant's quota: bytes, null for unlimited, 'default' to follow the server default. */
   setQuota(tenant: string, quotaBytes: number | null | 'default'): Promise<void>;
   /** Whether the tenant's quota is its own (`tenant`) or the server default. */

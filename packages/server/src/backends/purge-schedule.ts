@@ -5,7 +5,12 @@ export interface PrefixRetention {
   readonly prefix: string;
   /** How long a replaced value at such a key is kept (ms, above 0). */
   readonly ms: number;
+  /** How many of such a key's newest noncurrent versions are kept past that (NewerNoncurrentVersions). */
+  readonly newer?: number | undefined;
 }
+
+/** A tenant's type's purge schedule, as the rules say now (ObjectService.purgeScheduleFor). */
+export type PurgeScheduleSource = (tenant: string, type: string) => Promise<PurgeSchedule>;
 
 /** A piece of a key range over which every key's purge instant is the same. */
 export interface PurgePiece {
@@ -32,6 +37,8 @@ export class PurgeSchedule {
     private readonly windowMs: number,
     private readonly rules: readonly PrefixRetention[],
     private readonly now: number,
+    /** How many of a window key's newest noncurrent versions are kept past the window. */
+    private readonly windowNewer?: number,
   ) {}
 
   /**
@@ -41,13 +48,34 @@ export class PurgeSchedule {
    */
   at(key: string | Buffer): number | undefined {
     if (this.windowMs <= 0) return undefined;
+    return this.now + (this.ruleAt(key)?.ms ?? this.windowMs);
+  }
+
+  /**
+   * How many of the newest noncurrent versions at `key` are kept past their purge instant
+   * (NewerNoncurrentVersions): the count of the rule that gives the key its instant (the window's
+   * for a key under none); undefined when none are.
+   */
+  keptNewerAt(key: string | Buffer): number | undefined {
+    if (this.windowMs <= 0) return undefined;
+    const rule = this.ruleAt(key);
+    return rule ? rule.newer : this.windowNewer;
+  }
+
+  /** Whether some key keeps versions by count (keptNewerAt). */
+  get keepsByCount(): boolean {
+    return this.windowMs > 0 && (this.windowNewer !== undefined || this.rules.some((rule) => rule.newer !== undefined));
+  }
+
+  /** The shortest rule `key` is under (of those as short, the one that keeps fewest by count); undefined when none. */
+  private ruleAt(key: string | Buffer): PrefixRetention | undefined {
     const bytes = typeof key === 'string' ? undefined : this.bytes();
-    let ms: number | undefined;
+    let found: PrefixRetention | undefined;
     this.rules.forEach((rule, i) => {
       const under = bytes ? startsWith(key as Buffer, bytes[i] as Buffer) : (key as string).startsWith(rule.prefix);
-      if (under) ms = Math.min(ms ?? rule.ms, rule.ms);
+      if (under && (found === undefined || rule.ms < found.ms || (rule.ms === found.ms && keepsFewer(rule, found)))) found = rule;
     });
-    return this.now + (ms ?? this.windowMs);
+    return found;
   }
 
   /**
@@ -57,11 +85,11 @@ export class PurgeSchedule {
   seenFrom(fromPrefix: string, toPrefix: string): PurgeSchedule {
     const rules = this.rules.flatMap((rule) => {
       // A rule over all of toPrefix covers every destination; one inside it, the sources of its part.
-      if (toPrefix.startsWith(rule.prefix)) return [{ prefix: fromPrefix, ms: rule.ms }];
-      if (rule.prefix.startsWith(toPrefix)) return [{ prefix: fromPrefix + rule.prefix.slice(toPrefix.length), ms: rule.ms }];
+      if (toPrefix.startsWith(rule.prefix)) return [{ ...rule, prefix: fromPrefix }];
+      if (rule.prefix.startsWith(toPrefix)) return [{ ...rule, prefix: fromPrefix + rule.prefix.slice(toPrefix.length) }];
       return [];
     });
-    return new PurgeSchedule(this.windowMs, rules, this.now);
+    return new PurgeSchedule(this.windowMs, rules, this.now, this.windowNewer);
   }
 
   private bytes(): Buffer[] {
@@ -92,6 +120,11 @@ export class PurgeSchedule {
       purgeAfter: schedules.map((schedule) => schedule.at(pieceStart)),
     }));
   }
+}
+
+/** Whether `rule` keeps fewer versions by count than `other` (keeping none is fewest). */
+function keepsFewer(rule: PrefixRetention, other: PrefixRetention): boolean {
+  return rule.newer === undefined ? other.newer !== undefined : other.newer !== undefined && rule.newer < other.newer;
 }
 
 function startsWith(bytes: Buffer, prefix: Buffer): boolean {

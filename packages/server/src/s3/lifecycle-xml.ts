@@ -19,6 +19,8 @@ const MAX_ID_LENGTH = 255;
 const MAX_DAYS = 2_147_483_647;
 /** The longest retention window a bucket takes (retentionDays on storage API v1). */
 const MAX_RETENTION_DAYS = 36_500;
+/** The most noncurrent versions a rule keeps by count (S3's bound on NewerNoncurrentVersions). */
+const MAX_NEWER_VERSIONS = 100;
 
 const RULE_ELEMENTS = ['ID', 'Prefix', 'Filter', 'Status', 'Expiration', 'NoncurrentVersionExpiration'];
 const UNSUPPORTED_RULE_ELEMENTS: Record<string, string> = {
@@ -58,7 +60,14 @@ export function lifecycleConfigurationBody(rules: readonly LifecycleRule[]): Rec
       Filter: { Prefix: rule.prefix },
       Status: rule.enabled ? 'Enabled' : 'Disabled',
       ...(rule.days !== null ? { Expiration: { Days: rule.days } } : {}),
-      ...(rule.noncurrentDays !== undefined ? { NoncurrentVersionExpiration: { NoncurrentDays: rule.noncurrentDays } } : {}),
+      ...(rule.noncurrentDays !== undefined
+        ? {
+            NoncurrentVersionExpiration: {
+              NoncurrentDays: rule.noncurrentDays,
+              ...(rule.noncurrentNewer !== undefined ? { NewerNoncurrentVersions: rule.noncurrentNewer } : {}),
+            },
+          }
+        : {}),
     })),
   };
 }
@@ -81,23 +90,29 @@ function parseRule(element: unknown): LifecycleRule {
   const days = fields.Expiration === undefined ? null : parseExpirationDays(fields.Expiration);
   const rule: LifecycleRule = { id: given || randomUUID(), prefix, enabled: status === 'Enabled', days };
   if (fields.NoncurrentVersionExpiration === undefined) return rule;
-  return { ...rule, noncurrentDays: parseNoncurrentDays(fields.NoncurrentVersionExpiration) };
+  return { ...rule, ...parseNoncurrentExpiration(fields.NoncurrentVersionExpiration) };
 }
 
-/** NoncurrentVersionExpiration's NoncurrentDays, a positive integer; NewerNoncurrentVersions is not done. */
-function parseNoncurrentDays(element: unknown): number {
+/**
+ * NoncurrentVersionExpiration: NoncurrentDays, a positive integer, and NewerNoncurrentVersions
+ * (how many of a key's newest noncurrent versions outlive those days), 1 to 100 when given.
+ */
+function parseNoncurrentExpiration(element: unknown): Pick<LifecycleRule, 'noncurrentDays' | 'noncurrentNewer'> {
   const expiration = childrenOf(element, s3Errors.malformedXml);
-  if (expiration.NewerNoncurrentVersions !== undefined)
-    throw s3Errors.notImplemented('Lifecycle NewerNoncurrentVersions (noncurrent versions are kept for a number of days, not by count)');
-  onlyChildren(expiration, ['NoncurrentDays'], s3Errors.malformedXml);
-  const text = requiredText(expiration.NoncurrentDays, s3Errors.malformedXml).trim();
+  onlyChildren(expiration, ['NoncurrentDays', 'NewerNoncurrentVersions'], s3Errors.malformedXml);
+  const noncurrentDays = integerIn(expiration.NoncurrentDays, 'NoncurrentDays', MAX_RETENTION_DAYS);
+  if (expiration.NewerNoncurrentVersions === undefined) return { noncurrentDays };
+  return { noncurrentDays, noncurrentNewer: integerIn(expiration.NewerNoncurrentVersions, 'NewerNoncurrentVersions', MAX_NEWER_VERSIONS) };
+}
+
+/** A NoncurrentVersionExpiration field's integer, 1 to `max`: MalformedXML when not an integer, InvalidArgument out of bounds. */
+function integerIn(element: unknown, name: string, max: number): number {
+  const text = requiredText(element, s3Errors.malformedXml).trim();
   if (!/^-?\d+$/.test(text)) throw s3Errors.malformedXml();
-  const days = Number(text);
-  if (days <= 0 || days > MAX_RETENTION_DAYS)
-    throw s3Errors.invalidArgument(
-      `'NoncurrentDays' for NoncurrentVersionExpiration action must be a positive integer up to ${MAX_RETENTION_DAYS}`,
-    );
-  return days;
+  const value = Number(text);
+  if (value <= 0 || value > max)
+    throw s3Errors.invalidArgument(`'${name}' for NoncurrentVersionExpiration action must be a positive integer up to ${max}`);
+  return value;
 }
 
 /**

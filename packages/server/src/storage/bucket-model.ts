@@ -74,6 +74,11 @@ export interface LifecycleRule {
    * keeps any (the shortest of the rules a key falls under).
    */
   readonly noncurrentDays?: number | undefined;
+  /**
+   * S3's NewerNoncurrentVersions, with `noncurrentDays`: the key's newest noncurrent versions
+   * kept past those days, this many of them (prefixRetentionDays says which rule counts).
+   */
+  readonly noncurrentNewer?: number | undefined;
 }
 
 /** A named bucket's settings: what the owner chose, beside its name, owner and creation time. */

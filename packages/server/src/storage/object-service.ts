@@ -334,7 +334,7 @@ export class ObjectService {
 
   /** Removes expired objects for good (they are already invisible). */
   async sweep(): Promise<number> {
-    return this.backend.sweepExpired(this.options.clock());
+    return this.backend.sweepExpired(this.options.clock(), (tenant, type) => this.purgeScheduleFor(tenant, type));
   }
 
   /**
@@ -369,7 +369,9 @@ export class ObjectService {
   }
 
   private scheduleOf(retention: Retention | undefined): PurgeSchedule {
-    return retention ? new PurgeSchedule(retention.windowMs, retention.rules, this.options.clock()) : PurgeSchedule.none;
+    return retention
+      ? new PurgeSchedule(retention.windowMs, retention.rules, this.options.clock(), retention.windowNewer)
+      : PurgeSchedule.none;
   }
 
   /** A per-object lifetime wins over the type's. */

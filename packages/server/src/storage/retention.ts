@@ -1,4 +1,4 @@
-import { type BucketExpiryRule, isStorageType, prefixRetentionDays } from 'stowage-client/protocol';
+import { type BucketExpiryRule, isStorageType, prefixRetentionDays, windowNewerVersions } from 'stowage-client/protocol';
 import type { PrefixRetention } from '../backends/purge-schedule.js';
 import type { LifecycleRule } from './bucket-model.js';
 import type { BucketService } from './bucket-service.js';
@@ -11,6 +11,8 @@ export interface Retention {
   readonly windowMs: number;
   /** Prefixes whose keys keep them for a time of their own while the window is above 0. */
   readonly rules: readonly PrefixRetention[];
+  /** How many of a window key's newest noncurrent versions are kept past the window (NewerNoncurrentVersions). */
+  readonly windowNewer?: number | undefined;
 }
 
 const NOT_KEPT: Retention = { windowMs: 0, rules: [] };
@@ -31,21 +33,20 @@ export function retentionOf(buckets: BucketService, defaultMs: number) {
     // A bucket of that name that another user owns now is not the one these rows are in.
     if (bucket?.owner !== tenant) return serverDefault;
     const days = bucket.settings.retentionDays;
+    const rules = retentionRulesOf(bucket.settings.lifecycle);
     return {
       windowMs: days === undefined || days === null ? defaultMs : days * DAY_MS,
-      rules: prefixRetentions(bucket.settings.lifecycle),
+      rules: prefixRetentionDays(rules).map(({ prefix, days, newerVersions }) => ({ prefix, ms: days * DAY_MS, newer: newerVersions })),
+      windowNewer: windowNewerVersions(rules),
     };
   };
 }
 
 /** The lifecycle rules with a NoncurrentDays as storage API v1 shows them (retentionRules): every key's too. */
 export function retentionRulesOf(lifecycle: readonly LifecycleRule[]): BucketExpiryRule[] {
-  return lifecycle.flatMap(({ id, prefix, enabled, noncurrentDays }) =>
-    noncurrentDays === undefined ? [] : [{ id, prefix, enabled, days: noncurrentDays }],
+  return lifecycle.flatMap(({ id, prefix, enabled, noncurrentDays, noncurrentNewer }) =>
+    noncurrentDays === undefined
+      ? []
+      : [{ id, prefix, enabled, days: noncurrentDays, ...(noncurrentNewer === undefined ? {} : { newerVersions: noncurrentNewer }) }],
   );
-}
-
-/** The rules for prefixes in force, by the rule clients read too (prefixRetentionDays). */
-function prefixRetentions(lifecycle: readonly LifecycleRule[]): PrefixRetention[] {
-  return prefixRetentionDays(retentionRulesOf(lifecycle)).map(({ prefix, days }) => ({ prefix, ms: days * DAY_MS }));
 }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { KEPT_NEWER_RECHECK_MS } from '../../src/backends/kept-newer.js';
 import { keyAfter, prefixRange } from '../../src/backends/key-range.js';
 import type { ObjectIndex, VersionRow } from '../../src/backends/object-index.js';
+import { PurgeSchedule } from '../../src/backends/purge-schedule.js';
 import { blobRow, code, inlineRow, put, ref, SECOND, T0, takeAll } from './index-fixtures.js';
 import type { OpenedIndex } from './object-index-contract.js';
 
@@ -171,6 +173,49 @@ export function retentionContract(fresh: () => Promise<ObjectIndex>, openHandle:
         ['n/2', PURGE + DAY],
       ],
     );
+  });
+
+  it('purge with kept-newer schedules: the newest noncurrent versions a count keeps are held a day, again and again; unresolved types wait', async () => {
+    const index = await fresh();
+    for (let i = 1; i <= 4; i++) await put(index, ref('n/a'), inlineRow(`a${i}`), { now: T0 + i * SECOND, purgeAfter: T0 + DAY });
+    for (let i = 1; i <= 2; i++) await put(index, ref('x'), inlineRow(`x${i}`), { now: T0 + i * SECOND, purgeAfter: T0 + DAY });
+    for (let i = 1; i <= 2; i++)
+      await put(index, ref('o', 'acme', 'result'), inlineRow(`o${i}`), { now: T0 + i * SECOND, purgeAfter: T0 + DAY });
+    // Nothing due yet; a round files what was written (the embedded index), so the holds below move filed versions.
+    assert.equal(await index.purgeVersions({ now: T0, limit: 100, collectAfter: T0 }), 0);
+    const schedule = new PurgeSchedule(30 * DAY, [{ prefix: 'n/', ms: DAY, newer: 2 }], T0);
+    const keptNewer = { scheduleOf: (tenant: string, type: string) => (tenant === 'acme' && type === 'data' ? schedule : undefined) };
+    const sizes = async (key: string) =>
+      (await versionsOf(index, key)).filter((row) => !row.current).map((row) => [row.row.size, row.purgeAfter]);
+    const due = T0 + DAY;
+    assert.equal(
+      await index.purgeVersions({ now: due, limit: 100, collectAfter: due, keptNewer }),
+      4,
+      'two held, the oldest removed, and x',
+    );
+    const held = due + KEPT_NEWER_RECHECK_MS;
+    assert.deepEqual(await sizes('n/a'), [
+      [2, held],
+      [2, held],
+    ]);
+    assert.deepEqual(await sizes('x'), []);
+    assert.equal((await versionsUnder(index, 'o')).length, 0, 'another type is not in this listing');
+    const other = () =>
+      index
+        .listVersions({ tenant: 'acme', type: 'result', ...prefixRange(''), after: undefined, limit: 10, now: due })
+        .then((rows) => rows.length);
+    assert.equal(await other(), 2, 'a version whose schedule is not resolved waits');
+    assert.equal(await index.purgeVersions({ now: held - 1, limit: 100, collectAfter: due, keptNewer }), 0);
+    // At the next look, still the newest two: held again.
+    assert.equal(await index.purgeVersions({ now: held, limit: 100, collectAfter: due, keptNewer }), 2);
+    assert.deepEqual(
+      (await sizes('n/a')).map(([, purgeAfter]) => purgeAfter),
+      [held + KEPT_NEWER_RECHECK_MS, held + KEPT_NEWER_RECHECK_MS],
+    );
+    // Without schedules (no count anywhere), every due version goes.
+    assert.equal(await index.purgeVersions({ now: held + KEPT_NEWER_RECHECK_MS, limit: 100, collectAfter: due }), 3);
+    assert.deepEqual(await sizes('n/a'), []);
+    assert.equal(await other(), 1, 'the current row of the other type stays');
   });
 
   it('purge removes versions past their window, and a blob is collected only when no row or version names it', async () => {

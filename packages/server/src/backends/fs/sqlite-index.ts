@@ -27,6 +27,7 @@ import {
   type ListRowsOptions,
   type ListVersionsOptions,
   type ObjectIndex,
+  type PurgeVersionsOptions,
   type PutRowOptions,
   type RangeStep,
   RELEASE_BATCH_ROWS,
@@ -434,16 +435,16 @@ export class SqliteIndex implements ObjectIndex {
     });
   }
 
-  async purgeVersions({ now, limit, collectAfter }: { now: number; limit: number; collectAfter: number }): Promise<number> {
+  async purgeVersions({ now, limit, collectAfter, keptNewer }: PurgeVersionsOptions): Promise<number> {
     // The sweeper's round also files what writes left unfiled (after a restart, or `stowage
     // migrate` into this directory), so that readers scan no more than a batch beside the orders:
     // in the purge's commit, but as an operation of its own, so that it cannot keep the purge
     // from freeing space.
     void this.versions.fileSoon();
     return this.commits.enqueue(() => {
-      const { removed, blobIds } = this.versions.purge(now, limit);
+      const { settled, blobIds } = this.versions.purge(now, limit, keptNewer);
       for (const id of blobIds) this.sql.queueGarbage.run(id, collectAfter);
-      return removed;
+      return settled;
     });
   }
 

@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { ObjectRef } from '../backend.js';
+import { heldByCount, KEPT_NEWER_RECHECK_MS, type KeptNewer, type KeyVersionsBeside, keptNewerOf } from '../kept-newer.js';
 import { KEY_SPACE_END } from '../key-range.js';
 import { type AttributeFields, type ObjectColumns, rowFromColumns } from '../object-columns.js';
 import { CURRENT_SEQ, type KeyRange, type ListVersionsOptions, type VersionRow } from '../object-index.js';
@@ -37,6 +38,13 @@ const IN_RANGE_OF = (table: string) =>
 const OF_KEY = (table: string) => `${table}.tenant = @tenant AND ${table}.type = @type AND ${table}.key = @key`;
 const OF_TYPE = (table: string) => `${table}.tenant = @tenant AND ${table}.type = @type`;
 const OF_TENANT = (table: string) => `${table}.tenant = @tenant`;
+/** The ids of the next `@limit` versions due at `@now`, filed or not, soonest first (an entry is trusted only where it names its row). */
+const DUE_IDS = `SELECT id FROM (
+    SELECT v.id, v.purge_after FROM version_purges p JOIN object_versions v ON v.id = p.id AND v.purge_after = p.purge_after
+    WHERE p.purge_after <= @now
+    UNION ALL
+    SELECT id, purge_after FROM object_versions WHERE ${UNFILED} AND purge_after <= @now
+  ) ORDER BY purge_after LIMIT @limit`;
 /**
  * How many versions are written before they are filed into version_keys, in one commit of their
  * own: enough that a batch enters many versions of a key in one page of it, few enough that the
@@ -59,6 +67,14 @@ interface ListedRow extends ObjectColumns {
 export interface NewestVersion extends StoredVersion {
   version_id: string;
   current_since: number;
+}
+
+/** A due version, as the purge reads it. */
+interface DueVersion {
+  id: number;
+  tenant: string;
+  type: string;
+  key: Buffer;
 }
 
 /** A noncurrent version, whole. */
@@ -91,6 +107,10 @@ export class SqliteVersions {
     | 'findValue'
     | 'remove'
     | 'purge'
+    | 'due'
+    | 'removeDue'
+    | 'hold'
+    | 'beside'
     | 'retained'
     | 'retainedOfType'
     | 'list'
@@ -171,16 +191,18 @@ export class SqliteVersions {
          RETURNING blob_id, delete_marker`,
       ),
       // Due versions, filed or not, soonest first; the DELETE checks each is due, whatever an entry says.
-      purge: db.prepare(
-        `DELETE FROM object_versions WHERE id IN (
-           SELECT id FROM (
-             SELECT v.id, v.purge_after FROM version_purges p JOIN object_versions v ON v.id = p.id AND v.purge_after = p.purge_after
-             WHERE p.purge_after <= @now
-             UNION ALL
-             SELECT id, purge_after FROM object_versions WHERE ${UNFILED} AND purge_after <= @now
-           ) ORDER BY purge_after LIMIT @limit
-         ) AND purge_after <= @now
-         RETURNING blob_id`,
+      purge: db.prepare(`DELETE FROM object_versions WHERE id IN (${DUE_IDS}) AND purge_after <= @now RETURNING blob_id`),
+      due: db.prepare(`SELECT id, tenant, type, key FROM object_versions WHERE id IN (${DUE_IDS})`),
+      removeDue: db
+        .prepare('DELETE FROM object_versions WHERE id IN (SELECT value FROM json_each(@ids)) AND purge_after <= @now RETURNING blob_id')
+        .pluck(),
+      hold: db.prepare('UPDATE object_versions SET purge_after = @next WHERE id = @id'),
+      beside: db.prepare(
+        `SELECT (SELECT COUNT(*) FROM (${versionsWhere(OF_KEY('k'), OF_KEY('v'), 'v.id')}) WHERE id > @id) AS newer,
+           (SELECT COUNT(*) FROM objects WHERE ${OF_KEY('objects')}) AS rows,
+           (SELECT COUNT(*) FROM objects WHERE ${OF_KEY('objects')} AND ${SOFT_DELETED}) AS kept,
+           (SELECT delete_marker FROM (${versionsWhere(OF_KEY('k'), OF_KEY('v'), 'v.id, v.delete_marker')})
+            WHERE id > @id ORDER BY id DESC LIMIT 1) AS newest_marker`,
       ),
       retained: db.prepare(
         `SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS versions
@@ -305,10 +327,39 @@ export class SqliteVersions {
     return (this.sql.removeOfType.all({ tenant, type }) as Array<string | null>).filter((id): id is string => id !== null);
   }
 
-  /** Inside a commit: removes up to `limit` versions due at `now`; the blobs they named. */
-  purge(now: number, limit: number): { removed: number; blobIds: string[] } {
-    const rows = this.sql.purge.all({ now, limit }) as Array<{ blob_id: string | null }>;
-    return { removed: rows.length, blobIds: rows.flatMap((row) => (row.blob_id ? [row.blob_id] : [])) };
+  /**
+   * Inside a commit: removes up to `limit` versions due at `now`; the blobs they named. With
+   * `keptNewer`, a due version among the newest its schedule keeps by count (NewerNoncurrentVersions)
+   * is held until the next look instead, and one whose schedule is not resolved is left as it is.
+   * `settled`: how many were removed or held.
+   */
+  purge(now: number, limit: number, keptNewer?: KeptNewer): { settled: number; blobIds: string[] } {
+    if (keptNewer === undefined) {
+      const rows = this.sql.purge.all({ now, limit }) as Array<{ blob_id: string | null }>;
+      return { settled: rows.length, blobIds: rows.flatMap((row) => (row.blob_id ? [row.blob_id] : [])) };
+    }
+    const remove: number[] = [];
+    let held = 0;
+    for (const version of this.sql.due.all({ now, limit }) as DueVersion[]) {
+      const keep = keptNewerOf(keptNewer, version);
+      if (keep === 'wait') continue;
+      if (keep !== undefined && heldByCount(keep, this.beside(version))) {
+        this.sql.hold.run({ id: version.id, next: now + KEPT_NEWER_RECHECK_MS });
+        held++;
+      } else remove.push(version.id);
+    }
+    const blobIds = this.sql.removeDue.all({ ids: JSON.stringify(remove), now }) as Array<string | null>;
+    return { settled: held + blobIds.length, blobIds: blobIds.filter((id): id is string => id !== null) };
+  }
+
+  private beside(version: DueVersion): KeyVersionsBeside {
+    const found = this.sql.beside.get({ tenant: version.tenant, type: version.type, key: version.key, id: version.id }) as {
+      newer: number;
+      rows: number;
+      kept: number;
+      newest_marker: number | null;
+    };
+    return { newer: found.newer, hasRow: found.rows > 0, keptInPlace: found.kept > 0, newestIsNewerMarker: found.newest_marker === 1 };
   }
 
   retained(tenant: string, type: string | undefined): { bytes: number; versions: number } {

@@ -26,6 +26,7 @@ import {
   type ListRowsOptions,
   type ListVersionsOptions,
   type ObjectIndex,
+  type PurgeVersionsOptions,
   type PutRowOptions,
   type RangeStep,
   type RemoveManyOptions,
@@ -404,15 +405,15 @@ export class PgIndex implements ObjectIndex {
     });
   }
 
-  async purgeVersions({ now, limit, collectAfter }: { now: number; limit: number; collectAfter: number }): Promise<number> {
+  async purgeVersions({ now, limit, collectAfter, keptNewer }: PurgeVersionsOptions): Promise<number> {
     return this.db.transaction(async (tx) => {
-      const blobIds = await this.versions.purge(tx, now, limit);
+      const { settled, blobIds } = await this.versions.purge(tx, now, limit, keptNewer);
       await this.garbage.queue(
         blobIds.filter((id) => id !== ''),
         collectAfter,
         tx,
       );
-      return blobIds.length;
+      return settled;
     });
   }
 

@@ -1,4 +1,5 @@
 import type { ObjectRef } from '../backend.js';
+import { heldByCount, KEPT_NEWER_RECHECK_MS, type KeptNewer, type KeyVersionsBeside, keptNewerOf } from '../kept-newer.js';
 import { KEY_SPACE_END } from '../key-range.js';
 import type { AttributeFields, ObjectColumns } from '../object-columns.js';
 import { newVersionId, rowFromColumns } from '../object-columns.js';
@@ -51,6 +52,21 @@ const PURGE = statement(
   `DELETE FROM object_versions
    WHERE id IN (SELECT id FROM object_versions WHERE purge_after <= $1 ORDER BY purge_after LIMIT $2 FOR UPDATE SKIP LOCKED)
    RETURNING blob_id`,
+);
+// The next due versions, locked as PURGE locks them, for a purge that asks of each (kept-newer.ts).
+const DUE = statement(
+  'version_due',
+  `SELECT id, tenant, type, key FROM object_versions
+   WHERE purge_after <= $1 ORDER BY purge_after LIMIT $2 FOR UPDATE SKIP LOCKED`,
+);
+const REMOVE_DUE = statement('version_remove_due', 'DELETE FROM object_versions WHERE id = ANY($1::bigint[]) RETURNING blob_id');
+const HOLD = statement('version_hold', 'UPDATE object_versions SET purge_after = $2 WHERE id = $1');
+const BESIDE = statement(
+  'version_beside',
+  `SELECT (SELECT COUNT(*) FROM object_versions WHERE tenant = $1 AND type = $2 AND key = $3 AND id > $4)::int AS newer,
+     EXISTS (SELECT 1 FROM objects WHERE tenant = $1 AND type = $2 AND key = $3) AS has_row,
+     (SELECT delete_marker FROM object_versions WHERE tenant = $1 AND type = $2 AND key = $3 AND id > $4
+      ORDER BY id DESC LIMIT 1) AS newest_marker`,
 );
 const RETAINED = statement(
   'version_retained',
@@ -146,9 +162,40 @@ export class PgVersions {
     return rows[0];
   }
 
-  async purge(tx: Queries, now: number, limit: number): Promise<string[]> {
-    const { rows } = await tx.run<{ blob_id: string | null }>(PURGE, [now, limit]);
-    return rows.map((row) => row.blob_id ?? '');
+  /**
+   * Removes up to `limit` versions due at `now`; the blobs they named ('' for none). With
+   * `keptNewer`, holds those kept by count and leaves those of schedules not resolved (as
+   * SqliteVersions.purge). `settled`: how many were removed or held.
+   */
+  async purge(tx: Queries, now: number, limit: number, keptNewer?: KeptNewer): Promise<{ settled: number; blobIds: string[] }> {
+    if (keptNewer === undefined) {
+      const { rows } = await tx.run<{ blob_id: string | null }>(PURGE, [now, limit]);
+      return { settled: rows.length, blobIds: rows.map((row) => row.blob_id ?? '') };
+    }
+    const { rows: due } = await tx.run<{ id: string; tenant: string; type: string; key: Buffer }>(DUE, [now, limit]);
+    const remove: string[] = [];
+    let held = 0;
+    for (const version of due) {
+      const keep = keptNewerOf(keptNewer, version);
+      if (keep === 'wait') continue;
+      if (keep !== undefined && heldByCount(keep, await this.beside(tx, version))) {
+        await tx.run(HOLD, [version.id, now + KEPT_NEWER_RECHECK_MS]);
+        held++;
+      } else remove.push(version.id);
+    }
+    const { rows } = remove.length === 0 ? { rows: [] } : await tx.run<{ blob_id: string | null }>(REMOVE_DUE, [remove]);
+    return { settled: held + rows.length, blobIds: rows.map((row) => row.blob_id ?? '') };
+  }
+
+  private async beside(tx: Queries, version: { id: string; tenant: string; type: string; key: Buffer }): Promise<KeyVersionsBeside> {
+    const { rows } = await tx.run<{ newer: number; has_row: boolean; newest_marker: boolean | null }>(BESIDE, [
+      version.tenant,
+      version.type,
+      version.key,
+      version.id,
+    ]);
+    const found = rows[0] as { newer: number; has_row: boolean; newest_marker: boolean | null };
+    return { newer: Number(found.newer), hasRow: found.has_row, keptInPlace: false, newestIsNewerMarker: found.newest_marker === true };
   }
 
   async retained(tenant: string, type: string | undefined): Promise<{ bytes: number; versions: number }> {
