@@ -196,8 +196,13 @@ describe('stowage bucket', () => {
           LifecycleConfiguration: {
             Rules: [
               { ID: 'logs', Filter: { Prefix: 'logs/' }, Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 2 } },
-              { ID: 'archive', Filter: { Prefix: 'archive/' }, Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 90 } },
-              { ID: 'all', Filter: {}, Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 3 } },
+              {
+                ID: 'archive',
+                Filter: { Prefix: 'archive/' },
+                Status: 'Enabled',
+                NoncurrentVersionExpiration: { NoncurrentDays: 90, NewerNoncurrentVersions: 5 },
+              },
+              { ID: 'all', Filter: {}, Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 3, NewerNoncurrentVersions: 2 } },
               { ID: 'off', Filter: { Prefix: 'old/' }, Status: 'Disabled', NoncurrentVersionExpiration: { NoncurrentDays: 5 } },
             ],
           },
@@ -209,13 +214,18 @@ describe('stowage bucket', () => {
     // Not versioned: the bucket follows the server's retention, and the rules apply while it keeps anything.
     let info = (await ok('alice', ['bucket', 'info', 'kept-cli'])).stdout;
     assert.match(info, /^retention:\s+2 days, keys under logs\/ \(while the server's retention is on\)$/m);
-    assert.match(info, /^retention:\s+3 days, keys under archive\/ /m, 'the rule for every key bounds the one for archive/');
+    assert.match(
+      info,
+      /^retention:\s+3 days \(the 2 newest kept longer, until replaced\), keys under archive\/ /m,
+      'the rule for every key bounds the one for archive/, with its NewerNoncurrentVersions',
+    );
+    assert.match(info, /^retention:\s+the server's default \(the 2 newest kept longer, until replaced\); /m);
     assert.doesNotMatch(info, /keys under old\//, 'a disabled rule keeps nothing');
     const json = JSON.parse((await ok('alice', ['bucket', 'info', 'kept-cli', '--json'])).stdout);
     assert.deepEqual(json.retentionRules, [
       { id: 'logs', prefix: 'logs/', enabled: true, days: 2 },
-      { id: 'archive', prefix: 'archive/', enabled: true, days: 90 },
-      { id: 'all', prefix: '', enabled: true, days: 3 },
+      { id: 'archive', prefix: 'archive/', enabled: true, days: 90, newerVersions: 5 },
+      { id: 'all', prefix: '', enabled: true, days: 3, newerVersions: 2 },
       { id: 'off', prefix: 'old/', enabled: false, days: 5 },
     ]);
     const off = await fetch(`${ts.url}/buckets/kept-cli`, {

@@ -60,6 +60,29 @@ describe('console: how long what is deleted is kept', () => {
     assert.deepEqual(keptDays(capped, 'k', true), { least: 10, most: 10 });
     assert.deepEqual(keptDays(capped, '', false), { least: 3, most: 10 });
   });
+
+  test('keptDays and formatKeptDays with NewerNoncurrentVersions: the most newest a key keeps longer', () => {
+    const counted = {
+      retentionDays: 30,
+      retentionRules: [
+        { id: 'all', prefix: '', days: 40, enabled: true, newerVersions: 1 },
+        { id: 'logs', prefix: 'logs/', days: 2, enabled: true, newerVersions: 3 },
+        { id: 'tmp', prefix: 'tmp/', days: 1, enabled: true },
+      ],
+    };
+    assert.deepEqual(keptDays(counted, 'logs/a', true), { least: 2, most: 2, newest: 3 });
+    assert.deepEqual(keptDays(counted, 'tmp/a', true), { least: 1, most: 1 });
+    assert.deepEqual(keptDays(counted, 'k', true), { least: 30, most: 30, newest: 1 }, 'the window’s keys: the rule for every key');
+    assert.deepEqual(keptDays(counted, '', false), { least: 1, most: 30, newest: 3 });
+    assert.equal(
+      formatKeptDays({ least: 2, most: 2, newest: 3 }),
+      "2 days (a key's 3 newest earlier values: until newer ones replace them)",
+    );
+    assert.equal(
+      formatKeptDays({ least: 1, most: 30, newest: 1 }),
+      "1 day to 30 days (a key's newest earlier value: until a newer one replaces it)",
+    );
+  });
   test('retentionWindowDays: what the bucket says, else the least and most of what the kept versions show', () => {
     const value = (days: number) => ({
       at: '2026-01-01T00:00:00.000Z',

@@ -56,9 +56,9 @@ describe('PurgeSchedule', () => {
     assert.equal(schedule.keptNewerAt('tie/b1'), undefined);
     assert.equal(schedule.keptNewerAt('other'), 7, 'a key under no rule: the window’s');
     assert.equal(schedule.seenFrom('src/', 'logs/').keptNewerAt('src/x'), 3, 'a copy’s destinations, seen from its sources');
-    assert.equal(new PurgeSchedule(0, [{ prefix: 'logs/', ms: 1, newer: 3 }], NOW, 7).keptNewerAt('logs/a'), undefined);
-    assert.equal(new PurgeSchedule(WINDOW, [{ prefix: 'logs/', ms: 1 }], NOW).keepsByCount, false);
-    assert.equal(schedule.keepsByCount, true);
+    const suspended = new PurgeSchedule(0, [{ prefix: 'logs/', ms: 1, newer: 3 }], NOW, 7);
+    assert.equal(suspended.at('logs/a'), undefined, 'a window of 0 keeps nothing more');
+    assert.equal(suspended.keptNewerAt('logs/a'), 3, 'but what was kept keeps its rules');
   });
 
   test('prefixRetentionDays: a rule for every key that bounds a prefix’s days gives its count too', () => {

@@ -858,11 +858,17 @@ describe('S3 lifecycle NoncurrentVersionExpiration by prefix', () => {
     await sweepAfter(DAY + 60_000);
     assert.deepEqual((await kept())['keep/a'], ['a5', 'a4']);
 
+    // With versioning suspended (a window of 0) nothing more is kept, but what was kept keeps its rules.
+    assert.equal((await v1.call('PATCH', '/buckets/counted', { body: { retentionDays: 0 } })).status, 200);
+    await write('keep/a', 'a7');
+    await sweepAfter(DAY + 60_000);
+    assert.deepEqual(await kept(), { 'keep/a': ['a5', 'a4'], 'keep/d': ['marker', 'd3', 'd2'] });
+
     // Without the count, what it held goes at the next look (the days are long past): the versions,
     // and the delete marker with them, as a marker goes at the end of its time.
     await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: 'counted', LifecycleConfiguration: { Rules: [plain] } }));
     await sweepAfter(DAY + 60_000);
     assert.deepEqual(await kept(), {});
-    assert.equal((await v1.get('counted', 'keep/a')).text, 'a6');
+    assert.equal((await v1.get('counted', 'keep/a')).text, 'a7');
   });
 });

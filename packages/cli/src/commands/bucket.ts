@@ -6,6 +6,7 @@ import {
   type GranteeOptions,
   type GrantPermission,
   prefixRetentionDays,
+  windowNewerVersions,
 } from 'stowage-client';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { formatBytes } from '../format-bytes.js';
@@ -209,6 +210,12 @@ function retentionCaveat(window: number | null): string {
   return window === null ? " (while the server's retention is on)" : '';
 }
 
+/** What S3's NewerNoncurrentVersions keeps beyond the days: each key's newest noncurrent versions. */
+function newestKept(newerVersions: number | undefined): string {
+  if (newerVersions === undefined) return '';
+  return newerVersions === 1 ? ' (the newest kept longer, until replaced)' : ` (the ${newerVersions} newest kept longer, until replaced)`;
+}
+
 function formatInfo(info: BucketInfo): string {
   const quota =
     info.quotaBytes === null ? "none of its own (the owner's quota applies)" : `${formatBytes(info.quotaBytes)} (${info.quotaBytes} bytes)`;
@@ -231,12 +238,12 @@ function formatInfo(info: BucketInfo): string {
         ])),
     [
       'retention',
-      `${info.retentionDays === null ? "the server's default" : `${info.retentionDays} days`}; ${formatBytes(info.retainedBytes ?? 0)} kept in earlier versions`,
+      `${info.retentionDays === null ? "the server's default" : `${info.retentionDays} days`}${newestKept(windowNewerVersions(info.retentionRules ?? []))}; ${formatBytes(info.retainedBytes ?? 0)} kept in earlier versions`,
     ],
     // A server before retention rules by prefix sends none.
     ...prefixRetentionDays(info.retentionRules ?? []).map((rule): [string, string] => [
       'retention',
-      `${rule.days} ${rule.days === 1 ? 'day' : 'days'}, keys under ${rule.prefix}${retentionCaveat(info.retentionDays)}`,
+      `${rule.days} ${rule.days === 1 ? 'day' : 'days'}${newestKept(rule.newerVersions)}, keys under ${rule.prefix}${retentionCaveat(info.retentionDays)}`,
     ]),
   ];
   if (info.publicAccessBlock) {

@@ -1,4 +1,11 @@
-import { type BucketInfo, prefixRetentionDays, type VersionEntry } from 'stowage-client/protocol';
+import {
+  type BucketInfo,
+  type KeptVersions,
+  prefixRetentionDays,
+  shortestOf,
+  type VersionEntry,
+  windowNewerVersions,
+} from 'stowage-client/protocol';
 
 /** An earlier value of a key that retention keeps, as the "Deleted items" view shows it. */
 export interface KeptValue {
@@ -44,6 +51,8 @@ export function keptValues(versions: readonly VersionEntry[]): KeptValue[] {
 export interface KeptDays {
   readonly least: number;
   readonly most: number;
+  /** The most of a key's newest earlier values that are kept past the days, until replaced (S3's NewerNoncurrentVersions). */
+  readonly newest?: number;
 }
 
 /**
@@ -61,14 +70,14 @@ export function keptDays(
   if (typeof window !== 'number') return undefined;
   if (window === 0) return { least: 0, most: 0 };
   const rules = prefixRetentionDays(info?.retentionRules ?? []);
-  const at = (name: string) => {
-    const days = rules.filter((rule) => name.startsWith(rule.prefix)).map((rule) => rule.days);
-    return days.length > 0 ? Math.min(...days) : window;
-  };
+  const windowKept: KeptVersions = { days: window, newerVersions: windowNewerVersions(info?.retentionRules ?? []) };
+  const at = (name: string) => shortestOf(rules.filter((rule) => name.startsWith(rule.prefix))) ?? windowKept;
   // Under a folder, the keys of each rule for a prefix inside it too.
   const inside = exact ? [] : rules.filter((rule) => rule.prefix.startsWith(key)).map((rule) => at(rule.prefix));
-  const days = [at(key), ...inside];
-  return { least: Math.min(...days), most: Math.max(...days) };
+  const kept = [at(key), ...inside];
+  const days = kept.map((each) => each.days);
+  const newest = kept.flatMap((each) => (each.newerVersions === undefined ? [] : [each.newerVersions]));
+  return { least: Math.min(...days), most: Math.max(...days), ...(newest.length > 0 ? { newest: Math.max(...newest) } : {}) };
 }
 
 /**
@@ -83,8 +92,20 @@ export function retentionWindowDays(known: KeptDays | undefined, kept: readonly 
   return days.length === 0 ? undefined : { least: Math.min(...days), most: Math.max(...days) };
 }
 
-/** "7 days", or "2 to 30 days" when keys differ. */
+/**
+ * "7 days", or "2 to 30 days" when keys differ, with what NewerNoncurrentVersions keeps longer:
+ * "1 day (a key's 2 newest earlier values: until newer ones replace them)".
+ */
 export function formatKeptDays(days: KeptDays): string {
+  if (days.newest === undefined) return formatDays(days);
+  const newest =
+    days.newest === 1
+      ? "a key's newest earlier value: until a newer one replaces it"
+      : `a key's ${days.newest} newest earlier values: until newer ones replace them`;
+  return `${formatDays(days)} (${newest})`;
+}
+
+function formatDays(days: KeptDays): string {
   if (days.least === days.most) return formatWindow(days.least);
   const [least, most] = [formatWindow(days.least), formatWindow(days.most)];
   const [count, unit] = least.split(' ');

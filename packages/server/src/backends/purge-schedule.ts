@@ -54,17 +54,12 @@ export class PurgeSchedule {
   /**
    * How many of the newest noncurrent versions at `key` are kept past their purge instant
    * (NewerNoncurrentVersions): the count of the rule that gives the key its instant (the window's
-   * for a key under none); undefined when none are.
+   * for a key under none); undefined when none are. Also with a window of 0: the versions kept
+   * before it was 0 keep the rules they are under, as S3's rules outlive versioning's suspension.
    */
   keptNewerAt(key: string | Buffer): number | undefined {
-    if (this.windowMs <= 0) return undefined;
     const rule = this.ruleAt(key);
     return rule ? rule.newer : this.windowNewer;
-  }
-
-  /** Whether some key keeps versions by count (keptNewerAt). */
-  get keepsByCount(): boolean {
-    return this.windowMs > 0 && (this.windowNewer !== undefined || this.rules.some((rule) => rule.newer !== undefined));
   }
 
   /** The shortest rule `key` is under (of those as short, the one that keeps fewest by count); undefined when none. */
