@@ -393,12 +393,6 @@ describe('lifecycle configuration', () => {
     const cases: [string, RegExp][] = [
       [rule(`<Filter/>${expire}<Transition><Days>30</Days><StorageClass>GLACIER</StorageClass></Transition>`), /Transition/],
       [rule(`<Filter/>${expire}<NoncurrentVersionTransition/>`), /NoncurrentVersionTransition/],
-      [
-        rule(
-          `<Filter/><Status>Enabled</Status><AbortIncompleteMultipartUpload><DaysAfterInitiation>7</DaysAfterInitiation></AbortIncompleteMultipartUpload>`,
-        ),
-        /AbortIncompleteMultipartUpload/,
-      ],
       [rule('<Filter/><Status>Enabled</Status><Expiration><Date>2030-01-01T00:00:00Z</Date></Expiration>'), /by Date/],
       [
         rule('<Filter/><Status>Enabled</Status><Expiration><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration>'),
@@ -467,6 +461,31 @@ describe('lifecycle configuration', () => {
     assertS3Error(() => parseLifecycleConfiguration(counted('two')), 'MalformedXML', undefined);
     // The count is of versions past NoncurrentDays: a rule needs the days too.
     assertS3Error(() => parseLifecycleConfiguration(counted('2', '')), 'MalformedXML', undefined);
+  });
+
+  test('AbortIncompleteMultipartUpload: its DaysAfterInitiation, alone or beside other actions, and back', () => {
+    const abort = (days: string, extra = '') =>
+      rule(
+        `<ID>a</ID><Filter><Prefix>up/</Prefix></Filter><Status>Enabled</Status>${extra}<AbortIncompleteMultipartUpload><DaysAfterInitiation>${days}</DaysAfterInitiation></AbortIncompleteMultipartUpload>`,
+      );
+    const alone = parseLifecycleConfiguration(abort('2'));
+    assert.deepEqual(alone, [{ id: 'a', prefix: 'up/', enabled: true, days: null, abortIncompleteDays: 2 }]);
+    assert.deepEqual(lifecycleConfigurationBody(alone).Rule, [
+      { ID: 'a', Filter: { Prefix: 'up/' }, Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 } },
+    ]);
+    const beside = parseLifecycleConfiguration(abort('7', '<Expiration><Days>30</Days></Expiration>'));
+    assert.deepEqual(beside, [{ id: 'a', prefix: 'up/', enabled: true, days: 30, abortIncompleteDays: 7 }]);
+    assert.deepEqual(parseLifecycleConfiguration(xmlDocument('LifecycleConfiguration', lifecycleConfigurationBody(beside))), beside);
+    assertS3Error(() => parseLifecycleConfiguration(abort('0')), 'InvalidArgument', /DaysAfterInitiation/);
+    assertS3Error(() => parseLifecycleConfiguration(abort('soon')), 'MalformedXML', undefined);
+    assertS3Error(
+      () =>
+        parseLifecycleConfiguration(
+          rule('<Filter/><Status>Enabled</Status><AbortIncompleteMultipartUpload><Days>1</Days></AbortIncompleteMultipartUpload>'),
+        ),
+      'MalformedXML',
+      undefined,
+    );
   });
 
   test("MalformedXML for what S3's schema does not allow", () => {

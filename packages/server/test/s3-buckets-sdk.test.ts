@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import {
+  CompleteMultipartUploadCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteBucketCommand,
   DeleteBucketLifecycleCommand,
   DeleteBucketPolicyCommand,
@@ -26,7 +28,9 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListBucketsCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutBucketAclCommand,
   PutBucketLifecycleConfigurationCommand,
   PutBucketPolicyCommand,
@@ -34,6 +38,7 @@ import {
   PutObjectCommand,
   PutPublicAccessBlockCommand,
   type S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { rawRequest } from './helpers/raw-http.js';
 import { assertS3Fails, s3ClientOf, s3FailureOf } from './helpers/s3-client.js';
@@ -659,6 +664,58 @@ describe('named buckets and sharing through the AWS SDK for JavaScript v3', () =
       await assertS3Fails(alice.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket })), 'NoSuchLifecycleConfiguration', 404);
       await alice.send(new PutObjectCommand({ Bucket: bucket, Key: 'logs/after-rule.log', Body: 'x' }));
       assert.equal((await alice.send(new HeadObjectCommand({ Bucket: bucket, Key: 'logs/after-rule.log' }))).Expiration, undefined);
+    });
+
+    test("AbortIncompleteMultipartUpload: an upload begun under its prefix goes after its days, with its parts; others keep the server's 7", async () => {
+      const bucket = uniqueName('abort');
+      await alice.send(new CreateBucketCommand({ Bucket: bucket }));
+      await alice.send(
+        new PutBucketLifecycleConfigurationCommand({
+          Bucket: bucket,
+          LifecycleConfiguration: {
+            Rules: [
+              {
+                ID: 'staging',
+                Filter: { Prefix: 'staging/' },
+                Status: 'Enabled',
+                AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+              },
+            ],
+          },
+        }),
+      );
+      const configured = await alice.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }));
+      assert.deepEqual(configured.Rules?.[0]?.AbortIncompleteMultipartUpload, { DaysAfterInitiation: 1 });
+      const begin = async (key: string) => {
+        const { UploadId } = await alice.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+        const part = await alice.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: `part of ${key}` }));
+        return { key, uploadId: UploadId as string, etag: part.ETag as string };
+      };
+      const staged = await begin('staging/big.bin');
+      const kept = await begin('final/big.bin');
+      const open = async () =>
+        ((await alice.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).map((upload) => upload.Key).sort();
+      assert.deepEqual(await open(), ['final/big.bin', 'staging/big.bin']);
+
+      ts.clock.advance(DAY_MS + 60_000);
+      await ts.server.context.objects.sweep();
+      assert.deepEqual(await open(), ['final/big.bin'], 'the upload under staging/ is gone a day after it began');
+      await assertS3Fails(
+        alice.send(new ListPartsCommand({ Bucket: bucket, Key: staged.key, UploadId: staged.uploadId })),
+        'NoSuchUpload',
+        404,
+      );
+      const completed = await alice.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: kept.key,
+          UploadId: kept.uploadId,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: kept.etag }] },
+        }),
+      );
+      assert.ok(completed.ETag);
+      const body = await (await alice.send(new GetObjectCommand({ Bucket: bucket, Key: kept.key }))).Body?.transformToString();
+      assert.equal(body, 'part of final/big.bin');
     });
   });
 });

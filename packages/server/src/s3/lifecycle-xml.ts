@@ -6,10 +6,11 @@ import { childrenOf, listOf, onlyChildren, optionalText, requiredText } from './
 
 /**
  * S3's LifecycleConfiguration, as far as Stowage has it: rules that expire the objects under a
- * prefix a number of days after they were written, and NoncurrentVersionExpiration: for the whole
- * bucket it is the bucket's retention window; for a prefix, how long the values replaced or
- * deleted at its keys are kept instead. Other actions and filters are NotImplemented (named in
- * the message), never accepted and left undone.
+ * prefix a number of days after they were written; NoncurrentVersionExpiration: for the whole
+ * bucket it is the bucket's retention window, for a prefix how long the values replaced or deleted
+ * at its keys are kept instead, with NewerNoncurrentVersions kept longer; and
+ * AbortIncompleteMultipartUpload, the lifetime of multipart uploads begun under the prefix. Other
+ * actions and filters are NotImplemented (named in the message), never accepted and left undone.
  */
 
 /** S3's bounds on a configuration's rules and a rule's ID. */
@@ -22,12 +23,11 @@ const MAX_RETENTION_DAYS = 36_500;
 /** The most noncurrent versions a rule keeps by count (S3's bound on NewerNoncurrentVersions). */
 const MAX_NEWER_VERSIONS = 100;
 
-const RULE_ELEMENTS = ['ID', 'Prefix', 'Filter', 'Status', 'Expiration', 'NoncurrentVersionExpiration'];
+const RULE_ELEMENTS = ['ID', 'Prefix', 'Filter', 'Status', 'Expiration', 'NoncurrentVersionExpiration', 'AbortIncompleteMultipartUpload'];
 const UNSUPPORTED_RULE_ELEMENTS: Record<string, string> = {
   Transition: 'Lifecycle Transition (Stowage has one storage class)',
   Transitions: 'Lifecycle Transition (Stowage has one storage class)',
   NoncurrentVersionTransition: 'Lifecycle NoncurrentVersionTransition (Stowage has one storage class)',
-  AbortIncompleteMultipartUpload: 'Lifecycle AbortIncompleteMultipartUpload (uploads expire on the server-wide upload TTL)',
 };
 const UNSUPPORTED_FILTER_ELEMENTS = ['Tag', 'And', 'ObjectSizeGreaterThan', 'ObjectSizeLessThan'];
 
@@ -68,6 +68,9 @@ export function lifecycleConfigurationBody(rules: readonly LifecycleRule[]): Rec
             },
           }
         : {}),
+      ...(rule.abortIncompleteDays !== undefined
+        ? { AbortIncompleteMultipartUpload: { DaysAfterInitiation: rule.abortIncompleteDays } }
+        : {}),
     })),
   };
 }
@@ -85,12 +88,21 @@ function parseRule(element: unknown): LifecycleRule {
   const status = requiredText(fields.Status, s3Errors.malformedXml).trim();
   if (status !== 'Enabled' && status !== 'Disabled') throw s3Errors.malformedXml();
   const prefix = parsePrefix(fields);
-  if (fields.Expiration === undefined && fields.NoncurrentVersionExpiration === undefined)
+  if (
+    fields.Expiration === undefined &&
+    fields.NoncurrentVersionExpiration === undefined &&
+    fields.AbortIncompleteMultipartUpload === undefined
+  )
     throw s3Errors.invalidRequest('At least one action must be specified in a lifecycle rule.');
   const days = fields.Expiration === undefined ? null : parseExpirationDays(fields.Expiration);
   const rule: LifecycleRule = { id: given || randomUUID(), prefix, enabled: status === 'Enabled', days };
-  if (fields.NoncurrentVersionExpiration === undefined) return rule;
-  return { ...rule, ...parseNoncurrentExpiration(fields.NoncurrentVersionExpiration) };
+  return {
+    ...rule,
+    ...(fields.NoncurrentVersionExpiration === undefined ? {} : parseNoncurrentExpiration(fields.NoncurrentVersionExpiration)),
+    ...(fields.AbortIncompleteMultipartUpload === undefined
+      ? {}
+      : { abortIncompleteDays: parseAbortIncomplete(fields.AbortIncompleteMultipartUpload) }),
+  };
 }
 
 /**
@@ -105,13 +117,19 @@ function parseNoncurrentExpiration(element: unknown): Pick<LifecycleRule, 'noncu
   return { noncurrentDays, noncurrentNewer: integerIn(expiration.NewerNoncurrentVersions, 'NewerNoncurrentVersions', MAX_NEWER_VERSIONS) };
 }
 
-/** A NoncurrentVersionExpiration field's integer, 1 to `max`: MalformedXML when not an integer, InvalidArgument out of bounds. */
-function integerIn(element: unknown, name: string, max: number): number {
+/** AbortIncompleteMultipartUpload's DaysAfterInitiation, a positive integer. */
+function parseAbortIncomplete(element: unknown): number {
+  const abort = childrenOf(element, s3Errors.malformedXml);
+  onlyChildren(abort, ['DaysAfterInitiation'], s3Errors.malformedXml);
+  return integerIn(abort.DaysAfterInitiation, 'DaysAfterInitiation', MAX_DAYS, 'AbortIncompleteMultipartUpload');
+}
+
+/** A lifecycle action's integer field, 1 to `max`: MalformedXML when not an integer, InvalidArgument out of bounds. */
+function integerIn(element: unknown, name: string, max: number, action = 'NoncurrentVersionExpiration'): number {
   const text = requiredText(element, s3Errors.malformedXml).trim();
   if (!/^-?\d+$/.test(text)) throw s3Errors.malformedXml();
   const value = Number(text);
-  if (value <= 0 || value > max)
-    throw s3Errors.invalidArgument(`'${name}' for NoncurrentVersionExpiration action must be a positive integer up to ${max}`);
+  if (value <= 0 || value > max) throw s3Errors.invalidArgument(`'${name}' for ${action} action must be a positive integer up to ${max}`);
   return value;
 }
 

@@ -14,6 +14,18 @@ export function lifecycleExpiry(rules: readonly LifecycleRule[], key: string, no
 }
 
 /**
+ * When a multipart upload begun at `now` under `key` is removed unless completed or aborted:
+ * after `lifetimeMs` (the server's), or sooner by the shortest AbortIncompleteMultipartUpload of
+ * the enabled rules whose prefix covers the key.
+ */
+export function incompleteUploadExpiry(rules: readonly LifecycleRule[], key: string, now: number, lifetimeMs: number): number {
+  const days = rules.flatMap((rule) =>
+    rule.enabled && rule.abortIncompleteDays !== undefined && key.startsWith(rule.prefix) ? [rule.abortIncompleteDays] : [],
+  );
+  return now + Math.min(lifetimeMs, ...days.map((each) => each * DAY_MS));
+}
+
+/**
  * The lifecycle rules of a named bucket as the index holds them when a write starts (so a write
  * through an upload URL, which no lookup authorized, follows them too); none for other types.
  */

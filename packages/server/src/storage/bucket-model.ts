@@ -79,6 +79,11 @@ export interface LifecycleRule {
    * kept past those days, this many of them (prefixRetentionDays says which rule counts).
    */
   readonly noncurrentNewer?: number | undefined;
+  /**
+   * S3's AbortIncompleteMultipartUpload: days after its creation that a multipart upload under the
+   * prefix that is neither completed nor aborted is removed with its parts (at most the server's 7).
+   */
+  readonly abortIncompleteDays?: number | undefined;
 }
 
 /** A named bucket's settings: what the owner chose, beside its name, owner and creation time. */

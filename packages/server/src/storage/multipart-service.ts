@@ -111,9 +111,11 @@ export class MultipartService {
     const uploadId = randomBytes(16).toString('hex');
     const now = this.options.clock();
     const { attributes, checksum } = upload;
+    // The upload's parts expire with it (uploadPart): the bucket's AbortIncompleteMultipartUpload, or the server's lifetime.
+    const expiresAt = await this.objects.incompleteUploadExpiresAtFor(ref, UPLOAD_LIFETIME_MS);
     await this.backend.write(internal(ref.tenant, uploadKey(ref.type, ref.key, uploadId)), Readable.from([]), {
       contentType: upload.contentType ?? 'application/octet-stream',
-      expiresAt: now + UPLOAD_LIFETIME_MS,
+      expiresAt,
       maxBytes: 0,
       expectedBytes: 0,
       signal: undefined,

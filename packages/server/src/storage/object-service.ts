@@ -17,7 +17,7 @@ import type { FolderPage } from '../backends/folder-listing.js';
 import { newVersionId } from '../backends/object-columns.js';
 import { PurgeSchedule } from '../backends/purge-schedule.js';
 import { fail } from '../errors.js';
-import { lifecycleExpiry } from './bucket-expiry.js';
+import { incompleteUploadExpiry, lifecycleExpiry } from './bucket-expiry.js';
 import type { LifecycleRule } from './bucket-model.js';
 import type { ObjectRef } from './object-ref.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
@@ -344,6 +344,12 @@ export class ObjectService {
    */
   async expiresAtFor(ref: ObjectRef): Promise<number | undefined> {
     return (await this.expiryOf(ref.tenant, ref.type))(ref.key);
+  }
+
+  /** When a multipart upload begun now at `ref` goes if neither completed nor aborted (incompleteUploadExpiry). */
+  async incompleteUploadExpiresAtFor(ref: ObjectRef, lifetimeMs: number): Promise<number> {
+    const rules = (await this.options.lifecycleRules?.(ref.tenant, ref.type)) ?? [];
+    return incompleteUploadExpiry(rules, ref.key, this.options.clock(), lifetimeMs);
   }
 
   /** `expiresAtFor` of every key of one type at once (its rules read once): for the keys of a prefix copy. */
