@@ -307,8 +307,8 @@ export interface BucketExpiryRule {
   readonly days: number;
   readonly enabled: boolean;
   /**
-   * Retention rules only (S3's NewerNoncurrentVersions): the key's newest noncurrent versions
-   * kept past `days` whatever their age, this many of them; absent: none.
+   * Retention rules only (S3's NewerNoncurrentVersions): a version past `days` goes by this rule
+   * only once this many newer noncurrent versions of its key exist; absent: at once.
    */
   readonly newerVersions?: number;
 }
@@ -316,7 +316,7 @@ export interface BucketExpiryRule {
 /** How long a key under retention rules keeps what is replaced or deleted there. */
 export interface KeptVersions {
   readonly days: number;
-  /** That many of the key's newest noncurrent versions are kept past `days` (NewerNoncurrentVersions). */
+  /** That many of the key's newest noncurrent versions are kept past `days`, until newer ones replace them (NewerNoncurrentVersions). */
   readonly newerVersions?: number;
 }
 
@@ -486,33 +486,37 @@ export function hasControlCharacters(text: string): boolean {
  * The retention rules for prefixes in force, from a bucket's `retentionRules`: each enabled one
  * bounded by the enabled rules for every key (S3 honours the shortest of overlapping rules). A
  * key under some keeps what is replaced or deleted there for the shortest of theirs; other keys
- * for the bucket's window (`retentionDays`); nothing is kept while the window is 0. The rule that
- * gives a key its days also gives its `newerVersions`; of rules with the same days, the fewest
- * (none is fewest). The server keeps versions by this rule.
+ * for the bucket's window (`retentionDays`); nothing more is kept while the window is 0. Each rule
+ * counts on its own, as on S3: a version goes once some rule covering its key lets it go (its
+ * days passed and, with `newerVersions`, that many newer noncurrent versions of its key exist),
+ * so what a key keeps for good is the fewest `newerVersions` of its rules (keptUnder). The server
+ * keeps versions by this rule.
  */
 export function prefixRetentionDays(rules: readonly BucketExpiryRule[]): Array<{ prefix: string } & KeptVersions> {
   const enabled = rules.filter((rule) => rule.enabled);
-  const everyKey = shortestOf(enabled.filter((rule) => rule.prefix === ''));
+  const everyKey = enabled.filter((rule) => rule.prefix === '');
   return enabled.flatMap((rule) =>
-    rule.prefix === '' ? [] : [{ prefix: rule.prefix, ...(shortestOf(everyKey ? [rule, everyKey] : [rule]) as KeptVersions) }],
+    rule.prefix === '' ? [] : [{ prefix: rule.prefix, ...(keptUnder([rule, ...everyKey]) as KeptVersions) }],
   );
 }
 
 /**
- * The `newerVersions` of the keys no rule for a prefix covers (they keep the window,
- * `retentionDays`): that of the enabled rules for every key, as prefixRetentionDays takes it.
+ * What the keys no rule for a prefix covers keep for good (they keep the window, `retentionDays`,
+ * for its days): the fewest `newerVersions` of the enabled rules for every key.
  */
 export function windowNewerVersions(rules: readonly BucketExpiryRule[]): number | undefined {
-  return shortestOf(rules.filter((rule) => rule.enabled && rule.prefix === ''))?.newerVersions;
+  return keptUnder(rules.filter((rule) => rule.enabled && rule.prefix === ''))?.newerVersions;
 }
 
-/** The shortest of some rules; when several have those days, the fewest newerVersions (none is fewest). */
-export function shortestOf(rules: readonly KeptVersions[]): KeptVersions | undefined {
+/**
+ * What the rules covering one key keep: the shortest days, and for good the fewest
+ * `newerVersions` (a rule without keeps none for good); undefined for no rule.
+ */
+export function keptUnder(rules: readonly KeptVersions[]): KeptVersions | undefined {
   if (rules.length === 0) return undefined;
   const days = Math.min(...rules.map((rule) => rule.days));
-  const counts = rules.filter((rule) => rule.days === days).map((rule) => rule.newerVersions);
-  const newerVersions = counts.includes(undefined) ? undefined : Math.min(...(counts as number[]));
-  return newerVersions === undefined ? { days } : { days, newerVersions };
+  const counts = rules.map((rule) => rule.newerVersions);
+  return counts.includes(undefined) ? { days } : { days, newerVersions: Math.min(...(counts as number[])) };
 }
 
 /**

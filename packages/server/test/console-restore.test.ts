@@ -61,19 +61,19 @@ describe('console: how long what is deleted is kept', () => {
     assert.deepEqual(keptDays(capped, '', false), { least: 3, most: 10 });
   });
 
-  test('keptDays and formatKeptDays with NewerNoncurrentVersions: the most newest a key keeps longer', () => {
+  test('keptDays and formatKeptDays with NewerNoncurrentVersions: the most newest a key keeps for good', () => {
     const counted = {
       retentionDays: 30,
       retentionRules: [
-        { id: 'all', prefix: '', days: 40, enabled: true, newerVersions: 1 },
+        { id: 'all', prefix: '', days: 40, enabled: true, newerVersions: 5 },
         { id: 'logs', prefix: 'logs/', days: 2, enabled: true, newerVersions: 3 },
         { id: 'tmp', prefix: 'tmp/', days: 1, enabled: true },
       ],
     };
     assert.deepEqual(keptDays(counted, 'logs/a', true), { least: 2, most: 2, newest: 3 });
     assert.deepEqual(keptDays(counted, 'tmp/a', true), { least: 1, most: 1 });
-    assert.deepEqual(keptDays(counted, 'k', true), { least: 30, most: 30, newest: 1 }, 'the window’s keys: the rule for every key');
-    assert.deepEqual(keptDays(counted, '', false), { least: 1, most: 30, newest: 3 });
+    assert.deepEqual(keptDays(counted, 'k', true), { least: 30, most: 30, newest: 5 }, 'the window’s keys: the rule for every key');
+    assert.deepEqual(keptDays(counted, '', false), { least: 1, most: 30, newest: 5 });
     assert.equal(
       formatKeptDays({ least: 2, most: 2, newest: 3 }),
       "2 days (a key's 3 newest earlier values: until newer ones replace them)",

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { prefixRetentionDays, windowNewerVersions } from 'stowage-client/protocol';
+import { keptUnder, prefixRetentionDays, windowNewerVersions } from 'stowage-client/protocol';
+import { countCap, heldByRules, type KeyVersionsBeside } from '../src/backends/kept-newer.js';
 import { prefixRange } from '../src/backends/key-range.js';
 import { PurgeSchedule } from '../src/backends/purge-schedule.js';
 
@@ -37,31 +38,47 @@ describe('PurgeSchedule', () => {
     assert.equal(PurgeSchedule.none.at('k'), undefined);
   });
 
-  test('keptNewerAt: the count of the rule that gives the key its time; of rules as short, the fewest (none is fewest)', () => {
-    const schedule = new PurgeSchedule(
-      WINDOW,
-      [
-        { prefix: 'logs/', ms: 1, newer: 3 },
-        { prefix: 'logs/keep/', ms: 90, newer: 10 },
-        { prefix: 'tie/', ms: 5, newer: 4 },
-        { prefix: 'tie/a', ms: 5, newer: 2 },
-        { prefix: 'tie/b', ms: 5 },
-      ],
-      NOW,
-      7,
-    );
-    assert.equal(schedule.keptNewerAt('logs/keep/a'), 3);
-    assert.equal(schedule.keptNewerAt('tie/x'), 4);
-    assert.equal(schedule.keptNewerAt(Buffer.from('tie/a1')), 2);
-    assert.equal(schedule.keptNewerAt('tie/b1'), undefined);
-    assert.equal(schedule.keptNewerAt('other'), 7, 'a key under no rule: the window’s');
-    assert.equal(schedule.seenFrom('src/', 'logs/').keptNewerAt('src/x'), 3, 'a copy’s destinations, seen from its sources');
-    const suspended = new PurgeSchedule(0, [{ prefix: 'logs/', ms: 1, newer: 3 }], NOW, 7);
+  test('countRulesAt: every rule covering the key, when one of them counts; none when none does', () => {
+    const counted = [
+      { prefix: 'logs/', ms: 1, newer: 3 },
+      { prefix: 'logs/keep/', ms: 90, newer: 0 },
+      { prefix: '', ms: 40, newer: 0 },
+      { prefix: 'plain/', ms: 5, newer: 0 },
+    ];
+    const schedule = new PurgeSchedule(WINDOW, [], NOW, counted);
+    assert.deepEqual(schedule.countRulesAt(Buffer.from('logs/keep/a')), [counted[0], counted[1], counted[2]]);
+    assert.equal(schedule.countRulesAt(Buffer.from('plain/a')), undefined, 'no rule covering it counts');
+    assert.equal(schedule.countRulesAt(Buffer.from('other')), undefined);
+    assert.equal(new PurgeSchedule(WINDOW, [], NOW).countRulesAt(Buffer.from('logs/a')), undefined);
+    const suspended = new PurgeSchedule(0, [{ prefix: 'logs/', ms: 1 }], NOW, counted);
     assert.equal(suspended.at('logs/a'), undefined, 'a window of 0 keeps nothing more');
-    assert.equal(suspended.keptNewerAt('logs/a'), 3, 'but what was kept keeps its rules');
+    assert.deepEqual(suspended.countRulesAt(Buffer.from('logs/a')), [counted[0], counted[2]], 'but what was kept keeps its rules');
   });
 
-  test('prefixRetentionDays: a rule for every key that bounds a prefix’s days gives its count too', () => {
+  test('heldByRules: each rule on its own, as on S3; a current delete marker is not a noncurrent version', () => {
+    const version = { tenant: 't', type: 'b', key: Buffer.from('logs/a'), stoppedAt: 0 };
+    const beside = (newer: number, extra: Partial<KeyVersionsBeside> = {}) => ({
+      newer,
+      hasRow: true,
+      keptInPlace: false,
+      newestIsNewerMarker: false,
+      ...extra,
+    });
+    const countThree = { prefix: 'logs/', ms: 10, newer: 3 };
+    assert.equal(heldByRules([countThree], version, 9, beside(5)), true, 'its days not passed');
+    assert.equal(heldByRules([countThree], version, 10, beside(2)), true, 'fewer than 3 newer');
+    assert.equal(heldByRules([countThree], version, 10, beside(3)), false);
+    // A key deleted: its newest version, a marker, is current; deleted in place: its value is one more.
+    assert.equal(heldByRules([countThree], version, 10, beside(3, { hasRow: false, newestIsNewerMarker: true })), true);
+    assert.equal(heldByRules([countThree], version, 10, beside(2, { keptInPlace: true })), false);
+    // A longer rule without a count lets it go by its own days.
+    const longer = { prefix: '', ms: 90, newer: 0 };
+    assert.equal(heldByRules([countThree, longer], version, 89, beside(0)), true);
+    assert.equal(heldByRules([countThree, longer], version, 90, beside(0)), false);
+    assert.equal(countCap([countThree, longer]), 4);
+  });
+
+  test('prefixRetentionDays: a prefix keeps the shortest days and, for good, the fewest count of its rules and those for every key', () => {
     const rule = (prefix: string, days: number, newerVersions?: number) => ({
       id: prefix,
       prefix,
@@ -69,16 +86,22 @@ describe('PurgeSchedule', () => {
       enabled: true,
       ...(newerVersions === undefined ? {} : { newerVersions }),
     });
-    const rules = [rule('', 3, 5), rule('logs/', 90, 2), rule('tmp/', 1, 2), rule('even/', 3), rule('same/', 3, 8)];
+    const rules = [rule('', 3, 5), rule('logs/', 90, 2), rule('tmp/', 1, 7), rule('even/', 3)];
     assert.deepEqual(prefixRetentionDays(rules), [
-      { prefix: 'logs/', days: 3, newerVersions: 5 },
-      { prefix: 'tmp/', days: 1, newerVersions: 2 },
+      { prefix: 'logs/', days: 3, newerVersions: 2 },
+      { prefix: 'tmp/', days: 1, newerVersions: 5 },
       { prefix: 'even/', days: 3 },
-      { prefix: 'same/', days: 3, newerVersions: 5 },
     ]);
     assert.equal(windowNewerVersions(rules), 5);
-    assert.equal(windowNewerVersions([...rules, rule('', 3)]), undefined, 'of rules for every key as short, the fewest');
+    assert.equal(windowNewerVersions([...rules, rule('', 40)]), undefined, 'a rule for every key without a count keeps none for good');
     assert.equal(windowNewerVersions([rule('logs/', 1, 2)]), undefined);
+    assert.deepEqual(
+      keptUnder([
+        { days: 4, newerVersions: 2 },
+        { days: 1, newerVersions: 3 },
+      ]),
+      { days: 1, newerVersions: 2 },
+    );
   });
 
   test('pieces: cover the range in order, and every key of a piece has the piece’s instant', () => {

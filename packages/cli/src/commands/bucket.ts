@@ -210,7 +210,7 @@ function retentionCaveat(window: number | null): string {
   return window === null ? " (while the server's retention is on)" : '';
 }
 
-/** What S3's NewerNoncurrentVersions keeps beyond the days: each key's newest noncurrent versions. */
+/** What S3's NewerNoncurrentVersions keeps beyond the days (prefixRetentionDays): each key's newest noncurrent versions, for good. */
 function newestKept(newerVersions: number | undefined): string {
   if (newerVersions === undefined) return '';
   return newerVersions === 1 ? ' (the newest kept longer, until replaced)' : ` (the ${newerVersions} newest kept longer, until replaced)`;
@@ -238,12 +238,12 @@ function formatInfo(info: BucketInfo): string {
         ])),
     [
       'retention',
-      `${info.retentionDays === null ? "the server's default" : `${info.retentionDays} days`}${newestKept(windowNewerVersions(info.retentionRules ?? []))}; ${formatBytes(info.retainedBytes ?? 0)} kept in earlier versions`,
+      `${info.retentionDays === null ? "the server's default" : `${info.retentionDays} days`}${info.retentionDays === 0 ? '' : newestKept(windowNewerVersions(info.retentionRules ?? []))}; ${formatBytes(info.retainedBytes ?? 0)} kept in earlier versions`,
     ],
     // A server before retention rules by prefix sends none.
     ...prefixRetentionDays(info.retentionRules ?? []).map((rule): [string, string] => [
       'retention',
-      `${rule.days} ${rule.days === 1 ? 'day' : 'days'}${newestKept(rule.newerVersions)}, keys under ${rule.prefix}${retentionCaveat(info.retentionDays)}`,
+      `${rule.days} ${rule.days === 1 ? 'day' : 'days'}${info.retentionDays === 0 ? '' : newestKept(rule.newerVersions)}, keys under ${rule.prefix}${retentionCaveat(info.retentionDays)}`,
     ]),
   ];
   if (info.publicAccessBlock) {

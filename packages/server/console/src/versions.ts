@@ -1,8 +1,8 @@
 import {
   type BucketInfo,
   type KeptVersions,
+  keptUnder,
   prefixRetentionDays,
-  shortestOf,
   type VersionEntry,
   windowNewerVersions,
 } from 'stowage-client/protocol';
@@ -71,7 +71,7 @@ export function keptDays(
   if (window === 0) return { least: 0, most: 0 };
   const rules = prefixRetentionDays(info?.retentionRules ?? []);
   const windowKept: KeptVersions = { days: window, newerVersions: windowNewerVersions(info?.retentionRules ?? []) };
-  const at = (name: string) => shortestOf(rules.filter((rule) => name.startsWith(rule.prefix))) ?? windowKept;
+  const at = (name: string) => keptUnder(rules.filter((rule) => name.startsWith(rule.prefix))) ?? windowKept;
   // Under a folder, the keys of each rule for a prefix inside it too.
   const inside = exact ? [] : rules.filter((rule) => rule.prefix.startsWith(key)).map((rule) => at(rule.prefix));
   const kept = [at(key), ...inside];

@@ -389,20 +389,27 @@ export class IndexedBackend implements Backend {
    * once, when a round first meets a due version of it.
    */
   private async purgeVersions(now: number, scheduleFor: PurgeScheduleSource | undefined): Promise<void> {
-    const schedules = new Map<string, PurgeSchedule>();
+    // null: a type whose rules could not be read; its versions wait for the next sweep.
+    const schedules = new Map<string, PurgeSchedule | null>();
     const unresolved = new Map<string, [string, string]>();
     const keptNewer: KeptNewer | undefined = scheduleFor && {
       scheduleOf: (tenant, type) => {
         const name = JSON.stringify([tenant, type]);
         const schedule = schedules.get(name);
         if (schedule === undefined) unresolved.set(name, [tenant, type]);
-        return schedule;
+        return schedule ?? undefined;
       },
     };
     for (;;) {
       const settled = await this.index.purgeVersions({ now, limit: SWEEP_BATCH, collectAfter: now + this.replacedBlobGraceMs, keptNewer });
       if (unresolved.size === 0 && settled < SWEEP_BATCH) break;
-      for (const [name, [tenant, type]] of unresolved) schedules.set(name, await (scheduleFor as PurgeScheduleSource)(tenant, type));
+      for (const [name, [tenant, type]] of unresolved) {
+        const schedule = await (scheduleFor as PurgeScheduleSource)(tenant, type).catch((cause: unknown) => {
+          this.warn(`could not read the retention rules of ${type} (of ${tenant}): its versions wait for the next sweep`, cause);
+          return null;
+        });
+        schedules.set(name, schedule);
+      }
       unresolved.clear();
     }
   }

@@ -1,4 +1,4 @@
-import type { PurgeSchedule } from './purge-schedule.js';
+import type { CountRule, PurgeSchedule } from './purge-schedule.js';
 
 /**
  * How long a version that NewerNoncurrentVersions keeps past its purge instant waits before the
@@ -7,7 +7,7 @@ import type { PurgeSchedule } from './purge-schedule.js';
  */
 export const KEPT_NEWER_RECHECK_MS = 86_400_000;
 
-/** The purge schedules the sweeper has resolved, by tenant and type (NewerNoncurrentVersions lives in them). */
+/** The purge schedules the sweeper has resolved, by tenant and type (their count rules: PurgeSchedule.countRulesAt). */
 export interface KeptNewer {
   /** The schedule of a tenant's type; undefined when not resolved yet: its due versions wait for the next round. */
   scheduleOf(tenant: string, type: string): PurgeSchedule | undefined;
@@ -15,7 +15,7 @@ export interface KeptNewer {
 
 /** What a key holds beside a due version, as an index reads it in the purge's transaction. */
 export interface KeyVersionsBeside {
-  /** Versions of the key newer than the due one, delete markers included. */
+  /** Versions of the key newer than the due one, delete markers included, counted up to the weighing's countCap. */
   readonly newer: number;
   /** Whether the key has a row in objects: a current value (or a delete kept in place, below). */
   readonly hasRow: boolean;
@@ -35,16 +35,38 @@ export function noncurrentNewer(beside: KeyVersionsBeside): number {
   return beside.newer + (beside.keptInPlace ? 1 : 0) - currentMarker;
 }
 
-/**
- * How many of its key's newest noncurrent versions a due version's schedule keeps: undefined when
- * none (it goes), 'wait' when its schedule is not resolved yet.
- */
-export function keptNewerOf(keptNewer: KeptNewer, version: { tenant: string; type: string; key: Buffer }): number | undefined | 'wait' {
-  const schedule = keptNewer.scheduleOf(version.tenant, version.type);
-  return schedule === undefined ? 'wait' : schedule.keptNewerAt(version.key);
+/** A due version, as a purge reads it. */
+export interface DueVersion {
+  readonly tenant: string;
+  readonly type: string;
+  readonly key: Buffer;
+  /** When it stopped being current. */
+  readonly stoppedAt: number;
 }
 
-/** Whether a due version is one of the `keep` newest noncurrent versions of its key: held, not purged. */
-export function heldByCount(keep: number, beside: KeyVersionsBeside): boolean {
-  return noncurrentNewer(beside) < keep;
+/**
+ * The rules a due version is weighed by (PurgeSchedule.countRulesAt): undefined when none keeps
+ * versions by count (it goes), 'wait' when its schedule is not resolved yet.
+ */
+export function countRulesOf(keptNewer: KeptNewer, version: DueVersion): readonly CountRule[] | undefined | 'wait' {
+  const schedule = keptNewer.scheduleOf(version.tenant, version.type);
+  return schedule === undefined ? 'wait' : schedule.countRulesAt(version.key);
+}
+
+/**
+ * The most newer versions a weighing needs to count: past the largest count, more change
+ * nothing (an index counts no further, whatever a key holds).
+ */
+export function countCap(rules: readonly CountRule[]): number {
+  return Math.max(...rules.map((rule) => rule.newer)) + 1;
+}
+
+/**
+ * Whether a due version stays (held until the next look): no rule covering its key lets it go,
+ * each weighed on its own as on S3: its days passed since it stopped being current, and at least
+ * its count of newer noncurrent versions of the key exist.
+ */
+export function heldByRules(rules: readonly CountRule[], version: DueVersion, now: number, beside: KeyVersionsBeside): boolean {
+  const newer = noncurrentNewer(beside);
+  return !rules.some((rule) => version.stoppedAt + rule.ms <= now && newer >= rule.newer);
 }

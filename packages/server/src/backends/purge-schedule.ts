@@ -5,8 +5,17 @@ export interface PrefixRetention {
   readonly prefix: string;
   /** How long a replaced value at such a key is kept (ms, above 0). */
   readonly ms: number;
-  /** How many of such a key's newest noncurrent versions are kept past that (NewerNoncurrentVersions). */
-  readonly newer?: number | undefined;
+}
+
+/**
+ * A lifecycle rule as the sweeper weighs it (prefix '' for every key): a version of a key under
+ * it may go once `ms` passed since it stopped being current and `newer` newer noncurrent versions
+ * of its key exist (S3's NoncurrentDays and NewerNoncurrentVersions; 0 without).
+ */
+export interface CountRule {
+  readonly prefix: string;
+  readonly ms: number;
+  readonly newer: number;
 }
 
 /** A tenant's type's purge schedule, as the rules say now (ObjectService.purgeScheduleFor). */
@@ -37,8 +46,8 @@ export class PurgeSchedule {
     private readonly windowMs: number,
     private readonly rules: readonly PrefixRetention[],
     private readonly now: number,
-    /** How many of a window key's newest noncurrent versions are kept past the window. */
-    private readonly windowNewer?: number,
+    /** The rules the sweeper weighs when one keeps versions by count (Retention.countRules). */
+    private readonly countRules: readonly CountRule[] = [],
   ) {}
 
   /**
@@ -48,29 +57,23 @@ export class PurgeSchedule {
    */
   at(key: string | Buffer): number | undefined {
     if (this.windowMs <= 0) return undefined;
-    return this.now + (this.ruleAt(key)?.ms ?? this.windowMs);
+    const bytes = typeof key === 'string' ? undefined : this.bytes();
+    let ms: number | undefined;
+    this.rules.forEach((rule, i) => {
+      const under = bytes ? startsWith(key as Buffer, bytes[i] as Buffer) : (key as string).startsWith(rule.prefix);
+      if (under) ms = Math.min(ms ?? rule.ms, rule.ms);
+    });
+    return this.now + (ms ?? this.windowMs);
   }
 
   /**
-   * How many of the newest noncurrent versions at `key` are kept past their purge instant
-   * (NewerNoncurrentVersions): the count of the rule that gives the key its instant (the window's
-   * for a key under none); undefined when none are. Also with a window of 0: the versions kept
-   * before it was 0 keep the rules they are under, as S3's rules outlive versioning's suspension.
+   * The rules a due version at `key` is weighed by, when one of them keeps versions by count
+   * (kept-newer.ts); undefined when none does: it goes at its purge instant. Also with a window of
+   * 0: what was kept before keeps the rules it is under, as S3's outlive versioning's suspension.
    */
-  keptNewerAt(key: string | Buffer): number | undefined {
-    const rule = this.ruleAt(key);
-    return rule ? rule.newer : this.windowNewer;
-  }
-
-  /** The shortest rule `key` is under (of those as short, the one that keeps fewest by count); undefined when none. */
-  private ruleAt(key: string | Buffer): PrefixRetention | undefined {
-    const bytes = typeof key === 'string' ? undefined : this.bytes();
-    let found: PrefixRetention | undefined;
-    this.rules.forEach((rule, i) => {
-      const under = bytes ? startsWith(key as Buffer, bytes[i] as Buffer) : (key as string).startsWith(rule.prefix);
-      if (under && (found === undefined || rule.ms < found.ms || (rule.ms === found.ms && keepsFewer(rule, found)))) found = rule;
-    });
-    return found;
+  countRulesAt(key: Buffer): readonly CountRule[] | undefined {
+    const under = this.countRules.filter((rule) => startsWith(key, Buffer.from(rule.prefix, 'utf8')));
+    return under.some((rule) => rule.newer > 0) ? under : undefined;
   }
 
   /**
@@ -80,11 +83,12 @@ export class PurgeSchedule {
   seenFrom(fromPrefix: string, toPrefix: string): PurgeSchedule {
     const rules = this.rules.flatMap((rule) => {
       // A rule over all of toPrefix covers every destination; one inside it, the sources of its part.
-      if (toPrefix.startsWith(rule.prefix)) return [{ ...rule, prefix: fromPrefix }];
-      if (rule.prefix.startsWith(toPrefix)) return [{ ...rule, prefix: fromPrefix + rule.prefix.slice(toPrefix.length) }];
+      if (toPrefix.startsWith(rule.prefix)) return [{ prefix: fromPrefix, ms: rule.ms }];
+      if (rule.prefix.startsWith(toPrefix)) return [{ prefix: fromPrefix + rule.prefix.slice(toPrefix.length), ms: rule.ms }];
       return [];
     });
-    return new PurgeSchedule(this.windowMs, rules, this.now, this.windowNewer);
+    // Only writes ask the result (the sweeper asks a type's own schedule): no count rules.
+    return new PurgeSchedule(this.windowMs, rules, this.now);
   }
 
   private bytes(): Buffer[] {
@@ -115,11 +119,6 @@ export class PurgeSchedule {
       purgeAfter: schedules.map((schedule) => schedule.at(pieceStart)),
     }));
   }
-}
-
-/** Whether `rule` keeps fewer versions by count than `other` (keeping none is fewest). */
-function keepsFewer(rule: PrefixRetention, other: PrefixRetention): boolean {
-  return rule.newer === undefined ? other.newer !== undefined : other.newer !== undefined && rule.newer < other.newer;
 }
 
 function startsWith(bytes: Buffer, prefix: Buffer): boolean {

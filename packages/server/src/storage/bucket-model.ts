@@ -76,7 +76,7 @@ export interface LifecycleRule {
   readonly noncurrentDays?: number | undefined;
   /**
    * S3's NewerNoncurrentVersions, with `noncurrentDays`: the key's newest noncurrent versions
-   * kept past those days, this many of them (prefixRetentionDays says which rule counts).
+   * kept past those days, this many of them (each rule weighed on its own by the sweeper: kept-newer.ts).
    */
   readonly noncurrentNewer?: number | undefined;
   /**

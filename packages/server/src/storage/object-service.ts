@@ -376,7 +376,7 @@ export class ObjectService {
 
   private scheduleOf(retention: Retention | undefined): PurgeSchedule {
     return retention
-      ? new PurgeSchedule(retention.windowMs, retention.rules, this.options.clock(), retention.windowNewer)
+      ? new PurgeSchedule(retention.windowMs, retention.rules, this.options.clock(), retention.countRules)
       : PurgeSchedule.none;
   }
 

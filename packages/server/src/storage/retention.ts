@@ -1,5 +1,5 @@
-import { type BucketExpiryRule, isStorageType, prefixRetentionDays, windowNewerVersions } from 'stowage-client/protocol';
-import type { PrefixRetention } from '../backends/purge-schedule.js';
+import { type BucketExpiryRule, isStorageType, prefixRetentionDays } from 'stowage-client/protocol';
+import type { CountRule, PrefixRetention } from '../backends/purge-schedule.js';
 import type { LifecycleRule } from './bucket-model.js';
 import type { BucketService } from './bucket-service.js';
 
@@ -11,11 +11,14 @@ export interface Retention {
   readonly windowMs: number;
   /** Prefixes whose keys keep them for a time of their own while the window is above 0. */
   readonly rules: readonly PrefixRetention[];
-  /** How many of a window key's newest noncurrent versions are kept past the window (NewerNoncurrentVersions). */
-  readonly windowNewer?: number | undefined;
+  /**
+   * The enabled rules as they stand, when one keeps versions by count (NewerNoncurrentVersions):
+   * the sweeper weighs each on its own. Empty when none does.
+   */
+  readonly countRules: readonly CountRule[];
 }
 
-const NOT_KEPT: Retention = { windowMs: 0, rules: [] };
+const NOT_KEPT: Retention = { windowMs: 0, rules: [], countRules: [] };
 
 /**
  * How long a tenant's rows of `type` keep their replaced values: a named bucket's own
@@ -25,7 +28,7 @@ const NOT_KEPT: Retention = { windowMs: 0, rules: [] };
  * delete, copy, move and prefix operation asks it, as it asks the expiry.
  */
 export function retentionOf(buckets: BucketService, defaultMs: number) {
-  const serverDefault: Retention = { windowMs: defaultMs, rules: [] };
+  const serverDefault: Retention = { windowMs: defaultMs, rules: [], countRules: [] };
   return async (tenant: string, type: string): Promise<Retention> => {
     if (type.startsWith('.')) return NOT_KEPT;
     if (isStorageType(type)) return serverDefault;
@@ -36,10 +39,17 @@ export function retentionOf(buckets: BucketService, defaultMs: number) {
     const rules = retentionRulesOf(bucket.settings.lifecycle);
     return {
       windowMs: days === undefined || days === null ? defaultMs : days * DAY_MS,
-      rules: prefixRetentionDays(rules).map(({ prefix, days, newerVersions }) => ({ prefix, ms: days * DAY_MS, newer: newerVersions })),
-      windowNewer: windowNewerVersions(rules),
+      rules: prefixRetentionDays(rules).map(({ prefix, days }) => ({ prefix, ms: days * DAY_MS })),
+      countRules: countRulesOf(rules),
     };
   };
+}
+
+/** The enabled rules, each for its prefix, when one of them keeps versions by count; none otherwise. */
+function countRulesOf(rules: readonly BucketExpiryRule[]): CountRule[] {
+  const enabled = rules.filter((rule) => rule.enabled);
+  if (!enabled.some((rule) => rule.newerVersions !== undefined)) return [];
+  return enabled.map(({ prefix, days, newerVersions }) => ({ prefix, ms: days * DAY_MS, newer: newerVersions ?? 0 }));
 }
 
 /** The lifecycle rules with a NoncurrentDays as storage API v1 shows them (retentionRules): every key's too. */

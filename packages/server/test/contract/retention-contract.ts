@@ -175,47 +175,65 @@ export function retentionContract(fresh: () => Promise<ObjectIndex>, openHandle:
     );
   });
 
-  it('purge with kept-newer schedules: the newest noncurrent versions a count keeps are held a day, again and again; unresolved types wait', async () => {
+  it('purge with count rules: the newest noncurrent versions a count keeps are held a day, again and again; unresolved types wait', async () => {
     const index = await fresh();
     for (let i = 1; i <= 4; i++) await put(index, ref('n/a'), inlineRow(`a${i}`), { now: T0 + i * SECOND, purgeAfter: T0 + DAY });
     for (let i = 1; i <= 2; i++) await put(index, ref('x'), inlineRow(`x${i}`), { now: T0 + i * SECOND, purgeAfter: T0 + DAY });
     for (let i = 1; i <= 2; i++)
       await put(index, ref('o', 'acme', 'result'), inlineRow(`o${i}`), { now: T0 + i * SECOND, purgeAfter: T0 + DAY });
-    // Nothing due yet; a round files what was written (the embedded index), so the holds below move filed versions.
+    // A deleted key: its current delete marker is not one of its noncurrent versions.
+    for (let i = 1; i <= 3; i++) await put(index, ref('n/d'), inlineRow(`d${i}`), { now: T0 + i * SECOND, purgeAfter: T0 + DAY });
+    await index.remove({ ref: ref('n/d'), now: T0 + 5 * SECOND, condition: undefined, collectAfter: T0, purgeAfter: T0 + DAY });
+    // Nothing due yet; the round settles the delete and files what was written (the embedded index), so the holds move filed versions.
+    await index.sweepExpired({ now: T0 + 10 * SECOND, limit: 100, collectAfter: T0 });
     assert.equal(await index.purgeVersions({ now: T0, limit: 100, collectAfter: T0 }), 0);
-    const schedule = new PurgeSchedule(30 * DAY, [{ prefix: 'n/', ms: DAY, newer: 2 }], T0);
+    const rules = [{ prefix: 'n/', ms: DAY, newer: 2 }];
+    const schedule = new PurgeSchedule(30 * DAY, [{ prefix: 'n/', ms: DAY }], T0, rules);
     const keptNewer = { scheduleOf: (tenant: string, type: string) => (tenant === 'acme' && type === 'data' ? schedule : undefined) };
-    const sizes = async (key: string) =>
-      (await versionsOf(index, key)).filter((row) => !row.current).map((row) => [row.row.size, row.purgeAfter]);
-    const due = T0 + DAY;
-    assert.equal(
-      await index.purgeVersions({ now: due, limit: 100, collectAfter: due, keptNewer }),
-      4,
-      'two held, the oldest removed, and x',
-    );
+    const kept = async (key: string) =>
+      (await versionsOf(index, key))
+        .filter((row) => !row.current)
+        .map((row) => [row.deleteMarker ? 'marker' : row.row.size, row.purgeAfter]);
+    const due = T0 + DAY + 10 * SECOND;
+    // n/a: two held, the oldest goes; n/d: its two newest values held, the oldest goes, and its marker held; x goes.
+    assert.equal(await index.purgeVersions({ now: due, limit: 100, collectAfter: due, keptNewer }), 8);
     const held = due + KEPT_NEWER_RECHECK_MS;
-    assert.deepEqual(await sizes('n/a'), [
+    assert.deepEqual(await kept('n/a'), [
       [2, held],
       [2, held],
     ]);
-    assert.deepEqual(await sizes('x'), []);
-    assert.equal((await versionsUnder(index, 'o')).length, 0, 'another type is not in this listing');
+    assert.deepEqual(await kept('n/d'), [
+      ['marker', held],
+      [2, held],
+      [2, held],
+    ]);
+    assert.deepEqual(await kept('x'), []);
     const other = () =>
       index
         .listVersions({ tenant: 'acme', type: 'result', ...prefixRange(''), after: undefined, limit: 10, now: due })
         .then((rows) => rows.length);
     assert.equal(await other(), 2, 'a version whose schedule is not resolved waits');
     assert.equal(await index.purgeVersions({ now: held - 1, limit: 100, collectAfter: due, keptNewer }), 0);
-    // At the next look, still the newest two: held again.
-    assert.equal(await index.purgeVersions({ now: held, limit: 100, collectAfter: due, keptNewer }), 2);
+    // At the next look, still the newest two of each: held again.
+    assert.equal(await index.purgeVersions({ now: held, limit: 100, collectAfter: due, keptNewer }), 5);
     assert.deepEqual(
-      (await sizes('n/a')).map(([, purgeAfter]) => purgeAfter),
+      (await kept('n/a')).map(([, purgeAfter]) => purgeAfter),
       [held + KEPT_NEWER_RECHECK_MS, held + KEPT_NEWER_RECHECK_MS],
     );
-    // Without schedules (no count anywhere), every due version goes.
-    assert.equal(await index.purgeVersions({ now: held + KEPT_NEWER_RECHECK_MS, limit: 100, collectAfter: due }), 3);
-    assert.deepEqual(await sizes('n/a'), []);
-    assert.equal(await other(), 1, 'the current row of the other type stays');
+    // A rule without a count covering the key lets them go by its own days, as on S3.
+    const longer = new PurgeSchedule(30 * DAY, [{ prefix: 'n/', ms: DAY }], T0, [...rules, { prefix: '', ms: 5 * DAY, newer: 0 }]);
+    const byLonger = { scheduleOf: () => longer };
+    const third = held + KEPT_NEWER_RECHECK_MS;
+    assert.ok(third < T0 + 5 * DAY, 'the third look comes before 5 days passed');
+    assert.equal(
+      await index.purgeVersions({ now: third, limit: 100, collectAfter: due, keptNewer: byLonger }),
+      6,
+      'held once more; the other type’s version goes by its time',
+    );
+    assert.equal(await index.purgeVersions({ now: T0 + 6 * DAY, limit: 100, collectAfter: due, keptNewer: byLonger }), 5);
+    assert.deepEqual(await kept('n/a'), []);
+    assert.deepEqual(await kept('n/d'), []);
+    assert.equal(await other(), 1, 'the other type’s current row stays');
   });
 
   it('purge removes versions past their window, and a blob is collected only when no row or version names it', async () => {

@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { ObjectRef } from '../backend.js';
-import { heldByCount, KEPT_NEWER_RECHECK_MS, type KeptNewer, type KeyVersionsBeside, keptNewerOf } from '../kept-newer.js';
+import { countCap, countRulesOf, heldByRules, KEPT_NEWER_RECHECK_MS, type KeptNewer, type KeyVersionsBeside } from '../kept-newer.js';
 import { KEY_SPACE_END } from '../key-range.js';
 import { type AttributeFields, type ObjectColumns, rowFromColumns } from '../object-columns.js';
 import { CURRENT_SEQ, type KeyRange, type ListVersionsOptions, type VersionRow } from '../object-index.js';
@@ -70,11 +70,12 @@ export interface NewestVersion extends StoredVersion {
 }
 
 /** A due version, as the purge reads it. */
-interface DueVersion {
+interface DueRow {
   id: number;
   tenant: string;
   type: string;
   key: Buffer;
+  stopped_at: number;
 }
 
 /** A noncurrent version, whole. */
@@ -192,17 +193,20 @@ export class SqliteVersions {
       ),
       // Due versions, filed or not, soonest first; the DELETE checks each is due, whatever an entry says.
       purge: db.prepare(`DELETE FROM object_versions WHERE id IN (${DUE_IDS}) AND purge_after <= @now RETURNING blob_id`),
-      due: db.prepare(`SELECT id, tenant, type, key FROM object_versions WHERE id IN (${DUE_IDS})`),
+      due: db.prepare(`SELECT id, tenant, type, key, stopped_at FROM object_versions WHERE id IN (${DUE_IDS})`),
       removeDue: db
         .prepare('DELETE FROM object_versions WHERE id IN (SELECT value FROM json_each(@ids)) AND purge_after <= @now RETURNING blob_id')
         .pluck(),
       hold: db.prepare('UPDATE object_versions SET purge_after = @next WHERE id = @id'),
+      // Each part a seek: newer versions counted no further than @cap, the newest found by the key orders' ends.
       beside: db.prepare(
-        `SELECT (SELECT COUNT(*) FROM (${versionsWhere(OF_KEY('k'), OF_KEY('v'), 'v.id')}) WHERE id > @id) AS newer,
+        `SELECT (SELECT COUNT(*) FROM (
+             ${versionsWhere(`${OF_KEY('k')} AND k.id > @id`, `${OF_KEY('v')} AND v.id > @id`, 'v.id')} LIMIT @cap)) AS newer,
            (SELECT COUNT(*) FROM objects WHERE ${OF_KEY('objects')}) AS rows,
            (SELECT COUNT(*) FROM objects WHERE ${OF_KEY('objects')} AND ${SOFT_DELETED}) AS kept,
-           (SELECT delete_marker FROM (${versionsWhere(OF_KEY('k'), OF_KEY('v'), 'v.id, v.delete_marker')})
-            WHERE id > @id ORDER BY id DESC LIMIT 1) AS newest_marker`,
+           (SELECT delete_marker FROM object_versions WHERE id = (SELECT MAX(id) FROM (
+              SELECT MAX(k.id) AS id FROM version_keys k WHERE ${OF_KEY('k')}
+              UNION ALL SELECT MAX(v.id) FROM object_versions v WHERE ${UNFILED} AND ${OF_KEY('v')})) AND id > @id) AS newest_marker`,
       ),
       retained: db.prepare(
         `SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS versions
@@ -340,20 +344,21 @@ export class SqliteVersions {
     }
     const remove: number[] = [];
     let held = 0;
-    for (const version of this.sql.due.all({ now, limit }) as DueVersion[]) {
-      const keep = keptNewerOf(keptNewer, version);
-      if (keep === 'wait') continue;
-      if (keep !== undefined && heldByCount(keep, this.beside(version))) {
-        this.sql.hold.run({ id: version.id, next: now + KEPT_NEWER_RECHECK_MS });
+    for (const row of this.sql.due.all({ now, limit }) as DueRow[]) {
+      const version = { tenant: row.tenant, type: row.type, key: row.key, stoppedAt: row.stopped_at };
+      const rules = countRulesOf(keptNewer, version);
+      if (rules === 'wait') continue;
+      if (rules !== undefined && heldByRules(rules, version, now, this.beside(row, countCap(rules)))) {
+        this.sql.hold.run({ id: row.id, next: now + KEPT_NEWER_RECHECK_MS });
         held++;
-      } else remove.push(version.id);
+      } else remove.push(row.id);
     }
     const blobIds = this.sql.removeDue.all({ ids: JSON.stringify(remove), now }) as Array<string | null>;
     return { settled: held + blobIds.length, blobIds: blobIds.filter((id): id is string => id !== null) };
   }
 
-  private beside(version: DueVersion): KeyVersionsBeside {
-    const found = this.sql.beside.get({ tenant: version.tenant, type: version.type, key: version.key, id: version.id }) as {
+  private beside(row: DueRow, cap: number): KeyVersionsBeside {
+    const found = this.sql.beside.get({ tenant: row.tenant, type: row.type, key: row.key, id: row.id, cap }) as {
       newer: number;
       rows: number;
       kept: number;

@@ -1,5 +1,5 @@
 import type { ObjectRef } from '../backend.js';
-import { heldByCount, KEPT_NEWER_RECHECK_MS, type KeptNewer, type KeyVersionsBeside, keptNewerOf } from '../kept-newer.js';
+import { countCap, countRulesOf, heldByRules, KEPT_NEWER_RECHECK_MS, type KeptNewer, type KeyVersionsBeside } from '../kept-newer.js';
 import { KEY_SPACE_END } from '../key-range.js';
 import type { AttributeFields, ObjectColumns } from '../object-columns.js';
 import { newVersionId, rowFromColumns } from '../object-columns.js';
@@ -56,14 +56,15 @@ const PURGE = statement(
 // The next due versions, locked as PURGE locks them, for a purge that asks of each (kept-newer.ts).
 const DUE = statement(
   'version_due',
-  `SELECT id, tenant, type, key FROM object_versions
+  `SELECT id, tenant, type, key, stopped_at FROM object_versions
    WHERE purge_after <= $1 ORDER BY purge_after LIMIT $2 FOR UPDATE SKIP LOCKED`,
 );
 const REMOVE_DUE = statement('version_remove_due', 'DELETE FROM object_versions WHERE id = ANY($1::bigint[]) RETURNING blob_id');
 const HOLD = statement('version_hold', 'UPDATE object_versions SET purge_after = $2 WHERE id = $1');
+// Each part a seek of object_versions_by_key: newer versions counted no further than $5.
 const BESIDE = statement(
   'version_beside',
-  `SELECT (SELECT COUNT(*) FROM object_versions WHERE tenant = $1 AND type = $2 AND key = $3 AND id > $4)::int AS newer,
+  `SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM object_versions WHERE tenant = $1 AND type = $2 AND key = $3 AND id > $4 LIMIT $5) n)::int AS newer,
      EXISTS (SELECT 1 FROM objects WHERE tenant = $1 AND type = $2 AND key = $3) AS has_row,
      (SELECT delete_marker FROM object_versions WHERE tenant = $1 AND type = $2 AND key = $3 AND id > $4
       ORDER BY id DESC LIMIT 1) AS newest_marker`,
@@ -96,6 +97,15 @@ interface ListedRow extends ObjectColumns {
 export interface StoredVersion extends ObjectColumns {
   id: number;
   delete_marker: boolean;
+}
+
+/** A due version, as the purge reads it (bigints as pg gives them). */
+interface DueRow {
+  id: string;
+  tenant: string;
+  type: string;
+  key: Buffer;
+  stopped_at: string;
 }
 
 /** A noncurrent version with its id and since: one that may become the current row again. */
@@ -172,29 +182,26 @@ export class PgVersions {
       const { rows } = await tx.run<{ blob_id: string | null }>(PURGE, [now, limit]);
       return { settled: rows.length, blobIds: rows.map((row) => row.blob_id ?? '') };
     }
-    const { rows: due } = await tx.run<{ id: string; tenant: string; type: string; key: Buffer }>(DUE, [now, limit]);
+    const { rows: due } = await tx.run<DueRow>(DUE, [now, limit]);
     const remove: string[] = [];
     let held = 0;
-    for (const version of due) {
-      const keep = keptNewerOf(keptNewer, version);
-      if (keep === 'wait') continue;
-      if (keep !== undefined && heldByCount(keep, await this.beside(tx, version))) {
-        await tx.run(HOLD, [version.id, now + KEPT_NEWER_RECHECK_MS]);
+    for (const row of due) {
+      const version = { tenant: row.tenant, type: row.type, key: row.key, stoppedAt: Number(row.stopped_at) };
+      const rules = countRulesOf(keptNewer, version);
+      if (rules === 'wait') continue;
+      if (rules !== undefined && heldByRules(rules, version, now, await this.beside(tx, row, countCap(rules)))) {
+        await tx.run(HOLD, [row.id, now + KEPT_NEWER_RECHECK_MS]);
         held++;
-      } else remove.push(version.id);
+      } else remove.push(row.id);
     }
     const { rows } = remove.length === 0 ? { rows: [] } : await tx.run<{ blob_id: string | null }>(REMOVE_DUE, [remove]);
     return { settled: held + rows.length, blobIds: rows.map((row) => row.blob_id ?? '') };
   }
 
-  private async beside(tx: Queries, version: { id: string; tenant: string; type: string; key: Buffer }): Promise<KeyVersionsBeside> {
-    const { rows } = await tx.run<{ newer: number; has_row: boolean; newest_marker: boolean | null }>(BESIDE, [
-      version.tenant,
-      version.type,
-      version.key,
-      version.id,
-    ]);
-    const found = rows[0] as { newer: number; has_row: boolean; newest_marker: boolean | null };
+  private async beside(tx: Queries, row: DueRow, cap: number): Promise<KeyVersionsBeside> {
+    type Found = { newer: number; has_row: boolean; newest_marker: boolean | null };
+    const { rows } = await tx.run<Found>(BESIDE, [row.tenant, row.type, row.key, row.id, cap]);
+    const found = rows[0] as Found;
     return { newer: Number(found.newer), hasRow: found.has_row, keptInPlace: false, newestIsNewerMarker: found.newest_marker === true };
   }
 
