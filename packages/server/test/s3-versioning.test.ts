@@ -871,4 +871,21 @@ describe('S3 lifecycle NoncurrentVersionExpiration by prefix', () => {
     assert.deepEqual(await kept(), {});
     assert.equal((await v1.get('counted', 'keep/a')).text, 'a7');
   });
+
+  test('a sweep that cannot read one bucket’s rules purges the others and leaves that bucket’s versions for the next', async () => {
+    for (const bucket of ['readable', 'unreadable']) await createVersioned(s3, bucket);
+    const v1 = apiClient(ts.origin, await ts.token('alice', 90 * DAY));
+    for (const bucket of ['readable', 'unreadable'])
+      for (const body of ['1', '2']) assert.equal((await v1.put(bucket, 'k', body)).status, 200);
+    const noncurrent = async (bucket: string) =>
+      (await v1.call('GET', `/${bucket}/versions?prefix=`)).json<VersionsPage>().versions.filter((v) => !v.current).length;
+    ts.clock.advance(31 * DAY);
+    const objects = ts.server.context.objects;
+    await ts.server.backend.sweepExpired(ts.clock.nowMs, (tenant, type) =>
+      type === 'unreadable' ? Promise.reject(new Error('index unavailable')) : objects.purgeScheduleFor(tenant, type),
+    );
+    assert.deepEqual([await noncurrent('readable'), await noncurrent('unreadable')], [0, 1]);
+    await objects.sweep();
+    assert.equal(await noncurrent('unreadable'), 0);
+  });
 });
