@@ -103,11 +103,12 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
     clock,
   });
   const access = new Access(buckets);
+  const lifecycleRules = lifecycleRulesOf(buckets);
   const objects = new ObjectService(backend, {
     tmpTtlMs: config.tmpTtlMs,
     maxObjectBytes: config.maxObjectBytes,
     clock,
-    lifecycleRules: lifecycleRulesOf(buckets),
+    lifecycleRules,
     retention: retentionOf(buckets, config.retentionMs),
   });
   const pause = deps.pause ?? noPause;
@@ -119,7 +120,11 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
       expiryOf: (tenant, type) => objects.expiryOf(tenant, type),
       purgeScheduleFor: (tenant, type) => objects.purgeScheduleFor(tenant, type),
     }),
-    retention: new RetentionService(backend, { clock, purgeScheduleFor: (tenant, type) => objects.purgeScheduleFor(tenant, type) }),
+    retention: new RetentionService(backend, {
+      clock,
+      purgeScheduleFor: (tenant, type) => objects.purgeScheduleFor(tenant, type),
+      lifecycleRules,
+    }),
     buckets,
     access,
     multipart: new MultipartService(backend, objects, { maxObjectBytes: config.maxObjectBytes, clock, pause }),

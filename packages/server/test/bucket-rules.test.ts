@@ -4,7 +4,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { PutBucketLifecycleConfigurationCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetBucketLifecycleConfigurationCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { type ApiClient, apiClient } from './helpers/api-client.js';
 import { s3ClientOf } from './helpers/s3-client.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
@@ -101,6 +106,41 @@ describe('per-bucket rules', () => {
     assert.equal(await expiry('logs/debug/b'), second(now + DAY));
     assert.equal(await expiry('keep/c'), undefined);
     assert.equal(await expiry('other/d'), undefined);
+  });
+
+  test('storage API v1’s expiryDays changes its own rule’s days and keeps the actions an S3 client gave that rule', async () => {
+    const bucket = unique('v1-rule');
+    assert.equal((await alice.call('POST', '/buckets', { body: { name: bucket, expiryDays: 5 } })).status, 201);
+    const rules = async () => (await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }))).Rules ?? [];
+    const [own] = await rules();
+    assert.ok(own?.ID);
+    await s3.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: bucket,
+        LifecycleConfiguration: {
+          Rules: [
+            {
+              ID: own.ID,
+              Status: 'Enabled',
+              Filter: { Prefix: '' },
+              Expiration: { Days: 5 },
+              AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 },
+            },
+          ],
+        },
+      }),
+    );
+    assert.equal((await alice.call('PATCH', `/buckets/${bucket}`, { body: { expiryDays: 9 } })).status, 200);
+    assert.deepEqual(
+      (await rules()).map((rule) => [rule.ID, rule.Expiration?.Days, rule.AbortIncompleteMultipartUpload?.DaysAfterInitiation]),
+      [[own.ID, 9, 2]],
+    );
+    assert.equal((await alice.call('PATCH', `/buckets/${bucket}`, { body: { expiryDays: null } })).status, 200);
+    assert.deepEqual(
+      (await rules()).map((rule) => [rule.ID, rule.Expiration, rule.AbortIncompleteMultipartUpload?.DaysAfterInitiation]),
+      [[own.ID, undefined, 2]],
+      'no expiry any more; the upload rule stays',
+    );
   });
 
   test('writes racing with the deletion of their bucket: each lands (and the deletion is refused) or fails NoSuchBucket', async () => {

@@ -394,10 +394,6 @@ describe('lifecycle configuration', () => {
       [rule(`<Filter/>${expire}<Transition><Days>30</Days><StorageClass>GLACIER</StorageClass></Transition>`), /Transition/],
       [rule(`<Filter/>${expire}<NoncurrentVersionTransition/>`), /NoncurrentVersionTransition/],
       [rule('<Filter/><Status>Enabled</Status><Expiration><Date>2030-01-01T00:00:00Z</Date></Expiration>'), /by Date/],
-      [
-        rule('<Filter/><Status>Enabled</Status><Expiration><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration>'),
-        /ExpiredObjectDeleteMarker/,
-      ],
       [rule(`<Filter><Tag><Key>k</Key><Value>v</Value></Tag></Filter>${expire}`), /Filter by Tag/],
       [rule(`<Filter><And><Prefix>a</Prefix></And></Filter>${expire}`), /Filter by And/],
       [rule(`<Filter><ObjectSizeGreaterThan>10</ObjectSizeGreaterThan></Filter>${expire}`), /ObjectSizeGreaterThan/],
@@ -483,6 +479,28 @@ describe('lifecycle configuration', () => {
         parseLifecycleConfiguration(
           rule('<Filter/><Status>Enabled</Status><AbortIncompleteMultipartUpload><Days>1</Days></AbortIncompleteMultipartUpload>'),
         ),
+      'MalformedXML',
+      undefined,
+    );
+  });
+
+  test('Expiration ExpiredObjectDeleteMarker: true or false instead of Days, and back', () => {
+    const markers = (inner: string) => rule(`<ID>m</ID><Filter/><Status>Enabled</Status><Expiration>${inner}</Expiration>`);
+    const on = parseLifecycleConfiguration(markers('<ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker>'));
+    assert.deepEqual(on, [{ id: 'm', prefix: '', enabled: true, days: null, expiredMarkers: true }]);
+    assert.deepEqual(lifecycleConfigurationBody(on).Rule, [
+      { ID: 'm', Filter: { Prefix: '' }, Status: 'Enabled', Expiration: { ExpiredObjectDeleteMarker: true } },
+    ]);
+    assert.deepEqual(parseLifecycleConfiguration(xmlDocument('LifecycleConfiguration', lifecycleConfigurationBody(on))), on);
+    const off = parseLifecycleConfiguration(markers('<ExpiredObjectDeleteMarker> false </ExpiredObjectDeleteMarker>'));
+    assert.equal(off[0]?.expiredMarkers, false);
+    assertS3Error(
+      () => parseLifecycleConfiguration(markers('<Days>1</Days><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker>')),
+      'MalformedXML',
+      /Days/,
+    );
+    assertS3Error(
+      () => parseLifecycleConfiguration(markers('<ExpiredObjectDeleteMarker>yes</ExpiredObjectDeleteMarker>')),
       'MalformedXML',
       undefined,
     );

@@ -39,7 +39,9 @@ import {
   PutPublicAccessBlockCommand,
   type S3Client,
   UploadPartCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
+import { MULTIPART, partPrefix } from '../src/storage/multipart-rows.js';
 import { rawRequest } from './helpers/raw-http.js';
 import { assertS3Fails, s3ClientOf, s3FailureOf } from './helpers/s3-client.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
@@ -680,31 +682,62 @@ describe('named buckets and sharing through the AWS SDK for JavaScript v3', () =
                 Status: 'Enabled',
                 AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
               },
+              // A source that outlives the upload: a part copied from it still goes with the upload.
+              { ID: 'sources', Filter: { Prefix: 'src/' }, Status: 'Enabled', Expiration: { Days: 30 } },
             ],
           },
         }),
       );
       const configured = await alice.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }));
       assert.deepEqual(configured.Rules?.[0]?.AbortIncompleteMultipartUpload, { DaysAfterInitiation: 1 });
+      await alice.send(new PutObjectCommand({ Bucket: bucket, Key: 'src/part.bin', Body: 'a copied part' }));
+      const began = ts.clock.now();
       const begin = async (key: string) => {
-        const { UploadId } = await alice.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+        const created = await alice.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+        const UploadId = created.UploadId as string;
         const part = await alice.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: `part of ${key}` }));
-        return { key, uploadId: UploadId as string, etag: part.ETag as string };
+        return { key, uploadId: UploadId, etag: part.ETag as string, created };
       };
       const staged = await begin('staging/big.bin');
+      await alice.send(
+        new UploadPartCopyCommand({
+          Bucket: bucket,
+          Key: staged.key,
+          UploadId: staged.uploadId,
+          PartNumber: 2,
+          CopySource: `${bucket}/src/part.bin`,
+        }),
+      );
       const kept = await begin('final/big.bin');
+      // As S3 tells it: when the upload goes, and by which rule; none for an upload the rule does not cover.
+      assert.equal(staged.created.AbortDate?.getTime(), Math.floor((began + DAY_MS) / 1000) * 1000);
+      assert.equal(staged.created.AbortRuleId, 'staging');
+      assert.equal(kept.created.AbortDate, undefined);
       const open = async () =>
         ((await alice.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).map((upload) => upload.Key).sort();
       assert.deepEqual(await open(), ['final/big.bin', 'staging/big.bin']);
+      // The part rows of the staged upload, as the index holds them (listed as at the start: expired or not).
+      const stagedParts = async () =>
+        (await ts.server.backend.list('alice', MULTIPART, { prefix: partPrefix(staged.uploadId), after: undefined, limit: 10, now: began }))
+          .keys;
+      assert.equal((await stagedParts()).length, 2);
 
       ts.clock.advance(DAY_MS + 60_000);
-      await ts.server.context.objects.sweep();
+      // Gone a day after it began, before any sweep.
       assert.deepEqual(await open(), ['final/big.bin'], 'the upload under staging/ is gone a day after it began');
+      await assertS3Fails(
+        alice.send(new UploadPartCommand({ Bucket: bucket, Key: staged.key, UploadId: staged.uploadId, PartNumber: 3, Body: 'late' })),
+        'NoSuchUpload',
+        404,
+      );
+      await ts.server.context.objects.sweep();
       await assertS3Fails(
         alice.send(new ListPartsCommand({ Bucket: bucket, Key: staged.key, UploadId: staged.uploadId })),
         'NoSuchUpload',
         404,
       );
+      // Its parts went with it, the one copied from a source that lives 30 days too.
+      assert.deepEqual(await stagedParts(), []);
       const completed = await alice.send(
         new CompleteMultipartUploadCommand({
           Bucket: bucket,

@@ -872,6 +872,75 @@ describe('S3 lifecycle NoncurrentVersionExpiration by prefix', () => {
     assert.equal((await v1.get('counted', 'keep/a')).text, 'a7');
   });
 
+  test('ExpiredObjectDeleteMarker: a delete marker that removals leave alone goes an hour later, under the rule; a count does not hold it', async () => {
+    await createVersioned(s3, 'markers');
+    const tidy = { ID: 'tidy', Filter: { Prefix: 'tidy/' }, Status: 'Enabled' as const };
+    await s3.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: 'markers',
+        LifecycleConfiguration: {
+          Rules: [
+            {
+              ...tidy,
+              Expiration: { ExpiredObjectDeleteMarker: true },
+              NoncurrentVersionExpiration: { NoncurrentDays: 30, NewerNoncurrentVersions: 1 },
+            },
+          ],
+        },
+      }),
+    );
+    const got = await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'markers' }));
+    assert.deepEqual(got.Rules?.[0]?.Expiration, { ExpiredObjectDeleteMarker: true });
+    const listed = async (key: string) => {
+      const page = await s3.send(new ListObjectVersionsCommand({ Bucket: 'markers', Prefix: key }));
+      return {
+        values: (page.Versions ?? []).map((v) => v.VersionId as string),
+        markers: (page.DeleteMarkers ?? []).map((m) => m.VersionId as string),
+      };
+    };
+    /** Writes the bodies in turn, deleting the key after each body named 'delete'. */
+    const history = async (key: string, steps: string[]) => {
+      for (const step of steps) {
+        if (step === 'delete') await s3.send(new DeleteObjectCommand({ Bucket: 'markers', Key: key }));
+        else await s3.send(new PutObjectCommand({ Bucket: 'markers', Key: key, Body: step }));
+      }
+    };
+    const removeOneByOne = async (key: string, versionIds: string[]) => {
+      for (const versionId of versionIds) await s3.send(new DeleteObjectCommand({ Bucket: 'markers', Key: key, VersionId: versionId }));
+    };
+
+    // One by one, the older value first: the marker still hides the newer one meanwhile.
+    await history('tidy/a', ['1', '2', 'delete']);
+    const a = await listed('tidy/a');
+    await removeOneByOne('tidy/a', [a.values[1] as string]);
+    assert.equal((await s3CodeOf(s3.send(new HeadObjectCommand({ Bucket: 'markers', Key: 'tidy/a' }))))?.status, 404);
+    await removeOneByOne('tidy/a', [a.values[0] as string]);
+    assert.deepEqual((await listed('tidy/a')).markers, a.markers, 'the marker stays until the lifecycle’s turn, as on S3');
+    // Two markers stacked: removing the values and the older marker leaves the newer one alone.
+    await history('tidy/s', ['1', 'delete', '2', 'delete']);
+    const stacked = await listed('tidy/s');
+    await removeOneByOne('tidy/s', [...stacked.values, stacked.markers[1] as string]);
+    // A batch naming the values and then the marker (as scripts that empty a bucket send it): every entry deleted.
+    await history('tidy/b', ['1', '2', 'delete']);
+    const b = await listed('tidy/b');
+    const batch = await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: 'markers',
+        Delete: { Objects: [...b.values, ...b.markers].map((VersionId) => ({ Key: 'tidy/b', VersionId })) },
+      }),
+    );
+    assert.equal(batch.Errors, undefined, JSON.stringify(batch.Errors));
+    assert.equal(batch.Deleted?.length, 3);
+    // Outside the rule, a marker left alone stays.
+    await history('kept/a', ['1', 'delete']);
+    await removeOneByOne('kept/a', (await listed('kept/a')).values);
+
+    ts.clock.advance(3_600_000 + 60_000);
+    await ts.server.context.objects.sweep();
+    for (const key of ['tidy/a', 'tidy/s', 'tidy/b']) assert.deepEqual(await listed(key), { values: [], markers: [] }, key);
+    assert.equal((await listed('kept/a')).markers.length, 1);
+  });
+
   test('a sweep that cannot read one bucket’s rules purges the others and leaves that bucket’s versions for the next', async () => {
     for (const bucket of ['readable', 'unreadable']) await createVersioned(s3, bucket);
     const v1 = apiClient(ts.origin, await ts.token('alice', 90 * DAY));

@@ -285,6 +285,8 @@ export interface Backend {
    * the key's state again (`promoted`: the value made current). Undefined when there is none.
    */
   deleteVersion(ref: ObjectRef, versionId: string): Promise<{ deleteMarker: boolean; promoted: string | undefined } | undefined>;
+  /** A delete marker left as its key's only version goes at `at` (ObjectIndex.expireLoneMarker); whether one was. */
+  expireLoneMarker(ref: ObjectRef, at: number): Promise<boolean>;
   /** Looks version `versionId` of the object up (current or noncurrent) and reads what `plan` asks for. */
   readVersion(ref: ObjectRef, versionId: string, now: number, plan?: (info: ObjectInfo) => ReadPlan): Promise<ReadResult | undefined>;
   /** Versions (current and noncurrent) under a prefix, by key and newest first, after a cursor. */

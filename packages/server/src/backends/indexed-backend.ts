@@ -141,6 +141,10 @@ export class IndexedBackend implements Backend {
     return removed;
   }
 
+  expireLoneMarker(ref: ObjectRef, at: number): Promise<boolean> {
+    return this.index.expireLoneMarker({ ref, at });
+  }
+
   readVersion(
     ref: ObjectRef,
     versionId: string,

@@ -23,6 +23,8 @@ export interface KeyVersionsBeside {
   readonly keptInPlace: boolean;
   /** Whether the newest version is a delete marker newer than the due one. */
   readonly newestIsNewerMarker: boolean;
+  /** Whether the key has versions older than the due one. */
+  readonly older: boolean;
 }
 
 /**
@@ -42,6 +44,7 @@ export interface DueVersion {
   readonly key: Buffer;
   /** When it stopped being current. */
   readonly stoppedAt: number;
+  readonly deleteMarker: boolean;
 }
 
 /**
@@ -64,9 +67,12 @@ export function countCap(rules: readonly CountRule[]): number {
 /**
  * Whether a due version stays (held until the next look): no rule covering its key lets it go,
  * each weighed on its own as on S3: its days passed since it stopped being current, and at least
- * its count of newer noncurrent versions of the key exist.
+ * its count of newer noncurrent versions of the key exist. A lone delete marker is never held.
  */
 export function heldByRules(rules: readonly CountRule[], version: DueVersion, now: number, beside: KeyVersionsBeside): boolean {
+  // A delete marker left as its key's only version hides nothing: it goes at its time (and sooner
+  // by ExpiredObjectDeleteMarker), whatever a count would keep.
+  if (version.deleteMarker && beside.newer === 0 && !beside.hasRow && !beside.keptInPlace && !beside.older) return false;
   const newer = noncurrentNewer(beside);
   return !rules.some((rule) => version.stoppedAt + rule.ms <= now && newer >= rule.newer);
 }

@@ -248,6 +248,8 @@ export interface TransferOptions {
   readonly lastModified: number | undefined;
   /** The destination's expiry when the source has none (a copy into `tmp`). */
   readonly expiresAtIfNone: number | null;
+  /** The destination's expiry whatever the source's (a part copied into a multipart upload expires with the upload). */
+  readonly expiresAt?: number | undefined;
   /** A replaced destination's blob is queued for deletion no earlier than this instant (ms). */
   readonly collectAfter: number;
   /** Retention of the destination: a replaced visible row becomes a version kept until this instant. */
@@ -337,6 +339,12 @@ export interface ObjectIndex {
    * queueing its blob (collected if nothing else names it); undefined when there is none.
    */
   removeVersion(options: { ref: ObjectRef; versionId: string; collectAfter: number }): Promise<{ deleteMarker: boolean } | undefined>;
+  /**
+   * When the key's only version is a delete marker (no row in objects, no other version), makes
+   * it due at `at` unless it is due sooner (S3's ExpiredObjectDeleteMarker: the sweeper removes it
+   * then); whether it did. One transaction: a write to the key meanwhile leaves it as it is.
+   */
+  expireLoneMarker(options: { ref: ObjectRef; at: number }): Promise<boolean>;
   /**
    * S3's DeleteObject with a version id: removes version `versionId` of `ref` for good, whichever
    * it is. A noncurrent version, or a delete marker that is not the newest of its key, goes as

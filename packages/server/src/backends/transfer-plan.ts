@@ -5,14 +5,17 @@ import type { IndexRow, TransferOptions } from './object-index.js';
 /**
  * The destination row of a copy or move: the source's value (the same blob or inline bytes),
  * content type and attributes; its expiry unless it had none and the destination gives one
- * (`tmp`); a fresh Last-Modified for a copy, the source's for a move. Attributes that replace the
+ * (`tmp`), or the destination's own (`expiresAt`, a part of a multipart upload); a fresh Last-Modified for a copy, the source's for a move. Attributes that replace the
  * source's still keep what describes the bytes (their `content` group): the copy names the same bytes.
  */
-export function transferredRow(source: IndexRow, options: Pick<TransferOptions, 'lastModified' | 'expiresAtIfNone' | 'replace'>): IndexRow {
+export function transferredRow(
+  source: IndexRow,
+  options: Pick<TransferOptions, 'lastModified' | 'expiresAtIfNone' | 'expiresAt' | 'replace'>,
+): IndexRow {
   return {
     ...source,
     lastModified: options.lastModified ?? source.lastModified,
-    expiresAt: source.expiresAt ?? options.expiresAtIfNone,
+    expiresAt: options.expiresAt ?? source.expiresAt ?? options.expiresAtIfNone,
     ...(options.replace
       ? { contentType: options.replace.contentType, attributes: replacedAttributes(source, options.replace.attributes) }
       : {}),

@@ -8,8 +8,8 @@ import { childrenOf, listOf, onlyChildren, optionalText, requiredText } from './
  * S3's LifecycleConfiguration, as far as Stowage has it: rules that expire the objects under a
  * prefix a number of days after they were written; NoncurrentVersionExpiration: for the whole
  * bucket it is the bucket's retention window, for a prefix how long the values replaced or deleted
- * at its keys are kept instead, with NewerNoncurrentVersions kept longer; and
- * AbortIncompleteMultipartUpload, the lifetime of multipart uploads begun under the prefix. Other
+ * at its keys are kept instead, with NewerNoncurrentVersions kept longer; ExpiredObjectDeleteMarker;
+ * and AbortIncompleteMultipartUpload, the lifetime of multipart uploads begun under the prefix. Other
  * actions and filters are NotImplemented (named in the message), never accepted and left undone.
  */
 
@@ -34,10 +34,11 @@ const UNSUPPORTED_FILTER_ELEMENTS = ['Tag', 'And', 'ObjectSizeGreaterThan', 'Obj
 /**
  * A PutBucketLifecycleConfiguration body as rules. Each rule: an ID (one is made when it has
  * none), Filter with a Prefix, an empty Filter (every key) or the legacy Prefix beside Filter's
- * place, Status Enabled or Disabled, and Expiration with Days, a positive integer. Refused as S3
- * refuses: MalformedXML for what the schema does not allow; InvalidRequest for no rule, over 1000
- * rules or a rule without an action; InvalidArgument for Days of 0, an ID over 255 characters or
- * two rules with one ID; NotImplemented for the actions and filters Stowage does not have.
+ * place, Status Enabled or Disabled, and its actions: Expiration (Days, a positive integer, or
+ * ExpiredObjectDeleteMarker), NoncurrentVersionExpiration, AbortIncompleteMultipartUpload. Refused
+ * as S3 refuses: MalformedXML for what the schema does not allow; InvalidRequest for no rule, over
+ * 1000 rules or a rule without an action; InvalidArgument for Days of 0, an ID over 255 characters
+ * or two rules with one ID; NotImplemented for the actions and filters Stowage does not have.
  */
 export function parseLifecycleConfiguration(text: string): LifecycleRule[] {
   const root = childrenOf(xmlRoot(text, 'LifecycleConfiguration'), s3Errors.malformedXml);
@@ -60,6 +61,7 @@ export function lifecycleConfigurationBody(rules: readonly LifecycleRule[]): Rec
       Filter: { Prefix: rule.prefix },
       Status: rule.enabled ? 'Enabled' : 'Disabled',
       ...(rule.days !== null ? { Expiration: { Days: rule.days } } : {}),
+      ...(rule.expiredMarkers !== undefined ? { Expiration: { ExpiredObjectDeleteMarker: rule.expiredMarkers } } : {}),
       ...(rule.noncurrentDays !== undefined
         ? {
             NoncurrentVersionExpiration: {
@@ -94,8 +96,8 @@ function parseRule(element: unknown): LifecycleRule {
     fields.AbortIncompleteMultipartUpload === undefined
   )
     throw s3Errors.invalidRequest('At least one action must be specified in a lifecycle rule.');
-  const days = fields.Expiration === undefined ? null : parseExpirationDays(fields.Expiration);
-  const rule: LifecycleRule = { id: given || randomUUID(), prefix, enabled: status === 'Enabled', days };
+  const expiration = fields.Expiration === undefined ? { days: null } : parseExpiration(fields.Expiration);
+  const rule: LifecycleRule = { id: given || randomUUID(), prefix, enabled: status === 'Enabled', ...expiration };
   return {
     ...rule,
     ...(fields.NoncurrentVersionExpiration === undefined ? {} : parseNoncurrentExpiration(fields.NoncurrentVersionExpiration)),
@@ -165,15 +167,25 @@ function wellFormed(prefix: string): string {
   return prefix;
 }
 
-function parseExpirationDays(element: unknown): number {
+/**
+ * Expiration: Days, a positive integer, or ExpiredObjectDeleteMarker, true or false (one of the
+ * two, as S3's schema has it).
+ */
+function parseExpiration(element: unknown): Pick<LifecycleRule, 'days' | 'expiredMarkers'> {
   const expiration = childrenOf(element, s3Errors.malformedXml);
   if (expiration.Date !== undefined) throw s3Errors.notImplemented('Lifecycle Expiration by Date (Stowage expires by Days)');
-  if (expiration.ExpiredObjectDeleteMarker !== undefined)
-    throw s3Errors.notImplemented("Lifecycle ExpiredObjectDeleteMarker (delete markers go with the bucket's retention window)");
-  onlyChildren(expiration, ['Days'], s3Errors.malformedXml);
+  onlyChildren(expiration, ['Days', 'ExpiredObjectDeleteMarker'], s3Errors.malformedXml);
+  if (expiration.ExpiredObjectDeleteMarker !== undefined) {
+    // As S3 answers it: the schema's Expiration is one of the two.
+    if (expiration.Days !== undefined)
+      throw new S3Error('MalformedXML', 'ExpiredObjectDeleteMarker cannot be specified with Days or Date in a Lifecycle Expiration Policy');
+    const flag = requiredText(expiration.ExpiredObjectDeleteMarker, s3Errors.malformedXml).trim();
+    if (flag !== 'true' && flag !== 'false') throw s3Errors.malformedXml();
+    return { days: null, expiredMarkers: flag === 'true' };
+  }
   const text = requiredText(expiration.Days, s3Errors.malformedXml).trim();
   if (!/^-?\d+$/.test(text)) throw s3Errors.malformedXml();
   const days = Number(text);
   if (days <= 0 || days > MAX_DAYS) throw s3Errors.invalidArgument("'Days' for Expiration action must be a positive integer");
-  return days;
+  return { days };
 }

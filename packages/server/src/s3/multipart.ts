@@ -25,12 +25,18 @@ export async function createMultipartUpload(
 ) {
   assertSupportedWrite(request);
   const checksum = uploadChecksumOf(request);
-  const uploadId = await ctx.multipart.create(ref, {
+  const { uploadId, expiry } = await ctx.multipart.create(ref, {
     contentType: contentTypeOf(request),
     attributes: s3AttributesOf(request, acl),
     checksum,
   });
   if (checksum) reply.header('x-amz-checksum-algorithm', checksum.algorithm).header('x-amz-checksum-type', checksum.type);
+  // As S3 tells it when a lifecycle rule's AbortIncompleteMultipartUpload applies (a rule ID a
+  // header cannot carry as it is, not printable ASCII, is left out: the date still says when).
+  if (expiry.ruleId !== undefined) {
+    reply.header('x-amz-abort-date', new Date(expiry.expiresAt).toUTCString());
+    if (/^[\x20-\x7e]*$/.test(expiry.ruleId)) reply.header('x-amz-abort-rule-id', expiry.ruleId);
+  }
   return sendXml(reply, 'InitiateMultipartUploadResult', { Bucket: ref.type, Key: ref.key, UploadId: uploadId });
 }
 

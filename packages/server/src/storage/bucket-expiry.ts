@@ -13,16 +13,25 @@ export function lifecycleExpiry(rules: readonly LifecycleRule[], key: string, no
   return days.length === 0 ? undefined : now + Math.min(...days) * DAY_MS;
 }
 
+/** When an incomplete multipart upload goes, and the lifecycle rule that says so (none: the server's lifetime). */
+export interface UploadExpiry {
+  readonly expiresAt: number;
+  readonly ruleId: string | undefined;
+}
+
 /**
  * When a multipart upload begun at `now` under `key` is removed unless completed or aborted:
  * after `lifetimeMs` (the server's), or sooner by the shortest AbortIncompleteMultipartUpload of
  * the enabled rules whose prefix covers the key.
  */
-export function incompleteUploadExpiry(rules: readonly LifecycleRule[], key: string, now: number, lifetimeMs: number): number {
-  const days = rules.flatMap((rule) =>
-    rule.enabled && rule.abortIncompleteDays !== undefined && key.startsWith(rule.prefix) ? [rule.abortIncompleteDays] : [],
-  );
-  return now + Math.min(lifetimeMs, ...days.map((each) => each * DAY_MS));
+export function incompleteUploadExpiry(rules: readonly LifecycleRule[], key: string, now: number, lifetimeMs: number): UploadExpiry {
+  let expiry: UploadExpiry = { expiresAt: now + lifetimeMs, ruleId: undefined };
+  for (const rule of rules) {
+    if (!rule.enabled || rule.abortIncompleteDays === undefined || !key.startsWith(rule.prefix)) continue;
+    const expiresAt = now + rule.abortIncompleteDays * DAY_MS;
+    if (expiresAt < expiry.expiresAt) expiry = { expiresAt, ruleId: rule.id };
+  }
+  return expiry;
 }
 
 /**

@@ -84,6 +84,11 @@ export interface LifecycleRule {
    * prefix that is neither completed nor aborted is removed with its parts (at most the server's 7).
    */
   readonly abortIncompleteDays?: number | undefined;
+  /**
+   * S3's Expiration ExpiredObjectDeleteMarker, as given (instead of `days`): when true, a delete
+   * marker that an explicit removal of versions leaves alone at a key under the prefix goes too.
+   */
+  readonly expiredMarkers?: boolean | undefined;
 }
 
 /** A named bucket's settings: what the owner chose, beside its name, owner and creation time. */

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import type { Backend, ObjectAttributes, ObjectBody, ObjectInfo, ObjectRef, ReadPlan } from '../backends/backend.js';
 import { keyAfter, prefixUpperBound } from '../backends/key-range.js';
 import type { PausePoint } from '../failpoints.js';
+import type { UploadExpiry } from './bucket-expiry.js';
 import { type ChecksumAlgorithm, type Digest, newDigest } from './checksums.js';
 import { type Completion, type CompletionRequest, completeUpload } from './multipart-completion.js';
 import {
@@ -103,26 +104,29 @@ export class MultipartService {
     private readonly options: MultipartServiceOptions,
   ) {}
 
-  /** Opens an upload of `ref`; its parts will be checksummed with `checksum`'s algorithm when it names one. */
+  /**
+   * Opens an upload of `ref`; its parts will be checksummed with `checksum`'s algorithm when it
+   * names one. Its id, and when it goes unless completed (by a lifecycle rule: `expiry.ruleId`).
+   */
   async create(
     ref: ObjectRef,
     upload: { contentType: string | undefined; attributes: ObjectAttributes | null; checksum: S3ChecksumAttribute | undefined },
-  ): Promise<string> {
+  ): Promise<{ uploadId: string; expiry: UploadExpiry }> {
     const uploadId = randomBytes(16).toString('hex');
     const now = this.options.clock();
     const { attributes, checksum } = upload;
     // The upload's parts expire with it (uploadPart): the bucket's AbortIncompleteMultipartUpload, or the server's lifetime.
-    const expiresAt = await this.objects.incompleteUploadExpiresAtFor(ref, UPLOAD_LIFETIME_MS);
+    const expiry = await this.objects.incompleteUploadExpiresAtFor(ref, UPLOAD_LIFETIME_MS);
     await this.backend.write(internal(ref.tenant, uploadKey(ref.type, ref.key, uploadId)), Readable.from([]), {
       contentType: upload.contentType ?? 'application/octet-stream',
-      expiresAt,
+      expiresAt: expiry.expiresAt,
       maxBytes: 0,
       expectedBytes: 0,
       signal: undefined,
       now,
       attributes: checksum ? withContent(attributes, { s3Checksum: checksum }) : attributes,
     });
-    return uploadId;
+    return { uploadId, expiry };
   }
 
   /** The open upload `uploadId` of `ref`; NoSuchUpload when there is none. */
@@ -181,7 +185,9 @@ export class MultipartService {
               if (algorithm && (carried?.algorithm !== algorithm || carried.type !== 'FULL_OBJECT')) throw needsBytes;
             },
             now: this.options.clock(),
+            // The part goes with its upload, whatever the source's own expiry.
             expiresAtIfNone: upload.expiresAt,
+            expiresAt: upload.expiresAt,
           }),
         );
       } catch (error) {

@@ -17,7 +17,7 @@ import type { FolderPage } from '../backends/folder-listing.js';
 import { newVersionId } from '../backends/object-columns.js';
 import { PurgeSchedule } from '../backends/purge-schedule.js';
 import { fail } from '../errors.js';
-import { incompleteUploadExpiry, lifecycleExpiry } from './bucket-expiry.js';
+import { incompleteUploadExpiry, lifecycleExpiry, type UploadExpiry } from './bucket-expiry.js';
 import type { LifecycleRule } from './bucket-model.js';
 import type { ObjectRef } from './object-ref.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
@@ -347,7 +347,7 @@ export class ObjectService {
   }
 
   /** When a multipart upload begun now at `ref` goes if neither completed nor aborted (incompleteUploadExpiry). */
-  async incompleteUploadExpiresAtFor(ref: ObjectRef, lifetimeMs: number): Promise<number> {
+  async incompleteUploadExpiresAtFor(ref: ObjectRef, lifetimeMs: number): Promise<UploadExpiry> {
     const rules = (await this.options.lifecycleRules?.(ref.tenant, ref.type)) ?? [];
     return incompleteUploadExpiry(rules, ref.key, this.options.clock(), lifetimeMs);
   }

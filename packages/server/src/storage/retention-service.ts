@@ -10,15 +10,20 @@ import { keyAfter, prefixRange, prefixUpperBound } from '../backends/key-range.j
 import type { VersionRow } from '../backends/object-index.js';
 import type { PurgeSchedule } from '../backends/purge-schedule.js';
 import { fail } from '../errors.js';
+import type { LifecycleRule } from './bucket-model.js';
 import type { ObjectRef } from './object-ref.js';
 
 export interface RetentionServiceOptions {
   readonly clock: () => number;
   /** When what writes made now at keys of a type replace is purged, as writes ask it (ObjectService.purgeScheduleFor). */
   readonly purgeScheduleFor: (tenant: string, type: string) => Promise<PurgeSchedule>;
+  /** A named bucket's lifecycle rules (lifecycleRulesOf): whether a delete marker left alone goes too. */
+  readonly lifecycleRules?: ((tenant: string, type: string) => Promise<readonly LifecycleRule[]>) | undefined;
 }
 
 const TOKEN_VERSION = 1;
+/** How long after a removal leaves a delete marker alone ExpiredObjectDeleteMarker removes it. */
+export const EXPIRED_MARKER_DELAY_MS = 3_600_000;
 
 /**
  * Undo: the noncurrent versions that retention keeps (overwritten, deleted and moved values, and
@@ -164,7 +169,25 @@ export class RetentionService {
   ): Promise<{ outcome: 'removed' | 'removed-marker'; promoted: string | undefined } | { outcome: 'missing' }> {
     const removed = await this.backend.deleteVersion(ref, versionId);
     if (!removed) return { outcome: 'missing' };
+    await this.expireLoneMarker(ref);
     return { outcome: removed.deleteMarker ? 'removed-marker' : 'removed', promoted: removed.promoted };
+  }
+
+  /**
+   * S3's ExpiredObjectDeleteMarker: once a removal leaves a delete marker as its key's only
+   * version, under an enabled rule that says so, the marker goes an hour later (the sweeper), not
+   * at its own time. Later, not at once, as S3's lifecycle: a client that removes the values and
+   * then the markers, in one request or two, finds each marker it names. Best effort: the removal
+   * it follows is done, and a marker it misses goes at its time as any other.
+   */
+  private async expireLoneMarker(ref: ObjectRef): Promise<void> {
+    try {
+      const rules = (await this.options.lifecycleRules?.(ref.tenant, ref.type)) ?? [];
+      if (rules.some((rule) => rule.enabled && rule.expiredMarkers === true && ref.key.startsWith(rule.prefix)))
+        await this.backend.expireLoneMarker(ref, this.options.clock() + EXPIRED_MARKER_DELAY_MS);
+    } catch {
+      // As said: the marker stays until its own time.
+    }
   }
 
   /** Bytes and count of the noncurrent versions of a tenant (of one type when given). */

@@ -435,6 +435,10 @@ export class SqliteIndex implements ObjectIndex {
     });
   }
 
+  expireLoneMarker({ ref, at }: { ref: ObjectRef; at: number }): Promise<boolean> {
+    return this.commits.enqueue(() => this.versions.expireLoneMarker(ref, at));
+  }
+
   async purgeVersions({ now, limit, collectAfter, keptNewer }: PurgeVersionsOptions): Promise<number> {
     // The sweeper's round also files what writes left unfiled (after a restart, or `stowage
     // migrate` into this directory), so that readers scan no more than a batch beside the orders:

@@ -76,6 +76,7 @@ interface DueRow {
   type: string;
   key: Buffer;
   stopped_at: number;
+  delete_marker: number;
 }
 
 /** A noncurrent version, whole. */
@@ -112,6 +113,7 @@ export class SqliteVersions {
     | 'removeDue'
     | 'hold'
     | 'beside'
+    | 'lone'
     | 'retained'
     | 'retainedOfType'
     | 'list'
@@ -193,15 +195,23 @@ export class SqliteVersions {
       ),
       // Due versions, filed or not, soonest first; the DELETE checks each is due, whatever an entry says.
       purge: db.prepare(`DELETE FROM object_versions WHERE id IN (${DUE_IDS}) AND purge_after <= @now RETURNING blob_id`),
-      due: db.prepare(`SELECT id, tenant, type, key, stopped_at FROM object_versions WHERE id IN (${DUE_IDS})`),
+      due: db.prepare(`SELECT id, tenant, type, key, stopped_at, delete_marker FROM object_versions WHERE id IN (${DUE_IDS})`),
       removeDue: db
         .prepare('DELETE FROM object_versions WHERE id IN (SELECT value FROM json_each(@ids)) AND purge_after <= @now RETURNING blob_id')
         .pluck(),
       hold: db.prepare('UPDATE object_versions SET purge_after = @next WHERE id = @id'),
+      // The key's only version, when it is a delete marker and no row of objects has the key.
+      lone: db.prepare(
+        `SELECT id, purge_after FROM (${versionsWhere(OF_KEY('k'), OF_KEY('v'), 'v.id, v.delete_marker, v.purge_after')})
+         WHERE NOT EXISTS (SELECT 1 FROM objects WHERE ${OF_KEY('objects')})
+           AND (SELECT COUNT(*) FROM (${versionsWhere(OF_KEY('k'), OF_KEY('v'), 'v.id')} LIMIT 2)) = 1
+           AND delete_marker = 1`,
+      ),
       // Each part a seek: newer versions counted no further than @cap, the newest found by the key orders' ends.
       beside: db.prepare(
         `SELECT (SELECT COUNT(*) FROM (
              ${versionsWhere(`${OF_KEY('k')} AND k.id > @id`, `${OF_KEY('v')} AND v.id > @id`, 'v.id')} LIMIT @cap)) AS newer,
+           EXISTS (${versionsWhere(`${OF_KEY('k')} AND k.id < @id`, `${OF_KEY('v')} AND v.id < @id`, 'v.id')}) AS older,
            (SELECT COUNT(*) FROM objects WHERE ${OF_KEY('objects')}) AS rows,
            (SELECT COUNT(*) FROM objects WHERE ${OF_KEY('objects')} AND ${SOFT_DELETED}) AS kept,
            (SELECT delete_marker FROM object_versions WHERE id = (SELECT MAX(id) FROM (
@@ -345,7 +355,13 @@ export class SqliteVersions {
     const remove: number[] = [];
     let held = 0;
     for (const row of this.sql.due.all({ now, limit }) as DueRow[]) {
-      const version = { tenant: row.tenant, type: row.type, key: row.key, stoppedAt: row.stopped_at };
+      const version = {
+        tenant: row.tenant,
+        type: row.type,
+        key: row.key,
+        stoppedAt: row.stopped_at,
+        deleteMarker: row.delete_marker === 1,
+      };
       const rules = countRulesOf(keptNewer, version);
       if (rules === 'wait') continue;
       if (rules !== undefined && heldByRules(rules, version, now, this.beside(row, countCap(rules)))) {
@@ -357,14 +373,31 @@ export class SqliteVersions {
     return { settled: held + blobIds.length, blobIds: blobIds.filter((id): id is string => id !== null) };
   }
 
+  /** Inside a commit: ObjectIndex.expireLoneMarker. */
+  expireLoneMarker(ref: ObjectRef, at: number): boolean {
+    const lone = this.sql.lone.get({ tenant: ref.tenant, type: ref.type, key: Buffer.from(ref.key, 'utf8') }) as
+      | { id: number; purge_after: number }
+      | undefined;
+    if (lone === undefined || lone.purge_after <= at) return false;
+    this.sql.hold.run({ id: lone.id, next: at });
+    return true;
+  }
+
   private beside(row: DueRow, cap: number): KeyVersionsBeside {
     const found = this.sql.beside.get({ tenant: row.tenant, type: row.type, key: row.key, id: row.id, cap }) as {
       newer: number;
+      older: number;
       rows: number;
       kept: number;
       newest_marker: number | null;
     };
-    return { newer: found.newer, hasRow: found.rows > 0, keptInPlace: found.kept > 0, newestIsNewerMarker: found.newest_marker === 1 };
+    return {
+      newer: found.newer,
+      hasRow: found.rows > 0,
+      keptInPlace: found.kept > 0,
+      newestIsNewerMarker: found.newest_marker === 1,
+      older: found.older === 1,
+    };
   }
 
   retained(tenant: string, type: string | undefined): { bytes: number; versions: number } {

@@ -405,6 +405,10 @@ export class PgIndex implements ObjectIndex {
     });
   }
 
+  expireLoneMarker({ ref, at }: { ref: ObjectRef; at: number }): Promise<boolean> {
+    return this.versions.expireLoneMarker(ref, at);
+  }
+
   async purgeVersions({ now, limit, collectAfter, keptNewer }: PurgeVersionsOptions): Promise<number> {
     return this.db.transaction(async (tx) => {
       const { settled, blobIds } = await this.versions.purge(tx, now, limit, keptNewer);

@@ -56,7 +56,7 @@ const PURGE = statement(
 // The next due versions, locked as PURGE locks them, for a purge that asks of each (kept-newer.ts).
 const DUE = statement(
   'version_due',
-  `SELECT id, tenant, type, key, stopped_at FROM object_versions
+  `SELECT id, tenant, type, key, stopped_at, delete_marker FROM object_versions
    WHERE purge_after <= $1 ORDER BY purge_after LIMIT $2 FOR UPDATE SKIP LOCKED`,
 );
 const REMOVE_DUE = statement('version_remove_due', 'DELETE FROM object_versions WHERE id = ANY($1::bigint[]) RETURNING blob_id');
@@ -66,8 +66,18 @@ const BESIDE = statement(
   'version_beside',
   `SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM object_versions WHERE tenant = $1 AND type = $2 AND key = $3 AND id > $4 LIMIT $5) n)::int AS newer,
      EXISTS (SELECT 1 FROM objects WHERE tenant = $1 AND type = $2 AND key = $3) AS has_row,
+     EXISTS (SELECT 1 FROM object_versions WHERE tenant = $1 AND type = $2 AND key = $3 AND id < $4) AS older,
      (SELECT delete_marker FROM object_versions WHERE tenant = $1 AND type = $2 AND key = $3 AND id > $4
       ORDER BY id DESC LIMIT 1) AS newest_marker`,
+);
+// ObjectIndex.expireLoneMarker: the key's only version, when a delete marker and no row has the key.
+const EXPIRE_LONE_MARKER = statement(
+  'version_expire_lone_marker',
+  `UPDATE object_versions SET purge_after = $4 WHERE id = (
+     SELECT id FROM object_versions WHERE tenant = $1 AND type = $2 AND key = $3 AND delete_marker
+       AND NOT EXISTS (SELECT 1 FROM objects WHERE tenant = $1 AND type = $2 AND key = $3)
+       AND (SELECT COUNT(*) FROM (SELECT 1 FROM object_versions WHERE tenant = $1 AND type = $2 AND key = $3 LIMIT 2) c) = 1
+   ) AND purge_after > $4`,
 );
 const RETAINED = statement(
   'version_retained',
@@ -106,6 +116,7 @@ interface DueRow {
   type: string;
   key: Buffer;
   stopped_at: string;
+  delete_marker: boolean;
 }
 
 /** A noncurrent version with its id and since: one that may become the current row again. */
@@ -186,7 +197,13 @@ export class PgVersions {
     const remove: string[] = [];
     let held = 0;
     for (const row of due) {
-      const version = { tenant: row.tenant, type: row.type, key: row.key, stoppedAt: Number(row.stopped_at) };
+      const version = {
+        tenant: row.tenant,
+        type: row.type,
+        key: row.key,
+        stoppedAt: Number(row.stopped_at),
+        deleteMarker: row.delete_marker,
+      };
       const rules = countRulesOf(keptNewer, version);
       if (rules === 'wait') continue;
       if (rules !== undefined && heldByRules(rules, version, now, await this.beside(tx, row, countCap(rules)))) {
@@ -198,11 +215,22 @@ export class PgVersions {
     return { settled: held + rows.length, blobIds: rows.map((row) => row.blob_id ?? '') };
   }
 
+  async expireLoneMarker(ref: ObjectRef, at: number): Promise<boolean> {
+    const { rowCount } = await this.db.run(EXPIRE_LONE_MARKER, [ref.tenant, ref.type, Buffer.from(ref.key, 'utf8'), at]);
+    return (rowCount ?? 0) > 0;
+  }
+
   private async beside(tx: Queries, row: DueRow, cap: number): Promise<KeyVersionsBeside> {
-    type Found = { newer: number; has_row: boolean; newest_marker: boolean | null };
+    type Found = { newer: number; has_row: boolean; older: boolean; newest_marker: boolean | null };
     const { rows } = await tx.run<Found>(BESIDE, [row.tenant, row.type, row.key, row.id, cap]);
     const found = rows[0] as Found;
-    return { newer: Number(found.newer), hasRow: found.has_row, keptInPlace: false, newestIsNewerMarker: found.newest_marker === true };
+    return {
+      newer: Number(found.newer),
+      hasRow: found.has_row,
+      keptInPlace: false,
+      newestIsNewerMarker: found.newest_marker === true,
+      older: found.older,
+    };
   }
 
   async retained(tenant: string, type: string | undefined): Promise<{ bytes: number; versions: number }> {
