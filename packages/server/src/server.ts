@@ -124,6 +124,7 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
       clock,
       purgeScheduleFor: (tenant, type) => objects.purgeScheduleFor(tenant, type),
       lifecycleRules,
+      warn: (message, error) => logger.warn({ err: error }, message),
     }),
     buckets,
     access,

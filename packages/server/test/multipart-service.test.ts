@@ -49,7 +49,7 @@ describe('MultipartService', () => {
 
   test('completes with exactly the listed parts, and a completion sent again gets the same result', async () => {
     const ref = { tenant: 'alice', type: 'tmp' as const, key: 'assembled' };
-    const uploadId = await multipart.create(ref, { contentType: 'text/plain', attributes: null, checksum: undefined });
+    const { uploadId } = await multipart.create(ref, { contentType: 'text/plain', attributes: null, checksum: undefined });
     const upload = await multipart.findUpload(ref, uploadId);
     const first = Buffer.alloc(5 * MiB, 1);
     const second = Buffer.from('tail');
@@ -84,7 +84,7 @@ describe('MultipartService', () => {
 
   test('refuses a part whose ETag does not match, and a small part that is not the last', async () => {
     const ref = { tenant: 'alice', type: 'data' as const, key: 'refused' };
-    const uploadId = await multipart.create(ref, { contentType: undefined, attributes: null, checksum: undefined });
+    const { uploadId } = await multipart.create(ref, { contentType: undefined, attributes: null, checksum: undefined });
     const upload = await multipart.findUpload(ref, uploadId);
     const a = await multipart.uploadPart(upload, ref, 1, partBody(Buffer.from('small')));
     const b = await multipart.uploadPart(upload, ref, 2, partBody(Buffer.from('last')));

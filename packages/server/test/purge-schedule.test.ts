@@ -56,12 +56,13 @@ describe('PurgeSchedule', () => {
   });
 
   test('heldByRules: each rule on its own, as on S3; a current delete marker is not a noncurrent version', () => {
-    const version = { tenant: 't', type: 'b', key: Buffer.from('logs/a'), stoppedAt: 0 };
+    const version = { tenant: 't', type: 'b', key: Buffer.from('logs/a'), stoppedAt: 0, deleteMarker: false };
     const beside = (newer: number, extra: Partial<KeyVersionsBeside> = {}) => ({
       newer,
       hasRow: true,
       keptInPlace: false,
       newestIsNewerMarker: false,
+      older: true,
       ...extra,
     });
     const countThree = { prefix: 'logs/', ms: 10, newer: 3 };
@@ -76,6 +77,12 @@ describe('PurgeSchedule', () => {
     assert.equal(heldByRules([countThree, longer], version, 89, beside(0)), true);
     assert.equal(heldByRules([countThree, longer], version, 90, beside(0)), false);
     assert.equal(countCap([countThree, longer]), 4);
+    // A delete marker left as its key's only version hides nothing: never held; with versions behind it, held as any.
+    const marker = { ...version, deleteMarker: true };
+    const alone = { hasRow: false, older: false };
+    assert.equal(heldByRules([countThree], marker, 10, beside(0, alone)), false);
+    assert.equal(heldByRules([countThree], marker, 10, beside(0, { ...alone, older: true })), true);
+    assert.equal(heldByRules([countThree], version, 10, beside(0, alone)), true, 'a value alone is the newest: held');
   });
 
   test('prefixRetentionDays: a prefix keeps the shortest days and, for good, the fewest count of its rules and those for every key', () => {

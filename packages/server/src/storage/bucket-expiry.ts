@@ -29,7 +29,9 @@ export function incompleteUploadExpiry(rules: readonly LifecycleRule[], key: str
   for (const rule of rules) {
     if (!rule.enabled || rule.abortIncompleteDays === undefined || !key.startsWith(rule.prefix)) continue;
     const expiresAt = now + rule.abortIncompleteDays * DAY_MS;
-    if (expiresAt < expiry.expiresAt) expiry = { expiresAt, ruleId: rule.id };
+    // A rule as long as the server's lifetime is still the rule that says when (S3 names it).
+    if (expiresAt < expiry.expiresAt || (expiresAt === expiry.expiresAt && expiry.ruleId === undefined))
+      expiry = { expiresAt, ruleId: rule.id };
   }
   return expiry;
 }

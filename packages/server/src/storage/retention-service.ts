@@ -19,6 +19,8 @@ export interface RetentionServiceOptions {
   readonly purgeScheduleFor: (tenant: string, type: string) => Promise<PurgeSchedule>;
   /** A named bucket's lifecycle rules (lifecycleRulesOf): whether a delete marker left alone goes too. */
   readonly lifecycleRules?: ((tenant: string, type: string) => Promise<readonly LifecycleRule[]>) | undefined;
+  /** Where what went wrong after an operation was done is told (the server's log). */
+  readonly warn?: ((message: string, error: unknown) => void) | undefined;
 }
 
 const TOKEN_VERSION = 1;
@@ -185,8 +187,9 @@ export class RetentionService {
       const rules = (await this.options.lifecycleRules?.(ref.tenant, ref.type)) ?? [];
       if (rules.some((rule) => rule.enabled && rule.expiredMarkers === true && ref.key.startsWith(rule.prefix)))
         await this.backend.expireLoneMarker(ref, this.options.clock() + EXPIRED_MARKER_DELAY_MS);
-    } catch {
+    } catch (error) {
       // As said: the marker stays until its own time.
+      this.options.warn?.(`could not hasten the delete marker left alone at ${ref.type}/${ref.key}`, error);
     }
   }
 

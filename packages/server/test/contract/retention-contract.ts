@@ -236,6 +236,42 @@ export function retentionContract(fresh: () => Promise<ObjectIndex>, openHandle:
     assert.equal(await other(), 1, 'the other type’s current row stays');
   });
 
+  it('expireLoneMarker: only a delete marker that is its key’s only version, filed or not, and only sooner', async () => {
+    const index = await fresh();
+    const removeAll = async (key: string, now: number) => {
+      await index.remove({ ref: ref(key), now, condition: undefined, collectAfter: T0, purgeAfter: PURGE });
+      // A delete kept in place (the embedded index) is a row of objects until settled.
+      await index.sweepExpired({ now, limit: 100, collectAfter: T0 });
+    };
+    for (const key of ['m/lone', 'm/behind', 'm/filed']) {
+      await put(index, ref(key), inlineRow('v'), { now: T0 });
+      await removeAll(key, T0 + SECOND);
+    }
+    // m/filed's versions are filed (the embedded index files them in a purge's round).
+    await index.purgeVersions({ now: T0 + 2 * SECOND, limit: 100, collectAfter: T0 });
+    const valueOf = async (key: string) => (await versionsOf(index, key)).find((row) => !row.deleteMarker) as VersionRow;
+    for (const key of ['m/lone', 'm/filed'])
+      await index.deleteVersion({ ref: ref(key), versionId: (await valueOf(key)).versionId, now: T0 + 3 * SECOND, collectAfter: T0 });
+    const at = T0 + DAY;
+    assert.equal(await index.expireLoneMarker({ ref: ref('m/behind'), at }), false, 'a value behind the marker');
+    assert.equal(await index.expireLoneMarker({ ref: ref('m/none'), at }), false, 'no version at all');
+    for (const key of ['m/lone', 'm/filed']) {
+      assert.equal(await index.expireLoneMarker({ ref: ref(key), at }), true, key);
+      assert.deepEqual(shape(await versionsOf(index, key)), [['marker', 0]]);
+      assert.equal((await versionsOf(index, key))[0]?.purgeAfter, at);
+      assert.equal(await index.expireLoneMarker({ ref: ref(key), at: at + 1 }), false, 'never later');
+    }
+    // A key deleted in place and not settled yet, or written again, is not alone.
+    await put(index, ref('m/kept'), inlineRow('v'), { now: T0 });
+    await index.remove({ ref: ref('m/kept'), now: T0 + SECOND, condition: undefined, collectAfter: T0, purgeAfter: PURGE });
+    assert.equal(await index.expireLoneMarker({ ref: ref('m/kept'), at }), false);
+    await put(index, ref('m/lone'), inlineRow('again'), { now: T0 + 4 * SECOND });
+    assert.equal(await index.expireLoneMarker({ ref: ref('m/lone'), at: at - 1 }), false);
+    // Due, the lone ones go at the sweeper's purge.
+    assert.equal(await index.purgeVersions({ now: at, limit: 100, collectAfter: at }), 2);
+    assert.deepEqual(shape(await versionsOf(index, 'm/filed')), []);
+  });
+
   it('purge removes versions past their window, and a blob is collected only when no row or version names it', async () => {
     const index = await fresh();
     const shared = blobRow(50);

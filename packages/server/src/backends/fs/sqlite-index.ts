@@ -660,7 +660,16 @@ export class SqliteIndex implements ObjectIndex {
     to: ObjectRef,
     options: Pick<
       TransferOptions,
-      'move' | 'overwrite' | 'now' | 'lastModified' | 'expiresAtIfNone' | 'collectAfter' | 'replace' | 'purgeAfter' | 'sourcePurgeAfter'
+      | 'move'
+      | 'overwrite'
+      | 'now'
+      | 'lastModified'
+      | 'expiresAtIfNone'
+      | 'expiresAt'
+      | 'collectAfter'
+      | 'replace'
+      | 'purgeAfter'
+      | 'sourcePurgeAfter'
     >,
   ): IndexRow | undefined {
     const { findAny, upsert, deleteById } = this.db.statements;

@@ -289,7 +289,7 @@ export class PgRanges {
     sources: SourceRow[],
     options: Pick<
       TransferOptions,
-      'move' | 'overwrite' | 'now' | 'lastModified' | 'collectAfter' | 'replace' | 'purgeAfter' | 'sourcePurgeAfter'
+      'move' | 'overwrite' | 'now' | 'lastModified' | 'expiresAt' | 'collectAfter' | 'replace' | 'purgeAfter' | 'sourcePurgeAfter'
     > & {
       tenant: string;
       fromType: string;

@@ -126,14 +126,13 @@ export function registerBucketRoutes(app: FastifyInstance, ctx: AppContext): voi
 /** The rules with the default expiry (prefix '') set to `days`, or removed for null. */
 function expiryRules(rules: readonly LifecycleRule[], days: number | null): LifecycleRule[] {
   const others = rules.filter((rule) => rule.id !== DEFAULT_EXPIRY_ID);
-  const own = rules.find((rule) => rule.id === DEFAULT_EXPIRY_ID);
-  if (days !== null) {
-    // The rule is storage API v1's own, by its ID, for every key; actions an S3 client gave it
-    // besides stay (an S3 Expiration is Days or ExpiredObjectDeleteMarker, not both).
-    const { expiredMarkers: _replaced, ...besides } = own ?? {};
-    return [...others, { ...besides, id: DEFAULT_EXPIRY_ID, prefix: '', enabled: true, days }];
-  }
-  // No expiry: the rule goes, but for its other actions, which stay.
+  // The rule is storage API v1's own, by its ID. Actions an S3 client gave it besides stay while it
+  // is still for every key and enabled (an S3 Expiration is Days or ExpiredObjectDeleteMarker, so
+  // days replace the latter); changed otherwise, it is v1's again, whole.
+  const found = rules.find((rule) => rule.id === DEFAULT_EXPIRY_ID);
+  const own = found?.prefix === '' && found.enabled ? found : undefined;
+  const { expiredMarkers: _replaced, ...besides } = own ?? {};
+  if (days !== null) return [...others, { ...besides, id: DEFAULT_EXPIRY_ID, prefix: '', enabled: true, days }];
   const acts = own && (own.noncurrentDays !== undefined || own.abortIncompleteDays !== undefined || own.expiredMarkers !== undefined);
   return own && acts ? [...others, { ...own, days: null }] : others;
 }
