@@ -249,9 +249,9 @@ export function retentionContract(fresh: () => Promise<ObjectIndex>, openHandle:
     }
     // m/filed's versions are filed (the embedded index files them in a purge's round).
     await index.purgeVersions({ now: T0 + 2 * SECOND, limit: 100, collectAfter: T0 });
-    const valueOf = async (key: string) => (await versionsOf(index, key)).find((row) => !row.deleteMarker) as VersionRow;
+    const keptValue = async (key: string) => (await versionsOf(index, key)).find((row) => !row.deleteMarker) as VersionRow;
     for (const key of ['m/lone', 'm/filed'])
-      await index.deleteVersion({ ref: ref(key), versionId: (await valueOf(key)).versionId, now: T0 + 3 * SECOND, collectAfter: T0 });
+      await index.deleteVersion({ ref: ref(key), versionId: (await keptValue(key)).versionId, now: T0 + 3 * SECOND, collectAfter: T0 });
     const at = T0 + DAY;
     assert.equal(await index.expireLoneMarker({ ref: ref('m/behind'), at }), false, 'a value behind the marker');
     assert.equal(await index.expireLoneMarker({ ref: ref('m/none'), at }), false, 'no version at all');
