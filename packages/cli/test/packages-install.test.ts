@@ -3,12 +3,16 @@
 // and a CommonJS script talk to a server the installed CLI starts; TypeScript consumers type-check
 // under nodenext and bundler resolution); the server as a library into another; the CLI into a
 // global prefix. The client's and server's dependencies come from the registry or npm's cache; the
-// CLI's are in its tarball, and its better-sqlite3 is built for this Node, so this takes minutes.
+// CLI's are in its tarball, and its better-sqlite3 binding is downloaded by its install script as a
+// prebuilt binary, as users get it (served here from this checkout's own build: servePrebuiltBinding).
 // STOWAGE_TEST_PACKAGES=0 skips it (scripts/test.sh does on the scale-out pass, where the packages
 // are the same).
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -36,6 +40,37 @@ function run(command: string, args: string[], options: { cwd?: string; env?: Nod
   });
 }
 
+/**
+ * Serves this Node's better-sqlite3 binding (this checkout's build) where its install script,
+ * prebuild-install, downloads a prebuilt binary from (npm_config_better_sqlite3_binary_host), in
+ * the archive it expects: the install runs as users' does, against the package's GitHub
+ * releases, without compiling SQLite on every run. Another Node's binary is 404, and
+ * prebuild-install then builds it, as it would for a user. `requested`: the paths asked for.
+ */
+async function servePrebuiltBinding(dir: string): Promise<{ host: string; served: string; requested: string[]; close(): Promise<void> }> {
+  const sqlite = path.join(ROOT, 'node_modules', 'better-sqlite3');
+  const { version: sqliteVersion } = JSON.parse(await readFile(path.join(sqlite, 'package.json'), 'utf8')) as { version: string };
+  const staging = path.join(dir, 'prebuilt');
+  await mkdir(path.join(staging, 'build', 'Release'), { recursive: true });
+  await copyFile(
+    path.join(sqlite, 'build', 'Release', 'better_sqlite3.node'),
+    path.join(staging, 'build', 'Release', 'better_sqlite3.node'),
+  );
+  const archive = path.join(dir, 'prebuilt.tar.gz');
+  await run('tar', ['-czf', archive, '-C', staging, 'build']);
+  const served = `/v${sqliteVersion}/better-sqlite3-v${sqliteVersion}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  const requested: string[] = [];
+  const server = createServer((request, response) => {
+    requested.push(request.url ?? '');
+    if (request.url !== served) return void response.writeHead(404).end();
+    response.writeHead(200, { 'content-type': 'application/gzip' });
+    createReadStream(archive).pipe(response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { host, served, requested, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
 const version = async (pkg: string) =>
   (JSON.parse(await readFile(path.join(ROOT, 'packages', pkg, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -47,6 +82,7 @@ describe('packages installed from their tarballs', { skip }, () => {
   let libraryInstall: Output;
   let server: ReturnType<typeof spawn> | undefined;
   let env: NodeJS.ProcessEnv;
+  let prebuilt: Awaited<ReturnType<typeof servePrebuiltBinding>> | undefined;
 
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'stowage-packages-'));
@@ -61,7 +97,11 @@ describe('packages installed from their tarballs', { skip }, () => {
     const manifest = { name: 'consumer', version: '1.0.0', private: true, allowScripts: { 'better-sqlite3': true } };
     await writeFile(path.join(project, 'package.json'), JSON.stringify(manifest));
     const typesNode = JSON.parse(await readFile(path.join(ROOT, 'node_modules', '@types', 'node', 'package.json'), 'utf8')).version;
-    install = await run('npm', ['install', ...NPM_QUIET, client, cli, `@types/node@${typesNode}`], { cwd: project });
+    prebuilt = await servePrebuiltBinding(dir);
+    install = await run('npm', ['install', ...NPM_QUIET, client, cli, `@types/node@${typesNode}`], {
+      cwd: project,
+      env: { ...process.env, npm_config_better_sqlite3_binary_host: prebuilt.host },
+    });
 
     // The server as a library, its install script not allowed: importing it loads no binding.
     const library = path.join(dir, 'library');
@@ -72,6 +112,7 @@ describe('packages installed from their tarballs', { skip }, () => {
 
   after(async () => {
     server?.kill();
+    await prebuilt?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -132,6 +173,10 @@ describe('packages installed from their tarballs', { skip }, () => {
       [],
       libraryInstall.stderr,
     );
+  });
+
+  test("better-sqlite3's install script took its binding as a prebuilt binary, as from its releases", () => {
+    assert.deepEqual(prebuilt?.requested, [prebuilt?.served]);
   });
 
   test('the server installed as a library imports, without its install script run', async () => {
