@@ -52,7 +52,7 @@ export interface VersionRow {
   readonly seq: number;
 }
 
-/** Up to `limit` versions of a range, by key and newest first, after a cursor. */
+/** One round of the sweeper's purge of versions (ObjectIndex.purgeVersions). */
 export interface PurgeVersionsOptions {
   readonly now: number;
   readonly limit: number;
@@ -60,6 +60,7 @@ export interface PurgeVersionsOptions {
   readonly keptNewer?: KeptNewer | undefined;
 }
 
+/** Up to `limit` versions of a range, by key and newest first, after a cursor. */
 export type ListVersionsOptions = KeyRange & {
   readonly after: { readonly key: Buffer; readonly seq: number } | undefined;
   readonly limit: number;

@@ -41,6 +41,8 @@ export class PurgeSchedule {
 
   /** The rules' prefixes as bytes, made when a range is first cut (a write asks `at` only). */
   private bytePrefixes: Buffer[] | undefined;
+  /** The count rules' prefixes as bytes, made when the sweeper first asks (countRulesAt). */
+  private countPrefixes: Buffer[] | undefined;
 
   constructor(
     private readonly windowMs: number,
@@ -72,7 +74,9 @@ export class PurgeSchedule {
    * 0: what was kept before keeps the rules it is under, as S3's outlive versioning's suspension.
    */
   countRulesAt(key: Buffer): readonly CountRule[] | undefined {
-    const under = this.countRules.filter((rule) => startsWith(key, Buffer.from(rule.prefix, 'utf8')));
+    this.countPrefixes ??= this.countRules.map((rule) => Buffer.from(rule.prefix, 'utf8'));
+    const prefixes = this.countPrefixes;
+    const under = this.countRules.filter((_, i) => startsWith(key, prefixes[i] as Buffer));
     return under.some((rule) => rule.newer > 0) ? under : undefined;
   }
 

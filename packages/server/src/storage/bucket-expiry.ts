@@ -4,12 +4,17 @@ import type { BucketService } from './bucket-service.js';
 
 const DAY_MS = 86_400_000;
 
+/** The enabled lifecycle rules whose prefix covers `key`: those each action of a key asks. */
+export function rulesCovering(rules: readonly LifecycleRule[], key: string): LifecycleRule[] {
+  return rules.filter((rule) => rule.enabled && key.startsWith(rule.prefix));
+}
+
 /**
  * When an object written at `now` under `key` expires by lifecycle rules: the earliest of the
  * enabled rules whose prefix covers the key (as on S3); undefined when none does.
  */
 export function lifecycleExpiry(rules: readonly LifecycleRule[], key: string, now: number): number | undefined {
-  const days = rules.flatMap((rule) => (rule.enabled && rule.days !== null && key.startsWith(rule.prefix) ? [rule.days] : []));
+  const days = rulesCovering(rules, key).flatMap((rule) => (rule.days !== null ? [rule.days] : []));
   return days.length === 0 ? undefined : now + Math.min(...days) * DAY_MS;
 }
 
@@ -26,8 +31,8 @@ export interface UploadExpiry {
  */
 export function incompleteUploadExpiry(rules: readonly LifecycleRule[], key: string, now: number, lifetimeMs: number): UploadExpiry {
   let expiry: UploadExpiry = { expiresAt: now + lifetimeMs, ruleId: undefined };
-  for (const rule of rules) {
-    if (!rule.enabled || rule.abortIncompleteDays === undefined || !key.startsWith(rule.prefix)) continue;
+  for (const rule of rulesCovering(rules, key)) {
+    if (rule.abortIncompleteDays === undefined) continue;
     const expiresAt = now + rule.abortIncompleteDays * DAY_MS;
     // A rule as long as the server's lifetime is still the rule that says when (S3 names it).
     if (expiresAt < expiry.expiresAt || (expiresAt === expiry.expiresAt && expiry.ruleId === undefined))

@@ -10,6 +10,7 @@ import { keyAfter, prefixRange, prefixUpperBound } from '../backends/key-range.j
 import type { VersionRow } from '../backends/object-index.js';
 import type { PurgeSchedule } from '../backends/purge-schedule.js';
 import { fail } from '../errors.js';
+import { rulesCovering } from './bucket-expiry.js';
 import type { LifecycleRule } from './bucket-model.js';
 import type { ObjectRef } from './object-ref.js';
 
@@ -185,7 +186,7 @@ export class RetentionService {
   private async expireLoneMarker(ref: ObjectRef): Promise<void> {
     try {
       const rules = (await this.options.lifecycleRules?.(ref.tenant, ref.type)) ?? [];
-      if (rules.some((rule) => rule.enabled && rule.expiredMarkers === true && ref.key.startsWith(rule.prefix)))
+      if (rulesCovering(rules, ref.key).some((rule) => rule.expiredMarkers === true))
         await this.backend.expireLoneMarker(ref, this.options.clock() + EXPIRED_MARKER_DELAY_MS);
     } catch (error) {
       // As said: the marker stays until its own time.

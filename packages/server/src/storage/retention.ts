@@ -40,13 +40,13 @@ export function retentionOf(buckets: BucketService, defaultMs: number) {
     return {
       windowMs: days === undefined || days === null ? defaultMs : days * DAY_MS,
       rules: prefixRetentionDays(rules).map(({ prefix, days }) => ({ prefix, ms: days * DAY_MS })),
-      countRules: countRulesOf(rules),
+      countRules: sweeperRulesOf(rules),
     };
   };
 }
 
 /** The enabled rules, each for its prefix, when one of them keeps versions by count; none otherwise. */
-function countRulesOf(rules: readonly BucketExpiryRule[]): CountRule[] {
+function sweeperRulesOf(rules: readonly BucketExpiryRule[]): CountRule[] {
   const enabled = rules.filter((rule) => rule.enabled);
   if (!enabled.some((rule) => rule.newerVersions !== undefined)) return [];
   return enabled.map(({ prefix, days, newerVersions }) => ({ prefix, ms: days * DAY_MS, newer: newerVersions ?? 0 }));
