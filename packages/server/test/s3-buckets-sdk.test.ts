@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import {
+  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
@@ -682,6 +683,13 @@ describe('named buckets and sharing through the AWS SDK for JavaScript v3', () =
                 Status: 'Enabled',
                 AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
               },
+              // An ID no header can carry as it is (not ASCII, a line break): the date alone is told.
+              {
+                ID: 'règle\r\n',
+                Filter: { Prefix: 'brouillon/' },
+                Status: 'Enabled',
+                AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 },
+              },
               // A source that outlives the upload: a part copied from it still goes with the upload.
               { ID: 'sources', Filter: { Prefix: 'src/' }, Status: 'Enabled', Expiration: { Days: 30 } },
             ],
@@ -713,6 +721,10 @@ describe('named buckets and sharing through the AWS SDK for JavaScript v3', () =
       assert.equal(staged.created.AbortDate?.getTime(), Math.floor((began + DAY_MS) / 1000) * 1000);
       assert.equal(staged.created.AbortRuleId, 'staging');
       assert.equal(kept.created.AbortDate, undefined);
+      const draft = await alice.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'brouillon/a.bin' }));
+      assert.equal(draft.AbortDate?.getTime(), Math.floor((began + 2 * DAY_MS) / 1000) * 1000);
+      assert.equal(draft.AbortRuleId, undefined);
+      await alice.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'brouillon/a.bin', UploadId: draft.UploadId }));
       const open = async () =>
         ((await alice.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).map((upload) => upload.Key).sort();
       assert.deepEqual(await open(), ['final/big.bin', 'staging/big.bin']);
