@@ -71,6 +71,9 @@ export async function downloadFileResumable(
       const cause = retryCauseOf(error, policy, 'GET');
       const delay = cause && retries.next('GET', cause);
       if (delay === undefined) throw error;
+      // Every byte reached the file before the break (a connection cut after the last one): there
+      // is nothing left to ask for (a Range from the end is 416); the sha256 below judges them.
+      if (total !== undefined && written === total && written > 0) break;
       await sleep(delay, undefined, { signal: options.signal });
     }
   }
