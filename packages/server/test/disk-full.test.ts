@@ -105,8 +105,10 @@ describe('a full disk', { skip: embeddedOnly || (mounted ? false : 'needs root t
   test('a disk filled to the last byte from outside: writes 507, deletes still commit, then all recovers', async () => {
     const filler = path.join(mountPoint, 'filler');
     await fillDisk(filler);
-    const write = await putObject('while-full', 100);
+    // A value that needs room of its own: a small one may still fit in pages the index holds.
+    const write = await putObject('while-full', MiB);
     assert.equal(write.status, 507);
+    assert.equal((await py.get('/data/get/while-full')).status, 404);
     const ready = await rawRequest(ts.origin, 'GET', '/readyz');
     assert.equal(ready.status, 503, 'readiness reports the full disk');
     assert.match(ready.text, /bytes free/);

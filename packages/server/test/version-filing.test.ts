@@ -26,13 +26,20 @@ describe('versions filed in batches (embedded index)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const openAt = (file: string) =>
-    SqliteIndex.open({ file, durability: 'process', defaultQuotaBytes: null, attributeLayout: { contentFields: [] } });
-  const open = (name: string) => openAt(path.join(dir, `${name}.sqlite`));
+  const warnings: string[] = [];
+  const openAt = (file: string, upkeepThread = false) =>
+    SqliteIndex.open({
+      file,
+      durability: 'process',
+      defaultQuotaBytes: null,
+      attributeLayout: { contentFields: [] },
+      upkeepThread: upkeepThread ? { onWarning: (message) => warnings.push(message) } : undefined,
+    });
+  const open = (name: string, upkeepThread = false) => openAt(path.join(dir, `${name}.sqlite`), upkeepThread);
 
-  /** Runs `use` on a new index of its own, closing it after. */
-  const withIndex = async (name: string, use: (index: SqliteIndex) => Promise<void>) => {
-    const index = await open(name);
+  /** Runs `use` on a new index of its own (its upkeep on a thread of its own, or not), closing it after. */
+  const withIndex = async (name: string, use: (index: SqliteIndex) => Promise<void>, upkeepThread = false) => {
+    const index = await open(name, upkeepThread);
     try {
       await use(index);
     } finally {
@@ -141,24 +148,33 @@ describe('versions filed in batches (embedded index)', () => {
       assertExact(index);
     }));
 
-  test('writes file their versions every FILING_BATCH, with no reader asking', () =>
-    withIndex('batches', async (index) => {
-      const now = Date.now();
-      const rounds = FILING_BATCH + 200;
-      // The first round makes the 64 keys; each later one replaces 64 values.
-      for (let i = 0; i <= rounds; i += 64)
-        await Promise.all(Array.from({ length: 64 }, (_, k) => write(index, `k${k}`, `v${i}`, now + i)));
-      // The filing is a commit of its own, after the one that crossed the batch.
-      await write(index, 'last', 'x', now + rounds + 1);
-      const versions = count(index, 'SELECT COUNT(*) FROM object_versions');
-      const filed = count(index, 'SELECT COUNT(*) FROM version_keys');
-      assert.ok(versions > FILING_BATCH);
-      assert.ok(filed >= FILING_BATCH && filed <= versions, `${filed} of ${versions} filed`);
-      assert.equal(count(index, 'SELECT through FROM versions_filed') > 0, true);
-      const listed = await history(index, now + rounds + 2);
-      assert.equal(listed.length, versions + 65, 'every version and the 65 current rows');
-      assertExact(index);
-    }));
+  for (const upkeepThread of [false, true])
+    test(`writes file their versions every FILING_BATCH, with no reader asking (${upkeepThread ? 'on the upkeep thread' : 'in a commit'})`, () =>
+      withIndex(
+        `batches-${upkeepThread}`,
+        async (index) => {
+          const now = Date.now();
+          const rounds = FILING_BATCH + 200;
+          // The first round makes the 64 keys; each later one replaces 64 values.
+          for (let i = 0; i <= rounds; i += 64)
+            await Promise.all(Array.from({ length: 64 }, (_, k) => write(index, `k${k}`, `v${i}`, now + i)));
+          // The filing is a commit of its own, after the one that crossed the batch (or the thread's).
+          await write(index, 'last', 'x', now + rounds + 1);
+          const filedCount = () => count(index, 'SELECT COUNT(*) FROM version_keys');
+          for (const deadline = Date.now() + 10_000; upkeepThread && filedCount() === 0 && Date.now() < deadline; )
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          const versions = count(index, 'SELECT COUNT(*) FROM object_versions');
+          const filed = filedCount();
+          assert.ok(versions > FILING_BATCH);
+          assert.ok(filed >= FILING_BATCH && filed <= versions, `${filed} of ${versions} filed`);
+          assert.equal(count(index, 'SELECT through FROM versions_filed') > 0, true);
+          const listed = await history(index, now + rounds + 2);
+          assert.equal(listed.length, versions + 65, 'every version and the 65 current rows');
+          assertExact(index);
+          assert.deepEqual(warnings, []);
+        },
+        upkeepThread,
+      ));
 
   test('an id used again after the newest version was removed is filed, not taken for filed', () =>
     withIndex('reuse', async (index) => {

@@ -35,7 +35,7 @@ export async function openBackend(config: ServerConfig, options: OpenBackendOpti
   }
   const opened: Array<{ close(): Promise<void> }> = [];
   try {
-    const index = await openIndex(config, options.attributeLayout);
+    const index = await openIndex(config, options.attributeLayout, { serving: options });
     opened.push(index);
     const blobs = await openBlobStore(config);
     opened.push(blobs);
@@ -68,8 +68,15 @@ export async function openBackend(config: ServerConfig, options: OpenBackendOpti
   }
 }
 
-/** The index alone (operator commands: keys, quotas), without the data directory lock. */
-export async function openIndex(config: ServerConfig, attributeLayout: AttributeLayout): Promise<ObjectIndex> {
+/**
+ * The index alone (operator commands: keys, quotas), without the data directory lock; `serving`:
+ * for a serving process (the embedded index's upkeep on a thread of its own).
+ */
+export async function openIndex(
+  config: ServerConfig,
+  attributeLayout: AttributeLayout,
+  { serving }: { serving?: Pick<OpenBackendOptions, 'onWarning'> } = {},
+): Promise<ObjectIndex> {
   if (config.index.kind === 'sqlite') {
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     return SqliteIndex.open({
@@ -78,6 +85,7 @@ export async function openIndex(config: ServerConfig, attributeLayout: Attribute
       defaultQuotaBytes: config.quotaBytes ?? null,
       rowCacheBytes: config.indexCacheBytes,
       attributeLayout,
+      upkeepThread: serving && { onWarning: serving.onWarning ?? (() => {}) },
     });
   }
   const { PgIndex } = await import('./postgres/pg-index.js');

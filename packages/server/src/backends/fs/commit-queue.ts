@@ -1,4 +1,15 @@
-import type { Database } from 'better-sqlite3';
+import type { Database, Transaction } from 'better-sqlite3';
+
+/** Another writer of the same database, which the queue makes room for (index-upkeep.ts). */
+export interface CommitNeighbour {
+  /** Whether it holds the write lock now: a commit started now would block the event loop. */
+  readonly writing: boolean;
+  /** Called after each commit. */
+  committed(): void;
+}
+
+/** How long a batch waits for the neighbour's write lock before it looks again. */
+const NEIGHBOUR_WAIT_MS = 1;
 
 interface PendingOperation {
   run: () => unknown;
@@ -16,7 +27,10 @@ interface PendingOperation {
 export class CommitQueue {
   private pending: PendingOperation[] = [];
   private scheduled = false;
-  private readonly runBatch: (batch: PendingOperation[]) => Array<{ ok: boolean; value: unknown }>;
+  private readonly runBatch: Transaction<(batch: PendingOperation[]) => Array<{ ok: boolean; value: unknown }>>;
+
+  /** The neighbour, if any: set once, before the first commit. */
+  neighbour: CommitNeighbour | undefined;
 
   constructor(private readonly db: Database) {
     const runOne = db.transaction((op: PendingOperation) => op.run());
@@ -37,9 +51,15 @@ export class CommitQueue {
       this.pending.push({ run, resolve: resolve as (value: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => this.flushUnlessBusy());
       }
     });
+  }
+
+  /** flush, or, while the neighbour writes, again a moment later (more operations join the batch meanwhile). */
+  private flushUnlessBusy(): void {
+    if (this.neighbour?.writing) setTimeout(() => this.flushUnlessBusy(), NEIGHBOUR_WAIT_MS);
+    else this.flush();
   }
 
   /** Commits everything pending now (also used at shutdown). */
@@ -50,12 +70,15 @@ export class CommitQueue {
     this.pending = [];
     let results: Array<{ ok: boolean; value: unknown }>;
     try {
-      results = this.runBatch(batch);
+      // IMMEDIATE: the write lock before the first read, so that a neighbour's commit cannot
+      // outdate what the batch read (SQLITE_BUSY_SNAPSHOT, which no busy handler waits out).
+      results = this.runBatch.immediate(batch);
     } catch (error) {
       // The COMMIT itself failed (disk full, I/O error): nothing in the batch is durable.
       for (const op of batch) op.reject(error);
       return;
     }
+    this.neighbour?.committed();
     batch.forEach((op, i) => {
       const result = results[i];
       if (result?.ok) op.resolve(result.value);

@@ -47,6 +47,7 @@ import { destinationKey, transferredRow } from '../transfer-plan.js';
 import { CommitQueue } from './commit-queue.js';
 import { GC_HELD } from './gc-holds.js';
 import { type AnyObjectRow, type IndexDb, openIndexDb, type VisibleRowTuple } from './index-db.js';
+import { IndexUpkeep } from './index-upkeep.js';
 import { type FullObjectRow, prepareRangeStatements, type RangeStatements, type RemovedTuple } from './range-statements.js';
 import { RowCache } from './row-cache.js';
 import { SqliteApiKeyStore } from './sqlite-api-keys.js';
@@ -89,6 +90,11 @@ export interface SqliteIndexOptions {
   readonly rowCacheBytes?: number | undefined;
   /** Which stored attribute fields describe the bytes (the domain's). */
   readonly attributeLayout: AttributeLayout;
+  /**
+   * Checkpoints and version filing on a thread of their own (index-upkeep.ts), for a serving
+   * process; absent for commands that open the index for a moment. Its failures are warned of.
+   */
+  readonly upkeepThread?: { readonly onWarning: (message: string, error: unknown) => void } | undefined;
 }
 
 /**
@@ -108,19 +114,23 @@ export class SqliteIndex implements ObjectIndex {
   private readonly cache: RowCache;
   private readonly versions: SqliteVersions;
   private readonly manifests: SqliteManifests;
+  private readonly upkeep: IndexUpkeep | undefined;
 
   private constructor(
     readonly db: IndexDb,
     defaultQuotaBytes: number | null,
     rowCacheBytes: number,
     private readonly attributes: AttributeFields,
+    upkeep?: IndexUpkeep,
   ) {
     this.cache = new RowCache(rowCacheBytes);
     this.commits = new CommitQueue(db.db);
+    this.commits.neighbour = upkeep;
+    this.upkeep = upkeep;
     this.ledger = new TenantLedger(db, defaultQuotaBytes);
     this.apiKeys = new SqliteApiKeyStore(db);
     this.bucketSettings = new SqliteBucketSettings(db);
-    this.versions = new SqliteVersions(db, this.commits, attributes);
+    this.versions = new SqliteVersions(db, this.commits, attributes, upkeep && (() => upkeep.file()));
     this.buckets = new SqliteBuckets(db, this.commits, this.ledger, this.cache, this.versions);
     this.sql = prepareUploadStatements(db);
     this.ranges = prepareRangeStatements(db);
@@ -128,12 +138,9 @@ export class SqliteIndex implements ObjectIndex {
   }
 
   static async open(options: SqliteIndexOptions): Promise<SqliteIndex> {
-    return new SqliteIndex(
-      openIndexDb(options.file, options.durability),
-      options.defaultQuotaBytes,
-      options.rowCacheBytes ?? 0,
-      attributeFields(options.attributeLayout),
-    );
+    const db = openIndexDb(options.file, options.durability);
+    const upkeep = options.upkeepThread && new IndexUpkeep(db.db, options.file, options.durability, options.upkeepThread.onWarning);
+    return new SqliteIndex(db, options.defaultQuotaBytes, options.rowCacheBytes ?? 0, attributeFields(options.attributeLayout), upkeep);
   }
 
   async find({ ref, now }: { ref: ObjectRef; now: number }): Promise<IndexRow | undefined> {
@@ -622,6 +629,8 @@ export class SqliteIndex implements ObjectIndex {
   }
 
   async close(): Promise<void> {
+    // The thread first: the main connection, the last to close, checkpoints the WAL away.
+    await this.upkeep?.close();
     this.commits.flush();
     this.db.db.close();
   }

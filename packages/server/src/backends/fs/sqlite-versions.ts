@@ -136,6 +136,8 @@ export class SqliteVersions {
     { db }: IndexDb,
     private readonly commits: CommitQueue,
     private readonly attributes: AttributeFields,
+    /** Where writes' filings go instead of the next commit (the upkeep thread), if anywhere. */
+    private readonly fileElsewhere?: (() => void) | undefined,
   ) {
     const list = (after: string) =>
       db.prepare(
@@ -271,12 +273,13 @@ export class SqliteVersions {
     return this.commits.enqueue(() => this.fileAll()).catch(() => {});
   }
 
-  /** Counts `count` versions written; past FILING_BATCH, files them in the next commit. */
+  /** Counts `count` versions written; past FILING_BATCH, files them (on the upkeep thread, or in the next commit). */
   private wrote(count: number): void {
     this.written += count;
     if (this.written < FILING_BATCH) return;
     this.written = 0;
-    void this.fileSoon();
+    if (this.fileElsewhere) this.fileElsewhere();
+    else void this.fileSoon();
   }
 
   /** Deletes the visible row `id` in place: it is a noncurrent version and a delete marker (`markerId`) from `now`. */
