@@ -108,8 +108,59 @@ describe('the embedded index upkeep thread', () => {
         await new Promise((resolve) => setTimeout(resolve, 10));
       assert.match(warnings[0] ?? '', /filing failed.*refused/);
       await write(index, 'after', 100);
-      assert.equal(index.db.db.prepare('SELECT COUNT(*) FROM version_keys').pluck().get(), 0);
+      const filed = () => index.db.db.prepare('SELECT COUNT(*) FROM version_keys').pluck().get() as number;
+      assert.equal(filed(), 0);
       assert.ok((await index.find({ ref: { tenant: 'upkeep', type: 'data', key: 'after' }, now: Date.now() })) !== undefined);
+      // Once the cause is gone, the thread files them without waiting for another batch.
+      index.db.db.exec('DROP TRIGGER refuse');
+      for (const deadline = Date.now() + 10_000; filed() === 0 && Date.now() < deadline; )
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.ok(filed() >= FILING_BATCH, `${filed()} filed`);
+    } finally {
+      await index.close();
+    }
+  });
+
+  test('a reader pinning the WAL holds back its start over, not the writes; once it leaves, the WAL starts over', async () => {
+    const warnings: string[] = [];
+    const index = await open('pinned', warnings);
+    const reader = new Sqlite(index.db.db.name, { readonly: true });
+    try {
+      await write(index, 'first', 100);
+      reader.exec('BEGIN');
+      reader.prepare('SELECT COUNT(*) FROM objects').pluck().get();
+      const size = 3000;
+      const writeMiB = async (mib: number, from: number) => {
+        for (let i = 0; i < (mib * 1024 * 1024) / size; i += 64)
+          await Promise.all(Array.from({ length: 64 }, (_, k) => write(index, `k${from + i + k}`, size)));
+      };
+      await writeMiB(24, 0);
+      const framesOf = () => (index.db.db.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number }>)[0]?.log ?? 0;
+      assert.ok(framesOf() > 4096, 'the reader kept the WAL from starting over');
+      reader.exec('COMMIT');
+      await writeMiB(24, 1_000_000);
+      assert.ok(framesOf() < 4096 + 1024, `${framesOf()} frames in the WAL after the reader left`);
+      assert.deepEqual(warnings, []);
+    } finally {
+      reader.close();
+      await index.close();
+    }
+  });
+
+  test('a thread that dies gives checkpoints and filings back to the commits, and no write waits for it', async () => {
+    const warnings: string[] = [];
+    const index = await open('dies', warnings);
+    try {
+      const upkeep = (index as unknown as { upkeep: { worker: { terminate(): Promise<number> } } }).upkeep;
+      await upkeep.worker.terminate();
+      for (const deadline = Date.now() + 5_000; warnings.length === 0 && Date.now() < deadline; )
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.match(warnings[0] ?? '', /upkeep thread exited/);
+      assert.equal(index.db.db.pragma('wal_autocheckpoint', { simple: true }), 1000);
+      for (let i = 0; i <= FILING_BATCH + 64; i += 64)
+        await Promise.all(Array.from({ length: 64 }, (_, k) => write(index, `k${k}`, 100, true)));
+      await write(index, 'last', 100);
+      assert.ok((index.db.db.prepare('SELECT COUNT(*) FROM version_keys').pluck().get() as number) >= FILING_BATCH);
     } finally {
       await index.close();
     }

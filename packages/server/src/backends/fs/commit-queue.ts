@@ -8,8 +8,12 @@ export interface CommitNeighbour {
   committed(): void;
 }
 
-/** How long a batch waits for the neighbour's write lock before it looks again. */
+/**
+ * How long a batch waits for the neighbour's write lock before it looks again, and for how long in
+ * all before it commits anyway (waiting in SQLite's busy handler).
+ */
 const NEIGHBOUR_WAIT_MS = 1;
+const NEIGHBOUR_WAIT_LIMIT_MS = 1_000;
 
 interface PendingOperation {
   run: () => unknown;
@@ -57,8 +61,10 @@ export class CommitQueue {
   }
 
   /** flush, or, while the neighbour writes, again a moment later (more operations join the batch meanwhile). */
-  private flushUnlessBusy(): void {
-    if (this.neighbour?.writing) setTimeout(() => this.flushUnlessBusy(), NEIGHBOUR_WAIT_MS);
+  private flushUnlessBusy(waitingSince?: number): void {
+    const now = performance.now();
+    if (this.neighbour?.writing && now - (waitingSince ?? now) < NEIGHBOUR_WAIT_LIMIT_MS)
+      setTimeout(() => this.flushUnlessBusy(waitingSince ?? now), NEIGHBOUR_WAIT_MS);
     else this.flush();
   }
 

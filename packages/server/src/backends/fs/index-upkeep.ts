@@ -11,9 +11,12 @@ const SLOTS = 2;
 
 /**
  * WAL frames (pages) past which the thread copies the rest with the write lock held, so that the
- * WAL starts over: 4,096 pages is 16 MiB of WAL.
+ * WAL starts over (4,096 pages is 16 MiB of WAL): only when no more than RESTART_REST are left to
+ * copy, since a reader in the WAL (a backup's long read) keeps a checkpoint from copying past it,
+ * and a restart would hold the lock waiting for it.
  */
 const RESTART_FRAMES = 4096;
+const RESTART_REST = 512;
 /**
  * The thread checkpoints after CHECKPOINT_COMMITS commits, or CHECKPOINT_AFTER_MS after a commit
  * if fewer came (as often as SQLite's own every 1,000 pages, about: each checkpoint syncs both
@@ -21,7 +24,13 @@ const RESTART_FRAMES = 4096;
  */
 const CHECKPOINT_COMMITS = 24;
 const CHECKPOINT_AFTER_MS = 250;
+/** How often the thread looks while commits come, and while none came. */
 const LOOK_MS = 5;
+const IDLE_LOOK_MS = 50;
+/** How long closing waits for the thread (an fsync on a hung disk) before it is terminated. */
+const CLOSE_WAIT_MS = 5_000;
+/** SQLite's own checkpoint interval (pages), for a connection whose thread is gone. */
+const SQLITE_AUTOCHECKPOINT = 1000;
 const WARN_EVERY_MS = 60_000;
 /**
  * How long the thread waits for the write lock, or for readers to leave the WAL (a backup's long
@@ -52,7 +61,9 @@ function holdingLock(what, work) {
   Atomics.store(state, ${WRITING}, 1);
   try {
     work();
+    if (what === 'filing') filingDue = false;
   } catch (error) {
+    if (what === 'filing') filingDue = true;
     report(what, error);
   } finally {
     Atomics.store(state, ${WRITING}, 0);
@@ -69,7 +80,13 @@ const report = (what, error) => {
 let seen = 0;
 let firstUnseenAt;
 let timer;
+/** A filing that failed (the lock not had in time, a full disk), tried again at each look. */
+let filingDue = false;
+function file() {
+  holdingLock('filing', () => fileAll.immediate());
+}
 function look() {
+  if (filingDue) file();
   const commits = Atomics.load(state, ${COMMITS});
   if (commits !== seen) {
     const now = Date.now();
@@ -81,17 +98,19 @@ function look() {
         // Copying while commits go on, the thread seldom finds the WAL all copied, which SQLite
         // needs to start it over: once it is long, the few pages written meanwhile are copied
         // with the write lock held.
-        if (checkpoint.get().log >= ${RESTART_FRAMES}) holdingLock('checkpoint', () => restart.get());
+        const copied = checkpoint.get();
+        if (copied.log >= ${RESTART_FRAMES} && copied.log - copied.checkpointed <= ${RESTART_REST})
+          holdingLock('checkpoint', () => restart.get());
       } catch (error) {
         report('checkpoint', error);
       }
     }
   }
-  timer = setTimeout(look, ${LOOK_MS});
+  timer = setTimeout(look, commits === seen && !filingDue ? ${IDLE_LOOK_MS} : ${LOOK_MS});
 }
 look();
 parentPort.on('message', (message) => {
-  if (message === 'file') holdingLock('filing', () => fileAll.immediate());
+  if (message === 'file') file();
   else if (message === 'close') {
     clearTimeout(timer);
     db.close();
@@ -137,8 +156,18 @@ export class IndexUpkeep {
       onWarning(`the index upkeep thread's ${what} failed; it tries again`, new Error(message)),
     );
     this.worker.on('error', (error) => onWarning('the index upkeep thread stopped', error));
-    this.worker.on('exit', () => {
+    this.worker.on('exit', (code) => {
       this.exited = true;
+      if (this.closed) return;
+      // Not asked to: checkpoints go back into the commits, filings too (file), and no commit
+      // waits for a lock the thread can no longer hold.
+      Atomics.store(this.state, WRITING, 0);
+      try {
+        db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT}`);
+      } catch {
+        // The connection is closing.
+      }
+      onWarning('the index upkeep thread exited: checkpoints and filings are back in the commits', new Error(`exit code ${code}`));
     });
   }
 
@@ -152,9 +181,11 @@ export class IndexUpkeep {
     Atomics.add(this.state, COMMITS, 1);
   }
 
-  /** Files the versions not yet filed, on the thread. */
-  file(): void {
-    if (!this.closed) this.worker.postMessage('file');
+  /** Files the versions not yet filed, on the thread; false if it is gone (the caller files them). */
+  file(): boolean {
+    if (this.exited || this.closed) return false;
+    this.worker.postMessage('file');
+    return true;
   }
 
   /** Stops the thread once its work in hand is done; the main connection closes after it. */
@@ -162,7 +193,11 @@ export class IndexUpkeep {
     this.closed ??= new Promise<void>((resolve) => {
       if (this.exited) return resolve();
       this.worker.ref();
-      this.worker.once('exit', () => resolve());
+      const stuck = setTimeout(() => void this.worker.terminate(), CLOSE_WAIT_MS);
+      this.worker.once('exit', () => {
+        clearTimeout(stuck);
+        resolve();
+      });
       this.worker.postMessage('close');
     });
     return this.closed;

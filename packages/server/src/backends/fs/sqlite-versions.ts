@@ -136,8 +136,8 @@ export class SqliteVersions {
     { db }: IndexDb,
     private readonly commits: CommitQueue,
     private readonly attributes: AttributeFields,
-    /** Where writes' filings go instead of the next commit (the upkeep thread), if anywhere. */
-    private readonly fileElsewhere?: (() => void) | undefined,
+    /** Where writes' filings go instead of the next commit (the upkeep thread), if anywhere: false if it cannot take them. */
+    private readonly fileElsewhere?: (() => boolean) | undefined,
   ) {
     const list = (after: string) =>
       db.prepare(
@@ -278,8 +278,7 @@ export class SqliteVersions {
     this.written += count;
     if (this.written < FILING_BATCH) return;
     this.written = 0;
-    if (this.fileElsewhere) this.fileElsewhere();
-    else void this.fileSoon();
+    if (!this.fileElsewhere?.()) void this.fileSoon();
   }
 
   /** Deletes the visible row `id` in place: it is a noncurrent version and a delete marker (`markerId`) from `now`. */
