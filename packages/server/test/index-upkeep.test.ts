@@ -175,8 +175,7 @@ describe('the embedded index upkeep thread', () => {
     try {
       db.exec('CREATE TABLE t (n INTEGER)');
       const neighbour = { writing: true, commits: 0, committed: () => neighbour.commits++ };
-      const queue = new CommitQueue(db);
-      queue.neighbour = neighbour;
+      const queue = new CommitQueue(db, neighbour);
       let done = false;
       const first = queue
         .enqueue(() => db.prepare('INSERT INTO t VALUES (1)').run())

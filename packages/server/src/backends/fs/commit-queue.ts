@@ -33,10 +33,10 @@ export class CommitQueue {
   private scheduled = false;
   private readonly runBatch: Transaction<(batch: PendingOperation[]) => Array<{ ok: boolean; value: unknown }>>;
 
-  /** The neighbour, if any: set once, before the first commit. */
-  neighbour: CommitNeighbour | undefined;
-
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly neighbour?: CommitNeighbour | undefined,
+  ) {
     const runOne = db.transaction((op: PendingOperation) => op.run());
     this.runBatch = db.transaction((batch: PendingOperation[]) =>
       batch.map((op) => {
@@ -62,10 +62,9 @@ export class CommitQueue {
 
   /** flush, or, while the neighbour writes, again a moment later (more operations join the batch meanwhile). */
   private flushUnlessBusy(waitingSince?: number): void {
-    const now = performance.now();
-    if (this.neighbour?.writing && now - (waitingSince ?? now) < NEIGHBOUR_WAIT_LIMIT_MS)
-      setTimeout(() => this.flushUnlessBusy(waitingSince ?? now), NEIGHBOUR_WAIT_MS);
-    else this.flush();
+    const since = this.neighbour?.writing ? (waitingSince ?? performance.now()) : undefined;
+    if (since === undefined || performance.now() - since >= NEIGHBOUR_WAIT_LIMIT_MS) this.flush();
+    else setTimeout(() => this.flushUnlessBusy(since), NEIGHBOUR_WAIT_MS);
   }
 
   /** Commits everything pending now (also used at shutdown). */

@@ -435,6 +435,8 @@ function addVersionKeys(db: Database): void {
 
 /** The versions above the mark: not yet in version_keys and version_purges. */
 export const UNFILED = 'id > (SELECT through FROM versions_filed)';
+/** Whether any version is above the mark (a filing has anything to do). */
+export const ANY_UNFILED = `SELECT 1 FROM object_versions WHERE ${UNFILED} LIMIT 1`;
 
 /** The statements of a filing: each order's entries for the versions above the mark, sorted; then the mark at the last id. */
 export const FILING_STATEMENTS = [

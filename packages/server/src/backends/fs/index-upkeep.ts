@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3';
 import type { Durability } from '../../config.js';
-import { FILING_STATEMENTS, UNFILED } from './index-db.js';
+import { ANY_UNFILED, FILING_STATEMENTS } from './index-db.js';
 
 /** Slots of the state both threads share (Int32Array over a SharedArrayBuffer). */
 const COMMITS = 0;
@@ -56,15 +56,18 @@ const fileAll = db.transaction(() => {
   if (anyUnfiled.get() === undefined) return;
   for (const statement of filing) statement.run();
 });
-/** Runs \`work\` with the write lock, which the main thread's commits wait for without blocking (WRITING). */
+/**
+ * Runs \`work\` with the write lock, which the main thread's commits wait for without blocking
+ * (WRITING); whether it succeeded (a failure is reported).
+ */
 function holdingLock(what, work) {
   Atomics.store(state, ${WRITING}, 1);
   try {
     work();
-    if (what === 'filing') filingDue = false;
+    return true;
   } catch (error) {
-    if (what === 'filing') filingDue = true;
     report(what, error);
+    return false;
   } finally {
     Atomics.store(state, ${WRITING}, 0);
   }
@@ -83,7 +86,7 @@ let timer;
 /** A filing that failed (the lock not had in time, a full disk), tried again at each look. */
 let filingDue = false;
 function file() {
-  holdingLock('filing', () => fileAll.immediate());
+  filingDue = !holdingLock('filing', () => fileAll.immediate());
 }
 function look() {
   if (filingDue) file();
@@ -145,7 +148,7 @@ export class IndexUpkeep {
         driver: createRequire(import.meta.url).resolve('better-sqlite3'),
         file,
         synchronous: durability === 'full' ? 'FULL' : 'NORMAL',
-        anyUnfiled: `SELECT 1 FROM object_versions WHERE ${UNFILED} LIMIT 1`,
+        anyUnfiled: ANY_UNFILED,
         filing: FILING_STATEMENTS,
         state: this.state.buffer,
       },

@@ -124,8 +124,7 @@ export class SqliteIndex implements ObjectIndex {
     upkeep?: IndexUpkeep,
   ) {
     this.cache = new RowCache(rowCacheBytes);
-    this.commits = new CommitQueue(db.db);
-    this.commits.neighbour = upkeep;
+    this.commits = new CommitQueue(db.db, upkeep);
     this.upkeep = upkeep;
     this.ledger = new TenantLedger(db, defaultQuotaBytes);
     this.apiKeys = new SqliteApiKeyStore(db);

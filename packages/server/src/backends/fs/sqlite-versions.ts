@@ -5,7 +5,7 @@ import { KEY_SPACE_END } from '../key-range.js';
 import { type AttributeFields, type ObjectColumns, rowFromColumns } from '../object-columns.js';
 import { CURRENT_SEQ, type KeyRange, type ListVersionsOptions, type VersionRow } from '../object-index.js';
 import type { CommitQueue } from './commit-queue.js';
-import { FILING_STATEMENTS, type IndexDb, SOFT_DELETED, UNFILED } from './index-db.js';
+import { ANY_UNFILED, FILING_STATEMENTS, type IndexDb, SOFT_DELETED, UNFILED } from './index-db.js';
 
 const VALUE_COLUMNS = 'size, sha256, content_type, last_modified, expires_at, blob_id, inline_data, attributes';
 const VERSION_COLUMNS = `tenant, type, key, version_id, ${VALUE_COLUMNS}, current_since, stopped_at, purge_after, delete_marker`;
@@ -239,7 +239,7 @@ export class SqliteVersions {
            AND tenant = @tenant AND type = @type RETURNING blob_id`,
         )
         .pluck(),
-      anyUnfiled: db.prepare(`SELECT 1 FROM object_versions WHERE ${UNFILED} LIMIT 1`).pluck(),
+      anyUnfiled: db.prepare(ANY_UNFILED).pluck(),
       list: list(''),
       listAfter: list('WHERE key > @after_key OR (key = @after_key AND seq < @after_seq)'),
     };
